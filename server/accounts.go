@@ -1,0 +1,165 @@
+package server
+
+import (
+	"encoding/base64"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"github.com/stripe-emulator/stripe-emulator/server/apierr"
+	"github.com/stripe-emulator/stripe-emulator/server/store"
+)
+
+// account is the data of one secret key. Each distinct key is its own account:
+// its objects are invisible to every other key.
+type account struct {
+	key  string
+	db   *store.DB
+	idem *idemStore
+	reqs *requestLog
+	seq  atomic.Uint64 // insertion sequence of stored objects
+}
+
+// accounts maps secret keys to their accounts, creating them on first use.
+type accounts struct {
+	s  *Server
+	mu sync.RWMutex
+	m  map[string]*account
+}
+
+func newAccounts(s *Server) *accounts { return &accounts{s: s, m: map[string]*account{}} }
+
+func (a *accounts) get(key string) (*account, error) {
+	a.mu.RLock()
+	acct := a.m[key]
+	a.mu.RUnlock()
+	if acct != nil {
+		return acct, nil
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if acct = a.m[key]; acct != nil {
+		return acct, nil
+	}
+	acct, err := a.s.newAccount(key)
+	if err != nil {
+		return nil, err
+	}
+	a.m[key] = acct
+	return acct, nil
+}
+
+// reset drops an account's data; its next request starts from nothing.
+func (a *accounts) reset(key string) {
+	a.mu.Lock()
+	delete(a.m, key)
+	a.mu.Unlock()
+}
+
+func (s *Server) newAccount(key string) (*account, error) {
+	db, err := store.New(tables...)
+	if err != nil {
+		return nil, err
+	}
+	return &account{key: key, db: db, idem: newIdemStore(s.idemTTL), reqs: newRequestLog(requestLogSize)}, nil
+}
+
+const (
+	noKeyMessage = "You did not provide an API key. You need to provide your API key in the Authorization header, using Bearer auth (e.g. 'Authorization: Bearer YOUR_SECRET_KEY'). See https://stripe.com/docs/api#authentication for details, or we can help at https://support.stripe.com/."
+)
+
+// apiKey extracts the secret key from the Authorization header: Bearer auth, or
+// basic auth with the key as the user name (curl -u sk_test_x:).
+func apiKey(r *http.Request) (string, *apierr.Error) {
+	h := r.Header.Get("Authorization")
+	if h == "" {
+		return "", apierr.Unauthorized(noKeyMessage)
+	}
+	scheme, rest, _ := strings.Cut(h, " ")
+	rest = strings.TrimSpace(rest)
+	var key string
+	switch strings.ToLower(scheme) {
+	case "bearer":
+		key = rest
+	case "basic":
+		dec, err := base64.StdEncoding.DecodeString(rest)
+		if err == nil {
+			key, _, _ = strings.Cut(string(dec), ":")
+		}
+	}
+	if key == "" {
+		return "", apierr.Unauthorized("You did not provide an API key, though you did set your Authorization header to \"%s\". Using Bearer auth, your Authorization header should look something like 'Authorization: Bearer YOUR_SECRET_KEY'. See https://stripe.com/docs/api#authentication for details, or we can help at https://support.stripe.com/.", truncateHeader(h))
+	}
+	return key, nil
+}
+
+func truncateHeader(h string) string {
+	h = strings.ToValidUTF8(h, "\uFFFD")
+	if len(h) > 60 {
+		return h[:60] + "..."
+	}
+	return h
+}
+
+// checkKey tells whether a key is a test-mode secret (or restricted) key.
+func checkKey(key string) *apierr.Error {
+	switch {
+	case strings.ContainsAny(key, " \t"):
+		return apierr.Unauthorized("Invalid API Key provided: %s. This key contains at least one space. Please delete the spaces and try again.", maskKey(key))
+	case strings.HasPrefix(key, "sk_live_") || strings.HasPrefix(key, "rk_live_"):
+		return apierr.Unauthorized("Invalid API Key provided: %s. stripe-emulator takes test mode keys only (sk_test_...); never send it a live key.", maskKey(key))
+	case strings.HasPrefix(key, "pk_"):
+		return apierr.Unauthorized("This API call cannot be made with a publishable API key. Please use a secret API key. stripe-emulator takes any test mode secret key, such as sk_test_123.")
+	case !(strings.HasPrefix(key, "sk_test_") || strings.HasPrefix(key, "rk_test_")) || len(key) == len("sk_test_") || len(key) > 255 || !keyChars(key):
+		return apierr.Unauthorized("Invalid API Key provided: %s", maskKey(key))
+	}
+	return nil
+}
+
+func keyChars(k string) bool {
+	for i := 0; i < len(k); i++ {
+		c := k[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+// maskKey shows the first 8 and last 4 characters of a key, as Stripe does.
+func maskKey(k string) string {
+	k = strings.ToValidUTF8(k, "?")
+	if len(k) > 100 {
+		k = k[:100]
+	}
+	if len(k) <= 12 {
+		if len(k) <= 8 {
+			return k
+		}
+		return k[:8] + strings.Repeat("*", len(k)-8)
+	}
+	return k[:8] + strings.Repeat("*", len(k)-12) + k[len(k)-4:]
+}
+
+// authenticate finds the caller's account.
+func (s *Server) authenticate(r *http.Request) (*account, *apierr.Error) {
+	key, aerr := apiKey(r)
+	if aerr != nil {
+		return nil, aerr
+	}
+	if aerr := checkKey(key); aerr != nil {
+		return nil, aerr
+	}
+	acct, err := s.accounts.get(key)
+	if err != nil {
+		s.log.Error("creating an account", "error", err.Error())
+		return nil, apierr.Internal()
+	}
+	return acct, nil
+}
+
+// newMeta starts a record: a fresh ID with the prefix, created now.
+func (c *call) newMeta(prefix string) store.Meta {
+	return store.Meta{ID: store.NewID(prefix), Created: c.unix(), Seq: c.acct.seq.Add(1)}
+}

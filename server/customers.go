@@ -1,0 +1,285 @@
+package server
+
+import (
+	"maps"
+	"regexp"
+	"slices"
+
+	"github.com/stripe-emulator/stripe-emulator/server/apierr"
+	"github.com/stripe-emulator/stripe-emulator/server/form"
+	"github.com/stripe-emulator/stripe-emulator/server/jsonobj"
+	"github.com/stripe-emulator/stripe-emulator/server/store"
+)
+
+// customer is a stored Customer. Deleted customers stay as tombstones: retrieving
+// one answers {id, object, deleted: true}, as Stripe does.
+type customer struct {
+	store.Meta
+	Deleted             bool
+	Address             jsonobj.Obj
+	Balance             int64
+	Currency            string
+	Description         string
+	Email               string
+	InvoicePrefix       string
+	InvoiceSettings     jsonobj.Obj
+	Metadata            map[string]string
+	Name                string
+	NextInvoiceSequence int64
+	Phone               string
+	PreferredLocales    []string
+	Shipping            jsonobj.Obj
+	TaxExempt           string
+	TestClock           string
+}
+
+func (c *customer) clone() *customer {
+	n := *c
+	n.Metadata = maps.Clone(c.Metadata)
+	n.PreferredLocales = slices.Clone(c.PreferredLocales)
+	return &n
+}
+
+// customerParams are the parameters both create and update take.
+var customerParams = []string{"address", "balance", "description", "email", "invoice_prefix", "invoice_settings",
+	"metadata", "name", "next_invoice_sequence", "phone", "preferred_locales", "shipping", "tax", "tax_exempt", "validate"}
+
+func (s *Server) customerEndpoints() []endpoint {
+	return []endpoint{
+		{op: "GetCustomersSearch", mode: txRead, h: s.searchCustomers},
+		{op: "PostCustomers", mode: txWrite, h: s.createCustomer, accepts: customerParams,
+			rejects: []string{"invoice_settings.default_payment_method"}},
+		{op: "GetCustomers", mode: txRead, h: s.listCustomers, accepts: []string{"created", "email", "limit", "starting_after", "ending_before"}},
+		{op: "GetCustomersCustomer", mode: txRead, h: s.retrieveCustomer},
+		{op: "PostCustomersCustomer", mode: txWrite, h: s.updateCustomer, accepts: customerParams,
+			rejects: []string{"invoice_settings.default_payment_method"}},
+		{op: "DeleteCustomersCustomer", mode: txWrite, h: s.deleteCustomer},
+	}
+}
+
+var invoicePrefixRE = regexp.MustCompile(`^[A-Z0-9]{3,12}$`)
+
+func (s *Server) createCustomer(c *call) (jsonobj.Obj, error) {
+	cu := &customer{
+		Meta:                c.newMeta("cus"),
+		InvoicePrefix:       store.RandomString(8),
+		NextInvoiceSequence: 1,
+		TaxExempt:           "none",
+		Metadata:            map[string]string{},
+	}
+	cu.InvoicePrefix = upperAlnum(cu.InvoicePrefix)
+	if err := applyCustomerParams(cu, c.params); err != nil {
+		return nil, err
+	}
+	if err := c.tx.Put(tCustomers, cu); err != nil {
+		return nil, err
+	}
+	return renderCustomer(cu), nil
+}
+
+func upperAlnum(s string) string {
+	b := []byte(s)
+	for i, ch := range b {
+		if ch >= 'a' && ch <= 'z' {
+			b[i] = ch - 'a' + 'A'
+		}
+	}
+	return string(b)
+}
+
+// applyCustomerParams sets on cu (a fresh or cloned record) what create and update share.
+func applyCustomerParams(cu *customer, p *form.Params) error {
+	for _, f := range []struct {
+		key string
+		dst *string
+	}{{"description", &cu.Description}, {"email", &cu.Email}, {"name", &cu.Name}, {"phone", &cu.Phone}} {
+		if v, ok := p.String(f.key); ok {
+			if err := maxLen(p, f.key, v, maxLenFor[f.key]); err != nil {
+				return err
+			}
+			*f.dst = v
+		}
+	}
+	if b, ok := p.Int("balance"); ok {
+		cu.Balance = b
+	}
+	if v, ok := p.String("invoice_prefix"); ok {
+		if !invoicePrefixRE.MatchString(v) {
+			return apierr.Invalid("invoice_prefix", "Invalid invoice_prefix: must be 3 to 12 uppercase letters or numbers.")
+		}
+		cu.InvoicePrefix = v
+	}
+	if n, ok := p.Int("next_invoice_sequence"); ok {
+		if n < 1 {
+			return apierr.Invalid("next_invoice_sequence", "This value must be greater than or equal to 1.")
+		}
+		cu.NextInvoiceSequence = n
+	}
+	if p.IsEmpty("address") {
+		cu.Address = nil
+	} else if a := p.Object("address"); a != nil {
+		cu.Address = mergeObject(cu.Address, a, addressFields, nil)
+	}
+	if p.IsEmpty("shipping") {
+		cu.Shipping = nil
+	} else if sh := p.Object("shipping"); sh != nil {
+		cu.Shipping = subObject(sh, []string{"address", "name", "phone"}, map[string]func(*form.Params) jsonobj.Obj{
+			"address": func(a *form.Params) jsonobj.Obj { return subObject(a, addressFields, nil) },
+		})
+	}
+	if is := p.Object("invoice_settings"); is != nil {
+		cur := cu.InvoiceSettings
+		if cur == nil {
+			cur = defaultInvoiceSettings()
+		}
+		cu.InvoiceSettings = mergeObject(cur, is, []string{"custom_fields", "default_payment_method", "footer", "rendering_options"},
+			map[string]func(*form.Params) jsonobj.Obj{
+				"rendering_options": func(r *form.Params) jsonobj.Obj {
+					return subObject(r, []string{"amount_tax_display", "template"}, nil)
+				},
+			})
+		if fields := is.Array("custom_fields"); len(fields) > 4 {
+			return apierr.Invalid(is.Path("custom_fields"), "Invoice custom fields can have at most 4 entries, but you've set %d.", len(fields))
+		}
+	}
+	if p.Has("preferred_locales") {
+		cu.PreferredLocales = p.Strings("preferred_locales")
+	}
+	if p.IsEmpty("tax_exempt") {
+		cu.TaxExempt = "none"
+	} else if v, ok := p.String("tax_exempt"); ok {
+		cu.TaxExempt = v
+	}
+	md, err := applyMetadata(cu.Metadata, p, "metadata")
+	if err != nil {
+		return err
+	}
+	cu.Metadata = md
+	return nil
+}
+
+func defaultInvoiceSettings() jsonobj.Obj {
+	return jsonobj.Obj{{K: "custom_fields", V: nil}, {K: "default_payment_method", V: nil}, {K: "footer", V: nil}, {K: "rendering_options", V: nil}}
+}
+
+// maxLenFor holds Stripe's length limits of free-text fields.
+var maxLenFor = map[string]int{"description": 350, "email": 512, "name": 256, "phone": 20}
+
+func maxLen(p *form.Params, key, v string, limit int) error {
+	if limit > 0 && len([]rune(v)) > limit {
+		return apierr.Invalid(p.Path(key), "Invalid string: %s...; must be at most %d characters", truncateRunes(v, 10), limit)
+	}
+	return nil
+}
+
+// getCustomer loads a customer; deleted ones count as missing unless allowDeleted.
+func (c *call) getCustomer(id, param string, allowDeleted bool) (*customer, error) {
+	rec, err := c.tx.Get(tCustomers, id)
+	if err != nil {
+		return nil, err
+	}
+	cu, _ := rec.(*customer)
+	if cu == nil || (cu.Deleted && !allowDeleted) {
+		return nil, apierr.ResourceMissing("customer", param, id)
+	}
+	return cu, nil
+}
+
+func (s *Server) retrieveCustomer(c *call) (jsonobj.Obj, error) {
+	cu, err := c.getCustomer(c.pathID(), "id", true)
+	if err != nil {
+		return nil, err
+	}
+	return renderCustomer(cu), nil
+}
+
+func (s *Server) updateCustomer(c *call) (jsonobj.Obj, error) {
+	cur, err := c.getCustomer(c.pathID(), "id", false)
+	if err != nil {
+		return nil, err
+	}
+	cu := cur.clone()
+	if err := applyCustomerParams(cu, c.params); err != nil {
+		return nil, err
+	}
+	if err := c.tx.Put(tCustomers, cu); err != nil {
+		return nil, err
+	}
+	return renderCustomer(cu), nil
+}
+
+func (s *Server) deleteCustomer(c *call) (jsonobj.Obj, error) {
+	cur, err := c.getCustomer(c.pathID(), "id", false)
+	if err != nil {
+		return nil, err
+	}
+	gone := &customer{Meta: cur.Meta, Deleted: true, Email: cur.Email}
+	if err := c.tx.Put(tCustomers, gone); err != nil {
+		return nil, err
+	}
+	return renderCustomer(gone), nil
+}
+
+func (s *Server) listCustomers(c *call) (jsonobj.Obj, error) {
+	email, byEmail := c.params.String("email")
+	match := func(r store.Record) bool {
+		cu := r.(*customer)
+		return !cu.Deleted && (!byEmail || cu.Email == email)
+	}
+	return c.list(tCustomers, "customer", "/v1/customers", match, func(r store.Record) (jsonobj.Obj, error) {
+		return renderCustomer(r.(*customer)), nil
+	})
+}
+
+func loadCustomer(c *call, id string) (jsonobj.Obj, error) {
+	cu, err := c.getCustomer(id, "id", true)
+	if err != nil {
+		return nil, err
+	}
+	return renderCustomer(cu), nil
+}
+
+func renderCustomer(cu *customer) jsonobj.Obj {
+	if cu.Deleted {
+		return jsonobj.Obj{{K: "id", V: cu.ID}, {K: "object", V: "customer"}, {K: "deleted", V: true}}
+	}
+	invoiceSettings := cu.InvoiceSettings
+	if invoiceSettings == nil {
+		invoiceSettings = defaultInvoiceSettings()
+	}
+	locales := cu.PreferredLocales
+	if locales == nil {
+		locales = []string{}
+	}
+	return jsonobj.Obj{
+		{K: "id", V: cu.ID},
+		{K: "object", V: "customer"},
+		{K: "address", V: nilObj(cu.Address)},
+		{K: "balance", V: cu.Balance},
+		{K: "created", V: cu.Created},
+		{K: "currency", V: orNull(cu.Currency)},
+		{K: "default_source", V: nil},
+		{K: "delinquent", V: false},
+		{K: "description", V: orNull(cu.Description)},
+		{K: "discount", V: nil},
+		{K: "email", V: orNull(cu.Email)},
+		{K: "invoice_prefix", V: cu.InvoicePrefix},
+		{K: "invoice_settings", V: invoiceSettings},
+		{K: "livemode", V: false},
+		{K: "metadata", V: metadataOf(cu.Metadata)},
+		{K: "name", V: orNull(cu.Name)},
+		{K: "next_invoice_sequence", V: cu.NextInvoiceSequence},
+		{K: "phone", V: orNull(cu.Phone)},
+		{K: "preferred_locales", V: locales},
+		{K: "shipping", V: nilObj(cu.Shipping)},
+		{K: "tax_exempt", V: cu.TaxExempt},
+		{K: "test_clock", V: orNull(cu.TestClock)},
+	}
+}
+
+func nilObj(o jsonobj.Obj) any {
+	if o == nil {
+		return nil
+	}
+	return o
+}

@@ -1,0 +1,395 @@
+package server
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"net/url"
+	"regexp"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"github.com/gorilla/mux"
+
+	"github.com/stripe-emulator/stripe-emulator/server/apierr"
+	"github.com/stripe-emulator/stripe-emulator/server/form"
+	"github.com/stripe-emulator/stripe-emulator/server/jsonobj"
+	"github.com/stripe-emulator/stripe-emulator/server/store"
+)
+
+// handler serves one endpoint: it reads the call and returns the object to render.
+type handler func(c *call) (jsonobj.Obj, error)
+
+// call is everything a handler needs about one request.
+type call struct {
+	s      *Server
+	acct   *account
+	r      *http.Request
+	now    time.Time // the emulator's clock, read once for the request
+	reqID  string
+	params *form.Params
+	vars   map[string]string
+	tx     *store.Txn
+	ep     *endpoint
+	// idemKey is the request's Idempotency-Key, if any.
+	idemKey string
+	// body is the raw body, for raw endpoints.
+	body []byte
+	// status overrides 200 for the response (raw endpoints).
+	status int
+}
+
+// unix is the request's time in unix seconds on the emulator's clock.
+func (c *call) unix() int64 { return c.now.Unix() }
+
+// pathID is the (single) object ID in the URL path.
+func (c *call) pathID() string {
+	for _, v := range c.vars {
+		return v
+	}
+	return ""
+}
+
+type epHandler struct{ ep *endpoint }
+
+func (epHandler) ServeHTTP(http.ResponseWriter, *http.Request) {} // dispatch goes through Server.serve
+
+var muxVar = regexp.MustCompile(`\{[a-z_]+\}`)
+
+// prepare fills an endpoint's method, path and schema from the catalogue and checks
+// its accepts and rejects lists against the schema.
+func (s *Server) prepare(ep *endpoint) error {
+	if ep.op != "" {
+		op, ok := s.ops[ep.op]
+		if !ok {
+			return fmt.Errorf("endpoint %s: no such operation in the catalogue", ep.op)
+		}
+		ep.method, ep.path = op.Method, op.Path
+		if ep.schema == nil {
+			ep.schema = op.Params
+		}
+	}
+	if ep.schema == nil {
+		ep.schema = form.Object(map[string]*form.Schema{})
+	}
+	for _, a := range ep.accepts {
+		if ep.schema.Prop(a) == nil {
+			return fmt.Errorf("%s %s: accepts %q, which is not a parameter of the endpoint", ep.method, ep.path, a)
+		}
+	}
+	for _, rj := range ep.rejects {
+		if lookupDotted(ep.schema, rj) == nil {
+			return fmt.Errorf("%s %s: rejects %q, which is not a parameter of the endpoint", ep.method, ep.path, rj)
+		}
+	}
+	if !muxVar.MatchString(ep.path) && strings.Contains(ep.path, "{") {
+		return fmt.Errorf("%s %s: malformed path", ep.method, ep.path)
+	}
+	return nil
+}
+
+func lookupDotted(s *form.Schema, dotted string) *form.Schema {
+	for _, part := range strings.Split(dotted, ".") {
+		for s != nil && s.Type == form.TArray {
+			s = s.Items
+		}
+		s = s.Prop(part)
+	}
+	return s
+}
+
+// statusWriter records the status a response was written with.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+// serve is the entry point of every request: request id, version, routing,
+// recovery and the request log line.
+func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	reqID := "req_" + store.RandomString(14)
+	sw := &statusWriter{ResponseWriter: w}
+	h := sw.Header()
+	h.Set("Request-Id", reqID)
+	defer func() {
+		if p := recover(); p != nil {
+			if p == http.ErrAbortHandler {
+				panic(p)
+			}
+			s.log.Error("panic serving request", "request_id", reqID, "method", r.Method, "path", r.URL.Path, "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+			if sw.status == 0 {
+				s.writeError(sw, r, reqID, apierr.Internal())
+			}
+		}
+		s.log.Info("request", "method", r.Method, "path", r.URL.Path, "status", sw.status,
+			"duration_ms", float64(time.Since(start).Microseconds())/1000, "request_id", reqID)
+	}()
+
+	cleanPath(r)
+	version := r.Header.Get("Stripe-Version")
+	if version == "" {
+		version = APIVersion
+	}
+	h.Set("Stripe-Version", version)
+	if !validVersion(version) {
+		s.writeError(sw, r, reqID, apierr.InvalidRequest("", "", "Invalid Stripe API version: %s", version))
+		return
+	}
+	var match mux.RouteMatch
+	if !s.router.Match(r, &match) {
+		s.serveNotFound(sw, r)
+		return
+	}
+	eh, ok := match.Handler.(epHandler)
+	if !ok {
+		s.serveNotFound(sw, r)
+		return
+	}
+	s.run(sw, r, reqID, eh.ep, match.Vars)
+}
+
+var versionRE = regexp.MustCompile(`^20[0-9]{2}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])(\.[a-z]+)?$`)
+
+func validVersion(v string) bool { return versionRE.MatchString(v) }
+
+// cleanPath collapses runs of slashes, so //v1/customers works as Stripe's does.
+func cleanPath(r *http.Request) {
+	if !strings.Contains(r.URL.Path, "//") {
+		return
+	}
+	collapse := func(p string) string {
+		for strings.Contains(p, "//") {
+			p = strings.ReplaceAll(p, "//", "/")
+		}
+		return p
+	}
+	r.URL.Path = collapse(r.URL.Path)
+	if r.URL.RawPath != "" {
+		r.URL.RawPath = collapse(r.URL.RawPath)
+	}
+}
+
+func (s *Server) serveNotFound(w http.ResponseWriter, r *http.Request) {
+	s.writeError(w, r, w.Header().Get("Request-Id"), apierr.NotFound(r.Method, r.URL.Path))
+}
+
+// run is the pipeline of one endpoint: authenticate, decode and check the
+// parameters, apply idempotency, run the handler in its transaction, render.
+func (s *Server) run(w http.ResponseWriter, r *http.Request, reqID string, ep *endpoint, vars map[string]string) {
+	c := &call{s: s, r: r, reqID: reqID, ep: ep, now: s.clock.Now()}
+	for k, v := range vars {
+		u, err := url.PathUnescape(v)
+		if err != nil {
+			s.writeError(w, r, reqID, apierr.NotFound(r.Method, r.URL.Path))
+			return
+		}
+		vars[k] = u
+	}
+	c.vars = vars
+	if !ep.noAuth {
+		acct, aerr := s.authenticate(r)
+		if aerr != nil {
+			s.writeError(w, r, reqID, aerr)
+			return
+		}
+		c.acct = acct
+	}
+	if aerr := s.decode(c); aerr != nil {
+		status, body, hdr := s.errorResponse(r, reqID, c.logURL(), aerr)
+		s.finish(w, c, status, body, hdr)
+		return
+	}
+	writes := r.Method == http.MethodPost || r.Method == http.MethodDelete
+	if key := r.Header.Get("Idempotency-Key"); writes && key != "" && c.acct != nil {
+		w.Header().Set("Idempotency-Key", key)
+		s.runIdempotent(w, c, strings.TrimSpace(key))
+		return
+	}
+	status, body, hdr := s.execute(c)
+	s.finish(w, c, status, body, hdr)
+}
+
+// finish writes a response and, for a failure, keeps it in the account's request
+// log, where the error's request_log_url points.
+func (s *Server) finish(w http.ResponseWriter, c *call, status int, body []byte, hdr http.Header) {
+	if status >= 400 && c.acct != nil {
+		c.acct.reqs.add(c.reqID, jsonobj.Obj{
+			{K: "id", V: c.reqID},
+			{K: "object", V: "emulator.request"},
+			{K: "created", V: c.unix()},
+			{K: "method", V: c.r.Method},
+			{K: "path", V: c.r.URL.Path},
+			{K: "status", V: status},
+			{K: "response", V: jsonobj.Raw(body)},
+		})
+	}
+	s.writeResponse(w, status, body, hdr)
+}
+
+// decode reads and checks the request's parameters into c.params.
+func (s *Server) decode(c *call) *apierr.Error {
+	r := c.r
+	raw := r.URL.RawQuery
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		body, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, s.maxBody))
+		if err != nil {
+			var tooBig *http.MaxBytesError
+			if errors.As(err, &tooBig) {
+				return apierr.TooLarge(s.maxBody)
+			}
+			return apierr.InvalidRequest("", "", "Invalid request: the body could not be read.")
+		}
+		c.body = body
+		if c.ep.raw {
+			return nil
+		}
+		if len(body) > 0 {
+			if ct := r.Header.Get("Content-Type"); ct != "" {
+				mt, _, err := mime.ParseMediaType(ct)
+				if err != nil || mt != "application/x-www-form-urlencoded" {
+					return apierr.InvalidRequest("", "", "Invalid request: unsupported Content-Type %s. This endpoint takes application/x-www-form-urlencoded bodies (a[b]=c&d=e), as Stripe's v1 API does.", ct)
+				}
+			}
+			if raw == "" {
+				raw = string(body)
+			} else {
+				raw += "&" + string(body)
+			}
+		}
+	} else if c.ep.raw {
+		return nil
+	}
+	tree, aerr := form.Parse(raw)
+	if aerr != nil {
+		return aerr
+	}
+	params, aerr := form.Validate(tree, c.ep.schema)
+	if aerr != nil {
+		return aerr
+	}
+	if aerr := checkSupported(c.ep, params); aerr != nil {
+		return aerr
+	}
+	c.params = params
+	return nil
+}
+
+func checkSupported(ep *endpoint, p *form.Params) *apierr.Error {
+	if ep.accepts != nil {
+		for _, k := range p.Keys() {
+			if k == "expand" || contains(ep.accepts, k) {
+				continue
+			}
+			return unsupported(ep, p.Path(k))
+		}
+	}
+	for _, rj := range ep.rejects {
+		if param := findDotted(p, strings.Split(rj, ".")); param != "" {
+			return unsupported(ep, param)
+		}
+	}
+	return nil
+}
+
+// findDotted returns the bracketed name of the first given parameter at a dotted
+// path (arrays are looked through), or "".
+func findDotted(p *form.Params, parts []string) string {
+	v := p.Get(parts[0])
+	if v == nil {
+		return ""
+	}
+	if len(parts) == 1 {
+		return v.Param
+	}
+	var objs []*form.Params
+	switch v.Kind {
+	case form.KObject:
+		objs = []*form.Params{v.Obj}
+	case form.KArray:
+		for _, e := range v.Arr {
+			if e.Kind == form.KObject {
+				objs = append(objs, e.Obj)
+			}
+		}
+	}
+	for _, o := range objs {
+		if found := findDotted(o, parts[1:]); found != "" {
+			return found
+		}
+	}
+	return ""
+}
+
+func unsupported(ep *endpoint, param string) *apierr.Error {
+	return apierr.InvalidRequest("", param, "stripe-emulator does not support the parameter %s on %s %s yet; remove it from the request (the README lists what each endpoint supports).", param, ep.method, ep.path)
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// execute runs the handler in its transaction and renders the outcome.
+func (s *Server) execute(c *call) (int, []byte, http.Header) {
+	obj, err := s.invoke(c)
+	if err != nil {
+		return s.errorResponse(c.r, c.reqID, c.logURL(), err)
+	}
+	status := c.status
+	if status == 0 {
+		status = http.StatusOK
+	}
+	return status, jsonobj.Marshal(obj), nil
+}
+
+// invoke runs the handler and expansions inside the endpoint's transaction.
+func (s *Server) invoke(c *call) (jsonobj.Obj, error) {
+	var db *store.DB
+	if c.acct != nil {
+		db = c.acct.db
+	}
+	switch {
+	case db == nil || c.ep.mode == txNone:
+	case c.ep.mode == txWrite:
+		c.tx = db.Write()
+		defer c.tx.Abort()
+	default:
+		c.tx = db.Read()
+		defer c.tx.Abort()
+	}
+	obj, err := c.ep.h(c)
+	if err != nil {
+		return nil, err
+	}
+	if obj != nil && c.params != nil {
+		if err := c.expand(obj, c.params.Strings("expand")); err != nil {
+			return nil, err
+		}
+	}
+	if c.tx != nil && c.tx.Writable() {
+		c.tx.Commit()
+	}
+	return obj, nil
+}

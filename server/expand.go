@@ -1,0 +1,150 @@
+package server
+
+import (
+	"strings"
+
+	"github.com/stripe-emulator/stripe-emulator/server/apierr"
+	"github.com/stripe-emulator/stripe-emulator/server/jsonobj"
+)
+
+// maxExpandDepth is Stripe's limit on the levels of one expand[] path.
+const maxExpandDepth = 4
+
+// expandable lists, per object type, the fields that expand[] can replace with
+// the object they name, and that object's type. Nested fields are dotted.
+var expandable = map[string]map[string]string{
+	"product":              {"default_price": "price", "tax_code": "tax_code"},
+	"price":                {"product": "product"},
+	"plan":                 {"product": "product"},
+	"customer":             {"default_source": "source", "invoice_settings.default_payment_method": "payment_method", "test_clock": "test_helpers.test_clock"},
+	"subscription":         {"application": "application", "customer": "customer", "default_payment_method": "payment_method", "default_source": "source", "latest_invoice": "invoice", "on_behalf_of": "account", "pending_setup_intent": "setup_intent", "schedule": "subscription_schedule", "test_clock": "test_helpers.test_clock", "transfer_data.destination": "account", "automatic_tax.liability.account": "account", "invoice_settings.issuer.account": "account"},
+	"invoice":              {"application": "application", "charge": "charge", "customer": "customer", "default_payment_method": "payment_method", "default_source": "source", "latest_revision": "invoice", "on_behalf_of": "account", "payment_intent": "payment_intent", "quote": "quote", "subscription": "subscription", "test_clock": "test_helpers.test_clock", "from_invoice.invoice": "invoice", "issuer.account": "account", "automatic_tax.liability.account": "account", "transfer_data.destination": "account"},
+	"line_item":            {"invoice_item": "invoiceitem", "subscription": "subscription", "subscription_item": "subscription_item"},
+	"invoiceitem":          {"customer": "customer", "invoice": "invoice", "subscription": "subscription", "test_clock": "test_helpers.test_clock"},
+	"discount":             {"customer": "customer", "promotion_code": "promotion_code"},
+	"billing.alert":        {"meter": "billing.meter"},
+	"usage_record_summary": {"invoice": "invoice"},
+}
+
+// expand applies expand[] paths to a rendered response.
+func (c *call) expand(obj jsonobj.Obj, paths []string) error {
+	isList := isListObject(obj)
+	for _, p := range paths {
+		segs := strings.Split(p, ".")
+		depth := 0
+		for _, s := range segs {
+			if s == "" {
+				return apierr.InvalidRequest("", "expand", "Invalid expand path: %q.", p)
+			}
+			if s != "data" {
+				depth++
+			}
+		}
+		if depth > maxExpandDepth {
+			return apierr.InvalidRequest("", "expand", "You cannot expand more than %d levels of a property.", maxExpandDepth)
+		}
+		if _, includable := obj.Get(segs[0]); isList && segs[0] != "data" && !includable {
+			return apierr.InvalidRequest("", "expand", "This property cannot be expanded (%s). You may want to try expanding 'data.%s' instead.", p, p)
+		}
+		if err := c.expandIn(obj, obj.Str("object"), "", segs, p); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func isListObject(o jsonobj.Obj) bool {
+	t := o.Str("object")
+	return t == "list" || t == "search_result"
+}
+
+func cannotExpand(path string) error {
+	return apierr.InvalidRequest("", "expand", "This property cannot be expanded (%s).", path)
+}
+
+// expandIn expands segs below obj. typ is the type of the nearest enclosing
+// Stripe object, prefix the dotted path from it to obj.
+func (c *call) expandIn(obj jsonobj.Obj, typ, prefix string, segs []string, full string) error {
+	seg := segs[0]
+	if isListObject(obj) && seg == "data" {
+		return c.expandEach(obj, "data", segs[1:], full)
+	}
+	v, ok := obj.Get(seg)
+	if !ok {
+		return cannotExpand(full)
+	}
+	field := seg
+	if prefix != "" {
+		field = prefix + "." + seg
+	}
+	expanded := false
+	switch x := v.(type) {
+	case jsonobj.Hidden:
+		v = x.Value()
+		obj.Set(seg, v)
+		expanded = true
+	case string:
+		kind := expandable[typ][field]
+		if kind == "" {
+			return cannotExpand(full)
+		}
+		loaded, err := c.load(kind, x)
+		if err != nil {
+			return err
+		}
+		obj.Set(seg, loaded)
+		v, expanded = loaded, true
+	case nil:
+		if expandable[typ][field] == "" {
+			return cannotExpand(full)
+		}
+		return nil
+	}
+	if len(segs) == 1 {
+		if !expanded && expandable[typ][field] == "" {
+			return cannotExpand(full)
+		}
+		return nil
+	}
+	switch x := v.(type) {
+	case jsonobj.Obj:
+		if t := x.Str("object"); t != "" && !isListObject(x) {
+			return c.expandIn(x, t, "", segs[1:], full)
+		}
+		return c.expandIn(x, typ, field, segs[1:], full)
+	case []jsonobj.Obj:
+		for _, e := range x {
+			if err := c.expandIn(e, e.Str("object"), "", segs[1:], full); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	return cannotExpand(full)
+}
+
+// expandEach applies segs to every element of the array field key of a list.
+func (c *call) expandEach(list jsonobj.Obj, key string, segs []string, full string) error {
+	if len(segs) == 0 {
+		return cannotExpand(full)
+	}
+	v, _ := list.Get(key)
+	items, _ := v.([]jsonobj.Obj)
+	for _, e := range items {
+		if err := c.expandIn(e, e.Str("object"), "", segs, full); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// load renders the object of a kind by ID, for expansion.
+func (c *call) load(kind, id string) (jsonobj.Obj, error) {
+	if l := c.s.loaders[kind]; l != nil {
+		return l(c, id)
+	}
+	return nil, apierr.InvalidRequest("resource_missing", "expand", "No such %s: '%s'", strings.ReplaceAll(kind, "_", " "), id)
+}
+
+// loader renders an object of one kind by ID.
+type loader func(c *call, id string) (jsonobj.Obj, error)

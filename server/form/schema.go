@@ -1,0 +1,235 @@
+package form
+
+import (
+	"encoding/json"
+	"fmt"
+	"sort"
+)
+
+// Type is a parameter's type in a Schema.
+type Type uint8
+
+// Schema types, as the operations catalogue spells them.
+const (
+	TAny Type = iota // "..." in the catalogue: a subtree too deep to describe; anything goes
+	TString
+	TInteger
+	TNumber
+	TBoolean
+	TObject
+	TArray
+	TAnyOf
+)
+
+// Schema describes one parameter (or the whole parameter set of an endpoint, an object).
+type Schema struct {
+	Type       Type
+	Enum       []string
+	Props      map[string]*Schema
+	Required   []string
+	Additional *Schema // for maps such as metadata: the schema of every value
+	Items      *Schema
+	AnyOf      []*Schema
+	Emptyable  bool // "" unsets the parameter
+}
+
+// Prop returns the schema of a named property of an object schema, or nil.
+func (s *Schema) Prop(name string) *Schema {
+	if s == nil || s.Props == nil {
+		return nil
+	}
+	return s.Props[name]
+}
+
+// Names are the property names of an object schema, sorted.
+func (s *Schema) Names() []string {
+	out := make([]string, 0, len(s.Props))
+	for k := range s.Props {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Clone returns a deep copy, so that a caller can extend a shared schema safely.
+func (s *Schema) Clone() *Schema {
+	if s == nil {
+		return nil
+	}
+	c := *s
+	c.Enum = append([]string(nil), s.Enum...)
+	c.Required = append([]string(nil), s.Required...)
+	if s.Props != nil {
+		c.Props = make(map[string]*Schema, len(s.Props))
+		for k, v := range s.Props {
+			c.Props[k] = v.Clone()
+		}
+	}
+	c.Additional = s.Additional.Clone()
+	c.Items = s.Items.Clone()
+	if s.AnyOf != nil {
+		c.AnyOf = make([]*Schema, len(s.AnyOf))
+		for i, a := range s.AnyOf {
+			c.AnyOf[i] = a.Clone()
+		}
+	}
+	return &c
+}
+
+// Constructors for hand-written schemas (endpoints outside Stripe's catalogue).
+
+// Object is an object schema with the given properties.
+func Object(props map[string]*Schema, required ...string) *Schema {
+	return &Schema{Type: TObject, Props: props, Required: required}
+}
+
+// Map is an object whose keys are free and whose values all follow val.
+func Map(val *Schema) *Schema { return &Schema{Type: TObject, Additional: val} }
+
+// String is a string schema, an enumeration when values are given.
+func String(enum ...string) *Schema { return &Schema{Type: TString, Enum: enum} }
+
+// Integer is an integer schema.
+func Integer() *Schema { return &Schema{Type: TInteger} }
+
+// Boolean is a boolean schema.
+func Boolean() *Schema { return &Schema{Type: TBoolean} }
+
+// Array is an array schema of items.
+func Array(items *Schema) *Schema { return &Schema{Type: TArray, Items: items} }
+
+// OneOf is a schema satisfied by any of the alternatives.
+func OneOf(alts ...*Schema) *Schema { return &Schema{Type: TAnyOf, AnyOf: alts} }
+
+// Empty makes s emptyable ("" unsets it) and returns it.
+func (s *Schema) Empty() *Schema { s.Emptyable = true; return s }
+
+// rawSchema is the catalogue's JSON form of a schema.
+type rawSchema struct {
+	Type                 string                `json:"type"`
+	Enum                 []string              `json:"enum"`
+	Properties           map[string]*rawSchema `json:"properties"`
+	Required             []string              `json:"required"`
+	AdditionalProperties json.RawMessage       `json:"additionalProperties"`
+	Items                *rawSchema            `json:"items"`
+	AnyOf                []*rawSchema          `json:"anyOf"`
+	Emptyable            bool                  `json:"emptyable"`
+}
+
+func (r *rawSchema) compile() (*Schema, error) {
+	if r == nil {
+		return nil, nil
+	}
+	s := &Schema{Enum: r.Enum, Required: r.Required, Emptyable: r.Emptyable}
+	switch {
+	case len(r.AnyOf) > 0:
+		s.Type = TAnyOf
+		for _, a := range r.AnyOf {
+			c, err := a.compile()
+			if err != nil {
+				return nil, err
+			}
+			s.AnyOf = append(s.AnyOf, c)
+		}
+		return s, nil
+	case r.Type == "string":
+		s.Type = TString
+	case r.Type == "integer":
+		s.Type = TInteger
+	case r.Type == "number":
+		s.Type = TNumber
+	case r.Type == "boolean":
+		s.Type = TBoolean
+	case r.Type == "array":
+		s.Type = TArray
+		items, err := r.Items.compile()
+		if err != nil {
+			return nil, err
+		}
+		if items == nil {
+			items = &Schema{Type: TAny}
+		}
+		s.Items = items
+	case r.Type == "object":
+		s.Type = TObject
+		if len(r.Properties) > 0 {
+			s.Props = make(map[string]*Schema, len(r.Properties))
+			for k, v := range r.Properties {
+				c, err := v.compile()
+				if err != nil {
+					return nil, fmt.Errorf("%s: %w", k, err)
+				}
+				s.Props[k] = c
+			}
+		}
+		if len(r.AdditionalProperties) > 0 && string(r.AdditionalProperties) != "false" {
+			var add rawSchema
+			if string(r.AdditionalProperties) == "true" {
+				add.Type = "..."
+			} else if err := json.Unmarshal(r.AdditionalProperties, &add); err != nil {
+				return nil, err
+			}
+			c, err := add.compile()
+			if err != nil {
+				return nil, err
+			}
+			s.Additional = c
+		}
+		if s.Props == nil && s.Additional == nil {
+			s.Additional = &Schema{Type: TAny}
+		}
+	case r.Type == "..." || r.Type == "":
+		s.Type = TAny
+	default:
+		return nil, fmt.Errorf("unknown schema type %q", r.Type)
+	}
+	return s, nil
+}
+
+// Operation is one endpoint of the catalogue: its parameters as an object schema.
+type Operation struct {
+	Method      string
+	Path        string
+	OperationID string
+	Params      *Schema
+}
+
+type rawOperation struct {
+	Method         string                `json:"method"`
+	Path           string                `json:"path"`
+	OperationID    string                `json:"operationId"`
+	RequiredParams []string              `json:"required_params"`
+	Params         map[string]*rawSchema `json:"params"`
+}
+
+// LoadCatalogue reads operations in the catalogue's JSON form (a list, or an
+// object with an "operations" list) and compiles their parameter schemas.
+func LoadCatalogue(data []byte) (map[string]*Operation, error) {
+	var raw []rawOperation
+	if err := json.Unmarshal(data, &raw); err != nil {
+		var wrapped struct {
+			Operations []rawOperation `json:"operations"`
+		}
+		if err2 := json.Unmarshal(data, &wrapped); err2 != nil {
+			return nil, err
+		}
+		raw = wrapped.Operations
+	}
+	ops := make(map[string]*Operation, len(raw))
+	for _, r := range raw {
+		obj := &rawSchema{Type: "object", Properties: r.Params, Required: r.RequiredParams}
+		if obj.Properties == nil {
+			obj.Properties = map[string]*rawSchema{}
+		}
+		s, err := obj.compile()
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", r.OperationID, err)
+		}
+		if s.Props == nil {
+			s.Props = map[string]*Schema{}
+		}
+		s.Additional = nil
+		ops[r.OperationID] = &Operation{Method: r.Method, Path: r.Path, OperationID: r.OperationID, Params: s}
+	}
+	return ops, nil
+}

@@ -1,0 +1,120 @@
+package server
+
+import (
+	"github.com/stripe-emulator/stripe-emulator/server/apierr"
+	"github.com/stripe-emulator/stripe-emulator/server/form"
+	"github.com/stripe-emulator/stripe-emulator/server/jsonobj"
+	"github.com/stripe-emulator/stripe-emulator/server/store"
+)
+
+// listQuery is a list request's pagination and created filter.
+type listQuery struct {
+	page    store.Page
+	created func(int64) bool
+}
+
+// parseListQuery reads limit, starting_after, ending_before and created. The
+// cursors name objects of table (noun is their name in error messages).
+func (c *call) parseListQuery(table, noun string) (listQuery, error) {
+	p := c.params
+	q := listQuery{page: store.Page{Limit: 10}}
+	if l, ok := p.Int("limit"); ok {
+		if err := checkLimit(l); err != nil {
+			return q, err
+		}
+		q.page.Limit = int(l)
+	}
+	after, hasAfter := p.String("starting_after")
+	before, hasBefore := p.String("ending_before")
+	if hasAfter && hasBefore {
+		return q, apierr.InvalidRequest("", "starting_after", "Received both starting_after and ending_before parameters. Please pass in only one.")
+	}
+	for _, cur := range []struct {
+		param, id string
+		set       bool
+		dst       *store.Record
+	}{{"starting_after", after, hasAfter, &q.page.After}, {"ending_before", before, hasBefore, &q.page.Before}} {
+		if !cur.set {
+			continue
+		}
+		rec, err := c.tx.Get(table, cur.id)
+		if err != nil {
+			return q, err
+		}
+		if rec == nil {
+			return q, apierr.ResourceMissing(noun, cur.param, cur.id)
+		}
+		*cur.dst = rec
+	}
+	q.created = rangeFilter(p, "created")
+	return q, nil
+}
+
+func checkLimit(l int64) error {
+	if l < 1 {
+		return apierr.InvalidRequest("parameter_invalid_integer", "limit", "This value must be greater than or equal to 1.")
+	}
+	if l > 100 {
+		return apierr.InvalidRequest("parameter_invalid_integer", "limit", "This value must be less than or equal to 100.")
+	}
+	return nil
+}
+
+// rangeFilter reads a key=N or key[gt|gte|lt|lte]=N filter; nil when absent.
+func rangeFilter(p *form.Params, key string) func(int64) bool {
+	v := p.Get(key)
+	if v == nil {
+		return nil
+	}
+	if v.Kind == form.KInt {
+		n := v.Int
+		return func(x int64) bool { return x == n }
+	}
+	o := p.Object(key)
+	if o == nil {
+		return nil
+	}
+	gt, hasGT := o.Int("gt")
+	gte, hasGTE := o.Int("gte")
+	lt, hasLT := o.Int("lt")
+	lte, hasLTE := o.Int("lte")
+	return func(x int64) bool {
+		return (!hasGT || x > gt) && (!hasGTE || x >= gte) && (!hasLT || x < lt) && (!hasLTE || x <= lte)
+	}
+}
+
+// list runs a list query on a table and renders Stripe's list envelope.
+func (c *call) list(table, noun, url string, match func(store.Record) bool, render func(store.Record) (jsonobj.Obj, error)) (jsonobj.Obj, error) {
+	q, err := c.parseListQuery(table, noun)
+	if err != nil {
+		return nil, err
+	}
+	filter := match
+	if q.created != nil {
+		filter = func(r store.Record) bool {
+			return q.created(r.RecordMeta().Created) && (match == nil || match(r))
+		}
+	}
+	recs, more, err := c.tx.List(table, q.page, filter)
+	if err != nil {
+		return nil, err
+	}
+	return listEnvelope(url, recs, more, render)
+}
+
+func listEnvelope(url string, recs []store.Record, more bool, render func(store.Record) (jsonobj.Obj, error)) (jsonobj.Obj, error) {
+	data := make([]jsonobj.Obj, 0, len(recs))
+	for _, r := range recs {
+		o, err := render(r)
+		if err != nil {
+			return nil, err
+		}
+		data = append(data, o)
+	}
+	return jsonobj.Obj{
+		{K: "object", V: "list"},
+		{K: "data", V: data},
+		{K: "has_more", V: more},
+		{K: "url", V: url},
+	}, nil
+}

@@ -1,0 +1,270 @@
+package server
+
+import (
+	"maps"
+	"slices"
+
+	"github.com/stripe-emulator/stripe-emulator/server/apierr"
+	"github.com/stripe-emulator/stripe-emulator/server/form"
+	"github.com/stripe-emulator/stripe-emulator/server/jsonobj"
+	"github.com/stripe-emulator/stripe-emulator/server/store"
+)
+
+// product is a stored Product. Deleted products are removed; retrieving one then
+// answers resource_missing, as Stripe does.
+type product struct {
+	store.Meta
+	Active              bool
+	DefaultPrice        string
+	Description         string
+	Images              []string
+	MarketingFeatures   []string
+	Metadata            map[string]string
+	Name                string
+	PackageDimensions   jsonobj.Obj
+	Shippable           *bool
+	StatementDescriptor string
+	TaxCode             string
+	Type                string
+	UnitLabel           string
+	Updated             int64
+	URL                 string
+}
+
+func (p *product) clone() *product {
+	n := *p
+	n.Metadata = maps.Clone(p.Metadata)
+	n.Images = slices.Clone(p.Images)
+	n.MarketingFeatures = slices.Clone(p.MarketingFeatures)
+	return &n
+}
+
+var productUpdateParams = []string{"active", "description", "images", "marketing_features", "metadata", "name",
+	"package_dimensions", "shippable", "statement_descriptor", "tax_code", "unit_label", "url"}
+
+func (s *Server) productEndpoints() []endpoint {
+	return []endpoint{
+		{op: "GetProductsSearch", mode: txRead, h: s.searchProducts},
+		{op: "PostProducts", mode: txWrite, h: s.createProduct, accepts: append([]string{"id", "type"}, productUpdateParams...)},
+		{op: "GetProducts", mode: txRead, h: s.listProducts},
+		{op: "GetProductsId", mode: txRead, h: s.retrieveProduct},
+		{op: "PostProductsId", mode: txWrite, h: s.updateProduct, accepts: productUpdateParams},
+		{op: "DeleteProductsId", mode: txWrite, h: s.deleteProduct},
+	}
+}
+
+func (s *Server) createProduct(c *call) (jsonobj.Obj, error) {
+	p := c.params
+	pr := &product{Meta: c.newMeta("prod"), Active: true, Type: "service", Metadata: map[string]string{}}
+	pr.Updated = pr.Created
+	if id, ok := p.String("id"); ok {
+		if err := checkCustomID(id, "id"); err != nil {
+			return nil, err
+		}
+		existing, err := c.tx.Get(tProducts, id)
+		if err != nil {
+			return nil, err
+		}
+		if existing != nil {
+			return nil, apierr.InvalidRequest("resource_already_exists", "id", "Product already exists.")
+		}
+		pr.ID = id
+	}
+	if t, ok := p.String("type"); ok {
+		pr.Type = t
+	}
+	if err := applyProductParams(pr, p); err != nil {
+		return nil, err
+	}
+	if err := c.tx.Put(tProducts, pr); err != nil {
+		return nil, err
+	}
+	return renderProduct(pr), nil
+}
+
+// checkCustomID validates an ID chosen by the caller.
+func checkCustomID(id, param string) error {
+	if id == "" || len(id) > 255 {
+		return apierr.Invalid(param, "Invalid %s: an ID must be 1 to 255 characters long.", param)
+	}
+	for i := 0; i < len(id); i++ {
+		ch := id[i]
+		if !(ch >= 'a' && ch <= 'z' || ch >= 'A' && ch <= 'Z' || ch >= '0' && ch <= '9' || ch == '_' || ch == '-') {
+			return apierr.Invalid(param, "Invalid %s: an ID may contain only letters, digits, '_' and '-'.", param)
+		}
+	}
+	return nil
+}
+
+func applyProductParams(pr *product, p *form.Params) error {
+	if v, ok := p.String("name"); ok {
+		if v == "" {
+			return apierr.InvalidEmpty("name")
+		}
+		pr.Name = v
+	}
+	if v, ok := p.Bool("active"); ok {
+		pr.Active = v
+	}
+	for _, f := range []struct {
+		key string
+		dst *string
+		max int
+	}{{"description", &pr.Description, 40000}, {"statement_descriptor", &pr.StatementDescriptor, 22},
+		{"tax_code", &pr.TaxCode, 0}, {"unit_label", &pr.UnitLabel, 12}, {"url", &pr.URL, 5000}} {
+		if v, ok := p.String(f.key); ok {
+			if err := maxLen(p, f.key, v, f.max); err != nil {
+				return err
+			}
+			*f.dst = v
+		}
+	}
+	if p.Has("images") {
+		imgs := p.Strings("images")
+		if len(imgs) > 8 {
+			return apierr.Invalid("images", "A product can have at most 8 images, but you've set %d.", len(imgs))
+		}
+		pr.Images = imgs
+	}
+	if p.Has("marketing_features") {
+		pr.MarketingFeatures = nil
+		for _, f := range p.Objects("marketing_features") {
+			name, _ := f.String("name")
+			pr.MarketingFeatures = append(pr.MarketingFeatures, name)
+		}
+		if len(pr.MarketingFeatures) > 15 {
+			return apierr.Invalid("marketing_features", "A product can have at most 15 marketing features, but you've set %d.", len(pr.MarketingFeatures))
+		}
+	}
+	if p.IsEmpty("package_dimensions") {
+		pr.PackageDimensions = nil
+	} else if pd := p.Object("package_dimensions"); pd != nil {
+		pr.PackageDimensions = subObject(pd, []string{"height", "length", "weight", "width"}, nil)
+	}
+	if v, ok := p.Bool("shippable"); ok {
+		pr.Shippable = &v
+	}
+	md, err := applyMetadata(pr.Metadata, p, "metadata")
+	if err != nil {
+		return err
+	}
+	pr.Metadata = md
+	return nil
+}
+
+func (c *call) getProduct(id, param string) (*product, error) {
+	rec, err := c.tx.Get(tProducts, id)
+	if err != nil {
+		return nil, err
+	}
+	pr, _ := rec.(*product)
+	if pr == nil {
+		return nil, apierr.ResourceMissing("product", param, id)
+	}
+	return pr, nil
+}
+
+func (s *Server) retrieveProduct(c *call) (jsonobj.Obj, error) {
+	pr, err := c.getProduct(c.pathID(), "id")
+	if err != nil {
+		return nil, err
+	}
+	return renderProduct(pr), nil
+}
+
+func (s *Server) updateProduct(c *call) (jsonobj.Obj, error) {
+	cur, err := c.getProduct(c.pathID(), "id")
+	if err != nil {
+		return nil, err
+	}
+	pr := cur.clone()
+	if err := applyProductParams(pr, c.params); err != nil {
+		return nil, err
+	}
+	pr.Updated = c.unix()
+	if err := c.tx.Put(tProducts, pr); err != nil {
+		return nil, err
+	}
+	return renderProduct(pr), nil
+}
+
+func (s *Server) deleteProduct(c *call) (jsonobj.Obj, error) {
+	pr, err := c.getProduct(c.pathID(), "id")
+	if err != nil {
+		return nil, err
+	}
+	if err := c.tx.Delete(tProducts, pr); err != nil {
+		return nil, err
+	}
+	return jsonobj.Obj{{K: "id", V: pr.ID}, {K: "object", V: "product"}, {K: "deleted", V: true}}, nil
+}
+
+func (s *Server) listProducts(c *call) (jsonobj.Obj, error) {
+	p := c.params
+	active, byActive := p.Bool("active")
+	shippable, byShippable := p.Bool("shippable")
+	typ, byType := p.String("type")
+	url, byURL := p.String("url")
+	var ids map[string]bool
+	if p.Has("ids") {
+		ids = map[string]bool{}
+		for _, id := range p.Strings("ids") {
+			ids[id] = true
+		}
+	}
+	match := func(r store.Record) bool {
+		pr := r.(*product)
+		return (!byActive || pr.Active == active) &&
+			(!byShippable || (pr.Shippable != nil && *pr.Shippable == shippable)) &&
+			(!byType || pr.Type == typ) &&
+			(!byURL || pr.URL == url) &&
+			(ids == nil || ids[pr.ID])
+	}
+	return c.list(tProducts, "product", "/v1/products", match, func(r store.Record) (jsonobj.Obj, error) {
+		return renderProduct(r.(*product)), nil
+	})
+}
+
+func loadProduct(c *call, id string) (jsonobj.Obj, error) {
+	pr, err := c.getProduct(id, "id")
+	if err != nil {
+		return nil, err
+	}
+	return renderProduct(pr), nil
+}
+
+func renderProduct(pr *product) jsonobj.Obj {
+	images := pr.Images
+	if images == nil {
+		images = []string{}
+	}
+	features := make([]jsonobj.Obj, len(pr.MarketingFeatures))
+	for i, f := range pr.MarketingFeatures {
+		features[i] = jsonobj.Obj{{K: "name", V: f}}
+	}
+	var shippable any
+	if pr.Shippable != nil {
+		shippable = *pr.Shippable
+	}
+	return jsonobj.Obj{
+		{K: "id", V: pr.ID},
+		{K: "object", V: "product"},
+		{K: "active", V: pr.Active},
+		{K: "created", V: pr.Created},
+		{K: "default_price", V: orNull(pr.DefaultPrice)},
+		{K: "description", V: orNull(pr.Description)},
+		{K: "images", V: images},
+		{K: "livemode", V: false},
+		{K: "marketing_features", V: features},
+		{K: "metadata", V: metadataOf(pr.Metadata)},
+		{K: "name", V: pr.Name},
+		{K: "package_dimensions", V: nilObj(pr.PackageDimensions)},
+		{K: "shippable", V: shippable},
+		{K: "statement_descriptor", V: orNull(pr.StatementDescriptor)},
+		{K: "tax_code", V: orNull(pr.TaxCode)},
+		{K: "type", V: pr.Type},
+		{K: "unit_label", V: orNull(pr.UnitLabel)},
+		{K: "updated", V: pr.Updated},
+		{K: "url", V: orNull(pr.URL)},
+	}
+}

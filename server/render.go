@@ -1,0 +1,71 @@
+package server
+
+import (
+	"errors"
+	"net/http"
+	"strconv"
+
+	"github.com/stripe-emulator/stripe-emulator/server/apierr"
+	"github.com/stripe-emulator/stripe-emulator/server/jsonobj"
+)
+
+// This file is the response adapter: the only code that writes status codes and
+// bodies. Handlers return objects or errors; these functions render them.
+
+func (s *Server) writeResponse(w http.ResponseWriter, status int, body []byte, extra http.Header) {
+	h := w.Header()
+	for k, vs := range extra {
+		h[k] = vs
+	}
+	h.Set("Content-Type", "application/json")
+	h.Set("Content-Length", strconv.Itoa(len(body)))
+	w.WriteHeader(status)
+	_, _ = w.Write(body)
+}
+
+// writeError renders an error that happened before the request had an account
+// (routing, authentication): it has no request log entry.
+func (s *Server) writeError(w http.ResponseWriter, r *http.Request, reqID string, err error) {
+	status, body, hdr := s.errorResponse(r, reqID, "", err)
+	s.writeResponse(w, status, body, hdr)
+}
+
+// errorResponse renders an error as Stripe's envelope. Errors that are not
+// *apierr.Error are bugs: they are logged and become a 500 api_error.
+func (s *Server) errorResponse(r *http.Request, reqID, logURL string, err error) (int, []byte, http.Header) {
+	var e *apierr.Error
+	if !errors.As(err, &e) {
+		s.log.Error("internal error", "request_id", reqID, "method", r.Method, "path", r.URL.Path, "error", err.Error())
+		e = apierr.Internal()
+	}
+	inner := jsonobj.Obj{}
+	if e.Code != "" {
+		inner = append(inner, jsonobj.Field{K: "code", V: e.Code}, jsonobj.Field{K: "doc_url", V: e.DocURL()})
+	}
+	inner = append(inner, jsonobj.Field{K: "message", V: e.Message})
+	if e.Param != "" {
+		inner = append(inner, jsonobj.Field{K: "param", V: e.Param})
+	}
+	if logURL != "" {
+		inner = append(inner, jsonobj.Field{K: "request_log_url", V: logURL})
+	}
+	inner = append(inner, jsonobj.Field{K: "type", V: e.Type})
+	var hdr http.Header
+	if e.ShouldRetry != nil {
+		hdr = http.Header{"Stripe-Should-Retry": {strconv.FormatBool(*e.ShouldRetry)}}
+	}
+	return e.Status, jsonobj.Marshal(jsonobj.Obj{{K: "error", V: inner}}), hdr
+}
+
+// logURL points at the emulator's own log of the request (kept for failures of
+// authenticated requests).
+func (c *call) logURL() string {
+	if c.acct == nil {
+		return ""
+	}
+	scheme := "http"
+	if c.r.TLS != nil {
+		scheme = "https"
+	}
+	return scheme + "://" + c.r.Host + "/_emulator/requests/" + c.reqID
+}

@@ -1,0 +1,153 @@
+// Package server is the stripe-emulator: an http.Handler that serves Stripe's API
+// (version 2024-06-20) from memory. Start one in-process with New, or run the
+// binary in cmd/stripe-emulator.
+package server
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/gorilla/mux"
+
+	"github.com/stripe-emulator/stripe-emulator/server/clock"
+	"github.com/stripe-emulator/stripe-emulator/server/form"
+	"github.com/stripe-emulator/stripe-emulator/server/spec"
+)
+
+// APIVersion is the Stripe API version the emulator implements.
+const APIVersion = "2024-06-20"
+
+// Options configure a Server. The zero value is usable.
+type Options struct {
+	// Clock is the emulator's clock (real time by default). Every request reads it once.
+	Clock clock.Clock
+	// Logger receives one line per request and the emulator's own messages.
+	// Nil discards them.
+	Logger *slog.Logger
+	// MaxBodyBytes caps request bodies (default 1 MiB); larger ones get a 413.
+	MaxBodyBytes int64
+	// IdempotencyTTL is how long idempotency keys are remembered (default 24h).
+	IdempotencyTTL time.Duration
+}
+
+// Server is the emulator. It is an http.Handler; Close stops its background work.
+type Server struct {
+	clock    clock.Clock
+	log      *slog.Logger
+	maxBody  int64
+	idemTTL  time.Duration
+	router   *mux.Router
+	accounts *accounts
+	ops      map[string]*form.Operation
+	loaders  map[string]loader
+}
+
+// New builds a Server.
+func New(opts Options) (*Server, error) {
+	s := &Server{
+		clock:   opts.Clock,
+		log:     opts.Logger,
+		maxBody: opts.MaxBodyBytes,
+		idemTTL: opts.IdempotencyTTL,
+	}
+	if s.clock == nil {
+		s.clock = clock.Real{}
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	if s.maxBody <= 0 {
+		s.maxBody = 1 << 20
+	}
+	if s.idemTTL <= 0 {
+		s.idemTTL = 24 * time.Hour
+	}
+	ops, err := spec.Operations()
+	if err != nil {
+		return nil, fmt.Errorf("loading the API catalogue: %w", err)
+	}
+	s.ops = ops
+	s.accounts = newAccounts(s)
+	s.loaders = map[string]loader{
+		"customer": loadCustomer,
+		"product":  loadProduct,
+	}
+	if err := s.buildRouter(); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// Close stops the server's background work. Requests in flight finish normally.
+func (s *Server) Close() error { return nil }
+
+// ServeHTTP implements http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s.serve(w, r)
+}
+
+// endpoint is one route: where it is, how its parameters are checked, and its handler.
+type endpoint struct {
+	// op names a catalogue operation; it gives the method, the path and the schema.
+	op string
+	// method, path and schema describe endpoints outside the catalogue.
+	method, path string
+	schema       *form.Schema
+	// accepts lists the top-level parameters the handler implements ("expand" is
+	// always accepted); any other parameter the schema knows gets a 400 saying the
+	// emulator does not support it. Nil accepts every parameter of the schema.
+	accepts []string
+	// rejects lists nested parameters (dotted: "items.tax_rates") that the emulator
+	// does not support inside accepted ones.
+	rejects []string
+	// mode is the transaction the handler runs in.
+	mode txMode
+	// noAuth marks endpoints that need no API key (health checks).
+	noAuth bool
+	// raw handlers take the body themselves (fixtures files, JSON v2 endpoints).
+	raw bool
+	h   handler
+}
+
+type txMode uint8
+
+const (
+	txRead  txMode = iota // a snapshot
+	txWrite               // the account's write transaction, committed on success
+	txNone                // no transaction (the handler manages its own state)
+)
+
+func (s *Server) buildRouter() error {
+	r := mux.NewRouter()
+	r.SkipClean(true)
+	r.UseEncodedPath()
+	notFound := http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		s.serveNotFound(w, req)
+	})
+	r.NotFoundHandler = notFound
+	r.MethodNotAllowedHandler = notFound
+
+	var errs []error
+	for _, group := range [][]endpoint{
+		s.emulatorEndpoints(),
+		s.customerEndpoints(),
+		s.productEndpoints(),
+	} {
+		for i := range group {
+			ep := group[i]
+			if err := s.prepare(&ep); err != nil {
+				errs = append(errs, err)
+				continue
+			}
+			r.Handle(ep.path, epHandler{&ep}).Methods(ep.method)
+		}
+	}
+	if len(errs) > 0 {
+		return errors.Join(errs...)
+	}
+	s.router = r
+	return nil
+}

@@ -1,0 +1,303 @@
+// Package store keeps an account's objects in a go-memdb database.
+//
+// Every stored object is a Record: immutable once inserted (to change one, copy
+// it, edit the copy and insert that). Every table has a unique "id" index and an
+// "order" index on (created, insertion sequence), which gives lists Stripe's
+// newest-first order with a stable tie-break for objects created in one second.
+package store
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+
+	memdb "github.com/hashicorp/go-memdb"
+)
+
+// Record is anything stored in a table.
+type Record interface {
+	RecordID() string
+	RecordMeta() *Meta
+}
+
+// Meta is embedded in every record.
+type Meta struct {
+	ID      string
+	Created int64  // unix seconds, on the clock the object lives on
+	Seq     uint64 // insertion sequence within the account
+}
+
+// RecordID implements Record.
+func (m *Meta) RecordID() string { return m.ID }
+
+// RecordMeta implements Record.
+func (m *Meta) RecordMeta() *Meta { return m }
+
+// OrderKey is the key of the "order" index: created, then sequence, both ascending.
+func (m *Meta) OrderKey() []byte { return orderKey(m.Created, m.Seq) }
+
+func orderKey(created int64, seq uint64) []byte {
+	b := make([]byte, 16)
+	binary.BigEndian.PutUint64(b, uint64(created)^(1<<63))
+	binary.BigEndian.PutUint64(b[8:], seq)
+	return b
+}
+
+// Table is a table definition: its name and its secondary indexes.
+type Table struct {
+	Name    string
+	Indexes []Index
+}
+
+// Index is a secondary index computed by a function of the record. Keys return
+// the values the record is found under (none: not indexed).
+type Index struct {
+	Name string
+	Keys func(Record) []string
+}
+
+type idIndexer struct{}
+
+func (idIndexer) FromObject(raw any) (bool, []byte, error) {
+	r, ok := raw.(Record)
+	if !ok {
+		return false, nil, fmt.Errorf("not a record: %T", raw)
+	}
+	return true, []byte(r.RecordID() + "\x00"), nil
+}
+
+func (idIndexer) FromArgs(args ...any) ([]byte, error) {
+	if len(args) != 1 {
+		return nil, errors.New("id index takes one argument")
+	}
+	s, ok := args[0].(string)
+	if !ok {
+		return nil, fmt.Errorf("id index argument must be a string, not %T", args[0])
+	}
+	return []byte(s + "\x00"), nil
+}
+
+type orderIndexer struct{}
+
+func (orderIndexer) FromObject(raw any) (bool, []byte, error) {
+	r, ok := raw.(Record)
+	if !ok {
+		return false, nil, fmt.Errorf("not a record: %T", raw)
+	}
+	return true, r.RecordMeta().OrderKey(), nil
+}
+
+func (orderIndexer) FromArgs(args ...any) ([]byte, error) {
+	if len(args) != 1 {
+		return nil, errors.New("order index takes one argument")
+	}
+	b, ok := args[0].([]byte)
+	if !ok {
+		return nil, fmt.Errorf("order index argument must be []byte, not %T", args[0])
+	}
+	return b, nil
+}
+
+type funcIndexer struct{ keys func(Record) []string }
+
+func (f funcIndexer) FromObject(raw any) (bool, [][]byte, error) {
+	r, ok := raw.(Record)
+	if !ok {
+		return false, nil, fmt.Errorf("not a record: %T", raw)
+	}
+	ks := f.keys(r)
+	if len(ks) == 0 {
+		return false, nil, nil
+	}
+	out := make([][]byte, len(ks))
+	for i, k := range ks {
+		out[i] = []byte(k + "\x00")
+	}
+	return true, out, nil
+}
+
+func (funcIndexer) FromArgs(args ...any) ([]byte, error) { return idIndexer{}.FromArgs(args...) }
+
+// Schema builds the memdb schema for the given tables.
+func Schema(tables ...Table) *memdb.DBSchema {
+	s := &memdb.DBSchema{Tables: map[string]*memdb.TableSchema{}}
+	for _, t := range tables {
+		ts := &memdb.TableSchema{Name: t.Name, Indexes: map[string]*memdb.IndexSchema{
+			"id":    {Name: "id", Unique: true, Indexer: idIndexer{}},
+			"order": {Name: "order", Unique: true, Indexer: orderIndexer{}},
+		}}
+		for _, ix := range t.Indexes {
+			ts.Indexes[ix.Name] = &memdb.IndexSchema{Name: ix.Name, AllowMissing: true, Indexer: funcIndexer{ix.Keys}}
+		}
+		s.Tables[t.Name] = ts
+	}
+	return s
+}
+
+// DB is one account's database.
+type DB struct{ mem *memdb.MemDB }
+
+// New creates an empty database with the given tables.
+func New(tables ...Table) (*DB, error) {
+	m, err := memdb.NewMemDB(Schema(tables...))
+	if err != nil {
+		return nil, err
+	}
+	return &DB{mem: m}, nil
+}
+
+// Txn is a read or write transaction.
+type Txn struct {
+	*memdb.Txn
+	write bool
+}
+
+// Read opens a read-only snapshot.
+func (db *DB) Read() *Txn { return &Txn{Txn: db.mem.Txn(false)} }
+
+// Write opens the write transaction (one at a time per database). Changes are tracked
+// so that events can be derived from them before commit.
+func (db *DB) Write() *Txn {
+	t := db.mem.Txn(true)
+	t.TrackChanges()
+	return &Txn{Txn: t, write: true}
+}
+
+// Writable reports whether this is a write transaction.
+func (t *Txn) Writable() bool { return t.write }
+
+// Get returns the record with the id, or nil.
+func (t *Txn) Get(table, id string) (Record, error) {
+	raw, err := t.First(table, "id", id)
+	if err != nil || raw == nil {
+		return nil, err
+	}
+	return raw.(Record), nil
+}
+
+// Put inserts or replaces a record.
+func (t *Txn) Put(table string, r Record) error { return t.Insert(table, r) }
+
+// Find returns the records whose index has the key, in index order.
+func (t *Txn) Find(table, index, key string) ([]Record, error) {
+	it, err := t.Txn.Get(table, index, key)
+	if err != nil {
+		return nil, err
+	}
+	var out []Record
+	for raw := it.Next(); raw != nil; raw = it.Next() {
+		out = append(out, raw.(Record))
+	}
+	return out, nil
+}
+
+// FindOne returns the first record whose index has the key, or nil.
+func (t *Txn) FindOne(table, index, key string) (Record, error) {
+	raw, err := t.First(table, index, key)
+	if err != nil || raw == nil {
+		return nil, err
+	}
+	return raw.(Record), nil
+}
+
+// All iterates over a table newest first; fn returns false to stop.
+func (t *Txn) All(table string, fn func(Record) bool) error {
+	it, err := t.Txn.GetReverse(table, "order")
+	if err != nil {
+		return err
+	}
+	for raw := it.Next(); raw != nil; raw = it.Next() {
+		if !fn(raw.(Record)) {
+			return nil
+		}
+	}
+	return nil
+}
+
+// Page asks for one page of a list.
+type Page struct {
+	Limit int
+	// After (starting_after) or Before (ending_before): the cursor record, or nil.
+	After, Before Record
+}
+
+// List returns one page of a table, newest first, keeping records that match,
+// and whether more match beyond the page.
+func (t *Txn) List(table string, page Page, match func(Record) bool) ([]Record, bool, error) {
+	if page.Before != nil {
+		return t.listBefore(table, page, match)
+	}
+	var it memdb.ResultIterator
+	var err error
+	if page.After != nil {
+		it, err = t.ReverseLowerBound(table, "order", before(page.After.RecordMeta().OrderKey()))
+	} else {
+		it, err = t.Txn.GetReverse(table, "order")
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	var out []Record
+	for raw := it.Next(); raw != nil; raw = it.Next() {
+		r := raw.(Record)
+		if match != nil && !match(r) {
+			continue
+		}
+		if len(out) == page.Limit {
+			return out, true, nil
+		}
+		out = append(out, r)
+	}
+	return out, false, nil
+}
+
+func (t *Txn) listBefore(table string, page Page, match func(Record) bool) ([]Record, bool, error) {
+	it, err := t.LowerBound(table, "order", after(page.Before.RecordMeta().OrderKey()))
+	if err != nil {
+		return nil, false, err
+	}
+	var asc []Record
+	more := false
+	for raw := it.Next(); raw != nil; raw = it.Next() {
+		r := raw.(Record)
+		if match != nil && !match(r) {
+			continue
+		}
+		if len(asc) == page.Limit {
+			more = true
+			break
+		}
+		asc = append(asc, r)
+	}
+	out := make([]Record, len(asc))
+	for i, r := range asc {
+		out[len(asc)-1-i] = r
+	}
+	return out, more, nil
+}
+
+// before is the largest key smaller than k (k is 16 bytes: created, seq).
+func before(k []byte) []byte {
+	b := append([]byte(nil), k...)
+	for i := len(b) - 1; i >= 0; i-- {
+		if b[i] > 0 {
+			b[i]--
+			return b
+		}
+		b[i] = 0xff
+	}
+	return b
+}
+
+// after is the smallest key larger than k.
+func after(k []byte) []byte {
+	b := append([]byte(nil), k...)
+	for i := len(b) - 1; i >= 0; i-- {
+		if b[i] < 0xff {
+			b[i]++
+			return b
+		}
+		b[i] = 0
+	}
+	return b
+}

@@ -1,0 +1,23 @@
+package server
+
+import "github.com/stripe-emulator/stripe-emulator/server/store"
+
+// Table names.
+const (
+	tCustomers = "customers"
+	tProducts  = "products"
+)
+
+// tables is every account's database schema.
+var tables = []store.Table{
+	{Name: tCustomers, Indexes: []store.Index{
+		{Name: "email", Keys: func(r store.Record) []string {
+			c := r.(*customer)
+			if c.Deleted || c.Email == "" {
+				return nil
+			}
+			return []string{c.Email}
+		}},
+	}},
+	{Name: tProducts},
+}

@@ -1,0 +1,12 @@
+package server
+
+import (
+	"strconv"
+	"strings"
+)
+
+func repeat(s string, n int) string { return strings.Repeat(s, n) }
+
+func contains2(s, sub string) bool { return strings.Contains(s, sub) }
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }
