@@ -2,12 +2,21 @@
 //
 //	stripe-emulator [-addr 127.0.0.1:12111]   start the emulator
 //	stripe-emulator healthcheck [-addr ...]   probe /healthz; exit 0 when healthy
+//
+// SIGINT and SIGTERM stop it gracefully: it stops accepting connections,
+// finishes the requests in flight and exits 0.
 package main
 
 import (
+	"context"
 	"os"
+	"os/signal"
+	"syscall"
 )
 
 func main() {
-	os.Exit(run(os.Args[1:], os.Getenv, os.Stdout, os.Stderr, nil))
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr, nil)
+	stop()
+	os.Exit(code)
 }

@@ -10,18 +10,16 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"os"
-	"os/signal"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/stripe-emulator/stripe-emulator/server"
 )
 
-// run is the whole program; main only exits with its result. ready, when not
-// nil, receives the address once the emulator listens (for tests).
-func run(args []string, getenv func(string) string, stdout, stderr io.Writer, ready chan<- string) int {
+// run is the whole program; main only exits with its result. It serves until ctx
+// is done (main cancels it on SIGINT or SIGTERM), then shuts down gracefully.
+// ready, when not nil, receives the address once the emulator listens.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer, ready chan<- string) int {
 	if len(args) > 0 && args[0] == "healthcheck" {
 		return healthcheck(args[1:], getenv, stdout, stderr)
 	}
@@ -56,9 +54,6 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer, re
 		IdleTimeout:       120 * time.Second,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- httpSrv.Serve(ln) }()
 	logger.Info("stripe-emulator listening", "addr", addr, "url", "http://"+addr, "api_version", server.APIVersion)
