@@ -1,0 +1,146 @@
+// Package compat drives the built stripe-emulator binary with official Stripe
+// clients, as users do: a process on a free port, spoken to over HTTP.
+package compat
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	stripe "github.com/stripe/stripe-go/v79"
+	"github.com/stripe/stripe-go/v79/client"
+)
+
+// binary is the emulator built once for the whole package.
+var binary string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "stripe-emulator-compat")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	binary = filepath.Join(dir, "stripe-emulator")
+	build := exec.Command("go", "build", "-o", binary, "../cmd/stripe-emulator")
+	build.Stdout, build.Stderr = os.Stdout, os.Stderr
+	if err := build.Run(); err != nil {
+		fmt.Fprintln(os.Stderr, "building the emulator:", err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// emulator is a running stripe-emulator process.
+type emulator struct {
+	t    *testing.T
+	cmd  *exec.Cmd
+	URL  string
+	Addr string
+	logs *lockedBuffer
+	done chan error
+}
+
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *lockedBuffer) add(s string) {
+	l.mu.Lock()
+	l.b.WriteString(s)
+	l.mu.Unlock()
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+var listeningRE = regexp.MustCompile(`msg="stripe-emulator listening" addr=(\S+)`)
+
+// start runs the binary on a free loopback port and waits until it listens.
+func start(t *testing.T, args ...string) *emulator {
+	t.Helper()
+	cmd := exec.Command(binary, append([]string{"-addr", "127.0.0.1:0"}, args...)...)
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	e := &emulator{t: t, cmd: cmd, logs: &lockedBuffer{}, done: make(chan error, 1)}
+	addrCh := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		sc.Buffer(make([]byte, 1<<20), 1<<20)
+		for sc.Scan() {
+			line := sc.Text()
+			e.logs.add(line + "\n")
+			if m := listeningRE.FindStringSubmatch(line); m != nil {
+				addrCh <- m[1]
+			}
+		}
+		_, _ = io.Copy(io.Discard, stderr)
+	}()
+	go func() { e.done <- cmd.Wait() }()
+	select {
+	case e.Addr = <-addrCh:
+	case err := <-e.done:
+		t.Fatalf("emulator exited before listening (%v):\n%s", err, e.logs.String())
+	case <-time.After(15 * time.Second):
+		_ = cmd.Process.Kill()
+		t.Fatalf("emulator did not start:\n%s", e.logs.String())
+	}
+	e.URL = "http://" + e.Addr
+	t.Cleanup(func() {
+		if cmd.ProcessState == nil {
+			_ = cmd.Process.Signal(syscall.SIGTERM)
+			select {
+			case <-e.done:
+			case <-time.After(10 * time.Second):
+				_ = cmd.Process.Kill()
+			}
+		}
+		if t.Failed() {
+			t.Logf("emulator log:\n%s", e.logs.String())
+		}
+	})
+	return e
+}
+
+// stop sends SIGTERM and returns the exit code.
+func (e *emulator) stop() int {
+	e.t.Helper()
+	if err := e.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		e.t.Fatal(err)
+	}
+	select {
+	case <-e.done:
+	case <-time.After(15 * time.Second):
+		e.t.Fatal("emulator did not stop on SIGTERM")
+	}
+	return e.cmd.ProcessState.ExitCode()
+}
+
+// client is a stripe-go client for the key, configured as the README says.
+func (e *emulator) client(key string) *client.API {
+	return client.New(key, stripe.NewBackendsWithConfig(&stripe.BackendConfig{
+		URL:           stripe.String(e.URL),
+		LeveledLogger: &stripe.LeveledLogger{Level: stripe.LevelNull},
+		HTTPClient:    &http.Client{Timeout: 30 * time.Second},
+	}))
+}
