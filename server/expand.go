@@ -101,7 +101,9 @@ func (c *call) expandIn(obj jsonobj.Obj, typ, prefix string, segs []string, full
 		return nil
 	}
 	if len(segs) == 1 {
-		if !expanded && expandable[typ][field] == "" {
+		// A field that is already an object (a subscription item's price, say)
+		// needs no expansion; anything else that is not a reference cannot have one.
+		if _, isObj := v.(jsonobj.Obj); !expanded && !isObj && expandable[typ][field] == "" {
 			return cannotExpand(full)
 		}
 		return nil
