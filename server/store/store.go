@@ -37,10 +37,22 @@ func (m *Meta) RecordMeta() *Meta { return m }
 func (m *Meta) OrderKey() []byte { return orderKey(m.Created, m.Seq) }
 
 func orderKey(created int64, seq uint64) []byte {
-	b := make([]byte, 16)
-	binary.BigEndian.PutUint64(b, uint64(created)^(1<<63))
-	binary.BigEndian.PutUint64(b[8:], seq)
-	return b
+	var raw [16]byte
+	binary.BigEndian.PutUint64(raw[:], uint64(created)^(1<<63))
+	binary.BigEndian.PutUint64(raw[8:], seq)
+	return nibbles(raw[:])
+}
+
+// nibbles spreads each byte over two (high and low four bits). The radix tree
+// behind memdb copies a node's edges on every insert below it; sixteen edges a
+// node at most keeps that copy small (256 would cost kilobytes per insert).
+func nibbles(b []byte) []byte {
+	out := make([]byte, 2*len(b))
+	for i, c := range b {
+		out[2*i] = c >> 4
+		out[2*i+1] = c & 0xf
+	}
+	return out
 }
 
 // Table is a table definition: its name and its secondary indexes.
@@ -63,7 +75,19 @@ func (idIndexer) FromObject(raw any) (bool, []byte, error) {
 	if !ok {
 		return false, nil, fmt.Errorf("not a record: %T", raw)
 	}
-	return true, []byte(r.RecordID() + "\x00"), nil
+	return true, stringKey(r.RecordID()), nil
+}
+
+// stringKey is the index key of a string: its nibbles, then a terminator (16,
+// which no nibble is), so that no key is a prefix of another.
+func stringKey(s string) []byte {
+	out := make([]byte, 2*len(s)+1)
+	for i := 0; i < len(s); i++ {
+		out[2*i] = s[i] >> 4
+		out[2*i+1] = s[i] & 0xf
+	}
+	out[2*len(s)] = 16
+	return out
 }
 
 func (idIndexer) FromArgs(args ...any) ([]byte, error) {
@@ -74,7 +98,7 @@ func (idIndexer) FromArgs(args ...any) ([]byte, error) {
 	if !ok {
 		return nil, fmt.Errorf("id index argument must be a string, not %T", args[0])
 	}
-	return []byte(s + "\x00"), nil
+	return stringKey(s), nil
 }
 
 type orderIndexer struct{}
@@ -111,7 +135,7 @@ func (f funcIndexer) FromObject(raw any) (bool, [][]byte, error) {
 	}
 	out := make([][]byte, len(ks))
 	for i, k := range ks {
-		out[i] = []byte(k + "\x00")
+		out[i] = stringKey(k)
 	}
 	return true, out, nil
 }
@@ -276,7 +300,7 @@ func (t *Txn) listBefore(table string, page Page, match func(Record) bool) ([]Re
 	return out, more, nil
 }
 
-// before is the largest key smaller than k (k is 16 bytes: created, seq).
+// before is the largest order key smaller than k (k is nibbles: digits 0..15).
 func before(k []byte) []byte {
 	b := append([]byte(nil), k...)
 	for i := len(b) - 1; i >= 0; i-- {
@@ -284,16 +308,16 @@ func before(k []byte) []byte {
 			b[i]--
 			return b
 		}
-		b[i] = 0xff
+		b[i] = 0xf
 	}
 	return b
 }
 
-// after is the smallest key larger than k.
+// after is the smallest order key larger than k.
 func after(k []byte) []byte {
 	b := append([]byte(nil), k...)
 	for i := len(b) - 1; i >= 0; i-- {
-		if b[i] < 0xff {
+		if b[i] < 0xf {
 			b[i]++
 			return b
 		}
