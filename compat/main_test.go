@@ -21,25 +21,45 @@ import (
 	"github.com/stripe/stripe-go/v79/client"
 )
 
-// binary is the emulator built once for the whole package.
-var binary string
+// binary is the emulator, built on first use into dir.
+var (
+	binary   string
+	dir      string
+	buildErr error
+	build    sync.Once
+)
 
 func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "stripe-emulator-compat")
+	var err error
+	dir, err = os.MkdirTemp("", "stripe-emulator-compat")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
 	binary = filepath.Join(dir, "stripe-emulator")
-	build := exec.Command("go", "build", "-o", binary, "../cmd/stripe-emulator")
-	build.Stdout, build.Stderr = os.Stdout, os.Stderr
-	if err := build.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "building the emulator:", err)
-		os.Exit(1)
-	}
 	code := m.Run()
 	os.RemoveAll(dir)
 	os.Exit(code)
+}
+
+// builtBinary builds the emulator once. It runs inside a test, after the test
+// log is set up: reading the sources there lets go test's cache (which tracks
+// the files a test opens) rerun these tests when the sources change.
+func builtBinary(t *testing.T) string {
+	t.Helper()
+	build.Do(func() {
+		if buildErr = touchSources(".."); buildErr != nil {
+			return
+		}
+		out, err := exec.Command("go", "build", "-o", binary, "../cmd/stripe-emulator").CombinedOutput()
+		if err != nil {
+			buildErr = fmt.Errorf("building the emulator: %v\n%s", err, out)
+		}
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	return binary
 }
 
 // emulator is a running stripe-emulator process.
@@ -74,7 +94,7 @@ var listeningRE = regexp.MustCompile(`msg="stripe-emulator listening" addr=(\S+)
 // start runs the binary on a free loopback port and waits until it listens.
 func start(t *testing.T, args ...string) *emulator {
 	t.Helper()
-	cmd := exec.Command(binary, append([]string{"-addr", "127.0.0.1:0"}, args...)...)
+	cmd := exec.Command(builtBinary(t), append([]string{"-addr", "127.0.0.1:0"}, args...)...)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -143,4 +163,19 @@ func (e *emulator) client(key string) *client.API {
 		LeveledLogger: &stripe.LeveledLogger{Level: stripe.LevelNull},
 		HTTPClient:    &http.Client{Timeout: 30 * time.Second},
 	}))
+}
+
+func touchSources(root string) error {
+	return filepath.WalkDir(root, func(path string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() && (d.Name() == "node_modules" || d.Name() == ".git" || d.Name() == "testdata") {
+			return filepath.SkipDir
+		}
+		if !d.IsDir() && (strings.HasSuffix(path, ".go") || strings.HasSuffix(path, ".json") || d.Name() == "go.mod" || d.Name() == "go.sum") {
+			_, err = os.ReadFile(path)
+		}
+		return err
+	})
 }
