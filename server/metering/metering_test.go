@@ -1,0 +1,234 @@
+package metering
+
+import (
+	"errors"
+	"math"
+	"math/rand/v2"
+	"strconv"
+	"testing"
+)
+
+const day = 86400
+
+func ev(id string, ts, value int64) Event {
+	return Event{Identifier: id, EventName: "tokens", Meter: "mtr_1", Customer: "cus_1", Counted: true, Timestamp: ts, Received: ts, Value: value}
+}
+
+func TestSumAndCount(t *testing.T) {
+	s := New(0)
+	base := int64(1719792000)
+	for i, v := range []int64{25, 975, 2000, -500} {
+		if err := s.Record(ev("e"+strconv.Itoa(i), base+int64(i)*3601, v)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tot := s.Sum("mtr_1", "cus_1", base, base+30*day)
+	if tot.Sum != FromInt64(2500) || tot.Count != 4 {
+		t.Fatalf("total = %+v", tot)
+	}
+	if tot.Value(Count) != FromInt64(4) || tot.Value(Sum) != FromInt64(2500) {
+		t.Fatalf("formula values")
+	}
+	// Half-open ranges: [start, end).
+	if got := s.Sum("mtr_1", "cus_1", base, base+3601).Sum; got != FromInt64(25) {
+		t.Errorf("first hour and a second: %v", got)
+	}
+	if got := s.Sum("mtr_1", "cus_1", base+1, base+3602).Sum; got != FromInt64(975) {
+		t.Errorf("shifted: %v", got)
+	}
+	if got := s.Sum("mtr_1", "cus_2", base, base+day); got.Count != 0 {
+		t.Errorf("another customer: %+v", got)
+	}
+	if got := s.Sum("mtr_2", "cus_1", base, base+day); got.Count != 0 {
+		t.Errorf("another meter: %+v", got)
+	}
+}
+
+// Range totals equal a brute-force sum over random events and ranges.
+func TestRangeMatchesBruteForce(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	s := New(0)
+	base := int64(1719792000)
+	type e struct{ ts, v int64 }
+	var events []e
+	for i := 0; i < 3000; i++ {
+		x := e{base + r.Int64N(40*day) - 3*day, r.Int64N(2000) - 500}
+		events = append(events, x)
+		if err := s.Record(ev("id"+strconv.Itoa(i), x.ts, x.v)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := 0; i < 500; i++ {
+		a := base + r.Int64N(40*day) - 4*day
+		b := a + r.Int64N(20*day)
+		if i%5 == 0 { // aligned ranges too
+			a -= a % 3600
+			b -= b % 60
+		}
+		var want Total
+		for _, x := range events {
+			if x.ts >= a && x.ts < b {
+				want = want.add(Total{Sum: FromInt64(x.v), Count: 1})
+			}
+		}
+		if got := s.Sum("mtr_1", "cus_1", a, b); got != want {
+			t.Fatalf("[%d,%d): got %+v want %+v", a, b, got, want)
+		}
+	}
+}
+
+func TestDuplicatesAndExpiry(t *testing.T) {
+	s := New(0)
+	base := int64(1719792000)
+	if err := s.Record(ev("same", base, 1)); err != nil {
+		t.Fatal(err)
+	}
+	dup := ev("same", base, 1)
+	dup.Received = base + day - 1
+	if err := s.Record(dup); !errors.Is(err, ErrDuplicate) {
+		t.Fatalf("duplicate within 24h: %v", err)
+	}
+	if got := s.Sum("mtr_1", "cus_1", base, base+1).Count; got != 1 {
+		t.Fatalf("a duplicate counted: %d", got)
+	}
+	later := ev("same", base+day, 1)
+	if err := s.Record(later); err != nil {
+		t.Fatalf("identifier reuse after 24h: %v", err)
+	}
+	if st := s.Stats(); st.Retained != 1 || st.Accepted != 2 {
+		t.Errorf("stats: %+v", st)
+	}
+	s.Expire(base + 3*day)
+	if st := s.Stats(); st.Retained != 0 {
+		t.Errorf("records kept past retention: %+v", st)
+	}
+	// Aggregates survive expiry.
+	if got := s.Sum("mtr_1", "cus_1", base, base+2*day).Count; got != 2 {
+		t.Errorf("aggregates after expiry: %d", got)
+	}
+}
+
+func TestCancel(t *testing.T) {
+	s := New(0)
+	base := int64(1719792000)
+	for i, v := range []int64{100, 200, 300} {
+		if err := s.Record(ev("c"+strconv.Itoa(i), base+int64(i), v)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.Cancel("c1", "tokens", base+10); err != nil {
+		t.Fatal(err)
+	}
+	if got := s.Sum("mtr_1", "cus_1", base, base+day); got.Sum != FromInt64(400) || got.Count != 2 {
+		t.Fatalf("after cancel: %+v", got)
+	}
+	for _, tt := range []struct {
+		id, name string
+		now      int64
+		want     error
+	}{
+		{"c1", "tokens", base + 10, ErrAlreadyCanceled},
+		{"nope", "tokens", base + 10, ErrUnknown},
+		{"c2", "other", base + 10, ErrEventNameDiffers},
+		{"c0", "tokens", base + day, ErrUnknown}, // past retention its record is gone
+	} {
+		if err := s.Cancel(tt.id, tt.name, tt.now); !errors.Is(err, tt.want) {
+			t.Errorf("cancel %s: %v, want %v", tt.id, err, tt.want)
+		}
+	}
+}
+
+func TestHourWindowKeepsLatest(t *testing.T) {
+	s := New(0)
+	base := int64(1719792000) // 00:00Z
+	rec := func(id string, ts, v, received int64) {
+		t.Helper()
+		e := ev(id, ts, v)
+		e.Window, e.Received = Hour, received
+		if err := s.Record(e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rec("a", base+600, 10, base+700)    // 00:10 in window 00:00
+	rec("b", base+300, 20, base+800)    // received later: replaces a
+	rec("c", base+3600+5, 7, base+3700) // window 01:00
+	rec("d", base+1200, 40, base+900)   // replaces b
+	tot := s.Sum("mtr_1", "cus_1", base, base+2*3600)
+	if tot.Sum != FromInt64(47) || tot.Count != 2 {
+		t.Fatalf("latest per window: %+v", tot)
+	}
+	// The counted event's timestamp decides which range the window lands in.
+	if got := s.Sum("mtr_1", "cus_1", base, base+1200).Sum; !got.IsZero() {
+		t.Errorf("before the latest event's timestamp: %v", got)
+	}
+	// Canceling the latest falls back to the one before it.
+	if err := s.Cancel("d", "tokens", base+1000); err != nil {
+		t.Fatal(err)
+	}
+	if got := s.Sum("mtr_1", "cus_1", base, base+3600).Sum; got != FromInt64(20) {
+		t.Errorf("fallback after cancel: %v", got)
+	}
+	if err := s.Cancel("a", "tokens", base+1000); err != nil { // already replaced: nothing changes
+		t.Fatal(err)
+	}
+	if err := s.Cancel("b", "tokens", base+1000); err != nil {
+		t.Fatal(err)
+	}
+	if got := s.Sum("mtr_1", "cus_1", base, base+3600); got.Count != 0 {
+		t.Errorf("all canceled: %+v", got)
+	}
+}
+
+func TestDayWindowFallbackAfterRetention(t *testing.T) {
+	s := New(0)
+	base := int64(1719792000)
+	mk := func(id string, v, received int64) {
+		e := ev(id, base+100, v)
+		e.Window, e.Received = Day, received
+		if err := s.Record(e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mk("old", 5, base+100)
+	mk("new", 9, base+100+2*day) // the old one is past retention: it stays as fallback
+	if err := s.Cancel("new", "tokens", base+100+2*day+1); err != nil {
+		t.Fatal(err)
+	}
+	if got := s.Sum("mtr_1", "cus_1", base, base+day).Sum; got != FromInt64(5) {
+		t.Errorf("fallback to a settled event: %v", got)
+	}
+}
+
+func TestUncountedEventsHoldTheirIdentifier(t *testing.T) {
+	s := New(0)
+	e := ev("x", 1719792000, 5)
+	e.Counted = false
+	if err := s.Record(e); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Record(e); !errors.Is(err, ErrDuplicate) {
+		t.Errorf("duplicate of an uncounted event: %v", err)
+	}
+	if got := s.Sum("mtr_1", "cus_1", 0, 2e9); got.Count != 0 {
+		t.Errorf("uncounted event counted: %+v", got)
+	}
+}
+
+func TestInt128(t *testing.T) {
+	a := FromInt64(math.MaxInt64)
+	b := a.Add(a).Add(FromInt64(2))
+	if b.Decimal().String() != "18446744073709551616" {
+		t.Errorf("2^64: %s", b.Decimal())
+	}
+	if b.Sub(a).Sub(a).Sub(FromInt64(2)) != (Int128{}) {
+		t.Errorf("sub")
+	}
+	n := FromInt64(-5).Add(FromInt64(3))
+	if n.Decimal().String() != "-2" || n.Sign() != -1 || n.Float64() != -2 {
+		t.Errorf("negative: %s", n.Decimal())
+	}
+	big := FromInt64(math.MinInt64).Add(FromInt64(math.MinInt64))
+	if big.Decimal().String() != "-18446744073709551616" {
+		t.Errorf("-2^64: %s", big.Decimal())
+	}
+}
