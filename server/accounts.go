@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 
 	"github.com/stripe-emulator/stripe-emulator/server/apierr"
+	"github.com/stripe-emulator/stripe-emulator/server/metering"
 	"github.com/stripe-emulator/stripe-emulator/server/store"
 )
 
@@ -19,6 +20,10 @@ type account struct {
 	idem *idemStore
 	reqs *requestLog
 	seq  atomic.Uint64 // insertion sequence of stored objects
+	// usage holds meter events and their aggregates; meterErrors the events
+	// accepted but not counted.
+	usage       *metering.Store
+	meterErrors *meterErrorReports
 }
 
 // accounts maps secret keys to their accounts, creating them on first use.
@@ -62,7 +67,8 @@ func (s *Server) newAccount(key string) (*account, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &account{key: key, db: db, idem: newIdemStore(s.idemTTL), reqs: newRequestLog(requestLogSize)}, nil
+	return &account{key: key, db: db, idem: newIdemStore(s.idemTTL), reqs: newRequestLog(requestLogSize),
+		usage: metering.New(metering.DefaultRetention), meterErrors: &meterErrorReports{}}, nil
 }
 
 const (

@@ -72,8 +72,9 @@ func New(opts Options) (*Server, error) {
 	s.ops = ops
 	s.accounts = newAccounts(s)
 	s.loaders = map[string]loader{
-		"customer": loadCustomer,
-		"product":  loadProduct,
+		"customer":      loadCustomer,
+		"product":       loadProduct,
+		"billing.meter": loadMeter,
 	}
 	if err := s.buildRouter(); err != nil {
 		return nil, err
@@ -135,6 +136,8 @@ func (s *Server) buildRouter() error {
 		s.emulatorEndpoints(),
 		s.customerEndpoints(),
 		s.productEndpoints(),
+		s.meterEndpoints(),
+		s.meterEventEndpoints(),
 	} {
 		for i := range group {
 			ep := group[i]

@@ -6,6 +6,7 @@ import "github.com/stripe-emulator/stripe-emulator/server/store"
 const (
 	tCustomers = "customers"
 	tProducts  = "products"
+	tMeters    = "meters"
 )
 
 // tables is every account's database schema.
@@ -20,4 +21,7 @@ var tables = []store.Table{
 		}},
 	}},
 	{Name: tProducts},
+	{Name: tMeters, Indexes: []store.Index{
+		{Name: "event_name", Keys: func(r store.Record) []string { return []string{r.(*meter).EventName} }},
+	}},
 }

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"encoding/json"
 	"strconv"
 	"strings"
 )
@@ -10,3 +11,5 @@ func repeat(s string, n int) string { return strings.Repeat(s, n) }
 func contains2(s, sub string) bool { return strings.Contains(s, sub) }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+func jsonMarshal(v any) ([]byte, error) { return json.Marshal(v) }

@@ -77,6 +77,50 @@ func TestRangeMatchesBruteForce(t *testing.T) {
 	}
 }
 
+// Events and range ends on bucket boundaries and one second either side.
+func TestRangeBoundaries(t *testing.T) {
+	s := New(0)
+	base := int64(1719792000) // 00:00Z, on every boundary
+	var events []int64
+	n := 0
+	for _, unit := range []int64{60, 3600, day} {
+		for k := int64(0); k < 3; k++ {
+			for _, d := range []int64{-1, 0, 1} {
+				ts := base + k*unit + d
+				events = append(events, ts)
+				if err := s.Record(ev("b"+strconv.Itoa(n), ts, 1)); err != nil {
+					t.Fatal(err)
+				}
+				n++
+			}
+		}
+	}
+	var points []int64
+	for _, unit := range []int64{60, 3600, day} {
+		for k := int64(-1); k < 4; k++ {
+			for _, d := range []int64{-1, 0, 1} {
+				points = append(points, base+k*unit+d)
+			}
+		}
+	}
+	for _, a := range points {
+		for _, b := range points {
+			if b <= a {
+				continue
+			}
+			var want int64
+			for _, ts := range events {
+				if ts >= a && ts < b {
+					want++
+				}
+			}
+			if got := s.Sum("mtr_1", "cus_1", a, b).Count; got != want {
+				t.Fatalf("[%d,%d): %d events, want %d", a-base, b-base, got, want)
+			}
+		}
+	}
+}
+
 func TestDuplicatesAndExpiry(t *testing.T) {
 	s := New(0)
 	base := int64(1719792000)

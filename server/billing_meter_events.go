@@ -1,0 +1,199 @@
+package server
+
+import (
+	"errors"
+	"time"
+
+	"github.com/stripe-emulator/stripe-emulator/server/apierr"
+	"github.com/stripe-emulator/stripe-emulator/server/form"
+	"github.com/stripe-emulator/stripe-emulator/server/jsonobj"
+	"github.com/stripe-emulator/stripe-emulator/server/metering"
+	"github.com/stripe-emulator/stripe-emulator/server/store"
+)
+
+// Meter event timestamps must lie within the past 35 days and at most 5 minutes
+// ahead (clock drift), on the clock of the customer the event is for.
+const (
+	maxEventAge    = 35 * 24 * 60 * 60
+	maxEventFuture = 5 * 60
+	maxIdentifier  = 100
+)
+
+func (s *Server) meterEventEndpoints() []endpoint {
+	return []endpoint{
+		{op: "PostBillingMeterEvents", mode: txRead, h: s.createMeterEvent},
+		{op: "PostBillingMeterEventAdjustments", mode: txRead, h: s.createMeterEventAdjustment},
+		{method: "GET", path: "/_emulator/meter_error_reports", mode: txNone, h: s.listMeterErrorReports,
+			schema: form.Object(map[string]*form.Schema{
+				"limit": form.Integer(), "starting_after": form.String(), "ending_before": form.String(),
+				"meter": form.String(), "expand": form.Array(form.String()),
+			})},
+	}
+}
+
+// meterEvent is a meter event as received, before it is counted.
+type meterEvent struct {
+	name, identifier string
+	payload          map[string]string
+	timestamp        int64
+}
+
+// createMeterEvent accepts a meter event. Missing fields, a timestamp out of range
+// and a duplicate identifier are refused at once (400); every other problem
+// (no such meter, inactive meter, unknown customer, bad value) is Stripe's
+// asynchronous kind: the event is accepted but not counted, and an error report
+// is recorded (GET /_emulator/meter_error_reports).
+func (s *Server) createMeterEvent(c *call) (jsonobj.Obj, error) {
+	p := c.params
+	ev := meterEvent{payload: p.StringMap("payload")}
+	ev.name, _ = p.String("event_name")
+	if err := checkLength("event_name", ev.name, maxMeterEventName); err != nil {
+		return nil, err
+	}
+	if id, ok := p.String("identifier"); ok {
+		if id == "" {
+			return nil, apierr.InvalidEmpty("identifier")
+		}
+		if err := checkLength("identifier", id, maxIdentifier); err != nil {
+			return nil, err
+		}
+		ev.identifier = id
+	} else {
+		ev.identifier = store.RandomString(24)
+	}
+	ev.timestamp = c.unix()
+	if ts, ok := p.Int("timestamp"); ok {
+		ev.timestamp = ts
+	}
+	if err := c.recordMeterEvent(ev); err != nil {
+		return nil, err
+	}
+	return jsonobj.Obj{
+		{K: "object", V: "billing.meter_event"},
+		{K: "created", V: c.unix()},
+		{K: "event_name", V: ev.name},
+		{K: "identifier", V: ev.identifier},
+		{K: "livemode", V: false},
+		{K: "payload", V: metadataOf(ev.payload)},
+		{K: "timestamp", V: ev.timestamp},
+	}, nil
+}
+
+// recordMeterEvent validates and counts one event (shared by the v1 endpoint and
+// the fixtures and v2 paths).
+func (c *call) recordMeterEvent(ev meterEvent) error {
+	if ev.name == "" {
+		return apierr.InvalidEmpty("event_name")
+	}
+	m, err := c.meterByEventName(ev.name)
+	if err != nil {
+		return err
+	}
+	customerKey := "stripe_customer_id"
+	if m != nil {
+		customerKey = m.CustomerKey
+	}
+	customerID := ev.payload[customerKey]
+	now := c.customerNow(customerID)
+	if ev.timestamp < now-maxEventAge {
+		return apierr.InvalidRequest("", "timestamp", "The timestamp %d is more than 35 days before the current time (%d): meter events must be within the past 35 days.", ev.timestamp, now)
+	}
+	if ev.timestamp > now+maxEventFuture {
+		return apierr.InvalidRequest("", "timestamp", "The timestamp %d is more than 5 minutes after the current time (%d): meter events cannot be in the future.", ev.timestamp, now)
+	}
+	e := metering.Event{Identifier: ev.identifier, EventName: ev.name, Timestamp: ev.timestamp, Received: c.unix()}
+	code, msg := c.checkMeterEvent(m, ev.payload, customerKey, customerID, &e)
+	e.Counted = code == ""
+	if err := c.acct.usage.Record(e); err != nil {
+		if errors.Is(err, metering.ErrDuplicate) {
+			return apierr.InvalidRequest("", "identifier", "An event already exists with identifier %s.", ev.identifier).NoRetry()
+		}
+		return err
+	}
+	if code != "" {
+		c.acct.meterErrors.add(c, m, ev, code, msg)
+	}
+	return nil
+}
+
+// checkMeterEvent finds the asynchronous problems of an event: an error code and
+// message, or "" when the event counts (e is then filled in).
+func (c *call) checkMeterEvent(m *meter, payload map[string]string, customerKey, customerID string, e *metering.Event) (string, string) {
+	switch {
+	case m == nil:
+		return "no_meter", "No meter with the event_name '" + e.EventName + "' exists."
+	case !m.Active:
+		return "archived_meter", "The meter " + m.ID + " is inactive: events sent to it are not counted."
+	case customerID == "":
+		return "meter_event_no_customer_defined", "Customer mapping key " + customerKey + " not found in payload."
+	}
+	cu, _ := c.tx.Get(tCustomers, customerID)
+	if cu, ok := cu.(*customer); !ok || cu.Deleted {
+		return "meter_event_customer_not_found", "No customer with the ID " + customerID + " exists."
+	}
+	if m.formula() == metering.Sum {
+		raw, ok := payload[m.ValueKey]
+		if !ok {
+			return "meter_event_value_not_found", "Value key " + m.ValueKey + " not found in payload."
+		}
+		v, err := form.ParseInt(raw)
+		if err != nil {
+			return "meter_event_invalid_value", "The value '" + truncateRunes(raw, 40) + "' of " + m.ValueKey + " is not a whole number."
+		}
+		e.Value = v
+	}
+	e.Meter, e.Customer, e.Window = m.ID, customerID, m.window()
+	return "", ""
+}
+
+// meterByEventName is the meter of an event name, or nil.
+func (c *call) meterByEventName(name string) (*meter, error) {
+	rec, err := c.tx.FindOne(tMeters, "event_name", name)
+	if err != nil || rec == nil {
+		return nil, err
+	}
+	return rec.(*meter), nil
+}
+
+// customerNow is the time on the clock the customer lives on: the emulator's.
+func (c *call) customerNow(customerID string) int64 {
+	return c.unix()
+}
+
+func (s *Server) createMeterEventAdjustment(c *call) (jsonobj.Obj, error) {
+	p := c.params
+	name, _ := p.String("event_name")
+	typ, _ := p.String("type")
+	cancel := p.Object("cancel")
+	identifier, ok := cancel.String("identifier")
+	if !ok {
+		return nil, apierr.ParameterMissing("cancel[identifier]")
+	}
+	if identifier == "" {
+		return nil, apierr.InvalidEmpty("cancel[identifier]")
+	}
+	err := c.acct.usage.Cancel(identifier, name, c.unix())
+	switch {
+	case errors.Is(err, metering.ErrUnknown), errors.Is(err, metering.ErrTooOld):
+		return nil, apierr.InvalidRequest("", "cancel[identifier]", "No meter event with the identifier %s was received in the last 24 hours: events can be canceled only within 24 hours of being received.", identifier)
+	case errors.Is(err, metering.ErrEventNameDiffers):
+		return nil, apierr.InvalidRequest("", "event_name", "The meter event with the identifier %s was not sent with the event_name '%s'.", identifier, name)
+	case errors.Is(err, metering.ErrAlreadyCanceled):
+		return nil, apierr.InvalidRequest("", "cancel[identifier]", "The meter event with the identifier %s is already canceled.", identifier)
+	case err != nil:
+		return nil, err
+	}
+	return jsonobj.Obj{
+		{K: "object", V: "billing.meter_event_adjustment"},
+		{K: "cancel", V: jsonobj.Obj{{K: "identifier", V: identifier}}},
+		{K: "event_name", V: name},
+		{K: "livemode", V: false},
+		{K: "status", V: "complete"},
+		{K: "type", V: typ},
+	}, nil
+}
+
+func rfc3339(unix int64) string {
+	return time.Unix(unix, 0).UTC().Format("2006-01-02T15:04:05.000Z")
+}
+

@@ -1,0 +1,237 @@
+package server
+
+import (
+	"unicode/utf8"
+
+	"github.com/stripe-emulator/stripe-emulator/server/apierr"
+	"github.com/stripe-emulator/stripe-emulator/server/jsonobj"
+	"github.com/stripe-emulator/stripe-emulator/server/metering"
+	"github.com/stripe-emulator/stripe-emulator/server/store"
+)
+
+// meter is a stored billing meter. Only display_name changes after creation.
+type meter struct {
+	store.Meta
+	DisplayName   string
+	EventName     string
+	Formula       string // "sum" or "count"
+	CustomerKey   string // customer_mapping.event_payload_key
+	ValueKey      string // value_settings.event_payload_key
+	Window        string // event_time_window: "", "hour" or "day"
+	Active        bool
+	DeactivatedAt int64
+	Updated       int64
+}
+
+func (m *meter) clone() *meter { n := *m; return &n }
+
+func (m *meter) formula() metering.Formula {
+	if m.Formula == "count" {
+		return metering.Count
+	}
+	return metering.Sum
+}
+
+func (m *meter) window() metering.Window {
+	switch m.Window {
+	case "hour":
+		return metering.Hour
+	case "day":
+		return metering.Day
+	}
+	return metering.NoWindow
+}
+
+func (s *Server) meterEndpoints() []endpoint {
+	return []endpoint{
+		{op: "PostBillingMeters", mode: txWrite, h: s.createMeter},
+		{op: "GetBillingMeters", mode: txRead, h: s.listMeters},
+		{op: "GetBillingMetersId", mode: txRead, h: s.retrieveMeter},
+		{op: "PostBillingMetersId", mode: txWrite, h: s.updateMeter},
+		{op: "PostBillingMetersIdDeactivate", mode: txWrite, h: s.deactivateMeter},
+		{op: "PostBillingMetersIdReactivate", mode: txWrite, h: s.reactivateMeter},
+		{op: "GetBillingMetersIdEventSummaries", mode: txRead, h: s.listMeterEventSummaries},
+	}
+}
+
+// Length limits of meter fields, as Stripe documents them.
+const (
+	maxMeterDisplayName = 250
+	maxMeterEventName   = 100
+	maxPayloadKey       = 100
+)
+
+func checkLength(param, v string, max int) error {
+	if utf8.RuneCountInString(v) > max {
+		return apierr.Invalid(param, "Invalid %s: must be at most %d characters.", param, max)
+	}
+	return nil
+}
+
+func (s *Server) createMeter(c *call) (jsonobj.Obj, error) {
+	p := c.params
+	m := &meter{Meta: c.newMeta("mtr"), Active: true, CustomerKey: "stripe_customer_id", ValueKey: "value"}
+	m.Updated = m.Created
+	m.DisplayName, _ = p.String("display_name")
+	m.EventName, _ = p.String("event_name")
+	m.Formula, _ = p.Object("default_aggregation").String("formula")
+	if cm := p.Object("customer_mapping"); cm != nil {
+		m.CustomerKey, _ = cm.String("event_payload_key")
+	}
+	if vs := p.Object("value_settings"); vs != nil {
+		m.ValueKey, _ = vs.String("event_payload_key")
+	}
+	m.Window, _ = p.String("event_time_window")
+	for _, f := range []struct {
+		param, v string
+		max      int
+	}{
+		{"display_name", m.DisplayName, maxMeterDisplayName},
+		{"event_name", m.EventName, maxMeterEventName},
+		{"customer_mapping[event_payload_key]", m.CustomerKey, maxPayloadKey},
+		{"value_settings[event_payload_key]", m.ValueKey, maxPayloadKey},
+	} {
+		if err := checkLength(f.param, f.v, f.max); err != nil {
+			return nil, err
+		}
+		if f.v == "" {
+			return nil, apierr.InvalidEmpty(f.param)
+		}
+	}
+	// An event name belongs to one meter, active or not (so that reactivating a
+	// meter can never clash).
+	existing, err := c.tx.FindOne(tMeters, "event_name", m.EventName)
+	if err != nil {
+		return nil, err
+	}
+	if existing != nil {
+		return nil, apierr.InvalidRequest("", "event_name", "A meter with the event_name '%s' already exists (%s): an event name can belong to only one meter.", m.EventName, existing.RecordID())
+	}
+	if err := c.tx.Put(tMeters, m); err != nil {
+		return nil, err
+	}
+	return renderMeter(m), nil
+}
+
+func (c *call) getMeter(id, param string) (*meter, error) {
+	rec, err := c.tx.Get(tMeters, id)
+	if err != nil {
+		return nil, err
+	}
+	m, _ := rec.(*meter)
+	if m == nil {
+		return nil, apierr.ResourceMissing("billing meter", param, id)
+	}
+	return m, nil
+}
+
+func (s *Server) retrieveMeter(c *call) (jsonobj.Obj, error) {
+	m, err := c.getMeter(c.pathID(), "id")
+	if err != nil {
+		return nil, err
+	}
+	return renderMeter(m), nil
+}
+
+func (s *Server) updateMeter(c *call) (jsonobj.Obj, error) {
+	cur, err := c.getMeter(c.pathID(), "id")
+	if err != nil {
+		return nil, err
+	}
+	m := cur.clone()
+	if v, ok := c.params.String("display_name"); ok {
+		if v == "" {
+			return nil, apierr.InvalidEmpty("display_name")
+		}
+		if err := checkLength("display_name", v, maxMeterDisplayName); err != nil {
+			return nil, err
+		}
+		m.DisplayName = v
+	}
+	m.Updated = c.unix()
+	if err := c.tx.Put(tMeters, m); err != nil {
+		return nil, err
+	}
+	return renderMeter(m), nil
+}
+
+func (s *Server) deactivateMeter(c *call) (jsonobj.Obj, error) {
+	return s.setMeterActive(c, false)
+}
+
+func (s *Server) reactivateMeter(c *call) (jsonobj.Obj, error) {
+	return s.setMeterActive(c, true)
+}
+
+// setMeterActive deactivates or reactivates a meter. Events sent while a meter is
+// inactive are not counted (they are reported as archived_meter errors); usage
+// counted before stays.
+func (s *Server) setMeterActive(c *call, active bool) (jsonobj.Obj, error) {
+	cur, err := c.getMeter(c.pathID(), "id")
+	if err != nil {
+		return nil, err
+	}
+	if cur.Active == active {
+		state := "inactive"
+		if active {
+			state = "active"
+		}
+		return nil, apierr.State("", "The meter %s is already %s.", cur.ID, state)
+	}
+	m := cur.clone()
+	m.Active = active
+	m.Updated = c.unix()
+	m.DeactivatedAt = 0
+	if !active {
+		m.DeactivatedAt = c.unix()
+	}
+	if err := c.tx.Put(tMeters, m); err != nil {
+		return nil, err
+	}
+	return renderMeter(m), nil
+}
+
+func (s *Server) listMeters(c *call) (jsonobj.Obj, error) {
+	status, byStatus := c.params.String("status")
+	match := func(r store.Record) bool {
+		m := r.(*meter)
+		return !byStatus || (status == "active") == m.Active
+	}
+	return c.list(tMeters, "billing meter", "/v1/billing/meters", match, func(r store.Record) (jsonobj.Obj, error) {
+		return renderMeter(r.(*meter)), nil
+	})
+}
+
+func loadMeter(c *call, id string) (jsonobj.Obj, error) {
+	m, err := c.getMeter(id, "id")
+	if err != nil {
+		return nil, err
+	}
+	return renderMeter(m), nil
+}
+
+func renderMeter(m *meter) jsonobj.Obj {
+	status := "inactive"
+	if m.Active {
+		status = "active"
+	}
+	var deactivated any
+	if m.DeactivatedAt != 0 {
+		deactivated = m.DeactivatedAt
+	}
+	return jsonobj.Obj{
+		{K: "id", V: m.ID},
+		{K: "object", V: "billing.meter"},
+		{K: "created", V: m.Created},
+		{K: "customer_mapping", V: jsonobj.Obj{{K: "event_payload_key", V: m.CustomerKey}, {K: "type", V: "by_id"}}},
+		{K: "default_aggregation", V: jsonobj.Obj{{K: "formula", V: m.Formula}}},
+		{K: "display_name", V: m.DisplayName},
+		{K: "event_name", V: m.EventName},
+		{K: "event_time_window", V: orNull(m.Window)},
+		{K: "livemode", V: false},
+		{K: "status", V: status},
+		{K: "status_transitions", V: jsonobj.Obj{{K: "deactivated_at", V: deactivated}}},
+		{K: "updated", V: m.Updated},
+		{K: "value_settings", V: jsonobj.Obj{{K: "event_payload_key", V: m.ValueKey}}},
+	}
+}
