@@ -196,4 +196,3 @@ func (s *Server) createMeterEventAdjustment(c *call) (jsonobj.Obj, error) {
 func rfc3339(unix int64) string {
 	return time.Unix(unix, 0).UTC().Format("2006-01-02T15:04:05.000Z")
 }
-
