@@ -13,6 +13,7 @@ package metering
 
 import (
 	"errors"
+	"hash/maphash"
 	"sync"
 )
 
@@ -96,6 +97,11 @@ func (t Total) add(o Total) Total { return Total{Sum: t.Sum.Add(o.Sum), Count: t
 
 func (t Total) sub(o Total) Total { return Total{Sum: t.Sum.Sub(o.Sum), Count: t.Count - o.Count} }
 
+// key is an identifier's 128-bit hash. Records are keyed by it rather than by
+// the identifier itself, so that an event costs no string allocation; two
+// identifiers colliding is a 2^-128 chance, far below any other failure.
+type key [2]uint64
+
 // record is what is kept of one event while it is within retention.
 type record struct {
 	ts       int64
@@ -106,18 +112,21 @@ type record struct {
 	canceled bool
 }
 
-type expiring struct {
-	received int64
-	id       string
+// generation holds the records of the events received in one span of time.
+// Expiry drops whole generations, so it costs nothing per event and leaves no
+// half-empty maps behind (Go maps never shrink).
+type generation struct {
+	start   int64
+	records map[key]record
 }
 
 // Store is one account's metering data. It is safe for concurrent use.
 type Store struct {
 	mu        sync.Mutex
 	retention int64
-	records   map[string]*record // by identifier
-	queue     []expiring         // identifiers in order of receipt, for expiry
-	head      int
+	span      int64         // of a generation: a quarter of retention
+	gens      []*generation // oldest first
+	seeds     [2]maphash.Seed
 	series    map[seriesKey]*series
 	names     []string
 	nameIdx   map[string]uint32
@@ -133,10 +142,15 @@ func New(retention int64) *Store {
 	}
 	return &Store{
 		retention: retention,
-		records:   map[string]*record{},
+		span:      max(retention/4, 1),
+		seeds:     [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()},
 		series:    map[seriesKey]*series{},
 		nameIdx:   map[string]uint32{},
 	}
+}
+
+func (s *Store) key(identifier string) key {
+	return key{maphash.String(s.seeds[0], identifier), maphash.String(s.seeds[1], identifier)}
 }
 
 func (s *Store) intern(name string) uint32 {
@@ -149,30 +163,49 @@ func (s *Store) intern(name string) uint32 {
 	return i
 }
 
+// find returns the newest record of an identifier and its generation.
+func (s *Store) find(k key) (record, *generation, bool) {
+	for i := len(s.gens) - 1; i >= 0; i-- {
+		if r, ok := s.gens[i].records[k]; ok {
+			return r, s.gens[i], true
+		}
+	}
+	return record{}, nil, false
+}
+
 // Record accepts an event: ErrDuplicate if its identifier was received within
 // retention; otherwise the event counts (if Counted) at once.
 func (s *Store) Record(e Event) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.expire(e.Received)
-	if r, ok := s.records[e.Identifier]; ok && e.Received-r.received < s.retention {
+	k := s.key(e.Identifier)
+	if r, _, ok := s.find(k); ok && e.Received-r.received < s.retention {
 		return ErrDuplicate
 	}
-	r := &record{ts: e.Timestamp, value: e.Value, received: e.Received, name: s.intern(e.EventName)}
+	r := record{ts: e.Timestamp, value: e.Value, received: e.Received, name: s.intern(e.EventName)}
 	if e.Counted {
-		k := seriesKey{e.Meter, e.Customer}
-		sr := s.series[k]
+		sk := seriesKey{e.Meter, e.Customer}
+		sr := s.series[sk]
 		if sr == nil {
 			sr = newSeries(e.Window)
-			s.series[k] = sr
+			s.series[sk] = sr
 		}
 		r.series = sr
-		sr.add(r, s.retention)
+		sr.add(k, r, s.retention)
 	}
-	s.records[e.Identifier] = r
-	s.queue = append(s.queue, expiring{e.Received, e.Identifier})
+	s.generationFor(e.Received).records[k] = r
 	s.accepted++
 	return nil
+}
+
+func (s *Store) generationFor(received int64) *generation {
+	if n := len(s.gens); n > 0 && received < s.gens[n-1].start+s.span {
+		return s.gens[n-1] // also for a clock that went back: ages are checked per record
+	}
+	g := &generation{start: received - received%s.span, records: map[key]record{}}
+	s.gens = append(s.gens, g)
+	return g
 }
 
 // Cancel removes an event from every aggregate. now is the account's time;
@@ -181,7 +214,8 @@ func (s *Store) Cancel(identifier, eventName string, now int64) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.expire(now)
-	r, ok := s.records[identifier]
+	k := s.key(identifier)
+	r, g, ok := s.find(k)
 	if !ok {
 		return ErrUnknown
 	}
@@ -195,8 +229,9 @@ func (s *Store) Cancel(identifier, eventName string, now int64) error {
 		return ErrAlreadyCanceled
 	}
 	r.canceled = true
+	g.records[k] = r
 	if r.series != nil {
-		r.series.cancel(r, now, s.retention)
+		r.series.cancel(k, r, now, s.retention)
 	}
 	return nil
 }
@@ -215,7 +250,7 @@ func (s *Store) Sum(meter, customer string, start, end int64) Total {
 // Stats describe a store, for benchmarks and the soak test.
 type Stats struct {
 	Accepted uint64 // events ever accepted
-	Retained int    // per-event records still kept (within retention)
+	Retained int    // per-event records held (those within retention, and up to a generation more)
 	Series   int    // meter × customer series
 	Buckets  int    // aggregate buckets across every resolution
 }
@@ -224,7 +259,10 @@ type Stats struct {
 func (s *Store) Stats() Stats {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	st := Stats{Accepted: s.accepted, Retained: len(s.records), Series: len(s.series)}
+	st := Stats{Accepted: s.accepted, Series: len(s.series)}
+	for _, g := range s.gens {
+		st.Retained += len(g.records)
+	}
 	for _, sr := range s.series {
 		st.Buckets += sr.buckets()
 	}
@@ -238,20 +276,14 @@ func (s *Store) Expire(now int64) {
 	s.mu.Unlock()
 }
 
+// expire drops every generation whose events are all past retention.
 func (s *Store) expire(now int64) {
-	for s.head < len(s.queue) && now-s.queue[s.head].received >= s.retention {
-		q := s.queue[s.head]
-		if r := s.records[q.id]; r != nil && r.received == q.received {
-			delete(s.records, q.id)
-		}
-		s.queue[s.head] = expiring{}
-		s.head++
+	n := 0
+	for n < len(s.gens) && now-(s.gens[n].start+s.span) >= s.retention {
+		s.gens[n] = nil
+		n++
 	}
-	// Reclaim the queue's consumed front once it is half the slice.
-	if s.head > 1024 && s.head*2 >= len(s.queue) {
-		n := copy(s.queue, s.queue[s.head:])
-		clear(s.queue[n:])
-		s.queue = s.queue[:n]
-		s.head = 0
+	if n > 0 {
+		s.gens = append(s.gens[:0], s.gens[n:]...)
 	}
 }

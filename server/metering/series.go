@@ -13,9 +13,20 @@ type series struct {
 
 var bucketSizes = [4]int64{1, 60, 3600, 86400}
 
+// windowEntry is an event of a window, kept while it may still count.
+type windowEntry struct {
+	k        key
+	ts       int64
+	value    int64
+	received int64
+	canceled bool
+}
+
+func (w windowEntry) total() Total { return Total{Sum: FromInt64(w.value), Count: 1} }
+
 type windowState struct {
-	current *record   // the event counted for this window, or nil
-	history []*record // events of the window in order of receipt
+	entries []windowEntry // in order of receipt
+	cur     int           // the entry counted now, or -1
 }
 
 func newSeries(w Window) *series {
@@ -50,80 +61,94 @@ func (s *series) apply(ts int64, t Total) {
 	}
 }
 
-func contribution(r *record) Total { return Total{Sum: FromInt64(r.value), Count: 1} }
+func (t Total) neg() Total { return Total{Sum: t.Sum.Neg(), Count: -t.Count} }
 
-func (s *series) add(r *record, retention int64) {
+func (s *series) windowOf(ts int64) (int64, *windowState) {
+	start := floorDiv(ts, s.window.Seconds()) * s.window.Seconds()
+	return start, s.windows[start]
+}
+
+func (s *series) add(k key, r record, retention int64) {
+	entry := windowEntry{k: k, ts: r.ts, value: r.value, received: r.received}
 	if s.window == NoWindow {
-		s.apply(r.ts, contribution(r))
+		s.apply(r.ts, entry.total())
 		return
 	}
-	start := floorDiv(r.ts, s.window.Seconds()) * s.window.Seconds()
-	w := s.windows[start]
+	start, w := s.windowOf(r.ts)
 	if w == nil {
-		w = &windowState{}
+		w = &windowState{cur: -1}
 		s.windows[start] = w
 	}
 	// The latest received event of the window is the one that counts.
-	if w.current != nil {
-		s.apply(w.current.ts, contribution(w.current).neg())
+	if w.cur >= 0 {
+		c := w.entries[w.cur]
+		s.apply(c.ts, c.total().neg())
 	}
-	w.current = r
-	s.apply(r.ts, contribution(r))
-	w.history = append(w.history, r)
+	w.entries = append(w.entries, entry)
+	w.cur = len(w.entries) - 1
+	s.apply(r.ts, entry.total())
 	w.prune(r.received, retention)
 }
 
-func (t Total) neg() Total { return Total{Sum: t.Sum.Neg(), Count: -t.Count} }
-
-func (s *series) cancel(r *record, now, retention int64) {
+func (s *series) cancel(k key, r record, now, retention int64) {
 	if s.window == NoWindow {
-		s.apply(r.ts, contribution(r).neg())
+		s.apply(r.ts, Total{Sum: FromInt64(r.value), Count: 1}.neg())
 		return
 	}
-	start := floorDiv(r.ts, s.window.Seconds()) * s.window.Seconds()
-	w := s.windows[start]
-	if w == nil || w.current != r {
-		return // an event that had already been replaced: nothing counted changes
+	_, w := s.windowOf(r.ts)
+	if w == nil {
+		return
 	}
-	s.apply(r.ts, contribution(r).neg())
-	w.current = nil
-	for i := len(w.history) - 1; i >= 0; i-- {
-		if h := w.history[i]; !h.canceled {
-			w.current = h
-			s.apply(h.ts, contribution(h))
-			break
+	i := len(w.entries) - 1
+	for i >= 0 && w.entries[i].k != k {
+		i--
+	}
+	if i < 0 {
+		return
+	}
+	w.entries[i].canceled = true
+	if i == w.cur { // fall back on the latest event of the window not canceled
+		s.apply(w.entries[i].ts, w.entries[i].total().neg())
+		w.cur = -1
+		for j := len(w.entries) - 1; j >= 0; j-- {
+			if !w.entries[j].canceled {
+				w.cur = j
+				s.apply(w.entries[j].ts, w.entries[j].total())
+				break
+			}
 		}
 	}
 	w.prune(now, retention)
 }
 
-// prune drops history that can no longer matter: events past retention (they
-// cannot be canceled) older than the latest such event that is not canceled,
-// which stays as the fallback.
+// prune drops entries that can no longer matter: those past retention (they
+// cannot be canceled any more) older than the latest of them not canceled, which
+// stays as the fallback.
 func (w *windowState) prune(now, retention int64) {
-	settled := -1
-	for i, h := range w.history {
-		if now-h.received < retention {
-			break
-		}
-		if !h.canceled {
-			settled = i
-		}
-	}
 	firstLive := 0
-	for firstLive < len(w.history) && now-w.history[firstLive].received >= retention {
+	settled := -1
+	for firstLive < len(w.entries) && now-w.entries[firstLive].received >= retention {
+		if !w.entries[firstLive].canceled {
+			settled = firstLive
+		}
 		firstLive++
 	}
-	if firstLive == 0 {
+	if firstLive == 0 || (firstLive == 1 && settled == 0) {
 		return
 	}
-	kept := w.history[:0]
+	kept := make([]windowEntry, 0, len(w.entries)-firstLive+1)
 	if settled >= 0 {
-		kept = append(kept, w.history[settled])
+		kept = append(kept, w.entries[settled])
 	}
-	kept = append(kept, w.history[firstLive:]...)
-	clear(w.history[len(kept):])
-	w.history = kept
+	kept = append(kept, w.entries[firstLive:]...)
+	w.entries = kept
+	w.cur = -1
+	for j := len(kept) - 1; j >= 0; j-- {
+		if !kept[j].canceled {
+			w.cur = j
+			break
+		}
+	}
 }
 
 // rangeTotal adds the buckets covering [start, end), largest aligned first.
