@@ -45,7 +45,7 @@ func TestMain(m *testing.M) {
 // builtBinary builds the emulator once. It runs inside a test, after the test
 // log is set up: reading the sources there lets go test's cache (which tracks
 // the files a test opens) rerun these tests when the sources change.
-func builtBinary(t *testing.T) string {
+func builtBinary(t testing.TB) string {
 	t.Helper()
 	build.Do(func() {
 		if buildErr = touchSources(".."); buildErr != nil {
@@ -64,7 +64,7 @@ func builtBinary(t *testing.T) string {
 
 // emulator is a running stripe-emulator process.
 type emulator struct {
-	t    *testing.T
+	t    testing.TB
 	cmd  *exec.Cmd
 	URL  string
 	Addr string
@@ -92,7 +92,10 @@ func (l *lockedBuffer) String() string {
 var listeningRE = regexp.MustCompile(`msg="stripe-emulator listening" addr=(\S+)`)
 
 // start runs the binary on a free loopback port and waits until it listens.
-func start(t *testing.T, args ...string) *emulator {
+func start(t *testing.T, args ...string) *emulator { return startB(t, args...) }
+
+// startB is start for tests and benchmarks.
+func startB(t testing.TB, args ...string) *emulator {
 	t.Helper()
 	cmd := exec.Command(builtBinary(t), append([]string{"-addr", "127.0.0.1:0"}, args...)...)
 	stderr, err := cmd.StderrPipe()

@@ -1,10 +1,16 @@
 package server
 
 import (
+	"encoding/json"
+	"io"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/stripe-emulator/stripe-emulator/server/metering"
 )
 
 // Handler-level benchmarks (no network): what one request costs the emulator.
@@ -68,4 +74,98 @@ func BenchmarkListCustomers100(b *testing.B) {
 			serveOnce(b, srv, "GET", "/v1/customers?limit=100", "")
 		}
 	})
+}
+
+// setupAlpaca creates the Alpaca AI meter and a customer through the handler.
+func setupAlpaca(b *testing.B, srv *Server) string {
+	b.Helper()
+	serveOnce(b, srv, "POST", "/v1/billing/meters", "display_name=Alpaca+AI+tokens&event_name=alpaca_ai_tokens&default_aggregation[formula]=sum")
+	w := serveOnce(b, srv, "POST", "/v1/customers", "name=John+Doe")
+	var c struct{ ID string }
+	if err := json.Unmarshal(w.Body.Bytes(), &c); err != nil {
+		b.Fatal(err)
+	}
+	return c.ID
+}
+
+func BenchmarkMeterEvent(b *testing.B) {
+	srv := benchServer(b)
+	cus := setupAlpaca(b, srv)
+	body := "event_name=alpaca_ai_tokens&payload[stripe_customer_id]=" + cus + "&payload[value]=25"
+	b.ReportAllocs()
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			serveOnce(b, srv, "POST", "/v1/billing/meter_events", body)
+		}
+	})
+}
+
+// BenchmarkMeterEventsHTTP sends meter events over loopback TCP from 16
+// keep-alive connections (client and emulator share the machine's cores) and
+// reports accepted events per second.
+func BenchmarkMeterEventsHTTP(b *testing.B) {
+	srv := benchServer(b)
+	cus := setupAlpaca(b, srv)
+	ts := httptest.NewServer(srv)
+	defer ts.Close()
+	tr := &http.Transport{MaxIdleConnsPerHost: 64, MaxConnsPerHost: 64}
+	defer tr.CloseIdleConnections()
+	client := &http.Client{Transport: tr}
+	body := "event_name=alpaca_ai_tokens&payload[stripe_customer_id]=" + cus + "&payload[value]=25"
+	b.SetParallelism(8) // 8 × GOMAXPROCS goroutines
+	b.ResetTimer()
+	start := time.Now()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			req, _ := http.NewRequest("POST", ts.URL+"/v1/billing/meter_events", strings.NewReader(body))
+			req.Header.Set("Authorization", "Bearer sk_test_bench")
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			resp, err := client.Do(req)
+			if err != nil {
+				b.Error(err)
+				return
+			}
+			_, _ = io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != 200 {
+				b.Errorf("status %d", resp.StatusCode)
+				return
+			}
+		}
+	})
+	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "events/s")
+}
+
+// BenchmarkMeterEventSummary: a month's summary for a customer with 10 events
+// and with 1,000,000 costs about the same (events go straight into the store,
+// spread over the month, to keep the setup short).
+func BenchmarkMeterEventSummary(b *testing.B) {
+	for _, n := range []int{10, 1_000_000} {
+		b.Run("events="+strconv.Itoa(n), func(b *testing.B) {
+			srv := benchServer(b)
+			cus := setupAlpaca(b, srv)
+			acct, err := srv.accounts.get("sk_test_bench")
+			if err != nil {
+				b.Fatal(err)
+			}
+			tx := acct.db.Read()
+			m, _ := tx.FindOne(tMeters, "event_name", "alpaca_ai_tokens")
+			tx.Abort()
+			now := time.Now().Unix()
+			for i := 0; i < n; i++ {
+				ts := now - int64(i)%(30*86400)
+				_ = acct.usage.Record(metering.Event{Identifier: "id" + strconv.Itoa(i), EventName: "alpaca_ai_tokens",
+					Meter: m.RecordID(), Customer: cus, Counted: true, Timestamp: ts, Received: now, Value: 3})
+			}
+			start := (now - 31*86400) / 60 * 60
+			path := "/v1/billing/meters/" + m.RecordID() + "/event_summaries?customer=" + cus +
+				"&start_time=" + strconv.FormatInt(start, 10) + "&end_time=" + strconv.FormatInt(start+31*86400+60, 10)
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				serveOnce(b, srv, "GET", path, "")
+			}
+		})
+	}
 }

@@ -139,7 +139,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 				s.writeError(sw, r, reqID, apierr.Internal())
 			}
 		}
-		s.log.Info("request", "method", r.Method, "path", r.URL.Path, "status", sw.status,
+		s.reqLog.Info("request", "method", r.Method, "path", r.URL.Path, "status", sw.status,
 			"duration_ms", float64(time.Since(start).Microseconds())/1000, "request_id", reqID)
 	}()
 
@@ -151,6 +151,10 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	h.Set("Stripe-Version", version)
 	if !validVersion(version) {
 		s.writeError(sw, r, reqID, apierr.InvalidRequest("", "", "Invalid Stripe API version: %s", version))
+		return
+	}
+	if ep := s.static[r.Method+" "+r.URL.Path]; ep != nil && r.URL.RawPath == "" {
+		s.run(sw, r, reqID, ep, nil)
 		return
 	}
 	var match mux.RouteMatch

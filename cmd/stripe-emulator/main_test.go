@@ -30,6 +30,7 @@ func TestParseConfig(t *testing.T) {
 		{"flag beats env", []string{"-addr=:1"}, map[string]string{"STRIPE_EMULATOR_ADDR": "0.0.0.0:9999"}, ":1", "text", ""},
 		{"bad format", []string{"-log-format", "xml"}, nil, "", "", "-log-format must be text or json"},
 		{"bad level", []string{"-log-level", "loud"}, nil, "", "", "-log-level"},
+		{"bad request logging", nil, map[string]string{"STRIPE_EMULATOR_LOG_REQUESTS": "sometimes"}, "", "", "STRIPE_EMULATOR_LOG_REQUESTS"},
 		{"stray argument", []string{"serve"}, nil, "", "", `unexpected argument "serve"`},
 		{"unknown flag", []string{"-port", "1"}, nil, "", "", "flag provided but not defined"},
 	}

@@ -35,7 +35,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	defer logOut.Close()
 	logger := newLogger(cfg, logOut)
 
-	srv, err := server.New(server.Options{Logger: logger})
+	opts := server.Options{Logger: logger}
+	if !cfg.logRequests {
+		opts.RequestLogger = slog.New(slog.DiscardHandler)
+	}
+	srv, err := server.New(opts)
 	if err != nil {
 		logger.Error("starting", "error", err.Error())
 		return 1
