@@ -1,0 +1,125 @@
+package billing
+
+import (
+	"github.com/shopspring/decimal"
+)
+
+// Tier is one tier of a tiered price, amounts in the currency's minor unit.
+type Tier struct {
+	UpTo       *int64 // nil: infinity (the last tier)
+	UnitAmount *decimal.Decimal
+	FlatAmount *decimal.Decimal
+}
+
+// Price is what rating needs of a price.
+type Price struct {
+	Currency   string
+	Tiered     bool            // billing_scheme=tiered
+	UnitAmount decimal.Decimal // per_unit: minor units per unit (or per package)
+	Volume     bool            // tiers_mode=volume (else graduated)
+	Tiers      []Tier
+	DivideBy   int64 // transform_quantity[divide_by]; 0: none
+	RoundUp    bool  // transform_quantity[round]=up
+}
+
+// Component is one invoice line of a rated quantity: the whole quantity at the
+// unit price, or, for tiered prices, the units or the flat fee of one tier.
+type Component struct {
+	Tier       int  // 1-based tier; 0 for per-unit prices
+	Flat       bool // the tier's flat fee (quantity 0 on the line)
+	Quantity   int64
+	UnitAmount decimal.Decimal // per unit (per package with transform_quantity), or the flat fee
+	Amount     int64
+}
+
+// Round turns a decimal amount of minor units into an integer, half away from
+// zero, as Stripe rounds each line before summing
+// (https://stripe.com/docs/billing/subscriptions/decimal-amounts: 1.5 becomes 2).
+func Round(d decimal.Decimal) int64 { return d.Round(0).IntPart() }
+
+// Rate prices a quantity (usage or seats; negative counts as 0). Each component
+// is rounded on its own.
+func Rate(p Price, quantity int64) []Component {
+	if quantity < 0 {
+		quantity = 0
+	}
+	if !p.Tiered {
+		units := decimal.NewFromInt(quantity)
+		if p.DivideBy > 0 {
+			units = Transform(quantity, p.DivideBy, p.RoundUp)
+		}
+		return []Component{{Quantity: quantity, UnitAmount: p.UnitAmount, Amount: Round(units.Mul(p.UnitAmount))}}
+	}
+	if p.Volume {
+		return rateVolume(p, quantity)
+	}
+	return rateGraduated(p, quantity)
+}
+
+// Transform is transform_quantity: the quantity divided by divideBy, rounded up
+// or down to a whole number of packages.
+func Transform(quantity, divideBy int64, up bool) decimal.Decimal {
+	q := decimal.NewFromInt(quantity).Div(decimal.NewFromInt(divideBy))
+	if up {
+		return q.Ceil()
+	}
+	return q.Floor()
+}
+
+// rateGraduated charges each tier for the units that fall in it; a tier's flat
+// fee is charged once the quantity reaches the tier (tier 1's even at 0).
+func rateGraduated(p Price, quantity int64) []Component {
+	var out []Component
+	prev := int64(0)
+	for i, t := range p.Tiers {
+		reached := i == 0 || quantity > prev
+		if !reached {
+			break
+		}
+		inTier := quantity - prev
+		if t.UpTo != nil && quantity > *t.UpTo {
+			inTier = *t.UpTo - prev
+		}
+		if inTier < 0 {
+			inTier = 0
+		}
+		out = append(out, tierComponents(i+1, t, inTier)...)
+		if t.UpTo == nil {
+			break
+		}
+		prev = *t.UpTo
+	}
+	return out
+}
+
+// rateVolume charges every unit at the price of the tier the whole quantity
+// falls in, plus that tier's flat fee.
+func rateVolume(p Price, quantity int64) []Component {
+	for i, t := range p.Tiers {
+		if t.UpTo == nil || quantity <= *t.UpTo {
+			return tierComponents(i+1, t, quantity)
+		}
+	}
+	return nil
+}
+
+func tierComponents(n int, t Tier, units int64) []Component {
+	var out []Component
+	if t.UnitAmount != nil {
+		out = append(out, Component{Tier: n, Quantity: units, UnitAmount: *t.UnitAmount,
+			Amount: Round(decimal.NewFromInt(units).Mul(*t.UnitAmount))})
+	}
+	if t.FlatAmount != nil {
+		out = append(out, Component{Tier: n, Flat: true, UnitAmount: *t.FlatAmount, Amount: Round(*t.FlatAmount)})
+	}
+	return out
+}
+
+// Prorate is the share of amount for the part [from, end) of a period [start, end).
+func Prorate(amount decimal.Decimal, start, end, from int64) decimal.Decimal {
+	if end <= start {
+		return decimal.Zero
+	}
+	from = min(max(from, start), end)
+	return amount.Mul(decimal.NewFromInt(end - from)).Div(decimal.NewFromInt(end - start))
+}
