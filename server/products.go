@@ -3,8 +3,10 @@ package server
 import (
 	"maps"
 	"slices"
+	"strings"
 
 	"github.com/stripe-emulator/stripe-emulator/server/apierr"
+	"github.com/stripe-emulator/stripe-emulator/server/billing"
 	"github.com/stripe-emulator/stripe-emulator/server/form"
 	"github.com/stripe-emulator/stripe-emulator/server/jsonobj"
 	"github.com/stripe-emulator/stripe-emulator/server/store"
@@ -45,10 +47,11 @@ var productUpdateParams = []string{"active", "description", "images", "marketing
 func (s *Server) productEndpoints() []endpoint {
 	return []endpoint{
 		{op: "GetProductsSearch", mode: txRead, h: s.searchProducts},
-		{op: "PostProducts", mode: txWrite, h: s.createProduct, accepts: append([]string{"id", "type"}, productUpdateParams...)},
+		{op: "PostProducts", mode: txWrite, h: s.createProduct, accepts: append([]string{"id", "type", "default_price_data"}, productUpdateParams...),
+			rejects: []string{"default_price_data.currency_options"}},
 		{op: "GetProducts", mode: txRead, h: s.listProducts},
 		{op: "GetProductsId", mode: txRead, h: s.retrieveProduct},
-		{op: "PostProductsId", mode: txWrite, h: s.updateProduct, accepts: productUpdateParams},
+		{op: "PostProductsId", mode: txWrite, h: s.updateProduct, accepts: append([]string{"default_price"}, productUpdateParams...)},
 		{op: "DeleteProductsId", mode: txWrite, h: s.deleteProduct},
 	}
 }
@@ -76,10 +79,34 @@ func (s *Server) createProduct(c *call) (jsonobj.Obj, error) {
 	if err := applyProductParams(pr, p); err != nil {
 		return nil, err
 	}
+	if dp := p.Object("default_price_data"); dp != nil {
+		id, err := c.createDefaultPrice(pr, dp)
+		if err != nil {
+			return nil, err
+		}
+		pr.DefaultPrice = id
+	}
 	if err := c.tx.Put(tProducts, pr); err != nil {
 		return nil, err
 	}
 	return renderProduct(pr), nil
+}
+
+// createDefaultPrice creates the price of a product's default_price_data.
+func (c *call) createDefaultPrice(prod *product, dp *form.Params) (string, error) {
+	cur, _ := dp.String("currency")
+	pr := &price{Meta: c.newMeta("price"), Active: true, Product: prod.ID, Currency: strings.ToLower(cur),
+		TaxBehavior: dp.StringOr("tax_behavior", "unspecified"), Metadata: map[string]string{}}
+	if !billing.IsCurrency(pr.Currency) {
+		return "", apierr.Invalid("default_price_data[currency]", "Invalid currency: %s.", truncateRunes(cur, 20))
+	}
+	if err := applyPriceAmounts(pr, dp); err != nil {
+		return "", err
+	}
+	if err := c.applyRecurring(pr, dp); err != nil {
+		return "", err
+	}
+	return pr.ID, c.tx.Put(tPrices, pr)
 }
 
 // checkCustomID validates an ID chosen by the caller.
@@ -181,6 +208,21 @@ func (s *Server) updateProduct(c *call) (jsonobj.Obj, error) {
 	if err := applyProductParams(pr, c.params); err != nil {
 		return nil, err
 	}
+	if id, ok := c.params.String("default_price"); ok {
+		if id != "" {
+			dp, err := c.getPrice(id, "default_price")
+			if err != nil {
+				return nil, err
+			}
+			if dp.Product != pr.ID {
+				return nil, apierr.Invalid("default_price", "The price %s belongs to another product (%s).", id, dp.Product)
+			}
+			if !dp.Active {
+				return nil, apierr.Invalid("default_price", "The price %s is inactive; only an active price can be a product's default price.", id)
+			}
+		}
+		pr.DefaultPrice = id
+	}
 	pr.Updated = c.unix()
 	if err := c.tx.Put(tProducts, pr); err != nil {
 		return nil, err
@@ -192,6 +234,11 @@ func (s *Server) deleteProduct(c *call) (jsonobj.Obj, error) {
 	pr, err := c.getProduct(c.pathID(), "id")
 	if err != nil {
 		return nil, err
+	}
+	if prices, err := c.pricesOfProduct(pr.ID); err != nil {
+		return nil, err
+	} else if len(prices) > 0 {
+		return nil, apierr.InvalidRequest("", "", "This product cannot be deleted because it has one or more user-created prices.")
 	}
 	if err := c.tx.Delete(tProducts, pr); err != nil {
 		return nil, err

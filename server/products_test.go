@@ -74,7 +74,8 @@ func TestProductValidation(t *testing.T) {
 		{"name=x&active=yes", "", "active", "Invalid boolean: yes"},
 		{"name=x&statement_descriptor=" + strings.Repeat("s", 23), "parameter_invalid", "statement_descriptor", "at most 22 characters"},
 		{"name=x&id=has space", "parameter_invalid", "id", "Invalid id"},
-		{"name=x&default_price_data[currency]=usd", "", "default_price_data", "does not support"},
+		{"name=x&default_price_data[currency]=usd", "parameter_missing", "default_price_data[unit_amount]", "Missing required param: default_price_data[unit_amount]."},
+		{"name=x&default_price_data[currency]=usd&default_price_data[unit_amount]=5&default_price_data[currency_options][eur][unit_amount]=4", "", "default_price_data[currency_options]", "does not support"},
 	} {
 		r := e.do("POST", "/v1/products", tt.body)
 		if r.status != 400 || r.errField("code") != tt.code || r.errField("param") != tt.param || !strings.Contains(r.errField("message"), tt.msg) {

@@ -86,6 +86,7 @@ func New(opts Options) (*Server, error) {
 		"customer":      loadCustomer,
 		"product":       loadProduct,
 		"billing.meter": loadMeter,
+		"price":         loadPrice,
 	}
 	if err := s.buildRouter(); err != nil {
 		return nil, err
@@ -148,6 +149,7 @@ func (s *Server) buildRouter() error {
 		s.emulatorEndpoints(),
 		s.customerEndpoints(),
 		s.productEndpoints(),
+		s.priceEndpoints(),
 		s.meterEndpoints(),
 		s.meterEventEndpoints(),
 	} {

@@ -7,6 +7,7 @@ const (
 	tCustomers = "customers"
 	tProducts  = "products"
 	tMeters    = "meters"
+	tPrices    = "prices"
 )
 
 // tables is every account's database schema.
@@ -21,6 +22,15 @@ var tables = []store.Table{
 		}},
 	}},
 	{Name: tProducts},
+	{Name: tPrices, Indexes: []store.Index{
+		{Name: "product", Keys: func(r store.Record) []string { return []string{r.(*price).Product} }},
+		{Name: "lookup_key", Keys: func(r store.Record) []string {
+			if k := r.(*price).LookupKey; k != "" {
+				return []string{k}
+			}
+			return nil
+		}},
+	}},
 	{Name: tMeters, Indexes: []store.Index{
 		{Name: "event_name", Keys: func(r store.Record) []string { return []string{r.(*meter).EventName} }},
 	}},

@@ -1,0 +1,620 @@
+package server
+
+import (
+	"maps"
+	"slices"
+	"strings"
+
+	"github.com/shopspring/decimal"
+
+	"github.com/stripe-emulator/stripe-emulator/server/apierr"
+	"github.com/stripe-emulator/stripe-emulator/server/billing"
+	"github.com/stripe-emulator/stripe-emulator/server/form"
+	"github.com/stripe-emulator/stripe-emulator/server/jsonobj"
+	"github.com/stripe-emulator/stripe-emulator/server/search"
+	"github.com/stripe-emulator/stripe-emulator/server/store"
+)
+
+// price is a stored Price. Its amounts and recurring terms never change; active,
+// lookup_key, metadata, nickname and tax_behavior can.
+type price struct {
+	store.Meta
+	Active      bool
+	Product     string
+	Currency    string
+	Tiered      bool
+	UnitAmount  *decimal.Decimal // per_unit prices: minor units per unit
+	TiersMode   string
+	Tiers       []priceTier
+	DivideBy    int64 // transform_quantity
+	RoundUp     bool
+	Recurring   *recurring
+	LookupKey   string
+	Nickname    string
+	Metadata    map[string]string
+	TaxBehavior string
+}
+
+type priceTier struct {
+	UpTo       *int64
+	UnitAmount *decimal.Decimal
+	FlatAmount *decimal.Decimal
+}
+
+type recurring struct {
+	Interval        string
+	IntervalCount   int64
+	UsageType       string // licensed or metered
+	Meter           string
+	AggregateUsage  string // metered prices only
+	TrialPeriodDays *int64
+}
+
+func (p *price) clone() *price {
+	n := *p
+	n.Metadata = maps.Clone(p.Metadata)
+	return &n
+}
+
+func (p *price) metered() bool { return p.Recurring != nil && p.Recurring.UsageType == "metered" }
+
+func (p *price) interval() *billing.Interval {
+	if p.Recurring == nil {
+		return nil
+	}
+	return &billing.Interval{Unit: p.Recurring.Interval, Count: p.Recurring.IntervalCount}
+}
+
+// rating is what the billing domain needs of the price.
+func (p *price) rating() billing.Price {
+	bp := billing.Price{Currency: p.Currency, Tiered: p.Tiered, Volume: p.TiersMode == "volume", DivideBy: p.DivideBy, RoundUp: p.RoundUp}
+	if p.UnitAmount != nil {
+		bp.UnitAmount = *p.UnitAmount
+	}
+	for _, t := range p.Tiers {
+		bp.Tiers = append(bp.Tiers, billing.Tier{UpTo: t.UpTo, UnitAmount: t.UnitAmount, FlatAmount: t.FlatAmount})
+	}
+	return bp
+}
+
+func (s *Server) priceEndpoints() []endpoint {
+	return []endpoint{
+		{op: "GetPricesSearch", mode: txRead, h: s.searchPrices},
+		{op: "PostPrices", mode: txWrite, h: s.createPrice,
+			accepts: []string{"active", "billing_scheme", "currency", "lookup_key", "metadata", "nickname", "product", "product_data",
+				"recurring", "tax_behavior", "tiers", "tiers_mode", "transfer_lookup_key", "transform_quantity", "unit_amount", "unit_amount_decimal"}},
+		{op: "GetPrices", mode: txRead, h: s.listPrices},
+		{op: "GetPricesPrice", mode: txRead, h: s.retrievePrice},
+		{op: "PostPricesPrice", mode: txWrite, h: s.updatePrice,
+			accepts: []string{"active", "lookup_key", "metadata", "nickname", "tax_behavior", "transfer_lookup_key"}},
+	}
+}
+
+// maxDecimalPlaces is how precise unit_amount_decimal and flat_amount_decimal may be.
+const maxDecimalPlaces = 12
+
+// amountParam reads an integer amount (key) or a decimal one (key_decimal), which
+// exclude each other. It returns nil when neither is given.
+func amountParam(p *form.Params, key string) (*decimal.Decimal, error) {
+	n, hasInt := p.Int(key)
+	dec, hasDec := p.String(key + "_decimal")
+	if hasInt && hasDec {
+		return nil, apierr.Exclusive(p.Path(key), p.Path(key+"_decimal"))
+	}
+	switch {
+	case hasInt:
+		if n < 0 {
+			return nil, apierr.Invalid(p.Path(key), "This value must be greater than or equal to 0.")
+		}
+		d := decimal.NewFromInt(n)
+		return &d, nil
+	case hasDec:
+		d, err := form.ParseDecimal(dec)
+		if err != nil {
+			return nil, apierr.InvalidRequest("", p.Path(key+"_decimal"), "Invalid decimal: %s", truncateRunes(dec, 40))
+		}
+		if d.IsNegative() {
+			return nil, apierr.Invalid(p.Path(key+"_decimal"), "This value must be greater than or equal to 0.")
+		}
+		if -d.Exponent() > maxDecimalPlaces && !d.Equal(d.Round(maxDecimalPlaces)) {
+			return nil, apierr.Invalid(p.Path(key+"_decimal"), "Invalid %s: at most %d decimal places are allowed.", key+"_decimal", maxDecimalPlaces)
+		}
+		return &d, nil
+	}
+	return nil, nil
+}
+
+func (s *Server) createPrice(c *call) (jsonobj.Obj, error) {
+	p := c.params
+	pr := &price{Meta: c.newMeta("price"), Active: true, TaxBehavior: "unspecified", Metadata: map[string]string{}}
+	cur, _ := p.String("currency")
+	pr.Currency = strings.ToLower(cur)
+	if !billing.IsCurrency(pr.Currency) {
+		return nil, apierr.Invalid("currency", "Invalid currency: %s. Stripe currencies are three-letter ISO codes, such as usd.", truncateRunes(cur, 20))
+	}
+	if err := c.priceProduct(pr, p); err != nil {
+		return nil, err
+	}
+	if err := applyPriceAmounts(pr, p); err != nil {
+		return nil, err
+	}
+	if err := c.applyRecurring(pr, p); err != nil {
+		return nil, err
+	}
+	if err := c.applyPriceUpdates(pr, p); err != nil {
+		return nil, err
+	}
+	if err := c.tx.Put(tPrices, pr); err != nil {
+		return nil, err
+	}
+	return c.renderPrice(pr), nil
+}
+
+// priceProduct sets the price's product: an existing one, or one created from
+// product_data.
+func (c *call) priceProduct(pr *price, p *form.Params) error {
+	id, hasID := p.String("product")
+	pd := p.Object("product_data")
+	switch {
+	case hasID && pd != nil:
+		return apierr.Exclusive("product", "product_data")
+	case hasID:
+		if id == "" {
+			return apierr.InvalidEmpty("product")
+		}
+		if _, err := c.getProduct(id, "product"); err != nil {
+			return err
+		}
+		pr.Product = id
+		return nil
+	case pd != nil:
+		prod := &product{Meta: c.newMeta("prod"), Active: true, Type: "service", Metadata: map[string]string{}}
+		prod.Updated = prod.Created
+		if id, ok := pd.String("id"); ok {
+			if err := checkCustomID(id, "product_data[id]"); err != nil {
+				return err
+			}
+			if existing, _ := c.tx.Get(tProducts, id); existing != nil {
+				return apierr.InvalidRequest("resource_already_exists", "product_data[id]", "Product already exists.")
+			}
+			prod.ID = id
+		}
+		if err := applyProductParams(prod, pd); err != nil {
+			return err
+		}
+		if err := c.tx.Put(tProducts, prod); err != nil {
+			return err
+		}
+		pr.Product = prod.ID
+		return nil
+	}
+	return apierr.ParameterMissing("product")
+}
+
+// applyPriceAmounts sets the billing scheme, amounts, tiers and transform.
+func applyPriceAmounts(pr *price, p *form.Params) error {
+	scheme := p.StringOr("billing_scheme", "per_unit")
+	pr.Tiered = scheme == "tiered"
+	amount, err := amountParam(p, "unit_amount")
+	if err != nil {
+		return err
+	}
+	tq := p.Object("transform_quantity")
+	mode, hasMode := p.String("tiers_mode")
+	if !pr.Tiered {
+		switch {
+		case p.Has("tiers"):
+			return apierr.Invalid(p.Path("tiers"), "tiers can only be set on prices with billing_scheme=tiered.")
+		case hasMode:
+			return apierr.Invalid(p.Path("tiers_mode"), "tiers_mode can only be set on prices with billing_scheme=tiered.")
+		case amount == nil:
+			return apierr.InvalidRequest("parameter_missing", p.Path("unit_amount"), "Missing required param: %s. A price needs one of unit_amount, unit_amount_decimal or custom_unit_amount, unless billing_scheme=tiered.", p.Path("unit_amount"))
+		}
+		pr.UnitAmount = amount
+		if tq != nil {
+			div, _ := tq.Int("divide_by")
+			if div < 1 {
+				return apierr.Invalid(tq.Path("divide_by"), "This value must be greater than or equal to 1.")
+			}
+			pr.DivideBy = div
+			pr.RoundUp = tq.StringOr("round", "") == "up"
+		}
+		return nil
+	}
+	switch {
+	case tq != nil:
+		return apierr.Exclusive(p.Path("tiers"), p.Path("transform_quantity"))
+	case amount != nil:
+		return apierr.Invalid(p.Path("unit_amount"), "unit_amount and unit_amount_decimal cannot be set on a price with billing_scheme=tiered; set the amounts of each tier in tiers.")
+	case !hasMode:
+		return apierr.ParameterMissing(p.Path("tiers_mode"))
+	case !p.Has("tiers") || p.IsEmpty("tiers"):
+		return apierr.ParameterMissing(p.Path("tiers"))
+	}
+	pr.TiersMode = mode
+	tiers := p.Objects("tiers")
+	var prev int64
+	for i, tp := range tiers {
+		var t priceTier
+		last := i == len(tiers)-1
+		if up, ok := tp.Int("up_to"); ok {
+			if last {
+				return apierr.Invalid(tp.Path("up_to"), "The last tier must have up_to=inf, so that every quantity falls in a tier.")
+			}
+			if up <= prev {
+				return apierr.Invalid(tp.Path("up_to"), "Tiers must be in increasing order of up_to: %d is not greater than %d.", up, prev)
+			}
+			prev, t.UpTo = up, &up
+		} else if !last {
+			return apierr.Invalid(tp.Path("up_to"), "Only the last tier can have up_to=inf.")
+		}
+		if t.UnitAmount, err = amountParam(tp, "unit_amount"); err != nil {
+			return err
+		}
+		if t.FlatAmount, err = amountParam(tp, "flat_amount"); err != nil {
+			return err
+		}
+		if t.UnitAmount == nil && t.FlatAmount == nil {
+			return apierr.Invalid(tp.Param(), "An entry in the tiers array is missing an amount: set unit_amount, unit_amount_decimal, flat_amount or flat_amount_decimal on %s.", tp.Param())
+		}
+		pr.Tiers = append(pr.Tiers, t)
+	}
+	if len(pr.Tiers) == 0 {
+		return apierr.ParameterMissing(p.Path("tiers"))
+	}
+	return nil
+}
+
+// applyRecurring sets the recurring terms; a price without them is one_time.
+func (c *call) applyRecurring(pr *price, p *form.Params) error {
+	rp := p.Object("recurring")
+	if rp == nil {
+		return nil
+	}
+	r := &recurring{IntervalCount: 1, UsageType: "licensed"}
+	r.Interval, _ = rp.String("interval")
+	if n, ok := rp.Int("interval_count"); ok {
+		if n < 1 || n > billing.MaxIntervalCount(r.Interval) {
+			return apierr.Invalid(rp.Path("interval_count"), "Invalid interval_count: the interval can be at most three years (%d %ss).", billing.MaxIntervalCount(r.Interval), r.Interval)
+		}
+		r.IntervalCount = n
+	}
+	if u, ok := rp.String("usage_type"); ok {
+		r.UsageType = u
+	}
+	if n, ok := rp.Int("trial_period_days"); ok {
+		if n < 0 || n > 730 {
+			return apierr.Invalid(rp.Path("trial_period_days"), "Invalid trial_period_days: must be between 0 and 730.")
+		}
+		r.TrialPeriodDays = &n
+	}
+	agg, hasAgg := rp.String("aggregate_usage")
+	meterID, hasMeter := rp.String("meter")
+	if r.UsageType != "metered" {
+		switch {
+		case hasMeter:
+			return apierr.Invalid(rp.Path("meter"), "A meter can only be set on a price with recurring[usage_type]=metered.")
+		case hasAgg:
+			return apierr.Invalid(rp.Path("aggregate_usage"), "recurring[aggregate_usage] can only be set on a price with recurring[usage_type]=metered.")
+		}
+	} else {
+		r.AggregateUsage = "sum"
+		if hasAgg {
+			r.AggregateUsage = agg
+		}
+	}
+	if hasMeter {
+		m, err := c.getMeter(meterID, rp.Path("meter"))
+		if err != nil {
+			return err
+		}
+		if !m.Active {
+			return apierr.Invalid(rp.Path("meter"), "The meter %s is inactive: reactivate it before attaching it to a price.", m.ID)
+		}
+		if hasAgg && agg != "sum" {
+			return apierr.Invalid(rp.Path("aggregate_usage"), "A price with a meter aggregates usage with the meter's formula: recurring[aggregate_usage] can only be sum.")
+		}
+		r.Meter = m.ID
+	}
+	pr.Recurring = r
+	return nil
+}
+
+// applyPriceUpdates sets what create and update share.
+func (c *call) applyPriceUpdates(pr *price, p *form.Params) error {
+	if v, ok := p.Bool("active"); ok {
+		if !v && pr.Active {
+			if prod, _ := c.tx.Get(tProducts, pr.Product); prod != nil && prod.(*product).DefaultPrice == pr.ID {
+				return apierr.Invalid("active", "This price cannot be archived because it is the default price of its product.")
+			}
+		}
+		pr.Active = v
+	}
+	if v, ok := p.String("nickname"); ok {
+		pr.Nickname = v
+	}
+	if p.IsEmpty("tax_behavior") {
+		return apierr.InvalidEmpty("tax_behavior")
+	}
+	if v, ok := p.String("tax_behavior"); ok {
+		if pr.TaxBehavior != "unspecified" && pr.TaxBehavior != v {
+			return apierr.Invalid("tax_behavior", "The tax_behavior of a price cannot be changed once it is set to inclusive or exclusive.")
+		}
+		pr.TaxBehavior = v
+	}
+	if key, ok := p.String("lookup_key"); ok {
+		if err := checkLength("lookup_key", key, 200); err != nil {
+			return err
+		}
+		if key != "" && key != pr.LookupKey {
+			other, err := c.tx.FindOne(tPrices, "lookup_key", key)
+			if err != nil {
+				return err
+			}
+			if other != nil && other.RecordID() != pr.ID {
+				if transfer, _ := p.Bool("transfer_lookup_key"); !transfer {
+					return apierr.Invalid("lookup_key", "A price (%s) already uses the lookup key %s; pass transfer_lookup_key=true to move it to this price.", other.RecordID(), key)
+				}
+				moved := other.(*price).clone()
+				moved.LookupKey = ""
+				if err := c.tx.Put(tPrices, moved); err != nil {
+					return err
+				}
+			}
+		}
+		pr.LookupKey = key
+	}
+	md, err := applyMetadata(pr.Metadata, p, "metadata")
+	if err != nil {
+		return err
+	}
+	pr.Metadata = md
+	return nil
+}
+
+func (c *call) getPrice(id, param string) (*price, error) {
+	rec, err := c.tx.Get(tPrices, id)
+	if err != nil {
+		return nil, err
+	}
+	pr, _ := rec.(*price)
+	if pr == nil {
+		return nil, apierr.ResourceMissing("price", param, id)
+	}
+	return pr, nil
+}
+
+func (s *Server) retrievePrice(c *call) (jsonobj.Obj, error) {
+	pr, err := c.getPrice(c.pathID(), "id")
+	if err != nil {
+		return nil, err
+	}
+	return c.renderPrice(pr), nil
+}
+
+func (s *Server) updatePrice(c *call) (jsonobj.Obj, error) {
+	cur, err := c.getPrice(c.pathID(), "id")
+	if err != nil {
+		return nil, err
+	}
+	pr := cur.clone()
+	if err := c.applyPriceUpdates(pr, c.params); err != nil {
+		return nil, err
+	}
+	if err := c.tx.Put(tPrices, pr); err != nil {
+		return nil, err
+	}
+	return c.renderPrice(pr), nil
+}
+
+func (s *Server) listPrices(c *call) (jsonobj.Obj, error) {
+	p := c.params
+	active, byActive := p.Bool("active")
+	currency, byCurrency := p.String("currency")
+	productID, byProduct := p.String("product")
+	typ, byType := p.String("type")
+	rec := p.Object("recurring")
+	var keys map[string]bool
+	if p.Has("lookup_keys") {
+		keys = map[string]bool{}
+		for _, k := range p.Strings("lookup_keys") {
+			keys[k] = true
+		}
+	}
+	match := func(r store.Record) bool {
+		pr := r.(*price)
+		if byActive && pr.Active != active || byCurrency && pr.Currency != strings.ToLower(currency) ||
+			byProduct && pr.Product != productID || keys != nil && !keys[pr.LookupKey] {
+			return false
+		}
+		if byType && (typ == "recurring") != (pr.Recurring != nil) {
+			return false
+		}
+		if rec != nil {
+			if pr.Recurring == nil {
+				return false
+			}
+			if v, ok := rec.String("interval"); ok && pr.Recurring.Interval != v {
+				return false
+			}
+			if v, ok := rec.String("usage_type"); ok && pr.Recurring.UsageType != v {
+				return false
+			}
+			if v, ok := rec.String("meter"); ok && pr.Recurring.Meter != v {
+				return false
+			}
+		}
+		return true
+	}
+	return c.list(tPrices, "price", "/v1/prices", match, func(r store.Record) (jsonobj.Obj, error) {
+		return c.renderPrice(r.(*price)), nil
+	})
+}
+
+func loadPrice(c *call, id string) (jsonobj.Obj, error) {
+	pr, err := c.getPrice(id, "id")
+	if err != nil {
+		return nil, err
+	}
+	return c.renderPrice(pr), nil
+}
+
+func decimalOrNull(d *decimal.Decimal) any {
+	if d == nil {
+		return nil
+	}
+	return jsonobj.Decimal(d.String())
+}
+
+// integerOrNull renders an amount as an integer when it is one.
+func integerOrNull(d *decimal.Decimal) any {
+	if d == nil || !d.IsInteger() {
+		return nil
+	}
+	return d.IntPart()
+}
+
+func (c *call) renderPrice(pr *price) jsonobj.Obj {
+	scheme := "per_unit"
+	if pr.Tiered {
+		scheme = "tiered"
+	}
+	typ := "one_time"
+	var rec any
+	if r := pr.Recurring; r != nil {
+		typ = "recurring"
+		rec = jsonobj.Obj{
+			{K: "aggregate_usage", V: orNull(r.AggregateUsage)},
+			{K: "interval", V: r.Interval},
+			{K: "interval_count", V: r.IntervalCount},
+			{K: "meter", V: orNull(r.Meter)},
+			{K: "trial_period_days", V: orNullInt(r.TrialPeriodDays)},
+			{K: "usage_type", V: r.UsageType},
+		}
+	}
+	var transform any
+	if pr.DivideBy > 0 {
+		round := "down"
+		if pr.RoundUp {
+			round = "up"
+		}
+		transform = jsonobj.Obj{{K: "divide_by", V: pr.DivideBy}, {K: "round", V: round}}
+	}
+	var tiers any
+	if pr.Tiered {
+		ts := make([]jsonobj.Obj, len(pr.Tiers))
+		for i, t := range pr.Tiers {
+			ts[i] = jsonobj.Obj{
+				{K: "flat_amount", V: integerOrNull(t.FlatAmount)},
+				{K: "flat_amount_decimal", V: decimalOrNull(t.FlatAmount)},
+				{K: "unit_amount", V: integerOrNull(t.UnitAmount)},
+				{K: "unit_amount_decimal", V: decimalOrNull(t.UnitAmount)},
+				{K: "up_to", V: orNullInt(t.UpTo)},
+			}
+		}
+		tiers = ts
+	}
+	return jsonobj.Obj{
+		{K: "id", V: pr.ID},
+		{K: "object", V: "price"},
+		{K: "active", V: pr.Active},
+		{K: "billing_scheme", V: scheme},
+		{K: "created", V: pr.Created},
+		{K: "currency", V: pr.Currency},
+		{K: "custom_unit_amount", V: nil},
+		{K: "livemode", V: false},
+		{K: "lookup_key", V: orNull(pr.LookupKey)},
+		{K: "metadata", V: metadataOf(pr.Metadata)},
+		{K: "nickname", V: orNull(pr.Nickname)},
+		{K: "product", V: pr.Product},
+		{K: "recurring", V: rec},
+		{K: "tax_behavior", V: pr.TaxBehavior},
+		{K: "tiers", V: jsonobj.Hidden{V: tiers}},
+		{K: "tiers_mode", V: orNull(pr.TiersMode)},
+		{K: "transform_quantity", V: transform},
+		{K: "type", V: typ},
+		{K: "unit_amount", V: integerOrNull(pr.UnitAmount)},
+		{K: "unit_amount_decimal", V: decimalOrNull(pr.UnitAmount)},
+	}
+}
+
+// renderPlan is the legacy plan mirror of a recurring price that subscription
+// items and invoice lines carry.
+func renderPlan(pr *price) any {
+	r := pr.Recurring
+	if r == nil {
+		return nil
+	}
+	scheme := "per_unit"
+	if pr.Tiered {
+		scheme = "tiered"
+	}
+	var transform any
+	if pr.DivideBy > 0 {
+		round := "down"
+		if pr.RoundUp {
+			round = "up"
+		}
+		transform = jsonobj.Obj{{K: "divide_by", V: pr.DivideBy}, {K: "round", V: round}}
+	}
+	return jsonobj.Obj{
+		{K: "id", V: pr.ID},
+		{K: "object", V: "plan"},
+		{K: "active", V: pr.Active},
+		{K: "aggregate_usage", V: orNull(r.AggregateUsage)},
+		{K: "amount", V: integerOrNull(pr.UnitAmount)},
+		{K: "amount_decimal", V: decimalOrNull(pr.UnitAmount)},
+		{K: "billing_scheme", V: scheme},
+		{K: "created", V: pr.Created},
+		{K: "currency", V: pr.Currency},
+		{K: "interval", V: r.Interval},
+		{K: "interval_count", V: r.IntervalCount},
+		{K: "livemode", V: false},
+		{K: "metadata", V: metadataOf(pr.Metadata)},
+		{K: "meter", V: orNull(r.Meter)},
+		{K: "nickname", V: orNull(pr.Nickname)},
+		{K: "product", V: pr.Product},
+		{K: "tiers_mode", V: orNull(pr.TiersMode)},
+		{K: "transform_usage", V: transform},
+		{K: "trial_period_days", V: orNullInt(r.TrialPeriodDays)},
+		{K: "usage_type", V: r.UsageType},
+	}
+}
+
+func (s *Server) searchPrices(c *call) (jsonobj.Obj, error) {
+	return c.search(searchable{
+		table:  tPrices,
+		url:    "/v1/prices/search",
+		fields: priceSearchFields,
+		doc: func(r store.Record) search.Doc {
+			pr := r.(*price)
+			typ := "one_time"
+			if pr.Recurring != nil {
+				typ = "recurring"
+			}
+			d := fieldDoc{fields: map[string]search.Value{"active": boolValue(pr.Active), "currency": {Str: pr.Currency},
+				"product": {Str: pr.Product}, "type": {Str: typ}, "created": num(pr.Created)}, metadata: pr.Metadata}
+			if v, ok := text(pr.LookupKey); ok {
+				d.fields["lookup_key"] = v
+			}
+			return d
+		},
+		render: func(r store.Record) (jsonobj.Obj, error) { return c.renderPrice(r.(*price)), nil },
+	})
+}
+
+var priceSearchFields = map[string]search.FieldType{"active": search.Token, "created": search.Number, "currency": search.Token,
+	"lookup_key": search.Text, "product": search.Token, "type": search.Token}
+
+// pricesOfProduct lists a product's prices.
+func (c *call) pricesOfProduct(productID string) ([]*price, error) {
+	recs, err := c.tx.Find(tPrices, "product", productID)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*price, len(recs))
+	for i, r := range recs {
+		out[i] = r.(*price)
+	}
+	return slices.Clip(out), nil
+}
