@@ -166,6 +166,10 @@ func (s *Server) authenticate(r *http.Request) (*account, *apierr.Error) {
 }
 
 // newMeta starts a record: a fresh ID with the prefix, created now.
-func (c *call) newMeta(prefix string) store.Meta {
-	return store.Meta{ID: store.NewID(prefix), Created: c.unix(), Seq: c.acct.seq.Add(1)}
+func (c *call) newMeta(prefix string) store.Meta { return c.newMetaAt(prefix, c.unix()) }
+
+// newMetaAt starts a record created at a given time (objects on a test clock
+// are created on the clock's time).
+func (c *call) newMetaAt(prefix string, created int64) store.Meta {
+	return store.Meta{ID: store.NewID(prefix), Created: created, Seq: c.acct.seq.Add(1)}
 }

@@ -392,7 +392,7 @@ func (s *Server) invoke(c *call) (jsonobj.Obj, error) {
 			return nil, err
 		}
 	}
-	if c.tx != nil && c.tx.Writable() {
+	if c.tx != nil && c.tx.Writable() && !c.ep.dryRun {
 		c.tx.Commit()
 	}
 	return obj, nil

@@ -87,6 +87,7 @@ func New(opts Options) (*Server, error) {
 		"product":       loadProduct,
 		"billing.meter": loadMeter,
 		"price":         loadPrice,
+		"subscription":  loadSubscription,
 	}
 	if err := s.buildRouter(); err != nil {
 		return nil, err
@@ -118,6 +119,8 @@ type endpoint struct {
 	rejects []string
 	// mode is the transaction the handler runs in.
 	mode txMode
+	// dryRun endpoints never commit their write transaction (previews).
+	dryRun bool
 	// noAuth marks endpoints that need no API key (health checks).
 	noAuth bool
 	// raw handlers take the body themselves (fixtures files, JSON v2 endpoints).
@@ -150,6 +153,9 @@ func (s *Server) buildRouter() error {
 		s.customerEndpoints(),
 		s.productEndpoints(),
 		s.priceEndpoints(),
+		s.subscriptionEndpoints(),
+		s.subscriptionItemEndpoints(),
+		s.invoicePreviewEndpoints(),
 		s.meterEndpoints(),
 		s.meterEventEndpoints(),
 	} {

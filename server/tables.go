@@ -4,10 +4,14 @@ import "github.com/stripe-emulator/stripe-emulator/server/store"
 
 // Table names.
 const (
-	tCustomers = "customers"
-	tProducts  = "products"
-	tMeters    = "meters"
-	tPrices    = "prices"
+	tCustomers         = "customers"
+	tProducts          = "products"
+	tMeters            = "meters"
+	tPrices            = "prices"
+	tSubscriptions     = "subscriptions"
+	tSubscriptionItems = "subscription_items"
+	tInvoiceItems      = "invoice_items"
+	tUsageRecords      = "usage_records"
 )
 
 // tables is every account's database schema.
@@ -30,6 +34,25 @@ var tables = []store.Table{
 			}
 			return nil
 		}},
+	}},
+	{Name: tSubscriptions, Indexes: []store.Index{
+		{Name: "customer", Keys: func(r store.Record) []string { return []string{r.(*subscription).Customer} }},
+	}},
+	{Name: tSubscriptionItems, Indexes: []store.Index{
+		{Name: "subscription", Keys: func(r store.Record) []string { return []string{r.(*subItem).Subscription} }},
+	}},
+	{Name: tInvoiceItems, Indexes: []store.Index{
+		{Name: "customer", Keys: func(r store.Record) []string { return []string{r.(*invoiceItem).Customer} }},
+		{Name: "pending", Keys: func(r store.Record) []string {
+			if ii := r.(*invoiceItem); ii.Invoice == "" {
+				return []string{ii.Customer}
+			}
+			return nil
+		}},
+	}},
+	{Name: tUsageRecords, Indexes: []store.Index{
+		{Name: "item", Keys: func(r store.Record) []string { return []string{r.(*usageRecord).Item} }},
+		{Name: "item_timestamp", Keys: func(r store.Record) []string { u := r.(*usageRecord); return []string{usageKey(u.Item, u.Timestamp)} }},
 	}},
 	{Name: tMeters, Indexes: []store.Index{
 		{Name: "event_name", Keys: func(r store.Record) []string { return []string{r.(*meter).EventName} }},

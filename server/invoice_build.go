@@ -1,0 +1,147 @@
+package server
+
+import (
+	"math"
+	"strconv"
+
+	"github.com/shopspring/decimal"
+
+	"github.com/stripe-emulator/stripe-emulator/server/billing"
+	"github.com/stripe-emulator/stripe-emulator/server/metering"
+)
+
+// This file builds invoice lines from subscriptions, for previews and for the
+// invoices that periods produce.
+
+// rateLines rates a quantity of an item's price into invoice lines (one, or one
+// per tier component) for the period [start, end).
+func (c *call) rateLines(sub *subscription, it *subItem, pr *price, qty, start, end int64) []invoiceLine {
+	name, unitLabel := "", ""
+	if rec, _ := c.tx.Get(tProducts, pr.Product); rec != nil {
+		prod := rec.(*product)
+		name, unitLabel = prod.Name, prod.UnitLabel
+	}
+	bp := pr.rating()
+	comps := billing.Rate(bp, qty)
+	lines := make([]invoiceLine, 0, len(comps))
+	for i, comp := range comps {
+		l := invoiceLine{
+			Type:             "subscription",
+			Amount:           comp.Amount,
+			Currency:         pr.Currency,
+			Description:      billing.Describe(comp, bp, name, unitLabel, pr.interval()),
+			PeriodStart:      start,
+			PeriodEnd:        end,
+			Price:            pr.ID,
+			Quantity:         comp.Quantity,
+			Subscription:     sub.ID,
+			SubscriptionItem: it.ID,
+			Discountable:     true,
+			Metadata:         map[string]string{},
+		}
+		if comp.Flat {
+			l.Quantity = 0
+		} else if comp.Quantity > 0 {
+			u := decimal.NewFromInt(comp.Amount).DivRound(decimal.NewFromInt(comp.Quantity), maxDecimalPlaces)
+			l.UnitAmount = &u
+		}
+		l.ID = lineID(sub.ID, it.ID, pr.ID, itoa64s(start), itoa64s(int64(i)))
+		lines = append(lines, l)
+	}
+	return lines
+}
+
+func itoa64s(n int64) string { return strconv.FormatInt(n, 10) }
+
+// meteredQuantity is an item's usage over [start, end): the meter's aggregate
+// for the subscription's customer (or, for legacy prices, the usage records).
+// Usage during a trial is not billed.
+func (c *call) meteredQuantity(sub *subscription, it *subItem, pr *price, start, end int64) (int64, error) {
+	if sub.TrialEnd > start && sub.TrialStart < end {
+		start = max(start, sub.TrialEnd)
+	}
+	if start >= end {
+		return 0, nil
+	}
+	if pr.Recurring.Meter == "" {
+		return c.legacyUsage(it.ID, pr.Recurring.AggregateUsage, start, end)
+	}
+	m, err := c.getMeter(pr.Recurring.Meter, "meter")
+	if err != nil {
+		return 0, err
+	}
+	return clampInt64(c.acct.usage.Sum(m.ID, sub.Customer, start, end).Value(m.formula())), nil
+}
+
+func clampInt64(v metering.Int128) int64 {
+	switch {
+	case v.Sign() < 0:
+		return 0 // a negative period total bills as 0
+	case v.Hi != 0 || v.Lo > math.MaxInt64:
+		return math.MaxInt64
+	}
+	return int64(v.Lo)
+}
+
+// periodLines are the subscription lines of the invoice that closes the period
+// [start, end): metered usage over it, in arrears, and, unless the subscription
+// ends with it (advance false), licensed items for the next period in advance.
+func (c *call) periodLines(sub *subscription, items []*subItem, start, end int64, advance bool) ([]invoiceLine, error) {
+	var metered, licensed []invoiceLine
+	next := billing.AddPeriods(end, sub.Interval, 1)
+	for _, it := range items {
+		pr, err := c.getPrice(it.Price, "price")
+		if err != nil {
+			return nil, err
+		}
+		if pr.metered() {
+			qty, err := c.meteredQuantity(sub, it, pr, start, end)
+			if err != nil {
+				return nil, err
+			}
+			metered = append(metered, c.rateLines(sub, it, pr, qty, start, end)...)
+		} else if advance {
+			licensed = append(licensed, c.rateLines(sub, it, pr, it.Quantity, end, next)...)
+		}
+	}
+	return append(licensed, metered...), nil
+}
+
+// itemLines turns invoice items into lines.
+func itemLines(items []*invoiceItem) []invoiceLine {
+	out := make([]invoiceLine, 0, len(items))
+	for _, ii := range items {
+		out = append(out, invoiceLine{
+			ID: "il_tmp_" + ii.ID[len("ii_"):], Type: "invoiceitem", Amount: ii.Amount, Currency: ii.Currency,
+			Description: ii.Description, PeriodStart: ii.PeriodStart, PeriodEnd: ii.PeriodEnd, Price: ii.Price,
+			Quantity: ii.Quantity, UnitAmount: ii.UnitAmount, Proration: ii.Proration, Subscription: ii.Subscription,
+			SubscriptionItem: ii.SubscriptionItem, InvoiceItem: ii.ID, Discountable: ii.Discountable, Metadata: ii.Metadata,
+		})
+	}
+	return out
+}
+
+// prorationLines turns prorations of a previewed change into lines.
+func prorationLines(sub *subscription, ps []proration) []invoiceLine {
+	out := make([]invoiceLine, 0, len(ps))
+	for i, p := range ps {
+		var unit *decimal.Decimal
+		if p.quantity != 0 {
+			u := decimal.NewFromInt(p.amount).DivRound(decimal.NewFromInt(p.quantity), maxDecimalPlaces)
+			unit = &u
+		}
+		out = append(out, invoiceLine{
+			ID: lineID("proration", sub.ID, p.item.ID, p.price.ID, itoa64s(p.start), itoa64s(int64(i))), Type: "invoiceitem",
+			Amount: p.amount, Currency: sub.Currency, Description: p.description, PeriodStart: p.start, PeriodEnd: p.end,
+			Price: p.price.ID, Quantity: p.quantity, UnitAmount: unit, Proration: true, Subscription: sub.ID,
+			SubscriptionItem: p.item.ID, Metadata: map[string]string{},
+		})
+	}
+	return out
+}
+
+// snapshotCustomer copies the customer fields an invoice shows.
+func snapshotCustomer(inv *invoice, cu *customer) {
+	inv.CustomerEmail, inv.CustomerName, inv.CustomerPhone = cu.Email, cu.Name, cu.Phone
+	inv.CustomerAddress, inv.CustomerShipping, inv.CustomerTaxExempt = cu.Address, cu.Shipping, cu.TaxExempt
+}

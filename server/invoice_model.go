@@ -1,0 +1,299 @@
+package server
+
+import (
+	"hash/fnv"
+	"maps"
+	"strconv"
+
+	"github.com/shopspring/decimal"
+
+	"github.com/stripe-emulator/stripe-emulator/server/jsonobj"
+	"github.com/stripe-emulator/stripe-emulator/server/store"
+)
+
+// invoiceLine is one line of an invoice (stored with it, or built for a preview).
+type invoiceLine struct {
+	ID               string
+	Type             string // "subscription" or "invoiceitem"
+	Amount           int64
+	Currency         string
+	Description      string
+	PeriodStart      int64
+	PeriodEnd        int64
+	Price            string
+	Quantity         int64
+	UnitAmount       *decimal.Decimal // unit_amount_excluding_tax; nil renders null
+	Proration        bool
+	Subscription     string
+	SubscriptionItem string
+	InvoiceItem      string
+	Discountable     bool
+	Metadata         map[string]string
+}
+
+// invoice is a stored invoice, or a preview (Preview: never stored).
+type invoice struct {
+	store.Meta
+	Preview                  bool
+	Customer                 string
+	Subscription             string
+	Status                   string // draft, open, paid, uncollectible, void
+	BillingReason            string
+	CollectionMethod         string
+	Currency                 string
+	PeriodStart              int64
+	PeriodEnd                int64
+	Lines                    []invoiceLine
+	StartingBalance          int64
+	EndingBalance            *int64
+	AmountPaid               int64
+	Paid                     bool
+	PaidOutOfBand            bool
+	AutoAdvance              bool
+	DueDate                  int64
+	Number                   string
+	Description              string
+	Metadata                 map[string]string
+	FinalizedAt              int64
+	PaidAt                   int64
+	VoidedAt                 int64
+	UncollectibleAt          int64
+	FinalizesAt              int64 // automatically_finalizes_at, for drafts that auto-advance
+	NextPaymentAttempt       int64
+	AttemptCount             int64
+	Attempted                bool
+	EffectiveAt              int64
+	SubscriptionMetadata     map[string]string
+	TestClock                string
+	CustomerEmail            string
+	CustomerName             string
+	CustomerPhone            string
+	CustomerAddress          jsonobj.Obj
+	CustomerShipping         jsonobj.Obj
+	CustomerTaxExempt        string
+	LinesURL                 string // previews: the lines endpoint with the preview's parameters
+	TooSmallChargedToBalance bool
+}
+
+func (inv *invoice) clone() *invoice {
+	n := *inv
+	n.Lines = append([]invoiceLine(nil), inv.Lines...)
+	n.Metadata = maps.Clone(inv.Metadata)
+	return &n
+}
+
+// subtotal is the sum of the lines (no discounts, no tax in the emulator).
+func (inv *invoice) subtotal() int64 {
+	var t int64
+	for _, l := range inv.Lines {
+		t += l.Amount
+	}
+	return t
+}
+
+// amountDue is the total adjusted by the customer's balance (a positive balance
+// is owed and adds; a credit subtracts), never below 0.
+func (inv *invoice) amountDue() int64 { return max(0, inv.subtotal()+inv.StartingBalance) }
+
+func (inv *invoice) amountRemaining() int64 {
+	if inv.Status == "paid" || inv.Status == "void" {
+		return 0
+	}
+	return max(0, inv.amountDue()-inv.AmountPaid)
+}
+
+// lineID is a preview line's ID: stable for the same source, so that paging
+// through a preview's lines works across requests.
+func lineID(parts ...string) string {
+	h := fnv.New64a()
+	for _, p := range parts {
+		_, _ = h.Write([]byte(p))
+		_, _ = h.Write([]byte{0})
+	}
+	return "il_tmp_" + strconv.FormatUint(h.Sum64(), 36)
+}
+
+func nullIfZero(v int64) any {
+	if v == 0 {
+		return nil
+	}
+	return v
+}
+
+// maxEmbeddedLines is how many lines an invoice object embeds; the rest are
+// paged through its lines endpoint.
+const maxEmbeddedLines = 10
+
+func (c *call) renderInvoice(inv *invoice) (jsonobj.Obj, error) {
+	lines := make([]jsonobj.Obj, 0, min(len(inv.Lines), maxEmbeddedLines))
+	for i := range inv.Lines {
+		if i == maxEmbeddedLines {
+			break
+		}
+		l, err := c.renderLine(inv, &inv.Lines[i])
+		if err != nil {
+			return nil, err
+		}
+		lines = append(lines, l)
+	}
+	var id any = inv.ID
+	linesURL := "/v1/invoices/" + inv.ID + "/lines"
+	if inv.Preview {
+		linesURL = inv.LinesURL
+	}
+	subtotal := inv.subtotal()
+	var ending any
+	if inv.EndingBalance != nil {
+		ending = *inv.EndingBalance
+	}
+	var dueDate any
+	if inv.DueDate != 0 {
+		dueDate = inv.DueDate
+	}
+	var subDetails any
+	if inv.Subscription != "" {
+		subDetails = jsonobj.Obj{{K: "metadata", V: metadataOf(inv.SubscriptionMetadata)}}
+	} else {
+		subDetails = jsonobj.Obj{{K: "metadata", V: nil}}
+	}
+	taxExempt := inv.CustomerTaxExempt
+	if taxExempt == "" {
+		taxExempt = "none"
+	}
+	return jsonobj.Obj{
+		{K: "id", V: id},
+		{K: "object", V: "invoice"},
+		{K: "account_country", V: "US"},
+		{K: "account_name", V: "stripe-emulator"},
+		{K: "account_tax_ids", V: nil},
+		{K: "amount_due", V: inv.amountDue()},
+		{K: "amount_paid", V: inv.AmountPaid},
+		{K: "amount_remaining", V: inv.amountRemaining()},
+		{K: "amount_shipping", V: 0},
+		{K: "application", V: nil},
+		{K: "application_fee_amount", V: nil},
+		{K: "attempt_count", V: inv.AttemptCount},
+		{K: "attempted", V: inv.Attempted},
+		{K: "auto_advance", V: inv.AutoAdvance},
+		{K: "automatic_tax", V: jsonobj.Obj{{K: "enabled", V: false}, {K: "liability", V: nil}, {K: "status", V: nil}}},
+		{K: "automatically_finalizes_at", V: nullIfZero(inv.FinalizesAt)},
+		{K: "billing_reason", V: inv.BillingReason},
+		{K: "charge", V: nil},
+		{K: "collection_method", V: inv.CollectionMethod},
+		{K: "created", V: inv.Created},
+		{K: "currency", V: inv.Currency},
+		{K: "custom_fields", V: nil},
+		{K: "customer", V: inv.Customer},
+		{K: "customer_address", V: nilObj(inv.CustomerAddress)},
+		{K: "customer_email", V: orNull(inv.CustomerEmail)},
+		{K: "customer_name", V: orNull(inv.CustomerName)},
+		{K: "customer_phone", V: orNull(inv.CustomerPhone)},
+		{K: "customer_shipping", V: nilObj(inv.CustomerShipping)},
+		{K: "customer_tax_exempt", V: taxExempt},
+		{K: "customer_tax_ids", V: []any{}},
+		{K: "default_payment_method", V: nil},
+		{K: "default_source", V: nil},
+		{K: "default_tax_rates", V: []any{}},
+		{K: "description", V: orNull(inv.Description)},
+		{K: "discount", V: nil},
+		{K: "discounts", V: []any{}},
+		{K: "due_date", V: dueDate},
+		{K: "effective_at", V: nullIfZero(inv.EffectiveAt)},
+		{K: "ending_balance", V: ending},
+		{K: "footer", V: nil},
+		{K: "from_invoice", V: nil},
+		{K: "hosted_invoice_url", V: nil},
+		{K: "invoice_pdf", V: nil},
+		{K: "issuer", V: jsonobj.Obj{{K: "type", V: "self"}}},
+		{K: "last_finalization_error", V: nil},
+		{K: "latest_revision", V: nil},
+		{K: "lines", V: jsonobj.Obj{
+			{K: "object", V: "list"},
+			{K: "data", V: lines},
+			{K: "has_more", V: len(inv.Lines) > len(lines)},
+			{K: "total_count", V: len(inv.Lines)},
+			{K: "url", V: linesURL},
+		}},
+		{K: "livemode", V: false},
+		{K: "metadata", V: metadataOf(inv.Metadata)},
+		{K: "next_payment_attempt", V: nullIfZero(inv.NextPaymentAttempt)},
+		{K: "number", V: orNull(inv.Number)},
+		{K: "on_behalf_of", V: nil},
+		{K: "paid", V: inv.Paid},
+		{K: "paid_out_of_band", V: inv.PaidOutOfBand},
+		{K: "payment_intent", V: nil},
+		{K: "payment_settings", V: jsonobj.Obj{{K: "default_mandate", V: nil}, {K: "payment_method_options", V: nil}, {K: "payment_method_types", V: nil}}},
+		{K: "period_end", V: inv.PeriodEnd},
+		{K: "period_start", V: inv.PeriodStart},
+		{K: "post_payment_credit_notes_amount", V: 0},
+		{K: "pre_payment_credit_notes_amount", V: 0},
+		{K: "quote", V: nil},
+		{K: "receipt_number", V: nil},
+		{K: "rendering", V: nil},
+		{K: "shipping_cost", V: nil},
+		{K: "shipping_details", V: nil},
+		{K: "starting_balance", V: inv.StartingBalance},
+		{K: "statement_descriptor", V: nil},
+		{K: "status", V: inv.Status},
+		{K: "status_transitions", V: jsonobj.Obj{
+			{K: "finalized_at", V: nullIfZero(inv.FinalizedAt)},
+			{K: "marked_uncollectible_at", V: nullIfZero(inv.UncollectibleAt)},
+			{K: "paid_at", V: nullIfZero(inv.PaidAt)},
+			{K: "voided_at", V: nullIfZero(inv.VoidedAt)},
+		}},
+		{K: "subscription", V: orNull(inv.Subscription)},
+		{K: "subscription_details", V: subDetails},
+		{K: "subtotal", V: subtotal},
+		{K: "subtotal_excluding_tax", V: subtotal},
+		{K: "tax", V: nil},
+		{K: "test_clock", V: orNull(inv.TestClock)},
+		{K: "total", V: subtotal},
+		{K: "total_discount_amounts", V: []any{}},
+		{K: "total_excluding_tax", V: subtotal},
+		{K: "total_tax_amounts", V: []any{}},
+		{K: "transfer_data", V: nil},
+		{K: "webhooks_delivered_at", V: nullIfZero(inv.FinalizedAt)},
+	}, nil
+}
+
+func (c *call) renderLine(inv *invoice, l *invoiceLine) (jsonobj.Obj, error) {
+	var priceObj, plan any
+	if l.Price != "" {
+		pr, err := c.getPrice(l.Price, "price")
+		if err != nil {
+			return nil, err
+		}
+		priceObj, plan = c.renderPrice(pr), renderPlan(pr)
+	}
+	var invoiceID any
+	if !inv.Preview {
+		invoiceID = inv.ID
+	}
+	return jsonobj.Obj{
+		{K: "id", V: l.ID},
+		{K: "object", V: "line_item"},
+		{K: "amount", V: l.Amount},
+		{K: "amount_excluding_tax", V: l.Amount},
+		{K: "currency", V: l.Currency},
+		{K: "description", V: orNull(l.Description)},
+		{K: "discount_amounts", V: []any{}},
+		{K: "discountable", V: l.Discountable},
+		{K: "discounts", V: []any{}},
+		{K: "invoice", V: invoiceID},
+		{K: "invoice_item", V: orNull(l.InvoiceItem)},
+		{K: "livemode", V: false},
+		{K: "metadata", V: metadataOf(l.Metadata)},
+		{K: "period", V: jsonobj.Obj{{K: "end", V: l.PeriodEnd}, {K: "start", V: l.PeriodStart}}},
+		{K: "plan", V: plan},
+		{K: "price", V: priceObj},
+		{K: "proration", V: l.Proration},
+		{K: "proration_details", V: jsonobj.Obj{{K: "credited_items", V: nil}}},
+		{K: "quantity", V: l.Quantity},
+		{K: "subscription", V: orNull(l.Subscription)},
+		{K: "subscription_item", V: orNull(l.SubscriptionItem)},
+		{K: "tax_amounts", V: []any{}},
+		{K: "tax_rates", V: []any{}},
+		{K: "type", V: l.Type},
+		{K: "unit_amount_excluding_tax", V: decimalOrNull(l.UnitAmount)},
+	}, nil
+}

@@ -1,0 +1,444 @@
+package server
+
+import (
+	"net/url"
+	"strconv"
+
+	"github.com/shopspring/decimal"
+
+	"github.com/stripe-emulator/stripe-emulator/server/apierr"
+	"github.com/stripe-emulator/stripe-emulator/server/billing"
+	"github.com/stripe-emulator/stripe-emulator/server/form"
+	"github.com/stripe-emulator/stripe-emulator/server/jsonobj"
+	"github.com/stripe-emulator/stripe-emulator/server/store"
+)
+
+// previewParams are what the preview endpoints take (GET upcoming takes the
+// legacy flat subscription_* forms too).
+var previewParams = []string{"automatic_tax", "currency", "customer", "invoice_items", "preview_mode", "subscription", "subscription_details"}
+
+var legacyPreviewParams = []string{"subscription_items", "subscription_proration_behavior", "subscription_proration_date",
+	"subscription_cancel_at_period_end", "subscription_cancel_now", "subscription_cancel_at", "subscription_trial_end", "subscription_billing_cycle_anchor"}
+
+var previewRejects = []string{"automatic_tax.liability", "invoice_items.discounts", "invoice_items.tax_rates", "invoice_items.tax_behavior",
+	"invoice_items.tax_code", "invoice_items.invoiceitem", "invoice_items.price_data", "subscription_details.default_tax_rates",
+	"subscription_details.resume_at", "subscription_details.start_date", "subscription_details.items.billing_thresholds",
+	"subscription_details.items.discounts", "subscription_details.items.tax_rates"}
+
+var legacyPreviewRejects = append([]string{"subscription_items.billing_thresholds", "subscription_items.discounts", "subscription_items.tax_rates"}, previewRejects...)
+
+func (s *Server) invoicePreviewEndpoints() []endpoint {
+	upcoming := append(append([]string{}, previewParams...), legacyPreviewParams...)
+	// Previews run in a write transaction that is never committed: price_data in a
+	// previewed change may create a price, which the preview needs but must not keep.
+	return []endpoint{
+		{op: "GetInvoicesUpcoming", mode: txWrite, dryRun: true, h: s.upcomingInvoice, accepts: upcoming, rejects: legacyPreviewRejects},
+		{op: "GetInvoicesUpcomingLines", mode: txWrite, dryRun: true, h: s.upcomingInvoiceLines,
+			accepts: append([]string{"limit", "starting_after", "ending_before"}, upcoming...), rejects: legacyPreviewRejects},
+		{op: "PostInvoicesCreatePreview", mode: txWrite, dryRun: true, h: s.createInvoicePreview, accepts: previewParams, rejects: previewRejects},
+	}
+}
+
+func (s *Server) upcomingInvoice(c *call) (jsonobj.Obj, error) {
+	inv, err := c.buildPreview()
+	if err != nil {
+		return nil, err
+	}
+	return c.renderInvoice(inv)
+}
+
+func (s *Server) createInvoicePreview(c *call) (jsonobj.Obj, error) { return s.upcomingInvoice(c) }
+
+func (s *Server) upcomingInvoiceLines(c *call) (jsonobj.Obj, error) {
+	p := c.params
+	inv, err := c.buildPreview()
+	if err != nil {
+		return nil, err
+	}
+	limit := int64(10)
+	if l, ok := p.Int("limit"); ok {
+		if err := checkLimit(l); err != nil {
+			return nil, err
+		}
+		limit = l
+	}
+	after, hasAfter := p.String("starting_after")
+	before, hasBefore := p.String("ending_before")
+	if hasAfter && hasBefore {
+		return nil, apierr.InvalidRequest("", "starting_after", "Received both starting_after and ending_before parameters. Please pass in only one.")
+	}
+	find := func(id, param string) (int, error) {
+		for i := range inv.Lines {
+			if inv.Lines[i].ID == id {
+				return i, nil
+			}
+		}
+		return 0, apierr.ResourceMissing("line item", param, id)
+	}
+	first, last := 0, len(inv.Lines)
+	switch {
+	case hasAfter:
+		i, err := find(after, "starting_after")
+		if err != nil {
+			return nil, err
+		}
+		first = i + 1
+	case hasBefore:
+		i, err := find(before, "ending_before")
+		if err != nil {
+			return nil, err
+		}
+		last, first = i, max(0, i-int(limit))
+	}
+	more := false
+	if last-first > int(limit) {
+		last, more = first+int(limit), true
+	} else if hasBefore && first > 0 {
+		more = true
+	}
+	data := make([]jsonobj.Obj, 0, last-first)
+	for i := first; i < last; i++ {
+		l, err := c.renderLine(inv, &inv.Lines[i])
+		if err != nil {
+			return nil, err
+		}
+		data = append(data, l)
+	}
+	return jsonobj.Obj{
+		{K: "object", V: "list"},
+		{K: "data", V: data},
+		{K: "has_more", V: more},
+		{K: "url", V: inv.LinesURL},
+	}, nil
+}
+
+// previewChange is a previewed change to a subscription, from subscription_details
+// or the legacy flat subscription_* parameters.
+type previewChange struct {
+	items             []*form.Params
+	hasItems          bool
+	prorationBehavior string
+	prorationDate     *int64
+	cancelAtPeriodEnd *bool
+	cancelNow         bool
+	cancelAt          *int64
+	clearCancelAt     bool
+	trialEnd          *form.Value
+}
+
+func readPreviewChange(p *form.Params) (previewChange, error) {
+	ch := previewChange{prorationBehavior: "create_prorations"}
+	d := p.Object("subscription_details")
+	get := func(detail, flat string) *form.Value {
+		if d != nil && d.Has(detail) {
+			return d.Get(detail)
+		}
+		return p.Get(flat)
+	}
+	if d != nil && d.Has("items") {
+		ch.items, ch.hasItems = d.Objects("items"), true
+	} else if p.Has("subscription_items") {
+		ch.items, ch.hasItems = p.Objects("subscription_items"), true
+	}
+	if v := get("proration_behavior", "subscription_proration_behavior"); v != nil {
+		ch.prorationBehavior = v.Str
+	}
+	if v := get("proration_date", "subscription_proration_date"); v != nil && v.Kind == form.KInt {
+		ch.prorationDate = &v.Int
+	}
+	if v := get("cancel_at_period_end", "subscription_cancel_at_period_end"); v != nil && v.Kind == form.KBool {
+		ch.cancelAtPeriodEnd = &v.Bool
+	}
+	if v := get("cancel_now", "subscription_cancel_now"); v != nil && v.Kind == form.KBool {
+		ch.cancelNow = v.Bool
+	}
+	if v := get("cancel_at", "subscription_cancel_at"); v != nil {
+		if v.Kind == form.KEmpty {
+			ch.clearCancelAt = true
+		} else if v.Kind == form.KInt {
+			ch.cancelAt = &v.Int
+		}
+	}
+	if v := get("trial_end", "subscription_trial_end"); v != nil {
+		ch.trialEnd = v
+	}
+	if v := get("billing_cycle_anchor", "subscription_billing_cycle_anchor"); v != nil && v.Str == "now" {
+		return ch, apierr.InvalidRequest("", v.Param, "stripe-emulator does not preview billing_cycle_anchor=now yet; leave the cycle unchanged.")
+	}
+	return ch, nil
+}
+
+// buildPreview computes the invoice the preview parameters describe. Nothing it
+// does is committed (the endpoints run dry).
+func (c *call) buildPreview() (*invoice, error) {
+	p := c.params
+	customerID, hasCustomer := p.String("customer")
+	subID, hasSub := p.String("subscription")
+	if !hasCustomer && !hasSub {
+		return nil, apierr.ParameterMissing("customer")
+	}
+	var sub *subscription
+	if hasSub {
+		s, err := c.getSubscription(subID, "subscription")
+		if err != nil {
+			return nil, err
+		}
+		if hasCustomer && s.Customer != customerID {
+			return nil, apierr.Invalid("subscription", "The subscription %s does not belong to the customer %s.", s.ID, customerID)
+		}
+		customerID, sub = s.Customer, s
+	}
+	cu, err := c.getCustomer(customerID, "customer", false)
+	if err != nil {
+		return nil, err
+	}
+	change, err := readPreviewChange(p)
+	if err != nil {
+		return nil, err
+	}
+	if sub == nil {
+		if sub, err = c.nextSubscription(cu.ID); err != nil {
+			return nil, err
+		}
+	}
+	now := c.customerNow(cu.ID)
+	recurringOnly := p.StringOr("preview_mode", "next") == "recurring"
+	inv := &invoice{Meta: store.Meta{ID: "upcoming_in_" + store.RandomString(24), Created: now}, Preview: true,
+		Customer: cu.ID, Status: "draft", BillingReason: "upcoming", CollectionMethod: "charge_automatically",
+		Currency: cu.Currency, StartingBalance: cu.Balance, PeriodStart: now, PeriodEnd: now, TestClock: cu.TestClock,
+		Metadata: map[string]string{}}
+	snapshotCustomer(inv, cu)
+	q := url.Values{"customer": {cu.ID}}
+	switch {
+	case sub != nil && sub.live():
+		if err := c.previewSubscription(inv, sub, change, now, recurringOnly); err != nil {
+			return nil, err
+		}
+		q.Set("subscription", sub.ID)
+	case change.hasItems:
+		if err := c.previewNewSubscription(inv, cu, change, now); err != nil {
+			return nil, err
+		}
+	}
+	if !recurringOnly {
+		pending, err := c.pendingItems(cu.ID)
+		if err != nil {
+			return nil, err
+		}
+		if sub != nil {
+			pending = keepItemsFor(pending, sub.ID)
+		}
+		extra, err := c.previewInvoiceItems(inv, p.Objects("invoice_items"))
+		if err != nil {
+			return nil, err
+		}
+		inv.Lines = append(append(append([]invoiceLine{}, itemLines(pending)...), extra...), inv.Lines...)
+	}
+	if len(inv.Lines) == 0 && (sub == nil || !sub.live()) {
+		return nil, &apierr.Error{Status: 404, Type: apierr.TypeInvalidRequest, Code: "invoice_upcoming_none",
+			Message: "No upcoming invoices for customer: " + cu.ID}
+	}
+	if cur, ok := p.String("currency"); ok && inv.Currency != "" && cur != inv.Currency {
+		return nil, apierr.Invalid("currency", "The currency %s does not match the currency of the customer's upcoming invoice (%s).", cur, inv.Currency)
+	}
+	if inv.CollectionMethod == "charge_automatically" {
+		inv.NextPaymentAttempt = inv.Created + 3600
+	}
+	inv.LinesURL = "/v1/invoices/upcoming/lines?" + q.Encode()
+	return inv, nil
+}
+
+// keepItemsFor keeps the invoice items a subscription's invoice takes: its own,
+// and those not tied to any subscription.
+func keepItemsFor(items []*invoiceItem, subID string) []*invoiceItem {
+	out := items[:0:0]
+	for _, ii := range items {
+		if ii.Subscription == "" || ii.Subscription == subID {
+			out = append(out, ii)
+		}
+	}
+	return out
+}
+
+// nextSubscription is the customer's live subscription that renews first.
+func (c *call) nextSubscription(customerID string) (*subscription, error) {
+	recs, err := c.tx.Find(tSubscriptions, "customer", customerID)
+	if err != nil {
+		return nil, err
+	}
+	var best *subscription
+	for _, r := range recs {
+		s := r.(*subscription)
+		if s.live() && s.Status != "paused" && (best == nil || s.PeriodEnd < best.PeriodEnd || s.PeriodEnd == best.PeriodEnd && s.Seq < best.Seq) {
+			best = s
+		}
+	}
+	return best, nil
+}
+
+// previewSubscription fills a preview of an existing subscription's next invoice,
+// with a change applied if one is given.
+func (c *call) previewSubscription(inv *invoice, sub *subscription, change previewChange, now int64, recurringOnly bool) error {
+	ch, err := c.changeItems(sub, change.items, now)
+	if err != nil {
+		return err
+	}
+	next := ch.sub
+	if change.cancelAtPeriodEnd != nil {
+		next.CancelAtPeriodEnd = *change.cancelAtPeriodEnd
+	}
+	if change.clearCancelAt {
+		next.CancelAt = 0
+	}
+	if change.cancelAt != nil {
+		next.CancelAt = *change.cancelAt
+	}
+	if change.trialEnd != nil {
+		fake := form.NewParams("", map[string]*form.Value{"trial_end": change.trialEnd})
+		if err := c.updateTrial(next, fake, now); err != nil {
+			return err
+		}
+	}
+	inv.Subscription, inv.Currency, inv.CollectionMethod = sub.ID, sub.Currency, sub.CollectionMethod
+	inv.SubscriptionMetadata = sub.Metadata
+	from := now
+	if change.prorationDate != nil {
+		from = *change.prorationDate
+	}
+	var prorations []proration
+	if change.hasItems && change.prorationBehavior != "none" && !recurringOnly {
+		if prorations, err = c.prorations(ch, sub.PeriodStart, sub.PeriodEnd, from); err != nil {
+			return err
+		}
+	}
+	items := ch.after
+	for _, it := range ch.removed {
+		if pr, _ := c.getPrice(it.Price, "price"); pr != nil && pr.metered() && !ch.cleared[it.ID] {
+			items = append(items, it) // its usage is still billed
+		}
+	}
+	switch {
+	case change.cancelNow:
+		// The final invoice of a subscription canceled now: usage so far.
+		inv.BillingReason, inv.PeriodStart, inv.PeriodEnd, inv.Created = "subscription_cycle", sub.PeriodStart, now, now
+		lines, err := c.periodLines(next, items, sub.PeriodStart, now, false)
+		if err != nil {
+			return err
+		}
+		inv.Lines = lines
+	case ch.intervalChanged(sub) || change.hasItems && change.prorationBehavior == "always_invoice":
+		// Billed at once: prorations, usage so far and, on a new interval, the new cycle in advance.
+		inv.BillingReason, inv.PeriodStart, inv.PeriodEnd, inv.Created = "subscription_update", from, from, from
+		inv.Lines = prorationLines(sub, prorations)
+		if ch.intervalChanged(sub) {
+			lines, err := c.periodLines(next, items, sub.PeriodStart, now, true)
+			if err != nil {
+				return err
+			}
+			inv.Lines = append(inv.Lines, lines...)
+		}
+	default:
+		ends := next.CancelAtPeriodEnd || next.CancelAt != 0 && next.CancelAt <= sub.PeriodEnd
+		end := sub.PeriodEnd
+		if next.CancelAt != 0 && next.CancelAt < end {
+			end = next.CancelAt
+		}
+		lines, err := c.periodLines(next, items, sub.PeriodStart, end, !ends)
+		if err != nil {
+			return err
+		}
+		inv.PeriodStart, inv.PeriodEnd, inv.Created = sub.PeriodStart, end, end
+		inv.Lines = append(prorationLines(sub, prorations), lines...)
+	}
+	if sub.CollectionMethod == "send_invoice" && sub.DaysUntilDue != nil {
+		inv.DueDate = inv.Created + *sub.DaysUntilDue*86400
+	}
+	return nil
+}
+
+// previewNewSubscription previews the first invoice of a subscription that does
+// not exist yet (customer + subscription items, no subscription).
+func (c *call) previewNewSubscription(inv *invoice, cu *customer, change previewChange, now int64) error {
+	sub := &subscription{Meta: store.Meta{ID: "", Created: now}, Customer: cu.ID, Status: "active", CollectionMethod: "charge_automatically"}
+	items, err := c.newItems(sub, change.items, nil, now)
+	if err != nil {
+		return err
+	}
+	end := billing.AddPeriods(now, sub.Interval, 1)
+	var lines []invoiceLine
+	for _, it := range items {
+		pr, err := c.getPrice(it.Price, "price")
+		if err != nil {
+			return err
+		}
+		qty := it.Quantity
+		if pr.metered() {
+			qty = 0 // no usage yet
+		}
+		lines = append(lines, c.rateLines(sub, it, pr, qty, now, end)...)
+	}
+	inv.BillingReason, inv.Currency, inv.Lines = "subscription_create", sub.Currency, lines
+	return nil
+}
+
+// previewInvoiceItems turns invoice_items[N] of a preview into lines.
+func (c *call) previewInvoiceItems(inv *invoice, items []*form.Params) ([]invoiceLine, error) {
+	var out []invoiceLine
+	for i, ip := range items {
+		l := invoiceLine{ID: lineID(inv.ID, "invoice_items", strconv.Itoa(i)), Type: "invoiceitem", Quantity: 1, Discountable: true,
+			PeriodStart: inv.Created, PeriodEnd: inv.Created, Metadata: map[string]string{}}
+		l.Currency = ip.StringOr("currency", inv.Currency)
+		l.Description, _ = ip.String("description")
+		if q, ok := ip.Int("quantity"); ok {
+			l.Quantity = q
+		}
+		if per := ip.Object("period"); per != nil {
+			l.PeriodStart, _ = per.Int("start")
+			l.PeriodEnd, _ = per.Int("end")
+		}
+		if d, ok := ip.Bool("discountable"); ok {
+			l.Discountable = d
+		}
+		if md := ip.StringMap("metadata"); md != nil {
+			l.Metadata = md
+		}
+		unit, err := amountParam(ip, "unit_amount")
+		if err != nil {
+			return nil, err
+		}
+		amount, hasAmount := ip.Int("amount")
+		priceID, hasPrice := ip.String("price")
+		switch {
+		case hasPrice:
+			pr, err := c.getPrice(priceID, ip.Path("price"))
+			if err != nil {
+				return nil, err
+			}
+			l.Price, l.Currency = pr.ID, pr.Currency
+			for _, comp := range billing.Rate(pr.rating(), l.Quantity) {
+				l.Amount += comp.Amount
+			}
+			if l.Description == "" {
+				l.Description = c.productName(pr)
+			}
+		case hasAmount:
+			l.Amount = amount
+		case unit != nil:
+			l.Amount = billing.Round(unit.Mul(decimal.NewFromInt(l.Quantity)))
+		default:
+			return nil, apierr.InvalidRequest("parameter_missing", ip.Param(), "Missing required param: %s. An invoice item needs an amount, a price, or a unit_amount.", ip.Path("amount"))
+		}
+		if l.Quantity != 0 {
+			u := decimal.NewFromInt(l.Amount).DivRound(decimal.NewFromInt(l.Quantity), maxDecimalPlaces)
+			l.UnitAmount = &u
+		}
+		if l.Currency == "" {
+			return nil, apierr.ParameterMissing(ip.Path("currency"))
+		}
+		if inv.Currency == "" {
+			inv.Currency = l.Currency
+		}
+		out = append(out, l)
+	}
+	return out, nil
+}

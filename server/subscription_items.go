@@ -1,0 +1,168 @@
+package server
+
+import (
+	"github.com/stripe-emulator/stripe-emulator/server/apierr"
+	"github.com/stripe-emulator/stripe-emulator/server/billing"
+	"github.com/stripe-emulator/stripe-emulator/server/form"
+	"github.com/stripe-emulator/stripe-emulator/server/jsonobj"
+	"github.com/stripe-emulator/stripe-emulator/server/store"
+)
+
+func (s *Server) subscriptionItemEndpoints() []endpoint {
+	itemParams := []string{"metadata", "payment_behavior", "plan", "price", "price_data", "proration_behavior", "proration_date", "quantity"}
+	return []endpoint{
+		{op: "PostSubscriptionItems", mode: txWrite, h: s.createSubscriptionItem, accepts: append([]string{"subscription"}, itemParams...)},
+		{op: "GetSubscriptionItems", mode: txRead, h: s.listSubscriptionItems},
+		{op: "GetSubscriptionItemsItem", mode: txRead, h: s.retrieveSubscriptionItem},
+		{op: "PostSubscriptionItemsItem", mode: txWrite, h: s.updateSubscriptionItem, accepts: append([]string{"off_session"}, itemParams...)},
+		{op: "DeleteSubscriptionItemsItem", mode: txWrite, h: s.deleteSubscriptionItem},
+		{op: "PostSubscriptionItemsSubscriptionItemUsageRecords", mode: txWrite, h: s.createUsageRecord},
+		{op: "GetSubscriptionItemsSubscriptionItemUsageRecordSummaries", mode: txRead, h: s.listUsageRecordSummaries},
+	}
+}
+
+func (c *call) getItem(id, param string) (*subItem, error) {
+	rec, err := c.tx.Get(tSubscriptionItems, id)
+	if err != nil {
+		return nil, err
+	}
+	it, _ := rec.(*subItem)
+	if it == nil {
+		return nil, apierr.ResourceMissing("subscription item", param, id)
+	}
+	return it, nil
+}
+
+// itemChange runs one item change through the subscription update path, so that
+// an item endpoint behaves exactly as items[0][...] on the subscription does.
+func (c *call) itemChange(subID string, change *form.Params) (*subscription, *subChange, error) {
+	sub, err := c.getSubscription(subID, "subscription")
+	if err != nil {
+		return nil, nil, err
+	}
+	if !sub.live() {
+		return nil, nil, apierr.InvalidRequest("", "subscription", "The subscription %s is %s: its items can no longer change.", sub.ID, sub.Status)
+	}
+	now := c.customerNow(sub.Customer)
+	ch, err := c.changeItems(sub, []*form.Params{change}, now)
+	if err != nil {
+		return nil, nil, err
+	}
+	from := now
+	if d, ok := c.params.Int("proration_date"); ok {
+		from = d
+	}
+	if c.params.StringOr("proration_behavior", "create_prorations") != "none" {
+		ps, err := c.prorations(ch, sub.PeriodStart, sub.PeriodEnd, from)
+		if err != nil {
+			return nil, nil, err
+		}
+		if err := c.pendProrations(ch.sub, ps); err != nil {
+			return nil, nil, err
+		}
+	}
+	if ch.intervalChanged(sub) {
+		ch.sub.BillingCycleAnchor, ch.sub.PeriodStart = now, now
+		ch.sub.PeriodEnd = billing.AddPeriods(now, ch.sub.Interval, 1)
+		if err := c.tx.Put(tSubscriptions, ch.sub); err != nil {
+			return nil, nil, err
+		}
+	}
+	for _, it := range ch.removed {
+		if err := c.tx.Delete(tSubscriptionItems, it); err != nil {
+			return nil, nil, err
+		}
+	}
+	for _, it := range ch.after {
+		if err := c.tx.Put(tSubscriptionItems, it); err != nil {
+			return nil, nil, err
+		}
+	}
+	return sub, ch, nil
+}
+
+// asItemChange rewrites an item endpoint's parameters as one items[0] entry.
+func asItemChange(p *form.Params, id string, extra map[string]*form.Value) *form.Params {
+	fields := map[string]*form.Value{}
+	for _, k := range []string{"price", "plan", "price_data", "quantity", "metadata", "clear_usage"} {
+		if v := p.Get(k); v != nil {
+			fields[k] = v
+		}
+	}
+	if id != "" {
+		fields["id"] = &form.Value{Kind: form.KString, Str: id, Param: "id"}
+	}
+	for k, v := range extra {
+		fields[k] = v
+	}
+	return form.NewParams("", fields)
+}
+
+func (s *Server) createSubscriptionItem(c *call) (jsonobj.Obj, error) {
+	subID, _ := c.params.String("subscription")
+	before, err := c.itemsOf(subID)
+	if err != nil {
+		return nil, err
+	}
+	_, ch, err := c.itemChange(subID, asItemChange(c.params, "", nil))
+	if err != nil {
+		return nil, err
+	}
+	known := map[string]bool{}
+	for _, it := range before {
+		known[it.ID] = true
+	}
+	for _, it := range ch.after {
+		if !known[it.ID] {
+			return c.renderItem(it)
+		}
+	}
+	return nil, apierr.Internal()
+}
+
+func (s *Server) retrieveSubscriptionItem(c *call) (jsonobj.Obj, error) {
+	it, err := c.getItem(c.pathID(), "id")
+	if err != nil {
+		return nil, err
+	}
+	return c.renderItem(it)
+}
+
+func (s *Server) updateSubscriptionItem(c *call) (jsonobj.Obj, error) {
+	it, err := c.getItem(c.pathID(), "id")
+	if err != nil {
+		return nil, err
+	}
+	_, ch, err := c.itemChange(it.Subscription, asItemChange(c.params, it.ID, nil))
+	if err != nil {
+		return nil, err
+	}
+	for _, n := range ch.after {
+		if n.ID == it.ID {
+			return c.renderItem(n)
+		}
+	}
+	return nil, apierr.Internal()
+}
+
+func (s *Server) deleteSubscriptionItem(c *call) (jsonobj.Obj, error) {
+	it, err := c.getItem(c.pathID(), "id")
+	if err != nil {
+		return nil, err
+	}
+	deleted := map[string]*form.Value{"deleted": {Kind: form.KBool, Bool: true, Str: "true", Param: "deleted"}}
+	if _, _, err := c.itemChange(it.Subscription, asItemChange(c.params, it.ID, deleted)); err != nil {
+		return nil, err
+	}
+	return jsonobj.Obj{{K: "id", V: it.ID}, {K: "object", V: "subscription_item"}, {K: "deleted", V: true}}, nil
+}
+
+func (s *Server) listSubscriptionItems(c *call) (jsonobj.Obj, error) {
+	subID, _ := c.params.String("subscription")
+	if _, err := c.getSubscription(subID, "subscription"); err != nil {
+		return nil, err
+	}
+	return c.list(tSubscriptionItems, "subscription item", "/v1/subscription_items", func(r store.Record) bool {
+		return r.(*subItem).Subscription == subID
+	}, func(r store.Record) (jsonobj.Obj, error) { return c.renderItem(r.(*subItem)) })
+}

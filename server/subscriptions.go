@@ -1,0 +1,620 @@
+package server
+
+import (
+	"maps"
+	"slices"
+
+	"github.com/stripe-emulator/stripe-emulator/server/apierr"
+	"github.com/stripe-emulator/stripe-emulator/server/billing"
+	"github.com/stripe-emulator/stripe-emulator/server/form"
+	"github.com/stripe-emulator/stripe-emulator/server/jsonobj"
+	"github.com/stripe-emulator/stripe-emulator/server/search"
+	"github.com/stripe-emulator/stripe-emulator/server/store"
+)
+
+// subscription is a stored Subscription; its items are in their own table.
+type subscription struct {
+	store.Meta
+	Customer           string
+	Status             string
+	Currency           string
+	Interval           billing.Interval
+	BillingCycleAnchor int64
+	PeriodStart        int64
+	PeriodEnd          int64
+	StartDate          int64
+	CollectionMethod   string
+	DaysUntilDue       *int64
+	CancelAtPeriodEnd  bool
+	CancelAt           int64
+	CanceledAt         int64
+	EndedAt            int64
+	CancelComment      string
+	CancelFeedback     string
+	CancelReason       string
+	TrialStart         int64
+	TrialEnd           int64
+	TrialEndBehavior   string // trial_settings[end_behavior][missing_payment_method]
+	Description        string
+	Metadata           map[string]string
+	LatestInvoice      string
+	TestClock          string
+}
+
+func (s *subscription) clone() *subscription {
+	n := *s
+	n.Metadata = maps.Clone(s.Metadata)
+	return &n
+}
+
+// live reports whether the subscription still bills (not canceled or ended).
+func (s *subscription) live() bool {
+	return s.Status != "canceled" && s.Status != "incomplete_expired"
+}
+
+// subItem is a stored subscription item.
+type subItem struct {
+	store.Meta
+	Subscription string
+	Price        string
+	Quantity     int64 // licensed items only
+	Metadata     map[string]string
+}
+
+func (it *subItem) clone() *subItem {
+	n := *it
+	n.Metadata = maps.Clone(it.Metadata)
+	return &n
+}
+
+// subscriptionParams are the parameters create and update share.
+var subscriptionParams = []string{"cancel_at", "cancel_at_period_end", "collection_method", "days_until_due", "description",
+	"items", "metadata", "off_session", "payment_behavior", "proration_behavior", "trial_end", "trial_from_plan", "trial_settings", "automatic_tax"}
+
+// unsupportedItemParams are item parameters the emulator does not model.
+var unsupportedItemParams = []string{"items.billing_thresholds", "items.discounts", "items.tax_rates"}
+
+func (s *Server) subscriptionEndpoints() []endpoint {
+	return []endpoint{
+		{op: "GetSubscriptionsSearch", mode: txRead, h: s.searchSubscriptions},
+		{op: "PostSubscriptions", mode: txWrite, h: s.createSubscription,
+			accepts: append([]string{"customer", "billing_cycle_anchor", "currency", "trial_period_days"}, subscriptionParams...),
+			rejects: append([]string{"automatic_tax.liability"}, unsupportedItemParams...)},
+		{op: "GetSubscriptions", mode: txRead, h: s.listSubscriptions,
+			accepts: []string{"collection_method", "created", "current_period_end", "current_period_start", "customer", "ending_before", "limit", "plan", "price", "starting_after", "status", "test_clock"}},
+		{op: "GetSubscriptionsSubscriptionExposedId", mode: txRead, h: s.retrieveSubscription},
+		{op: "PostSubscriptionsSubscriptionExposedId", mode: txWrite, h: s.updateSubscription,
+			accepts: append([]string{"billing_cycle_anchor", "cancellation_details", "proration_date"}, subscriptionParams...),
+			rejects: append([]string{"automatic_tax.liability"}, unsupportedItemParams...)},
+		{op: "DeleteSubscriptionsSubscriptionExposedId", mode: txWrite, h: s.cancelSubscription},
+		{op: "PostSubscriptionsSubscriptionResume", mode: txWrite, h: s.resumeSubscription},
+	}
+}
+
+func (c *call) getSubscription(id, param string) (*subscription, error) {
+	rec, err := c.tx.Get(tSubscriptions, id)
+	if err != nil {
+		return nil, err
+	}
+	sub, _ := rec.(*subscription)
+	if sub == nil {
+		return nil, apierr.ResourceMissing("subscription", param, id)
+	}
+	return sub, nil
+}
+
+// itemsOf lists a subscription's items in the order they were added.
+func (c *call) itemsOf(subID string) ([]*subItem, error) {
+	recs, err := c.tx.Find(tSubscriptionItems, "subscription", subID)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*subItem, len(recs))
+	for i, r := range recs {
+		out[i] = r.(*subItem)
+	}
+	slices.SortFunc(out, func(a, b *subItem) int {
+		if a.Created != b.Created {
+			return int(a.Created - b.Created)
+		}
+		return int(a.Seq - b.Seq)
+	})
+	return out, nil
+}
+
+func (s *Server) createSubscription(c *call) (jsonobj.Obj, error) {
+	p := c.params
+	customerID, _ := p.String("customer")
+	if customerID == "" {
+		return nil, apierr.InvalidEmpty("customer")
+	}
+	cu, err := c.getCustomer(customerID, "customer", false)
+	if err != nil {
+		return nil, err
+	}
+	now := c.customerNow(cu.ID)
+	sub := &subscription{Meta: c.newMetaAt("sub", now), Customer: cu.ID, Status: "active", CollectionMethod: "charge_automatically",
+		StartDate: now, TrialEndBehavior: "create_invoice", Metadata: map[string]string{}, TestClock: cu.TestClock}
+	if !p.Has("items") || len(p.Array("items")) == 0 {
+		return nil, apierr.ParameterMissing("items")
+	}
+	items, err := c.newItems(sub, p.Objects("items"), nil, now)
+	if err != nil {
+		return nil, err
+	}
+	if cur, ok := p.String("currency"); ok && cur != sub.Currency {
+		return nil, apierr.Invalid("currency", "The currency %s does not match the currency of the subscription's prices (%s).", cur, sub.Currency)
+	}
+	if err := c.setCustomerCurrency(cu, sub.Currency); err != nil {
+		return nil, err
+	}
+	if err := applySubscriptionSettings(sub, p, now); err != nil {
+		return nil, err
+	}
+	// The trial: trial_end, trial_period_days or the price's trial_period_days.
+	trialEnd := int64(0)
+	if v := p.Get("trial_end"); v != nil && v.Kind == form.KInt {
+		trialEnd = v.Int
+	}
+	if days, ok := p.Int("trial_period_days"); ok {
+		if p.Has("trial_end") {
+			return nil, apierr.Exclusive("trial_end", "trial_period_days")
+		}
+		if days < 0 || days > 730 {
+			return nil, apierr.Invalid("trial_period_days", "Invalid trial_period_days: must be between 0 and 730.")
+		}
+		if days > 0 {
+			trialEnd = now + days*86400
+		}
+	}
+	if fromPlan, _ := p.Bool("trial_from_plan"); fromPlan && trialEnd == 0 {
+		for _, it := range items {
+			if pr, _ := c.getPrice(it.Price, "price"); pr != nil && pr.Recurring.TrialPeriodDays != nil && *pr.Recurring.TrialPeriodDays > 0 {
+				trialEnd = now + *pr.Recurring.TrialPeriodDays*86400
+				break
+			}
+		}
+	}
+	if trialEnd != 0 && trialEnd <= now {
+		return nil, apierr.Invalid("trial_end", "Invalid timestamp: trial_end must be in the future.")
+	}
+	anchor := int64(0)
+	if a, ok := p.Int("billing_cycle_anchor"); ok {
+		firstEnd := billing.AddPeriods(max(now, trialEnd), sub.Interval, 1)
+		if a < now || a > firstEnd {
+			return nil, apierr.Invalid("billing_cycle_anchor", "billing_cycle_anchor cannot be earlier than the current time or later than the next natural billing date (%d) of the subscription.", firstEnd)
+		}
+		anchor = a
+	}
+	sub.PeriodStart = now
+	switch {
+	case trialEnd != 0:
+		sub.Status = "trialing"
+		sub.TrialStart, sub.TrialEnd = now, trialEnd
+		sub.PeriodEnd = trialEnd
+		sub.BillingCycleAnchor = trialEnd
+		if anchor != 0 {
+			sub.BillingCycleAnchor = anchor
+		}
+	case anchor != 0 && anchor > now:
+		sub.BillingCycleAnchor = anchor
+		sub.PeriodEnd = anchor
+	default:
+		sub.BillingCycleAnchor = now
+		sub.PeriodEnd = billing.AddPeriods(now, sub.Interval, 1)
+	}
+	if err := c.tx.Put(tSubscriptions, sub); err != nil {
+		return nil, err
+	}
+	for _, it := range items {
+		if err := c.tx.Put(tSubscriptionItems, it); err != nil {
+			return nil, err
+		}
+	}
+	if err := c.s.afterSubscriptionCreate(c, sub, items); err != nil {
+		return nil, err
+	}
+	return c.renderSubscription(sub)
+}
+
+// afterSubscriptionCreate is where the first invoice is made.
+func (s *Server) afterSubscriptionCreate(c *call, sub *subscription, items []*subItem) error {
+	return nil
+}
+
+// setCustomerCurrency gives the customer the subscription's currency, or refuses
+// a second currency.
+func (c *call) setCustomerCurrency(cu *customer, currency string) error {
+	if cu.Currency == currency {
+		return nil
+	}
+	if cu.Currency != "" {
+		return apierr.Invalid("currency", "You cannot combine currencies on a single customer. This customer has had a subscription, coupon, or invoice item with currency %s.", cu.Currency)
+	}
+	n := cu.clone()
+	n.Currency = currency
+	return c.tx.Put(tCustomers, n)
+}
+
+// applySubscriptionSettings sets what create and update share, apart from items and the trial.
+func applySubscriptionSettings(sub *subscription, p *form.Params, now int64) error {
+	if v, ok := p.String("collection_method"); ok {
+		sub.CollectionMethod = v
+	}
+	if d, ok := p.Int("days_until_due"); ok {
+		if d < 0 || d > 730 {
+			return apierr.Invalid("days_until_due", "Invalid days_until_due: must be between 0 and 730.")
+		}
+		sub.DaysUntilDue = &d
+	}
+	if sub.CollectionMethod == "send_invoice" && sub.DaysUntilDue == nil {
+		return apierr.ParameterMissing("days_until_due")
+	}
+	if sub.CollectionMethod == "charge_automatically" && sub.DaysUntilDue != nil {
+		if p.Has("days_until_due") {
+			return apierr.Invalid("days_until_due", "days_until_due can only be set when collection_method is send_invoice.")
+		}
+		sub.DaysUntilDue = nil
+	}
+	if v, ok := p.Bool("cancel_at_period_end"); ok {
+		sub.CancelAtPeriodEnd = v
+		if v {
+			sub.CancelAt = 0
+		}
+	}
+	if p.IsEmpty("cancel_at") {
+		sub.CancelAt = 0
+	} else if v, ok := p.Int("cancel_at"); ok {
+		if v <= now {
+			return apierr.Invalid("cancel_at", "Invalid timestamp: cancel_at must be in the future.")
+		}
+		if sub.CancelAtPeriodEnd && !p.Has("cancel_at_period_end") {
+			sub.CancelAtPeriodEnd = false
+		} else if p.Has("cancel_at_period_end") && sub.CancelAtPeriodEnd {
+			return apierr.Exclusive("cancel_at", "cancel_at_period_end")
+		}
+		sub.CancelAt = v
+	}
+	if v, ok := p.String("description"); ok {
+		sub.Description = v
+	}
+	if ts := p.Object("trial_settings"); ts != nil {
+		sub.TrialEndBehavior = ts.Object("end_behavior").StringOr("missing_payment_method", sub.TrialEndBehavior)
+	}
+	if at := p.Object("automatic_tax"); at != nil {
+		if on, _ := at.Bool("enabled"); on {
+			return apierr.InvalidRequest("", "automatic_tax[enabled]", "stripe-emulator does not calculate tax: automatic_tax[enabled] can only be false.")
+		}
+	}
+	md, err := applyMetadata(sub.Metadata, p, "metadata")
+	if err != nil {
+		return err
+	}
+	sub.Metadata = md
+	return nil
+}
+
+// newItems builds items from items[N] parameters for sub, checking that their
+// prices share a currency and an interval (with existing, when updating).
+func (c *call) newItems(sub *subscription, params []*form.Params, existing []*subItem, now int64) ([]*subItem, error) {
+	if len(params)+len(existing) > 20 {
+		return nil, apierr.Invalid("items", "A subscription can have at most 20 items.")
+	}
+	used := map[string]bool{}
+	for _, it := range existing {
+		used[it.Price] = true
+	}
+	var out []*subItem
+	for _, ip := range params {
+		pr, err := c.itemPrice(ip)
+		if err != nil {
+			return nil, err
+		}
+		if used[pr.ID] {
+			return nil, apierr.Invalid(ip.Path("price"), "Cannot add multiple subscription items with the same plan: %s", pr.ID)
+		}
+		used[pr.ID] = true
+		if err := sub.adoptPrice(pr, ip.Path("price")); err != nil {
+			return nil, err
+		}
+		it := &subItem{Meta: c.newMetaAt("si", now), Subscription: sub.ID, Price: pr.ID, Metadata: map[string]string{}}
+		if err := setItemQuantity(it, pr, ip); err != nil {
+			return nil, err
+		}
+		md, err := applyMetadata(it.Metadata, ip, "metadata")
+		if err != nil {
+			return nil, err
+		}
+		it.Metadata = md
+		out = append(out, it)
+	}
+	return out, nil
+}
+
+// setItemQuantity applies quantity for the item's new price pr: refused for
+// metered prices; for licensed ones 1 unless given or already set.
+func setItemQuantity(it *subItem, pr *price, ip *form.Params) error {
+	q, hasQ := ip.Int("quantity")
+	switch {
+	case pr.metered() && hasQ:
+		return apierr.Invalid(ip.Path("quantity"), "You cannot set the quantity for metered plans.")
+	case pr.metered():
+		it.Quantity = 0
+	case hasQ && q < 0:
+		return apierr.Invalid(ip.Path("quantity"), "This value must be greater than or equal to 0.")
+	case hasQ:
+		it.Quantity = q
+	case it.Quantity == 0:
+		it.Quantity = 1
+	}
+	return nil
+}
+
+// adoptPrice checks that a price can join the subscription and, for the first
+// one, sets its currency and interval.
+func (sub *subscription) adoptPrice(pr *price, param string) error {
+	if pr.Recurring == nil {
+		return apierr.Invalid(param, "The price specified is set to `type=one_time` but this field only accepts prices with `type=recurring`.")
+	}
+	iv := billing.Interval{Unit: pr.Recurring.Interval, Count: pr.Recurring.IntervalCount}
+	if sub.Currency == "" {
+		sub.Currency, sub.Interval = pr.Currency, iv
+		return nil
+	}
+	if pr.Currency != sub.Currency {
+		return apierr.Invalid(param, "Currency and interval fields must match across all plans on this subscription. Found mismatch in currency field.")
+	}
+	if iv != sub.Interval {
+		return apierr.Invalid(param, "Currency and interval fields must match across all plans on this subscription. Found mismatch in interval field.")
+	}
+	return nil
+}
+
+// itemPrice resolves an item's price, plan or price_data (which creates a price).
+func (c *call) itemPrice(ip *form.Params) (*price, error) {
+	id, hasPrice := ip.String("price")
+	plan, hasPlan := ip.String("plan")
+	pd := ip.Object("price_data")
+	n := 0
+	for _, b := range []bool{hasPrice, hasPlan, pd != nil} {
+		if b {
+			n++
+		}
+	}
+	switch {
+	case n == 0:
+		return nil, apierr.InvalidRequest("parameter_missing", ip.Param(), "You must pass one of plan, price, or price_data on %s.", ip.Param())
+	case n > 1:
+		return nil, apierr.InvalidRequest("parameters_exclusive", ip.Path("price"), "You may only specify one of these parameters: plan, price, price_data.")
+	case pd != nil:
+		return c.inlinePrice(pd)
+	}
+	param := ip.Path("price")
+	if hasPlan {
+		id, param = plan, ip.Path("plan")
+	}
+	if id == "" {
+		return nil, apierr.InvalidEmpty(param)
+	}
+	pr, err := c.getPrice(id, param)
+	if err != nil {
+		return nil, err
+	}
+	if !pr.Active {
+		return nil, apierr.Invalid(param, "The price specified is inactive. This field only accepts active prices.")
+	}
+	return pr, nil
+}
+
+// inlinePrice creates the price of price_data: archived at once, as Stripe's
+// inline prices cannot be reused.
+func (c *call) inlinePrice(pd *form.Params) (*price, error) {
+	productID, _ := pd.String("product")
+	if _, err := c.getProduct(productID, pd.Path("product")); err != nil {
+		return nil, err
+	}
+	cur, _ := pd.String("currency")
+	pr := &price{Meta: c.newMeta("price"), Product: productID, Currency: cur, TaxBehavior: pd.StringOr("tax_behavior", "unspecified"), Metadata: map[string]string{}}
+	if !billing.IsCurrency(cur) {
+		return nil, apierr.Invalid(pd.Path("currency"), "Invalid currency: %s.", truncateRunes(cur, 20))
+	}
+	if err := applyPriceAmounts(pr, pd); err != nil {
+		return nil, err
+	}
+	if err := c.applyRecurring(pr, pd); err != nil {
+		return nil, err
+	}
+	return pr, c.tx.Put(tPrices, pr)
+}
+
+func (s *Server) retrieveSubscription(c *call) (jsonobj.Obj, error) {
+	sub, err := c.getSubscription(c.pathID(), "id")
+	if err != nil {
+		return nil, err
+	}
+	return c.renderSubscription(sub)
+}
+
+func (s *Server) listSubscriptions(c *call) (jsonobj.Obj, error) {
+	p := c.params
+	customerID, byCustomer := p.String("customer")
+	status := p.StringOr("status", "")
+	method, byMethod := p.String("collection_method")
+	clock, byClock := p.String("test_clock")
+	priceID, byPrice := p.String("price")
+	if plan, ok := p.String("plan"); ok {
+		priceID, byPrice = plan, true
+	}
+	startFilter := rangeFilter(p, "current_period_start")
+	endFilter := rangeFilter(p, "current_period_end")
+	var err error
+	match := func(r store.Record) bool {
+		sub := r.(*subscription)
+		switch status {
+		case "":
+			if !sub.live() {
+				return false
+			}
+		case "all":
+		case "ended":
+			if sub.live() {
+				return false
+			}
+		default:
+			if sub.Status != status {
+				return false
+			}
+		}
+		if byCustomer && sub.Customer != customerID || byMethod && sub.CollectionMethod != method || byClock && sub.TestClock != clock {
+			return false
+		}
+		if startFilter != nil && !startFilter(sub.PeriodStart) || endFilter != nil && !endFilter(sub.PeriodEnd) {
+			return false
+		}
+		if byPrice {
+			items, e := c.itemsOf(sub.ID)
+			if e != nil {
+				err = e
+				return false
+			}
+			return slices.ContainsFunc(items, func(it *subItem) bool { return it.Price == priceID })
+		}
+		return true
+	}
+	out, lerr := c.list(tSubscriptions, "subscription", "/v1/subscriptions", match, func(r store.Record) (jsonobj.Obj, error) {
+		return c.renderSubscription(r.(*subscription))
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, lerr
+}
+
+func (s *Server) searchSubscriptions(c *call) (jsonobj.Obj, error) {
+	return c.search(searchable{
+		table:  tSubscriptions,
+		url:    "/v1/subscriptions/search",
+		fields: map[string]search.FieldType{"created": search.Number, "status": search.Token},
+		doc: func(r store.Record) search.Doc {
+			sub := r.(*subscription)
+			return fieldDoc{fields: map[string]search.Value{"created": num(sub.Created), "status": {Str: sub.Status}}, metadata: sub.Metadata}
+		},
+		render: func(r store.Record) (jsonobj.Obj, error) { return c.renderSubscription(r.(*subscription)) },
+	})
+}
+
+func loadSubscription(c *call, id string) (jsonobj.Obj, error) {
+	sub, err := c.getSubscription(id, "id")
+	if err != nil {
+		return nil, err
+	}
+	return c.renderSubscription(sub)
+}
+
+func (c *call) renderSubscription(sub *subscription) (jsonobj.Obj, error) {
+	items, err := c.itemsOf(sub.ID)
+	if err != nil {
+		return nil, err
+	}
+	data := make([]jsonobj.Obj, 0, len(items))
+	for _, it := range items {
+		o, err := c.renderItem(it)
+		if err != nil {
+			return nil, err
+		}
+		data = append(data, o)
+	}
+	zeroNull := func(v int64) any {
+		if v == 0 {
+			return nil
+		}
+		return v
+	}
+	return jsonobj.Obj{
+		{K: "id", V: sub.ID},
+		{K: "object", V: "subscription"},
+		{K: "application", V: nil},
+		{K: "application_fee_percent", V: nil},
+		{K: "automatic_tax", V: jsonobj.Obj{{K: "enabled", V: false}, {K: "liability", V: nil}}},
+		{K: "billing_cycle_anchor", V: sub.BillingCycleAnchor},
+		{K: "billing_cycle_anchor_config", V: nil},
+		{K: "billing_thresholds", V: nil},
+		{K: "cancel_at", V: zeroNull(sub.effectiveCancelAt())},
+		{K: "cancel_at_period_end", V: sub.CancelAtPeriodEnd},
+		{K: "canceled_at", V: zeroNull(sub.CanceledAt)},
+		{K: "cancellation_details", V: jsonobj.Obj{{K: "comment", V: orNull(sub.CancelComment)}, {K: "feedback", V: orNull(sub.CancelFeedback)}, {K: "reason", V: orNull(sub.CancelReason)}}},
+		{K: "collection_method", V: sub.CollectionMethod},
+		{K: "created", V: sub.Created},
+		{K: "currency", V: sub.Currency},
+		{K: "current_period_end", V: sub.PeriodEnd},
+		{K: "current_period_start", V: sub.PeriodStart},
+		{K: "customer", V: sub.Customer},
+		{K: "days_until_due", V: orNullInt(sub.DaysUntilDue)},
+		{K: "default_payment_method", V: nil},
+		{K: "default_source", V: nil},
+		{K: "default_tax_rates", V: []any{}},
+		{K: "description", V: orNull(sub.Description)},
+		{K: "discount", V: nil},
+		{K: "discounts", V: []any{}},
+		{K: "ended_at", V: zeroNull(sub.EndedAt)},
+		{K: "invoice_settings", V: jsonobj.Obj{{K: "account_tax_ids", V: nil}, {K: "issuer", V: jsonobj.Obj{{K: "type", V: "self"}}}}},
+		{K: "items", V: jsonobj.Obj{
+			{K: "object", V: "list"},
+			{K: "data", V: data},
+			{K: "has_more", V: false},
+			{K: "total_count", V: len(data)},
+			{K: "url", V: "/v1/subscription_items?subscription=" + sub.ID},
+		}},
+		{K: "latest_invoice", V: orNull(sub.LatestInvoice)},
+		{K: "livemode", V: false},
+		{K: "metadata", V: metadataOf(sub.Metadata)},
+		{K: "next_pending_invoice_item_invoice", V: nil},
+		{K: "on_behalf_of", V: nil},
+		{K: "pause_collection", V: nil},
+		{K: "payment_settings", V: jsonobj.Obj{{K: "payment_method_options", V: nil}, {K: "payment_method_types", V: nil}, {K: "save_default_payment_method", V: "off"}}},
+		{K: "pending_invoice_item_interval", V: nil},
+		{K: "pending_setup_intent", V: nil},
+		{K: "pending_update", V: nil},
+		{K: "schedule", V: nil},
+		{K: "start_date", V: sub.StartDate},
+		{K: "status", V: sub.Status},
+		{K: "test_clock", V: orNull(sub.TestClock)},
+		{K: "transfer_data", V: nil},
+		{K: "trial_end", V: zeroNull(sub.TrialEnd)},
+		{K: "trial_settings", V: jsonobj.Obj{{K: "end_behavior", V: jsonobj.Obj{{K: "missing_payment_method", V: sub.TrialEndBehavior}}}}},
+		{K: "trial_start", V: zeroNull(sub.TrialStart)},
+	}, nil
+}
+
+// effectiveCancelAt is when a live subscription will end: cancel_at, or the
+// period end with cancel_at_period_end.
+func (sub *subscription) effectiveCancelAt() int64 {
+	if !sub.live() {
+		return sub.CancelAt
+	}
+	if sub.CancelAtPeriodEnd {
+		return sub.PeriodEnd
+	}
+	return sub.CancelAt
+}
+
+func (c *call) renderItem(it *subItem) (jsonobj.Obj, error) {
+	pr, err := c.getPrice(it.Price, "price")
+	if err != nil {
+		return nil, err
+	}
+	o := jsonobj.Obj{
+		{K: "id", V: it.ID},
+		{K: "object", V: "subscription_item"},
+		{K: "billing_thresholds", V: nil},
+		{K: "created", V: it.Created},
+		{K: "discounts", V: []any{}},
+		{K: "metadata", V: metadataOf(it.Metadata)},
+		{K: "plan", V: renderPlan(pr)},
+		{K: "price", V: c.renderPrice(pr)},
+	}
+	if !pr.metered() {
+		o = append(o, jsonobj.Field{K: "quantity", V: it.Quantity})
+	}
+	return append(o, jsonobj.Field{K: "subscription", V: it.Subscription}, jsonobj.Field{K: "tax_rates", V: []any{}}), nil
+}

@@ -1,0 +1,199 @@
+package server
+
+import (
+	"strconv"
+	"strings"
+
+	"github.com/stripe-emulator/stripe-emulator/server/apierr"
+	"github.com/stripe-emulator/stripe-emulator/server/billing"
+	"github.com/stripe-emulator/stripe-emulator/server/form"
+	"github.com/stripe-emulator/stripe-emulator/server/jsonobj"
+	"github.com/stripe-emulator/stripe-emulator/server/store"
+)
+
+// usageRecord is legacy metered usage (a metered price without a meter): the
+// quantity of one subscription item at one timestamp.
+type usageRecord struct {
+	store.Meta
+	Item      string
+	Timestamp int64
+	Quantity  int64
+}
+
+// createUsageRecord reports legacy usage. Prices with a meter refuse it, as
+// Stripe does: their usage comes from meter events.
+func (s *Server) createUsageRecord(c *call) (jsonobj.Obj, error) {
+	p := c.params
+	it, err := c.getItem(c.pathID(), "id")
+	if err != nil {
+		return nil, err
+	}
+	pr, err := c.getPrice(it.Price, "price")
+	if err != nil {
+		return nil, err
+	}
+	if !pr.metered() {
+		return nil, apierr.InvalidRequest("", "", "Usage records can only be created for subscription items with a metered price (recurring[usage_type]=metered); %s is licensed.", it.ID)
+	}
+	if pr.Recurring.Meter != "" {
+		return nil, apierr.InvalidRequest("", "", "Cannot create a usage record for %s because it is not on the legacy metered billing system. Call /v1/billing/meter_events instead.", it.ID)
+	}
+	sub, err := c.getSubscription(it.Subscription, "subscription")
+	if err != nil {
+		return nil, err
+	}
+	now := c.customerNow(sub.Customer)
+	qty, _ := p.Int("quantity")
+	if qty < 0 {
+		return nil, apierr.Invalid("quantity", "This value must be greater than or equal to 0.")
+	}
+	ts := now
+	if v := p.Get("timestamp"); v != nil && v.Kind == form.KInt { // or "now"
+		ts = v.Int
+	}
+	if ts < sub.PeriodStart {
+		return nil, apierr.Invalid("timestamp", "Cannot create the usage record with this timestamp because timestamps must be after the subscription's last invoice period (or current period start time).")
+	}
+	if ts > now+maxEventFuture {
+		return nil, apierr.Invalid("timestamp", "Cannot create the usage record with this timestamp because it is in the future.")
+	}
+	action := p.StringOr("action", "increment")
+	existing, err := c.tx.FindOne(tUsageRecords, "item_timestamp", usageKey(it.ID, ts))
+	if err != nil {
+		return nil, err
+	}
+	var rec *usageRecord
+	if existing != nil {
+		rec = &usageRecord{}
+		*rec = *existing.(*usageRecord)
+		if action == "set" {
+			rec.Quantity = qty
+		} else {
+			rec.Quantity += qty
+		}
+	} else {
+		rec = &usageRecord{Meta: c.newMetaAt("mbur", now), Item: it.ID, Timestamp: ts, Quantity: qty}
+	}
+	if err := c.tx.Put(tUsageRecords, rec); err != nil {
+		return nil, err
+	}
+	return jsonobj.Obj{
+		{K: "id", V: rec.ID},
+		{K: "object", V: "usage_record"},
+		{K: "livemode", V: false},
+		{K: "quantity", V: rec.Quantity},
+		{K: "subscription_item", V: it.ID},
+		{K: "timestamp", V: rec.Timestamp},
+	}, nil
+}
+
+func usageKey(item string, ts int64) string { return item + "@" + strconv.FormatInt(ts, 10) }
+
+// legacyUsage aggregates an item's usage records over [start, end) the way its
+// price's recurring[aggregate_usage] says.
+func (c *call) legacyUsage(itemID, aggregate string, start, end int64) (int64, error) {
+	recs, err := c.tx.Find(tUsageRecords, "item", itemID)
+	if err != nil {
+		return 0, err
+	}
+	var total, lastTS int64 = 0, -1 << 62
+	for _, r := range recs {
+		u := r.(*usageRecord)
+		inPeriod := u.Timestamp >= start && u.Timestamp < end
+		switch aggregate {
+		case "last_ever":
+			if u.Timestamp < end && u.Timestamp > lastTS {
+				total, lastTS = u.Quantity, u.Timestamp
+			}
+		case "last_during_period":
+			if inPeriod && u.Timestamp > lastTS {
+				total, lastTS = u.Quantity, u.Timestamp
+			}
+		case "max":
+			if inPeriod && u.Quantity > total {
+				total = u.Quantity
+			}
+		default:
+			if inPeriod {
+				total += u.Quantity
+			}
+		}
+	}
+	return total, nil
+}
+
+// listUsageRecordSummaries lists an item's legacy usage per billing period,
+// newest (current) first, back to the item's creation.
+func (s *Server) listUsageRecordSummaries(c *call) (jsonobj.Obj, error) {
+	p := c.params
+	it, err := c.getItem(c.pathID(), "id")
+	if err != nil {
+		return nil, err
+	}
+	pr, err := c.getPrice(it.Price, "price")
+	if err != nil {
+		return nil, err
+	}
+	sub, err := c.getSubscription(it.Subscription, "subscription")
+	if err != nil {
+		return nil, err
+	}
+	limit := int64(10)
+	if l, ok := p.Int("limit"); ok {
+		if err := checkLimit(l); err != nil {
+			return nil, err
+		}
+		limit = l
+	}
+	end := sub.PeriodEnd
+	if after, ok := p.String("starting_after"); ok {
+		start, ok := strings.CutPrefix(after, "sis_"+it.ID+"_")
+		n, err := strconv.ParseInt(start, 36, 64)
+		if !ok || err != nil {
+			return nil, apierr.ResourceMissing("usage record summary", "starting_after", after)
+		}
+		end = n
+	}
+	aggregate := ""
+	if pr.Recurring != nil {
+		aggregate = pr.Recurring.AggregateUsage
+	}
+	var data []jsonobj.Obj
+	more := false
+	for end > it.Created {
+		start := max(previousPeriodStart(sub, end), it.Created)
+		if int64(len(data)) == limit {
+			more = true
+			break
+		}
+		total, err := c.legacyUsage(it.ID, aggregate, start, end)
+		if err != nil {
+			return nil, err
+		}
+		data = append(data, jsonobj.Obj{
+			{K: "id", V: "sis_" + it.ID + "_" + strconv.FormatInt(start, 36)},
+			{K: "object", V: "usage_record_summary"},
+			{K: "invoice", V: nil},
+			{K: "livemode", V: false},
+			{K: "period", V: jsonobj.Obj{{K: "end", V: end}, {K: "start", V: start}}},
+			{K: "subscription_item", V: it.ID},
+			{K: "total_usage", V: total},
+		})
+		end = start
+	}
+	return jsonobj.Obj{
+		{K: "object", V: "list"},
+		{K: "data", V: data},
+		{K: "has_more", V: more},
+		{K: "url", V: "/v1/subscription_items/" + it.ID + "/usage_record_summaries"},
+	}, nil
+}
+
+// previousPeriodStart is the start of the billing period that ends at end.
+func previousPeriodStart(sub *subscription, end int64) int64 {
+	if end <= sub.BillingCycleAnchor {
+		return sub.StartDate
+	}
+	start, _ := billing.PeriodContaining(sub.BillingCycleAnchor, sub.Interval, end-1)
+	return start
+}
