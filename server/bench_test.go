@@ -169,3 +169,36 @@ func BenchmarkMeterEventSummary(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkUpcomingInvoice: previewing the Alpaca AI invoice of a customer with
+// 1,000,000 events this period costs about the same as with 10.
+func BenchmarkUpcomingInvoice(b *testing.B) {
+	for _, n := range []int{10, 1_000_000} {
+		b.Run("events="+strconv.Itoa(n), func(b *testing.B) {
+			srv := benchServer(b)
+			cus := setupAlpaca(b, srv)
+			acct, err := srv.accounts.get("sk_test_bench")
+			if err != nil {
+				b.Fatal(err)
+			}
+			tx := acct.db.Read()
+			m, _ := tx.FindOne(tMeters, "event_name", "alpaca_ai_tokens")
+			tx.Abort()
+			w := serveOnce(b, srv, "POST", "/v1/prices", "currency=usd&unit_amount=4&transform_quantity[divide_by]=1000&transform_quantity[round]=up"+
+				"&recurring[interval]=month&recurring[usage_type]=metered&recurring[meter]="+m.RecordID()+"&product_data[name]=Alpaca+AI+tokens")
+			var pr struct{ ID string }
+			_ = json.Unmarshal(w.Body.Bytes(), &pr)
+			serveOnce(b, srv, "POST", "/v1/subscriptions", "customer="+cus+"&items[0][price]="+pr.ID)
+			now := time.Now().Unix()
+			for i := 0; i < n; i++ {
+				_ = acct.usage.Record(metering.Event{Identifier: "id" + strconv.Itoa(i), EventName: "alpaca_ai_tokens",
+					Meter: m.RecordID(), Customer: cus, Counted: true, Timestamp: now - int64(i%3600), Received: now, Value: 3})
+			}
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				serveOnce(b, srv, "GET", "/v1/invoices/upcoming?customer="+cus, "")
+			}
+		})
+	}
+}
