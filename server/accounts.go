@@ -22,8 +22,10 @@ type account struct {
 	seq  atomic.Uint64 // insertion sequence of stored objects
 	// usage holds meter events and their aggregates; meterErrors the events
 	// accepted but not counted.
-	usage       *metering.Store
-	meterErrors *meterErrorReports
+	usage        *metering.Store
+	meterErrors  *meterErrorReports
+	events       *eventLog
+	alertFirings *alertFirings
 }
 
 // accounts maps secret keys to their accounts, creating them on first use.
@@ -55,6 +57,17 @@ func (a *accounts) get(key string) (*account, error) {
 	return acct, nil
 }
 
+// all returns every account.
+func (a *accounts) all() []*account {
+	a.mu.RLock()
+	defer a.mu.RUnlock()
+	out := make([]*account, 0, len(a.m))
+	for _, acct := range a.m {
+		out = append(out, acct)
+	}
+	return out
+}
+
 // reset drops an account's data; its next request starts from nothing.
 func (a *accounts) reset(key string) {
 	a.mu.Lock()
@@ -68,7 +81,8 @@ func (s *Server) newAccount(key string) (*account, error) {
 		return nil, err
 	}
 	return &account{key: key, db: db, idem: newIdemStore(s.idemTTL), reqs: newRequestLog(requestLogSize),
-		usage: metering.New(metering.DefaultRetention), meterErrors: &meterErrorReports{}}, nil
+		usage: metering.New(metering.DefaultRetention), meterErrors: &meterErrorReports{}, events: newEventLog(),
+		alertFirings: &alertFirings{}}, nil
 }
 
 const (

@@ -36,6 +36,7 @@ type meterEvent struct {
 	name, identifier string
 	payload          map[string]string
 	timestamp        int64
+	hasTimestamp     bool // else: now, on the customer's clock
 }
 
 // createMeterEvent accepts a meter event. Missing fields, a timestamp out of range
@@ -61,11 +62,10 @@ func (s *Server) createMeterEvent(c *call) (jsonobj.Obj, error) {
 	} else {
 		ev.identifier = store.RandomString(24)
 	}
-	ev.timestamp = c.unix()
 	if ts, ok := p.Int("timestamp"); ok {
-		ev.timestamp = ts
+		ev.timestamp, ev.hasTimestamp = ts, true
 	}
-	if err := c.recordMeterEvent(ev); err != nil {
+	if err := c.recordMeterEvent(&ev); err != nil {
 		return nil, err
 	}
 	return jsonobj.Obj{
@@ -80,8 +80,8 @@ func (s *Server) createMeterEvent(c *call) (jsonobj.Obj, error) {
 }
 
 // recordMeterEvent validates and counts one event (shared by the v1 endpoint and
-// the fixtures and v2 paths).
-func (c *call) recordMeterEvent(ev meterEvent) error {
+// the v2 paths).
+func (c *call) recordMeterEvent(ev *meterEvent) error {
 	if ev.name == "" {
 		return apierr.InvalidEmpty("event_name")
 	}
@@ -94,7 +94,19 @@ func (c *call) recordMeterEvent(ev meterEvent) error {
 		customerKey = m.CustomerKey
 	}
 	customerID := ev.payload[customerKey]
-	now := c.customerNow(customerID)
+	var cu *customer
+	if customerID != "" {
+		if rec, _ := c.tx.Get(tCustomers, customerID); rec != nil && !rec.(*customer).Deleted {
+			cu = rec.(*customer)
+		}
+	}
+	now := c.unix()
+	if cu != nil && cu.TestClock != "" {
+		now = c.clockTime(cu.TestClock)
+	}
+	if !ev.hasTimestamp {
+		ev.timestamp = now
+	}
 	if ev.timestamp < now-maxEventAge {
 		return apierr.InvalidRequest("", "timestamp", "The timestamp %d is more than 35 days before the current time (%d): meter events must be within the past 35 days.", ev.timestamp, now)
 	}
@@ -102,7 +114,7 @@ func (c *call) recordMeterEvent(ev meterEvent) error {
 		return apierr.InvalidRequest("", "timestamp", "The timestamp %d is more than 5 minutes after the current time (%d): meter events cannot be in the future.", ev.timestamp, now)
 	}
 	e := metering.Event{Identifier: ev.identifier, EventName: ev.name, Timestamp: ev.timestamp, Received: c.unix()}
-	code, msg := c.checkMeterEvent(m, ev.payload, customerKey, customerID, &e)
+	code, msg := c.checkMeterEvent(m, ev.payload, customerKey, customerID, cu, &e)
 	e.Counted = code == ""
 	if err := c.acct.usage.Record(e); err != nil {
 		if errors.Is(err, metering.ErrDuplicate) {
@@ -111,14 +123,15 @@ func (c *call) recordMeterEvent(ev meterEvent) error {
 		return err
 	}
 	if code != "" {
-		c.acct.meterErrors.add(c, m, ev, code, msg)
+		c.acct.meterErrors.add(c, m, *ev, code, msg)
+		return nil
 	}
-	return nil
+	return c.checkAlerts(m, customerID)
 }
 
 // checkMeterEvent finds the asynchronous problems of an event: an error code and
 // message, or "" when the event counts (e is then filled in).
-func (c *call) checkMeterEvent(m *meter, payload map[string]string, customerKey, customerID string, e *metering.Event) (string, string) {
+func (c *call) checkMeterEvent(m *meter, payload map[string]string, customerKey, customerID string, cu *customer, e *metering.Event) (string, string) {
 	switch {
 	case m == nil:
 		return "no_meter", "No meter with the event_name '" + e.EventName + "' exists."
@@ -127,8 +140,7 @@ func (c *call) checkMeterEvent(m *meter, payload map[string]string, customerKey,
 	case customerID == "":
 		return "meter_event_no_customer_defined", "Customer mapping key " + customerKey + " not found in payload."
 	}
-	cu, _ := c.tx.Get(tCustomers, customerID)
-	if cu, ok := cu.(*customer); !ok || cu.Deleted {
+	if cu == nil {
 		return "meter_event_customer_not_found", "No customer with the ID " + customerID + " exists."
 	}
 	if m.formula() == metering.Sum {
@@ -155,8 +167,14 @@ func (c *call) meterByEventName(name string) (*meter, error) {
 	return rec.(*meter), nil
 }
 
-// customerNow is the time on the clock the customer lives on: the emulator's.
+// customerNow is the time on the clock the customer lives on: their test
+// clock's, or the emulator's.
 func (c *call) customerNow(customerID string) int64 {
+	if rec, _ := c.tx.Get(tCustomers, customerID); rec != nil {
+		if clock := rec.(*customer).TestClock; clock != "" {
+			return c.clockTime(clock)
+		}
+	}
 	return c.unix()
 }
 

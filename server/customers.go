@@ -47,9 +47,9 @@ var customerParams = []string{"address", "balance", "description", "email", "inv
 func (s *Server) customerEndpoints() []endpoint {
 	return []endpoint{
 		{op: "GetCustomersSearch", mode: txRead, h: s.searchCustomers},
-		{op: "PostCustomers", mode: txWrite, h: s.createCustomer, accepts: customerParams,
+		{op: "PostCustomers", mode: txWrite, h: s.createCustomer, accepts: append([]string{"test_clock"}, customerParams...),
 			rejects: []string{"invoice_settings.default_payment_method"}},
-		{op: "GetCustomers", mode: txRead, h: s.listCustomers, accepts: []string{"created", "email", "limit", "starting_after", "ending_before"}},
+		{op: "GetCustomers", mode: txRead, h: s.listCustomers},
 		{op: "GetCustomersCustomer", mode: txRead, h: s.retrieveCustomer},
 		{op: "PostCustomersCustomer", mode: txWrite, h: s.updateCustomer, accepts: customerParams,
 			rejects: []string{"invoice_settings.default_payment_method"}},
@@ -68,6 +68,13 @@ func (s *Server) createCustomer(c *call) (jsonobj.Obj, error) {
 		Metadata:            map[string]string{},
 	}
 	cu.InvoicePrefix = upperAlnum(cu.InvoicePrefix)
+	if id, ok := c.params.String("test_clock"); ok {
+		tc, err := c.getTestClock(id, "test_clock")
+		if err != nil {
+			return nil, err
+		}
+		cu.TestClock, cu.Created = tc.ID, tc.FrozenTime // a customer on a clock lives on its time
+	}
 	if err := applyCustomerParams(cu, c.params); err != nil {
 		return nil, err
 	}
@@ -222,9 +229,10 @@ func (s *Server) deleteCustomer(c *call) (jsonobj.Obj, error) {
 
 func (s *Server) listCustomers(c *call) (jsonobj.Obj, error) {
 	email, byEmail := c.params.String("email")
+	clock, byClock := c.params.String("test_clock")
 	match := func(r store.Record) bool {
 		cu := r.(*customer)
-		return !cu.Deleted && (!byEmail || cu.Email == email)
+		return !cu.Deleted && (!byEmail || cu.Email == email) && (!byClock || cu.TestClock == clock)
 	}
 	return c.list(tCustomers, "customer", "/v1/customers", match, func(r store.Record) (jsonobj.Obj, error) {
 		return renderCustomer(r.(*customer)), nil

@@ -40,6 +40,12 @@ type call struct {
 	body []byte
 	// status overrides 200 for the response (raw endpoints).
 	status int
+	// muts are the changes the request made; step numbers the stages of due
+	// work (each its own moment); extraEvents are events no change describes.
+	muts        []mutation
+	step        int
+	extraEvents []*eventRecord
+	proc        procState
 }
 
 // unix is the request's time in unix seconds on the emulator's clock.
@@ -378,6 +384,7 @@ func (s *Server) invoke(c *call) (jsonobj.Obj, error) {
 	case db == nil || c.ep.mode == txNone:
 	case c.ep.mode == txWrite:
 		c.tx = db.Write()
+		c.tx.OnChange = c.record
 		defer c.tx.Abort()
 	default:
 		c.tx = db.Read()
@@ -392,8 +399,28 @@ func (s *Server) invoke(c *call) (jsonobj.Obj, error) {
 			return nil, err
 		}
 	}
-	if c.tx != nil && c.tx.Writable() && !c.ep.dryRun {
-		c.tx.Commit()
+	if c.ep.dryRun {
+		return obj, nil
 	}
-	return obj, nil
+	return obj, c.commit()
+}
+
+// commit derives the request's events, commits its transaction and publishes
+// the events (to the account's log and to webhook endpoints).
+func (c *call) commit() error {
+	var evs []*eventRecord
+	if c.tx != nil && c.tx.Writable() {
+		var err error
+		if evs, err = c.deriveEvents(); err != nil {
+			return err
+		}
+		c.tx.Commit()
+	} else {
+		evs = c.extraEvents
+		for _, ev := range evs {
+			ev.reqID, ev.idemKey = c.automaticReqID(), c.idemKey
+		}
+	}
+	c.s.publish(c.acct, evs)
+	return nil
 }

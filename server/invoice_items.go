@@ -5,6 +5,10 @@ import (
 
 	"github.com/shopspring/decimal"
 
+	"github.com/stripe-emulator/stripe-emulator/server/apierr"
+	"github.com/stripe-emulator/stripe-emulator/server/billing"
+	"github.com/stripe-emulator/stripe-emulator/server/form"
+	"github.com/stripe-emulator/stripe-emulator/server/jsonobj"
 	"github.com/stripe-emulator/stripe-emulator/server/store"
 )
 
@@ -62,4 +66,322 @@ func sortByCreation[R store.Record](rs []R) {
 			rs[j-1], rs[j] = rs[j], rs[j-1]
 		}
 	}
+}
+
+func (s *Server) invoiceItemEndpoints() []endpoint {
+	params := []string{"amount", "description", "discountable", "metadata", "period", "price", "quantity", "unit_amount", "unit_amount_decimal"}
+	return []endpoint{
+		{op: "PostInvoiceitems", mode: txWrite, h: s.createInvoiceItem, accepts: append([]string{"currency", "customer", "invoice", "subscription"}, params...)},
+		{op: "GetInvoiceitems", mode: txRead, h: s.listInvoiceItems},
+		{op: "GetInvoiceitemsInvoiceitem", mode: txRead, h: s.retrieveInvoiceItem},
+		{op: "PostInvoiceitemsInvoiceitem", mode: txWrite, h: s.updateInvoiceItem, accepts: params},
+		{op: "DeleteInvoiceitemsInvoiceitem", mode: txWrite, h: s.deleteInvoiceItem},
+	}
+}
+
+func (c *call) getInvoiceItem(id string) (*invoiceItem, error) {
+	rec, err := c.tx.Get(tInvoiceItems, id)
+	if err != nil {
+		return nil, err
+	}
+	ii, _ := rec.(*invoiceItem)
+	if ii == nil {
+		return nil, apierr.ResourceMissing("invoice item", "id", id)
+	}
+	return ii, nil
+}
+
+// applyInvoiceItemAmount sets an item's amount from amount, price × quantity, or
+// unit_amount(_decimal) × quantity.
+func (c *call) applyInvoiceItemAmount(ii *invoiceItem, p *form.Params, creating bool) error {
+	if q, ok := p.Int("quantity"); ok {
+		if q < 0 {
+			return apierr.Invalid("quantity", "This value must be greater than or equal to 0.")
+		}
+		ii.Quantity = q
+	}
+	unit, err := amountParam(p, "unit_amount")
+	if err != nil {
+		return err
+	}
+	amount, hasAmount := p.Int("amount")
+	priceID, hasPrice := p.String("price")
+	n := 0
+	for _, b := range []bool{hasAmount, hasPrice, unit != nil} {
+		if b {
+			n++
+		}
+	}
+	if n > 1 {
+		return apierr.InvalidRequest("parameters_exclusive", "amount", "You may only specify one of these parameters: amount, price, unit_amount.")
+	}
+	switch {
+	case hasPrice:
+		pr, err := c.getPrice(priceID, "price")
+		if err != nil {
+			return err
+		}
+		if !pr.Active {
+			return apierr.Invalid("price", "The price specified is inactive. This field only accepts active prices.")
+		}
+		ii.Price, ii.Currency, ii.UnitAmount = pr.ID, pr.Currency, nil
+		ii.Amount = 0
+		for _, comp := range billing.Rate(pr.rating(), ii.Quantity) {
+			ii.Amount += comp.Amount
+		}
+		if pr.UnitAmount != nil && !pr.Tiered {
+			u := *pr.UnitAmount
+			ii.UnitAmount = &u
+		}
+		if ii.Description == "" {
+			ii.Description = c.productName(pr)
+		}
+	case hasAmount:
+		ii.Amount, ii.Price = amount, ""
+		u := decimal.NewFromInt(amount)
+		if ii.Quantity > 1 {
+			u = u.DivRound(decimal.NewFromInt(ii.Quantity), maxDecimalPlaces)
+		}
+		ii.UnitAmount = &u
+	case unit != nil:
+		ii.Price, ii.UnitAmount = "", unit
+		ii.Amount = billing.Round(unit.Mul(decimal.NewFromInt(ii.Quantity)))
+	case creating:
+		return apierr.InvalidRequest("parameter_missing", "amount", "Missing required param: amount. An invoice item needs an amount, a price, or a unit_amount.")
+	case p.Has("quantity") && ii.UnitAmount != nil && ii.Price == "":
+		ii.Amount = billing.Round(ii.UnitAmount.Mul(decimal.NewFromInt(ii.Quantity)))
+	case p.Has("quantity") && ii.Price != "":
+		pr, err := c.getPrice(ii.Price, "price")
+		if err != nil {
+			return err
+		}
+		ii.Amount = 0
+		for _, comp := range billing.Rate(pr.rating(), ii.Quantity) {
+			ii.Amount += comp.Amount
+		}
+	}
+	if v, ok := p.String("description"); ok {
+		ii.Description = v
+	}
+	if v, ok := p.Bool("discountable"); ok {
+		ii.Discountable = v
+	}
+	if per := p.Object("period"); per != nil {
+		ii.PeriodStart, _ = per.Int("start")
+		ii.PeriodEnd, _ = per.Int("end")
+		if ii.PeriodEnd < ii.PeriodStart {
+			return apierr.Invalid("period[end]", "period[end] must be at or after period[start].")
+		}
+	}
+	md, err := applyMetadata(ii.Metadata, p, "metadata")
+	if err != nil {
+		return err
+	}
+	ii.Metadata = md
+	return nil
+}
+
+func (s *Server) createInvoiceItem(c *call) (jsonobj.Obj, error) {
+	p := c.params
+	customerID, _ := p.String("customer")
+	cu, err := c.getCustomer(customerID, "customer", false)
+	if err != nil {
+		return nil, err
+	}
+	now := c.customerNow(cu.ID)
+	ii := &invoiceItem{Meta: c.newMetaAt("ii", now), Customer: cu.ID, Quantity: 1, Discountable: true, PeriodStart: now, PeriodEnd: now,
+		Metadata: map[string]string{}, TestClock: cu.TestClock}
+	if err := c.applyInvoiceItemAmount(ii, p, true); err != nil {
+		return nil, err
+	}
+	if ii.Price == "" {
+		cur, ok := p.String("currency")
+		if !ok {
+			cur = cu.Currency
+		}
+		if cur == "" {
+			return nil, apierr.ParameterMissing("currency")
+		}
+		ii.Currency = cur
+	}
+	if !billing.IsCurrency(ii.Currency) {
+		return nil, apierr.Invalid("currency", "Invalid currency: %s.", truncateRunes(ii.Currency, 20))
+	}
+	if err := c.setCustomerCurrency(cu, ii.Currency); err != nil {
+		return nil, err
+	}
+	if subID, ok := p.String("subscription"); ok {
+		sub, err := c.getSubscription(subID, "subscription")
+		if err != nil {
+			return nil, err
+		}
+		if sub.Customer != cu.ID {
+			return nil, apierr.Invalid("subscription", "The subscription %s belongs to another customer.", sub.ID)
+		}
+		ii.Subscription = sub.ID
+	}
+	if invID, ok := p.String("invoice"); ok {
+		inv, err := c.getInvoice(invID, "invoice")
+		if err != nil {
+			return nil, err
+		}
+		if inv.Customer != cu.ID || inv.Status != "draft" {
+			return nil, apierr.Invalid("invoice", "Invoice items can only be added to a draft invoice of the same customer; %s is %s.", inv.ID, inv.Status)
+		}
+		ii.Invoice = inv.ID
+	}
+	if err := c.tx.Put(tInvoiceItems, ii); err != nil {
+		return nil, err
+	}
+	if err := c.syncDraft(ii.Invoice); err != nil {
+		return nil, err
+	}
+	return c.renderInvoiceItem(ii)
+}
+
+// syncDraft rebuilds the invoice-item lines of a draft invoice from its items.
+func (c *call) syncDraft(invoiceID string) error {
+	if invoiceID == "" {
+		return nil
+	}
+	inv, err := c.getInvoice(invoiceID, "invoice")
+	if err != nil {
+		return err
+	}
+	recs, err := c.tx.Find(tInvoiceItems, "invoice", inv.ID)
+	if err != nil {
+		return err
+	}
+	items := make([]*invoiceItem, len(recs))
+	for i, r := range recs {
+		items[i] = r.(*invoiceItem)
+	}
+	sortByCreation(items)
+	n := inv.clone()
+	lines := itemLines(items)
+	for i := range lines {
+		lines[i].ID = "il_" + lines[i].InvoiceItem[len("ii_"):]
+	}
+	for _, l := range inv.Lines {
+		if l.Type != "invoiceitem" {
+			lines = append(lines, l)
+		}
+	}
+	n.Lines = lines
+	return c.tx.Put(tInvoices, n)
+}
+
+// editableItem refuses changes to an item on a finalized invoice.
+func (c *call) editableItem(ii *invoiceItem) error {
+	if ii.Invoice == "" {
+		return nil
+	}
+	inv, err := c.getInvoice(ii.Invoice, "invoice")
+	if err != nil {
+		return err
+	}
+	if inv.Status != "draft" {
+		return apierr.InvalidRequest("", "", "The invoice item %s is on a finalized invoice (%s) and can no longer change.", ii.ID, inv.ID)
+	}
+	return nil
+}
+
+func (s *Server) updateInvoiceItem(c *call) (jsonobj.Obj, error) {
+	cur, err := c.getInvoiceItem(c.pathID())
+	if err != nil {
+		return nil, err
+	}
+	if err := c.editableItem(cur); err != nil {
+		return nil, err
+	}
+	ii := cur.clone()
+	if err := c.applyInvoiceItemAmount(ii, c.params, false); err != nil {
+		return nil, err
+	}
+	if err := c.tx.Put(tInvoiceItems, ii); err != nil {
+		return nil, err
+	}
+	if err := c.syncDraft(ii.Invoice); err != nil {
+		return nil, err
+	}
+	return c.renderInvoiceItem(ii)
+}
+
+func (s *Server) deleteInvoiceItem(c *call) (jsonobj.Obj, error) {
+	ii, err := c.getInvoiceItem(c.pathID())
+	if err != nil {
+		return nil, err
+	}
+	if err := c.editableItem(ii); err != nil {
+		return nil, err
+	}
+	if err := c.tx.Remove(tInvoiceItems, ii); err != nil {
+		return nil, err
+	}
+	if err := c.syncDraft(ii.Invoice); err != nil {
+		return nil, err
+	}
+	return jsonobj.Obj{{K: "id", V: ii.ID}, {K: "object", V: "invoiceitem"}, {K: "deleted", V: true}}, nil
+}
+
+func (s *Server) retrieveInvoiceItem(c *call) (jsonobj.Obj, error) {
+	ii, err := c.getInvoiceItem(c.pathID())
+	if err != nil {
+		return nil, err
+	}
+	return c.renderInvoiceItem(ii)
+}
+
+func (s *Server) listInvoiceItems(c *call) (jsonobj.Obj, error) {
+	p := c.params
+	customerID, byCustomer := p.String("customer")
+	invID, byInvoice := p.String("invoice")
+	pending, byPending := p.Bool("pending")
+	match := func(r store.Record) bool {
+		ii := r.(*invoiceItem)
+		return (!byCustomer || ii.Customer == customerID) && (!byInvoice || ii.Invoice == invID) && (!byPending || (ii.Invoice == "") == pending)
+	}
+	return c.list(tInvoiceItems, "invoice item", "/v1/invoiceitems", match, func(r store.Record) (jsonobj.Obj, error) {
+		return c.renderInvoiceItem(r.(*invoiceItem))
+	})
+}
+
+func (c *call) renderInvoiceItem(ii *invoiceItem) (jsonobj.Obj, error) {
+	var priceObj, plan any
+	if ii.Price != "" {
+		pr, err := c.getPrice(ii.Price, "price")
+		if err != nil {
+			return nil, err
+		}
+		priceObj, plan = c.renderPrice(pr), renderPlan(pr)
+	}
+	o := jsonobj.Obj{
+		{K: "id", V: ii.ID},
+		{K: "object", V: "invoiceitem"},
+		{K: "amount", V: ii.Amount},
+		{K: "currency", V: ii.Currency},
+		{K: "customer", V: ii.Customer},
+		{K: "date", V: ii.Created},
+		{K: "description", V: orNull(ii.Description)},
+		{K: "discountable", V: ii.Discountable},
+		{K: "discounts", V: []any{}},
+		{K: "invoice", V: orNull(ii.Invoice)},
+		{K: "livemode", V: false},
+		{K: "metadata", V: metadataOf(ii.Metadata)},
+		{K: "period", V: jsonobj.Obj{{K: "end", V: ii.PeriodEnd}, {K: "start", V: ii.PeriodStart}}},
+		{K: "plan", V: plan},
+		{K: "price", V: priceObj},
+		{K: "proration", V: ii.Proration},
+		{K: "quantity", V: ii.Quantity},
+		{K: "subscription", V: orNull(ii.Subscription)},
+	}
+	if ii.SubscriptionItem != "" {
+		o = append(o, jsonobj.Field{K: "subscription_item", V: ii.SubscriptionItem})
+	}
+	return append(o,
+		jsonobj.Field{K: "tax_rates", V: []any{}},
+		jsonobj.Field{K: "test_clock", V: orNull(ii.TestClock)},
+		jsonobj.Field{K: "unit_amount", V: integerOrNull(ii.UnitAmount)},
+		jsonobj.Field{K: "unit_amount_decimal", V: decimalOrNull(ii.UnitAmount)},
+	), nil
 }

@@ -34,45 +34,45 @@ type invoiceLine struct {
 // invoice is a stored invoice, or a preview (Preview: never stored).
 type invoice struct {
 	store.Meta
-	Preview                  bool
-	Customer                 string
-	Subscription             string
-	Status                   string // draft, open, paid, uncollectible, void
-	BillingReason            string
-	CollectionMethod         string
-	Currency                 string
-	PeriodStart              int64
-	PeriodEnd                int64
-	Lines                    []invoiceLine
-	StartingBalance          int64
-	EndingBalance            *int64
-	AmountPaid               int64
-	Paid                     bool
-	PaidOutOfBand            bool
-	AutoAdvance              bool
-	DueDate                  int64
-	Number                   string
-	Description              string
-	Metadata                 map[string]string
-	FinalizedAt              int64
-	PaidAt                   int64
-	VoidedAt                 int64
-	UncollectibleAt          int64
-	FinalizesAt              int64 // automatically_finalizes_at, for drafts that auto-advance
-	NextPaymentAttempt       int64
-	AttemptCount             int64
-	Attempted                bool
-	EffectiveAt              int64
-	SubscriptionMetadata     map[string]string
-	TestClock                string
-	CustomerEmail            string
-	CustomerName             string
-	CustomerPhone            string
-	CustomerAddress          jsonobj.Obj
-	CustomerShipping         jsonobj.Obj
-	CustomerTaxExempt        string
-	LinesURL                 string // previews: the lines endpoint with the preview's parameters
-	TooSmallChargedToBalance bool
+	Preview              bool
+	Customer             string
+	Subscription         string
+	Status               string // draft, open, paid, uncollectible, void
+	BillingReason        string
+	CollectionMethod     string
+	Currency             string
+	PeriodStart          int64
+	PeriodEnd            int64
+	Lines                []invoiceLine
+	StartingBalance      int64
+	EndingBalance        *int64
+	AmountPaid           int64
+	Paid                 bool
+	PaidOutOfBand        bool
+	AutoAdvance          bool
+	DueDate              int64
+	Number               string
+	Description          string
+	Metadata             map[string]string
+	FinalizedAt          int64
+	PaidAt               int64
+	VoidedAt             int64
+	UncollectibleAt      int64
+	FinalizesAt          int64 // automatically_finalizes_at, for drafts that auto-advance
+	NextPaymentAttempt   int64
+	AttemptCount         int64
+	Attempted            bool
+	EffectiveAt          int64
+	SubscriptionMetadata map[string]string
+	TestClock            string
+	CustomerEmail        string
+	CustomerName         string
+	CustomerPhone        string
+	CustomerAddress      jsonobj.Obj
+	CustomerShipping     jsonobj.Obj
+	CustomerTaxExempt    string
+	LinesURL             string // previews: the lines endpoint with the preview's parameters
+	OverdueNotified      bool   // the due date of a send_invoice invoice passed unpaid
 }
 
 func (inv *invoice) clone() *invoice {

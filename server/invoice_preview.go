@@ -50,11 +50,17 @@ func (s *Server) upcomingInvoice(c *call) (jsonobj.Obj, error) {
 func (s *Server) createInvoicePreview(c *call) (jsonobj.Obj, error) { return s.upcomingInvoice(c) }
 
 func (s *Server) upcomingInvoiceLines(c *call) (jsonobj.Obj, error) {
-	p := c.params
 	inv, err := c.buildPreview()
 	if err != nil {
 		return nil, err
 	}
+	return c.pageLines(inv)
+}
+
+// pageLines answers one page of an invoice's lines (limit, starting_after,
+// ending_before), in the invoice's order.
+func (c *call) pageLines(inv *invoice) (jsonobj.Obj, error) {
+	p := c.params
 	limit := int64(10)
 	if l, ok := p.Int("limit"); ok {
 		if err := checkLimit(l); err != nil {

@@ -240,7 +240,7 @@ func (s *Server) deleteProduct(c *call) (jsonobj.Obj, error) {
 	} else if len(prices) > 0 {
 		return nil, apierr.InvalidRequest("", "", "This product cannot be deleted because it has one or more user-created prices.")
 	}
-	if err := c.tx.Delete(tProducts, pr); err != nil {
+	if err := c.tx.Remove(tProducts, pr); err != nil {
 		return nil, err
 	}
 	return jsonobj.Obj{{K: "id", V: pr.ID}, {K: "object", V: "product"}, {K: "deleted", V: true}}, nil

@@ -15,6 +15,7 @@ import (
 
 	"github.com/stripe-emulator/stripe-emulator/server/clock"
 	"github.com/stripe-emulator/stripe-emulator/server/form"
+	"github.com/stripe-emulator/stripe-emulator/server/jsonobj"
 	"github.com/stripe-emulator/stripe-emulator/server/spec"
 )
 
@@ -34,6 +35,12 @@ type Options struct {
 	MaxBodyBytes int64
 	// IdempotencyTTL is how long idempotency keys are remembered (default 24h).
 	IdempotencyTTL time.Duration
+	// TickInterval is how often the emulator runs what its clock makes due
+	// (renewals, finalizations) for objects not on a test clock; default 1s,
+	// negative disables it.
+	TickInterval time.Duration
+	// Webhooks configure event deliveries.
+	Webhooks WebhookOptions
 }
 
 // Server is the emulator. It is an http.Handler; Close stops its background work.
@@ -50,6 +57,9 @@ type Server struct {
 	accounts *accounts
 	ops      map[string]*form.Operation
 	loaders  map[string]loader
+	hooks    *webhooks
+	stopTick chan struct{}
+	tickDone chan struct{}
 }
 
 // New builds a Server.
@@ -82,21 +92,58 @@ func New(opts Options) (*Server, error) {
 	}
 	s.ops = ops
 	s.accounts = newAccounts(s)
+	s.hooks = newWebhooks(s, opts.Webhooks)
 	s.loaders = map[string]loader{
 		"customer":      loadCustomer,
 		"product":       loadProduct,
 		"billing.meter": loadMeter,
 		"price":         loadPrice,
 		"subscription":  loadSubscription,
+		"invoice":       loadInvoice,
+		"invoiceitem": func(c *call, id string) (jsonobj.Obj, error) {
+			ii, err := c.getInvoiceItem(id)
+			if err != nil {
+				return nil, err
+			}
+			return c.renderInvoiceItem(ii)
+		},
+		"test_helpers.test_clock": loadTestClock,
+		"subscription_item": func(c *call, id string) (jsonobj.Obj, error) {
+			it, err := c.getItem(id, "id")
+			if err != nil {
+				return nil, err
+			}
+			return c.renderItem(it)
+		},
 	}
 	if err := s.buildRouter(); err != nil {
 		return nil, err
 	}
+	tick := opts.TickInterval
+	if tick == 0 {
+		tick = time.Second
+	}
+	s.stopTick, s.tickDone = make(chan struct{}), make(chan struct{})
+	if tick > 0 {
+		go s.tickLoop(tick)
+	} else {
+		close(s.tickDone)
+	}
 	return s, nil
 }
 
-// Close stops the server's background work. Requests in flight finish normally.
-func (s *Server) Close() error { return nil }
+// Close stops the server's background work (the clock's ticks, webhook
+// deliveries). Requests in flight finish normally.
+func (s *Server) Close() error {
+	select {
+	case <-s.stopTick:
+	default:
+		close(s.stopTick)
+	}
+	<-s.tickDone
+	s.hooks.close()
+	return nil
+}
 
 // ServeHTTP implements http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -156,6 +203,12 @@ func (s *Server) buildRouter() error {
 		s.subscriptionEndpoints(),
 		s.subscriptionItemEndpoints(),
 		s.invoicePreviewEndpoints(),
+		s.invoiceEndpoints(),
+		s.invoiceItemEndpoints(),
+		s.testClockEndpoints(),
+		s.eventEndpoints(),
+		s.webhookEndpoints(),
+		s.alertEndpoints(),
 		s.meterEndpoints(),
 		s.meterEventEndpoints(),
 	} {

@@ -69,7 +69,7 @@ func (c *call) itemChange(subID string, change *form.Params) (*subscription, *su
 		}
 	}
 	for _, it := range ch.removed {
-		if err := c.tx.Delete(tSubscriptionItems, it); err != nil {
+		if err := c.tx.Remove(tSubscriptionItems, it); err != nil {
 			return nil, nil, err
 		}
 	}

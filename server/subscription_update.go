@@ -242,7 +242,7 @@ func (s *Server) updateSubscription(c *call) (jsonobj.Obj, error) {
 		return nil, err
 	}
 	for _, it := range ch.removed {
-		if err := c.tx.Delete(tSubscriptionItems, it); err != nil {
+		if err := c.tx.Remove(tSubscriptionItems, it); err != nil {
 			return nil, err
 		}
 	}
@@ -332,12 +332,25 @@ func (s *Server) cancelSubscription(c *call) (jsonobj.Obj, error) {
 	if err := s.afterCancel(c, cur, sub, now, invoiceNow, prorate); err != nil {
 		return nil, err
 	}
-	return c.renderSubscription(sub)
+	latest, err := c.getSubscription(sub.ID, "id")
+	if err != nil {
+		return nil, err
+	}
+	return c.renderSubscription(latest)
 }
 
-// afterCancel is where the final invoice of a canceled subscription is made.
+// afterCancel makes the final invoice of a subscription canceled with invoice_now.
 func (s *Server) afterCancel(c *call, before, sub *subscription, now int64, invoiceNow, prorate bool) error {
-	return nil
+	if !invoiceNow {
+		return nil
+	}
+	inv, err := c.finalInvoice(before, now, prorate)
+	if err != nil || inv == nil {
+		return err
+	}
+	n := sub.clone()
+	n.LatestInvoice = inv.ID
+	return c.tx.Put(tSubscriptions, n)
 }
 
 // resumeSubscription resumes a paused subscription.

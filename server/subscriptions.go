@@ -39,6 +39,8 @@ type subscription struct {
 	Metadata           map[string]string
 	LatestInvoice      string
 	TestClock          string
+	UpcomingNoticeFor  int64 // the period end invoice.upcoming was sent for
+	TrialNoticeSent    bool
 }
 
 func (s *subscription) clone() *subscription {
@@ -211,15 +213,16 @@ func (s *Server) createSubscription(c *call) (jsonobj.Obj, error) {
 			return nil, err
 		}
 	}
-	if err := c.s.afterSubscriptionCreate(c, sub, items); err != nil {
+	inv, err := c.firstInvoice(sub, items, p.StringOr("proration_behavior", "create_prorations") != "none")
+	if err != nil {
 		return nil, err
 	}
-	return c.renderSubscription(sub)
-}
-
-// afterSubscriptionCreate is where the first invoice is made.
-func (s *Server) afterSubscriptionCreate(c *call, sub *subscription, items []*subItem) error {
-	return nil
+	n := sub.clone()
+	n.LatestInvoice = inv.ID
+	if err := c.tx.Put(tSubscriptions, n); err != nil {
+		return nil, err
+	}
+	return c.renderSubscription(n)
 }
 
 // setCustomerCurrency gives the customer the subscription's currency, or refuses
@@ -257,6 +260,11 @@ func applySubscriptionSettings(sub *subscription, p *form.Params, now int64) err
 		sub.DaysUntilDue = nil
 	}
 	if v, ok := p.Bool("cancel_at_period_end"); ok {
+		if v && !sub.CancelAtPeriodEnd {
+			sub.CanceledAt = now // Stripe's canceled_at: when the cancellation was asked for
+		} else if !v {
+			sub.CanceledAt = 0
+		}
 		sub.CancelAtPeriodEnd = v
 		if v {
 			sub.CancelAt = 0
@@ -516,6 +524,11 @@ func (c *call) renderSubscription(sub *subscription) (jsonobj.Obj, error) {
 	if err != nil {
 		return nil, err
 	}
+	return c.renderSubscriptionWith(sub, items)
+}
+
+// renderSubscriptionWith renders a subscription with the given items.
+func (c *call) renderSubscriptionWith(sub *subscription, items []*subItem) (jsonobj.Obj, error) {
 	data := make([]jsonobj.Obj, 0, len(items))
 	for _, it := range items {
 		o, err := c.renderItem(it)

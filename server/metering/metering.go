@@ -247,6 +247,16 @@ func (s *Store) Sum(meter, customer string, start, end int64) Total {
 	return sr.rangeTotal(start, end)
 }
 
+// All is the aggregate of a meter for a customer over every event counted.
+func (s *Store) All(meter, customer string) Total {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if sr := s.series[seriesKey{meter, customer}]; sr != nil {
+		return sr.all()
+	}
+	return Total{}
+}
+
 // Stats describe a store, for benchmarks and the soak test.
 type Stats struct {
 	Accepted uint64 // events ever accepted

@@ -278,3 +278,23 @@ func TestInt128(t *testing.T) {
 		t.Errorf("-2^64: %s", big.Decimal())
 	}
 }
+
+// Huge and far-flung ranges cost what the data is, not what the range spans.
+func TestRangeHugeAndAll(t *testing.T) {
+	s := New(0)
+	base := int64(1719792000)
+	for i, v := range []int64{5, 7, 11} {
+		if err := s.Record(ev("h"+strconv.Itoa(i), base+int64(i)*day*10+17, v)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := s.Sum("mtr_1", "cus_1", -1<<62, 1<<62).Sum; got != FromInt64(23) {
+		t.Errorf("everything: %v", got)
+	}
+	if got := s.Sum("mtr_1", "cus_1", 0, base+day*10+17).Sum; got != FromInt64(5) {
+		t.Errorf("up to the second event: %v", got)
+	}
+	if got := s.All("mtr_1", "cus_1"); got.Sum != FromInt64(23) || got.Count != 3 {
+		t.Errorf("all: %+v", got)
+	}
+}

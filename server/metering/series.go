@@ -151,12 +151,41 @@ func (w *windowState) prune(now, retention int64) {
 	}
 }
 
-// rangeTotal adds the buckets covering [start, end), largest aligned first.
+// rangeTotal adds the buckets covering [start, end): whole UTC days from the
+// day buckets, the partial days at either end from hour, minute and second
+// buckets (largest aligned first). The cost is bounded by a few hundred lookups
+// plus the days of the range (or the days that have usage, if fewer), never by
+// the number of events.
 func (s *series) rangeTotal(start, end int64) Total {
+	const day = 86400
+	d0 := floorDiv(start+day-1, day) * day // first day boundary at or after start
+	d1 := floorDiv(end, day) * day         // last day boundary at or before end
+	if d0 >= d1 {
+		return s.partial(start, end)
+	}
+	t := s.partial(start, d0).add(s.partial(d1, end))
+	days := s.levels[3]
+	if (d1-d0)/day <= int64(len(days)) {
+		for d := d0; d < d1; d += day {
+			t = t.add(days[d])
+		}
+		return t
+	}
+	for d, v := range days {
+		if d >= d0 && d < d1 {
+			t = t.add(v)
+		}
+	}
+	return t
+}
+
+// partial adds the second, minute and hour buckets of a range shorter than two
+// days, largest aligned first.
+func (s *series) partial(start, end int64) Total {
 	var t Total
 	for ts := start; ts < end; {
 		level := 0
-		for l := len(bucketSizes) - 1; l > 0; l-- {
+		for l := 2; l > 0; l-- {
 			size := bucketSizes[l]
 			if ts%size == 0 && ts+size <= end {
 				level = l
@@ -167,6 +196,15 @@ func (s *series) rangeTotal(start, end int64) Total {
 			t = t.add(s.levels[level][ts])
 		}
 		ts += bucketSizes[level]
+	}
+	return t
+}
+
+// all is the total of every event of the series.
+func (s *series) all() Total {
+	var t Total
+	for _, v := range s.levels[3] {
+		t = t.add(v)
 	}
 	return t
 }

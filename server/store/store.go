@@ -62,10 +62,14 @@ type Table struct {
 }
 
 // Index is a secondary index computed by a function of the record. Keys return
-// the values the record is found under (none: not indexed).
+// the values the record is found under (none: not indexed). An index with Due
+// instead orders records by a time within a group (see Txn.FirstDue).
 type Index struct {
 	Name string
 	Keys func(Record) []string
+	// Due gives the record's group and the time it is next due; ok false leaves
+	// it out of the index.
+	Due func(Record) (group string, at int64, ok bool)
 }
 
 type idIndexer struct{}
@@ -142,6 +146,63 @@ func (f funcIndexer) FromObject(raw any) (bool, [][]byte, error) {
 
 func (funcIndexer) FromArgs(args ...any) ([]byte, error) { return idIndexer{}.FromArgs(args...) }
 
+// dueIndexer keys records by (group, due time), so that the earliest due record
+// of a group is the first at or after the group's prefix.
+type dueIndexer struct {
+	due func(Record) (string, int64, bool)
+}
+
+func dueKey(group string, at int64) []byte {
+	var raw [8]byte
+	binary.BigEndian.PutUint64(raw[:], uint64(at)^(1<<63))
+	return append(stringKey(group), nibbles(raw[:])...)
+}
+
+func (d dueIndexer) FromObject(raw any) (bool, []byte, error) {
+	r, ok := raw.(Record)
+	if !ok {
+		return false, nil, fmt.Errorf("not a record: %T", raw)
+	}
+	group, at, ok := d.due(r)
+	if !ok {
+		return false, nil, nil
+	}
+	return true, append(dueKey(group, at), r.RecordMeta().OrderKey()...), nil
+}
+
+func (dueIndexer) FromArgs(args ...any) ([]byte, error) {
+	if len(args) != 1 {
+		return nil, errors.New("due index takes one argument")
+	}
+	b, ok := args[0].([]byte)
+	if !ok {
+		return nil, fmt.Errorf("due index argument must be []byte, not %T", args[0])
+	}
+	return b, nil
+}
+
+// FirstDue returns the record of a group that is due first, if it is due at or
+// before until; nil otherwise.
+func (t *Txn) FirstDue(table, index, group string, until int64) (Record, error) {
+	due := t.db.dues[table+"/"+index]
+	if due == nil {
+		return nil, fmt.Errorf("%s.%s is not a due index", table, index)
+	}
+	it, err := t.LowerBound(table, index, stringKey(group))
+	if err != nil {
+		return nil, err
+	}
+	raw := it.Next()
+	if raw == nil {
+		return nil, nil
+	}
+	r := raw.(Record)
+	if g, at, ok := due(r); !ok || g != group || at > until {
+		return nil, nil
+	}
+	return r, nil
+}
+
 // Schema builds the memdb schema for the given tables.
 func Schema(tables ...Table) *memdb.DBSchema {
 	s := &memdb.DBSchema{Tables: map[string]*memdb.TableSchema{}}
@@ -151,7 +212,11 @@ func Schema(tables ...Table) *memdb.DBSchema {
 			"order": {Name: "order", Unique: true, Indexer: orderIndexer{}},
 		}}
 		for _, ix := range t.Indexes {
-			ts.Indexes[ix.Name] = &memdb.IndexSchema{Name: ix.Name, AllowMissing: true, Indexer: funcIndexer{ix.Keys}}
+			var indexer memdb.Indexer = funcIndexer{ix.Keys}
+			if ix.Due != nil {
+				indexer = dueIndexer{ix.Due}
+			}
+			ts.Indexes[ix.Name] = &memdb.IndexSchema{Name: ix.Name, AllowMissing: true, Indexer: indexer}
 		}
 		s.Tables[t.Name] = ts
 	}
@@ -159,7 +224,10 @@ func Schema(tables ...Table) *memdb.DBSchema {
 }
 
 // DB is one account's database.
-type DB struct{ mem *memdb.MemDB }
+type DB struct {
+	mem  *memdb.MemDB
+	dues map[string]func(Record) (string, int64, bool)
+}
 
 // New creates an empty database with the given tables.
 func New(tables ...Table) (*DB, error) {
@@ -167,25 +235,32 @@ func New(tables ...Table) (*DB, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &DB{mem: m}, nil
+	db := &DB{mem: m, dues: map[string]func(Record) (string, int64, bool){}}
+	for _, t := range tables {
+		for _, ix := range t.Indexes {
+			if ix.Due != nil {
+				db.dues[t.Name+"/"+ix.Name] = ix.Due
+			}
+		}
+	}
+	return db, nil
 }
 
 // Txn is a read or write transaction.
 type Txn struct {
 	*memdb.Txn
+	db    *DB
 	write bool
+	// OnChange, when set, hears every Put and Remove: the table, the record
+	// before (nil for an insert) and after (nil for a removal).
+	OnChange func(table string, before, after Record)
 }
 
 // Read opens a read-only snapshot.
-func (db *DB) Read() *Txn { return &Txn{Txn: db.mem.Txn(false)} }
+func (db *DB) Read() *Txn { return &Txn{Txn: db.mem.Txn(false), db: db} }
 
-// Write opens the write transaction (one at a time per database). Changes are tracked
-// so that events can be derived from them before commit.
-func (db *DB) Write() *Txn {
-	t := db.mem.Txn(true)
-	t.TrackChanges()
-	return &Txn{Txn: t, write: true}
-}
+// Write opens the write transaction (one at a time per database).
+func (db *DB) Write() *Txn { return &Txn{Txn: db.mem.Txn(true), db: db, write: true} }
 
 // Writable reports whether this is a write transaction.
 func (t *Txn) Writable() bool { return t.write }
@@ -200,7 +275,33 @@ func (t *Txn) Get(table, id string) (Record, error) {
 }
 
 // Put inserts or replaces a record.
-func (t *Txn) Put(table string, r Record) error { return t.Insert(table, r) }
+func (t *Txn) Put(table string, r Record) error {
+	var before Record
+	if t.OnChange != nil {
+		var err error
+		if before, err = t.Get(table, r.RecordID()); err != nil {
+			return err
+		}
+	}
+	if err := t.Insert(table, r); err != nil {
+		return err
+	}
+	if t.OnChange != nil {
+		t.OnChange(table, before, r)
+	}
+	return nil
+}
+
+// Remove deletes a record.
+func (t *Txn) Remove(table string, r Record) error {
+	if err := t.Txn.Delete(table, r); err != nil {
+		return err
+	}
+	if t.OnChange != nil {
+		t.OnChange(table, r, nil)
+	}
+	return nil
+}
 
 // Find returns the records whose index has the key, in index order.
 func (t *Txn) Find(table, index, key string) ([]Record, error) {

@@ -1,0 +1,202 @@
+package server
+
+import (
+	"sync"
+
+	"github.com/stripe-emulator/stripe-emulator/server/apierr"
+	"github.com/stripe-emulator/stripe-emulator/server/form"
+	"github.com/stripe-emulator/stripe-emulator/server/jsonobj"
+	"github.com/stripe-emulator/stripe-emulator/server/store"
+)
+
+// alert is a stored billing alert: a usage threshold on a meter, optionally for
+// one customer. It fires billing.alert.triggered once per customer (recurrence
+// one_time) when the customer's usage of the meter, all events counted so far,
+// reaches gte.
+type alert struct {
+	store.Meta
+	Title    string
+	Status   string // active, inactive, archived
+	Meter    string
+	GTE      int64
+	Customer string
+}
+
+func (a *alert) clone() *alert { n := *a; return &n }
+
+// alertFirings remembers which (alert, customer) pairs have fired.
+type alertFirings struct {
+	mu    sync.Mutex
+	fired map[[2]string]bool
+}
+
+func (f *alertFirings) claim(alertID, customer string) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	k := [2]string{alertID, customer}
+	if f.fired[k] {
+		return false
+	}
+	if f.fired == nil {
+		f.fired = map[[2]string]bool{}
+	}
+	f.fired[k] = true
+	return true
+}
+
+var alertSchema = form.Object(map[string]*form.Schema{
+	"alert_type": form.String("usage_threshold"),
+	"title":      form.String(),
+	"filter":     form.Object(map[string]*form.Schema{"customer": form.String()}),
+	"usage_threshold_config": form.Object(map[string]*form.Schema{
+		"gte": form.Integer(), "meter": form.String(), "recurrence": form.String("one_time"),
+	}, "gte", "meter", "recurrence"),
+	"expand": form.Array(form.String()),
+}, "alert_type", "title")
+
+var expandOnly = form.Object(map[string]*form.Schema{"expand": form.Array(form.String())})
+
+func (s *Server) alertEndpoints() []endpoint {
+	return []endpoint{
+		{method: "POST", path: "/v1/billing/alerts", schema: alertSchema, mode: txWrite, h: s.createAlert},
+		{method: "GET", path: "/v1/billing/alerts", mode: txRead, h: s.listAlerts, schema: form.Object(map[string]*form.Schema{
+			"alert_type": form.String("usage_threshold"), "meter": form.String(), "limit": form.Integer(),
+			"starting_after": form.String(), "ending_before": form.String(), "expand": form.Array(form.String()),
+		})},
+		{method: "GET", path: "/v1/billing/alerts/{id}", schema: expandOnly, mode: txRead, h: s.retrieveAlert},
+		{method: "POST", path: "/v1/billing/alerts/{id}/activate", schema: expandOnly, mode: txWrite, h: s.setAlertStatus("active")},
+		{method: "POST", path: "/v1/billing/alerts/{id}/deactivate", schema: expandOnly, mode: txWrite, h: s.setAlertStatus("inactive")},
+		{method: "POST", path: "/v1/billing/alerts/{id}/archive", schema: expandOnly, mode: txWrite, h: s.setAlertStatus("archived")},
+	}
+}
+
+func (s *Server) createAlert(c *call) (jsonobj.Obj, error) {
+	p := c.params
+	cfg := p.Object("usage_threshold_config")
+	if cfg == nil {
+		return nil, apierr.ParameterMissing("usage_threshold_config")
+	}
+	a := &alert{Meta: c.newMeta("alrt"), Status: "active"}
+	a.Title, _ = p.String("title")
+	if err := checkLength("title", a.Title, 256); err != nil {
+		return nil, err
+	}
+	a.GTE, _ = cfg.Int("gte")
+	if a.GTE < 1 {
+		return nil, apierr.Invalid("usage_threshold_config[gte]", "This value must be greater than or equal to 1.")
+	}
+	meterID, _ := cfg.String("meter")
+	m, err := c.getMeter(meterID, "usage_threshold_config[meter]")
+	if err != nil {
+		return nil, err
+	}
+	a.Meter = m.ID
+	if f := p.Object("filter"); f != nil {
+		if id, ok := f.String("customer"); ok {
+			if _, err := c.getCustomer(id, "filter[customer]", false); err != nil {
+				return nil, err
+			}
+			a.Customer = id
+		}
+	}
+	if err := c.tx.Put(tAlerts, a); err != nil {
+		return nil, err
+	}
+	return renderAlert(a), nil
+}
+
+func (c *call) getAlert(id string) (*alert, error) {
+	rec, err := c.tx.Get(tAlerts, id)
+	if err != nil {
+		return nil, err
+	}
+	a, _ := rec.(*alert)
+	if a == nil {
+		return nil, apierr.ResourceMissing("billing alert", "id", id)
+	}
+	return a, nil
+}
+
+func (s *Server) retrieveAlert(c *call) (jsonobj.Obj, error) {
+	a, err := c.getAlert(c.pathID())
+	if err != nil {
+		return nil, err
+	}
+	return renderAlert(a), nil
+}
+
+// setAlertStatus activates, deactivates or archives an alert; an archived alert
+// can no longer change.
+func (s *Server) setAlertStatus(status string) handler {
+	return func(c *call) (jsonobj.Obj, error) {
+		cur, err := c.getAlert(c.pathID())
+		if err != nil {
+			return nil, err
+		}
+		if cur.Status == "archived" && status != "archived" {
+			return nil, apierr.InvalidRequest("", "", "The alert %s is archived and can no longer change.", cur.ID)
+		}
+		a := cur.clone()
+		a.Status = status
+		if err := c.tx.Put(tAlerts, a); err != nil {
+			return nil, err
+		}
+		return renderAlert(a), nil
+	}
+}
+
+func (s *Server) listAlerts(c *call) (jsonobj.Obj, error) {
+	meterID, byMeter := c.params.String("meter")
+	return c.list(tAlerts, "billing alert", "/v1/billing/alerts", func(r store.Record) bool {
+		return !byMeter || r.(*alert).Meter == meterID
+	}, func(r store.Record) (jsonobj.Obj, error) { return renderAlert(r.(*alert)), nil })
+}
+
+func renderAlert(a *alert) jsonobj.Obj {
+	var filter any
+	if a.Customer != "" {
+		filter = jsonobj.Obj{{K: "customer", V: a.Customer}}
+	}
+	return jsonobj.Obj{
+		{K: "id", V: a.ID},
+		{K: "object", V: "billing.alert"},
+		{K: "alert_type", V: "usage_threshold"},
+		{K: "filter", V: filter},
+		{K: "livemode", V: false},
+		{K: "status", V: a.Status},
+		{K: "title", V: a.Title},
+		{K: "usage_threshold_config", V: jsonobj.Obj{{K: "gte", V: a.GTE}, {K: "meter", V: a.Meter}, {K: "recurrence", V: "one_time"}}},
+	}
+}
+
+// checkAlerts fires the meter's active alerts that a customer's usage has just
+// reached (called after an event counts).
+func (c *call) checkAlerts(m *meter, customerID string) error {
+	recs, err := c.tx.Find(tAlerts, "meter", m.ID)
+	if err != nil || len(recs) == 0 {
+		return err
+	}
+	var usage int64 = -1
+	for _, r := range recs {
+		a := r.(*alert)
+		if a.Status != "active" || a.Customer != "" && a.Customer != customerID {
+			continue
+		}
+		if usage < 0 {
+			usage = clampInt64(c.acct.usage.All(m.ID, customerID).Value(m.formula()))
+		}
+		if usage < a.GTE || !c.acct.alertFirings.claim(a.ID, customerID) {
+			continue
+		}
+		now := c.customerNow(customerID)
+		c.emit("billing.alert.triggered", now, jsonobj.Obj{
+			{K: "object", V: "billing.alert_triggered"},
+			{K: "alert", V: renderAlert(a)},
+			{K: "created", V: now},
+			{K: "customer", V: customerID},
+			{K: "livemode", V: false},
+			{K: "value", V: usage},
+		})
+	}
+	return nil
+}

@@ -1,0 +1,527 @@
+package server
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/shopspring/decimal"
+
+	"github.com/stripe-emulator/stripe-emulator/server/billing"
+	"github.com/stripe-emulator/stripe-emulator/server/store"
+)
+
+// Billing over time: what happens when time passes (the emulator's clock, or a
+// test clock being advanced). Subscriptions and invoices are indexed by when
+// they are next due; processDue runs every due transition in time order.
+
+const (
+	// upcomingNotice is how long before a renewal invoice.upcoming is sent, and
+	// before a trial ends customer.subscription.trial_will_end.
+	upcomingNotice = 3 * 24 * 60 * 60
+	// finalizationGrace is how long a renewal invoice stays a draft: usage
+	// reported for the period meanwhile is still billed on it.
+	finalizationGrace = 60 * 60
+)
+
+// procState is set while due work runs: the clock group and the time of the step.
+type procState struct {
+	active bool
+	group  string
+	now    int64
+}
+
+type transition uint8
+
+const (
+	noTransition transition = iota
+	trialNotice
+	upcomingNoticeDue
+	cancelAtDue
+	periodEndDue
+	finalizeDue
+	overdueDue
+)
+
+// next is a subscription's next transition and its time.
+func (sub *subscription) next() (transition, int64) {
+	if !sub.live() || sub.Status == "paused" {
+		return noTransition, 0
+	}
+	kind, at := periodEndDue, sub.PeriodEnd
+	if sub.CancelAt != 0 && sub.CancelAt < at {
+		kind, at = cancelAtDue, sub.CancelAt
+	}
+	if sub.Status == "trialing" {
+		if n := max(sub.TrialEnd-upcomingNotice, sub.PeriodStart); !sub.TrialNoticeSent && n < at {
+			kind, at = trialNotice, n
+		}
+	} else if n := sub.PeriodEnd - upcomingNotice; sub.UpcomingNoticeFor != sub.PeriodEnd && !sub.endsAtPeriodEnd() && n > sub.PeriodStart && n < at {
+		kind, at = upcomingNoticeDue, n
+	}
+	return kind, at
+}
+
+// endsAtPeriodEnd reports whether the subscription ends when its period does.
+func (sub *subscription) endsAtPeriodEnd() bool {
+	return sub.CancelAtPeriodEnd || sub.CancelAt != 0 && sub.CancelAt <= sub.PeriodEnd
+}
+
+func subscriptionDue(r store.Record) (string, int64, bool) {
+	sub := r.(*subscription)
+	kind, at := sub.next()
+	return sub.TestClock, at, kind != noTransition
+}
+
+// next is an invoice's next transition: finalization of an auto-advancing
+// draft, or the due date of an open invoice sent to the customer.
+func (inv *invoice) next() (transition, int64) {
+	switch {
+	case inv.Status == "draft" && inv.AutoAdvance && inv.FinalizesAt != 0:
+		return finalizeDue, inv.FinalizesAt
+	case inv.Status == "open" && inv.CollectionMethod == "send_invoice" && inv.DueDate != 0 && !inv.OverdueNotified:
+		return overdueDue, inv.DueDate
+	}
+	return noTransition, 0
+}
+
+func invoiceDue(r store.Record) (string, int64, bool) {
+	inv := r.(*invoice)
+	kind, at := inv.next()
+	return inv.TestClock, at, kind != noTransition
+}
+
+// maxSteps bounds one processDue run (a safety net against a transition that
+// does not move its object forward).
+const maxSteps = 10_000_000
+
+// processDue runs, in time order, every transition of the objects of a clock
+// group ("" for objects on the emulator's own clock) due at or before until.
+func (c *call) processDue(group string, until int64) error {
+	c.proc = procState{active: true, group: group}
+	defer func() { c.proc.active = false }()
+	for steps := 0; ; steps++ {
+		if steps == maxSteps {
+			return fmt.Errorf("processDue: more than %d steps", maxSteps)
+		}
+		sr, err := c.tx.FirstDue(tSubscriptions, "due", group, until)
+		if err != nil {
+			return err
+		}
+		ir, err := c.tx.FirstDue(tInvoices, "due", group, until)
+		if err != nil {
+			return err
+		}
+		var sub *subscription
+		var inv *invoice
+		var at int64
+		switch {
+		case sr == nil && ir == nil:
+			return nil
+		case sr == nil:
+			inv = ir.(*invoice)
+			_, at = inv.next()
+		case ir == nil:
+			sub = sr.(*subscription)
+			_, at = sub.next()
+		default:
+			_, sAt := sr.(*subscription).next()
+			_, iAt := ir.(*invoice).next()
+			if iAt <= sAt {
+				inv, at = ir.(*invoice), iAt
+			} else {
+				sub, at = sr.(*subscription), sAt
+			}
+		}
+		c.proc.now = at
+		if group == "" {
+			c.now = time.Unix(at, 0)
+		}
+		c.step++
+		if sub != nil {
+			err = c.stepSubscription(sub, at)
+		} else {
+			err = c.stepInvoice(inv, at)
+		}
+		if err != nil {
+			return err
+		}
+	}
+}
+
+func (c *call) stepSubscription(sub *subscription, at int64) error {
+	kind, _ := sub.next()
+	n := sub.clone()
+	switch kind {
+	case trialNotice:
+		n.TrialNoticeSent = true
+		if err := c.tx.Put(tSubscriptions, n); err != nil {
+			return err
+		}
+		obj, err := c.renderSubscription(n)
+		if err != nil {
+			return err
+		}
+		c.emit("customer.subscription.trial_will_end", at, obj)
+		return nil
+	case upcomingNoticeDue:
+		n.UpcomingNoticeFor = sub.PeriodEnd
+		if err := c.tx.Put(tSubscriptions, n); err != nil {
+			return err
+		}
+		return c.emitUpcoming(n, at)
+	case cancelAtDue:
+		return c.endSubscription(sub, at, true)
+	case periodEndDue:
+		return c.renewSubscription(sub, at)
+	}
+	return fmt.Errorf("subscription %s has nothing due", sub.ID)
+}
+
+func (c *call) stepInvoice(inv *invoice, at int64) error {
+	kind, _ := inv.next()
+	switch kind {
+	case finalizeDue:
+		_, err := c.finalizeInvoice(inv, at)
+		return err
+	case overdueDue:
+		n := inv.clone()
+		n.OverdueNotified = true
+		if err := c.tx.Put(tInvoices, n); err != nil {
+			return err
+		}
+		return c.setPastDue(n)
+	}
+	return fmt.Errorf("invoice %s has nothing due", inv.ID)
+}
+
+// setPastDue marks a subscription past_due when its latest invoice is overdue.
+func (c *call) setPastDue(inv *invoice) error {
+	if inv.Subscription == "" {
+		return nil
+	}
+	sub, err := c.getSubscription(inv.Subscription, "subscription")
+	if err != nil || !sub.live() || sub.LatestInvoice != inv.ID || sub.Status == "past_due" {
+		return nil
+	}
+	n := sub.clone()
+	n.Status = "past_due"
+	return c.tx.Put(tSubscriptions, n)
+}
+
+// emitUpcoming sends invoice.upcoming with the preview of the renewal invoice.
+func (c *call) emitUpcoming(sub *subscription, at int64) error {
+	cu, err := c.getCustomer(sub.Customer, "customer", true)
+	if err != nil {
+		return err
+	}
+	inv := &invoice{Meta: store.Meta{Created: at}, Preview: true, Customer: cu.ID, Status: "draft", BillingReason: "upcoming",
+		Currency: sub.Currency, StartingBalance: cu.Balance, TestClock: sub.TestClock, Metadata: map[string]string{},
+		LinesURL: "/v1/invoices/upcoming/lines?customer=" + cu.ID + "&subscription=" + sub.ID}
+	snapshotCustomer(inv, cu)
+	if err := c.previewSubscription(inv, sub, previewChange{prorationBehavior: "none"}, at, false); err != nil {
+		return err
+	}
+	pending, err := c.pendingItems(cu.ID)
+	if err != nil {
+		return err
+	}
+	inv.Lines = append(itemLines(keepItemsFor(pending, sub.ID)), inv.Lines...)
+	obj, err := c.renderInvoice(inv)
+	if err != nil {
+		return err
+	}
+	obj.Set("id", nil)
+	c.emit("invoice.upcoming", at, obj)
+	return nil
+}
+
+// renewSubscription closes a period at its end: the invoice for it, and the next
+// period (or the end of the subscription, or of its trial).
+func (c *call) renewSubscription(sub *subscription, at int64) error {
+	if sub.Status == "trialing" {
+		switch sub.TrialEndBehavior {
+		case "pause": // no payment method is ever on file in the emulator
+			n := sub.clone()
+			n.Status = "paused"
+			return c.tx.Put(tSubscriptions, n)
+		case "cancel":
+			return c.endSubscription(sub, at, false)
+		}
+	}
+	if sub.endsAtPeriodEnd() {
+		return c.endSubscription(sub, at, true)
+	}
+	items, err := c.itemsOf(sub.ID)
+	if err != nil {
+		return err
+	}
+	inv, err := c.subscriptionInvoice(sub, items, sub.PeriodStart, at, "subscription_cycle", true)
+	if err != nil {
+		return err
+	}
+	n := sub.clone()
+	if n.Status == "trialing" {
+		n.Status = "active"
+	}
+	n.PeriodStart = at
+	_, n.PeriodEnd = billing.PeriodContaining(n.BillingCycleAnchor, n.Interval, at)
+	if n.PeriodEnd <= at {
+		return fmt.Errorf("subscription %s: the period after %d does not move forward", sub.ID, at)
+	}
+	n.LatestInvoice = inv.ID
+	return c.tx.Put(tSubscriptions, n)
+}
+
+// endSubscription cancels a subscription at a time; bill makes the invoice of its
+// usage up to then.
+func (c *call) endSubscription(sub *subscription, at int64, bill bool) error {
+	n := sub.clone()
+	if bill {
+		items, err := c.itemsOf(sub.ID)
+		if err != nil {
+			return err
+		}
+		inv, err := c.subscriptionInvoice(sub, items, sub.PeriodStart, at, "subscription_cycle", false)
+		if err != nil {
+			return err
+		}
+		n.LatestInvoice = inv.ID
+	}
+	n.Status, n.EndedAt = "canceled", at
+	if n.CanceledAt == 0 {
+		n.CanceledAt = at
+	}
+	n.CancelReason = "cancellation_requested"
+	return c.tx.Put(tSubscriptions, n)
+}
+
+// subscriptionInvoice creates the draft invoice closing [start, end) of a
+// subscription, with the customer's pending invoice items; it finalizes on its
+// own an hour later.
+func (c *call) subscriptionInvoice(sub *subscription, items []*subItem, start, end int64, reason string, advance bool) (*invoice, error) {
+	lines, err := c.periodLines(sub, items, start, end, advance)
+	if err != nil {
+		return nil, err
+	}
+	return c.newInvoice(sub, reason, start, end, end, lines, end+finalizationGrace)
+}
+
+// newInvoice stores a draft invoice for a subscription's customer, taking their
+// pending invoice items. It auto-advances; finalizesAt (0: finalized by the
+// caller at once) is when it finalizes on its own.
+func (c *call) newInvoice(sub *subscription, reason string, start, end, created int64, lines []invoiceLine, finalizesAt int64) (*invoice, error) {
+	cu, err := c.getCustomer(sub.Customer, "customer", true)
+	if err != nil {
+		return nil, err
+	}
+	inv := &invoice{Meta: c.newMetaAt("in", created), Customer: sub.Customer, Subscription: sub.ID, Status: "draft",
+		BillingReason: reason, CollectionMethod: sub.CollectionMethod, Currency: sub.Currency, PeriodStart: start, PeriodEnd: end,
+		StartingBalance: cu.Balance, AutoAdvance: true, FinalizesAt: finalizesAt, SubscriptionMetadata: sub.Metadata,
+		TestClock: sub.TestClock, Metadata: map[string]string{}}
+	if sub.CollectionMethod == "send_invoice" && sub.DaysUntilDue != nil {
+		inv.DueDate = created + *sub.DaysUntilDue*86400
+	}
+	snapshotCustomer(inv, cu)
+	pending, err := c.pendingItems(cu.ID)
+	if err != nil {
+		return nil, err
+	}
+	pending = keepItemsFor(pending, sub.ID)
+	if err := c.takeItems(inv, pending); err != nil {
+		return nil, err
+	}
+	inv.Lines = append(itemLines(pending), lines...)
+	for i := range inv.Lines {
+		inv.Lines[i].ID = store.NewID("il")
+	}
+	return inv, c.tx.Put(tInvoices, inv)
+}
+
+// takeItems attaches pending invoice items to an invoice.
+func (c *call) takeItems(inv *invoice, items []*invoiceItem) error {
+	for _, ii := range items {
+		n := ii.clone()
+		n.Invoice = inv.ID
+		if err := c.tx.Put(tInvoiceItems, n); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// refreshUsage re-rates an invoice's metered lines with the usage known now: usage
+// reported during the grace period after the period's end still counts.
+func (c *call) refreshUsage(inv *invoice) error {
+	if inv.Subscription == "" {
+		return nil
+	}
+	sub, err := c.getSubscription(inv.Subscription, "subscription")
+	if err != nil {
+		return nil // the subscription is gone (its test clock was deleted)
+	}
+	var out []invoiceLine
+	done := map[string]bool{}
+	for _, l := range inv.Lines {
+		pr, _ := c.getPrice(l.Price, "price")
+		if l.Type != "subscription" || l.Proration || pr == nil || !pr.metered() {
+			out = append(out, l)
+			continue
+		}
+		if done[l.SubscriptionItem] {
+			continue
+		}
+		done[l.SubscriptionItem] = true
+		it := &subItem{Meta: store.Meta{ID: l.SubscriptionItem}, Subscription: sub.ID, Price: pr.ID}
+		qty, err := c.meteredQuantity(sub, it, pr, l.PeriodStart, l.PeriodEnd)
+		if err != nil {
+			return err
+		}
+		for _, nl := range c.rateLines(sub, it, pr, qty, l.PeriodStart, l.PeriodEnd) {
+			nl.ID = store.NewID("il")
+			out = append(out, nl)
+		}
+	}
+	inv.Lines = out
+	return nil
+}
+
+// finalizeInvoice finalizes a draft at a time: the customer's balance is
+// applied, a number given, and the invoice collected: charge_automatically
+// invoices are paid at once (as if the customer had a working card), unless the
+// amount due is below Stripe's minimum charge, in which case it is not charged,
+// the invoice is marked paid and the amount is added to the customer's balance
+// for the next invoice. send_invoice invoices stay open until their due date.
+func (c *call) finalizeInvoice(inv *invoice, at int64) (*invoice, error) {
+	n := inv.clone()
+	if n.BillingReason == "subscription_cycle" {
+		if err := c.refreshUsage(n); err != nil {
+			return nil, err
+		}
+	}
+	cur, err := c.getCustomer(n.Customer, "customer", true)
+	if err != nil {
+		return nil, err
+	}
+	cu := cur.clone()
+	if !cu.Deleted {
+		n.Number = cu.InvoicePrefix + "-" + fmt.Sprintf("%04d", cu.NextInvoiceSequence)
+		cu.NextInvoiceSequence++
+	}
+	n.StartingBalance = cu.Balance
+	after := n.subtotal() + cu.Balance
+	balance := min(after, 0) // a credit larger than the total stays a credit
+	due := max(after, 0)
+	n.Status, n.FinalizedAt, n.EffectiveAt, n.FinalizesAt = "open", at, at, 0
+	switch {
+	case due == 0:
+		n.markPaid(at, 0)
+	case n.CollectionMethod == "charge_automatically" && due < billing.MinimumCharge(n.Currency):
+		balance += due // too small to charge: carried to the next invoice
+		n.markPaid(at, 0)
+	case n.CollectionMethod == "charge_automatically":
+		n.Attempted, n.AttemptCount = true, 1
+		n.markPaid(at, due)
+	default:
+		if n.DueDate == 0 {
+			n.DueDate = at + 30*86400
+		}
+	}
+	n.EndingBalance = &balance
+	cu.Balance = balance
+	if err := c.tx.Put(tInvoices, n); err != nil {
+		return nil, err
+	}
+	if !cu.Deleted {
+		if err := c.tx.Put(tCustomers, cu); err != nil {
+			return nil, err
+		}
+	}
+	return n, c.afterPaid(n)
+}
+
+func (inv *invoice) markPaid(at, amount int64) {
+	inv.Status, inv.Paid, inv.PaidAt, inv.AmountPaid = "paid", true, at, amount
+}
+
+// afterPaid brings a past_due subscription back once its latest invoice is paid.
+func (c *call) afterPaid(inv *invoice) error {
+	if !inv.Paid || inv.Subscription == "" {
+		return nil
+	}
+	sub, err := c.getSubscription(inv.Subscription, "subscription")
+	if err != nil || sub.Status != "past_due" || sub.LatestInvoice != inv.ID {
+		return nil
+	}
+	n := sub.clone()
+	n.Status = "active"
+	return c.tx.Put(tSubscriptions, n)
+}
+
+// firstInvoice is the invoice a new subscription starts with
+// (billing_reason subscription_create), finalized at once: licensed items for
+// the first period (free during a trial, prorated up to a billing_cycle_anchor),
+// and metered items with no usage yet.
+func (c *call) firstInvoice(sub *subscription, items []*subItem, prorate bool) (*invoice, error) {
+	var lines []invoiceLine
+	full := billing.AddPeriods(sub.PeriodEnd, sub.Interval, -1)
+	for _, it := range items {
+		pr, err := c.getPrice(it.Price, "price")
+		if err != nil {
+			return nil, err
+		}
+		qty := it.Quantity
+		if pr.metered() {
+			qty = 0
+		}
+		ls := c.rateLines(sub, it, pr, qty, sub.PeriodStart, sub.PeriodEnd)
+		for i := range ls {
+			switch {
+			case sub.Status == "trialing":
+				ls[i].Amount, ls[i].UnitAmount = 0, nil
+				ls[i].Description = "Trial period for " + c.productName(pr)
+			case !pr.metered() && prorate && full > sub.PeriodStart:
+				amount := billing.Round(billing.Prorate(decimal.NewFromInt(ls[i].Amount), full, sub.PeriodEnd, sub.PeriodStart))
+				ls[i].Amount, ls[i].Proration = amount, true
+				ls[i].Description = billing.ProrationText(false, ls[i].Quantity, c.productName(pr), sub.PeriodStart)
+			}
+		}
+		lines = append(lines, ls...)
+	}
+	inv, err := c.newInvoice(sub, "subscription_create", sub.Created, sub.Created, sub.Created, lines, 0)
+	if err != nil {
+		return nil, err
+	}
+	return c.finalizeInvoice(inv, sub.Created)
+}
+
+// finalInvoice bills a subscription canceled now with invoice_now: its usage so
+// far, pending items and, with prorate, a credit for unused licensed time.
+func (c *call) finalInvoice(before *subscription, at int64, prorate bool) (*invoice, error) {
+	items, err := c.itemsOf(before.ID)
+	if err != nil {
+		return nil, err
+	}
+	lines, err := c.periodLines(before, items, before.PeriodStart, at, false)
+	if err != nil {
+		return nil, err
+	}
+	if prorate {
+		ps, err := c.prorations(&subChange{sub: before, before: items}, before.PeriodStart, before.PeriodEnd, at)
+		if err != nil {
+			return nil, err
+		}
+		lines = append(prorationLines(before, ps), lines...)
+	}
+	pending, err := c.pendingItems(before.Customer)
+	if err != nil {
+		return nil, err
+	}
+	if len(lines) == 0 && len(keepItemsFor(pending, before.ID)) == 0 {
+		return nil, nil
+	}
+	inv, err := c.newInvoice(before, "subscription_cycle", before.PeriodStart, at, at, lines, 0)
+	if err != nil {
+		return nil, err
+	}
+	return c.finalizeInvoice(inv, at)
+}

@@ -1,0 +1,615 @@
+package server
+
+import (
+	"bytes"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"github.com/stripe-emulator/stripe-emulator/server/apierr"
+	"github.com/stripe-emulator/stripe-emulator/server/jsonobj"
+	"github.com/stripe-emulator/stripe-emulator/server/store"
+)
+
+// Events are derived from what a transaction changed: every Put and Remove is
+// recorded as a mutation, at the time it happened (a test clock's time for
+// objects on a clock), and turned into Stripe events after the handler returns.
+// Their JSON is rendered only when someone reads or receives it.
+
+// mutation is one change a request made, or (ev set) an event no stored change
+// describes, kept in the same stream so that events come out in the order
+// things happened.
+type mutation struct {
+	table  string
+	before store.Record
+	after  store.Record
+	at     int64
+	step   int
+	ev     *eventRecord
+}
+
+// eventRecord is one event. Its data.object is rendered lazily from the record
+// it names (object), and previous_attributes from a diff with previous.
+type eventRecord struct {
+	id       string
+	typ      string
+	created  int64
+	reqID    string
+	idemKey  string
+	object   store.Record
+	previous store.Record
+	// prevItems are a subscription's items before an item change.
+	prevItems []*subItem
+	hasPrev   bool
+	// raw is the data.object of events that have no record (invoice.upcoming,
+	// billing.alert.triggered).
+	raw     jsonobj.Obj
+	pending atomic.Int64
+
+	once     sync.Once
+	rendered jsonobj.Obj
+}
+
+// maxEvents is how many events an account keeps (the newest).
+const maxEvents = 100_000
+
+// eventLog is an account's events, oldest first.
+type eventLog struct {
+	mu     sync.RWMutex
+	events []*eventRecord
+	byID   map[string]*eventRecord
+}
+
+func newEventLog() *eventLog { return &eventLog{byID: map[string]*eventRecord{}} }
+
+func (l *eventLog) append(evs []*eventRecord) {
+	if len(evs) == 0 {
+		return
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, ev := range evs {
+		l.events = append(l.events, ev)
+		l.byID[ev.id] = ev
+	}
+	if over := len(l.events) - maxEvents; over > 0 {
+		for _, ev := range l.events[:over] {
+			delete(l.byID, ev.id)
+		}
+		l.events = append(l.events[:0:0], l.events[over:]...)
+	}
+}
+
+func (l *eventLog) get(id string) *eventRecord {
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	return l.byID[id]
+}
+
+// snapshot returns the events, oldest first.
+func (l *eventLog) snapshot() []*eventRecord {
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	return l.events
+}
+
+// record is the OnChange hook of a write transaction.
+func (c *call) record(table string, before, after store.Record) {
+	r := after
+	if r == nil {
+		r = before
+	}
+	c.muts = append(c.muts, mutation{table: table, before: before, after: after, at: c.eventTime(r), step: c.step})
+}
+
+// eventTime is when a change to a record happens: its test clock's time, or the
+// emulator's.
+func (c *call) eventTime(r store.Record) int64 {
+	clock := ""
+	switch x := r.(type) {
+	case *customer:
+		clock = x.TestClock
+	case *subscription:
+		clock = x.TestClock
+	case *invoice:
+		clock = x.TestClock
+	case *invoiceItem:
+		clock = x.TestClock
+	}
+	if clock != "" {
+		return c.clockTime(clock)
+	}
+	return c.unix()
+}
+
+// emit adds an event that no stored change describes.
+func (c *call) emit(typ string, at int64, obj jsonobj.Obj) {
+	ev := &eventRecord{id: newEventID(), typ: typ, created: at, raw: obj}
+	if c.tx != nil && c.tx.Writable() {
+		c.muts = append(c.muts, mutation{ev: ev, at: at, step: c.step})
+		return
+	}
+	c.extraEvents = append(c.extraEvents, ev)
+}
+
+func newEventID() string { return store.NewID("evt") }
+
+type changeKey struct{ table, id string }
+
+// deriveEvents turns the recorded mutations into events, step by step: within
+// a step, the changes to one object collapse into one (first before, last after).
+func (c *call) deriveEvents() ([]*eventRecord, error) {
+	var out []*eventRecord
+	for start := 0; start < len(c.muts); {
+		end := start
+		for end < len(c.muts) && c.muts[end].step == c.muts[start].step {
+			end++
+		}
+		evs, err := c.eventsOfStep(c.muts[start:end])
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, evs...)
+		start = end
+	}
+	out = append(out, c.extraEvents...)
+	for _, ev := range out {
+		ev.reqID, ev.idemKey = c.automaticReqID(), c.idemKey
+	}
+	return out, nil
+}
+
+// automaticReqID is the request behind the events: none for the emulator's own
+// work (period rollover, clock advances are requests too and keep theirs).
+func (c *call) automaticReqID() string {
+	if c.r == nil {
+		return ""
+	}
+	return c.reqID
+}
+
+func (c *call) eventsOfStep(muts []mutation) ([]*eventRecord, error) {
+	order := []changeKey{}
+	merged := map[changeKey]*mutation{}
+	for i := range muts {
+		m := muts[i]
+		if m.ev != nil {
+			k := changeKey{"", m.ev.id}
+			merged[k] = &m
+			order = append(order, k)
+			continue
+		}
+		r := m.after
+		if r == nil {
+			r = m.before
+		}
+		k := changeKey{m.table, r.RecordID()}
+		if cur, ok := merged[k]; ok {
+			cur.after, cur.at = m.after, m.at
+			continue
+		}
+		merged[k] = &m
+		order = append(order, k)
+	}
+	var out []*eventRecord
+	add := func(typ string, m *mutation, obj, prev store.Record) *eventRecord {
+		ev := &eventRecord{id: newEventID(), typ: typ, created: m.at, object: obj, previous: prev, hasPrev: prev != nil}
+		out = append(out, ev)
+		return ev
+	}
+	subEvents := map[string]*eventRecord{}
+	createdSubs := map[string]bool{}
+	itemChanges := map[string][]*mutation{}
+	var itemSubs []string
+	for _, k := range order {
+		m := merged[k]
+		if m.ev != nil {
+			out = append(out, m.ev)
+			continue
+		}
+		if m.before == nil && m.after == nil {
+			continue
+		}
+		switch k.table {
+		case tCustomers:
+			switch {
+			case m.before == nil:
+				add("customer.created", m, m.after, nil)
+			case m.after.(*customer).Deleted && !m.before.(*customer).Deleted:
+				add("customer.deleted", m, m.before, nil)
+			default:
+				add("customer.updated", m, m.after, m.before)
+			}
+		case tProducts:
+			c.crud("product", m, add)
+		case tPrices:
+			c.crud("price", m, add)
+		case tInvoiceItems:
+			c.crud("invoiceitem", m, add)
+		case tMeters:
+			switch {
+			case m.before == nil:
+				add("billing.meter.created", m, m.after, nil)
+			case m.before.(*meter).Active && !m.after.(*meter).Active:
+				add("billing.meter.deactivated", m, m.after, nil)
+			case !m.before.(*meter).Active && m.after.(*meter).Active:
+				add("billing.meter.reactivated", m, m.after, nil)
+			default:
+				add("billing.meter.updated", m, m.after, m.before)
+			}
+		case tSubscriptions:
+			if m.after == nil {
+				continue
+			}
+			after := m.after.(*subscription)
+			if m.before == nil {
+				add("customer.subscription.created", m, after, nil)
+				createdSubs[after.ID] = true
+				continue
+			}
+			before := m.before.(*subscription)
+			typ := "customer.subscription.updated"
+			switch {
+			case before.live() && !after.live():
+				typ = "customer.subscription.deleted"
+			case before.Status != "paused" && after.Status == "paused":
+				typ = "customer.subscription.paused"
+			case before.Status == "paused" && after.Status == "active":
+				typ = "customer.subscription.resumed"
+			}
+			if typ == "customer.subscription.deleted" {
+				add(typ, m, after, nil)
+				continue
+			}
+			if typ != "customer.subscription.updated" {
+				add(typ, m, after, nil)
+			}
+			subEvents[after.ID] = add("customer.subscription.updated", m, after, before)
+		case tSubscriptionItems:
+			r := m.after
+			if r == nil {
+				r = m.before
+			}
+			sub := r.(*subItem).Subscription
+			if _, ok := itemChanges[sub]; !ok {
+				itemSubs = append(itemSubs, sub)
+			}
+			itemChanges[sub] = append(itemChanges[sub], m)
+		case tInvoices:
+			c.invoiceEvents(m, add)
+		case tTestClocks: // advancing and ready are emitted by the advance itself
+			switch {
+			case m.before == nil:
+				add("test_helpers.test_clock.created", m, m.after, nil)
+			case m.after == nil:
+				add("test_helpers.test_clock.deleted", m, m.before, nil)
+			}
+		}
+	}
+	// Item changes show as an update of their subscription, with its items before.
+	for _, subID := range itemSubs {
+		if createdSubs[subID] {
+			continue
+		}
+		items, err := c.itemsOf(subID)
+		if err != nil {
+			return nil, err
+		}
+		prev := previousItems(items, itemChanges[subID])
+		ev := subEvents[subID]
+		if ev == nil {
+			rec, err := c.tx.Get(tSubscriptions, subID)
+			if err != nil || rec == nil {
+				continue
+			}
+			m := itemChanges[subID][0]
+			ev = add("customer.subscription.updated", m, rec, rec)
+		}
+		ev.prevItems, ev.hasPrev = prev, true
+	}
+	return out, nil
+}
+
+// crud adds the created, updated or deleted event of a plain resource.
+func (c *call) crud(prefix string, m *mutation, add func(string, *mutation, store.Record, store.Record) *eventRecord) {
+	switch {
+	case m.before == nil:
+		add(prefix+".created", m, m.after, nil)
+	case m.after == nil:
+		add(prefix+".deleted", m, m.before, nil)
+	default:
+		add(prefix+".updated", m, m.after, m.before)
+	}
+}
+
+// invoiceEvents follows an invoice's status: created, finalized, paid...
+func (c *call) invoiceEvents(m *mutation, add func(string, *mutation, store.Record, store.Record) *eventRecord) {
+	if m.after == nil {
+		add("invoice.deleted", m, m.before, nil)
+		return
+	}
+	after := m.after.(*invoice)
+	from := "draft"
+	overdue := false
+	if m.before == nil {
+		add("invoice.created", m, after, nil)
+	} else {
+		b := m.before.(*invoice)
+		from, overdue = b.Status, b.OverdueNotified
+	}
+	changed := false
+	if from == "draft" && after.Status != "draft" && after.Status != "void" {
+		add("invoice.finalized", m, after, nil)
+		changed = true
+	}
+	if from != "paid" && after.Status == "paid" {
+		add("invoice.paid", m, after, nil)
+		if after.AmountPaid > 0 {
+			add("invoice.payment_succeeded", m, after, nil)
+		}
+		changed = true
+	}
+	if from != "void" && after.Status == "void" {
+		add("invoice.voided", m, after, nil)
+		changed = true
+	}
+	if from != "uncollectible" && after.Status == "uncollectible" {
+		add("invoice.marked_uncollectible", m, after, nil)
+		changed = true
+	}
+	if !overdue && after.OverdueNotified {
+		add("invoice.overdue", m, after, nil)
+		changed = true
+	}
+	if m.before != nil && !changed {
+		add("invoice.updated", m, after, m.before)
+	}
+}
+
+// previousItems undoes a step's item changes on the current items.
+func previousItems(current []*subItem, changes []*mutation) []*subItem {
+	byID := map[string]*subItem{}
+	var order []string
+	for _, it := range current {
+		byID[it.ID] = it
+		order = append(order, it.ID)
+	}
+	for _, m := range changes {
+		switch {
+		case m.before == nil:
+			delete(byID, m.after.RecordID())
+		case m.after == nil:
+			it := m.before.(*subItem)
+			if _, ok := byID[it.ID]; !ok {
+				order = append(order, it.ID)
+			}
+			byID[it.ID] = it
+		default:
+			byID[m.before.RecordID()] = m.before.(*subItem)
+		}
+	}
+	var out []*subItem
+	for _, id := range order {
+		if it, ok := byID[id]; ok {
+			out = append(out, it)
+		}
+	}
+	sortByCreation(out)
+	return out
+}
+
+// eventJSON renders an event (once; pending_webhooks is filled in each time).
+func (s *Server) eventObject(acct *account, ev *eventRecord) jsonobj.Obj {
+	ev.once.Do(func() {
+		c := &call{s: s, acct: acct, now: s.clock.Now()}
+		c.tx = acct.db.Read()
+		defer c.tx.Abort()
+		data := jsonobj.Obj{}
+		obj := ev.raw
+		if obj == nil {
+			var err error
+			if obj, err = c.renderRecord(ev.object, nil); err != nil {
+				s.log.Error("rendering an event", "event", ev.id, "error", err.Error())
+				obj = jsonobj.Obj{{K: "id", V: ev.object.RecordID()}}
+			}
+		}
+		data = append(data, jsonobj.Field{K: "object", V: obj})
+		if ev.hasPrev {
+			before, err := c.renderRecord(ev.previous, ev.prevItems)
+			if err == nil {
+				data = append(data, jsonobj.Field{K: "previous_attributes", V: diffAttributes(before, obj)})
+			}
+		}
+		var request any = jsonobj.Obj{{K: "id", V: nil}, {K: "idempotency_key", V: nil}}
+		if ev.reqID != "" {
+			request = jsonobj.Obj{{K: "id", V: ev.reqID}, {K: "idempotency_key", V: orNull(ev.idemKey)}}
+		}
+		ev.rendered = jsonobj.Obj{
+			{K: "id", V: ev.id},
+			{K: "object", V: "event"},
+			{K: "api_version", V: APIVersion},
+			{K: "created", V: ev.created},
+			{K: "data", V: data},
+			{K: "livemode", V: false},
+			{K: "pending_webhooks", V: int64(0)},
+			{K: "request", V: request},
+			{K: "type", V: ev.typ},
+		}
+	})
+	out := make(jsonobj.Obj, len(ev.rendered))
+	copy(out, ev.rendered)
+	out.Set("pending_webhooks", ev.pending.Load())
+	return out
+}
+
+// renderRecord renders any stored record as its API object; items, when given,
+// stand in for a subscription's current items.
+func (c *call) renderRecord(r store.Record, items []*subItem) (jsonobj.Obj, error) {
+	switch x := r.(type) {
+	case *customer:
+		return renderCustomer(x), nil
+	case *product:
+		return renderProduct(x), nil
+	case *price:
+		return c.renderPrice(x), nil
+	case *meter:
+		return renderMeter(x), nil
+	case *subscription:
+		if items != nil {
+			return c.renderSubscriptionWith(x, items)
+		}
+		return c.renderSubscription(x)
+	case *invoice:
+		return c.renderInvoice(x)
+	case *invoiceItem:
+		return c.renderInvoiceItem(x)
+	case *testClock:
+		return renderTestClock(x), nil
+	}
+	return jsonobj.Obj{{K: "id", V: r.RecordID()}}, nil
+}
+
+// diffAttributes is previous_attributes: the fields of before whose value differs in after.
+func diffAttributes(before, after jsonobj.Obj) jsonobj.Obj {
+	out := jsonobj.Obj{}
+	for _, f := range before {
+		av, _ := after.Get(f.K)
+		if _, hidden := f.V.(jsonobj.Hidden); hidden {
+			continue
+		}
+		if !bytes.Equal(jsonobj.Marshal(f.V), jsonobj.Marshal(av)) {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+func (s *Server) eventEndpoints() []endpoint {
+	return []endpoint{
+		{op: "GetEvents", mode: txNone, h: s.listEvents},
+		{op: "GetEventsId", mode: txNone, h: s.retrieveEvent},
+	}
+}
+
+func (s *Server) retrieveEvent(c *call) (jsonobj.Obj, error) {
+	ev := c.acct.events.get(c.pathID())
+	if ev == nil {
+		return nil, apierr.ResourceMissing("event", "id", c.pathID())
+	}
+	return s.eventObject(c.acct, ev), nil
+}
+
+// typeMatches reports whether an event type matches a filter ("invoice.*" matches
+// every invoice event).
+func typeMatches(filter, typ string) bool {
+	if prefix, ok := strings.CutSuffix(filter, "*"); ok {
+		return strings.HasPrefix(typ, prefix)
+	}
+	return filter == typ
+}
+
+func (s *Server) listEvents(c *call) (jsonobj.Obj, error) {
+	p := c.params
+	limit := int64(10)
+	if l, ok := p.Int("limit"); ok {
+		if err := checkLimit(l); err != nil {
+			return nil, err
+		}
+		limit = l
+	}
+	typ, byType := p.String("type")
+	types := p.Strings("types")
+	if byType && len(types) > 0 {
+		return nil, apierr.Exclusive("type", "types")
+	}
+	created := rangeFilter(p, "created")
+	match := func(ev *eventRecord) bool {
+		if byType && !typeMatches(typ, ev.typ) {
+			return false
+		}
+		if len(types) > 0 && !containsFunc(types, func(t string) bool { return typeMatches(t, ev.typ) }) {
+			return false
+		}
+		return created == nil || created(ev.created)
+	}
+	all := c.acct.events.snapshot()
+	after, hasAfter := p.String("starting_after")
+	before, hasBefore := p.String("ending_before")
+	if hasAfter && hasBefore {
+		return nil, apierr.InvalidRequest("", "starting_after", "Received both starting_after and ending_before parameters. Please pass in only one.")
+	}
+	// Newest first: walk the log backwards from the cursor.
+	pos := len(all) - 1
+	if hasAfter || hasBefore {
+		id, param := after, "starting_after"
+		if hasBefore {
+			id, param = before, "ending_before"
+		}
+		i := indexOfEvent(all, id)
+		if i < 0 {
+			return nil, apierr.ResourceMissing("event", param, id)
+		}
+		pos = i - 1
+		if hasBefore {
+			return s.eventsBefore(c, all, i, limit, match)
+		}
+	}
+	var data []jsonobj.Obj
+	more := false
+	for ; pos >= 0; pos-- {
+		if !match(all[pos]) {
+			continue
+		}
+		if int64(len(data)) == limit {
+			more = true
+			break
+		}
+		data = append(data, s.eventObject(c.acct, all[pos]))
+	}
+	return eventList(data, more), nil
+}
+
+func (s *Server) eventsBefore(c *call, all []*eventRecord, cursor int, limit int64, match func(*eventRecord) bool) (jsonobj.Obj, error) {
+	var asc []jsonobj.Obj
+	more := false
+	for i := cursor + 1; i < len(all); i++ {
+		if !match(all[i]) {
+			continue
+		}
+		if int64(len(asc)) == limit {
+			more = true
+			break
+		}
+		asc = append(asc, s.eventObject(c.acct, all[i]))
+	}
+	data := make([]jsonobj.Obj, len(asc))
+	for i, o := range asc {
+		data[len(asc)-1-i] = o
+	}
+	return eventList(data, more), nil
+}
+
+func eventList(data []jsonobj.Obj, more bool) jsonobj.Obj {
+	if data == nil {
+		data = []jsonobj.Obj{}
+	}
+	return jsonobj.Obj{{K: "object", V: "list"}, {K: "data", V: data}, {K: "has_more", V: more}, {K: "url", V: "/v1/events"}}
+}
+
+func indexOfEvent(all []*eventRecord, id string) int {
+	for i := len(all) - 1; i >= 0; i-- {
+		if all[i].id == id {
+			return i
+		}
+	}
+	return -1
+}
+
+func containsFunc(list []string, f func(string) bool) bool {
+	for _, x := range list {
+		if f(x) {
+			return true
+		}
+	}
+	return false
+}

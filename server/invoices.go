@@ -1,0 +1,364 @@
+package server
+
+import (
+	"github.com/stripe-emulator/stripe-emulator/server/apierr"
+	"github.com/stripe-emulator/stripe-emulator/server/jsonobj"
+	"github.com/stripe-emulator/stripe-emulator/server/search"
+	"github.com/stripe-emulator/stripe-emulator/server/store"
+)
+
+func (s *Server) invoiceEndpoints() []endpoint {
+	return []endpoint{
+		{op: "GetInvoicesSearch", mode: txRead, h: s.searchInvoices},
+		{op: "PostInvoices", mode: txWrite, h: s.createInvoice,
+			accepts: []string{"auto_advance", "collection_method", "currency", "customer", "days_until_due", "description", "due_date", "metadata", "pending_invoice_items_behavior", "subscription"}},
+		{op: "GetInvoices", mode: txRead, h: s.listInvoices},
+		{op: "GetInvoicesInvoice", mode: txRead, h: s.retrieveInvoice},
+		{op: "PostInvoicesInvoice", mode: txWrite, h: s.updateInvoice,
+			accepts: []string{"auto_advance", "collection_method", "days_until_due", "description", "due_date", "metadata"}},
+		{op: "DeleteInvoicesInvoice", mode: txWrite, h: s.deleteInvoice},
+		{op: "GetInvoicesInvoiceLines", mode: txRead, h: s.listInvoiceLines},
+		{op: "PostInvoicesInvoiceFinalize", mode: txWrite, h: s.finalizeInvoiceAPI},
+		{op: "PostInvoicesInvoicePay", mode: txWrite, h: s.payInvoice, accepts: []string{"forgive", "off_session", "paid_out_of_band"}},
+		{op: "PostInvoicesInvoiceVoid", mode: txWrite, h: s.voidInvoice},
+		{op: "PostInvoicesInvoiceMarkUncollectible", mode: txWrite, h: s.markUncollectible},
+	}
+}
+
+func (c *call) getInvoice(id, param string) (*invoice, error) {
+	rec, err := c.tx.Get(tInvoices, id)
+	if err != nil {
+		return nil, err
+	}
+	inv, _ := rec.(*invoice)
+	if inv == nil {
+		return nil, apierr.ResourceMissing("invoice", param, id)
+	}
+	return inv, nil
+}
+
+// createInvoice creates a draft invoice for a customer (a one-off invoice),
+// with their pending invoice items when pending_invoice_items_behavior=include.
+func (s *Server) createInvoice(c *call) (jsonobj.Obj, error) {
+	p := c.params
+	customerID, ok := p.String("customer")
+	if !ok {
+		return nil, apierr.ParameterMissing("customer")
+	}
+	cu, err := c.getCustomer(customerID, "customer", false)
+	if err != nil {
+		return nil, err
+	}
+	now := c.customerNow(cu.ID)
+	inv := &invoice{Meta: c.newMetaAt("in", now), Customer: cu.ID, Status: "draft", BillingReason: "manual",
+		CollectionMethod: p.StringOr("collection_method", "charge_automatically"), Currency: cu.Currency, PeriodStart: now, PeriodEnd: now,
+		StartingBalance: cu.Balance, TestClock: cu.TestClock, Metadata: map[string]string{}}
+	if v, ok := p.String("currency"); ok {
+		inv.Currency = v
+	}
+	if subID, ok := p.String("subscription"); ok {
+		sub, err := c.getSubscription(subID, "subscription")
+		if err != nil {
+			return nil, err
+		}
+		if sub.Customer != cu.ID {
+			return nil, apierr.Invalid("subscription", "The subscription %s belongs to another customer.", sub.ID)
+		}
+		inv.Subscription, inv.Currency, inv.SubscriptionMetadata = sub.ID, sub.Currency, sub.Metadata
+	}
+	if err := applyInvoiceSettings(inv, c, now); err != nil {
+		return nil, err
+	}
+	snapshotCustomer(inv, cu)
+	if p.StringOr("pending_invoice_items_behavior", "exclude") == "include" {
+		pending, err := c.pendingItems(cu.ID)
+		if err != nil {
+			return nil, err
+		}
+		if inv.Subscription != "" {
+			pending = keepItemsFor(pending, inv.Subscription)
+		}
+		if err := c.takeItems(inv, pending); err != nil {
+			return nil, err
+		}
+		inv.Lines = itemLines(pending)
+		for i := range inv.Lines {
+			inv.Lines[i].ID = "il_" + inv.Lines[i].InvoiceItem[len("ii_"):]
+		}
+		if inv.Currency == "" && len(pending) > 0 {
+			inv.Currency = pending[0].Currency
+		}
+	}
+	if inv.Currency == "" {
+		inv.Currency = "usd"
+	}
+	if err := c.tx.Put(tInvoices, inv); err != nil {
+		return nil, err
+	}
+	return c.renderInvoice(inv)
+}
+
+// applyInvoiceSettings sets what create and update (of a draft) share.
+func applyInvoiceSettings(inv *invoice, c *call, now int64) error {
+	p := c.params
+	if v, ok := p.String("collection_method"); ok {
+		inv.CollectionMethod = v
+	}
+	if v, ok := p.Bool("auto_advance"); ok {
+		inv.AutoAdvance = v
+		inv.FinalizesAt = 0
+		if v {
+			inv.FinalizesAt = max(now, inv.Created) + finalizationGrace
+		}
+	}
+	days, hasDays := p.Int("days_until_due")
+	due, hasDue := p.Int("due_date")
+	switch {
+	case hasDays && hasDue:
+		return apierr.Exclusive("days_until_due", "due_date")
+	case (hasDays || hasDue) && inv.CollectionMethod != "send_invoice":
+		return apierr.Invalid("days_until_due", "days_until_due and due_date can only be set when collection_method is send_invoice.")
+	case hasDays:
+		if days < 0 {
+			return apierr.Invalid("days_until_due", "This value must be greater than or equal to 0.")
+		}
+		inv.DueDate = inv.Created + days*86400
+	case hasDue:
+		if due <= now {
+			return apierr.Invalid("due_date", "Invalid timestamp: due_date must be in the future.")
+		}
+		inv.DueDate = due
+	case inv.CollectionMethod == "send_invoice" && inv.DueDate == 0:
+		return apierr.InvalidRequest("parameter_missing", "days_until_due", "Missing required param: days_until_due. An invoice sent to the customer (send_invoice) needs days_until_due or due_date.")
+	}
+	if inv.CollectionMethod == "charge_automatically" {
+		inv.DueDate = 0
+	}
+	if v, ok := p.String("description"); ok {
+		inv.Description = v
+	}
+	md, err := applyMetadata(inv.Metadata, p, "metadata")
+	if err != nil {
+		return err
+	}
+	inv.Metadata = md
+	return nil
+}
+
+func (s *Server) retrieveInvoice(c *call) (jsonobj.Obj, error) {
+	inv, err := c.getInvoice(c.pathID(), "id")
+	if err != nil {
+		return nil, err
+	}
+	return c.renderInvoice(inv)
+}
+
+// updateInvoice changes metadata and description; a draft also its collection.
+func (s *Server) updateInvoice(c *call) (jsonobj.Obj, error) {
+	p := c.params
+	cur, err := c.getInvoice(c.pathID(), "id")
+	if err != nil {
+		return nil, err
+	}
+	inv := cur.clone()
+	if cur.Status != "draft" {
+		for _, k := range []string{"auto_advance", "collection_method", "days_until_due", "due_date"} {
+			if p.Has(k) && !(k == "auto_advance" && cur.Status == "open") {
+				return nil, apierr.Invalid(k, "%s can only be changed on a draft invoice; %s is %s.", k, cur.ID, cur.Status)
+			}
+		}
+	}
+	if err := applyInvoiceSettings(inv, c, c.customerNow(inv.Customer)); err != nil {
+		return nil, err
+	}
+	if err := c.tx.Put(tInvoices, inv); err != nil {
+		return nil, err
+	}
+	return c.renderInvoice(inv)
+}
+
+// deleteInvoice deletes a draft; its invoice items become pending again.
+func (s *Server) deleteInvoice(c *call) (jsonobj.Obj, error) {
+	inv, err := c.getInvoice(c.pathID(), "id")
+	if err != nil {
+		return nil, err
+	}
+	if inv.Status != "draft" {
+		return nil, apierr.InvalidRequest("", "", "You can only delete draft invoices; %s is %s. Void it instead.", inv.ID, inv.Status)
+	}
+	if inv.Subscription != "" && inv.BillingReason != "manual" {
+		return nil, apierr.InvalidRequest("", "", "You can't delete invoices created by subscriptions.")
+	}
+	items, err := c.tx.Find(tInvoiceItems, "invoice", inv.ID)
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range items {
+		n := r.(*invoiceItem).clone()
+		n.Invoice = ""
+		if err := c.tx.Put(tInvoiceItems, n); err != nil {
+			return nil, err
+		}
+	}
+	if err := c.tx.Remove(tInvoices, inv); err != nil {
+		return nil, err
+	}
+	return jsonobj.Obj{{K: "id", V: inv.ID}, {K: "object", V: "invoice"}, {K: "deleted", V: true}}, nil
+}
+
+func (s *Server) finalizeInvoiceAPI(c *call) (jsonobj.Obj, error) {
+	cur, err := c.getInvoice(c.pathID(), "id")
+	if err != nil {
+		return nil, err
+	}
+	if cur.Status != "draft" {
+		return nil, apierr.State("invoice_not_editable", "This invoice is already finalized, you can't re-finalize a non-draft invoice.")
+	}
+	inv := cur
+	if v, ok := c.params.Bool("auto_advance"); ok {
+		inv = cur.clone()
+		inv.AutoAdvance = v
+	}
+	done, err := c.finalizeInvoice(inv, c.customerNow(inv.Customer))
+	if err != nil {
+		return nil, err
+	}
+	return c.renderInvoice(done)
+}
+
+// payInvoice pays an open invoice: as if by the customer's card (the emulator
+// holds none), or out of band with paid_out_of_band.
+func (s *Server) payInvoice(c *call) (jsonobj.Obj, error) {
+	cur, err := c.getInvoice(c.pathID(), "id")
+	if err != nil {
+		return nil, err
+	}
+	switch cur.Status {
+	case "paid":
+		return nil, apierr.State("invoice_already_paid", "Invoice is already paid")
+	case "void":
+		return nil, apierr.State("invoice_not_open", "Voided invoices cannot be paid.")
+	case "draft":
+		return nil, apierr.State("invoice_not_open", "This invoice is a draft: finalize it before paying it.")
+	}
+	now := c.customerNow(cur.Customer)
+	inv := cur.clone()
+	if oob, _ := c.params.Bool("paid_out_of_band"); oob {
+		inv.PaidOutOfBand = true
+		inv.markPaid(now, 0)
+	} else {
+		inv.Attempted, inv.AttemptCount = true, inv.AttemptCount+1
+		inv.markPaid(now, inv.amountDue())
+	}
+	if err := c.tx.Put(tInvoices, inv); err != nil {
+		return nil, err
+	}
+	if err := c.afterPaid(inv); err != nil {
+		return nil, err
+	}
+	return c.renderInvoice(inv)
+}
+
+// voidInvoice voids an open or uncollectible invoice; the customer balance it
+// used is given back.
+func (s *Server) voidInvoice(c *call) (jsonobj.Obj, error) {
+	cur, err := c.getInvoice(c.pathID(), "id")
+	if err != nil {
+		return nil, err
+	}
+	if cur.Status != "open" && cur.Status != "uncollectible" {
+		return nil, apierr.State("invoice_not_open", "You can only void an open or uncollectible invoice; %s is %s.", cur.ID, cur.Status)
+	}
+	inv := cur.clone()
+	inv.Status, inv.VoidedAt = "void", c.customerNow(cur.Customer)
+	if inv.EndingBalance != nil {
+		if used := inv.StartingBalance - *inv.EndingBalance; used != 0 {
+			cu, err := c.getCustomer(inv.Customer, "customer", true)
+			if err == nil && !cu.Deleted {
+				n := cu.clone()
+				n.Balance += used
+				if err := c.tx.Put(tCustomers, n); err != nil {
+					return nil, err
+				}
+			}
+		}
+	}
+	if err := c.tx.Put(tInvoices, inv); err != nil {
+		return nil, err
+	}
+	return c.renderInvoice(inv)
+}
+
+func (s *Server) markUncollectible(c *call) (jsonobj.Obj, error) {
+	cur, err := c.getInvoice(c.pathID(), "id")
+	if err != nil {
+		return nil, err
+	}
+	if cur.Status != "open" {
+		return nil, apierr.State("invoice_not_open", "You can only mark an open invoice uncollectible; %s is %s.", cur.ID, cur.Status)
+	}
+	inv := cur.clone()
+	inv.Status, inv.UncollectibleAt = "uncollectible", c.customerNow(cur.Customer)
+	if err := c.tx.Put(tInvoices, inv); err != nil {
+		return nil, err
+	}
+	return c.renderInvoice(inv)
+}
+
+func (s *Server) listInvoices(c *call) (jsonobj.Obj, error) {
+	p := c.params
+	customerID, byCustomer := p.String("customer")
+	subID, bySub := p.String("subscription")
+	status, byStatus := p.String("status")
+	method, byMethod := p.String("collection_method")
+	dueFilter := rangeFilter(p, "due_date")
+	match := func(r store.Record) bool {
+		inv := r.(*invoice)
+		return (!byCustomer || inv.Customer == customerID) && (!bySub || inv.Subscription == subID) &&
+			(!byStatus || inv.Status == status) && (!byMethod || inv.CollectionMethod == method) &&
+			(dueFilter == nil || inv.DueDate != 0 && dueFilter(inv.DueDate))
+	}
+	return c.list(tInvoices, "invoice", "/v1/invoices", match, func(r store.Record) (jsonobj.Obj, error) {
+		return c.renderInvoice(r.(*invoice))
+	})
+}
+
+func (s *Server) listInvoiceLines(c *call) (jsonobj.Obj, error) {
+	inv, err := c.getInvoice(c.pathID(), "id")
+	if err != nil {
+		return nil, err
+	}
+	view := *inv
+	view.LinesURL = "/v1/invoices/" + inv.ID + "/lines"
+	return c.pageLines(&view)
+}
+
+func (s *Server) searchInvoices(c *call) (jsonobj.Obj, error) {
+	return c.search(searchable{
+		table: tInvoices,
+		url:   "/v1/invoices/search",
+		fields: map[string]search.FieldType{"created": search.Number, "currency": search.Token, "customer": search.Token,
+			"number": search.Token, "receipt_number": search.Token, "status": search.Token, "subscription": search.Token, "total": search.Number},
+		doc: func(r store.Record) search.Doc {
+			inv := r.(*invoice)
+			d := fieldDoc{fields: map[string]search.Value{"created": num(inv.Created), "currency": {Str: inv.Currency},
+				"customer": {Str: inv.Customer}, "status": {Str: inv.Status}, "total": num(inv.subtotal())}, metadata: inv.Metadata}
+			if v, ok := text(inv.Number); ok {
+				d.fields["number"] = v
+			}
+			if v, ok := text(inv.Subscription); ok {
+				d.fields["subscription"] = v
+			}
+			return d
+		},
+		render: func(r store.Record) (jsonobj.Obj, error) { return c.renderInvoice(r.(*invoice)) },
+	})
+}
+
+func loadInvoice(c *call, id string) (jsonobj.Obj, error) {
+	inv, err := c.getInvoice(id, "id")
+	if err != nil {
+		return nil, err
+	}
+	return c.renderInvoice(inv)
+}

@@ -1,0 +1,204 @@
+package server
+
+import (
+	"github.com/stripe-emulator/stripe-emulator/server/apierr"
+	"github.com/stripe-emulator/stripe-emulator/server/billing"
+	"github.com/stripe-emulator/stripe-emulator/server/jsonobj"
+	"github.com/stripe-emulator/stripe-emulator/server/store"
+)
+
+// testClock is a stored test clock: customers created on it, and everything
+// theirs, live on its frozen time.
+type testClock struct {
+	store.Meta
+	Name         string
+	FrozenTime   int64
+	DeletesAfter int64
+}
+
+// testClockLifetime is how long a test clock lives (as the docs example shows).
+const testClockLifetime = 7 * 24 * 60 * 60
+
+func (s *Server) testClockEndpoints() []endpoint {
+	return []endpoint{
+		{op: "PostTestHelpersTestClocks", mode: txWrite, h: s.createTestClock},
+		{op: "GetTestHelpersTestClocks", mode: txRead, h: s.listTestClocks},
+		{op: "GetTestHelpersTestClocksTestClock", mode: txRead, h: s.retrieveTestClock},
+		{op: "DeleteTestHelpersTestClocksTestClock", mode: txWrite, h: s.deleteTestClock},
+		{op: "PostTestHelpersTestClocksTestClockAdvance", mode: txWrite, h: s.advanceTestClock},
+	}
+}
+
+func (s *Server) createTestClock(c *call) (jsonobj.Obj, error) {
+	tc := &testClock{Meta: c.newMeta("clock")}
+	tc.FrozenTime, _ = c.params.Int("frozen_time")
+	tc.Name, _ = c.params.String("name")
+	if err := checkLength("name", tc.Name, 300); err != nil {
+		return nil, err
+	}
+	tc.DeletesAfter = tc.Created + testClockLifetime
+	if err := c.tx.Put(tTestClocks, tc); err != nil {
+		return nil, err
+	}
+	return renderTestClock(tc), nil
+}
+
+func (c *call) getTestClock(id, param string) (*testClock, error) {
+	rec, err := c.tx.Get(tTestClocks, id)
+	if err != nil {
+		return nil, err
+	}
+	tc, _ := rec.(*testClock)
+	if tc == nil {
+		return nil, apierr.ResourceMissing("test clock", param, id)
+	}
+	return tc, nil
+}
+
+func (s *Server) retrieveTestClock(c *call) (jsonobj.Obj, error) {
+	tc, err := c.getTestClock(c.pathID(), "id")
+	if err != nil {
+		return nil, err
+	}
+	return renderTestClock(tc), nil
+}
+
+func (s *Server) listTestClocks(c *call) (jsonobj.Obj, error) {
+	return c.list(tTestClocks, "test clock", "/v1/test_helpers/test_clocks", nil, func(r store.Record) (jsonobj.Obj, error) {
+		return renderTestClock(r.(*testClock)), nil
+	})
+}
+
+// advanceTestClock moves a clock forward and runs, in order, everything that
+// happens on it in between: renewals, invoices, finalizations, payments,
+// notices. The work is done when the response is sent: the response says
+// "advancing" (as Stripe's does) and the clock reads "ready" from then on.
+func (s *Server) advanceTestClock(c *call) (jsonobj.Obj, error) {
+	tc, err := c.getTestClock(c.pathID(), "id")
+	if err != nil {
+		return nil, err
+	}
+	target, _ := c.params.Int("frozen_time")
+	if target <= tc.FrozenTime {
+		return nil, apierr.Invalid("frozen_time", "The frozen_time (%d) must be after the test clock's current frozen_time (%d): a test clock only moves forward.", target, tc.FrozenTime)
+	}
+	limit, why, err := c.advanceLimit(tc)
+	if err != nil {
+		return nil, err
+	}
+	if target > limit {
+		return nil, apierr.Invalid("frozen_time", "Cannot advance the test clock more than %s from its current frozen_time: frozen_time can be at most %d.", why, limit)
+	}
+	before := renderTestClock(tc)
+	before.Set("status", "advancing")
+	before.Set("status_details", jsonobj.Obj{{K: "advancing", V: jsonobj.Obj{{K: "target_frozen_time", V: target}}}})
+	c.emit("test_helpers.test_clock.advancing", c.unix(), before)
+	if err := c.processDue(tc.ID, target); err != nil {
+		return nil, err
+	}
+	n := *tc
+	n.FrozenTime = target
+	c.step++
+	if err := c.tx.Put(tTestClocks, &n); err != nil {
+		return nil, err
+	}
+	c.emit("test_helpers.test_clock.ready", c.unix(), renderTestClock(&n))
+	before.Set("status_details", jsonobj.Obj{{K: "advancing", V: jsonobj.Obj{{K: "target_frozen_time", V: target}}}})
+	return before, nil
+}
+
+// advanceLimit is how far a clock may move in one advance: two intervals of
+// the shortest subscription on it, or two years.
+func (c *call) advanceLimit(tc *testClock) (int64, string, error) {
+	limit := billing.AddPeriods(tc.FrozenTime, billing.Interval{Unit: "year", Count: 1}, 2)
+	why := "two years (there is no subscription on it)"
+	recs, err := c.tx.Find(tSubscriptions, "test_clock", tc.ID)
+	if err != nil {
+		return 0, "", err
+	}
+	for _, r := range recs {
+		sub := r.(*subscription)
+		if !sub.live() {
+			continue
+		}
+		if l := billing.AddPeriods(tc.FrozenTime, sub.Interval, 2); l < limit {
+			limit, why = l, "two intervals of the shortest subscription on it ("+sub.ID+", "+billing.IntervalText(sub.Interval)+")"
+		}
+	}
+	return limit, why, nil
+}
+
+// deleteTestClock deletes a clock with the customers on it and their
+// subscriptions, invoices and invoice items.
+func (s *Server) deleteTestClock(c *call) (jsonobj.Obj, error) {
+	tc, err := c.getTestClock(c.pathID(), "id")
+	if err != nil {
+		return nil, err
+	}
+	for _, table := range []string{tSubscriptions, tInvoices, tInvoiceItems, tCustomers} {
+		recs, err := c.tx.Find(table, "test_clock", tc.ID)
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range recs {
+			if cu, ok := r.(*customer); ok {
+				if err := c.tx.Put(tCustomers, &customer{Meta: cu.Meta, Deleted: true}); err != nil {
+					return nil, err
+				}
+				continue
+			}
+			if sub, ok := r.(*subscription); ok {
+				items, err := c.itemsOf(sub.ID)
+				if err != nil {
+					return nil, err
+				}
+				for _, it := range items {
+					if err := c.tx.Remove(tSubscriptionItems, it); err != nil {
+						return nil, err
+					}
+				}
+			}
+			if err := c.tx.Remove(table, r); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if err := c.tx.Remove(tTestClocks, tc); err != nil {
+		return nil, err
+	}
+	return jsonobj.Obj{{K: "id", V: tc.ID}, {K: "object", V: "test_helpers.test_clock"}, {K: "deleted", V: true}}, nil
+}
+
+func loadTestClock(c *call, id string) (jsonobj.Obj, error) {
+	tc, err := c.getTestClock(id, "id")
+	if err != nil {
+		return nil, err
+	}
+	return renderTestClock(tc), nil
+}
+
+func renderTestClock(tc *testClock) jsonobj.Obj {
+	return jsonobj.Obj{
+		{K: "id", V: tc.ID},
+		{K: "object", V: "test_helpers.test_clock"},
+		{K: "created", V: tc.Created},
+		{K: "deletes_after", V: tc.DeletesAfter},
+		{K: "frozen_time", V: tc.FrozenTime},
+		{K: "livemode", V: false},
+		{K: "name", V: orNull(tc.Name)},
+		{K: "status", V: "ready"},
+		{K: "status_details", V: jsonobj.Obj{}},
+	}
+}
+
+// clockTime is a test clock's time: while the clock is being advanced, the
+// time of the step being run.
+func (c *call) clockTime(id string) int64 {
+	if c.proc.active && c.proc.group == id {
+		return c.proc.now
+	}
+	if rec, _ := c.tx.Get(tTestClocks, id); rec != nil {
+		return rec.(*testClock).FrozenTime
+	}
+	return c.unix()
+}

@@ -1,0 +1,422 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"maps"
+	"net/http"
+	"net/url"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/stripe-emulator/stripe-emulator/server/apierr"
+	"github.com/stripe-emulator/stripe-emulator/server/jsonobj"
+	"github.com/stripe-emulator/stripe-emulator/server/store"
+)
+
+// webhookEndpoint is a stored webhook endpoint.
+type webhookEndpoint struct {
+	store.Meta
+	URL         string
+	Events      []string
+	Description string
+	Metadata    map[string]string
+	Secret      string
+	Disabled    bool
+}
+
+func (w *webhookEndpoint) clone() *webhookEndpoint {
+	n := *w
+	n.Metadata = maps.Clone(w.Metadata)
+	n.Events = append([]string(nil), w.Events...)
+	return &n
+}
+
+func (w *webhookEndpoint) wants(typ string) bool {
+	if w.Disabled {
+		return false
+	}
+	for _, e := range w.Events {
+		if e == "*" || e == typ {
+			return true
+		}
+	}
+	return false
+}
+
+func (s *Server) webhookEndpoints() []endpoint {
+	return []endpoint{
+		{op: "PostWebhookEndpoints", mode: txWrite, h: s.createWebhookEndpoint,
+			accepts: []string{"api_version", "description", "enabled_events", "metadata", "url"}},
+		{op: "GetWebhookEndpoints", mode: txRead, h: s.listWebhookEndpoints},
+		{op: "GetWebhookEndpointsWebhookEndpoint", mode: txRead, h: s.retrieveWebhookEndpoint},
+		{op: "PostWebhookEndpointsWebhookEndpoint", mode: txWrite, h: s.updateWebhookEndpoint},
+		{op: "DeleteWebhookEndpointsWebhookEndpoint", mode: txWrite, h: s.deleteWebhookEndpoint},
+	}
+}
+
+func checkWebhookURL(raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return apierr.InvalidRequest("url_invalid", "url", "Invalid URL: %s. A webhook endpoint URL must be an absolute http or https URL.", truncateRunes(raw, 100))
+	}
+	return nil
+}
+
+func checkEnabledEvents(events []string) error {
+	if len(events) == 0 {
+		return apierr.InvalidEmpty("enabled_events")
+	}
+	for i, e := range events {
+		if e == "*" {
+			continue
+		}
+		ok := e != ""
+		for j := 0; j < len(e); j++ {
+			if ch := e[j]; !(ch >= 'a' && ch <= 'z' || ch == '_' || ch == '.' || ch >= '0' && ch <= '9') {
+				ok = false
+			}
+		}
+		if !ok {
+			return apierr.Invalid("enabled_events["+strconv.Itoa(i)+"]", "Invalid enabled_events[%d]: %q is not an event type (such as invoice.paid) or *.", i, truncateRunes(e, 60))
+		}
+	}
+	return nil
+}
+
+func (s *Server) createWebhookEndpoint(c *call) (jsonobj.Obj, error) {
+	p := c.params
+	w := &webhookEndpoint{Meta: c.newMeta("we"), Secret: "whsec_" + store.RandomString(32), Metadata: map[string]string{}}
+	w.URL, _ = p.String("url")
+	if err := checkWebhookURL(w.URL); err != nil {
+		return nil, err
+	}
+	w.Events = p.Strings("enabled_events")
+	if err := checkEnabledEvents(w.Events); err != nil {
+		return nil, err
+	}
+	if v, ok := p.String("api_version"); ok && v != APIVersion {
+		return nil, apierr.Invalid("api_version", "stripe-emulator sends events of API version %s only.", APIVersion)
+	}
+	w.Description, _ = p.String("description")
+	md, err := applyMetadata(w.Metadata, p, "metadata")
+	if err != nil {
+		return nil, err
+	}
+	w.Metadata = md
+	if err := c.tx.Put(tWebhookEndpoints, w); err != nil {
+		return nil, err
+	}
+	o := renderWebhookEndpoint(w)
+	o.Set("secret", w.Secret)
+	return o, nil
+}
+
+func (c *call) getWebhookEndpoint(id string) (*webhookEndpoint, error) {
+	rec, err := c.tx.Get(tWebhookEndpoints, id)
+	if err != nil {
+		return nil, err
+	}
+	w, _ := rec.(*webhookEndpoint)
+	if w == nil {
+		return nil, apierr.ResourceMissing("webhook endpoint", "id", id)
+	}
+	return w, nil
+}
+
+func (s *Server) retrieveWebhookEndpoint(c *call) (jsonobj.Obj, error) {
+	w, err := c.getWebhookEndpoint(c.pathID())
+	if err != nil {
+		return nil, err
+	}
+	return renderWebhookEndpoint(w), nil
+}
+
+func (s *Server) updateWebhookEndpoint(c *call) (jsonobj.Obj, error) {
+	p := c.params
+	cur, err := c.getWebhookEndpoint(c.pathID())
+	if err != nil {
+		return nil, err
+	}
+	w := cur.clone()
+	if v, ok := p.String("url"); ok {
+		if err := checkWebhookURL(v); err != nil {
+			return nil, err
+		}
+		w.URL = v
+	}
+	if p.Has("enabled_events") {
+		w.Events = p.Strings("enabled_events")
+		if err := checkEnabledEvents(w.Events); err != nil {
+			return nil, err
+		}
+	}
+	if v, ok := p.Bool("disabled"); ok {
+		w.Disabled = v
+	}
+	if v, ok := p.String("description"); ok {
+		w.Description = v
+	}
+	if w.Metadata, err = applyMetadata(w.Metadata, p, "metadata"); err != nil {
+		return nil, err
+	}
+	if err := c.tx.Put(tWebhookEndpoints, w); err != nil {
+		return nil, err
+	}
+	return renderWebhookEndpoint(w), nil
+}
+
+func (s *Server) deleteWebhookEndpoint(c *call) (jsonobj.Obj, error) {
+	w, err := c.getWebhookEndpoint(c.pathID())
+	if err != nil {
+		return nil, err
+	}
+	if err := c.tx.Remove(tWebhookEndpoints, w); err != nil {
+		return nil, err
+	}
+	return jsonobj.Obj{{K: "id", V: w.ID}, {K: "object", V: "webhook_endpoint"}, {K: "deleted", V: true}}, nil
+}
+
+func (s *Server) listWebhookEndpoints(c *call) (jsonobj.Obj, error) {
+	return c.list(tWebhookEndpoints, "webhook endpoint", "/v1/webhook_endpoints", nil, func(r store.Record) (jsonobj.Obj, error) {
+		return renderWebhookEndpoint(r.(*webhookEndpoint)), nil
+	})
+}
+
+func renderWebhookEndpoint(w *webhookEndpoint) jsonobj.Obj {
+	status := "enabled"
+	if w.Disabled {
+		status = "disabled"
+	}
+	return jsonobj.Obj{
+		{K: "id", V: w.ID},
+		{K: "object", V: "webhook_endpoint"},
+		{K: "api_version", V: nil},
+		{K: "application", V: nil},
+		{K: "created", V: w.Created},
+		{K: "description", V: orNull(w.Description)},
+		{K: "enabled_events", V: w.Events},
+		{K: "livemode", V: false},
+		{K: "metadata", V: metadataOf(w.Metadata)},
+		{K: "status", V: status},
+		{K: "url", V: w.URL},
+	}
+}
+
+// publish records events in the account's log and queues their deliveries.
+// It never waits on a webhook receiver.
+func (s *Server) publish(acct *account, evs []*eventRecord) {
+	if len(evs) == 0 || acct == nil {
+		return
+	}
+	acct.events.append(evs)
+	s.hooks.dispatch(acct, evs)
+}
+
+// Webhook delivery: one queue per endpoint, delivered in order by its own
+// goroutine, retried with exponential backoff; a down or slow receiver only
+// holds up its own queue.
+
+// WebhookOptions configure deliveries.
+type WebhookOptions struct {
+	// ForwardURL receives every event of every account, signed with
+	// ForwardSecret (like stripe listen --forward-to).
+	ForwardURL    string
+	ForwardSecret string
+	// RetryBase is the first retry's delay (default 1s), doubling each time up
+	// to an hour; MaxAttempts (default 10) bounds the tries of one event.
+	RetryBase   time.Duration
+	MaxAttempts int
+	// Timeout bounds one delivery attempt (default 10s).
+	Timeout time.Duration
+	// MaxQueue bounds an endpoint's undelivered events (default 10,000); the
+	// oldest are dropped beyond it.
+	MaxQueue int
+}
+
+type webhooks struct {
+	s      *Server
+	opts   WebhookOptions
+	client *http.Client
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+	mu     sync.Mutex
+	queues map[string]*deliveryQueue
+}
+
+type delivery struct {
+	acct *account
+	ev   *eventRecord
+}
+
+type deliveryQueue struct {
+	url, secret string
+	mu          sync.Mutex
+	items       []delivery
+	wake        chan struct{}
+}
+
+func newWebhooks(s *Server, opts WebhookOptions) *webhooks {
+	if opts.RetryBase <= 0 {
+		opts.RetryBase = time.Second
+	}
+	if opts.MaxAttempts <= 0 {
+		opts.MaxAttempts = 10
+	}
+	if opts.Timeout <= 0 {
+		opts.Timeout = 10 * time.Second
+	}
+	if opts.MaxQueue <= 0 {
+		opts.MaxQueue = 10_000
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	return &webhooks{s: s, opts: opts, client: &http.Client{Timeout: opts.Timeout}, ctx: ctx, cancel: cancel, queues: map[string]*deliveryQueue{}}
+}
+
+// dispatch queues events for the account's endpoints that want them and for the
+// forward URL.
+func (h *webhooks) dispatch(acct *account, evs []*eventRecord) {
+	tx := acct.db.Read()
+	var eps []*webhookEndpoint
+	_ = tx.All(tWebhookEndpoints, func(r store.Record) bool {
+		eps = append(eps, r.(*webhookEndpoint))
+		return true
+	})
+	tx.Abort()
+	if len(eps) == 0 && h.opts.ForwardURL == "" {
+		return
+	}
+	for _, ev := range evs {
+		for _, ep := range eps {
+			if ep.wants(ev.typ) {
+				ev.pending.Add(1)
+				h.queue(acct.key+"/"+ep.ID, ep.URL, ep.Secret).push(h, delivery{acct, ev})
+			}
+		}
+		if h.opts.ForwardURL != "" {
+			h.queue("forward", h.opts.ForwardURL, h.opts.ForwardSecret).push(h, delivery{acct, ev})
+		}
+	}
+}
+
+func (h *webhooks) queue(key, url, secret string) *deliveryQueue {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	q := h.queues[key]
+	if q == nil || q.url != url || q.secret != secret {
+		q = &deliveryQueue{url: url, secret: secret, wake: make(chan struct{}, 1)}
+		h.queues[key] = q
+		h.wg.Add(1)
+		go h.run(q)
+	}
+	return q
+}
+
+func (q *deliveryQueue) push(h *webhooks, d delivery) {
+	q.mu.Lock()
+	q.items = append(q.items, d)
+	if over := len(q.items) - h.opts.MaxQueue; over > 0 {
+		h.s.log.Warn("webhook queue full: dropping the oldest events", "url", q.url, "dropped", over)
+		q.items = append(q.items[:0:0], q.items[over:]...)
+	}
+	q.mu.Unlock()
+	select {
+	case q.wake <- struct{}{}:
+	default:
+	}
+}
+
+func (q *deliveryQueue) head() (delivery, bool) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if len(q.items) == 0 {
+		return delivery{}, false
+	}
+	return q.items[0], true
+}
+
+func (q *deliveryQueue) pop() {
+	q.mu.Lock()
+	q.items[0] = delivery{}
+	q.items = q.items[1:]
+	q.mu.Unlock()
+}
+
+// run delivers a queue's events in order until the server closes.
+func (h *webhooks) run(q *deliveryQueue) {
+	defer h.wg.Done()
+	for {
+		d, ok := q.head()
+		if !ok {
+			select {
+			case <-q.wake:
+				continue
+			case <-h.ctx.Done():
+				return
+			}
+		}
+		delay := h.opts.RetryBase
+		for attempt := 1; ; attempt++ {
+			if h.deliver(q, d) {
+				d.ev.pending.Add(-1)
+				break
+			}
+			if attempt >= h.opts.MaxAttempts {
+				h.s.log.Warn("webhook delivery failed: giving up", "url", q.url, "event", d.ev.id, "attempts", attempt)
+				break
+			}
+			select {
+			case <-time.After(delay):
+			case <-h.ctx.Done():
+				return
+			}
+			delay = min(delay*2, time.Hour)
+		}
+		q.pop()
+	}
+}
+
+// deliver POSTs one event, signed as Stripe signs them; true on a 2xx.
+func (h *webhooks) deliver(q *deliveryQueue, d delivery) bool {
+	body := jsonobj.Marshal(h.s.eventObject(d.acct, d.ev))
+	req, err := http.NewRequestWithContext(h.ctx, "POST", q.url, bytes.NewReader(body))
+	if err != nil {
+		return false
+	}
+	req.Header.Set("Content-Type", "application/json; charset=utf-8")
+	req.Header.Set("User-Agent", "Stripe/1.0 (+https://stripe.com/docs/webhooks)")
+	req.Header.Set("Stripe-Signature", SignPayload(body, q.secret, time.Now()))
+	resp, err := h.client.Do(req)
+	if err != nil {
+		h.s.log.Warn("webhook delivery failed", "url", q.url, "event", d.ev.id, "error", err.Error())
+		return false
+	}
+	resp.Body.Close()
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		h.s.log.Warn("webhook delivery refused", "url", q.url, "event", d.ev.id, "status", resp.StatusCode)
+		return false
+	}
+	return true
+}
+
+// close stops deliveries (undelivered events are dropped).
+func (h *webhooks) close() {
+	h.cancel()
+	h.wg.Wait()
+}
+
+// SignPayload is the Stripe-Signature header of a payload: t=<unix>,v1=<hex
+// HMAC-SHA256 of "t.payload" keyed with the whole secret, whsec_ included>.
+func SignPayload(payload []byte, secret string, at time.Time) string {
+	t := strconv.FormatInt(at.Unix(), 10)
+	mac := hmac.New(sha256.New, []byte(secret))
+	mac.Write([]byte(t))
+	mac.Write([]byte("."))
+	mac.Write(payload)
+	return "t=" + t + ",v1=" + hex.EncodeToString(mac.Sum(nil))
+}
