@@ -28,10 +28,17 @@ type testEnv struct {
 	sc    *client.API
 }
 
-func newEnv(t *testing.T) *testEnv {
+func newEnv(t *testing.T) *testEnv { return newEnvWith(t, nil) }
+
+// newEnvWith starts an emulator whose options configure may change.
+func newEnvWith(t *testing.T, configure func(*Options)) *testEnv {
 	t.Helper()
 	clk := clock.NewManual(t0)
-	srv, err := New(Options{Clock: clk})
+	opts := Options{Clock: clk, Webhooks: WebhookOptions{RetryBase: 10 * time.Millisecond, Timeout: 5 * time.Second}}
+	if configure != nil {
+		configure(&opts)
+	}
+	srv, err := New(opts)
 	if err != nil {
 		t.Fatal(err)
 	}

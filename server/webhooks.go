@@ -420,3 +420,6 @@ func SignPayload(payload []byte, secret string, at time.Time) string {
 	mac.Write(payload)
 	return "t=" + t + ",v1=" + hex.EncodeToString(mac.Sum(nil))
 }
+
+// RandomSecret is 32 random base62 characters, for a whsec_ secret.
+func RandomSecret() string { return store.RandomString(32) }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/url"
 	"strconv"
 	"strings"
 )
@@ -15,9 +16,11 @@ const defaultAddr = "127.0.0.1:12111"
 // config is the emulator's command line and environment.
 type config struct {
 	addr        string
-	logFormat   string
-	logLevel    slog.Level
-	logRequests bool
+	logFormat     string
+	logLevel      slog.Level
+	logRequests   bool
+	webhookURL    string
+	webhookSecret string
 }
 
 // parseConfig reads flags, falling back on environment variables (flags win).
@@ -40,12 +43,16 @@ func parseConfig(name string, args []string, getenv func(string) string, errOut 
 		}
 		cfg.logRequests = b
 	}
+	cfg.webhookURL = getenv("STRIPE_EMULATOR_WEBHOOK_URL")
+	cfg.webhookSecret = getenv("STRIPE_EMULATOR_WEBHOOK_SECRET")
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(errOut)
 	fs.StringVar(&cfg.addr, "addr", cfg.addr, "address to listen on, host:port (port 0 picks a free one); env STRIPE_EMULATOR_ADDR")
 	fs.StringVar(&cfg.logFormat, "log-format", cfg.logFormat, "log format: text or json; env STRIPE_EMULATOR_LOG_FORMAT")
 	fs.StringVar(&level, "log-level", level, "log level: debug, info, warn or error; env STRIPE_EMULATOR_LOG_LEVEL")
 	fs.BoolVar(&cfg.logRequests, "log-requests", cfg.logRequests, "log one line per request; env STRIPE_EMULATOR_LOG_REQUESTS")
+	fs.StringVar(&cfg.webhookURL, "webhook-url", cfg.webhookURL, "forward every event of every account to this URL, signed (like stripe listen --forward-to); env STRIPE_EMULATOR_WEBHOOK_URL")
+	fs.StringVar(&cfg.webhookSecret, "webhook-secret", cfg.webhookSecret, "the whsec_ secret -webhook-url deliveries are signed with (default: generated, printed at start); env STRIPE_EMULATOR_WEBHOOK_SECRET")
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
 	}
@@ -57,6 +64,15 @@ func parseConfig(name string, args []string, getenv func(string) string, errOut 
 	}
 	if err := cfg.logLevel.UnmarshalText([]byte(strings.ToLower(level))); err != nil {
 		return cfg, fmt.Errorf("-log-level: %v", err)
+	}
+	if cfg.webhookURL != "" {
+		u, err := url.Parse(cfg.webhookURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return cfg, fmt.Errorf("-webhook-url must be an absolute http or https URL, not %q", cfg.webhookURL)
+		}
+	}
+	if cfg.webhookSecret != "" && !strings.HasPrefix(cfg.webhookSecret, "whsec_") {
+		return cfg, fmt.Errorf("-webhook-secret must start with whsec_")
 	}
 	return cfg, nil
 }

@@ -36,6 +36,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	logger := newLogger(cfg, logOut)
 
 	opts := server.Options{Logger: logger}
+	if cfg.webhookURL != "" {
+		if cfg.webhookSecret == "" {
+			cfg.webhookSecret = "whsec_" + server.RandomSecret()
+		}
+		opts.Webhooks.ForwardURL, opts.Webhooks.ForwardSecret = cfg.webhookURL, cfg.webhookSecret
+	}
 	if !cfg.logRequests {
 		opts.RequestLogger = slog.New(slog.DiscardHandler)
 	}
@@ -61,6 +67,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- httpSrv.Serve(ln) }()
 	logger.Info("stripe-emulator listening", "addr", addr, "url", "http://"+addr, "api_version", server.APIVersion)
+	if cfg.webhookURL != "" {
+		logger.Info("forwarding every event", "webhook_url", cfg.webhookURL, "webhook_secret", cfg.webhookSecret)
+	}
 	logOut.Flush()
 	if ready != nil {
 		ready <- addr

@@ -160,9 +160,19 @@ func Internal() *Error {
 		Message: "An unknown error occurred in stripe-emulator; the log has the cause."}
 }
 
+// lastKey is the name of a bracketed parameter's last key, skipping array
+// indexes: recurring[interval] → interval, enabled_events[0] → enabled_events.
 func lastKey(param string) string {
-	if i := strings.LastIndexByte(param, '['); i >= 0 && strings.HasSuffix(param, "]") {
-		return param[i+1 : len(param)-1]
+	for strings.HasSuffix(param, "]") {
+		i := strings.LastIndexByte(param, '[')
+		if i < 0 {
+			break
+		}
+		key := param[i+1 : len(param)-1]
+		if strings.Trim(key, "0123456789") != "" {
+			return key
+		}
+		param = param[:i]
 	}
 	return param
 }
