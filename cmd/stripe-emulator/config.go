@@ -15,7 +15,7 @@ const defaultAddr = "127.0.0.1:12111"
 
 // config is the emulator's command line and environment.
 type config struct {
-	addr        string
+	addr          string
 	logFormat     string
 	logLevel      slog.Level
 	logRequests   bool
