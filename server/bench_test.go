@@ -202,3 +202,41 @@ func BenchmarkUpcomingInvoice(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkAdvanceClock1000: a month (and the hour of grace) on a test clock
+// with 1,000 Alpaca AI subscriptions, each with usage: 1,000 invoices created,
+// re-rated, finalized and settled, with their events.
+func BenchmarkAdvanceClock1000(b *testing.B) {
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		srv := benchServer(b)
+		cus := setupAlpaca(b, srv)
+		_ = cus
+		w := serveOnce(b, srv, "POST", "/v1/test_helpers/test_clocks", "frozen_time=1719792000")
+		var clock, pr struct{ ID string }
+		_ = json.Unmarshal(w.Body.Bytes(), &clock)
+		acct, _ := srv.accounts.get("sk_test_bench")
+		tx := acct.db.Read()
+		m, _ := tx.FindOne(tMeters, "event_name", "alpaca_ai_tokens")
+		tx.Abort()
+		w = serveOnce(b, srv, "POST", "/v1/prices", "currency=usd&unit_amount=4&transform_quantity[divide_by]=1000&transform_quantity[round]=up"+
+			"&recurring[interval]=month&recurring[usage_type]=metered&recurring[meter]="+m.RecordID()+"&product_data[name]=Alpaca+AI+tokens")
+		_ = json.Unmarshal(w.Body.Bytes(), &pr)
+		for j := 0; j < 1000; j++ {
+			var c struct{ ID string }
+			_ = json.Unmarshal(serveOnce(b, srv, "POST", "/v1/customers", "test_clock="+clock.ID).Body.Bytes(), &c)
+			serveOnce(b, srv, "POST", "/v1/subscriptions", "customer="+c.ID+"&items[0][price]="+pr.ID)
+			serveOnce(b, srv, "POST", "/v1/billing/meter_events", "event_name=alpaca_ai_tokens&payload[value]=3000&payload[stripe_customer_id]="+c.ID)
+		}
+		b.StartTimer()
+		serveOnce(b, srv, "POST", "/v1/test_helpers/test_clocks/"+clock.ID+"/advance", "frozen_time="+strconv.Itoa(1722470400+3600))
+		b.StopTimer()
+		var list struct{ Data []struct{ Total int64 } }
+		_ = json.Unmarshal(serveOnce(b, srv, "GET", "/v1/invoices?status=paid&limit=100", "").Body.Bytes(), &list)
+		if len(list.Data) != 100 {
+			b.Fatalf("invoices after the advance: %d", len(list.Data))
+		}
+		srv.Close()
+		b.StartTimer()
+	}
+}
