@@ -190,15 +190,7 @@ func (s *Server) createMeterEventAdjustment(c *call) (jsonobj.Obj, error) {
 	if identifier == "" {
 		return nil, apierr.InvalidEmpty("cancel[identifier]")
 	}
-	err := c.acct.usage.Cancel(identifier, name, c.unix())
-	switch {
-	case errors.Is(err, metering.ErrUnknown), errors.Is(err, metering.ErrTooOld):
-		return nil, apierr.InvalidRequest("", "cancel[identifier]", "No meter event with the identifier %s was received in the last 24 hours: events can be canceled only within 24 hours of being received.", identifier)
-	case errors.Is(err, metering.ErrEventNameDiffers):
-		return nil, apierr.InvalidRequest("", "event_name", "The meter event with the identifier %s was not sent with the event_name '%s'.", identifier, name)
-	case errors.Is(err, metering.ErrAlreadyCanceled):
-		return nil, apierr.InvalidRequest("", "cancel[identifier]", "The meter event with the identifier %s is already canceled.", identifier)
-	case err != nil:
+	if err := c.cancelMeterEvent(identifier, name); err != nil {
 		return nil, err
 	}
 	return jsonobj.Obj{
@@ -209,6 +201,20 @@ func (s *Server) createMeterEventAdjustment(c *call) (jsonobj.Obj, error) {
 		{K: "status", V: "complete"},
 		{K: "type", V: typ},
 	}, nil
+}
+
+// cancelMeterEvent removes an event received in the last 24 hours from every aggregate.
+func (c *call) cancelMeterEvent(identifier, name string) error {
+	err := c.acct.usage.Cancel(identifier, name, c.unix())
+	switch {
+	case errors.Is(err, metering.ErrUnknown), errors.Is(err, metering.ErrTooOld):
+		return apierr.InvalidRequest("", "cancel[identifier]", "No meter event with the identifier %s was received in the last 24 hours: events can be canceled only within 24 hours of being received.", identifier)
+	case errors.Is(err, metering.ErrEventNameDiffers):
+		return apierr.InvalidRequest("", "event_name", "The meter event with the identifier %s was not sent with the event_name '%s'.", identifier, name)
+	case errors.Is(err, metering.ErrAlreadyCanceled):
+		return apierr.InvalidRequest("", "cancel[identifier]", "The meter event with the identifier %s is already canceled.", identifier)
+	}
+	return err
 }
 
 func rfc3339(unix int64) string {

@@ -214,7 +214,15 @@ func (s *Server) run(w http.ResponseWriter, r *http.Request, reqID string, ep *e
 		vars[k] = u
 	}
 	c.vars = vars
-	if !ep.noAuth {
+	switch {
+	case ep.session:
+		acct, aerr := s.sessionAccount(r)
+		if aerr != nil {
+			s.writeError(w, r, reqID, aerr)
+			return
+		}
+		c.acct = acct
+	case !ep.noAuth:
 		acct, aerr := s.authenticate(r)
 		if aerr != nil {
 			s.writeError(w, r, reqID, aerr)

@@ -58,6 +58,7 @@ type Server struct {
 	ops      map[string]*form.Operation
 	loaders  map[string]loader
 	hooks    *webhooks
+	sessions *sessions
 	stopTick chan struct{}
 	tickDone chan struct{}
 }
@@ -93,6 +94,7 @@ func New(opts Options) (*Server, error) {
 	s.ops = ops
 	s.accounts = newAccounts(s)
 	s.hooks = newWebhooks(s, opts.Webhooks)
+	s.sessions = &sessions{m: map[string]session{}}
 	s.loaders = map[string]loader{
 		"customer":      loadCustomer,
 		"product":       loadProduct,
@@ -168,8 +170,10 @@ type endpoint struct {
 	mode txMode
 	// dryRun endpoints never commit their write transaction (previews).
 	dryRun bool
-	// noAuth marks endpoints that need no API key (health checks).
-	noAuth bool
+	// noAuth marks endpoints that need no API key (health checks); session
+	// endpoints take a meter event session token instead.
+	noAuth  bool
+	session bool
 	// raw handlers take the body themselves (fixtures files, JSON v2 endpoints).
 	raw bool
 	h   handler
@@ -209,6 +213,7 @@ func (s *Server) buildRouter() error {
 		s.eventEndpoints(),
 		s.webhookEndpoints(),
 		s.alertEndpoints(),
+		s.v2Endpoints(),
 		s.meterEndpoints(),
 		s.meterEventEndpoints(),
 	} {

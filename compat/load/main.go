@@ -1,0 +1,401 @@
+// Command load is stripe-emulator's load harness. It starts the emulator
+// binary, stripe-mock (optional) and a bare net/http server answering a fixed
+// JSON body (the ceiling of this machine), drives each with the same
+// keep-alive workloads at several concurrencies, and prints requests per
+// second, p50/p99 latency and the emulator's ratio to stripe-mock and to the
+// ceiling, side by side, with startup time and idle memory.
+//
+//	go run ./compat/load                                  # emulator and ceiling
+//	go run ./compat/load -stripe-mock auto                # also stripe-mock v0.190.0 (go install)
+//	go run ./compat/load -duration 10s -conc 8,64,256
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+func main() {
+	if len(os.Args) > 1 && os.Args[1] == "bare" {
+		bare(os.Args[2:])
+		return
+	}
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "load:", err)
+		os.Exit(1)
+	}
+}
+
+// bare serves a fixed JSON body: nothing is cheaper for net/http to answer.
+func bare(args []string) {
+	fs := flag.NewFlagSet("bare", flag.ExitOnError)
+	addr := fs.String("addr", "127.0.0.1:0", "address")
+	_ = fs.Parse(args)
+	body := []byte(`{"id":"cus_bare","object":"customer","created":1719792000,"email":null,"livemode":false,"metadata":{},"name":"John Doe"}`)
+	srv := &http.Server{Addr: *addr, Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write(body)
+	})}
+	if err := srv.ListenAndServe(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+}
+
+type config struct {
+	emulator   string
+	stripeMock string
+	duration   time.Duration
+	warmup     time.Duration
+	conc       []int
+	workloads  []string
+	noBare     bool
+}
+
+func run() error {
+	var cfg config
+	var conc, workloads string
+	flag.StringVar(&cfg.emulator, "emulator", "", "the stripe-emulator binary (default: built from this repository)")
+	flag.StringVar(&cfg.stripeMock, "stripe-mock", "", `the stripe-mock binary to compare with; "auto" installs v0.190.0 with go install; empty skips it`)
+	flag.DurationVar(&cfg.duration, "duration", 5*time.Second, "how long each measurement runs")
+	flag.DurationVar(&cfg.warmup, "warmup", time.Second, "warm-up before each measurement")
+	flag.StringVar(&conc, "conc", "8,64", "concurrencies (keep-alive connections), comma-separated")
+	flag.StringVar(&workloads, "workloads", strings.Join(workloadNames, ","), "workloads, comma-separated: "+strings.Join(workloadNames, ", "))
+	flag.BoolVar(&cfg.noBare, "no-bare", false, "skip the bare net/http ceiling")
+	flag.Parse()
+	for _, s := range strings.Split(conc, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(s))
+		if err != nil || n < 1 {
+			return fmt.Errorf("-conc: %q", s)
+		}
+		cfg.conc = append(cfg.conc, n)
+	}
+	cfg.workloads = strings.Split(workloads, ",")
+	for _, w := range cfg.workloads {
+		if !slices.Contains(workloadNames, w) {
+			return fmt.Errorf("unknown workload %q", w)
+		}
+	}
+	dir, err := os.MkdirTemp("", "stripe-emulator-load")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+
+	if cfg.emulator == "" {
+		cfg.emulator = filepath.Join(dir, "stripe-emulator")
+		fmt.Fprintln(os.Stderr, "building the emulator...")
+		if out, err := exec.Command("go", "build", "-o", cfg.emulator, "./cmd/stripe-emulator").CombinedOutput(); err != nil {
+			return fmt.Errorf("building the emulator (run from the repository root): %v\n%s", err, out)
+		}
+	}
+	if cfg.stripeMock == "auto" {
+		bin := filepath.Join(dir, "bin")
+		fmt.Fprintln(os.Stderr, "installing stripe-mock v0.190.0...")
+		cmd := exec.Command("go", "install", "github.com/stripe/stripe-mock@v0.190.0")
+		cmd.Env = append(os.Environ(), "GOBIN="+bin)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			return fmt.Errorf("installing stripe-mock: %v\n%s", err, out)
+		}
+		cfg.stripeMock = filepath.Join(bin, "stripe-mock")
+	}
+
+	var targets []*target
+	emu, err := startTarget("emulator", func(addr string) *exec.Cmd { return exec.Command(cfg.emulator, "-addr", addr) }, "/healthz")
+	if err != nil {
+		return err
+	}
+	targets = append(targets, emu)
+	if cfg.stripeMock != "" {
+		mock, err := startTarget("stripe-mock", func(addr string) *exec.Cmd { return exec.Command(cfg.stripeMock, "-http-addr", addr) }, "/v1/customers")
+		if err != nil {
+			stopAll(targets)
+			return err
+		}
+		targets = append(targets, mock)
+	}
+	if !cfg.noBare {
+		self, _ := os.Executable()
+		b, err := startTarget("bare net/http", func(addr string) *exec.Cmd { return exec.Command(self, "bare", "-addr", addr) }, "/")
+		if err != nil {
+			stopAll(targets)
+			return err
+		}
+		targets = append(targets, b)
+	}
+	defer stopAll(targets)
+
+	fmt.Printf("# stripe-emulator load run: %s, %d CPUs, %s/%s, %s per measurement\n\n", time.Now().UTC().Format(time.RFC3339), runtime.NumCPU(), runtime.GOOS, runtime.GOARCH, cfg.duration)
+	fmt.Println("| process | startup to first answer | idle RSS |")
+	fmt.Println("|---|---|---|")
+	for _, t := range targets {
+		fmt.Printf("| %s | %.1f ms | %.1f MB |\n", t.name, float64(t.startup.Microseconds())/1000, float64(t.idleRSS)/(1<<20))
+	}
+	fmt.Println()
+
+	results := map[string]map[int]map[string]result{}
+	for _, w := range cfg.workloads {
+		results[w] = map[int]map[string]result{}
+		for _, n := range cfg.conc {
+			results[w][n] = map[string]result{}
+			for _, t := range targets {
+				wl := workloads_[w]
+				if wl.emulatorOnly && t.name != "emulator" {
+					continue
+				}
+				req, unit, err := wl.setup(t)
+				if err != nil {
+					return fmt.Errorf("%s on %s: %v", w, t.name, err)
+				}
+				measure(t.addr, req, n, cfg.warmup) // warm up
+				r := measure(t.addr, req, n, cfg.duration)
+				r.unit = unit
+				results[w][n][t.name] = r
+				fmt.Fprintf(os.Stderr, "%-18s c=%-4d %-14s %10.0f %s/s  p50 %7.3f ms  p99 %7.3f ms  errors %d\n", w, n, t.name, r.rate()*float64(unit), unitName(unit), ms(r.p50), ms(r.p99), r.errors)
+			}
+		}
+	}
+	fmt.Println("| workload | conc | emulator req/s | p50 / p99 ms | stripe-mock req/s | p50 / p99 ms | ceiling req/s | × stripe-mock | × ceiling |")
+	fmt.Println("|---|---|---|---|---|---|---|---|---|")
+	for _, w := range cfg.workloads {
+		for _, n := range cfg.conc {
+			r := results[w][n]
+			e, m, b := r["emulator"], r["stripe-mock"], r["bare net/http"]
+			cell := func(x result) (string, string) {
+				if x.ok == 0 {
+					return "—", "—"
+				}
+				rate := fmt.Sprintf("%.0f", x.rate())
+				if x.unit > 1 {
+					rate += fmt.Sprintf(" (%.0f events/s)", x.rate()*float64(x.unit))
+				}
+				return rate, fmt.Sprintf("%.2f / %.2f", ms(x.p50), ms(x.p99))
+			}
+			er, el := cell(e)
+			mr, mlat := cell(m)
+			br, _ := cell(b)
+			ratio := func(a, b result) string {
+				if a.ok == 0 || b.ok == 0 {
+					return "—"
+				}
+				return fmt.Sprintf("%.2f", a.rate()/b.rate())
+			}
+			fmt.Printf("| %s | %d | %s | %s | %s | %s | %s | %s | %s |\n", w, n, er, el, mr, mlat, br, ratio(e, m), ratio(e, b))
+		}
+	}
+	fmt.Println()
+	checkTargets(results, targets, cfg)
+	return nil
+}
+
+func unitName(unit int) string {
+	if unit > 1 {
+		return "events"
+	}
+	return "req"
+}
+
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+// checkTargets prints whether the emulator meets its targets.
+func checkTargets(results map[string]map[int]map[string]result, targets []*target, cfg config) {
+	fmt.Println("| target | result |")
+	fmt.Println("|---|---|")
+	verdict := func(ok bool) string {
+		if ok {
+			return "met"
+		}
+		return "MISSED"
+	}
+	for _, t := range targets {
+		if t.name == "emulator" {
+			fmt.Printf("| startup ≤ 50 ms | %.1f ms: %s |\n", ms(t.startup), verdict(t.startup <= 50*time.Millisecond))
+			fmt.Printf("| idle RSS ≤ 20 MB | %.1f MB: %s |\n", float64(t.idleRSS)/(1<<20), verdict(t.idleRSS <= 20<<20))
+		}
+	}
+	for _, w := range []struct {
+		name    string
+		vsMock  float64
+		vsBare  float64
+		minRate float64
+	}{{"meter_event", 2, 0.7, 0}, {"create_customer", 2, 0, 0}, {"retrieve_customer", 2, 0, 0}, {"stream", 0, 0, 300000}} {
+		byConc, ok := results[w.name]
+		if !ok {
+			continue
+		}
+		for _, n := range cfg.conc {
+			r := byConc[n]
+			e, m, b := r["emulator"], r["stripe-mock"], r["bare net/http"]
+			if w.vsMock > 0 && m.ok > 0 {
+				fmt.Printf("| %s c=%d ≥ %.0f× stripe-mock | %.2f×: %s |\n", w.name, n, w.vsMock, e.rate()/m.rate(), verdict(e.rate() >= w.vsMock*m.rate()))
+			}
+			if w.vsBare > 0 && b.ok > 0 {
+				fmt.Printf("| %s c=%d ≥ %.1f× the ceiling | %.2f×: %s |\n", w.name, n, w.vsBare, e.rate()/b.rate(), verdict(e.rate() >= w.vsBare*b.rate()))
+			}
+			if w.minRate > 0 {
+				events := e.rate() * float64(e.unit)
+				fmt.Printf("| %s c=%d ≥ %.0f events/s | %.0f: %s |\n", w.name, n, w.minRate, events, verdict(events >= w.minRate))
+			}
+		}
+	}
+}
+
+// target is a server under test.
+type target struct {
+	name    string
+	addr    string
+	cmd     *exec.Cmd
+	startup time.Duration
+	idleRSS int64
+}
+
+func freeAddr() (string, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	defer ln.Close()
+	return ln.Addr().String(), nil
+}
+
+// startTarget starts a server and measures the time until it first answers probe.
+func startTarget(name string, command func(addr string) *exec.Cmd, probe string) (*target, error) {
+	addr, err := freeAddr()
+	if err != nil {
+		return nil, err
+	}
+	cmd := command(addr)
+	cmd.Stdout, cmd.Stderr = io.Discard, io.Discard
+	begin := time.Now()
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("starting %s: %v", name, err)
+	}
+	t := &target{name: name, addr: addr, cmd: cmd}
+	req := buildRequest("GET", probe, "sk_test_probe", nil, "")
+	for {
+		if c, err := dial(addr); err == nil {
+			status, _, err := c.do(req, false)
+			c.close()
+			if err == nil && status < 500 {
+				break
+			}
+		}
+		if time.Since(begin) > 30*time.Second {
+			_ = cmd.Process.Kill()
+			return nil, fmt.Errorf("%s did not answer within 30s", name)
+		}
+		time.Sleep(time.Millisecond)
+	}
+	t.startup = time.Since(begin)
+	time.Sleep(time.Second) // idle
+	t.idleRSS = rss(cmd.Process.Pid)
+	return t, nil
+}
+
+// rss reads a process's resident set size from /proc (0 where there is none).
+func rss(pid int) int64 {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if rest, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			kb, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 10, 64)
+			return kb << 10
+		}
+	}
+	return 0
+}
+
+func stopAll(ts []*target) {
+	for _, t := range ts {
+		_ = t.cmd.Process.Signal(os.Interrupt)
+		done := make(chan struct{})
+		go func() { _ = t.cmd.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(5 * time.Second):
+			_ = t.cmd.Process.Kill()
+		}
+	}
+}
+
+// result is one measurement.
+type result struct {
+	ok, errors int64
+	elapsed    time.Duration
+	p50, p99   time.Duration
+	unit       int // events per request
+}
+
+func (r result) rate() float64 {
+	if r.elapsed == 0 {
+		return 0
+	}
+	return float64(r.ok) / r.elapsed.Seconds()
+}
+
+// measure sends req from n keep-alive connections for d.
+func measure(addr string, req request, n int, d time.Duration) result {
+	var ok, bad atomic.Int64
+	var mu sync.Mutex
+	var lat []time.Duration
+	var wg sync.WaitGroup
+	stop := time.Now().Add(d)
+	begin := time.Now()
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			local := make([]time.Duration, 0, 1<<16)
+			c, err := dial(addr)
+			if err != nil {
+				bad.Add(1)
+				return
+			}
+			defer func() { c.close() }()
+			for time.Now().Before(stop) {
+				t0 := time.Now()
+				status, _, err := c.do(req, false)
+				if err != nil {
+					bad.Add(1)
+					c.close()
+					if c, err = dial(addr); err != nil {
+						return
+					}
+					continue
+				}
+				local = append(local, time.Since(t0))
+				if status >= 200 && status < 300 {
+					ok.Add(1)
+				} else {
+					bad.Add(1)
+				}
+			}
+			mu.Lock()
+			lat = append(lat, local...)
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	r := result{ok: ok.Load(), errors: bad.Load(), elapsed: time.Since(begin)}
+	if len(lat) > 0 {
+		slices.Sort(lat)
+		r.p50, r.p99 = lat[len(lat)/2], lat[len(lat)*99/100]
+	}
+	return r
+}

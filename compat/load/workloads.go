@@ -1,0 +1,149 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// workload prepares, on one target, the request it then sends over and over;
+// unit is how many events one request carries (1 but for the stream).
+type workload struct {
+	emulatorOnly bool
+	setup        func(t *target) (req request, unit int, err error)
+}
+
+var workloadNames = []string{"create_customer", "retrieve_customer", "meter_event", "list_customers", "upcoming_invoice", "stream"}
+
+var workloads_ = map[string]workload{
+	"create_customer": {setup: func(t *target) (request, int, error) {
+		return buildRequest("POST", "/v1/customers", key("create"), []byte("name=John+Doe&email=john%40example.com"), ""), 1, nil
+	}},
+	"retrieve_customer": {setup: func(t *target) (request, int, error) {
+		id, err := create(t, key("retrieve"), "/v1/customers", "name=John+Doe")
+		if err != nil {
+			return nil, 0, err
+		}
+		return buildRequest("GET", "/v1/customers/"+id, key("retrieve"), nil, ""), 1, nil
+	}},
+	"meter_event": {setup: func(t *target) (request, int, error) {
+		k := key("events")
+		cus, err := alpacaSetup(t, k, false)
+		if err != nil {
+			return nil, 0, err
+		}
+		body := "event_name=alpaca_ai_tokens&payload[stripe_customer_id]=" + cus + "&payload[value]=25"
+		return buildRequest("POST", "/v1/billing/meter_events", k, []byte(body), ""), 1, nil
+	}},
+	"list_customers": {setup: func(t *target) (request, int, error) {
+		k := key("list")
+		for i := 0; i < 100; i++ {
+			if _, err := create(t, k, "/v1/customers", "name=John+Doe&email=john%40example.com"); err != nil {
+				return nil, 0, err
+			}
+		}
+		return buildRequest("GET", "/v1/customers?limit=100", k, nil, ""), 1, nil
+	}},
+	"upcoming_invoice": {setup: func(t *target) (request, int, error) {
+		k := key("upcoming")
+		cus, err := alpacaSetup(t, k, true)
+		if err != nil {
+			return nil, 0, err
+		}
+		return buildRequest("GET", "/v1/invoices/upcoming?customer="+cus, k, nil, ""), 1, nil
+	}},
+	// stream sends 100 events per request through the v2 meter event stream.
+	"stream": {emulatorOnly: true, setup: func(t *target) (request, int, error) {
+		k := key("stream")
+		cus, err := alpacaSetup(t, k, false)
+		if err != nil {
+			return nil, 0, err
+		}
+		body, err := call(t, "POST", "/v2/billing/meter_event_session", k, nil, "application/json")
+		if err != nil {
+			return nil, 0, err
+		}
+		var session struct {
+			Token string `json:"authentication_token"`
+		}
+		if err := json.Unmarshal(body, &session); err != nil || session.Token == "" {
+			return nil, 0, fmt.Errorf("no session token: %s", body)
+		}
+		var b strings.Builder
+		b.WriteString(`{"events":[`)
+		for i := 0; i < 100; i++ {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			fmt.Fprintf(&b, `{"event_name":"alpaca_ai_tokens","payload":{"stripe_customer_id":%q,"value":"25"}}`, cus)
+		}
+		b.WriteString(`]}`)
+		return buildRequest("POST", "/v2/billing/meter_event_stream", session.Token, []byte(b.String()), "application/json"), 100, nil
+	}},
+}
+
+// key is a fresh account per workload and run, so that runs do not share state.
+func key(name string) string {
+	return "sk_test_load_" + name + "_" + strconv.FormatInt(time.Now().UnixNano(), 36)
+}
+
+// call sends one request and returns the body of a 2xx answer.
+func call(t *target, method, path, key string, body []byte, contentType string) ([]byte, error) {
+	c, err := dial(t.addr)
+	if err != nil {
+		return nil, err
+	}
+	defer c.close()
+	status, out, err := c.do(buildRequest(method, path, key, body, contentType), true)
+	if err != nil {
+		return nil, err
+	}
+	if status < 200 || status > 299 {
+		return nil, fmt.Errorf("%s %s: %d %s", method, path, status, out)
+	}
+	return out, nil
+}
+
+// create POSTs a form and returns the new object's id.
+func create(t *target, key, path, form string) (string, error) {
+	out, err := call(t, "POST", path, key, []byte(form), "")
+	if err != nil {
+		return "", err
+	}
+	var obj struct{ ID string }
+	if err := json.Unmarshal(out, &obj); err != nil {
+		return "", err
+	}
+	return obj.ID, nil
+}
+
+// alpacaSetup makes the guide's meter, and a customer; with subscribe, the price,
+// the subscription and some usage too. It returns the customer.
+func alpacaSetup(t *target, key string, subscribe bool) (string, error) {
+	meter, err := create(t, key, "/v1/billing/meters", "display_name=Alpaca+AI+tokens&event_name=alpaca_ai_tokens&default_aggregation[formula]=sum")
+	if err != nil {
+		return "", err
+	}
+	cus, err := create(t, key, "/v1/customers", "name=John+Doe")
+	if err != nil {
+		return "", err
+	}
+	if t.name != "emulator" {
+		cus = "cus_123" // stripe-mock and the ceiling keep nothing
+	}
+	if !subscribe {
+		return cus, nil
+	}
+	price, err := create(t, key, "/v1/prices", "currency=usd&unit_amount=4&transform_quantity[divide_by]=1000&transform_quantity[round]=up"+
+		"&recurring[interval]=month&recurring[usage_type]=metered&recurring[meter]="+meter+"&product_data[name]=Alpaca+AI+tokens")
+	if err != nil {
+		return "", err
+	}
+	if _, err := create(t, key, "/v1/subscriptions", "customer="+cus+"&items[0][price]="+price); err != nil {
+		return "", err
+	}
+	_, err = call(t, "POST", "/v1/billing/meter_events", key, []byte("event_name=alpaca_ai_tokens&payload[value]=3000&payload[stripe_customer_id]="+cus), "")
+	return cus, err
+}

@@ -1,0 +1,268 @@
+package server
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/stripe-emulator/stripe-emulator/server/apierr"
+	"github.com/stripe-emulator/stripe-emulator/server/jsonobj"
+	"github.com/stripe-emulator/stripe-emulator/server/store"
+)
+
+// The v2 usage endpoints: JSON bodies, RFC 3339 times, and the high-throughput
+// meter event stream, authenticated by a 15-minute session token. The same
+// counting rules as v1 apply.
+
+const (
+	sessionLifetime   = 15 * time.Minute
+	maxStreamEvents   = 100
+	v2SessionObject   = "v2.billing.meter_event_session"
+	v2TimestampLayout = "2006-01-02T15:04:05.000Z"
+)
+
+// sessions are the live meter event session tokens of every account.
+type sessions struct {
+	mu sync.RWMutex
+	m  map[string]session
+}
+
+type session struct {
+	accountKey string
+	expires    time.Time
+}
+
+func (s *sessions) add(token string, ss session, now time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for t, old := range s.m { // drop expired tokens as new ones come
+		if now.After(old.expires) {
+			delete(s.m, t)
+		}
+	}
+	s.m[token] = ss
+}
+
+func (s *sessions) get(token string) (session, bool) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	ss, ok := s.m[token]
+	return ss, ok
+}
+
+func (s *Server) v2Endpoints() []endpoint {
+	return []endpoint{
+		{method: "POST", path: "/v2/billing/meter_event_session", raw: true, mode: txNone, h: s.createMeterEventSession},
+		{method: "POST", path: "/v2/billing/meter_event_stream", raw: true, session: true, mode: txRead, h: s.meterEventStream},
+		{method: "POST", path: "/v2/billing/meter_events", raw: true, mode: txRead, h: s.createMeterEventV2},
+		{method: "POST", path: "/v2/billing/meter_event_adjustments", raw: true, mode: txRead, h: s.createMeterEventAdjustmentV2},
+	}
+}
+
+func v2Time(unix int64) string { return time.Unix(unix, 0).UTC().Format(v2TimestampLayout) }
+
+// decodeJSON reads a v2 JSON body strictly: unknown fields are refused.
+func decodeJSON(body []byte, v any) error {
+	if len(bytes.TrimSpace(body)) == 0 {
+		body = []byte("{}")
+	}
+	d := json.NewDecoder(bytes.NewReader(body))
+	d.DisallowUnknownFields()
+	if err := d.Decode(v); err != nil {
+		msg := err.Error()
+		if f, ok := strings.CutPrefix(msg, "json: unknown field "); ok {
+			return apierr.InvalidRequest("parameter_unknown", strings.Trim(f, `"`), "Received unknown parameter: %s", strings.Trim(f, `"`))
+		}
+		return apierr.InvalidRequest("", "", "Invalid JSON body: %s. v2 endpoints take a JSON object (Content-Type: application/json).", msg)
+	}
+	if d.More() {
+		return apierr.InvalidRequest("", "", "Invalid JSON body: more than one JSON value.")
+	}
+	return nil
+}
+
+func (s *Server) createMeterEventSession(c *call) (jsonobj.Obj, error) {
+	var req struct{}
+	if err := decodeJSON(c.body, &req); err != nil {
+		return nil, err
+	}
+	token := "mtres_test_" + store.RandomString(48)
+	expires := c.now.Add(sessionLifetime)
+	s.sessions.add(token, session{accountKey: c.acct.key, expires: expires}, c.now)
+	return jsonobj.Obj{
+		{K: "id", V: store.NewID("mtrsess")},
+		{K: "object", V: v2SessionObject},
+		{K: "authentication_token", V: token},
+		{K: "created", V: c.now.UTC().Format(v2TimestampLayout)},
+		{K: "expires_at", V: expires.UTC().Format(v2TimestampLayout)},
+		{K: "livemode", V: false},
+	}, nil
+}
+
+// sessionAccount authenticates a stream request by its session token.
+func (s *Server) sessionAccount(r *http.Request) (*account, *apierr.Error) {
+	token, aerr := apiKey(r)
+	if aerr != nil {
+		return nil, aerr
+	}
+	ss, ok := s.sessions.get(token)
+	if !ok {
+		return nil, apierr.Unauthorized("Invalid authentication token: the meter event stream takes the authentication_token of a meter event session (POST /v2/billing/meter_event_session).")
+	}
+	if s.clock.Now().After(ss.expires) {
+		e := apierr.Unauthorized("The temporary session token has expired.")
+		e.Type, e.Code = "temporary_session_expired", "billing_meter_event_session_expired"
+		return nil, e
+	}
+	acct, err := s.accounts.get(ss.accountKey)
+	if err != nil {
+		return nil, apierr.Internal()
+	}
+	return acct, nil
+}
+
+// v2Event is a meter event in a v2 body.
+type v2Event struct {
+	EventName  string            `json:"event_name"`
+	Identifier string            `json:"identifier"`
+	Payload    map[string]string `json:"payload"`
+	Timestamp  string            `json:"timestamp"`
+}
+
+// toMeterEvent checks a v2 event's fields and converts it.
+func (e *v2Event) toMeterEvent(param string) (meterEvent, *apierr.Error) {
+	ev := meterEvent{name: e.EventName, identifier: e.Identifier, payload: e.Payload}
+	switch {
+	case e.EventName == "":
+		return ev, apierr.ParameterMissing(param + "event_name")
+	case e.Payload == nil:
+		return ev, apierr.ParameterMissing(param + "payload")
+	case len(e.EventName) > maxMeterEventName:
+		return ev, apierr.Invalid(param+"event_name", "Invalid event_name: must be at most %d characters.", maxMeterEventName)
+	case len(e.Identifier) > maxIdentifier:
+		return ev, apierr.Invalid(param+"identifier", "Invalid identifier: must be at most %d characters.", maxIdentifier)
+	}
+	if ev.identifier == "" {
+		ev.identifier = store.RandomString(24)
+	}
+	if e.Timestamp != "" {
+		t, err := time.Parse(time.RFC3339Nano, e.Timestamp)
+		if err != nil {
+			return ev, apierr.Invalid(param+"timestamp", "Invalid timestamp: %q is not an RFC 3339 time such as 2024-07-01T12:00:00.000Z.", truncateRunes(e.Timestamp, 40))
+		}
+		ev.timestamp, ev.hasTimestamp = t.Unix(), true
+	}
+	return ev, nil
+}
+
+// meterEventStream accepts up to 100 events at once. As on Stripe, validation
+// is asynchronous: the request succeeds if it is well formed, and events that
+// cannot count become error reports (duplicates are dropped).
+func (s *Server) meterEventStream(c *call) (jsonobj.Obj, error) {
+	var req struct {
+		Events []v2Event `json:"events"`
+	}
+	if err := decodeJSON(c.body, &req); err != nil {
+		return nil, err
+	}
+	switch {
+	case len(req.Events) == 0:
+		return nil, apierr.ParameterMissing("events")
+	case len(req.Events) > maxStreamEvents:
+		return nil, apierr.Invalid("events", "A meter event stream request takes at most %d events; this one has %d.", maxStreamEvents, len(req.Events))
+	}
+	for i := range req.Events {
+		ev, aerr := req.Events[i].toMeterEvent("")
+		if aerr != nil {
+			c.acct.meterErrors.add(c, nil, ev, "meter_event_invalid_request", aerr.Message)
+			continue
+		}
+		if err := c.recordMeterEvent(&ev); err != nil {
+			var ae *apierr.Error
+			if !errors.As(err, &ae) {
+				return nil, err
+			}
+			if ae.Param == "identifier" { // a duplicate: dropped, as the stream does
+				continue
+			}
+			m, _ := c.meterByEventName(ev.name)
+			c.acct.meterErrors.add(c, m, ev, asyncCode(ae), ae.Message)
+		}
+	}
+	return jsonobj.Obj{}, nil
+}
+
+// asyncCode is the error report code of an event the stream could not take.
+func asyncCode(e *apierr.Error) string {
+	switch {
+	case strings.Contains(e.Message, "before the current time"):
+		return "timestamp_too_far_in_past"
+	case strings.Contains(e.Message, "after the current time"):
+		return "timestamp_in_future"
+	}
+	return "meter_event_invalid_request"
+}
+
+// createMeterEventV2 is the synchronous v2 meter event: the v1 rules, JSON in and out.
+func (s *Server) createMeterEventV2(c *call) (jsonobj.Obj, error) {
+	var req v2Event
+	if err := decodeJSON(c.body, &req); err != nil {
+		return nil, err
+	}
+	ev, aerr := req.toMeterEvent("")
+	if aerr != nil {
+		return nil, aerr
+	}
+	if err := c.recordMeterEvent(&ev); err != nil {
+		return nil, err
+	}
+	return jsonobj.Obj{
+		{K: "object", V: "v2.billing.meter_event"},
+		{K: "created", V: v2Time(c.unix())},
+		{K: "event_name", V: ev.name},
+		{K: "identifier", V: ev.identifier},
+		{K: "livemode", V: false},
+		{K: "payload", V: ev.payload},
+		{K: "timestamp", V: v2Time(ev.timestamp)},
+	}, nil
+}
+
+func (s *Server) createMeterEventAdjustmentV2(c *call) (jsonobj.Obj, error) {
+	var req struct {
+		EventName string `json:"event_name"`
+		Type      string `json:"type"`
+		Cancel    *struct {
+			Identifier string `json:"identifier"`
+		} `json:"cancel"`
+	}
+	if err := decodeJSON(c.body, &req); err != nil {
+		return nil, err
+	}
+	switch {
+	case req.EventName == "":
+		return nil, apierr.ParameterMissing("event_name")
+	case req.Type == "":
+		return nil, apierr.ParameterMissing("type")
+	case req.Type != "cancel":
+		return nil, apierr.InvalidEnum("type", []string{"cancel"})
+	case req.Cancel == nil || req.Cancel.Identifier == "":
+		return nil, apierr.ParameterMissing("cancel[identifier]")
+	}
+	if err := c.cancelMeterEvent(req.Cancel.Identifier, req.EventName); err != nil {
+		return nil, err
+	}
+	return jsonobj.Obj{
+		{K: "id", V: store.NewID("mtr_adj")},
+		{K: "object", V: "v2.billing.meter_event_adjustment"},
+		{K: "cancel", V: jsonobj.Obj{{K: "identifier", V: req.Cancel.Identifier}}},
+		{K: "created", V: v2Time(c.unix())},
+		{K: "event_name", V: req.EventName},
+		{K: "livemode", V: false},
+		{K: "status", V: "complete"},
+		{K: "type", V: "cancel"},
+	}, nil
+}
