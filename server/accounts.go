@@ -185,5 +185,6 @@ func (c *call) newMeta(prefix string) store.Meta { return c.newMetaAt(prefix, c.
 // newMetaAt starts a record created at a given time (objects on a test clock
 // are created on the clock's time).
 func (c *call) newMetaAt(prefix string, created int64) store.Meta {
-	return store.Meta{ID: store.NewID(prefix), Created: created, Seq: c.acct.seq.Add(1)}
+	seq := c.acct.seq.Add(1)
+	return store.Meta{ID: store.SortableID(prefix, created, seq), Created: created, Seq: seq}
 }

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"encoding/base64"
 	"testing"
 	"time"
 
@@ -249,8 +250,10 @@ func TestCustomerSearch(t *testing.T) {
 	if r.status != 400 || r.errField("code") != "parameter_missing" {
 		t.Errorf("missing query: %s", r.body)
 	}
-	r = e.do("GET", "/v1/customers/search?query=email:'a'&page=bogus", "")
-	if r.status != 400 || r.errField("param") != "page" {
-		t.Errorf("bad page: %s", r.body)
+	for _, tok := range []string{"bogus", "page_" + base64.RawURLEncoding.EncodeToString([]byte("5:3")), "page_" + base64.RawURLEncoding.EncodeToString([]byte("5:3:"))} {
+		r = e.do("GET", "/v1/customers/search?query=email:'a'&page="+tok, "")
+		if r.status != 400 || r.errField("param") != "page" {
+			t.Errorf("bad page %q: %s", tok, r.body)
+		}
 	}
 }

@@ -108,7 +108,7 @@ func (c *call) search(sr searchable) (jsonobj.Obj, error) {
 }
 
 func encodePageToken(m *store.Meta) string {
-	raw := strconv.FormatInt(m.Created, 10) + ":" + strconv.FormatUint(m.Seq, 10)
+	raw := strconv.FormatInt(m.Created, 10) + ":" + strconv.FormatUint(m.Seq, 10) + ":" + m.ID
 	return "page_" + base64.RawURLEncoding.EncodeToString([]byte(raw))
 }
 
@@ -121,16 +121,16 @@ func decodePageToken(tok string) (*store.Meta, bool) {
 	if err != nil {
 		return nil, false
 	}
-	a, b, ok := strings.Cut(string(raw), ":")
-	if !ok {
+	parts := strings.SplitN(string(raw), ":", 3)
+	if len(parts) != 3 || parts[2] == "" {
 		return nil, false
 	}
-	created, err1 := strconv.ParseInt(a, 10, 64)
-	seq, err2 := strconv.ParseUint(b, 10, 64)
+	created, err1 := strconv.ParseInt(parts[0], 10, 64)
+	seq, err2 := strconv.ParseUint(parts[1], 10, 64)
 	if err1 != nil || err2 != nil {
 		return nil, false
 	}
-	return &store.Meta{Created: created, Seq: seq}, true
+	return &store.Meta{ID: parts[2], Created: created, Seq: seq}, true
 }
 
 func (s *Server) searchCustomers(c *call) (jsonobj.Obj, error) {

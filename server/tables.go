@@ -31,13 +31,6 @@ func testClockOf(clock func(store.Record) string) store.Index {
 // tables is every account's database schema.
 var tables = []store.Table{
 	{Name: tCustomers, Indexes: []store.Index{
-		{Name: "email", Keys: func(r store.Record) []string {
-			c := r.(*customer)
-			if c.Deleted || c.Email == "" {
-				return nil
-			}
-			return []string{c.Email}
-		}},
 		testClockOf(func(r store.Record) string {
 			if c := r.(*customer); !c.Deleted {
 				return c.TestClock
@@ -45,7 +38,7 @@ var tables = []store.Table{
 			return ""
 		}),
 	}},
-	{Name: tProducts},
+	{Name: tProducts, CustomIDs: true},
 	{Name: tPrices, Indexes: []store.Index{
 		{Name: "product", Keys: func(r store.Record) []string { return []string{r.(*price).Product} }},
 		{Name: "lookup_key", Keys: func(r store.Record) []string {

@@ -27,3 +27,33 @@ func RandomID(prefix string, n int) string {
 
 // RandomString returns n random base62 characters.
 func RandomString(n int) string { return RandomID("", n)[1:] }
+
+// SortableID returns prefix + "_" + 24 base62 characters that sort (as bytes)
+// in the order of (created, seq): 7 characters of created (offset so that
+// times back to 1000 years before 1970 stay positive), 6 of seq, and 11
+// random ones. Lists are ordered by these IDs.
+func SortableID(prefix string, created int64, seq uint64) string {
+	b := make([]byte, 0, len(prefix)+25)
+	b = append(b, prefix...)
+	b = append(b, '_')
+	b = appendFixed62(b, uint64(created+sortableEpoch), 7)
+	b = appendFixed62(b, seq, 6)
+	x := rand.Uint64()
+	for i := 0; i < 11; i++ {
+		b = append(b, base62[x%62])
+		x /= 62
+	}
+	return string(b)
+}
+
+// sortableEpoch shifts created times so that any time after the year 970 is positive.
+const sortableEpoch = 1000 * 366 * 86400
+
+func appendFixed62(b []byte, v uint64, width int) []byte {
+	var tmp [11]byte
+	for i := width - 1; i >= 0; i-- {
+		tmp[i] = base62[v%62]
+		v /= 62
+	}
+	return append(b, tmp[:width]...)
+}

@@ -1,9 +1,11 @@
 // Package store keeps an account's objects in a go-memdb database.
 //
 // Every stored object is a Record: immutable once inserted (to change one, copy
-// it, edit the copy and insert that). Every table has a unique "id" index and an
-// "order" index on (created, insertion sequence), which gives lists Stripe's
-// newest-first order with a stable tie-break for objects created in one second.
+// it, edit the copy and insert that). Lists are newest first, by (created,
+// insertion sequence), with a stable order for objects created in one second.
+// IDs made by SortableID encode that order, so most tables are ordered by their
+// unique "id" index alone; a table whose IDs callers may choose (products) has
+// a second "order" index on (created, sequence).
 package store
 
 import (
@@ -56,9 +58,12 @@ func nibbles(b []byte) []byte {
 }
 
 // Table is a table definition: its name and its secondary indexes.
+// CustomIDs marks a table whose IDs need not come from SortableID; it gets an
+// "order" index to list by.
 type Table struct {
-	Name    string
-	Indexes []Index
+	Name      string
+	Indexes   []Index
+	CustomIDs bool
 }
 
 // Index is a secondary index computed by a function of the record. Keys return
@@ -98,11 +103,13 @@ func (idIndexer) FromArgs(args ...any) ([]byte, error) {
 	if len(args) != 1 {
 		return nil, errors.New("id index takes one argument")
 	}
-	s, ok := args[0].(string)
-	if !ok {
-		return nil, fmt.Errorf("id index argument must be a string, not %T", args[0])
+	switch a := args[0].(type) {
+	case string:
+		return stringKey(a), nil
+	case []byte: // a raw key, for range scans
+		return a, nil
 	}
-	return stringKey(s), nil
+	return nil, fmt.Errorf("id index argument must be a string, not %T", args[0])
 }
 
 type orderIndexer struct{}
@@ -208,9 +215,11 @@ func Schema(tables ...Table) *memdb.DBSchema {
 	s := &memdb.DBSchema{Tables: map[string]*memdb.TableSchema{}}
 	for _, t := range tables {
 		ts := &memdb.TableSchema{Name: t.Name, Indexes: map[string]*memdb.IndexSchema{
-			"id":    {Name: "id", Unique: true, Indexer: idIndexer{}},
-			"order": {Name: "order", Unique: true, Indexer: orderIndexer{}},
+			"id": {Name: "id", Unique: true, Indexer: idIndexer{}},
 		}}
+		if t.CustomIDs {
+			ts.Indexes["order"] = &memdb.IndexSchema{Name: "order", Unique: true, Indexer: orderIndexer{}}
+		}
 		for _, ix := range t.Indexes {
 			var indexer memdb.Indexer = funcIndexer{ix.Keys}
 			if ix.Due != nil {
@@ -225,8 +234,9 @@ func Schema(tables ...Table) *memdb.DBSchema {
 
 // DB is one account's database.
 type DB struct {
-	mem  *memdb.MemDB
-	dues map[string]func(Record) (string, int64, bool)
+	mem     *memdb.MemDB
+	dues    map[string]func(Record) (string, int64, bool)
+	ordered map[string]bool // tables with an "order" index
 }
 
 // New creates an empty database with the given tables.
@@ -235,8 +245,9 @@ func New(tables ...Table) (*DB, error) {
 	if err != nil {
 		return nil, err
 	}
-	db := &DB{mem: m, dues: map[string]func(Record) (string, int64, bool){}}
+	db := &DB{mem: m, dues: map[string]func(Record) (string, int64, bool){}, ordered: map[string]bool{}}
 	for _, t := range tables {
+		db.ordered[t.Name] = t.CustomIDs
 		for _, ix := range t.Indexes {
 			if ix.Due != nil {
 				db.dues[t.Name+"/"+ix.Name] = ix.Due
@@ -325,9 +336,18 @@ func (t *Txn) FindOne(table, index, key string) (Record, error) {
 	return raw.(Record), nil
 }
 
+// orderIndex is the index a table is listed by, and a record's key in it.
+func (t *Txn) orderIndex(table string) (string, func(Record) []byte) {
+	if t.db.ordered[table] {
+		return "order", func(r Record) []byte { return r.RecordMeta().OrderKey() }
+	}
+	return "id", func(r Record) []byte { return stringKey(r.RecordID()) }
+}
+
 // All iterates over a table newest first; fn returns false to stop.
 func (t *Txn) All(table string, fn func(Record) bool) error {
-	it, err := t.Txn.GetReverse(table, "order")
+	index, _ := t.orderIndex(table)
+	it, err := t.Txn.GetReverse(table, index)
 	if err != nil {
 		return err
 	}
@@ -354,10 +374,11 @@ func (t *Txn) List(table string, page Page, match func(Record) bool) ([]Record, 
 	}
 	var it memdb.ResultIterator
 	var err error
+	index, key := t.orderIndex(table)
 	if page.After != nil {
-		it, err = t.ReverseLowerBound(table, "order", before(page.After.RecordMeta().OrderKey()))
+		it, err = t.ReverseLowerBound(table, index, before(key(page.After)))
 	} else {
-		it, err = t.Txn.GetReverse(table, "order")
+		it, err = t.Txn.GetReverse(table, index)
 	}
 	if err != nil {
 		return nil, false, err
@@ -377,7 +398,8 @@ func (t *Txn) List(table string, page Page, match func(Record) bool) ([]Record, 
 }
 
 func (t *Txn) listBefore(table string, page Page, match func(Record) bool) ([]Record, bool, error) {
-	it, err := t.LowerBound(table, "order", after(page.Before.RecordMeta().OrderKey()))
+	index, key := t.orderIndex(table)
+	it, err := t.LowerBound(table, index, after(key(page.Before)))
 	if err != nil {
 		return nil, false, err
 	}

@@ -46,3 +46,67 @@ func TestFirstDue(t *testing.T) {
 		}
 	}
 }
+
+// TestListOrder checks that lists are newest first by (created, sequence),
+// through the ID index for sortable IDs and the order index for custom IDs,
+// with cursors both ways.
+func TestListOrder(t *testing.T) {
+	for _, custom := range []bool{false, true} {
+		db, err := New(Table{Name: "jobs", CustomIDs: custom})
+		if err != nil {
+			t.Fatal(err)
+		}
+		tx := db.Write()
+		// created times out of insertion order, several in one second, one before 1970.
+		createds := []int64{100, 100, -5, 2_000_000_000, 100, 99}
+		for i, c := range createds {
+			id := SortableID("job", c, uint64(i+1))
+			if custom {
+				id = RandomID("job", 5) // no order in the ID itself
+			}
+			if err := tx.Put("jobs", &job{Meta: Meta{ID: id, Created: c, Seq: uint64(i + 1)}}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		tx.Commit()
+		rd := db.Read()
+		var all []Record
+		if err := rd.All("jobs", func(r Record) bool { all = append(all, r); return true }); err != nil {
+			t.Fatal(err)
+		}
+		wantSeq := []uint64{4, 5, 2, 1, 6, 3}
+		for i, r := range all {
+			if r.RecordMeta().Seq != wantSeq[i] {
+				t.Fatalf("custom=%v: order %d is seq %d, want %d", custom, i, r.RecordMeta().Seq, wantSeq[i])
+			}
+		}
+		// Walk forward two at a time, then back.
+		var seen []uint64
+		var after Record
+		for {
+			recs, more, err := rd.List("jobs", Page{Limit: 2, After: after}, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, r := range recs {
+				seen = append(seen, r.RecordMeta().Seq)
+			}
+			if !more {
+				break
+			}
+			after = recs[len(recs)-1]
+		}
+		if len(seen) != len(wantSeq) {
+			t.Fatalf("custom=%v: paged %v, want %v", custom, seen, wantSeq)
+		}
+		for i := range seen {
+			if seen[i] != wantSeq[i] {
+				t.Fatalf("custom=%v: paged %v, want %v", custom, seen, wantSeq)
+			}
+		}
+		recs, more, err := rd.List("jobs", Page{Limit: 2, Before: all[4]}, nil)
+		if err != nil || len(recs) != 2 || !more || recs[0].RecordMeta().Seq != 2 || recs[1].RecordMeta().Seq != 1 {
+			t.Fatalf("custom=%v: ending_before = %v, more %v, err %v", custom, recs, more, err)
+		}
+	}
+}
