@@ -72,11 +72,12 @@ func (l *eventLog) append(evs []*eventRecord) {
 		l.events = append(l.events, ev)
 		l.byID[ev.id] = ev
 	}
-	if over := len(l.events) - maxEvents; over > 0 {
+	// Trim a quarter at a time, so that the copy is paid once per maxEvents/4 events.
+	if over := len(l.events) - maxEvents; over > maxEvents/4 {
 		for _, ev := range l.events[:over] {
 			delete(l.byID, ev.id)
 		}
-		l.events = append(l.events[:0:0], l.events[over:]...)
+		l.events = append(make([]*eventRecord, 0, maxEvents+maxEvents/2), l.events[over:]...)
 	}
 }
 
