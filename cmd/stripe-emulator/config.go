@@ -21,6 +21,7 @@ type config struct {
 	logRequests   bool
 	webhookURL    string
 	webhookSecret string
+	pprofAddr     string
 }
 
 // parseConfig reads flags, falling back on environment variables (flags win).
@@ -53,6 +54,7 @@ func parseConfig(name string, args []string, getenv func(string) string, errOut 
 	fs.BoolVar(&cfg.logRequests, "log-requests", cfg.logRequests, "log one line per request; env STRIPE_EMULATOR_LOG_REQUESTS")
 	fs.StringVar(&cfg.webhookURL, "webhook-url", cfg.webhookURL, "forward every event of every account to this URL, signed (like stripe listen --forward-to); env STRIPE_EMULATOR_WEBHOOK_URL")
 	fs.StringVar(&cfg.webhookSecret, "webhook-secret", cfg.webhookSecret, "the whsec_ secret -webhook-url deliveries are signed with (default: generated, printed at start); env STRIPE_EMULATOR_WEBHOOK_SECRET")
+	fs.StringVar(&cfg.pprofAddr, "pprof-addr", "", "serve Go's profiler (net/http/pprof) on this address, for performance work")
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
 	}

@@ -64,6 +64,7 @@ type config struct {
 	conc       []int
 	workloads  []string
 	noBare     bool
+	attach     string
 }
 
 func run() error {
@@ -76,6 +77,7 @@ func run() error {
 	flag.StringVar(&conc, "conc", "8,64", "concurrencies (keep-alive connections), comma-separated")
 	flag.StringVar(&workloads, "workloads", strings.Join(workloadNames, ","), "workloads, comma-separated: "+strings.Join(workloadNames, ", "))
 	flag.BoolVar(&cfg.noBare, "no-bare", false, "skip the bare net/http ceiling")
+	flag.StringVar(&cfg.attach, "emulator-addr", "", "drive an emulator already running at this address (for profiling it) instead of starting one")
 	flag.Parse()
 	for _, s := range strings.Split(conc, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(s))
@@ -96,7 +98,7 @@ func run() error {
 	}
 	defer os.RemoveAll(dir)
 
-	if cfg.emulator == "" {
+	if cfg.emulator == "" && cfg.attach == "" {
 		cfg.emulator = filepath.Join(dir, "stripe-emulator")
 		fmt.Fprintln(os.Stderr, "building the emulator...")
 		if out, err := exec.Command("go", "build", "-o", cfg.emulator, "./cmd/stripe-emulator").CombinedOutput(); err != nil {
@@ -115,11 +117,15 @@ func run() error {
 	}
 
 	var targets []*target
-	emu, err := startTarget("emulator", func(addr string) *exec.Cmd { return exec.Command(cfg.emulator, "-addr", addr) }, "/healthz")
-	if err != nil {
-		return err
+	if cfg.attach != "" {
+		targets = append(targets, &target{name: "emulator", addr: cfg.attach})
+	} else {
+		emu, err := startTarget("emulator", func(addr string) *exec.Cmd { return exec.Command(cfg.emulator, "-addr", addr) }, "/healthz")
+		if err != nil {
+			return err
+		}
+		targets = append(targets, emu)
 	}
-	targets = append(targets, emu)
 	if cfg.stripeMock != "" {
 		mock, err := startTarget("stripe-mock", func(addr string) *exec.Cmd { return exec.Command(cfg.stripeMock, "-http-addr", addr) }, "/v1/customers")
 		if err != nil {
@@ -323,6 +329,9 @@ func rss(pid int) int64 {
 
 func stopAll(ts []*target) {
 	for _, t := range ts {
+		if t.cmd == nil {
+			continue
+		}
 		_ = t.cmd.Process.Signal(os.Interrupt)
 		done := make(chan struct{})
 		go func() { _ = t.cmd.Wait(); close(done) }()
