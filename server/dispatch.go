@@ -427,6 +427,7 @@ func (c *call) commit() error {
 		evs = c.extraEvents
 		for _, ev := range evs {
 			ev.reqID, ev.idemKey = c.automaticReqID(), c.idemKey
+			c.renderEvent(ev)
 		}
 	}
 	c.s.publish(c.acct, evs)

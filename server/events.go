@@ -14,7 +14,7 @@ import (
 // Events are derived from what a transaction changed: every Put and Remove is
 // recorded as a mutation, at the time it happened (a test clock's time for
 // objects on a clock), and turned into Stripe events after the handler returns.
-// Their JSON is rendered only when someone reads or receives it.
+// Their JSON is rendered then, from the state the request left.
 
 // mutation is one change a request made, or (ev set) an event no stored change
 // describes, kept in the same stream so that events come out in the order
@@ -28,8 +28,9 @@ type mutation struct {
 	ev     *eventRecord
 }
 
-// eventRecord is one event. Its data.object is rendered lazily from the record
-// it names (object), and previous_attributes from a diff with previous.
+// eventRecord is one event. Its data.object is rendered from the record it
+// names (object), and previous_attributes from a diff with previous, when the
+// event is derived.
 type eventRecord struct {
 	id       string
 	typ      string
@@ -46,7 +47,7 @@ type eventRecord struct {
 	raw     jsonobj.Obj
 	pending atomic.Int64
 
-	once     sync.Once
+	// rendered is the event's JSON, made when the event is derived.
 	rendered jsonobj.Obj
 }
 
@@ -156,6 +157,7 @@ func (c *call) deriveEvents() ([]*eventRecord, error) {
 	out = append(out, c.extraEvents...)
 	for _, ev := range out {
 		ev.reqID, ev.idemKey = c.automaticReqID(), c.idemKey
+		c.renderEvent(ev)
 	}
 	return out, nil
 }
@@ -399,46 +401,58 @@ func previousItems(current []*subItem, changes []*mutation) []*subItem {
 	return out
 }
 
-// eventJSON renders an event (once; pending_webhooks is filled in each time).
-func (s *Server) eventObject(acct *account, ev *eventRecord) jsonobj.Obj {
-	ev.once.Do(func() {
-		c := &call{s: s, acct: acct, now: s.clock.Now()}
-		c.tx = acct.db.Read()
-		defer c.tx.Abort()
-		data := jsonobj.Obj{}
-		obj := ev.raw
-		if obj == nil {
-			var err error
-			if obj, err = c.renderRecord(ev.object, nil); err != nil {
-				s.log.Error("rendering an event", "event", ev.id, "error", err.Error())
-				obj = jsonobj.Obj{{K: "id", V: ev.object.RecordID()}}
-			}
+// renderEvent renders an event's JSON when it is derived, from the state of
+// the transaction that made it (so that data.object shows the object as it was
+// then, not as it is when someone reads the event). Changes of several steps in
+// one request (a clock advance over several periods) each show their own
+// record, with related objects (a subscription's items) as the request left them.
+func (c *call) renderEvent(ev *eventRecord) {
+	data := jsonobj.Obj{}
+	obj := ev.raw
+	if obj == nil {
+		var err error
+		if obj, err = c.renderRecord(ev.object, nil); err != nil {
+			c.s.log.Error("rendering an event", "event", ev.id, "error", err.Error())
+			obj = jsonobj.Obj{{K: "id", V: ev.object.RecordID()}}
 		}
-		data = append(data, jsonobj.Field{K: "object", V: obj})
-		if ev.hasPrev {
-			before, err := c.renderRecord(ev.previous, ev.prevItems)
-			if err == nil {
-				data = append(data, jsonobj.Field{K: "previous_attributes", V: diffAttributes(before, obj)})
-			}
+	}
+	data = append(data, jsonobj.Field{K: "object", V: obj})
+	if ev.hasPrev {
+		before, err := c.renderRecord(ev.previous, ev.prevItems)
+		if err == nil {
+			data = append(data, jsonobj.Field{K: "previous_attributes", V: diffAttributes(before, obj)})
 		}
-		var request any = jsonobj.Obj{{K: "id", V: nil}, {K: "idempotency_key", V: nil}}
-		if ev.reqID != "" {
-			request = jsonobj.Obj{{K: "id", V: ev.reqID}, {K: "idempotency_key", V: orNull(ev.idemKey)}}
-		}
-		ev.rendered = jsonobj.Obj{
-			{K: "id", V: ev.id},
-			{K: "object", V: "event"},
-			{K: "api_version", V: APIVersion},
-			{K: "created", V: ev.created},
-			{K: "data", V: data},
-			{K: "livemode", V: false},
-			{K: "pending_webhooks", V: int64(0)},
-			{K: "request", V: request},
-			{K: "type", V: ev.typ},
-		}
-	})
-	out := make(jsonobj.Obj, len(ev.rendered))
-	copy(out, ev.rendered)
+	}
+	var request any = jsonobj.Obj{{K: "id", V: nil}, {K: "idempotency_key", V: nil}}
+	if ev.reqID != "" {
+		request = jsonobj.Obj{{K: "id", V: ev.reqID}, {K: "idempotency_key", V: orNull(ev.idemKey)}}
+	}
+	ev.rendered = jsonobj.Obj{
+		{K: "id", V: ev.id},
+		{K: "object", V: "event"},
+		{K: "api_version", V: APIVersion},
+		{K: "created", V: ev.created},
+		{K: "data", V: data},
+		{K: "livemode", V: false},
+		{K: "pending_webhooks", V: int64(0)},
+		{K: "request", V: request},
+		{K: "type", V: ev.typ},
+	}
+	// The records are no longer needed.
+	ev.object, ev.previous, ev.prevItems, ev.raw = nil, nil, nil, nil
+}
+
+// eventObject is an event's JSON with its current pending_webhooks. The
+// rendered event is shared: deep copies it for a caller that will change it
+// (expand[]).
+func (s *Server) eventObject(ev *eventRecord, deep bool) jsonobj.Obj {
+	var out jsonobj.Obj
+	if deep {
+		out = jsonobj.Clone(ev.rendered).(jsonobj.Obj)
+	} else {
+		out = make(jsonobj.Obj, len(ev.rendered))
+		copy(out, ev.rendered)
+	}
 	out.Set("pending_webhooks", ev.pending.Load())
 	return out
 }
@@ -487,8 +501,8 @@ func diffAttributes(before, after jsonobj.Obj) jsonobj.Obj {
 
 func (s *Server) eventEndpoints() []endpoint {
 	return []endpoint{
-		{op: "GetEvents", mode: txNone, h: s.listEvents},
-		{op: "GetEventsId", mode: txNone, h: s.retrieveEvent},
+		{op: "GetEvents", mode: txRead, h: s.listEvents},
+		{op: "GetEventsId", mode: txRead, h: s.retrieveEvent},
 	}
 }
 
@@ -497,7 +511,7 @@ func (s *Server) retrieveEvent(c *call) (jsonobj.Obj, error) {
 	if ev == nil {
 		return nil, apierr.ResourceMissing("event", "id", c.pathID())
 	}
-	return s.eventObject(c.acct, ev), nil
+	return s.eventObject(ev, c.expands()), nil
 }
 
 // typeMatches reports whether an event type matches a filter ("invoice.*" matches
@@ -565,7 +579,7 @@ func (s *Server) listEvents(c *call) (jsonobj.Obj, error) {
 			more = true
 			break
 		}
-		data = append(data, s.eventObject(c.acct, all[pos]))
+		data = append(data, s.eventObject(all[pos], c.expands()))
 	}
 	return eventList(data, more), nil
 }
@@ -581,7 +595,7 @@ func (s *Server) eventsBefore(c *call, all []*eventRecord, cursor int, limit int
 			more = true
 			break
 		}
-		asc = append(asc, s.eventObject(c.acct, all[i]))
+		asc = append(asc, s.eventObject(all[i], c.expands()))
 	}
 	data := make([]jsonobj.Obj, len(asc))
 	for i, o := range asc {

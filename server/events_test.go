@@ -1,6 +1,7 @@
 package server
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -115,5 +116,68 @@ func TestSubscriptionEvents(t *testing.T) {
 	last := e.sc.Events.List(&stripe.EventListParams{Type: stripe.String("customer.subscription.*"), ListParams: stripe.ListParams{Limit: stripe.Int64(1), Single: true}})
 	if !last.Next() || last.Event().Type != "customer.subscription.deleted" {
 		t.Errorf("cancel event: %v", last.Err())
+	}
+}
+
+// TestEventsShowTheirMoment checks that an event's data.object is the object as
+// it was when the event happened, however it changed later.
+func TestEventsShowTheirMoment(t *testing.T) {
+	e := newEnv(t)
+	cus := newCustomer(t, e.sc)
+	var prices []*stripe.Price
+	for _, amount := range []int64{100, 200, 300} {
+		prices = append(prices, licensedPrice(t, e.sc, amount, "month"))
+	}
+	s := subscribe(t, e.sc, cus, &stripe.SubscriptionItemsParams{Price: stripe.String(prices[0].ID)})
+	si := s.Items.Data[0].ID
+	for _, p := range prices[1:] {
+		if _, err := e.sc.SubscriptionItems.Update(si, &stripe.SubscriptionItemParams{Price: stripe.String(p.ID), ProrationBehavior: stripe.String("none")}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	it := e.sc.Events.List(&stripe.EventListParams{Type: stripe.String("customer.subscription.*")})
+	var amounts []float64
+	for it.Next() {
+		ev := it.Event()
+		data := ev.Data.Object["items"].(map[string]any)["data"].([]any)
+		amounts = append(amounts, data[0].(map[string]any)["price"].(map[string]any)["unit_amount"].(float64))
+		if ev.Type == "customer.subscription.updated" {
+			prev := ev.Data.PreviousAttributes["items"].(map[string]any)["data"].([]any)
+			amounts = append(amounts, -prev[0].(map[string]any)["price"].(map[string]any)["unit_amount"].(float64))
+		}
+	}
+	if it.Err() != nil {
+		t.Fatal(it.Err())
+	}
+	// Newest first: 300 (was 200), 200 (was 100), created with 100.
+	want := []float64{300, -200, 200, -100, 100}
+	if fmt.Sprint(amounts) != fmt.Sprint(want) {
+		t.Errorf("item prices in events = %v, want %v", amounts, want)
+	}
+}
+
+// TestEventExpansion checks expand[] on events, and that an expansion does not
+// stay in the event for later readers.
+func TestEventExpansion(t *testing.T) {
+	e := newEnv(t)
+	cus := newCustomer(t, e.sc)
+	s := subscribe(t, e.sc, cus, &stripe.SubscriptionItemsParams{Price: stripe.String(licensedPrice(t, e.sc, 100, "month").ID)})
+	r := e.do("GET", "/v1/events?type=customer.subscription.created&expand[]=data.data.object.customer", "")
+	if r.status != 200 {
+		t.Fatalf("list with expand: %s", r.body)
+	}
+	data := r.json["data"].([]any)
+	if len(data) != 1 || data[0].(map[string]any)["data"].(map[string]any)["object"].(map[string]any)["customer"].(map[string]any)["id"] != cus {
+		t.Errorf("expanded customer: %s", r.body)
+	}
+	evID := data[0].(map[string]any)["id"].(string)
+	r = e.do("GET", "/v1/events/"+evID+"?expand[]=data.object.latest_invoice", "")
+	if r.status != 200 || r.json["data"].(map[string]any)["object"].(map[string]any)["latest_invoice"].(map[string]any)["id"] != s.LatestInvoice.ID {
+		t.Errorf("retrieve with expand: %s", r.body)
+	}
+	r = e.do("GET", "/v1/events/"+evID, "")
+	obj := r.json["data"].(map[string]any)["object"].(map[string]any)
+	if obj["customer"] != cus || obj["latest_invoice"] != s.LatestInvoice.ID {
+		t.Errorf("expansion stayed in the event: %s", r.body)
 	}
 }

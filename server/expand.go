@@ -150,3 +150,6 @@ func (c *call) load(kind, id string) (jsonobj.Obj, error) {
 
 // loader renders an object of one kind by ID.
 type loader func(c *call, id string) (jsonobj.Obj, error)
+
+// expands reports whether the request asks for any expansion.
+func (c *call) expands() bool { return c.params != nil && len(c.params.Strings("expand")) > 0 }

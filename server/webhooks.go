@@ -383,7 +383,7 @@ func (h *webhooks) run(q *deliveryQueue) {
 
 // deliver POSTs one event, signed as Stripe signs them; true on a 2xx.
 func (h *webhooks) deliver(q *deliveryQueue, d delivery) bool {
-	body := jsonobj.Marshal(h.s.eventObject(d.acct, d.ev))
+	body := jsonobj.Marshal(h.s.eventObject(d.ev, false))
 	req, err := http.NewRequestWithContext(h.ctx, "POST", q.url, bytes.NewReader(body))
 	if err != nil {
 		return false

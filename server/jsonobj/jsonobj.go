@@ -269,3 +269,34 @@ func ToGeneric(v any) any {
 	}
 	return out
 }
+
+// Clone is a deep copy of v's objects and arrays (scalars and Raw are shared:
+// they are never changed in place), for changing an object that others hold.
+func Clone(v any) any {
+	switch x := v.(type) {
+	case Obj:
+		out := make(Obj, len(x))
+		for i, f := range x {
+			out[i] = Field{K: f.K, V: Clone(f.V)}
+		}
+		return out
+	case []Obj:
+		out := make([]Obj, len(x))
+		for i, o := range x {
+			out[i] = Clone(o).(Obj)
+		}
+		return out
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = Clone(e)
+		}
+		return out
+	case Hidden:
+		if x.Fn == nil {
+			return Hidden{V: Clone(x.V)}
+		}
+		return x
+	}
+	return v
+}
