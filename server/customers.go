@@ -220,6 +220,23 @@ func (s *Server) deleteCustomer(c *call) (jsonobj.Obj, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Deleting a customer cancels their subscriptions at once, without a final invoice.
+	now := c.customerNow(cur.ID)
+	recs, err := c.tx.Find(tSubscriptions, "customer", cur.ID)
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range recs {
+		sub := r.(*subscription)
+		if !sub.live() {
+			continue
+		}
+		n := sub.clone()
+		n.Status, n.CanceledAt, n.EndedAt, n.CancelReason = "canceled", now, now, "cancellation_requested"
+		if err := c.tx.Put(tSubscriptions, n); err != nil {
+			return nil, err
+		}
+	}
 	gone := &customer{Meta: cur.Meta, Deleted: true, Email: cur.Email}
 	if err := c.tx.Put(tCustomers, gone); err != nil {
 		return nil, err

@@ -4,8 +4,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/shopspring/decimal"
-
 	"github.com/stripe-emulator/stripe-emulator/server/billing"
 	"github.com/stripe-emulator/stripe-emulator/server/store"
 )
@@ -263,7 +261,7 @@ func (c *call) renewSubscription(sub *subscription, at int64) error {
 	if n.Status == "trialing" {
 		n.Status = "active"
 	}
-	n.PeriodStart = at
+	n.PeriodStart, n.Retired = at, nil
 	_, n.PeriodEnd = billing.PeriodContaining(n.BillingCycleAnchor, n.Interval, at)
 	if n.PeriodEnd <= at {
 		return fmt.Errorf("subscription %s: the period after %d does not move forward", sub.ID, at)
@@ -280,6 +278,17 @@ func (c *call) endSubscription(sub *subscription, at int64, bill bool) error {
 		items, err := c.itemsOf(sub.ID)
 		if err != nil {
 			return err
+		}
+		if at < sub.PeriodEnd && sub.Status != "trialing" {
+			// Ending before the period does (cancel_at): the unused time of its
+			// licensed items, paid in advance, is credited.
+			credits, err := c.prorations(&subChange{sub: sub, before: items}, sub.PeriodStart, sub.PeriodEnd, at)
+			if err != nil {
+				return err
+			}
+			if err := c.pendProrations(sub, credits); err != nil {
+				return err
+			}
 		}
 		inv, err := c.subscriptionInvoice(sub, items, sub.PeriodStart, at, "subscription_cycle", false)
 		if err != nil {
@@ -463,26 +472,24 @@ func (c *call) afterPaid(inv *invoice) error {
 // and metered items with no usage yet.
 func (c *call) firstInvoice(sub *subscription, items []*subItem, prorate bool) (*invoice, error) {
 	var lines []invoiceLine
-	full := billing.AddPeriods(sub.PeriodEnd, sub.Interval, -1)
 	for _, it := range items {
 		pr, err := c.getPrice(it.Price, "price")
 		if err != nil {
 			return nil, err
 		}
-		qty := it.Quantity
-		if pr.metered() {
-			qty = 0
+		var ls []invoiceLine
+		switch {
+		case pr.metered():
+			ls = c.rateLines(sub, it, pr, 0, sub.PeriodStart, sub.PeriodEnd)
+		case sub.Status != "trialing" && prorate:
+			ls = c.advanceLines(sub, it, pr, sub.PeriodStart, sub.PeriodEnd)
+		default:
+			ls = c.rateLines(sub, it, pr, it.Quantity, sub.PeriodStart, sub.PeriodEnd)
 		}
-		ls := c.rateLines(sub, it, pr, qty, sub.PeriodStart, sub.PeriodEnd)
-		for i := range ls {
-			switch {
-			case sub.Status == "trialing":
+		if sub.Status == "trialing" {
+			for i := range ls {
 				ls[i].Amount, ls[i].UnitAmount = 0, nil
 				ls[i].Description = "Trial period for " + c.productName(pr)
-			case !pr.metered() && prorate && full > sub.PeriodStart:
-				amount := billing.Round(billing.Prorate(decimal.NewFromInt(ls[i].Amount), full, sub.PeriodEnd, sub.PeriodStart))
-				ls[i].Amount, ls[i].Proration = amount, true
-				ls[i].Description = billing.ProrationText(false, ls[i].Quantity, c.productName(pr), sub.PeriodStart)
 			}
 		}
 		lines = append(lines, ls...)

@@ -384,6 +384,9 @@ func (s *Server) execute(c *call) (int, []byte, http.Header) {
 
 // invoke runs the handler and expansions inside the endpoint's transaction.
 func (s *Server) invoke(c *call) (jsonobj.Obj, error) {
+	if err := checkTimestamps(c.params, false); err != nil {
+		return nil, err
+	}
 	var db *store.DB
 	if c.acct != nil {
 		db = c.acct.db
@@ -427,7 +430,7 @@ func (c *call) commit() error {
 		evs = c.extraEvents
 		for _, ev := range evs {
 			ev.reqID, ev.idemKey = c.automaticReqID(), c.idemKey
-			c.renderEvent(ev)
+			c.renderEvent(ev) // events no change describes always render
 		}
 	}
 	c.s.publish(c.acct, evs)

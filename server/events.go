@@ -155,11 +155,14 @@ func (c *call) deriveEvents() ([]*eventRecord, error) {
 		start = end
 	}
 	out = append(out, c.extraEvents...)
+	kept := out[:0]
 	for _, ev := range out {
 		ev.reqID, ev.idemKey = c.automaticReqID(), c.idemKey
-		c.renderEvent(ev)
+		if c.renderEvent(ev) {
+			kept = append(kept, ev)
+		}
 	}
-	return out, nil
+	return kept, nil
 }
 
 // automaticReqID is the request behind the events: none for the emulator's own
@@ -406,7 +409,9 @@ func previousItems(current []*subItem, changes []*mutation) []*subItem {
 // then, not as it is when someone reads the event). Changes of several steps in
 // one request (a clock advance over several periods) each show their own
 // record, with related objects (a subscription's items) as the request left them.
-func (c *call) renderEvent(ev *eventRecord) {
+// It reports false for an update that changed nothing the API shows (the
+// emulator's own bookkeeping): no event is sent for it.
+func (c *call) renderEvent(ev *eventRecord) bool {
 	data := jsonobj.Obj{}
 	obj := ev.raw
 	if obj == nil {
@@ -420,7 +425,11 @@ func (c *call) renderEvent(ev *eventRecord) {
 	if ev.hasPrev {
 		before, err := c.renderRecord(ev.previous, ev.prevItems)
 		if err == nil {
-			data = append(data, jsonobj.Field{K: "previous_attributes", V: diffAttributes(before, obj)})
+			diff := diffAttributes(before, obj)
+			if len(diff) == 0 {
+				return false
+			}
+			data = append(data, jsonobj.Field{K: "previous_attributes", V: diff})
 		}
 	}
 	var request any = jsonobj.Obj{{K: "id", V: nil}, {K: "idempotency_key", V: nil}}
@@ -440,6 +449,7 @@ func (c *call) renderEvent(ev *eventRecord) {
 	}
 	// The records are no longer needed.
 	ev.object, ev.previous, ev.prevItems, ev.raw = nil, nil, nil, nil
+	return true
 }
 
 // eventObject is an event's JSON with its current pending_webhooks. The

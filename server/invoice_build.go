@@ -8,6 +8,7 @@ import (
 
 	"github.com/stripe-emulator/stripe-emulator/server/billing"
 	"github.com/stripe-emulator/stripe-emulator/server/metering"
+	"github.com/stripe-emulator/stripe-emulator/server/store"
 )
 
 // This file builds invoice lines from subscriptions, for previews and for the
@@ -57,6 +58,7 @@ func itoa64s(n int64) string { return strconv.FormatInt(n, 10) }
 // for the subscription's customer (or, for legacy prices, the usage records).
 // Usage during a trial is not billed.
 func (c *call) meteredQuantity(sub *subscription, it *subItem, pr *price, start, end int64) (int64, error) {
+	start = max(start, it.PriceSince)
 	if sub.TrialEnd > start && sub.TrialStart < end {
 		start = max(start, sub.TrialEnd)
 	}
@@ -84,27 +86,76 @@ func clampInt64(v metering.Int128) int64 {
 }
 
 // periodLines are the subscription lines of the invoice that closes the period
-// [start, end): metered usage over it, in arrears, and, unless the subscription
-// ends with it (advance false), licensed items for the next period in advance.
+// [start, end): metered usage over it, in arrears (with the usage of metered
+// prices retired during it), and, unless the subscription ends with it
+// (advance false), licensed items for the next period in advance.
 func (c *call) periodLines(sub *subscription, items []*subItem, start, end int64, advance bool) ([]invoiceLine, error) {
 	var metered, licensed []invoiceLine
-	next := billing.AddPeriods(end, sub.Interval, 1)
+	_, next := billing.PeriodContaining(sub.BillingCycleAnchor, sub.Interval, end)
 	for _, it := range items {
 		pr, err := c.getPrice(it.Price, "price")
 		if err != nil {
 			return nil, err
 		}
 		if pr.metered() {
-			qty, err := c.meteredQuantity(sub, it, pr, start, end)
+			ls, err := c.usageLines(sub, it, pr, start, end)
 			if err != nil {
 				return nil, err
 			}
-			metered = append(metered, c.rateLines(sub, it, pr, qty, start, end)...)
+			metered = append(metered, ls...)
 		} else if advance {
-			licensed = append(licensed, c.rateLines(sub, it, pr, it.Quantity, end, next)...)
+			licensed = append(licensed, c.advanceLines(sub, it, pr, end, next)...)
 		}
 	}
+	for _, r := range sub.Retired {
+		s, e := max(start, r.Since), min(end, r.Until)
+		if s >= e {
+			continue
+		}
+		pr, err := c.getPrice(r.Price, "price")
+		if err != nil {
+			return nil, err
+		}
+		ls, err := c.usageLines(sub, &subItem{Meta: store.Meta{ID: r.Item}, Subscription: sub.ID, Price: r.Price, PriceSince: r.Since}, pr, s, e)
+		if err != nil {
+			return nil, err
+		}
+		metered = append(metered, ls...)
+	}
 	return append(licensed, metered...), nil
+}
+
+// usageLines rates a metered item's usage over [start, end).
+func (c *call) usageLines(sub *subscription, it *subItem, pr *price, start, end int64) ([]invoiceLine, error) {
+	qty, err := c.meteredQuantity(sub, it, pr, start, end)
+	if err != nil {
+		return nil, err
+	}
+	return c.rateLines(sub, it, pr, qty, max(start, it.PriceSince), end), nil
+}
+
+// advanceLines rate a licensed item for [start, end), charged in advance: the
+// price of a whole period, or of part of one, prorated (after a trial that ends
+// before the billing cycle anchor, say).
+func (c *call) advanceLines(sub *subscription, it *subItem, pr *price, start, end int64) []invoiceLine {
+	ls := c.rateLines(sub, it, pr, it.Quantity, start, end)
+	full, pe := billing.PeriodContaining(sub.BillingCycleAnchor, sub.Interval, end-1)
+	if pe != end {
+		full = billing.AddPeriods(end, sub.Interval, -1)
+	}
+	if start <= full {
+		return ls
+	}
+	for i := range ls {
+		ls[i].Amount = billing.Round(billing.Prorate(decimal.NewFromInt(ls[i].Amount), full, end, start))
+		ls[i].Proration = true
+		ls[i].Description = billing.ProrationText(false, ls[i].Quantity, c.productName(pr), start)
+		if ls[i].Quantity > 0 {
+			u := decimal.NewFromInt(ls[i].Amount).DivRound(decimal.NewFromInt(ls[i].Quantity), maxDecimalPlaces)
+			ls[i].UnitAmount = &u
+		}
+	}
+	return ls
 }
 
 // itemLines turns invoice items into lines.

@@ -130,6 +130,7 @@ type previewChange struct {
 	cancelAt          *int64
 	clearCancelAt     bool
 	trialEnd          *form.Value
+	anchorNow         bool
 }
 
 func readPreviewChange(p *form.Params) (previewChange, error) {
@@ -169,7 +170,7 @@ func readPreviewChange(p *form.Params) (previewChange, error) {
 		ch.trialEnd = v
 	}
 	if v := get("billing_cycle_anchor", "subscription_billing_cycle_anchor"); v != nil && v.Str == "now" {
-		return ch, apierr.InvalidRequest("", v.Param, "stripe-emulator does not preview billing_cycle_anchor=now yet; leave the cycle unchanged.")
+		ch.anchorNow = true
 	}
 	return ch, nil
 }
@@ -282,82 +283,80 @@ func (c *call) nextSubscription(customerID string) (*subscription, error) {
 	return best, nil
 }
 
-// previewSubscription fills a preview of an existing subscription's next invoice,
-// with a change applied if one is given.
+// empty reports whether a preview asks for no change to the subscription.
+func (ch previewChange) empty() bool {
+	return !ch.hasItems && ch.cancelAtPeriodEnd == nil && !ch.clearCancelAt && ch.cancelAt == nil && ch.trialEnd == nil && !ch.anchorNow
+}
+
+// previewSubscription fills a preview of an existing subscription's next
+// invoice, with a change applied if one is given. A change runs through the
+// same code as the real update, inside the preview's transaction (never
+// committed): if it bills at once, the preview is that invoice; otherwise it is
+// the changed subscription's next renewal, with the prorations it left pending.
 func (c *call) previewSubscription(inv *invoice, sub *subscription, change previewChange, now int64, recurringOnly bool) error {
-	ch, err := c.changeItems(sub, change.items, now)
-	if err != nil {
-		return err
-	}
-	next := ch.sub
-	if change.cancelAtPeriodEnd != nil {
-		next.CancelAtPeriodEnd = *change.cancelAtPeriodEnd
-	}
-	if change.clearCancelAt {
-		next.CancelAt = 0
-	}
-	if change.cancelAt != nil {
-		next.CancelAt = *change.cancelAt
-	}
-	if change.trialEnd != nil {
-		fake := form.NewParams("", map[string]*form.Value{"trial_end": change.trialEnd})
-		if err := c.updateTrial(next, fake, now); err != nil {
-			return err
-		}
-	}
 	inv.Subscription, inv.Currency, inv.CollectionMethod = sub.ID, sub.Currency, sub.CollectionMethod
 	inv.SubscriptionMetadata = sub.Metadata
-	from := now
-	if change.prorationDate != nil {
-		from = *change.prorationDate
-	}
-	var prorations []proration
-	if change.hasItems && change.prorationBehavior != "none" && !recurringOnly {
-		if prorations, err = c.prorations(ch, sub.PeriodStart, sub.PeriodEnd, from); err != nil {
+	if change.cancelNow {
+		// The final invoice of a subscription canceled now: usage so far.
+		items, err := c.itemsOf(sub.ID)
+		if err != nil {
 			return err
 		}
-	}
-	items := ch.after
-	for _, it := range ch.removed {
-		if pr, _ := c.getPrice(it.Price, "price"); pr != nil && pr.metered() && !ch.cleared[it.ID] {
-			items = append(items, it) // its usage is still billed
-		}
-	}
-	switch {
-	case change.cancelNow:
-		// The final invoice of a subscription canceled now: usage so far.
 		inv.BillingReason, inv.PeriodStart, inv.PeriodEnd, inv.Created = "subscription_cycle", sub.PeriodStart, now, now
-		lines, err := c.periodLines(next, items, sub.PeriodStart, now, false)
+		lines, err := c.periodLines(sub, items, sub.PeriodStart, now, false)
 		if err != nil {
 			return err
 		}
 		inv.Lines = lines
-	case ch.intervalChanged(sub) || change.hasItems && change.prorationBehavior == "always_invoice":
-		// Billed at once: prorations, usage so far and, on a new interval, the new cycle in advance.
-		inv.BillingReason, inv.PeriodStart, inv.PeriodEnd, inv.Created = "subscription_update", from, from, from
-		inv.Lines = prorationLines(sub, prorations)
-		if ch.intervalChanged(sub) {
-			lines, err := c.periodLines(next, items, sub.PeriodStart, now, true)
-			if err != nil {
-				return err
-			}
-			inv.Lines = append(inv.Lines, lines...)
+		return nil
+	}
+	next := sub
+	if !change.empty() {
+		behavior := change.prorationBehavior
+		if recurringOnly {
+			behavior = "none"
 		}
-	default:
-		ends := next.CancelAtPeriodEnd || next.CancelAt != 0 && next.CancelAt <= sub.PeriodEnd
-		end := sub.PeriodEnd
-		if next.CancelAt != 0 && next.CancelAt < end {
-			end = next.CancelAt
-		}
-		lines, err := c.periodLines(next, items, sub.PeriodStart, end, !ends)
+		u := subUpdate{items: change.items, behavior: behavior, prorationDate: change.prorationDate, trialEnd: change.trialEnd, anchorNow: change.anchorNow,
+			settings: func(n *subscription) error {
+				if change.cancelAtPeriodEnd != nil {
+					n.CancelAtPeriodEnd = *change.cancelAtPeriodEnd
+				}
+				if change.clearCancelAt {
+					n.CancelAt = 0
+				}
+				if change.cancelAt != nil {
+					n.CancelAt = *change.cancelAt
+				}
+				return nil
+			}}
+		changed, _, billed, err := c.changeSubscription(sub, u, now)
 		if err != nil {
 			return err
 		}
-		inv.PeriodStart, inv.PeriodEnd, inv.Created = sub.PeriodStart, end, end
-		inv.Lines = append(prorationLines(sub, prorations), lines...)
+		if billed != nil {
+			inv.BillingReason, inv.PeriodStart, inv.PeriodEnd, inv.Created = billed.BillingReason, billed.PeriodStart, billed.PeriodEnd, billed.Created
+			inv.Lines, inv.DueDate = billed.Lines, billed.DueDate
+			return nil
+		}
+		next = changed
 	}
-	if sub.CollectionMethod == "send_invoice" && sub.DaysUntilDue != nil {
-		inv.DueDate = inv.Created + *sub.DaysUntilDue*86400
+	items, err := c.itemsOf(next.ID)
+	if err != nil {
+		return err
+	}
+	ends := next.endsAtPeriodEnd()
+	end := next.PeriodEnd
+	if next.CancelAt != 0 && next.CancelAt < end {
+		end = next.CancelAt
+	}
+	lines, err := c.periodLines(next, items, next.PeriodStart, end, !ends)
+	if err != nil {
+		return err
+	}
+	inv.PeriodStart, inv.PeriodEnd, inv.Created = next.PeriodStart, end, end
+	inv.Lines = lines
+	if next.CollectionMethod == "send_invoice" && next.DaysUntilDue != nil {
+		inv.DueDate = inv.Created + *next.DaysUntilDue*86400
 	}
 	return nil
 }

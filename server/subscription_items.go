@@ -2,7 +2,6 @@ package server
 
 import (
 	"github.com/stripe-emulator/stripe-emulator/server/apierr"
-	"github.com/stripe-emulator/stripe-emulator/server/billing"
 	"github.com/stripe-emulator/stripe-emulator/server/form"
 	"github.com/stripe-emulator/stripe-emulator/server/jsonobj"
 	"github.com/stripe-emulator/stripe-emulator/server/store"
@@ -44,39 +43,13 @@ func (c *call) itemChange(subID string, change *form.Params) (*subscription, *su
 		return nil, nil, apierr.InvalidRequest("", "subscription", "The subscription %s is %s: its items can no longer change.", sub.ID, sub.Status)
 	}
 	now := c.customerNow(sub.Customer)
-	ch, err := c.changeItems(sub, []*form.Params{change}, now)
+	u := subUpdate{items: []*form.Params{change}, behavior: c.params.StringOr("proration_behavior", "create_prorations")}
+	if d, ok := c.params.Int("proration_date"); ok {
+		u.prorationDate = &d
+	}
+	sub, ch, _, err := c.changeSubscription(sub, u, now)
 	if err != nil {
 		return nil, nil, err
-	}
-	from := now
-	if d, ok := c.params.Int("proration_date"); ok {
-		from = d
-	}
-	if c.params.StringOr("proration_behavior", "create_prorations") != "none" {
-		ps, err := c.prorations(ch, sub.PeriodStart, sub.PeriodEnd, from)
-		if err != nil {
-			return nil, nil, err
-		}
-		if err := c.pendProrations(ch.sub, ps); err != nil {
-			return nil, nil, err
-		}
-	}
-	if ch.intervalChanged(sub) {
-		ch.sub.BillingCycleAnchor, ch.sub.PeriodStart = now, now
-		ch.sub.PeriodEnd = billing.AddPeriods(now, ch.sub.Interval, 1)
-		if err := c.tx.Put(tSubscriptions, ch.sub); err != nil {
-			return nil, nil, err
-		}
-	}
-	for _, it := range ch.removed {
-		if err := c.tx.Remove(tSubscriptionItems, it); err != nil {
-			return nil, nil, err
-		}
-	}
-	for _, it := range ch.after {
-		if err := c.tx.Put(tSubscriptionItems, it); err != nil {
-			return nil, nil, err
-		}
 	}
 	return sub, ch, nil
 }

@@ -10,14 +10,14 @@ import (
 )
 
 // subChange is the outcome of applying item changes to a subscription: the
-// items after, the items removed, and whether the interval changed (which
-// restarts the billing cycle).
+// items after and the items removed. Metered prices that stop billing are
+// retired on the changed subscription (their usage so far is still billed),
+// unless deleted with clear_usage.
 type subChange struct {
 	sub     *subscription
 	before  []*subItem
 	after   []*subItem
 	removed []*subItem
-	cleared map[string]bool // removed metered items whose usage is not billed (clear_usage)
 }
 
 // changeItems applies items[N] changes (id: change or delete; no id: add) to a
@@ -27,7 +27,7 @@ func (c *call) changeItems(sub *subscription, changes []*form.Params, now int64)
 	if err != nil {
 		return nil, err
 	}
-	ch := &subChange{sub: sub.clone(), before: before, cleared: map[string]bool{}}
+	ch := &subChange{sub: sub.clone(), before: before}
 	if len(changes) == 0 {
 		ch.after = before
 		return ch, nil
@@ -52,22 +52,27 @@ func (c *call) changeItems(sub *subscription, changes []*form.Params, now int64)
 		if !ok || after[i] == nil {
 			return nil, apierr.ResourceMissing("subscription item", cp.Path("id"), id)
 		}
+		old, err := c.getPrice(after[i].Price, "price")
+		if err != nil {
+			return nil, err
+		}
 		if del, _ := cp.Bool("deleted"); del {
 			ch.removed = append(ch.removed, after[i])
-			if clear, _ := cp.Bool("clear_usage"); clear {
-				ch.cleared[id] = true
+			if clear, _ := cp.Bool("clear_usage"); !clear && old.metered() {
+				ch.retire(after[i], now)
 			}
 			after[i] = nil
 			continue
 		}
 		n := after[i].clone()
-		pr, err := c.getPrice(n.Price, "price")
-		if err != nil {
-			return nil, err
-		}
+		pr := old
 		if cp.Has("price") || cp.Has("plan") || cp.Has("price_data") {
 			if pr, err = c.itemPrice(cp); err != nil {
 				return nil, err
+			}
+			if pr.ID != old.ID && old.metered() {
+				ch.retire(after[i], now)
+				n.PriceSince = now
 			}
 			n.Price = pr.ID
 		}
@@ -113,6 +118,11 @@ func (c *call) changeItems(sub *subscription, changes []*form.Params, now int64)
 		return nil, apierr.Invalid("items", "You cannot change the currency of a subscription (%s) through its items.", sub.Currency)
 	}
 	return ch, nil
+}
+
+// retire keeps billing an item's metered price for the period so far.
+func (ch *subChange) retire(it *subItem, now int64) {
+	ch.sub.Retired = append(ch.sub.Retired, retiredItem{Item: it.ID, Price: it.Price, Since: it.PriceSince, Until: now})
 }
 
 // intervalChanged reports whether the change moves the subscription to another
@@ -201,87 +211,28 @@ func (s *Server) updateSubscription(c *call) (jsonobj.Obj, error) {
 		return nil, apierr.InvalidRequest("", "", "A canceled subscription can no longer be updated (%s is %s).", cur.ID, cur.Status)
 	}
 	now := c.customerNow(cur.Customer)
-	ch, err := c.changeItems(cur, p.Objects("items"), now)
+	u := subUpdate{items: p.Objects("items"), behavior: p.StringOr("proration_behavior", "create_prorations"), trialEnd: p.Get("trial_end")}
+	if d, ok := p.Int("proration_date"); ok {
+		u.prorationDate = &d
+	}
+	if a, _ := p.String("billing_cycle_anchor"); a == "now" {
+		u.anchorNow = true
+	}
+	u.settings = func(sub *subscription) error {
+		if err := applySubscriptionSettings(sub, p, now); err != nil {
+			return err
+		}
+		if cd := p.Object("cancellation_details"); cd != nil {
+			sub.CancelComment = cd.StringOr("comment", sub.CancelComment)
+			sub.CancelFeedback = cd.StringOr("feedback", sub.CancelFeedback)
+		}
+		return nil
+	}
+	sub, _, _, err := c.changeSubscription(cur, u, now)
 	if err != nil {
 		return nil, err
 	}
-	sub := ch.sub
-	if err := applySubscriptionSettings(sub, p, now); err != nil {
-		return nil, err
-	}
-	if cd := p.Object("cancellation_details"); cd != nil {
-		sub.CancelComment = cd.StringOr("comment", sub.CancelComment)
-		sub.CancelFeedback = cd.StringOr("feedback", sub.CancelFeedback)
-	}
-	if a, ok := p.String("billing_cycle_anchor"); ok && a == "now" {
-		return nil, apierr.InvalidRequest("", "billing_cycle_anchor", "stripe-emulator does not support billing_cycle_anchor=now on updates yet; the cycle keeps its anchor (unchanged).")
-	}
-	behavior := p.StringOr("proration_behavior", "create_prorations")
-	from := now
-	if d, ok := p.Int("proration_date"); ok {
-		if d < sub.PeriodStart || d > sub.PeriodEnd {
-			return nil, apierr.Invalid("proration_date", "proration_date must be within the subscription's current period (%d to %d).", sub.PeriodStart, sub.PeriodEnd)
-		}
-		from = d
-	}
-	if err := c.updateTrial(sub, p, now); err != nil {
-		return nil, err
-	}
-	var prorations []proration
-	if len(p.Objects("items")) > 0 && behavior != "none" {
-		if prorations, err = c.prorations(ch, sub.PeriodStart, sub.PeriodEnd, from); err != nil {
-			return nil, err
-		}
-	}
-	if ch.intervalChanged(cur) {
-		// A new interval restarts the cycle now.
-		sub.BillingCycleAnchor, sub.PeriodStart = now, now
-		sub.PeriodEnd = billing.AddPeriods(now, sub.Interval, 1)
-	}
-	if err := c.tx.Put(tSubscriptions, sub); err != nil {
-		return nil, err
-	}
-	for _, it := range ch.removed {
-		if err := c.tx.Remove(tSubscriptionItems, it); err != nil {
-			return nil, err
-		}
-	}
-	for _, it := range ch.after {
-		if err := c.tx.Put(tSubscriptionItems, it); err != nil {
-			return nil, err
-		}
-	}
-	if err := c.pendProrations(sub, prorations); err != nil {
-		return nil, err
-	}
 	return c.renderSubscription(sub)
-}
-
-// updateTrial applies trial_end on an update: "now" ends the trial at once,
-// a timestamp moves its end.
-func (c *call) updateTrial(sub *subscription, p *form.Params, now int64) error {
-	v := p.Get("trial_end")
-	if v == nil {
-		return nil
-	}
-	if v.Kind == form.KString { // now
-		if sub.Status == "trialing" {
-			sub.Status, sub.TrialEnd = "active", now
-			sub.BillingCycleAnchor, sub.PeriodStart = now, now
-			sub.PeriodEnd = billing.AddPeriods(now, sub.Interval, 1)
-		}
-		return nil
-	}
-	if v.Int <= now {
-		return apierr.Invalid("trial_end", "Invalid timestamp: trial_end must be in the future.")
-	}
-	if sub.Status != "trialing" {
-		sub.TrialStart = now
-		sub.PeriodStart = now
-	}
-	sub.Status, sub.TrialEnd = "trialing", v.Int
-	sub.BillingCycleAnchor, sub.PeriodEnd = v.Int, v.Int
-	return nil
 }
 
 // pendProrations stores prorations as pending invoice items: the next invoice
@@ -353,8 +304,12 @@ func (s *Server) afterCancel(c *call, before, sub *subscription, now int64, invo
 	return c.tx.Put(tSubscriptions, n)
 }
 
-// resumeSubscription resumes a paused subscription.
+// resumeSubscription resumes a paused subscription. billing_cycle_anchor=now
+// (the default) starts a new period now and bills it at once;
+// billing_cycle_anchor=unchanged returns to the period around now on the old
+// anchor, with prorations for the rest of it (proration_behavior).
 func (s *Server) resumeSubscription(c *call) (jsonobj.Obj, error) {
+	p := c.params
 	cur, err := c.getSubscription(c.pathID(), "id")
 	if err != nil {
 		return nil, err
@@ -363,16 +318,52 @@ func (s *Server) resumeSubscription(c *call) (jsonobj.Obj, error) {
 		return nil, apierr.InvalidRequest("", "", "Only a paused subscription can be resumed; %s is %s.", cur.ID, cur.Status)
 	}
 	now := c.customerNow(cur.Customer)
+	items, err := c.itemsOf(cur.ID)
+	if err != nil {
+		return nil, err
+	}
 	sub := cur.clone()
-	sub.Status = "active"
-	if c.params.StringOr("billing_cycle_anchor", "now") == "now" {
-		sub.BillingCycleAnchor, sub.PeriodStart = now, now
-		sub.PeriodEnd = billing.AddPeriods(now, sub.Interval, 1)
-	} else {
-		sub.PeriodStart, sub.PeriodEnd = billing.PeriodContaining(sub.BillingCycleAnchor, sub.Interval, now)
+	sub.Status, sub.Retired, sub.UpcomingNoticeFor = "active", nil, 0
+	if sub.TrialEnd > now {
+		sub.TrialEnd = now
+	}
+	ch := &subChange{sub: sub, before: items, after: items}
+	if p.StringOr("billing_cycle_anchor", "now") == "now" {
+		// Nothing of the paused time is billed: the new period starts now.
+		paused := cur.clone()
+		paused.PeriodStart = now
+		sub, _, _, err = c.restartCycle(paused, sub, ch, nil, now)
+		if err != nil {
+			return nil, err
+		}
+		return c.renderSubscription(sub)
+	}
+	sub.PeriodStart, sub.PeriodEnd = billing.PeriodContaining(sub.BillingCycleAnchor, sub.Interval, now)
+	from := now
+	if d, ok := p.Int("proration_date"); ok {
+		if d < sub.PeriodStart || d > sub.PeriodEnd {
+			return nil, apierr.Invalid("proration_date", "proration_date must be within the period the subscription resumes in (%d to %d).", sub.PeriodStart, sub.PeriodEnd)
+		}
+		from = d
+	}
+	behavior := p.StringOr("proration_behavior", "create_prorations")
+	var charges []proration
+	if behavior != "none" {
+		// The rest of the period is charged: the items, as if added now.
+		if charges, err = c.prorations(&subChange{sub: sub, after: items}, sub.PeriodStart, sub.PeriodEnd, from); err != nil {
+			return nil, err
+		}
 	}
 	if err := c.tx.Put(tSubscriptions, sub); err != nil {
 		return nil, err
+	}
+	if err := c.pendProrations(sub, charges); err != nil {
+		return nil, err
+	}
+	if behavior == "always_invoice" && len(charges) > 0 {
+		if sub, _, err = c.invoiceNow(sub, nil, now); err != nil {
+			return nil, err
+		}
 	}
 	return c.renderSubscription(sub)
 }

@@ -41,11 +41,23 @@ type subscription struct {
 	TestClock          string
 	UpcomingNoticeFor  int64 // the period end invoice.upcoming was sent for
 	TrialNoticeSent    bool
+	// Retired are metered prices the subscription's items stopped billing during
+	// the current period (an item deleted, or moved to another price): their
+	// usage up to then is billed with the period.
+	Retired []retiredItem
+}
+
+// retiredItem is a metered price an item billed from Since until Until.
+type retiredItem struct {
+	Item         string
+	Price        string
+	Since, Until int64
 }
 
 func (s *subscription) clone() *subscription {
 	n := *s
 	n.Metadata = maps.Clone(s.Metadata)
+	n.Retired = slices.Clone(s.Retired)
 	return &n
 }
 
@@ -61,6 +73,10 @@ type subItem struct {
 	Price        string
 	Quantity     int64 // licensed items only
 	Metadata     map[string]string
+	// PriceSince is when the item started billing its price, if it moved to it
+	// from a metered price during a period (0: since it was created). Its
+	// metered usage counts from then.
+	PriceSince int64
 }
 
 func (it *subItem) clone() *subItem {

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -350,6 +351,16 @@ func TestUsageRecordsLegacy(t *testing.T) {
 		t.Fatalf("summary: %v %+v", it.Err(), it.UsageRecordSummary())
 	}
 	checkShape(t, "usage_record_summary", mustJSON(t, e.do("GET", "/v1/subscription_items/"+si+"/usage_record_summaries", "").json["data"].([]any)[0]))
+	// Cursors outside the item's life are refused at once (a far one used to spin).
+	for _, start := range []int64{t0.Unix() - 1, 1e17, s.CurrentPeriodEnd, -1 << 62} {
+		r := e.do("GET", "/v1/subscription_items/"+si+"/usage_record_summaries?starting_after=sis_"+si+"_"+strconv.FormatInt(start, 36), "")
+		if r.errField("code") != "resource_missing" || r.errField("param") != "starting_after" {
+			t.Errorf("cursor %d: %s", start, r.body)
+		}
+	}
+	if r := e.do("GET", "/v1/subscription_items/"+si+"/usage_record_summaries?starting_after=sis_"+si+"_"+strconv.FormatInt(t0.Unix(), 36), ""); r.status != 200 || len(r.json["data"].([]any)) != 0 {
+		t.Errorf("cursor at the item's start: %s", r.body)
+	}
 	inv, err := e.sc.Invoices.Upcoming(&stripe.InvoiceUpcomingParams{Customer: stripe.String(cus)})
 	if err != nil {
 		t.Fatal(err)

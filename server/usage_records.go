@@ -149,7 +149,8 @@ func (s *Server) listUsageRecordSummaries(c *call) (jsonobj.Obj, error) {
 	if after, ok := p.String("starting_after"); ok {
 		start, ok := strings.CutPrefix(after, "sis_"+it.ID+"_")
 		n, err := strconv.ParseInt(start, 36, 64)
-		if !ok || err != nil {
+		// A summary's ID names its period's start: within the item's life.
+		if !ok || err != nil || n < it.Created || n >= sub.PeriodEnd {
 			return nil, apierr.ResourceMissing("usage record summary", "starting_after", after)
 		}
 		end = n

@@ -44,38 +44,54 @@ func daysIn(y int, m time.Month) int {
 	return time.Date(y, m+1, 0, 0, 0, 0, 0, time.UTC).Day()
 }
 
-// PeriodContaining returns the period [start, end) of a billing cycle anchored at
-// anchor that contains t (t at or after anchor).
+// PeriodContaining returns the period [start, end) of the billing cycle
+// anchored at anchor that contains t: periods run from the anchor forward and
+// backward (before the anchor, the period ending at the anchor contains t). It
+// takes constant time: the number of whole periods is computed from the
+// calendar, then corrected by at most one or two.
 func PeriodContaining(anchor int64, iv Interval, t int64) (int64, int64) {
-	if t < anchor {
-		return anchor, AddPeriods(anchor, iv, 1)
-	}
-	// Estimate, then correct: month lengths vary.
 	n := estimatePeriods(anchor, iv, t)
-	for n > 0 && AddPeriods(anchor, iv, n) > t {
+	for i := 0; i < 3 && AddPeriods(anchor, iv, n) > t; i++ {
 		n--
 	}
-	for AddPeriods(anchor, iv, n+1) <= t {
+	for i := 0; i < 3 && AddPeriods(anchor, iv, n+1) <= t; i++ {
 		n++
 	}
 	return AddPeriods(anchor, iv, n), AddPeriods(anchor, iv, n+1)
 }
 
+// estimatePeriods is the number of whole intervals from anchor to t (negative
+// before the anchor), exact for days and weeks and within one for months and years.
 func estimatePeriods(anchor int64, iv Interval, t int64) int64 {
 	count := max(iv.Count, 1)
-	var unit int64
 	switch iv.Unit {
 	case "day":
-		unit = 86400
+		return floorDiv(t-anchor, 86400*count)
 	case "week":
-		unit = 7 * 86400
-	case "year":
-		unit = 365 * 86400
-	default:
-		unit = 28 * 86400
+		return floorDiv(t-anchor, 7*86400*count)
 	}
-	return (t - anchor) / (unit * count)
+	a, b := time.Unix(anchor, 0).UTC(), time.Unix(t, 0).UTC()
+	months := (int64(b.Year())-int64(a.Year()))*12 + int64(b.Month()) - int64(a.Month())
+	if iv.Unit == "year" {
+		count *= 12
+	}
+	return floorDiv(months, count)
 }
+
+func floorDiv(a, b int64) int64 {
+	q := a / b
+	if (a%b != 0) && ((a < 0) != (b < 0)) {
+		q--
+	}
+	return q
+}
+
+// MinTime and MaxTime bound the times the emulator accepts anywhere (the
+// years 1970 to 9999): period arithmetic stays exact and far from overflow.
+const (
+	MinTime int64 = 0
+	MaxTime int64 = 253402300799 // 9999-12-31T23:59:59Z
+)
 
 // MaxIntervalCount is Stripe's limit on interval_count: three years.
 func MaxIntervalCount(unit string) int64 {

@@ -1,0 +1,198 @@
+package server
+
+import (
+	"github.com/stripe-emulator/stripe-emulator/server/apierr"
+	"github.com/stripe-emulator/stripe-emulator/server/billing"
+	"github.com/stripe-emulator/stripe-emulator/server/form"
+)
+
+// One implementation of a change to a live subscription serves the update
+// endpoint, the subscription item endpoints and the invoice previews (which run
+// it in a transaction that is never committed), so that a preview shows exactly
+// what the change does.
+//
+// What a change bills, as Stripe does:
+//   - items changed within the cycle: prorations for the rest of the period
+//     (proration_behavior create_prorations: pending invoice items the next
+//     invoice takes; always_invoice: invoiced at once; none: nothing);
+//   - a change that restarts the cycle (a price with another interval,
+//     billing_cycle_anchor=now, trial_end=now on a trial): an invoice at once
+//     (billing_reason subscription_update) with the credit for the unused time
+//     of the old items, the metered usage of the period so far, and the
+//     licensed items of the new period in advance.
+
+// subUpdate is one change to a subscription.
+type subUpdate struct {
+	items         []*form.Params
+	behavior      string // proration_behavior
+	prorationDate *int64
+	trialEnd      *form.Value // a timestamp, or "now"
+	anchorNow     bool        // billing_cycle_anchor=now
+	// settings applies the rest of an update's parameters to the changed copy.
+	settings func(sub *subscription) error
+}
+
+// maxTrialDays is how far ahead a trial may end: two years.
+const maxTrialDays = 730
+
+// checkTrialEnd refuses a trial end in the past or more than two years ahead.
+func checkTrialEnd(param string, end, now int64) error {
+	if end <= now {
+		return apierr.Invalid(param, "Invalid timestamp: must be an integer Unix timestamp in the future.")
+	}
+	if end > now+maxTrialDays*86400 {
+		return apierr.Invalid(param, "The maximum number of trial period days is %d (2 years).", maxTrialDays)
+	}
+	return nil
+}
+
+// changeSubscription applies a change to a live subscription and stores the
+// result: the subscription, its items, pending prorations, and the invoice the
+// change bills at once (nil if none).
+func (c *call) changeSubscription(cur *subscription, u subUpdate, now int64) (*subscription, *subChange, *invoice, error) {
+	ch, err := c.changeItems(cur, u.items, now)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	sub := ch.sub
+	if u.settings != nil {
+		if err := u.settings(sub); err != nil {
+			return nil, nil, nil, err
+		}
+	}
+	behavior := u.behavior
+	if behavior == "" {
+		behavior = "create_prorations"
+	}
+	from := now
+	if u.prorationDate != nil {
+		if d := *u.prorationDate; d < cur.PeriodStart || d > cur.PeriodEnd {
+			return nil, nil, nil, apierr.Invalid("proration_date", "proration_date must be within the subscription's current period (%d to %d).", cur.PeriodStart, cur.PeriodEnd)
+		}
+		from = *u.prorationDate
+	}
+	trialEndsNow := false
+	if v := u.trialEnd; v != nil {
+		if v.Kind == form.KString { // "now"
+			trialEndsNow = cur.Status == "trialing"
+		} else {
+			if err := checkTrialEnd("trial_end", v.Int, now); err != nil {
+				return nil, nil, nil, err
+			}
+			if sub.Status != "trialing" {
+				sub.TrialStart, sub.PeriodStart = now, now
+			}
+			sub.Status, sub.TrialEnd = "trialing", v.Int
+			sub.BillingCycleAnchor, sub.PeriodEnd = v.Int, v.Int
+		}
+	}
+	paid := cur.Status != "trialing" // the current period's licensed items were charged
+	var prorations []proration
+	var inv *invoice
+	// A new interval during a trial keeps the trial; the first paid period
+	// follows it.
+	if trialEndsNow || u.anchorNow || ch.intervalChanged(cur) && paid {
+		if paid && behavior != "none" {
+			if prorations, err = c.prorations(&subChange{sub: cur, before: ch.before}, cur.PeriodStart, cur.PeriodEnd, from); err != nil {
+				return nil, nil, nil, err
+			}
+		}
+		return c.restartCycle(cur, sub, ch, prorations, now)
+	}
+	if len(u.items) > 0 && paid && sub.Status != "trialing" && behavior != "none" {
+		if prorations, err = c.prorations(ch, sub.PeriodStart, sub.PeriodEnd, from); err != nil {
+			return nil, nil, nil, err
+		}
+	}
+	if err := c.storeChange(sub, ch); err != nil {
+		return nil, nil, nil, err
+	}
+	if err := c.pendProrations(sub, prorations); err != nil {
+		return nil, nil, nil, err
+	}
+	if behavior == "always_invoice" && len(prorations) > 0 {
+		if sub, inv, err = c.invoiceNow(sub, nil, now); err != nil {
+			return nil, nil, nil, err
+		}
+	}
+	return sub, ch, inv, nil
+}
+
+// storeChange stores a changed subscription and its items.
+func (c *call) storeChange(sub *subscription, ch *subChange) error {
+	if err := c.tx.Put(tSubscriptions, sub); err != nil {
+		return err
+	}
+	for _, it := range ch.removed {
+		if err := c.tx.Remove(tSubscriptionItems, it); err != nil {
+			return err
+		}
+	}
+	for _, it := range ch.after {
+		if err := c.tx.Put(tSubscriptionItems, it); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// restartCycle starts a new billing period at now and bills it at once: the
+// credits given, the usage of the old period so far, and the new period's
+// licensed items in advance.
+func (c *call) restartCycle(cur, sub *subscription, ch *subChange, credits []proration, now int64) (*subscription, *subChange, *invoice, error) {
+	usage, err := c.periodLines(cur, ch.before, cur.PeriodStart, now, false)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if cur.Status == "trialing" { // the trial ends now
+		sub.Status, sub.TrialEnd = "active", now
+	}
+	sub.BillingCycleAnchor, sub.PeriodStart, sub.Retired = now, now, nil
+	sub.PeriodEnd = billing.AddPeriods(now, sub.Interval, 1)
+	sub.UpcomingNoticeFor = 0
+	for i := range ch.after {
+		if ch.after[i].PriceSince != 0 {
+			n := ch.after[i].clone()
+			n.PriceSince = 0
+			ch.after[i] = n
+		}
+	}
+	if err := c.storeChange(sub, ch); err != nil {
+		return nil, nil, nil, err
+	}
+	if err := c.pendProrations(sub, credits); err != nil {
+		return nil, nil, nil, err
+	}
+	var lines []invoiceLine
+	for _, it := range ch.after {
+		pr, err := c.getPrice(it.Price, "price")
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		if !pr.metered() {
+			lines = append(lines, c.advanceLines(sub, it, pr, sub.PeriodStart, sub.PeriodEnd)...)
+		}
+	}
+	sub, inv, err := c.invoiceNow(sub, append(lines, usage...), now)
+	return sub, ch, inv, err
+}
+
+// invoiceNow bills a subscription at once (billing_reason subscription_update):
+// its pending invoice items and the lines given, finalized and collected now.
+// The subscription's latest_invoice becomes that invoice: it is returned, as stored.
+func (c *call) invoiceNow(sub *subscription, lines []invoiceLine, now int64) (*subscription, *invoice, error) {
+	inv, err := c.newInvoice(sub, "subscription_update", now, now, now, lines, 0)
+	if err != nil {
+		return nil, nil, err
+	}
+	if inv, err = c.finalizeInvoice(inv, now); err != nil {
+		return nil, nil, err
+	}
+	latest, err := c.getSubscription(sub.ID, "subscription")
+	if err != nil {
+		return nil, nil, err
+	}
+	n := latest.clone()
+	n.LatestInvoice = inv.ID
+	return n, inv, c.tx.Put(tSubscriptions, n)
+}
