@@ -1,0 +1,171 @@
+package compat
+
+import (
+	"context"
+	"encoding/json"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// nodeDir holds the stripe-node suite: package.json, its lockfile and test/*.test.mjs.
+const nodeDir = "node"
+
+// TestNode runs the stripe-node suite (compat/node, Node's built-in test runner,
+// npm stripe@16.12.0) against the built binary. It skips, saying why, where Node
+// or the suite's npm dependencies are not to be had, so that go test ./...
+// passes on a machine with Go only; .ci/run installs them.
+func TestNode(t *testing.T) {
+	// Read the suite's own files so go test's cache reruns this test when they change.
+	if err := readNodeSuite(); err != nil {
+		t.Fatal(err)
+	}
+	node, err := exec.LookPath("node")
+	if err != nil {
+		t.Skip("node is not installed: skipping the stripe-node suite in compat/node (it needs Node >= 18 and npm; .ci/run installs them)")
+	}
+	major, err := nodeMajor(node)
+	if err != nil {
+		t.Skipf("cannot tell the version of %s (%v): skipping the stripe-node suite in compat/node", node, err)
+	}
+	if major < 18 {
+		t.Skipf("node %d is too old for node:test: skipping the stripe-node suite in compat/node (it needs Node >= 18)", major)
+	}
+	ensureNodeModules(t)
+
+	// One line per request would bury node's report in the log of a failure.
+	e := start(t, "-log-requests=false")
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	args := []string{"--test"}
+	if major >= 20 {
+		args = append(args, "--test-reporter=spec")
+	}
+	cmd := exec.CommandContext(ctx, node, args...)
+	cmd.Dir = nodeDir
+	cmd.Env = append(os.Environ(), "STRIPE_EMULATOR_URL="+e.URL, "NO_COLOR=1", "FORCE_COLOR=0")
+	out, err := cmd.CombinedOutput()
+	if ctx.Err() != nil {
+		t.Fatalf("node --test did not finish in 5 minutes:\n%s", out)
+	}
+	if err != nil {
+		t.Fatalf("node --test in compat/node failed (%v):\n%s", err, out)
+	}
+	if !regexp.MustCompile(`(?m)^\S*\s*pass [1-9]`).Match(out) {
+		t.Fatalf("node --test ran no test:\n%s", out)
+	}
+	t.Logf("node --test in compat/node:\n%s", summaryLines(out))
+}
+
+// nodeMajor is the major version of the node binary.
+func nodeMajor(node string) (int, error) {
+	out, err := exec.Command(node, "--version").Output()
+	if err != nil {
+		return 0, err
+	}
+	v := strings.TrimPrefix(strings.TrimSpace(string(out)), "v")
+	major, _, _ := strings.Cut(v, ".")
+	return strconv.Atoi(major)
+}
+
+// ensureNodeModules installs the locked dependencies with npm ci unless
+// node_modules already holds the locked stripe-node; it skips the test when
+// they cannot be installed (no npm, no network).
+func ensureNodeModules(t *testing.T) {
+	t.Helper()
+	want, err := lockedVersion("stripe")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if installedVersion("stripe") == want {
+		return
+	}
+	npm, err := exec.LookPath("npm")
+	if err != nil {
+		t.Skipf("compat/node/node_modules lacks stripe@%s and npm is not installed: skipping the stripe-node suite (run `npm ci` in compat/node; .ci/run does)", want)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, npm, "ci", "--prefer-offline", "--no-audit", "--no-fund", "--loglevel=error")
+	cmd.Dir = nodeDir
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Skipf("could not install compat/node's npm dependencies (no network to the npm registry?): skipping the stripe-node suite. npm ci: %v\n%s", err, lastLines(out, 15))
+	}
+	if got := installedVersion("stripe"); got != want {
+		t.Fatalf("after npm ci, compat/node/node_modules has stripe %q, the lockfile says %q", got, want)
+	}
+}
+
+// lockedVersion is a package's version in compat/node/package-lock.json.
+func lockedVersion(pkg string) (string, error) {
+	data, err := os.ReadFile(filepath.Join(nodeDir, "package-lock.json"))
+	if err != nil {
+		return "", err
+	}
+	var lock struct {
+		Packages map[string]struct {
+			Version string `json:"version"`
+		} `json:"packages"`
+	}
+	if err := json.Unmarshal(data, &lock); err != nil {
+		return "", err
+	}
+	return lock.Packages["node_modules/"+pkg].Version, nil
+}
+
+// installedVersion is a package's version in compat/node/node_modules, or "".
+func installedVersion(pkg string) string {
+	data, err := os.ReadFile(filepath.Join(nodeDir, "node_modules", pkg, "package.json"))
+	if err != nil {
+		return ""
+	}
+	var p struct {
+		Version string `json:"version"`
+	}
+	if json.Unmarshal(data, &p) != nil {
+		return ""
+	}
+	return p.Version
+}
+
+// readNodeSuite reads every file of the suite outside node_modules.
+func readNodeSuite() error {
+	return filepath.WalkDir(nodeDir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() && d.Name() == "node_modules" {
+			return filepath.SkipDir
+		}
+		if !d.IsDir() {
+			_, err = os.ReadFile(path)
+		}
+		return err
+	})
+}
+
+// summaryLines are the runner's closing counts (ℹ tests 32, ℹ pass 32, …).
+func summaryLines(out []byte) string {
+	var b strings.Builder
+	for _, l := range strings.Split(string(out), "\n") {
+		if regexp.MustCompile(`^\S*\s*(tests|suites|pass|fail|cancelled|skipped|todo|duration_ms) \d`).MatchString(l) {
+			b.WriteString(l + "\n")
+		}
+	}
+	return b.String()
+}
+
+// lastLines is the end of a command's output.
+func lastLines(out []byte, n int) string {
+	lines := strings.Split(strings.TrimRight(string(out), "\n"), "\n")
+	if len(lines) > n {
+		lines = append([]string{"…"}, lines[len(lines)-n:]...)
+	}
+	return strings.Join(lines, "\n")
+}
