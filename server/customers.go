@@ -108,6 +108,9 @@ func applyCustomerParams(cu *customer, p *form.Params) error {
 		}
 	}
 	if b, ok := p.Int("balance"); ok {
+		if err := checkAmount("balance", b); err != nil {
+			return err
+		}
 		cu.Balance = b
 	}
 	if v, ok := p.String("invoice_prefix"); ok {

@@ -417,7 +417,7 @@ func (c *call) finalizeInvoice(inv *invoice, at int64) (*invoice, error) {
 		cu.NextInvoiceSequence++
 	}
 	n.StartingBalance = cu.Balance
-	after := n.subtotal() + cu.Balance
+	after := billing.Add(n.subtotal(), cu.Balance)
 	balance := min(after, 0) // a credit larger than the total stays a credit
 	due := max(after, 0)
 	n.Status, n.FinalizedAt, n.EffectiveAt, n.FinalizesAt = "open", at, at, 0
@@ -425,7 +425,7 @@ func (c *call) finalizeInvoice(inv *invoice, at int64) (*invoice, error) {
 	case due == 0:
 		n.markPaid(at, 0)
 	case n.CollectionMethod == "charge_automatically" && due < billing.MinimumCharge(n.Currency):
-		balance += due // too small to charge: carried to the next invoice
+		balance = billing.Add(balance, due) // too small to charge: carried to the next invoice
 		n.markPaid(at, 0)
 	case n.CollectionMethod == "charge_automatically":
 		n.Attempted, n.AttemptCount = true, 1

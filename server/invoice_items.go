@@ -105,6 +105,9 @@ func (c *call) applyInvoiceItemAmount(ii *invoiceItem, p *form.Params, creating 
 		return err
 	}
 	amount, hasAmount := p.Int("amount")
+	if err := checkAmount("amount", amount); hasAmount && err != nil {
+		return err
+	}
 	priceID, hasPrice := p.String("price")
 	n := 0
 	for _, b := range []bool{hasAmount, hasPrice, unit != nil} {
@@ -127,7 +130,7 @@ func (c *call) applyInvoiceItemAmount(ii *invoiceItem, p *form.Params, creating 
 		ii.Price, ii.Currency, ii.UnitAmount = pr.ID, pr.Currency, nil
 		ii.Amount = 0
 		for _, comp := range billing.Rate(pr.rating(), ii.Quantity) {
-			ii.Amount += comp.Amount
+			ii.Amount = billing.Add(ii.Amount, comp.Amount)
 		}
 		if pr.UnitAmount != nil && !pr.Tiered {
 			u := *pr.UnitAmount
@@ -157,7 +160,7 @@ func (c *call) applyInvoiceItemAmount(ii *invoiceItem, p *form.Params, creating 
 		}
 		ii.Amount = 0
 		for _, comp := range billing.Rate(pr.rating(), ii.Quantity) {
-			ii.Amount += comp.Amount
+			ii.Amount = billing.Add(ii.Amount, comp.Amount)
 		}
 	}
 	if v, ok := p.String("description"); ok {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/shopspring/decimal"
 
+	"github.com/stripe-emulator/stripe-emulator/server/billing"
 	"github.com/stripe-emulator/stripe-emulator/server/jsonobj"
 	"github.com/stripe-emulator/stripe-emulator/server/store"
 )
@@ -86,14 +87,14 @@ func (inv *invoice) clone() *invoice {
 func (inv *invoice) subtotal() int64 {
 	var t int64
 	for _, l := range inv.Lines {
-		t += l.Amount
+		t = billing.Add(t, l.Amount)
 	}
 	return t
 }
 
 // amountDue is the total adjusted by the customer's balance (a positive balance
 // is owed and adds; a credit subtracts), never below 0.
-func (inv *invoice) amountDue() int64 { return max(0, inv.subtotal()+inv.StartingBalance) }
+func (inv *invoice) amountDue() int64 { return max(0, billing.Add(inv.subtotal(), inv.StartingBalance)) }
 
 func (inv *invoice) amountRemaining() int64 {
 	if inv.Status == "paid" || inv.Status == "void" {

@@ -412,6 +412,9 @@ func (c *call) previewInvoiceItems(inv *invoice, items []*form.Params) ([]invoic
 			return nil, err
 		}
 		amount, hasAmount := ip.Int("amount")
+		if err := checkAmount(ip.Path("amount"), amount); hasAmount && err != nil {
+			return nil, err
+		}
 		priceID, hasPrice := ip.String("price")
 		switch {
 		case hasPrice:
@@ -421,7 +424,7 @@ func (c *call) previewInvoiceItems(inv *invoice, items []*form.Params) ([]invoic
 			}
 			l.Price, l.Currency = pr.ID, pr.Currency
 			for _, comp := range billing.Rate(pr.rating(), l.Quantity) {
-				l.Amount += comp.Amount
+				l.Amount = billing.Add(l.Amount, comp.Amount)
 			}
 			if l.Description == "" {
 				l.Description = c.productName(pr)

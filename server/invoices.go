@@ -119,8 +119,8 @@ func applyInvoiceSettings(inv *invoice, c *call, now int64) error {
 	case (hasDays || hasDue) && inv.CollectionMethod != "send_invoice":
 		return apierr.Invalid("days_until_due", "days_until_due and due_date can only be set when collection_method is send_invoice.")
 	case hasDays:
-		if days < 0 {
-			return apierr.Invalid("days_until_due", "This value must be greater than or equal to 0.")
+		if days < 0 || days > 730 {
+			return apierr.Invalid("days_until_due", "Invalid days_until_due: must be between 0 and 730.")
 		}
 		inv.DueDate = inv.Created + days*86400
 	case hasDue:

@@ -93,6 +93,14 @@ func (s *Server) priceEndpoints() []endpoint {
 // maxDecimalPlaces is how precise unit_amount_decimal and flat_amount_decimal may be.
 const maxDecimalPlaces = 12
 
+// checkAmount bounds an amount a request sets (negative ones are credits).
+func checkAmount(param string, n int64) error {
+	if n > billing.MaxAmount || n < -billing.MaxAmount {
+		return apierr.Invalid(param, "This value must be between -%d and %d.", billing.MaxAmount, billing.MaxAmount)
+	}
+	return nil
+}
+
 // amountParam reads an integer amount (key) or a decimal one (key_decimal), which
 // exclude each other. It returns nil when neither is given.
 func amountParam(p *form.Params, key string) (*decimal.Decimal, error) {
@@ -106,6 +114,9 @@ func amountParam(p *form.Params, key string) (*decimal.Decimal, error) {
 		if n < 0 {
 			return nil, apierr.Invalid(p.Path(key), "This value must be greater than or equal to 0.")
 		}
+		if err := checkAmount(p.Path(key), n); err != nil {
+			return nil, err
+		}
 		d := decimal.NewFromInt(n)
 		return &d, nil
 	case hasDec:
@@ -115,6 +126,9 @@ func amountParam(p *form.Params, key string) (*decimal.Decimal, error) {
 		}
 		if d.IsNegative() {
 			return nil, apierr.Invalid(p.Path(key+"_decimal"), "This value must be greater than or equal to 0.")
+		}
+		if d.GreaterThan(decimal.NewFromInt(billing.MaxAmount)) {
+			return nil, apierr.Invalid(p.Path(key+"_decimal"), "This value must be less than or equal to %d.", billing.MaxAmount)
 		}
 		if -d.Exponent() > maxDecimalPlaces && !d.Equal(d.Round(maxDecimalPlaces)) {
 			return nil, apierr.Invalid(p.Path(key+"_decimal"), "Invalid %s: at most %d decimal places are allowed.", key+"_decimal", maxDecimalPlaces)

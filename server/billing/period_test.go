@@ -1,8 +1,11 @@
 package billing
 
 import (
+	"math"
 	"testing"
 	"time"
+
+	"github.com/shopspring/decimal"
 )
 
 // TestPeriodContainingMatchesStepping checks the constant-time PeriodContaining
@@ -39,5 +42,15 @@ func TestPeriodContainingMatchesStepping(t *testing.T) {
 	s, e := PeriodContaining(anchors[0], Interval{"month", 1}, MaxTime)
 	if !(s <= MaxTime && MaxTime < e) {
 		t.Errorf("at MaxTime: [%d, %d)", s, e)
+	}
+}
+
+func TestRoundAndAddSaturate(t *testing.T) {
+	huge := decimal.RequireFromString("123456789012345678901234567890")
+	if Round(huge) != MaxLineAmount || Round(huge.Neg()) != -MaxLineAmount || Round(decimal.RequireFromString("2.5")) != 3 {
+		t.Errorf("Round: %d %d", Round(huge), Round(huge.Neg()))
+	}
+	if Add(math.MaxInt64, 1) != math.MaxInt64 || Add(math.MinInt64, -1) != math.MinInt64 || Add(-5, 3) != -2 {
+		t.Error("Add does not saturate")
 	}
 }

@@ -1,6 +1,8 @@
 package billing
 
 import (
+	"math"
+
 	"github.com/shopspring/decimal"
 )
 
@@ -32,10 +34,44 @@ type Component struct {
 	Amount     int64
 }
 
+// MaxAmount bounds every amount a request sets (unit amounts, invoice item
+// amounts, balances): 11 digits of minor units. Stripe's own limit is not
+// documented; this one keeps every computation far from int64 overflow.
+const MaxAmount = 99_999_999_999
+
+// MaxLineAmount is where a computed amount saturates (a huge quantity at a
+// large unit amount): 10^15 minor units, so that sums of many lines still fit
+// in an int64.
+const MaxLineAmount = 999_999_999_999_999
+
+var maxLine = decimal.NewFromInt(MaxLineAmount)
+
 // Round turns a decimal amount of minor units into an integer, half away from
 // zero, as Stripe rounds each line before summing
 // (https://stripe.com/docs/billing/subscriptions/decimal-amounts: 1.5 becomes 2).
-func Round(d decimal.Decimal) int64 { return d.Round(0).IntPart() }
+// Amounts beyond ±MaxLineAmount saturate.
+func Round(d decimal.Decimal) int64 {
+	r := d.Round(0)
+	switch {
+	case r.GreaterThan(maxLine):
+		return MaxLineAmount
+	case r.LessThan(maxLine.Neg()):
+		return -MaxLineAmount
+	}
+	return r.IntPart()
+}
+
+// Add adds amounts, saturating at the int64 range instead of wrapping.
+func Add(a, b int64) int64 {
+	s := a + b
+	switch {
+	case a > 0 && b > 0 && s < 0:
+		return math.MaxInt64
+	case a < 0 && b < 0 && s >= 0:
+		return math.MinInt64
+	}
+	return s
+}
 
 // Rate prices a quantity (usage or seats; negative counts as 0). Each component
 // is rounded on its own.
