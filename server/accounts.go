@@ -80,7 +80,7 @@ func (s *Server) newAccount(key string) (*account, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &account{key: key, db: db, idem: newIdemStore(s.idemTTL), reqs: newRequestLog(requestLogSize),
+	return &account{key: key, db: db, idem: newIdemStore(s.idemTTL, s.idemMaxBytes), reqs: newRequestLog(requestLogSize),
 		usage: metering.New(metering.DefaultRetention), meterErrors: &meterErrorReports{}, events: newEventLog(),
 		alertFirings: &alertFirings{}}, nil
 }

@@ -81,6 +81,7 @@ func (s *Server) prepare(ep *endpoint) error {
 	if ep.schema == nil {
 		ep.schema = form.Object(map[string]*form.Schema{})
 	}
+	ep.route = ep.method + " " + ep.path
 	for _, a := range ep.accepts {
 		if ep.schema.Prop(a) == nil {
 			return fmt.Errorf("%s %s: accepts %q, which is not a parameter of the endpoint", ep.method, ep.path, a)

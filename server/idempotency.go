@@ -14,26 +14,41 @@ import (
 // same parameters gets the first response byte for byte; the same key with other
 // parameters or on another endpoint gets a 400; a retry while the first request
 // is still running gets a 409.
+//
+// Every client that retries sends a key with every POST (stripe-go does), so
+// the store holds an entry per write request: it is bounded by maxBytes too
+// (an estimate of what its entries hold), and past that forgets the oldest keys
+// before their TTL.
 type idemStore struct {
-	mu      sync.Mutex
-	entries map[string]*idemEntry
-	queue   []*idemEntry // in insertion order, for expiry
-	ttl     time.Duration
+	mu       sync.Mutex
+	entries  map[string]*idemEntry
+	queue    []*idemEntry // in insertion order, for expiry
+	ttl      int64        // seconds
+	maxBytes int64
+	bytes    int64
 }
 
 type idemEntry struct {
 	key      string
 	endpoint string // "POST /v1/customers"
 	params   [32]byte
-	created  time.Time
+	created  int64 // unix seconds
+	status   int32
 	done     bool
-	status   int
 	body     []byte
 	header   http.Header
 }
 
-func newIdemStore(ttl time.Duration) *idemStore {
-	return &idemStore{entries: map[string]*idemEntry{}, ttl: ttl}
+// idemEntryOverhead is what an entry costs besides its strings and body: the
+// struct, its map slot and its queue slot.
+const idemEntryOverhead = 200
+
+func (e *idemEntry) size() int64 {
+	return int64(len(e.key) + len(e.endpoint) + len(e.body) + idemEntryOverhead)
+}
+
+func newIdemStore(ttl time.Duration, maxBytes int64) *idemStore {
+	return &idemStore{entries: map[string]*idemEntry{}, ttl: int64(ttl / time.Second), maxBytes: maxBytes}
 }
 
 // begin claims key for a request. It returns the entry to complete (first use),
@@ -41,7 +56,7 @@ func newIdemStore(ttl time.Duration) *idemStore {
 func (st *idemStore) begin(key, endpoint string, params [32]byte, now time.Time) (claimed, replay *idemEntry, err *apierr.Error) {
 	st.mu.Lock()
 	defer st.mu.Unlock()
-	st.expire(now)
+	st.expire(now.Unix())
 	if e, ok := st.entries[key]; ok {
 		switch {
 		case e.endpoint != endpoint:
@@ -53,16 +68,18 @@ func (st *idemStore) begin(key, endpoint string, params [32]byte, now time.Time)
 		}
 		return nil, e, nil
 	}
-	e := &idemEntry{key: key, endpoint: endpoint, params: params, created: now}
+	e := &idemEntry{key: key, endpoint: endpoint, params: params, created: now.Unix()}
 	st.entries[key] = e
 	st.queue = append(st.queue, e)
+	st.bytes += e.size()
 	return e, nil, nil
 }
 
 // complete records the outcome of a claimed key.
 func (st *idemStore) complete(e *idemEntry, status int, body []byte, header http.Header) {
 	st.mu.Lock()
-	e.status, e.body, e.header, e.done = status, body, header, true
+	e.status, e.body, e.header, e.done = int32(status), body, header, true
+	st.bytes += int64(len(body))
 	st.mu.Unlock()
 }
 
@@ -76,21 +93,30 @@ func (st *idemStore) release(e *idemEntry) {
 	st.mu.Unlock()
 }
 
-func (st *idemStore) expire(now time.Time) {
+// expire forgets the keys older than the TTL, and the oldest ones while the
+// store is over its budget.
+func (st *idemStore) expire(now int64) {
 	n := 0
-	for n < len(st.queue) && now.Sub(st.queue[n].created) >= st.ttl {
+	for n < len(st.queue) {
 		e := st.queue[n]
-		if !e.done {
+		if now-e.created < st.ttl && st.bytes <= st.maxBytes {
+			break
+		}
+		if !e.done && st.entries[e.key] == e {
 			break // still running: expire it once it finishes
 		}
 		if st.entries[e.key] == e {
 			delete(st.entries, e.key)
 		}
+		st.bytes -= e.size()
 		st.queue[n] = nil
 		n++
 	}
 	if n > 0 {
 		st.queue = st.queue[n:]
+		if cap(st.queue) > 1024 && len(st.queue) < cap(st.queue)/4 {
+			st.queue = append([]*idemEntry(nil), st.queue...)
+		}
 	}
 }
 
@@ -105,7 +131,10 @@ func (s *Server) runIdempotent(w http.ResponseWriter, c *call, key string) {
 		return
 	}
 	c.idemKey = key
-	endpoint := c.r.Method + " " + c.r.URL.Path
+	endpoint := c.ep.route // shared by every entry of a route without path variables
+	if c.r.Method != c.ep.method || c.r.URL.Path != c.ep.path {
+		endpoint = c.r.Method + " " + c.r.URL.Path
+	}
 	var sum [32]byte
 	if c.params != nil {
 		sum = sha256.Sum256([]byte(c.params.Canonical()))
@@ -122,7 +151,7 @@ func (s *Server) runIdempotent(w http.ResponseWriter, c *call, key string) {
 		for k, v := range replay.header {
 			hdr[k] = v
 		}
-		s.writeResponse(w, replay.status, replay.body, hdr)
+		s.writeResponse(w, int(replay.status), replay.body, hdr)
 		return
 	}
 	completed := false

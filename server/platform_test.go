@@ -3,6 +3,7 @@ package server
 import (
 	"bytes"
 	"encoding/base64"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -254,7 +255,7 @@ func TestIdempotency(t *testing.T) {
 }
 
 func TestIdempotencyInFlight(t *testing.T) {
-	st := newIdemStore(time.Hour)
+	st := newIdemStore(time.Hour, 1<<20)
 	now := time.Now()
 	var sum [32]byte
 	claimed, _, err := st.begin("k", "POST /v1/customers", sum, now)
@@ -269,6 +270,32 @@ func TestIdempotencyInFlight(t *testing.T) {
 	_, replay, err := st.begin("k", "POST /v1/customers", sum, now)
 	if err != nil || replay == nil || string(replay.body) != "{}" {
 		t.Fatalf("after completion: %+v %+v", replay, err)
+	}
+}
+
+// TestIdempotencyBudget checks that the store forgets its oldest keys past its
+// byte budget, keeps the newest, and that its accounting returns to zero.
+func TestIdempotencyBudget(t *testing.T) {
+	st := newIdemStore(time.Hour, 10_000)
+	now := time.Now()
+	body := make([]byte, 300)
+	for i := 0; i < 1000; i++ {
+		k := "key-" + strconv.Itoa(i)
+		e, _, err := st.begin(k, "POST /v1/billing/meter_events", [32]byte{}, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		st.complete(e, 200, body, nil)
+	}
+	if st.bytes > 10_000+600 || len(st.entries) > 25 || len(st.entries) < 15 {
+		t.Errorf("over budget: %d bytes, %d entries", st.bytes, len(st.entries))
+	}
+	if _, replay, _ := st.begin("key-999", "POST /v1/billing/meter_events", [32]byte{}, now); replay == nil {
+		t.Error("the newest key was forgotten")
+	}
+	st.begin("last", "POST /v1/customers", [32]byte{1}, now.Add(2*time.Hour)) // everything else has expired
+	if len(st.entries) != 1 || st.bytes != (&idemEntry{key: "last", endpoint: "POST /v1/customers"}).size() {
+		t.Errorf("after expiry: %d entries, %d bytes", len(st.entries), st.bytes)
 	}
 }
 

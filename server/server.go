@@ -35,6 +35,10 @@ type Options struct {
 	MaxBodyBytes int64
 	// IdempotencyTTL is how long idempotency keys are remembered (default 24h).
 	IdempotencyTTL time.Duration
+	// IdempotencyMaxBytes bounds the memory each account's idempotency keys
+	// hold (default 256 MiB): past it, the oldest keys are forgotten before
+	// their TTL.
+	IdempotencyMaxBytes int64
 	// TickInterval is how often the emulator runs what its clock makes due
 	// (renewals, finalizations) for objects not on a test clock; default 1s,
 	// negative disables it.
@@ -50,7 +54,9 @@ type Server struct {
 	reqLog  *slog.Logger
 	maxBody int64
 	idemTTL time.Duration
-	router  *mux.Router
+	// idemMaxBytes bounds each account's idempotency store.
+	idemMaxBytes int64
+	router       *mux.Router
 	// static holds the routes without path variables by "METHOD /path": most
 	// requests are found here by one map lookup instead of mux's regexps.
 	static   map[string]*endpoint
@@ -66,10 +72,11 @@ type Server struct {
 // New builds a Server.
 func New(opts Options) (*Server, error) {
 	s := &Server{
-		clock:   opts.Clock,
-		log:     opts.Logger,
-		maxBody: opts.MaxBodyBytes,
-		idemTTL: opts.IdempotencyTTL,
+		clock:        opts.Clock,
+		log:          opts.Logger,
+		maxBody:      opts.MaxBodyBytes,
+		idemTTL:      opts.IdempotencyTTL,
+		idemMaxBytes: opts.IdempotencyMaxBytes,
 	}
 	if s.clock == nil {
 		s.clock = clock.Real{}
@@ -83,6 +90,9 @@ func New(opts Options) (*Server, error) {
 	}
 	if s.maxBody <= 0 {
 		s.maxBody = 1 << 20
+	}
+	if s.idemMaxBytes <= 0 {
+		s.idemMaxBytes = 256 << 20
 	}
 	if s.idemTTL <= 0 {
 		s.idemTTL = 24 * time.Hour
@@ -156,6 +166,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 type endpoint struct {
 	// op names a catalogue operation; it gives the method, the path and the schema.
 	op string
+	// route is "METHOD /path", made once.
+	route string
 	// method, path and schema describe endpoints outside the catalogue.
 	method, path string
 	schema       *form.Schema
