@@ -193,8 +193,10 @@ func (s *Server) createSubscription(c *call) (jsonobj.Obj, error) {
 			}
 		}
 	}
-	if trialEnd != 0 && trialEnd <= now {
-		return nil, apierr.Invalid("trial_end", "Invalid timestamp: trial_end must be in the future.")
+	if trialEnd != 0 {
+		if err := checkTrialEnd("trial_end", trialEnd, now); err != nil {
+			return nil, err
+		}
 	}
 	anchor := int64(0)
 	if a, ok := p.Int("billing_cycle_anchor"); ok {

@@ -1,6 +1,10 @@
 package server
 
-import "testing"
+import (
+	"testing"
+
+	stripe "github.com/stripe/stripe-go/v79"
+)
 
 // TestTimestampBounds checks that times outside 1970..9999 are refused with
 // the parameter named, wherever they appear.
@@ -24,5 +28,24 @@ func TestTimestampBounds(t *testing.T) {
 		if r.status != 400 || r.errField("param") != tt.param || !contains2(r.errField("message"), "Invalid timestamp") {
 			t.Errorf("%s %s %s: %d %s", tt.method, tt.path, tt.body, r.status, r.body)
 		}
+	}
+}
+
+func TestTrialEndAtMostTwoYears(t *testing.T) {
+	e := newEnv(t)
+	cus := newCustomer(t, e.sc)
+	price := licensedPrice(t, e.sc, 100, "month")
+	far := itoa(t0.Unix() + 731*86400)
+	r := e.do("POST", "/v1/subscriptions", "customer="+cus+"&items[0][price]="+price.ID+"&trial_end="+far)
+	if r.status != 400 || r.errField("param") != "trial_end" || !contains2(r.errField("message"), "730") {
+		t.Errorf("create: %s", r.body)
+	}
+	sub := subscribe(t, e.sc, cus, &stripe.SubscriptionItemsParams{Price: stripe.String(price.ID)})
+	r = e.do("POST", "/v1/subscriptions/"+sub.ID, "trial_end="+far)
+	if r.status != 400 || r.errField("param") != "trial_end" || !contains2(r.errField("message"), "730") {
+		t.Errorf("update: %s", r.body)
+	}
+	if r := e.do("POST", "/v1/subscriptions/"+sub.ID, "trial_end="+itoa(t0.Unix()+730*86400)); r.status != 200 {
+		t.Errorf("730 days: %s", r.body)
 	}
 }
