@@ -94,7 +94,9 @@ func (inv *invoice) subtotal() int64 {
 
 // amountDue is the total adjusted by the customer's balance (a positive balance
 // is owed and adds; a credit subtracts), never below 0.
-func (inv *invoice) amountDue() int64 { return max(0, billing.Add(inv.subtotal(), inv.StartingBalance)) }
+func (inv *invoice) amountDue() int64 {
+	return max(0, billing.Add(inv.subtotal(), inv.StartingBalance))
+}
 
 func (inv *invoice) amountRemaining() int64 {
 	if inv.Status == "paid" || inv.Status == "void" {

@@ -255,10 +255,10 @@ type delivery struct {
 }
 
 type deliveryQueue struct {
+	key         string
 	url, secret string
 	mu          sync.Mutex
 	items       []delivery
-	wake        chan struct{}
 }
 
 func newWebhooks(s *Server, opts WebhookOptions) *webhooks {
@@ -295,40 +295,55 @@ func (h *webhooks) dispatch(acct *account, evs []*eventRecord) {
 		for _, ep := range eps {
 			if ep.wants(ev.typ) {
 				ev.pending.Add(1)
-				h.queue(acct.key+"/"+ep.ID, ep.URL, ep.Secret).push(h, delivery{acct, ev})
+				h.enqueue(acct.key+"/"+ep.ID, ep.URL, ep.Secret, delivery{acct, ev})
 			}
 		}
 		if h.opts.ForwardURL != "" {
-			h.queue("forward", h.opts.ForwardURL, h.opts.ForwardSecret).push(h, delivery{acct, ev})
+			h.enqueue("forward", h.opts.ForwardURL, h.opts.ForwardSecret, delivery{acct, ev})
 		}
 	}
 }
 
-func (h *webhooks) queue(key, url, secret string) *deliveryQueue {
+// enqueue adds a delivery to the queue of key (an endpoint of an account),
+// starting its goroutine if it has none. A queue's goroutine ends once the queue
+// is empty, so that deleted endpoints and reset accounts leave nothing behind;
+// a changed URL or secret starts a new queue (the old one drains first).
+func (h *webhooks) enqueue(key, url, secret string, d delivery) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	q := h.queues[key]
 	if q == nil || q.url != url || q.secret != secret {
-		q = &deliveryQueue{url: url, secret: secret, wake: make(chan struct{}, 1)}
+		q = &deliveryQueue{key: key, url: url, secret: secret}
 		h.queues[key] = q
 		h.wg.Add(1)
 		go h.run(q)
 	}
-	return q
-}
-
-func (q *deliveryQueue) push(h *webhooks, d delivery) {
 	q.mu.Lock()
 	q.items = append(q.items, d)
 	if over := len(q.items) - h.opts.MaxQueue; over > 0 {
 		h.s.log.Warn("webhook queue full: dropping the oldest events", "url", q.url, "dropped", over)
+		for _, dropped := range q.items[:over] {
+			dropped.ev.pending.Add(-1)
+		}
 		q.items = append(q.items[:0:0], q.items[over:]...)
 	}
 	q.mu.Unlock()
-	select {
-	case q.wake <- struct{}{}:
-	default:
+}
+
+// retire ends an empty queue's goroutine: it reports false if an item arrived
+// meanwhile.
+func (h *webhooks) retire(q *deliveryQueue) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if len(q.items) > 0 {
+		return false
 	}
+	if h.queues[q.key] == q {
+		delete(h.queues, q.key)
+	}
+	return true
 }
 
 func (q *deliveryQueue) head() (delivery, bool) {
@@ -347,18 +362,16 @@ func (q *deliveryQueue) pop() {
 	q.mu.Unlock()
 }
 
-// run delivers a queue's events in order until the server closes.
+// run delivers a queue's events in order until it is empty or the server closes.
 func (h *webhooks) run(q *deliveryQueue) {
 	defer h.wg.Done()
 	for {
 		d, ok := q.head()
 		if !ok {
-			select {
-			case <-q.wake:
-				continue
-			case <-h.ctx.Done():
+			if h.retire(q) {
 				return
 			}
+			continue
 		}
 		delay := h.opts.RetryBase
 		for attempt := 1; ; attempt++ {
@@ -368,6 +381,7 @@ func (h *webhooks) run(q *deliveryQueue) {
 			}
 			if attempt >= h.opts.MaxAttempts {
 				h.s.log.Warn("webhook delivery failed: giving up", "url", q.url, "event", d.ev.id, "attempts", attempt)
+				d.ev.pending.Add(-1)
 				break
 			}
 			select {

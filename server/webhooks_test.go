@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -210,4 +211,55 @@ func TestForwardURLGetsEveryAccountsEvents(t *testing.T) {
 		t.Fatal(err)
 	}
 	rcv.waitFor("customer.created", "product.created")
+}
+
+// Delivery goroutines end when their queue is empty: endpoints that come and
+// go (or accounts that are reset) leave nothing running.
+func TestWebhookQueuesAreReleased(t *testing.T) {
+	e := newEnv(t)
+	newCustomer(t, e.sc) // the client's own connection is there before and after
+	before := runtime.NumGoroutine()
+	for round := 0; round < 5; round++ {
+		rcv := newReceiver(t)
+		ep, err := e.sc.WebhookEndpoints.New(&stripe.WebhookEndpointParams{URL: stripe.String(rcv.ts.URL), EnabledEvents: []*string{stripe.String("customer.created")}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		rcv.mu.Lock()
+		rcv.secret = ep.Secret
+		rcv.mu.Unlock()
+		newCustomer(t, e.sc)
+		rcv.waitFor("customer.created")
+		if _, err := e.sc.WebhookEndpoints.Del(ep.ID, nil); err != nil {
+			t.Fatal(err)
+		}
+		rcv.ts.Close()
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		e.srv.hooks.mu.Lock()
+		n := len(e.srv.hooks.queues)
+		e.srv.hooks.mu.Unlock()
+		if n == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d delivery queues still alive", n)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	// The events were delivered: nothing is pending.
+	it := e.sc.Events.List(&stripe.EventListParams{Type: stripe.String("customer.created")})
+	for it.Next() {
+		if it.Event().PendingWebhooks != 0 {
+			t.Errorf("%s: pending_webhooks %d", it.Event().ID, it.Event().PendingWebhooks)
+		}
+	}
+	for after := runtime.NumGoroutine(); after > before+2; after = runtime.NumGoroutine() {
+		if time.Now().After(deadline) {
+			t.Errorf("goroutines: %d before, %d after", before, after)
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 }
