@@ -12,6 +12,7 @@ func (s *Server) emulatorEndpoints() []endpoint {
 	return []endpoint{
 		{method: "GET", path: "/healthz", noAuth: true, mode: txNone, h: s.health},
 		{method: "POST", path: "/_emulator/reset", mode: txNone, h: s.reset},
+		{method: "POST", path: "/_emulator/fixtures", raw: true, mode: txNone, h: s.loadFixtures},
 		{method: "GET", path: "/_emulator/requests/{id}", mode: txNone, h: s.requestLogEntry,
 			schema: form.Object(map[string]*form.Schema{})},
 	}

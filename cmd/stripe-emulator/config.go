@@ -1,17 +1,22 @@
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/url"
+	"path/filepath"
 	"strconv"
 	"strings"
 )
 
 // defaultAddr is stripe-mock's port, so SDK configurations written for it work unchanged.
 const defaultAddr = "127.0.0.1:12111"
+
+// defaultFixturesKey is the account -fixtures files are loaded into.
+const defaultFixturesKey = "sk_test_emulator"
 
 // config is the emulator's command line and environment.
 type config struct {
@@ -22,11 +27,14 @@ type config struct {
 	webhookURL    string
 	webhookSecret string
 	pprofAddr     string
+	// fixtures are the fixture files to load at start, into the account of fixturesKey.
+	fixtures    []string
+	fixturesKey string
 }
 
 // parseConfig reads flags, falling back on environment variables (flags win).
 func parseConfig(name string, args []string, getenv func(string) string, errOut io.Writer) (config, error) {
-	cfg := config{addr: defaultAddr, logFormat: "text", logRequests: true}
+	cfg := config{addr: defaultAddr, logFormat: "text", logRequests: true, fixturesKey: defaultFixturesKey}
 	if v := getenv("STRIPE_EMULATOR_ADDR"); v != "" {
 		cfg.addr = v
 	}
@@ -46,6 +54,10 @@ func parseConfig(name string, args []string, getenv func(string) string, errOut 
 	}
 	cfg.webhookURL = getenv("STRIPE_EMULATOR_WEBHOOK_URL")
 	cfg.webhookSecret = getenv("STRIPE_EMULATOR_WEBHOOK_SECRET")
+	cfg.fixtures = splitFileList(getenv("STRIPE_EMULATOR_FIXTURES"))
+	if v := getenv("STRIPE_EMULATOR_FIXTURES_KEY"); v != "" {
+		cfg.fixturesKey = v
+	}
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(errOut)
 	fs.StringVar(&cfg.addr, "addr", cfg.addr, "address to listen on, host:port (port 0 picks a free one); env STRIPE_EMULATOR_ADDR")
@@ -55,6 +67,18 @@ func parseConfig(name string, args []string, getenv func(string) string, errOut 
 	fs.StringVar(&cfg.webhookURL, "webhook-url", cfg.webhookURL, "forward every event of every account to this URL, signed (like stripe listen --forward-to); env STRIPE_EMULATOR_WEBHOOK_URL")
 	fs.StringVar(&cfg.webhookSecret, "webhook-secret", cfg.webhookSecret, "the whsec_ secret -webhook-url deliveries are signed with (default: generated, printed at start); env STRIPE_EMULATOR_WEBHOOK_SECRET")
 	fs.StringVar(&cfg.pprofAddr, "pprof-addr", "", "serve Go's profiler (net/http/pprof) on this address, for performance work")
+	fixturesFlag := false
+	fs.Func("fixtures", "load this fixtures file (Stripe CLI format) at start; repeatable; env STRIPE_EMULATOR_FIXTURES (a comma- or "+string(filepath.ListSeparator)+"-separated list)", func(v string) error {
+		if !fixturesFlag { // flags replace the environment's list
+			cfg.fixtures, fixturesFlag = nil, true
+		}
+		if v == "" {
+			return errors.New("empty file name")
+		}
+		cfg.fixtures = append(cfg.fixtures, v)
+		return nil
+	})
+	fs.StringVar(&cfg.fixturesKey, "fixtures-key", cfg.fixturesKey, "the secret key of the account -fixtures files are loaded into; env STRIPE_EMULATOR_FIXTURES_KEY")
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
 	}
@@ -76,5 +100,40 @@ func parseConfig(name string, args []string, getenv func(string) string, errOut 
 	if cfg.webhookSecret != "" && !strings.HasPrefix(cfg.webhookSecret, "whsec_") {
 		return cfg, fmt.Errorf("-webhook-secret must start with whsec_")
 	}
+	if !validTestKey(cfg.fixturesKey) {
+		return cfg, fmt.Errorf("-fixtures-key must be a test mode secret key (sk_test_ followed by letters, digits, _ or -), not %q", cfg.fixturesKey)
+	}
 	return cfg, nil
+}
+
+// splitFileList splits STRIPE_EMULATOR_FIXTURES: file names separated by commas
+// or by the path list separator (":" on Unix, ";" on Windows).
+func splitFileList(v string) []string {
+	var out []string
+	for _, part := range strings.Split(v, ",") {
+		for _, f := range filepath.SplitList(part) {
+			if f = strings.TrimSpace(f); f != "" {
+				out = append(out, f)
+			}
+		}
+	}
+	return out
+}
+
+// validTestKey tells whether k looks like a test mode secret key (the emulator
+// checks it fully on the first request).
+func validTestKey(k string) bool {
+	rest, ok := strings.CutPrefix(k, "sk_test_")
+	if !ok {
+		rest, ok = strings.CutPrefix(k, "rk_test_")
+	}
+	if !ok || rest == "" || len(k) > 255 {
+		return false
+	}
+	for _, c := range rest {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-') {
+			return false
+		}
+	}
+	return true
 }

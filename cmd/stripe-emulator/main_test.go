@@ -3,9 +3,14 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"io"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
+	"reflect"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -171,5 +176,186 @@ func TestListenFailure(t *testing.T) {
 	var logs syncBuffer
 	if code := run(context.Background(), []string{"-addr", ln.Addr().String()}, env(nil), io.Discard, &logs, nil); code != 1 {
 		t.Errorf("listening on a taken port: exit %d", code)
+	}
+}
+
+func TestParseConfigFixtures(t *testing.T) {
+	sep := string(filepath.ListSeparator)
+	tests := []struct {
+		name    string
+		args    []string
+		env     map[string]string
+		files   []string
+		key     string
+		wantErr string
+	}{
+		{"none", nil, nil, nil, "sk_test_emulator", ""},
+		{"flags", []string{"-fixtures", "a.json", "-fixtures=b.json"}, nil, []string{"a.json", "b.json"}, "sk_test_emulator", ""},
+		{"env list", nil, map[string]string{"STRIPE_EMULATOR_FIXTURES": "a.json, b.json" + sep + "c.json,"}, []string{"a.json", "b.json", "c.json"}, "sk_test_emulator", ""},
+		{"flags replace env", []string{"-fixtures", "x.json"}, map[string]string{"STRIPE_EMULATOR_FIXTURES": "a.json"}, []string{"x.json"}, "sk_test_emulator", ""},
+		{"key flag", []string{"-fixtures-key", "sk_test_seeded"}, nil, nil, "sk_test_seeded", ""},
+		{"key env", nil, map[string]string{"STRIPE_EMULATOR_FIXTURES_KEY": "rk_test_abc"}, nil, "rk_test_abc", ""},
+		{"key flag beats env", []string{"-fixtures-key=sk_test_flag"}, map[string]string{"STRIPE_EMULATOR_FIXTURES_KEY": "sk_test_env"}, nil, "sk_test_flag", ""},
+		{"live key", []string{"-fixtures-key", "sk_live_abc"}, nil, nil, "", "-fixtures-key must be a test mode secret key"},
+		{"publishable key", []string{"-fixtures-key", "pk_test_abc"}, nil, nil, "", "-fixtures-key must be a test mode secret key"},
+		{"bare prefix", []string{"-fixtures-key", "sk_test_"}, nil, nil, "", "-fixtures-key must be a test mode secret key"},
+		{"empty file name", []string{"-fixtures", ""}, nil, nil, "", "empty file name"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg, err := parseConfig("test", tt.args, env(tt.env), io.Discard)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("err = %v, want %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(cfg.fixtures, tt.files) || cfg.fixturesKey != tt.key {
+				t.Errorf("fixtures %q key %q, want %q %q", cfg.fixtures, cfg.fixturesKey, tt.files, tt.key)
+			}
+		})
+	}
+}
+
+// -fixtures loads the Alpaca AI file before serving: the log names each entry's
+// id, and the customer's upcoming invoice is 12 cents.
+func TestRunLoadsFixtures(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var logs syncBuffer
+	ready := make(chan string, 1)
+	done := make(chan int, 1)
+	args := []string{"-addr", "127.0.0.1:0", "-log-requests=false", "-fixtures", filepath.Join("..", "..", "fixtures", "alpaca-ai.json")}
+	go func() { done <- run(ctx, args, env(nil), io.Discard, &logs, ready) }()
+	var addr string
+	select {
+	case addr = <-ready:
+	case code := <-done:
+		t.Fatalf("exited with %d: %s", code, logs.String())
+	}
+	out := logs.String()
+	for _, want := range []string{`msg="fixtures loaded"`, "key=sk_test_emulator", "entries=6", "env.ALPACA_CUSTOMER_ID=cus_", "fixtures_key=sk_test_emulator"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("log lacks %q:\n%s", want, out)
+		}
+	}
+	m := regexp.MustCompile(`name=customer request="POST /v1/customers" status=200 id=(cus_\w+)`).FindStringSubmatch(out)
+	if m == nil {
+		t.Fatalf("no customer id in the log:\n%s", out)
+	}
+	req, err := http.NewRequest("GET", "http://"+addr+"/v1/invoices/upcoming?customer="+m[1], nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.SetBasicAuth("sk_test_emulator", "")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var inv struct {
+		Total     int64  `json:"total"`
+		AmountDue int64  `json:"amount_due"`
+		Customer  string `json:"customer"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&inv); err != nil || resp.StatusCode != 200 {
+		t.Fatalf("%d %v", resp.StatusCode, err)
+	}
+	if inv.Total != 12 || inv.AmountDue != 12 || inv.Customer != m[1] {
+		t.Errorf("upcoming invoice: %+v", inv)
+	}
+	cancel()
+	if code := <-done; code != 0 {
+		t.Errorf("exit %d", code)
+	}
+}
+
+// A fixtures file that fails stops the emulator before it serves: run returns
+// an error code and the log names the file, the entry and Stripe's error.
+func TestRunRefusesBadFixtures(t *testing.T) {
+	dir := t.TempDir()
+	good := filepath.Join(dir, "good.json")
+	bad := filepath.Join(dir, "bad.json")
+	if err := os.WriteFile(good, []byte(`{"_meta":{"template_version":0},"fixtures":[{"name":"customer","path":"/v1/customers","method":"post","params":{"name":"Ann"}}]}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(bad, []byte(`{"_meta":{"template_version":0},"fixtures":[
+		{"name":"customer","path":"/v1/customers","method":"post","params":{"name":"John Doe"}},
+		{"name":"subscription","path":"/v1/subscriptions","method":"post","params":{"customer":"${customer:id}","items":[{"price":"price_nope"}]}}]}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name  string
+		files []string
+		want  []string
+	}{
+		{"failing entry", []string{good, bad}, []string{"not starting", "fixtures file " + bad, `entry \"subscription\" (fixtures[1])`, "No such price: 'price_nope'"}},
+		{"missing file", []string{filepath.Join(dir, "nope.json")}, []string{"not starting", "nope.json: no such file or directory"}},
+		{"not JSON", []string{filepath.Join("main_test.go")}, []string{"not starting", "invalid JSON at line 1"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var logs syncBuffer
+			ready := make(chan string, 1)
+			args := []string{"-addr", "127.0.0.1:0", "-log-requests=false"}
+			for _, f := range tt.files {
+				args = append(args, "-fixtures", f)
+			}
+			if code := run(context.Background(), args, env(nil), io.Discard, &logs, ready); code == 0 {
+				t.Fatalf("exit 0 with a bad fixtures file:\n%s", logs.String())
+			}
+			select {
+			case addr := <-ready:
+				t.Errorf("served on %s before failing", addr)
+			default:
+			}
+			for _, want := range tt.want {
+				if !strings.Contains(logs.String(), want) {
+					t.Errorf("log lacks %q:\n%s", want, logs.String())
+				}
+			}
+			if strings.Contains(logs.String(), "listening") {
+				t.Errorf("logged listening:\n%s", logs.String())
+			}
+		})
+	}
+}
+
+// ${.env:VAR} looks in the environment, then in ./.env, as the Stripe CLI does.
+func TestFixtureEnv(t *testing.T) {
+	t.Chdir(t.TempDir())
+	if err := os.WriteFile(".env", []byte("FROM_FILE=file\nBOTH=file\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	lookup := fixtureEnv(env(map[string]string{"FROM_ENV": "env", "BOTH": "env"}))
+	for _, tt := range []struct {
+		name, want string
+		ok         bool
+	}{
+		{"FROM_ENV", "env", true},
+		{"FROM_FILE", "file", true},
+		{"BOTH", "env", true},
+		{"NOWHERE", "", false},
+	} {
+		if v, ok := lookup(tt.name); v != tt.want || ok != tt.ok {
+			t.Errorf("%s = %q, %v; want %q, %v", tt.name, v, ok, tt.want, tt.ok)
+		}
+	}
+}
+
+func TestRequestHost(t *testing.T) {
+	for in, want := range map[string]string{
+		"127.0.0.1:12111": "127.0.0.1:12111",
+		"0.0.0.0:12111":   "127.0.0.1:12111",
+		"[::]:80":         "127.0.0.1:80",
+		":12111":          "127.0.0.1:12111",
+		"[::1]:5":         "[::1]:5",
+	} {
+		if got := requestHost(in); got != want {
+			t.Errorf("requestHost(%q) = %q, want %q", in, got, want)
+		}
 	}
 }

@@ -7,14 +7,17 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
 	"net/http/pprof"
+	"os"
 	"sync"
 	"time"
 
 	"github.com/stripe-emulator/stripe-emulator/server"
+	"github.com/stripe-emulator/stripe-emulator/server/fixtures"
 )
 
 // run is the whole program; main only exits with its result. It serves until ctx
@@ -59,6 +62,15 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return 1
 	}
 	addr := ln.Addr().String()
+	if len(cfg.fixtures) > 0 {
+		// Loaded before serving: a client never sees half an account, and a
+		// file that fails stops the emulator.
+		if err := loadFixtureFiles(ctx, srv, cfg, requestHost(addr), getenv, logger); err != nil {
+			logger.Error("loading fixtures failed; not starting", "error", err.Error())
+			ln.Close()
+			return 1
+		}
+	}
 	if cfg.pprofAddr != "" {
 		go func() {
 			mux := http.NewServeMux()
@@ -78,7 +90,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- httpSrv.Serve(ln) }()
-	logger.Info("stripe-emulator listening", "addr", addr, "url", "http://"+addr, "api_version", server.APIVersion)
+	listening := []any{"addr", addr, "url", "http://" + addr, "api_version", server.APIVersion}
+	if len(cfg.fixtures) > 0 {
+		listening = append(listening, "fixtures_key", cfg.fixturesKey)
+	}
+	logger.Info("stripe-emulator listening", listening...)
 	if cfg.webhookURL != "" {
 		logger.Info("forwarding every event", "webhook_url", cfg.webhookURL, "webhook_secret", cfg.webhookSecret)
 	}
@@ -102,6 +118,75 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	logger.Info("stopped")
 	return 0
+}
+
+// loadFixtureFiles loads the -fixtures files, in order, into the account of
+// -fixtures-key, and logs every entry's name and id and each file's env section.
+func loadFixtureFiles(ctx context.Context, srv *server.Server, cfg config, host string, getenv func(string) string, logger *slog.Logger) error {
+	env := fixtureEnv(getenv)
+	for _, file := range cfg.fixtures {
+		data, err := os.ReadFile(file)
+		if err != nil {
+			var pe *fs.PathError
+			if errors.As(err, &pe) {
+				err = pe.Err
+			}
+			return fmt.Errorf("fixtures file %s: %w", file, err)
+		}
+		res, err := srv.LoadFixtures(ctx, data, server.FixtureOptions{Key: cfg.fixturesKey, File: file, Env: env, Host: host})
+		if err != nil {
+			return err
+		}
+		for _, e := range res.Entries {
+			attrs := []any{"file", file, "name", e.Name, "request", e.Method + " " + e.Path, "status", e.Status}
+			if e.ID != "" {
+				attrs = append(attrs, "id", e.ID)
+			}
+			logger.Info("fixture loaded", attrs...)
+		}
+		attrs := []any{"file", file, "key", cfg.fixturesKey, "entries", len(res.Entries)}
+		if len(res.Env) > 0 {
+			vars := make([]any, 0, 2*len(res.Env))
+			for _, v := range res.Env {
+				vars = append(vars, v.Name, v.Value)
+			}
+			attrs = append(attrs, slog.Group("env", vars...))
+		}
+		logger.Info("fixtures loaded", attrs...)
+	}
+	return nil
+}
+
+// fixtureEnv is where ${.env:VAR} references look, as with the Stripe CLI: the
+// environment, then a .env file in the working directory.
+func fixtureEnv(getenv func(string) string) func(string) (string, bool) {
+	var once sync.Once
+	var dotenv map[string]string
+	return func(name string) (string, bool) {
+		if v := getenv(name); v != "" {
+			return v, true
+		}
+		once.Do(func() {
+			if data, err := os.ReadFile(".env"); err == nil {
+				dotenv = fixtures.ParseDotenv(data)
+			}
+		})
+		v := dotenv[name]
+		return v, v != ""
+	}
+}
+
+// requestHost is the Host of in-process requests: the listening address, with
+// an unspecified host (0.0.0.0, ::) replaced by the loopback address.
+func requestHost(addr string) string {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return addr
+	}
+	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
+		host = "127.0.0.1"
+	}
+	return net.JoinHostPort(host, port)
 }
 
 func newLogger(cfg config, w io.Writer) *slog.Logger {
