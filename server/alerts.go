@@ -172,7 +172,7 @@ func renderAlert(a *alert) jsonobj.Obj {
 // checkAlerts fires the meter's active alerts that a customer's usage has just
 // reached (called after an event counts).
 func (c *call) checkAlerts(m *meter, customerID string) error {
-	recs, err := c.tx.Find(tAlerts, "meter", m.ID)
+	recs, err := c.alertsOf(m.ID)
 	if err != nil || len(recs) == 0 {
 		return err
 	}
@@ -199,4 +199,24 @@ func (c *call) checkAlerts(m *meter, customerID string) error {
 		})
 	}
 	return nil
+}
+
+// alertsOf is a meter's alerts (cached for a request that records many events).
+func (c *call) alertsOf(meterID string) ([]store.Record, error) {
+	if l := c.lookups; l != nil {
+		if recs, ok := l.alerts[meterID]; ok {
+			return recs, nil
+		}
+	}
+	recs, err := c.tx.Find(tAlerts, "meter", meterID)
+	if err != nil {
+		return nil, err
+	}
+	if l := c.lookups; l != nil {
+		if l.alerts == nil {
+			l.alerts = map[string][]store.Record{}
+		}
+		l.alerts[meterID] = recs
+	}
+	return recs, nil
 }

@@ -37,6 +37,7 @@ type meterEvent struct {
 	payload          map[string]string
 	timestamp        int64
 	hasTimestamp     bool // else: now, on the customer's clock
+	generated        bool // the identifier is the emulator's (random)
 }
 
 // createMeterEvent accepts a meter event. Missing fields, a timestamp out of range
@@ -60,7 +61,7 @@ func (s *Server) createMeterEvent(c *call) (jsonobj.Obj, error) {
 		}
 		ev.identifier = id
 	} else {
-		ev.identifier = store.RandomString(24)
+		ev.identifier, ev.generated = store.RandomString(24), true
 	}
 	if ts, ok := p.Int("timestamp"); ok {
 		ev.timestamp, ev.hasTimestamp = ts, true
@@ -96,8 +97,8 @@ func (c *call) recordMeterEvent(ev *meterEvent) error {
 	customerID := ev.payload[customerKey]
 	var cu *customer
 	if customerID != "" {
-		if rec, _ := c.tx.Get(tCustomers, customerID); rec != nil && !rec.(*customer).Deleted {
-			cu = rec.(*customer)
+		if cu, err = c.liveCustomer(customerID); err != nil {
+			return err
 		}
 	}
 	now := c.unix()
@@ -113,7 +114,7 @@ func (c *call) recordMeterEvent(ev *meterEvent) error {
 	if ev.timestamp > now+maxEventFuture {
 		return apierr.InvalidRequest("", "timestamp", "The timestamp %d is more than 5 minutes after the current time (%d): meter events cannot be in the future.", ev.timestamp, now)
 	}
-	e := metering.Event{Identifier: ev.identifier, EventName: ev.name, Timestamp: ev.timestamp, Received: c.unix()}
+	e := metering.Event{Identifier: ev.identifier, EventName: ev.name, Timestamp: ev.timestamp, Received: c.unix(), Generated: ev.generated}
 	code, msg := c.checkMeterEvent(m, ev.payload, customerKey, customerID, cu, &e)
 	e.Counted = code == ""
 	if err := c.acct.usage.Record(e); err != nil {
@@ -158,13 +159,57 @@ func (c *call) checkMeterEvent(m *meter, payload map[string]string, customerKey,
 	return "", ""
 }
 
+// lookups caches, for one request that records many meter events (the v2
+// stream), what each event looks up: the request's snapshot does not change.
+type lookups struct {
+	meters    map[string]*meter    // by event name (nil: none)
+	customers map[string]*customer // by ID (nil: none or deleted)
+	alerts    map[string][]store.Record
+}
+
 // meterByEventName is the meter of an event name, or nil.
 func (c *call) meterByEventName(name string) (*meter, error) {
+	if l := c.lookups; l != nil {
+		if m, ok := l.meters[name]; ok {
+			return m, nil
+		}
+	}
 	rec, err := c.tx.FindOne(tMeters, "event_name", name)
-	if err != nil || rec == nil {
+	if err != nil {
 		return nil, err
 	}
-	return rec.(*meter), nil
+	m, _ := rec.(*meter)
+	if l := c.lookups; l != nil {
+		if l.meters == nil {
+			l.meters = map[string]*meter{}
+		}
+		l.meters[name] = m
+	}
+	return m, nil
+}
+
+// liveCustomer is a customer that is not deleted, or nil.
+func (c *call) liveCustomer(id string) (*customer, error) {
+	if l := c.lookups; l != nil {
+		if cu, ok := l.customers[id]; ok {
+			return cu, nil
+		}
+	}
+	rec, err := c.tx.Get(tCustomers, id)
+	if err != nil {
+		return nil, err
+	}
+	cu, _ := rec.(*customer)
+	if cu != nil && cu.Deleted {
+		cu = nil
+	}
+	if l := c.lookups; l != nil {
+		if l.customers == nil {
+			l.customers = map[string]*customer{}
+		}
+		l.customers[id] = cu
+	}
+	return cu, nil
 }
 
 // customerNow is the time on the clock the customer lives on: their test

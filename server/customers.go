@@ -81,7 +81,7 @@ func (s *Server) createCustomer(c *call) (jsonobj.Obj, error) {
 	if err := c.tx.Put(tCustomers, cu); err != nil {
 		return nil, err
 	}
-	return renderCustomer(cu), nil
+	return c.answer(cu, renderCustomer(cu)), nil
 }
 
 func upperAlnum(s string) string {
@@ -215,7 +215,7 @@ func (s *Server) updateCustomer(c *call) (jsonobj.Obj, error) {
 	if err := c.tx.Put(tCustomers, cu); err != nil {
 		return nil, err
 	}
-	return renderCustomer(cu), nil
+	return c.answer(cu, renderCustomer(cu)), nil
 }
 
 func (s *Server) deleteCustomer(c *call) (jsonobj.Obj, error) {

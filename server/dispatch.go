@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -46,6 +47,21 @@ type call struct {
 	step        int
 	extraEvents []*eventRecord
 	proc        procState
+	// lookups, when set, caches the lookups of many meter events in one request.
+	lookups *lookups
+	// shown is the object a handler answered with, and the record it renders:
+	// an event about that record shares it instead of rendering it again.
+	shown struct {
+		rec store.Record
+		obj jsonobj.Obj
+	}
+}
+
+// answer returns the rendered record as the response, and remembers it for the
+// request's events.
+func (c *call) answer(rec store.Record, obj jsonobj.Obj) jsonobj.Obj {
+	c.shown.rec, c.shown.obj = rec, obj
+	return obj
 }
 
 // unix is the request's time in unix seconds on the emulator's clock.
@@ -244,6 +260,7 @@ func (s *Server) run(w http.ResponseWriter, r *http.Request, reqID string, ep *e
 	}
 	status, body, hdr := s.execute(c)
 	s.finish(w, c, status, body, hdr)
+	releaseBody(body)
 }
 
 // finish writes a response and, for a failure, keeps it in the account's request
@@ -257,7 +274,7 @@ func (s *Server) finish(w http.ResponseWriter, c *call, status int, body []byte,
 			{K: "method", V: c.r.Method},
 			{K: "path", V: c.r.URL.Path},
 			{K: "status", V: status},
-			{K: "response", V: jsonobj.Raw(body)},
+			{K: "response", V: jsonobj.Raw(bytes.Clone(body))},
 		})
 	}
 	s.writeResponse(w, status, body, hdr)
@@ -380,7 +397,7 @@ func (s *Server) execute(c *call) (int, []byte, http.Header) {
 	if status == 0 {
 		status = http.StatusOK
 	}
-	return status, jsonobj.Marshal(obj), nil
+	return status, marshalBody(obj), nil
 }
 
 // invoke runs the handler and expansions inside the endpoint's transaction.

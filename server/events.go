@@ -414,6 +414,9 @@ func previousItems(current []*subItem, changes []*mutation) []*subItem {
 func (c *call) renderEvent(ev *eventRecord) bool {
 	data := jsonobj.Obj{}
 	obj := ev.raw
+	if obj == nil && ev.object == c.shown.rec && c.shown.obj != nil && !c.expands() {
+		obj = c.shown.obj // the response, not expanded: the same JSON
+	}
 	if obj == nil {
 		var err error
 		if obj, err = c.renderRecord(ev.object, nil); err != nil {

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"net/http"
 	"sync"
@@ -161,7 +162,8 @@ func (s *Server) runIdempotent(w http.ResponseWriter, c *call, key string) {
 		}
 	}()
 	status, body, hdr := s.execute(c)
-	c.acct.idem.complete(claimed, status, body, hdr)
+	c.acct.idem.complete(claimed, status, bytes.Clone(body), hdr) // kept exactly as long as it is
 	completed = true
 	s.finish(w, c, status, body, hdr)
+	releaseBody(body)
 }

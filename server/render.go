@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 	"strconv"
+	"sync"
 
 	"github.com/stripe-emulator/stripe-emulator/server/apierr"
 	"github.com/stripe-emulator/stripe-emulator/server/jsonobj"
@@ -17,10 +18,29 @@ func (s *Server) writeResponse(w http.ResponseWriter, status int, body []byte, e
 	for k, vs := range extra {
 		h[k] = vs
 	}
-	h.Set("Content-Type", "application/json")
-	h.Set("Content-Length", strconv.Itoa(len(body)))
+	h["Content-Type"] = jsonContentType
+	h["Content-Length"] = []string{strconv.Itoa(len(body))}
 	w.WriteHeader(status)
 	_, _ = w.Write(body)
+}
+
+// jsonContentType is shared by every response (net/http never changes header values).
+var jsonContentType = []string{"application/json"}
+
+// bodyPool recycles response buffers: a body is written, then released, unless
+// something keeps it (the idempotency store and the request log keep copies).
+var bodyPool = sync.Pool{New: func() any { return make([]byte, 0, 4096) }}
+
+// marshalBody renders a response object into a pooled buffer.
+func marshalBody(obj jsonobj.Obj) []byte {
+	return jsonobj.Append(bodyPool.Get().([]byte)[:0], obj)
+}
+
+// releaseBody returns a written body's buffer to the pool (huge ones are let go).
+func releaseBody(b []byte) {
+	if cap(b) > 0 && cap(b) <= 1<<20 {
+		bodyPool.Put(b[:0])
+	}
 }
 
 // writeError renders an error that happened before the request had an account

@@ -147,7 +147,7 @@ func (e *v2Event) toMeterEvent(param string) (meterEvent, *apierr.Error) {
 		return ev, apierr.Invalid(param+"identifier", "Invalid identifier: must be at most %d characters.", maxIdentifier)
 	}
 	if ev.identifier == "" {
-		ev.identifier = store.RandomString(24)
+		ev.identifier, ev.generated = store.RandomString(24), true
 	}
 	if e.Timestamp != "" {
 		t, err := time.Parse(time.RFC3339Nano, e.Timestamp)
@@ -166,9 +166,12 @@ func (s *Server) meterEventStream(c *call) (jsonobj.Obj, error) {
 	var req struct {
 		Events []v2Event `json:"events"`
 	}
-	if err := decodeJSON(c.body, &req); err != nil {
+	if evs, ok := parseStreamFast(c.body); ok {
+		req.Events = evs
+	} else if err := decodeJSON(c.body, &req); err != nil {
 		return nil, err
 	}
+	c.lookups = &lookups{}
 	switch {
 	case len(req.Events) == 0:
 		return nil, apierr.ParameterMissing("events")
