@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"mime"
 	"net/http"
 	"net/url"
@@ -151,7 +152,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	reqID := "req_" + store.RandomString(14)
 	sw := &statusWriter{ResponseWriter: w}
 	h := sw.Header()
-	h.Set("Request-Id", reqID)
+	h["Request-Id"] = []string{reqID}
 	defer func() {
 		if p := recover(); p != nil {
 			if p == http.ErrAbortHandler {
@@ -162,8 +163,11 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 				s.writeError(sw, r, reqID, apierr.Internal())
 			}
 		}
-		s.reqLog.Info("request", "method", r.Method, "path", r.URL.Path, "status", sw.status,
-			"duration_ms", float64(time.Since(start).Microseconds())/1000, "request_id", reqID)
+		if s.reqLog.Enabled(r.Context(), slog.LevelInfo) {
+			s.reqLog.LogAttrs(r.Context(), slog.LevelInfo, "request", slog.String("method", r.Method), slog.String("path", r.URL.Path),
+				slog.Int("status", sw.status), slog.Float64("duration_ms", float64(time.Since(start).Microseconds())/1000),
+				slog.String("request_id", reqID))
+		}
 	}()
 
 	cleanPath(r)
@@ -171,8 +175,8 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	if version == "" {
 		version = APIVersion
 	}
-	h.Set("Stripe-Version", version)
-	if !validVersion(version) {
+	h["Stripe-Version"] = []string{version}
+	if version != APIVersion && !validVersion(version) {
 		s.writeError(sw, r, reqID, apierr.InvalidRequest("", "", "Invalid Stripe API version: %s", version))
 		return
 	}
