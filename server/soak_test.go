@@ -1,0 +1,228 @@
+package server
+
+import (
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"runtime"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stripe-emulator/stripe-emulator/server/clock"
+)
+
+var soakFor = flag.Duration("soak", 60*time.Second, "how long TestSoak runs its mixed traffic")
+
+// soakClient sends form requests to the emulator over loopback.
+type soakClient struct {
+	base   string
+	key    string
+	http   *http.Client
+	fivexx atomic.Int64
+	calls  atomic.Int64
+}
+
+// do sends a request; the answer is decoded only for the callers that read it
+// (the test's client must not be what limits the traffic).
+func (sc *soakClient) do(method, path string, form url.Values, hdr ...string) (int, []byte, error) {
+	var body io.Reader
+	if form != nil && method != "GET" {
+		body = strings.NewReader(form.Encode())
+	} else if form != nil {
+		path += "?" + form.Encode()
+	}
+	req, err := http.NewRequest(method, sc.base+path, body)
+	if err != nil {
+		return 0, nil, err
+	}
+	req.Header.Set("Authorization", "Bearer "+sc.key)
+	if body != nil {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	for i := 0; i+1 < len(hdr); i += 2 {
+		req.Header.Set(hdr[i], hdr[i+1])
+	}
+	resp, err := sc.http.Do(req)
+	if err != nil {
+		return 0, nil, err
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return 0, nil, err
+	}
+	sc.calls.Add(1)
+	if resp.StatusCode >= 500 {
+		sc.fivexx.Add(1)
+		return resp.StatusCode, nil, fmt.Errorf("%s %s: %d %s", method, path, resp.StatusCode, raw)
+	}
+	return resp.StatusCode, raw, nil
+}
+
+func decoded(raw []byte) map[string]any {
+	var out map[string]any
+	_ = json.Unmarshal(raw, &out)
+	return out
+}
+
+// TestSoak runs mixed traffic at saturation from many goroutines for -soak
+// (60 s by default; skipped with -short) against an emulator on loopback, then
+// checks: no 5xx at all; every meter event the emulator accepted counted
+// exactly once (duplicates and retries included), against the summaries; no
+// goroutine left behind; and the heap back near where it started once the
+// account is reset.
+func TestSoak(t *testing.T) {
+	if testing.Short() {
+		t.Skip("the soak test runs for a minute; -short skips it")
+	}
+	clk := clock.NewManual(t0)
+	srv, err := New(Options{Clock: clk, TickInterval: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(srv)
+	defer srv.Close()
+	defer ts.Close()
+	tr := &http.Transport{MaxIdleConnsPerHost: 64}
+	sc := &soakClient{base: ts.URL, key: "sk_test_soak", http: &http.Client{Transport: tr, Timeout: 30 * time.Second}}
+
+	must := func(status int, raw []byte, err error) map[string]any {
+		t.Helper()
+		if err != nil || status != 200 {
+			t.Fatalf("setup: %d %s %v", status, raw, err)
+		}
+		return decoded(raw)
+	}
+	meter := must(sc.do("POST", "/v1/billing/meters", url.Values{"display_name": {"Tokens"}, "event_name": {"soak_tokens"},
+		"default_aggregation[formula]": {"sum"}, "customer_mapping[type]": {"by_id"},
+		"customer_mapping[event_payload_key]": {"stripe_customer_id"}, "value_settings[event_payload_key]": {"value"}}))["id"].(string)
+	price := must(sc.do("POST", "/v1/prices", url.Values{"currency": {"usd"}, "unit_amount": {"4"}, "product_data[name]": {"Soak"},
+		"transform_quantity[divide_by]": {"1000"}, "transform_quantity[round]": {"up"},
+		"recurring[interval]": {"month"}, "recurring[usage_type]": {"metered"}, "recurring[meter]": {meter}}))["id"].(string)
+	const customers = 16
+	var cus [customers]string
+	for i := range cus {
+		cus[i] = must(sc.do("POST", "/v1/customers", url.Values{"name": {"Soak"}, "email": {fmt.Sprintf("soak%d@example.com", i)}}))["id"].(string)
+		must(sc.do("POST", "/v1/subscriptions", url.Values{"customer": {cus[i]}, "items[0][price]": {price}}))
+	}
+
+	runtime.GC()
+	goroutinesBefore := runtime.NumGoroutine()
+	heapBefore := heapInUse()
+
+	var counted [customers]atomic.Int64 // the value of every accepted meter event
+	var errMu sync.Mutex
+	var errs []string
+	report := func(err error) {
+		errMu.Lock()
+		if len(errs) < 20 {
+			errs = append(errs, err.Error())
+		}
+		errMu.Unlock()
+	}
+	deadline := time.Now().Add(*soakFor)
+	var wg sync.WaitGroup
+	for w := 0; w < 32; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			rng := rand.New(rand.NewPCG(uint64(w), 7))
+			for i := 0; time.Now().Before(deadline); i++ {
+				c := rng.IntN(customers)
+				var err error
+				switch op := rng.IntN(12); op {
+				case 0, 1, 2, 3: // meter events, some sent twice with one identifier
+					v := int64(rng.IntN(1000) + 1)
+					id := fmt.Sprintf("w%d-%d", w, i)
+					for try := 0; try < 1+rng.IntN(2); try++ {
+						var status int
+						status, _, err = sc.do("POST", "/v1/billing/meter_events", url.Values{"event_name": {"soak_tokens"}, "identifier": {id},
+							"payload[stripe_customer_id]": {cus[c]}, "payload[value]": {fmt.Sprint(v)}})
+						if err == nil && status == 200 {
+							counted[c].Add(v)
+						}
+					}
+				case 4: // an idempotent create, retried
+					key := fmt.Sprintf("idem-%d-%d", w, i)
+					for try := 0; try < 2; try++ {
+						_, _, err = sc.do("POST", "/v1/customers", url.Values{"name": {"Idem"}}, "Idempotency-Key", key)
+					}
+				case 5:
+					_, _, err = sc.do("GET", "/v1/customers/"+cus[c], nil)
+				case 6:
+					_, _, err = sc.do("GET", "/v1/customers", url.Values{"limit": {"100"}})
+				case 7:
+					_, _, err = sc.do("POST", "/v1/customers/"+cus[c], url.Values{"metadata[n]": {fmt.Sprint(i)}})
+				case 8:
+					_, _, err = sc.do("GET", "/v1/invoices/upcoming", url.Values{"customer": {cus[c]}})
+				case 9:
+					_, _, err = sc.do("GET", "/v1/customers/search", url.Values{"query": {"email~'soak'"}})
+				case 10: // bad input of many kinds
+					bad := []url.Values{{"unknown": {"1"}}, {"limit": {"1000"}}, {"email": {strings.Repeat("x", 6000)}}, {"created[gte]": {"-1"}}}
+					_, _, err = sc.do("GET", "/v1/customers", bad[rng.IntN(len(bad))])
+				case 11:
+					_, _, err = sc.do("GET", "/v1/events", url.Values{"limit": {"20"}})
+				}
+				if err != nil {
+					report(err)
+				}
+			}
+		}(w)
+	}
+	wg.Wait()
+	if n := sc.fivexx.Load(); n > 0 {
+		t.Errorf("%d responses were 5xx", n)
+	}
+	if len(errs) > 0 {
+		t.Errorf("failures (first %d): %s", len(errs), strings.Join(errs, "\n"))
+	}
+	t.Logf("%d requests in %v", sc.calls.Load(), *soakFor)
+
+	// Every accepted event counted exactly once.
+	for i, id := range cus {
+		_, raw, err := sc.do("GET", "/v1/billing/meters/"+meter+"/event_summaries", url.Values{"customer": {id},
+			"start_time": {fmt.Sprint(t0.Unix() - 3600)}, "end_time": {fmt.Sprint(t0.Unix() + 3600)}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		data, _ := decoded(raw)["data"].([]any)
+		got := 0.0
+		if len(data) == 1 {
+			got = data[0].(map[string]any)["aggregated_value"].(float64)
+		}
+		if int64(got) != counted[i].Load() {
+			t.Errorf("customer %d: summaries say %v, accepted events add up to %d", i, got, counted[i].Load())
+		}
+	}
+
+	// Nothing left running: the client's idle connections closed, the count returns.
+	tr.CloseIdleConnections()
+	waitFor := time.Now().Add(10 * time.Second)
+	for runtime.NumGoroutine() > goroutinesBefore+2 {
+		if time.Now().After(waitFor) {
+			t.Errorf("goroutines: %d before the traffic, %d after", goroutinesBefore, runtime.NumGoroutine())
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+
+	// A reset gives the memory back.
+	heapLoaded := heapInUse()
+	if status, _, err := sc.do("POST", "/_emulator/reset", nil); err != nil || status != 200 {
+		t.Fatalf("reset: %d %v", status, err)
+	}
+	tr.CloseIdleConnections()
+	heapAfter := heapInUse()
+	t.Logf("heap: %d MiB before the traffic, %d MiB after it, %d MiB after the reset", heapBefore>>20, heapLoaded>>20, heapAfter>>20)
+	if heapAfter > heapBefore+16<<20 {
+		t.Errorf("heap after the reset: %d bytes, %d before the traffic", heapAfter, heapBefore)
+	}
+}
