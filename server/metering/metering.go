@@ -13,7 +13,7 @@ package metering
 
 import (
 	"errors"
-	"hash/maphash"
+	"math/rand/v2"
 	"sync"
 )
 
@@ -100,9 +100,11 @@ func (t Total) add(o Total) Total { return Total{Sum: t.Sum.Add(o.Sum), Count: t
 
 func (t Total) sub(o Total) Total { return Total{Sum: t.Sum.Sub(o.Sum), Count: t.Count - o.Count} }
 
-// key is an identifier's 128-bit hash. Records are keyed by it rather than by
-// the identifier itself, so that an event costs no string allocation; two
-// identifiers colliding is a 2^-128 chance, far below any other failure.
+// key is an identifier's 128-bit hash (SipHash-2-4-128 under the store's random
+// hashKey). Records are keyed by it rather than by the identifier itself, so
+// that an event costs no string allocation; two identifiers colliding is a
+// 2^-128 chance, far below any other failure. The hash is portable, and the key
+// is part of a Snapshot, so that a restored store still knows its identifiers.
 type key [2]uint64
 
 // record is what is kept of one event while it is within retention.
@@ -129,7 +131,7 @@ type Store struct {
 	retention int64
 	span      int64         // of a generation: a quarter of retention
 	gens      []*generation // oldest first
-	seeds     [2]maphash.Seed
+	hashKey   [2]uint64
 	series    map[seriesKey]*series
 	names     []string
 	nameIdx   map[string]uint32
@@ -146,14 +148,14 @@ func New(retention int64) *Store {
 	return &Store{
 		retention: retention,
 		span:      max(retention/4, 1),
-		seeds:     [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()},
+		hashKey:   [2]uint64{rand.Uint64(), rand.Uint64()},
 		series:    map[seriesKey]*series{},
 		nameIdx:   map[string]uint32{},
 	}
 }
 
 func (s *Store) key(identifier string) key {
-	return key{maphash.String(s.seeds[0], identifier), maphash.String(s.seeds[1], identifier)}
+	return sipHash128(s.hashKey[0], s.hashKey[1], identifier)
 }
 
 func (s *Store) intern(name string) uint32 {
