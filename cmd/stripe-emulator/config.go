@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // defaultAddr is stripe-mock's port, so SDK configurations written for it work unchanged.
@@ -30,11 +31,15 @@ type config struct {
 	// fixtures are the fixture files to load at start, into the account of fixturesKey.
 	fixtures    []string
 	fixturesKey string
+	// stateFile, when set, is loaded at start and saved every stateInterval
+	// (0: only on shutdown) and on shutdown.
+	stateFile     string
+	stateInterval time.Duration
 }
 
 // parseConfig reads flags, falling back on environment variables (flags win).
 func parseConfig(name string, args []string, getenv func(string) string, errOut io.Writer) (config, error) {
-	cfg := config{addr: defaultAddr, logFormat: "text", logRequests: true, fixturesKey: defaultFixturesKey}
+	cfg := config{addr: defaultAddr, logFormat: "text", logRequests: true, fixturesKey: defaultFixturesKey, stateInterval: 30 * time.Second}
 	if v := getenv("STRIPE_EMULATOR_ADDR"); v != "" {
 		cfg.addr = v
 	}
@@ -58,6 +63,14 @@ func parseConfig(name string, args []string, getenv func(string) string, errOut 
 	if v := getenv("STRIPE_EMULATOR_FIXTURES_KEY"); v != "" {
 		cfg.fixturesKey = v
 	}
+	cfg.stateFile = getenv("STRIPE_EMULATOR_STATE_FILE")
+	if v := getenv("STRIPE_EMULATOR_STATE_INTERVAL"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			return cfg, fmt.Errorf("STRIPE_EMULATOR_STATE_INTERVAL: %v", err)
+		}
+		cfg.stateInterval = d
+	}
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(errOut)
 	fs.StringVar(&cfg.addr, "addr", cfg.addr, "address to listen on, host:port (port 0 picks a free one); env STRIPE_EMULATOR_ADDR")
@@ -79,6 +92,8 @@ func parseConfig(name string, args []string, getenv func(string) string, errOut 
 		return nil
 	})
 	fs.StringVar(&cfg.fixturesKey, "fixtures-key", cfg.fixturesKey, "the secret key of the account -fixtures files are loaded into; env STRIPE_EMULATOR_FIXTURES_KEY")
+	fs.StringVar(&cfg.stateFile, "state-file", cfg.stateFile, "keep state across restarts in this file: loaded at start, saved every -state-interval and on shutdown; env STRIPE_EMULATOR_STATE_FILE")
+	fs.DurationVar(&cfg.stateInterval, "state-interval", cfg.stateInterval, "how often -state-file is saved while running (0: only on shutdown); env STRIPE_EMULATOR_STATE_INTERVAL")
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
 	}
@@ -99,6 +114,9 @@ func parseConfig(name string, args []string, getenv func(string) string, errOut 
 	}
 	if cfg.webhookSecret != "" && !strings.HasPrefix(cfg.webhookSecret, "whsec_") {
 		return cfg, fmt.Errorf("-webhook-secret must start with whsec_")
+	}
+	if cfg.stateInterval < 0 {
+		return cfg, fmt.Errorf("-state-interval must not be negative, not %v", cfg.stateInterval)
 	}
 	if !validTestKey(cfg.fixturesKey) {
 		return cfg, fmt.Errorf("-fixtures-key must be a test mode secret key (sk_test_ followed by letters, digits, _ or -), not %q", cfg.fixturesKey)

@@ -359,3 +359,112 @@ func TestRequestHost(t *testing.T) {
 		}
 	}
 }
+
+// startRun runs the emulator with args until the returned stop is called; stop
+// returns the exit code.
+func startRun(t *testing.T, args ...string) (addr string, logs *syncBuffer, stop func() int) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	logs = &syncBuffer{}
+	ready := make(chan string, 1)
+	done := make(chan int, 1)
+	go func() { done <- run(ctx, append([]string{"-addr", "127.0.0.1:0", "-log-requests=false"}, args...), env(nil), io.Discard, logs, ready) }()
+	select {
+	case addr = <-ready:
+	case code := <-done:
+		cancel()
+		t.Fatalf("exited with %d: %s", code, logs.String())
+	}
+	return addr, logs, func() int { cancel(); return <-done }
+}
+
+func call(t *testing.T, method, url, body string) map[string]any {
+	t.Helper()
+	req, err := http.NewRequest(method, url, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.SetBasicAuth("sk_test_state", "")
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out map[string]any
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// -state-file keeps an account across a restart; a damaged file stops the
+// emulator, which leaves it as it was.
+func TestRunKeepsStateInAFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "state.jsonl")
+	addr, logs, stop := startRun(t, "-state-file", path, "-state-interval", "50ms")
+	if !strings.Contains(logs.String(), "no state file yet") {
+		t.Errorf("log: %s", logs.String())
+	}
+	cus := call(t, "POST", "http://"+addr+"/v1/customers", "name=Kept")["id"].(string)
+	time.Sleep(200 * time.Millisecond) // a periodic save or two
+	if _, err := os.Stat(path); err != nil {
+		t.Fatalf("no state file while running: %v", err)
+	}
+	if code := stop(); code != 0 {
+		t.Fatalf("exit %d: %s", code, logs.String())
+	}
+
+	addr, logs, stop = startRun(t, "-state-file", path)
+	if !strings.Contains(logs.String(), "state loaded") {
+		t.Errorf("log: %s", logs.String())
+	}
+	if got := call(t, "GET", "http://"+addr+"/v1/customers/"+cus, ""); got["name"] != "Kept" {
+		t.Errorf("after a restart: %v", got)
+	}
+	if code := stop(); code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+
+	// A damaged file: refused, and left as it is.
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw[len(raw)/2] ^= 0x20
+	if err := os.WriteFile(path, raw, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var out syncBuffer
+	if code := run(context.Background(), []string{"-addr", "127.0.0.1:0", "-state-file", path}, env(nil), io.Discard, &out, nil); code != 1 {
+		t.Errorf("a damaged state file: exit %d", code)
+	}
+	if !strings.Contains(out.String(), "not starting") || !strings.Contains(out.String(), path) {
+		t.Errorf("log: %s", out.String())
+	}
+	if after, _ := os.ReadFile(path); !bytes.Equal(after, raw) {
+		t.Error("the damaged file was changed")
+	}
+}
+
+func TestParseConfigState(t *testing.T) {
+	cfg, err := parseConfig("x", nil, env(map[string]string{"STRIPE_EMULATOR_STATE_FILE": "s.jsonl", "STRIPE_EMULATOR_STATE_INTERVAL": "5s"}), io.Discard)
+	if err != nil || cfg.stateFile != "s.jsonl" || cfg.stateInterval != 5*time.Second {
+		t.Errorf("env: %+v %v", cfg, err)
+	}
+	cfg, err = parseConfig("x", []string{"-state-file", "t.jsonl", "-state-interval", "0"}, env(map[string]string{"STRIPE_EMULATOR_STATE_FILE": "s.jsonl"}), io.Discard)
+	if err != nil || cfg.stateFile != "t.jsonl" || cfg.stateInterval != 0 {
+		t.Errorf("flags win: %+v %v", cfg, err)
+	}
+	if cfg, _ := parseConfig("x", nil, env(nil), io.Discard); cfg.stateFile != "" || cfg.stateInterval != 30*time.Second {
+		t.Errorf("defaults: %+v", cfg)
+	}
+	for _, bad := range [][]string{{"-state-interval", "-1s"}, {"-state-interval", "soon"}} {
+		if _, err := parseConfig("x", bad, env(nil), io.Discard); err == nil {
+			t.Errorf("%v accepted", bad)
+		}
+	}
+	if _, err := parseConfig("x", nil, env(map[string]string{"STRIPE_EMULATOR_STATE_INTERVAL": "x"}), io.Discard); err == nil {
+		t.Error("bad STRIPE_EMULATOR_STATE_INTERVAL accepted")
+	}
+}

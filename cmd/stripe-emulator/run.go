@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"net/http/pprof"
 	"os"
+	"strings"
 	"sync"
 	"time"
 
@@ -55,6 +56,28 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return 1
 	}
 	defer srv.Close()
+	stateLoaded := false
+	if cfg.stateFile != "" {
+		// Loaded before anything else, and written back at once: a file that
+		// cannot be read or a place that cannot be written stops the emulator
+		// now rather than losing data later.
+		info, err := srv.LoadStateFile(cfg.stateFile)
+		if err != nil {
+			logger.Error("loading the state file failed; not starting", "error", err.Error())
+			return 1
+		}
+		if info.Found {
+			stateLoaded = true
+			logger.Info("state loaded", "file", cfg.stateFile, "saved_at", info.SavedAt.UTC().Format(time.RFC3339),
+				"accounts", info.Accounts, "objects", info.Objects, "events", info.Events, "meter_events", info.MeterEvents)
+		} else {
+			logger.Info("no state file yet: starting empty", "file", cfg.stateFile)
+		}
+		if _, err := srv.SaveStateFile(cfg.stateFile); err != nil {
+			logger.Error("the state file cannot be written; not starting", "error", err.Error())
+			return 1
+		}
+	}
 
 	ln, err := net.Listen("tcp", cfg.addr)
 	if err != nil {
@@ -62,7 +85,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return 1
 	}
 	addr := ln.Addr().String()
-	if len(cfg.fixtures) > 0 {
+	if len(cfg.fixtures) > 0 && stateLoaded {
+		logger.Info("state loaded from the state file: fixtures not loaded again", "fixtures", strings.Join(cfg.fixtures, ","))
+	} else if len(cfg.fixtures) > 0 {
 		// Loaded before serving: a client never sees half an account, and a
 		// file that fails stops the emulator.
 		if err := loadFixtureFiles(ctx, srv, cfg, requestHost(addr), getenv, logger); err != nil {
@@ -98,6 +123,26 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if cfg.webhookURL != "" {
 		logger.Info("forwarding every event", "webhook_url", cfg.webhookURL, "webhook_secret", cfg.webhookSecret)
 	}
+	stopSaver := make(chan struct{})
+	saverDone := make(chan struct{})
+	go func() {
+		defer close(saverDone)
+		if cfg.stateFile == "" || cfg.stateInterval == 0 {
+			return
+		}
+		t := time.NewTicker(cfg.stateInterval)
+		defer t.Stop()
+		for {
+			select {
+			case <-t.C:
+				if _, err := srv.SaveStateFile(cfg.stateFile); err != nil {
+					logger.Error("saving the state file (the previous one is intact; trying again later)", "error", err.Error())
+				}
+			case <-stopSaver:
+				return
+			}
+		}
+	}()
 	logOut.Flush()
 	if ready != nil {
 		ready <- addr
@@ -112,12 +157,26 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	logger.Info("shutting down: finishing requests in flight")
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
+	code := 0
 	if err := httpSrv.Shutdown(shutdownCtx); err != nil {
 		logger.Error("shutting down", "error", err.Error())
-		return 1
+		code = 1
 	}
-	logger.Info("stopped")
-	return 0
+	close(stopSaver)
+	<-saverDone
+	if cfg.stateFile != "" {
+		srv.Close() // nothing runs any more: the last save is exact
+		info, err := srv.SaveStateFile(cfg.stateFile)
+		if err != nil {
+			logger.Error("saving the state file", "error", err.Error())
+			return 1
+		}
+		logger.Info("state saved", "file", cfg.stateFile, "accounts", info.Accounts, "objects", info.Objects, "bytes", info.Bytes)
+	}
+	if code == 0 {
+		logger.Info("stopped")
+	}
+	return code
 }
 
 // loadFixtureFiles loads the -fixtures files, in order, into the account of
