@@ -368,7 +368,9 @@ func startRun(t *testing.T, args ...string) (addr string, logs *syncBuffer, stop
 	logs = &syncBuffer{}
 	ready := make(chan string, 1)
 	done := make(chan int, 1)
-	go func() { done <- run(ctx, append([]string{"-addr", "127.0.0.1:0", "-log-requests=false"}, args...), env(nil), io.Discard, logs, ready) }()
+	go func() {
+		done <- run(ctx, append([]string{"-addr", "127.0.0.1:0", "-log-requests=false"}, args...), env(nil), io.Discard, logs, ready)
+	}()
 	select {
 	case addr = <-ready:
 	case code := <-done:
