@@ -328,6 +328,11 @@ func (s *Server) decode(c *call) *apierr.Error {
 	if aerr := checkSupported(c.ep, params); aerr != nil {
 		return aerr
 	}
+	if op := s.ops[c.ep.op]; op != nil {
+		if aerr := checkExpandUpfront(op.Response, params.Strings("expand")); aerr != nil {
+			return aerr
+		}
+	}
 	c.params = params
 	return nil
 }

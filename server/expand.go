@@ -31,17 +31,8 @@ func (c *call) expand(obj jsonobj.Obj, paths []string) error {
 	isList := isListObject(obj)
 	for _, p := range paths {
 		segs := strings.Split(p, ".")
-		depth := 0
-		for _, s := range segs {
-			if s == "" {
-				return apierr.InvalidRequest("", "expand", "Invalid expand path: %q.", p)
-			}
-			if s != "data" {
-				depth++
-			}
-		}
-		if depth > maxExpandDepth {
-			return apierr.InvalidRequest("", "expand", "You cannot expand more than %d levels of a property.", maxExpandDepth)
+		if err := checkExpandPath(p, segs); err != nil {
+			return err
 		}
 		if _, includable := obj.Get(segs[0]); isList && segs[0] != "data" && !includable {
 			return apierr.InvalidRequest("", "expand", "This property cannot be expanded (%s). You may want to try expanding 'data.%s' instead.", p, p)
@@ -49,6 +40,46 @@ func (c *call) expand(obj jsonobj.Obj, paths []string) error {
 		if err := c.expandIn(obj, obj.Str("object"), "", segs, p); err != nil {
 			return err
 		}
+	}
+	return nil
+}
+
+// checkExpandPath refuses a malformed expand path: an empty level, or more
+// levels than Stripe allows.
+func checkExpandPath(p string, segs []string) *apierr.Error {
+	depth := 0
+	for _, s := range segs {
+		if s == "" {
+			return apierr.InvalidRequest("", "expand", "Invalid expand path: %q.", p)
+		}
+		if s != "data" {
+			depth++
+		}
+	}
+	if depth > maxExpandDepth {
+		return apierr.InvalidRequest("", "expand", "You cannot expand more than %d levels of a property.", maxExpandDepth)
+	}
+	return nil
+}
+
+// unexpandable are response types with no field that expand[] can name. Their
+// endpoints refuse any expand[] before the handler runs, with the error
+// expansion would give afterwards: their effects are not in the request's
+// transaction (a meter event is counted, an adjustment cancels, as the handler
+// runs), so a refusal after the handler would leave them done.
+var unexpandable = map[string]bool{"billing.meter_event": true, "billing.meter_event_adjustment": true}
+
+// checkExpandUpfront refuses expand[] paths on an endpoint whose response type
+// (from the catalogue) cannot have any.
+func checkExpandUpfront(response string, paths []string) *apierr.Error {
+	if !unexpandable[response] {
+		return nil
+	}
+	for _, p := range paths {
+		if err := checkExpandPath(p, strings.Split(p, ".")); err != nil {
+			return err
+		}
+		return apierr.InvalidRequest("", "expand", "This property cannot be expanded (%s).", p)
 	}
 	return nil
 }

@@ -232,6 +232,10 @@ func TestDecodeErrors(t *testing.T) {
 		{"too deep", "a" + strings.Repeat("[b]", 20) + "=1", "", "a" + strings.Repeat("[b]", 20), "nested more than 16 levels"},
 		{"1000-deep brackets", "a" + strings.Repeat("[b]", 1000) + "=1", "", "", "longer than 1000 bytes"},
 		{"huge index", "items[99999999999][price]=p", "", "items[99999999999]", "Invalid array"},
+		{"string over 5000 characters", "name=" + strings.Repeat("a", 5000) + "b", "", "name", "Invalid string: aaaaaaaaaa...aaaaaaaaab; must be at most 5000 characters"},
+		{"nested string over 5000", "items[0][price]=" + strings.Repeat("p", 5001), "", "items[0][price]", "must be at most 5000 characters"},
+		{"array string over 5000", "expand[]=a&expand[]=" + strings.Repeat("x", 9000), "", "expand[1]", "must be at most 5000 characters"},
+		{"multibyte over 5000", "name=" + strings.Repeat("%C3%A9", 5001), "", "name", "must be at most 5000 characters"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -255,6 +259,35 @@ func TestDecodeErrors(t *testing.T) {
 				t.Errorf("message = %q, want it to contain %q", err.Message, tt.message)
 			}
 		})
+	}
+}
+
+// TestStringLengthCap: 5000 characters (not bytes) are fine; metadata values
+// are left to the handlers' metadata rules (500 characters, param metadata).
+func TestStringLengthCap(t *testing.T) {
+	for _, raw := range []string{
+		"name=" + strings.Repeat("a", 5000),
+		"name=" + strings.Repeat("%C3%A9", 5000), // 10,000 bytes, 5,000 characters
+		"metadata[k]=" + strings.Repeat("v", 6000),
+		"items[0][price]=p&items[0][metadata][k]=" + strings.Repeat("v", 6000),
+	} {
+		if _, code, msg := decode(t, raw); msg != "" {
+			t.Errorf("%.40s...: %s %s", raw, code, msg)
+		}
+	}
+}
+
+// TestParseEmptyName: a pair without a name is dropped (Rack's rule), rather
+// than becoming an array at the top level.
+func TestParseEmptyName(t *testing.T) {
+	for _, raw := range []string{"=1", "name=a&=1", "=1&%C3%A9=2&name=a", "=&="} {
+		tree, err := Parse(raw)
+		if err != nil {
+			t.Fatalf("%q: %v", raw, err)
+		}
+		if tree.isList() || tree.Map[""] != nil {
+			t.Errorf("%q: the empty name became a parameter: %+v", raw, tree)
+		}
 	}
 }
 

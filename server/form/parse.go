@@ -60,6 +60,9 @@ func Parse(raw string) (*Node, *apierr.Error) {
 		if err != nil {
 			return nil, apierr.InvalidRequest("", "", "Invalid request: the parameter name %q is not valid URL encoding.", truncate(rawKey))
 		}
+		if key == "" { // "=v": a value without a name is dropped, as Rack does
+			continue
+		}
 		val, err := unescape(rawVal)
 		if err != nil {
 			return nil, apierr.InvalidRequest("", key, "Invalid request: the value of %s is not valid URL encoding.", truncate(key))
@@ -119,7 +122,9 @@ func splitKey(key string) ([]string, *apierr.Error) {
 		}
 		segs = append(segs, seg)
 		if len(segs) > MaxDepth+1 {
-			return nil, apierr.InvalidRequest("", truncate(key), "Invalid request: the parameter %s is nested more than %d levels deep.", truncate(key), MaxDepth)
+			// param is the whole key as sent (at most MaxKeyLen bytes): the
+			// message abbreviates it, the param names the culprit exactly.
+			return nil, apierr.InvalidRequest("", key, "Invalid request: the parameter %s is nested more than %d levels deep.", truncate(key), MaxDepth)
 		}
 		rest = rest[end+1:]
 	}

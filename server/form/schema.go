@@ -192,6 +192,9 @@ type Operation struct {
 	Path        string
 	OperationID string
 	Params      *Schema
+	// Response is the type of the object the operation answers with
+	// ("billing.meter_event", "list<customer>").
+	Response string
 }
 
 type rawOperation struct {
@@ -200,6 +203,7 @@ type rawOperation struct {
 	OperationID    string                `json:"operationId"`
 	RequiredParams []string              `json:"required_params"`
 	Params         map[string]*rawSchema `json:"params"`
+	Response       string                `json:"response"`
 }
 
 // LoadCatalogue reads operations in the catalogue's JSON form (a list, or an
@@ -229,7 +233,7 @@ func LoadCatalogue(data []byte) (map[string]*Operation, error) {
 			s.Props = map[string]*Schema{}
 		}
 		s.Additional = nil
-		ops[r.OperationID] = &Operation{Method: r.Method, Path: r.Path, OperationID: r.OperationID, Params: s}
+		ops[r.OperationID] = &Operation{Method: r.Method, Path: r.Path, OperationID: r.OperationID, Params: s, Response: r.Response}
 	}
 	return ops, nil
 }

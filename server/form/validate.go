@@ -5,6 +5,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/shopspring/decimal"
 
@@ -62,7 +63,7 @@ func validate(n *Node, s *Schema, param string) (*Value, *apierr.Error) {
 	}
 	switch s.Type {
 	case TAny:
-		return anyValue(n, param), nil
+		return anyValue(n, param)
 	case TString:
 		if !n.IsScalar {
 			return nil, notScalar(param, "string")
@@ -74,6 +75,9 @@ func validate(n *Node, s *Schema, param string) (*Value, *apierr.Error) {
 			if !contains(s.Enum, n.Scalar) {
 				return nil, apierr.InvalidEnum(param, s.Enum)
 			}
+		}
+		if err := checkStringLen(n.Scalar, param); err != nil {
+			return nil, err
 		}
 		return &Value{Kind: KString, Str: n.Scalar, Param: param}, nil
 	case TInteger:
@@ -290,22 +294,73 @@ func enumWords(s *Schema) []string {
 	return out
 }
 
-func anyValue(n *Node, param string) *Value {
+func anyValue(n *Node, param string) (*Value, *apierr.Error) {
 	switch {
 	case n.IsScalar:
-		return &Value{Kind: KString, Str: n.Scalar, Param: param}
+		if err := checkStringLen(n.Scalar, param); err != nil {
+			return nil, err
+		}
+		return &Value{Kind: KString, Str: n.Scalar, Param: param}, nil
 	case n.isList():
 		v := &Value{Kind: KArray, Param: param}
 		for i, e := range n.List {
-			v.Arr = append(v.Arr, anyValue(e, param+"["+strconv.Itoa(i)+"]"))
+			ev, err := anyValue(e, param+"["+strconv.Itoa(i)+"]")
+			if err != nil {
+				return nil, err
+			}
+			v.Arr = append(v.Arr, ev)
 		}
+		return v, nil
+	}
+	keys := make([]string, 0, len(n.Map))
+	for k := range n.Map {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys) // the first culprit named is the same on every run
+	p := &Params{param: param, fields: make(map[string]*Value, len(n.Map))}
+	for _, k := range keys {
+		v, err := anyValue(n.Map[k], childParam(param, k))
+		if err != nil {
+			return nil, err
+		}
+		p.fields[k] = v
+	}
+	return &Value{Kind: KObject, Obj: p, Param: param}, nil
+}
+
+// MaxStringLen is Stripe's generic cap on a string parameter, in characters.
+// Many parameters have lower limits of their own, which handlers check.
+const MaxStringLen = 5000
+
+// checkStringLen refuses a string over MaxStringLen characters as Stripe does:
+// "Invalid string: aaaaaaaaaa...aaaaaaaaaa; must be at most 5000 characters".
+// Metadata values are left to the metadata rules (500 characters, with
+// Stripe's own message, param metadata).
+func checkStringLen(v, param string) *apierr.Error {
+	if len(v) <= MaxStringLen || utf8.RuneCountInString(v) <= MaxStringLen || isMetadataValue(param) {
+		return nil
+	}
+	return apierr.InvalidRequest("", param, "Invalid string: %s; must be at most %d characters", Abbreviate(v), MaxStringLen)
+}
+
+// isMetadataValue reports whether param is metadata[k] (at any depth).
+func isMetadataValue(param string) bool {
+	i := strings.LastIndexByte(param, '[')
+	if i < 0 || !strings.HasSuffix(param, "]") {
+		return false
+	}
+	parent := param[:i]
+	return parent == "metadata" || strings.HasSuffix(parent, "[metadata]")
+}
+
+// Abbreviate shows a long value's first and last 10 characters, as Stripe's
+// length errors do.
+func Abbreviate(v string) string {
+	r := []rune(v)
+	if len(r) <= 23 {
 		return v
 	}
-	p := &Params{param: param, fields: make(map[string]*Value, len(n.Map))}
-	for k, c := range n.Map {
-		p.fields[k] = anyValue(c, childParam(param, k))
-	}
-	return &Value{Kind: KObject, Obj: p, Param: param}
+	return string(r[:10]) + "..." + string(r[len(r)-10:])
 }
 
 func notScalar(param, what string) *apierr.Error {
