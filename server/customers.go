@@ -177,7 +177,7 @@ var maxLenFor = map[string]int{"description": 350, "email": 512, "name": 256, "p
 
 func maxLen(p *form.Params, key, v string, limit int) error {
 	if limit > 0 && len([]rune(v)) > limit {
-		return apierr.Invalid(p.Path(key), "Invalid string: %s...; must be at most %d characters", truncateRunes(v, 10), limit)
+		return apierr.Invalid(p.Path(key), "Invalid string: %s; must be at most %d characters", form.Abbreviate(v), limit)
 	}
 	return nil
 }

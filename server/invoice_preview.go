@@ -404,7 +404,11 @@ func (c *call) previewInvoiceItems(inv *invoice, items []*form.Params) ([]invoic
 		if d, ok := ip.Bool("discountable"); ok {
 			l.Discountable = d
 		}
-		if md := ip.StringMap("metadata"); md != nil {
+		md, err := applyMetadata(nil, ip, "metadata")
+		if err != nil {
+			return nil, err
+		}
+		if md != nil {
 			l.Metadata = md
 		}
 		unit, err := amountParam(ip, "unit_amount")

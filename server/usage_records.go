@@ -44,8 +44,8 @@ func (s *Server) createUsageRecord(c *call) (jsonobj.Obj, error) {
 	}
 	now := c.customerNow(sub.Customer)
 	qty, _ := p.Int("quantity")
-	if qty < 0 {
-		return nil, apierr.Invalid("quantity", "This value must be greater than or equal to 0.")
+	if qty < 0 || qty > maxUsageQuantity {
+		return nil, apierr.Invalid("quantity", "This value must be between 0 and %d.", maxUsageQuantity)
 	}
 	ts := now
 	if v := p.Get("timestamp"); v != nil && v.Kind == form.KInt { // or "now"
@@ -68,8 +68,8 @@ func (s *Server) createUsageRecord(c *call) (jsonobj.Obj, error) {
 		*rec = *existing.(*usageRecord)
 		if action == "set" {
 			rec.Quantity = qty
-		} else {
-			rec.Quantity += qty
+		} else if rec.Quantity += qty; rec.Quantity > maxUsageQuantity {
+			return nil, apierr.Invalid("quantity", "The usage at this timestamp would exceed %d.", maxUsageQuantity)
 		}
 	} else {
 		rec = &usageRecord{Meta: c.newMetaAt("mbur", now), Item: it.ID, Timestamp: ts, Quantity: qty}
@@ -86,6 +86,10 @@ func (s *Server) createUsageRecord(c *call) (jsonobj.Obj, error) {
 		{K: "timestamp", V: rec.Timestamp},
 	}, nil
 }
+
+// maxUsageQuantity bounds a usage record's quantity (and what increments add
+// up to at one timestamp): far from int64 overflow when summed over a period.
+const maxUsageQuantity = 1_000_000_000_000
 
 func usageKey(item string, ts int64) string { return item + "@" + strconv.FormatInt(ts, 10) }
 
@@ -115,7 +119,7 @@ func (c *call) legacyUsage(itemID, aggregate string, start, end int64) (int64, e
 			}
 		default:
 			if inPeriod {
-				total += u.Quantity
+				total = billing.Add(total, u.Quantity)
 			}
 		}
 	}

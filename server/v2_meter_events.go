@@ -5,11 +5,16 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"reflect"
+	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/stripe-emulator/stripe-emulator/server/apierr"
+	"github.com/stripe-emulator/stripe-emulator/server/form"
 	"github.com/stripe-emulator/stripe-emulator/server/jsonobj"
 	"github.com/stripe-emulator/stripe-emulator/server/store"
 )
@@ -65,7 +70,9 @@ func (s *Server) v2Endpoints() []endpoint {
 
 func v2Time(unix int64) string { return time.Unix(unix, 0).UTC().Format(v2TimestampLayout) }
 
-// decodeJSON reads a v2 JSON body strictly: unknown fields are refused.
+// decodeJSON reads a v2 JSON body strictly into v (a pointer to a struct):
+// unknown fields, values of the wrong JSON type and invalid UTF-8 are refused
+// with the parameter named, in the bracket form v2 errors use (cancel[identifier]).
 func decodeJSON(body []byte, v any) error {
 	if len(bytes.TrimSpace(body)) == 0 {
 		body = []byte("{}")
@@ -73,16 +80,243 @@ func decodeJSON(body []byte, v any) error {
 	d := json.NewDecoder(bytes.NewReader(body))
 	d.DisallowUnknownFields()
 	if err := d.Decode(v); err != nil {
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) && te.Field != "" {
+			param := bracketPath(te.Field)
+			if p := mismatchPath(body, reflect.TypeOf(v).Elem()); p != "" {
+				param = p // with the key of a map value, which te.Field lacks
+			}
+			return apierr.InvalidRequest("", param, "Invalid %s: expected %s, not a JSON %s.", param, jsonKind(te.Type), te.Value)
+		}
 		msg := err.Error()
 		if f, ok := strings.CutPrefix(msg, "json: unknown field "); ok {
-			return apierr.InvalidRequest("parameter_unknown", strings.Trim(f, `"`), "Received unknown parameter: %s", strings.Trim(f, `"`))
+			name := strings.Trim(f, `"`)
+			if path := unknownFieldPath(body, reflect.TypeOf(v).Elem(), ""); path != "" {
+				name = path
+			}
+			return apierr.InvalidRequest("parameter_unknown", name, "Received unknown parameter: %s", name)
 		}
 		return apierr.InvalidRequest("", "", "Invalid JSON body: %s. v2 endpoints take a JSON object (Content-Type: application/json).", msg)
 	}
 	if d.More() {
 		return apierr.InvalidRequest("", "", "Invalid JSON body: more than one JSON value.")
 	}
+	if !utf8.Valid(body) {
+		param := invalidUTF8Path(body)
+		return apierr.InvalidRequest("", param, "Invalid UTF-8 in %s: v2 bodies must be UTF-8 text.", orWord(param, "the body"))
+	}
 	return nil
+}
+
+func orWord(s, alt string) string {
+	if s == "" {
+		return alt
+	}
+	return s
+}
+
+// bracketPath turns encoding/json's dotted field path (payload.value) into
+// Stripe's parameter form (payload[value]).
+func bracketPath(dotted string) string {
+	parts := strings.Split(dotted, ".")
+	out := parts[0]
+	for _, p := range parts[1:] {
+		out += "[" + p + "]"
+	}
+	return out
+}
+
+// jsonKind names the JSON type a Go type decodes from.
+func jsonKind(t reflect.Type) string {
+	switch t.Kind() {
+	case reflect.String:
+		return "a string"
+	case reflect.Slice, reflect.Array:
+		return "an array"
+	case reflect.Map, reflect.Struct, reflect.Pointer:
+		return "an object"
+	case reflect.Bool:
+		return "a boolean"
+	}
+	return "a number"
+}
+
+// unknownFieldPath finds, for an error message only, the first key of body
+// (at any depth) that the struct type t has no field for.
+func unknownFieldPath(body []byte, t reflect.Type, prefix string) string {
+	var generic any
+	if json.Unmarshal(body, &generic) != nil {
+		return ""
+	}
+	return unknownIn(generic, t, prefix)
+}
+
+func unknownIn(v any, t reflect.Type, prefix string) string {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	join := func(k string) string {
+		if prefix == "" {
+			return k
+		}
+		return prefix + "[" + k + "]"
+	}
+	switch t.Kind() {
+	case reflect.Struct:
+		obj, ok := v.(map[string]any)
+		if !ok {
+			return ""
+		}
+		fields := map[string]reflect.Type{}
+		for i := 0; i < t.NumField(); i++ {
+			f := t.Field(i)
+			name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+			if name == "" {
+				name = f.Name
+			}
+			fields[strings.ToLower(name)] = f.Type
+		}
+		for k, sub := range obj {
+			ft, known := fields[strings.ToLower(k)]
+			if !known {
+				return join(k)
+			}
+			if p := unknownIn(sub, ft, join(k)); p != "" {
+				return p
+			}
+		}
+	case reflect.Slice:
+		arr, ok := v.([]any)
+		if !ok {
+			return ""
+		}
+		for i, e := range arr {
+			if p := unknownIn(e, t.Elem(), join(strconv.Itoa(i))); p != "" {
+				return p
+			}
+		}
+	}
+	return ""
+}
+
+// mismatchPath finds, for an error message only, the first value of body whose
+// JSON type does not fit the Go type t, as a parameter path.
+func mismatchPath(body []byte, t reflect.Type) string {
+	var generic any
+	if json.Unmarshal(body, &generic) != nil {
+		return ""
+	}
+	return mismatchIn(generic, t, "")
+}
+
+func mismatchIn(v any, t reflect.Type, prefix string) string {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	join := func(k string) string {
+		if prefix == "" {
+			return k
+		}
+		return prefix + "[" + k + "]"
+	}
+	if v == nil {
+		return "" // null fits anything
+	}
+	switch t.Kind() {
+	case reflect.String:
+		if _, ok := v.(string); !ok {
+			return prefix
+		}
+	case reflect.Slice:
+		arr, ok := v.([]any)
+		if !ok {
+			return prefix
+		}
+		for i, e := range arr {
+			if p := mismatchIn(e, t.Elem(), join(strconv.Itoa(i))); p != "" {
+				return p
+			}
+		}
+	case reflect.Map:
+		obj, ok := v.(map[string]any)
+		if !ok {
+			return prefix
+		}
+		keys := make([]string, 0, len(obj))
+		for k := range obj {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			if p := mismatchIn(obj[k], t.Elem(), join(k)); p != "" {
+				return p
+			}
+		}
+	case reflect.Struct:
+		obj, ok := v.(map[string]any)
+		if !ok {
+			return prefix
+		}
+		for i := 0; i < t.NumField(); i++ {
+			f := t.Field(i)
+			name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+			for k, sub := range obj {
+				if strings.EqualFold(k, name) {
+					if p := mismatchIn(sub, f.Type, join(k)); p != "" {
+						return p
+					}
+				}
+			}
+		}
+	}
+	return ""
+}
+
+// invalidUTF8Path names the first string of body (a key or a value) that is
+// not valid UTF-8, as a parameter path; "" if it cannot tell.
+func invalidUTF8Path(body []byte) string {
+	var generic any
+	if json.Unmarshal(body, &generic) != nil {
+		return ""
+	}
+	bad := utf8.RuneError
+	var walk func(v any, prefix string) string
+	walk = func(v any, prefix string) string {
+		join := func(k string) string {
+			if prefix == "" {
+				return k
+			}
+			return prefix + "[" + k + "]"
+		}
+		switch x := v.(type) {
+		case map[string]any:
+			keys := make([]string, 0, len(x))
+			for k := range x {
+				keys = append(keys, k)
+			}
+			sort.Strings(keys)
+			for _, k := range keys {
+				if strings.ContainsRune(k, bad) {
+					return join(k)
+				}
+				if p := walk(x[k], join(k)); p != "" {
+					return p
+				}
+			}
+		case []any:
+			for i, e := range x {
+				if p := walk(e, join(strconv.Itoa(i))); p != "" {
+					return p
+				}
+			}
+		case string:
+			if strings.ContainsRune(x, bad) {
+				return prefix
+			}
+		}
+		return ""
+	}
+	return walk(generic, "")
 }
 
 func (s *Server) createMeterEventSession(c *call) (jsonobj.Obj, error) {
@@ -145,6 +379,13 @@ func (e *v2Event) toMeterEvent(param string) (meterEvent, *apierr.Error) {
 		return ev, apierr.Invalid(param+"event_name", "Invalid event_name: must be at most %d characters.", maxMeterEventName)
 	case len(e.Identifier) > maxIdentifier:
 		return ev, apierr.Invalid(param+"identifier", "Invalid identifier: must be at most %d characters.", maxIdentifier)
+	}
+	for k, v := range e.Payload {
+		for _, s := range [2]string{k, v} {
+			if len(s) > form.MaxStringLen && utf8.RuneCountInString(s) > form.MaxStringLen {
+				return ev, apierr.Invalid(param+"payload["+form.Abbreviate(k)+"]", "Invalid string: %s; must be at most %d characters", form.Abbreviate(s), form.MaxStringLen)
+			}
+		}
 	}
 	if ev.identifier == "" {
 		ev.identifier, ev.generated = store.RandomString(24), true
