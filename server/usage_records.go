@@ -44,8 +44,11 @@ func (s *Server) createUsageRecord(c *call) (jsonobj.Obj, error) {
 	}
 	now := c.customerNow(sub.Customer)
 	qty, _ := p.Int("quantity")
-	if qty < 0 || qty > maxUsageQuantity {
-		return nil, apierr.Invalid("quantity", "This value must be between 0 and %d.", maxUsageQuantity)
+	if qty < 0 {
+		return nil, apierr.Invalid("quantity", "This value must be greater than or equal to 0.")
+	}
+	if qty > maxUsageQuantity {
+		return nil, apierr.Invalid("quantity", "This value must be less than or equal to %d.", maxUsageQuantity)
 	}
 	ts := now
 	if v := p.Get("timestamp"); v != nil && v.Kind == form.KInt { // or "now"
