@@ -284,12 +284,26 @@ func (s *Server) finish(w http.ResponseWriter, c *call, status int, body []byte,
 	s.writeResponse(w, status, body, hdr)
 }
 
+// readBody reads a request body of at most max bytes: at once into a buffer of
+// its length when the client says it (every SDK does), else growing.
+func readBody(r *http.Request, max int64) ([]byte, error) {
+	rd := http.MaxBytesReader(nil, r.Body, max)
+	if n := r.ContentLength; n >= 0 && n <= max {
+		body := make([]byte, n)
+		if _, err := io.ReadFull(rd, body); err != nil {
+			return nil, err
+		}
+		return body, nil
+	}
+	return io.ReadAll(rd)
+}
+
 // decode reads and checks the request's parameters into c.params.
 func (s *Server) decode(c *call) *apierr.Error {
 	r := c.r
 	raw := r.URL.RawQuery
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
-		body, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, s.maxBody))
+		body, err := readBody(r, s.maxBody)
 		if err != nil {
 			var tooBig *http.MaxBytesError
 			if errors.As(err, &tooBig) {

@@ -31,8 +31,6 @@ type Node struct {
 	IsScalar bool
 	Map      map[string]*Node
 	List     []*Node
-	// param is the bracketed name of this node, for error messages.
-	param string
 }
 
 func (n *Node) isMap() bool  { return n.Map != nil }
@@ -162,7 +160,7 @@ func (n *Node) insert(segs []string, val, param string) *apierr.Error {
 			return tooLong(param)
 		}
 		if last {
-			n.List = append(n.List, &Node{Scalar: val, IsScalar: true, param: param})
+			n.List = append(n.List, &Node{Scalar: val, IsScalar: true})
 			return nil
 		}
 		// a[][b]=1&a[][c]=2 merge into the last element until a key repeats (Rack's rule).
@@ -176,10 +174,10 @@ func (n *Node) insert(segs []string, val, param string) *apierr.Error {
 			if len(n.List) >= MaxArrayLen {
 				return tooLong(param)
 			}
-			tail = &Node{Map: map[string]*Node{}, param: param + "[" + strconv.Itoa(len(n.List)) + "]"}
+			tail = &Node{Map: map[string]*Node{}}
 			n.List = append(n.List, tail)
 		}
-		return tail.insert(segs[1:], val, tail.param)
+		return tail.insert(segs[1:], val, param+"["+strconv.Itoa(len(n.List)-1)+"]")
 	}
 	if n.isList() {
 		return conflict(param)
@@ -187,20 +185,20 @@ func (n *Node) insert(segs []string, val, param string) *apierr.Error {
 	if n.Map == nil {
 		n.Map = map[string]*Node{}
 	}
-	p := childParam(param, seg)
 	child, ok := n.Map[seg]
 	if last {
 		if ok && !child.IsScalar {
-			return conflict(p)
+			return conflict(childParam(param, seg))
 		}
-		n.Map[seg] = &Node{Scalar: val, IsScalar: true, param: p} // the last value given wins
+		n.Map[seg] = &Node{Scalar: val, IsScalar: true} // the last value given wins
 		return nil
 	}
+	p := childParam(param, seg)
 	if !ok {
 		if len(n.Map) >= MaxArrayLen && isIndex(seg) {
 			return tooLong(param)
 		}
-		child = &Node{param: p}
+		child = &Node{}
 		if segs[1] != "" {
 			child.Map = map[string]*Node{}
 		}

@@ -134,16 +134,14 @@ func validateObject(n *Node, s *Schema, param string) (*Value, *apierr.Error) {
 	if len(n.Map) == 0 && param != "" && s.Emptyable {
 		return &Value{Kind: KEmpty, Param: param}, nil
 	}
-	keys := make([]string, 0, len(n.Map))
-	for k := range n.Map {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
 	var unknown []string
-	for _, k := range keys {
-		if s.Props[k] == nil && s.Additional == nil {
-			unknown = append(unknown, childParam(param, k))
+	if s.Additional == nil {
+		for k := range n.Map {
+			if s.Props[k] == nil {
+				unknown = append(unknown, childParam(param, k))
+			}
 		}
+		sort.Strings(unknown)
 	}
 	if len(unknown) == 1 {
 		e := apierr.ParameterUnknown(unknown[0])
@@ -155,17 +153,36 @@ func validateObject(n *Node, s *Schema, param string) (*Value, *apierr.Error) {
 	if len(unknown) > 1 {
 		return nil, apierr.InvalidRequest("parameter_unknown", unknown[0], "Received unknown parameters: %s", strings.Join(unknown, ", "))
 	}
-	p := &Params{param: param, fields: make(map[string]*Value, len(keys))}
-	for _, k := range keys {
+	p := &Params{param: param, fields: make(map[string]*Value, len(n.Map))}
+	var failed *apierr.Error
+	for k, child := range n.Map {
 		cs := s.Props[k]
 		if cs == nil {
 			cs = s.Additional
 		}
-		v, err := validate(n.Map[k], cs, childParam(param, k))
+		v, err := validate(child, cs, childParam(param, k))
 		if err != nil {
-			return nil, err
+			failed = err
+			break
 		}
 		p.fields[k] = v
+	}
+	if failed != nil { // the error of the first key in order, whatever the map's order
+		keys := make([]string, 0, len(n.Map))
+		for k := range n.Map {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			cs := s.Props[k]
+			if cs == nil {
+				cs = s.Additional
+			}
+			if _, err := validate(n.Map[k], cs, childParam(param, k)); err != nil {
+				return nil, err
+			}
+		}
+		return nil, failed
 	}
 	for _, r := range s.Required {
 		v, ok := p.fields[r]
