@@ -13,7 +13,10 @@ import (
 	"github.com/stripe-emulator/stripe-emulator/server/clock"
 )
 
-var memEvents = flag.Int("events", 10_000_000, "events BenchmarkMemory10MEventsADay sends")
+var (
+	memEvents    = flag.Int("events", 10_000_000, "events BenchmarkMemory10MEventsADay sends")
+	memCustomers = flag.Int("customers", 1000, "customers BenchmarkMemory10MEventsADay spreads them over")
+)
 
 func heapInUse() uint64 {
 	runtime.GC()
@@ -28,10 +31,12 @@ func heapInUse() uint64 {
 // over one day of the emulator's clock and 1,000 customers) and reports the heap
 // the emulator holds per event then, and after 24 hours more, when only the
 // aggregates remain (identifiers can no longer be deduplicated or canceled).
-// Run it with -benchtime 1x; -events changes the count.
+// Run it with -benchtime 1x; -events and -customers change the load. After
+// the 24 hours, what remains is one bucket per customer and second (minute,
+// hour, day) that had usage: the fewer events each customer sends per second,
+// the more that is per event.
 func BenchmarkMemory10MEventsADay(b *testing.B) {
-	const customers = 1000
-	n := *memEvents
+	customers, n := *memCustomers, *memEvents
 	for i := 0; i < b.N; i++ {
 		clk := clock.NewManual(t0)
 		srv, err := New(Options{Clock: clk, TickInterval: -1, Logger: nil})
