@@ -115,13 +115,21 @@ func orWord(s, alt string) string {
 	return s
 }
 
+// paramPath is the parameter name of key k below prefix: k, or prefix[k].
+func paramPath(prefix, k string) string {
+	if prefix == "" {
+		return k
+	}
+	return prefix + "[" + k + "]"
+}
+
 // bracketPath turns encoding/json's dotted field path (payload.value) into
 // Stripe's parameter form (payload[value]).
 func bracketPath(dotted string) string {
 	parts := strings.Split(dotted, ".")
 	out := parts[0]
 	for _, p := range parts[1:] {
-		out += "[" + p + "]"
+		out = paramPath(out, p)
 	}
 	return out
 }
@@ -155,12 +163,7 @@ func unknownIn(v any, t reflect.Type, prefix string) string {
 	for t.Kind() == reflect.Pointer {
 		t = t.Elem()
 	}
-	join := func(k string) string {
-		if prefix == "" {
-			return k
-		}
-		return prefix + "[" + k + "]"
-	}
+	join := func(k string) string { return paramPath(prefix, k) }
 	switch t.Kind() {
 	case reflect.Struct:
 		obj, ok := v.(map[string]any)
@@ -213,12 +216,7 @@ func mismatchIn(v any, t reflect.Type, prefix string) string {
 	for t.Kind() == reflect.Pointer {
 		t = t.Elem()
 	}
-	join := func(k string) string {
-		if prefix == "" {
-			return k
-		}
-		return prefix + "[" + k + "]"
-	}
+	join := func(k string) string { return paramPath(prefix, k) }
 	if v == nil {
 		return "" // null fits anything
 	}
@@ -282,12 +280,7 @@ func invalidUTF8Path(body []byte) string {
 	bad := utf8.RuneError
 	var walk func(v any, prefix string) string
 	walk = func(v any, prefix string) string {
-		join := func(k string) string {
-			if prefix == "" {
-				return k
-			}
-			return prefix + "[" + k + "]"
-		}
+		join := func(k string) string { return paramPath(prefix, k) }
 		switch x := v.(type) {
 		case map[string]any:
 			keys := make([]string, 0, len(x))
