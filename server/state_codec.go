@@ -1,0 +1,612 @@
+package server
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"reflect"
+	"sort"
+	"strconv"
+	"unicode/utf8"
+
+	"github.com/stripe-emulator/stripe-emulator/server/jsonobj"
+	"github.com/stripe-emulator/stripe-emulator/server/store"
+)
+
+// Encoding records and response-model values in a state file (see state.go).
+
+// Records: one Go type per table, encoded with encoding/json. Records hold
+// only exported fields (a test checks it), so encoding/json keeps all of them
+// exactly: pointers (nil or not), maps and slices (nil or empty), decimals (as
+// their exact decimal strings). jsonobj.Obj fields (addresses…) are shadowed by
+// a stateObj field of the same name, which writes them in the tagged form.
+
+type recordCodec struct {
+	typ    reflect.Type // the record's struct type
+	encode func(store.Record) ([]byte, error)
+	decode func([]byte) (store.Record, error)
+}
+
+func plainCodec[T any, P interface {
+	*T
+	store.Record
+}]() recordCodec {
+	return recordCodec{
+		typ: reflect.TypeFor[T](),
+		encode: func(r store.Record) ([]byte, error) {
+			p, ok := r.(P)
+			if !ok {
+				return nil, fmt.Errorf("a %T in a table of %T", r, P(nil))
+			}
+			return json.Marshal(p)
+		},
+		decode: func(b []byte) (store.Record, error) {
+			p := P(new(T))
+			return p, strictJSON(b, p)
+		},
+	}
+}
+
+// shadowCodec is for records with jsonobj.Obj fields: S embeds *T and shadows
+// those fields; wrap and unwrap convert.
+func shadowCodec[T any, P interface {
+	*T
+	store.Record
+}, S any](wrap func(P) *S, unwrap func(*S) P) recordCodec {
+	return recordCodec{
+		typ: reflect.TypeFor[T](),
+		encode: func(r store.Record) ([]byte, error) {
+			p, ok := r.(P)
+			if !ok {
+				return nil, fmt.Errorf("a %T in a table of %T", r, P(nil))
+			}
+			return json.Marshal(wrap(p))
+		},
+		decode: func(b []byte) (store.Record, error) {
+			st := wrap(P(new(T)))
+			if err := strictJSON(b, st); err != nil {
+				return nil, err
+			}
+			return unwrap(st), nil
+		},
+	}
+}
+
+type customerState struct {
+	*customer
+	Address         stateObj
+	InvoiceSettings stateObj
+	Shipping        stateObj
+}
+
+type productState struct {
+	*product
+	PackageDimensions stateObj
+}
+
+type invoiceState struct {
+	*invoice
+	CustomerAddress  stateObj
+	CustomerShipping stateObj
+}
+
+// stateObjFields are the fields the shadow types take over, by record type.
+var stateObjFields = map[reflect.Type][]string{
+	reflect.TypeFor[customer](): {"Address", "InvoiceSettings", "Shipping"},
+	reflect.TypeFor[product]():  {"PackageDimensions"},
+	reflect.TypeFor[invoice]():  {"CustomerAddress", "CustomerShipping"},
+}
+
+// stateCodecs has a codec for every table.
+var stateCodecs = map[string]recordCodec{
+	tCustomers: shadowCodec(func(c *customer) *customerState {
+		return &customerState{customer: c, Address: stateObj(c.Address), InvoiceSettings: stateObj(c.InvoiceSettings), Shipping: stateObj(c.Shipping)}
+	}, func(st *customerState) *customer {
+		c := st.customer
+		c.Address, c.InvoiceSettings, c.Shipping = jsonobj.Obj(st.Address), jsonobj.Obj(st.InvoiceSettings), jsonobj.Obj(st.Shipping)
+		return c
+	}),
+	tProducts: shadowCodec(func(p *product) *productState {
+		return &productState{product: p, PackageDimensions: stateObj(p.PackageDimensions)}
+	}, func(st *productState) *product {
+		p := st.product
+		p.PackageDimensions = jsonobj.Obj(st.PackageDimensions)
+		return p
+	}),
+	tInvoices: shadowCodec(func(inv *invoice) *invoiceState {
+		return &invoiceState{invoice: inv, CustomerAddress: stateObj(inv.CustomerAddress), CustomerShipping: stateObj(inv.CustomerShipping)}
+	}, func(st *invoiceState) *invoice {
+		inv := st.invoice
+		inv.CustomerAddress, inv.CustomerShipping = jsonobj.Obj(st.CustomerAddress), jsonobj.Obj(st.CustomerShipping)
+		return inv
+	}),
+	tMeters:            plainCodec[meter](),
+	tPrices:            plainCodec[price](),
+	tSubscriptions:     plainCodec[subscription](),
+	tSubscriptionItems: plainCodec[subItem](),
+	tInvoiceItems:      plainCodec[invoiceItem](),
+	tUsageRecords:      plainCodec[usageRecord](),
+	tTestClocks:        plainCodec[testClock](),
+	tWebhookEndpoints:  plainCodec[webhookEndpoint](),
+	tAlerts:            plainCodec[alert](),
+}
+
+// stateObj is a jsonobj.Obj in a record, written in the tagged form.
+type stateObj jsonobj.Obj
+
+// MarshalJSON implements json.Marshaler.
+func (o stateObj) MarshalJSON() ([]byte, error) {
+	if o == nil {
+		return []byte("null"), nil
+	}
+	return appendStateValue(nil, jsonobj.Obj(o), 0)
+}
+
+// UnmarshalJSON implements json.Unmarshaler.
+func (o *stateObj) UnmarshalJSON(b []byte) error {
+	if string(b) == "null" {
+		*o = nil
+		return nil
+	}
+	v, err := parseStateValue(b)
+	if err != nil {
+		return err
+	}
+	obj, ok := v.(jsonobj.Obj)
+	if !ok {
+		return fmt.Errorf("an object expected, found %T", v)
+	}
+	*o = stateObj(obj)
+	return nil
+}
+
+// The tagged form of response-model values: JSON where objects are
+// jsonobj.Obj (keys in their order), strings, booleans, null and int64 are
+// themselves, and every other value is an array whose first element names its
+// Go type: ["Objs", {…}, …] is a []jsonobj.Obj, ["Any", …] a []any, ["Strs", …]
+// a []string, ["Map", k, v, …] a map[string]string, ["Hidden", v] a
+// jsonobj.Hidden (its value computed if it has a function), ["Decimal", "1.5"],
+// ["Float", "1.5"], ["Int", 3], ["Uint32", 3], ["Uint64", "3"], ["Raw", "…"].
+// A nil Obj, slice or map is ["Obj0"], ["Objs0"], ["Any0"], ["Strs0"], ["Map0"].
+// Pointers are written as what they point to (or null). Anything else is
+// written as Raw, its JSON: it renders the same.
+
+const maxStateDepth = 200
+
+func appendStateValue(b []byte, v any, depth int) ([]byte, error) {
+	if depth > maxStateDepth {
+		return nil, errors.New("a value nested too deeply")
+	}
+	tag := func(t string) []byte { return append(append(append(b, `["`...), t...), '"') }
+	var err error
+	switch x := v.(type) {
+	case nil:
+		return append(b, "null"...), nil
+	case string:
+		return jsonobj.AppendString(b, x), nil
+	case bool:
+		return strconv.AppendBool(b, x), nil
+	case int64:
+		return strconv.AppendInt(b, x, 10), nil
+	case int:
+		b = strconv.AppendInt(append(tag("Int"), ','), int64(x), 10)
+		return append(b, ']'), nil
+	case uint32:
+		b = strconv.AppendUint(append(tag("Uint32"), ','), uint64(x), 10)
+		return append(b, ']'), nil
+	case uint64:
+		b = jsonobj.AppendString(append(tag("Uint64"), ','), strconv.FormatUint(x, 10))
+		return append(b, ']'), nil
+	case float64:
+		b = jsonobj.AppendString(append(tag("Float"), ','), strconv.FormatFloat(x, 'g', -1, 64))
+		return append(b, ']'), nil
+	case jsonobj.Decimal:
+		b = jsonobj.AppendString(append(tag("Decimal"), ','), string(x))
+		return append(b, ']'), nil
+	case jsonobj.Raw:
+		b = jsonobj.AppendString(append(tag("Raw"), ','), string(x))
+		return append(b, ']'), nil
+	case *string:
+		if x == nil {
+			return append(b, "null"...), nil
+		}
+		return appendStateValue(b, *x, depth)
+	case *bool:
+		if x == nil {
+			return append(b, "null"...), nil
+		}
+		return appendStateValue(b, *x, depth)
+	case *int64:
+		if x == nil {
+			return append(b, "null"...), nil
+		}
+		return appendStateValue(b, *x, depth)
+	case *jsonobj.Decimal:
+		if x == nil {
+			return append(b, "null"...), nil
+		}
+		return appendStateValue(b, *x, depth)
+	case jsonobj.Obj:
+		if x == nil {
+			return append(tag("Obj0"), ']'), nil
+		}
+		b = append(b, '{')
+		for i, f := range x {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = append(jsonobj.AppendString(b, f.K), ':')
+			if b, err = appendStateValue(b, f.V, depth+1); err != nil {
+				return nil, err
+			}
+		}
+		return append(b, '}'), nil
+	case []jsonobj.Obj:
+		if x == nil {
+			return append(tag("Objs0"), ']'), nil
+		}
+		b = tag("Objs")
+		for _, e := range x {
+			if b, err = appendStateValue(append(b, ','), e, depth+1); err != nil {
+				return nil, err
+			}
+		}
+		return append(b, ']'), nil
+	case []any:
+		if x == nil {
+			return append(tag("Any0"), ']'), nil
+		}
+		b = tag("Any")
+		for _, e := range x {
+			if b, err = appendStateValue(append(b, ','), e, depth+1); err != nil {
+				return nil, err
+			}
+		}
+		return append(b, ']'), nil
+	case []string:
+		if x == nil {
+			return append(tag("Strs0"), ']'), nil
+		}
+		b = tag("Strs")
+		for _, e := range x {
+			b = jsonobj.AppendString(append(b, ','), e)
+		}
+		return append(b, ']'), nil
+	case map[string]string:
+		if x == nil {
+			return append(tag("Map0"), ']'), nil
+		}
+		keys := make([]string, 0, len(x))
+		for k := range x {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		b = tag("Map")
+		for _, k := range keys {
+			b = jsonobj.AppendString(append(b, ','), k)
+			b = jsonobj.AppendString(append(b, ','), x[k])
+		}
+		return append(b, ']'), nil
+	case jsonobj.Hidden:
+		if b, err = appendStateValue(append(tag("Hidden"), ','), x.Value(), depth+1); err != nil {
+			return nil, err
+		}
+		return append(b, ']'), nil
+	}
+	raw, err := json.Marshal(v)
+	if err != nil {
+		return nil, fmt.Errorf("a %T: %w", v, err)
+	}
+	b = jsonobj.AppendString(append(tag("Raw"), ','), string(raw))
+	return append(b, ']'), nil
+}
+
+// parseStateValue reads a value in the tagged form.
+func parseStateValue(b []byte) (any, error) {
+	p := stateParser{b: b}
+	v, err := p.value(0)
+	if err != nil {
+		return nil, err
+	}
+	p.space()
+	if p.i != len(p.b) {
+		return nil, p.errorf("data after the value")
+	}
+	return v, nil
+}
+
+type stateParser struct {
+	b []byte
+	i int
+}
+
+func (p *stateParser) errorf(format string, args ...any) error {
+	return fmt.Errorf("offset %d: %s", p.i, fmt.Sprintf(format, args...))
+}
+
+func (p *stateParser) space() {
+	for p.i < len(p.b) && (p.b[p.i] == ' ' || p.b[p.i] == '\t' || p.b[p.i] == '\n' || p.b[p.i] == '\r') {
+		p.i++
+	}
+}
+
+func (p *stateParser) expect(c byte) error {
+	p.space()
+	if p.i >= len(p.b) || p.b[p.i] != c {
+		return p.errorf("%q expected", c)
+	}
+	p.i++
+	return nil
+}
+
+func (p *stateParser) literal(word string, v any) (any, error) {
+	if !bytes.HasPrefix(p.b[p.i:], []byte(word)) {
+		return nil, p.errorf("an invalid value")
+	}
+	p.i += len(word)
+	return v, nil
+}
+
+func (p *stateParser) value(depth int) (any, error) {
+	if depth > maxStateDepth {
+		return nil, p.errorf("nested too deeply")
+	}
+	p.space()
+	if p.i >= len(p.b) {
+		return nil, p.errorf("a value expected")
+	}
+	switch c := p.b[p.i]; {
+	case c == 'n':
+		return p.literal("null", nil)
+	case c == 't':
+		return p.literal("true", true)
+	case c == 'f':
+		return p.literal("false", false)
+	case c == '"':
+		return p.string()
+	case c == '-' || c >= '0' && c <= '9':
+		return p.int()
+	case c == '{':
+		return p.object(depth)
+	case c == '[':
+		return p.tagged(depth)
+	}
+	return nil, p.errorf("an invalid value")
+}
+
+func (p *stateParser) string() (string, error) {
+	start := p.i
+	p.i++
+	escaped := false
+	for p.i < len(p.b) {
+		switch c := p.b[p.i]; {
+		case c == '"':
+			p.i++
+			if !escaped {
+				if !utf8.Valid(p.b[start+1 : p.i-1]) {
+					return "", fmt.Errorf("offset %d: a string that is not UTF-8", start)
+				}
+				return string(p.b[start+1 : p.i-1]), nil
+			}
+			var s string
+			if err := json.Unmarshal(p.b[start:p.i], &s); err != nil {
+				return "", fmt.Errorf("offset %d: %w", start, err)
+			}
+			return s, nil
+		case c == '\\':
+			escaped = true
+			p.i += 2
+		case c < 0x20:
+			return "", p.errorf("a control character in a string")
+		default:
+			p.i++
+		}
+	}
+	return "", p.errorf("an unterminated string")
+}
+
+func (p *stateParser) int() (int64, error) {
+	start := p.i
+	if p.b[p.i] == '-' {
+		p.i++
+	}
+	for p.i < len(p.b) && p.b[p.i] >= '0' && p.b[p.i] <= '9' {
+		p.i++
+	}
+	if p.i < len(p.b) && (p.b[p.i] == '.' || p.b[p.i] == 'e' || p.b[p.i] == 'E') {
+		return 0, p.errorf("a number that is not an integer (floats are tagged)")
+	}
+	n, err := strconv.ParseInt(string(p.b[start:p.i]), 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("offset %d: %w", start, err)
+	}
+	return n, nil
+}
+
+func (p *stateParser) object(depth int) (jsonobj.Obj, error) {
+	p.i++
+	o := jsonobj.Obj{}
+	p.space()
+	if p.i < len(p.b) && p.b[p.i] == '}' {
+		p.i++
+		return o, nil
+	}
+	for {
+		p.space()
+		if p.i >= len(p.b) || p.b[p.i] != '"' {
+			return nil, p.errorf("a key expected")
+		}
+		k, err := p.string()
+		if err != nil {
+			return nil, err
+		}
+		if err := p.expect(':'); err != nil {
+			return nil, err
+		}
+		v, err := p.value(depth + 1)
+		if err != nil {
+			return nil, err
+		}
+		o = append(o, jsonobj.Field{K: k, V: v})
+		p.space()
+		if p.i < len(p.b) && p.b[p.i] == ',' {
+			p.i++
+			continue
+		}
+		if err := p.expect('}'); err != nil {
+			return nil, err
+		}
+		return o, nil
+	}
+}
+
+// tagged reads an array: its tag, then its elements.
+func (p *stateParser) tagged(depth int) (any, error) {
+	p.i++
+	p.space()
+	if p.i >= len(p.b) || p.b[p.i] != '"' {
+		return nil, p.errorf("an array without its type tag")
+	}
+	at := p.i
+	tag, err := p.string()
+	if err != nil {
+		return nil, err
+	}
+	var elems []any
+	for {
+		p.space()
+		if p.i < len(p.b) && p.b[p.i] == ']' {
+			p.i++
+			break
+		}
+		if err := p.expect(','); err != nil {
+			return nil, err
+		}
+		v, err := p.value(depth + 1)
+		if err != nil {
+			return nil, err
+		}
+		elems = append(elems, v)
+	}
+	bad := func() (any, error) {
+		return nil, fmt.Errorf("offset %d: an invalid %q value", at, tag)
+	}
+	one := func() (any, bool) {
+		if len(elems) != 1 {
+			return nil, false
+		}
+		return elems[0], true
+	}
+	oneString := func() (string, bool) {
+		v, ok := one()
+		s, isString := v.(string)
+		return s, ok && isString
+	}
+	switch tag {
+	case "Obj0", "Objs0", "Any0", "Strs0", "Map0":
+		if len(elems) != 0 {
+			return bad()
+		}
+		switch tag {
+		case "Obj0":
+			return jsonobj.Obj(nil), nil
+		case "Objs0":
+			return []jsonobj.Obj(nil), nil
+		case "Any0":
+			return []any(nil), nil
+		case "Strs0":
+			return []string(nil), nil
+		}
+		return map[string]string(nil), nil
+	case "Objs":
+		out := make([]jsonobj.Obj, len(elems))
+		for i, e := range elems {
+			o, ok := e.(jsonobj.Obj)
+			if !ok {
+				return bad()
+			}
+			out[i] = o
+		}
+		return out, nil
+	case "Any":
+		if elems == nil {
+			elems = []any{}
+		}
+		return elems, nil
+	case "Strs":
+		out := make([]string, len(elems))
+		for i, e := range elems {
+			s, ok := e.(string)
+			if !ok {
+				return bad()
+			}
+			out[i] = s
+		}
+		return out, nil
+	case "Map":
+		if len(elems)%2 != 0 {
+			return bad()
+		}
+		out := make(map[string]string, len(elems)/2)
+		for i := 0; i < len(elems); i += 2 {
+			k, ok1 := elems[i].(string)
+			v, ok2 := elems[i+1].(string)
+			if _, dup := out[k]; !ok1 || !ok2 || dup {
+				return bad()
+			}
+			out[k] = v
+		}
+		return out, nil
+	case "Hidden":
+		v, ok := one()
+		if !ok {
+			return bad()
+		}
+		return jsonobj.Hidden{V: v}, nil
+	case "Decimal":
+		s, ok := oneString()
+		if !ok {
+			return bad()
+		}
+		return jsonobj.Decimal(s), nil
+	case "Raw":
+		s, ok := oneString()
+		if !ok || !json.Valid([]byte(s)) {
+			return bad()
+		}
+		return jsonobj.Raw(s), nil
+	case "Float":
+		s, ok := oneString()
+		f, err := strconv.ParseFloat(s, 64)
+		if !ok || err != nil {
+			return bad()
+		}
+		return f, nil
+	case "Uint64":
+		s, ok := oneString()
+		n, err := strconv.ParseUint(s, 10, 64)
+		if !ok || err != nil {
+			return bad()
+		}
+		return n, nil
+	case "Int", "Uint32":
+		v, ok := one()
+		n, isInt := v.(int64)
+		if !ok || !isInt {
+			return bad()
+		}
+		if tag == "Uint32" {
+			if n < 0 || n > math.MaxUint32 {
+				return bad()
+			}
+			return uint32(n), nil
+		}
+		if int64(int(n)) != n {
+			return bad()
+		}
+		return int(n), nil
+	}
+	return nil, fmt.Errorf("offset %d: an unknown type tag %q", at, tag)
+}
