@@ -3,6 +3,7 @@ package server
 import (
 	"fmt"
 	"testing"
+	"time"
 
 	stripe "github.com/stripe/stripe-go/v79"
 	"github.com/stripe/stripe-go/v79/client"
@@ -427,5 +428,44 @@ func TestCancelAtCreditsUnusedTime(t *testing.T) {
 	c, _ := e.sc.Customers.Get(cus, nil)
 	if c.Balance != -2100 {
 		t.Errorf("credit kept on the balance: %d", c.Balance)
+	}
+}
+
+// Usage older than 24 hours is compacted to minutes, except around the times
+// bills are cut at: a period that starts at :17 seconds still bills exactly the
+// events from :17 on, days later.
+func TestUsageCompactionKeepsBillsExact(t *testing.T) {
+	e := newEnv(t)
+	start := t0.Unix() + 17
+	clockID, cus := clockCustomer(t, e.sc, start)
+	m := alpacaMeter(t, e.sc)
+	price, err := e.sc.Prices.New(&stripe.PriceParams{Currency: stripe.String("usd"), UnitAmount: stripe.Int64(1),
+		Recurring:   &stripe.PriceRecurringParams{Interval: stripe.String("month"), UsageType: stripe.String("metered"), Meter: stripe.String(m.ID)},
+		ProductData: &stripe.PriceProductDataParams{Name: stripe.String("Calls")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	subscribe(t, e.sc, cus, &stripe.SubscriptionItemsParams{Price: stripe.String(price.ID)})
+	// Before the period (same minute), at its start, after it, and later on.
+	for i, ts := range []int64{t0.Unix() + 5, start, start + 20, start + 3600 + 7} {
+		if i == 3 {
+			advance(t, e.sc, clockID, start+7200)
+		}
+		if _, err := sendEvent(e.sc, "alpaca_ai_tokens", cus, "10", ts, fmt.Sprint("ev-", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Three days on, on both clocks; every account's usage is compacted.
+	advance(t, e.sc, clockID, start+3*day)
+	e.clock.Add(3 * 24 * time.Hour)
+	for _, a := range e.srv.accounts.all() {
+		a.usage.Expire(e.clock.Now().Unix())
+	}
+	up, err := e.sc.Invoices.Upcoming(&stripe.InvoiceUpcomingParams{Customer: stripe.String(cus)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if up.Total != 30 || up.Lines.Data[0].Quantity != 30 {
+		t.Errorf("usage since the period start: %d (quantity %d), want 30", up.Total, up.Lines.Data[0].Quantity)
 	}
 }

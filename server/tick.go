@@ -18,12 +18,15 @@ func (s *Server) tickLoop(interval time.Duration) {
 	}
 }
 
-// tick runs due work for every account, up to the emulator's current time.
+// tick runs due work for every account, up to the emulator's current time, and
+// lets each account's usage store drop what has aged out.
 func (s *Server) tick() {
+	now := s.clock.Now().Unix()
 	for _, acct := range s.accounts.all() {
 		if err := s.runDue(acct); err != nil {
 			s.log.Error("running due work", "error", err.Error())
 		}
+		acct.usage.Maintain(now)
 	}
 }
 

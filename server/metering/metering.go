@@ -13,6 +13,7 @@ package metering
 
 import (
 	"errors"
+	"math"
 	"math/rand/v2"
 	"sync"
 )
@@ -136,6 +137,14 @@ type Store struct {
 	names     []string
 	nameIdx   map[string]uint32
 	accepted  uint64
+	// Second buckets of usage older than retention are compacted away (the
+	// minute, hour and day buckets keep the totals), except in the minutes
+	// pinned for a customer: the minutes of the non-aligned times their bills
+	// are cut at (period starts and ends…). compactQueue holds the series still
+	// to compact for compactBefore, a few per call.
+	pins          map[string]map[int64]struct{}
+	compactQueue  []seriesKey
+	compactBefore int64
 }
 
 type seriesKey struct{ meter, customer string }
@@ -151,6 +160,7 @@ func New(retention int64) *Store {
 		hashKey:   [2]uint64{rand.Uint64(), rand.Uint64()},
 		series:    map[seriesKey]*series{},
 		nameIdx:   map[string]uint32{},
+		pins:      map[string]map[int64]struct{}{},
 	}
 }
 
@@ -290,10 +300,12 @@ func (s *Store) Stats() Stats {
 func (s *Store) Expire(now int64) {
 	s.mu.Lock()
 	s.expire(now)
+	s.compactSome(math.MaxInt) // all of it, at once
 	s.mu.Unlock()
 }
 
-// expire drops every generation whose events are all past retention.
+// expire drops every generation whose events are all past retention, and
+// then compacts the second buckets older than retention, a few series a call.
 func (s *Store) expire(now int64) {
 	n := 0
 	for n < len(s.gens) && now-(s.gens[n].start+s.span) >= s.retention {
@@ -302,5 +314,66 @@ func (s *Store) expire(now int64) {
 	}
 	if n > 0 {
 		s.gens = append(s.gens[:0], s.gens[n:]...)
+		if before := now - s.retention; before > s.compactBefore {
+			s.compactBefore = before
+			s.compactQueue = s.compactQueue[:0]
+			for k := range s.series {
+				s.compactQueue = append(s.compactQueue, k)
+			}
+		}
 	}
+	s.compactSome(compactBudget)
+}
+
+// compactBudget is how many second buckets one call may look at while
+// compacting: the work is spread over the calls that follow an expiry.
+const compactBudget = 4096
+
+func (s *Store) compactSome(budget int) {
+	for budget > 0 && len(s.compactQueue) > 0 {
+		k := s.compactQueue[len(s.compactQueue)-1]
+		s.compactQueue = s.compactQueue[:len(s.compactQueue)-1]
+		if sr := s.series[k]; sr != nil {
+			budget -= sr.compactSeconds(s.compactBefore, s.pins[k.customer])
+		}
+	}
+}
+
+// Pin keeps the second buckets of a customer's usage around the given times
+// (the times bills are cut at), so that totals from or up to them stay exact
+// after compaction. Times on a minute boundary need nothing.
+func (s *Store) Pin(customer string, times ...int64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, t := range times {
+		if t == 0 || t%60 == 0 {
+			continue
+		}
+		m := s.pins[customer]
+		if m == nil {
+			m = map[int64]struct{}{}
+			s.pins[customer] = m
+		}
+		m[floorDiv(t, 60)*60] = struct{}{}
+	}
+}
+
+// Maintain drops what has aged out by now and goes on compacting, a bounded
+// amount at a time (the emulator calls it every second).
+func (s *Store) Maintain(now int64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.expire(now)
+	s.compactSome(maintainBudget)
+}
+
+// maintainBudget is how many second buckets one Maintain may look at: a few
+// milliseconds of work.
+const maintainBudget = 100_000
+
+// CompactNow compacts every series at once (tests and benchmarks).
+func (s *Store) CompactNow() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.compactSome(math.MaxInt)
 }

@@ -81,6 +81,17 @@ func TestRangeMatchesBruteForce(t *testing.T) {
 func TestRangeBoundaries(t *testing.T) {
 	s := New(0)
 	base := int64(1719792000) // 00:00Z, on every boundary
+	var points []int64
+	for _, unit := range []int64{60, 3600, day} {
+		for k := int64(-1); k < 4; k++ {
+			for _, d := range []int64{-1, 0, 1} {
+				points = append(points, base+k*unit+d)
+			}
+		}
+	}
+	// Events span three days: the range ends are pinned first, as the server
+	// pins the times it bills at, so that they stay exact once compacted.
+	s.Pin("cus_1", points...)
 	var events []int64
 	n := 0
 	for _, unit := range []int64{60, 3600, day} {
@@ -95,14 +106,7 @@ func TestRangeBoundaries(t *testing.T) {
 			}
 		}
 	}
-	var points []int64
-	for _, unit := range []int64{60, 3600, day} {
-		for k := int64(-1); k < 4; k++ {
-			for _, d := range []int64{-1, 0, 1} {
-				points = append(points, base+k*unit+d)
-			}
-		}
-	}
+	s.CompactNow()
 	for _, a := range points {
 		for _, b := range points {
 			if b <= a {
@@ -296,5 +300,57 @@ func TestRangeHugeAndAll(t *testing.T) {
 	}
 	if got := s.All("mtr_1", "cus_1"); got.Sum != FromInt64(23) || got.Count != 3 {
 		t.Errorf("all: %+v", got)
+	}
+}
+
+// TestCompaction: second buckets older than retention go, but for pinned
+// minutes; totals over minute-aligned ranges and from pinned times stay exact.
+func TestCompaction(t *testing.T) {
+	s := New(0)
+	base := int64(1719792000)
+	pinned := base + 3*3600 + 17 // a period start at 03:00:17
+	s.Pin("cus_1", pinned, base+7200 /* aligned: nothing to keep */)
+	var events []int64
+	for i := int64(0); i < 2000; i++ {
+		ts := base + i*37 // spread over ~20 hours, many distinct seconds
+		events = append(events, ts)
+		if err := s.Record(ev("c"+strconv.FormatInt(i, 10), ts, 1)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	count := func(a, b int64) int64 {
+		var n int64
+		for _, ts := range events {
+			if ts >= a && ts < b {
+				n++
+			}
+		}
+		return n
+	}
+	before := s.series[seriesKey{"mtr_1", "cus_1"}].buckets()
+	s.Expire(base + 3*86400) // everything is past retention now
+	sr := s.series[seriesKey{"mtr_1", "cus_1"}]
+	if after := sr.buckets(); after >= before/2 {
+		t.Errorf("buckets: %d before compaction, %d after", before, after)
+	}
+	for _, tt := range []struct{ a, b int64 }{
+		{base, base + 86400}, {base + 60, base + 3*3600}, {pinned, base + 5*3600}, {base, pinned}, {pinned, pinned + 3600},
+	} {
+		if got := s.Sum("mtr_1", "cus_1", tt.a, tt.b).Count; got != count(tt.a, tt.b) {
+			t.Errorf("[%d,%d): %d, want %d", tt.a-base, tt.b-base, got, count(tt.a, tt.b))
+		}
+	}
+	for ts := range sr.levels[0] {
+		if ts-ts%60 != pinned-pinned%60 {
+			t.Fatalf("second %d kept, not in a pinned minute", ts-base)
+		}
+	}
+	// A restored store keeps the pins and what was compacted.
+	r := restored(t, s)
+	if got := r.Sum("mtr_1", "cus_1", pinned, base+5*3600).Count; got != count(pinned, base+5*3600) {
+		t.Errorf("restored: %d, want %d", got, count(pinned, base+5*3600))
+	}
+	if len(r.pins["cus_1"]) != 1 || r.compactBefore != s.compactBefore {
+		t.Errorf("restored pins %v, compacted before %d (was %d)", r.pins, r.compactBefore, s.compactBefore)
 	}
 }

@@ -216,3 +216,31 @@ func (s *series) buckets() int {
 	}
 	return n
 }
+
+// compactSeconds drops the second buckets before `before`, except those in a
+// pinned minute, and reports how many buckets it looked at. The map is rebuilt
+// (Go maps never shrink).
+func (s *series) compactSeconds(before int64, pinned map[int64]struct{}) int {
+	secs := s.levels[0]
+	old := 0
+	for ts := range secs {
+		if ts < before {
+			if _, ok := pinned[floorDiv(ts, 60)*60]; !ok {
+				old++
+			}
+		}
+	}
+	if old == 0 {
+		return len(secs)
+	}
+	kept := make(map[int64]Total, len(secs)-old)
+	for ts, t := range secs {
+		if ts >= before {
+			kept[ts] = t
+		} else if _, ok := pinned[floorDiv(ts, 60)*60]; ok {
+			kept[ts] = t
+		}
+	}
+	s.levels[0] = kept
+	return 2 * len(secs)
+}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"math"
 	"slices"
 )
 
@@ -27,6 +28,10 @@ type Snapshot struct {
 	Accepted uint64 `json:"accepted"`
 	// Names are the event names records refer to (by index).
 	Names []string `json:"names"`
+	// Pins are, per customer, the minutes whose second buckets are kept past
+	// retention (see Store.Pin); CompactBefore is where compaction reached.
+	Pins          map[string][]int64 `json:"pins,omitempty"`
+	CompactBefore int64              `json:"compact_before,omitempty"`
 
 	Series      []SeriesState     `json:"-"`
 	Generations []GenerationState `json:"-"`
@@ -96,7 +101,15 @@ type seriesCopy struct {
 // last 24 hours, on a 2-core machine); sorting and packing happen after.
 func (s *Store) Snapshot() *Snapshot {
 	s.mu.Lock()
-	sn := &Snapshot{Retention: s.retention, HashKey: s.hashKey, Accepted: s.accepted, Names: slices.Clone(s.names)}
+	s.compactSome(math.MaxInt) // a snapshot holds no half-done compaction
+	sn := &Snapshot{Retention: s.retention, HashKey: s.hashKey, Accepted: s.accepted, Names: slices.Clone(s.names),
+		CompactBefore: s.compactBefore}
+	for cus, minutes := range s.pins {
+		if sn.Pins == nil {
+			sn.Pins = map[string][]int64{}
+		}
+		sn.Pins[cus] = slices.Sorted(maps.Keys(minutes))
+	}
 	if sn.Names == nil {
 		sn.Names = []string{}
 	}
@@ -318,6 +331,17 @@ func Restore(sn *Snapshot) (*Store, error) {
 	s := New(sn.Retention)
 	s.hashKey = sn.HashKey
 	s.accepted = sn.Accepted
+	s.compactBefore = sn.CompactBefore
+	for cus, minutes := range sn.Pins {
+		m := make(map[int64]struct{}, len(minutes))
+		for _, t := range minutes {
+			if t%60 != 0 {
+				return nil, fmt.Errorf("metering: pinned minute %d of %q is not a minute's start", t, cus)
+			}
+			m[t] = struct{}{}
+		}
+		s.pins[cus] = m
+	}
 	for i, name := range sn.Names {
 		if _, dup := s.nameIdx[name]; dup {
 			return nil, fmt.Errorf("metering: event name %q appears twice", name)

@@ -1,0 +1,35 @@
+package server
+
+import "github.com/stripe-emulator/stripe-emulator/server/store"
+
+// pinBillingTimes tells the customer's usage store which times bills are cut
+// at: a subscription's period, trial and cancellation times, the times its
+// items changed price, a draft invoice's periods. The store keeps second-level
+// usage around those times when it compacts usage older than 24 hours, so that
+// every total an invoice needs stays exact. It runs on every stored change.
+func (c *call) pinBillingTimes(r store.Record) {
+	if c.acct == nil || r == nil {
+		return
+	}
+	switch x := r.(type) {
+	case *subscription:
+		times := []int64{x.StartDate, x.PeriodStart, x.PeriodEnd, x.TrialStart, x.TrialEnd, x.CancelAt, x.BillingCycleAnchor}
+		for _, rt := range x.Retired {
+			times = append(times, rt.Since, rt.Until)
+		}
+		c.acct.usage.Pin(x.Customer, times...)
+	case *subItem:
+		if rec, _ := c.tx.Get(tSubscriptions, x.Subscription); rec != nil {
+			c.acct.usage.Pin(rec.(*subscription).Customer, x.Created, x.PriceSince)
+		}
+	case *invoice:
+		if x.Status != "draft" {
+			return
+		}
+		times := []int64{x.PeriodStart, x.PeriodEnd}
+		for _, l := range x.Lines {
+			times = append(times, l.PeriodStart, l.PeriodEnd)
+		}
+		c.acct.usage.Pin(x.Customer, times...)
+	}
+}
