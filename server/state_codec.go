@@ -175,6 +175,21 @@ func (o *stateObj) UnmarshalJSON(b []byte) error {
 
 const maxStateDepth = 200
 
+// appendStateList writes a tagged list of values (name0 for a nil one).
+func appendStateList[E any](b []byte, tag func(string) []byte, name string, list []E, depth int) ([]byte, error) {
+	if list == nil {
+		return append(tag(name+"0"), ']'), nil
+	}
+	b = tag(name)
+	var err error
+	for _, e := range list {
+		if b, err = appendStateValue(append(b, ','), e, depth+1); err != nil {
+			return nil, err
+		}
+	}
+	return append(b, ']'), nil
+}
+
 func appendStateValue(b []byte, v any, depth int) ([]byte, error) {
 	if depth > maxStateDepth {
 		return nil, errors.New("a value nested too deeply")
@@ -244,27 +259,9 @@ func appendStateValue(b []byte, v any, depth int) ([]byte, error) {
 		}
 		return append(b, '}'), nil
 	case []jsonobj.Obj:
-		if x == nil {
-			return append(tag("Objs0"), ']'), nil
-		}
-		b = tag("Objs")
-		for _, e := range x {
-			if b, err = appendStateValue(append(b, ','), e, depth+1); err != nil {
-				return nil, err
-			}
-		}
-		return append(b, ']'), nil
+		return appendStateList(b, tag, "Objs", x, depth)
 	case []any:
-		if x == nil {
-			return append(tag("Any0"), ']'), nil
-		}
-		b = tag("Any")
-		for _, e := range x {
-			if b, err = appendStateValue(append(b, ','), e, depth+1); err != nil {
-				return nil, err
-			}
-		}
-		return append(b, ']'), nil
+		return appendStateList(b, tag, "Any", x, depth)
 	case []string:
 		if x == nil {
 			return append(tag("Strs0"), ']'), nil
