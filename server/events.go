@@ -47,8 +47,33 @@ type eventRecord struct {
 	raw     jsonobj.Obj
 	pending atomic.Int64
 
-	// rendered is the event's JSON, made when the event is derived.
-	rendered jsonobj.Obj
+	// data is the JSON of the event's data ({"object":…,"previous_attributes":…}),
+	// made when the event is derived. Bytes, not a tree: an account keeps up to
+	// 100,000 events, and bytes cost the garbage collector nothing to scan.
+	data []byte
+	// tree is the data as a tree, kept only when it has includable fields
+	// (jsonobj.Hidden, such as a price's tiers), which expand[] can reveal but
+	// the bytes leave out.
+	tree jsonobj.Obj
+}
+
+// envelope is the event object around its data (jsonobj.Raw, or a tree to expand).
+func (ev *eventRecord) envelope(data any, pending int64) jsonobj.Obj {
+	var request any = jsonobj.Obj{{K: "id", V: nil}, {K: "idempotency_key", V: nil}}
+	if ev.reqID != "" {
+		request = jsonobj.Obj{{K: "id", V: ev.reqID}, {K: "idempotency_key", V: orNull(ev.idemKey)}}
+	}
+	return jsonobj.Obj{
+		{K: "id", V: ev.id},
+		{K: "object", V: "event"},
+		{K: "api_version", V: APIVersion},
+		{K: "created", V: ev.created},
+		{K: "data", V: data},
+		{K: "livemode", V: false},
+		{K: "pending_webhooks", V: pending},
+		{K: "request", V: request},
+		{K: "type", V: ev.typ},
+	}
 }
 
 // maxEvents is how many events an account keeps (the newest).
@@ -436,39 +461,33 @@ func (c *call) renderEvent(ev *eventRecord) bool {
 			data = append(data, jsonobj.Field{K: "previous_attributes", V: diff})
 		}
 	}
-	var request any = jsonobj.Obj{{K: "id", V: nil}, {K: "idempotency_key", V: nil}}
-	if ev.reqID != "" {
-		request = jsonobj.Obj{{K: "id", V: ev.reqID}, {K: "idempotency_key", V: orNull(ev.idemKey)}}
-	}
-	ev.rendered = jsonobj.Obj{
-		{K: "id", V: ev.id},
-		{K: "object", V: "event"},
-		{K: "api_version", V: APIVersion},
-		{K: "created", V: ev.created},
-		{K: "data", V: data},
-		{K: "livemode", V: false},
-		{K: "pending_webhooks", V: int64(0)},
-		{K: "request", V: request},
-		{K: "type", V: ev.typ},
+	b := jsonobj.Append(bodyPool.Get().([]byte)[:0], data)
+	ev.data = bytes.Clone(b)
+	releaseBody(b)
+	if jsonobj.HasHidden(data) {
+		ev.tree = data
 	}
 	// The records are no longer needed.
 	ev.object, ev.previous, ev.prevItems, ev.raw = nil, nil, nil, nil
 	return true
 }
 
-// eventObject is an event's JSON with its current pending_webhooks. The
-// rendered event is shared: deep copies it for a caller that will change it
-// (expand[]).
+// eventObject is an event's JSON with its current pending_webhooks. deep gives
+// a data tree that the caller may change (expand[]); otherwise data is the
+// stored bytes.
 func (s *Server) eventObject(ev *eventRecord, deep bool) jsonobj.Obj {
-	var out jsonobj.Obj
-	if deep {
-		out = jsonobj.Clone(ev.rendered).(jsonobj.Obj)
-	} else {
-		out = make(jsonobj.Obj, len(ev.rendered))
-		copy(out, ev.rendered)
+	var data any = jsonobj.Raw(ev.data)
+	if deep && ev.tree != nil {
+		data = jsonobj.Clone(ev.tree)
+	} else if deep {
+		tree, err := jsonobj.Parse(ev.data)
+		if err != nil {
+			s.log.Error("reading an event's data", "event", ev.id, "error", err.Error())
+		} else {
+			data = tree
+		}
 	}
-	out.Set("pending_webhooks", ev.pending.Load())
-	return out
+	return ev.envelope(data, ev.pending.Load())
 }
 
 // renderRecord renders any stored record as its API object; items, when given,

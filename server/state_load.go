@@ -458,9 +458,23 @@ func restoreEvent(b []byte) (*eventRecord, error) {
 	}
 	c, _ := o.Get("created")
 	created, isInt := c.(int64)
-	ev := &eventRecord{id: o.Str("id"), typ: o.Str("type"), created: created, rendered: o}
+	ev := &eventRecord{id: o.Str("id"), typ: o.Str("type"), created: created}
 	if ev.id == "" || ev.typ == "" || !isInt || o.Str("object") != "event" {
 		return nil, errors.New("not an event (id, type, created)")
+	}
+	switch data, _ := o.Get("data"); d := data.(type) {
+	case jsonobj.Raw:
+		if !json.Valid(d) {
+			return nil, errors.New("an event's data is not JSON")
+		}
+		ev.data = []byte(d)
+	case jsonobj.Obj: // data with includable fields, or a file written when events were kept as trees
+		ev.data = jsonobj.Marshal(d)
+		if jsonobj.HasHidden(d) {
+			ev.tree = d
+		}
+	default:
+		return nil, errors.New("an event without data")
 	}
 	if req, _ := o.Get("request"); req != nil {
 		if r, ok := req.(jsonobj.Obj); ok {

@@ -198,7 +198,11 @@ func saveAccount(sw *stateWriter, acct *account, info *StateInfo) error {
 	var buf []byte
 	for _, ev := range events {
 		var err error
-		if buf, err = appendStateValue(buf[:0], ev.rendered, 0); err != nil {
+		var data any = jsonobj.Raw(ev.data)
+		if ev.tree != nil {
+			data = ev.tree // keeps its includable fields
+		}
+		if buf, err = appendStateValue(buf[:0], ev.envelope(data, 0), 0); err != nil {
 			return fmt.Errorf("saving state: event %s: %w", ev.id, err)
 		}
 		if err := sw.raw(buf); err != nil {

@@ -786,11 +786,8 @@ func BenchmarkState(b *testing.B) {
 			b.Fatal(err)
 		}
 		ids[i] = cu.ID
-		evs = append(evs, &eventRecord{id: newEventID(), typ: "customer.created", created: now, rendered: jsonobj.Obj{
-			{K: "id", V: "evt"}, {K: "object", V: "event"}, {K: "api_version", V: APIVersion}, {K: "created", V: now},
-			{K: "data", V: jsonobj.Obj{{K: "object", V: renderCustomer(cu)}}}, {K: "livemode", V: false}, {K: "pending_webhooks", V: int64(0)},
-			{K: "request", V: jsonobj.Obj{{K: "id", V: "req_x"}, {K: "idempotency_key", V: nil}}}, {K: "type", V: "customer.created"}}})
-		evs[i].rendered[0].V = evs[i].id
+		evs = append(evs, &eventRecord{id: newEventID(), typ: "customer.created", created: now, reqID: "req_x",
+			data: jsonobj.Marshal(jsonobj.Obj{{K: "object", V: renderCustomer(cu)}})})
 	}
 	tx.Commit()
 	acct.events.append(evs)

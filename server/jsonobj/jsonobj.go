@@ -300,3 +300,30 @@ func Clone(v any) any {
 	}
 	return v
 }
+
+// HasHidden reports whether v holds a Hidden field anywhere.
+func HasHidden(v any) bool {
+	switch x := v.(type) {
+	case Hidden:
+		return true
+	case Obj:
+		for _, f := range x {
+			if HasHidden(f.V) {
+				return true
+			}
+		}
+	case []Obj:
+		for _, o := range x {
+			if HasHidden(o) {
+				return true
+			}
+		}
+	case []any:
+		for _, e := range x {
+			if HasHidden(e) {
+				return true
+			}
+		}
+	}
+	return false
+}
