@@ -26,6 +26,8 @@ type account struct {
 	meterErrors  *meterErrorReports
 	events       *eventLog
 	alertFirings *alertFirings
+	// catalog caches the meter and alert lookups of meter events.
+	catalog meterCatalog
 }
 
 // accounts maps secret keys to their accounts, creating them on first use.

@@ -208,9 +208,18 @@ func (c *call) alertsOf(meterID string) ([]store.Record, error) {
 			return recs, nil
 		}
 	}
-	recs, err := c.tx.Find(tAlerts, "meter", meterID)
-	if err != nil {
-		return nil, err
+	recs, cached := []store.Record(nil), false
+	if c.catRead {
+		recs, cached = c.acct.catalog.alerts(c.catGen, meterID)
+	}
+	if !cached {
+		var err error
+		if recs, err = c.tx.Find(tAlerts, "meter", meterID); err != nil {
+			return nil, err
+		}
+		if c.catRead {
+			c.acct.catalog.putAlerts(c.catGen, meterID, recs)
+		}
 	}
 	if l := c.lookups; l != nil {
 		if l.alerts == nil {

@@ -21,7 +21,7 @@ const (
 
 func (s *Server) meterEventEndpoints() []endpoint {
 	return []endpoint{
-		{op: "PostBillingMeterEvents", mode: txRead, h: s.createMeterEvent},
+		{op: "PostBillingMeterEvents", mode: txRead, h: s.createMeterEvent, fastForm: fastMeterEventForm},
 		{op: "PostBillingMeterEventAdjustments", mode: txRead, h: s.createMeterEventAdjustment},
 		{method: "GET", path: "/_emulator/meter_error_reports", mode: txNone, h: s.listMeterErrorReports,
 			schema: form.Object(map[string]*form.Schema{
@@ -46,13 +46,15 @@ type meterEvent struct {
 // asynchronous kind: the event is accepted but not counted, and an error report
 // is recorded (GET /_emulator/meter_error_reports).
 func (s *Server) createMeterEvent(c *call) (jsonobj.Obj, error) {
-	p := c.params
-	ev := meterEvent{payload: p.StringMap("payload")}
-	ev.name, _ = p.String("event_name")
+	in, fast := c.fast.(*meterEventInput)
+	if !fast {
+		in = meterEventInputFromParams(c.params)
+	}
+	ev := meterEvent{payload: in.payload, name: in.name}
 	if err := checkLength("event_name", ev.name, maxMeterEventName); err != nil {
 		return nil, err
 	}
-	if id, ok := p.String("identifier"); ok {
+	if id, ok := in.identifier, in.hasIdentifier; ok {
 		if id == "" {
 			return nil, apierr.InvalidEmpty("identifier")
 		}
@@ -63,9 +65,7 @@ func (s *Server) createMeterEvent(c *call) (jsonobj.Obj, error) {
 	} else {
 		ev.identifier, ev.generated = store.RandomString(24), true
 	}
-	if ts, ok := p.Int("timestamp"); ok {
-		ev.timestamp, ev.hasTimestamp = ts, true
-	}
+	ev.timestamp, ev.hasTimestamp = in.timestamp, in.hasTimestamp
 	if err := c.recordMeterEvent(&ev); err != nil {
 		return nil, err
 	}
@@ -174,11 +174,20 @@ func (c *call) meterByEventName(name string) (*meter, error) {
 			return m, nil
 		}
 	}
-	rec, err := c.tx.FindOne(tMeters, "event_name", name)
-	if err != nil {
-		return nil, err
+	m, cached := (*meter)(nil), false
+	if c.catRead {
+		m, cached = c.acct.catalog.meter(c.catGen, name)
 	}
-	m, _ := rec.(*meter)
+	if !cached {
+		rec, err := c.tx.FindOne(tMeters, "event_name", name)
+		if err != nil {
+			return nil, err
+		}
+		m, _ = rec.(*meter)
+		if c.catRead {
+			c.acct.catalog.putMeter(c.catGen, name, m)
+		}
+	}
 	if l := c.lookups; l != nil {
 		if l.meters == nil {
 			l.meters = map[string]*meter{}

@@ -33,9 +33,11 @@ type call struct {
 	now    time.Time // the emulator's clock, read once for the request
 	reqID  string
 	params *form.Params
-	vars   map[string]string
-	tx     *store.Txn
-	ep     *endpoint
+	// fast, set instead of params, is what the endpoint's fastForm decoded.
+	fast fastParams
+	vars map[string]string
+	tx   *store.Txn
+	ep   *endpoint
 	// idemKey is the request's Idempotency-Key, if any.
 	idemKey string
 	// body is the raw body, for raw endpoints.
@@ -50,6 +52,10 @@ type call struct {
 	proc        procState
 	// lookups, when set, caches the lookups of many meter events in one request.
 	lookups *lookups
+	// catGen is the account's meterCatalog generation noted before the read
+	// snapshot was taken (catRead: there is such a snapshot).
+	catGen  uint64
+	catRead bool
 	// shown is the object a handler answered with, and the record it renders:
 	// an event about that record shares it instead of rendering it again.
 	shown struct {
@@ -163,10 +169,15 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 				s.writeError(sw, r, reqID, apierr.Internal())
 			}
 		}
-		if s.reqLog.Enabled(r.Context(), slog.LevelInfo) {
-			s.reqLog.LogAttrs(r.Context(), slog.LevelInfo, "request", slog.String("method", r.Method), slog.String("path", r.URL.Path),
-				slog.Int("status", sw.status), slog.Float64("duration_ms", float64(time.Since(start).Microseconds())/1000),
+		if h := s.reqLog.Handler(); h.Enabled(r.Context(), slog.LevelInfo) {
+			// The record is made here rather than by Logger.LogAttrs, which
+			// walks the stack for a source position no handler here prints.
+			now := time.Now()
+			rec := slog.NewRecord(now, slog.LevelInfo, "request", 0)
+			rec.AddAttrs(slog.String("method", r.Method), slog.String("path", r.URL.Path),
+				slog.Int("status", sw.status), slog.Float64("duration_ms", float64(now.Sub(start).Microseconds())/1000),
 				slog.String("request_id", reqID))
+			_ = h.Handle(r.Context(), rec)
 		}
 	}()
 
@@ -298,6 +309,8 @@ func readBody(r *http.Request, max int64) ([]byte, error) {
 	return io.ReadAll(rd)
 }
 
+const formContentType = "application/x-www-form-urlencoded"
+
 // decode reads and checks the request's parameters into c.params.
 func (s *Server) decode(c *call) *apierr.Error {
 	r := c.r
@@ -316,10 +329,16 @@ func (s *Server) decode(c *call) *apierr.Error {
 			return nil
 		}
 		if len(body) > 0 {
-			if ct := r.Header.Get("Content-Type"); ct != "" {
+			if ct := r.Header.Get("Content-Type"); ct != "" && ct != formContentType {
 				mt, _, err := mime.ParseMediaType(ct)
 				if err != nil || mt != "application/x-www-form-urlencoded" {
 					return apierr.InvalidRequest("", "", "Invalid request: unsupported Content-Type %s. This endpoint takes application/x-www-form-urlencoded bodies (a[b]=c&d=e), as Stripe's v1 API does.", ct)
+				}
+			}
+			if raw == "" && c.ep.fastForm != nil {
+				if f, ok := c.ep.fastForm(string(body)); ok {
+					c.fast = f
+					return nil
 				}
 			}
 			if raw == "" {
@@ -439,6 +458,7 @@ func (s *Server) invoke(c *call) (jsonobj.Obj, error) {
 		c.tx.OnChange = c.record
 		defer c.tx.Abort()
 	default:
+		c.catGen, c.catRead = c.acct.catalog.gen.Load(), true // before the snapshot
 		c.tx = db.Read()
 		defer c.tx.Abort()
 	}
@@ -467,6 +487,12 @@ func (c *call) commit() error {
 			return err
 		}
 		c.tx.Commit()
+		for _, m := range c.muts {
+			if m.table == tMeters || m.table == tAlerts {
+				c.acct.catalog.invalidate() // after the commit: see meterCatalog
+				break
+			}
+		}
 	} else {
 		evs = c.extraEvents
 		for _, ev := range evs {

@@ -137,9 +137,12 @@ func (s *Server) runIdempotent(w http.ResponseWriter, c *call, key string) {
 		endpoint = c.r.Method + " " + c.r.URL.Path
 	}
 	var sum [32]byte
-	if c.params != nil {
+	switch {
+	case c.fast != nil:
+		sum = sha256.Sum256([]byte(c.fast.Canonical()))
+	case c.params != nil:
 		sum = sha256.Sum256([]byte(c.params.Canonical()))
-	} else {
+	default:
 		sum = sha256.Sum256(c.body)
 	}
 	claimed, replay, aerr := c.acct.idem.begin(key, endpoint, sum, c.now)

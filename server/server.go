@@ -188,7 +188,10 @@ type endpoint struct {
 	session bool
 	// raw handlers take the body themselves (fixtures files, JSON v2 endpoints).
 	raw bool
-	h   handler
+	// fastForm, when set, decodes the plain bodies of a hot endpoint without
+	// the generic tree (call.fast); false leaves the body to the generic decoder.
+	fastForm func(body string) (fastParams, bool)
+	h        handler
 }
 
 type txMode uint8

@@ -54,14 +54,14 @@ func Parse(raw string) (*Node, *apierr.Error) {
 			return nil, apierr.InvalidRequest("", "", "Too many parameters: the limit is %d per request.", MaxPairs)
 		}
 		rawKey, rawVal, _ := strings.Cut(pair, "=")
-		key, err := unescape(rawKey)
+		key, err := Unescape(rawKey)
 		if err != nil {
 			return nil, apierr.InvalidRequest("", "", "Invalid request: the parameter name %q is not valid URL encoding.", truncate(rawKey))
 		}
 		if key == "" { // "=v": a value without a name is dropped, as Rack does
 			continue
 		}
-		val, err := unescape(rawVal)
+		val, err := Unescape(rawVal)
 		if err != nil {
 			return nil, apierr.InvalidRequest("", key, "Invalid request: the value of %s is not valid URL encoding.", truncate(key))
 		}
@@ -85,7 +85,8 @@ func Parse(raw string) (*Node, *apierr.Error) {
 	return root, nil
 }
 
-func unescape(s string) (string, error) {
+// Unescape decodes one urlencoded key or value (%XX and +).
+func Unescape(s string) (string, error) {
 	if strings.IndexByte(s, '%') < 0 && strings.IndexByte(s, '+') < 0 {
 		return s, nil
 	}

@@ -1,0 +1,61 @@
+package server
+
+import (
+	"testing"
+
+	"github.com/stripe-emulator/stripe-emulator/server/store"
+)
+
+// An entry read from a snapshot older than the latest meter or alert write is
+// never published, and a write drops what was cached.
+func TestMeterCatalogGenerations(t *testing.T) {
+	var mc meterCatalog
+	m := &meter{}
+	g := mc.gen.Load()
+	mc.putMeter(g, "tok", m)
+	if got, ok := mc.meter(g, "tok"); !ok || got != m {
+		t.Fatalf("cached meter: %v %v", got, ok)
+	}
+	mc.putAlerts(g, "mtr_1", []store.Record{})
+	if _, ok := mc.alerts(g, "mtr_1"); !ok {
+		t.Fatal("alerts not cached")
+	}
+	mc.invalidate()
+	if _, ok := mc.meter(g, "tok"); ok {
+		t.Fatal("an old generation's entry is still used")
+	}
+	g2 := mc.gen.Load()
+	if _, ok := mc.meter(g2, "tok"); ok {
+		t.Fatal("the write did not drop the cache")
+	}
+	mc.putMeter(g, "tok", m) // a reader whose snapshot predates the write
+	if _, ok := mc.meter(g2, "tok"); ok {
+		t.Fatal("a stale reader published its entry")
+	}
+	for i := 0; i < maxCatalogEntries+10; i++ {
+		mc.putMeter(g2, itoa(int64(i)), nil)
+	}
+	if n := len(mc.cur.Load().meters); n != maxCatalogEntries {
+		t.Fatalf("%d entries, want at most %d", n, maxCatalogEntries)
+	}
+}
+
+// A meter created after events for its name were looked up (and cached as
+// having no meter) counts the next event at once.
+func TestMeterCatalogSeesNewMeters(t *testing.T) {
+	e := newEnv(t)
+	cus := newCustomer(t, e.sc)
+	if _, err := sendEvent(e.sc, "alpaca_ai_tokens", cus, "5", 0, ""); err != nil {
+		t.Fatal(err)
+	}
+	m := alpacaMeter(t, e.sc)
+	if _, err := sendEvent(e.sc, "alpaca_ai_tokens", cus, "7", 0, ""); err != nil {
+		t.Fatal(err)
+	}
+	if got := usage(t, e.sc, m.ID, cus, t0.Unix()-60, t0.Unix()+60); got != 7 {
+		t.Fatalf("usage %v, want 7 (the event sent before the meter existed is not counted)", got)
+	}
+	if r := e.do("GET", "/_emulator/meter_error_reports", ""); len(r.json["data"].([]any)) != 1 {
+		t.Fatalf("error reports: %s", r.body)
+	}
+}
