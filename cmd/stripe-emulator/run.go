@@ -256,7 +256,7 @@ func newLogger(cfg config, w io.Writer) *slog.Logger {
 	if cfg.logFormat == "json" {
 		return slog.New(slog.NewJSONHandler(w, opts))
 	}
-	return slog.New(slog.NewTextHandler(w, opts))
+	return slog.New(newTextHandler(w, opts))
 }
 
 // logWriter buffers log lines and writes them out every 100 ms (and on Flush and
