@@ -58,10 +58,22 @@ type call struct {
 	catRead bool
 	// shown is the object a handler answered with, and the record it renders:
 	// an event about that record shares it instead of rendering it again.
+	// json is obj's JSON (a pooled buffer) once an event has needed it: the
+	// response is then those bytes.
 	shown struct {
-		rec store.Record
-		obj jsonobj.Obj
+		rec  store.Record
+		obj  jsonobj.Obj
+		json []byte
 	}
+}
+
+// shownJSON is the JSON of the answered object, made once for the request's
+// events and its response.
+func (c *call) shownJSON() []byte {
+	if c.shown.json == nil {
+		c.shown.json = jsonobj.Append(bodyPool.Get().([]byte)[:0], c.shown.obj)
+	}
+	return c.shown.json
 }
 
 // answer returns the rendered record as the response, and remembers it for the
@@ -151,11 +163,15 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 	return w.ResponseWriter.Write(b)
 }
 
+// apiVersionHeader is the Stripe-Version header of most responses, shared
+// (net/http copies header values, never changes them).
+var apiVersionHeader = []string{APIVersion}
+
 // serve is the entry point of every request: request id, version, routing,
 // recovery and the request log line.
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
-	reqID := "req_" + store.RandomString(14)
+	reqID := store.RandomID("req", 14)
 	sw := &statusWriter{ResponseWriter: w}
 	h := sw.Header()
 	h["Request-Id"] = []string{reqID}
@@ -186,7 +202,11 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	if version == "" {
 		version = APIVersion
 	}
-	h["Stripe-Version"] = []string{version}
+	if version == APIVersion {
+		h["Stripe-Version"] = apiVersionHeader
+	} else {
+		h["Stripe-Version"] = []string{version}
+	}
 	if version != APIVersion && !validVersion(version) {
 		s.writeError(sw, r, reqID, apierr.InvalidRequest("", "", "Invalid Stripe API version: %s", version))
 		return
@@ -438,6 +458,9 @@ func (s *Server) execute(c *call) (int, []byte, http.Header) {
 	status := c.status
 	if status == 0 {
 		status = http.StatusOK
+	}
+	if c.shown.json != nil && len(obj) > 0 && len(c.shown.obj) > 0 && &obj[0] == &c.shown.obj[0] && !c.expands() {
+		return status, c.shown.json, nil // already written for an event
 	}
 	return status, marshalBody(obj), nil
 }

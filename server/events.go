@@ -440,8 +440,10 @@ func previousItems(current []*subItem, changes []*mutation) []*subItem {
 func (c *call) renderEvent(ev *eventRecord) bool {
 	data := jsonobj.Obj{}
 	obj := ev.raw
+	var objJSON []byte
 	if obj == nil && ev.object == c.shown.rec && c.shown.obj != nil && !c.expands() {
 		obj = c.shown.obj // the response, not expanded: the same JSON
+		objJSON = c.shownJSON()
 	}
 	if obj == nil {
 		var err error
@@ -461,7 +463,16 @@ func (c *call) renderEvent(ev *eventRecord) bool {
 			data = append(data, jsonobj.Field{K: "previous_attributes", V: diff})
 		}
 	}
-	b := jsonobj.Append(bodyPool.Get().([]byte)[:0], data)
+	b := bodyPool.Get().([]byte)[:0]
+	if objJSON != nil { // data is {"object":…,"previous_attributes":…}
+		b = append(append(b, `{"object":`...), objJSON...)
+		if len(data) > 1 {
+			b = jsonobj.Append(append(b, `,"previous_attributes":`...), data[1].V)
+		}
+		b = append(b, '}')
+	} else {
+		b = jsonobj.Append(b, data)
+	}
 	ev.data = bytes.Clone(b)
 	releaseBody(b)
 	if jsonobj.HasHidden(data) {

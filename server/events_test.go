@@ -1,6 +1,8 @@
 package server
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
@@ -179,5 +181,39 @@ func TestEventExpansion(t *testing.T) {
 	obj := r.json["data"].(map[string]any)["object"].(map[string]any)
 	if obj["customer"] != cus || obj["latest_invoice"] != s.LatestInvoice.ID {
 		t.Errorf("expansion stayed in the event: %s", r.body)
+	}
+}
+
+// An event about the object a request answered with carries, byte for byte,
+// the JSON of the response (written once for both), with its
+// previous_attributes after it.
+func TestEventDataIsTheResponse(t *testing.T) {
+	e := newEnv(t)
+	created := e.do("POST", "/v1/customers", "name=Ann&metadata[k]=v")
+	id := created.json["id"].(string)
+	updated := e.do("POST", "/v1/customers/"+id, "name=Bob")
+	var list struct {
+		Data []struct {
+			Type string `json:"type"`
+			Data struct {
+				Object   json.RawMessage `json:"object"`
+				Previous json.RawMessage `json:"previous_attributes"`
+			} `json:"data"`
+		} `json:"data"`
+	}
+	if err := json.Unmarshal(e.do("GET", "/v1/events", "").body, &list); err != nil {
+		t.Fatal(err)
+	}
+	if len(list.Data) != 2 || list.Data[0].Type != "customer.updated" || list.Data[1].Type != "customer.created" {
+		t.Fatalf("events: %+v", list.Data)
+	}
+	if got := list.Data[1].Data.Object; !bytes.Equal(got, created.body) || list.Data[1].Data.Previous != nil {
+		t.Errorf("customer.created data:\n%s\nresponse:\n%s", got, created.body)
+	}
+	if got := list.Data[0].Data.Object; !bytes.Equal(got, updated.body) {
+		t.Errorf("customer.updated data:\n%s\nresponse:\n%s", got, updated.body)
+	}
+	if got := string(list.Data[0].Data.Previous); got != `{"name":"Ann"}` {
+		t.Errorf("previous_attributes: %s", got)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -19,6 +20,16 @@ type textHandler struct {
 	w     io.Writer
 	level slog.Leveler
 	bufs  sync.Pool
+	// second caches the formatting of the current second's time.
+	second atomic.Pointer[formattedSecond]
+}
+
+// formattedSecond is one second's time as slog writes it, split around the
+// milliseconds: "2006-01-02T15:04:05" and "Z" (or "+01:00").
+type formattedSecond struct {
+	unix       int64
+	loc        *time.Location
+	head, zone string
 }
 
 func newTextHandler(w io.Writer, opts *slog.HandlerOptions) *textHandler {
@@ -39,7 +50,7 @@ func (h *textHandler) WithGroup(name string) slog.Handler { return h.slow.WithGr
 func (h *textHandler) Handle(ctx context.Context, r slog.Record) error {
 	bp := h.bufs.Get().(*[]byte)
 	defer h.bufs.Put(bp)
-	b, ok := appendTextRecord((*bp)[:0], r)
+	b, ok := h.appendTextRecord((*bp)[:0], r)
 	if !ok {
 		return h.slow.Handle(ctx, r)
 	}
@@ -49,13 +60,13 @@ func (h *textHandler) Handle(ctx context.Context, r slog.Record) error {
 }
 
 // appendTextRecord formats r as slog.TextHandler would, or gives false.
-func appendTextRecord(b []byte, r slog.Record) ([]byte, bool) {
+func (h *textHandler) appendTextRecord(b []byte, r slog.Record) ([]byte, bool) {
 	if !plainText(r.Message) {
 		return b, false
 	}
 	if !r.Time.IsZero() {
 		b = append(b, "time="...)
-		b = appendRFC3339Millis(b, r.Time.Round(0))
+		b = h.appendTime(b, r.Time.Round(0))
 		b = append(b, ' ')
 	}
 	b = append(b, "level="...)
@@ -112,6 +123,25 @@ func plainText(s string) bool {
 		}
 	}
 	return true
+}
+
+// appendTime is appendRFC3339Millis, formatting each second once.
+func (h *textHandler) appendTime(b []byte, t time.Time) []byte {
+	unix := t.Unix()
+	fs := h.second.Load()
+	if fs == nil || fs.unix != unix || fs.loc != t.Location() {
+		full := string(appendRFC3339Millis(nil, t))
+		const headLen = len("2006-01-02T15:04:05")
+		if len(full) < headLen+4 || full[headLen] != '.' {
+			return append(b, full...) // a year past 9999: not cached
+		}
+		fs = &formattedSecond{unix: unix, loc: t.Location(), head: full[:headLen], zone: full[headLen+4:]}
+		h.second.Store(fs)
+	}
+	ms := t.Nanosecond() / 1e6
+	b = append(b, fs.head...)
+	b = append(b, '.', byte('0'+ms/100), byte('0'+ms/10%10), byte('0'+ms%10))
+	return append(b, fs.zone...)
 }
 
 // appendRFC3339Millis is slog's time format: RFC 3339 with exactly three
