@@ -3,8 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
-	"log/slog"
 	"io"
+	"log/slog"
 	"math"
 	"testing"
 	"time"
