@@ -11,6 +11,7 @@
 package main
 
 import (
+	"cmp"
 	"flag"
 	"fmt"
 	"io"
@@ -60,6 +61,7 @@ type config struct {
 	emulator   string
 	stripeMock string
 	duration   time.Duration
+	rounds     int
 	warmup     time.Duration
 	conc       []int
 	workloads  []string
@@ -72,7 +74,8 @@ func run() error {
 	var conc, workloads string
 	flag.StringVar(&cfg.emulator, "emulator", "", "the stripe-emulator binary (default: built from this repository)")
 	flag.StringVar(&cfg.stripeMock, "stripe-mock", "", `the stripe-mock binary to compare with; "auto" installs v0.190.0 with go install; empty skips it`)
-	flag.DurationVar(&cfg.duration, "duration", 5*time.Second, "how long each measurement runs")
+	flag.DurationVar(&cfg.duration, "duration", 3*time.Second, "how long each measurement (one round of one target) runs")
+	flag.IntVar(&cfg.rounds, "rounds", 3, "rounds of measurements per workload and concurrency; the median is reported")
 	flag.DurationVar(&cfg.warmup, "warmup", time.Second, "warm-up before each measurement")
 	flag.StringVar(&conc, "conc", "8,64", "concurrencies (keep-alive connections), comma-separated")
 	flag.StringVar(&workloads, "workloads", strings.Join(workloadNames, ","), "workloads, comma-separated: "+strings.Join(workloadNames, ", "))
@@ -85,6 +88,9 @@ func run() error {
 			return fmt.Errorf("-conc: %q", s)
 		}
 		cfg.conc = append(cfg.conc, n)
+	}
+	if cfg.rounds < 1 {
+		return fmt.Errorf("-rounds: %d", cfg.rounds)
 	}
 	cfg.workloads = strings.Split(workloads, ",")
 	for _, w := range cfg.workloads {
@@ -145,7 +151,7 @@ func run() error {
 	}
 	defer stopAll(targets)
 
-	fmt.Printf("# stripe-emulator load run: %s, %d CPUs, %s/%s, %s per measurement\n\n", time.Now().UTC().Format(time.RFC3339), runtime.NumCPU(), runtime.GOOS, runtime.GOARCH, cfg.duration)
+	fmt.Printf("# stripe-emulator load run: %s, %d CPUs, %s/%s, median of %d rounds of %s per measurement\n\n", time.Now().UTC().Format(time.RFC3339), runtime.NumCPU(), runtime.GOOS, runtime.GOARCH, cfg.rounds, cfg.duration)
 	fmt.Println("| process | startup to first answer | idle RSS |")
 	fmt.Println("|---|---|---|")
 	for _, t := range targets {
@@ -158,8 +164,11 @@ func run() error {
 		results[w] = map[int]map[string]result{}
 		for _, n := range cfg.conc {
 			results[w][n] = map[string]result{}
+			wl := workloads_[w]
+			var ts []*target
+			reqs := map[string]request{}
+			units := map[string]int{}
 			for _, t := range targets {
-				wl := workloads_[w]
 				if wl.emulatorOnly && t.name != "emulator" {
 					continue
 				}
@@ -167,11 +176,24 @@ func run() error {
 				if err != nil {
 					return fmt.Errorf("%s on %s: %v", w, t.name, err)
 				}
-				measure(t.addr, req, n, cfg.warmup) // warm up
-				r := measure(t.addr, req, n, cfg.duration)
-				r.unit = unit
-				results[w][n][t.name] = r
-				fmt.Fprintf(os.Stderr, "%-18s c=%-4d %-14s %10.0f %s/s  p50 %7.3f ms  p99 %7.3f ms  errors %d\n", w, n, t.name, r.rate()*float64(unit), unitName(unit), ms(r.p50), ms(r.p99), r.errors)
+				ts, reqs[t.name], units[t.name] = append(ts, t), req, unit
+			}
+			// Rounds interleave the targets (each round starting with the next
+			// one), so that a slow spell of the machine does not land on one
+			// target only; each target's median round is reported.
+			rounds := map[string][]result{}
+			for round := 0; round < cfg.rounds; round++ {
+				for i := range ts {
+					t := ts[(round+i)%len(ts)]
+					measure(t.addr, reqs[t.name], n, cfg.warmup) // warm up
+					r := measure(t.addr, reqs[t.name], n, cfg.duration)
+					r.unit = units[t.name]
+					rounds[t.name] = append(rounds[t.name], r)
+					fmt.Fprintf(os.Stderr, "%-18s c=%-4d %-14s round %d  %10.0f %s/s  p50 %7.3f ms  p99 %7.3f ms  errors %d\n", w, n, t.name, round+1, r.rate()*float64(r.unit), unitName(r.unit), ms(r.p50), ms(r.p99), r.errors)
+				}
+			}
+			for name, rs := range rounds {
+				results[w][n][name] = median(rs)
 			}
 		}
 	}
@@ -349,6 +371,19 @@ type result struct {
 	elapsed    time.Duration
 	p50, p99   time.Duration
 	unit       int // events per request
+}
+
+// median is the round with the median rate (the lower middle one of an even
+// number); its errors are those of every round.
+func median(rs []result) result {
+	sorted := slices.Clone(rs)
+	slices.SortFunc(sorted, func(a, b result) int { return cmp.Compare(a.rate(), b.rate()) })
+	m := sorted[(len(sorted)-1)/2]
+	m.errors = 0
+	for _, r := range rs {
+		m.errors += r.errors
+	}
+	return m
 }
 
 func (r result) rate() float64 {

@@ -1,0 +1,48 @@
+package compat
+
+import (
+	"os/exec"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// The load harness runs end to end (tiny durations: this checks that it works
+// and reports, not how fast anything is).
+func TestLoadHarnessSmoke(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts processes")
+	}
+	bin := builtBinary(t)
+	cmd := exec.Command("go", "run", "./load", "-emulator", bin, "-workloads", "meter_event,create_customer,stream",
+		"-conc", "2", "-duration", "150ms", "-warmup", "20ms", "-rounds", "3")
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("harness: %v\n%s\n%s", err, out, stderr.String())
+	}
+	text := string(out)
+	for _, re := range []string{
+		`median of 3 rounds of 150ms per measurement`,
+		`\| meter_event \| 2 \| \d+ \| [\d.]+ / [\d.]+ \| — \| — \| \d+ \| — \| [\d.]+ \|`,
+		`\| create_customer \| 2 \| \d+ \|`,
+		`\| stream \| 2 \| \d+ \(\d+ events/s\) \|`,
+		`\| startup ≤ 50 ms \| [\d.]+ ms: (met|MISSED) \|`,
+		`\| meter_event c=2 ≥ 0.7× the ceiling \| [\d.]+×: (met|MISSED) \|`,
+	} {
+		if !regexp.MustCompile(re).MatchString(text) {
+			t.Errorf("no line matching %s in:\n%s", re, text)
+		}
+	}
+	// Every measurement of every round is reported, and none failed a request.
+	progress := regexp.MustCompile(`(?m)^(\w+) +c=2 +(emulator|bare net/http) +round (\d) .* errors (\d+)$`).FindAllStringSubmatch(stderr.String(), -1)
+	if len(progress) != 2*3+2*3+3 { // (emulator, bare) × 3 rounds × 2 workloads, and the stream
+		t.Errorf("%d progress lines, want 15:\n%s", len(progress), stderr.String())
+	}
+	for _, m := range progress {
+		if m[4] != "0" {
+			t.Errorf("failed requests: %s", m[0])
+		}
+	}
+}
