@@ -26,8 +26,9 @@ type account struct {
 	meterErrors  *meterErrorReports
 	events       *eventLog
 	alertFirings *alertFirings
-	// catalog caches the meter and alert lookups of meter events.
-	catalog meterCatalog
+	// catalog caches lookups of rarely written records (meters, alerts,
+	// webhook endpoints).
+	catalog catalog
 }
 
 // accounts maps secret keys to their accounts, creating them on first use.

@@ -52,7 +52,7 @@ type call struct {
 	proc        procState
 	// lookups, when set, caches the lookups of many meter events in one request.
 	lookups *lookups
-	// catGen is the account's meterCatalog generation noted before the read
+	// catGen is the account's catalog generation noted before the read
 	// snapshot was taken (catRead: there is such a snapshot).
 	catGen  uint64
 	catRead bool
@@ -511,8 +511,8 @@ func (c *call) commit() error {
 		}
 		c.tx.Commit()
 		for _, m := range c.muts {
-			if m.table == tMeters || m.table == tAlerts {
-				c.acct.catalog.invalidate() // after the commit: see meterCatalog
+			if catalogTable(m.table) {
+				c.acct.catalog.invalidate() // after the commit: see catalog
 				break
 			}
 		}

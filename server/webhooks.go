@@ -281,13 +281,19 @@ func newWebhooks(s *Server, opts WebhookOptions) *webhooks {
 // dispatch queues events for the account's endpoints that want them and for the
 // forward URL.
 func (h *webhooks) dispatch(acct *account, evs []*eventRecord) {
-	tx := acct.db.Read()
-	var eps []*webhookEndpoint
-	_ = tx.All(tWebhookEndpoints, func(r store.Record) bool {
-		eps = append(eps, r.(*webhookEndpoint))
-		return true
-	})
-	tx.Abort()
+	gen := acct.catalog.gen.Load() // before the snapshot: see catalog
+	eps, cached := acct.catalog.endpoints(gen)
+	if !cached {
+		tx := acct.db.Read()
+		if err := tx.All(tWebhookEndpoints, func(r store.Record) bool {
+			eps = append(eps, r.(*webhookEndpoint))
+			return true
+		}); err != nil {
+			h.s.log.Error("listing webhook endpoints", "error", err.Error())
+		}
+		tx.Abort()
+		acct.catalog.putEndpoints(gen, eps)
+	}
 	if len(eps) == 0 && h.opts.ForwardURL == "" {
 		return
 	}

@@ -9,7 +9,7 @@ import (
 // An entry read from a snapshot older than the latest meter or alert write is
 // never published, and a write drops what was cached.
 func TestMeterCatalogGenerations(t *testing.T) {
-	var mc meterCatalog
+	var mc catalog
 	m := &meter{}
 	g := mc.gen.Load()
 	mc.putMeter(g, "tok", m)
@@ -57,5 +57,18 @@ func TestMeterCatalogSeesNewMeters(t *testing.T) {
 	}
 	if r := e.do("GET", "/_emulator/meter_error_reports", ""); len(r.json["data"].([]any)) != 1 {
 		t.Fatalf("error reports: %s", r.body)
+	}
+}
+
+// Webhook endpoints are cached too: one created after events were already
+// published (with none to deliver to) receives the next event.
+func TestCatalogSeesNewWebhookEndpoints(t *testing.T) {
+	e := newEnv(t)
+	newCustomer(t, e.sc) // published to no endpoint: the empty list is cached
+	rcv := newReceiver(t)
+	e.webhookTo(t, rcv, "customer.created")
+	newCustomer(t, e.sc)
+	if got := rcv.waitFor("customer.created"); len(got) != 1 {
+		t.Fatalf("delivered: %v", got)
 	}
 }

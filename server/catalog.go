@@ -7,15 +7,16 @@ import (
 	"github.com/stripe-emulator/stripe-emulator/server/store"
 )
 
-// meterCatalog caches, across requests, the two lookups every meter event makes
-// that change only when a meter or an alert does: the meter of an event name,
-// and a meter's alerts. It saves the hot path its memdb index walks.
+// catalog caches, across requests, lookups of records that change rarely and
+// are read on hot paths: the meter of an event name and a meter's alerts (every
+// meter event), and the webhook endpoints (every request that makes events).
+// It saves those requests their memdb index walks.
 //
 // Entries are tied to a generation, bumped after every commit that writes a
-// meter or an alert. A reader notes the generation before it takes its snapshot
-// and uses or fills only entries of that generation, so an entry never outlives
-// the state it was read from.
-type meterCatalog struct {
+// meter, an alert or a webhook endpoint (catalogTable). A reader notes the
+// generation before it takes its snapshot and uses or fills only entries of
+// that generation, so an entry never outlives the state it was read from.
+type catalog struct {
 	gen atomic.Uint64
 	mu  sync.Mutex // serializes writers of cur
 	cur atomic.Pointer[catalogEntries]
@@ -26,20 +27,28 @@ type catalogEntries struct {
 	gen    uint64
 	meters map[string]*meter         // by event name (nil: no meter)
 	alerts map[string][]store.Record // by meter ID
+	// endpoints are the webhook endpoints (hasEndpoints: known).
+	endpoints    []*webhookEndpoint
+	hasEndpoints bool
+}
+
+// catalogTable reports the tables whose writes start a new generation.
+func catalogTable(table string) bool {
+	return table == tMeters || table == tAlerts || table == tWebhookEndpoints
 }
 
 // maxCatalogEntries bounds each map: event names without a meter are cached
 // too, and a client may send any number of them.
 const maxCatalogEntries = 1024
 
-func (mc *meterCatalog) entries(gen uint64) *catalogEntries {
+func (mc *catalog) entries(gen uint64) *catalogEntries {
 	if e := mc.cur.Load(); e != nil && e.gen == gen {
 		return e
 	}
 	return nil
 }
 
-func (mc *meterCatalog) meter(gen uint64, name string) (*meter, bool) {
+func (mc *catalog) meter(gen uint64, name string) (*meter, bool) {
 	if e := mc.entries(gen); e != nil {
 		m, ok := e.meters[name]
 		return m, ok
@@ -47,7 +56,7 @@ func (mc *meterCatalog) meter(gen uint64, name string) (*meter, bool) {
 	return nil, false
 }
 
-func (mc *meterCatalog) alerts(gen uint64, meterID string) ([]store.Record, bool) {
+func (mc *catalog) alerts(gen uint64, meterID string) ([]store.Record, bool) {
 	if e := mc.entries(gen); e != nil {
 		recs, ok := e.alerts[meterID]
 		return recs, ok
@@ -55,7 +64,21 @@ func (mc *meterCatalog) alerts(gen uint64, meterID string) ([]store.Record, bool
 	return nil, false
 }
 
-func (mc *meterCatalog) putMeter(gen uint64, name string, m *meter) {
+func (mc *catalog) endpoints(gen uint64) ([]*webhookEndpoint, bool) {
+	if e := mc.entries(gen); e != nil && e.hasEndpoints {
+		return e.endpoints, true
+	}
+	return nil, false
+}
+
+func (mc *catalog) putEndpoints(gen uint64, eps []*webhookEndpoint) {
+	mc.put(gen, func(e *catalogEntries) bool {
+		e.endpoints, e.hasEndpoints = eps, true
+		return true
+	})
+}
+
+func (mc *catalog) putMeter(gen uint64, name string, m *meter) {
 	mc.put(gen, func(e *catalogEntries) bool {
 		if len(e.meters) >= maxCatalogEntries {
 			return false
@@ -65,7 +88,7 @@ func (mc *meterCatalog) putMeter(gen uint64, name string, m *meter) {
 	})
 }
 
-func (mc *meterCatalog) putAlerts(gen uint64, meterID string, recs []store.Record) {
+func (mc *catalog) putAlerts(gen uint64, meterID string, recs []store.Record) {
 	mc.put(gen, func(e *catalogEntries) bool {
 		if len(e.alerts) >= maxCatalogEntries {
 			return false
@@ -77,7 +100,7 @@ func (mc *meterCatalog) putAlerts(gen uint64, meterID string, recs []store.Recor
 
 // put publishes a copy of the generation's entries with one more, if gen is
 // still current.
-func (mc *meterCatalog) put(gen uint64, add func(*catalogEntries) bool) {
+func (mc *catalog) put(gen uint64, add func(*catalogEntries) bool) {
 	mc.mu.Lock()
 	defer mc.mu.Unlock()
 	if mc.gen.Load() != gen {
@@ -85,6 +108,7 @@ func (mc *meterCatalog) put(gen uint64, add func(*catalogEntries) bool) {
 	}
 	next := &catalogEntries{gen: gen, meters: map[string]*meter{}, alerts: map[string][]store.Record{}}
 	if old := mc.cur.Load(); old != nil && old.gen == gen {
+		next.endpoints, next.hasEndpoints = old.endpoints, old.hasEndpoints
 		for k, v := range old.meters {
 			next.meters[k] = v
 		}
@@ -97,9 +121,9 @@ func (mc *meterCatalog) put(gen uint64, add func(*catalogEntries) bool) {
 	}
 }
 
-// invalidate starts a new generation: called after a commit that wrote a meter
-// or an alert.
-func (mc *meterCatalog) invalidate() {
+// invalidate starts a new generation: called after a commit that wrote a
+// record of a catalogTable.
+func (mc *catalog) invalidate() {
 	mc.mu.Lock()
 	defer mc.mu.Unlock()
 	mc.gen.Add(1)
