@@ -459,7 +459,7 @@ func (s *Server) execute(c *call) (int, []byte, http.Header) {
 	if status == 0 {
 		status = http.StatusOK
 	}
-	if c.shown.json != nil && len(obj) > 0 && len(c.shown.obj) > 0 && &obj[0] == &c.shown.obj[0] && !c.expands() {
+	if c.shown.json != nil && len(obj) > 0 && len(obj) == len(c.shown.obj) && &obj[0] == &c.shown.obj[0] && !c.expands() {
 		return status, c.shown.json, nil // already written for an event
 	}
 	return status, marshalBody(obj), nil
