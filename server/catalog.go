@@ -12,14 +12,19 @@ import (
 // meter event), and the webhook endpoints (every request that makes events).
 // It saves those requests their memdb index walks.
 //
-// Entries are tied to a generation, bumped after every commit that writes a
-// meter, an alert or a webhook endpoint (catalogTable). A reader notes the
-// generation before it takes its snapshot and uses or fills only entries of
-// that generation, so an entry never outlives the state it was read from.
+// Entries are tied to a generation. A commit that writes a meter, an alert or
+// a webhook endpoint (catalogTable) is bracketed by beginWrite and endWrite:
+// while one is under way the cache is neither used nor filled, and endWrite
+// starts a new generation. A reader notes the generation before it takes its
+// snapshot (readGen) and uses or fills only entries of that generation. So an
+// entry never outlives the state it was read from, and a request that starts
+// after a commit (one that may have seen its change) never gets an entry from
+// before it.
 type catalog struct {
-	gen atomic.Uint64
-	mu  sync.Mutex // serializes writers of cur
-	cur atomic.Pointer[catalogEntries]
+	gen     atomic.Uint64
+	writing atomic.Int64 // commits of catalogTable records under way
+	mu      sync.Mutex   // serializes writers of cur
+	cur     atomic.Pointer[catalogEntries]
 }
 
 // catalogEntries is one generation's entries; never changed once published.
@@ -103,7 +108,7 @@ func (mc *catalog) putAlerts(gen uint64, meterID string, recs []store.Record) {
 func (mc *catalog) put(gen uint64, add func(*catalogEntries) bool) {
 	mc.mu.Lock()
 	defer mc.mu.Unlock()
-	if mc.gen.Load() != gen {
+	if mc.gen.Load() != gen || mc.writing.Load() != 0 {
 		return
 	}
 	next := &catalogEntries{gen: gen, meters: map[string]*meter{}, alerts: map[string][]store.Record{}}
@@ -121,8 +126,27 @@ func (mc *catalog) put(gen uint64, add func(*catalogEntries) bool) {
 	}
 }
 
-// invalidate starts a new generation: called after a commit that wrote a
-// record of a catalogTable.
+// readGen is the generation a reader about to take a snapshot may use; false
+// while a commit of catalogTable records is under way.
+func (mc *catalog) readGen() (uint64, bool) {
+	gen := mc.gen.Load()
+	if mc.writing.Load() != 0 {
+		return 0, false
+	}
+	return gen, true
+}
+
+// beginWrite is called before a commit that writes a record of a catalogTable.
+func (mc *catalog) beginWrite() { mc.writing.Add(1) }
+
+// endWrite is called after that commit: a new generation, then the cache is
+// open again.
+func (mc *catalog) endWrite() {
+	mc.invalidate()
+	mc.writing.Add(-1)
+}
+
+// invalidate starts a new generation.
 func (mc *catalog) invalidate() {
 	mc.mu.Lock()
 	defer mc.mu.Unlock()

@@ -72,3 +72,31 @@ func TestCatalogSeesNewWebhookEndpoints(t *testing.T) {
 		t.Fatalf("delivered: %v", got)
 	}
 }
+
+// While a commit of a meter, an alert or an endpoint is under way, the cache is
+// neither used nor filled; after it, only entries read from then on count.
+func TestCatalogWriteBracket(t *testing.T) {
+	var mc catalog
+	g, ok := mc.readGen()
+	if !ok {
+		t.Fatal("no write under way, yet the cache is closed")
+	}
+	m := &meter{}
+	mc.putMeter(g, "tok", m)
+	mc.beginWrite()
+	if _, ok := mc.readGen(); ok {
+		t.Fatal("the cache is open during a commit")
+	}
+	mc.putMeter(g, "other", m) // a reader that noted g before the commit began
+	if _, ok := mc.meter(g, "other"); ok {
+		t.Fatal("an entry was filled during a commit")
+	}
+	mc.endWrite()
+	g2, ok := mc.readGen()
+	if !ok || g2 == g {
+		t.Fatalf("after the commit: generation %d (was %d), open %v", g2, g, ok)
+	}
+	if _, ok := mc.meter(g2, "tok"); ok {
+		t.Fatal("an entry from before the commit survived it")
+	}
+}

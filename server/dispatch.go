@@ -481,7 +481,7 @@ func (s *Server) invoke(c *call) (jsonobj.Obj, error) {
 		c.tx.OnChange = c.record
 		defer c.tx.Abort()
 	default:
-		c.catGen, c.catRead = c.acct.catalog.gen.Load(), true // before the snapshot
+		c.catGen, c.catRead = c.acct.catalog.readGen() // before the snapshot
 		c.tx = db.Read()
 		defer c.tx.Abort()
 	}
@@ -509,13 +509,14 @@ func (c *call) commit() error {
 		if evs, err = c.deriveEvents(); err != nil {
 			return err
 		}
-		c.tx.Commit()
 		for _, m := range c.muts {
 			if catalogTable(m.table) {
-				c.acct.catalog.invalidate() // after the commit: see catalog
+				c.acct.catalog.beginWrite() // around the commit: see catalog
+				defer c.acct.catalog.endWrite()
 				break
 			}
 		}
+		c.tx.Commit()
 	} else {
 		evs = c.extraEvents
 		for _, ev := range evs {

@@ -281,8 +281,11 @@ func newWebhooks(s *Server, opts WebhookOptions) *webhooks {
 // dispatch queues events for the account's endpoints that want them and for the
 // forward URL.
 func (h *webhooks) dispatch(acct *account, evs []*eventRecord) {
-	gen := acct.catalog.gen.Load() // before the snapshot: see catalog
-	eps, cached := acct.catalog.endpoints(gen)
+	gen, usable := acct.catalog.readGen() // before the snapshot: see catalog
+	eps, cached := []*webhookEndpoint(nil), false
+	if usable {
+		eps, cached = acct.catalog.endpoints(gen)
+	}
 	if !cached {
 		tx := acct.db.Read()
 		if err := tx.All(tWebhookEndpoints, func(r store.Record) bool {
@@ -292,7 +295,9 @@ func (h *webhooks) dispatch(acct *account, evs []*eventRecord) {
 			h.s.log.Error("listing webhook endpoints", "error", err.Error())
 		}
 		tx.Abort()
-		acct.catalog.putEndpoints(gen, eps)
+		if usable {
+			acct.catalog.putEndpoints(gen, eps)
+		}
 	}
 	if len(eps) == 0 && h.opts.ForwardURL == "" {
 		return
