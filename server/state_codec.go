@@ -1,7 +1,6 @@
 package server
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -9,7 +8,6 @@ import (
 	"reflect"
 	"sort"
 	"strconv"
-	"unicode/utf8"
 
 	"github.com/stripe-emulator/stripe-emulator/server/jsonobj"
 	"github.com/stripe-emulator/stripe-emulator/server/store"
@@ -300,195 +298,59 @@ func appendStateValue(b []byte, v any, depth int) ([]byte, error) {
 	return append(b, ']'), nil
 }
 
-// parseStateValue reads a value in the tagged form.
+// parseStateValue reads a value in the tagged form: JSON (read by jsonobj),
+// whose arrays are then turned into the values their tags name.
 func parseStateValue(b []byte) (any, error) {
-	p := stateParser{b: b}
-	v, err := p.value(0)
+	v, err := jsonobj.ParseDepth(b, maxStateDepth)
 	if err != nil {
 		return nil, err
 	}
-	p.space()
-	if p.i != len(p.b) {
-		return nil, p.errorf("data after the value")
+	return fromStateJSON(v)
+}
+
+// fromStateJSON turns parsed JSON into the value it stands for in the tagged
+// form (objects are changed in place: they are the parser's).
+func fromStateJSON(v any) (any, error) {
+	switch x := v.(type) {
+	case jsonobj.Obj:
+		for i := range x {
+			var err error
+			if x[i].V, err = fromStateJSON(x[i].V); err != nil {
+				return nil, err
+			}
+		}
+		return x, nil
+	case []any:
+		return fromTagged(x)
+	case []jsonobj.Obj:
+		return nil, errors.New("an array without its type tag")
+	case float64:
+		return nil, errors.New("a number that is not an integer (floats are tagged)")
 	}
 	return v, nil
 }
 
-type stateParser struct {
-	b []byte
-	i int
-}
-
-func (p *stateParser) errorf(format string, args ...any) error {
-	return fmt.Errorf("offset %d: %s", p.i, fmt.Sprintf(format, args...))
-}
-
-func (p *stateParser) space() {
-	for p.i < len(p.b) && (p.b[p.i] == ' ' || p.b[p.i] == '\t' || p.b[p.i] == '\n' || p.b[p.i] == '\r') {
-		p.i++
+// fromTagged reads a tagged array: its tag, then its elements.
+func fromTagged(arr []any) (any, error) {
+	tag, ok := "", len(arr) > 0
+	if ok {
+		tag, ok = arr[0].(string)
 	}
-}
-
-func (p *stateParser) expect(c byte) error {
-	p.space()
-	if p.i >= len(p.b) || p.b[p.i] != c {
-		return p.errorf("%q expected", c)
-	}
-	p.i++
-	return nil
-}
-
-func (p *stateParser) literal(word string, v any) (any, error) {
-	if !bytes.HasPrefix(p.b[p.i:], []byte(word)) {
-		return nil, p.errorf("an invalid value")
-	}
-	p.i += len(word)
-	return v, nil
-}
-
-func (p *stateParser) value(depth int) (any, error) {
-	if depth > maxStateDepth {
-		return nil, p.errorf("nested too deeply")
-	}
-	p.space()
-	if p.i >= len(p.b) {
-		return nil, p.errorf("a value expected")
-	}
-	switch c := p.b[p.i]; {
-	case c == 'n':
-		return p.literal("null", nil)
-	case c == 't':
-		return p.literal("true", true)
-	case c == 'f':
-		return p.literal("false", false)
-	case c == '"':
-		return p.string()
-	case c == '-' || c >= '0' && c <= '9':
-		return p.int()
-	case c == '{':
-		return p.object(depth)
-	case c == '[':
-		return p.tagged(depth)
-	}
-	return nil, p.errorf("an invalid value")
-}
-
-func (p *stateParser) string() (string, error) {
-	start := p.i
-	p.i++
-	escaped := false
-	for p.i < len(p.b) {
-		switch c := p.b[p.i]; {
-		case c == '"':
-			p.i++
-			if !escaped {
-				if !utf8.Valid(p.b[start+1 : p.i-1]) {
-					return "", fmt.Errorf("offset %d: a string that is not UTF-8", start)
-				}
-				return string(p.b[start+1 : p.i-1]), nil
-			}
-			var s string
-			if err := json.Unmarshal(p.b[start:p.i], &s); err != nil {
-				return "", fmt.Errorf("offset %d: %w", start, err)
-			}
-			return s, nil
-		case c == '\\':
-			escaped = true
-			p.i += 2
-		case c < 0x20:
-			return "", p.errorf("a control character in a string")
-		default:
-			p.i++
-		}
-	}
-	return "", p.errorf("an unterminated string")
-}
-
-func (p *stateParser) int() (int64, error) {
-	start := p.i
-	if p.b[p.i] == '-' {
-		p.i++
-	}
-	for p.i < len(p.b) && p.b[p.i] >= '0' && p.b[p.i] <= '9' {
-		p.i++
-	}
-	if p.i < len(p.b) && (p.b[p.i] == '.' || p.b[p.i] == 'e' || p.b[p.i] == 'E') {
-		return 0, p.errorf("a number that is not an integer (floats are tagged)")
-	}
-	n, err := strconv.ParseInt(string(p.b[start:p.i]), 10, 64)
-	if err != nil {
-		return 0, fmt.Errorf("offset %d: %w", start, err)
-	}
-	return n, nil
-}
-
-func (p *stateParser) object(depth int) (jsonobj.Obj, error) {
-	p.i++
-	o := jsonobj.Obj{}
-	p.space()
-	if p.i < len(p.b) && p.b[p.i] == '}' {
-		p.i++
-		return o, nil
-	}
-	for {
-		p.space()
-		if p.i >= len(p.b) || p.b[p.i] != '"' {
-			return nil, p.errorf("a key expected")
-		}
-		k, err := p.string()
-		if err != nil {
-			return nil, err
-		}
-		if err := p.expect(':'); err != nil {
-			return nil, err
-		}
-		v, err := p.value(depth + 1)
-		if err != nil {
-			return nil, err
-		}
-		o = append(o, jsonobj.Field{K: k, V: v})
-		p.space()
-		if p.i < len(p.b) && p.b[p.i] == ',' {
-			p.i++
-			continue
-		}
-		if err := p.expect('}'); err != nil {
-			return nil, err
-		}
-		return o, nil
-	}
-}
-
-// tagged reads an array: its tag, then its elements.
-func (p *stateParser) tagged(depth int) (any, error) {
-	p.i++
-	p.space()
-	if p.i >= len(p.b) || p.b[p.i] != '"' {
-		return nil, p.errorf("an array without its type tag")
-	}
-	at := p.i
-	tag, err := p.string()
-	if err != nil {
-		return nil, err
+	if !ok {
+		return nil, errors.New("an array without its type tag")
 	}
 	var elems []any
-	for {
-		p.space()
-		if p.i < len(p.b) && p.b[p.i] == ']' {
-			p.i++
-			break
-		}
-		if err := p.expect(','); err != nil {
+	if len(arr) > 1 {
+		elems = arr[1:]
+	}
+	for i, e := range elems {
+		var err error
+		if elems[i], err = fromStateJSON(e); err != nil {
 			return nil, err
 		}
-		v, err := p.value(depth + 1)
-		if err != nil {
-			return nil, err
-		}
-		elems = append(elems, v)
 	}
 	bad := func() (any, error) {
-		return nil, fmt.Errorf("offset %d: an invalid %q value", at, tag)
+		return nil, fmt.Errorf("an invalid %q value", tag)
 	}
 	one := func() (any, bool) {
 		if len(elems) != 1 {
@@ -605,5 +467,5 @@ func (p *stateParser) tagged(depth int) (any, error) {
 		}
 		return int(n), nil
 	}
-	return nil, fmt.Errorf("offset %d: an unknown type tag %q", at, tag)
+	return nil, fmt.Errorf("an unknown type tag %q", tag)
 }

@@ -5,14 +5,19 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"unicode/utf8"
 )
 
 // Parse reads JSON into the response model, keeping the order of object keys:
 // objects become Obj, arrays of objects []Obj, other arrays []any, integers
 // int64, other numbers float64. It is for JSON this package wrote (events kept
 // as bytes, then expanded), so that what it renders again is the same.
-func Parse(b []byte) (any, error) {
-	p := parser{b: b}
+func Parse(b []byte) (any, error) { return ParseDepth(b, maxParseDepth) }
+
+// ParseDepth is Parse with another bound on nesting (each object and array is
+// a level). Strings must be UTF-8 without control characters.
+func ParseDepth(b []byte, maxDepth int) (any, error) {
+	p := parser{b: b, maxDepth: maxDepth}
 	v, err := p.value(0)
 	if err != nil {
 		return nil, err
@@ -28,8 +33,9 @@ func Parse(b []byte) (any, error) {
 const maxParseDepth = 64
 
 type parser struct {
-	b []byte
-	i int
+	b        []byte
+	i        int
+	maxDepth int
 }
 
 var errEnd = errors.New("unexpected end of JSON")
@@ -45,7 +51,7 @@ func (p *parser) space() {
 }
 
 func (p *parser) value(depth int) (any, error) {
-	if depth > maxParseDepth {
+	if depth > p.maxDepth {
 		return nil, p.errorf("nested too deep")
 	}
 	p.space()
@@ -84,14 +90,19 @@ func (p *parser) str() (string, error) {
 	p.i++ // the opening quote
 	escaped := false
 	for p.i < len(p.b) {
-		switch p.b[p.i] {
-		case '\\':
+		switch c := p.b[p.i]; {
+		case c == '\\':
 			escaped = true
 			p.i += 2
 			continue
-		case '"':
+		case c < 0x20:
+			return "", p.errorf("a control character in a string")
+		case c == '"':
 			p.i++
 			if !escaped {
+				if !utf8.Valid(p.b[start+1 : p.i-1]) {
+					return "", p.errorf("a string that is not UTF-8")
+				}
 				return string(p.b[start+1 : p.i-1]), nil
 			}
 			var s string
