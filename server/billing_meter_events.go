@@ -54,7 +54,8 @@ func (s *Server) createMeterEvent(c *call) (jsonobj.Obj, error) {
 	if err := checkLength("event_name", ev.name, maxMeterEventName); err != nil {
 		return nil, err
 	}
-	if id, ok := in.identifier, in.hasIdentifier; ok {
+	if in.hasIdentifier {
+		id := in.identifier
 		if id == "" {
 			return nil, apierr.InvalidEmpty("identifier")
 		}

@@ -351,20 +351,21 @@ func (s *Server) decode(c *call) *apierr.Error {
 		if len(body) > 0 {
 			if ct := r.Header.Get("Content-Type"); ct != "" && ct != formContentType {
 				mt, _, err := mime.ParseMediaType(ct)
-				if err != nil || mt != "application/x-www-form-urlencoded" {
+				if err != nil || mt != formContentType {
 					return apierr.InvalidRequest("", "", "Invalid request: unsupported Content-Type %s. This endpoint takes application/x-www-form-urlencoded bodies (a[b]=c&d=e), as Stripe's v1 API does.", ct)
 				}
 			}
+			text := string(body)
 			if raw == "" && c.ep.fastForm != nil {
-				if f, ok := c.ep.fastForm(string(body)); ok {
+				if f, ok := c.ep.fastForm(text); ok {
 					c.fast = f
 					return nil
 				}
 			}
 			if raw == "" {
-				raw = string(body)
+				raw = text
 			} else {
-				raw += "&" + string(body)
+				raw += "&" + text
 			}
 		}
 	} else if c.ep.raw {
