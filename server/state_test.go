@@ -822,3 +822,17 @@ func BenchmarkState(b *testing.B) {
 		b.ReportMetric(float64(saved.Bytes)/1e6, "MB")
 	}
 }
+
+// An event's data, saved as JSON text, must be an object ({"object":…}).
+func TestRestoreEventData(t *testing.T) {
+	for data, ok := range map[string]bool{`["Raw","{\"object\":{\"id\":\"cus_1\"}}"]`: true, `["Raw","null"]`: false, `["Raw","[1]"]`: false, `null`: false} {
+		line := `{"id":"evt_1","object":"event","created":1719792000,"data":` + data + `,"type":"customer.created"}`
+		ev, err := restoreEvent([]byte(line))
+		if (err == nil) != ok {
+			t.Errorf("data %s: %v", data, err)
+		}
+		if ok && string(ev.data) != `{"object":{"id":"cus_1"}}` {
+			t.Errorf("data %s: restored as %s", data, ev.data)
+		}
+	}
+}
