@@ -49,17 +49,13 @@ func (s *Server) listMeterEventSummaries(c *call) (jsonobj.Obj, error) {
 		size = align
 	}
 	n := (end - start) / size // windows; window k (newest first) is [end-(k+1)·size, end-k·size)
-	limit := int64(10)
-	if l, ok := p.Int("limit"); ok {
-		if err := checkLimit(l); err != nil {
-			return nil, err
-		}
-		limit = l
+	limit, err := readLimit(p)
+	if err != nil {
+		return nil, err
 	}
-	after, hasAfter := p.String("starting_after")
-	before, hasBefore := p.String("ending_before")
-	if hasAfter && hasBefore {
-		return nil, apierr.InvalidRequest("", "starting_after", "Received both starting_after and ending_before parameters. Please pass in only one.")
+	cur, err := readCursors(p)
+	if err != nil {
+		return nil, err
 	}
 	cursor := func(id, param string) (int64, error) {
 		ws, we, ok := decodeSummaryID(id)
@@ -70,14 +66,14 @@ func (s *Server) listMeterEventSummaries(c *call) (jsonobj.Obj, error) {
 	}
 	first, last := int64(0), n // [first, last) of window indexes
 	switch {
-	case hasAfter:
-		k, err := cursor(after, "starting_after")
+	case cur.hasAfter:
+		k, err := cursor(cur.after, "starting_after")
 		if err != nil {
 			return nil, err
 		}
 		first = k + 1
-	case hasBefore:
-		k, err := cursor(before, "ending_before")
+	case cur.hasBefore:
+		k, err := cursor(cur.before, "ending_before")
 		if err != nil {
 			return nil, err
 		}
@@ -87,7 +83,7 @@ func (s *Server) listMeterEventSummaries(c *call) (jsonobj.Obj, error) {
 	more := false
 	if last-first > limit {
 		last, more = first+limit, true
-	} else if hasBefore && first > 0 {
+	} else if cur.hasBefore && first > 0 {
 		more = true
 	}
 	formula := m.formula()

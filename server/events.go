@@ -569,12 +569,9 @@ func typeMatches(filter, typ string) bool {
 
 func (s *Server) listEvents(c *call) (jsonobj.Obj, error) {
 	p := c.params
-	limit := int64(10)
-	if l, ok := p.Int("limit"); ok {
-		if err := checkLimit(l); err != nil {
-			return nil, err
-		}
-		limit = l
+	limit, err := readLimit(p)
+	if err != nil {
+		return nil, err
 	}
 	typ, byType := p.String("type")
 	types := p.Strings("types")
@@ -592,24 +589,23 @@ func (s *Server) listEvents(c *call) (jsonobj.Obj, error) {
 		return created == nil || created(ev.created)
 	}
 	all := c.acct.events.snapshot()
-	after, hasAfter := p.String("starting_after")
-	before, hasBefore := p.String("ending_before")
-	if hasAfter && hasBefore {
-		return nil, apierr.InvalidRequest("", "starting_after", "Received both starting_after and ending_before parameters. Please pass in only one.")
+	cur, err := readCursors(p)
+	if err != nil {
+		return nil, err
 	}
 	// Newest first: walk the log backwards from the cursor.
 	pos := len(all) - 1
-	if hasAfter || hasBefore {
-		id, param := after, "starting_after"
-		if hasBefore {
-			id, param = before, "ending_before"
+	if cur.hasAfter || cur.hasBefore {
+		id, param := cur.after, "starting_after"
+		if cur.hasBefore {
+			id, param = cur.before, "ending_before"
 		}
 		i := indexOfEvent(all, id)
 		if i < 0 {
 			return nil, apierr.ResourceMissing("event", param, id)
 		}
 		pos = i - 1
-		if hasBefore {
+		if cur.hasBefore {
 			return s.eventsBefore(c, all, i, limit, match)
 		}
 	}

@@ -61,17 +61,13 @@ func (s *Server) upcomingInvoiceLines(c *call) (jsonobj.Obj, error) {
 // ending_before), in the invoice's order.
 func (c *call) pageLines(inv *invoice) (jsonobj.Obj, error) {
 	p := c.params
-	limit := int64(10)
-	if l, ok := p.Int("limit"); ok {
-		if err := checkLimit(l); err != nil {
-			return nil, err
-		}
-		limit = l
+	limit, err := readLimit(p)
+	if err != nil {
+		return nil, err
 	}
-	after, hasAfter := p.String("starting_after")
-	before, hasBefore := p.String("ending_before")
-	if hasAfter && hasBefore {
-		return nil, apierr.InvalidRequest("", "starting_after", "Received both starting_after and ending_before parameters. Please pass in only one.")
+	cur, err := readCursors(p)
+	if err != nil {
+		return nil, err
 	}
 	find := func(id, param string) (int, error) {
 		for i := range inv.Lines {
@@ -83,14 +79,14 @@ func (c *call) pageLines(inv *invoice) (jsonobj.Obj, error) {
 	}
 	first, last := 0, len(inv.Lines)
 	switch {
-	case hasAfter:
-		i, err := find(after, "starting_after")
+	case cur.hasAfter:
+		i, err := find(cur.after, "starting_after")
 		if err != nil {
 			return nil, err
 		}
 		first = i + 1
-	case hasBefore:
-		i, err := find(before, "ending_before")
+	case cur.hasBefore:
+		i, err := find(cur.before, "ending_before")
 		if err != nil {
 			return nil, err
 		}
@@ -99,7 +95,7 @@ func (c *call) pageLines(inv *invoice) (jsonobj.Obj, error) {
 	more := false
 	if last-first > int(limit) {
 		last, more = first+int(limit), true
-	} else if hasBefore && first > 0 {
+	} else if cur.hasBefore && first > 0 {
 		more = true
 	}
 	data := make([]jsonobj.Obj, 0, last-first)

@@ -17,23 +17,21 @@ type listQuery struct {
 // cursors name objects of table (noun is their name in error messages).
 func (c *call) parseListQuery(table, noun string) (listQuery, error) {
 	p := c.params
-	q := listQuery{page: store.Page{Limit: 10}}
-	if l, ok := p.Int("limit"); ok {
-		if err := checkLimit(l); err != nil {
-			return q, err
-		}
-		q.page.Limit = int(l)
+	var q listQuery
+	limit, err := readLimit(p)
+	if err != nil {
+		return q, err
 	}
-	after, hasAfter := p.String("starting_after")
-	before, hasBefore := p.String("ending_before")
-	if hasAfter && hasBefore {
-		return q, apierr.InvalidRequest("", "starting_after", "Received both starting_after and ending_before parameters. Please pass in only one.")
+	q.page.Limit = int(limit)
+	cs, err := readCursors(p)
+	if err != nil {
+		return q, err
 	}
 	for _, cur := range []struct {
 		param, id string
 		set       bool
 		dst       *store.Record
-	}{{"starting_after", after, hasAfter, &q.page.After}, {"ending_before", before, hasBefore, &q.page.Before}} {
+	}{{"starting_after", cs.after, cs.hasAfter, &q.page.After}, {"ending_before", cs.before, cs.hasBefore, &q.page.Before}} {
 		if !cur.set {
 			continue
 		}
@@ -48,6 +46,35 @@ func (c *call) parseListQuery(table, noun string) (listQuery, error) {
 	}
 	q.created = rangeFilter(p, "created")
 	return q, nil
+}
+
+// readLimit is a list request's limit: 10 unless given, from 1 to 100.
+func readLimit(p *form.Params) (int64, error) {
+	l, ok := p.Int("limit")
+	if !ok {
+		return 10, nil
+	}
+	if err := checkLimit(l); err != nil {
+		return 0, err
+	}
+	return l, nil
+}
+
+// cursors are a list request's starting_after and ending_before.
+type cursors struct {
+	after, before       string
+	hasAfter, hasBefore bool
+}
+
+// readCursors reads the cursors, which exclude each other.
+func readCursors(p *form.Params) (cursors, error) {
+	var cs cursors
+	cs.after, cs.hasAfter = p.String("starting_after")
+	cs.before, cs.hasBefore = p.String("ending_before")
+	if cs.hasAfter && cs.hasBefore {
+		return cs, apierr.InvalidRequest("", "starting_after", "Received both starting_after and ending_before parameters. Please pass in only one.")
+	}
+	return cs, nil
 }
 
 func checkLimit(l int64) error {

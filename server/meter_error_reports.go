@@ -76,18 +76,14 @@ func (r *meterErrorReports) add(c *call, m *meter, ev meterEvent, code, message 
 // (limit, starting_after, ending_before), optionally for one meter.
 func (s *Server) listMeterErrorReports(c *call) (jsonobj.Obj, error) {
 	p := c.params
-	limit := int64(10)
-	if l, ok := p.Int("limit"); ok {
-		if err := checkLimit(l); err != nil {
-			return nil, err
-		}
-		limit = l
+	limit, err := readLimit(p)
+	if err != nil {
+		return nil, err
 	}
 	meterID, byMeter := p.String("meter")
-	after, hasAfter := p.String("starting_after")
-	before, hasBefore := p.String("ending_before")
-	if hasAfter && hasBefore {
-		return nil, apierr.InvalidRequest("", "starting_after", "Received both starting_after and ending_before parameters. Please pass in only one.")
+	cur, err := readCursors(p)
+	if err != nil {
+		return nil, err
 	}
 	r := c.acct.meterErrors
 	r.mu.Lock()
@@ -108,14 +104,14 @@ func (s *Server) listMeterErrorReports(c *call) (jsonobj.Obj, error) {
 		return 0, apierr.ResourceMissing("error report", param, id)
 	}
 	switch {
-	case hasAfter:
-		i, err := cursor(after, "starting_after")
+	case cur.hasAfter:
+		i, err := cursor(cur.after, "starting_after")
 		if err != nil {
 			return nil, err
 		}
 		start = i + 1
-	case hasBefore:
-		i, err := cursor(before, "ending_before")
+	case cur.hasBefore:
+		i, err := cursor(cur.before, "ending_before")
 		if err != nil {
 			return nil, err
 		}
@@ -126,7 +122,7 @@ func (s *Server) listMeterErrorReports(c *call) (jsonobj.Obj, error) {
 	more := false
 	if len(page) > int(limit) {
 		page, more = page[:limit], true
-	} else if hasBefore && start > 0 {
+	} else if cur.hasBefore && start > 0 {
 		more = true
 	}
 	return jsonobj.Obj{

@@ -52,12 +52,9 @@ func (c *call) search(sr searchable) (jsonobj.Obj, error) {
 	if err != nil {
 		return nil, apierr.InvalidRequest("", "query", "Invalid query: %s.", strings.TrimSuffix(err.Error(), "."))
 	}
-	limit := int64(10)
-	if l, ok := p.Int("limit"); ok {
-		if err := checkLimit(l); err != nil {
-			return nil, err
-		}
-		limit = l
+	limit, err := readLimit(p)
+	if err != nil {
+		return nil, err
 	}
 	page := store.Page{Limit: int(limit)}
 	if tok, ok := p.String("page"); ok {

@@ -145,12 +145,9 @@ func (s *Server) listUsageRecordSummaries(c *call) (jsonobj.Obj, error) {
 	if err != nil {
 		return nil, err
 	}
-	limit := int64(10)
-	if l, ok := p.Int("limit"); ok {
-		if err := checkLimit(l); err != nil {
-			return nil, err
-		}
-		limit = l
+	limit, err := readLimit(p)
+	if err != nil {
+		return nil, err
 	}
 	end := sub.PeriodEnd
 	if after, ok := p.String("starting_after"); ok {
