@@ -106,15 +106,7 @@ func (s *Server) createAlert(c *call) (jsonobj.Obj, error) {
 }
 
 func (c *call) getAlert(id string) (*alert, error) {
-	rec, err := c.tx.Get(tAlerts, id)
-	if err != nil {
-		return nil, err
-	}
-	a, _ := rec.(*alert)
-	if a == nil {
-		return nil, apierr.ResourceMissing("billing alert", "id", id)
-	}
-	return a, nil
+	return getRecord[*alert](c, tAlerts, "billing alert", id, "id")
 }
 
 func (s *Server) retrieveAlert(c *call) (jsonobj.Obj, error) {

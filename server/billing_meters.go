@@ -114,15 +114,7 @@ func (s *Server) createMeter(c *call) (jsonobj.Obj, error) {
 }
 
 func (c *call) getMeter(id, param string) (*meter, error) {
-	rec, err := c.tx.Get(tMeters, id)
-	if err != nil {
-		return nil, err
-	}
-	m, _ := rec.(*meter)
-	if m == nil {
-		return nil, apierr.ResourceMissing("billing meter", param, id)
-	}
-	return m, nil
+	return getRecord[*meter](c, tMeters, "billing meter", id, param)
 }
 
 func (s *Server) retrieveMeter(c *call) (jsonobj.Obj, error) {

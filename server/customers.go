@@ -184,12 +184,11 @@ func maxLen(p *form.Params, key, v string, limit int) error {
 
 // getCustomer loads a customer; deleted ones count as missing unless allowDeleted.
 func (c *call) getCustomer(id, param string, allowDeleted bool) (*customer, error) {
-	rec, err := c.tx.Get(tCustomers, id)
+	cu, err := getRecord[*customer](c, tCustomers, "customer", id, param)
 	if err != nil {
 		return nil, err
 	}
-	cu, _ := rec.(*customer)
-	if cu == nil || (cu.Deleted && !allowDeleted) {
+	if cu.Deleted && !allowDeleted {
 		return nil, apierr.ResourceMissing("customer", param, id)
 	}
 	return cu, nil

@@ -83,6 +83,21 @@ func (c *call) answer(rec store.Record, obj jsonobj.Obj) jsonobj.Obj {
 	return obj
 }
 
+// getRecord is the record of table with the id, or the resource_missing error
+// that names it (noun) and the parameter it came in (param).
+func getRecord[T store.Record](c *call, table, noun, id, param string) (T, error) {
+	var zero T
+	rec, err := c.tx.Get(table, id)
+	if err != nil {
+		return zero, err
+	}
+	r, ok := rec.(T)
+	if !ok {
+		return zero, apierr.ResourceMissing(noun, param, id)
+	}
+	return r, nil
+}
+
 // unix is the request's time in unix seconds on the emulator's clock.
 func (c *call) unix() int64 { return c.now.Unix() }
 

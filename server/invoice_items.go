@@ -80,15 +80,7 @@ func (s *Server) invoiceItemEndpoints() []endpoint {
 }
 
 func (c *call) getInvoiceItem(id string) (*invoiceItem, error) {
-	rec, err := c.tx.Get(tInvoiceItems, id)
-	if err != nil {
-		return nil, err
-	}
-	ii, _ := rec.(*invoiceItem)
-	if ii == nil {
-		return nil, apierr.ResourceMissing("invoice item", "id", id)
-	}
-	return ii, nil
+	return getRecord[*invoiceItem](c, tInvoiceItems, "invoice item", id, "id")
 }
 
 // applyInvoiceItemAmount sets an item's amount from amount, price × quantity, or

@@ -26,15 +26,7 @@ func (s *Server) invoiceEndpoints() []endpoint {
 }
 
 func (c *call) getInvoice(id, param string) (*invoice, error) {
-	rec, err := c.tx.Get(tInvoices, id)
-	if err != nil {
-		return nil, err
-	}
-	inv, _ := rec.(*invoice)
-	if inv == nil {
-		return nil, apierr.ResourceMissing("invoice", param, id)
-	}
-	return inv, nil
+	return getRecord[*invoice](c, tInvoices, "invoice", id, param)
 }
 
 // createInvoice creates a draft invoice for a customer (a one-off invoice),

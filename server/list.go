@@ -35,12 +35,9 @@ func (c *call) parseListQuery(table, noun string) (listQuery, error) {
 		if !cur.set {
 			continue
 		}
-		rec, err := c.tx.Get(table, cur.id)
+		rec, err := getRecord[store.Record](c, table, noun, cur.id, cur.param)
 		if err != nil {
 			return q, err
-		}
-		if rec == nil {
-			return q, apierr.ResourceMissing(noun, cur.param, cur.id)
 		}
 		*cur.dst = rec
 	}

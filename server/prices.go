@@ -387,15 +387,7 @@ func (c *call) applyPriceUpdates(pr *price, p *form.Params) error {
 }
 
 func (c *call) getPrice(id, param string) (*price, error) {
-	rec, err := c.tx.Get(tPrices, id)
-	if err != nil {
-		return nil, err
-	}
-	pr, _ := rec.(*price)
-	if pr == nil {
-		return nil, apierr.ResourceMissing("price", param, id)
-	}
-	return pr, nil
+	return getRecord[*price](c, tPrices, "price", id, param)
 }
 
 func (s *Server) retrievePrice(c *call) (jsonobj.Obj, error) {

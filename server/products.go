@@ -180,15 +180,7 @@ func applyProductParams(pr *product, p *form.Params) error {
 }
 
 func (c *call) getProduct(id, param string) (*product, error) {
-	rec, err := c.tx.Get(tProducts, id)
-	if err != nil {
-		return nil, err
-	}
-	pr, _ := rec.(*product)
-	if pr == nil {
-		return nil, apierr.ResourceMissing("product", param, id)
-	}
-	return pr, nil
+	return getRecord[*product](c, tProducts, "product", id, param)
 }
 
 func (s *Server) retrieveProduct(c *call) (jsonobj.Obj, error) {

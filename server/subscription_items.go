@@ -21,15 +21,7 @@ func (s *Server) subscriptionItemEndpoints() []endpoint {
 }
 
 func (c *call) getItem(id, param string) (*subItem, error) {
-	rec, err := c.tx.Get(tSubscriptionItems, id)
-	if err != nil {
-		return nil, err
-	}
-	it, _ := rec.(*subItem)
-	if it == nil {
-		return nil, apierr.ResourceMissing("subscription item", param, id)
-	}
-	return it, nil
+	return getRecord[*subItem](c, tSubscriptionItems, "subscription item", id, param)
 }
 
 // itemChange runs one item change through the subscription update path, so that

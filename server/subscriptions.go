@@ -110,15 +110,7 @@ func (s *Server) subscriptionEndpoints() []endpoint {
 }
 
 func (c *call) getSubscription(id, param string) (*subscription, error) {
-	rec, err := c.tx.Get(tSubscriptions, id)
-	if err != nil {
-		return nil, err
-	}
-	sub, _ := rec.(*subscription)
-	if sub == nil {
-		return nil, apierr.ResourceMissing("subscription", param, id)
-	}
-	return sub, nil
+	return getRecord[*subscription](c, tSubscriptions, "subscription", id, param)
 }
 
 // itemsOf lists a subscription's items in the order they were added.

@@ -44,15 +44,7 @@ func (s *Server) createTestClock(c *call) (jsonobj.Obj, error) {
 }
 
 func (c *call) getTestClock(id, param string) (*testClock, error) {
-	rec, err := c.tx.Get(tTestClocks, id)
-	if err != nil {
-		return nil, err
-	}
-	tc, _ := rec.(*testClock)
-	if tc == nil {
-		return nil, apierr.ResourceMissing("test clock", param, id)
-	}
-	return tc, nil
+	return getRecord[*testClock](c, tTestClocks, "test clock", id, param)
 }
 
 func (s *Server) retrieveTestClock(c *call) (jsonobj.Obj, error) {

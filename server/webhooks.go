@@ -117,15 +117,7 @@ func (s *Server) createWebhookEndpoint(c *call) (jsonobj.Obj, error) {
 }
 
 func (c *call) getWebhookEndpoint(id string) (*webhookEndpoint, error) {
-	rec, err := c.tx.Get(tWebhookEndpoints, id)
-	if err != nil {
-		return nil, err
-	}
-	w, _ := rec.(*webhookEndpoint)
-	if w == nil {
-		return nil, apierr.ResourceMissing("webhook endpoint", "id", id)
-	}
-	return w, nil
+	return getRecord[*webhookEndpoint](c, tWebhookEndpoints, "webhook endpoint", id, "id")
 }
 
 func (s *Server) retrieveWebhookEndpoint(c *call) (jsonobj.Obj, error) {
