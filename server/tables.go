@@ -30,7 +30,7 @@ func testClockOf(clock func(store.Record) string) store.Index {
 
 // tables is every account's database schema.
 var tables = []store.Table{
-	{Name: tCustomers, Indexes: []store.Index{
+	{Name: tCustomers, BTree: true, Indexes: []store.Index{
 		testClockOf(func(r store.Record) string {
 			if c := r.(*customer); !c.Deleted {
 				return c.TestClock

@@ -12,7 +12,15 @@ import (
 // Ascending calls fn for every record of a table in ascending ID order (a
 // stable order for saving); an error from fn stops the walk and is returned.
 func (t *Txn) Ascending(table string, fn func(Record) error) error {
-	it, err := t.Txn.Get(table, "id")
+	if tt := t.tree(table); tt != nil {
+		var err error
+		tt.ids.ascend("", true, func(_ string, r Record) bool {
+			err = fn(r)
+			return err == nil
+		})
+		return err
+	}
+	it, err := t.mem.Get(table, "id")
 	if err != nil {
 		return err
 	}
@@ -26,6 +34,9 @@ func (t *Txn) Ascending(table string, fn func(Record) error) error {
 
 // Count is the number of records in a table.
 func (t *Txn) Count(table string) (int, error) {
+	if tt := t.tree(table); tt != nil {
+		return tt.ids.size, nil
+	}
 	n := 0
 	err := t.Ascending(table, func(Record) error { n++; return nil })
 	return n, err
@@ -54,7 +65,7 @@ func (t *Txn) Restore(table string, r Record) error {
 		return fmt.Errorf("%w %s", ErrDuplicateID, r.RecordID())
 	}
 	if t.db.ordered[table] {
-		prev, err := t.First(table, "order", r.RecordMeta().OrderKey())
+		prev, err := t.mem.First(table, "order", r.RecordMeta().OrderKey())
 		if err != nil {
 			return err
 		}
@@ -63,5 +74,9 @@ func (t *Txn) Restore(table string, r Record) error {
 			return fmt.Errorf("%w (%d, %d): %s and %s", ErrDuplicateOrder, m.Created, m.Seq, prev.(Record).RecordID(), m.ID)
 		}
 	}
-	return t.Insert(table, r)
+	if t.tree(table) != nil {
+		_, err := t.treePut(table, r)
+		return err
+	}
+	return t.mem.Insert(table, r)
 }

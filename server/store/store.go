@@ -12,6 +12,8 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"sync"
+	"sync/atomic"
 
 	memdb "github.com/hashicorp/go-memdb"
 )
@@ -60,10 +62,14 @@ func nibbles(b []byte) []byte {
 // Table is a table definition: its name and its secondary indexes.
 // CustomIDs marks a table whose IDs need not come from SortableID; it gets an
 // "order" index to list by.
+// BTree keeps the table in B-trees rather than go-memdb (see tree.go): for
+// tables written at API rates; such a table has neither custom IDs nor due
+// indexes.
 type Table struct {
 	Name      string
 	Indexes   []Index
 	CustomIDs bool
+	BTree     bool
 }
 
 // Index is a secondary index computed by a function of the record. Keys return
@@ -195,7 +201,7 @@ func (t *Txn) FirstDue(table, index, group string, until int64) (Record, error) 
 	if due == nil {
 		return nil, fmt.Errorf("%s.%s is not a due index", table, index)
 	}
-	it, err := t.LowerBound(table, index, stringKey(group))
+	it, err := t.mem.LowerBound(table, index, stringKey(group))
 	if err != nil {
 		return nil, err
 	}
@@ -214,6 +220,9 @@ func (t *Txn) FirstDue(table, index, group string, until int64) (Record, error) 
 func Schema(tables ...Table) *memdb.DBSchema {
 	s := &memdb.DBSchema{Tables: map[string]*memdb.TableSchema{}}
 	for _, t := range tables {
+		if t.BTree {
+			continue
+		}
 		ts := &memdb.TableSchema{Name: t.Name, Indexes: map[string]*memdb.IndexSchema{
 			"id": {Name: "id", Unique: true, Indexer: idIndexer{}},
 		}}
@@ -234,9 +243,15 @@ func Schema(tables ...Table) *memdb.DBSchema {
 
 // DB is one account's database.
 type DB struct {
-	mem     *memdb.MemDB
-	dues    map[string]func(Record) (string, int64, bool)
-	ordered map[string]bool // tables with an "order" index
+	mem      *memdb.MemDB
+	dues     map[string]func(Record) (string, int64, bool)
+	ordered  map[string]bool // tables with an "order" index
+	treeDefs map[string]*treeDef
+	gen      atomic.Uint64 // write transactions begun
+	// pub is held to publish a commit (go-memdb's root and the B-trees'
+	// together) and, shared, to take a snapshot of both.
+	pub   sync.RWMutex
+	trees treeSet // the committed B-tree tables
 }
 
 // New creates an empty database with the given tables.
@@ -247,6 +262,12 @@ func New(tables ...Table) (*DB, error) {
 	}
 	db := &DB{mem: m, dues: map[string]func(Record) (string, int64, bool){}, ordered: map[string]bool{}}
 	for _, t := range tables {
+		if t.BTree {
+			if err := db.addTree(t); err != nil {
+				return nil, err
+			}
+			continue
+		}
 		db.ordered[t.Name] = t.CustomIDs
 		for _, ix := range t.Indexes {
 			if ix.Due != nil {
@@ -257,28 +278,98 @@ func New(tables ...Table) (*DB, error) {
 	return db, nil
 }
 
+func (db *DB) addTree(t Table) error {
+	if t.CustomIDs {
+		return fmt.Errorf("table %s: a B-tree table has no custom IDs", t.Name)
+	}
+	if db.treeDefs == nil {
+		db.treeDefs, db.trees = map[string]*treeDef{}, treeSet{}
+	}
+	def := &treeDef{indexes: t.Indexes, pos: map[string]int{}}
+	for i, ix := range t.Indexes {
+		if ix.Due != nil || ix.Keys == nil {
+			return fmt.Errorf("table %s: index %s of a B-tree table needs Keys and no Due", t.Name, ix.Name)
+		}
+		def.pos[ix.Name] = i
+	}
+	db.treeDefs[t.Name] = def
+	db.trees[t.Name] = &treeTable{indexes: make([]btree, len(t.Indexes))}
+	return nil
+}
+
 // Txn is a read or write transaction.
 type Txn struct {
-	*memdb.Txn
+	mem   *memdb.Txn
 	db    *DB
 	write bool
+	done  bool
+	// trees is the B-tree tables this transaction sees; a write transaction
+	// copies the set on its first change (ownTrees) and the nodes it changes,
+	// marked with its gen.
+	trees    treeSet
+	ownTrees bool
+	gen      uint64
 	// OnChange, when set, hears every Put and Remove: the table, the record
 	// before (nil for an insert) and after (nil for a removal).
 	OnChange func(table string, before, after Record)
 }
 
 // Read opens a read-only snapshot.
-func (db *DB) Read() *Txn { return &Txn{Txn: db.mem.Txn(false), db: db} }
+func (db *DB) Read() *Txn {
+	if db.treeDefs == nil {
+		return &Txn{mem: db.mem.Txn(false), db: db}
+	}
+	db.pub.RLock()
+	t := &Txn{mem: db.mem.Txn(false), db: db, trees: db.trees}
+	db.pub.RUnlock()
+	return t
+}
 
 // Write opens the write transaction (one at a time per database).
-func (db *DB) Write() *Txn { return &Txn{Txn: db.mem.Txn(true), db: db, write: true} }
+func (db *DB) Write() *Txn {
+	mem := db.mem.Txn(true) // waits for the previous writer to end
+	return &Txn{mem: mem, db: db, write: true, trees: db.trees, gen: db.gen.Add(1)}
+}
+
+// Commit makes a write transaction's changes visible to new transactions.
+func (t *Txn) Commit() {
+	if t.done {
+		return
+	}
+	t.done = true
+	if !t.write {
+		t.mem.Abort()
+		return
+	}
+	if !t.ownTrees {
+		t.mem.Commit()
+		return
+	}
+	t.db.pub.Lock()
+	t.db.trees = t.trees // before go-memdb's commit lets the next writer in
+	t.mem.Commit()
+	t.db.pub.Unlock()
+}
+
+// Abort ends a transaction, dropping a write transaction's changes; after
+// Commit it does nothing.
+func (t *Txn) Abort() {
+	if t.done {
+		return
+	}
+	t.done = true
+	t.mem.Abort()
+}
 
 // Writable reports whether this is a write transaction.
 func (t *Txn) Writable() bool { return t.write }
 
 // Get returns the record with the id, or nil.
 func (t *Txn) Get(table, id string) (Record, error) {
-	raw, err := t.First(table, "id", id)
+	if tt := t.tree(table); tt != nil {
+		return tt.ids.get(id), nil
+	}
+	raw, err := t.mem.First(table, "id", id)
 	if err != nil || raw == nil {
 		return nil, err
 	}
@@ -287,6 +378,13 @@ func (t *Txn) Get(table, id string) (Record, error) {
 
 // Put inserts or replaces a record.
 func (t *Txn) Put(table string, r Record) error {
+	if t.tree(table) != nil {
+		before, err := t.treePut(table, r)
+		if err == nil && t.OnChange != nil {
+			t.OnChange(table, before, r)
+		}
+		return err
+	}
 	var before Record
 	if t.OnChange != nil {
 		var err error
@@ -294,7 +392,7 @@ func (t *Txn) Put(table string, r Record) error {
 			return err
 		}
 	}
-	if err := t.Insert(table, r); err != nil {
+	if err := t.mem.Insert(table, r); err != nil {
 		return err
 	}
 	if t.OnChange != nil {
@@ -305,7 +403,13 @@ func (t *Txn) Put(table string, r Record) error {
 
 // Remove deletes a record.
 func (t *Txn) Remove(table string, r Record) error {
-	if err := t.Txn.Delete(table, r); err != nil {
+	var err error
+	if t.tree(table) != nil {
+		err = t.treeRemove(table, r)
+	} else {
+		err = t.mem.Delete(table, r)
+	}
+	if err != nil {
 		return err
 	}
 	if t.OnChange != nil {
@@ -316,7 +420,10 @@ func (t *Txn) Remove(table string, r Record) error {
 
 // Find returns the records whose index has the key, in index order.
 func (t *Txn) Find(table, index, key string) ([]Record, error) {
-	it, err := t.Txn.Get(table, index, key)
+	if tt := t.tree(table); tt != nil {
+		return t.treeFind(tt, table, index, key, 0)
+	}
+	it, err := t.mem.Get(table, index, key)
 	if err != nil {
 		return nil, err
 	}
@@ -329,7 +436,14 @@ func (t *Txn) Find(table, index, key string) ([]Record, error) {
 
 // FindOne returns the first record whose index has the key, or nil.
 func (t *Txn) FindOne(table, index, key string) (Record, error) {
-	raw, err := t.First(table, index, key)
+	if tt := t.tree(table); tt != nil {
+		out, err := t.treeFind(tt, table, index, key, 1)
+		if err != nil || len(out) == 0 {
+			return nil, err
+		}
+		return out[0], nil
+	}
+	raw, err := t.mem.First(table, index, key)
 	if err != nil || raw == nil {
 		return nil, err
 	}
@@ -346,8 +460,12 @@ func (t *Txn) orderIndex(table string) (string, func(Record) []byte) {
 
 // All iterates over a table newest first; fn returns false to stop.
 func (t *Txn) All(table string, fn func(Record) bool) error {
+	if tt := t.tree(table); tt != nil {
+		tt.ids.descend("", true, func(_ string, r Record) bool { return fn(r) })
+		return nil
+	}
 	index, _ := t.orderIndex(table)
-	it, err := t.Txn.GetReverse(table, index)
+	it, err := t.mem.GetReverse(table, index)
 	if err != nil {
 		return err
 	}
@@ -369,6 +487,10 @@ type Page struct {
 // List returns one page of a table, newest first, keeping records that match,
 // and whether more match beyond the page.
 func (t *Txn) List(table string, page Page, match func(Record) bool) ([]Record, bool, error) {
+	if tt := t.tree(table); tt != nil {
+		out, more := treeList(tt, page, match)
+		return out, more, nil
+	}
 	if page.Before != nil {
 		return t.listBefore(table, page, match)
 	}
@@ -376,9 +498,9 @@ func (t *Txn) List(table string, page Page, match func(Record) bool) ([]Record, 
 	var err error
 	index, key := t.orderIndex(table)
 	if page.After != nil {
-		it, err = t.ReverseLowerBound(table, index, before(key(page.After)))
+		it, err = t.mem.ReverseLowerBound(table, index, before(key(page.After)))
 	} else {
-		it, err = t.Txn.GetReverse(table, index)
+		it, err = t.mem.GetReverse(table, index)
 	}
 	if err != nil {
 		return nil, false, err
@@ -399,7 +521,7 @@ func (t *Txn) List(table string, page Page, match func(Record) bool) ([]Record, 
 
 func (t *Txn) listBefore(table string, page Page, match func(Record) bool) ([]Record, bool, error) {
 	index, key := t.orderIndex(table)
-	it, err := t.LowerBound(table, index, after(key(page.Before)))
+	it, err := t.mem.LowerBound(table, index, after(key(page.Before)))
 	if err != nil {
 		return nil, false, err
 	}

@@ -1,0 +1,176 @@
+package store
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// Tables kept in B-trees (Table.BTree) rather than in go-memdb: tables written
+// at API rates. A go-memdb write copies every radix node on the path of every
+// index it touches, with a watch channel each, and commits each index into its
+// root tree; a record that lands in a B-tree copies a few nodes instead, and
+// the nodes it copied stay writable for the rest of its transaction.
+//
+// Both kinds live in one database and one transaction: go-memdb's writer lock
+// serializes write transactions over both, and a reader takes its go-memdb
+// snapshot and the B-trees' roots together (DB.pub), so it never sees one
+// half of a commit.
+
+// treeTable is one B-tree table in a snapshot: its records by ID and one tree
+// per secondary index, keyed by the index key, a NUL and the ID.
+type treeTable struct {
+	gen     uint64 // the write transaction that made this copy
+	ids     btree
+	indexes []btree
+}
+
+// treeDef is a B-tree table's definition.
+type treeDef struct {
+	indexes []Index
+	pos     map[string]int // index name → position in indexes
+}
+
+// treeSet is the B-tree tables of a snapshot, by name.
+type treeSet map[string]*treeTable
+
+// tree is the table as this transaction sees it, or nil if it is not a
+// B-tree table.
+func (t *Txn) tree(table string) *treeTable {
+	if t.trees == nil {
+		return nil
+	}
+	return t.trees[table]
+}
+
+// writableTree is the table for changing in this write transaction: the first
+// change copies the set and the table.
+func (t *Txn) writableTree(table string) (*treeTable, error) {
+	if !t.write {
+		return nil, errors.New("a change in a read transaction")
+	}
+	if !t.ownTrees {
+		t.trees = copyTreeSet(t.trees)
+		t.ownTrees = true
+	}
+	tt := t.trees[table]
+	if tt.gen != t.gen {
+		c := *tt
+		c.gen = t.gen
+		c.indexes = append([]btree(nil), tt.indexes...)
+		tt = &c
+		t.trees[table] = tt
+	}
+	return tt, nil
+}
+
+func copyTreeSet(s treeSet) treeSet {
+	c := make(treeSet, len(s))
+	for k, v := range s {
+		c[k] = v
+	}
+	return c
+}
+
+// indexEntry is a record's key in a secondary index tree.
+func indexEntry(key, id string) string { return key + "\x00" + id }
+
+// treePut inserts or replaces a record, updating the table's indexes; it
+// returns the record it replaced.
+func (t *Txn) treePut(table string, r Record) (Record, error) {
+	tt, err := t.writableTree(table)
+	if err != nil {
+		return nil, err
+	}
+	id := r.RecordID()
+	var before Record
+	tt.ids, before = tt.ids.set(t.gen, id, r)
+	def := t.db.treeDefs[table]
+	for i, ix := range def.indexes {
+		if before != nil {
+			for _, k := range ix.Keys(before) {
+				tt.indexes[i], _ = tt.indexes[i].delete(t.gen, indexEntry(k, id))
+			}
+		}
+		for _, k := range ix.Keys(r) {
+			tt.indexes[i], _ = tt.indexes[i].set(t.gen, indexEntry(k, id), r)
+		}
+	}
+	return before, nil
+}
+
+// treeRemove deletes a record and its index entries.
+func (t *Txn) treeRemove(table string, r Record) error {
+	tt, err := t.writableTree(table)
+	if err != nil {
+		return err
+	}
+	id := r.RecordID()
+	var old Record
+	if tt.ids, old = tt.ids.delete(t.gen, id); old == nil {
+		return fmt.Errorf("remove %s %s: not found", table, id)
+	}
+	def := t.db.treeDefs[table]
+	for i, ix := range def.indexes {
+		for _, k := range ix.Keys(old) {
+			tt.indexes[i], _ = tt.indexes[i].delete(t.gen, indexEntry(k, id))
+		}
+	}
+	return nil
+}
+
+// treeFind returns the records an index has under key, in ID order.
+func (t *Txn) treeFind(tt *treeTable, table, index, key string, limit int) ([]Record, error) {
+	def := t.db.treeDefs[table]
+	i, ok := def.pos[index]
+	if !ok {
+		return nil, fmt.Errorf("table %s has no index %s", table, index)
+	}
+	ix := def.indexes[i]
+	prefix := indexEntry(key, "")
+	var out []Record
+	// Entries of a key that itself holds a NUL can follow the prefix: the
+	// record's own keys decide.
+	tt.indexes[i].ascend(prefix, true, func(k string, r Record) bool {
+		if !strings.HasPrefix(k, prefix) {
+			return false
+		}
+		for _, rk := range ix.Keys(r) {
+			if rk == key && indexEntry(rk, r.RecordID()) == k {
+				out = append(out, r)
+				break
+			}
+		}
+		return limit == 0 || len(out) < limit
+	})
+	return out, nil
+}
+
+// treeList is List over a B-tree table.
+func treeList(tt *treeTable, page Page, match func(Record) bool) ([]Record, bool) {
+	var out []Record
+	more := false
+	collect := func(_ string, r Record) bool {
+		if match != nil && !match(r) {
+			return true
+		}
+		if len(out) == page.Limit {
+			more = true
+			return false
+		}
+		out = append(out, r)
+		return true
+	}
+	switch {
+	case page.Before != nil:
+		tt.ids.ascend(page.Before.RecordID(), false, collect)
+		for i, j := 0, len(out)-1; i < j; i, j = i+1, j-1 {
+			out[i], out[j] = out[j], out[i]
+		}
+	case page.After != nil:
+		tt.ids.descend(page.After.RecordID(), false, collect)
+	default:
+		tt.ids.descend("", true, collect)
+	}
+	return out, more
+}
