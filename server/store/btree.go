@@ -17,9 +17,10 @@ type btree struct {
 	size int
 }
 
-// fanout is the most entries a node has: 16 keeps the copy of a node on the
-// path (its key and record arrays) within a few hundred bytes.
-const fanout = 16
+// fanout is the most entries a node has. A write copies one node per level,
+// all of it: eight entries keep a copy to about 350 bytes, and a tree of a
+// million records six levels deep.
+const fanout = 8
 
 type bnode struct {
 	gen  uint64

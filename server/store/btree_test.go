@@ -149,8 +149,8 @@ func maps(m model) model {
 	return c
 }
 
-// TestBtreeSequentialAppends checks that appends keep nodes full: a million
-// appended keys make a tree of the least depth sixteen-entry nodes allow.
+// TestBtreeSequentialAppends checks that appends keep nodes full: appended
+// keys make a tree of the least depth the fanout allows.
 func TestBtreeSequentialAppends(t *testing.T) {
 	var tr btree
 	const n = 100_000
@@ -164,9 +164,12 @@ func TestBtreeSequentialAppends(t *testing.T) {
 			break
 		}
 	}
-	// 16^4 < 100,000 <= 16^5
-	if depth != 5 || tr.size != n {
-		t.Fatalf("depth %d, size %d; want 5, %d", depth, tr.size, n)
+	want := 1 // the least depth whose full tree holds n records
+	for c := fanout; c < n; c *= fanout {
+		want++
+	}
+	if depth != want || tr.size != n {
+		t.Fatalf("depth %d, size %d; want %d, %d", depth, tr.size, want, n)
 	}
 }
 

@@ -283,9 +283,9 @@ func (db *DB) addTree(t Table) error {
 		return fmt.Errorf("table %s: a B-tree table has no custom IDs", t.Name)
 	}
 	if db.treeDefs == nil {
-		db.treeDefs, db.trees = map[string]*treeDef{}, treeSet{}
+		db.treeDefs = map[string]*treeDef{}
 	}
-	def := &treeDef{indexes: t.Indexes, pos: map[string]int{}}
+	def := &treeDef{slot: len(db.trees), indexes: t.Indexes, pos: map[string]int{}}
 	for i, ix := range t.Indexes {
 		if ix.Due != nil || ix.Keys == nil {
 			return fmt.Errorf("table %s: index %s of a B-tree table needs Keys and no Due", t.Name, ix.Name)
@@ -293,7 +293,7 @@ func (db *DB) addTree(t Table) error {
 		def.pos[ix.Name] = i
 	}
 	db.treeDefs[t.Name] = def
-	db.trees[t.Name] = &treeTable{indexes: make([]btree, len(t.Indexes))}
+	db.trees = append(db.trees, &treeTable{indexes: make([]btree, len(t.Indexes))})
 	return nil
 }
 

@@ -27,12 +27,13 @@ type treeTable struct {
 
 // treeDef is a B-tree table's definition.
 type treeDef struct {
+	slot    int // its place in a treeSet
 	indexes []Index
 	pos     map[string]int // index name → position in indexes
 }
 
-// treeSet is the B-tree tables of a snapshot, by name.
-type treeSet map[string]*treeTable
+// treeSet is the B-tree tables of a snapshot, in treeDef.slot order.
+type treeSet []*treeTable
 
 // tree is the table as this transaction sees it, or nil if it is not a
 // B-tree table.
@@ -40,7 +41,10 @@ func (t *Txn) tree(table string) *treeTable {
 	if t.trees == nil {
 		return nil
 	}
-	return t.trees[table]
+	if def := t.db.treeDefs[table]; def != nil {
+		return t.trees[def.slot]
+	}
+	return nil
 }
 
 // writableTree is the table for changing in this write transaction: the first
@@ -50,26 +54,19 @@ func (t *Txn) writableTree(table string) (*treeTable, error) {
 		return nil, errors.New("a change in a read transaction")
 	}
 	if !t.ownTrees {
-		t.trees = copyTreeSet(t.trees)
+		t.trees = append(treeSet(nil), t.trees...)
 		t.ownTrees = true
 	}
-	tt := t.trees[table]
+	slot := t.db.treeDefs[table].slot
+	tt := t.trees[slot]
 	if tt.gen != t.gen {
 		c := *tt
 		c.gen = t.gen
 		c.indexes = append([]btree(nil), tt.indexes...)
 		tt = &c
-		t.trees[table] = tt
+		t.trees[slot] = tt
 	}
 	return tt, nil
-}
-
-func copyTreeSet(s treeSet) treeSet {
-	c := make(treeSet, len(s))
-	for k, v := range s {
-		c[k] = v
-	}
-	return c
 }
 
 // indexEntry is a record's key in a secondary index tree.
