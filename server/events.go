@@ -80,14 +80,29 @@ func (ev *eventRecord) envelope(data any, pending int64) jsonobj.Obj {
 const maxEvents = 100_000
 
 // eventLog is an account's events, oldest first.
+//
+// An event gets its ID as it joins the log: evt_, its sequence number in the
+// log (eight base62 characters) and sixteen random ones. The log's own events
+// are numbered without gaps, so an ID leads to its event's place in the log
+// with no index to keep. Events loaded from a state file keep the IDs they
+// had, found through byID.
 type eventLog struct {
 	mu     sync.RWMutex
 	events []*eventRecord
-	byID   map[string]*eventRecord
+	// loaded is how many of events (the oldest) came from a state file.
+	loaded int
+	byID   map[string]*eventRecord // the loaded events
+	// next is the sequence number of the next event to join; events[loaded]
+	// has number next-(len(events)-loaded).
+	next uint64
 }
 
-func newEventLog() *eventLog { return &eventLog{byID: map[string]*eventRecord{}} }
+func newEventLog() *eventLog { return &eventLog{next: 1} }
 
+// eventSeqWidth is how many base62 characters of an event ID hold its number.
+const eventSeqWidth = 8
+
+// append adds events, giving each its ID.
 func (l *eventLog) append(evs []*eventRecord) {
 	if len(evs) == 0 {
 		return
@@ -95,21 +110,51 @@ func (l *eventLog) append(evs []*eventRecord) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	for _, ev := range evs {
+		ev.id = store.SequenceID("evt", l.next, eventSeqWidth, 24)
+		l.next++
 		l.events = append(l.events, ev)
+	}
+	l.trim()
+}
+
+// appendLoaded adds the events of a state file (to an empty log), as they were.
+func (l *eventLog) appendLoaded(evs []*eventRecord) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.byID = make(map[string]*eventRecord, len(evs))
+	for _, ev := range evs {
 		l.byID[ev.id] = ev
 	}
-	// Trim a quarter at a time, so that the copy is paid once per maxEvents/4 events.
-	if over := len(l.events) - maxEvents; over > maxEvents/4 {
-		for _, ev := range l.events[:over] {
-			delete(l.byID, ev.id)
-		}
-		l.events = append(make([]*eventRecord, 0, maxEvents+maxEvents/2), l.events[over:]...)
+	l.events = append(l.events, evs...)
+	l.loaded += len(evs)
+	l.trim()
+}
+
+// trim drops the oldest events beyond maxEvents, a quarter at a time, so that
+// the copy is paid once per maxEvents/4 events.
+func (l *eventLog) trim() {
+	over := len(l.events) - maxEvents
+	if over <= maxEvents/4 {
+		return
 	}
+	for _, ev := range l.events[:min(over, l.loaded)] {
+		delete(l.byID, ev.id)
+	}
+	l.loaded = max(0, l.loaded-over)
+	l.events = append(make([]*eventRecord, 0, maxEvents+maxEvents/2), l.events[over:]...)
 }
 
 func (l *eventLog) get(id string) *eventRecord {
 	l.mu.RLock()
 	defer l.mu.RUnlock()
+	if seq, ok := store.SequenceOf(id, "evt", eventSeqWidth); ok {
+		own := uint64(len(l.events) - l.loaded) // the log's own events, numbered next-own … next-1
+		if seq < l.next && l.next-seq <= own {
+			if ev := l.events[len(l.events)-int(l.next-seq)]; ev.id == id {
+				return ev
+			}
+		}
+	}
 	return l.byID[id]
 }
 
@@ -152,7 +197,7 @@ func (c *call) eventTime(r store.Record) int64 {
 
 // emit adds an event that no stored change describes.
 func (c *call) emit(typ string, at int64, obj jsonobj.Obj) {
-	ev := &eventRecord{id: newEventID(), typ: typ, created: at, raw: obj}
+	ev := &eventRecord{typ: typ, created: at, raw: obj}
 	if c.tx != nil && c.tx.Writable() {
 		c.muts = append(c.muts, mutation{ev: ev, at: at, step: c.step})
 		return
@@ -160,9 +205,12 @@ func (c *call) emit(typ string, at int64, obj jsonobj.Obj) {
 	c.extraEvents = append(c.extraEvents, ev)
 }
 
-func newEventID() string { return store.NewID("evt") }
-
-type changeKey struct{ table, id string }
+// changeKey is what the changes to one object within a step collapse by: its
+// table and ID, or an event no stored change describes.
+type changeKey struct {
+	table, id string
+	ev        *eventRecord
+}
 
 // deriveEvents turns the recorded mutations into events, step by step: within
 // a step, the changes to one object collapse into one (first before, last after).
@@ -206,7 +254,7 @@ func (c *call) eventsOfStep(muts []mutation) ([]*eventRecord, error) {
 	for i := range muts {
 		m := muts[i]
 		if m.ev != nil {
-			k := changeKey{"", m.ev.id}
+			k := changeKey{ev: m.ev}
 			merged[k] = &m
 			order = append(order, k)
 			continue
@@ -215,7 +263,7 @@ func (c *call) eventsOfStep(muts []mutation) ([]*eventRecord, error) {
 		if r == nil {
 			r = m.before
 		}
-		k := changeKey{m.table, r.RecordID()}
+		k := changeKey{table: m.table, id: r.RecordID()}
 		if cur, ok := merged[k]; ok {
 			cur.after, cur.at = m.after, m.at
 			continue
@@ -225,7 +273,7 @@ func (c *call) eventsOfStep(muts []mutation) ([]*eventRecord, error) {
 	}
 	var out []*eventRecord
 	add := func(typ string, m *mutation, obj, prev store.Record) *eventRecord {
-		ev := &eventRecord{id: newEventID(), typ: typ, created: m.at, object: obj, previous: prev, hasPrev: prev != nil}
+		ev := &eventRecord{typ: typ, created: m.at, object: obj, previous: prev, hasPrev: prev != nil}
 		out = append(out, ev)
 		return ev
 	}
@@ -448,7 +496,7 @@ func (c *call) renderEvent(ev *eventRecord) bool {
 	if obj == nil {
 		var err error
 		if obj, err = c.renderRecord(ev.object, nil); err != nil {
-			c.s.log.Error("rendering an event", "event", ev.id, "error", err.Error())
+			c.s.log.Error("rendering an event", "type", ev.typ, "object", ev.object.RecordID(), "error", err.Error())
 			obj = jsonobj.Obj{{K: "id", V: ev.object.RecordID()}}
 		}
 	}

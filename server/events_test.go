@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stripe-emulator/stripe-emulator/server/store"
 	stripe "github.com/stripe/stripe-go/v79"
 )
 
@@ -215,5 +216,67 @@ func TestEventDataIsTheResponse(t *testing.T) {
 	}
 	if got := string(list.Data[0].Data.Previous); got != `{"name":"Ann"}` {
 		t.Errorf("previous_attributes: %s", got)
+	}
+}
+
+// TestEventLogIDs checks how the log finds events by ID: its own events
+// through the number in their ID (after a trim too), loaded ones through
+// their saved IDs, even one whose ID reads as a number the log gives out, and
+// nothing for an ID that has a right number but not the rest.
+func TestEventLogIDs(t *testing.T) {
+	l := newEventLog()
+	loaded := []*eventRecord{{id: "evt_legacyRandomID000000000", typ: "a"}, {id: "", typ: "b"}}
+	loaded[1].id = store.SequenceID("evt", 2, eventSeqWidth, 24) // the number of an event the log will give out
+	l.appendLoaded(loaded)
+	var own []*eventRecord
+	for range maxEvents/4 + 10 {
+		own = append(own, &eventRecord{typ: "c"})
+	}
+	l.append(own[:3])
+	l.append(own[3:])
+	seen := map[string]bool{}
+	for i, ev := range own {
+		if len(ev.id) != len("evt_")+24 || seen[ev.id] {
+			t.Fatalf("event %d has ID %q (repeated: %v)", i, ev.id, seen[ev.id])
+		}
+		seen[ev.id] = true
+		if seq, ok := store.SequenceOf(ev.id, "evt", eventSeqWidth); !ok || seq != uint64(i+1) {
+			t.Fatalf("event %d: ID %s reads as %d, %v", i, ev.id, seq, ok)
+		}
+	}
+	for _, ev := range append(loaded, own[0], own[1], own[len(own)-1]) {
+		if got := l.get(ev.id); got != ev {
+			t.Errorf("get(%s) = %v, want the event", ev.id, got)
+		}
+	}
+	forged := own[5].id[:len(own[5].id)-1] + "!"
+	for _, id := range []string{forged, store.SequenceID("evt", uint64(len(own)+1), eventSeqWidth, 24), "evt_", "evt_!!!!!!!!", "cus_00000001aaaaaaaaaaaaaaaa", ""} {
+		if got := l.get(id); got != nil {
+			t.Errorf("get(%q) found %s", id, got.id)
+		}
+	}
+
+	// Enough events to trim: the loaded ones go first, then the oldest own.
+	var more []*eventRecord
+	for range maxEvents {
+		more = append(more, &eventRecord{typ: "d"})
+	}
+	l.append(more)
+	all := l.snapshot()
+	if len(all) > maxEvents+maxEvents/4 || all[len(all)-1] != more[len(more)-1] {
+		t.Fatalf("after trimming: %d events, last %s", len(all), all[len(all)-1].id)
+	}
+	for _, ev := range append(loaded, own[0]) {
+		if l.get(ev.id) != nil {
+			t.Errorf("trimmed event %s still found", ev.id)
+		}
+	}
+	if l.loaded != 0 || len(l.byID) != 0 {
+		t.Errorf("after trimming the loaded events: loaded %d, byID %d", l.loaded, len(l.byID))
+	}
+	for _, ev := range []*eventRecord{all[0], all[len(all)/2], more[len(more)-1]} {
+		if got := l.get(ev.id); got != ev {
+			t.Errorf("get(%s) after trimming = %v", ev.id, got)
+		}
 	}
 }

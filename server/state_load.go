@@ -414,7 +414,7 @@ func (ld *loading) finishAccount() error {
 	if len(la.events) > maxEvents+maxEvents/4 {
 		return fmt.Errorf("%d events, more than an account keeps", len(la.events))
 	}
-	la.acct.events.append(la.events)
+	la.acct.events.appendLoaded(la.events)
 	la.events, la.eventIDs = nil, nil
 	if n := len(la.acct.meterErrors.reports); n > maxMeterErrorReports {
 		return fmt.Errorf("%d meter error reports, more than an account keeps", n)

@@ -786,7 +786,7 @@ func BenchmarkState(b *testing.B) {
 			b.Fatal(err)
 		}
 		ids[i] = cu.ID
-		evs = append(evs, &eventRecord{id: newEventID(), typ: "customer.created", created: now, reqID: "req_x",
+		evs = append(evs, &eventRecord{typ: "customer.created", created: now, reqID: "req_x",
 			data: jsonobj.Marshal(jsonobj.Obj{{K: "object", V: renderCustomer(cu)}})})
 	}
 	tx.Commit()

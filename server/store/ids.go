@@ -57,3 +57,44 @@ func appendFixed62(b []byte, v uint64, width int) []byte {
 	}
 	return append(b, tmp[:width]...)
 }
+
+// SequenceID returns prefix + "_" + n characters: a sequence number in width
+// base62 characters, then random ones. IDs of one sequence sort in its order.
+func SequenceID(prefix string, seq uint64, width, n int) string {
+	b := make([]byte, 0, len(prefix)+1+n)
+	b = append(b, prefix...)
+	b = append(b, '_')
+	b = appendFixed62(b, seq, width)
+	for len(b) < cap(b) {
+		x := rand.Uint64()
+		for i := 0; i < 10 && len(b) < cap(b); i++ {
+			b = append(b, base62[x%62])
+			x /= 62
+		}
+	}
+	return string(b)
+}
+
+// SequenceOf reads the sequence number of an ID made by SequenceID (false if
+// id does not have the prefix or its characters are not base62).
+func SequenceOf(id, prefix string, width int) (uint64, bool) {
+	if len(id) < len(prefix)+1+width || id[:len(prefix)] != prefix || id[len(prefix)] != '_' {
+		return 0, false
+	}
+	var v uint64
+	for _, c := range []byte(id[len(prefix)+1 : len(prefix)+1+width]) {
+		var d byte
+		switch {
+		case c >= '0' && c <= '9':
+			d = c - '0'
+		case c >= 'A' && c <= 'Z':
+			d = c - 'A' + 10
+		case c >= 'a' && c <= 'z':
+			d = c - 'a' + 36
+		default:
+			return 0, false
+		}
+		v = v*62 + uint64(d)
+	}
+	return v, true
+}

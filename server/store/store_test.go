@@ -110,3 +110,22 @@ func TestListOrder(t *testing.T) {
 		}
 	}
 }
+
+func TestSequenceIDs(t *testing.T) {
+	prev := ""
+	for _, seq := range []uint64{0, 1, 61, 62, 1 << 20, 62*62*62*62*62*62*62*62 - 1} {
+		id := SequenceID("evt", seq, 8, 24)
+		if len(id) != 28 || id[:4] != "evt_" || id <= prev {
+			t.Fatalf("SequenceID(%d) = %q (previous %q)", seq, id, prev)
+		}
+		prev = id
+		if got, ok := SequenceOf(id, "evt", 8); !ok || got != seq {
+			t.Fatalf("SequenceOf(%s) = %d, %v; want %d", id, got, ok, seq)
+		}
+	}
+	for _, id := range []string{"", "evt", "evt_0000000", "evx_00000000", "evt-00000000", "evt_0000000!"} {
+		if _, ok := SequenceOf(id, "evt", 8); ok {
+			t.Errorf("SequenceOf(%q) accepted it", id)
+		}
+	}
+}
