@@ -149,6 +149,7 @@ func TestCustomerValidation(t *testing.T) {
 		{"shipping[name]=x", "parameter_missing", "shipping[address]", "Missing required param: shipping[address]."},
 		{"payment_method=pm_card_visa", "", "payment_method", "does not support the parameter payment_method"},
 		{"coupon=FREE", "", "coupon", "does not support the parameter coupon"},
+		{"source=tok_visa&payment_method=pm_card_visa&coupon=FREE", "", "coupon", "does not support the parameter coupon"}, // the first, sorted
 		{"invoice_settings[default_payment_method]=pm_1", "", "invoice_settings[default_payment_method]", "does not support"},
 		{"email[x]=1", "", "email", "must be a single value"},
 		{"name=" + string(make([]byte, 0)) + repeat("n", 257), "parameter_invalid", "name", "must be at most 256 characters"},

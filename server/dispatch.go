@@ -137,10 +137,12 @@ func (s *Server) prepare(ep *endpoint) error {
 			return fmt.Errorf("%s %s: accepts %q, which is not a parameter of the endpoint", ep.method, ep.path, a)
 		}
 	}
+	ep.rejectPaths = nil
 	for _, rj := range ep.rejects {
 		if lookupDotted(ep.schema, rj) == nil {
 			return fmt.Errorf("%s %s: rejects %q, which is not a parameter of the endpoint", ep.method, ep.path, rj)
 		}
+		ep.rejectPaths = append(ep.rejectPaths, strings.Split(rj, "."))
 	}
 	if !muxVar.MatchString(ep.path) && strings.Contains(ep.path, "{") {
 		return fmt.Errorf("%s %s: malformed path", ep.method, ep.path)
@@ -408,15 +410,18 @@ func (s *Server) decode(c *call) *apierr.Error {
 
 func checkSupported(ep *endpoint, p *form.Params) *apierr.Error {
 	if ep.accepts != nil {
-		for _, k := range p.Keys() {
-			if k == "expand" || contains(ep.accepts, k) {
-				continue
+		first := "" // the first in sorted order, whatever the map's order
+		p.Range(func(k string, _ *form.Value) {
+			if k != "expand" && !contains(ep.accepts, k) && (first == "" || k < first) {
+				first = k
 			}
-			return unsupported(ep, p.Path(k))
+		})
+		if first != "" {
+			return unsupported(ep, p.Path(first))
 		}
 	}
-	for _, rj := range ep.rejects {
-		if param := findDotted(p, strings.Split(rj, ".")); param != "" {
+	for _, parts := range ep.rejectPaths {
+		if param := findDotted(p, parts); param != "" {
 			return unsupported(ep, param)
 		}
 	}

@@ -176,8 +176,9 @@ type endpoint struct {
 	// emulator does not support it. Nil accepts every parameter of the schema.
 	accepts []string
 	// rejects lists nested parameters (dotted: "items.tax_rates") that the emulator
-	// does not support inside accepted ones.
-	rejects []string
+	// does not support inside accepted ones; rejectPaths are their parts.
+	rejects     []string
+	rejectPaths [][]string
 	// mode is the transaction the handler runs in.
 	mode txMode
 	// dryRun endpoints never commit their write transaction (previews).

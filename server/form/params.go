@@ -47,6 +47,16 @@ func (p *Params) Keys() []string {
 	return out
 }
 
+// Range calls fn for each parameter given, in no particular order.
+func (p *Params) Range(fn func(key string, v *Value)) {
+	if p == nil {
+		return
+	}
+	for k, v := range p.fields {
+		fn(k, v)
+	}
+}
+
 // Has reports whether the parameter was given (empty counts as given).
 func (p *Params) Has(key string) bool {
 	if p == nil {

@@ -74,6 +74,14 @@ func Parse(raw string) (*Node, *apierr.Error) {
 		if len(key) > MaxKeyLen {
 			return nil, apierr.InvalidRequest("", "", "Invalid request: a parameter name is longer than %d bytes.", MaxKeyLen)
 		}
+		if strings.IndexByte(key, '[') < 0 && strings.IndexByte(key, ']') < 0 {
+			// a plain key (most are): its value, the last given, at the top
+			if child, ok := root.Map[key]; ok && !child.IsScalar {
+				return nil, conflict(key)
+			}
+			root.Map[key] = &Node{Scalar: val, IsScalar: true}
+			continue
+		}
 		segs, aerr := splitKey(key)
 		if aerr != nil {
 			return nil, aerr
