@@ -397,6 +397,9 @@ func TestBTreeSnapshotsAndAtomicCommits(t *testing.T) {
 	put(tx, "jobs", "j3")
 	tx.Commit()
 	tx.Abort() // after Commit: nothing
+	if err := tx.Put("jobs", &job{Meta: Meta{ID: "j5"}}); err == nil {
+		t.Fatal("a committed transaction accepted a change")
+	}
 	if r, _ := before.Get("jobs", "j3"); r != nil {
 		t.Fatal("a snapshot taken before a commit sees it")
 	}

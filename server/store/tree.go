@@ -50,8 +50,8 @@ func (t *Txn) tree(table string) *treeTable {
 // writableTree is the table for changing in this write transaction: the first
 // change copies the set and the table.
 func (t *Txn) writableTree(table string) (*treeTable, error) {
-	if !t.write {
-		return nil, errors.New("a change in a read transaction")
+	if !t.write || t.done {
+		return nil, errors.New("a change outside an open write transaction")
 	}
 	if !t.ownTrees {
 		t.trees = append(treeSet(nil), t.trees...)
