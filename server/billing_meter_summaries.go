@@ -57,38 +57,19 @@ func (s *Server) listMeterEventSummaries(c *call) (jsonobj.Obj, error) {
 	if err != nil {
 		return nil, err
 	}
-	cursor := func(id, param string) (int64, error) {
+	first, last, more, err := cur.window(int(n), limit, func(id, param string) (int, error) {
 		ws, we, ok := decodeSummaryID(id)
 		if !ok || we-ws != size || ws < start || we > end || (end-we)%size != 0 {
 			return 0, apierr.ResourceMissing("billing meter event summary", param, id)
 		}
-		return (end - we) / size, nil
-	}
-	first, last := int64(0), n // [first, last) of window indexes
-	switch {
-	case cur.hasAfter:
-		k, err := cursor(cur.after, "starting_after")
-		if err != nil {
-			return nil, err
-		}
-		first = k + 1
-	case cur.hasBefore:
-		k, err := cursor(cur.before, "ending_before")
-		if err != nil {
-			return nil, err
-		}
-		last = k
-		first = max(0, last-limit)
-	}
-	more := false
-	if last-first > limit {
-		last, more = first+limit, true
-	} else if cur.hasBefore && first > 0 {
-		more = true
+		return int((end - we) / size), nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	formula := m.formula()
 	data := make([]jsonobj.Obj, 0, max(0, last-first))
-	for k := first; k < last; k++ {
+	for k := int64(first); k < int64(last); k++ {
 		we := end - k*size
 		ws := we - size
 		total := c.acct.usage.Sum(m.ID, customerID, ws, we).Value(formula)

@@ -69,34 +69,16 @@ func (c *call) pageLines(inv *invoice) (jsonobj.Obj, error) {
 	if err != nil {
 		return nil, err
 	}
-	find := func(id, param string) (int, error) {
+	first, last, more, err := cur.window(len(inv.Lines), limit, func(id, param string) (int, error) {
 		for i := range inv.Lines {
 			if inv.Lines[i].ID == id {
 				return i, nil
 			}
 		}
 		return 0, apierr.ResourceMissing("line item", param, id)
-	}
-	first, last := 0, len(inv.Lines)
-	switch {
-	case cur.hasAfter:
-		i, err := find(cur.after, "starting_after")
-		if err != nil {
-			return nil, err
-		}
-		first = i + 1
-	case cur.hasBefore:
-		i, err := find(cur.before, "ending_before")
-		if err != nil {
-			return nil, err
-		}
-		last, first = i, max(0, i-int(limit))
-	}
-	more := false
-	if last-first > int(limit) {
-		last, more = first+int(limit), true
-	} else if cur.hasBefore && first > 0 {
-		more = true
+	})
+	if err != nil {
+		return nil, err
 	}
 	data := make([]jsonobj.Obj, 0, last-first)
 	for i := first; i < last; i++ {

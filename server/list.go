@@ -74,6 +74,33 @@ func readCursors(p *form.Params) (cursors, error) {
 	return cs, nil
 }
 
+// window is the page of a sequence of n items, in list order, that the
+// cursors and limit ask for: items [first, last), and whether more lie beyond
+// the page. find gives the position of a cursor's item, or its error.
+func (cs cursors) window(n int, limit int64, find func(id, param string) (int, error)) (first, last int, more bool, err error) {
+	first, last = 0, n
+	switch {
+	case cs.hasAfter:
+		i, err := find(cs.after, "starting_after")
+		if err != nil {
+			return 0, 0, false, err
+		}
+		first = i + 1
+	case cs.hasBefore:
+		i, err := find(cs.before, "ending_before")
+		if err != nil {
+			return 0, 0, false, err
+		}
+		last, first = i, max(0, i-int(limit))
+	}
+	if last-first > int(limit) {
+		last, more = first+int(limit), true
+	} else if cs.hasBefore && first > 0 {
+		more = true
+	}
+	return first, last, more, nil
+}
+
 func checkLimit(l int64) error {
 	if l < 1 {
 		return apierr.InvalidRequest("parameter_invalid_integer", "limit", "This value must be greater than or equal to 1.")

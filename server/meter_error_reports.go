@@ -94,40 +94,20 @@ func (s *Server) listMeterErrorReports(c *call) (jsonobj.Obj, error) {
 			matching = append(matching, r.reports[i])
 		}
 	}
-	start, end := 0, len(matching)
-	cursor := func(id, param string) (int, error) {
+	first, last, more, err := cur.window(len(matching), limit, func(id, param string) (int, error) {
 		for i, rep := range matching {
 			if rep.Str("id") == id {
 				return i, nil
 			}
 		}
 		return 0, apierr.ResourceMissing("error report", param, id)
-	}
-	switch {
-	case cur.hasAfter:
-		i, err := cursor(cur.after, "starting_after")
-		if err != nil {
-			return nil, err
-		}
-		start = i + 1
-	case cur.hasBefore:
-		i, err := cursor(cur.before, "ending_before")
-		if err != nil {
-			return nil, err
-		}
-		end = i
-		start = max(0, end-int(limit))
-	}
-	page := matching[start:end]
-	more := false
-	if len(page) > int(limit) {
-		page, more = page[:limit], true
-	} else if cur.hasBefore && start > 0 {
-		more = true
+	})
+	if err != nil {
+		return nil, err
 	}
 	return jsonobj.Obj{
 		{K: "object", V: "list"},
-		{K: "data", V: append([]jsonobj.Obj(nil), page...)},
+		{K: "data", V: append([]jsonobj.Obj(nil), matching[first:last]...)},
 		{K: "has_more", V: more},
 		{K: "url", V: "/_emulator/meter_error_reports"},
 	}, nil
