@@ -74,15 +74,8 @@ func Parse(raw string) (*Node, *apierr.Error) {
 		if len(key) > MaxKeyLen {
 			return nil, apierr.InvalidRequest("", "", "Invalid request: a parameter name is longer than %d bytes.", MaxKeyLen)
 		}
-		if strings.IndexByte(key, '[') < 0 && strings.IndexByte(key, ']') < 0 {
-			// a plain key (most are): its value, the last given, at the top
-			if child, ok := root.Map[key]; ok && !child.IsScalar {
-				return nil, conflict(key)
-			}
-			root.Map[key] = &Node{Scalar: val, IsScalar: true}
-			continue
-		}
-		segs, aerr := splitKey(key)
+		var one [1]string // a plain key (most are) needs no slice of its own
+		segs, aerr := splitKey(key, one[:0])
 		if aerr != nil {
 			return nil, aerr
 		}
@@ -101,19 +94,20 @@ func Unescape(s string) (string, error) {
 	return url.QueryUnescape(s)
 }
 
-// splitKey turns "a[b][0][]" into ["a","b","0",""]; "" stands for [] (append).
-func splitKey(key string) ([]string, *apierr.Error) {
+// splitKey turns "a[b][0][]" into ["a","b","0",""], appended to dst; ""
+// stands for [] (append).
+func splitKey(key string, dst []string) ([]string, *apierr.Error) {
 	open := strings.IndexByte(key, '[')
 	if open < 0 {
 		if strings.IndexByte(key, ']') >= 0 {
 			return nil, malformedKey(key)
 		}
-		return []string{key}, nil
+		return append(dst, key), nil
 	}
 	if open == 0 {
 		return nil, malformedKey(key)
 	}
-	segs := []string{key[:open]}
+	segs := append(dst, key[:open])
 	rest := key[open:]
 	for rest != "" {
 		if rest[0] != '[' {
