@@ -123,20 +123,16 @@ func (t *Txn) treeFind(tt *treeTable, table, index, key string, limit int) ([]Re
 	if !ok {
 		return nil, fmt.Errorf("table %s has no index %s", table, index)
 	}
-	ix := def.indexes[i]
 	prefix := indexEntry(key, "")
 	var out []Record
-	// Entries of a key that itself holds a NUL can follow the prefix: the
-	// record's own keys decide.
 	tt.indexes[i].ascend(prefix, true, func(k string, r Record) bool {
 		if !strings.HasPrefix(k, prefix) {
 			return false
 		}
-		for _, rk := range ix.Keys(r) {
-			if rk == key && indexEntry(rk, r.RecordID()) == k {
-				out = append(out, r)
-				break
-			}
+		// The entry is key's only if the rest is the ID: the entries of a
+		// key that itself holds a NUL ("a\x00x" after "a") follow too.
+		if k[len(prefix):] == r.RecordID() {
+			out = append(out, r)
 		}
 		return limit == 0 || len(out) < limit
 	})
