@@ -14,6 +14,11 @@ func RandomID(prefix string, n int) string {
 	b := make([]byte, 0, len(prefix)+1+n)
 	b = append(b, prefix...)
 	b = append(b, '_')
+	return string(appendRandom62(b, n))
+}
+
+// appendRandom62 appends n random base62 characters.
+func appendRandom62(b []byte, n int) []byte {
 	for n > 0 {
 		x := rand.Uint64()
 		for i := 0; i < 10 && n > 0; i++ { // 62^10 < 2^64
@@ -22,7 +27,7 @@ func RandomID(prefix string, n int) string {
 			n--
 		}
 	}
-	return string(b)
+	return b
 }
 
 // RandomString returns n random base62 characters.
@@ -65,14 +70,7 @@ func SequenceID(prefix string, seq uint64, width, n int) string {
 	b = append(b, prefix...)
 	b = append(b, '_')
 	b = appendFixed62(b, seq, width)
-	for len(b) < cap(b) {
-		x := rand.Uint64()
-		for i := 0; i < 10 && len(b) < cap(b); i++ {
-			b = append(b, base62[x%62])
-			x /= 62
-		}
-	}
-	return string(b)
+	return string(appendRandom62(b, n-width))
 }
 
 // SequenceOf reads the sequence number of an ID made by SequenceID (false if
