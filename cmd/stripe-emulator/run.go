@@ -20,6 +20,14 @@ import (
 
 	"github.com/stripe-emulator/stripe-emulator/server"
 	"github.com/stripe-emulator/stripe-emulator/server/fixtures"
+	"github.com/stripe-emulator/stripe-emulator/server/h1"
+)
+
+// The limits on a connection: its request header once begun, and the wait
+// for its next request.
+const (
+	readHeaderTimeout = 10 * time.Second
+	idleTimeout       = 120 * time.Second
 )
 
 // run is the whole program; main only exits with its result. It serves until ctx
@@ -112,12 +120,21 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	httpSrv := &http.Server{
 		Handler:           srv,
-		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       120 * time.Second,
+		ReadHeaderTimeout: readHeaderTimeout,
+		IdleTimeout:       idleTimeout,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
+	// The lean HTTP/1.1 front end serves what SDKs send and hands any other
+	// connection to httpSrv.
+	front := &h1.Server{
+		Handler:           srv,
+		Fallback:          httpSrv,
+		ReadHeaderTimeout: readHeaderTimeout,
+		IdleTimeout:       idleTimeout,
+		Log:               logger,
+	}
 	serveErr := make(chan error, 1)
-	go func() { serveErr <- httpSrv.Serve(ln) }()
+	go func() { serveErr <- front.Serve(ln) }()
 	listening := []any{"addr", addr, "url", "http://" + addr, "api_version", server.APIVersion}
 	if len(cfg.fixtures) > 0 {
 		listening = append(listening, "fixtures_key", cfg.fixturesKey)
@@ -161,7 +178,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	code := 0
-	if err := httpSrv.Shutdown(shutdownCtx); err != nil {
+	if err := front.Shutdown(shutdownCtx); err != nil {
 		logger.Error("shutting down", "error", err.Error())
 		code = 1
 	}

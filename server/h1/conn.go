@@ -1,0 +1,279 @@
+package h1
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"runtime/debug"
+	"sync/atomic"
+	"time"
+)
+
+const (
+	// readBufferSize is the connection's read buffer, and the largest request
+	// header served here; a larger one goes to Fallback (net/http takes 1 MB).
+	readBufferSize = 4096
+	// maxDrain is the most of an unread request body read past to keep the
+	// connection; more closes it after the response (net/http's rule).
+	maxDrain = 256 << 10
+	// maxKeep is the largest response buffer a connection keeps between requests.
+	maxKeep = 64 << 10
+	// maxSlack: an idle deadline is set again only when it would move by more
+	// than a sixteenth of IdleTimeout, at most this, so a busy connection does
+	// not reset a timer per request (it may close that much early).
+	maxSlack = time.Second
+)
+
+const (
+	stateActive int32 = iota
+	stateIdle
+)
+
+// conn is one client connection served here.
+type conn struct {
+	s      *Server
+	nc     net.Conn
+	r      *bufio.Reader
+	remote string
+	state  atomic.Int32
+	// deadline is the read deadline last set on nc (zero: none).
+	deadline time.Time
+	// out holds responses not yet written: pipelined ones go out together.
+	out []byte
+	w   response
+	// date is the Date header's value for the second dateSec.
+	date    []byte
+	dateSec int64
+	keys    []string
+	// served: a request was answered (the connection is kept alive);
+	// lastPost: the last one was a POST.
+	served, lastPost bool
+}
+
+var errHandedOff = errors.New("handed off")
+
+// serve reads and answers requests until the client goes, an error, Shutdown,
+// or a request this server leaves to Fallback.
+func (c *conn) serve() {
+	defer c.s.forget(c)
+	c.remote = c.nc.RemoteAddr().String()
+	c.w.c = c
+	for {
+		err := c.serveOne()
+		if err == nil {
+			continue
+		}
+		if err == errHandedOff {
+			return
+		}
+		c.nc.Close()
+		return
+	}
+}
+
+// serveOne reads and answers one request; nil means keep going.
+func (c *conn) serveOne() error {
+	head, err := c.readHead()
+	if err != nil {
+		return err
+	}
+	var rq *request
+	if head != nil {
+		rq = parse(head, c.remote)
+	}
+	if rq == nil {
+		return c.handOff()
+	}
+	c.r.Discard(len(head))
+	rq.body.c = c
+	if rq.ContentLength > int64(c.r.Buffered()) && !c.deadline.IsZero() {
+		// The body is still to come: it has no deadline, as with net/http
+		// (ReadTimeout unset); only headers and idle waits do.
+		if err := c.setDeadline(time.Time{}); err != nil {
+			return err
+		}
+	}
+	keepAlive := c.handle(rq)
+	c.served, c.lastPost = true, rq.Method == http.MethodPost
+	if !keepAlive {
+		c.flush()
+		return io.EOF
+	}
+	if c.r.Buffered() == 0 {
+		return c.flush()
+	}
+	return nil
+}
+
+// handle runs the handler on rq and queues the response; false means the
+// connection closes after it.
+func (c *conn) handle(rq *request) (keepAlive bool) {
+	w := &c.w
+	w.reset(&rq.Request)
+	defer func() {
+		if p := recover(); p != nil {
+			// As net/http: no response, the connection closes.
+			if p != http.ErrAbortHandler {
+				c.s.logError("panic serving a request", fmt.Errorf("%v", p), "remote", c.remote, "path", rq.URL.Path, "stack", string(debug.Stack()))
+			}
+			keepAlive = false // what is queued before this request still goes out
+		}
+	}()
+	c.s.Handler.ServeHTTP(w, &rq.Request)
+	bodyOK := rq.body.finish()
+	// The response says the connection closes, as net/http's does, unless the
+	// client broke off its body: then it just closes.
+	announce := rq.Close || c.s.closing.Load() || !bodyOK && rq.body.err == nil
+	return w.finish(!announce) && bodyOK
+}
+
+// readHead waits for a request and returns its head (request line, headers and
+// the blank line), still unread in c.r; nil head means hand the connection off.
+// Its waits are net/http's: the first request's header within
+// ReadHeaderTimeout; on a kept-alive connection, four bytes within
+// IdleTimeout (else it closes without a word), then the rest of the header
+// within ReadHeaderTimeout; after a POST, up to four stray CR/LF bytes skipped.
+func (c *conn) readHead() ([]byte, error) {
+	headerDeadline := false
+	need := 1
+	if c.served {
+		need = 4
+	}
+	if c.r.Buffered() < need {
+		if err := c.flush(); err != nil {
+			return nil, err
+		}
+		if !c.served {
+			if d := c.s.ReadHeaderTimeout; d > 0 {
+				headerDeadline = true
+				if err := c.setDeadline(time.Now().Add(d)); err != nil {
+					return nil, err
+				}
+			}
+		} else if d := c.s.IdleTimeout; d > 0 {
+			if at := time.Now().Add(d); c.deadline.IsZero() || at.Sub(c.deadline) > min(d/16, maxSlack) {
+				if err := c.setDeadline(at); err != nil {
+					return nil, err
+				}
+			}
+		}
+		// Deadline first, then idle, then the closing check: Shutdown sets
+		// closing, then wakes idle connections, so one of the two sees the other.
+		c.state.Store(stateIdle)
+		if c.s.closing.Load() {
+			return nil, ErrServerClosed
+		}
+		_, err := c.r.Peek(need)
+		c.state.Store(stateActive)
+		if err != nil {
+			return nil, err
+		}
+	}
+	if c.lastPost {
+		c.lastPost = false
+		peek, _ := c.r.Peek(4)
+		n := 0
+		for n < len(peek) && (peek[n] == '\r' || peek[n] == '\n') {
+			n++
+		}
+		c.r.Discard(n)
+	}
+	for {
+		buf, _ := c.r.Peek(c.r.Buffered())
+		end, bad := headEnd(buf)
+		switch {
+		case bad:
+			return nil, nil
+		case end > 0:
+			return buf[:end], nil
+		case len(buf) == readBufferSize:
+			return nil, nil // a header too large to serve here
+		}
+		if d := c.s.ReadHeaderTimeout; d > 0 && !headerDeadline {
+			headerDeadline = true
+			if err := c.setDeadline(time.Now().Add(d)); err != nil {
+				return nil, err
+			}
+		}
+		if _, err := c.r.Peek(len(buf) + 1); err != nil {
+			if err == io.EOF {
+				return nil, nil // the client stopped mid-head: net/http answers that (400)
+			}
+			return nil, err
+		}
+	}
+}
+
+// headEnd finds the end of a request head ("\r\n\r\n") in buf: end is its
+// length, 0 if buf holds only part of it; bad means lines this server leaves
+// to net/http (a bare LF, or an empty line before the request line).
+func headEnd(buf []byte) (end int, bad bool) {
+	for i := 0; ; {
+		j := bytes.IndexByte(buf[i:], '\n')
+		if j < 0 {
+			return 0, false
+		}
+		j += i
+		if j == 0 || buf[j-1] != '\r' || j == 1 {
+			return 0, true
+		}
+		if j >= 3 && buf[j-2] == '\n' {
+			return j + 1, false
+		}
+		i = j + 1
+	}
+}
+
+func (c *conn) setDeadline(t time.Time) error {
+	c.deadline = t
+	return c.nc.SetReadDeadline(t)
+}
+
+// wakeIfIdle makes an idle connection's read return now, for Shutdown.
+func (c *conn) wakeIfIdle() {
+	if c.state.Load() == stateIdle {
+		_ = c.nc.SetReadDeadline(time.Unix(1, 0))
+	}
+}
+
+// handOff gives the connection, with what is buffered of it, to Fallback.
+func (c *conn) handOff() error {
+	if err := c.flush(); err != nil {
+		return err
+	}
+	if err := c.nc.SetReadDeadline(time.Time{}); err != nil {
+		return err
+	}
+	if !c.s.handoff.give(&replayConn{Conn: c.nc, r: c.r}) {
+		return ErrServerClosed // shutting down: the caller closes it
+	}
+	return errHandedOff
+}
+
+// flush writes the queued responses.
+func (c *conn) flush() error {
+	if len(c.out) == 0 {
+		return nil
+	}
+	_, err := c.nc.Write(c.out)
+	if cap(c.out) > maxKeep {
+		c.out = nil
+	} else {
+		c.out = c.out[:0]
+	}
+	return err
+}
+
+// dateValue is the Date header for now, formatted once a second.
+func (c *conn) dateValue() []byte {
+	now := time.Now()
+	if sec := now.Unix(); sec != c.dateSec || c.date == nil {
+		c.dateSec = sec
+		c.date = now.UTC().AppendFormat(c.date[:0], http.TimeFormat)
+	}
+	return c.date
+}

@@ -1,0 +1,350 @@
+package h1
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// start serves handler here (with a Fallback of the same handler) and returns
+// the address and a shutdown function that reports Serve's return.
+func start(t *testing.T, handler http.Handler, configure func(*Server)) (string, func(context.Context) (error, error)) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &Server{Handler: handler, Fallback: &http.Server{Handler: handler}, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	if configure != nil {
+		configure(s)
+	}
+	served := make(chan error, 1)
+	go func() { served <- s.Serve(ln) }()
+	var once sync.Once
+	shutdown := func(ctx context.Context) (shutErr, serveErr error) {
+		once.Do(func() {
+			shutErr = s.Shutdown(ctx)
+			select {
+			case serveErr = <-served:
+			case <-time.After(5 * time.Second):
+				serveErr = errors.New("Serve did not return")
+			}
+		})
+		return
+	}
+	t.Cleanup(func() { _, _ = shutdown(context.Background()) })
+	return ln.Addr().String(), shutdown
+}
+
+// client is one raw keep-alive connection.
+type client struct {
+	c  net.Conn
+	br *bufio.Reader
+}
+
+func dial(t *testing.T, addr string) *client {
+	t.Helper()
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	_ = c.SetDeadline(time.Now().Add(10 * time.Second))
+	return &client{c: c, br: bufio.NewReader(c)}
+}
+
+func (c *client) send(t *testing.T, raw string) {
+	t.Helper()
+	if _, err := io.WriteString(c.c, raw); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func (c *client) read(t *testing.T) (*http.Response, string) {
+	t.Helper()
+	resp, err := http.ReadResponse(c.br, nil)
+	if err != nil {
+		t.Fatalf("reading a response: %v", err)
+	}
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp, string(b)
+}
+
+// closedBy waits for the server to close the connection, within limit.
+func (c *client) closedBy(t *testing.T, limit time.Duration) {
+	t.Helper()
+	_ = c.c.SetReadDeadline(time.Now().Add(limit))
+	if n, err := c.br.Read(make([]byte, 1)); err != io.EOF {
+		t.Fatalf("the connection is still open after %v: read %d, %v", limit, n, err)
+	}
+}
+
+func TestShutdownIsGraceful(t *testing.T) {
+	release := make(chan struct{})
+	entered := make(chan struct{})
+	addr, shutdown := start(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/slow" {
+			close(entered)
+			<-release
+		}
+		_, _ = io.WriteString(w, "done "+r.URL.Path)
+	}), nil)
+
+	idle := dial(t, addr)
+	idle.send(t, req("GET", "/first", "", ""))
+	if _, body := idle.read(t); body != "done /first" {
+		t.Fatalf("first: %q", body)
+	}
+	handedIdle := dial(t, addr) // an idle connection of Fallback's
+	handedIdle.send(t, "GET /old HTTP/1.0\r\nConnection: keep-alive\r\n\r\n")
+	if _, body := handedIdle.read(t); body != "done /old" {
+		t.Fatalf("HTTP/1.0: %q", body)
+	}
+	busy := dial(t, addr)
+	busy.send(t, req("GET", "/slow", "", ""))
+	<-entered
+
+	type result struct{ shut, serve error }
+	done := make(chan result, 1)
+	go func() {
+		shut, serve := shutdown(context.Background())
+		done <- result{shut, serve}
+	}()
+	idle.closedBy(t, 2*time.Second)
+	handedIdle.closedBy(t, 2*time.Second)
+	select {
+	case r := <-done:
+		t.Fatalf("Shutdown returned while a request was in flight: %+v", r)
+	case <-time.After(100 * time.Millisecond):
+	}
+	if c, err := net.DialTimeout("tcp", addr, time.Second); err == nil {
+		c.Close()
+		t.Fatal("a new connection was accepted during shutdown")
+	}
+	close(release)
+	resp, body := busy.read(t)
+	if body != "done /slow" || !resp.Close {
+		t.Fatalf("the request in flight: %q, close=%v", body, resp.Close)
+	}
+	busy.closedBy(t, 2*time.Second)
+	select {
+	case r := <-done:
+		if r.shut != nil || r.serve != ErrServerClosed {
+			t.Fatalf("Shutdown %v, Serve %v", r.shut, r.serve)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Shutdown did not return")
+	}
+}
+
+func TestShutdownGivesUpAtTheContext(t *testing.T) {
+	release := make(chan struct{})
+	defer close(release)
+	entered := make(chan struct{})
+	addr, shutdown := start(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		close(entered)
+		<-release
+	}), nil)
+	busy := dial(t, addr)
+	busy.send(t, req("GET", "/", "", ""))
+	<-entered
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	shut, serve := shutdown(ctx)
+	if !errors.Is(shut, context.DeadlineExceeded) || serve != ErrServerClosed {
+		t.Fatalf("Shutdown %v, Serve %v", shut, serve)
+	}
+}
+
+func TestTimeouts(t *testing.T) {
+	addr, _ := start(t, http.HandlerFunc(echo), func(s *Server) {
+		s.IdleTimeout = 300 * time.Millisecond
+		s.ReadHeaderTimeout = 300 * time.Millisecond
+	})
+	t.Run("idle", func(t *testing.T) {
+		c := dial(t, addr)
+		// Requests keep the connection open past one IdleTimeout...
+		for i := range 4 {
+			c.send(t, req("GET", fmt.Sprintf("/%d", i), "", ""))
+			c.read(t)
+			time.Sleep(150 * time.Millisecond)
+		}
+		// ...and it closes once idle for one.
+		c.closedBy(t, 2*time.Second)
+	})
+	t.Run("header", func(t *testing.T) {
+		c := dial(t, addr)
+		c.send(t, "GET / HTTP/1.1\r\nHost: h\r\n") // never finished
+		c.closedBy(t, 2*time.Second)
+	})
+	t.Run("a slow body is not cut off", func(t *testing.T) {
+		c := dial(t, addr)
+		c.send(t, "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 6\r\n\r\nabc")
+		time.Sleep(500 * time.Millisecond) // longer than both timeouts
+		c.send(t, "def")
+		resp, body := c.read(t)
+		if resp.StatusCode != 200 || !strings.Contains(body, `"body":"abcdef"`) {
+			t.Fatalf("%d %s", resp.StatusCode, body)
+		}
+	})
+}
+
+func TestHandlerPanic(t *testing.T) {
+	var logged bytes.Buffer
+	var mu sync.Mutex
+	addr, _ := start(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/panic":
+			w.Header().Set("X-Partial", "1")
+			_, _ = io.WriteString(w, "partial")
+			panic("boom")
+		case "/abort":
+			panic(http.ErrAbortHandler)
+		}
+		_, _ = io.WriteString(w, "ok")
+	}), func(s *Server) {
+		s.Log = slog.New(slog.NewTextHandler(writerFunc(func(p []byte) (int, error) {
+			mu.Lock()
+			defer mu.Unlock()
+			return logged.Write(p)
+		}), nil))
+	})
+	for _, path := range []string{"/panic", "/abort"} {
+		c := dial(t, addr)
+		c.send(t, req("GET", "/before", "", "")+req("GET", path, "", "")+req("GET", "/after", "", ""))
+		if _, body := c.read(t); body != "ok" { // what was answered before still goes out
+			t.Fatalf("%s: the earlier response: %q", path, body)
+		}
+		c.closedBy(t, 2*time.Second)
+	}
+	c := dial(t, addr)
+	c.send(t, req("GET", "/", "", ""))
+	if _, body := c.read(t); body != "ok" {
+		t.Fatalf("after the panics: %q", body)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if got := logged.String(); strings.Count(got, "panic serving a request") != 1 || !strings.Contains(got, "boom") {
+		t.Fatalf("log: %s", got)
+	}
+}
+
+type writerFunc func([]byte) (int, error)
+
+func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
+
+// Many clients through net/http's client, keep-alive, bodies of every size.
+func TestConcurrentClients(t *testing.T) {
+	addr, _ := start(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, err := io.ReadAll(r.Body)
+		if err != nil {
+			http.Error(w, err.Error(), 400)
+			return
+		}
+		w.Header().Set("Content-Type", "text/plain")
+		fmt.Fprintf(w, "%s %s %s %d:%s", r.Method, r.URL.Path, r.URL.RawQuery, len(b), bytes.ToUpper(b))
+	}), func(s *Server) { s.IdleTimeout = time.Minute; s.ReadHeaderTimeout = time.Minute })
+	tr := &http.Transport{MaxIdleConnsPerHost: 16}
+	defer tr.CloseIdleConnections()
+	cl := &http.Client{Transport: tr, Timeout: 10 * time.Second}
+	var wg sync.WaitGroup
+	errs := make(chan error, 16)
+	for g := range 16 {
+		wg.Go(func() {
+			for i := range 150 {
+				body := strings.Repeat(string(rune('a'+g%26)), (i*97)%9000)
+				var resp *http.Response
+				var err error
+				if i%3 == 0 {
+					resp, err = cl.Get(fmt.Sprintf("http://%s/g/%d?i=%d", addr, g, i))
+					body = ""
+				} else {
+					resp, err = cl.Post(fmt.Sprintf("http://%s/p/%d?i=%d", addr, g, i), "text/plain", strings.NewReader(body))
+				}
+				if err != nil {
+					errs <- err
+					return
+				}
+				got, err := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				method, path := "POST", "/p/"
+				if i%3 == 0 {
+					method, path = "GET", "/g/"
+				}
+				want := fmt.Sprintf("%s %s%d i=%d %d:%s", method, path, g, i, len(body), strings.ToUpper(body))
+				if err != nil || string(got) != want {
+					errs <- fmt.Errorf("goroutine %d request %d: %v\n got %.80q\nwant %.80q", g, i, err, got, want)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+}
+
+func TestServeNeedsFallback(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	if err := (&Server{Handler: http.NotFoundHandler()}).Serve(ln); err == nil {
+		t.Fatal("Serve without a Fallback")
+	}
+}
+
+// FuzzSameAsNetHTTP: whatever bytes a client sends, this server answers as
+// net/http does (Date and framing aside), or leaves them to net/http.
+func FuzzSameAsNetHTTP(f *testing.F) {
+	for _, seed := range []string{
+		req("GET", "/v1/customers/cus_1", "", ""),
+		req("POST", "/v1/customers", "Content-Type: application/x-www-form-urlencoded\r\n", "name=A"),
+		req("GET", "/a?b", "Connection: close\r\n", "") + req("GET", "/never", "", ""),
+		req("POST", "/unread", "", "abc") + req("HEAD", "/sniff", "", ""),
+		req("GET", "/interim", "", "") + req("GET", "/declared", "", ""),
+		"POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n",
+		"GET / HTTP/1.0\r\n\r\n",
+		"GET / HTTP/1.1\nHost: h\n\n",
+	} {
+		f.Add(seed)
+	}
+	p := newPair(f, http.HandlerFunc(echo))
+	f.Fuzz(func(t *testing.T, raw string) {
+		if len(raw) > 16<<10 {
+			return
+		}
+		got, gotErr := exchange(t, p.h1, raw)
+		want, wantErr := exchange(t, p.std, raw)
+		for _, err := range []error{gotErr, wantErr} {
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				t.Fatalf("%q: a server hung: here %v, net/http %v", raw, gotErr, wantErr)
+			}
+		}
+		if gotErr != nil || wantErr != nil {
+			// A connection reset (net/http closing on a bad request with bytes
+			// unread) can cost either side the rest of its responses.
+			return
+		}
+		if g, w := describe(got), describe(want); strings.Join(g, "\x00") != strings.Join(w, "\x00") {
+			t.Fatalf("%q: responses differ\n--- here:\n%s\n--- net/http:\n%s", raw, strings.Join(g, "\n=====\n"), strings.Join(w, "\n=====\n"))
+		}
+	})
+}
