@@ -42,16 +42,18 @@ type conn struct {
 	state  atomic.Int32
 	// deadline is the read deadline last set on nc (zero: none).
 	deadline time.Time
-	// out holds responses not yet written: pipelined ones go out together.
-	out []byte
-	w   response
+	// out is the response being written; werr a failed write.
+	out  []byte
+	werr error
+	w    response
 	// date is the Date header's value for the second dateSec.
 	date    []byte
 	dateSec int64
 	keys    []string
 	// served: a request was answered (the connection is kept alive);
-	// lastPost: the last one was a POST.
-	served, lastPost bool
+	// lastPost: the last one was a POST; linger: the connection closes with a
+	// request body unread, so it half-closes and waits before it closes.
+	served, lastPost, linger bool
 }
 
 var errHandedOff = errors.New("handed off")
@@ -67,12 +69,24 @@ func (c *conn) serve() {
 		if err == nil {
 			continue
 		}
-		if err == errHandedOff {
-			return
+		if err != errHandedOff {
+			c.close()
 		}
-		c.nc.Close()
 		return
 	}
+}
+
+// rstAvoidanceDelay is how long a connection closing with a request body
+// unread waits, half-closed, so that the client reads the response before a
+// reset (net/http's closeWriteAndWait).
+const rstAvoidanceDelay = 500 * time.Millisecond
+
+func (c *conn) close() {
+	if cw, ok := c.nc.(interface{ CloseWrite() error }); ok && c.linger {
+		_ = cw.CloseWrite()
+		time.Sleep(rstAvoidanceDelay)
+	}
+	c.nc.Close()
 }
 
 // serveOne reads and answers one request; nil means keep going.
@@ -90,7 +104,7 @@ func (c *conn) serveOne() error {
 	}
 	c.r.Discard(len(head))
 	rq.body.c = c
-	if rq.ContentLength > int64(c.r.Buffered()) && !c.deadline.IsZero() {
+	if rq.ContentLength > int64(c.r.Buffered()) {
 		// The body is still to come: it has no deadline, as with net/http
 		// (ReadTimeout unset); only headers and idle waits do.
 		if err := c.setDeadline(time.Time{}); err != nil {
@@ -99,12 +113,13 @@ func (c *conn) serveOne() error {
 	}
 	keepAlive := c.handle(rq)
 	c.served, c.lastPost = true, rq.Method == http.MethodPost
-	if !keepAlive {
-		c.flush()
-		return io.EOF
+	// Each response goes out as it is answered, as net/http's do: a client
+	// may wait for it before it sends the rest of what follows.
+	if err := c.flush(); err != nil {
+		return err
 	}
-	if c.r.Buffered() == 0 {
-		return c.flush()
+	if !keepAlive {
+		return io.EOF
 	}
 	return nil
 }
@@ -120,15 +135,32 @@ func (c *conn) handle(rq *request) (keepAlive bool) {
 			if p != http.ErrAbortHandler {
 				c.s.logError("panic serving a request", fmt.Errorf("%v", p), "remote", c.remote, "path", rq.URL.Path, "stack", string(debug.Stack()))
 			}
-			keepAlive = false // what is queued before this request still goes out
+			keepAlive = false
 		}
 	}()
 	c.s.Handler.ServeHTTP(w, &rq.Request)
-	bodyOK := rq.body.finish()
-	// The response says the connection closes, as net/http's does, unless the
-	// client broke off its body: then it just closes.
-	announce := rq.Close || c.s.closing.Load() || !bodyOK && rq.body.err == nil
-	return w.finish(!announce) && bodyOK
+	if !w.wrote {
+		w.WriteHeader(http.StatusOK)
+	}
+	// As net/http: the rest of the body is read past only when the
+	// connection is to serve another request.
+	closing := rq.Close || c.s.closing.Load() || w.wantsClose()
+	announce := true
+	if closing {
+		rq.body.closed = true
+	} else {
+		switch rq.body.finish() {
+		case bodyTooLong:
+			closing = true
+		case bodyBroken:
+			// The client broke off its body: net/http answers without
+			// saying it closes, and closes.
+			closing, announce = true, false
+		}
+	}
+	keepAlive = w.finish(closing, announce)
+	c.linger = !keepAlive && rq.body.n > 0 && rq.body.err == nil
+	return keepAlive
 }
 
 // readHead waits for a request and returns its head (request line, headers and
@@ -144,22 +176,13 @@ func (c *conn) readHead() ([]byte, error) {
 		need = 4
 	}
 	if c.r.Buffered() < need {
-		if err := c.flush(); err != nil {
-			return nil, err
-		}
 		if !c.served {
-			if d := c.s.ReadHeaderTimeout; d > 0 {
-				headerDeadline = true
-				if err := c.setDeadline(time.Now().Add(d)); err != nil {
-					return nil, err
-				}
+			headerDeadline = true
+			if err := c.headerDeadline(); err != nil {
+				return nil, err
 			}
-		} else if d := c.s.IdleTimeout; d > 0 {
-			if at := time.Now().Add(d); c.deadline.IsZero() || at.Sub(c.deadline) > min(d/16, maxSlack) {
-				if err := c.setDeadline(at); err != nil {
-					return nil, err
-				}
-			}
+		} else if err := c.idleDeadline(); err != nil {
+			return nil, err
 		}
 		// Deadline first, then idle, then the closing check: Shutdown sets
 		// closing, then wakes idle connections, so one of the two sees the other.
@@ -193,9 +216,9 @@ func (c *conn) readHead() ([]byte, error) {
 		case len(buf) == readBufferSize:
 			return nil, nil // a header too large to serve here
 		}
-		if d := c.s.ReadHeaderTimeout; d > 0 && !headerDeadline {
+		if !headerDeadline {
 			headerDeadline = true
-			if err := c.setDeadline(time.Now().Add(d)); err != nil {
+			if err := c.headerDeadline(); err != nil {
 				return nil, err
 			}
 		}
@@ -206,6 +229,36 @@ func (c *conn) readHead() ([]byte, error) {
 			return nil, err
 		}
 	}
+}
+
+// headerDeadline limits the rest of a request header to ReadHeaderTimeout (none if zero).
+func (c *conn) headerDeadline() error {
+	if d := c.s.ReadHeaderTimeout; d > 0 {
+		return c.setDeadline(time.Now().Add(d))
+	}
+	if !c.deadline.IsZero() {
+		return c.setDeadline(time.Time{})
+	}
+	return nil
+}
+
+// idleDeadline limits the wait for the next request to IdleTimeout (none if
+// zero). A deadline is moved later only by more than a sixteenth of
+// IdleTimeout, at most maxSlack, so that a busy connection does not reset a
+// timer per request (and may close that much early).
+func (c *conn) idleDeadline() error {
+	d := c.s.IdleTimeout
+	if d <= 0 {
+		if c.deadline.IsZero() {
+			return nil
+		}
+		return c.setDeadline(time.Time{})
+	}
+	at := time.Now().Add(d)
+	if c.deadline.IsZero() || at.Before(c.deadline) || at.Sub(c.deadline) > min(d/16, maxSlack) {
+		return c.setDeadline(at)
+	}
+	return nil
 }
 
 // headEnd finds the end of a request head ("\r\n\r\n") in buf: end is its
@@ -242,9 +295,6 @@ func (c *conn) wakeIfIdle() {
 
 // handOff gives the connection, with what is buffered of it, to Fallback.
 func (c *conn) handOff() error {
-	if err := c.flush(); err != nil {
-		return err
-	}
 	if err := c.nc.SetReadDeadline(time.Time{}); err != nil {
 		return err
 	}
@@ -254,18 +304,21 @@ func (c *conn) handOff() error {
 	return errHandedOff
 }
 
-// flush writes the queued responses.
+// flush writes the response queued in c.out.
 func (c *conn) flush() error {
+	if c.werr != nil {
+		return c.werr
+	}
 	if len(c.out) == 0 {
 		return nil
 	}
-	_, err := c.nc.Write(c.out)
+	_, c.werr = c.nc.Write(c.out)
 	if cap(c.out) > maxKeep {
 		c.out = nil
 	} else {
 		c.out = c.out[:0]
 	}
-	return err
+	return c.werr
 }
 
 // dateValue is the Date header for now, formatted once a second.

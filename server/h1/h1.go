@@ -56,16 +56,20 @@ type Server struct {
 var ErrServerClosed = http.ErrServerClosed
 
 // Serve accepts connections on ln until Shutdown, serving each on its own
-// goroutine. It returns ErrServerClosed after Shutdown, or the error that
+// goroutine. A Server serves one listener, once. It returns ErrServerClosed after Shutdown, or the error that
 // stopped it.
 func (s *Server) Serve(ln net.Listener) error {
-	if s.Fallback == nil {
-		return errors.New("h1: the server has no Fallback")
+	if s.Handler == nil || s.Fallback == nil {
+		return errors.New("h1: the server needs a Handler and a Fallback")
 	}
 	s.mu.Lock()
 	if s.closing.Load() {
 		s.mu.Unlock()
 		return ErrServerClosed
+	}
+	if s.ln != nil {
+		s.mu.Unlock()
+		return errors.New("h1: Serve runs once")
 	}
 	s.ln = ln
 	s.conns = make(map[*conn]struct{})
@@ -83,8 +87,9 @@ func (s *Server) Serve(ln net.Listener) error {
 				<-fallbackDone
 				return ErrServerClosed
 			}
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() { // transient, as net/http treats it
+			// Transient, as net/http treats it: a timeout, or too many open files.
+			var temp interface{ Temporary() bool }
+			if errors.As(err, &temp) && temp.Temporary() {
 				delay = min(max(2*delay, 5*time.Millisecond), time.Second)
 				s.logError("accepting a connection; retrying", err, "delay", delay)
 				time.Sleep(delay)
@@ -140,6 +145,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	}
 	s.mu.Unlock()
 	if ln == nil {
+		if s.Fallback == nil {
+			return nil
+		}
 		return s.Fallback.Shutdown(ctx)
 	}
 	lnErr := ln.Close()

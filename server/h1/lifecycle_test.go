@@ -348,3 +348,108 @@ func FuzzSameAsNetHTTP(f *testing.F) {
 		}
 	})
 }
+
+// A response goes out as it is answered, whatever the client sends after it:
+// clients that wait for it before sending more must not hang.
+func TestResponsesDoNotWaitForLaterBytes(t *testing.T) {
+	addr, _ := start(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/401" {
+			w.WriteHeader(http.StatusUnauthorized) // the body is never read
+			return
+		}
+		b, _ := io.ReadAll(r.Body)
+		fmt.Fprintf(w, "%s %s", r.URL.Path, b)
+	}), func(s *Server) { s.ReadHeaderTimeout = 10 * time.Second; s.IdleTimeout = 10 * time.Second })
+	expect := func(t *testing.T, c *client, want string) {
+		t.Helper()
+		_ = c.c.SetReadDeadline(time.Now().Add(3 * time.Second))
+		if _, body := c.read(t); body != want {
+			t.Fatalf("got %q, want %q", body, want)
+		}
+	}
+	t.Run("the start of the next request", func(t *testing.T) {
+		c := dial(t, addr)
+		c.send(t, req("GET", "/a", "", "")+"GET /b HTTP/1.1\r\n")
+		expect(t, c, "/a ")
+		c.send(t, "Host: h\r\n\r\n")
+		expect(t, c, "/b ")
+	})
+	t.Run("stray CRLF after a POST", func(t *testing.T) {
+		c := dial(t, addr)
+		c.send(t, req("POST", "/p", "", "abc")+"\r\n\r\n")
+		expect(t, c, "/p abc")
+		c.send(t, req("GET", "/after", "", ""))
+		expect(t, c, "/after ")
+	})
+	t.Run("a body that follows the earlier response", func(t *testing.T) {
+		c := dial(t, addr)
+		c.send(t, req("GET", "/a", "", "")+"POST /b HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\n\r\n")
+		expect(t, c, "/a ")
+		c.send(t, "hello")
+		expect(t, c, "/b hello")
+	})
+	t.Run("an unsent body on a closing connection", func(t *testing.T) {
+		c := dial(t, addr)
+		c.send(t, "POST /401 HTTP/1.1\r\nHost: h\r\nConnection: close\r\nContent-Length: 1000\r\n\r\n")
+		_ = c.c.SetReadDeadline(time.Now().Add(3 * time.Second))
+		if resp, _ := c.read(t); resp.StatusCode != http.StatusUnauthorized || !resp.Close {
+			t.Fatalf("%d close=%v", resp.StatusCode, resp.Close)
+		}
+	})
+}
+
+// Without an IdleTimeout a kept-alive connection waits as long as it takes,
+// whatever the ReadHeaderTimeout.
+func TestNoIdleTimeout(t *testing.T) {
+	addr, _ := start(t, http.HandlerFunc(echo), func(s *Server) { s.ReadHeaderTimeout = 200 * time.Millisecond })
+	c := dial(t, addr)
+	c.send(t, req("GET", "/1", "", ""))
+	c.read(t)
+	time.Sleep(600 * time.Millisecond)
+	c.send(t, req("GET", "/2", "", ""))
+	if resp, _ := c.read(t); resp.StatusCode != 200 {
+		t.Fatalf("after an idle spell: %d", resp.StatusCode)
+	}
+}
+
+// flakyListener fails Accept with a temporary error (as "too many open
+// files" is) before each connection.
+type flakyListener struct {
+	net.Listener
+	fails int
+}
+
+type temporaryError struct{}
+
+func (temporaryError) Error() string   { return "accept4: too many open files" }
+func (temporaryError) Temporary() bool { return true }
+func (temporaryError) Timeout() bool   { return false }
+
+func (l *flakyListener) Accept() (net.Conn, error) {
+	if l.fails < 3 {
+		l.fails++
+		return nil, temporaryError{}
+	}
+	return l.Listener.Accept()
+}
+
+func TestTemporaryAcceptErrors(t *testing.T) {
+	inner, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &Server{Handler: http.HandlerFunc(echo), Fallback: &http.Server{Handler: http.HandlerFunc(echo)}}
+	served := make(chan error, 1)
+	go func() { served <- s.Serve(&flakyListener{Listener: inner}) }()
+	c := dial(t, inner.Addr().String())
+	c.send(t, req("GET", "/", "", ""))
+	if resp, _ := c.read(t); resp.StatusCode != 200 {
+		t.Fatalf("%d", resp.StatusCode)
+	}
+	if err := s.Shutdown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-served; err != ErrServerClosed {
+		t.Fatalf("Serve: %v", err)
+	}
+}

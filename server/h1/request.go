@@ -172,21 +172,32 @@ func (b *body) Close() error {
 	return nil
 }
 
+// bodyState is what finish found of a body the handler left.
+type bodyState uint8
+
+const (
+	bodyDone    bodyState = iota // read to its end: the connection can go on
+	bodyTooLong                  // too much left to read past: the connection closes
+	bodyBroken                   // a read failed: the connection closes
+)
+
 // finish ends the body as the handler returns, reading past what the handler
-// left of it; false means the connection cannot serve another request.
-func (b *body) finish() bool {
+// left of it when that is less than maxDrain (net/http's rule).
+func (b *body) finish() bodyState {
 	b.closed = true
-	if b.err != nil || b.n > maxDrain {
-		return false
-	}
-	if b.n > 0 {
+	switch {
+	case b.err != nil:
+		return bodyBroken
+	case b.n >= maxDrain:
+		return bodyTooLong
+	case b.n > 0:
 		if _, err := b.c.r.Discard(int(b.n)); err != nil {
 			b.err = err
-			return false
+			return bodyBroken
 		}
 		b.n = 0
 	}
-	return true
+	return bodyDone
 }
 
 // parseLength is a Content-Length value, or -1 if it is not plain digits
