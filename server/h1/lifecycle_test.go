@@ -453,3 +453,17 @@ func TestTemporaryAcceptErrors(t *testing.T) {
 		t.Fatalf("Serve: %v", err)
 	}
 }
+
+// If Fallback is not serving, a connection to hand off is closed, not stuck:
+// net/http's Serve closes its listener (the handoff listener) as it returns.
+func TestFallbackNotServing(t *testing.T) {
+	fallback := &http.Server{Handler: http.HandlerFunc(echo)}
+	_ = fallback.Shutdown(context.Background()) // its Serve returns at once
+	addr, _ := start(t, http.HandlerFunc(echo), func(s *Server) { s.Fallback = fallback })
+	c := dial(t, addr)
+	c.send(t, req("GET", "/", "", "")+"GET / HTTP/1.0\r\n\r\n")
+	if resp, _ := c.read(t); resp.StatusCode != 200 {
+		t.Fatalf("%d", resp.StatusCode)
+	}
+	c.closedBy(t, 2*time.Second)
+}
