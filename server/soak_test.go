@@ -1,13 +1,14 @@
 package server
 
 import (
+	"context"
 	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"net"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"runtime"
 	"strings"
@@ -17,6 +18,7 @@ import (
 	"time"
 
 	"github.com/stripe-emulator/stripe-emulator/server/clock"
+	"github.com/stripe-emulator/stripe-emulator/server/h1"
 )
 
 var soakFor = flag.Duration("soak", 60*time.Second, "how long TestSoak runs its mixed traffic")
@@ -88,11 +90,25 @@ func TestSoak(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ts := httptest.NewServer(srv)
 	defer srv.Close()
-	defer ts.Close()
+	// Served as the binary serves it: through the HTTP/1.1 front end.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	front := &h1.Server{Handler: srv, Fallback: &http.Server{Handler: srv}, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: time.Minute}
+	served := make(chan error, 1)
+	go func() { served <- front.Serve(ln) }()
+	defer func() {
+		if err := front.Shutdown(context.Background()); err != nil {
+			t.Errorf("shutdown: %v", err)
+		}
+		if err := <-served; err != h1.ErrServerClosed {
+			t.Errorf("serve: %v", err)
+		}
+	}()
 	tr := &http.Transport{MaxIdleConnsPerHost: 64}
-	sc := &soakClient{base: ts.URL, key: "sk_test_soak", http: &http.Client{Transport: tr, Timeout: 30 * time.Second}}
+	sc := &soakClient{base: "http://" + ln.Addr().String(), key: "sk_test_soak", http: &http.Client{Transport: tr, Timeout: 30 * time.Second}}
 
 	must := func(status int, raw []byte, err error) map[string]any {
 		t.Helper()
