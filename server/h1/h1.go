@@ -15,6 +15,10 @@
 // context.Background(), and an http.ResponseWriter that buffers the response
 // (it is not an http.Flusher or http.Hijacker). Neither may be kept after the
 // handler returns.
+//
+// Where a response differs from net/http's: every body goes with its
+// Content-Length (net/http sends one over 2 KB chunked), so a HEAD response
+// of a body over 2 KB says its length, and trailers are not sent.
 package h1
 
 import (
