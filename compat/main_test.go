@@ -107,7 +107,9 @@ func startB(t testing.TB, args ...string) *emulator {
 	}
 	e := &emulator{t: t, cmd: cmd, logs: &lockedBuffer{}, done: make(chan error, 1)}
 	addrCh := make(chan string, 1)
+	readAll := make(chan struct{})
 	go func() {
+		defer close(readAll)
 		sc := bufio.NewScanner(stderr)
 		sc.Buffer(make([]byte, 1<<20), 1<<20)
 		for sc.Scan() {
@@ -119,7 +121,12 @@ func startB(t testing.TB, args ...string) *emulator {
 		}
 		_, _ = io.Copy(io.Discard, stderr)
 	}()
-	go func() { e.done <- cmd.Wait() }()
+	// Wait closes the pipe once the process exits: only after every line of
+	// its log has been read, or the last ones may be lost.
+	go func() {
+		<-readAll
+		e.done <- cmd.Wait()
+	}()
 	select {
 	case e.Addr = <-addrCh:
 	case err := <-e.done:
