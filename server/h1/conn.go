@@ -30,7 +30,8 @@ const (
 
 const (
 	stateActive int32 = iota
-	stateIdle
+	stateIdle         // waiting for a request, or the rest of its header: Shutdown closes it
+	stateWoken        // woken by Shutdown while idle
 )
 
 // conn is one client connection served here.
@@ -82,7 +83,7 @@ func (c *conn) serve() {
 const rstAvoidanceDelay = 500 * time.Millisecond
 
 func (c *conn) close() {
-	if cw, ok := c.nc.(interface{ CloseWrite() error }); ok && c.linger {
+	if cw, ok := c.nc.(interface{ CloseWrite() error }); ok && c.linger && c.werr == nil {
 		_ = cw.CloseWrite()
 		time.Sleep(rstAvoidanceDelay)
 	}
@@ -143,23 +144,28 @@ func (c *conn) handle(rq *request) (keepAlive bool) {
 		w.WriteHeader(http.StatusOK)
 	}
 	// As net/http: the rest of the body is read past only when the
-	// connection is to serve another request.
+	// connection is to serve another request; a response that closes it
+	// with bytes of the body still on their way lingers, half-closed, so
+	// that the client reads it before a reset (not when the client itself
+	// said it closes).
 	closing := rq.Close || c.s.closing.Load() || w.wantsClose()
-	announce := true
+	announce, force := true, false
 	if closing {
 		rq.body.closed = true
 	} else {
 		switch rq.body.finish() {
 		case bodyTooLong:
-			closing = true
+			closing, force = true, true
 		case bodyBroken:
-			// The client broke off its body: net/http answers without
-			// saying it closes, and closes.
+			// The handler saw the client break off its body: net/http
+			// answers without saying it closes, and closes.
 			closing, announce = true, false
+		case bodyCutShort:
+			closing = true
 		}
 	}
-	keepAlive = w.finish(closing, announce)
-	c.linger = !keepAlive && rq.body.n > 0 && rq.body.err == nil
+	keepAlive = w.finish(closing, announce, force)
+	c.linger = !keepAlive && !rq.Close && rq.body.err == nil && rq.body.n > int64(c.r.Buffered())
 	return keepAlive
 }
 
@@ -184,15 +190,7 @@ func (c *conn) readHead() ([]byte, error) {
 		} else if err := c.idleDeadline(); err != nil {
 			return nil, err
 		}
-		// Deadline first, then idle, then the closing check: Shutdown sets
-		// closing, then wakes idle connections, so one of the two sees the other.
-		c.state.Store(stateIdle)
-		if c.s.closing.Load() {
-			return nil, ErrServerClosed
-		}
-		_, err := c.r.Peek(need)
-		c.state.Store(stateActive)
-		if err != nil {
+		if err := c.wait(need); err != nil {
 			return nil, err
 		}
 	}
@@ -222,13 +220,28 @@ func (c *conn) readHead() ([]byte, error) {
 				return nil, err
 			}
 		}
-		if _, err := c.r.Peek(len(buf) + 1); err != nil {
+		if err := c.wait(len(buf) + 1); err != nil {
 			if err == io.EOF {
 				return nil, nil // the client stopped mid-head: net/http answers that (400)
 			}
 			return nil, err
 		}
 	}
+}
+
+// wait reads until n bytes are buffered, as an idle connection: Shutdown may
+// wake it, and then it ends. The read deadline is set before: Shutdown sets
+// closing, then wakes idle connections, so one of the two sees the other.
+func (c *conn) wait(n int) error {
+	c.state.Store(stateIdle)
+	if c.s.closing.Load() {
+		return ErrServerClosed
+	}
+	_, err := c.r.Peek(n)
+	if !c.state.CompareAndSwap(stateIdle, stateActive) {
+		return ErrServerClosed // woken by Shutdown: whatever came is dropped, as net/http drops it
+	}
+	return err
 }
 
 // headerDeadline limits the rest of a request header to ReadHeaderTimeout (none if zero).
@@ -288,7 +301,7 @@ func (c *conn) setDeadline(t time.Time) error {
 
 // wakeIfIdle makes an idle connection's read return now, for Shutdown.
 func (c *conn) wakeIfIdle() {
-	if c.state.Load() == stateIdle {
+	if c.state.CompareAndSwap(stateIdle, stateWoken) {
 		_ = c.nc.SetReadDeadline(time.Unix(1, 0))
 	}
 }

@@ -21,12 +21,27 @@ import (
 // echo answers with what it saw of the request, and has paths that exercise
 // the response writer.
 func echo(w http.ResponseWriter, r *http.Request) {
+	h := w.Header()
+	switch r.URL.Path {
+	case "/unread":
+		return // the body is not read: the server reads past it, or closes
+	case "/unreadclose":
+		h.Set("Connection", "x-a, close")
+		return
+	case "/declared204":
+		h.Set("Content-Length", "5")
+		w.WriteHeader(http.StatusNoContent)
+		return
+	case "/twoconnection":
+		h["Connection"] = []string{"x-a", "close"}
+		_, _ = io.WriteString(w, "two")
+		return
+	}
 	body, err := io.ReadAll(r.Body)
 	if err != nil {
 		http.Error(w, "reading the body: "+err.Error(), http.StatusBadRequest)
 		return
 	}
-	h := w.Header()
 	switch r.URL.Path {
 	case "/nocontent":
 		w.WriteHeader(http.StatusNoContent)
@@ -95,8 +110,6 @@ func echo(w http.ResponseWriter, r *http.Request) {
 		h.Set("Content-Type", "text/plain")
 		_, _ = w.Write([]byte("no date"))
 		return
-	case "/unread":
-		return // the body is not read: the server reads past it
 	case "/multi":
 		h.Add("X-Multi", "a")
 		h.Add("X-Multi", "b\r\nInjected: yes")
@@ -104,9 +117,6 @@ func echo(w http.ResponseWriter, r *http.Request) {
 		h.Set("Content-Type", "text/plain")
 		_, _ = io.WriteString(w, "one ")
 		_, _ = io.WriteString(w, "two")
-		return
-	}
-	if r.URL.Path == "/unreadbody" {
 		return
 	}
 	headers := map[string][]string{}
@@ -187,7 +197,7 @@ func exchange(t testing.TB, addr, raw string) ([]*http.Response, error) {
 		return nil, err
 	}
 	_ = c.(*net.TCPConn).CloseWrite()
-	br := bufio.NewReader(c)
+	br := bufio.NewReaderSize(c, 64<<10)
 	methods := requestMethods(raw)
 	var out []*http.Response
 	for {
@@ -201,6 +211,7 @@ func exchange(t testing.TB, addr, raw string) ([]*http.Response, error) {
 		if n := len(out); n < len(methods) {
 			rq = &http.Request{Method: methods[n]}
 		}
+		conn := rawConnection(br) // ReadResponse drops a Connection header that says close
 		resp, err := http.ReadResponse(br, rq)
 		if err != nil {
 			return out, err
@@ -210,8 +221,33 @@ func exchange(t testing.TB, addr, raw string) ([]*http.Response, error) {
 			return out, err
 		}
 		resp.Body = io.NopCloser(bytes.NewReader(b))
+		resp.Header["X-Raw-Connection"] = conn
 		out = append(out, resp)
 	}
+}
+
+// rawConnection is the Connection header lines of the response head at the
+// front of br, as sent.
+func rawConnection(br *bufio.Reader) []string {
+	var head []byte
+	for n := 64; n <= br.Size(); n *= 2 {
+		b, err := br.Peek(n)
+		if i := bytes.Index(b, []byte("\r\n\r\n")); i >= 0 {
+			head = b[:i]
+			break
+		}
+		if err != nil {
+			head = b
+			break
+		}
+	}
+	var lines []string
+	for line := range strings.SplitSeq(string(head), "\r\n") {
+		if name, value, ok := strings.Cut(line, ":"); ok && strings.EqualFold(name, "Connection") {
+			lines = append(lines, strings.TrimSpace(value))
+		}
+	}
+	return lines
 }
 
 // requestMethods are the methods of the requests in raw, as far as net/http
@@ -320,6 +356,12 @@ func TestSameAsNetHTTP(t *testing.T) {
 		{"unread body just under the limit", req("POST", "/unread", "", strings.Repeat("u", 256<<10-1)) + req("GET", "/after", "", ""), false},
 		{"unread body at the limit", req("POST", "/unread", "", strings.Repeat("u", 256<<10)) + req("GET", "/after", "", ""), false},
 		{"unread body, client closes", req("POST", "/unread", "Connection: close\r\n", "abc"), false},
+		{"a 204 with a declared length", req("GET", "/declared204", "", "") + req("GET", "/after", "", ""), false},
+		{"unread body, reading past it ends early", "POST /unread HTTP/1.1\r\nHost: h\r\nContent-Length: 10\r\n\r\nabc", false},
+		{"unread large body, handler closes", req("POST", "/unreadclose", "", big) + req("GET", "/never", "", ""), false},
+		{"unread small body, handler closes", req("POST", "/unreadclose", "", "abc") + req("GET", "/never", "", ""), false},
+		{"two Connection values", req("GET", "/twoconnection", "", "") + req("GET", "/after", "", ""), false},
+		{"two Connection values, client closes", req("GET", "/twoconnection", "Connection: close\r\n", "") + req("GET", "/never", "", ""), false},
 		{"stray CRLF after a POST", req("POST", "/p", "", "x=1") + "\r\n\r\n" + req("GET", "/after", "", ""), false},
 		{"stray CRLF after a GET", req("GET", "/g", "", "") + "\r\n" + req("GET", "/after", "", ""), true},
 		{"multi-valued and sanitized", req("GET", "/multi", "", ""), false},

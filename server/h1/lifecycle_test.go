@@ -10,6 +10,8 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -171,19 +173,19 @@ func TestShutdownGivesUpAtTheContext(t *testing.T) {
 
 func TestTimeouts(t *testing.T) {
 	addr, _ := start(t, http.HandlerFunc(echo), func(s *Server) {
-		s.IdleTimeout = 300 * time.Millisecond
+		s.IdleTimeout = time.Second
 		s.ReadHeaderTimeout = 300 * time.Millisecond
 	})
 	t.Run("idle", func(t *testing.T) {
 		c := dial(t, addr)
 		// Requests keep the connection open past one IdleTimeout...
-		for i := range 4 {
+		for i := range 8 {
 			c.send(t, req("GET", fmt.Sprintf("/%d", i), "", ""))
 			c.read(t)
-			time.Sleep(150 * time.Millisecond)
+			time.Sleep(200 * time.Millisecond)
 		}
 		// ...and it closes once idle for one.
-		c.closedBy(t, 2*time.Second)
+		c.closedBy(t, 3*time.Second)
 	})
 	t.Run("header", func(t *testing.T) {
 		c := dial(t, addr)
@@ -193,7 +195,7 @@ func TestTimeouts(t *testing.T) {
 	t.Run("a slow body is not cut off", func(t *testing.T) {
 		c := dial(t, addr)
 		c.send(t, "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 6\r\n\r\nabc")
-		time.Sleep(500 * time.Millisecond) // longer than both timeouts
+		time.Sleep(1200 * time.Millisecond) // longer than both timeouts
 		c.send(t, "def")
 		resp, body := c.read(t)
 		if resp.StatusCode != 200 || !strings.Contains(body, `"body":"abcdef"`) {
@@ -466,4 +468,114 @@ func TestFallbackNotServing(t *testing.T) {
 		t.Fatalf("%d", resp.StatusCode)
 	}
 	c.closedBy(t, 2*time.Second)
+}
+
+// Shutdown closes a kept-alive connection that is partway through its next
+// request header at once, as net/http does, rather than wait for the header.
+func TestShutdownMidHeader(t *testing.T) {
+	addr, shutdown := start(t, http.HandlerFunc(echo), func(s *Server) { s.ReadHeaderTimeout = time.Minute })
+	c := dial(t, addr)
+	c.send(t, req("GET", "/1", "", ""))
+	c.read(t)
+	c.send(t, "GET /2 HTTP/1.1\r\nHost: h\r\n") // never finished
+	time.Sleep(50 * time.Millisecond)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if shut, serve := shutdown(ctx); shut != nil || serve != ErrServerClosed {
+		t.Fatalf("Shutdown %v, Serve %v: it waited for the header", shut, serve)
+	}
+	c.closedBy(t, time.Second)
+}
+
+// recordingListener's connections note when the server half-closes and closes them.
+type recordingListener struct {
+	net.Listener
+	mu     sync.Mutex
+	events []string
+}
+
+type recordingConn struct {
+	*net.TCPConn
+	l *recordingListener
+}
+
+func (l *recordingListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	return &recordingConn{TCPConn: c.(*net.TCPConn), l: l}, nil
+}
+
+func (l *recordingListener) note(e string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.events = append(l.events, e)
+}
+
+func (l *recordingListener) taken() []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	e := l.events
+	l.events = nil
+	return e
+}
+
+func (c *recordingConn) CloseWrite() error { c.l.note("closewrite"); return c.TCPConn.CloseWrite() }
+func (c *recordingConn) Close() error      { c.l.note("close"); return c.TCPConn.Close() }
+
+// A response that closes the connection with body bytes still to come
+// half-closes it and waits before closing, as net/http does, so that the
+// client reads the response before a reset; where net/http closes at once
+// (the client said it closes, or the rest of the body was already read), so
+// does this server.
+func TestLingerOnUnreadBody(t *testing.T) {
+	inner, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rl := &recordingListener{Listener: inner}
+	s := &Server{Handler: http.HandlerFunc(echo), Fallback: &http.Server{Handler: http.HandlerFunc(echo)}}
+	go func() { _ = s.Serve(rl) }()
+	defer s.Shutdown(context.Background())
+	addr := inner.Addr().String()
+	for _, tc := range []struct {
+		name, raw string
+		want      []string
+	}{
+		{"a long body unread", "POST /unread HTTP/1.1\r\nHost: h\r\nContent-Length: 10000000\r\n\r\n" + strings.Repeat("b", 300<<10), []string{"closewrite", "close"}},
+		{"the client closes", "POST /unread HTTP/1.1\r\nHost: h\r\nConnection: close\r\nContent-Length: 10000000\r\n\r\n" + strings.Repeat("b", 300<<10), []string{"close"}},
+		{"the body read", req("POST", "/", "Connection: close\r\n", "abc"), []string{"close"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rl.taken()
+			c := dial(t, addr)
+			c.send(t, tc.raw)
+			if resp, _ := c.read(t); resp.StatusCode != 200 || !resp.Close {
+				t.Fatalf("%d close=%v", resp.StatusCode, resp.Close)
+			}
+			// Closed: EOF, or a reset where unread body bytes were left.
+			_ = c.c.SetReadDeadline(time.Now().Add(3 * time.Second))
+			if _, err := c.br.Read(make([]byte, 1)); err == nil || errors.Is(err, os.ErrDeadlineExceeded) {
+				t.Fatalf("the connection is still open: %v", err)
+			}
+			deadline := time.Now().Add(3 * time.Second)
+			for {
+				got := rl.taken()
+				if len(got) > 0 && got[len(got)-1] == "close" {
+					if !slices.Equal(got, tc.want) {
+						t.Fatalf("the server did %v, want %v", got, tc.want)
+					}
+					return
+				}
+				rl.mu.Lock()
+				rl.events = got
+				rl.mu.Unlock()
+				if time.Now().After(deadline) {
+					t.Fatalf("the server did %v and never closed", got)
+				}
+				time.Sleep(10 * time.Millisecond)
+			}
+		})
+	}
 }

@@ -176,9 +176,10 @@ func (b *body) Close() error {
 type bodyState uint8
 
 const (
-	bodyDone    bodyState = iota // read to its end: the connection can go on
-	bodyTooLong                  // too much left to read past: the connection closes
-	bodyBroken                   // a read failed: the connection closes
+	bodyDone     bodyState = iota // read to its end: the connection can go on
+	bodyTooLong                   // too much left to read past: the connection closes
+	bodyBroken                    // the handler's read failed: the connection closes
+	bodyCutShort                  // reading past the rest failed: the connection closes
 )
 
 // finish ends the body as the handler returns, reading past what the handler
@@ -193,7 +194,7 @@ func (b *body) finish() bodyState {
 	case b.n > 0:
 		if _, err := b.c.r.Discard(int(b.n)); err != nil {
 			b.err = err
-			return bodyBroken
+			return bodyCutShort
 		}
 		b.n = 0
 	}

@@ -167,9 +167,10 @@ func (w *response) wantsClose() bool {
 
 // finish queues the response on the connection. closing says the connection
 // closes after it; announce, that the response says so (net/http does not
-// when the client broke off its body). It returns whether the connection
-// stays open.
-func (w *response) finish(closing, announce bool) bool {
+// when the client broke off its body); force, that "Connection: close"
+// replaces the handler's Connection header whatever it says (a body too long
+// to read past). It returns whether the connection stays open.
+func (w *response) finish(closing, announce, force bool) bool {
 	if !w.wrote {
 		w.WriteHeader(http.StatusOK)
 	}
@@ -181,7 +182,7 @@ func (w *response) finish(closing, announce bool) bool {
 	}
 	// As net/http: a body other than the declared length closes the
 	// connection after the response, which does not say so.
-	keepAlive := !closing && (w.declared < 0 || w.written == w.declared || head)
+	keepAlive := !closing && (w.declared < 0 || w.written == w.declared || head || !bodyAllowed(w.status))
 	if bodyAllowed(w.status) {
 		if !w.haveType && len(w.body) > 0 {
 			b = appendLine(b, "Content-Type", http.DetectContentType(w.body))
@@ -204,7 +205,7 @@ func (w *response) finish(closing, announce bool) bool {
 	// the handler's Connection header, unless that already has the token
 	// (and the server is not shutting down), or it switches protocols.
 	switch {
-	case closing && announce && (c.s.closing.Load() || !hasToken(w.connection, "close")) &&
+	case closing && announce && (force || c.s.closing.Load() || !hasToken(w.connection[:min(1, len(w.connection))], "close")) &&
 		!(w.status == http.StatusSwitchingProtocols && w.header.Get("Upgrade") != ""):
 		b = append(b, "Connection: close\r\n"...)
 	default:
