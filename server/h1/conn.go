@@ -47,6 +47,7 @@ type conn struct {
 	out  []byte
 	werr error
 	w    response
+	rq   request
 	// date is the Date header's value for the second dateSec.
 	date    []byte
 	dateSec int64
@@ -96,11 +97,8 @@ func (c *conn) serveOne() error {
 	if err != nil {
 		return err
 	}
-	var rq *request
-	if head != nil {
-		rq = parse(head, c.remote)
-	}
-	if rq == nil {
+	rq := &c.rq
+	if head == nil || !rq.parse(head, c.remote) {
 		return c.handOff()
 	}
 	c.r.Discard(len(head))

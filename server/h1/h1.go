@@ -14,7 +14,8 @@
 // The handler sees an ordinary *http.Request whose Context is
 // context.Background(), and an http.ResponseWriter that buffers the response
 // (it is not an http.Flusher or http.Hijacker). Neither may be kept after the
-// handler returns.
+// handler returns: the Request, its URL and its Header map serve the
+// connection's next request.
 //
 // Where a response differs from net/http's: every body goes with its
 // Content-Length (net/http sends one over 2 KB chunked), so a HEAD response

@@ -8,38 +8,51 @@ import (
 	"strings"
 )
 
-// request is one request served here: the http.Request, its URL and its body
-// in one allocation.
+// request is a connection's request: the http.Request, its URL and its body,
+// and the header map and values behind Request.Header, all reused from one
+// request to the next (the handler may keep none of them).
 type request struct {
 	http.Request
 	url  url.URL
 	body body
+	// header and values are kept across requests.
+	header http.Header
+	values []string
 }
 
-// parse reads a request head (ending in the blank line). It returns nil for
-// anything it leaves to net/http: another protocol version, a target that is not
-// a plain path, a malformed or unusual header (Transfer-Encoding, Expect,
-// Upgrade, Connection options other than close and keep-alive, a repeated or
-// odd Content-Length, a missing, repeated or unusual Host).
-func parse(head []byte, remote string) *request {
+// parse reads a request head (ending in the blank line) into rq. It returns
+// false for anything it leaves to net/http: another protocol version, a target
+// that is not a plain path, a malformed or unusual header (Transfer-Encoding,
+// Expect, Upgrade, Connection options other than close and keep-alive, a
+// repeated or odd Content-Length, a missing, repeated or unusual Host).
+func (rq *request) parse(head []byte, remote string) bool {
+	header, values := rq.header, rq.values
+	*rq = request{header: header, values: values}
+	if header == nil {
+		rq.header = make(http.Header, 8)
+	} else {
+		clear(header)
+	}
 	s := string(head[:len(head)-2]) // one allocation holds every string of the request; each line ends "\r\n"
 	eol := strings.Index(s, "\r\n")
 	method, rest, ok := strings.Cut(s[:eol], " ")
 	if !ok || !isToken(method) {
-		return nil
+		return false
 	}
 	target, proto, ok := strings.Cut(rest, " ")
 	if !ok || proto != "HTTP/1.1" || target == "" || target[0] != '/' {
-		return nil
+		return false
 	}
-	rq := &request{}
 	if !rq.setURL(target) {
-		return nil
+		return false
 	}
 	lines := s[eol+2:]
 	n := strings.Count(lines, "\r\n")
-	header := make(http.Header, n)
-	values := make([]string, n)
+	header = rq.header
+	if cap(rq.values) < n {
+		rq.values = make([]string, n)
+	}
+	values = rq.values[:n]
 	var host string
 	hosts, length := 0, int64(-1)
 	for i := 0; lines != ""; i++ {
@@ -47,11 +60,11 @@ func parse(head []byte, remote string) *request {
 		line, lines, _ = strings.Cut(lines, "\r\n")
 		name, value, ok := strings.Cut(line, ":")
 		if !ok || !isToken(name) { // a leading space or tab (obs-fold) is not a token either
-			return nil
+			return false
 		}
 		value = strings.Trim(value, " \t")
 		if !validValue(value) {
-			return nil
+			return false
 		}
 		key := textproto.CanonicalMIMEHeaderKey(name)
 		switch key {
@@ -61,13 +74,13 @@ func parse(head []byte, remote string) *request {
 			continue // net/http keeps it in Request.Host only
 		case "Content-Length":
 			if length >= 0 {
-				return nil
+				return false
 			}
 			if length = parseLength(value); length < 0 {
-				return nil
+				return false
 			}
 		case "Transfer-Encoding", "Expect", "Upgrade":
-			return nil
+			return false
 		case "Connection":
 			for tok := range strings.SplitSeq(value, ",") {
 				switch tok = strings.Trim(tok, " \t"); {
@@ -75,7 +88,7 @@ func parse(head []byte, remote string) *request {
 					rq.Close = true
 				case strings.EqualFold(tok, "keep-alive"):
 				default:
-					return nil
+					return false
 				}
 			}
 		}
@@ -87,7 +100,7 @@ func parse(head []byte, remote string) *request {
 		}
 	}
 	if hosts != 1 || !plainHost(host) {
-		return nil
+		return false
 	}
 	if p, ok := header["Pragma"]; ok && p[0] == "no-cache" { // as net/http does
 		if _, ok := header["Cache-Control"]; !ok {
@@ -107,7 +120,7 @@ func parse(head []byte, remote string) *request {
 	} else {
 		rq.Body = http.NoBody
 	}
-	return rq
+	return true
 }
 
 // setURL sets the request's URL from an origin-form target as
