@@ -78,5 +78,6 @@ func (t *Txn) Restore(table string, r Record) error {
 		_, err := t.treePut(table, r)
 		return err
 	}
+	t.memWrote = true
 	return t.mem.Insert(table, r)
 }

@@ -309,6 +309,9 @@ type Txn struct {
 	trees    treeSet
 	ownTrees bool
 	gen      uint64
+	// memWrote: a change went to a go-memdb table (else Commit need not
+	// commit go-memdb's transaction: nothing in it changed).
+	memWrote bool
 	// OnChange, when set, hears every Put and Remove: the table, the record
 	// before (nil for an insert) and after (nil for a removal).
 	OnChange func(table string, before, after Record)
@@ -342,13 +345,24 @@ func (t *Txn) Commit() {
 		return
 	}
 	if !t.ownTrees {
-		t.mem.Commit()
+		t.commitMem()
 		return
 	}
 	t.db.pub.Lock()
 	t.db.trees = t.trees // before go-memdb's commit lets the next writer in
-	t.mem.Commit()
+	t.commitMem()
 	t.db.pub.Unlock()
+}
+
+// commitMem ends go-memdb's write transaction, letting the next writer in:
+// it commits it if a change went to it, else aborts it, which keeps the
+// same root and costs no new one.
+func (t *Txn) commitMem() {
+	if t.memWrote {
+		t.mem.Commit()
+	} else {
+		t.mem.Abort()
+	}
 }
 
 // Abort ends a transaction, dropping a write transaction's changes; after
@@ -392,6 +406,7 @@ func (t *Txn) Put(table string, r Record) error {
 			return err
 		}
 	}
+	t.memWrote = true
 	if err := t.mem.Insert(table, r); err != nil {
 		return err
 	}
@@ -407,6 +422,7 @@ func (t *Txn) Remove(table string, r Record) error {
 	if t.tree(table) != nil {
 		err = t.treeRemove(table, r)
 	} else {
+		t.memWrote = true
 		err = t.mem.Delete(table, r)
 	}
 	if err != nil {

@@ -23,6 +23,9 @@ type treeTable struct {
 	gen     uint64 // the write transaction that made this copy
 	ids     btree
 	indexes []btree
+	// inline holds indexes, when they are this few, in the table's own
+	// allocation.
+	inline [2]btree
 }
 
 // treeDef is a B-tree table's definition.
@@ -60,10 +63,13 @@ func (t *Txn) writableTree(table string) (*treeTable, error) {
 	slot := t.db.treeDefs[table].slot
 	tt := t.trees[slot]
 	if tt.gen != t.gen {
-		c := *tt
-		c.gen = t.gen
-		c.indexes = append([]btree(nil), tt.indexes...)
-		tt = &c
+		c := &treeTable{gen: t.gen, ids: tt.ids}
+		if len(tt.indexes) <= len(c.inline) {
+			c.indexes = append(c.inline[:0:len(c.inline)], tt.indexes...)
+		} else {
+			c.indexes = append([]btree(nil), tt.indexes...)
+		}
+		tt = c
 		t.trees[slot] = tt
 	}
 	return tt, nil
