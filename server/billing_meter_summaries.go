@@ -49,15 +49,11 @@ func (s *Server) listMeterEventSummaries(c *call) (jsonobj.Obj, error) {
 		size = align
 	}
 	n := (end - start) / size // windows; window k (newest first) is [end-(k+1)·size, end-k·size)
-	limit, err := readLimit(p)
+	pg, err := readPage(p)
 	if err != nil {
 		return nil, err
 	}
-	cur, err := readCursors(p)
-	if err != nil {
-		return nil, err
-	}
-	first, last, more, err := cur.window(int(n), limit, func(id, param string) (int, error) {
+	first, last, more, err := pg.window(int(n), func(id, param string) (int, error) {
 		ws, we, ok := decodeSummaryID(id)
 		if !ok || we-ws != size || ws < start || we > end || (end-we)%size != 0 {
 			return 0, apierr.ResourceMissing("billing meter event summary", param, id)

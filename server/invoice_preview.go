@@ -61,15 +61,11 @@ func (s *Server) upcomingInvoiceLines(c *call) (jsonobj.Obj, error) {
 // ending_before), in the invoice's order.
 func (c *call) pageLines(inv *invoice) (jsonobj.Obj, error) {
 	p := c.params
-	limit, err := readLimit(p)
+	pg, err := readPage(p)
 	if err != nil {
 		return nil, err
 	}
-	cur, err := readCursors(p)
-	if err != nil {
-		return nil, err
-	}
-	first, last, more, err := cur.window(len(inv.Lines), limit, func(id, param string) (int, error) {
+	first, last, more, err := pg.window(len(inv.Lines), func(id, param string) (int, error) {
 		for i := range inv.Lines {
 			if inv.Lines[i].ID == id {
 				return i, nil

@@ -18,15 +18,12 @@ type listQuery struct {
 func (c *call) parseListQuery(table, noun string) (listQuery, error) {
 	p := c.params
 	var q listQuery
-	limit, err := readLimit(p)
+	pg, err := readPage(p)
 	if err != nil {
 		return q, err
 	}
-	q.page.Limit = int(limit)
-	cs, err := readCursors(p)
-	if err != nil {
-		return q, err
-	}
+	q.page.Limit = int(pg.limit)
+	cs := pg.cursors
 	for _, cur := range []struct {
 		param, id string
 		set       bool
@@ -74,10 +71,27 @@ func readCursors(p *form.Params) (cursors, error) {
 	return cs, nil
 }
 
-// window is the page of a sequence of n items, in list order, that the
-// cursors and limit ask for: items [first, last), and whether more lie beyond
-// the page. find gives the position of a cursor's item, or its error.
-func (cs cursors) window(n int, limit int64, find func(id, param string) (int, error)) (first, last int, more bool, err error) {
+// pageParams are a list request's limit and cursors.
+type pageParams struct {
+	limit int64
+	cursors
+}
+
+// readPage reads a list request's limit, then its cursors.
+func readPage(p *form.Params) (pageParams, error) {
+	limit, err := readLimit(p)
+	if err != nil {
+		return pageParams{}, err
+	}
+	cs, err := readCursors(p)
+	return pageParams{limit: limit, cursors: cs}, err
+}
+
+// window is the part of a sequence of n items, in list order, that the page
+// asks for: items [first, last), and whether more lie beyond it. find gives
+// the position of a cursor's item, or its error.
+func (pg pageParams) window(n int, find func(id, param string) (int, error)) (first, last int, more bool, err error) {
+	cs, limit := pg.cursors, pg.limit
 	first, last = 0, n
 	switch {
 	case cs.hasAfter:

@@ -36,13 +36,13 @@ func TestCursorWindow(t *testing.T) {
 		{cursors{before: "1", hasBefore: true}, 3, 0, 1, false},
 		{cursors{before: "0", hasBefore: true}, 3, 0, 0, false},
 	} {
-		first, last, more, err := tt.cur.window(10, tt.limit, find)
+		first, last, more, err := pageParams{limit: tt.limit, cursors: tt.cur}.window(10, find)
 		if err != nil || first != tt.first || last != tt.last || more != tt.more {
 			t.Errorf("%+v limit %d: [%d, %d) more %v err %v; want [%d, %d) more %v", tt.cur, tt.limit, first, last, more, err, tt.first, tt.last, tt.more)
 		}
 	}
 	for _, cur := range []cursors{{after: "x", hasAfter: true}, {before: "42", hasBefore: true}} {
-		if _, _, _, err := cur.window(10, 3, find); err != missing {
+		if _, _, _, err := (pageParams{limit: 3, cursors: cur}).window(10, find); err != missing {
 			t.Errorf("%+v: error %v, want the cursor's", cur, err)
 		}
 	}

@@ -76,15 +76,11 @@ func (r *meterErrorReports) add(c *call, m *meter, ev meterEvent, code, message 
 // (limit, starting_after, ending_before), optionally for one meter.
 func (s *Server) listMeterErrorReports(c *call) (jsonobj.Obj, error) {
 	p := c.params
-	limit, err := readLimit(p)
+	pg, err := readPage(p)
 	if err != nil {
 		return nil, err
 	}
 	meterID, byMeter := p.String("meter")
-	cur, err := readCursors(p)
-	if err != nil {
-		return nil, err
-	}
 	r := c.acct.meterErrors
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -94,7 +90,7 @@ func (s *Server) listMeterErrorReports(c *call) (jsonobj.Obj, error) {
 			matching = append(matching, r.reports[i])
 		}
 	}
-	first, last, more, err := cur.window(len(matching), limit, func(id, param string) (int, error) {
+	first, last, more, err := pg.window(len(matching), func(id, param string) (int, error) {
 		for i, rep := range matching {
 			if rep.Str("id") == id {
 				return i, nil
