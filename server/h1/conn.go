@@ -106,7 +106,7 @@ func (c *conn) serveOne() error {
 	if rq.ContentLength > int64(c.r.Buffered()) {
 		// The body is still to come: it has no deadline, as with net/http
 		// (ReadTimeout unset); only headers and idle waits do.
-		if err := c.setDeadline(time.Time{}); err != nil {
+		if err := c.clearDeadline(); err != nil {
 			return err
 		}
 	}
@@ -247,10 +247,7 @@ func (c *conn) headerDeadline() error {
 	if d := c.s.ReadHeaderTimeout; d > 0 {
 		return c.setDeadline(time.Now().Add(d))
 	}
-	if !c.deadline.IsZero() {
-		return c.setDeadline(time.Time{})
-	}
-	return nil
+	return c.clearDeadline()
 }
 
 // idleDeadline limits the wait for the next request to IdleTimeout (none if
@@ -260,10 +257,7 @@ func (c *conn) headerDeadline() error {
 func (c *conn) idleDeadline() error {
 	d := c.s.IdleTimeout
 	if d <= 0 {
-		if c.deadline.IsZero() {
-			return nil
-		}
-		return c.setDeadline(time.Time{})
+		return c.clearDeadline()
 	}
 	at := time.Now().Add(d)
 	if c.deadline.IsZero() || at.Before(c.deadline) || at.Sub(c.deadline) > min(d/16, maxSlack) {
@@ -295,6 +289,14 @@ func headEnd(buf []byte) (end int, bad bool) {
 func (c *conn) setDeadline(t time.Time) error {
 	c.deadline = t
 	return c.nc.SetReadDeadline(t)
+}
+
+// clearDeadline lifts the read deadline, if one is set.
+func (c *conn) clearDeadline() error {
+	if c.deadline.IsZero() {
+		return nil
+	}
+	return c.setDeadline(time.Time{})
 }
 
 // wakeIfIdle makes an idle connection's read return now, for Shutdown.

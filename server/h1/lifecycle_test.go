@@ -369,27 +369,21 @@ func TestResponsesDoNotWaitForLaterBytes(t *testing.T) {
 			t.Fatalf("got %q, want %q", body, want)
 		}
 	}
-	t.Run("the start of the next request", func(t *testing.T) {
-		c := dial(t, addr)
-		c.send(t, req("GET", "/a", "", "")+"GET /b HTTP/1.1\r\n")
-		expect(t, c, "/a ")
-		c.send(t, "Host: h\r\n\r\n")
-		expect(t, c, "/b ")
-	})
-	t.Run("stray CRLF after a POST", func(t *testing.T) {
-		c := dial(t, addr)
-		c.send(t, req("POST", "/p", "", "abc")+"\r\n\r\n")
-		expect(t, c, "/p abc")
-		c.send(t, req("GET", "/after", "", ""))
-		expect(t, c, "/after ")
-	})
-	t.Run("a body that follows the earlier response", func(t *testing.T) {
-		c := dial(t, addr)
-		c.send(t, req("GET", "/a", "", "")+"POST /b HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\n\r\n")
-		expect(t, c, "/a ")
-		c.send(t, "hello")
-		expect(t, c, "/b hello")
-	})
+	// Each sends first, reads the answer to it, then sends second and reads
+	// the answer to that.
+	for _, tc := range []struct{ name, first, answer, second, then string }{
+		{"the start of the next request", req("GET", "/a", "", "") + "GET /b HTTP/1.1\r\n", "/a ", "Host: h\r\n\r\n", "/b "},
+		{"stray CRLF after a POST", req("POST", "/p", "", "abc") + "\r\n\r\n", "/p abc", req("GET", "/after", "", ""), "/after "},
+		{"a body that follows the earlier response", req("GET", "/a", "", "") + "POST /b HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\n\r\n", "/a ", "hello", "/b hello"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := dial(t, addr)
+			c.send(t, tc.first)
+			expect(t, c, tc.answer)
+			c.send(t, tc.second)
+			expect(t, c, tc.then)
+		})
+	}
 	t.Run("an unsent body on a closing connection", func(t *testing.T) {
 		c := dial(t, addr)
 		c.send(t, "POST /401 HTTP/1.1\r\nHost: h\r\nConnection: close\r\nContent-Length: 1000\r\n\r\n")

@@ -26,12 +26,11 @@ type request struct {
 // Expect, Upgrade, Connection options other than close and keep-alive, a
 // repeated or odd Content-Length, a missing, repeated or unusual Host).
 func (rq *request) parse(head []byte, remote string) bool {
-	header, values := rq.header, rq.values
-	*rq = request{header: header, values: values}
-	if header == nil {
+	*rq = request{header: rq.header, values: rq.values} // the rest starts afresh
+	if rq.header == nil {
 		rq.header = make(http.Header, 8)
 	} else {
-		clear(header)
+		clear(rq.header)
 	}
 	s := string(head[:len(head)-2]) // one allocation holds every string of the request; each line ends "\r\n"
 	eol := strings.Index(s, "\r\n")
@@ -48,11 +47,11 @@ func (rq *request) parse(head []byte, remote string) bool {
 	}
 	lines := s[eol+2:]
 	n := strings.Count(lines, "\r\n")
-	header = rq.header
+	header := rq.header
 	if cap(rq.values) < n {
 		rq.values = make([]string, n)
 	}
-	values = rq.values[:n]
+	values := rq.values[:n]
 	var host string
 	hosts, length := 0, int64(-1)
 	for i := 0; lines != ""; i++ {

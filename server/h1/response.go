@@ -166,7 +166,8 @@ func (w *response) wantsClose() bool {
 }
 
 // finish queues the response on the connection. closing says the connection
-// closes after it; announce, that the response says so (net/http does not
+// closes after it (the caller decides, the handler's "Connection: close"
+// included); announce, that the response says so (net/http does not
 // when the client broke off its body); force, that "Connection: close"
 // replaces the handler's Connection header whatever it says (a body too long
 // to read past). It returns whether the connection stays open.
@@ -177,9 +178,6 @@ func (w *response) finish(closing, announce, force bool) bool {
 	c := w.c
 	b := append(c.out, w.head...)
 	head := w.req.Method == http.MethodHead
-	if w.wantsClose() {
-		closing, announce = true, true
-	}
 	// As net/http: a body other than the declared length closes the
 	// connection after the response, which does not say so.
 	keepAlive := !closing && (w.declared < 0 || w.written == w.declared || head || !bodyAllowed(w.status))
