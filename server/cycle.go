@@ -224,11 +224,10 @@ func (c *call) emitUpcoming(sub *subscription, at int64) error {
 		return err
 	}
 	inv.Lines = append(itemLines(keepItemsFor(pending, sub.ID)), inv.Lines...)
-	obj, err := c.renderInvoice(inv)
+	obj, err := c.renderInvoice(inv) // no id: an upcoming invoice has none
 	if err != nil {
 		return err
 	}
-	obj.Set("id", nil)
 	c.emit("invoice.upcoming", at, obj)
 	return nil
 }

@@ -111,7 +111,11 @@ func (c *call) expandIn(obj jsonobj.Obj, typ, prefix string, segs []string, full
 	expanded := false
 	switch x := v.(type) {
 	case jsonobj.Hidden:
-		v = x.Value()
+		if v = x.Value(); v == nil {
+			// Nothing to include (the tiers of a per-unit price): Stripe leaves
+			// the field out rather than send null, and so does the hidden field.
+			return nil
+		}
 		obj.Set(seg, v)
 		expanded = true
 	case string:
