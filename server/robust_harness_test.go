@@ -435,7 +435,8 @@ func (a fingerprint) diff(b fingerprint) string {
 // catches a stored object changed in place.
 func (e *inproc) dump() string {
 	var b strings.Builder
-	lists := []string{"/v1/customers", "/v1/products", "/v1/prices", "/v1/billing/meters", "/v1/subscriptions?status=all",
+	lists := []string{"/v1/customers", "/v1/customers?test_clock=" + e.ids.testClock, "/v1/products", "/v1/prices", "/v1/billing/meters",
+		"/v1/subscriptions?status=all", "/v1/subscriptions?status=all&test_clock=" + e.ids.testClock,
 		"/v1/subscription_items?subscription=" + e.ids.subscription, "/v1/invoices", "/v1/invoiceitems", "/v1/test_helpers/test_clocks",
 		"/v1/events", "/v1/webhook_endpoints", "/v1/billing/alerts", "/_emulator/meter_error_reports",
 		"/v1/invoices/" + e.ids.invoice + "/lines", "/v1/subscription_items/" + e.ids.legacyItem + "/usage_record_summaries"}

@@ -458,6 +458,9 @@ func (s *Server) listSubscriptions(c *call) (jsonobj.Obj, error) {
 	customerID, byCustomer := p.String("customer")
 	status := p.StringOr("status", "")
 	method, byMethod := p.String("collection_method")
+	// Subscriptions on a test clock are listed only with test_clock or customer:
+	// "The response will not include subscriptions with test clocks if this and
+	// the customer parameter is not set."
 	clock, byClock := p.String("test_clock")
 	priceID, byPrice := p.String("price")
 	if plan, ok := p.String("plan"); ok {
@@ -483,7 +486,8 @@ func (s *Server) listSubscriptions(c *call) (jsonobj.Obj, error) {
 				return false
 			}
 		}
-		if byCustomer && sub.Customer != customerID || byMethod && sub.CollectionMethod != method || byClock && sub.TestClock != clock {
+		if byCustomer && sub.Customer != customerID || byMethod && sub.CollectionMethod != method || byClock && sub.TestClock != clock ||
+			!byClock && !byCustomer && sub.TestClock != "" {
 			return false
 		}
 		if startFilter != nil && !startFilter(sub.PeriodStart) || endFilter != nil && !endFilter(sub.PeriodEnd) {

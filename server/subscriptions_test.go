@@ -1,6 +1,7 @@
 package server
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -386,5 +387,47 @@ func TestUsageRecordsLegacy(t *testing.T) {
 	r := e.do("POST", "/v1/subscription_items/"+si2+"/usage_records", "quantity=1")
 	if r.status != 400 || r.errField("message") != "Cannot create a usage record for "+si2+" because it is not on the legacy metered billing system. Call /v1/billing/meter_events instead." {
 		t.Errorf("meter price: %s", r.body)
+	}
+}
+
+// GET /v1/subscriptions leaves out subscriptions on a test clock unless
+// test_clock or customer is given ("The response will not include
+// subscriptions with test clocks if this and the customer parameter is not set").
+func TestListSubscriptionsAndTestClocks(t *testing.T) {
+	e := newEnv(t)
+	clock, err := e.sc.TestHelpersTestClocks.New(&stripe.TestHelpersTestClockParams{FrozenTime: stripe.Int64(t0.Unix())})
+	if err != nil {
+		t.Fatal(err)
+	}
+	price := e.do("POST", "/v1/prices", "currency=usd&unit_amount=500&recurring[interval]=month&product_data[name]=Seat").json["id"].(string)
+	plainCus := newCustomer(t, e.sc)
+	clockCus, err := e.sc.Customers.New(&stripe.CustomerParams{TestClock: stripe.String(clock.ID)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain := subscribe(t, e.sc, plainCus, &stripe.SubscriptionItemsParams{Price: stripe.String(price)})
+	onClock := subscribe(t, e.sc, clockCus.ID, &stripe.SubscriptionItemsParams{Price: stripe.String(price)})
+	for _, tt := range []struct {
+		name   string
+		params *stripe.SubscriptionListParams
+		want   []string
+	}{
+		{"all", &stripe.SubscriptionListParams{}, []string{plain.ID}},
+		{"status all", &stripe.SubscriptionListParams{Status: stripe.String("all")}, []string{plain.ID}},
+		{"by price", &stripe.SubscriptionListParams{Price: stripe.String(price)}, []string{plain.ID}},
+		{"by test clock", &stripe.SubscriptionListParams{TestClock: stripe.String(clock.ID)}, []string{onClock.ID}},
+		{"by customer on the clock", &stripe.SubscriptionListParams{Customer: stripe.String(clockCus.ID)}, []string{onClock.ID}},
+		{"by customer", &stripe.SubscriptionListParams{Customer: stripe.String(plainCus)}, []string{plain.ID}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			var got []string
+			it := e.sc.Subscriptions.List(tt.params)
+			for it.Next() {
+				got = append(got, it.Subscription().ID)
+			}
+			if it.Err() != nil || !slices.Equal(got, tt.want) {
+				t.Errorf("got %v %v, want %v", got, it.Err(), tt.want)
+			}
+		})
 	}
 }
