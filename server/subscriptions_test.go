@@ -431,3 +431,65 @@ func TestListSubscriptionsAndTestClocks(t *testing.T) {
 		})
 	}
 }
+
+// payment_behavior values that wait for a payment (the emulator takes none) get
+// a 400 that says so, on subscription create and update and on subscription
+// item create and update; nothing is created or changed. allow_incomplete, the
+// default, is what the emulator does and is accepted.
+func TestPaymentBehaviorTheEmulatorCannotHonour(t *testing.T) {
+	e := newEnv(t)
+	price := licensedPrice(t, e.sc, 500, "month")
+	other := licensedPrice(t, e.sc, 700, "month")
+	cus := newCustomer(t, e.sc)
+	sub := subscribe(t, e.sc, cus, &stripe.SubscriptionItemsParams{Price: stripe.String(price.ID)})
+	item := sub.Items.Data[0].ID
+	calls := []struct {
+		name string
+		call func(behavior string) error
+	}{
+		{"subscription create", func(b string) error {
+			_, err := e.sc.Subscriptions.New(&stripe.SubscriptionParams{Customer: stripe.String(cus), PaymentBehavior: stripe.String(b),
+				Items: []*stripe.SubscriptionItemsParams{{Price: stripe.String(other.ID)}}})
+			return err
+		}},
+		{"subscription update", func(b string) error {
+			_, err := e.sc.Subscriptions.Update(sub.ID, &stripe.SubscriptionParams{PaymentBehavior: stripe.String(b),
+				Items: []*stripe.SubscriptionItemsParams{{ID: stripe.String(item), Quantity: stripe.Int64(2)}}})
+			return err
+		}},
+		{"item create", func(b string) error {
+			_, err := e.sc.SubscriptionItems.New(&stripe.SubscriptionItemParams{Subscription: stripe.String(sub.ID), Price: stripe.String(other.ID), PaymentBehavior: stripe.String(b)})
+			return err
+		}},
+		{"item update", func(b string) error {
+			_, err := e.sc.SubscriptionItems.Update(item, &stripe.SubscriptionItemParams{Quantity: stripe.Int64(3), PaymentBehavior: stripe.String(b)})
+			return err
+		}},
+	}
+	for _, c := range calls {
+		for _, b := range []string{"default_incomplete", "error_if_incomplete", "pending_if_incomplete"} {
+			t.Run(c.name+" "+b, func(t *testing.T) {
+				se := wantErr(t, c.call(b), 400, "", "payment_behavior")
+				if !strings.Contains(se.Msg, "payment_behavior="+b) || !strings.Contains(se.Msg, "allow_incomplete") {
+					t.Errorf("message: %q", se.Msg)
+				}
+			})
+		}
+	}
+	subs := e.sc.Subscriptions.List(&stripe.SubscriptionListParams{Customer: stripe.String(cus)})
+	n := 0
+	for subs.Next() {
+		n++
+	}
+	got, err := e.sc.Subscriptions.Get(sub.ID, nil)
+	if err != nil || n != 1 || len(got.Items.Data) != 1 || got.Items.Data[0].Quantity != 1 {
+		t.Fatalf("a refused request changed something: %v, %d subscriptions, items %+v", err, n, got.Items.Data)
+	}
+	for _, c := range calls {
+		t.Run(c.name+" allow_incomplete", func(t *testing.T) {
+			if err := c.call("allow_incomplete"); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+}
