@@ -100,13 +100,16 @@ func (c *call) expandIn(obj jsonobj.Obj, typ, prefix string, segs []string, full
 	if isListObject(obj) && seg == "data" {
 		return c.expandEach(obj, "data", segs[1:], full)
 	}
-	v, ok := obj.Get(seg)
-	if !ok {
-		return cannotExpand(full)
-	}
 	field := seg
 	if prefix != "" {
 		field = prefix + "." + seg
+	}
+	v, ok := obj.Get(seg)
+	if !ok {
+		if expandable[typ][field] != "" {
+			return nil // left out, as a subscription line's invoice_item is: nothing to expand
+		}
+		return cannotExpand(full)
 	}
 	expanded := false
 	switch x := v.(type) {

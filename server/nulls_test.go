@@ -95,6 +95,29 @@ func TestNoNullWhereStripeLeavesFieldsOut(t *testing.T) {
 	for _, l := range e.do("GET", "/v1/invoices/upcoming/lines?customer="+cus, "").json["data"].([]any) {
 		checkShape(t, "line_item", mustJSON(t, l))
 	}
+	// Expanding a field a line leaves out is not an error; it stays out.
+	expanded := e.do("GET", "/v1/invoices/upcoming/lines?customer="+cus+"&expand[]=data.invoice_item&expand[]=data.subscription_item", "")
+	if expanded.status != 200 {
+		t.Fatalf("expanding the lines' references: %d %s", expanded.status, expanded.body)
+	}
+	lit := e.sc.Invoices.UpcomingLines(&stripe.InvoiceUpcomingLinesParams{Customer: stripe.String(cus),
+		ListParams: stripe.ListParams{Expand: stripe.StringSlice([]string{"data.invoice_item", "data.subscription_item"})}})
+	for lit.Next() {
+		l := lit.InvoiceLineItem()
+		switch l.Type {
+		case "invoiceitem":
+			if l.InvoiceItem == nil || l.InvoiceItem.Amount != 250 || l.SubscriptionItem != nil {
+				t.Errorf("invoice-item line, expanded: %+v", l)
+			}
+		default:
+			if l.SubscriptionItem == nil || l.SubscriptionItem.Created == 0 || l.InvoiceItem != nil {
+				t.Errorf("subscription line, expanded: %+v", l)
+			}
+		}
+	}
+	if err := lit.Err(); err != nil {
+		t.Fatal(err)
+	}
 	first := sub.json["latest_invoice"].(string)
 	checkShape(t, "invoice", e.do("GET", "/v1/invoices/"+first, "").body)
 	for _, l := range e.do("GET", "/v1/invoices/"+first+"/lines", "").json["data"].([]any) {
