@@ -30,6 +30,9 @@ type invoiceLine struct {
 	InvoiceItem      string
 	Discountable     bool
 	Metadata         map[string]string
+	// CustomDescription marks a description set through the line endpoint:
+	// re-rating the line's usage keeps it.
+	CustomDescription bool
 }
 
 // invoice is a stored invoice, or a preview (Preview: never stored).
