@@ -6,13 +6,20 @@ import (
 	"github.com/stripe-emulator/stripe-emulator/server/apierr"
 	"github.com/stripe-emulator/stripe-emulator/server/form"
 	"github.com/stripe-emulator/stripe-emulator/server/jsonobj"
+	"github.com/stripe-emulator/stripe-emulator/server/metering"
 	"github.com/stripe-emulator/stripe-emulator/server/store"
 )
 
 // alert is a stored billing alert: a usage threshold on a meter, optionally for
 // one customer. It fires billing.alert.triggered once per customer (recurrence
-// one_time) when the customer's usage of the meter, all events counted so far,
-// reaches gte.
+// one_time) when the customer's usage of the meter reported since the alert
+// was created reaches gte: "We only apply usage data reported after you create
+// the alert". Reported means received by the emulator, whatever the event's
+// timestamp: the alert counts how much the customer's total of the meter has
+// moved since it was created (events received since, and cancellations or
+// hour/day windows settled since), so Baseline holds each customer's total at
+// creation (the value under the meter's formula; customers without usage then
+// are left out).
 type alert struct {
 	store.Meta
 	Title    string
@@ -20,6 +27,10 @@ type alert struct {
 	Meter    string
 	GTE      int64
 	Customer string
+	// Baseline is nil in alerts of state files written before it existed:
+	// they go on counting every event, as they did then. An archived alert
+	// never fires again and drops it.
+	Baseline map[string]metering.Int128
 }
 
 func (a *alert) clone() *alert { n := *a; return &n }
@@ -99,10 +110,54 @@ func (s *Server) createAlert(c *call) (jsonobj.Obj, error) {
 			a.Customer = id
 		}
 	}
+	if err := c.checkAlertLimit(a); err != nil {
+		return nil, err
+	}
+	a.Baseline = c.usageBaseline(m, a.Customer)
 	if err := c.tx.Put(tAlerts, a); err != nil {
 		return nil, err
 	}
 	return renderAlert(a), nil
+}
+
+// maxAlertsPerFilter is Stripe's limit: "You can create a maximum of 25 alerts
+// for each combination of a specific meter and customer" (alerts for all
+// customers of a meter count as one combination). Archived alerts do not count.
+const maxAlertsPerFilter = 25
+
+func (c *call) checkAlertLimit(a *alert) error {
+	recs, err := c.tx.Find(tAlerts, "meter", a.Meter)
+	if err != nil {
+		return err
+	}
+	n := 0
+	for _, r := range recs {
+		if o := r.(*alert); o.Customer == a.Customer && o.Status != "archived" {
+			n++
+		}
+	}
+	if n >= maxAlertsPerFilter {
+		return apierr.InvalidRequest("", "usage_threshold_config[meter]", "You can create at most %d alerts for each combination of meter and customer: the meter %s already has %d that are not archived. Archive one first.", maxAlertsPerFilter, a.Meter, n)
+	}
+	return nil
+}
+
+// usageBaseline is each customer's total of the meter now (one customer's,
+// with a filter), under the meter's formula; customers without usage are left out.
+func (c *call) usageBaseline(m *meter, customerID string) map[string]metering.Int128 {
+	var totals map[string]metering.Total
+	if customerID != "" {
+		totals = map[string]metering.Total{customerID: c.acct.usage.All(m.ID, customerID)}
+	} else {
+		totals = c.acct.usage.Totals(m.ID)
+	}
+	out := map[string]metering.Int128{}
+	for cu, t := range totals {
+		if v := t.Value(m.formula()); !v.IsZero() {
+			out[cu] = v
+		}
+	}
+	return out
 }
 
 func (c *call) getAlert(id string) (*alert, error) {
@@ -130,6 +185,9 @@ func (s *Server) setAlertStatus(status string) handler {
 		}
 		a := cur.clone()
 		a.Status = status
+		if status == "archived" {
+			a.Baseline = nil // it never fires again
+		}
 		if err := c.tx.Put(tAlerts, a); err != nil {
 			return nil, err
 		}
@@ -161,22 +219,24 @@ func renderAlert(a *alert) jsonobj.Obj {
 	}
 }
 
-// checkAlerts fires the meter's active alerts that a customer's usage has just
-// reached (called after an event counts).
+// checkAlerts fires the meter's active alerts that a customer's usage since
+// their creation has just reached (called after an event counts).
 func (c *call) checkAlerts(m *meter, customerID string) error {
 	recs, err := c.alertsOf(m.ID)
 	if err != nil || len(recs) == 0 {
 		return err
 	}
-	var usage int64 = -1
+	var total *metering.Int128
 	for _, r := range recs {
 		a := r.(*alert)
 		if a.Status != "active" || a.Customer != "" && a.Customer != customerID {
 			continue
 		}
-		if usage < 0 {
-			usage = clampInt64(c.acct.usage.All(m.ID, customerID).Value(m.formula()))
+		if total == nil {
+			v := c.acct.usage.All(m.ID, customerID).Value(m.formula())
+			total = &v
 		}
+		usage := clampInt64(total.Sub(a.Baseline[customerID]))
 		if usage < a.GTE || !c.acct.alertFirings.claim(a.ID, customerID) {
 			continue
 		}

@@ -255,7 +255,7 @@ func wrongType(s *form.Schema, path string) ([]kv, bool) {
 // matrixCases generates the cases of one route from its parameter schema.
 func matrixCases(rt route, schema *form.Schema, ids seedIDs) []badCase {
 	id := ids.pathID(rt.template)
-	path := fillPath(rt.template, id)
+	path := ids.fill(rt.template, id)
 	mk := func(kind string, pairs []kv, param, msg string) badCase {
 		return badCase{kind: kind, route: rt, path: path, pairs: pairs, status: 400, param: param, msg: msg}
 	}
@@ -447,7 +447,7 @@ func TestBadInputMatrix(t *testing.T) {
 		if len(base) == 0 {
 			continue
 		}
-		c := badCase{route: tg.rt, path: fillPath(tg.rt.template, scratch.ids.pathID(tg.rt.template))}
+		c := badCase{route: tg.rt, path: scratch.ids.fill(tg.rt.template, scratch.ids.pathID(tg.rt.template))}
 		if r := scratch.sendCase(c, base); r.status != 200 {
 			t.Errorf("base of %s is not a valid request: %d %s", tg.rt.name(), r.status, r.body)
 		}

@@ -246,12 +246,15 @@ func (s *Server) deleteCustomer(c *call) (jsonobj.Obj, error) {
 	return renderCustomer(gone), nil
 }
 
+// listCustomers answers GET /v1/customers. Customers on a test clock are
+// listed only with test_clock: "The response will not include customers with
+// test clocks if this parameter is not set."
 func (s *Server) listCustomers(c *call) (jsonobj.Obj, error) {
 	email, byEmail := c.params.String("email")
-	clock, byClock := c.params.String("test_clock")
+	clock, _ := c.params.String("test_clock")
 	match := func(r store.Record) bool {
 		cu := r.(*customer)
-		return !cu.Deleted && (!byEmail || cu.Email == email) && (!byClock || cu.TestClock == clock)
+		return !cu.Deleted && (!byEmail || cu.Email == email) && cu.TestClock == clock
 	}
 	return c.list(tCustomers, "customer", "/v1/customers", match, func(r store.Record) (jsonobj.Obj, error) {
 		return renderCustomer(r.(*customer)), nil

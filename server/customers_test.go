@@ -2,6 +2,7 @@ package server
 
 import (
 	"encoding/base64"
+	"slices"
 	"testing"
 	"time"
 
@@ -256,5 +257,50 @@ func TestCustomerSearch(t *testing.T) {
 		if r.status != 400 || r.errField("param") != "page" {
 			t.Errorf("bad page %q: %s", tok, r.body)
 		}
+	}
+}
+
+// GET /v1/customers leaves out customers on a test clock unless test_clock
+// names their clock ("The response will not include customers with test
+// clocks if this parameter is not set"); search is not filtered.
+func TestListCustomersAndTestClocks(t *testing.T) {
+	e := newEnv(t)
+	clock, err := e.sc.TestHelpersTestClocks.New(&stripe.TestHelpersTestClockParams{FrozenTime: stripe.Int64(t0.Unix())})
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain, _ := e.sc.Customers.New(&stripe.CustomerParams{Email: stripe.String("a@example.com")})
+	onClock, err := e.sc.Customers.New(&stripe.CustomerParams{Email: stripe.String("a@example.com"), TestClock: stripe.String(clock.ID)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		name   string
+		params *stripe.CustomerListParams
+		want   []string
+	}{
+		{"all", &stripe.CustomerListParams{}, []string{plain.ID}},
+		{"by email", &stripe.CustomerListParams{Email: stripe.String("a@example.com")}, []string{plain.ID}},
+		{"by test clock", &stripe.CustomerListParams{TestClock: stripe.String(clock.ID)}, []string{onClock.ID}},
+		{"by email and test clock", &stripe.CustomerListParams{Email: stripe.String("a@example.com"), TestClock: stripe.String(clock.ID)}, []string{onClock.ID}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			var got []string
+			it := e.sc.Customers.List(tt.params)
+			for it.Next() {
+				got = append(got, it.Customer().ID)
+			}
+			if it.Err() != nil || !slices.Equal(got, tt.want) {
+				t.Errorf("got %v %v, want %v", got, it.Err(), tt.want)
+			}
+		})
+	}
+	found := 0
+	sr := e.sc.Customers.Search(&stripe.CustomerSearchParams{SearchParams: stripe.SearchParams{Query: "email:'a@example.com'"}})
+	for sr.Next() {
+		found++
+	}
+	if sr.Err() != nil || found != 2 {
+		t.Errorf("search: %d customers, %v; want both", found, sr.Err())
 	}
 }

@@ -224,11 +224,10 @@ func (c *call) emitUpcoming(sub *subscription, at int64) error {
 		return err
 	}
 	inv.Lines = append(itemLines(keepItemsFor(pending, sub.ID)), inv.Lines...)
-	obj, err := c.renderInvoice(inv)
+	obj, err := c.renderInvoice(inv) // no id: an upcoming invoice has none
 	if err != nil {
 		return err
 	}
-	obj.Set("id", nil)
 	c.emit("invoice.upcoming", at, obj)
 	return nil
 }
@@ -368,11 +367,23 @@ func (c *call) refreshUsage(inv *invoice) error {
 	if err != nil {
 		return nil // the subscription is gone (its test clock was deleted)
 	}
+	rerated := func(l invoiceLine) *price {
+		if pr, _ := c.getPrice(l.Price, "price"); l.Type == "subscription" && !l.Proration && pr != nil && pr.metered() {
+			return pr
+		}
+		return nil
+	}
+	old := map[string][]invoiceLine{} // the metered lines of each item, in order
+	for _, l := range inv.Lines {
+		if rerated(l) != nil {
+			old[l.SubscriptionItem] = append(old[l.SubscriptionItem], l)
+		}
+	}
 	var out []invoiceLine
 	done := map[string]bool{}
 	for _, l := range inv.Lines {
-		pr, _ := c.getPrice(l.Price, "price")
-		if l.Type != "subscription" || l.Proration || pr == nil || !pr.metered() {
+		pr := rerated(l)
+		if pr == nil {
 			out = append(out, l)
 			continue
 		}
@@ -385,13 +396,26 @@ func (c *call) refreshUsage(inv *invoice) error {
 		if err != nil {
 			return err
 		}
-		for _, nl := range c.rateLines(sub, it, pr, qty, l.PeriodStart, l.PeriodEnd) {
+		for j, nl := range c.rateLines(sub, it, pr, qty, l.PeriodStart, l.PeriodEnd) {
 			nl.ID = store.NewID("il")
+			if was := old[l.SubscriptionItem]; j < len(was) {
+				keepLineEdits(&nl, was[j])
+			}
 			out = append(out, nl)
 		}
 	}
 	inv.Lines = out
 	return nil
+}
+
+// keepLineEdits carries to a re-rated line what POST
+// /v1/invoices/{invoice}/lines/{line_item_id} may have set on the line it
+// replaces: metadata, discountable, and a description given there.
+func keepLineEdits(nl *invoiceLine, was invoiceLine) {
+	nl.Metadata, nl.Discountable = was.Metadata, was.Discountable
+	if was.CustomDescription {
+		nl.Description, nl.CustomDescription = was.Description, true
+	}
 }
 
 // finalizeInvoice finalizes a draft at a time: the customer's balance is

@@ -197,9 +197,18 @@ func (c *call) eventTime(r store.Record) int64 {
 
 // emit adds an event that no stored change describes.
 func (c *call) emit(typ string, at int64, obj jsonobj.Obj) {
-	ev := &eventRecord{typ: typ, created: at, raw: obj}
+	c.addEvent(&eventRecord{typ: typ, created: at, raw: obj})
+}
+
+// emitFor adds an event about a stored record that no change of it describes
+// (invoice.sent): its data.object is the record rendered when the event is derived.
+func (c *call) emitFor(typ string, at int64, rec store.Record) {
+	c.addEvent(&eventRecord{typ: typ, created: at, object: rec})
+}
+
+func (c *call) addEvent(ev *eventRecord) {
 	if c.tx != nil && c.tx.Writable() {
-		c.muts = append(c.muts, mutation{ev: ev, at: at, step: c.step})
+		c.muts = append(c.muts, mutation{ev: ev, at: ev.created, step: c.step})
 		return
 	}
 	c.extraEvents = append(c.extraEvents, ev)

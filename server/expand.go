@@ -100,18 +100,25 @@ func (c *call) expandIn(obj jsonobj.Obj, typ, prefix string, segs []string, full
 	if isListObject(obj) && seg == "data" {
 		return c.expandEach(obj, "data", segs[1:], full)
 	}
-	v, ok := obj.Get(seg)
-	if !ok {
-		return cannotExpand(full)
-	}
 	field := seg
 	if prefix != "" {
 		field = prefix + "." + seg
 	}
+	v, ok := obj.Get(seg)
+	if !ok {
+		if expandable[typ][field] != "" {
+			return nil // left out, as a subscription line's invoice_item is: nothing to expand
+		}
+		return cannotExpand(full)
+	}
 	expanded := false
 	switch x := v.(type) {
 	case jsonobj.Hidden:
-		v = x.Value()
+		if v = x.Value(); v == nil {
+			// Nothing to include (the tiers of a per-unit price): Stripe leaves
+			// the field out rather than send null, and so does the hidden field.
+			return nil
+		}
 		obj.Set(seg, v)
 		expanded = true
 	case string:

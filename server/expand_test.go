@@ -46,6 +46,7 @@ func TestExpandWalker(t *testing.T) {
 		{[]string{"latest_invoice"}, `"latest_invoice":null`, ""},
 		{[]string{"customer", "customer.test_clock"}, `"test_clock":{"id":"clock_1"`, ""},
 		{[]string{"items.data.price"}, `"price":{"id":"price_1"`, ""}, // already an object: nothing to do
+		{[]string{"items.data.plan"}, "", "This property cannot be expanded (items.data.plan)."},
 		{[]string{"items.data.id"}, "", "This property cannot be expanded (items.data.id)."},
 		{[]string{"id"}, "", "This property cannot be expanded (id)."},
 		{[]string{"customer.nope"}, "", "This property cannot be expanded (customer.nope)."},
@@ -68,6 +69,16 @@ func TestExpandWalker(t *testing.T) {
 		if got := string(jsonobj.Marshal(obj)); !strings.Contains(got, tt.want) {
 			t.Errorf("%v: %s\nwant it to contain %s", tt.paths, got, tt.want)
 		}
+	}
+	// An expandable field left out (as a subscription line's invoice_item is)
+	// stays out, and so does an includable one with nothing to show.
+	obj := sub()
+	obj = append(obj, jsonobj.Field{K: "tiers_holder", V: jsonobj.Obj{{K: "object", V: "price"}, {K: "tiers", V: jsonobj.Hidden{}}}})
+	if err := c.expand(obj, []string{"schedule", "tiers_holder.tiers"}); err != nil {
+		t.Fatal(err)
+	}
+	if got := string(jsonobj.Marshal(obj)); strings.Contains(got, `"schedule":`) || strings.Contains(got, `"tiers":`) {
+		t.Errorf("left-out fields appeared: %s", got)
 	}
 	// A list: data.<field> expands in every element.
 	list := jsonobj.Obj{{K: "object", V: "list"}, {K: "data", V: []jsonobj.Obj{sub(), sub()}}}

@@ -194,7 +194,7 @@ func (e *inproc) fuzzRequest(rt route, mode uint8, program []byte, raw string) (
 	default:
 		id = weirdIDs[int(mode>>2)%len(weirdIDs)]
 	}
-	path = fillPath(rt.template, id)
+	path = e.ids.fill(rt.template, id)
 	raw = e.ids.tokens().Replace(raw)
 	if mode&0x40 != 0 {
 		h := fnv.New64a()
@@ -634,6 +634,11 @@ var fuzzSamples = map[string][]string{
 	"POST /v2/billing/meter_event_stream":                    {`{"events":[{"event_name":"robust_calls","payload":{"stripe_customer_id":"@cus","value":"3"}},{"event_name":"nope","payload":{}}]}`},
 	"POST /v2/billing/meter_events":                          {`{"event_name":"robust_calls","payload":{"stripe_customer_id":"@cus","value":"3"},"identifier":"v2-1","timestamp":"2024-07-01T00:00:00Z"}`},
 	"POST /v2/billing/meter_event_adjustments":               {`{"event_name":"robust_calls","type":"cancel","cancel":{"identifier":"v2-1"}}`},
+
+	// Invoice endpoints outside the 2024-06-20 catalogue.
+	"POST /v1/invoices/{invoice}/send": {"", "expand[]=customer"},
+	"POST /v1/invoices/{invoice}/lines/{line_item_id}": {"description=Line&metadata[k]=v&discountable=false",
+		"amount=900&period[start]=1719792000&period[end]=1719795600", "quantity=3&price=@price"},
 }
 
 const fuzzCorpusDir = "testdata/fuzz/FuzzEndpoints"

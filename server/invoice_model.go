@@ -30,6 +30,9 @@ type invoiceLine struct {
 	InvoiceItem      string
 	Discountable     bool
 	Metadata         map[string]string
+	// CustomDescription marks a description set through the line endpoint:
+	// re-rating the line's usage keeps it.
+	CustomDescription bool
 }
 
 // invoice is a stored invoice, or a preview (Preview: never stored).
@@ -139,7 +142,6 @@ func (c *call) renderInvoice(inv *invoice) (jsonobj.Obj, error) {
 		}
 		lines = append(lines, l)
 	}
-	var id any = inv.ID
 	linesURL := "/v1/invoices/" + inv.ID + "/lines"
 	if inv.Preview {
 		linesURL = inv.LinesURL
@@ -163,8 +165,11 @@ func (c *call) renderInvoice(inv *invoice) (jsonobj.Obj, error) {
 	if taxExempt == "" {
 		taxExempt = "none"
 	}
-	return jsonobj.Obj{
-		{K: "id", V: id},
+	o := make(jsonobj.Obj, 0, 90)
+	if inv.ID != "" { // an upcoming invoice has no id (optional, not nullable, in Stripe's spec)
+		o = append(o, jsonobj.Field{K: "id", V: inv.ID})
+	}
+	return append(o, jsonobj.Obj{
 		{K: "object", V: "invoice"},
 		{K: "account_country", V: "US"},
 		{K: "account_name", V: "stripe-emulator"},
@@ -256,7 +261,7 @@ func (c *call) renderInvoice(inv *invoice) (jsonobj.Obj, error) {
 		{K: "total_tax_amounts", V: []any{}},
 		{K: "transfer_data", V: nil},
 		{K: "webhooks_delivered_at", V: nullIfZero(inv.FinalizedAt)},
-	}, nil
+	}...), nil
 }
 
 func (c *call) renderLine(inv *invoice, l *invoiceLine) (jsonobj.Obj, error) {
@@ -272,31 +277,42 @@ func (c *call) renderLine(inv *invoice, l *invoiceLine) (jsonobj.Obj, error) {
 	if !inv.Preview {
 		invoiceID = inv.ID
 	}
-	return jsonobj.Obj{
-		{K: "id", V: l.ID},
-		{K: "object", V: "line_item"},
-		{K: "amount", V: l.Amount},
-		{K: "amount_excluding_tax", V: l.Amount},
-		{K: "currency", V: l.Currency},
-		{K: "description", V: orNull(l.Description)},
-		{K: "discount_amounts", V: []any{}},
-		{K: "discountable", V: l.Discountable},
-		{K: "discounts", V: []any{}},
-		{K: "invoice", V: invoiceID},
-		{K: "invoice_item", V: orNull(l.InvoiceItem)},
-		{K: "livemode", V: false},
-		{K: "metadata", V: metadataOf(l.Metadata)},
-		{K: "period", V: jsonobj.Obj{{K: "end", V: l.PeriodEnd}, {K: "start", V: l.PeriodStart}}},
-		{K: "plan", V: plan},
-		{K: "price", V: priceObj},
-		{K: "proration", V: l.Proration},
-		{K: "proration_details", V: jsonobj.Obj{{K: "credited_items", V: nil}}},
-		{K: "quantity", V: l.Quantity},
-		{K: "subscription", V: orNull(l.Subscription)},
-		{K: "subscription_item", V: orNull(l.SubscriptionItem)},
-		{K: "tax_amounts", V: []any{}},
-		{K: "tax_rates", V: []any{}},
-		{K: "type", V: l.Type},
-		{K: "unit_amount_excluding_tax", V: decimalOrNull(l.UnitAmount)},
-	}, nil
+	// invoice_item and subscription_item are optional and not nullable in
+	// Stripe's spec: a line without one leaves the key out, as Stripe does.
+	o := make(jsonobj.Obj, 0, 25)
+	o = append(o,
+		jsonobj.Field{K: "id", V: l.ID},
+		jsonobj.Field{K: "object", V: "line_item"},
+		jsonobj.Field{K: "amount", V: l.Amount},
+		jsonobj.Field{K: "amount_excluding_tax", V: l.Amount},
+		jsonobj.Field{K: "currency", V: l.Currency},
+		jsonobj.Field{K: "description", V: orNull(l.Description)},
+		jsonobj.Field{K: "discount_amounts", V: []any{}},
+		jsonobj.Field{K: "discountable", V: l.Discountable},
+		jsonobj.Field{K: "discounts", V: []any{}},
+		jsonobj.Field{K: "invoice", V: invoiceID},
+	)
+	if l.InvoiceItem != "" {
+		o = append(o, jsonobj.Field{K: "invoice_item", V: l.InvoiceItem})
+	}
+	o = append(o,
+		jsonobj.Field{K: "livemode", V: false},
+		jsonobj.Field{K: "metadata", V: metadataOf(l.Metadata)},
+		jsonobj.Field{K: "period", V: jsonobj.Obj{{K: "end", V: l.PeriodEnd}, {K: "start", V: l.PeriodStart}}},
+		jsonobj.Field{K: "plan", V: plan},
+		jsonobj.Field{K: "price", V: priceObj},
+		jsonobj.Field{K: "proration", V: l.Proration},
+		jsonobj.Field{K: "proration_details", V: jsonobj.Obj{{K: "credited_items", V: nil}}},
+		jsonobj.Field{K: "quantity", V: l.Quantity},
+		jsonobj.Field{K: "subscription", V: orNull(l.Subscription)},
+	)
+	if l.SubscriptionItem != "" {
+		o = append(o, jsonobj.Field{K: "subscription_item", V: l.SubscriptionItem})
+	}
+	return append(o,
+		jsonobj.Field{K: "tax_amounts", V: []any{}},
+		jsonobj.Field{K: "tax_rates", V: []any{}},
+		jsonobj.Field{K: "type", V: l.Type},
+		jsonobj.Field{K: "unit_amount_excluding_tax", V: decimalOrNull(l.UnitAmount)},
+	), nil
 }

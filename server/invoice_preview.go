@@ -39,15 +39,26 @@ func (s *Server) invoicePreviewEndpoints() []endpoint {
 	}
 }
 
+// upcomingInvoice answers GET /v1/invoices/upcoming: an invoice without an id
+// (the key is absent: "always present unless the invoice is an upcoming invoice").
 func (s *Server) upcomingInvoice(c *call) (jsonobj.Obj, error) {
+	inv, err := c.buildPreview()
+	if err != nil {
+		return nil, err
+	}
+	inv.ID = ""
+	return c.renderInvoice(inv)
+}
+
+// createInvoicePreview answers POST /v1/invoices/create_preview: the same
+// invoice, with the upcoming_in_ id Stripe's create_preview gives it.
+func (s *Server) createInvoicePreview(c *call) (jsonobj.Obj, error) {
 	inv, err := c.buildPreview()
 	if err != nil {
 		return nil, err
 	}
 	return c.renderInvoice(inv)
 }
-
-func (s *Server) createInvoicePreview(c *call) (jsonobj.Obj, error) { return s.upcomingInvoice(c) }
 
 func (s *Server) upcomingInvoiceLines(c *call) (jsonobj.Obj, error) {
 	inv, err := c.buildPreview()

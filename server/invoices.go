@@ -22,6 +22,10 @@ func (s *Server) invoiceEndpoints() []endpoint {
 		{op: "PostInvoicesInvoicePay", mode: txWrite, h: s.payInvoice, accepts: []string{"forgive", "off_session", "paid_out_of_band"}},
 		{op: "PostInvoicesInvoiceVoid", mode: txWrite, h: s.voidInvoice},
 		{op: "PostInvoicesInvoiceMarkUncollectible", mode: txWrite, h: s.markUncollectible},
+		// Not in the 2024-06-20 catalogue (stripe-go v79 has both).
+		{method: "POST", path: "/v1/invoices/{invoice}/send", schema: expandOnly, mode: txWrite, h: s.sendInvoice},
+		{method: "POST", path: "/v1/invoices/{invoice}/lines/{line_item_id}", schema: invoiceLineSchema, mode: txWrite, h: s.updateInvoiceLine,
+			accepts: invoiceLineParams},
 	}
 }
 
@@ -249,6 +253,39 @@ func (s *Server) payInvoice(c *call) (jsonobj.Obj, error) {
 		return nil, err
 	}
 	return c.renderInvoice(inv)
+}
+
+// sendInvoice answers POST /v1/invoices/{invoice}/send: an invoice whose
+// collection method is send_invoice is sent to its customer. The emulator
+// sends no email (nor does Stripe's test mode, "despite sending an
+// invoice.sent event"), and sends invoice.sent. A draft is finalized first
+// ("Stripe automatically finalizes drafts before sending"); an invoice
+// already paid can be sent ("there will be no reference to the payment in the
+// email"); a void one cannot.
+func (s *Server) sendInvoice(c *call) (jsonobj.Obj, error) {
+	cur, err := c.getInvoice(c.pathID(), "id")
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case cur.CollectionMethod != "send_invoice":
+		return nil, apierr.State("", "You can only manually send an invoice if its collection method is 'send_invoice'; %s is charge_automatically.", cur.ID)
+	case cur.Status == "void":
+		return nil, apierr.State("invoice_not_open", "You can't send a voided invoice; %s is void.", cur.ID)
+	}
+	now := c.customerNow(cur.Customer)
+	inv := cur
+	if cur.Status == "draft" {
+		if inv, err = c.finalizeInvoice(cur, now); err != nil {
+			return nil, err
+		}
+	}
+	c.emitFor("invoice.sent", now, inv)
+	obj, err := c.renderInvoice(inv)
+	if err != nil {
+		return nil, err
+	}
+	return c.answer(inv, obj), nil
 }
 
 // voidInvoice voids an open or uncollectible invoice; the customer balance it

@@ -157,6 +157,7 @@ type seedIDs struct {
 	item, meteredItem, legacyItem                        string
 	invoice, paidInvoice, invoiceItem, pendingItem       string
 	openInvoice, inactiveMeter, pausedSubscription       string
+	invoiceLine                                          string // the invoice item line of invoice
 	webhookEndpoint, alert, event, requestLog, stream    string
 	// Names that must be unique in an account (suffixed when seeding again).
 	eventName, oldEventName, lookupKey, identifier string
@@ -221,6 +222,7 @@ func (e *inproc) seed() {
 	e.must("POST", "/v1/billing/meter_events", "event_name="+ids.eventName+"&identifier="+ids.identifier+"&payload[stripe_customer_id]="+ids.customer+"&payload[value]=5")
 	ids.invoiceItem = id(e.must("POST", "/v1/invoiceitems", "customer="+ids.customer+"&amount=500&currency=usd&description=Setup"))
 	ids.invoice = id(e.must("POST", "/v1/invoices", "customer="+ids.customer+"&pending_invoice_items_behavior=include&description=Draft"))
+	ids.invoiceLine = "il_" + strings.TrimPrefix(ids.invoiceItem, "ii_")
 	ids.openInvoice = id(e.must("POST", "/v1/invoices", "customer="+ids.customer+"&collection_method=send_invoice&days_until_due=30&pending_invoice_items_behavior=exclude"))
 	e.must("POST", "/v1/invoiceitems", "customer="+ids.customer+"&amount=700&currency=usd&invoice="+ids.openInvoice)
 	if st := e.must("POST", "/v1/invoices/"+ids.openInvoice+"/finalize", "").str("status"); st != "open" {
@@ -266,7 +268,8 @@ func (ids seedIDs) pathID(template string) string {
 		return ""
 	// Actions get an object in the state they act on, so that a request gets
 	// past the state check to its parameters.
-	case strings.HasSuffix(template, "/pay"), strings.HasSuffix(template, "/void"), strings.HasSuffix(template, "/mark_uncollectible"):
+	case strings.HasSuffix(template, "/pay"), strings.HasSuffix(template, "/void"), strings.HasSuffix(template, "/mark_uncollectible"),
+		strings.HasSuffix(template, "/send"):
 		return ids.openInvoice
 	case strings.HasSuffix(template, "/reactivate"):
 		return ids.inactiveMeter
@@ -331,6 +334,15 @@ func (e *inproc) routes() []route {
 // fillPath puts id in a route's path variable (escaped).
 func fillPath(template, id string) string {
 	return muxVar.ReplaceAllLiteralString(template, escapePathSegment(id))
+}
+
+// fill is a route's path with id in its variables; a line of the seeded
+// draft invoice is the seeded invoice line.
+func (ids seedIDs) fill(template, id string) string {
+	if id == ids.invoice {
+		template = strings.ReplaceAll(template, "{line_item_id}", escapePathSegment(ids.invoiceLine))
+	}
+	return fillPath(template, id)
 }
 
 func escapePathSegment(s string) string {
@@ -435,7 +447,8 @@ func (a fingerprint) diff(b fingerprint) string {
 // catches a stored object changed in place.
 func (e *inproc) dump() string {
 	var b strings.Builder
-	lists := []string{"/v1/customers", "/v1/products", "/v1/prices", "/v1/billing/meters", "/v1/subscriptions?status=all",
+	lists := []string{"/v1/customers", "/v1/customers?test_clock=" + e.ids.testClock, "/v1/products", "/v1/prices", "/v1/billing/meters",
+		"/v1/subscriptions?status=all", "/v1/subscriptions?status=all&test_clock=" + e.ids.testClock,
 		"/v1/subscription_items?subscription=" + e.ids.subscription, "/v1/invoices", "/v1/invoiceitems", "/v1/test_helpers/test_clocks",
 		"/v1/events", "/v1/webhook_endpoints", "/v1/billing/alerts", "/_emulator/meter_error_reports",
 		"/v1/invoices/" + e.ids.invoice + "/lines", "/v1/subscription_items/" + e.ids.legacyItem + "/usage_record_summaries"}

@@ -175,11 +175,11 @@ func (st richState) readPaths(t *testing.T, e *testEnv) []string {
 	t.Helper()
 	aug := int64(1722470400)
 	paths := []string{
-		"/v1/customers?limit=100", "/v1/customers?limit=2&starting_after=" + st.customers[2], "/v1/customers/search?query=" + url.QueryEscape("metadata['plan']:'pro'") + "&expand[]=total_count",
+		"/v1/customers?limit=100", "/v1/customers?test_clock=" + st.clockID, "/v1/customers?limit=2&starting_after=" + st.customers[2], "/v1/customers/search?query=" + url.QueryEscape("metadata['plan']:'pro'") + "&expand[]=total_count",
 		"/v1/products?limit=100", "/v1/products/" + st.product,
 		"/v1/prices?limit=100&expand[]=data.tiers", "/v1/prices?lookup_keys[]=tiny", "/v1/prices/" + st.tiered + "?expand[]=tiers&expand[]=product",
 		"/v1/billing/meters", "/v1/billing/meters/" + st.meterID,
-		"/v1/subscriptions?status=all&limit=100", "/v1/subscriptions/" + st.clockSub + "?expand[]=latest_invoice&expand[]=customer",
+		"/v1/subscriptions?status=all&limit=100", "/v1/subscriptions?status=all&test_clock=" + st.clockID, "/v1/subscriptions/" + st.clockSub + "?expand[]=latest_invoice&expand[]=customer",
 		"/v1/subscription_items?subscription=" + st.clockSub,
 		"/v1/invoices?limit=100", "/v1/invoices/" + st.draftIn + "/lines", "/v1/invoices/search?query=" + url.QueryEscape("status:'draft'"),
 		"/v1/invoiceitems?limit=100", "/v1/invoiceitems?pending=true",

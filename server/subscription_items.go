@@ -10,10 +10,10 @@ import (
 func (s *Server) subscriptionItemEndpoints() []endpoint {
 	itemParams := []string{"metadata", "payment_behavior", "plan", "price", "price_data", "proration_behavior", "proration_date", "quantity"}
 	return []endpoint{
-		{op: "PostSubscriptionItems", mode: txWrite, h: s.createSubscriptionItem, accepts: append([]string{"subscription"}, itemParams...)},
+		{op: "PostSubscriptionItems", mode: txWrite, h: paymentBehaviorChecked(s.createSubscriptionItem), accepts: append([]string{"subscription"}, itemParams...)},
 		{op: "GetSubscriptionItems", mode: txRead, h: s.listSubscriptionItems},
 		{op: "GetSubscriptionItemsItem", mode: txRead, h: s.retrieveSubscriptionItem},
-		{op: "PostSubscriptionItemsItem", mode: txWrite, h: s.updateSubscriptionItem, accepts: append([]string{"off_session"}, itemParams...)},
+		{op: "PostSubscriptionItemsItem", mode: txWrite, h: paymentBehaviorChecked(s.updateSubscriptionItem), accepts: append([]string{"off_session"}, itemParams...)},
 		{op: "DeleteSubscriptionItemsItem", mode: txWrite, h: s.deleteSubscriptionItem},
 		{op: "PostSubscriptionItemsSubscriptionItemUsageRecords", mode: txWrite, h: s.createUsageRecord},
 		{op: "GetSubscriptionItemsSubscriptionItemUsageRecordSummaries", mode: txRead, h: s.listUsageRecordSummaries},

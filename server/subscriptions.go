@@ -89,19 +89,34 @@ func (it *subItem) clone() *subItem {
 var subscriptionParams = []string{"cancel_at", "cancel_at_period_end", "collection_method", "days_until_due", "description",
 	"items", "metadata", "off_session", "payment_behavior", "proration_behavior", "trial_end", "trial_from_plan", "trial_settings", "automatic_tax"}
 
+// paymentBehaviorChecked wraps a handler that takes payment_behavior. The
+// emulator holds no payment methods and takes no payment: every subscription
+// starts or changes as if the payment succeeded, which is allow_incomplete
+// (the default). The values that wait for a payment or fail without one
+// (default_incomplete, error_if_incomplete, pending_if_incomplete) are refused
+// rather than answered with a silent active subscription.
+func paymentBehaviorChecked(h handler) handler {
+	return func(c *call) (jsonobj.Obj, error) {
+		if v, ok := c.params.String("payment_behavior"); ok && v != "allow_incomplete" {
+			return nil, apierr.InvalidRequest("", "payment_behavior", "stripe-emulator does not support payment_behavior=%s yet: it holds no payment methods and takes no payments, so it cannot leave a subscription incomplete or its update pending until a payment succeeds. Leave payment_behavior out, or use allow_incomplete (the default).", v)
+		}
+		return h(c)
+	}
+}
+
 // unsupportedItemParams are item parameters the emulator does not model.
 var unsupportedItemParams = []string{"items.billing_thresholds", "items.discounts", "items.tax_rates"}
 
 func (s *Server) subscriptionEndpoints() []endpoint {
 	return []endpoint{
 		{op: "GetSubscriptionsSearch", mode: txRead, h: s.searchSubscriptions},
-		{op: "PostSubscriptions", mode: txWrite, h: s.createSubscription,
+		{op: "PostSubscriptions", mode: txWrite, h: paymentBehaviorChecked(s.createSubscription),
 			accepts: append([]string{"customer", "billing_cycle_anchor", "currency", "trial_period_days"}, subscriptionParams...),
 			rejects: append([]string{"automatic_tax.liability"}, unsupportedItemParams...)},
 		{op: "GetSubscriptions", mode: txRead, h: s.listSubscriptions,
 			accepts: []string{"collection_method", "created", "current_period_end", "current_period_start", "customer", "ending_before", "limit", "plan", "price", "starting_after", "status", "test_clock"}},
 		{op: "GetSubscriptionsSubscriptionExposedId", mode: txRead, h: s.retrieveSubscription},
-		{op: "PostSubscriptionsSubscriptionExposedId", mode: txWrite, h: s.updateSubscription,
+		{op: "PostSubscriptionsSubscriptionExposedId", mode: txWrite, h: paymentBehaviorChecked(s.updateSubscription),
 			accepts: append([]string{"billing_cycle_anchor", "cancellation_details", "proration_date"}, subscriptionParams...),
 			rejects: append([]string{"automatic_tax.liability"}, unsupportedItemParams...)},
 		{op: "DeleteSubscriptionsSubscriptionExposedId", mode: txWrite, h: s.cancelSubscription},
@@ -458,6 +473,9 @@ func (s *Server) listSubscriptions(c *call) (jsonobj.Obj, error) {
 	customerID, byCustomer := p.String("customer")
 	status := p.StringOr("status", "")
 	method, byMethod := p.String("collection_method")
+	// Subscriptions on a test clock are listed only with test_clock or customer:
+	// "The response will not include subscriptions with test clocks if this and
+	// the customer parameter is not set."
 	clock, byClock := p.String("test_clock")
 	priceID, byPrice := p.String("price")
 	if plan, ok := p.String("plan"); ok {
@@ -483,7 +501,8 @@ func (s *Server) listSubscriptions(c *call) (jsonobj.Obj, error) {
 				return false
 			}
 		}
-		if byCustomer && sub.Customer != customerID || byMethod && sub.CollectionMethod != method || byClock && sub.TestClock != clock {
+		if byCustomer && sub.Customer != customerID || byMethod && sub.CollectionMethod != method || byClock && sub.TestClock != clock ||
+			!byClock && !byCustomer && sub.TestClock != "" {
 			return false
 		}
 		if startFilter != nil && !startFilter(sub.PeriodStart) || endFilter != nil && !endFilter(sub.PeriodEnd) {

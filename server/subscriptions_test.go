@@ -1,6 +1,7 @@
 package server
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -386,5 +387,109 @@ func TestUsageRecordsLegacy(t *testing.T) {
 	r := e.do("POST", "/v1/subscription_items/"+si2+"/usage_records", "quantity=1")
 	if r.status != 400 || r.errField("message") != "Cannot create a usage record for "+si2+" because it is not on the legacy metered billing system. Call /v1/billing/meter_events instead." {
 		t.Errorf("meter price: %s", r.body)
+	}
+}
+
+// GET /v1/subscriptions leaves out subscriptions on a test clock unless
+// test_clock or customer is given ("The response will not include
+// subscriptions with test clocks if this and the customer parameter is not set").
+func TestListSubscriptionsAndTestClocks(t *testing.T) {
+	e := newEnv(t)
+	clock, err := e.sc.TestHelpersTestClocks.New(&stripe.TestHelpersTestClockParams{FrozenTime: stripe.Int64(t0.Unix())})
+	if err != nil {
+		t.Fatal(err)
+	}
+	price := e.do("POST", "/v1/prices", "currency=usd&unit_amount=500&recurring[interval]=month&product_data[name]=Seat").json["id"].(string)
+	plainCus := newCustomer(t, e.sc)
+	clockCus, err := e.sc.Customers.New(&stripe.CustomerParams{TestClock: stripe.String(clock.ID)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain := subscribe(t, e.sc, plainCus, &stripe.SubscriptionItemsParams{Price: stripe.String(price)})
+	onClock := subscribe(t, e.sc, clockCus.ID, &stripe.SubscriptionItemsParams{Price: stripe.String(price)})
+	for _, tt := range []struct {
+		name   string
+		params *stripe.SubscriptionListParams
+		want   []string
+	}{
+		{"all", &stripe.SubscriptionListParams{}, []string{plain.ID}},
+		{"status all", &stripe.SubscriptionListParams{Status: stripe.String("all")}, []string{plain.ID}},
+		{"by price", &stripe.SubscriptionListParams{Price: stripe.String(price)}, []string{plain.ID}},
+		{"by test clock", &stripe.SubscriptionListParams{TestClock: stripe.String(clock.ID)}, []string{onClock.ID}},
+		{"by customer on the clock", &stripe.SubscriptionListParams{Customer: stripe.String(clockCus.ID)}, []string{onClock.ID}},
+		{"by customer", &stripe.SubscriptionListParams{Customer: stripe.String(plainCus)}, []string{plain.ID}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			var got []string
+			it := e.sc.Subscriptions.List(tt.params)
+			for it.Next() {
+				got = append(got, it.Subscription().ID)
+			}
+			if it.Err() != nil || !slices.Equal(got, tt.want) {
+				t.Errorf("got %v %v, want %v", got, it.Err(), tt.want)
+			}
+		})
+	}
+}
+
+// payment_behavior values that wait for a payment (the emulator takes none) get
+// a 400 that says so, on subscription create and update and on subscription
+// item create and update; nothing is created or changed. allow_incomplete, the
+// default, is what the emulator does and is accepted.
+func TestPaymentBehaviorTheEmulatorCannotHonour(t *testing.T) {
+	e := newEnv(t)
+	price := licensedPrice(t, e.sc, 500, "month")
+	other := licensedPrice(t, e.sc, 700, "month")
+	cus := newCustomer(t, e.sc)
+	sub := subscribe(t, e.sc, cus, &stripe.SubscriptionItemsParams{Price: stripe.String(price.ID)})
+	item := sub.Items.Data[0].ID
+	calls := []struct {
+		name string
+		call func(behavior string) error
+	}{
+		{"subscription create", func(b string) error {
+			_, err := e.sc.Subscriptions.New(&stripe.SubscriptionParams{Customer: stripe.String(cus), PaymentBehavior: stripe.String(b),
+				Items: []*stripe.SubscriptionItemsParams{{Price: stripe.String(other.ID)}}})
+			return err
+		}},
+		{"subscription update", func(b string) error {
+			_, err := e.sc.Subscriptions.Update(sub.ID, &stripe.SubscriptionParams{PaymentBehavior: stripe.String(b),
+				Items: []*stripe.SubscriptionItemsParams{{ID: stripe.String(item), Quantity: stripe.Int64(2)}}})
+			return err
+		}},
+		{"item create", func(b string) error {
+			_, err := e.sc.SubscriptionItems.New(&stripe.SubscriptionItemParams{Subscription: stripe.String(sub.ID), Price: stripe.String(other.ID), PaymentBehavior: stripe.String(b)})
+			return err
+		}},
+		{"item update", func(b string) error {
+			_, err := e.sc.SubscriptionItems.Update(item, &stripe.SubscriptionItemParams{Quantity: stripe.Int64(3), PaymentBehavior: stripe.String(b)})
+			return err
+		}},
+	}
+	for _, c := range calls {
+		for _, b := range []string{"default_incomplete", "error_if_incomplete", "pending_if_incomplete"} {
+			t.Run(c.name+" "+b, func(t *testing.T) {
+				se := wantErr(t, c.call(b), 400, "", "payment_behavior")
+				if !strings.Contains(se.Msg, "payment_behavior="+b) || !strings.Contains(se.Msg, "allow_incomplete") {
+					t.Errorf("message: %q", se.Msg)
+				}
+			})
+		}
+	}
+	subs := e.sc.Subscriptions.List(&stripe.SubscriptionListParams{Customer: stripe.String(cus)})
+	n := 0
+	for subs.Next() {
+		n++
+	}
+	got, err := e.sc.Subscriptions.Get(sub.ID, nil)
+	if err != nil || n != 1 || len(got.Items.Data) != 1 || got.Items.Data[0].Quantity != 1 {
+		t.Fatalf("a refused request changed something: %v, %d subscriptions, items %+v", err, n, got.Items.Data)
+	}
+	for _, c := range calls {
+		t.Run(c.name+" allow_incomplete", func(t *testing.T) {
+			if err := c.call("allow_incomplete"); err != nil {
+				t.Error(err)
+			}
+		})
 	}
 }

@@ -274,6 +274,20 @@ func (s *Store) All(meter, customer string) Total {
 	return Total{}
 }
 
+// Totals is the aggregate of a meter over every event counted, for each
+// customer with a series of it.
+func (s *Store) Totals(meter string) map[string]Total {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := map[string]Total{}
+	for k, sr := range s.series {
+		if k.meter == meter {
+			out[k.customer] = sr.all()
+		}
+	}
+	return out
+}
+
 // Stats describe a store, for benchmarks and the soak test.
 type Stats struct {
 	Accepted uint64 // events ever accepted

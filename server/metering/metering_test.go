@@ -303,6 +303,25 @@ func TestRangeHugeAndAll(t *testing.T) {
 	}
 }
 
+// Totals is every customer's All of one meter, and no other meter's.
+func TestTotals(t *testing.T) {
+	s := New(0)
+	base := int64(1719792000)
+	for i, e := range []Event{ev("a", base, 5), ev("b", base+60, 7), {Identifier: "c", EventName: "tokens", Meter: "mtr_1", Customer: "cus_2", Counted: true, Timestamp: base, Received: base, Value: 3},
+		{Identifier: "d", EventName: "calls", Meter: "mtr_2", Customer: "cus_1", Counted: true, Timestamp: base, Received: base, Value: 100}} {
+		if err := s.Record(e); err != nil {
+			t.Fatal(i, err)
+		}
+	}
+	got := s.Totals("mtr_1")
+	if len(got) != 2 || got["cus_1"] != (Total{Sum: FromInt64(12), Count: 2}) || got["cus_2"] != (Total{Sum: FromInt64(3), Count: 1}) {
+		t.Errorf("totals: %+v", got)
+	}
+	if got := s.Totals("mtr_3"); len(got) != 0 {
+		t.Errorf("a meter without usage: %+v", got)
+	}
+}
+
 // TestCompaction: second buckets older than retention go, but for pinned
 // minutes; totals over minute-aligned ranges and from pinned times stay exact.
 func TestCompaction(t *testing.T) {
