@@ -219,3 +219,22 @@ func runUntilReady(t *testing.T, args []string, environ map[string]string) (addr
 	}
 	return addr, logs, func() int { cancel(); return <-done }
 }
+
+// A certificate that cannot be loaded stops the emulator before it serves,
+// naming the files.
+func TestRunRefusesABadCertificate(t *testing.T) {
+	dir := t.TempDir()
+	cert, key := filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	if err := os.WriteFile(cert, []byte("not PEM"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var logs syncBuffer
+	ready := make(chan string, 1)
+	args := []string{"-addr", "127.0.0.1:0", "-https-addr", "127.0.0.1:0", "-tls-cert", cert, "-tls-key", key}
+	if code := run(context.Background(), args, env(nil), io.Discard, &logs, ready); code != 1 {
+		t.Fatalf("exit %d:\n%s", code, logs.String())
+	}
+	if len(ready) > 0 || !strings.Contains(logs.String(), "HTTPS; not starting") || !strings.Contains(logs.String(), cert) {
+		t.Errorf("log:\n%s", logs.String())
+	}
+}
