@@ -4,14 +4,24 @@ import (
 	"testing"
 
 	stripe "github.com/stripe/stripe-go/v79"
+	"github.com/stripe/stripe-go/v79/client"
 )
 
 // TestAlpacaAIWalkthrough runs Stripe's usage-based billing guide (Alpaca AI)
-// against the binary with stripe-go v79, step by step as the guide does it.
+// against the binary with stripe-go v79, through either HTTP front end.
 func TestAlpacaAIWalkthrough(t *testing.T) {
-	e := start(t)
-	sc := e.client("sk_test_alpaca")
+	for _, frontEnd := range []string{"fast", "std"} {
+		t.Run(frontEnd, func(t *testing.T) {
+			e := start(t, "-http", frontEnd)
+			alpacaWalkthrough(t, e.client("sk_test_alpaca"))
+		})
+	}
+}
 
+// alpacaWalkthrough is the Alpaca AI guide, step by step as the guide does it,
+// through sc.
+func alpacaWalkthrough(t *testing.T, sc *client.API) {
+	t.Helper()
 	// 1. A meter for the tokens.
 	meter, err := sc.BillingMeters.New(&stripe.BillingMeterParams{
 		DisplayName:        stripe.String("Alpaca AI tokens"),

@@ -5,13 +5,15 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/stripe-emulator/stripe-emulator/internal/testnote"
 )
 
 // The load harness runs end to end (tiny durations: this checks that it works
 // and reports, not how fast anything is).
 func TestLoadHarnessSmoke(t *testing.T) {
 	if testing.Short() {
-		t.Skip("starts processes")
+		testnote.Skip(t, "-short: the load harness smoke run does not run")
 	}
 	bin := builtBinary(t)
 	cmd := exec.Command("go", "run", "./load", "-emulator", bin, "-workloads", "meter_event,create_customer,stream",

@@ -3,6 +3,7 @@ package compat
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io/fs"
 	"os"
 	"os/exec"
@@ -12,6 +13,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/stripe-emulator/stripe-emulator/internal/testnote"
 )
 
 // nodeDir holds the stripe-node suite: package.json, its lockfile and test/*.test.mjs.
@@ -28,14 +31,14 @@ func TestNode(t *testing.T) {
 	}
 	node, err := exec.LookPath("node")
 	if err != nil {
-		t.Skip("node is not installed: skipping the stripe-node suite in compat/node (it needs Node >= 18 and npm; .ci/run installs them)")
+		testnote.Skip(t, "node is not installed: the stripe-node suite in compat/node does not run (it needs Node >= 18 and npm; .ci/run installs them)")
 	}
 	major, err := nodeMajor(node)
 	if err != nil {
-		t.Skipf("cannot tell the version of %s (%v): skipping the stripe-node suite in compat/node", node, err)
+		testnote.Skip(t, fmt.Sprintf("cannot tell the version of %s (%v): the stripe-node suite in compat/node does not run", node, err))
 	}
 	if major < 18 {
-		t.Skipf("node %d is too old for node:test: skipping the stripe-node suite in compat/node (it needs Node >= 18)", major)
+		testnote.Skip(t, fmt.Sprintf("node %d is too old for node:test: the stripe-node suite in compat/node does not run (it needs Node >= 18)", major))
 	}
 	ensureNodeModules(t)
 
@@ -88,14 +91,15 @@ func ensureNodeModules(t *testing.T) {
 	}
 	npm, err := exec.LookPath("npm")
 	if err != nil {
-		t.Skipf("compat/node/node_modules lacks stripe@%s and npm is not installed: skipping the stripe-node suite (run `npm ci` in compat/node; .ci/run does)", want)
+		testnote.Skip(t, fmt.Sprintf("compat/node/node_modules lacks stripe@%s and npm is not installed: the stripe-node suite does not run (run `npm ci` in compat/node; .ci/run does)", want))
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, npm, "ci", "--prefer-offline", "--no-audit", "--no-fund", "--loglevel=error")
 	cmd.Dir = nodeDir
 	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Skipf("could not install compat/node's npm dependencies (no network to the npm registry?): skipping the stripe-node suite. npm ci: %v\n%s", err, lastLines(out, 15))
+		t.Logf("npm ci: %v\n%s", err, lastLines(out, 15))
+		testnote.Skip(t, "npm ci failed in compat/node (no network to the npm registry?): the stripe-node suite does not run")
 	}
 	if got := installedVersion("stripe"); got != want {
 		t.Fatalf("after npm ci, compat/node/node_modules has stripe %q, the lockfile says %q", got, want)

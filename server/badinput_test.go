@@ -50,6 +50,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/stripe-emulator/stripe-emulator/internal/testnote"
 	"github.com/stripe-emulator/stripe-emulator/server/form"
 )
 
@@ -131,7 +132,7 @@ func badInputBases(ids seedIDs) map[string][]kv {
 func loadMatrixCatalogue(t *testing.T) map[string]*form.Operation {
 	data, err := os.ReadFile(catalogueFile)
 	if err != nil {
-		t.Skipf("operations catalogue not available (%v): the bad-input matrix is generated from it", err)
+		testnote.Skip(t, fmt.Sprintf("the operations catalogue is absent (%v): the bad-input matrix is generated from it", err))
 	}
 	ops, err := form.LoadCatalogue(data)
 	if err != nil {
@@ -495,7 +496,9 @@ func TestBadInputMatrix(t *testing.T) {
 			switch {
 			case known && len(problems) > 0:
 				knownSeen[c.id()] = true
-				t.Run(c.id(), func(t *testing.T) { t.Skipf("known bug: %s: %s", bug, strings.Join(problems, "; ")) })
+				t.Run(c.id(), func(t *testing.T) {
+					testnote.Skip(t, fmt.Sprintf("known bug: %s: %s", bug, strings.Join(problems, "; ")))
+				})
 			case known:
 				knownSeen[c.id()] = true
 				t.Errorf("%s: the known bug %q is fixed: drop it from badInputKnownBugs", where, bug)
@@ -590,7 +593,7 @@ func TestBadInputV2(t *testing.T) {
 			}
 			switch {
 			case len(problems) > 0 && tt.knownBug != "":
-				t.Skipf("known bug: %s: %s", tt.knownBug, strings.Join(problems, "; "))
+				testnote.Skip(t, fmt.Sprintf("known bug: %s: %s", tt.knownBug, strings.Join(problems, "; ")))
 			case len(problems) > 0:
 				t.Error(strings.Join(problems, "; "))
 			case tt.knownBug != "":

@@ -111,6 +111,10 @@ func FuzzMeterEventFastForm(f *testing.F) {
 // The same Idempotency-Key replays whichever decoder read the body, and still
 // refuses other parameters.
 func TestMeterEventFastFormIdempotency(t *testing.T) {
+	acrossFrontEnds(t, testMeterEventFastFormIdempotency)
+}
+
+func testMeterEventFastFormIdempotency(t *testing.T, newEnv func(*testing.T) *testEnv) {
 	e := newEnv(t)
 	cus := e.do("POST", "/v1/customers", "name=A").json["id"].(string)
 	e.do("POST", "/v1/billing/meters", "display_name=T&event_name=tok&default_aggregation[formula]=sum")

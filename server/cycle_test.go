@@ -130,7 +130,9 @@ func customerInvoices(t *testing.T, sc *client.API, customer string) []*stripe.I
 }
 
 // The guide's "billed at the end of the month in arrears", on a test clock.
-func TestAlpacaMonthOnATestClock(t *testing.T) {
+func TestAlpacaMonthOnATestClock(t *testing.T) { acrossFrontEnds(t, testAlpacaMonthOnATestClock) }
+
+func testAlpacaMonthOnATestClock(t *testing.T, newEnv func(*testing.T) *testEnv) {
 	e := newEnv(t)
 	rcv := newReceiver(t)
 	e.webhookTo(t, rcv)

@@ -37,6 +37,10 @@ func (e *testEnv) countCustomers() int {
 // The shipped Alpaca AI file: after loading it, the customer's upcoming invoice
 // is 3000 tokens at 0.04 USD per 1000, 12 cents.
 func TestFixturesAlpacaUpcomingInvoice(t *testing.T) {
+	acrossFrontEnds(t, testFixturesAlpacaUpcomingInvoice)
+}
+
+func testFixturesAlpacaUpcomingInvoice(t *testing.T, newEnv func(*testing.T) *testEnv) {
 	data, err := os.ReadFile("../fixtures/alpaca-ai.json")
 	if err != nil {
 		t.Fatal(err)
@@ -100,7 +104,9 @@ func TestFixturesAlpacaUpcomingInvoice(t *testing.T) {
 
 // Every entry goes through the API's own checks; a failing entry is answered
 // with Stripe's error (status, type, code, param) and a message that names it.
-func TestFixturesEndpointErrors(t *testing.T) {
+func TestFixturesEndpointErrors(t *testing.T) { acrossFrontEnds(t, testFixturesEndpointErrors) }
+
+func testFixturesEndpointErrors(t *testing.T, newEnv func(*testing.T) *testEnv) {
 	customer := `{"name":"customer","path":"/v1/customers","method":"post","params":{"name":"John Doe"}}`
 	tests := []struct {
 		name      string

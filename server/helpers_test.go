@@ -1,8 +1,10 @@
 package server
 
 import (
+	"context"
 	"encoding/json"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -13,25 +15,85 @@ import (
 	"github.com/stripe/stripe-go/v79/client"
 
 	"github.com/stripe-emulator/stripe-emulator/server/clock"
+	"github.com/stripe-emulator/stripe-emulator/server/h1"
 )
 
 // t0 is 2024-07-01T00:00:00Z, the reference's Alpaca AI start.
 var t0 = time.Unix(1719792000, 0).UTC()
 
-// testEnv is an emulator served over httptest, with a manual clock.
+// testEnv is an emulator served over loopback HTTP, with a manual clock.
 type testEnv struct {
 	t     *testing.T
 	srv   *Server
-	ts    *httptest.Server
+	url   string
 	clock *clock.Manual
 	key   string
 	sc    *client.API
 }
 
-func newEnv(t *testing.T) *testEnv { return newEnvWith(t, nil) }
+// frontEnd is how a test's emulator is served: serve listens on loopback,
+// serves h there and returns the URL, and a function that stops serving.
+type frontEnd struct {
+	name  string
+	serve func(t *testing.T, h http.Handler) (url string, stop func())
+}
+
+// netHTTP serves through net/http, as httptest and in-process users do.
+var netHTTP = frontEnd{"net_http", func(t *testing.T, h http.Handler) (string, func()) {
+	ts := httptest.NewServer(h)
+	return ts.URL, ts.Close
+}}
+
+// fast serves through server/h1 with net/http behind it, as the binary does
+// by default (-http=fast).
+var fast = frontEnd{"h1", func(t *testing.T, h http.Handler) (string, func()) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	front := &h1.Server{Handler: h, Fallback: &http.Server{Handler: h}, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: time.Minute}
+	served := make(chan error, 1)
+	go func() { served <- front.Serve(ln) }()
+	return "http://" + ln.Addr().String(), func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := front.Shutdown(ctx); err != nil {
+			t.Errorf("stopping the h1 front end: %v", err)
+		}
+		if err := <-served; err != h1.ErrServerClosed {
+			t.Errorf("h1 Serve returned %v", err)
+		}
+	}
+}}
+
+// newEnv starts an emulator served through net/http.
+func newEnv(t *testing.T) *testEnv { return newEnvOn(t, netHTTP, nil) }
 
 // newEnvWith starts an emulator whose options configure may change.
 func newEnvWith(t *testing.T, configure func(*Options)) *testEnv {
+	return newEnvOn(t, netHTTP, configure)
+}
+
+// acrossFrontEnds runs test once through each front end, as subtests named
+// after it (as fake-gcs-server's runServersTest does for its transports):
+// the newEnv it gets starts emulators on that front end.
+func acrossFrontEnds(t *testing.T, test func(t *testing.T, newEnv func(*testing.T) *testEnv)) {
+	acrossFrontEndsWith(t, func(t *testing.T, newEnvWith func(*testing.T, func(*Options)) *testEnv) {
+		test(t, func(t *testing.T) *testEnv { return newEnvWith(t, nil) })
+	})
+}
+
+// acrossFrontEndsWith is acrossFrontEnds for tests that configure their emulators.
+func acrossFrontEndsWith(t *testing.T, test func(t *testing.T, newEnvWith func(*testing.T, func(*Options)) *testEnv)) {
+	for _, fe := range []frontEnd{netHTTP, fast} {
+		t.Run(fe.name, func(t *testing.T) {
+			test(t, func(t *testing.T, configure func(*Options)) *testEnv { return newEnvOn(t, fe, configure) })
+		})
+	}
+}
+
+// newEnvOn starts an emulator served through fe, whose options configure may change.
+func newEnvOn(t *testing.T, fe frontEnd, configure func(*Options)) *testEnv {
 	t.Helper()
 	clk := clock.NewManual(t0)
 	opts := Options{Clock: clk, Webhooks: WebhookOptions{RetryBase: 10 * time.Millisecond, Timeout: 5 * time.Second}}
@@ -42,12 +104,12 @@ func newEnvWith(t *testing.T, configure func(*Options)) *testEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ts := httptest.NewServer(srv)
+	url, stop := fe.serve(t, srv)
 	t.Cleanup(func() {
-		ts.Close()
+		stop()
 		srv.Close()
 	})
-	e := &testEnv{t: t, srv: srv, ts: ts, clock: clk, key: "sk_test_" + strings.ReplaceAll(t.Name(), "/", "_")}
+	e := &testEnv{t: t, srv: srv, url: url, clock: clk, key: "sk_test_" + strings.ReplaceAll(t.Name(), "/", "_")}
 	e.sc = e.client(e.key)
 	return e
 }
@@ -59,7 +121,7 @@ func (e *testEnv) client(key string) *client.API {
 
 func (e *testEnv) clientWithRetries(key string, retries int64) *client.API {
 	cfg := &stripe.BackendConfig{
-		URL:               stripe.String(e.ts.URL),
+		URL:               stripe.String(e.url),
 		MaxNetworkRetries: stripe.Int64(retries),
 		LeveledLogger:     &stripe.LeveledLogger{Level: stripe.LevelNull},
 		HTTPClient:        &http.Client{Timeout: 20 * time.Second},
@@ -85,7 +147,7 @@ func (r response) errField(name string) string {
 // do sends a raw request with the env's key (unless headers set Authorization).
 func (e *testEnv) do(method, path, body string, headers ...string) response {
 	e.t.Helper()
-	req, err := http.NewRequest(method, e.ts.URL+path, strings.NewReader(body))
+	req, err := http.NewRequest(method, e.url+path, strings.NewReader(body))
 	if err != nil {
 		e.t.Fatal(err)
 	}

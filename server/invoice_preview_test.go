@@ -10,7 +10,9 @@ import (
 
 // The guide's walkthrough: meter, product and price, customer, subscription,
 // usage, and the upcoming invoice.
-func TestAlpacaUpcomingInvoice(t *testing.T) {
+func TestAlpacaUpcomingInvoice(t *testing.T) { acrossFrontEnds(t, testAlpacaUpcomingInvoice) }
+
+func testAlpacaUpcomingInvoice(t *testing.T, newEnv func(*testing.T) *testEnv) {
 	for _, tt := range []struct {
 		tokens []string
 		qty    int64

@@ -14,7 +14,9 @@ import (
 	"github.com/stripe-emulator/stripe-emulator/server/jsonobj"
 )
 
-func TestAuthentication(t *testing.T) {
+func TestAuthentication(t *testing.T) { acrossFrontEnds(t, testAuthentication) }
+
+func testAuthentication(t *testing.T, newEnv func(*testing.T) *testEnv) {
 	e := newEnv(t)
 	basic := "Basic " + base64.StdEncoding.EncodeToString([]byte(e.key+":"))
 	tests := []struct {
@@ -97,7 +99,9 @@ func TestReset(t *testing.T) {
 	}
 }
 
-func TestHeadersAndRouting(t *testing.T) {
+func TestHeadersAndRouting(t *testing.T) { acrossFrontEnds(t, testHeadersAndRouting) }
+
+func testHeadersAndRouting(t *testing.T, newEnv func(*testing.T) *testEnv) {
 	e := newEnv(t)
 	r := e.do("GET", "/v1/customers", "")
 	if id := r.header.Get("Request-Id"); !strings.HasPrefix(id, "req_") || len(id) < 18 {
@@ -140,7 +144,7 @@ func TestHeadersAndRouting(t *testing.T) {
 	if !strings.HasSuffix(logURL, "/_emulator/requests/"+r.header.Get("Request-Id")) {
 		t.Fatalf("request_log_url = %q", logURL)
 	}
-	entry := e.do("GET", strings.TrimPrefix(logURL, e.ts.URL), "")
+	entry := e.do("GET", strings.TrimPrefix(logURL, e.url), "")
 	if entry.status != 200 || entry.json["status"] != float64(404) || entry.json["path"] != "/v1/customers/cus_missing" {
 		t.Errorf("request log entry: %s", entry.body)
 	}
@@ -154,7 +158,9 @@ func TestHealthz(t *testing.T) {
 	}
 }
 
-func TestBadInputGetsA4xx(t *testing.T) {
+func TestBadInputGetsA4xx(t *testing.T) { acrossFrontEnds(t, testBadInputGetsA4xx) }
+
+func testBadInputGetsA4xx(t *testing.T, newEnv func(*testing.T) *testEnv) {
 	e := newEnv(t)
 	tests := []struct {
 		name, method, path, body string
@@ -197,7 +203,9 @@ func truncateForLog(b []byte) string {
 	return string(b)
 }
 
-func TestIdempotency(t *testing.T) {
+func TestIdempotency(t *testing.T) { acrossFrontEnds(t, testIdempotency) }
+
+func testIdempotency(t *testing.T, newEnv func(*testing.T) *testEnv) {
 	e := newEnv(t)
 	first := e.do("POST", "/v1/customers", "email=a%40example.com&metadata[k]=v", "Idempotency-Key", "key-1")
 	if first.status != 200 || first.header.Get("Idempotency-Key") != "key-1" || first.header.Get("Idempotent-Replayed") != "" {
@@ -300,7 +308,9 @@ func TestIdempotencyBudget(t *testing.T) {
 }
 
 // stripe-go retries with the same key; 20 goroutines with one key create one customer.
-func TestIdempotencyConcurrent(t *testing.T) {
+func TestIdempotencyConcurrent(t *testing.T) { acrossFrontEnds(t, testIdempotencyConcurrent) }
+
+func testIdempotencyConcurrent(t *testing.T, newEnv func(*testing.T) *testEnv) {
 	e := newEnv(t)
 	sc := e.clientWithRetries(e.key, 5)
 	var wg sync.WaitGroup
@@ -339,7 +349,9 @@ func TestIdempotencyConcurrent(t *testing.T) {
 	}
 }
 
-func TestPagination(t *testing.T) {
+func TestPagination(t *testing.T) { acrossFrontEnds(t, testPagination) }
+
+func testPagination(t *testing.T, newEnv func(*testing.T) *testEnv) {
 	e := newEnv(t)
 	// 25 customers in one second (the clock does not move): the order must still be stable.
 	var ids []string
@@ -402,7 +414,9 @@ func TestPagination(t *testing.T) {
 	}
 }
 
-func TestCreatedFilter(t *testing.T) {
+func TestCreatedFilter(t *testing.T) { acrossFrontEnds(t, testCreatedFilter) }
+
+func testCreatedFilter(t *testing.T, newEnv func(*testing.T) *testEnv) {
 	e := newEnv(t)
 	var ids []string
 	for i := 0; i < 4; i++ {
@@ -446,7 +460,9 @@ func TestCreatedFilter(t *testing.T) {
 	}
 }
 
-func TestExpand(t *testing.T) {
+func TestExpand(t *testing.T) { acrossFrontEnds(t, testExpand) }
+
+func testExpand(t *testing.T, newEnv func(*testing.T) *testEnv) {
 	e := newEnv(t)
 	c, err := e.sc.Customers.New(nil)
 	if err != nil {
@@ -514,7 +530,9 @@ func TestMetadataLimits(t *testing.T) {
 	}
 }
 
-func TestPanicBecomesJSON500(t *testing.T) {
+func TestPanicBecomesJSON500(t *testing.T) { acrossFrontEnds(t, testPanicBecomesJSON500) }
+
+func testPanicBecomesJSON500(t *testing.T, newEnv func(*testing.T) *testEnv) {
 	e := newEnv(t)
 	ep := &endpoint{method: "GET", path: "/_test/panic", noAuth: true, mode: txNone,
 		h: func(*call) (jsonobj.Obj, error) { panic("boom") }}

@@ -2,16 +2,20 @@ package server
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/stripe-emulator/stripe-emulator/internal/testnote"
 )
 
-// The catalogue of response shapes sits beside the repository in ../shared; the
-// shape checks skip where it is absent.
+// The catalogue of response shapes sits beside the repository in ../shared.
+// Where it is absent, checkShape checks nothing (the rest of each test runs)
+// and TestShapesCustomersAndProducts skips, saying so.
 var catalogueFile = filepath.Join("..", "..", "shared", "stripe-openapi", "operations-2024-06-20.json")
 
 type shape struct {
@@ -46,7 +50,8 @@ func checkShape(t *testing.T, object string, body []byte) {
 	t.Helper()
 	shapes, err := loadShapes()
 	if err != nil {
-		t.Skipf("catalogue not available: %v", err)
+		t.Logf("the shape of %s is not checked: the catalogue is absent (%v)", object, err)
+		return
 	}
 	s := shapes[object]
 	if s == nil {
@@ -163,6 +168,9 @@ func optionalField(shapes map[string]*shape, s *shape, field string) bool {
 }
 
 func TestShapesCustomersAndProducts(t *testing.T) {
+	if _, err := loadShapes(); err != nil {
+		testnote.Skip(t, fmt.Sprintf("the operations catalogue is absent (%v): no test checks response shapes against Stripe's", err))
+	}
 	e := newEnv(t)
 	c := e.do("POST", "/v1/customers", "name=J&email=j%40example.com&address[city]=Paris&shipping[name]=J&shipping[address][line1]=x&invoice_settings[custom_fields][0][name]=a&invoice_settings[custom_fields][0][value]=b&invoice_settings[rendering_options][template]=t&preferred_locales[]=en&metadata[a]=b")
 	checkShape(t, "customer", c.body)

@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stripe-emulator/stripe-emulator/internal/testnote"
 	"github.com/stripe-emulator/stripe-emulator/server/clock"
 	"github.com/stripe-emulator/stripe-emulator/server/h1"
 )
@@ -83,7 +84,7 @@ func decoded(raw []byte) map[string]any {
 // account is reset.
 func TestSoak(t *testing.T) {
 	if testing.Short() {
-		t.Skip("the soak test runs for a minute; -short skips it")
+		testnote.Skip(t, "-short: the 60 s soak test does not run")
 	}
 	clk := clock.NewManual(t0)
 	srv, err := New(Options{Clock: clk, TickInterval: -1})

@@ -137,7 +137,7 @@ func (s *Server) saveStateFile(path string, wrap func(io.Writer) io.Writer) (inf
 	if base == "" {
 		return info, fmt.Errorf("saving state: %q is a directory, not a file", path)
 	}
-	f, err := os.CreateTemp(dir, "."+base+".tmp-*")
+	f, err := os.CreateTemp(dir, tempPattern(base))
 	if err != nil {
 		return info, fmt.Errorf("saving state to %s: %w", path, err)
 	}

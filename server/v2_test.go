@@ -7,7 +7,9 @@ import (
 	"time"
 )
 
-func TestV2MeterEventStream(t *testing.T) {
+func TestV2MeterEventStream(t *testing.T) { acrossFrontEnds(t, testV2MeterEventStream) }
+
+func testV2MeterEventStream(t *testing.T, newEnv func(*testing.T) *testEnv) {
 	e := newEnv(t)
 	m := alpacaMeter(t, e.sc)
 	cus := newCustomer(t, e.sc)
@@ -74,6 +76,10 @@ func TestV2MeterEventStream(t *testing.T) {
 }
 
 func TestV2MeterEventsAndAdjustments(t *testing.T) {
+	acrossFrontEnds(t, testV2MeterEventsAndAdjustments)
+}
+
+func testV2MeterEventsAndAdjustments(t *testing.T, newEnv func(*testing.T) *testEnv) {
 	e := newEnv(t)
 	m := alpacaMeter(t, e.sc)
 	cus := newCustomer(t, e.sc)

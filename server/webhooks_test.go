@@ -15,7 +15,9 @@ import (
 	"github.com/stripe/stripe-go/v79/webhook"
 )
 
-func TestWebhookEndpointCRUD(t *testing.T) {
+func TestWebhookEndpointCRUD(t *testing.T) { acrossFrontEnds(t, testWebhookEndpointCRUD) }
+
+func testWebhookEndpointCRUD(t *testing.T, newEnv func(*testing.T) *testEnv) {
 	e := newEnv(t)
 	ep, err := e.sc.WebhookEndpoints.New(&stripe.WebhookEndpointParams{URL: stripe.String("https://example.com/hook"),
 		EnabledEvents: stripe.StringSlice([]string{"invoice.paid", "customer.created"}), Description: stripe.String("main")})
@@ -57,6 +59,10 @@ func TestWebhookEndpointCRUD(t *testing.T) {
 }
 
 func TestWebhookDeliveriesAreSignedAndFiltered(t *testing.T) {
+	acrossFrontEnds(t, testWebhookDeliveriesAreSignedAndFiltered)
+}
+
+func testWebhookDeliveriesAreSignedAndFiltered(t *testing.T, newEnv func(*testing.T) *testEnv) {
 	e := newEnv(t)
 	rcv := newReceiver(t)
 	e.webhookTo(t, rcv, "customer.created", "customer.updated")
@@ -161,7 +167,9 @@ func TestWebhookReceiverTroubleNeverBlocksTheAPI(t *testing.T) {
 	}
 }
 
-func TestWebhookRetriesKeepOrder(t *testing.T) {
+func TestWebhookRetriesKeepOrder(t *testing.T) { acrossFrontEnds(t, testWebhookRetriesKeepOrder) }
+
+func testWebhookRetriesKeepOrder(t *testing.T, newEnv func(*testing.T) *testEnv) {
 	e := newEnv(t)
 	var mu sync.Mutex
 	attempts := 0
@@ -201,6 +209,10 @@ func TestWebhookRetriesKeepOrder(t *testing.T) {
 }
 
 func TestForwardURLGetsEveryAccountsEvents(t *testing.T) {
+	acrossFrontEndsWith(t, testForwardURLGetsEveryAccountsEvents)
+}
+
+func testForwardURLGetsEveryAccountsEvents(t *testing.T, newEnvWith func(*testing.T, func(*Options)) *testEnv) {
 	rcv := newReceiver(t)
 	rcv.secret = "whsec_forwarded"
 	e := newEnvWith(t, func(o *Options) { o.Webhooks.ForwardURL, o.Webhooks.ForwardSecret = rcv.ts.URL, "whsec_forwarded" })

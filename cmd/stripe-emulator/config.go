@@ -35,6 +35,10 @@ type config struct {
 	// (0: only on shutdown) and on shutdown.
 	stateFile     string
 	stateInterval time.Duration
+	// serve is the HTTP front end and HTTPS.
+	serve serveConfig
+	// showVersion: -version, print the version and exit.
+	showVersion bool
 }
 
 // parseConfig reads flags, falling back on environment variables (flags win).
@@ -71,14 +75,16 @@ func parseConfig(name string, args []string, getenv func(string) string, errOut 
 		}
 		cfg.stateInterval = d
 	}
+	cfg.serve = serveConfigFromEnv(getenv)
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(errOut)
+	fs.Usage = usage(fs)
 	fs.StringVar(&cfg.addr, "addr", cfg.addr, "address to listen on, host:port (port 0 picks a free one); env STRIPE_EMULATOR_ADDR")
 	fs.StringVar(&cfg.logFormat, "log-format", cfg.logFormat, "log format: text or json; env STRIPE_EMULATOR_LOG_FORMAT")
 	fs.StringVar(&level, "log-level", level, "log level: debug, info, warn or error; env STRIPE_EMULATOR_LOG_LEVEL")
 	fs.BoolVar(&cfg.logRequests, "log-requests", cfg.logRequests, "log one line per request; env STRIPE_EMULATOR_LOG_REQUESTS")
 	fs.StringVar(&cfg.webhookURL, "webhook-url", cfg.webhookURL, "forward every event of every account to this URL, signed (like stripe listen --forward-to); env STRIPE_EMULATOR_WEBHOOK_URL")
-	fs.StringVar(&cfg.webhookSecret, "webhook-secret", cfg.webhookSecret, "the whsec_ secret -webhook-url deliveries are signed with (default: generated, printed at start); env STRIPE_EMULATOR_WEBHOOK_SECRET")
+	fs.StringVar(&cfg.webhookSecret, "webhook-secret", cfg.webhookSecret, "the whsec_ secret -webhook-url deliveries are signed with (default: generated and printed at start; one given is never printed); env STRIPE_EMULATOR_WEBHOOK_SECRET")
 	fs.StringVar(&cfg.pprofAddr, "pprof-addr", "", "serve Go's profiler (net/http/pprof) on this address, for performance work")
 	fixturesFlag := false
 	fs.Func("fixtures", "load this fixtures file (Stripe CLI format) at start; repeatable; env STRIPE_EMULATOR_FIXTURES (a comma- or "+string(filepath.ListSeparator)+"-separated list)", func(v string) error {
@@ -94,6 +100,8 @@ func parseConfig(name string, args []string, getenv func(string) string, errOut 
 	fs.StringVar(&cfg.fixturesKey, "fixtures-key", cfg.fixturesKey, "the secret key of the account -fixtures files are loaded into; env STRIPE_EMULATOR_FIXTURES_KEY")
 	fs.StringVar(&cfg.stateFile, "state-file", cfg.stateFile, "keep state across restarts in this file: loaded at start, saved every -state-interval and on shutdown; env STRIPE_EMULATOR_STATE_FILE")
 	fs.DurationVar(&cfg.stateInterval, "state-interval", cfg.stateInterval, "how often -state-file is saved while running (0: only on shutdown); env STRIPE_EMULATOR_STATE_INTERVAL")
+	cfg.serve.register(fs)
+	fs.BoolVar(&cfg.showVersion, "version", false, "print the version and exit")
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
 	}
@@ -120,6 +128,9 @@ func parseConfig(name string, args []string, getenv func(string) string, errOut 
 	}
 	if !validTestKey(cfg.fixturesKey) {
 		return cfg, fmt.Errorf("-fixtures-key must be a test mode secret key (sk_test_ followed by letters, digits, _ or -), not %q", cfg.fixturesKey)
+	}
+	if err := cfg.serve.resolve(cfg.addr); err != nil {
+		return cfg, err
 	}
 	return cfg, nil
 }

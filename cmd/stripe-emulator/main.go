@@ -2,9 +2,11 @@
 //
 //	stripe-emulator [-addr 127.0.0.1:12111]   start the emulator
 //	stripe-emulator healthcheck [-addr ...]   probe /healthz; exit 0 when healthy
+//	stripe-emulator help                      the flags, and how to point an SDK at it
 //
 // SIGINT and SIGTERM stop it gracefully: it stops accepting connections,
-// finishes the requests in flight and exits 0.
+// finishes the requests in flight (closing, after 5 s, the connections of
+// clients that stalled), saves its state and exits 0.
 package main
 
 import (

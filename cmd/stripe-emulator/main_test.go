@@ -41,15 +41,9 @@ func TestParseConfig(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			cfg, err := parseConfig("test", tt.args, env(tt.env), io.Discard)
-			if tt.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-					t.Fatalf("err = %v, want %q", err, tt.wantErr)
-				}
+			cfg, ok := parseCase(t, tt.args, tt.env, tt.wantErr)
+			if !ok {
 				return
-			}
-			if err != nil {
-				t.Fatal(err)
 			}
 			if cfg.addr != tt.addr || cfg.logFormat != tt.format {
 				t.Errorf("got %+v", cfg)
@@ -203,15 +197,9 @@ func TestParseConfigFixtures(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			cfg, err := parseConfig("test", tt.args, env(tt.env), io.Discard)
-			if tt.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-					t.Fatalf("err = %v, want %q", err, tt.wantErr)
-				}
+			cfg, ok := parseCase(t, tt.args, tt.env, tt.wantErr)
+			if !ok {
 				return
-			}
-			if err != nil {
-				t.Fatal(err)
 			}
 			if !reflect.DeepEqual(cfg.fixtures, tt.files) || cfg.fixturesKey != tt.key {
 				t.Errorf("fixtures %q key %q, want %q %q", cfg.fixtures, cfg.fixturesKey, tt.files, tt.key)
@@ -364,20 +352,7 @@ func TestRequestHost(t *testing.T) {
 // returns the exit code.
 func startRun(t *testing.T, args ...string) (addr string, logs *syncBuffer, stop func() int) {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	logs = &syncBuffer{}
-	ready := make(chan string, 1)
-	done := make(chan int, 1)
-	go func() {
-		done <- run(ctx, append([]string{"-addr", "127.0.0.1:0", "-log-requests=false"}, args...), env(nil), io.Discard, logs, ready)
-	}()
-	select {
-	case addr = <-ready:
-	case code := <-done:
-		cancel()
-		t.Fatalf("exited with %d: %s", code, logs.String())
-	}
-	return addr, logs, func() int { cancel(); return <-done }
+	return runUntilReady(t, append([]string{"-addr", "127.0.0.1:0", "-log-requests=false"}, args...), nil)
 }
 
 func call(t *testing.T, method, url, body string) map[string]any {

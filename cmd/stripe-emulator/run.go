@@ -20,14 +20,6 @@ import (
 
 	"github.com/stripe-emulator/stripe-emulator/server"
 	"github.com/stripe-emulator/stripe-emulator/server/fixtures"
-	"github.com/stripe-emulator/stripe-emulator/server/h1"
-)
-
-// The limits on a connection: its request header once begun, and the wait
-// for its next request.
-const (
-	readHeaderTimeout = 10 * time.Second
-	idleTimeout       = 120 * time.Second
 )
 
 // run is the whole program; main only exits with its result. It serves until ctx
@@ -37,7 +29,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if len(args) > 0 && args[0] == "healthcheck" {
 		return healthcheck(args[1:], getenv, stdout, stderr)
 	}
-	cfg, err := parseConfig("stripe-emulator", args, getenv, stderr)
+	helpOut := stderr
+	if len(args) == 1 && args[0] == "help" {
+		args, helpOut = []string{"-h"}, stdout
+	}
+	cfg, err := parseConfig("stripe-emulator", args, getenv, helpOut)
 	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
@@ -45,14 +41,19 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		fmt.Fprintln(stderr, "stripe-emulator:", err)
 		return 2
 	}
+	if cfg.showVersion {
+		fmt.Fprintln(stdout, version())
+		return 0
+	}
 	logOut := newLogWriter(stderr)
 	defer logOut.Close()
 	logger := newLogger(cfg, logOut)
 
 	opts := server.Options{Logger: logger}
+	secretGenerated := false
 	if cfg.webhookURL != "" {
 		if cfg.webhookSecret == "" {
-			cfg.webhookSecret = "whsec_" + server.RandomSecret()
+			cfg.webhookSecret, secretGenerated = "whsec_"+server.RandomSecret(), true
 		}
 		opts.Webhooks.ForwardURL, opts.Webhooks.ForwardSecret = cfg.webhookURL, cfg.webhookSecret
 	}
@@ -67,6 +68,14 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	defer srv.Close()
 	stateLoaded := false
 	if cfg.stateFile != "" {
+		// A save the last run did not finish left its temporary file.
+		removed, err := server.RemoveOrphanedTempFiles(cfg.stateFile)
+		for _, f := range removed {
+			logger.Info("removed the temporary file of an interrupted save", "file", f)
+		}
+		if err != nil {
+			logger.Warn("looking for temporary files of interrupted saves", "error", err.Error())
+		}
 		// Loaded before anything else, and written back at once: a file that
 		// cannot be read or a place that cannot be written stops the emulator
 		// now rather than losing data later.
@@ -94,6 +103,15 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return 1
 	}
 	addr := ln.Addr().String()
+	defer ln.Close()
+	var tlsLn *httpsListener
+	if cfg.serve.httpsAddr != "" {
+		if tlsLn, err = listenTLS(cfg.serve, time.Now()); err != nil {
+			logger.Error("HTTPS; not starting", "error", err.Error())
+			return 1
+		}
+		defer tlsLn.ln.Close()
+	}
 	if len(cfg.fixtures) > 0 && stateLoaded {
 		logger.Info("state loaded from the state file: fixtures not loaded again", "fixtures", strings.Join(cfg.fixtures, ","))
 	} else if len(cfg.fixtures) > 0 {
@@ -101,7 +119,6 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		// file that fails stops the emulator.
 		if err := loadFixtureFiles(ctx, srv, cfg, requestHost(addr), getenv, logger); err != nil {
 			logger.Error("loading fixtures failed; not starting", "error", err.Error())
-			ln.Close()
 			return 1
 		}
 	}
@@ -118,30 +135,25 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			}
 		}()
 	}
-	httpSrv := &http.Server{
-		Handler:           srv,
-		ReadHeaderTimeout: readHeaderTimeout,
-		IdleTimeout:       idleTimeout,
-		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
-	}
-	// The lean HTTP/1.1 front end serves what SDKs send and hands any other
-	// connection to httpSrv.
-	front := &h1.Server{
-		Handler:           srv,
-		Fallback:          httpSrv,
-		ReadHeaderTimeout: readHeaderTimeout,
-		IdleTimeout:       idleTimeout,
-		Log:               logger,
-	}
-	serveErr := make(chan error, 1)
-	go func() { serveErr <- front.Serve(ln) }()
-	listening := []any{"addr", addr, "url", "http://" + addr, "api_version", server.APIVersion}
+	servers := newServers(srv, logger)
+	servers.serveHTTP(cfg.serve.frontEnd, ln)
+	listening := []any{"addr", addr, "url", "http://" + requestHost(addr), "api_version", server.APIVersion, "http", cfg.serve.frontEnd}
 	if len(cfg.fixtures) > 0 {
 		listening = append(listening, "fixtures_key", cfg.fixturesKey)
 	}
 	logger.Info("stripe-emulator listening", listening...)
+	warnIfExposed(logger, ln)
+	if tlsLn != nil {
+		servers.serveHTTPS(tlsLn.ln, tlsLn.cert)
+		logger.Info("serving HTTPS", tlsLn.logAttrs()...)
+		warnIfExposed(logger, tlsLn.ln)
+	}
 	if cfg.webhookURL != "" {
-		logger.Info("forwarding every event", "webhook_url", cfg.webhookURL, "webhook_secret", cfg.webhookSecret)
+		forwarding := []any{"webhook_url", cfg.webhookURL}
+		if secretGenerated { // one given by flag or environment is the user's to know, not the log's
+			forwarding = append(forwarding, "webhook_secret", cfg.webhookSecret)
+		}
+		logger.Info("forwarding every event", forwarding...)
 	}
 	stopSaver := make(chan struct{})
 	saverDone := make(chan struct{})
@@ -169,17 +181,14 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 
 	select {
-	case err := <-serveErr:
+	case err := <-servers.errs:
 		logger.Error("serving", "error", err.Error())
 		return 1
 	case <-ctx.Done():
 	}
-	logger.Info("shutting down: finishing requests in flight")
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
+	logger.Info("shutting down: finishing requests in flight", "grace", shutdownGrace.String())
 	code := 0
-	if err := front.Shutdown(shutdownCtx); err != nil {
-		logger.Error("shutting down", "error", err.Error())
+	if !servers.shutdown(shutdownGrace, handlerWait) {
 		code = 1
 	}
 	close(stopSaver)

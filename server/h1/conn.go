@@ -22,9 +22,10 @@ const (
 	maxDrain = 256 << 10
 	// maxKeep is the largest response buffer a connection keeps between requests.
 	maxKeep = 64 << 10
-	// maxSlack: an idle deadline is set again only when it would move by more
-	// than a sixteenth of IdleTimeout, at most this, so a busy connection does
-	// not reset a timer per request (it may close that much early).
+	// maxSlack: an idle or write deadline is set again only when it would
+	// move by more than a sixteenth of its timeout, at most this, so a busy
+	// connection does not reset a timer per request (it may end that much
+	// early).
 	maxSlack = time.Second
 )
 
@@ -41,8 +42,10 @@ type conn struct {
 	r      *bufio.Reader
 	remote string
 	state  atomic.Int32
-	// deadline is the read deadline last set on nc (zero: none).
-	deadline time.Time
+	// deadline is the read deadline last set on nc (zero: none); headerBy
+	// the header deadline of the request being read (zero: none set, the
+	// whole header was there); writeBy the write deadline last set.
+	deadline, headerBy, writeBy time.Time
 	// out is the response being written; werr a failed write.
 	out  []byte
 	werr error
@@ -104,9 +107,8 @@ func (c *conn) serveOne() error {
 	c.r.Discard(len(head))
 	rq.body.c = c
 	if rq.ContentLength > int64(c.r.Buffered()) {
-		// The body is still to come: it has no deadline, as with net/http
-		// (ReadTimeout unset); only headers and idle waits do.
-		if err := c.clearDeadline(); err != nil {
+		// The body is still to come: within BodyTimeout (none if zero).
+		if err := c.bodyDeadline(); err != nil {
 			return err
 		}
 	}
@@ -174,6 +176,7 @@ func (c *conn) handle(rq *request) (keepAlive bool) {
 // IdleTimeout (else it closes without a word), then the rest of the header
 // within ReadHeaderTimeout; after a POST, up to four stray CR/LF bytes skipped.
 func (c *conn) readHead() ([]byte, error) {
+	c.headerBy = time.Time{}
 	headerDeadline := false
 	need := 1
 	if c.served {
@@ -245,25 +248,39 @@ func (c *conn) wait(n int) error {
 // headerDeadline limits the rest of a request header to ReadHeaderTimeout (none if zero).
 func (c *conn) headerDeadline() error {
 	if d := c.s.ReadHeaderTimeout; d > 0 {
+		c.headerBy = time.Now().Add(d)
+		return c.setDeadline(c.headerBy)
+	}
+	return c.clearDeadline()
+}
+
+// bodyDeadline limits the rest of a request body to BodyTimeout (none if zero).
+func (c *conn) bodyDeadline() error {
+	if d := c.s.BodyTimeout; d > 0 {
 		return c.setDeadline(time.Now().Add(d))
 	}
 	return c.clearDeadline()
 }
 
 // idleDeadline limits the wait for the next request to IdleTimeout (none if
-// zero). A deadline is moved later only by more than a sixteenth of
-// IdleTimeout, at most maxSlack, so that a busy connection does not reset a
-// timer per request (and may close that much early).
+// zero), moving the deadline only as far as worthwhile.
 func (c *conn) idleDeadline() error {
 	d := c.s.IdleTimeout
 	if d <= 0 {
 		return c.clearDeadline()
 	}
-	at := time.Now().Add(d)
-	if c.deadline.IsZero() || at.Before(c.deadline) || at.Sub(c.deadline) > min(d/16, maxSlack) {
+	if at := time.Now().Add(d); worthMoving(c.deadline, at, d) {
 		return c.setDeadline(at)
 	}
 	return nil
+}
+
+// worthMoving tells whether a deadline at, for a timeout d, should replace
+// the one set (cur, zero if none): it is earlier, or later by more than a
+// sixteenth of d, at most maxSlack. So a busy connection does not reset a
+// timer per request, and its deadline comes at most that much early.
+func worthMoving(cur, at time.Time, d time.Duration) bool {
+	return cur.IsZero() || at.Before(cur) || at.Sub(cur) > min(d/16, maxSlack)
 }
 
 // headEnd finds the end of a request head ("\r\n\r\n") in buf: end is its
@@ -306,12 +323,19 @@ func (c *conn) wakeIfIdle() {
 	}
 }
 
-// handOff gives the connection, with what is buffered of it, to Fallback.
+// handOff gives the connection, with what is buffered of it, to Fallback. A
+// header begun here keeps its deadline there (replayConn.SetReadDeadline);
+// the write deadline set here is lifted, Fallback sets its own.
 func (c *conn) handOff() error {
-	if err := c.nc.SetReadDeadline(time.Time{}); err != nil {
+	if err := c.nc.SetReadDeadline(c.headerBy); err != nil {
 		return err
 	}
-	if !c.s.handoff.give(&replayConn{Conn: c.nc, r: c.r}) {
+	if !c.writeBy.IsZero() {
+		if err := c.nc.SetWriteDeadline(time.Time{}); err != nil {
+			return err
+		}
+	}
+	if !c.s.handoff.give(&replayConn{Conn: c.nc, r: c.r, headerBy: c.headerBy}) {
 		return ErrServerClosed // shutting down: the caller closes it
 	}
 	return errHandedOff
@@ -324,6 +348,14 @@ func (c *conn) flush() error {
 	}
 	if len(c.out) == 0 {
 		return nil
+	}
+	if d := c.s.WriteTimeout; d > 0 {
+		if at := time.Now().Add(d); worthMoving(c.writeBy, at, d) {
+			c.writeBy = at
+			if c.werr = c.nc.SetWriteDeadline(at); c.werr != nil {
+				return c.werr
+			}
+		}
 	}
 	_, c.werr = c.nc.Write(c.out)
 	if cap(c.out) > maxKeep {

@@ -42,9 +42,15 @@ type Server struct {
 	// same). Its Serve runs inside Serve; Shutdown shuts it down too.
 	Fallback *http.Server
 	// ReadHeaderTimeout bounds the time to read a request's header once its
-	// first byte arrived; IdleTimeout bounds the wait for the next request on
-	// a kept-alive connection. Zero means no limit.
+	// first byte arrived (a header handed to Fallback keeps what is left of
+	// it); BodyTimeout bounds the time to read the rest of a request's body
+	// once its header is read; WriteTimeout bounds each write of a response
+	// (only the write: unlike net/http's, it does not count the handler's
+	// time); IdleTimeout bounds the wait for the next request on a kept-alive
+	// connection. Zero means no limit.
 	ReadHeaderTimeout time.Duration
+	BodyTimeout       time.Duration
+	WriteTimeout      time.Duration
 	IdleTimeout       time.Duration
 	// Log, when set, receives panics in the handler and failures to accept.
 	Log *slog.Logger
@@ -141,14 +147,7 @@ func (s *Server) forget(c *conn) {
 // the request it is serving, and shuts Fallback down alongside. It returns
 // ctx's error if ctx ends first.
 func (s *Server) Shutdown(ctx context.Context) error {
-	s.mu.Lock()
-	s.closing.Store(true)
-	ln := s.ln
-	conns := make([]*conn, 0, len(s.conns))
-	for c := range s.conns {
-		conns = append(conns, c)
-	}
-	s.mu.Unlock()
+	ln, conns := s.stop()
 	if ln == nil {
 		if s.Fallback == nil {
 			return nil
@@ -176,6 +175,41 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		return lnErr
 	}
 	return nil
+}
+
+// Close closes the listener and every connection at once, busy or idle, and
+// Fallback with them (as http.Server.Close does): a handler still running
+// sees its reads and writes fail. It is for after a Shutdown that gave up.
+func (s *Server) Close() error {
+	ln, conns := s.stop()
+	var lnErr error
+	if ln != nil {
+		lnErr = ln.Close()
+	}
+	for _, c := range conns {
+		_ = c.nc.Close() // its goroutine sees the error and ends
+	}
+	var fallbackErr error
+	if s.Fallback != nil {
+		fallbackErr = s.Fallback.Close()
+	}
+	if lnErr != nil && !errors.Is(lnErr, net.ErrClosed) {
+		return lnErr
+	}
+	return fallbackErr
+}
+
+// stop marks the server closing (no connection is taken on from now) and
+// returns its listener (nil before Serve) and the connections it serves.
+func (s *Server) stop() (net.Listener, []*conn) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.closing.Store(true)
+	conns := make([]*conn, 0, len(s.conns))
+	for c := range s.conns {
+		conns = append(conns, c)
+	}
+	return s.ln, conns
 }
 
 func (s *Server) logError(msg string, err error, args ...any) {

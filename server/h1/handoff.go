@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"net"
 	"sync"
+	"time"
 )
 
 // handoffListener is the listener Fallback serves: its connections are the
@@ -50,6 +51,24 @@ func (l *handoffListener) give(c net.Conn) bool {
 type replayConn struct {
 	net.Conn
 	r *bufio.Reader
+	// headerBy is the deadline of the header this server began reading (zero:
+	// none); net/http's first read deadline, the one it sets for that header,
+	// is held to it.
+	headerBy time.Time
+}
+
+// SetReadDeadline passes net/http's deadlines on, except that the first one,
+// which net/http sets as it starts reading the request handed over, is no
+// later than the header deadline already running here: a slow header has
+// ReadHeaderTimeout in all, not again from the hand-off.
+func (c *replayConn) SetReadDeadline(t time.Time) error {
+	if by := c.headerBy; !by.IsZero() {
+		c.headerBy = time.Time{}
+		if t.IsZero() || t.After(by) {
+			t = by
+		}
+	}
+	return c.Conn.SetReadDeadline(t)
 }
 
 func (c *replayConn) Read(p []byte) (int, error) {

@@ -1,0 +1,122 @@
+package h1
+
+import (
+	"context"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+)
+
+// A body that stops coming is cut off at BodyTimeout: the handler's read
+// fails, its answer goes out and the connection closes.
+func TestBodyTimeout(t *testing.T) {
+	addr, _ := start(t, http.HandlerFunc(echo), func(s *Server) { s.BodyTimeout = 300 * time.Millisecond })
+	c := dial(t, addr)
+	c.send(t, "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 100\r\n\r\n12345678") // 8 of 100 bytes
+	resp, body := c.read(t)
+	if resp.StatusCode != http.StatusBadRequest || !strings.Contains(body, "timeout") {
+		t.Fatalf("%d %q", resp.StatusCode, body)
+	}
+	c.closedBy(t, time.Second)
+}
+
+// A client that never reads its responses holds a write only until
+// WriteTimeout: then the connection ends, and Shutdown has nothing to wait for.
+func TestWriteTimeout(t *testing.T) {
+	big := strings.Repeat("x", 64<<20) // more than any socket buffer holds
+	addr, shutdown := start(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.WriteString(w, big)
+	}), func(s *Server) { s.WriteTimeout = 300 * time.Millisecond })
+	c := dial(t, addr)
+	if err := c.c.(*net.TCPConn).SetReadBuffer(4096); err != nil {
+		t.Fatal(err)
+	}
+	c.send(t, req("GET", "/", "", "")) // and never read
+	time.Sleep(time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	if shut, serve := shutdown(ctx); shut != nil || serve != ErrServerClosed {
+		t.Fatalf("Shutdown %v, Serve %v: the stalled write was not cut off", shut, serve)
+	}
+}
+
+// A header begun here and handed to Fallback keeps its deadline: it has
+// ReadHeaderTimeout in all, not once here and again there.
+func TestHandedOffHeaderKeepsItsDeadline(t *testing.T) {
+	const limit = time.Second
+	addr, _ := start(t, http.HandlerFunc(echo), func(s *Server) {
+		s.ReadHeaderTimeout = limit
+		s.Fallback.ReadHeaderTimeout = limit
+	})
+	c := dial(t, addr)
+	began := time.Now()
+	c.send(t, "GET / HTTP/1.1\r\nHost: h\r\n")
+	time.Sleep(700 * time.Millisecond)
+	c.send(t, "X-Bare: lf\n") // a bare LF: handed to net/http, which waits for the rest
+	c.closedBy(t, 3*time.Second)
+	if took := time.Since(began); took > limit+400*time.Millisecond {
+		t.Fatalf("the header was cut off after %v, not at its %v", took.Round(time.Millisecond), limit)
+	}
+}
+
+// Fallback's write deadline is its own: one set here for an earlier response
+// does not cut off a response Fallback writes after it has passed.
+func TestHandOffLiftsTheWriteDeadline(t *testing.T) {
+	addr, _ := start(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/late" {
+			time.Sleep(600 * time.Millisecond)
+		}
+		_, _ = io.WriteString(w, "ok "+r.URL.Path)
+	}), func(s *Server) { s.WriteTimeout = 300 * time.Millisecond })
+	c := dial(t, addr)
+	c.send(t, req("GET", "/first", "", ""))
+	if _, body := c.read(t); body != "ok /first" {
+		t.Fatalf("first: %q", body)
+	}
+	c.send(t, "POST /late HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n") // chunked: handed off
+	if _, body := c.read(t); body != "ok /late" {
+		t.Fatalf("late: %q", body)
+	}
+}
+
+// Close ends busy connections at once, here and in Fallback: a handler
+// waiting on its body sees the read fail.
+func TestCloseEndsBusyConnections(t *testing.T) {
+	entered := make(chan struct{}, 2)
+	readErr := make(chan error, 2)
+	var srv *Server
+	addr, shutdown := start(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		entered <- struct{}{}
+		_, err := io.ReadAll(r.Body)
+		readErr <- err
+	}), func(s *Server) { srv = s })
+	here := dial(t, addr)
+	here.send(t, "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 100\r\n\r\n12345678")
+	there := dial(t, addr) // chunked: served by Fallback
+	there.send(t, "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n8\r\n12345678\r\n")
+	<-entered
+	<-entered
+	if err := srv.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		select {
+		case err := <-readErr:
+			if err == nil {
+				t.Error("a stalled body read succeeded")
+			}
+		case <-time.After(2 * time.Second):
+			t.Fatal("a handler still waits on its body after Close")
+		}
+	}
+	here.closedBy(t, time.Second)
+	there.closedBy(t, time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	if shut, serve := shutdown(ctx); shut != nil || serve != ErrServerClosed {
+		t.Fatalf("Shutdown after Close: %v, Serve %v", shut, serve)
+	}
+}
