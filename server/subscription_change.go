@@ -19,7 +19,10 @@ import (
 //     billing_cycle_anchor=now, trial_end=now on a trial): an invoice at once
 //     (billing_reason subscription_update) with the credit for the unused time
 //     of the old items, the metered usage of the period so far, and the
-//     licensed items of the new period in advance.
+//     licensed items of the new period in advance;
+//   - metered prices by the subscription's billing mode (classic: a price that
+//     stops mid-period bills nothing of its usage, one that starts counts from
+//     then, and one that joins with always_invoice gets a line of 0).
 
 // subUpdate is one change to a subscription.
 type subUpdate struct {
@@ -99,7 +102,8 @@ func (c *call) changeSubscription(cur *subscription, u subUpdate, now int64) (*s
 		}
 		return c.restartCycle(cur, sub, ch, prorations, now)
 	}
-	if len(u.items) > 0 && paid && sub.Status != "trialing" && behavior != "none" {
+	inCycle := paid && sub.Status != "trialing" // the period goes on, paid for
+	if len(u.items) > 0 && inCycle && behavior != "none" {
 		if prorations, err = c.prorations(ch, sub.PeriodStart, sub.PeriodEnd, from); err != nil {
 			return nil, nil, nil, err
 		}
@@ -110,12 +114,46 @@ func (c *call) changeSubscription(cur *subscription, u subUpdate, now int64) (*s
 	if err := c.pendProrations(sub, prorations); err != nil {
 		return nil, nil, nil, err
 	}
-	if behavior == "always_invoice" && len(prorations) > 0 {
-		if sub, inv, err = c.invoiceNow(sub, nil, now); err != nil {
+	if behavior != "always_invoice" {
+		return sub, ch, nil, nil
+	}
+	var joined []invoiceLine
+	if inCycle && sub.mode().zeroLineForAddedUsage() {
+		if joined, err = c.joinedUsageLines(ch, now); err != nil {
+			return nil, nil, nil, err
+		}
+	}
+	if len(prorations) > 0 || len(joined) > 0 {
+		if sub, inv, err = c.invoiceNow(sub, joined, now); err != nil {
 			return nil, nil, nil, err
 		}
 	}
 	return sub, ch, inv, nil
+}
+
+// joinedUsageLines are lines of 0 for the metered prices a change adds to the
+// subscription (a new item, or an item moved to the price), for the rest of
+// the period: classic billing mode puts them on the invoice an always_invoice
+// change makes.
+func (c *call) joinedUsageLines(ch *subChange, now int64) ([]invoiceLine, error) {
+	had := map[string]string{}
+	for _, it := range ch.before {
+		had[it.ID] = it.Price
+	}
+	var out []invoiceLine
+	for _, it := range ch.after {
+		if had[it.ID] == it.Price {
+			continue
+		}
+		pr, err := c.getPrice(it.Price, "price")
+		if err != nil {
+			return nil, err
+		}
+		if pr.metered() {
+			out = append(out, c.rateLines(ch.sub, it, pr, 0, now, ch.sub.PeriodEnd)...)
+		}
+	}
+	return out, nil
 }
 
 // storeChange stores a changed subscription and its items.

@@ -10,9 +10,9 @@ import (
 )
 
 // subChange is the outcome of applying item changes to a subscription: the
-// items after and the items removed. Metered prices that stop billing are
-// retired on the changed subscription (their usage so far is still billed),
-// unless deleted with clear_usage.
+// items after and the items removed. A metered price that stops billing is
+// retired on the changed subscription (its usage so far still billed with the
+// period) where the subscription's billing mode says so.
 type subChange struct {
 	sub     *subscription
 	before  []*subItem
@@ -58,7 +58,7 @@ func (c *call) changeItems(sub *subscription, changes []*form.Params, now int64)
 		}
 		if del, _ := cp.Bool("deleted"); del {
 			ch.removed = append(ch.removed, after[i])
-			if clear, _ := cp.Bool("clear_usage"); !clear && old.metered() {
+			if clear, _ := cp.Bool("clear_usage"); old.metered() && sub.mode().billsStoppedUsage(old, clear) {
 				ch.retire(after[i], now)
 			}
 			after[i] = nil
@@ -70,9 +70,11 @@ func (c *call) changeItems(sub *subscription, changes []*form.Params, now int64)
 			if pr, err = c.itemPrice(cp); err != nil {
 				return nil, err
 			}
-			if pr.ID != old.ID && old.metered() {
-				ch.retire(after[i], now)
-				n.PriceSince = now
+			if pr.ID != old.ID {
+				if old.metered() && sub.mode().billsStoppedUsage(old, false) {
+					ch.retire(after[i], now)
+				}
+				n.PriceSince = now // the new price counts usage from the switch
 			}
 			n.Price = pr.ID
 		}
@@ -109,6 +111,9 @@ func (c *call) changeItems(sub *subscription, changes []*form.Params, now int64)
 	added, err := c.newItems(ch.sub, additions, kept, now)
 	if err != nil {
 		return nil, err
+	}
+	for _, it := range added {
+		it.PriceSince = now // an item added mid-period counts usage from now
 	}
 	ch.after = append(kept, added...)
 	if len(ch.after) == 0 {

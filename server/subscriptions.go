@@ -42,8 +42,9 @@ type subscription struct {
 	UpcomingNoticeFor  int64 // the period end invoice.upcoming was sent for
 	TrialNoticeSent    bool
 	// Retired are metered prices the subscription's items stopped billing during
-	// the current period (an item deleted, or moved to another price): their
-	// usage up to then is billed with the period.
+	// the current period (an item deleted, or moved to another price) whose
+	// usage up to then is still billed with the period: only legacy usage
+	// records, in classic billing mode (see billingMode).
 	Retired []retiredItem
 }
 
@@ -73,9 +74,10 @@ type subItem struct {
 	Price        string
 	Quantity     int64 // licensed items only
 	Metadata     map[string]string
-	// PriceSince is when the item started billing its price, if it moved to it
-	// from a metered price during a period (0: since it was created). Its
-	// metered usage counts from then.
+	// PriceSince is when the item started billing its price, if that was
+	// during a period: it was added to the subscription then, or moved to the
+	// price (0: since the subscription started). Its metered usage counts from
+	// then.
 	PriceSince int64
 }
 
