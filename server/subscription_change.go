@@ -96,7 +96,7 @@ func (c *call) changeSubscription(cur *subscription, u subUpdate, now int64) (*s
 	// follows it.
 	if trialEndsNow || u.anchorNow || ch.intervalChanged(cur) && paid {
 		if paid && behavior != "none" {
-			if prorations, err = c.prorations(&subChange{sub: cur, before: ch.before}, cur.PeriodStart, cur.PeriodEnd, from); err != nil {
+			if prorations, err = c.prorations(&subChange{sub: cur, before: ch.before}, from); err != nil {
 				return nil, nil, nil, err
 			}
 		}
@@ -104,7 +104,7 @@ func (c *call) changeSubscription(cur *subscription, u subUpdate, now int64) (*s
 	}
 	inCycle := paid && sub.Status != "trialing" // the period goes on, paid for
 	if len(u.items) > 0 && inCycle && behavior != "none" {
-		if prorations, err = c.prorations(ch, sub.PeriodStart, sub.PeriodEnd, from); err != nil {
+		if prorations, err = c.prorations(ch, from); err != nil {
 			return nil, nil, nil, err
 		}
 	}

@@ -144,10 +144,12 @@ type proration struct {
 	description string
 }
 
-// prorations compares licensed items before and after a change at from, within
-// the period [start, end): unused time of what stops is credited, remaining time
-// of what starts is charged.
-func (c *call) prorations(ch *subChange, start, end, from int64) ([]proration, error) {
+// prorations compares licensed items before and after a change at from, up to
+// the end of the subscription's current period: unused time of what stops is
+// credited, remaining time of what starts is charged, each at the item's price
+// (classic billing mode's credit: the current price, not what was paid).
+func (c *call) prorations(ch *subChange, from int64) ([]proration, error) {
+	end := ch.sub.PeriodEnd
 	if ch.sub.Status == "trialing" || from >= end {
 		return nil, nil
 	}
@@ -173,7 +175,7 @@ func (c *call) prorations(ch *subChange, start, end, from int64) ([]proration, e
 		for _, comp := range billing.Rate(pr.rating(), st.qty) {
 			full = full.Add(decimal.NewFromInt(comp.Amount))
 		}
-		amount := billing.Round(billing.Prorate(full, start, end, from))
+		amount := billing.Round(ch.sub.prorate(full, from, end))
 		if credit {
 			amount = -amount
 		}
@@ -355,7 +357,7 @@ func (s *Server) resumeSubscription(c *call) (jsonobj.Obj, error) {
 	var charges []proration
 	if behavior != "none" {
 		// The rest of the period is charged: the items, as if added now.
-		if charges, err = c.prorations(&subChange{sub: sub, after: items}, sub.PeriodStart, sub.PeriodEnd, from); err != nil {
+		if charges, err = c.prorations(&subChange{sub: sub, after: items}, from); err != nil {
 			return nil, err
 		}
 	}

@@ -98,7 +98,7 @@ func (s *Server) subscriptionEndpoints() []endpoint {
 	return []endpoint{
 		{op: "GetSubscriptionsSearch", mode: txRead, h: s.searchSubscriptions},
 		{op: "PostSubscriptions", mode: txWrite, h: s.createSubscription,
-			accepts: append([]string{"customer", "billing_cycle_anchor", "currency", "trial_period_days"}, subscriptionParams...),
+			accepts: append([]string{"customer", "backdate_start_date", "billing_cycle_anchor", "currency", "trial_period_days"}, subscriptionParams...),
 			rejects: append([]string{"automatic_tax.liability"}, unsupportedItemParams...)},
 		{op: "GetSubscriptions", mode: txRead, h: s.listSubscriptions,
 			accepts: []string{"collection_method", "created", "current_period_end", "current_period_start", "customer", "ending_before", "limit", "plan", "price", "starting_after", "status", "test_clock"}},
@@ -145,8 +145,12 @@ func (s *Server) createSubscription(c *call) (jsonobj.Obj, error) {
 		return nil, err
 	}
 	now := c.customerNow(cu.ID)
+	start, err := backdatedStart(p, now)
+	if err != nil {
+		return nil, err
+	}
 	sub := &subscription{Meta: c.newMetaAt("sub", now), Customer: cu.ID, Status: "active", CollectionMethod: "charge_automatically",
-		StartDate: now, TrialEndBehavior: "create_invoice", Metadata: map[string]string{}, TestClock: cu.TestClock}
+		StartDate: start, TrialEndBehavior: "create_invoice", Metadata: map[string]string{}, TestClock: cu.TestClock}
 	if !p.Has("items") || len(p.Array("items")) == 0 {
 		return nil, apierr.ParameterMissing("items")
 	}
@@ -200,11 +204,14 @@ func (s *Server) createSubscription(c *call) (jsonobj.Obj, error) {
 		}
 		anchor = a
 	}
-	sub.PeriodStart = now
+	// The first period runs from the start (backdated or now) to the first
+	// billing date: the trial's end, a billing_cycle_anchor ahead, or a whole
+	// period from now (the anchor), after a backdated start too.
+	sub.PeriodStart = start
 	switch {
 	case trialEnd != 0:
 		sub.Status = "trialing"
-		sub.TrialStart, sub.TrialEnd = now, trialEnd
+		sub.TrialStart, sub.TrialEnd = start, trialEnd
 		sub.PeriodEnd = trialEnd
 		sub.BillingCycleAnchor = trialEnd
 		if anchor != 0 {
@@ -226,8 +233,11 @@ func (s *Server) createSubscription(c *call) (jsonobj.Obj, error) {
 		}
 	}
 	inv, err := c.firstInvoice(sub, items, p.StringOr("proration_behavior", "create_prorations") != "none")
-	if err != nil {
-		return nil, err
+	if err != nil || inv == nil {
+		if err != nil {
+			return nil, err
+		}
+		return c.renderSubscription(sub)
 	}
 	n := sub.clone()
 	n.LatestInvoice = inv.ID
@@ -235,6 +245,20 @@ func (s *Server) createSubscription(c *call) (jsonobj.Obj, error) {
 		return nil, err
 	}
 	return c.renderSubscription(n)
+}
+
+// backdatedStart is when a new subscription starts: backdate_start_date, which
+// must be in the past (on the customer's clock, a test clock's time if it has
+// one), or now.
+func backdatedStart(p *form.Params, now int64) (int64, error) {
+	b, ok := p.Int("backdate_start_date")
+	if !ok {
+		return now, nil
+	}
+	if b >= now {
+		return 0, apierr.Invalid("backdate_start_date", "backdate_start_date must be in the past: %d is not before the current time (%d).", b, now)
+	}
+	return b, nil
 }
 
 // setCustomerCurrency gives the customer the subscription's currency, or refuses

@@ -54,3 +54,32 @@ func TestRoundAndAddSaturate(t *testing.T) {
 		t.Error("Add does not saturate")
 	}
 }
+
+// Stub charges whole periods at the full amount and the part of the first one
+// pro rata: Stripe's backdating examples (monthly on the 1st, backdated to
+// Feb 15 or Jan 15) and ranges longer than a period.
+func TestStub(t *testing.T) {
+	month := Interval{"month", 1}
+	at := func(y int, m time.Month, d int) int64 { return time.Date(y, m, d, 0, 0, 0, 0, time.UTC).Unix() }
+	full := decimal.NewFromInt(3100)
+	for _, tt := range []struct {
+		name      string
+		anchor    int64
+		from, end int64
+		want      string
+	}{
+		{"Feb 15 to Mar 1 of 2023: 14 of 28 days", at(2023, 3, 1), at(2023, 2, 15), at(2023, 3, 1), "1550"},
+		{"Jan 15 to Feb 1: 17 of 31 days", at(2024, 2, 1), at(2024, 1, 15), at(2024, 2, 1), "1700"},
+		{"a whole period", at(2024, 2, 1), at(2024, 1, 1), at(2024, 2, 1), "3100"},
+		{"Sep 1 to Nov 1: two whole periods", at(2024, 11, 1), at(2024, 9, 1), at(2024, 11, 1), "6200"},
+		{"Aug 15 to Oct 1: 17 of 31 days and September", at(2024, 10, 1), at(2024, 8, 15), at(2024, 10, 1), "4800"},
+		{"the anchor's cycle, end on it", at(2024, 1, 1), at(2024, 6, 16), at(2024, 7, 1), "1550"},
+		{"nothing", at(2024, 1, 1), at(2024, 7, 1), at(2024, 7, 1), "0"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := Stub(full, tt.anchor, month, tt.from, tt.end); !got.Round(6).Equal(decimal.RequireFromString(tt.want)) {
+				t.Errorf("Stub = %s, want %s", got, tt.want)
+			}
+		})
+	}
+}

@@ -159,3 +159,19 @@ func Prorate(amount decimal.Decimal, start, end, from int64) decimal.Decimal {
 	from = min(max(from, start), end)
 	return amount.Mul(decimal.NewFromInt(end - from)).Div(decimal.NewFromInt(end - start))
 }
+
+// Stub is the charge, at amount a period, for [from, end) on the billing cycle
+// anchored at anchor, end being one of its boundaries: every whole period from
+// the one from falls in up to end at the full amount, and that first one from
+// from on, pro rata to the second. Within one period it is Prorate's share; a
+// range longer than a period (a start backdated further) is one charge for all
+// of it, as classic billing mode bills a backdated range in a single line.
+func Stub(amount decimal.Decimal, anchor int64, iv Interval, from, end int64) decimal.Decimal {
+	if from >= end {
+		return decimal.Zero
+	}
+	k := periodIndex(anchor, iv, from)
+	whole := periodIndex(anchor, iv, end-1) - k
+	start, next := AddPeriods(anchor, iv, k), AddPeriods(anchor, iv, k+1)
+	return amount.Mul(decimal.NewFromInt(whole)).Add(Prorate(amount, start, next, from))
+}

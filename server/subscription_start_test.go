@@ -1,0 +1,234 @@
+package server
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	stripe "github.com/stripe/stripe-go/v79"
+)
+
+// The start of a subscription: a billing_cycle_anchor ahead and
+// backdate_start_date.
+
+// With a billing_cycle_anchor ahead and proration_behavior=none the time up to
+// the anchor is free: no invoice until the anchor, whose invoice bills the
+// first whole period in advance and the usage since the start (as the
+// upcoming invoice said). create_prorations (the default) charges the
+// prorated stub at once.
+func TestFutureAnchorStart(t *testing.T) {
+	anchor := t0.Unix() + 14*day // July 15
+	for _, tt := range []struct {
+		behavior  string
+		wantFirst string // the first invoice's lines, "" for none
+	}{
+		// 14 days of June 15 → July 15 (30 days): 3100·14/30 = 1446.67.
+		{"create_prorations", fmt.Sprint([]string{fmt.Sprintf("1447/1@%d", t0.Unix()), fmt.Sprintf("0/0@%d", t0.Unix())})},
+		{"none", ""},
+	} {
+		t.Run(tt.behavior, func(t *testing.T) {
+			e := newEnv(t)
+			clockID, cus := clockCustomer(t, e.sc, t0.Unix())
+			seat := licensedPrice(t, e.sc, 3100, "month")
+			tokens := alpacaPrice(t, e.sc, alpacaMeter(t, e.sc).ID)
+			sub, err := e.sc.Subscriptions.New(&stripe.SubscriptionParams{Customer: stripe.String(cus), BillingCycleAnchor: stripe.Int64(anchor),
+				ProrationBehavior: stripe.String(tt.behavior), Expand: []*string{stripe.String("latest_invoice")},
+				Items: []*stripe.SubscriptionItemsParams{{Price: stripe.String(seat.ID)}, {Price: stripe.String(tokens.ID)}}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if sub.Status != "active" || sub.CurrentPeriodStart != t0.Unix() || sub.CurrentPeriodEnd != anchor || sub.BillingCycleAnchor != anchor {
+				t.Errorf("subscription: %s period %d-%d anchor %d", sub.Status, sub.CurrentPeriodStart, sub.CurrentPeriodEnd, sub.BillingCycleAnchor)
+			}
+			invs := customerInvoices(t, e.sc, cus)
+			switch {
+			case tt.wantFirst == "" && (sub.LatestInvoice != nil || len(invs) != 0):
+				t.Errorf("none: an invoice before the anchor: %+v, %d invoices", sub.LatestInvoice, len(invs))
+			case tt.wantFirst != "" && (sub.LatestInvoice == nil || lineSummary(sub.LatestInvoice) != tt.wantFirst || !sub.LatestInvoice.Lines.Data[0].Proration):
+				t.Errorf("the first invoice: %+v, want %s", sub.LatestInvoice, tt.wantFirst)
+			}
+			advance(t, e.sc, clockID, t0.Unix()+3*day)
+			calls(t, e.sc, cus, 2000)
+			inv := renewalAsPreviewed(t, e.sc, clockID, sub.ID, anchor+2*3600)
+			want := fmt.Sprint([]string{fmt.Sprintf("3100/1@%d", anchor), fmt.Sprintf("8/2000@%d", t0.Unix())})
+			if inv.BillingReason != "subscription_cycle" || lineSummary(inv) != want || inv.Lines.Data[0].Period.End != 1723680000 {
+				t.Errorf("the anchor's invoice: %s %s, want %s", inv.BillingReason, lineSummary(inv), want)
+			}
+		})
+	}
+}
+
+// backdate_start_date: the first period runs from the backdated start; the
+// anchor is the creation time (Stripe: "it also sets the start_date on the
+// subscription to September 1 and the billing cycle anchor to the current
+// date"), or a given one ahead. The first invoice charges the backdated time
+// as one prorated line ("a proration for the timespan between the start date
+// and the current time") and then the first whole period, or, with an anchor
+// ahead, the whole range up to it; proration_behavior=none leaves the
+// backdated time out. Usage since the backdated start is billed on the invoice
+// at the next cycle, in one line for the whole range (classic).
+func TestBackdatedStart(t *testing.T) {
+	now := t0.Unix() + 10*day // July 11
+	jun1, aug11 := int64(1717200000), int64(1723334400)
+	for _, tt := range []struct {
+		name          string
+		backdate      int64
+		anchor        int64
+		behavior      string
+		wantAnchor    int64
+		wantPeriodEnd int64
+		wantFirst     string // "" for no invoice
+	}{
+		// 10 days of June 11 → July 11 (30 days): 3100·10/30 = 1033.33.
+		{"to July 1", t0.Unix(), 0, "create_prorations", now, aug11,
+			fmt.Sprint([]string{fmt.Sprintf("1033/1@%d", t0.Unix()), fmt.Sprintf("3100/1@%d", now), fmt.Sprintf("0/0@%d", t0.Unix())})},
+		{"to July 1 without charging it", t0.Unix(), 0, "none", now, aug11,
+			fmt.Sprint([]string{fmt.Sprintf("3100/1@%d", now), fmt.Sprintf("0/0@%d", t0.Unix())})},
+		// Migrating: started June 1, next billing date August 1: June and July, in one line.
+		{"to June 1 with an anchor ahead", jun1, aug1, "create_prorations", aug1, aug1,
+			fmt.Sprint([]string{fmt.Sprintf("6200/1@%d", jun1), fmt.Sprintf("0/0@%d", jun1)})},
+		{"to June 1 with an anchor ahead free until it", jun1, aug1, "none", aug1, aug1, ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t)
+			clockID, cus := clockCustomer(t, e.sc, now)
+			seat := licensedPrice(t, e.sc, 3100, "month")
+			tokens := alpacaPrice(t, e.sc, alpacaMeter(t, e.sc).ID)
+			// Usage before the backdated start is not billed; usage since is.
+			var used int64
+			for i, at := range []int64{tt.backdate - 3600, tt.backdate + day, now - 60} {
+				if at < now-35*day {
+					continue // too old to report
+				}
+				if _, err := sendEvent(e.sc, "alpaca_ai_tokens", cus, fmt.Sprint(1000*(i+1)), at, ""); err != nil {
+					t.Fatal(err)
+				}
+				if at >= tt.backdate {
+					used += int64(1000 * (i + 1))
+				}
+			}
+			params := &stripe.SubscriptionParams{Customer: stripe.String(cus), BackdateStartDate: stripe.Int64(tt.backdate),
+				ProrationBehavior: stripe.String(tt.behavior), Expand: []*string{stripe.String("latest_invoice")},
+				Items: []*stripe.SubscriptionItemsParams{{Price: stripe.String(seat.ID)}, {Price: stripe.String(tokens.ID)}}}
+			if tt.anchor != 0 {
+				params.BillingCycleAnchor = stripe.Int64(tt.anchor)
+			}
+			sub, err := e.sc.Subscriptions.New(params)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if sub.StartDate != tt.backdate || sub.Created != now || sub.BillingCycleAnchor != tt.wantAnchor ||
+				sub.CurrentPeriodStart != tt.backdate || sub.CurrentPeriodEnd != tt.wantPeriodEnd {
+				t.Errorf("subscription: start %d created %d anchor %d period %d-%d", sub.StartDate, sub.Created, sub.BillingCycleAnchor, sub.CurrentPeriodStart, sub.CurrentPeriodEnd)
+			}
+			switch {
+			case tt.wantFirst == "" && sub.LatestInvoice != nil:
+				t.Errorf("an invoice before the anchor: %s", lineSummary(sub.LatestInvoice))
+			case tt.wantFirst != "" && (sub.LatestInvoice == nil || lineSummary(sub.LatestInvoice) != tt.wantFirst):
+				t.Errorf("the first invoice: %+v, want %s", sub.LatestInvoice, tt.wantFirst)
+			case tt.wantFirst != "" && sub.LatestInvoice.BillingReason != "subscription_create":
+				t.Errorf("the first invoice's reason: %s", sub.LatestInvoice.BillingReason)
+			}
+			advance(t, e.sc, clockID, now+5*day)
+			calls(t, e.sc, cus, 4000)
+			inv := renewalAsPreviewed(t, e.sc, clockID, sub.ID, tt.wantPeriodEnd+2*3600)
+			used += 4000
+			want := fmt.Sprint([]string{fmt.Sprintf("3100/1@%d", tt.wantPeriodEnd), fmt.Sprintf("%d/%d@%d", used/1000*4, used, tt.backdate)})
+			if inv.BillingReason != "subscription_cycle" || lineSummary(inv) != want || inv.Lines.Data[1].Period.End != tt.wantPeriodEnd {
+				t.Errorf("the next cycle's invoice: %s %s, want %s", inv.BillingReason, lineSummary(inv), want)
+			}
+		})
+	}
+}
+
+// backdate_start_date must be in the past on the customer's clock: a test
+// clock's time, not the emulator's.
+func TestBackdatedStartValidation(t *testing.T) {
+	e := newEnv(t)
+	now := t0.Unix() + 10*day
+	_, cus := clockCustomer(t, e.sc, now) // the emulator's own clock is at t0
+	seat := licensedPrice(t, e.sc, 1000, "month").ID
+	for _, tt := range []struct {
+		backdate int64
+		ok       bool
+	}{
+		{now - 5*day, true}, // after the emulator's time, before the test clock's
+		{0, true},           // as far back as times go: one line for 54 years
+		{now, false},
+		{now + 1, false},
+	} {
+		t.Run(fmt.Sprint(tt.backdate-now), func(t *testing.T) {
+			sub, err := e.sc.Subscriptions.New(&stripe.SubscriptionParams{Customer: stripe.String(cus), BackdateStartDate: stripe.Int64(tt.backdate),
+				Items: []*stripe.SubscriptionItemsParams{{Price: stripe.String(seat)}}})
+			if !tt.ok {
+				se := wantErr(t, err, 400, "parameter_invalid", "backdate_start_date")
+				if !strings.Contains(se.Msg, "must be in the past") {
+					t.Errorf("message: %s", se.Msg)
+				}
+				return
+			}
+			if err != nil || sub.StartDate != tt.backdate || sub.CurrentPeriodStart != tt.backdate {
+				t.Fatalf("%v %+v", err, sub)
+			}
+			if inv := latestInvoice(t, e.sc, sub.ID); len(inv.Lines.Data) != 2 || inv.Lines.Data[0].Period.Start != tt.backdate || inv.Total <= 1000 {
+				t.Errorf("first invoice: %d %s", inv.Total, lineSummary(inv))
+			}
+		})
+	}
+}
+
+// A change within a first period that is not a whole one (a stub up to an
+// anchor ahead, a backdated start) prorates at the price of a whole period:
+// the unused time credited is the part of the period, not of the stub.
+func TestProrationWithinTheFirstPeriod(t *testing.T) {
+	for _, tt := range []struct {
+		name     string
+		clock    int64
+		params   func(p *stripe.SubscriptionParams)
+		changeAt int64
+		want     string // pending prorations, newest first
+	}{
+		// July 8 → 15 of June 15 → July 15 (30 days): 3100·7/30 = 723.33, 6200·7/30 = 1446.67.
+		{"a stub up to an anchor", t0.Unix(), func(p *stripe.SubscriptionParams) { p.BillingCycleAnchor = stripe.Int64(t0.Unix() + 14*day) },
+			t0.Unix() + 7*day, "[1447 -723]"},
+		// July 26 → August 11 of July 11 → August 11 (31 days): 3100·16/31 = 1600.
+		{"a backdated start", t0.Unix() + 10*day, func(p *stripe.SubscriptionParams) { p.BackdateStartDate = stripe.Int64(t0.Unix()) },
+			t0.Unix() + 25*day, "[3200 -1600]"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t)
+			clockID, cus := clockCustomer(t, e.sc, tt.clock)
+			p := &stripe.SubscriptionParams{Customer: stripe.String(cus), Items: []*stripe.SubscriptionItemsParams{{Price: stripe.String(licensedPrice(t, e.sc, 3100, "month").ID)}}}
+			tt.params(p)
+			sub, err := e.sc.Subscriptions.New(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			advance(t, e.sc, clockID, tt.changeAt)
+			if _, err := e.sc.SubscriptionItems.Update(sub.Items.Data[0].ID, &stripe.SubscriptionItemParams{Quantity: stripe.Int64(2)}); err != nil {
+				t.Fatal(err)
+			}
+			if got := pendingAmounts(t, e.sc, cus); fmt.Sprint(got) != tt.want {
+				t.Errorf("prorations %v, want %s", got, tt.want)
+			}
+		})
+	}
+}
+
+// A timestamp billing_cycle_anchor in a preview is refused, not ignored.
+func TestPreviewAnchorTimestampRefused(t *testing.T) {
+	e := newEnv(t)
+	cus := newCustomer(t, e.sc)
+	seat := licensedPrice(t, e.sc, 1000, "month").ID
+	sub := subscribe(t, e.sc, cus, &stripe.SubscriptionItemsParams{Price: stripe.String(seat)})
+	at := itoa(t0.Unix() + 14*day)
+	for _, tt := range []struct{ method, path, body, param string }{
+		{"POST", "/v1/invoices/create_preview", "customer=" + cus + "&subscription_details[items][0][price]=" + seat + "&subscription_details[billing_cycle_anchor]=" + at, "subscription_details[billing_cycle_anchor]"},
+		{"POST", "/v1/invoices/create_preview", "subscription=" + sub.ID + "&subscription_details[billing_cycle_anchor]=" + at, "subscription_details[billing_cycle_anchor]"},
+		{"GET", "/v1/invoices/upcoming?subscription=" + sub.ID + "&subscription_billing_cycle_anchor=" + at, "", "subscription_billing_cycle_anchor"},
+	} {
+		if r := e.do(tt.method, tt.path, tt.body); r.status != 400 || r.errField("param") != tt.param || !strings.Contains(r.errField("message"), "does not support") {
+			t.Errorf("%s %s: %s", tt.path, tt.body, r.body)
+		}
+	}
+}
