@@ -404,9 +404,7 @@ func (c *call) previewInvoiceItems(inv *invoice, items []*form.Params) ([]invoic
 				return nil, err
 			}
 			l.Price, l.Currency = pr.ID, pr.Currency
-			for _, comp := range billing.Rate(pr.rating(), l.Quantity) {
-				l.Amount = billing.Add(l.Amount, comp.Amount)
-			}
+			l.Amount = pr.amountFor(l.Quantity)
 			if l.Description == "" {
 				l.Description = c.productName(pr)
 			}

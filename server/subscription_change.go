@@ -22,15 +22,17 @@ import (
 //     licensed items of the new period in advance;
 //   - metered prices by the subscription's billing mode (classic: a price that
 //     stops mid-period bills nothing of its usage, one that starts counts from
-//     then, and one that joins with always_invoice gets a line of 0).
+//     then, and one that joins with always_invoice gets a line of 0);
+//   - add_invoice_items: one-off items on the next invoice the change makes.
 
 // subUpdate is one change to a subscription.
 type subUpdate struct {
 	items         []*form.Params
 	behavior      string // proration_behavior
 	prorationDate *int64
-	trialEnd      *form.Value // a timestamp, or "now"
-	anchorNow     bool        // billing_cycle_anchor=now
+	trialEnd      *form.Value    // a timestamp, or "now"
+	anchorNow     bool           // billing_cycle_anchor=now
+	invoiceItems  []*form.Params // add_invoice_items
 	// settings applies the rest of an update's parameters to the changed copy.
 	settings func(sub *subscription) error
 }
@@ -100,7 +102,7 @@ func (c *call) changeSubscription(cur *subscription, u subUpdate, now int64) (*s
 				return nil, nil, nil, err
 			}
 		}
-		return c.restartCycle(cur, sub, ch, prorations, now)
+		return c.restartCycle(cur, sub, ch, prorations, u.invoiceItems, now)
 	}
 	inCycle := paid && sub.Status != "trialing" // the period goes on, paid for
 	if len(u.items) > 0 && inCycle && behavior != "none" {
@@ -114,6 +116,10 @@ func (c *call) changeSubscription(cur *subscription, u subUpdate, now int64) (*s
 	if err := c.pendProrations(sub, prorations); err != nil {
 		return nil, nil, nil, err
 	}
+	added, err := c.addInvoiceItems(sub, u.invoiceItems, now)
+	if err != nil {
+		return nil, nil, nil, err
+	}
 	if behavior != "always_invoice" {
 		return sub, ch, nil, nil
 	}
@@ -123,7 +129,7 @@ func (c *call) changeSubscription(cur *subscription, u subUpdate, now int64) (*s
 			return nil, nil, nil, err
 		}
 	}
-	if len(prorations) > 0 || len(joined) > 0 {
+	if len(prorations) > 0 || len(joined) > 0 || added > 0 {
 		if sub, inv, err = c.invoiceNow(sub, joined, now); err != nil {
 			return nil, nil, nil, err
 		}
@@ -175,9 +181,9 @@ func (c *call) storeChange(sub *subscription, ch *subChange) error {
 }
 
 // restartCycle starts a new billing period at now and bills it at once: the
-// credits given, the usage of the old period so far, and the new period's
-// licensed items in advance.
-func (c *call) restartCycle(cur, sub *subscription, ch *subChange, credits []proration, now int64) (*subscription, *subChange, *invoice, error) {
+// credits given, the one-off items of add_invoice_items, the usage of the old
+// period so far, and the new period's licensed items in advance.
+func (c *call) restartCycle(cur, sub *subscription, ch *subChange, credits []proration, invoiceItems []*form.Params, now int64) (*subscription, *subChange, *invoice, error) {
 	usage, err := c.periodLines(cur, ch.before, cur.PeriodStart, now, false)
 	if err != nil {
 		return nil, nil, nil, err
@@ -199,6 +205,9 @@ func (c *call) restartCycle(cur, sub *subscription, ch *subChange, credits []pro
 		return nil, nil, nil, err
 	}
 	if err := c.pendProrations(sub, credits); err != nil {
+		return nil, nil, nil, err
+	}
+	if _, err := c.addInvoiceItems(sub, invoiceItems, now); err != nil {
 		return nil, nil, nil, err
 	}
 	var lines []invoiceLine

@@ -8,8 +8,8 @@ import (
 	stripe "github.com/stripe/stripe-go/v79"
 )
 
-// The start of a subscription: a billing_cycle_anchor ahead and
-// backdate_start_date.
+// The start of a subscription: a billing_cycle_anchor ahead, backdate_start_date
+// and add_invoice_items.
 
 // With a billing_cycle_anchor ahead and proration_behavior=none the time up to
 // the anchor is free: no invoice until the anchor, whose invoice bills the
@@ -174,6 +174,178 @@ func TestBackdatedStartValidation(t *testing.T) {
 				t.Errorf("first invoice: %d %s", inv.Total, lineSummary(inv))
 			}
 		})
+	}
+}
+
+// oneTimePrice creates a one-time price of amount on a new product.
+func oneTimePrice(t *testing.T, e *testEnv, amount int64, currency string) *stripe.Price {
+	t.Helper()
+	p, err := e.sc.Prices.New(&stripe.PriceParams{Currency: stripe.String(currency), UnitAmount: stripe.Int64(amount),
+		ProductData: &stripe.PriceProductDataParams{Name: stripe.String("Setup")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// add_invoice_items on create: one-off lines on the first invoice (a price
+// with a quantity, price_data), as invoice items of the subscription.
+func TestAddInvoiceItemsOnCreate(t *testing.T) {
+	e := newEnv(t)
+	clockID, cus := clockCustomer(t, e.sc, t0.Unix())
+	setup := oneTimePrice(t, e, 500, "usd")
+	seat := licensedPrice(t, e.sc, 1000, "month")
+	prod, err := e.sc.Products.New(&stripe.ProductParams{Name: stripe.String("Onboarding")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sub, err := e.sc.Subscriptions.New(&stripe.SubscriptionParams{Customer: stripe.String(cus), Expand: []*string{stripe.String("latest_invoice")},
+		Items: []*stripe.SubscriptionItemsParams{{Price: stripe.String(seat.ID)}},
+		AddInvoiceItems: []*stripe.SubscriptionAddInvoiceItemParams{
+			{Price: stripe.String(setup.ID), Quantity: stripe.Int64(2)},
+			{PriceData: &stripe.InvoiceItemPriceDataParams{Currency: stripe.String("usd"), Product: stripe.String(prod.ID), UnitAmount: stripe.Int64(250)}},
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	inv := sub.LatestInvoice
+	if inv.BillingReason != "subscription_create" || inv.Total != 2250 || fmt.Sprint(lineAmounts(inv)) != "[1000 250 1000]" {
+		t.Fatalf("first invoice: %s %d %v", inv.BillingReason, inv.Total, lineAmounts(inv))
+	}
+	for _, l := range inv.Lines.Data[:2] {
+		if l.Type != "invoiceitem" || l.InvoiceItem == nil || l.Proration || l.Subscription.ID != sub.ID || l.Description == "" {
+			t.Errorf("one-off line: %+v", l)
+		}
+	}
+	if l := inv.Lines.Data[0]; l.Quantity != 2 || l.Price.ID != setup.ID || l.Description != "Setup" {
+		t.Errorf("the setup fee: %d × %s %q", l.Quantity, l.Price.ID, l.Description)
+	}
+	it := e.sc.InvoiceItems.List(&stripe.InvoiceItemListParams{Customer: stripe.String(cus)})
+	n := 0
+	for it.Next() {
+		ii := it.InvoiceItem()
+		if ii.Subscription.ID != sub.ID || ii.Invoice.ID != inv.ID {
+			t.Errorf("invoice item %s: subscription %v invoice %v", ii.ID, ii.Subscription, ii.Invoice)
+		}
+		n++
+	}
+	if it.Err() != nil || n != 2 {
+		t.Errorf("invoice items: %d %v", n, it.Err())
+	}
+	// They are billed once: the renewal has the seat only.
+	advance(t, e.sc, clockID, aug1+2*3600)
+	if got := latestInvoice(t, e.sc, sub.ID); got.Total != 1000 {
+		t.Errorf("renewal: %d %v", got.Total, lineAmounts(got))
+	}
+}
+
+// add_invoice_items on update: on the invoice the change makes at once
+// (always_invoice, or a change that restarts the cycle), else pending on the
+// next renewal, as the upcoming invoice shows. With a free stub up to an
+// anchor, the items of a create wait for the anchor's invoice.
+func TestAddInvoiceItemsOnUpdate(t *testing.T) {
+	for _, tt := range []struct {
+		name    string
+		params  func(p *stripe.SubscriptionParams)
+		atOnce  string // the lines of the invoice made at once, "" for none
+		renewal string // the lines of the renewal on August 1
+	}{
+		{"create_prorations", func(p *stripe.SubscriptionParams) {}, "", "[500 1000]"},
+		{"always_invoice", func(p *stripe.SubscriptionParams) { p.ProrationBehavior = stripe.String("always_invoice") }, "[500]", "[1000]"},
+		{"billing_cycle_anchor now", func(p *stripe.SubscriptionParams) { p.BillingCycleAnchorNow = stripe.Bool(true) }, "[-548 500 1000]", ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t)
+			clockID, cus := clockCustomer(t, e.sc, t0.Unix())
+			setup := oneTimePrice(t, e, 500, "usd")
+			sub := subscribe(t, e.sc, cus, &stripe.SubscriptionItemsParams{Price: stripe.String(licensedPrice(t, e.sc, 1000, "month").ID)})
+			advance(t, e.sc, clockID, t0.Unix()+14*day)
+			p := &stripe.SubscriptionParams{AddInvoiceItems: []*stripe.SubscriptionAddInvoiceItemParams{{Price: stripe.String(setup.ID)}}}
+			tt.params(p)
+			if _, err := e.sc.Subscriptions.Update(sub.ID, p); err != nil {
+				t.Fatal(err)
+			}
+			inv := latestInvoice(t, e.sc, sub.ID)
+			switch {
+			case tt.atOnce == "" && inv.ID != sub.LatestInvoice.ID:
+				t.Errorf("an invoice at once: %s %v", inv.BillingReason, lineAmounts(inv))
+			case tt.atOnce != "" && (inv.BillingReason != "subscription_update" || fmt.Sprint(lineAmounts(inv)) != tt.atOnce):
+				t.Errorf("the invoice at once: %s %v, want %s", inv.BillingReason, lineAmounts(inv), tt.atOnce)
+			}
+			if tt.renewal == "" {
+				return
+			}
+			if renewal := renewalAsPreviewed(t, e.sc, clockID, sub.ID, aug1+2*3600); fmt.Sprint(lineAmounts(renewal)) != tt.renewal {
+				t.Errorf("renewal %v, want %s", lineAmounts(renewal), tt.renewal)
+			}
+		})
+	}
+	t.Run("with a free stub", func(t *testing.T) {
+		e := newEnv(t)
+		clockID, cus := clockCustomer(t, e.sc, t0.Unix())
+		anchor := t0.Unix() + 14*day
+		sub, err := e.sc.Subscriptions.New(&stripe.SubscriptionParams{Customer: stripe.String(cus), BillingCycleAnchor: stripe.Int64(anchor),
+			ProrationBehavior: stripe.String("none"), Items: []*stripe.SubscriptionItemsParams{{Price: stripe.String(licensedPrice(t, e.sc, 1000, "month").ID)}},
+			AddInvoiceItems: []*stripe.SubscriptionAddInvoiceItemParams{{Price: stripe.String(oneTimePrice(t, e, 500, "usd").ID)}}})
+		if err != nil || sub.LatestInvoice != nil {
+			t.Fatalf("%v %+v", err, sub.LatestInvoice)
+		}
+		if p := pendingAmounts(t, e.sc, cus); fmt.Sprint(p) != "[500]" {
+			t.Errorf("pending: %v", p)
+		}
+		if inv := renewalAsPreviewed(t, e.sc, clockID, sub.ID, anchor+2*3600); fmt.Sprint(lineAmounts(inv)) != "[500 1000]" {
+			t.Errorf("the anchor's invoice: %v", lineAmounts(inv))
+		}
+	})
+}
+
+// What add_invoice_items refuses, and what the emulator does not model, is a
+// 400 naming the parameter; nothing is stored.
+func TestAddInvoiceItemsRefused(t *testing.T) {
+	e := newEnv(t)
+	cus := newCustomer(t, e.sc)
+	seat := licensedPrice(t, e.sc, 1000, "month").ID
+	setup := oneTimePrice(t, e, 500, "usd").ID
+	euros := oneTimePrice(t, e, 500, "eur").ID
+	prod, err := e.sc.Products.New(&stripe.ProductParams{Name: stripe.String("P")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	inactive := oneTimePrice(t, e, 500, "usd").ID
+	if _, err := e.sc.Prices.Update(inactive, &stripe.PriceParams{Active: stripe.Bool(false)}); err != nil {
+		t.Fatal(err)
+	}
+	many := ""
+	for i := 0; i <= maxAddInvoiceItems; i++ {
+		many += fmt.Sprintf("&add_invoice_items[%d][price]=%s", i, setup)
+	}
+	for _, tt := range []struct {
+		name, body, param, msg string
+	}{
+		{"a recurring price", "&add_invoice_items[0][price]=" + seat, "add_invoice_items[0][price]", "type=one_time"},
+		{"an inactive price", "&add_invoice_items[0][price]=" + inactive, "add_invoice_items[0][price]", "inactive"},
+		{"another currency", "&add_invoice_items[0][price]=" + euros, "add_invoice_items[0][price]", "currency"},
+		{"no price", "&add_invoice_items[0][quantity]=2", "add_invoice_items[0]", "price or price_data"},
+		{"price and price_data", "&add_invoice_items[0][price]=" + setup + "&add_invoice_items[0][price_data][currency]=usd&add_invoice_items[0][price_data][product]=" + prod.ID + "&add_invoice_items[0][price_data][unit_amount]=5", "add_invoice_items[0][price]", ""},
+		{"a negative quantity", "&add_invoice_items[0][price]=" + setup + "&add_invoice_items[0][quantity]=-1", "add_invoice_items[0][quantity]", "greater than or equal to 0"},
+		{"a negative amount", "&add_invoice_items[0][price_data][currency]=usd&add_invoice_items[0][price_data][product]=" + prod.ID + "&add_invoice_items[0][price_data][unit_amount]=-5", "add_invoice_items[0][price_data][unit_amount]", "does not support negative amounts"},
+		{"price_data in another currency", "&add_invoice_items[0][price_data][currency]=eur&add_invoice_items[0][price_data][product]=" + prod.ID + "&add_invoice_items[0][price_data][unit_amount]=5", "add_invoice_items[0][price_data][currency]", "currency"},
+		{"too many", many, "add_invoice_items", "up to 20"},
+		{"discounts", "&add_invoice_items[0][price]=" + setup + "&add_invoice_items[0][discounts][0][coupon]=x", "add_invoice_items[0][discounts]", "does not support"},
+		{"tax_rates", "&add_invoice_items[0][price]=" + setup + "&add_invoice_items[0][tax_rates][0]=txr_1", "add_invoice_items[0][tax_rates]", "does not support"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			r := e.do("POST", "/v1/subscriptions", "customer="+cus+"&items[0][price]="+seat+tt.body)
+			if r.status != 400 || r.errField("param") != tt.param || !strings.Contains(r.errField("message"), tt.msg) {
+				t.Errorf("%d %s", r.status, r.body)
+			}
+		})
+	}
+	if subs := e.do("GET", "/v1/subscriptions?customer="+cus, ""); len(subs.json["data"].([]any)) != 0 {
+		t.Errorf("a refused create left a subscription: %s", subs.body)
+	}
+	if items := e.do("GET", "/v1/invoiceitems?customer="+cus, ""); len(items.json["data"].([]any)) != 0 {
+		t.Errorf("a refused create left invoice items: %s", items.body)
 	}
 }
 

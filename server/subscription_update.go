@@ -218,7 +218,8 @@ func (s *Server) updateSubscription(c *call) (jsonobj.Obj, error) {
 		return nil, apierr.InvalidRequest("", "", "A canceled subscription can no longer be updated (%s is %s).", cur.ID, cur.Status)
 	}
 	now := c.customerNow(cur.Customer)
-	u := subUpdate{items: p.Objects("items"), behavior: p.StringOr("proration_behavior", "create_prorations"), trialEnd: p.Get("trial_end")}
+	u := subUpdate{items: p.Objects("items"), behavior: p.StringOr("proration_behavior", "create_prorations"), trialEnd: p.Get("trial_end"),
+		invoiceItems: p.Objects("add_invoice_items")}
 	if d, ok := p.Int("proration_date"); ok {
 		u.prorationDate = &d
 	}
@@ -339,7 +340,7 @@ func (s *Server) resumeSubscription(c *call) (jsonobj.Obj, error) {
 		// Nothing of the paused time is billed: the new period starts now.
 		paused := cur.clone()
 		paused.PeriodStart = now
-		sub, _, _, err = c.restartCycle(paused, sub, ch, nil, now)
+		sub, _, _, err = c.restartCycle(paused, sub, ch, nil, nil, now)
 		if err != nil {
 			return nil, err
 		}

@@ -88,11 +88,13 @@ func (it *subItem) clone() *subItem {
 }
 
 // subscriptionParams are the parameters create and update share.
-var subscriptionParams = []string{"cancel_at", "cancel_at_period_end", "collection_method", "days_until_due", "description",
+var subscriptionParams = []string{"add_invoice_items", "cancel_at", "cancel_at_period_end", "collection_method", "days_until_due", "description",
 	"items", "metadata", "off_session", "payment_behavior", "proration_behavior", "trial_end", "trial_from_plan", "trial_settings", "automatic_tax"}
 
-// unsupportedItemParams are item parameters the emulator does not model.
-var unsupportedItemParams = []string{"items.billing_thresholds", "items.discounts", "items.tax_rates"}
+// unsupportedItemParams are parameters of items and add_invoice_items the
+// emulator does not model.
+var unsupportedItemParams = []string{"items.billing_thresholds", "items.discounts", "items.tax_rates",
+	"add_invoice_items.discounts", "add_invoice_items.tax_rates"}
 
 func (s *Server) subscriptionEndpoints() []endpoint {
 	return []endpoint{
@@ -231,6 +233,9 @@ func (s *Server) createSubscription(c *call) (jsonobj.Obj, error) {
 		if err := c.tx.Put(tSubscriptionItems, it); err != nil {
 			return nil, err
 		}
+	}
+	if _, err := c.addInvoiceItems(sub, p.Objects("add_invoice_items"), now); err != nil {
+		return nil, err
 	}
 	inv, err := c.firstInvoice(sub, items, p.StringOr("proration_behavior", "create_prorations") != "none")
 	if err != nil || inv == nil {
