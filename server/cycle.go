@@ -469,14 +469,15 @@ func (c *call) afterPaid(inv *invoice) error {
 // firstInvoice is the invoice a new subscription starts with
 // (billing_reason subscription_create), finalized at once: licensed items for
 // the first period in advance (free during a trial; prorated up to a
-// billing_cycle_anchor ahead; after a backdated start, the time up to now
-// prorated in one line, then a whole period), and metered items with no usage
-// yet. prorate false (proration_behavior=none) leaves out the prorated part:
+// billing_cycle_anchor ahead; after a backdated start, the time up to now, or
+// up to the anchor ahead, prorated in one line, then a whole period), and
+// metered items with no usage yet. prorate false (proration_behavior=none) leaves out the prorated part:
 // with a billing_cycle_anchor ahead, the time up to it is free and there is no
 // invoice (nil) until the anchor.
 func (c *call) firstInvoice(sub *subscription, items []*subItem, prorate bool) (*invoice, error) {
 	now, trial := sub.Created, sub.Status == "trialing"
 	stub := sub.BillingCycleAnchor > now // the first period ends at the anchor
+	backdated := sub.PeriodStart < now
 	if stub && !trial && !prorate {
 		return nil, nil
 	}
@@ -492,11 +493,13 @@ func (c *call) firstInvoice(sub *subscription, items []*subItem, prorate bool) (
 			ls = c.rateLines(sub, it, pr, 0, sub.PeriodStart, sub.PeriodEnd)
 		case trial:
 			ls = c.rateLines(sub, it, pr, it.Quantity, sub.PeriodStart, sub.PeriodEnd)
+		case stub && backdated:
+			ls = c.backdatedLines(sub, it, pr, sub.PeriodStart, sub.PeriodEnd)
 		case stub:
 			ls = c.advanceLines(sub, it, pr, sub.PeriodStart, sub.PeriodEnd)
 		default:
-			if prorate && sub.PeriodStart < now { // the backdated time
-				ls = c.advanceLines(sub, it, pr, sub.PeriodStart, now)
+			if prorate && backdated {
+				ls = c.backdatedLines(sub, it, pr, sub.PeriodStart, now)
 			}
 			ls = append(ls, c.advanceLines(sub, it, pr, now, sub.PeriodEnd)...)
 		}

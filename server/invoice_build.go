@@ -135,16 +135,29 @@ func (c *call) usageLines(sub *subscription, it *subItem, pr *price, start, end 
 }
 
 // advanceLines rate a licensed item for [start, end), charged in advance: the
-// price of a whole period, or a prorated charge for any other range up to a
-// period's end (part of a period after a trial that ends before the billing
-// cycle anchor, say, or a start backdated by more than a period), in one line.
+// price of a whole period, or of the rest of one up to its end, prorated (after
+// a trial that ends before the billing cycle anchor, say).
 func (c *call) advanceLines(sub *subscription, it *subItem, pr *price, start, end int64) []invoiceLine {
 	ls := c.rateLines(sub, it, pr, it.Quantity, start, end)
 	if full, _ := billing.PeriodContaining(sub.cycleAt(end), sub.Interval, end-1); start == full || start >= end {
 		return ls
 	}
+	return c.prorated(ls, pr, start, func(amount decimal.Decimal) decimal.Decimal { return sub.prorate(amount, start, end) })
+}
+
+// backdatedLines rate a licensed item for the backdated time [start, end) of a
+// new subscription, charged in one line: prorated on periods counted from the
+// backdated start (billing.Span), as Stripe's backdating does.
+func (c *call) backdatedLines(sub *subscription, it *subItem, pr *price, start, end int64) []invoiceLine {
+	ls := c.rateLines(sub, it, pr, it.Quantity, start, end)
+	return c.prorated(ls, pr, start, func(amount decimal.Decimal) decimal.Decimal { return billing.Span(amount, sub.Interval, start, end) })
+}
+
+// prorated makes lines rated at a whole period's price charge share of it, as
+// prorations from start.
+func (c *call) prorated(ls []invoiceLine, pr *price, start int64, share func(decimal.Decimal) decimal.Decimal) []invoiceLine {
 	for i := range ls {
-		ls[i].Amount = billing.Round(sub.prorate(decimal.NewFromInt(ls[i].Amount), start, end))
+		ls[i].Amount = billing.Round(share(decimal.NewFromInt(ls[i].Amount)))
 		ls[i].Proration = true
 		ls[i].Description = billing.ProrationText(false, ls[i].Quantity, c.productName(pr), start)
 		if ls[i].Quantity > 0 {

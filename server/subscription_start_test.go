@@ -79,15 +79,19 @@ func TestBackdatedStart(t *testing.T) {
 		wantPeriodEnd int64
 		wantFirst     string // "" for no invoice
 	}{
-		// 10 days of June 11 → July 11 (30 days): 3100·10/30 = 1033.33.
+		// 10 days of an imagined month from the backdated start, July 1 → August 1
+		// (31 days): 3100·10/31 = 1000.
 		{"to July 1", t0.Unix(), 0, "create_prorations", now, aug11,
-			fmt.Sprint([]string{fmt.Sprintf("1033/1@%d", t0.Unix()), fmt.Sprintf("3100/1@%d", now), fmt.Sprintf("0/0@%d", t0.Unix())})},
+			fmt.Sprint([]string{fmt.Sprintf("1000/1@%d", t0.Unix()), fmt.Sprintf("3100/1@%d", now), fmt.Sprintf("0/0@%d", t0.Unix())})},
 		{"to July 1 without charging it", t0.Unix(), 0, "none", now, aug11,
 			fmt.Sprint([]string{fmt.Sprintf("3100/1@%d", now), fmt.Sprintf("0/0@%d", t0.Unix())})},
 		// Migrating: started June 1, next billing date August 1: June and July, in one line.
 		{"to June 1 with an anchor ahead", jun1, aug1, "create_prorations", aug1, aug1,
 			fmt.Sprint([]string{fmt.Sprintf("6200/1@%d", jun1), fmt.Sprintf("0/0@%d", jun1)})},
 		{"to June 1 with an anchor ahead free until it", jun1, aug1, "none", aug1, aug1, ""},
+		// June 15 → July 15, then 17 days of July 15 → August 15 (31 days): 3100 + 1700.
+		{"to June 15 with an anchor ahead", jun1 + 14*day, aug1, "create_prorations", aug1, aug1,
+			fmt.Sprint([]string{fmt.Sprintf("4800/1@%d", jun1+14*day), fmt.Sprintf("0/0@%d", jun1+14*day)})},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			e := newEnv(t)
