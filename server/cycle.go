@@ -471,9 +471,9 @@ func (c *call) afterPaid(inv *invoice) error {
 // the first period in advance (free during a trial; prorated up to a
 // billing_cycle_anchor ahead; after a backdated start, the time up to now, or
 // up to the anchor ahead, prorated in one line, then a whole period), and
-// metered items with no usage yet. prorate false (proration_behavior=none) leaves out the prorated part:
-// with a billing_cycle_anchor ahead, the time up to it is free and there is no
-// invoice (nil) until the anchor.
+// metered items with no usage yet. prorate false (proration_behavior=none)
+// leaves the prorated part out: with a billing_cycle_anchor ahead, the time up
+// to it is free and there is no invoice (nil) until the anchor.
 func (c *call) firstInvoice(sub *subscription, items []*subItem, prorate bool) (*invoice, error) {
 	now, trial := sub.Created, sub.Status == "trialing"
 	stub := sub.BillingCycleAnchor > now // the first period ends at the anchor

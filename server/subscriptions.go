@@ -238,10 +238,10 @@ func (s *Server) createSubscription(c *call) (jsonobj.Obj, error) {
 		return nil, err
 	}
 	inv, err := c.firstInvoice(sub, items, p.StringOr("proration_behavior", "create_prorations") != "none")
-	if err != nil || inv == nil {
-		if err != nil {
-			return nil, err
-		}
+	if err != nil {
+		return nil, err
+	}
+	if inv == nil { // free until the anchor: no invoice yet
 		return c.renderSubscription(sub)
 	}
 	n := sub.clone()
