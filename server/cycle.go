@@ -281,7 +281,7 @@ func (c *call) endSubscription(sub *subscription, at int64, bill bool) error {
 		if at < sub.PeriodEnd && sub.Status != "trialing" {
 			// Ending before the period does (cancel_at): the unused time of its
 			// licensed items, paid in advance, is credited.
-			credits, err := c.prorations(&subChange{sub: sub, before: items}, sub.PeriodStart, sub.PeriodEnd, at)
+			credits, err := c.prorations(&subChange{sub: sub, before: items}, at)
 			if err != nil {
 				return err
 			}
@@ -492,9 +492,19 @@ func (c *call) afterPaid(inv *invoice) error {
 
 // firstInvoice is the invoice a new subscription starts with
 // (billing_reason subscription_create), finalized at once: licensed items for
-// the first period (free during a trial, prorated up to a billing_cycle_anchor),
-// and metered items with no usage yet.
+// the first period in advance (free during a trial; prorated up to a
+// billing_cycle_anchor ahead; after a backdated start, the time up to now, or
+// up to the anchor ahead, prorated in one line, then a whole period), and
+// metered items with no usage yet. prorate false (proration_behavior=none)
+// leaves the prorated part out: with a billing_cycle_anchor ahead, the time up
+// to it is free and there is no invoice (nil) until the anchor.
 func (c *call) firstInvoice(sub *subscription, items []*subItem, prorate bool) (*invoice, error) {
+	now, trial := sub.Created, sub.Status == "trialing"
+	stub := sub.BillingCycleAnchor > now // the first period ends at the anchor
+	backdated := sub.PeriodStart < now
+	if stub && !trial && !prorate {
+		return nil, nil
+	}
 	var lines []invoiceLine
 	for _, it := range items {
 		pr, err := c.getPrice(it.Price, "price")
@@ -505,12 +515,19 @@ func (c *call) firstInvoice(sub *subscription, items []*subItem, prorate bool) (
 		switch {
 		case pr.metered():
 			ls = c.rateLines(sub, it, pr, 0, sub.PeriodStart, sub.PeriodEnd)
-		case sub.Status != "trialing" && prorate:
+		case trial:
+			ls = c.rateLines(sub, it, pr, it.Quantity, sub.PeriodStart, sub.PeriodEnd)
+		case stub && backdated:
+			ls = c.backdatedLines(sub, it, pr, sub.PeriodStart, sub.PeriodEnd)
+		case stub:
 			ls = c.advanceLines(sub, it, pr, sub.PeriodStart, sub.PeriodEnd)
 		default:
-			ls = c.rateLines(sub, it, pr, it.Quantity, sub.PeriodStart, sub.PeriodEnd)
+			if prorate && backdated {
+				ls = c.backdatedLines(sub, it, pr, sub.PeriodStart, now)
+			}
+			ls = append(ls, c.advanceLines(sub, it, pr, now, sub.PeriodEnd)...)
 		}
-		if sub.Status == "trialing" {
+		if trial {
 			for i := range ls {
 				ls[i].Amount, ls[i].UnitAmount = 0, nil
 				ls[i].Description = "Trial period for " + c.productName(pr)
@@ -518,11 +535,11 @@ func (c *call) firstInvoice(sub *subscription, items []*subItem, prorate bool) (
 		}
 		lines = append(lines, ls...)
 	}
-	inv, err := c.newInvoice(sub, "subscription_create", sub.Created, sub.Created, sub.Created, lines, 0)
+	inv, err := c.newInvoice(sub, "subscription_create", now, now, now, lines, 0)
 	if err != nil {
 		return nil, err
 	}
-	return c.finalizeInvoice(inv, sub.Created)
+	return c.finalizeInvoice(inv, now)
 }
 
 // finalInvoice bills a subscription canceled now with invoice_now: its usage so
@@ -537,7 +554,7 @@ func (c *call) finalInvoice(before *subscription, at int64, prorate bool) (*invo
 		return nil, err
 	}
 	if prorate {
-		ps, err := c.prorations(&subChange{sub: before, before: items}, before.PeriodStart, before.PeriodEnd, at)
+		ps, err := c.prorations(&subChange{sub: before, before: items}, at)
 		if err != nil {
 			return nil, err
 		}

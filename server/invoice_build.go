@@ -135,19 +135,29 @@ func (c *call) usageLines(sub *subscription, it *subItem, pr *price, start, end 
 }
 
 // advanceLines rate a licensed item for [start, end), charged in advance: the
-// price of a whole period, or of part of one, prorated (after a trial that ends
-// before the billing cycle anchor, say).
+// price of a whole period, or of the rest of one up to its end, prorated (after
+// a trial that ends before the billing cycle anchor, say).
 func (c *call) advanceLines(sub *subscription, it *subItem, pr *price, start, end int64) []invoiceLine {
 	ls := c.rateLines(sub, it, pr, it.Quantity, start, end)
-	full, pe := billing.PeriodContaining(sub.BillingCycleAnchor, sub.Interval, end-1)
-	if pe != end {
-		full = billing.AddPeriods(end, sub.Interval, -1)
-	}
-	if start <= full {
+	if full, _ := billing.PeriodContaining(sub.cycleAt(end), sub.Interval, end-1); start == full || start >= end {
 		return ls
 	}
+	return c.prorated(ls, pr, start, func(amount decimal.Decimal) decimal.Decimal { return sub.prorate(amount, start, end) })
+}
+
+// backdatedLines rate a licensed item for the backdated time [start, end) of a
+// new subscription, charged in one line: prorated on periods counted from the
+// backdated start (billing.Span), as Stripe's backdating does.
+func (c *call) backdatedLines(sub *subscription, it *subItem, pr *price, start, end int64) []invoiceLine {
+	ls := c.rateLines(sub, it, pr, it.Quantity, start, end)
+	return c.prorated(ls, pr, start, func(amount decimal.Decimal) decimal.Decimal { return billing.Span(amount, sub.Interval, start, end) })
+}
+
+// prorated makes lines rated at a whole period's price charge share of it, as
+// prorations from start.
+func (c *call) prorated(ls []invoiceLine, pr *price, start int64, share func(decimal.Decimal) decimal.Decimal) []invoiceLine {
 	for i := range ls {
-		ls[i].Amount = billing.Round(billing.Prorate(decimal.NewFromInt(ls[i].Amount), full, end, start))
+		ls[i].Amount = billing.Round(share(decimal.NewFromInt(ls[i].Amount)))
 		ls[i].Proration = true
 		ls[i].Description = billing.ProrationText(false, ls[i].Quantity, c.productName(pr), start)
 		if ls[i].Quantity > 0 {
@@ -156,6 +166,23 @@ func (c *call) advanceLines(sub *subscription, it *subItem, pr *price, start, en
 		}
 	}
 	return ls
+}
+
+// cycleAt is an anchor for the billing cycle whose periods end at end: the
+// subscription's own anchor when end is one of its period boundaries, else end
+// itself (the end of a period that stops early).
+func (sub *subscription) cycleAt(end int64) int64 {
+	if _, pe := billing.PeriodContaining(sub.BillingCycleAnchor, sub.Interval, end-1); pe != end {
+		return end
+	}
+	return sub.BillingCycleAnchor
+}
+
+// prorate is the charge for [from, end), at amount a whole period, where end is
+// the end of a period: whole periods at amount, and the part of the one from
+// falls in pro rata to the second.
+func (sub *subscription) prorate(amount decimal.Decimal, from, end int64) decimal.Decimal {
+	return billing.Stub(amount, sub.cycleAt(end), sub.Interval, from, end)
 }
 
 // itemLines turns invoice items into lines.

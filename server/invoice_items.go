@@ -120,10 +120,7 @@ func (c *call) applyInvoiceItemAmount(ii *invoiceItem, p *form.Params, creating 
 			return apierr.Invalid("price", "The price specified is inactive. This field only accepts active prices.")
 		}
 		ii.Price, ii.Currency, ii.UnitAmount = pr.ID, pr.Currency, nil
-		ii.Amount = 0
-		for _, comp := range billing.Rate(pr.rating(), ii.Quantity) {
-			ii.Amount = billing.Add(ii.Amount, comp.Amount)
-		}
+		ii.Amount = pr.amountFor(ii.Quantity)
 		if pr.UnitAmount != nil && !pr.Tiered {
 			u := *pr.UnitAmount
 			ii.UnitAmount = &u
@@ -150,10 +147,7 @@ func (c *call) applyInvoiceItemAmount(ii *invoiceItem, p *form.Params, creating 
 		if err != nil {
 			return err
 		}
-		ii.Amount = 0
-		for _, comp := range billing.Rate(pr.rating(), ii.Quantity) {
-			ii.Amount = billing.Add(ii.Amount, comp.Amount)
-		}
+		ii.Amount = pr.amountFor(ii.Quantity)
 	}
 	if v, ok := p.String("description"); ok {
 		ii.Description = v

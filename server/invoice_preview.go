@@ -154,8 +154,11 @@ func readPreviewChange(p *form.Params) (previewChange, error) {
 	if v := get("trial_end", "subscription_trial_end"); v != nil {
 		ch.trialEnd = v
 	}
-	if v := get("billing_cycle_anchor", "subscription_billing_cycle_anchor"); v != nil && v.Str == "now" {
-		ch.anchorNow = true
+	if v := get("billing_cycle_anchor", "subscription_billing_cycle_anchor"); v != nil {
+		if v.Kind == form.KInt {
+			return ch, apierr.InvalidRequest("", v.Param, "stripe-emulator does not support a timestamp for %s in previews yet; use now or unchanged, or create the subscription with its billing_cycle_anchor and preview its upcoming invoice.", v.Param)
+		}
+		ch.anchorNow = v.Str == "now"
 	}
 	return ch, nil
 }
@@ -412,9 +415,7 @@ func (c *call) previewInvoiceItems(inv *invoice, items []*form.Params) ([]invoic
 				return nil, err
 			}
 			l.Price, l.Currency = pr.ID, pr.Currency
-			for _, comp := range billing.Rate(pr.rating(), l.Quantity) {
-				l.Amount = billing.Add(l.Amount, comp.Amount)
-			}
+			l.Amount = pr.amountFor(l.Quantity)
 			if l.Description == "" {
 				l.Description = c.productName(pr)
 			}

@@ -19,15 +19,20 @@ import (
 //     billing_cycle_anchor=now, trial_end=now on a trial): an invoice at once
 //     (billing_reason subscription_update) with the credit for the unused time
 //     of the old items, the metered usage of the period so far, and the
-//     licensed items of the new period in advance.
+//     licensed items of the new period in advance;
+//   - metered prices by the subscription's billing mode (classic: a price that
+//     stops mid-period bills nothing of its usage, one that starts counts from
+//     then, and one that joins with always_invoice gets a line of 0);
+//   - add_invoice_items: one-off items on the next invoice the change makes.
 
 // subUpdate is one change to a subscription.
 type subUpdate struct {
 	items         []*form.Params
 	behavior      string // proration_behavior
 	prorationDate *int64
-	trialEnd      *form.Value // a timestamp, or "now"
-	anchorNow     bool        // billing_cycle_anchor=now
+	trialEnd      *form.Value    // a timestamp, or "now"
+	anchorNow     bool           // billing_cycle_anchor=now
+	invoiceItems  []*form.Params // add_invoice_items
 	// settings applies the rest of an update's parameters to the changed copy.
 	settings func(sub *subscription) error
 }
@@ -93,14 +98,15 @@ func (c *call) changeSubscription(cur *subscription, u subUpdate, now int64) (*s
 	// follows it.
 	if trialEndsNow || u.anchorNow || ch.intervalChanged(cur) && paid {
 		if paid && behavior != "none" {
-			if prorations, err = c.prorations(&subChange{sub: cur, before: ch.before}, cur.PeriodStart, cur.PeriodEnd, from); err != nil {
+			if prorations, err = c.prorations(&subChange{sub: cur, before: ch.before}, from); err != nil {
 				return nil, nil, nil, err
 			}
 		}
-		return c.restartCycle(cur, sub, ch, prorations, now)
+		return c.restartCycle(cur, sub, ch, prorations, u.invoiceItems, now)
 	}
-	if len(u.items) > 0 && paid && sub.Status != "trialing" && behavior != "none" {
-		if prorations, err = c.prorations(ch, sub.PeriodStart, sub.PeriodEnd, from); err != nil {
+	inCycle := paid && sub.Status != "trialing" // the period goes on, paid for
+	if len(u.items) > 0 && inCycle && behavior != "none" {
+		if prorations, err = c.prorations(ch, from); err != nil {
 			return nil, nil, nil, err
 		}
 	}
@@ -110,12 +116,50 @@ func (c *call) changeSubscription(cur *subscription, u subUpdate, now int64) (*s
 	if err := c.pendProrations(sub, prorations); err != nil {
 		return nil, nil, nil, err
 	}
-	if behavior == "always_invoice" && len(prorations) > 0 {
-		if sub, inv, err = c.invoiceNow(sub, nil, now); err != nil {
+	added, err := c.addInvoiceItems(sub, u.invoiceItems, now)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if behavior != "always_invoice" {
+		return sub, ch, nil, nil
+	}
+	var joined []invoiceLine
+	if inCycle && sub.mode().zeroLineForAddedUsage() {
+		if joined, err = c.joinedUsageLines(ch, now); err != nil {
+			return nil, nil, nil, err
+		}
+	}
+	if len(prorations) > 0 || len(joined) > 0 || added > 0 {
+		if sub, inv, err = c.invoiceNow(sub, joined, now); err != nil {
 			return nil, nil, nil, err
 		}
 	}
 	return sub, ch, inv, nil
+}
+
+// joinedUsageLines are lines of 0 for the metered prices a change adds to the
+// subscription (a new item, or an item moved to the price), for the rest of
+// the period: classic billing mode puts them on the invoice an always_invoice
+// change makes.
+func (c *call) joinedUsageLines(ch *subChange, now int64) ([]invoiceLine, error) {
+	had := map[string]string{}
+	for _, it := range ch.before {
+		had[it.ID] = it.Price
+	}
+	var out []invoiceLine
+	for _, it := range ch.after {
+		if had[it.ID] == it.Price {
+			continue
+		}
+		pr, err := c.getPrice(it.Price, "price")
+		if err != nil {
+			return nil, err
+		}
+		if pr.metered() {
+			out = append(out, c.rateLines(ch.sub, it, pr, 0, now, ch.sub.PeriodEnd)...)
+		}
+	}
+	return out, nil
 }
 
 // storeChange stores a changed subscription and its items.
@@ -137,9 +181,9 @@ func (c *call) storeChange(sub *subscription, ch *subChange) error {
 }
 
 // restartCycle starts a new billing period at now and bills it at once: the
-// credits given, the usage of the old period so far, and the new period's
-// licensed items in advance.
-func (c *call) restartCycle(cur, sub *subscription, ch *subChange, credits []proration, now int64) (*subscription, *subChange, *invoice, error) {
+// credits given, the one-off items of add_invoice_items, the usage of the old
+// period so far, and the new period's licensed items in advance.
+func (c *call) restartCycle(cur, sub *subscription, ch *subChange, credits []proration, invoiceItems []*form.Params, now int64) (*subscription, *subChange, *invoice, error) {
 	usage, err := c.periodLines(cur, ch.before, cur.PeriodStart, now, false)
 	if err != nil {
 		return nil, nil, nil, err
@@ -161,6 +205,9 @@ func (c *call) restartCycle(cur, sub *subscription, ch *subChange, credits []pro
 		return nil, nil, nil, err
 	}
 	if err := c.pendProrations(sub, credits); err != nil {
+		return nil, nil, nil, err
+	}
+	if _, err := c.addInvoiceItems(sub, invoiceItems, now); err != nil {
 		return nil, nil, nil, err
 	}
 	var lines []invoiceLine

@@ -262,52 +262,6 @@ func TestResumeUnchangedAnchorProrates(t *testing.T) {
 	}
 }
 
-// A deleted metered item's usage is still billed with its period, unless
-// deleted with clear_usage.
-func TestDeletedMeteredItemUsageIsBilled(t *testing.T) {
-	for _, clear := range []bool{false, true} {
-		e := newEnv(t)
-		clockID, cus := clockCustomer(t, e.sc, t0.Unix())
-		m := alpacaMeter(t, e.sc)
-		tokens := alpacaPrice(t, e.sc, m.ID)
-		seat := licensedPrice(t, e.sc, 1000, "month")
-		sub := subscribe(t, e.sc, cus, &stripe.SubscriptionItemsParams{Price: stripe.String(seat.ID)}, &stripe.SubscriptionItemsParams{Price: stripe.String(tokens.ID)})
-		var metered string
-		for _, it := range sub.Items.Data {
-			if it.Price.ID == tokens.ID {
-				metered = it.ID
-			}
-		}
-		if _, err := sendEvent(e.sc, "alpaca_ai_tokens", cus, "3000", 0, ""); err != nil {
-			t.Fatal(err)
-		}
-		advance(t, e.sc, clockID, t0.Unix()+5*day)
-		want := int64(1012)
-		if clear {
-			want = 1000
-		}
-		pv := preview(t, e.sc, sub.ID, &stripe.InvoiceCreatePreviewSubscriptionDetailsParams{Items: []*stripe.InvoiceCreatePreviewSubscriptionDetailsItemParams{
-			{ID: stripe.String(metered), Deleted: stripe.Bool(true), ClearUsage: stripe.Bool(clear)}}, ProrationBehavior: stripe.String("none")})
-		if pv.Total != want {
-			t.Errorf("clear_usage=%v: preview %d, want %d", clear, pv.Total, want)
-		}
-		if _, err := e.sc.SubscriptionItems.Del(metered, &stripe.SubscriptionItemParams{ProrationBehavior: stripe.String("none"), ClearUsage: stripe.Bool(clear)}); err != nil {
-			t.Fatal(err)
-		}
-		aug1 := int64(1722470400)
-		advance(t, e.sc, clockID, aug1+7200)
-		inv := latestInvoice(t, e.sc, sub.ID)
-		if inv.BillingReason != "subscription_cycle" || inv.Total != want {
-			t.Errorf("clear_usage=%v: July invoice %d %v, want %d", clear, inv.Total, lineAmounts(inv), want)
-		}
-		// August bills only the seat.
-		up, err := e.sc.Invoices.Upcoming(&stripe.InvoiceUpcomingParams{Subscription: stripe.String(sub.ID)})
-		if err != nil || up.Total != 1000 {
-			t.Errorf("clear_usage=%v: August %v %d", clear, err, up.Total)
-		}
-	}
-}
-
 // A trial that ends before the billing cycle anchor leads to a short period up
 // to the anchor, prorated, then whole periods from it.
 func TestTrialBeforeAnchorProrates(t *testing.T) {

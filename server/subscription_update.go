@@ -10,9 +10,9 @@ import (
 )
 
 // subChange is the outcome of applying item changes to a subscription: the
-// items after and the items removed. Metered prices that stop billing are
-// retired on the changed subscription (their usage so far is still billed),
-// unless deleted with clear_usage.
+// items after and the items removed. A metered price that stops billing is
+// retired on the changed subscription (its usage so far still billed with the
+// period) where the subscription's billing mode says so.
 type subChange struct {
 	sub     *subscription
 	before  []*subItem
@@ -58,7 +58,7 @@ func (c *call) changeItems(sub *subscription, changes []*form.Params, now int64)
 		}
 		if del, _ := cp.Bool("deleted"); del {
 			ch.removed = append(ch.removed, after[i])
-			if clear, _ := cp.Bool("clear_usage"); !clear && old.metered() {
+			if clear, _ := cp.Bool("clear_usage"); old.metered() && sub.mode().billsStoppedUsage(old, clear) {
 				ch.retire(after[i], now)
 			}
 			after[i] = nil
@@ -70,9 +70,11 @@ func (c *call) changeItems(sub *subscription, changes []*form.Params, now int64)
 			if pr, err = c.itemPrice(cp); err != nil {
 				return nil, err
 			}
-			if pr.ID != old.ID && old.metered() {
-				ch.retire(after[i], now)
-				n.PriceSince = now
+			if pr.ID != old.ID {
+				if old.metered() && sub.mode().billsStoppedUsage(old, false) {
+					ch.retire(after[i], now)
+				}
+				n.PriceSince = now // the new price counts usage from the switch
 			}
 			n.Price = pr.ID
 		}
@@ -110,6 +112,9 @@ func (c *call) changeItems(sub *subscription, changes []*form.Params, now int64)
 	if err != nil {
 		return nil, err
 	}
+	for _, it := range added {
+		it.PriceSince = now // an item added mid-period counts usage from now
+	}
 	ch.after = append(kept, added...)
 	if len(ch.after) == 0 {
 		return nil, apierr.Invalid("items", "A subscription must have at least one active plan. To cancel a subscription, please use the cancel API endpoint on /v1/subscriptions.")
@@ -139,10 +144,12 @@ type proration struct {
 	description string
 }
 
-// prorations compares licensed items before and after a change at from, within
-// the period [start, end): unused time of what stops is credited, remaining time
-// of what starts is charged.
-func (c *call) prorations(ch *subChange, start, end, from int64) ([]proration, error) {
+// prorations compares licensed items before and after a change at from, up to
+// the end of the subscription's current period: unused time of what stops is
+// credited, remaining time of what starts is charged, each at the item's price
+// (classic billing mode's credit: the current price, not what was paid).
+func (c *call) prorations(ch *subChange, from int64) ([]proration, error) {
+	end := ch.sub.PeriodEnd
 	if ch.sub.Status == "trialing" || from >= end {
 		return nil, nil
 	}
@@ -168,7 +175,7 @@ func (c *call) prorations(ch *subChange, start, end, from int64) ([]proration, e
 		for _, comp := range billing.Rate(pr.rating(), st.qty) {
 			full = full.Add(decimal.NewFromInt(comp.Amount))
 		}
-		amount := billing.Round(billing.Prorate(full, start, end, from))
+		amount := billing.Round(ch.sub.prorate(full, from, end))
 		if credit {
 			amount = -amount
 		}
@@ -211,7 +218,8 @@ func (s *Server) updateSubscription(c *call) (jsonobj.Obj, error) {
 		return nil, apierr.InvalidRequest("", "", "A canceled subscription can no longer be updated (%s is %s).", cur.ID, cur.Status)
 	}
 	now := c.customerNow(cur.Customer)
-	u := subUpdate{items: p.Objects("items"), behavior: p.StringOr("proration_behavior", "create_prorations"), trialEnd: p.Get("trial_end")}
+	u := subUpdate{items: p.Objects("items"), behavior: p.StringOr("proration_behavior", "create_prorations"), trialEnd: p.Get("trial_end"),
+		invoiceItems: p.Objects("add_invoice_items")}
 	if d, ok := p.Int("proration_date"); ok {
 		u.prorationDate = &d
 	}
@@ -332,7 +340,7 @@ func (s *Server) resumeSubscription(c *call) (jsonobj.Obj, error) {
 		// Nothing of the paused time is billed: the new period starts now.
 		paused := cur.clone()
 		paused.PeriodStart = now
-		sub, _, _, err = c.restartCycle(paused, sub, ch, nil, now)
+		sub, _, _, err = c.restartCycle(paused, sub, ch, nil, nil, now)
 		if err != nil {
 			return nil, err
 		}
@@ -350,7 +358,7 @@ func (s *Server) resumeSubscription(c *call) (jsonobj.Obj, error) {
 	var charges []proration
 	if behavior != "none" {
 		// The rest of the period is charged: the items, as if added now.
-		if charges, err = c.prorations(&subChange{sub: sub, after: items}, sub.PeriodStart, sub.PeriodEnd, from); err != nil {
+		if charges, err = c.prorations(&subChange{sub: sub, after: items}, from); err != nil {
 			return nil, err
 		}
 	}

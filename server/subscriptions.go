@@ -42,8 +42,9 @@ type subscription struct {
 	UpcomingNoticeFor  int64 // the period end invoice.upcoming was sent for
 	TrialNoticeSent    bool
 	// Retired are metered prices the subscription's items stopped billing during
-	// the current period (an item deleted, or moved to another price): their
-	// usage up to then is billed with the period.
+	// the current period (an item deleted, or moved to another price) whose
+	// usage up to then is still billed with the period: only legacy usage
+	// records, in classic billing mode (see billingMode).
 	Retired []retiredItem
 }
 
@@ -73,9 +74,10 @@ type subItem struct {
 	Price        string
 	Quantity     int64 // licensed items only
 	Metadata     map[string]string
-	// PriceSince is when the item started billing its price, if it moved to it
-	// from a metered price during a period (0: since it was created). Its
-	// metered usage counts from then.
+	// PriceSince is when the item started billing its price, if that was
+	// during a period: it was added to the subscription then, or moved to the
+	// price (0: since the subscription started). Its metered usage counts from
+	// then.
 	PriceSince int64
 }
 
@@ -86,7 +88,7 @@ func (it *subItem) clone() *subItem {
 }
 
 // subscriptionParams are the parameters create and update share.
-var subscriptionParams = []string{"cancel_at", "cancel_at_period_end", "collection_method", "days_until_due", "description",
+var subscriptionParams = []string{"add_invoice_items", "cancel_at", "cancel_at_period_end", "collection_method", "days_until_due", "description",
 	"items", "metadata", "off_session", "payment_behavior", "proration_behavior", "trial_end", "trial_from_plan", "trial_settings", "automatic_tax"}
 
 // paymentBehaviorChecked wraps a handler that takes payment_behavior. The
@@ -104,14 +106,16 @@ func paymentBehaviorChecked(h handler) handler {
 	}
 }
 
-// unsupportedItemParams are item parameters the emulator does not model.
-var unsupportedItemParams = []string{"items.billing_thresholds", "items.discounts", "items.tax_rates"}
+// unsupportedItemParams are parameters of items and add_invoice_items the
+// emulator does not model.
+var unsupportedItemParams = []string{"items.billing_thresholds", "items.discounts", "items.tax_rates",
+	"add_invoice_items.discounts", "add_invoice_items.tax_rates"}
 
 func (s *Server) subscriptionEndpoints() []endpoint {
 	return []endpoint{
 		{op: "GetSubscriptionsSearch", mode: txRead, h: s.searchSubscriptions},
 		{op: "PostSubscriptions", mode: txWrite, h: paymentBehaviorChecked(s.createSubscription),
-			accepts: append([]string{"customer", "billing_cycle_anchor", "currency", "trial_period_days"}, subscriptionParams...),
+			accepts: append([]string{"customer", "backdate_start_date", "billing_cycle_anchor", "currency", "trial_period_days"}, subscriptionParams...),
 			rejects: append([]string{"automatic_tax.liability"}, unsupportedItemParams...)},
 		{op: "GetSubscriptions", mode: txRead, h: s.listSubscriptions,
 			accepts: []string{"collection_method", "created", "current_period_end", "current_period_start", "customer", "ending_before", "limit", "plan", "price", "starting_after", "status", "test_clock"}},
@@ -158,8 +162,12 @@ func (s *Server) createSubscription(c *call) (jsonobj.Obj, error) {
 		return nil, err
 	}
 	now := c.customerNow(cu.ID)
+	start, err := backdatedStart(p, now)
+	if err != nil {
+		return nil, err
+	}
 	sub := &subscription{Meta: c.newMetaAt("sub", now), Customer: cu.ID, Status: "active", CollectionMethod: "charge_automatically",
-		StartDate: now, TrialEndBehavior: "create_invoice", Metadata: map[string]string{}, TestClock: cu.TestClock}
+		StartDate: start, TrialEndBehavior: "create_invoice", Metadata: map[string]string{}, TestClock: cu.TestClock}
 	if !p.Has("items") || len(p.Array("items")) == 0 {
 		return nil, apierr.ParameterMissing("items")
 	}
@@ -213,11 +221,14 @@ func (s *Server) createSubscription(c *call) (jsonobj.Obj, error) {
 		}
 		anchor = a
 	}
-	sub.PeriodStart = now
+	// The first period runs from the start (backdated or now) to the first
+	// billing date: the trial's end, a billing_cycle_anchor ahead, or a whole
+	// period from now (the anchor), after a backdated start too.
+	sub.PeriodStart = start
 	switch {
 	case trialEnd != 0:
 		sub.Status = "trialing"
-		sub.TrialStart, sub.TrialEnd = now, trialEnd
+		sub.TrialStart, sub.TrialEnd = start, trialEnd
 		sub.PeriodEnd = trialEnd
 		sub.BillingCycleAnchor = trialEnd
 		if anchor != 0 {
@@ -238,9 +249,15 @@ func (s *Server) createSubscription(c *call) (jsonobj.Obj, error) {
 			return nil, err
 		}
 	}
+	if _, err := c.addInvoiceItems(sub, p.Objects("add_invoice_items"), now); err != nil {
+		return nil, err
+	}
 	inv, err := c.firstInvoice(sub, items, p.StringOr("proration_behavior", "create_prorations") != "none")
 	if err != nil {
 		return nil, err
+	}
+	if inv == nil { // free until the anchor: no invoice yet
+		return c.renderSubscription(sub)
 	}
 	n := sub.clone()
 	n.LatestInvoice = inv.ID
@@ -248,6 +265,20 @@ func (s *Server) createSubscription(c *call) (jsonobj.Obj, error) {
 		return nil, err
 	}
 	return c.renderSubscription(n)
+}
+
+// backdatedStart is when a new subscription starts: backdate_start_date, which
+// must be in the past (on the customer's clock, a test clock's time if it has
+// one), or now.
+func backdatedStart(p *form.Params, now int64) (int64, error) {
+	b, ok := p.Int("backdate_start_date")
+	if !ok {
+		return now, nil
+	}
+	if b >= now {
+		return 0, apierr.Invalid("backdate_start_date", "backdate_start_date must be in the past: %d is not before the current time (%d).", b, now)
+	}
+	return b, nil
 }
 
 // setCustomerCurrency gives the customer the subscription's currency, or refuses

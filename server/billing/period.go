@@ -50,6 +50,13 @@ func daysIn(y int, m time.Month) int {
 // takes constant time: the number of whole periods is computed from the
 // calendar, then corrected by at most one or two.
 func PeriodContaining(anchor int64, iv Interval, t int64) (int64, int64) {
+	n := periodIndex(anchor, iv, t)
+	return AddPeriods(anchor, iv, n), AddPeriods(anchor, iv, n+1)
+}
+
+// periodIndex is the n for which t falls in [AddPeriods(anchor, iv, n),
+// AddPeriods(anchor, iv, n+1)).
+func periodIndex(anchor int64, iv Interval, t int64) int64 {
 	n := estimatePeriods(anchor, iv, t)
 	for i := 0; i < 3 && AddPeriods(anchor, iv, n) > t; i++ {
 		n--
@@ -57,7 +64,7 @@ func PeriodContaining(anchor int64, iv Interval, t int64) (int64, int64) {
 	for i := 0; i < 3 && AddPeriods(anchor, iv, n+1) <= t; i++ {
 		n++
 	}
-	return AddPeriods(anchor, iv, n), AddPeriods(anchor, iv, n+1)
+	return n
 }
 
 // estimatePeriods is the number of whole intervals from anchor to t (negative

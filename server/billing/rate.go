@@ -159,3 +159,35 @@ func Prorate(amount decimal.Decimal, start, end, from int64) decimal.Decimal {
 	from = min(max(from, start), end)
 	return amount.Mul(decimal.NewFromInt(end - from)).Div(decimal.NewFromInt(end - start))
 }
+
+// Span is the charge, at amount a period, for the time [start, end) counted in
+// periods from start, as Stripe prorates a backdated start: "based on an
+// imagined interval that starts on the backdated start date" (backdated to
+// February 15, monthly on the 1st: 14 days of February 15 → March 15, half the
+// price). Whole periods are charged at amount, the part of the last pro rata
+// to the second, in one sum: classic billing mode bills a backdated range as a
+// single line.
+func Span(amount decimal.Decimal, iv Interval, start, end int64) decimal.Decimal {
+	if start >= end {
+		return decimal.Zero
+	}
+	n := periodIndex(start, iv, end)
+	from, next := AddPeriods(start, iv, n), AddPeriods(start, iv, n+1)
+	return amount.Mul(decimal.NewFromInt(n)).Add(amount.Mul(decimal.NewFromInt(end - from)).Div(decimal.NewFromInt(next - from)))
+}
+
+// Stub is the charge, at amount a period, for [from, end) on the billing cycle
+// anchored at anchor, end being one of its boundaries: every whole period from
+// the one from falls in up to end at the full amount, and that first one from
+// from on, pro rata to the second. Within one period it is Prorate's share
+// (the time left of a period, a stub up to an anchor); from further back (a
+// proration date in a backdated first period) adds whole periods.
+func Stub(amount decimal.Decimal, anchor int64, iv Interval, from, end int64) decimal.Decimal {
+	if from >= end {
+		return decimal.Zero
+	}
+	k := periodIndex(anchor, iv, from)
+	whole := periodIndex(anchor, iv, end-1) - k
+	start, next := AddPeriods(anchor, iv, k), AddPeriods(anchor, iv, k+1)
+	return amount.Mul(decimal.NewFromInt(whole)).Add(Prorate(amount, start, next, from))
+}

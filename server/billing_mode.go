@@ -1,0 +1,53 @@
+package server
+
+// A billing mode is the set of rules by which Stripe bills a subscription's
+// changes. API 2024-06-20 has one, classic: billing_mode arrives in
+// 2025-06-30.basil, where flexible becomes possible, and flexible is the
+// default from 2025-09-30.clover. The rules that differ between the two are
+// asked of the subscription's mode, here and nowhere else, so that flexible
+// can sit beside classic as a second implementation.
+//
+// What classic means for meter-based prices (Stripe's "Compare classic and
+// flexible billing mode" page):
+//   - a price switch mid-period: "Stripe only bills for the usage that was
+//     reported since changing to the current price"; usage before the switch
+//     is not billed at all;
+//   - removing a usage-based item mid-period: "No invoice item or invoice is
+//     generated for unbilled usage";
+//   - adding one with proration_behavior=always_invoice: "A 0 GBP line item is
+//     generated on the invoice for the usage-based item";
+//   - backdating: the backdated range is billed "collectively as a single line
+//     item", on the invoice the subscription makes when it next cycles (the
+//     first period runs from the backdated start, so this needs no rule of its
+//     own).
+//
+// The rules that hold in both modes (an item added mid-period counts usage
+// from when it was added, a new price from the switch) are not asked of it.
+type billingMode interface {
+	// billsStoppedUsage reports whether the usage a metered price counted in
+	// the current period is still billed, with the period, after the price
+	// stops billing mid-period: its item deleted (clearUsage: with
+	// clear_usage=true) or moved to another price.
+	billsStoppedUsage(pr *price, clearUsage bool) bool
+	// zeroLineForAddedUsage reports whether a usage-based price that joins a
+	// subscription within its cycle gets a line of 0 on the invoice the change
+	// makes at once (proration_behavior=always_invoice).
+	zeroLineForAddedUsage() bool
+}
+
+// mode is the subscription's billing mode: classic, the only one of 2024-06-20.
+func (sub *subscription) mode() billingMode { return classicMode{} }
+
+// classicMode is Stripe's classic billing mode.
+type classicMode struct{}
+
+// billsStoppedUsage: a meter-based price bills nothing of it. Legacy usage
+// records (a metered price without a meter, classic-only: they are gone by the
+// time flexible arrives) keep their documented rule: the usage reported for
+// the item is billed with the period unless the item is deleted with
+// clear_usage=true.
+func (classicMode) billsStoppedUsage(pr *price, clearUsage bool) bool {
+	return pr.Recurring.Meter == "" && !clearUsage
+}
+
+func (classicMode) zeroLineForAddedUsage() bool { return true }
