@@ -440,6 +440,8 @@ func asyncCode(e *apierr.Error) string {
 		return "timestamp_too_far_in_past"
 	case strings.Contains(e.Message, "after the current time"):
 		return "timestamp_in_future"
+	case strings.HasPrefix(e.Message, tooManyDigitsPrefix):
+		return "meter_event_value_too_many_digits"
 	}
 	return "meter_event_invalid_request"
 }
