@@ -263,10 +263,7 @@ func (ld *loading) startAccount(m accountMark) error {
 		return fmt.Errorf("account %s appears twice", maskKey(m.Account))
 	}
 	ld.keys[m.Account] = true
-	acct, err := ld.s.newAccount(m.Account)
-	if err != nil {
-		return err
-	}
+	acct := ld.s.newAccount(m.Account)
 	la := &loadingAccount{acct: acct, tx: acct.db.Write(), seq: m.Seq, sections: map[string]bool{}, eventIDs: map[string]bool{}}
 	ld.cur = la
 	ld.accounts = append(ld.accounts, la)
@@ -430,7 +427,8 @@ func (ld *loading) abort() {
 	}
 }
 
-// install makes the loaded accounts the server's, if it has none yet.
+// install makes the loaded accounts the server's, if it has none yet (even
+// past its maximum of accounts: the cap refuses new keys, never a state).
 func (ld *loading) install() error {
 	a := ld.s.accounts
 	a.mu.Lock()

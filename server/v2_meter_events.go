@@ -345,9 +345,9 @@ func (s *Server) sessionAccount(r *http.Request) (*account, *apierr.Error) {
 		e.Type, e.Code = "temporary_session_expired", "billing_meter_event_session_expired"
 		return nil, e
 	}
-	acct, err := s.accounts.get(ss.accountKey)
-	if err != nil {
-		return nil, apierr.Internal()
+	acct := s.accounts.get(ss.accountKey)
+	if acct == nil {
+		return nil, apierr.AccountLimit(s.accounts.max, maskKey(ss.accountKey))
 	}
 	return acct, nil
 }

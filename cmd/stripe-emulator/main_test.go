@@ -470,3 +470,37 @@ func TestParseConfigState(t *testing.T) {
 		t.Error("bad STRIPE_EMULATOR_STATE_INTERVAL accepted")
 	}
 }
+
+func TestParseConfigBounds(t *testing.T) {
+	for _, tt := range []struct {
+		name     string
+		args     []string
+		env      map[string]string
+		accounts int
+		idem     int64
+		wantErr  string
+	}{
+		{"defaults", nil, nil, 100_000, 1 << 30, ""},
+		{"flags", []string{"-max-accounts", "5", "-idempotency-max-bytes", "512MiB"}, nil, 5, 512 << 20, ""},
+		{"env", nil, map[string]string{"STRIPE_EMULATOR_MAX_ACCOUNTS": "0", "STRIPE_EMULATOR_IDEMPOTENCY_MAX_BYTES": "1048576"}, 0, 1 << 20, ""},
+		{"flags beat env", []string{"-idempotency-max-bytes=2GiB"}, map[string]string{"STRIPE_EMULATOR_IDEMPOTENCY_MAX_BYTES": "1KiB"}, 100_000, 2 << 30, ""},
+		{"negative accounts", []string{"-max-accounts", "-1"}, nil, 0, 0, "-max-accounts must not be negative"},
+		{"bad accounts env", nil, map[string]string{"STRIPE_EMULATOR_MAX_ACCOUNTS": "many"}, 0, 0, "STRIPE_EMULATOR_MAX_ACCOUNTS"},
+		{"bad size", []string{"-idempotency-max-bytes", "1GB"}, nil, 0, 0, "is not a size in bytes"},
+		{"zero size", []string{"-idempotency-max-bytes", "0"}, nil, 0, 0, "is not a size in bytes"},
+		{"bad size env", nil, map[string]string{"STRIPE_EMULATOR_IDEMPOTENCY_MAX_BYTES": "-5MiB"}, 0, 0, "STRIPE_EMULATOR_IDEMPOTENCY_MAX_BYTES"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg, err := parseConfig("x", tt.args, env(tt.env), io.Discard)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("err = %v, want %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil || cfg.maxAccounts != tt.accounts || cfg.idemMaxBytes != tt.idem {
+				t.Errorf("max accounts %d, idempotency bytes %d, %v", cfg.maxAccounts, cfg.idemMaxBytes, err)
+			}
+		})
+	}
+}

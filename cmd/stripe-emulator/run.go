@@ -49,7 +49,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	defer logOut.Close()
 	logger := newLogger(cfg, logOut)
 
-	opts := server.Options{Logger: logger}
+	opts := server.Options{Logger: logger, MaxAccounts: cfg.maxAccounts, IdempotencyMaxTotalBytes: cfg.idemMaxBytes}
+	if cfg.maxAccounts == 0 {
+		opts.MaxAccounts = -1 // no bound
+	}
 	if cfg.webhookURL != "" {
 		if cfg.webhookSecret == "" {
 			cfg.webhookSecret = "whsec_" + server.RandomSecret()
