@@ -31,6 +31,8 @@ type account struct {
 	// catalog caches lookups of rarely written records (meters, alerts,
 	// webhook endpoints).
 	catalog catalog
+	// wake is when the tick visits the account next (see scheduler).
+	wake wakeSlot
 }
 
 // accounts maps secret keys to their accounts, creating them on first use,
@@ -93,6 +95,7 @@ func (a *accounts) reset(key string) {
 	if acct != nil {
 		acct.reqs.close()
 		acct.idem.close()
+		a.s.sched.remove(acct)
 	}
 }
 

@@ -159,6 +159,7 @@ func (c *call) recordMeterEvent(ev *meterEvent) error {
 		}
 		return err
 	}
+	c.scheduleUsage()
 	if code != "" {
 		c.acct.meterErrors.add(c, m, *ev, code, msg)
 		return nil
@@ -296,6 +297,7 @@ func (s *Server) createMeterEventAdjustment(c *call) (jsonobj.Obj, error) {
 // cancelMeterEvent removes an event received in the last 24 hours from every aggregate.
 func (c *call) cancelMeterEvent(identifier, name string) error {
 	err := c.acct.usage.Cancel(identifier, name, c.unix())
+	c.scheduleUsage() // its expiry may have started a compaction
 	switch {
 	case errors.Is(err, metering.ErrUnknown), errors.Is(err, metering.ErrTooOld):
 		return apierr.InvalidRequest("", "cancel[identifier]", "No meter event with the identifier %s was received in the last 24 hours: events can be canceled only within 24 hours of being received.", identifier)

@@ -529,6 +529,7 @@ func (c *call) commit() error {
 			}
 		}
 		c.tx.Commit()
+		c.scheduleChanges()
 	} else {
 		evs = c.extraEvents
 		for _, ev := range evs {

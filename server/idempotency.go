@@ -230,6 +230,23 @@ func (st *idemStore) dropped(n int) {
 	st.recount()
 }
 
+// nextExpiry is when the oldest key expires (ok false: there is none).
+func (st *idemStore) nextExpiry() (int64, bool) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if len(st.queue) == 0 {
+		return 0, false
+	}
+	return st.queue[0].created + st.ttl, true
+}
+
+// expireAt forgets the keys that have expired by now (the tick's visit).
+func (st *idemStore) expireAt(now int64) {
+	st.mu.Lock()
+	st.expire(now)
+	st.mu.Unlock()
+}
+
 func (st *idemStore) held() int64 {
 	st.mu.Lock()
 	defer st.mu.Unlock()
@@ -298,6 +315,7 @@ func (s *Server) runIdempotent(w http.ResponseWriter, c *call, key string) {
 		fail(aerr)
 		return
 	}
+	s.sched.wakeAt(c.acct, c.now.Unix()+c.acct.idem.ttl) // the key's expiry
 	if replay != nil {
 		hdr := http.Header{"Idempotent-Replayed": {"true"}}
 		for k, v := range replay.header {

@@ -74,7 +74,9 @@ type Server struct {
 	idemBudget   *budget
 	reqLogMax    int64
 	reqLogBudget *budget
-	router       *mux.Router
+	// sched holds the accounts the tick is to visit, by when.
+	sched  scheduler
+	router *mux.Router
 	// static holds the routes without path variables by "METHOD /path": most
 	// requests are found here by one map lookup instead of mux's regexps.
 	static   map[string]*endpoint

@@ -428,7 +428,9 @@ func (ld *loading) abort() {
 }
 
 // install makes the loaded accounts the server's, if it has none yet (even
-// past its maximum of accounts: the cap refuses new keys, never a state).
+// past its maximum of accounts: the cap refuses new keys, never a state), and
+// asks the tick to visit each once: what came due while the state was saved
+// runs then, and each schedules its own next visit.
 func (ld *loading) install() error {
 	a := ld.s.accounts
 	a.mu.Lock()
@@ -438,6 +440,7 @@ func (ld *loading) install() error {
 	}
 	for _, la := range ld.accounts {
 		a.m[la.acct.key] = la.acct
+		ld.s.sched.wakeAt(la.acct, 1)
 	}
 	ld.info.Accounts = len(ld.accounts)
 	return nil

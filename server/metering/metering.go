@@ -16,6 +16,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"sync"
+	"sync/atomic"
 )
 
 // Formula is how a meter aggregates its events.
@@ -145,6 +146,7 @@ type Store struct {
 	pins          map[string]map[int64]struct{}
 	compactQueue  []seriesKey
 	compactBefore int64
+	compacting    atomic.Bool // compactQueue is not empty (see Compacting)
 }
 
 type seriesKey struct{ meter, customer string }
@@ -337,7 +339,12 @@ func (s *Store) compactSome(budget int) {
 			budget -= sr.compactSeconds(s.compactBefore, s.pins[k.customer])
 		}
 	}
+	s.compacting.Store(len(s.compactQueue) > 0)
 }
+
+// Compacting reports, without taking the store's lock, whether compaction is
+// under way: Maintain then has work at once.
+func (s *Store) Compacting() bool { return s.compacting.Load() }
 
 // Pin keeps the second buckets of a customer's usage around the given times
 // (the times bills are cut at), so that totals from or up to them stay exact
@@ -370,6 +377,24 @@ func (s *Store) Maintain(now int64) {
 // maintainBudget is how many second buckets one Maintain may look at: a few
 // milliseconds of work.
 const maintainBudget = 100_000
+
+// Retention is how long the store remembers an event's identifier, in seconds.
+func (s *Store) Retention() int64 { return s.retention }
+
+// NextMaintenance is when Maintain next has work (ok false: never, until an
+// event comes): now while compaction is under way, else when the oldest
+// generation of per-event records expires.
+func (s *Store) NextMaintenance(now int64) (int64, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch {
+	case len(s.compactQueue) > 0:
+		return now, true
+	case len(s.gens) > 0:
+		return s.gens[0].start + s.span + s.retention, true
+	}
+	return 0, false
+}
 
 // CompactNow compacts every series at once (tests and benchmarks).
 func (s *Store) CompactNow() {
