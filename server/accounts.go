@@ -33,6 +33,8 @@ type account struct {
 	catalog catalog
 	// wake is when the tick visits the account next (see scheduler).
 	wake wakeSlot
+	// saved is what the last state save wrote of it (under Server.saveMu).
+	saved accountVersion
 }
 
 // accounts maps secret keys to their accounts, creating them on first use,
@@ -42,6 +44,8 @@ type accounts struct {
 	mu  sync.RWMutex
 	m   map[string]*account
 	max int
+	// changes counts accounts created and dropped (under mu), for state saves.
+	changes uint64
 }
 
 // DefaultMaxAccounts is the default of Options.MaxAccounts.
@@ -70,18 +74,20 @@ func (a *accounts) get(key string) *account {
 	}
 	acct = a.s.newAccount(strings.Clone(key)) // not the request's header
 	a.m[acct.key] = acct
+	a.changes++
 	return acct
 }
 
-// all returns every account.
-func (a *accounts) all() []*account {
+// list returns every account, and the count of accounts created and dropped
+// as of that list.
+func (a *accounts) list() ([]*account, uint64) {
 	a.mu.RLock()
 	defer a.mu.RUnlock()
 	out := make([]*account, 0, len(a.m))
 	for _, acct := range a.m {
 		out = append(out, acct)
 	}
-	return out
+	return out, a.changes
 }
 
 // reset drops an account's data; its next request starts from nothing. What
@@ -91,6 +97,9 @@ func (a *accounts) reset(key string) {
 	a.mu.Lock()
 	acct := a.m[key]
 	delete(a.m, key)
+	if acct != nil {
+		a.changes++
+	}
 	a.mu.Unlock()
 	if acct != nil {
 		acct.reqs.close()

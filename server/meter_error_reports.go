@@ -19,6 +19,7 @@ type meterErrorReports struct {
 	mu      sync.Mutex
 	reports []jsonobj.Obj // oldest first
 	meters  []string      // the meter of each report ("" for no_meter_found)
+	added   uint64        // reports ever added (state saves)
 }
 
 func (r *meterErrorReports) add(c *call, m *meter, ev meterEvent, code, message string) {
@@ -70,6 +71,7 @@ func (r *meterErrorReports) add(c *call, m *meter, ev meterEvent, code, message 
 	}
 	r.reports = append(r.reports, report)
 	r.meters = append(r.meters, meterID)
+	r.added++
 }
 
 // listMeterErrorReports lists error reports newest first, like any list

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/gorilla/mux"
@@ -75,8 +76,13 @@ type Server struct {
 	reqLogMax    int64
 	reqLogBudget *budget
 	// sched holds the accounts the tick is to visit, by when.
-	sched  scheduler
-	router *mux.Router
+	sched scheduler
+	// saveMu serializes state file saves (a periodic one and the shutdown
+	// one) and guards what the last one wrote (accounts' saved, savedAccounts).
+	saveMu        sync.Mutex
+	savedAccounts uint64
+	savedAny      bool
+	router        *mux.Router
 	// static holds the routes without path variables by "METHOD /path": most
 	// requests are found here by one map lookup instead of mux's regexps.
 	static   map[string]*endpoint

@@ -13,3 +13,9 @@ func contains2(s, sub string) bool { return strings.Contains(s, sub) }
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
 
 func jsonMarshal(v any) ([]byte, error) { return json.Marshal(v) }
+
+// all returns every account.
+func (a *accounts) all() []*account {
+	l, _ := a.list()
+	return l
+}

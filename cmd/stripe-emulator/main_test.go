@@ -471,6 +471,42 @@ func TestParseConfigState(t *testing.T) {
 	}
 }
 
+// An idle emulator does not rewrite its state file every -state-interval:
+// the file is replaced (a new inode) only after a change.
+func TestRunSkipsIdleStateSaves(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "state.jsonl")
+	addr, logs, stop := startRun(t, "-state-file", path, "-state-interval", "20ms")
+	stat := func() os.FileInfo {
+		t.Helper()
+		st, err := os.Stat(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return st
+	}
+	saved := stat() // the save at start
+	time.Sleep(200 * time.Millisecond)
+	if !os.SameFile(saved, stat()) {
+		t.Fatal("an idle emulator rewrote its state file")
+	}
+	call(t, "POST", "http://"+addr+"/v1/customers", "name=Changed")
+	deadline := time.Now().Add(5 * time.Second)
+	for os.SameFile(saved, stat()) {
+		if time.Now().After(deadline) {
+			t.Fatal("no save after a change")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	saved = stat()
+	time.Sleep(200 * time.Millisecond)
+	if !os.SameFile(saved, stat()) {
+		t.Error("saved again with nothing new")
+	}
+	if code := stop(); code != 0 {
+		t.Fatalf("exit %d: %s", code, logs.String())
+	}
+}
+
 func TestParseConfigBounds(t *testing.T) {
 	for _, tt := range []struct {
 		name     string

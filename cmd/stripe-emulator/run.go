@@ -158,7 +158,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		for {
 			select {
 			case <-t.C:
-				if _, err := srv.SaveStateFile(cfg.stateFile); err != nil {
+				// Skipped when nothing changed since the last save.
+				if _, _, err := srv.SaveStateFileIfChanged(cfg.stateFile); err != nil {
 					logger.Error("saving the state file (the previous one is intact; trying again later)", "error", err.Error())
 				}
 			case <-stopSaver:

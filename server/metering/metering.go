@@ -147,6 +147,7 @@ type Store struct {
 	compactQueue  []seriesKey
 	compactBefore int64
 	compacting    atomic.Bool // compactQueue is not empty (see Compacting)
+	version       uint64      // see Version
 }
 
 type seriesKey struct{ meter, customer string }
@@ -215,6 +216,7 @@ func (s *Store) Record(e Event) error {
 	}
 	s.generationFor(e.Received).records[k] = r
 	s.accepted++
+	s.version++
 	return nil
 }
 
@@ -249,6 +251,7 @@ func (s *Store) Cancel(identifier, eventName string, now int64) error {
 	}
 	r.canceled = true
 	g.records[k] = r
+	s.version++
 	if r.series != nil {
 		r.series.cancel(k, r, now, s.retention)
 	}
@@ -361,7 +364,10 @@ func (s *Store) Pin(customer string, times ...int64) {
 			m = map[int64]struct{}{}
 			s.pins[customer] = m
 		}
-		m[floorDiv(t, 60)*60] = struct{}{}
+		if _, ok := m[floorDiv(t, 60)*60]; !ok {
+			m[floorDiv(t, 60)*60] = struct{}{}
+			s.version++
+		}
 	}
 }
 
@@ -394,6 +400,15 @@ func (s *Store) NextMaintenance(now int64) (int64, bool) {
 		return s.gens[0].start + s.span + s.retention, true
 	}
 	return 0, false
+}
+
+// Version counts the changes to what a Snapshot holds (events recorded and
+// canceled, times pinned); maintenance, which drops only what has aged out,
+// does not count.
+func (s *Store) Version() uint64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.version
 }
 
 // CompactNow compacts every series at once (tests and benchmarks).
