@@ -15,6 +15,7 @@ import (
 	"errors"
 	"math"
 	"math/rand/v2"
+	"strings"
 	"sync"
 	"sync/atomic"
 )
@@ -176,6 +177,7 @@ func (s *Store) intern(name string) uint32 {
 		return i
 	}
 	i := uint32(len(s.names))
+	name = strings.Clone(name) // not a slice of the request's body
 	s.names = append(s.names, name)
 	s.nameIdx[name] = i
 	return i
