@@ -145,9 +145,9 @@ func BenchmarkMeterEventSummary(b *testing.B) {
 		b.Run("events="+strconv.Itoa(n), func(b *testing.B) {
 			srv := benchServer(b)
 			cus := setupAlpaca(b, srv)
-			acct, err := srv.accounts.get("sk_test_bench")
-			if err != nil {
-				b.Fatal(err)
+			acct := srv.accounts.get("sk_test_bench")
+			if acct == nil {
+				b.Fatal("no account")
 			}
 			tx := acct.db.Read()
 			m, _ := tx.FindOne(tMeters, "event_name", "alpaca_ai_tokens")
@@ -177,9 +177,9 @@ func BenchmarkUpcomingInvoice(b *testing.B) {
 		b.Run("events="+strconv.Itoa(n), func(b *testing.B) {
 			srv := benchServer(b)
 			cus := setupAlpaca(b, srv)
-			acct, err := srv.accounts.get("sk_test_bench")
-			if err != nil {
-				b.Fatal(err)
+			acct := srv.accounts.get("sk_test_bench")
+			if acct == nil {
+				b.Fatal("no account")
 			}
 			tx := acct.db.Read()
 			m, _ := tx.FindOne(tMeters, "event_name", "alpaca_ai_tokens")
@@ -215,7 +215,7 @@ func BenchmarkAdvanceClock1000(b *testing.B) {
 		w := serveOnce(b, srv, "POST", "/v1/test_helpers/test_clocks", "frozen_time=1719792000")
 		var clock, pr struct{ ID string }
 		_ = json.Unmarshal(w.Body.Bytes(), &clock)
-		acct, _ := srv.accounts.get("sk_test_bench")
+		acct := srv.accounts.get("sk_test_bench")
 		tx := acct.db.Read()
 		m, _ := tx.FindOne(tMeters, "event_name", "alpaca_ai_tokens")
 		tx.Abort()

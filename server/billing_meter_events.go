@@ -2,6 +2,7 @@ package server
 
 import (
 	"errors"
+	"strings"
 	"time"
 
 	"github.com/stripe-emulator/stripe-emulator/server/apierr"
@@ -18,6 +19,37 @@ const (
 	maxEventFuture = 5 * 60
 	maxIdentifier  = 100
 )
+
+// maxValueDigits bounds the digits of a meter event's value (sign and leading
+// zeros aside): a longer whole number is refused at once with a 400 (the v2
+// stream reports it as meter_event_value_too_many_digits). This is Stripe's
+// rule from API version 2026-04-22.dahlia, which gives no bound for
+// 2024-06-20 (reference §2.3); with it no event is beyond an int64 and
+// summaries and invoices see the same totals (a total beyond 2^63−1, which
+// takes over 9,000 events of 15 digits, reads as 2^63−1 in both).
+const maxValueDigits = 15
+
+// tooManyDigitsPrefix starts the message of a value with too many digits
+// (asyncCode tells it by this).
+const tooManyDigitsPrefix = "The value in the event payload can have at most "
+
+// checkValueDigits refuses the value of a sum meter's event when it is a
+// whole number of more than maxValueDigits digits. Anything else that is not
+// a whole number stays Stripe's asynchronous meter_event_invalid_value.
+func checkValueDigits(m *meter, payload map[string]string) *apierr.Error {
+	if m == nil || m.formula() != metering.Sum {
+		return nil
+	}
+	raw, ok := payload[m.ValueKey]
+	if !ok {
+		return nil
+	}
+	digits := strings.TrimLeft(strings.TrimLeft(raw, "+-"), "0")
+	if len(digits) <= maxValueDigits || len(raw)-len(strings.TrimLeft(raw, "+-")) > 1 || strings.Trim(digits, "0123456789") != "" {
+		return nil
+	}
+	return apierr.InvalidRequest("", "payload["+form.Abbreviate(m.ValueKey)+"]", "%s%d digits. Received %s.", tooManyDigitsPrefix, maxValueDigits, form.Abbreviate(raw))
+}
 
 func (s *Server) meterEventEndpoints() []endpoint {
 	return []endpoint{
@@ -115,6 +147,9 @@ func (c *call) recordMeterEvent(ev *meterEvent) error {
 	if ev.timestamp > now+maxEventFuture {
 		return apierr.InvalidRequest("", "timestamp", "The timestamp %d is more than 5 minutes after the current time (%d): meter events cannot be in the future.", ev.timestamp, now)
 	}
+	if err := checkValueDigits(m, ev.payload); err != nil {
+		return err
+	}
 	e := metering.Event{Identifier: ev.identifier, EventName: ev.name, Timestamp: ev.timestamp, Received: c.unix(), Generated: ev.generated}
 	code, msg := c.checkMeterEvent(m, ev.payload, customerKey, customerID, cu, &e)
 	e.Counted = code == ""
@@ -124,6 +159,7 @@ func (c *call) recordMeterEvent(ev *meterEvent) error {
 		}
 		return err
 	}
+	c.scheduleUsage()
 	if code != "" {
 		c.acct.meterErrors.add(c, m, *ev, code, msg)
 		return nil
@@ -261,6 +297,7 @@ func (s *Server) createMeterEventAdjustment(c *call) (jsonobj.Obj, error) {
 // cancelMeterEvent removes an event received in the last 24 hours from every aggregate.
 func (c *call) cancelMeterEvent(identifier, name string) error {
 	err := c.acct.usage.Cancel(identifier, name, c.unix())
+	c.scheduleUsage() // its expiry may have started a compaction
 	switch {
 	case errors.Is(err, metering.ErrUnknown), errors.Is(err, metering.ErrTooOld):
 		return apierr.InvalidRequest("", "cancel[identifier]", "No meter event with the identifier %s was received in the last 24 hours: events can be canceled only within 24 hours of being received.", identifier)

@@ -72,7 +72,7 @@ func (s *Server) listMeterEventSummaries(c *call) (jsonobj.Obj, error) {
 		data = append(data, jsonobj.Obj{
 			{K: "id", V: summaryID(ws, we)},
 			{K: "object", V: "billing.meter_event_summary"},
-			{K: "aggregated_value", V: total.Float64()},
+			{K: "aggregated_value", V: float64(total.Saturated())}, // as invoices read it
 			{K: "end_time", V: we},
 			{K: "livemode", V: false},
 			{K: "meter", V: m.ID},

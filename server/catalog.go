@@ -1,6 +1,7 @@
 package server
 
 import (
+	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -88,7 +89,7 @@ func (mc *catalog) putMeter(gen uint64, name string, m *meter) {
 		if len(e.meters) >= maxCatalogEntries {
 			return false
 		}
-		e.meters[name] = m
+		e.meters[strings.Clone(name)] = m // not a slice of the request's body
 		return true
 	})
 }

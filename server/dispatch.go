@@ -1,7 +1,6 @@
 package server
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -319,15 +318,7 @@ func (s *Server) run(w http.ResponseWriter, r *http.Request, reqID string, ep *e
 // log, where the error's request_log_url points.
 func (s *Server) finish(w http.ResponseWriter, c *call, status int, body []byte, hdr http.Header) {
 	if status >= 400 && c.acct != nil {
-		c.acct.reqs.add(c.reqID, jsonobj.Obj{
-			{K: "id", V: c.reqID},
-			{K: "object", V: "emulator.request"},
-			{K: "created", V: c.unix()},
-			{K: "method", V: c.r.Method},
-			{K: "path", V: c.r.URL.Path},
-			{K: "status", V: status},
-			{K: "response", V: jsonobj.Raw(bytes.Clone(body))},
-		})
+		c.acct.reqs.add(newLogEntry(c, status, body))
 	}
 	s.writeResponse(w, status, body, hdr)
 }
@@ -538,6 +529,7 @@ func (c *call) commit() error {
 			}
 		}
 		c.tx.Commit()
+		c.scheduleChanges()
 	} else {
 		evs = c.extraEvents
 		for _, ev := range evs {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -17,16 +18,24 @@ import (
 // is still running gets a 409.
 //
 // Every client that retries sends a key with every POST (stripe-go does), so
-// the store holds an entry per write request: it is bounded by maxBytes too
-// (an estimate of what its entries hold), and past that forgets the oldest keys
-// before their TTL.
+// the store holds an entry per write request: it is bounded by maxBytes too,
+// and by a budget shared with every other account's store; past either, the
+// oldest keys are forgotten before their TTL. What counts is what the store
+// retains (TestIdempotencyBytes measures it against the heap): each entry's
+// own copy of its key and response, its struct, and the slots of its map
+// (which never shrinks until it is rebuilt) and of its queue.
 type idemStore struct {
 	mu       sync.Mutex
-	entries  map[string]*idemEntry
-	queue    []*idemEntry // in insertion order, for expiry
-	ttl      int64        // seconds
+	entries  map[string]*idemEntry // nil until the first key
+	peak     int                   // the most entries the map has held since it was made
+	queue    []*idemEntry          // in insertion order, for expiry
+	ttl      int64                 // seconds
 	maxBytes int64
-	bytes    int64
+	bytes    int64 // the entries' own
+	retained int64 // bytes and the slots of the map and the queue
+	budget   *budget
+	joined   bool // registered with the budget
+	closed   bool // the account is gone: keep nothing
 }
 
 type idemEntry struct {
@@ -40,23 +49,78 @@ type idemEntry struct {
 	header   http.Header
 }
 
-// idemEntryOverhead is what an entry costs besides its strings and body: the
-// struct, its map slot and its queue slot.
-const idemEntryOverhead = 200
+// What an entry retains besides its strings and body, measured on go1.26
+// (amd64) by TestIdempotencyBytes: its struct (112 bytes, rounded to its
+// size class), a map slot (a 16-byte key and a pointer, with Go's map
+// groups and load factor, at most about 55 bytes a slot after the map
+// doubles) and a queue slot (8 bytes, twice that while append grows it). A
+// header (only errors have one, Stripe-Should-Retry) is a one-key map.
+const (
+	idemEntryBytes  = 112
+	idemMapSlot     = 64
+	idemQueueSlot   = 8
+	idemHeaderBytes = 400
+)
 
-func (e *idemEntry) size() int64 {
-	return int64(len(e.key) + len(e.endpoint) + len(e.body) + idemEntryOverhead)
+// allocBytes is what the allocator gives a string or slice of n bytes, at
+// most: Go's size classes round a small allocation up by less than 16
+// bytes, and a larger one by less than an eighth.
+func allocBytes(n int) int64 {
+	switch {
+	case n <= 0:
+		return 0
+	case n <= 1024:
+		return int64(n+15) &^ 15
+	}
+	return int64(n + n/8)
 }
 
-func newIdemStore(ttl time.Duration, maxBytes int64) *idemStore {
-	return &idemStore{entries: map[string]*idemEntry{}, ttl: int64(ttl / time.Second), maxBytes: maxBytes}
+func (e *idemEntry) size() int64 {
+	n := idemEntryBytes + allocBytes(len(e.key)) + allocBytes(len(e.endpoint)) + allocBytes(cap(e.body))
+	if e.header != nil {
+		n += idemHeaderBytes
+	}
+	return n
+}
+
+// defaultIdemBytes is the default of Options.IdempotencyMaxBytes (per account).
+const defaultIdemBytes = 256 << 20
+
+// DefaultIdempotencyMaxTotalBytes is the default of
+// Options.IdempotencyMaxTotalBytes (every account's keys together).
+const DefaultIdempotencyMaxTotalBytes = 1 << 30
+
+func newIdemStore(ttl time.Duration, maxBytes int64, b *budget) *idemStore {
+	return &idemStore{ttl: int64(ttl / time.Second), maxBytes: maxBytes, budget: b}
+}
+
+// holding is what the store holds now: its entries and the slots of its map
+// and queue.
+func (st *idemStore) holding() int64 {
+	return st.bytes + idemMapSlot*int64(st.peak) + idemQueueSlot*int64(cap(st.queue))
+}
+
+// recount updates retained after a change, and the budget with it.
+func (st *idemStore) recount() {
+	r := st.holding()
+	st.budget.used.Add(r - st.retained)
+	st.retained = r
 }
 
 // begin claims key for a request. It returns the entry to complete (first use),
 // or a finished entry to replay, or an error.
 func (st *idemStore) begin(key, endpoint string, params [32]byte, now time.Time) (claimed, replay *idemEntry, err *apierr.Error) {
 	st.mu.Lock()
-	defer st.mu.Unlock()
+	join := false
+	defer func() {
+		st.mu.Unlock()
+		if join {
+			st.budget.join(st)
+		}
+		if claimed != nil {
+			st.budget.enforce()
+		}
+	}()
 	st.expire(now.Unix())
 	if e, ok := st.entries[key]; ok {
 		switch {
@@ -69,19 +133,36 @@ func (st *idemStore) begin(key, endpoint string, params [32]byte, now time.Time)
 		}
 		return nil, e, nil
 	}
-	e := &idemEntry{key: key, endpoint: endpoint, params: params, created: now.Unix()}
-	st.entries[key] = e
+	// The key and endpoint may be slices of the request's head or body:
+	// the entry keeps its own copies.
+	e := &idemEntry{key: strings.Clone(key), endpoint: strings.Clone(endpoint), params: params, created: now.Unix()}
+	if st.closed {
+		return e, nil, nil // the account is gone: run the request, remember nothing
+	}
+	if st.entries == nil {
+		st.entries = map[string]*idemEntry{}
+	}
+	st.entries[e.key] = e
+	st.peak = max(st.peak, len(st.entries))
 	st.queue = append(st.queue, e)
 	st.bytes += e.size()
+	st.recount()
+	join, st.joined = !st.joined, true
 	return e, nil, nil
 }
 
 // complete records the outcome of a claimed key.
 func (st *idemStore) complete(e *idemEntry, status int, body []byte, header http.Header) {
 	st.mu.Lock()
-	e.status, e.body, e.header, e.done = int32(status), body, header, true
-	st.bytes += int64(len(body))
+	if st.entries[e.key] == e {
+		st.bytes -= e.size()
+		e.status, e.body, e.header = int32(status), body, header
+		st.bytes += e.size()
+		st.recount()
+	}
+	e.done = true
 	st.mu.Unlock()
+	st.budget.enforce()
 }
 
 // release forgets a claimed key without an outcome (the request never ran), so
@@ -100,25 +181,109 @@ func (st *idemStore) expire(now int64) {
 	n := 0
 	for n < len(st.queue) {
 		e := st.queue[n]
-		if now-e.created < st.ttl && st.bytes <= st.maxBytes {
+		if now-e.created < st.ttl && st.holding() <= st.maxBytes {
 			break
 		}
-		if !e.done && st.entries[e.key] == e {
-			break // still running: expire it once it finishes
+		if !st.drop(e) {
+			break
 		}
-		if st.entries[e.key] == e {
-			delete(st.entries, e.key)
-		}
-		st.bytes -= e.size()
-		st.queue[n] = nil
 		n++
 	}
-	if n > 0 {
-		st.queue = st.queue[n:]
-		if cap(st.queue) > 1024 && len(st.queue) < cap(st.queue)/4 {
-			st.queue = append([]*idemEntry(nil), st.queue...)
-		}
+	st.dropped(n)
+}
+
+// drop forgets the entry at the head of the queue, unless its request is
+// still running (it expires once it finishes); dropped then takes it off the
+// queue.
+func (st *idemStore) drop(e *idemEntry) bool {
+	if !e.done && st.entries[e.key] == e {
+		return false
 	}
+	if st.entries[e.key] == e {
+		delete(st.entries, e.key)
+	}
+	st.bytes -= e.size()
+	return true
+}
+
+// dropped takes the first n entries off the queue, and rebuilds the queue
+// and the map once they hold far more slots than entries.
+func (st *idemStore) dropped(n int) {
+	if n == 0 {
+		return
+	}
+	clear(st.queue[:n])
+	st.queue = st.queue[n:]
+	if cap(st.queue) > 1024 && len(st.queue) < cap(st.queue)/4 {
+		st.queue = append([]*idemEntry(nil), st.queue...)
+	}
+	if st.peak > 1024 && len(st.entries) < st.peak/4 {
+		m := make(map[string]*idemEntry, len(st.entries))
+		for k, e := range st.entries {
+			m[k] = e
+		}
+		st.entries, st.peak = m, len(m)
+	}
+	if len(st.queue) == 0 {
+		st.queue, st.entries, st.peak = nil, nil, 0
+	}
+	st.recount()
+}
+
+// nextExpiry is when the oldest key expires (ok false: there is none).
+func (st *idemStore) nextExpiry() (int64, bool) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if len(st.queue) == 0 {
+		return 0, false
+	}
+	return st.queue[0].created + st.ttl, true
+}
+
+// expireAt forgets the keys that have expired by now (the tick's visit).
+func (st *idemStore) expireAt(now int64) {
+	st.mu.Lock()
+	st.expire(now)
+	st.mu.Unlock()
+}
+
+func (st *idemStore) held() int64 {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	return st.retained
+}
+
+// shed forgets the oldest finished keys until n bytes are freed.
+func (st *idemStore) shed(n int64) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	freed, i := int64(0), 0
+	for ; i < len(st.queue) && freed < n; i++ {
+		e := st.queue[i]
+		size := e.size()
+		if !st.drop(e) {
+			break
+		}
+		freed += size
+	}
+	st.dropped(i)
+}
+
+func (st *idemStore) open() bool {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	return !st.closed
+}
+
+// close forgets every key, for good (the account was reset).
+func (st *idemStore) close() {
+	st.budget.leave(st, func() {
+		st.mu.Lock()
+		defer st.mu.Unlock()
+		st.closed = true
+		st.queue, st.entries, st.peak, st.bytes = nil, nil, 0, 0
+		st.recount()
+	})
 }
 
 // runIdempotent runs a write request that carries an Idempotency-Key.
@@ -150,6 +315,7 @@ func (s *Server) runIdempotent(w http.ResponseWriter, c *call, key string) {
 		fail(aerr)
 		return
 	}
+	s.sched.wakeAt(c.acct, c.now.Unix()+c.acct.idem.ttl) // the key's expiry
 	if replay != nil {
 		hdr := http.Header{"Idempotent-Replayed": {"true"}}
 		for k, v := range replay.header {

@@ -1,7 +1,6 @@
 package server
 
 import (
-	"math"
 	"strconv"
 
 	"github.com/shopspring/decimal"
@@ -76,13 +75,7 @@ func (c *call) meteredQuantity(sub *subscription, it *subItem, pr *price, start,
 }
 
 func clampInt64(v metering.Int128) int64 {
-	switch {
-	case v.Sign() < 0:
-		return 0 // a negative period total bills as 0
-	case v.Hi != 0 || v.Lo > math.MaxInt64:
-		return math.MaxInt64
-	}
-	return int64(v.Lo)
+	return max(v.Saturated(), 0) // a negative period total bills as 0
 }
 
 // periodLines are the subscription lines of the invoice that closes the period

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"strings"
 	"sync"
 
 	"github.com/stripe-emulator/stripe-emulator/server/apierr"
@@ -19,6 +20,7 @@ type meterErrorReports struct {
 	mu      sync.Mutex
 	reports []jsonobj.Obj // oldest first
 	meters  []string      // the meter of each report ("" for no_meter_found)
+	added   uint64        // reports ever added (state saves)
 }
 
 func (r *meterErrorReports) add(c *call, m *meter, ev meterEvent, code, message string) {
@@ -31,9 +33,11 @@ func (r *meterErrorReports) add(c *call, m *meter, ev meterEvent, code, message 
 		meterID = m.ID
 		related = jsonobj.Obj{{K: "id", V: m.ID}, {K: "type", V: "billing.meter"}, {K: "url", V: "/v1/billing/meters/" + m.ID}}
 	}
+	// The report keeps copies: the key and the identifier may be slices of
+	// the request's head and body.
 	var idem any
 	if c.idemKey != "" {
-		idem = c.idemKey
+		idem = strings.Clone(c.idemKey)
 	}
 	report := jsonobj.Obj{
 		{K: "id", V: store.NewID("evt_test")},
@@ -52,7 +56,7 @@ func (r *meterErrorReports) add(c *call, m *meter, ev meterEvent, code, message 
 					{K: "error_count", V: 1},
 					{K: "sample_errors", V: []jsonobj.Obj{{
 						{K: "error_message", V: message},
-						{K: "request", V: jsonobj.Obj{{K: "identifier", V: ev.identifier}, {K: "idempotency_key", V: idem}}},
+						{K: "request", V: jsonobj.Obj{{K: "identifier", V: strings.Clone(ev.identifier)}, {K: "idempotency_key", V: idem}}},
 					}}},
 				}}},
 			}},
@@ -70,6 +74,7 @@ func (r *meterErrorReports) add(c *call, m *meter, ev meterEvent, code, message 
 	}
 	r.reports = append(r.reports, report)
 	r.meters = append(r.meters, meterID)
+	r.added++
 }
 
 // listMeterErrorReports lists error reports newest first, like any list

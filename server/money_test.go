@@ -39,12 +39,13 @@ func TestHugeAmountsNeverWrap(t *testing.T) {
 	if first.Total != billing.MaxLineAmount {
 		t.Errorf("saturated first invoice: %d", first.Total)
 	}
-	// Usage beyond int64 on a metered price: saturated, positive.
+	// The largest usage values on a metered price: positive (a total past
+	// int64 is TestUsageBeyondInt64's).
 	cus2 := newCustomer(t, e.sc)
 	m := alpacaMeter(t, e.sc)
 	subscribe(t, e.sc, cus2, &stripe.SubscriptionItemsParams{Price: stripe.String(alpacaPrice(t, e.sc, m.ID).ID)})
 	for i := 0; i < 2; i++ {
-		if _, err := sendEvent(e.sc, "alpaca_ai_tokens", cus2, maxInt, 0, ""); err != nil {
+		if _, err := sendEvent(e.sc, "alpaca_ai_tokens", cus2, "999999999999999", 0, ""); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -263,7 +263,7 @@ func testIdempotency(t *testing.T, newEnv func(*testing.T) *testEnv) {
 }
 
 func TestIdempotencyInFlight(t *testing.T) {
-	st := newIdemStore(time.Hour, 1<<20)
+	st := newIdemStore(time.Hour, 1<<20, newBudget(1<<40))
 	now := time.Now()
 	var sum [32]byte
 	claimed, _, err := st.begin("k", "POST /v1/customers", sum, now)
@@ -284,7 +284,7 @@ func TestIdempotencyInFlight(t *testing.T) {
 // TestIdempotencyBudget checks that the store forgets its oldest keys past its
 // byte budget, keeps the newest, and that its accounting returns to zero.
 func TestIdempotencyBudget(t *testing.T) {
-	st := newIdemStore(time.Hour, 10_000)
+	st := newIdemStore(time.Hour, 10_000, newBudget(1<<40))
 	now := time.Now()
 	body := make([]byte, 300)
 	for i := 0; i < 1000; i++ {
@@ -295,8 +295,8 @@ func TestIdempotencyBudget(t *testing.T) {
 		}
 		st.complete(e, 200, body, nil)
 	}
-	if st.bytes > 10_000+600 || len(st.entries) > 25 || len(st.entries) < 15 {
-		t.Errorf("over budget: %d bytes, %d entries", st.bytes, len(st.entries))
+	if entry := (&idemEntry{key: "key-999", endpoint: "POST /v1/billing/meter_events", body: body}).size(); st.retained > 10_000+entry+idemMapSlot+idemQueueSlot || st.retained < 10_000-entry {
+		t.Errorf("%d bytes retained in %d entries, want about the 10,000 of the budget", st.retained, len(st.entries))
 	}
 	if _, replay, _ := st.begin("key-999", "POST /v1/billing/meter_events", [32]byte{}, now); replay == nil {
 		t.Error("the newest key was forgotten")
@@ -304,6 +304,9 @@ func TestIdempotencyBudget(t *testing.T) {
 	st.begin("last", "POST /v1/customers", [32]byte{1}, now.Add(2*time.Hour)) // everything else has expired
 	if len(st.entries) != 1 || st.bytes != (&idemEntry{key: "last", endpoint: "POST /v1/customers"}).size() {
 		t.Errorf("after expiry: %d entries, %d bytes", len(st.entries), st.bytes)
+	}
+	if st.retained != st.budget.used.Load() {
+		t.Errorf("the budget counts %d bytes, the store retains %d", st.budget.used.Load(), st.retained)
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/gorilla/mux"
@@ -17,6 +18,7 @@ import (
 	"github.com/stripe-emulator/stripe-emulator/server/form"
 	"github.com/stripe-emulator/stripe-emulator/server/jsonobj"
 	"github.com/stripe-emulator/stripe-emulator/server/spec"
+	"github.com/stripe-emulator/stripe-emulator/server/store"
 )
 
 // APIVersion is the Stripe API version the emulator implements.
@@ -39,6 +41,18 @@ type Options struct {
 	// hold (default 256 MiB): past it, the oldest keys are forgotten before
 	// their TTL.
 	IdempotencyMaxBytes int64
+	// IdempotencyMaxTotalBytes bounds the memory the idempotency keys of
+	// every account hold together (default 1 GiB): past it, the accounts
+	// holding the most forget their oldest keys first.
+	IdempotencyMaxTotalBytes int64
+	// RequestLogMaxBytes bounds each account's failed-request log (default
+	// 1 MiB, and at most 1,000 entries); RequestLogMaxTotalBytes bounds every
+	// account's together (default 64 MiB). Past either, the oldest entries go.
+	RequestLogMaxBytes      int64
+	RequestLogMaxTotalBytes int64
+	// MaxAccounts bounds the number of accounts (one per secret key; default
+	// DefaultMaxAccounts, negative: no bound). A new key past it gets a 403.
+	MaxAccounts int
 	// TickInterval is how often the emulator runs what its clock makes due
 	// (renewals, finalizations) for objects not on a test clock; default 1s,
 	// negative disables it.
@@ -54,19 +68,33 @@ type Server struct {
 	reqLog  *slog.Logger
 	maxBody int64
 	idemTTL time.Duration
-	// idemMaxBytes bounds each account's idempotency store.
+	// idemMaxBytes bounds each account's idempotency store, idemBudget all
+	// of them together; reqLogMax and reqLogBudget do the same for the
+	// failed-request logs.
 	idemMaxBytes int64
-	router       *mux.Router
+	idemBudget   *budget
+	reqLogMax    int64
+	reqLogBudget *budget
+	// sched holds the accounts the tick is to visit, by when.
+	sched scheduler
+	// saveMu serializes state file saves (a periodic one and the shutdown
+	// one) and guards what the last one wrote (accounts' saved, savedAccounts).
+	saveMu        sync.Mutex
+	savedAccounts uint64
+	savedAny      bool
+	router        *mux.Router
 	// static holds the routes without path variables by "METHOD /path": most
 	// requests are found here by one map lookup instead of mux's regexps.
 	static   map[string]*endpoint
 	accounts *accounts
-	ops      map[string]*form.Operation
-	loaders  map[string]loader
-	hooks    *webhooks
-	sessions *sessions
-	stopTick chan struct{}
-	tickDone chan struct{}
+	// dbTemplate makes each account's empty database.
+	dbTemplate *store.Template
+	ops        map[string]*form.Operation
+	loaders    map[string]loader
+	hooks      *webhooks
+	sessions   *sessions
+	stopTick   chan struct{}
+	tickDone   chan struct{}
 }
 
 // New builds a Server.
@@ -92,8 +120,11 @@ func New(opts Options) (*Server, error) {
 		s.maxBody = 1 << 20
 	}
 	if s.idemMaxBytes <= 0 {
-		s.idemMaxBytes = 256 << 20
+		s.idemMaxBytes = defaultIdemBytes
 	}
+	s.idemBudget = newBudget(orDefault(opts.IdempotencyMaxTotalBytes, DefaultIdempotencyMaxTotalBytes))
+	s.reqLogMax = orDefault(opts.RequestLogMaxBytes, defaultRequestLogBytes)
+	s.reqLogBudget = newBudget(orDefault(opts.RequestLogMaxTotalBytes, defaultRequestLogTotalBytes))
 	if s.idemTTL <= 0 {
 		s.idemTTL = 24 * time.Hour
 	}
@@ -102,7 +133,17 @@ func New(opts Options) (*Server, error) {
 		return nil, fmt.Errorf("loading the API catalogue: %w", err)
 	}
 	s.ops = ops
-	s.accounts = newAccounts(s)
+	if s.dbTemplate, err = store.NewTemplate(tables...); err != nil {
+		return nil, fmt.Errorf("the tables: %w", err)
+	}
+	maxAccounts := opts.MaxAccounts
+	switch {
+	case maxAccounts == 0:
+		maxAccounts = DefaultMaxAccounts
+	case maxAccounts < 0:
+		maxAccounts = 0
+	}
+	s.accounts = newAccounts(s, maxAccounts)
 	s.hooks = newWebhooks(s, opts.Webhooks)
 	s.sessions = &sessions{m: map[string]session{}}
 	s.loaders = map[string]loader{
@@ -142,6 +183,14 @@ func New(opts Options) (*Server, error) {
 		close(s.tickDone)
 	}
 	return s, nil
+}
+
+// orDefault is v, or def when v is not positive.
+func orDefault(v, def int64) int64 {
+	if v <= 0 {
+		return def
+	}
+	return v
 }
 
 // Close stops the server's background work (the clock's ticks, webhook

@@ -8,7 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"sync"
 	"time"
 )
 
@@ -97,7 +96,7 @@ type StateInfo struct {
 // and not in others. Saved after the server stopped taking requests (graceful
 // shutdown), the state is exact.
 func (s *Server) SaveState(w io.Writer) error {
-	_, err := s.saveState(w)
+	_, _, err := s.saveState(w)
 	return err
 }
 
@@ -109,12 +108,9 @@ func (s *Server) SaveState(w io.Writer) error {
 // Due work (renewals, finalizations) that came due while the state was saved
 // runs on the next tick, as it would have.
 func (s *Server) LoadState(r io.Reader) error {
-	_, err := s.loadState(r)
+	_, _, err := s.loadState(r)
 	return err
 }
-
-// saveFileMu serializes SaveStateFile (a periodic save and the shutdown save).
-var saveFileMu sync.Mutex
 
 // SaveStateFile saves the state to path atomically: it writes a temporary
 // file in the same directory, syncs it, renames it over path and syncs the
@@ -122,13 +118,86 @@ var saveFileMu sync.Mutex
 // until the rename). The file's mode is 0600: it holds API keys and webhook
 // secrets. On failure the temporary file is removed and path is untouched.
 func (s *Server) SaveStateFile(path string) (StateInfo, error) {
+	s.saveMu.Lock()
+	defer s.saveMu.Unlock()
 	return s.saveStateFile(path, nil)
 }
 
-// saveStateFile is SaveStateFile; wrap, in tests, stands in for the file.
+// SaveStateFileIfChanged is SaveStateFile, skipped (saved false) when nothing
+// the file holds has changed since the last state file was saved or loaded:
+// no account was created or reset, and no account's objects, usage, events,
+// error reports or alert firings changed. A periodic save of an idle
+// emulator then costs a few counters per account instead of rewriting the
+// whole file.
+func (s *Server) SaveStateFileIfChanged(path string) (info StateInfo, saved bool, err error) {
+	s.saveMu.Lock()
+	defer s.saveMu.Unlock()
+	if !s.changedSinceSave() {
+		return StateInfo{Path: path}, false, nil
+	}
+	info, err = s.saveStateFile(path, nil)
+	return info, err == nil, err
+}
+
+// accountVersion counts the changes to what a state file holds of an account:
+// equal versions, equal content. Its objects change only by store commits;
+// its usage, event log, error reports and alert firings, which do not go
+// through the store, count their own. (Today an event joins the log only
+// with a commit or a meter event, and an alert fires only with a meter event;
+// they count anyway, so that a save never depends on that staying so.)
+type accountVersion struct {
+	commits, usage, events, errorReports, firings uint64
+}
+
+func (a *account) version() accountVersion {
+	v := accountVersion{commits: a.db.Commits(), usage: a.usage.Version()}
+	a.events.mu.RLock()
+	v.events = a.events.next + uint64(a.events.loaded)
+	a.events.mu.RUnlock()
+	a.meterErrors.mu.Lock()
+	v.errorReports = a.meterErrors.added + uint64(len(a.meterErrors.reports))
+	a.meterErrors.mu.Unlock()
+	a.alertFirings.mu.Lock()
+	v.firings = uint64(len(a.alertFirings.fired))
+	a.alertFirings.mu.Unlock()
+	return v
+}
+
+// stateMark is what a save or load wrote: the accounts, their versions read
+// before each was written, and the count of accounts created and dropped
+// read with the list of accounts.
+type stateMark struct {
+	accounts []*account
+	versions []accountVersion
+	changes  uint64
+}
+
+// markSaved records what the state file now holds (under saveMu).
+func (s *Server) markSaved(m stateMark) {
+	s.savedAccounts, s.savedAny = m.changes, true
+	for i, a := range m.accounts {
+		a.saved = m.versions[i]
+	}
+}
+
+// changedSinceSave reports whether anything the state file holds changed
+// since the last one was saved or loaded (under saveMu).
+func (s *Server) changedSinceSave() bool {
+	accts, changes := s.accounts.list()
+	if !s.savedAny || changes != s.savedAccounts {
+		return true
+	}
+	for _, a := range accts {
+		if a.version() != a.saved {
+			return true
+		}
+	}
+	return false
+}
+
+// saveStateFile is SaveStateFile, under saveMu; wrap, in tests, stands in for
+// the file.
 func (s *Server) saveStateFile(path string, wrap func(io.Writer) io.Writer) (info StateInfo, err error) {
-	saveFileMu.Lock()
-	defer saveFileMu.Unlock()
 	start := time.Now()
 	dir, base := filepath.Split(path)
 	if dir == "" {
@@ -153,7 +222,8 @@ func (s *Server) saveStateFile(path string, wrap func(io.Writer) io.Writer) (inf
 	if wrap != nil {
 		w = wrap(f)
 	}
-	if info, err = s.saveState(w); err != nil {
+	var mark stateMark
+	if info, mark, err = s.saveState(w); err != nil {
 		return info, err
 	}
 	if err = f.Sync(); err != nil {
@@ -168,6 +238,7 @@ func (s *Server) saveStateFile(path string, wrap func(io.Writer) io.Writer) (inf
 	if err = syncDir(dir); err != nil {
 		return info, err
 	}
+	s.markSaved(mark)
 	info.Path, info.Duration = path, time.Since(start)
 	return info, nil
 }
@@ -206,7 +277,10 @@ func (s *Server) LoadStateFile(path string) (info StateInfo, err error) {
 	} else if st.IsDir() {
 		return info, fmt.Errorf("state file %s is a directory", path)
 	}
-	info, err = s.loadState(f)
+	s.saveMu.Lock()
+	defer s.saveMu.Unlock()
+	var mark stateMark
+	info, mark, err = s.loadState(f)
 	info.Found, info.Path, info.Duration = true, path, time.Since(start)
 	if err != nil {
 		var se *stateError
@@ -215,5 +289,6 @@ func (s *Server) LoadStateFile(path string) (info StateInfo, err error) {
 		}
 		return info, fmt.Errorf("state file %s: %w", path, err)
 	}
+	s.markSaved(mark) // the file holds what was loaded
 	return info, nil
 }

@@ -76,6 +76,8 @@ type loading struct {
 	left    int
 	index   int
 	take    func(line []byte) error
+	// mark is what install made the server's.
+	mark stateMark
 }
 
 type loadingAccount struct {
@@ -88,11 +90,17 @@ type loadingAccount struct {
 	eventIDs map[string]bool
 }
 
-func (s *Server) loadState(r io.Reader) (StateInfo, error) {
-	start := time.Now()
-	sr := &stateReader{br: bufio.NewReaderSize(r, 1<<18), h: sha256.New()}
+// loadState reads a state into the server, and returns what it installed.
+func (s *Server) loadState(r io.Reader) (StateInfo, stateMark, error) {
 	ld := &loading{s: s, keys: map[string]bool{}}
 	defer ld.abort()
+	info, err := ld.read(r)
+	return info, ld.mark, err
+}
+
+func (ld *loading) read(r io.Reader) (StateInfo, error) {
+	start := time.Now()
+	sr := &stateReader{br: bufio.NewReaderSize(r, 1<<18), h: sha256.New()}
 	if err := ld.readHeader(sr); err != nil {
 		return ld.info, err
 	}
@@ -140,7 +148,8 @@ func (s *Server) loadState(r io.Reader) (StateInfo, error) {
 	if len(ld.accounts) != ld.header.Accounts {
 		return ld.info, stateErrorf(ErrStateCorrupt, "%d accounts, the header says %d", len(ld.accounts), ld.header.Accounts)
 	}
-	if err := ld.install(); err != nil {
+	var err error
+	if ld.mark, err = ld.install(); err != nil {
 		return ld.info, err
 	}
 	ld.info.Bytes, ld.info.Duration = sr.bytes, time.Since(start)
@@ -263,10 +272,7 @@ func (ld *loading) startAccount(m accountMark) error {
 		return fmt.Errorf("account %s appears twice", maskKey(m.Account))
 	}
 	ld.keys[m.Account] = true
-	acct, err := ld.s.newAccount(m.Account)
-	if err != nil {
-		return err
-	}
+	acct := ld.s.newAccount(m.Account)
 	la := &loadingAccount{acct: acct, tx: acct.db.Write(), seq: m.Seq, sections: map[string]bool{}, eventIDs: map[string]bool{}}
 	ld.cur = la
 	ld.accounts = append(ld.accounts, la)
@@ -430,19 +436,28 @@ func (ld *loading) abort() {
 	}
 }
 
-// install makes the loaded accounts the server's, if it has none yet.
-func (ld *loading) install() error {
+// install makes the loaded accounts the server's, if it has none yet (even
+// past its maximum of accounts: the cap refuses new keys, never a state), and
+// asks the tick to visit each once: what came due while the state was saved
+// runs then, and each schedules its own next visit.
+func (ld *loading) install() (stateMark, error) {
 	a := ld.s.accounts
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if n := len(a.m); n > 0 {
-		return stateErrorf(ErrStateNotEmpty, "it has %d; state is loaded only into an emulator that has served no request yet", n)
+		return stateMark{}, stateErrorf(ErrStateNotEmpty, "it has %d; state is loaded only into an emulator that has served no request yet", n)
 	}
+	mark := stateMark{}
 	for _, la := range ld.accounts {
 		a.m[la.acct.key] = la.acct
+		a.changes++
+		mark.accounts = append(mark.accounts, la.acct)
+		mark.versions = append(mark.versions, la.acct.version())
+		ld.s.sched.wakeAt(la.acct, 1)
 	}
+	mark.changes = a.changes
 	ld.info.Accounts = len(ld.accounts)
-	return nil
+	return mark, nil
 }
 
 // restoreEvent rebuilds an event from its rendered JSON: pending_webhooks is 0

@@ -109,26 +109,29 @@ func (sw *stateWriter) end() error {
 	return sw.bw.Flush()
 }
 
-func (s *Server) saveState(w io.Writer) (StateInfo, error) {
+// saveState writes the state, and returns what it wrote of each account.
+func (s *Server) saveState(w io.Writer) (StateInfo, stateMark, error) {
 	start := time.Now()
-	accts := s.accounts.all()
+	accts, changes := s.accounts.list()
 	sort.Slice(accts, func(i, j int) bool { return accts[i].key < accts[j].key })
+	mark := stateMark{accounts: accts, versions: make([]accountVersion, len(accts)), changes: changes}
 	now := s.clock.Now().UTC().Truncate(time.Second)
 	info := StateInfo{SavedAt: now, Accounts: len(accts)}
 	sw := newStateWriter(w)
 	if err := sw.json(stateHeader{Version: StateFormatVersion, APIVersion: APIVersion, SavedAt: now.Format(time.RFC3339), Accounts: len(accts)}); err != nil {
-		return info, err
+		return info, mark, err
 	}
-	for _, acct := range accts {
+	for i, acct := range accts {
+		mark.versions[i] = acct.version() // before what it counts is read
 		if err := saveAccount(sw, acct, &info); err != nil {
-			return info, err
+			return info, mark, err
 		}
 	}
 	if err := sw.end(); err != nil {
-		return info, err
+		return info, mark, err
 	}
 	info.Bytes, info.Duration = sw.bytes, time.Since(start)
-	return info, nil
+	return info, mark, nil
 }
 
 func saveAccount(sw *stateWriter, acct *account, info *StateInfo) error {

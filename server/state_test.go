@@ -770,9 +770,9 @@ func BenchmarkState(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer srv.Close()
-	acct, err := srv.accounts.get("sk_test_bench")
-	if err != nil {
-		b.Fatal(err)
+	acct := srv.accounts.get("sk_test_bench")
+	if acct == nil {
+		b.Fatal("no account")
 	}
 	now := t0.Unix()
 	tx := acct.db.Write()

@@ -345,9 +345,9 @@ func (s *Server) sessionAccount(r *http.Request) (*account, *apierr.Error) {
 		e.Type, e.Code = "temporary_session_expired", "billing_meter_event_session_expired"
 		return nil, e
 	}
-	acct, err := s.accounts.get(ss.accountKey)
-	if err != nil {
-		return nil, apierr.Internal()
+	acct := s.accounts.get(ss.accountKey)
+	if acct == nil {
+		return nil, apierr.AccountLimit(s.accounts.max, maskKey(ss.accountKey))
 	}
 	return acct, nil
 }
@@ -440,6 +440,8 @@ func asyncCode(e *apierr.Error) string {
 		return "timestamp_too_far_in_past"
 	case strings.Contains(e.Message, "after the current time"):
 		return "timestamp_in_future"
+	case strings.HasPrefix(e.Message, tooManyDigitsPrefix):
+		return "meter_event_value_too_many_digits"
 	}
 	return "meter_event_invalid_request"
 }

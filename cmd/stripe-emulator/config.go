@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/stripe-emulator/stripe-emulator/server"
 )
 
 // defaultAddr is stripe-mock's port, so SDK configurations written for it work unchanged.
@@ -39,11 +41,16 @@ type config struct {
 	serve serveConfig
 	// showVersion: -version, print the version and exit.
 	showVersion bool
+	// maxAccounts bounds the accounts (0: no bound); idemMaxBytes the memory
+	// of every account's idempotency keys together.
+	maxAccounts  int
+	idemMaxBytes int64
 }
 
 // parseConfig reads flags, falling back on environment variables (flags win).
 func parseConfig(name string, args []string, getenv func(string) string, errOut io.Writer) (config, error) {
-	cfg := config{addr: defaultAddr, logFormat: "text", logRequests: true, fixturesKey: defaultFixturesKey, stateInterval: 30 * time.Second}
+	cfg := config{addr: defaultAddr, logFormat: "text", logRequests: true, fixturesKey: defaultFixturesKey, stateInterval: 30 * time.Second,
+		maxAccounts: server.DefaultMaxAccounts, idemMaxBytes: server.DefaultIdempotencyMaxTotalBytes}
 	if v := getenv("STRIPE_EMULATOR_ADDR"); v != "" {
 		cfg.addr = v
 	}
@@ -76,6 +83,19 @@ func parseConfig(name string, args []string, getenv func(string) string, errOut 
 		cfg.stateInterval = d
 	}
 	cfg.serve = serveConfigFromEnv(getenv)
+	if v := getenv("STRIPE_EMULATOR_MAX_ACCOUNTS"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			return cfg, fmt.Errorf("STRIPE_EMULATOR_MAX_ACCOUNTS: %v", err)
+		}
+		cfg.maxAccounts = n
+	}
+	idemBytes := byteSize{&cfg.idemMaxBytes}
+	if v := getenv("STRIPE_EMULATOR_IDEMPOTENCY_MAX_BYTES"); v != "" {
+		if err := idemBytes.Set(v); err != nil {
+			return cfg, fmt.Errorf("STRIPE_EMULATOR_IDEMPOTENCY_MAX_BYTES: %v", err)
+		}
+	}
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(errOut)
 	fs.Usage = usage(fs)
@@ -102,6 +122,8 @@ func parseConfig(name string, args []string, getenv func(string) string, errOut 
 	fs.DurationVar(&cfg.stateInterval, "state-interval", cfg.stateInterval, "how often -state-file is saved while running (0: only on shutdown); env STRIPE_EMULATOR_STATE_INTERVAL")
 	cfg.serve.register(fs)
 	fs.BoolVar(&cfg.showVersion, "version", false, "print the version and exit")
+	fs.IntVar(&cfg.maxAccounts, "max-accounts", cfg.maxAccounts, "the most accounts (secret keys) the emulator keeps; a new key past it gets a 403 (0: no bound); env STRIPE_EMULATOR_MAX_ACCOUNTS")
+	fs.Var(idemBytes, "idempotency-max-bytes", "memory the idempotency keys of every account may hold together, in bytes or with KiB, MiB or GiB; past it the accounts holding the most forget their oldest keys; env STRIPE_EMULATOR_IDEMPOTENCY_MAX_BYTES")
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
 	}
@@ -122,6 +144,9 @@ func parseConfig(name string, args []string, getenv func(string) string, errOut 
 	}
 	if cfg.webhookSecret != "" && !strings.HasPrefix(cfg.webhookSecret, "whsec_") {
 		return cfg, fmt.Errorf("-webhook-secret must start with whsec_")
+	}
+	if cfg.maxAccounts < 0 {
+		return cfg, fmt.Errorf("-max-accounts must not be negative, not %d", cfg.maxAccounts)
 	}
 	if cfg.stateInterval < 0 {
 		return cfg, fmt.Errorf("-state-interval must not be negative, not %v", cfg.stateInterval)
@@ -165,4 +190,34 @@ func validTestKey(k string) bool {
 		}
 	}
 	return true
+}
+
+// byteSize is a flag.Value of bytes: a positive integer, optionally followed
+// by KiB, MiB or GiB.
+type byteSize struct{ n *int64 }
+
+func (b byteSize) String() string {
+	if b.n == nil {
+		return ""
+	}
+	return strconv.FormatInt(*b.n, 10)
+}
+
+func (b byteSize) Set(v string) error {
+	num, mult := v, int64(1)
+	for _, u := range []struct {
+		suffix string
+		mult   int64
+	}{{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30}} {
+		if rest, ok := strings.CutSuffix(v, u.suffix); ok {
+			num, mult = rest, u.mult
+			break
+		}
+	}
+	n, err := strconv.ParseInt(num, 10, 64)
+	if err != nil || n <= 0 || n > (1<<62)/mult {
+		return fmt.Errorf("%q is not a size in bytes (a positive number, optionally with KiB, MiB or GiB)", v)
+	}
+	*b.n = n * mult
+	return nil
 }

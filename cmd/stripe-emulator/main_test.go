@@ -445,3 +445,73 @@ func TestParseConfigState(t *testing.T) {
 		t.Error("bad STRIPE_EMULATOR_STATE_INTERVAL accepted")
 	}
 }
+
+// An idle emulator does not rewrite its state file every -state-interval:
+// the file is replaced (a new inode) only after a change.
+func TestRunSkipsIdleStateSaves(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "state.jsonl")
+	addr, logs, stop := startRun(t, "-state-file", path, "-state-interval", "20ms")
+	stat := func() os.FileInfo {
+		t.Helper()
+		st, err := os.Stat(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return st
+	}
+	saved := stat() // the save at start
+	time.Sleep(200 * time.Millisecond)
+	if !os.SameFile(saved, stat()) {
+		t.Fatal("an idle emulator rewrote its state file")
+	}
+	call(t, "POST", "http://"+addr+"/v1/customers", "name=Changed")
+	deadline := time.Now().Add(5 * time.Second)
+	for os.SameFile(saved, stat()) {
+		if time.Now().After(deadline) {
+			t.Fatal("no save after a change")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	saved = stat()
+	time.Sleep(200 * time.Millisecond)
+	if !os.SameFile(saved, stat()) {
+		t.Error("saved again with nothing new")
+	}
+	if code := stop(); code != 0 {
+		t.Fatalf("exit %d: %s", code, logs.String())
+	}
+}
+
+func TestParseConfigBounds(t *testing.T) {
+	for _, tt := range []struct {
+		name     string
+		args     []string
+		env      map[string]string
+		accounts int
+		idem     int64
+		wantErr  string
+	}{
+		{"defaults", nil, nil, 100_000, 1 << 30, ""},
+		{"flags", []string{"-max-accounts", "5", "-idempotency-max-bytes", "512MiB"}, nil, 5, 512 << 20, ""},
+		{"env", nil, map[string]string{"STRIPE_EMULATOR_MAX_ACCOUNTS": "0", "STRIPE_EMULATOR_IDEMPOTENCY_MAX_BYTES": "1048576"}, 0, 1 << 20, ""},
+		{"flags beat env", []string{"-idempotency-max-bytes=2GiB"}, map[string]string{"STRIPE_EMULATOR_IDEMPOTENCY_MAX_BYTES": "1KiB"}, 100_000, 2 << 30, ""},
+		{"negative accounts", []string{"-max-accounts", "-1"}, nil, 0, 0, "-max-accounts must not be negative"},
+		{"bad accounts env", nil, map[string]string{"STRIPE_EMULATOR_MAX_ACCOUNTS": "many"}, 0, 0, "STRIPE_EMULATOR_MAX_ACCOUNTS"},
+		{"bad size", []string{"-idempotency-max-bytes", "1GB"}, nil, 0, 0, "is not a size in bytes"},
+		{"zero size", []string{"-idempotency-max-bytes", "0"}, nil, 0, 0, "is not a size in bytes"},
+		{"bad size env", nil, map[string]string{"STRIPE_EMULATOR_IDEMPOTENCY_MAX_BYTES": "-5MiB"}, 0, 0, "STRIPE_EMULATOR_IDEMPOTENCY_MAX_BYTES"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg, err := parseConfig("x", tt.args, env(tt.env), io.Discard)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("err = %v, want %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil || cfg.maxAccounts != tt.accounts || cfg.idemMaxBytes != tt.idem {
+				t.Errorf("max accounts %d, idempotency bytes %d, %v", cfg.maxAccounts, cfg.idemMaxBytes, err)
+			}
+		})
+	}
+}

@@ -49,8 +49,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	defer logOut.Close()
 	logger := newLogger(cfg, logOut)
 
-	opts := server.Options{Logger: logger}
+	opts := server.Options{Logger: logger, MaxAccounts: cfg.maxAccounts, IdempotencyMaxTotalBytes: cfg.idemMaxBytes}
 	secretGenerated := false
+	if cfg.maxAccounts == 0 {
+		opts.MaxAccounts = -1 // no bound
+	}
 	if cfg.webhookURL != "" {
 		if cfg.webhookSecret == "" {
 			cfg.webhookSecret, secretGenerated = "whsec_"+server.RandomSecret(), true
@@ -167,7 +170,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		for {
 			select {
 			case <-t.C:
-				if _, err := srv.SaveStateFile(cfg.stateFile); err != nil {
+				// Skipped when nothing changed since the last save.
+				if _, _, err := srv.SaveStateFileIfChanged(cfg.stateFile); err != nil {
 					logger.Error("saving the state file (the previous one is intact; trying again later)", "error", err.Error())
 				}
 			case <-stopSaver:

@@ -142,6 +142,13 @@ func Unauthorized(format string, args ...any) *Error {
 	return &Error{Status: http.StatusUnauthorized, Type: TypeInvalidRequest, Message: sprintf(format, args...)}
 }
 
+// AccountLimit is the 403 for a new secret key when the emulator already holds
+// its maximum of accounts (one per key).
+func AccountLimit(max int, maskedKey string) *Error {
+	return &Error{Status: http.StatusForbidden, Type: TypeInvalidRequest,
+		Message: fmt.Sprintf("stripe-emulator already holds its maximum of %d accounts (one per secret key), and %s is not one of them. Reset the accounts you no longer need (POST /_emulator/reset with their key), or start the emulator with a higher -max-accounts.", max, maskedKey)}
+}
+
 // NotFound is the 404 for a URL the API does not serve.
 func NotFound(method, path string) *Error {
 	return &Error{Status: http.StatusNotFound, Type: TypeInvalidRequest,

@@ -55,7 +55,7 @@ func (a Int128) Sign() int {
 
 // Big converts to a big.Int.
 func (a Int128) Big() *big.Int {
-	if a.Hi == 0 || a.Hi == -1 && a.Lo >= 1<<63 {
+	if a.Hi == 0 && a.Lo <= math.MaxInt64 || a.Hi == -1 && a.Lo >= 1<<63 {
 		return big.NewInt(int64(a.Lo))
 	}
 	hi := new(big.Int).Lsh(big.NewInt(a.Hi), 64)
@@ -71,6 +71,18 @@ func (a Int128) Decimal() decimal.Decimal {
 		return decimal.NewFromInt(int64(a.Lo))
 	}
 	return decimal.NewFromBigInt(a.Big(), 0)
+}
+
+// Saturated is a clamped to the int64 range: the one rule by which a usage
+// total beyond it reads, in summaries and on invoices alike.
+func (a Int128) Saturated() int64 {
+	switch {
+	case a.Hi > 0 || a.Hi == 0 && a.Lo > math.MaxInt64:
+		return math.MaxInt64
+	case a.Hi < -1 || a.Hi == -1 && a.Lo < 1<<63:
+		return math.MinInt64
+	}
+	return int64(a.Lo)
 }
 
 // Float64 converts to the nearest float64 (for JSON numbers).

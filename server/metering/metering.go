@@ -15,7 +15,9 @@ import (
 	"errors"
 	"math"
 	"math/rand/v2"
+	"strings"
 	"sync"
+	"sync/atomic"
 )
 
 // Formula is how a meter aggregates its events.
@@ -145,6 +147,8 @@ type Store struct {
 	pins          map[string]map[int64]struct{}
 	compactQueue  []seriesKey
 	compactBefore int64
+	compacting    atomic.Bool // compactQueue is not empty (see Compacting)
+	version       uint64      // see Version
 }
 
 type seriesKey struct{ meter, customer string }
@@ -173,6 +177,7 @@ func (s *Store) intern(name string) uint32 {
 		return i
 	}
 	i := uint32(len(s.names))
+	name = strings.Clone(name) // not a slice of the request's body
 	s.names = append(s.names, name)
 	s.nameIdx[name] = i
 	return i
@@ -213,6 +218,7 @@ func (s *Store) Record(e Event) error {
 	}
 	s.generationFor(e.Received).records[k] = r
 	s.accepted++
+	s.version++
 	return nil
 }
 
@@ -247,6 +253,7 @@ func (s *Store) Cancel(identifier, eventName string, now int64) error {
 	}
 	r.canceled = true
 	g.records[k] = r
+	s.version++
 	if r.series != nil {
 		r.series.cancel(k, r, now, s.retention)
 	}
@@ -351,7 +358,12 @@ func (s *Store) compactSome(budget int) {
 			budget -= sr.compactSeconds(s.compactBefore, s.pins[k.customer])
 		}
 	}
+	s.compacting.Store(len(s.compactQueue) > 0)
 }
+
+// Compacting reports, without taking the store's lock, whether compaction is
+// under way: Maintain then has work at once.
+func (s *Store) Compacting() bool { return s.compacting.Load() }
 
 // Pin keeps the second buckets of a customer's usage around the given times
 // (the times bills are cut at), so that totals from or up to them stay exact
@@ -368,7 +380,10 @@ func (s *Store) Pin(customer string, times ...int64) {
 			m = map[int64]struct{}{}
 			s.pins[customer] = m
 		}
-		m[floorDiv(t, 60)*60] = struct{}{}
+		if _, ok := m[floorDiv(t, 60)*60]; !ok {
+			m[floorDiv(t, 60)*60] = struct{}{}
+			s.version++
+		}
 	}
 }
 
@@ -384,6 +399,33 @@ func (s *Store) Maintain(now int64) {
 // maintainBudget is how many second buckets one Maintain may look at: a few
 // milliseconds of work.
 const maintainBudget = 100_000
+
+// Retention is how long the store remembers an event's identifier, in seconds.
+func (s *Store) Retention() int64 { return s.retention }
+
+// NextMaintenance is when Maintain next has work (ok false: never, until an
+// event comes): now while compaction is under way, else when the oldest
+// generation of per-event records expires.
+func (s *Store) NextMaintenance(now int64) (int64, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch {
+	case len(s.compactQueue) > 0:
+		return now, true
+	case len(s.gens) > 0:
+		return s.gens[0].start + s.span + s.retention, true
+	}
+	return 0, false
+}
+
+// Version counts the changes to what a Snapshot holds (events recorded and
+// canceled, times pinned); maintenance, which drops only what has aged out,
+// does not count.
+func (s *Store) Version() uint64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.version
+}
 
 // CompactNow compacts every series at once (tests and benchmarks).
 func (s *Store) CompactNow() {

@@ -283,6 +283,41 @@ func TestInt128(t *testing.T) {
 	}
 }
 
+// TestInt128Conversions checks Big, Float64 and Saturated across the int64
+// edges, where the high word is 0 or -1 but the value is beyond int64.
+func TestInt128Conversions(t *testing.T) {
+	max, min := FromInt64(math.MaxInt64), FromInt64(math.MinInt64)
+	for _, tt := range []struct {
+		name      string
+		v         Int128
+		dec       string
+		saturated int64
+	}{
+		{"max", max, "9223372036854775807", math.MaxInt64},
+		{"max+1", max.Add(FromInt64(1)), "9223372036854775808", math.MaxInt64},
+		{"2*max", max.Add(max), "18446744073709551614", math.MaxInt64},
+		{"2^64", max.Add(max).Add(FromInt64(2)), "18446744073709551616", math.MaxInt64},
+		{"min", min, "-9223372036854775808", math.MinInt64},
+		{"min-1", min.Sub(FromInt64(1)), "-9223372036854775809", math.MinInt64},
+		{"2*min", min.Add(min), "-18446744073709551616", math.MinInt64},
+		{"-7", FromInt64(-7), "-7", -7},
+		{"0", Int128{}, "0", 0},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := tt.v.Big().String(); got != tt.dec {
+				t.Errorf("Big: %s, want %s", got, tt.dec)
+			}
+			want, _ := strconv.ParseFloat(tt.dec, 64)
+			if got := tt.v.Float64(); got != want {
+				t.Errorf("Float64: %v, want %v", got, want)
+			}
+			if got := tt.v.Saturated(); got != tt.saturated {
+				t.Errorf("Saturated: %d, want %d", got, tt.saturated)
+			}
+		})
+	}
+}
+
 // Huge and far-flung ranges cost what the data is, not what the range spans.
 func TestRangeHugeAndAll(t *testing.T) {
 	s := New(0)

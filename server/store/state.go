@@ -64,7 +64,7 @@ func (t *Txn) Restore(table string, r Record) error {
 	} else if prev != nil {
 		return fmt.Errorf("%w %s", ErrDuplicateID, r.RecordID())
 	}
-	if t.db.ordered[table] {
+	if t.db.lay.ordered[table] {
 		prev, err := t.mem.First(table, "order", r.RecordMeta().OrderKey())
 		if err != nil {
 			return err

@@ -197,7 +197,7 @@ func (dueIndexer) FromArgs(args ...any) ([]byte, error) {
 // FirstDue returns the record of a group that is due first, if it is due at or
 // before until; nil otherwise.
 func (t *Txn) FirstDue(table, index, group string, until int64) (Record, error) {
-	due := t.db.dues[table+"/"+index]
+	due := t.db.lay.dues[table+"/"+index]
 	if due == nil {
 		return nil, fmt.Errorf("%s.%s is not a due index", table, index)
 	}
@@ -243,24 +243,49 @@ func Schema(tables ...Table) *memdb.DBSchema {
 
 // DB is one account's database.
 type DB struct {
-	mem      *memdb.MemDB
-	dues     map[string]func(Record) (string, int64, bool)
-	ordered  map[string]bool // tables with an "order" index
-	treeDefs map[string]*treeDef
-	gen      atomic.Uint64 // write transactions begun
+	mem *memdb.MemDB
+	lay *layout
+	gen atomic.Uint64 // write transactions begun
+	// commits counts the write transactions that changed something.
+	commits atomic.Uint64
 	// pub is held to publish a commit (go-memdb's root and the B-trees'
 	// together) and, shared, to take a snapshot of both.
 	pub   sync.RWMutex
 	trees treeSet // the committed B-tree tables
 }
 
+// layout is what the databases of one set of tables share, never changed
+// once made: the due indexes, the tables with an "order" index and the B-tree
+// tables' definitions.
+type layout struct {
+	dues     map[string]func(Record) (string, int64, bool)
+	ordered  map[string]bool // tables with an "order" index
+	treeDefs map[string]*treeDef
+}
+
 // New creates an empty database with the given tables.
 func New(tables ...Table) (*DB, error) {
+	tp, err := NewTemplate(tables...)
+	if err != nil {
+		return nil, err
+	}
+	return tp.New(), nil
+}
+
+// Template makes empty databases of one set of tables. Each is a go-memdb
+// snapshot of one empty database (sharing its schema and its empty root) and
+// shares its layout and its empty B-trees, so that a database that is never
+// written costs a few hundred bytes rather than the tens of kilobytes of
+// building a go-memdb database.
+type Template struct{ db *DB }
+
+// NewTemplate checks the tables and makes the template.
+func NewTemplate(tables ...Table) (*Template, error) {
 	m, err := memdb.NewMemDB(Schema(tables...))
 	if err != nil {
 		return nil, err
 	}
-	db := &DB{mem: m, dues: map[string]func(Record) (string, int64, bool){}, ordered: map[string]bool{}}
+	db := &DB{mem: m, lay: &layout{dues: map[string]func(Record) (string, int64, bool){}, ordered: map[string]bool{}}}
 	for _, t := range tables {
 		if t.BTree {
 			if err := db.addTree(t); err != nil {
@@ -268,22 +293,29 @@ func New(tables ...Table) (*DB, error) {
 			}
 			continue
 		}
-		db.ordered[t.Name] = t.CustomIDs
+		db.lay.ordered[t.Name] = t.CustomIDs
 		for _, ix := range t.Indexes {
 			if ix.Due != nil {
-				db.dues[t.Name+"/"+ix.Name] = ix.Due
+				db.lay.dues[t.Name+"/"+ix.Name] = ix.Due
 			}
 		}
 	}
-	return db, nil
+	return &Template{db: db}, nil
+}
+
+// New returns an empty database. The template's own database is never
+// written, so its empty B-tree tables (gen 0, no nodes) can be shared: a
+// write transaction copies a table before its first change.
+func (tp *Template) New() *DB {
+	return &DB{mem: tp.db.mem.Snapshot(), lay: tp.db.lay, trees: tp.db.trees}
 }
 
 func (db *DB) addTree(t Table) error {
 	if t.CustomIDs {
 		return fmt.Errorf("table %s: a B-tree table has no custom IDs", t.Name)
 	}
-	if db.treeDefs == nil {
-		db.treeDefs = map[string]*treeDef{}
+	if db.lay.treeDefs == nil {
+		db.lay.treeDefs = map[string]*treeDef{}
 	}
 	def := &treeDef{slot: len(db.trees), indexes: t.Indexes, pos: map[string]int{}}
 	for i, ix := range t.Indexes {
@@ -292,7 +324,7 @@ func (db *DB) addTree(t Table) error {
 		}
 		def.pos[ix.Name] = i
 	}
-	db.treeDefs[t.Name] = def
+	db.lay.treeDefs[t.Name] = def
 	db.trees = append(db.trees, &treeTable{indexes: make([]btree, len(t.Indexes))})
 	return nil
 }
@@ -319,7 +351,7 @@ type Txn struct {
 
 // Read opens a read-only snapshot.
 func (db *DB) Read() *Txn {
-	if db.treeDefs == nil {
+	if db.lay.treeDefs == nil {
 		return &Txn{mem: db.mem.Txn(false), db: db}
 	}
 	db.pub.RLock()
@@ -334,6 +366,10 @@ func (db *DB) Write() *Txn {
 	return &Txn{mem: mem, db: db, write: true, trees: db.trees, gen: db.gen.Add(1)}
 }
 
+// Commits is how many write transactions have changed the database (a
+// state save compares it with the count it last wrote).
+func (db *DB) Commits() uint64 { return db.commits.Load() }
+
 // Commit makes a write transaction's changes visible to new transactions.
 func (t *Txn) Commit() {
 	if t.done {
@@ -343,6 +379,9 @@ func (t *Txn) Commit() {
 	if !t.write {
 		t.mem.Abort()
 		return
+	}
+	if t.memWrote || t.ownTrees {
+		t.db.commits.Add(1)
 	}
 	if !t.ownTrees {
 		t.commitMem()
@@ -468,7 +507,7 @@ func (t *Txn) FindOne(table, index, key string) (Record, error) {
 
 // orderIndex is the index a table is listed by, and a record's key in it.
 func (t *Txn) orderIndex(table string) (string, func(Record) []byte) {
-	if t.db.ordered[table] {
+	if t.db.lay.ordered[table] {
 		return "order", func(r Record) []byte { return r.RecordMeta().OrderKey() }
 	}
 	return "id", func(r Record) []byte { return stringKey(r.RecordID()) }

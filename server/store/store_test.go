@@ -129,3 +129,50 @@ func TestSequenceIDs(t *testing.T) {
 		}
 	}
 }
+
+// TestTemplateIsolation checks that databases made by one template share
+// nothing that a write changes: a record put in one (a go-memdb table or a
+// B-tree table, with its index) is in no other, nor in a database made later.
+func TestTemplateIsolation(t *testing.T) {
+	tp, err := NewTemplate(Table{Name: "jobs"}, Table{Name: "trees", BTree: true, Indexes: []Index{
+		{Name: "group", Keys: func(r Record) []string { return []string{r.(*job).Group} }},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, b := tp.New(), tp.New()
+	tx := a.Write()
+	for i, table := range []string{"jobs", "trees"} {
+		j := &job{Meta: Meta{ID: NewID("job"), Seq: uint64(i + 1)}, Group: "g"}
+		if err := tx.Put(table, j); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tx.Commit()
+	for _, tt := range []struct {
+		name string
+		db   *DB
+		want int
+	}{{"written", a, 1}, {"sibling", b, 0}, {"made after", tp.New(), 0}} {
+		t.Run(tt.name, func(t *testing.T) {
+			rd := tt.db.Read()
+			defer rd.Abort()
+			for _, table := range []string{"jobs", "trees"} {
+				n, err := rd.Count(table)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if n != tt.want {
+					t.Errorf("%s: %d records, want %d", table, n, tt.want)
+				}
+			}
+			found, err := rd.Find("trees", "group", "g")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(found) != tt.want {
+				t.Errorf("trees by group: %d records, want %d", len(found), tt.want)
+			}
+		})
+	}
+}

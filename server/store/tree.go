@@ -44,7 +44,7 @@ func (t *Txn) tree(table string) *treeTable {
 	if t.trees == nil {
 		return nil
 	}
-	if def := t.db.treeDefs[table]; def != nil {
+	if def := t.db.lay.treeDefs[table]; def != nil {
 		return t.trees[def.slot]
 	}
 	return nil
@@ -60,7 +60,7 @@ func (t *Txn) writableTree(table string) (*treeTable, error) {
 		t.trees = append(treeSet(nil), t.trees...)
 		t.ownTrees = true
 	}
-	slot := t.db.treeDefs[table].slot
+	slot := t.db.lay.treeDefs[table].slot
 	tt := t.trees[slot]
 	if tt.gen != t.gen {
 		c := &treeTable{gen: t.gen, ids: tt.ids}
@@ -88,7 +88,7 @@ func (t *Txn) treePut(table string, r Record) (Record, error) {
 	id := r.RecordID()
 	var before Record
 	tt.ids, before = tt.ids.set(t.gen, id, r)
-	def := t.db.treeDefs[table]
+	def := t.db.lay.treeDefs[table]
 	for i, ix := range def.indexes {
 		if before != nil {
 			for _, k := range ix.Keys(before) {
@@ -113,7 +113,7 @@ func (t *Txn) treeRemove(table string, r Record) error {
 	if tt.ids, old = tt.ids.delete(t.gen, id); old == nil {
 		return fmt.Errorf("remove %s %s: not found", table, id)
 	}
-	def := t.db.treeDefs[table]
+	def := t.db.lay.treeDefs[table]
 	for i, ix := range def.indexes {
 		for _, k := range ix.Keys(old) {
 			tt.indexes[i], _ = tt.indexes[i].delete(t.gen, indexEntry(k, id))
@@ -124,7 +124,7 @@ func (t *Txn) treeRemove(table string, r Record) error {
 
 // treeFind returns the records an index has under key, in ID order.
 func (t *Txn) treeFind(tt *treeTable, table, index, key string, limit int) ([]Record, error) {
-	def := t.db.treeDefs[table]
+	def := t.db.lay.treeDefs[table]
 	i, ok := def.pos[index]
 	if !ok {
 		return nil, fmt.Errorf("table %s has no index %s", table, index)
