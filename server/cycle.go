@@ -373,24 +373,32 @@ func (c *call) refreshUsage(inv *invoice) error {
 		}
 		return nil
 	}
-	old := map[string][]invoiceLine{} // the metered lines of each item, in order
+	// The metered lines of each rating, in order: an item's price over the
+	// line's period. One item can have several (legacy usage records: the
+	// price it moved from, billed up to the move, and the one it moved to).
+	type rating struct {
+		item, price string
+		start       int64
+	}
+	key := func(l invoiceLine) rating { return rating{l.SubscriptionItem, l.Price, l.PeriodStart} }
+	old := map[rating][]invoiceLine{}
 	for _, l := range inv.Lines {
 		if rerated(l) != nil {
-			old[l.SubscriptionItem] = append(old[l.SubscriptionItem], l)
+			old[key(l)] = append(old[key(l)], l)
 		}
 	}
 	var out []invoiceLine
-	done := map[string]bool{}
+	done := map[rating]bool{}
 	for _, l := range inv.Lines {
 		pr := rerated(l)
 		if pr == nil {
 			out = append(out, l)
 			continue
 		}
-		if done[l.SubscriptionItem] {
+		if done[key(l)] {
 			continue
 		}
-		done[l.SubscriptionItem] = true
+		done[key(l)] = true
 		it := &subItem{Meta: store.Meta{ID: l.SubscriptionItem}, Subscription: sub.ID, Price: pr.ID}
 		qty, err := c.meteredQuantity(sub, it, pr, l.PeriodStart, l.PeriodEnd)
 		if err != nil {
@@ -398,7 +406,7 @@ func (c *call) refreshUsage(inv *invoice) error {
 		}
 		for j, nl := range c.rateLines(sub, it, pr, qty, l.PeriodStart, l.PeriodEnd) {
 			nl.ID = store.NewID("il")
-			if was := old[l.SubscriptionItem]; j < len(was) {
+			if was := old[key(l)]; j < len(was) {
 				keepLineEdits(&nl, was[j])
 			}
 			out = append(out, nl)
