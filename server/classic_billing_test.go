@@ -241,7 +241,7 @@ func TestClassicRemovedMeteredItemBillsNothing(t *testing.T) {
 // price mid-period bills its usage so far at the old price with the period,
 // and the usage since at the new one: on the upcoming invoice, on the draft
 // the period's end makes, and on that draft once the grace hour has re-rated
-// and finalized it, line for line.
+// and finalized it, line for line (same line IDs).
 func TestLegacySwitchedItemBillsBothPrices(t *testing.T) {
 	e := newEnv(t)
 	clockID, cus := clockCustomer(t, e.sc, t0.Unix())
@@ -280,8 +280,8 @@ func TestLegacySwitchedItemBillsBothPrices(t *testing.T) {
 		t.Fatalf("finalized: %s %s %d, want %s", final.Status, lineSummary(final), final.Total, want)
 	}
 	for i, l := range final.Lines.Data {
-		if l.Price.ID != draft.Lines.Data[i].Price.ID {
-			t.Errorf("line %d: at %s, was at %s", i, l.Price.ID, draft.Lines.Data[i].Price.ID)
+		if l.ID != draft.Lines.Data[i].ID || l.Price.ID != draft.Lines.Data[i].Price.ID {
+			t.Errorf("line %d: %s at %s, was %s at %s", i, l.ID, l.Price.ID, draft.Lines.Data[i].ID, draft.Lines.Data[i].Price.ID)
 		}
 	}
 }

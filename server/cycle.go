@@ -405,9 +405,10 @@ func (c *call) refreshUsage(inv *invoice) error {
 			return err
 		}
 		for j, nl := range c.rateLines(sub, it, pr, qty, l.PeriodStart, l.PeriodEnd) {
-			nl.ID = store.NewID("il")
 			if was := old[key(l)]; j < len(was) {
-				keepLineEdits(&nl, was[j])
+				keepLine(&nl, was[j])
+			} else {
+				nl.ID = store.NewID("il") // a tier component the usage now reaches
 			}
 			out = append(out, nl)
 		}
@@ -416,11 +417,11 @@ func (c *call) refreshUsage(inv *invoice) error {
 	return nil
 }
 
-// keepLineEdits carries to a re-rated line what POST
-// /v1/invoices/{invoice}/lines/{line_item_id} may have set on the line it
-// replaces: metadata, discountable, and a description given there.
-func keepLineEdits(nl *invoiceLine, was invoiceLine) {
-	nl.Metadata, nl.Discountable = was.Metadata, was.Discountable
+// keepLine carries to a re-rated line the ID of the line it replaces, and
+// what POST /v1/invoices/{invoice}/lines/{line_item_id} may have set on it:
+// metadata, discountable, and a description given there.
+func keepLine(nl *invoiceLine, was invoiceLine) {
+	nl.ID, nl.Metadata, nl.Discountable = was.ID, was.Metadata, was.Discountable
 	if was.CustomDescription {
 		nl.Description, nl.CustomDescription = was.Description, true
 	}

@@ -227,7 +227,8 @@ func TestUpdateInvoiceLineErrors(t *testing.T) {
 
 // A subscription line of a renewal draft takes a description, discountable
 // and metadata (set as given), which survive the re-rating of its usage at
-// finalization; its amount, price, quantity and period are refused.
+// finalization, as does its ID; its amount, price, quantity and period are
+// refused.
 func TestUpdateSubscriptionLine(t *testing.T) {
 	e := newEnv(t)
 	clock, err := e.sc.TestHelpersTestClocks.New(&stripe.TestHelpersTestClockParams{FrozenTime: stripe.Int64(t0.Unix())})
@@ -277,7 +278,7 @@ func TestUpdateSubscriptionLine(t *testing.T) {
 	if err != nil || fin.Status == "draft" || len(fin.Lines.Data) != 1 {
 		t.Fatalf("finalized: %v %+v", err, fin)
 	}
-	if fl := fin.Lines.Data[0]; fl.Quantity != 4000 || fl.Amount != 16 || fl.Description != "Tokens, July" || !mapsEqual(fl.Metadata, map[string]string{"cost": "x"}) {
+	if fl := fin.Lines.Data[0]; fl.ID != line.ID || fl.Quantity != 4000 || fl.Amount != 16 || fl.Description != "Tokens, July" || !mapsEqual(fl.Metadata, map[string]string{"cost": "x"}) {
 		t.Errorf("the re-rated line: %+v", fl)
 	}
 }
