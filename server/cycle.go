@@ -338,8 +338,8 @@ func (c *call) newInvoice(sub *subscription, reason string, start, end, created 
 	if err := c.takeItems(inv, pending); err != nil {
 		return nil, err
 	}
-	inv.Lines = append(itemLines(pending), lines...)
-	for i := range inv.Lines {
+	inv.Lines = append(storedItemLines(pending), lines...)
+	for i := len(pending); i < len(inv.Lines); i++ {
 		inv.Lines[i].ID = store.NewID("il")
 	}
 	return inv, c.tx.Put(tInvoices, inv)

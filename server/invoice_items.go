@@ -247,10 +247,7 @@ func (c *call) syncDraft(invoiceID string) error {
 	}
 	sortByCreation(items)
 	n := inv.clone()
-	lines := itemLines(items)
-	for i := range lines {
-		lines[i].ID = "il_" + lines[i].InvoiceItem[len("ii_"):]
-	}
+	lines := storedItemLines(items)
 	for _, l := range inv.Lines {
 		if l.Type != "invoiceitem" {
 			lines = append(lines, l)

@@ -282,3 +282,46 @@ func TestUpdateSubscriptionLine(t *testing.T) {
 		t.Errorf("the re-rated line: %+v", fl)
 	}
 }
+
+// A line keeps its ID while the draft's invoice items change: on a renewal
+// draft with a proration (an invoice-item line) and a subscription line, an
+// invoice item added to the draft leaves both IDs as they were, so the
+// proration's line can still be edited by the ID read before.
+func TestDraftLineIDsStayWhenItsItemsChange(t *testing.T) {
+	e := newEnv(t)
+	clockID, cus := clockCustomer(t, e.sc, t0.Unix())
+	sub := subscribe(t, e.sc, cus, &stripe.SubscriptionItemsParams{Price: stripe.String(licensedPrice(t, e.sc, 3100, "month").ID)})
+	advance(t, e.sc, clockID, t0.Unix()+10*day)
+	if _, err := e.sc.SubscriptionItems.Update(sub.Items.Data[0].ID, &stripe.SubscriptionItemParams{Quantity: stripe.Int64(2)}); err != nil {
+		t.Fatal(err)
+	}
+	advance(t, e.sc, clockID, aug1)
+	draft := latestInvoice(t, e.sc, sub.ID)
+	if draft.Status != "draft" || len(draft.Lines.Data) != 3 || draft.Lines.Data[0].Type != "invoiceitem" {
+		t.Fatalf("the renewal draft: %s %s", draft.Status, lineSummary(draft))
+	}
+	if _, err := e.sc.InvoiceItems.New(&stripe.InvoiceItemParams{Customer: stripe.String(cus), Amount: stripe.Int64(100), Currency: stripe.String("usd"),
+		Invoice: stripe.String(draft.ID)}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := e.sc.Invoices.Get(draft.ID, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := map[string]bool{}
+	for _, l := range got.Lines.Data {
+		ids[l.ID] = true
+	}
+	for _, l := range draft.Lines.Data {
+		if !ids[l.ID] {
+			t.Errorf("line %s (%s %d) is gone from the draft after an invoice item joined it", l.ID, l.Type, l.Amount)
+		}
+	}
+	if len(got.Lines.Data) != 4 {
+		t.Errorf("lines after: %s", lineSummary(got))
+	}
+	credit := draft.Lines.Data[0]
+	if _, err := e.sc.InvoiceLineItems.Update(credit.ID, &stripe.InvoiceLineItemParams{Invoice: stripe.String(draft.ID), Description: stripe.String("Seat credit")}); err != nil {
+		t.Errorf("editing the proration line by the ID read before: %v", err)
+	}
+}
