@@ -188,13 +188,14 @@ func mapsEqual(a, b map[string]string) bool {
 }
 
 // The errors: a finalized invoice, a line that is not on it, what the
-// emulator does not implement, a subscription line's amount.
+// emulator does not implement, a price in a currency other than the line's.
 func TestUpdateInvoiceLineErrors(t *testing.T) {
 	e := newEnv(t)
 	draft, _ := manualInvoice(t, e, "send_invoice", 2500)
 	line := draft.Lines.Data[0].ID
 	open, _ := manualInvoice(t, e, "send_invoice", 900)
 	e.ok(e.sc.Invoices.FinalizeInvoice(open.ID, nil))
+	euros := e.do("POST", "/v1/prices", "currency=eur&unit_amount=700&product_data[name]=Setup").json["id"].(string)
 	for _, tt := range []struct {
 		name, invoice, line, body string
 		status                    int
@@ -212,6 +213,7 @@ func TestUpdateInvoiceLineErrors(t *testing.T) {
 		{"an unknown parameter", draft.ID, line, "unit_amount=5", 400, "parameter_unknown", "unit_amount", "Received unknown parameter"},
 		{"a period without its end", draft.ID, line, "period[start]=1", 400, "parameter_missing", "period[end]", ""},
 		{"amount and price", draft.ID, line, "amount=5&price=price_x", 400, "parameters_exclusive", "amount", ""},
+		{"a price in another currency", draft.ID, line, "price=" + euros, 400, "parameter_invalid", "price", "must match the invoice item's currency (usd)"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			r := e.do("POST", "/v1/invoices/"+tt.invoice+"/lines/"+tt.line, tt.body)
@@ -220,8 +222,12 @@ func TestUpdateInvoiceLineErrors(t *testing.T) {
 			}
 		})
 	}
-	if got, _ := e.sc.Invoices.Get(draft.ID, nil); got.Total != 2500 || got.Lines.Data[0].Description != "Consulting" {
+	if got, _ := e.sc.Invoices.Get(draft.ID, nil); got.Total != 2500 || got.Lines.Data[0].Description != "Consulting" || got.Lines.Data[0].Currency != "usd" {
 		t.Errorf("a refused change changed the draft: %+v", got.Lines.Data[0])
+	}
+	// The invoice item itself refuses it too.
+	if r := e.do("POST", "/v1/invoiceitems/"+draft.Lines.Data[0].InvoiceItem.ID, "price="+euros); r.status != 400 || r.errField("param") != "price" {
+		t.Errorf("an invoice item moved to a price in another currency: %d %s", r.status, r.body)
 	}
 }
 
