@@ -237,6 +237,55 @@ func TestClassicRemovedMeteredItemBillsNothing(t *testing.T) {
 	}
 }
 
+// A legacy metered item (usage records, no meter) moved to another legacy
+// price mid-period bills its usage so far at the old price with the period,
+// and the usage since at the new one: on the upcoming invoice, on the draft
+// the period's end makes, and on that draft once the grace hour has re-rated
+// and finalized it, line for line (same line IDs).
+func TestLegacySwitchedItemBillsBothPrices(t *testing.T) {
+	e := newEnv(t)
+	clockID, cus := clockCustomer(t, e.sc, t0.Unix())
+	legacy := func(unit int) string {
+		return e.do("POST", "/v1/prices", fmt.Sprintf("currency=usd&unit_amount=%d&product_data[name]=Calls&recurring[interval]=month&recurring[usage_type]=metered", unit)).json["id"].(string)
+	}
+	a, b := legacy(2), legacy(3)
+	sub := subscribe(t, e.sc, cus, &stripe.SubscriptionItemsParams{Price: stripe.String(a)})
+	si := sub.Items.Data[0].ID
+	record := func(at int64, qty int64) {
+		t.Helper()
+		advance(t, e.sc, clockID, at)
+		if _, err := e.sc.UsageRecords.New(&stripe.UsageRecordParams{SubscriptionItem: stripe.String(si), Quantity: stripe.Int64(qty)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	record(t0.Unix()+3*day, 100)
+	switchAt := t0.Unix() + 5*day
+	advance(t, e.sc, clockID, switchAt)
+	if _, err := e.sc.SubscriptionItems.Update(si, &stripe.SubscriptionItemParams{Price: stripe.String(b), ProrationBehavior: stripe.String("none")}); err != nil {
+		t.Fatal(err)
+	}
+	record(t0.Unix()+7*day, 10)
+	want := fmt.Sprint([]string{fmt.Sprintf("30/10@%d", switchAt), fmt.Sprintf("200/100@%d", t0.Unix())})
+	if up := upcoming(t, e.sc, sub.ID); lineSummary(up) != want {
+		t.Errorf("upcoming: %s, want %s", lineSummary(up), want)
+	}
+	advance(t, e.sc, clockID, aug1)
+	draft := latestInvoice(t, e.sc, sub.ID)
+	if draft.Status != "draft" || lineSummary(draft) != want {
+		t.Fatalf("the draft: %s %s, want %s", draft.Status, lineSummary(draft), want)
+	}
+	advance(t, e.sc, clockID, aug1+2*3600)
+	final := latestInvoice(t, e.sc, sub.ID)
+	if final.ID != draft.ID || final.Status != "paid" || lineSummary(final) != want || final.Total != 230 {
+		t.Fatalf("finalized: %s %s %d, want %s", final.Status, lineSummary(final), final.Total, want)
+	}
+	for i, l := range final.Lines.Data {
+		if l.ID != draft.Lines.Data[i].ID || l.Price.ID != draft.Lines.Data[i].Price.ID {
+			t.Errorf("line %d: %s at %s, was %s at %s", i, l.ID, l.Price.ID, draft.Lines.Data[i].ID, draft.Lines.Data[i].Price.ID)
+		}
+	}
+}
+
 // Adding a metered item with proration_behavior=always_invoice makes an
 // invoice at once with a line of 0 for it (classic: "A 0 GBP line item is
 // generated on the invoice for the usage-based item"), as the preview shows;

@@ -338,8 +338,8 @@ func (c *call) newInvoice(sub *subscription, reason string, start, end, created 
 	if err := c.takeItems(inv, pending); err != nil {
 		return nil, err
 	}
-	inv.Lines = append(itemLines(pending), lines...)
-	for i := range inv.Lines {
+	inv.Lines = append(storedItemLines(pending), lines...)
+	for i := len(pending); i < len(inv.Lines); i++ {
 		inv.Lines[i].ID = store.NewID("il")
 	}
 	return inv, c.tx.Put(tInvoices, inv)
@@ -373,33 +373,42 @@ func (c *call) refreshUsage(inv *invoice) error {
 		}
 		return nil
 	}
-	old := map[string][]invoiceLine{} // the metered lines of each item, in order
+	// The metered lines of each rating, in order: an item's price over the
+	// line's period. One item can have several (legacy usage records: the
+	// price it moved from, billed up to the move, and the one it moved to).
+	type rating struct {
+		item, price string
+		start       int64
+	}
+	key := func(l invoiceLine) rating { return rating{l.SubscriptionItem, l.Price, l.PeriodStart} }
+	old := map[rating][]invoiceLine{}
 	for _, l := range inv.Lines {
 		if rerated(l) != nil {
-			old[l.SubscriptionItem] = append(old[l.SubscriptionItem], l)
+			old[key(l)] = append(old[key(l)], l)
 		}
 	}
 	var out []invoiceLine
-	done := map[string]bool{}
+	done := map[rating]bool{}
 	for _, l := range inv.Lines {
 		pr := rerated(l)
 		if pr == nil {
 			out = append(out, l)
 			continue
 		}
-		if done[l.SubscriptionItem] {
+		if done[key(l)] {
 			continue
 		}
-		done[l.SubscriptionItem] = true
+		done[key(l)] = true
 		it := &subItem{Meta: store.Meta{ID: l.SubscriptionItem}, Subscription: sub.ID, Price: pr.ID}
 		qty, err := c.meteredQuantity(sub, it, pr, l.PeriodStart, l.PeriodEnd)
 		if err != nil {
 			return err
 		}
 		for j, nl := range c.rateLines(sub, it, pr, qty, l.PeriodStart, l.PeriodEnd) {
-			nl.ID = store.NewID("il")
-			if was := old[l.SubscriptionItem]; j < len(was) {
-				keepLineEdits(&nl, was[j])
+			if was := old[key(l)]; j < len(was) {
+				keepLine(&nl, was[j])
+			} else {
+				nl.ID = store.NewID("il") // a tier component the usage now reaches
 			}
 			out = append(out, nl)
 		}
@@ -408,11 +417,11 @@ func (c *call) refreshUsage(inv *invoice) error {
 	return nil
 }
 
-// keepLineEdits carries to a re-rated line what POST
-// /v1/invoices/{invoice}/lines/{line_item_id} may have set on the line it
-// replaces: metadata, discountable, and a description given there.
-func keepLineEdits(nl *invoiceLine, was invoiceLine) {
-	nl.Metadata, nl.Discountable = was.Metadata, was.Discountable
+// keepLine carries to a re-rated line the ID of the line it replaces, and
+// what POST /v1/invoices/{invoice}/lines/{line_item_id} may have set on it:
+// metadata, discountable, and a description given there.
+func keepLine(nl *invoiceLine, was invoiceLine) {
+	nl.ID, nl.Metadata, nl.Discountable = was.ID, was.Metadata, was.Discountable
 	if was.CustomDescription {
 		nl.Description, nl.CustomDescription = was.Description, true
 	}

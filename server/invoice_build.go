@@ -178,7 +178,18 @@ func (sub *subscription) prorate(amount decimal.Decimal, from, end int64) decima
 	return billing.Stub(amount, sub.cycleAt(end), sub.Interval, from, end)
 }
 
-// itemLines turns invoice items into lines.
+// storedItemLines turns invoice items into the lines of a stored invoice:
+// each line's ID is the item's (il_ for ii_), so that it stays the same
+// however the invoice's items change while it is a draft.
+func storedItemLines(items []*invoiceItem) []invoiceLine {
+	lines := itemLines(items)
+	for i := range lines {
+		lines[i].ID = "il_" + lines[i].InvoiceItem[len("ii_"):]
+	}
+	return lines
+}
+
+// itemLines turns invoice items into lines (of a preview: il_tmp_ IDs).
 func itemLines(items []*invoiceItem) []invoiceLine {
 	out := make([]invoiceLine, 0, len(items))
 	for _, ii := range items {

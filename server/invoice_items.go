@@ -119,6 +119,10 @@ func (c *call) applyInvoiceItemAmount(ii *invoiceItem, p *form.Params, creating 
 		if !pr.Active {
 			return apierr.Invalid("price", "The price specified is inactive. This field only accepts active prices.")
 		}
+		if !creating && pr.Currency != ii.Currency {
+			// An item's currency is its invoice's, or (pending) its customer's.
+			return apierr.Invalid("price", "The price's currency (%s) must match the invoice item's currency (%s).", pr.Currency, ii.Currency)
+		}
 		ii.Price, ii.Currency, ii.UnitAmount = pr.ID, pr.Currency, nil
 		ii.Amount = pr.amountFor(ii.Quantity)
 		if pr.UnitAmount != nil && !pr.Tiered {
@@ -247,10 +251,7 @@ func (c *call) syncDraft(invoiceID string) error {
 	}
 	sortByCreation(items)
 	n := inv.clone()
-	lines := itemLines(items)
-	for i := range lines {
-		lines[i].ID = "il_" + lines[i].InvoiceItem[len("ii_"):]
-	}
+	lines := storedItemLines(items)
 	for _, l := range inv.Lines {
 		if l.Type != "invoiceitem" {
 			lines = append(lines, l)

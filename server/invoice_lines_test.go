@@ -188,13 +188,14 @@ func mapsEqual(a, b map[string]string) bool {
 }
 
 // The errors: a finalized invoice, a line that is not on it, what the
-// emulator does not implement, a subscription line's amount.
+// emulator does not implement, a price in a currency other than the line's.
 func TestUpdateInvoiceLineErrors(t *testing.T) {
 	e := newEnv(t)
 	draft, _ := manualInvoice(t, e, "send_invoice", 2500)
 	line := draft.Lines.Data[0].ID
 	open, _ := manualInvoice(t, e, "send_invoice", 900)
 	e.ok(e.sc.Invoices.FinalizeInvoice(open.ID, nil))
+	euros := e.do("POST", "/v1/prices", "currency=eur&unit_amount=700&product_data[name]=Setup").json["id"].(string)
 	for _, tt := range []struct {
 		name, invoice, line, body string
 		status                    int
@@ -212,6 +213,7 @@ func TestUpdateInvoiceLineErrors(t *testing.T) {
 		{"an unknown parameter", draft.ID, line, "unit_amount=5", 400, "parameter_unknown", "unit_amount", "Received unknown parameter"},
 		{"a period without its end", draft.ID, line, "period[start]=1", 400, "parameter_missing", "period[end]", ""},
 		{"amount and price", draft.ID, line, "amount=5&price=price_x", 400, "parameters_exclusive", "amount", ""},
+		{"a price in another currency", draft.ID, line, "price=" + euros, 400, "parameter_invalid", "price", "must match the invoice item's currency (usd)"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			r := e.do("POST", "/v1/invoices/"+tt.invoice+"/lines/"+tt.line, tt.body)
@@ -220,14 +222,19 @@ func TestUpdateInvoiceLineErrors(t *testing.T) {
 			}
 		})
 	}
-	if got, _ := e.sc.Invoices.Get(draft.ID, nil); got.Total != 2500 || got.Lines.Data[0].Description != "Consulting" {
+	if got, _ := e.sc.Invoices.Get(draft.ID, nil); got.Total != 2500 || got.Lines.Data[0].Description != "Consulting" || got.Lines.Data[0].Currency != "usd" {
 		t.Errorf("a refused change changed the draft: %+v", got.Lines.Data[0])
+	}
+	// The invoice item itself refuses it too.
+	if r := e.do("POST", "/v1/invoiceitems/"+draft.Lines.Data[0].InvoiceItem.ID, "price="+euros); r.status != 400 || r.errField("param") != "price" {
+		t.Errorf("an invoice item moved to a price in another currency: %d %s", r.status, r.body)
 	}
 }
 
 // A subscription line of a renewal draft takes a description, discountable
 // and metadata (set as given), which survive the re-rating of its usage at
-// finalization; its amount, price, quantity and period are refused.
+// finalization, as does its ID; its amount, price, quantity and period are
+// refused.
 func TestUpdateSubscriptionLine(t *testing.T) {
 	e := newEnv(t)
 	clock, err := e.sc.TestHelpersTestClocks.New(&stripe.TestHelpersTestClockParams{FrozenTime: stripe.Int64(t0.Unix())})
@@ -277,7 +284,50 @@ func TestUpdateSubscriptionLine(t *testing.T) {
 	if err != nil || fin.Status == "draft" || len(fin.Lines.Data) != 1 {
 		t.Fatalf("finalized: %v %+v", err, fin)
 	}
-	if fl := fin.Lines.Data[0]; fl.Quantity != 4000 || fl.Amount != 16 || fl.Description != "Tokens, July" || !mapsEqual(fl.Metadata, map[string]string{"cost": "x"}) {
+	if fl := fin.Lines.Data[0]; fl.ID != line.ID || fl.Quantity != 4000 || fl.Amount != 16 || fl.Description != "Tokens, July" || !mapsEqual(fl.Metadata, map[string]string{"cost": "x"}) {
 		t.Errorf("the re-rated line: %+v", fl)
+	}
+}
+
+// A line keeps its ID while the draft's invoice items change: on a renewal
+// draft with a proration (an invoice-item line) and a subscription line, an
+// invoice item added to the draft leaves both IDs as they were, so the
+// proration's line can still be edited by the ID read before.
+func TestDraftLineIDsStayWhenItsItemsChange(t *testing.T) {
+	e := newEnv(t)
+	clockID, cus := clockCustomer(t, e.sc, t0.Unix())
+	sub := subscribe(t, e.sc, cus, &stripe.SubscriptionItemsParams{Price: stripe.String(licensedPrice(t, e.sc, 3100, "month").ID)})
+	advance(t, e.sc, clockID, t0.Unix()+10*day)
+	if _, err := e.sc.SubscriptionItems.Update(sub.Items.Data[0].ID, &stripe.SubscriptionItemParams{Quantity: stripe.Int64(2)}); err != nil {
+		t.Fatal(err)
+	}
+	advance(t, e.sc, clockID, aug1)
+	draft := latestInvoice(t, e.sc, sub.ID)
+	if draft.Status != "draft" || len(draft.Lines.Data) != 3 || draft.Lines.Data[0].Type != "invoiceitem" {
+		t.Fatalf("the renewal draft: %s %s", draft.Status, lineSummary(draft))
+	}
+	if _, err := e.sc.InvoiceItems.New(&stripe.InvoiceItemParams{Customer: stripe.String(cus), Amount: stripe.Int64(100), Currency: stripe.String("usd"),
+		Invoice: stripe.String(draft.ID)}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := e.sc.Invoices.Get(draft.ID, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := map[string]bool{}
+	for _, l := range got.Lines.Data {
+		ids[l.ID] = true
+	}
+	for _, l := range draft.Lines.Data {
+		if !ids[l.ID] {
+			t.Errorf("line %s (%s %d) is gone from the draft after an invoice item joined it", l.ID, l.Type, l.Amount)
+		}
+	}
+	if len(got.Lines.Data) != 4 {
+		t.Errorf("lines after: %s", lineSummary(got))
+	}
+	credit := draft.Lines.Data[0]
+	if _, err := e.sc.InvoiceLineItems.Update(credit.ID, &stripe.InvoiceLineItemParams{Invoice: stripe.String(draft.ID), Description: stripe.String("Seat credit")}); err != nil {
+		t.Errorf("editing the proration line by the ID read before: %v", err)
 	}
 }

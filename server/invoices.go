@@ -77,10 +77,7 @@ func (s *Server) createInvoice(c *call) (jsonobj.Obj, error) {
 		if err := c.takeItems(inv, pending); err != nil {
 			return nil, err
 		}
-		inv.Lines = itemLines(pending)
-		for i := range inv.Lines {
-			inv.Lines[i].ID = "il_" + inv.Lines[i].InvoiceItem[len("ii_"):]
-		}
+		inv.Lines = storedItemLines(pending)
 		if inv.Currency == "" && len(pending) > 0 {
 			inv.Currency = pending[0].Currency
 		}

@@ -13,7 +13,8 @@ import (
 
 // The checker itself: a null where the spec makes a field optional and not
 // nullable is reported, at any depth (an expanded object, a list's data, an
-// event's data.object); a nullable field's null and an absent field are not.
+// event's data.object); a nullable field's null, an absent field and an
+// event's previous_attributes are not.
 func TestCheckNullsFindsNulls(t *testing.T) {
 	schemas, err := loadSpecSchemas()
 	if err != nil {
@@ -35,6 +36,9 @@ func TestCheckNullsFindsNulls(t *testing.T) {
 		{"in an event's object", "event", `{"object":"event","data":{"object":{"object":"line_item","subscription_item":null}}}`,
 			[]string{"event.data.object.subscription_item: null, but the spec makes it optional and not nullable"}},
 		{"a field the spec lacks", "line_item", `{"object":"line_item","plan":null}`, nil},
+		// previous_attributes holds what fields were, nulls included (a field
+		// set for the first time was null): not the object's shape.
+		{"an event's previous_attributes", "event", `{"object":"event","data":{"object":{"object":"invoiceitem","subscription_item":"si_1"},"previous_attributes":{"subscription_item":null,"invoice":null}}}`, nil},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			var v any

@@ -123,6 +123,26 @@ func buildRichState(t *testing.T, e *testEnv) richState {
 	if _, err := sendEvent(sc, "alpaca_ai_tokens", cc.ID, "1200", 0, "clock-2"); err != nil {
 		t.Fatal(err)
 	}
+	// Within July's grace hour: a metered item added to the subscription,
+	// which counts usage from then on only (reported a minute before and
+	// after it), and July's metered line edited on the draft, which the
+	// finalization keeps. And an alert with a baseline to keep.
+	calls := must(e.do("POST", "/v1/billing/meters", "display_name=Calls&event_name=calls&default_aggregation[formula]=sum"))
+	callsPrice := callsPrice(t, sc, calls.json["id"].(string), 10, "Calls")
+	advance(t, sc, clock.ID, 1722470400+1800)
+	must(e.do("POST", "/v1/billing/meter_events", "event_name=calls&payload[value]=700&payload[stripe_customer_id]="+cc.ID))
+	advance(t, sc, clock.ID, 1722470400+1860)
+	if _, err := sc.SubscriptionItems.New(&stripe.SubscriptionItemParams{Subscription: stripe.String(sub.ID), Price: stripe.String(callsPrice.ID)}); err != nil {
+		t.Fatal(err)
+	}
+	must(e.do("POST", "/v1/billing/meter_events", "event_name=calls&payload[value]=300&payload[stripe_customer_id]="+cc.ID))
+	july := latestInvoice(t, sc, sub.ID)
+	for _, l := range july.Lines.Data {
+		if l.Type == "subscription" && l.Price.ID == price.ID {
+			must(e.do("POST", "/v1/invoices/"+july.ID+"/lines/"+l.ID, "description=Tokens%2C+July&metadata[team]=a"))
+		}
+	}
+	must(e.do("POST", "/v1/billing/alerts", "alert_type=usage_threshold&title=Later&filter[customer]="+cc.ID+"&usage_threshold_config[gte]=100000&usage_threshold_config[meter]="+m.ID+"&usage_threshold_config[recurrence]=one_time"))
 	// A pending invoice item and a draft invoice with one.
 	if _, err := sc.InvoiceItems.New(&stripe.InvoiceItemParams{Customer: stripe.String(cc.ID), Amount: stripe.Int64(250), Currency: stripe.String("usd"),
 		Description: stripe.String("Setup"), Metadata: map[string]string{"a": "b"}}); err != nil {
@@ -323,7 +343,10 @@ func TestStateRoundTrip(t *testing.T) {
 	totals := func(env *testEnv) string {
 		var out []string
 		for _, inv := range customerInvoices(t, env.sc, st.clockCus) {
-			out = append(out, fmt.Sprintf("%s %s %d %d %d-%d %d lines", inv.BillingReason, inv.Status, inv.Total, inv.AmountPaid, inv.PeriodStart, inv.PeriodEnd, len(inv.Lines.Data)))
+			out = append(out, fmt.Sprintf("%s %s %d %d %d-%d %s", inv.BillingReason, inv.Status, inv.Total, inv.AmountPaid, inv.PeriodStart, inv.PeriodEnd, lineSummary(inv)))
+			for _, l := range inv.Lines.Data {
+				out = append(out, fmt.Sprintf("%q %v", l.Description, l.Metadata))
+			}
 		}
 		return strings.Join(out, "; ")
 	}
