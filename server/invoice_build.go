@@ -81,10 +81,12 @@ func clampInt64(v metering.Int128) int64 {
 // periodLines are the subscription lines of the invoice that closes the period
 // [start, end): metered usage over it, in arrears (with the usage of metered
 // prices retired during it), and, unless the subscription ends with it
-// (advance false), licensed items for the next period in advance.
+// (advance false) or the next period is a free stub after a trial, licensed
+// items for the next period in advance.
 func (c *call) periodLines(sub *subscription, items []*subItem, start, end int64, advance bool) ([]invoiceLine, error) {
 	var metered, licensed []invoiceLine
 	_, next := billing.PeriodContaining(sub.BillingCycleAnchor, sub.Interval, end)
+	advance = advance && !sub.freeStub(next)
 	for _, it := range items {
 		pr, err := c.getPrice(it.Price, "price")
 		if err != nil {

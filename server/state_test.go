@@ -859,3 +859,40 @@ func TestRestoreEventData(t *testing.T) {
 		}
 	}
 }
+
+// A trial before a billing_cycle_anchor ahead, created with
+// proration_behavior=none, keeps its free stub across a save and load; a state
+// file saved before the subscription recorded it (no StubFreeUntil) loads and
+// charges the stub prorated, as the emulator did when it wrote that file.
+func TestStateFreeStubAfterTrial(t *testing.T) {
+	e := newEnv(t)
+	clockID, cus := clockCustomer(t, e.sc, t0.Unix())
+	sub, err := e.sc.Subscriptions.New(&stripe.SubscriptionParams{Customer: stripe.String(cus), TrialPeriodDays: stripe.Int64(7),
+		BillingCycleAnchor: stripe.Int64(aug1), ProrationBehavior: stripe.String("none"),
+		Items: []*stripe.SubscriptionItemsParams{{Price: stripe.String(licensedPrice(t, e.sc, 3100, "month").ID)}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	state := saveBytes(t, e.srv)
+	field := regexp.MustCompile(`,"StubFreeUntil":[0-9]+`)
+	if got := field.FindAll(state, -1); len(got) != 1 || string(got[0]) != fmt.Sprintf(`,"StubFreeUntil":%d`, aug1) {
+		t.Fatalf("the state holds %q", got)
+	}
+	for _, tt := range []struct {
+		name  string
+		state []byte
+		want  int64 // the trial end's invoice
+	}{
+		{"saved with it", state, 0},
+		{"saved before it", withChecksum(field.ReplaceAll(state, nil)), 2400}, // 24 of 31 days of 3100
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			e2 := loadedEnv(t, e, tt.state)
+			sc := e2.client(e.key)
+			advance(t, sc, clockID, t0.Unix()+7*day+2*3600)
+			if inv := latestInvoice(t, sc, sub.ID); inv.BillingReason != "subscription_cycle" || inv.Total != tt.want {
+				t.Errorf("the trial end's invoice: %s %d, want %d", inv.BillingReason, inv.Total, tt.want)
+			}
+		})
+	}
+}

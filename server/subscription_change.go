@@ -88,7 +88,7 @@ func (c *call) changeSubscription(cur *subscription, u subUpdate, now int64) (*s
 				sub.TrialStart, sub.PeriodStart = now, now
 			}
 			sub.Status, sub.TrialEnd = "trialing", v.Int
-			sub.BillingCycleAnchor, sub.PeriodEnd = v.Int, v.Int
+			sub.BillingCycleAnchor, sub.PeriodEnd, sub.StubFreeUntil = v.Int, v.Int, 0
 		}
 	}
 	paid := cur.Status != "trialing" // the current period's licensed items were charged
@@ -191,7 +191,7 @@ func (c *call) restartCycle(cur, sub *subscription, ch *subChange, credits []pro
 	if cur.Status == "trialing" { // the trial ends now
 		sub.Status, sub.TrialEnd = "active", now
 	}
-	sub.BillingCycleAnchor, sub.PeriodStart, sub.Retired = now, now, nil
+	sub.BillingCycleAnchor, sub.PeriodStart, sub.Retired, sub.StubFreeUntil = now, now, nil, 0
 	sub.PeriodEnd = billing.AddPeriods(now, sub.Interval, 1)
 	sub.UpcomingNoticeFor = 0
 	for i := range ch.after {

@@ -408,3 +408,143 @@ func TestPreviewAnchorTimestampRefused(t *testing.T) {
 		}
 	}
 }
+
+// A trial that ends before a billing_cycle_anchor ahead, however the trial is
+// given (trial_period_days, a trial_end timestamp, the price's
+// trial_period_days with trial_from_plan): the stub from the trial's end up to
+// the anchor is charged prorated with create_prorations (the default), and is
+// free with proration_behavior=none. The trial's end still makes its invoice
+// (Stripe: "When the trial ends … we generate an invoice"), of 0 with none; the
+// upcoming invoice and create_preview show it beforehand, with a change
+// previewed during the trial too. The anchor's invoice bills the first whole
+// period and the usage since the trial's end, alike for both.
+func TestTrialBeforeFutureAnchor(t *testing.T) {
+	trialEnd := t0.Unix() + 7*day // July 8
+	for _, trial := range []struct {
+		name string
+		set  func(p *stripe.SubscriptionParams)
+	}{
+		{"trial_period_days", func(p *stripe.SubscriptionParams) { p.TrialPeriodDays = stripe.Int64(7) }},
+		{"trial_end", func(p *stripe.SubscriptionParams) { p.TrialEnd = stripe.Int64(trialEnd) }},
+		{"trial_from_plan", func(p *stripe.SubscriptionParams) { p.TrialFromPlan = stripe.Bool(true) }},
+	} {
+		for _, tt := range []struct {
+			behavior   string
+			atTrialEnd string // the lines of the trial end's invoice
+			total      int64
+			twoSeats   int64 // the total previewed for two seats instead of one
+		}{
+			// 24 days of July 1 → August 1 (31 days): 3100·24/31 = 2400.
+			{"create_prorations", fmt.Sprint([]string{fmt.Sprintf("2400/1@%d", trialEnd), fmt.Sprintf("0/0@%d", t0.Unix())}), 2400, 4800},
+			{"none", fmt.Sprint([]string{fmt.Sprintf("0/0@%d", t0.Unix())}), 0, 0},
+		} {
+			t.Run(trial.name+"/"+tt.behavior, func(t *testing.T) {
+				e := newEnv(t)
+				clockID, cus := clockCustomer(t, e.sc, t0.Unix())
+				seat, err := e.sc.Prices.New(&stripe.PriceParams{Currency: stripe.String("usd"), UnitAmount: stripe.Int64(3100),
+					Recurring:   &stripe.PriceRecurringParams{Interval: stripe.String("month"), TrialPeriodDays: stripe.Int64(7)},
+					ProductData: &stripe.PriceProductDataParams{Name: stripe.String("Seat")}})
+				if err != nil {
+					t.Fatal(err)
+				}
+				tokens := alpacaPrice(t, e.sc, alpacaMeter(t, e.sc).ID)
+				params := &stripe.SubscriptionParams{Customer: stripe.String(cus), BillingCycleAnchor: stripe.Int64(aug1),
+					ProrationBehavior: stripe.String(tt.behavior), Expand: []*string{stripe.String("latest_invoice")},
+					Items: []*stripe.SubscriptionItemsParams{{Price: stripe.String(seat.ID)}, {Price: stripe.String(tokens.ID)}}}
+				trial.set(params)
+				sub, err := e.sc.Subscriptions.New(params)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if sub.Status != "trialing" || sub.TrialEnd != trialEnd || sub.CurrentPeriodEnd != trialEnd || sub.BillingCycleAnchor != aug1 {
+					t.Errorf("subscription: %s trial_end %d period end %d anchor %d", sub.Status, sub.TrialEnd, sub.CurrentPeriodEnd, sub.BillingCycleAnchor)
+				}
+				if inv := sub.LatestInvoice; inv == nil || inv.BillingReason != "subscription_create" || inv.Total != 0 {
+					t.Errorf("the trial's invoice: %+v", inv)
+				}
+				advance(t, e.sc, clockID, t0.Unix()+2*day)
+				calls(t, e.sc, cus, 1000) // during the trial: not billed
+				preview, err := e.sc.Invoices.CreatePreview(&stripe.InvoiceCreatePreviewParams{Subscription: stripe.String(sub.ID)})
+				if err != nil || preview.Total != tt.total || lineSummary(preview) != tt.atTrialEnd {
+					t.Errorf("create_preview: %v, want %s", err, tt.atTrialEnd)
+					if preview != nil {
+						t.Errorf("create_preview: %d %s", preview.Total, lineSummary(preview))
+					}
+				}
+				r := e.do("POST", "/v1/invoices/create_preview", "subscription="+sub.ID+"&subscription_details[items][0][id]="+sub.Items.Data[0].ID+"&subscription_details[items][0][quantity]=2")
+				if r.status != 200 || r.json["total"] != float64(tt.twoSeats) {
+					t.Errorf("a preview of two seats: %d %v, want %d", r.status, r.json["total"], tt.twoSeats)
+				}
+				inv := renewalAsPreviewed(t, e.sc, clockID, sub.ID, trialEnd+2*3600)
+				if inv.BillingReason != "subscription_cycle" || inv.PeriodEnd != trialEnd || inv.Total != tt.total || inv.Status != "paid" || lineSummary(inv) != tt.atTrialEnd {
+					t.Errorf("the trial end's invoice: %s %s %d %s, want %s", inv.BillingReason, inv.Status, inv.Total, lineSummary(inv), tt.atTrialEnd)
+				}
+				if got, err := e.sc.Subscriptions.Get(sub.ID, nil); err != nil || got.Status != "active" || got.CurrentPeriodStart != trialEnd || got.CurrentPeriodEnd != aug1 {
+					t.Errorf("after the trial: %v %+v", err, got)
+				}
+				advance(t, e.sc, clockID, trialEnd+3*day)
+				calls(t, e.sc, cus, 2000)
+				inv = renewalAsPreviewed(t, e.sc, clockID, sub.ID, aug1+2*3600)
+				want := fmt.Sprint([]string{fmt.Sprintf("3100/1@%d", aug1), fmt.Sprintf("8/2000@%d", trialEnd)})
+				if inv.BillingReason != "subscription_cycle" || lineSummary(inv) != want || inv.Lines.Data[0].Period.End != 1725148800 {
+					t.Errorf("the anchor's invoice: %s %s, want %s", inv.BillingReason, lineSummary(inv), want)
+				}
+			})
+		}
+	}
+}
+
+// What proration_behavior=none makes free is the stub up to the anchor's first
+// billing date: nothing when the trial ends on a billing date, and nothing
+// once a change moves the anchor (a new trial_end, trial_end=now): the next
+// period billed in advance is a whole one and is charged.
+func TestTrialFreeStubFollowsTheAnchor(t *testing.T) {
+	jun20 := t0.Unix() - 11*day
+	for _, tt := range []struct {
+		name          string
+		clock         int64
+		trialEnd      int64
+		anchor        int64
+		change        *stripe.SubscriptionParams // nil for none
+		changeAt      int64
+		billedAt      int64 // when the invoice checked is made
+		wantLines     string
+		wantUpdateInv bool // the change bills at once
+	}{
+		{"a trial ending on a billing date", t0.Unix(), t0.Unix() + 7*day, aug1 + 7*day, nil, 0, t0.Unix() + 7*day,
+			fmt.Sprint([]string{fmt.Sprintf("3100/1@%d", t0.Unix()+7*day)}), false},
+		// Trial to June 27, anchor July 25: the stub June 27 → July 25 would be
+		// free; the trial moved to June 25 moves the anchor there.
+		{"a new trial_end", jun20, jun20 + 7*day, jun20 + 35*day, &stripe.SubscriptionParams{TrialEnd: stripe.Int64(jun20 + 5*day)}, jun20 + day, jun20 + 5*day,
+			fmt.Sprint([]string{fmt.Sprintf("3100/1@%d", jun20+5*day)}), false},
+		// Trial to August 30, anchor September 15: the stub August 30 →
+		// September 15 would be free; ended on July 15, the cycle runs from
+		// then: July 15 → August 15 billed at once, August 15 → September 15
+		// at August 15.
+		{"trial_end now", t0.Unix(), t0.Unix() + 60*day, t0.Unix() + 76*day, &stripe.SubscriptionParams{TrialEndNow: stripe.Bool(true)}, t0.Unix() + 14*day, t0.Unix() + 45*day,
+			fmt.Sprint([]string{fmt.Sprintf("3100/1@%d", t0.Unix()+45*day)}), true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t)
+			clockID, cus := clockCustomer(t, e.sc, tt.clock)
+			sub, err := e.sc.Subscriptions.New(&stripe.SubscriptionParams{Customer: stripe.String(cus), TrialEnd: stripe.Int64(tt.trialEnd),
+				BillingCycleAnchor: stripe.Int64(tt.anchor), ProrationBehavior: stripe.String("none"),
+				Items: []*stripe.SubscriptionItemsParams{{Price: stripe.String(licensedPrice(t, e.sc, 3100, "month").ID)}}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tt.change != nil {
+				advance(t, e.sc, clockID, tt.changeAt)
+				if _, err := e.sc.Subscriptions.Update(sub.ID, tt.change); err != nil {
+					t.Fatal(err)
+				}
+				if inv := latestInvoice(t, e.sc, sub.ID); (inv.BillingReason == "subscription_update") != tt.wantUpdateInv {
+					t.Errorf("the change's invoice: %s %d", inv.BillingReason, inv.Total)
+				}
+			}
+			if inv := renewalAsPreviewed(t, e.sc, clockID, sub.ID, tt.billedAt+2*3600); inv.BillingReason != "subscription_cycle" || lineSummary(inv) != tt.wantLines {
+				t.Errorf("the invoice at %d: %s %s, want %s", tt.billedAt, inv.BillingReason, lineSummary(inv), tt.wantLines)
+			}
+		})
+	}
+}

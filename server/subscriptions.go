@@ -41,6 +41,13 @@ type subscription struct {
 	TestClock          string
 	UpcomingNoticeFor  int64 // the period end invoice.upcoming was sent for
 	TrialNoticeSent    bool
+	// StubFreeUntil is the end of the stub from a trial's end up to the first
+	// billing date on a billing_cycle_anchor ahead, when the subscription was
+	// created with proration_behavior=none: that stub is free (see freeStub).
+	// 0: none, or charged prorated (create_prorations; and state files saved
+	// before the field existed, which keep charging it). A change that moves
+	// the anchor (a new trial_end, a cycle restarted) clears it.
+	StubFreeUntil int64
 	// Retired are metered prices the subscription's items stopped billing during
 	// the current period (an item deleted, or moved to another price) whose
 	// usage up to then is still billed with the period: only legacy usage
@@ -221,6 +228,7 @@ func (s *Server) createSubscription(c *call) (jsonobj.Obj, error) {
 		}
 		anchor = a
 	}
+	prorate := p.StringOr("proration_behavior", "create_prorations") != "none"
 	// The first period runs from the start (backdated or now) to the first
 	// billing date: the trial's end, a billing_cycle_anchor ahead, or a whole
 	// period from now (the anchor), after a backdated start too.
@@ -233,6 +241,9 @@ func (s *Server) createSubscription(c *call) (jsonobj.Obj, error) {
 		sub.BillingCycleAnchor = trialEnd
 		if anchor != 0 {
 			sub.BillingCycleAnchor = anchor
+			if !prorate {
+				sub.StubFreeUntil = stubAfterTrial(anchor, sub.Interval, trialEnd)
+			}
 		}
 	case anchor != 0 && anchor > now:
 		sub.BillingCycleAnchor = anchor
@@ -252,7 +263,7 @@ func (s *Server) createSubscription(c *call) (jsonobj.Obj, error) {
 	if _, err := c.addInvoiceItems(sub, p.Objects("add_invoice_items"), now); err != nil {
 		return nil, err
 	}
-	inv, err := c.firstInvoice(sub, items, p.StringOr("proration_behavior", "create_prorations") != "none")
+	inv, err := c.firstInvoice(sub, items, prorate)
 	if err != nil {
 		return nil, err
 	}
@@ -265,6 +276,24 @@ func (s *Server) createSubscription(c *call) (jsonobj.Obj, error) {
 		return nil, err
 	}
 	return c.renderSubscription(n)
+}
+
+// stubAfterTrial is the end of the stub that follows a trial ending at
+// trialEnd on a cycle anchored at anchor: the first billing date after the
+// trial's end (0 if the trial ends on one: the first paid period is whole).
+func stubAfterTrial(anchor int64, iv billing.Interval, trialEnd int64) int64 {
+	if start, end := billing.PeriodContaining(anchor, iv, trialEnd); start != trialEnd {
+		return end
+	}
+	return 0
+}
+
+// freeStub reports whether the period ending at end is the stub after the
+// trial that proration_behavior=none made free: its licensed items are not
+// charged for it. Stripe: "If proration_behavior is none, customers receive
+// the initial period up to the first full invoice date for free."
+func (sub *subscription) freeStub(end int64) bool {
+	return sub.StubFreeUntil != 0 && end == sub.StubFreeUntil
 }
 
 // backdatedStart is when a new subscription starts: backdate_start_date, which
