@@ -332,8 +332,13 @@ func (c *conn) wakeIfIdle() {
 }
 
 // handOff gives the connection, with what is buffered of it, to Fallback. A
-// header begun here keeps its deadline there (replayConn.SetReadDeadline);
-// the write deadline set here is lifted, Fallback sets its own.
+// header begun here keeps its deadline there: it is the connection's read
+// deadline as Fallback starts, and when Fallback has a header timeout of its
+// own, the deadline net/http sets for the header first is held to it
+// (replayConn.SetReadDeadline). Without one, net/http sets no deadline
+// before the header is read, and its first (for the body, none unless
+// ReadTimeout) must stand as it is. The write deadline set here is lifted,
+// Fallback sets its own.
 func (c *conn) handOff() error {
 	if err := c.nc.SetReadDeadline(c.headerBy); err != nil {
 		return err
@@ -343,10 +348,24 @@ func (c *conn) handOff() error {
 			return err
 		}
 	}
-	if !c.s.handoff.give(&replayConn{Conn: c.nc, r: c.r, headerBy: c.headerBy}) {
+	rc := &replayConn{Conn: c.nc, r: c.r}
+	if headerTimeout(c.s.Fallback) > 0 {
+		rc.headerBy = c.headerBy
+	}
+	if !c.s.handoff.give(rc) {
 		return ErrServerClosed // shutting down: the caller closes it
 	}
 	return errHandedOff
+}
+
+// headerTimeout is the limit net/http's server puts on reading a request
+// header, as it sets it before reading one: ReadHeaderTimeout, or
+// ReadTimeout when that is zero (none unless positive).
+func headerTimeout(s *http.Server) time.Duration {
+	if s.ReadHeaderTimeout != 0 {
+		return s.ReadHeaderTimeout
+	}
+	return s.ReadTimeout
 }
 
 // flush writes the response queued in c.out.

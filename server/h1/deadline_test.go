@@ -2,6 +2,7 @@ package h1
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -46,21 +47,43 @@ func TestWriteTimeout(t *testing.T) {
 }
 
 // A header begun here and handed to Fallback keeps its deadline: it has
-// ReadHeaderTimeout in all, not once here and again there.
+// ReadHeaderTimeout in all, not once here and again there, whether or not
+// Fallback has a header timeout of its own.
 func TestHandedOffHeaderKeepsItsDeadline(t *testing.T) {
 	const limit = time.Second
-	addr, _ := start(t, http.HandlerFunc(echo), func(s *Server) {
-		s.ReadHeaderTimeout = limit
-		s.Fallback.ReadHeaderTimeout = limit
-	})
+	for _, fallbackTimeout := range []time.Duration{limit, 0} {
+		t.Run(fmt.Sprintf("Fallback's ReadHeaderTimeout %v", fallbackTimeout), func(t *testing.T) {
+			addr, _ := start(t, http.HandlerFunc(echo), func(s *Server) {
+				s.ReadHeaderTimeout = limit
+				s.Fallback.ReadHeaderTimeout = fallbackTimeout
+			})
+			c := dial(t, addr)
+			began := time.Now()
+			c.send(t, "GET / HTTP/1.1\r\nHost: h\r\n")
+			time.Sleep(700 * time.Millisecond)
+			c.send(t, "X-Bare: lf\n") // a bare LF: handed to net/http, which waits for the rest
+			c.closedBy(t, 3*time.Second)
+			if took := time.Since(began); took > limit+400*time.Millisecond {
+				t.Fatalf("the header was cut off after %v, not at its %v", took.Round(time.Millisecond), limit)
+			}
+		})
+	}
+}
+
+// The header deadline carried across a hand-off is the header's only: the
+// body of the request handed over has Fallback's limits, here none, even
+// when its header began here.
+func TestHandedOffBodyOutlivesTheHeaderDeadline(t *testing.T) {
+	addr, _ := start(t, http.HandlerFunc(echo), func(s *Server) { s.ReadHeaderTimeout = 300 * time.Millisecond })
 	c := dial(t, addr)
-	began := time.Now()
-	c.send(t, "GET / HTTP/1.1\r\nHost: h\r\n")
-	time.Sleep(700 * time.Millisecond)
-	c.send(t, "X-Bare: lf\n") // a bare LF: handed to net/http, which waits for the rest
-	c.closedBy(t, 3*time.Second)
-	if took := time.Since(began); took > limit+400*time.Millisecond {
-		t.Fatalf("the header was cut off after %v, not at its %v", took.Round(time.Millisecond), limit)
+	c.send(t, "POST / HTTP/1.1\r\nHost: h\r\n") // the header deadline starts here
+	time.Sleep(50 * time.Millisecond)
+	c.send(t, "Transfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n") // chunked: handed off
+	time.Sleep(600 * time.Millisecond)                          // past the header deadline
+	c.send(t, "3\r\ndef\r\n0\r\n\r\n")
+	resp, body := c.read(t)
+	if resp.StatusCode != http.StatusOK || !strings.Contains(body, `"body":"abcdef"`) {
+		t.Fatalf("%d %s", resp.StatusCode, body)
 	}
 }
 
