@@ -279,9 +279,9 @@ func (c *conn) idleDeadline() error {
 // (cur, zero if none): cur itself (move false) while it ends no sooner than d
 // from now and at most slack after, else d plus slack from now, slack being a
 // sixteenth of d, at most maxSlack. So a busy connection resets its timer
-// once per slack, not per request, and the deadline never comes before d has
-// passed, as net/http's does not (a client that drops its idle connections
-// just before the server's IdleTimeout never sends on one closed under it).
+// once per slack, not per request, and, as with net/http, the deadline never
+// comes before d has passed (a client that drops its idle connections just
+// before the server's IdleTimeout never sends on one closed under it).
 func nextDeadline(cur, now time.Time, d time.Duration) (at time.Time, move bool) {
 	slack := min(d/16, maxSlack)
 	due := now.Add(d)
