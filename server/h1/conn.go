@@ -22,10 +22,10 @@ const (
 	maxDrain = 256 << 10
 	// maxKeep is the largest response buffer a connection keeps between requests.
 	maxKeep = 64 << 10
-	// maxSlack: an idle or write deadline is set again only when it would
-	// move by more than a sixteenth of its timeout, at most this, so a busy
-	// connection does not reset a timer per request (it may end that much
-	// early).
+	// maxSlack: an idle or write deadline is set a sixteenth of its
+	// timeout late, at most this, and set again only once it would end
+	// before its timeout, so a busy connection does not reset a timer per
+	// request (it may end that much late, never early).
 	maxSlack = time.Second
 )
 
@@ -263,24 +263,32 @@ func (c *conn) bodyDeadline() error {
 }
 
 // idleDeadline limits the wait for the next request to IdleTimeout (none if
-// zero), moving the deadline only as far as worthwhile.
+// zero), moving the deadline only when it must.
 func (c *conn) idleDeadline() error {
 	d := c.s.IdleTimeout
 	if d <= 0 {
 		return c.clearDeadline()
 	}
-	if at := time.Now().Add(d); worthMoving(c.deadline, at, d) {
+	if at, move := nextDeadline(c.deadline, time.Now(), d); move {
 		return c.setDeadline(at)
 	}
 	return nil
 }
 
-// worthMoving tells whether a deadline at, for a timeout d, should replace
-// the one set (cur, zero if none): it is earlier, or later by more than a
-// sixteenth of d, at most maxSlack. So a busy connection does not reset a
-// timer per request, and its deadline comes at most that much early.
-func worthMoving(cur, at time.Time, d time.Duration) bool {
-	return cur.IsZero() || at.Before(cur) || at.Sub(cur) > min(d/16, maxSlack)
+// nextDeadline is the deadline for a timeout d from now, given the one set
+// (cur, zero if none): cur itself (move false) while it ends no sooner than d
+// from now and at most slack after, else d plus slack from now, slack being a
+// sixteenth of d, at most maxSlack. So a busy connection resets its timer
+// once per slack, not per request, and, as with net/http, the deadline never
+// comes before d has passed (a client that drops its idle connections just
+// before the server's IdleTimeout never sends on one closed under it).
+func nextDeadline(cur, now time.Time, d time.Duration) (at time.Time, move bool) {
+	slack := min(d/16, maxSlack)
+	due := now.Add(d)
+	if !cur.IsZero() && !cur.Before(due) && !cur.After(due.Add(slack)) {
+		return cur, false
+	}
+	return due.Add(slack), true
 }
 
 // headEnd finds the end of a request head ("\r\n\r\n") in buf: end is its
@@ -324,8 +332,13 @@ func (c *conn) wakeIfIdle() {
 }
 
 // handOff gives the connection, with what is buffered of it, to Fallback. A
-// header begun here keeps its deadline there (replayConn.SetReadDeadline);
-// the write deadline set here is lifted, Fallback sets its own.
+// header begun here keeps its deadline there: it is the connection's read
+// deadline as Fallback starts, and when Fallback has a header timeout of its
+// own, the deadline net/http sets for the header first is held to it
+// (replayConn.SetReadDeadline). Without one, net/http sets no deadline
+// before the header is read, and its first (for the body, none unless
+// ReadTimeout) must stand as it is. The write deadline set here is lifted,
+// Fallback sets its own.
 func (c *conn) handOff() error {
 	if err := c.nc.SetReadDeadline(c.headerBy); err != nil {
 		return err
@@ -335,10 +348,24 @@ func (c *conn) handOff() error {
 			return err
 		}
 	}
-	if !c.s.handoff.give(&replayConn{Conn: c.nc, r: c.r, headerBy: c.headerBy}) {
+	rc := &replayConn{Conn: c.nc, r: c.r}
+	if headerTimeout(c.s.Fallback) > 0 {
+		rc.headerBy = c.headerBy
+	}
+	if !c.s.handoff.give(rc) {
 		return ErrServerClosed // shutting down: the caller closes it
 	}
 	return errHandedOff
+}
+
+// headerTimeout is the limit net/http's server puts on reading a request
+// header, as it sets it before reading one: ReadHeaderTimeout, or
+// ReadTimeout when that is zero (none unless positive).
+func headerTimeout(s *http.Server) time.Duration {
+	if s.ReadHeaderTimeout != 0 {
+		return s.ReadHeaderTimeout
+	}
+	return s.ReadTimeout
 }
 
 // flush writes the response queued in c.out.
@@ -350,7 +377,7 @@ func (c *conn) flush() error {
 		return nil
 	}
 	if d := c.s.WriteTimeout; d > 0 {
-		if at := time.Now().Add(d); worthMoving(c.writeBy, at, d) {
+		if at, move := nextDeadline(c.writeBy, time.Now(), d); move {
 			c.writeBy = at
 			if c.werr = c.nc.SetWriteDeadline(at); c.werr != nil {
 				return c.werr

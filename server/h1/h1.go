@@ -42,12 +42,14 @@ type Server struct {
 	// same). Its Serve runs inside Serve; Shutdown shuts it down too.
 	Fallback *http.Server
 	// ReadHeaderTimeout bounds the time to read a request's header once its
-	// first byte arrived (a header handed to Fallback keeps what is left of
-	// it); BodyTimeout bounds the time to read the rest of a request's body
-	// once its header is read; WriteTimeout bounds each write of a response
-	// (only the write: unlike net/http's, it does not count the handler's
-	// time); IdleTimeout bounds the wait for the next request on a kept-alive
-	// connection. Zero means no limit.
+	// first byte arrived, and, as net/http's, a new connection's wait for its
+	// first request (a header handed to Fallback keeps what is left of it);
+	// BodyTimeout bounds the time to read the rest of a request's body once
+	// its header is read; WriteTimeout bounds each write of a response (only
+	// the write: unlike net/http's, it does not count the handler's time);
+	// IdleTimeout bounds the wait for the next request on a kept-alive
+	// connection. Zero means no limit. An idle wait or a write may run a
+	// sixteenth of its timeout, at most 1 s, over it, never short of it.
 	ReadHeaderTimeout time.Duration
 	BodyTimeout       time.Duration
 	WriteTimeout      time.Duration

@@ -52,8 +52,8 @@ type replayConn struct {
 	net.Conn
 	r *bufio.Reader
 	// headerBy is the deadline of the header this server began reading (zero:
-	// none); net/http's first read deadline, the one it sets for that header,
-	// is held to it.
+	// none, or Fallback has no header timeout); net/http's first read
+	// deadline, the one it sets for that header, is held to it.
 	headerBy time.Time
 }
 
