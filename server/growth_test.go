@@ -2,8 +2,11 @@ package server
 
 import (
 	"strconv"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/stripe-emulator/stripe-emulator/server/apierr"
 )
 
 // Events of ever new event names with no meter (a client sending random
@@ -38,5 +41,98 @@ func TestEventNamesWithoutAMeterLeaveNothing(t *testing.T) {
 	reports := e.do("GET", "/_emulator/meter_error_reports?limit=1", "")
 	if data, _ := reports.json["data"].([]any); len(data) != 1 {
 		t.Errorf("the error reports are gone: %s", reports.body)
+	}
+}
+
+// The live meter event session tokens are bounded per account and in all,
+// and expired ones make room: add drops them from the front of its queue,
+// each once, rather than scanning every live token.
+func TestSessionBounds(t *testing.T) {
+	now := t0
+	s := newSessions()
+	s.perAccount, s.total = 3, 5
+	add := func(key string) *apierr.Error {
+		return s.add(key+"-"+strconv.Itoa(len(s.queue))+now.String(), session{accountKey: key, expires: now.Add(sessionLifetime)}, now)
+	}
+	for _, tt := range []struct {
+		name    string
+		do      func() *apierr.Error
+		refused bool
+		live    int
+	}{
+		{"a", func() *apierr.Error { return add("a") }, false, 1},
+		{"a again", func() *apierr.Error { add("a"); return add("a") }, false, 3},
+		{"a past its bound", func() *apierr.Error { return add("a") }, true, 3},
+		{"b", func() *apierr.Error { add("b"); return add("b") }, false, 5},
+		{"c past the total", func() *apierr.Error { return add("c") }, true, 5},
+		{"after the first expired", func() *apierr.Error { now = now.Add(sessionLifetime + time.Second); return add("c") }, false, 1},
+	} {
+		err := tt.do()
+		if (err != nil) != tt.refused {
+			t.Errorf("%s: error %v, want refused %v", tt.name, err, tt.refused)
+		}
+		if err != nil && (err.Status != 400 || err.Type != "invalid_request_error" || !strings.Contains(err.Message, "live meter event sessions")) {
+			t.Errorf("%s: %+v", tt.name, err)
+		}
+		if len(s.m) != tt.live || len(s.queue) != tt.live {
+			t.Errorf("%s: %d tokens, %d queued, want %d", tt.name, len(s.m), len(s.queue), tt.live)
+		}
+	}
+	if len(s.byAccount) != 1 || s.byAccount["c"] != 1 {
+		t.Errorf("counts per account: %v", s.byAccount)
+	}
+}
+
+// Past an account's bound of live sessions, creating one is a clear 400; the
+// tokens already given keep working, and another account is not held up.
+func TestSessionBoundOverHTTP(t *testing.T) {
+	e := newEnvWith(t, func(o *Options) { o.TickInterval = -1 })
+	create := func(key string) response {
+		return e.do("POST", "/v2/billing/meter_event_session", "{}", "Content-Type", "application/json", "Authorization", "Bearer "+key)
+	}
+	var first string
+	for i := 0; i < maxSessionsPerAccount; i++ {
+		r := create(e.key)
+		if r.status != 200 {
+			t.Fatalf("session %d: %d %s", i, r.status, r.body)
+		}
+		if i == 0 {
+			first, _ = r.json["authentication_token"].(string)
+		}
+	}
+	r := create(e.key)
+	if msg, _ := r.json["error"].(map[string]any)["message"].(string); r.status != 400 || !strings.Contains(msg, "1000 live meter event sessions") {
+		t.Errorf("past the bound: %d %s", r.status, r.body)
+	}
+	if r := e.do("POST", "/v2/billing/meter_event_stream", `{"events":[{"event_name":"tokens","payload":{"stripe_customer_id":"cus_x"}}]}`, "Authorization", "Bearer "+first, "Content-Type", "application/json"); r.status != 200 {
+		t.Errorf("a live token: %d %s", r.status, r.body)
+	}
+	if r := create("sk_test_other"); r.status != 200 {
+		t.Errorf("another account: %d %s", r.status, r.body)
+	}
+	e.clock.Add(sessionLifetime + time.Second)
+	if r := create(e.key); r.status != 200 {
+		t.Errorf("once the old ones expired: %d %s", r.status, r.body)
+	}
+}
+
+// BenchmarkSessionAdd creates sessions while 50,000 others are live (500
+// accounts of 100): each add costs the same whatever the number live (it used
+// to scan them all).
+func BenchmarkSessionAdd(b *testing.B) {
+	s := newSessions()
+	for i := 0; i < 50_000; i++ {
+		if err := s.add("live-"+strconv.Itoa(i), session{accountKey: "sk_test_" + strconv.Itoa(i%500), expires: t0.Add(sessionLifetime)}, t0); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if i%100 == 0 { // keep the number live steady
+			for j := 0; j < 100 && len(s.queue) > 0; j++ {
+				s.drop()
+			}
+		}
+		_ = s.add("new-"+strconv.Itoa(i), session{accountKey: "sk_test_bench", expires: t0.Add(sessionLifetime)}, t0)
 	}
 }

@@ -145,7 +145,7 @@ func New(opts Options) (*Server, error) {
 	}
 	s.accounts = newAccounts(s, maxAccounts)
 	s.hooks = newWebhooks(s, opts.Webhooks)
-	s.sessions = &sessions{m: map[string]session{}}
+	s.sessions = newSessions()
 	s.loaders = map[string]loader{
 		"customer":      loadCustomer,
 		"product":       loadProduct,
