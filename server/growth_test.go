@@ -136,3 +136,44 @@ func BenchmarkSessionAdd(b *testing.B) {
 		_ = s.add("new-"+strconv.Itoa(i), session{accountKey: "sk_test_bench", expires: t0.Add(sessionLifetime)}, t0)
 	}
 }
+
+// An account holds at most Stripe's 16 webhook endpoints and 100 test
+// clocks: one more is a 400 that says which limit and what to do, creates
+// nothing, and deleting one makes room.
+func TestObjectCountLimits(t *testing.T) {
+	for _, tt := range []struct {
+		name, path, body, words string
+		max                     int
+	}{
+		{"webhook endpoints", "/v1/webhook_endpoints", "url=https%3A%2F%2Fexample.com%2Fh&enabled_events[]=*", "maximum of 16 webhook endpoints", maxWebhookEndpoints},
+		{"test clocks", "/v1/test_helpers/test_clocks", "frozen_time=1719792000", "maximum of 100 test clocks", maxTestClocks},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnvWith(t, func(o *Options) { o.TickInterval = -1 })
+			var first string
+			for i := 0; i < tt.max; i++ {
+				r := e.do("POST", tt.path, tt.body)
+				if r.status != 200 {
+					t.Fatalf("%d: %d %s", i, r.status, r.body)
+				}
+				if i == 0 {
+					first, _ = r.json["id"].(string)
+				}
+			}
+			r := e.do("POST", tt.path, tt.body)
+			errObj, _ := r.json["error"].(map[string]any)
+			if msg, _ := errObj["message"].(string); r.status != 400 || errObj["type"] != "invalid_request_error" || !strings.Contains(msg, tt.words) {
+				t.Errorf("one more: %d %s", r.status, r.body)
+			}
+			if data := e.do("GET", tt.path+"?limit=100", "").json["data"].([]any); len(data) != min(tt.max, 100) {
+				t.Errorf("%d listed after the refusal", len(data))
+			}
+			if r := e.do("DELETE", tt.path+"/"+first, ""); r.status != 200 {
+				t.Fatalf("delete: %d %s", r.status, r.body)
+			}
+			if r := e.do("POST", tt.path, tt.body); r.status != 200 {
+				t.Errorf("after a delete: %d %s", r.status, r.body)
+			}
+		})
+	}
+}

@@ -88,8 +88,18 @@ func checkEnabledEvents(events []string) error {
 	return nil
 }
 
+// maxWebhookEndpoints is how many webhook endpoints an account holds, as
+// Stripe allows ("You can register up to 16 webhook endpoints on each Stripe
+// account").
+const maxWebhookEndpoints = 16
+
 func (s *Server) createWebhookEndpoint(c *call) (jsonobj.Obj, error) {
 	p := c.params
+	if n, err := c.tx.Count(tWebhookEndpoints); err != nil {
+		return nil, err
+	} else if n >= maxWebhookEndpoints {
+		return nil, apierr.Limit("You have reached the maximum of %d webhook endpoints on this account. Delete one you no longer need (DELETE /v1/webhook_endpoints/{id}) before you create another.", maxWebhookEndpoints)
+	}
 	w := &webhookEndpoint{Meta: c.newMeta("we"), Secret: "whsec_" + store.RandomString(32), Metadata: map[string]string{}}
 	w.URL, _ = p.String("url")
 	if err := checkWebhookURL(w.URL); err != nil {
