@@ -104,14 +104,16 @@ func (a *accounts) reset(key string) {
 	if acct != nil {
 		acct.reqs.close()
 		acct.idem.close()
+		acct.events.close()
+		acct.meterErrors.close()
 		a.s.sched.remove(acct)
 	}
 }
 
 func (s *Server) newAccount(key string) *account {
 	return &account{key: key, db: s.dbTemplate.New(), idem: newIdemStore(s.idemTTL, s.idemMaxBytes, s.idemBudget),
-		reqs:  requestLog{max: s.reqLogMax, budget: s.reqLogBudget},
-		usage: metering.New(metering.DefaultRetention), meterErrors: &meterErrorReports{}, events: newEventLog(),
+		reqs:  requestLog{max: s.reqLogMax, share: budgetShare{budget: s.reqLogBudget}},
+		usage: metering.New(metering.DefaultRetention), meterErrors: &meterErrorReports{share: budgetShare{budget: s.eventsBudget}}, events: newEventLog(s.eventsBudget),
 		alertFirings: &alertFirings{}}
 }
 

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -175,5 +176,124 @@ func TestObjectCountLimits(t *testing.T) {
 				t.Errorf("after a delete: %d %s", r.status, r.body)
 			}
 		})
+	}
+}
+
+// TestEventLogBytes checks what an event log and the error reports count
+// against the heap they hold: what closing them frees. The events are
+// customer updates (with previous attributes), prices with tiers (kept as a
+// tree too) and creates whose idempotency key is a slice of a 4 KB request
+// head, as server/h1 hands header values out (the log keeps a copy).
+func TestEventLogBytes(t *testing.T) {
+	srv, err := New(Options{TickInterval: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	const key = "sk_test_events"
+	post := func(path, body string, headers ...string) string {
+		w := serveDirect(srv, "POST", path, key, body, headers...)
+		if w.Code != 200 {
+			t.Fatalf("%s: %d %s", path, w.Code, w.Body)
+		}
+		return w.Body.String()
+	}
+	cus := post("/v1/customers", "name=C")[7:35]
+	for i := 0; i < 1000; i++ {
+		post("/v1/customers/"+cus, "metadata[k"+strconv.Itoa(i%40)+"]="+strings.Repeat("v", 200)+"&name=N"+strconv.Itoa(i))
+		post("/v1/prices", "currency=usd&product_data[name]=P&billing_scheme=tiered&tiers_mode=graduated&tiers[0][up_to]=10&tiers[0][unit_amount]=5&tiers[1][up_to]=inf&tiers[1][unit_amount]=3&recurring[interval]=month")
+		head := "idem-" + strconv.Itoa(i) + "-" + strings.Repeat("h", 4096)
+		post("/v1/products", "name=Q", "Idempotency-Key", head[:12])
+		post("/v1/billing/meter_events", "event_name=none_"+strconv.Itoa(i)+"&payload[stripe_customer_id]="+cus)
+	}
+	acct := srv.accounts.get(key)
+	acct.idem.close() // its responses are not the log's
+	for _, tt := range []struct {
+		name  string
+		held  func() int64
+		close func()
+	}{
+		{"events", acct.events.held, acct.events.close},
+		{"error reports", acct.meterErrors.held, acct.meterErrors.close},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			held := float64(tt.held())
+			before := heapInUse()
+			tt.close()
+			freed := float64(int64(before) - int64(heapInUse()))
+			runtime.KeepAlive(acct)
+			t.Logf("%.0f bytes freed, %.0f counted", freed, held)
+			if freed > held*1.1 || held > freed*2 {
+				t.Errorf("closing freed %.0f bytes, the log counted %.0f", freed, held)
+			}
+		})
+	}
+	if used := srv.eventsBudget.used.Load(); used != 0 {
+		t.Errorf("the budget still counts %d bytes", used)
+	}
+}
+
+// TestEventsTotalBudget checks the bound across accounts of the event logs
+// and error reports: past it, the accounts holding the most drop their
+// oldest first (ten of equal size each keep some), a small account keeps its
+// own, the IDs of what is kept
+// still lead to it, a state save sees the drop, and a reset frees what an
+// account held.
+func TestEventsTotalBudget(t *testing.T) {
+	const limit = 1 << 20
+	srv, err := New(Options{TickInterval: -1, EventsMaxTotalBytes: limit})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	create := func(key, body string) string {
+		w := serveDirect(srv, "POST", "/v1/customers", key, body)
+		if w.Code != 200 {
+			t.Fatalf("create: %d %s", w.Code, w.Body)
+		}
+		return w.Body.String()[7:35]
+	}
+	create("sk_test_small", "name=S")
+	small := srv.accounts.get("sk_test_small")
+	smallEvent := small.events.snapshot()[0].id
+	big := "&description=" + strings.Repeat("d", 300)
+	for a := 0; a < 10; a++ {
+		key := "sk_test_heavy" + strconv.Itoa(a)
+		for i := 0; i < 200; i++ {
+			create(key, "name=H"+big)
+			serveDirect(srv, "POST", "/v1/billing/meter_events", key, "event_name=none&payload[stripe_customer_id]=cus_x")
+		}
+		if used := srv.eventsBudget.used.Load(); used > limit {
+			t.Fatalf("after %d heavy accounts the logs hold %d bytes, bound %d", a+1, used, limit)
+		}
+	}
+	if small.events.get(smallEvent) == nil {
+		t.Errorf("the small account's event is gone")
+	}
+	for a := 0; a < 10; a++ { // accounts of equal size share the cut
+		if n := len(srv.accounts.get("sk_test_heavy" + strconv.Itoa(a)).events.snapshot()); n == 0 {
+			t.Errorf("heavy account %d lost every event", a)
+		}
+	}
+	heavy := srv.accounts.get("sk_test_heavy0")
+	v := heavy.version()
+	if v.eventsDropped == 0 || v.errorReportsDropped == 0 {
+		t.Errorf("the first heavy account dropped nothing: %+v", v)
+	}
+	kept := heavy.events.snapshot()
+	if len(kept) == 0 || heavy.events.get(kept[0].id) != kept[0] || heavy.events.get(kept[len(kept)-1].id) != kept[len(kept)-1] {
+		t.Errorf("the events kept are not found by ID")
+	}
+	var sum int64
+	for _, a := range srv.accounts.all() {
+		sum += a.events.held() + a.meterErrors.held()
+	}
+	if sum != srv.eventsBudget.used.Load() {
+		t.Errorf("the accounts hold %d bytes, the budget counts %d", sum, srv.eventsBudget.used.Load())
+	}
+	before := srv.eventsBudget.used.Load()
+	srv.accounts.reset("sk_test_heavy9")
+	if after := srv.eventsBudget.used.Load(); after >= before {
+		t.Errorf("a reset left the budget at %d bytes (from %d)", after, before)
 	}
 }

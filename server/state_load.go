@@ -370,9 +370,7 @@ func (ld *loading) startSection(m sectionMark) error {
 			if !okMeter || !okReport || len(o) != 2 || report.Str("id") == "" {
 				return errors.New("not a meter error report")
 			}
-			me := la.acct.meterErrors
-			me.reports = append(me.reports, report)
-			me.meters = append(me.meters, meterID)
+			la.acct.meterErrors.load(report, meterID)
 			return nil
 		}
 	case secAlertFirings:
@@ -422,9 +420,10 @@ func (ld *loading) finishAccount() error {
 	}
 	la.acct.events.appendLoaded(la.events)
 	la.events, la.eventIDs = nil, nil
-	if n := len(la.acct.meterErrors.reports); n > maxMeterErrorReports {
+	if n := len(la.acct.meterErrors.reports); n > maxMeterErrorReports+maxMeterErrorReports/4 {
 		return fmt.Errorf("%d meter error reports, more than an account keeps", n)
 	}
+	la.acct.meterErrors.enforce()
 	return nil
 }
 
