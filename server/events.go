@@ -265,7 +265,6 @@ func (c *call) record(table string, before, after store.Record) {
 		r = before
 	}
 	c.muts = append(c.muts, mutation{table: table, before: before, after: after, at: c.eventTime(r), step: c.step})
-	c.pinBillingTimes(after)
 }
 
 // eventTime is when a change to a record happens: its test clock's time, or the

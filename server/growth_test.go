@@ -297,3 +297,40 @@ func TestEventsTotalBudget(t *testing.T) {
 		t.Errorf("a reset left the budget at %d bytes (from %d)", after, before)
 	}
 }
+
+// A preview runs a change in a transaction that is never committed, and a
+// request that fails leaves nothing: neither pins the times their changes
+// would cut bills at in the usage store (kept for good, per customer), so
+// previews with ever new times leave nothing behind. A committed change
+// pins them.
+func TestPreviewsPinNoBillingTimes(t *testing.T) {
+	e := newEnvWith(t, func(o *Options) { o.TickInterval = -1 })
+	price, _ := e.do("POST", "/v1/prices", "currency=usd&unit_amount=1000&recurring[interval]=month&product_data[name]=Seat").json["id"].(string)
+	cus, _ := e.do("POST", "/v1/customers", "name=C").json["id"].(string)
+	sub, _ := e.do("POST", "/v1/subscriptions", "customer="+cus+"&items[0][price]="+price).json["id"].(string)
+	usage := e.srv.accounts.get(e.key).usage
+	before := usage.Version()
+	for i := 1; i <= 50; i++ {
+		at := strconv.FormatInt(t0.Unix()+int64(i)*86400+17, 10) // ever new times, none on a minute
+		for _, r := range []response{
+			e.do("GET", "/v1/invoices/upcoming?subscription="+sub+"&subscription_cancel_at="+at, ""),
+			e.do("POST", "/v1/invoices/create_preview", "subscription="+sub+"&subscription_details[cancel_at]="+at),
+		} {
+			if r.status != 200 {
+				t.Fatalf("preview: %d %s", r.status, r.body)
+			}
+		}
+		if r := e.do("POST", "/v1/subscriptions/"+sub, "cancel_at="+at+"&items[0][price]=price_nope"); r.status != 400 {
+			t.Fatalf("a failing update: %d %s", r.status, r.body)
+		}
+	}
+	if after := usage.Version(); after != before {
+		t.Errorf("previews and failed updates changed the usage store (version %d, was %d)", after, before)
+	}
+	if r := e.do("POST", "/v1/subscriptions/"+sub, "cancel_at="+strconv.FormatInt(t0.Unix()+86400+17, 10)); r.status != 200 {
+		t.Fatalf("update: %d %s", r.status, r.body)
+	}
+	if usage.Version() == before {
+		t.Errorf("a committed change pinned nothing")
+	}
+}
