@@ -35,6 +35,9 @@ type account struct {
 	wake wakeSlot
 	// saved is what the last state save wrote of it (under Server.saveMu).
 	saved accountVersion
+	// gone is closed when the account is reset: its webhook deliveries
+	// still queued are dropped, so that they do not hold it.
+	gone chan struct{}
 }
 
 // accounts maps secret keys to their accounts, creating them on first use,
@@ -102,6 +105,7 @@ func (a *accounts) reset(key string) {
 	}
 	a.mu.Unlock()
 	if acct != nil {
+		close(acct.gone)
 		acct.reqs.close()
 		acct.idem.close()
 		acct.events.close()
@@ -114,7 +118,7 @@ func (s *Server) newAccount(key string) *account {
 	return &account{key: key, db: s.dbTemplate.New(), idem: newIdemStore(s.idemTTL, s.idemMaxBytes, s.idemBudget),
 		reqs:  requestLog{max: s.reqLogMax, share: budgetShare{budget: s.reqLogBudget}},
 		usage: metering.New(metering.DefaultRetention), meterErrors: &meterErrorReports{share: budgetShare{budget: s.eventsBudget}}, events: newEventLog(s.eventsBudget),
-		alertFirings: &alertFirings{}}
+		alertFirings: &alertFirings{}, gone: make(chan struct{})}
 }
 
 const (

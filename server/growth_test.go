@@ -1,9 +1,13 @@
 package server
 
 import (
+	"net/http"
+	"net/http/httptest"
+	"net/url"
 	"runtime"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -332,5 +336,43 @@ func TestPreviewsPinNoBillingTimes(t *testing.T) {
 	}
 	if usage.Version() == before {
 		t.Errorf("a committed change pinned nothing")
+	}
+}
+
+// A reset drops the account's webhook deliveries still queued: a receiver
+// that fails would otherwise keep them retrying for minutes, each holding
+// the whole account (its database, usage and logs) in memory after the
+// reset. The queue ends at once, though its retry waits an hour.
+func TestResetDropsQueuedDeliveries(t *testing.T) {
+	var hits atomic.Int64
+	receiver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		hits.Add(1)
+		w.WriteHeader(http.StatusInternalServerError)
+	}))
+	defer receiver.Close()
+	e := newEnvWith(t, func(o *Options) { o.TickInterval, o.Webhooks.RetryBase = -1, time.Hour })
+	if r := e.do("POST", "/v1/webhook_endpoints", "url="+url.QueryEscape(receiver.URL)+"&enabled_events[]=*"); r.status != 200 {
+		t.Fatalf("endpoint: %d %s", r.status, r.body)
+	}
+	for i := 0; i < 5; i++ {
+		e.do("POST", "/v1/customers", "name=C")
+	}
+	queued := func() int {
+		e.srv.hooks.mu.Lock()
+		defer e.srv.hooks.mu.Unlock()
+		return len(e.srv.hooks.queues)
+	}
+	for deadline := time.Now().Add(5 * time.Second); hits.Load() == 0 && time.Now().Before(deadline); {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if hits.Load() != 1 || queued() != 1 {
+		t.Fatalf("%d attempts, %d queues: want the first attempt made and its retry waiting", hits.Load(), queued())
+	}
+	e.do("POST", "/_emulator/reset", "")
+	for deadline := time.Now().Add(5 * time.Second); queued() > 0 && time.Now().Before(deadline); {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if n := queued(); n != 0 || hits.Load() != 1 {
+		t.Errorf("after the reset: %d queues, %d attempts; want none left and no more attempts", n, hits.Load())
 	}
 }

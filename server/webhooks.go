@@ -256,6 +256,18 @@ type delivery struct {
 	ev   *eventRecord
 }
 
+// reset reports whether the delivery's account was reset: what is still
+// queued for it is dropped (rather than retried for minutes, holding the
+// whole account in memory).
+func (d delivery) reset() bool {
+	select {
+	case <-d.acct.gone:
+		return true
+	default:
+		return false
+	}
+}
+
 type deliveryQueue struct {
 	key         string
 	url, secret string
@@ -388,7 +400,7 @@ func (h *webhooks) run(q *deliveryQueue) {
 		}
 		delay := h.opts.RetryBase
 		for attempt := 1; ; attempt++ {
-			if h.deliver(q, d) {
+			if d.reset() || h.deliver(q, d) {
 				d.ev.pending.Add(-1)
 				break
 			}
@@ -399,6 +411,7 @@ func (h *webhooks) run(q *deliveryQueue) {
 			}
 			select {
 			case <-time.After(delay):
+			case <-d.acct.gone: // dropped at the next turn
 			case <-h.ctx.Done():
 				return
 			}
