@@ -105,13 +105,21 @@ func (a *accounts) reset(key string) {
 	}
 	a.mu.Unlock()
 	if acct != nil {
-		close(acct.gone)
-		acct.reqs.close()
-		acct.idem.close()
-		acct.events.close()
-		acct.meterErrors.close()
+		acct.release()
 		a.s.sched.remove(acct)
 	}
+}
+
+// release drops what an account that is gone (reset, or read from a state
+// file that failed to load) keeps outside its database: its logs and
+// idempotency keys leave their budgets, its queued webhook deliveries are
+// dropped. Called once per account.
+func (a *account) release() {
+	close(a.gone)
+	a.reqs.close()
+	a.idem.close()
+	a.events.close()
+	a.meterErrors.close()
 }
 
 func (s *Server) newAccount(key string) *account {

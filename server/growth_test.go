@@ -1,6 +1,8 @@
 package server
 
 import (
+	"bytes"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -374,5 +376,49 @@ func TestResetDropsQueuedDeliveries(t *testing.T) {
 	}
 	if n := queued(); n != 0 || hits.Load() != 1 {
 		t.Errorf("after the reset: %d queues, %d attempts; want none left and no more attempts", n, hits.Load())
+	}
+}
+
+// The events and error reports of a state file count against the budget as
+// they load; a load that fails (a damaged file, or a server that already has
+// accounts) gives them back, or the budget would count for good what no
+// account holds, and shed real accounts' events for it.
+func TestFailedStateLoadReleasesBudget(t *testing.T) {
+	e := newEnvWith(t, func(o *Options) { o.TickInterval = -1 })
+	e.do("POST", "/v1/customers", "name=C")
+	e.do("POST", "/v1/billing/meter_events", "event_name=none&payload[stripe_customer_id]=cus_x")
+	var saved bytes.Buffer
+	if err := e.srv.SaveState(&saved); err != nil {
+		t.Fatal(err)
+	}
+	damaged := bytes.Replace(saved.Bytes(), []byte(`"Name":"C"`), []byte(`"Name":"D"`), 1)
+	for _, tt := range []struct {
+		name  string
+		state []byte
+		busy  bool
+		want  error
+	}{
+		{"a damaged file", damaged, false, ErrStateCorrupt},
+		{"a server with accounts", saved.Bytes(), true, ErrStateNotEmpty},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			srv, err := New(Options{TickInterval: -1})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer srv.Close()
+			if tt.busy {
+				serveDirect(srv, "GET", "/v1/customers", "sk_test_busy", "")
+			}
+			if err := srv.LoadState(bytes.NewReader(tt.state)); !errors.Is(err, tt.want) {
+				t.Fatalf("load: %v, want %v", err, tt.want)
+			}
+			srv.eventsBudget.mu.Lock()
+			holders := len(srv.eventsBudget.holders)
+			srv.eventsBudget.mu.Unlock()
+			if used := srv.eventsBudget.used.Load(); used != 0 || holders != 0 {
+				t.Errorf("after the failed load the budget counts %d bytes of %d holders", used, holders)
+			}
+		})
 	}
 }

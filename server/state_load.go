@@ -76,8 +76,9 @@ type loading struct {
 	left    int
 	index   int
 	take    func(line []byte) error
-	// mark is what install made the server's.
-	mark stateMark
+	// mark is what install made the server's; installed says it did.
+	mark      stateMark
+	installed bool
 }
 
 type loadingAccount struct {
@@ -427,11 +428,18 @@ func (ld *loading) finishAccount() error {
 	return nil
 }
 
-// abort drops the write transaction of an account left unfinished.
+// abort drops the write transaction of an account left unfinished, and,
+// unless they were installed, releases what the accounts read hold in the
+// server's budgets (their events and error reports joined it as they loaded).
 func (ld *loading) abort() {
 	if ld.cur != nil && ld.cur.tx != nil {
 		ld.cur.tx.Abort()
 		ld.cur.tx = nil
+	}
+	if !ld.installed {
+		for _, la := range ld.accounts {
+			la.acct.release()
+		}
 	}
 }
 
@@ -456,6 +464,7 @@ func (ld *loading) install() (stateMark, error) {
 	}
 	mark.changes = a.changes
 	ld.info.Accounts = len(ld.accounts)
+	ld.installed = true
 	return mark, nil
 }
 
