@@ -422,3 +422,69 @@ func TestFailedStateLoadReleasesBudget(t *testing.T) {
 		})
 	}
 }
+
+// Undelivered webhook events are bounded in bytes across every queue: past
+// the bound the queues holding the most drop their oldest, never the one
+// being tried; a queue full of its own 10,000 keeps the one being tried too.
+// Dropped events no longer count as pending.
+func TestWebhookQueueBounds(t *testing.T) {
+	receiver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.WriteHeader(http.StatusInternalServerError)
+	}))
+	defer receiver.Close()
+	const limit = 256 << 10
+	e := newEnvWith(t, func(o *Options) {
+		o.TickInterval, o.Webhooks.RetryBase = -1, time.Hour
+		o.Webhooks.MaxQueue, o.Webhooks.MaxQueueTotalBytes = 50, limit
+	})
+	hooks := e.srv.hooks
+	big := "&metadata[a]=" + strings.Repeat("a", 500) + "&metadata[b]=" + strings.Repeat("b", 500) + "&metadata[c]=" + strings.Repeat("c", 500)
+	for a := 0; a < 4; a++ {
+		key := "sk_test_hooks" + strconv.Itoa(a)
+		e.do("POST", "/v1/webhook_endpoints", "url="+url.QueryEscape(receiver.URL)+"&enabled_events[]=*", "Authorization", "Bearer "+key)
+		for i := 0; i < 100; i++ {
+			if r := e.do("POST", "/v1/customers", "name=C"+big, "Authorization", "Bearer "+key); r.status != 200 {
+				t.Fatalf("create: %d %s", r.status, r.body)
+			}
+			if used := hooks.budget.used.Load(); used > limit {
+				t.Fatalf("account %d, event %d: the queues hold %d bytes, bound %d", a, i, used, limit)
+			}
+		}
+	}
+	oldest := map[string]string{} // each account's first event: the one being tried
+	for a := 0; a < 4; a++ {
+		key := "sk_test_hooks" + strconv.Itoa(a)
+		events := e.do("GET", "/v1/events?limit=100", "", "Authorization", "Bearer "+key).json["data"].([]any)
+		oldest[key] = events[len(events)-1].(map[string]any)["id"].(string)
+	}
+	hooks.mu.Lock()
+	var sum int64
+	for key, q := range hooks.queues {
+		q.mu.Lock()
+		if len(q.items) > 50 {
+			t.Errorf("a queue holds %d events, bound 50", len(q.items))
+		}
+		if acct, _, _ := strings.Cut(key, "/"); len(q.items) == 0 || q.items[0].ev.id != oldest[acct] {
+			t.Errorf("the queue of %s lost the event being tried", acct)
+		}
+		sum += q.share.bytes
+		q.mu.Unlock()
+	}
+	hooks.mu.Unlock()
+	if sum != hooks.budget.used.Load() {
+		t.Errorf("the queues hold %d bytes, the budget counts %d", sum, hooks.budget.used.Load())
+	}
+	events := e.do("GET", "/v1/events?limit=100", "", "Authorization", "Bearer sk_test_hooks0").json["data"].([]any)
+	if pending := events[len(events)-2].(map[string]any)["pending_webhooks"]; pending != 0.0 {
+		t.Errorf("a dropped event reads pending_webhooks %v, want 0", pending)
+	}
+	for a := 0; a < 4; a++ {
+		e.do("POST", "/_emulator/reset", "", "Authorization", "Bearer sk_test_hooks"+strconv.Itoa(a))
+	}
+	for deadline := time.Now().Add(5 * time.Second); hooks.budget.used.Load() != 0 && time.Now().Before(deadline); {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if used := hooks.budget.used.Load(); used != 0 {
+		t.Errorf("after the resets the queues hold %d bytes", used)
+	}
+}
