@@ -35,6 +35,9 @@ type account struct {
 	wake wakeSlot
 	// saved is what the last state save wrote of it (under Server.saveMu).
 	saved accountVersion
+	// gone is closed when the account is reset: its webhook deliveries
+	// still queued are dropped, so that they do not hold it.
+	gone chan struct{}
 }
 
 // accounts maps secret keys to their accounts, creating them on first use,
@@ -102,17 +105,28 @@ func (a *accounts) reset(key string) {
 	}
 	a.mu.Unlock()
 	if acct != nil {
-		acct.reqs.close()
-		acct.idem.close()
+		acct.release()
 		a.s.sched.remove(acct)
 	}
 }
 
+// release drops what an account that is gone (reset, or read from a state
+// file that failed to load) keeps outside its database: its logs and
+// idempotency keys leave their budgets, its queued webhook deliveries are
+// dropped. Called once per account.
+func (a *account) release() {
+	close(a.gone)
+	a.reqs.close()
+	a.idem.close()
+	a.events.close()
+	a.meterErrors.close()
+}
+
 func (s *Server) newAccount(key string) *account {
 	return &account{key: key, db: s.dbTemplate.New(), idem: newIdemStore(s.idemTTL, s.idemMaxBytes, s.idemBudget),
-		reqs:  requestLog{max: s.reqLogMax, budget: s.reqLogBudget},
-		usage: metering.New(metering.DefaultRetention), meterErrors: &meterErrorReports{}, events: newEventLog(),
-		alertFirings: &alertFirings{}}
+		reqs:  requestLog{max: s.reqLogMax, share: budgetShare{budget: s.reqLogBudget}},
+		usage: metering.New(metering.DefaultRetention), meterErrors: &meterErrorReports{share: budgetShare{budget: s.eventsBudget}}, events: newEventLog(s.eventsBudget),
+		alertFirings: &alertFirings{}, gone: make(chan struct{})}
 }
 
 const (

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"maps"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -43,8 +44,10 @@ func catalogTable(table string) bool {
 	return table == tMeters || table == tAlerts || table == tWebhookEndpoints
 }
 
-// maxCatalogEntries bounds each map: event names without a meter are cached
-// too, and a client may send any number of them.
+// maxCatalogEntries bounds each map (an account may have any number of
+// meters). An event name without a meter is not cached: a client may send
+// any number of them, and each would cost a copy of the map and a slot that
+// a meter's name could use.
 const maxCatalogEntries = 1024
 
 func (mc *catalog) entries(gen uint64) *catalogEntries {
@@ -78,35 +81,31 @@ func (mc *catalog) endpoints(gen uint64) ([]*webhookEndpoint, bool) {
 }
 
 func (mc *catalog) putEndpoints(gen uint64, eps []*webhookEndpoint) {
-	mc.put(gen, func(e *catalogEntries) bool {
+	mc.put(gen, func(*catalogEntries) bool { return true }, func(e *catalogEntries) {
 		e.endpoints, e.hasEndpoints = eps, true
-		return true
 	})
 }
 
+// putMeter caches the meter of an event name (none: nothing is cached).
 func (mc *catalog) putMeter(gen uint64, name string, m *meter) {
-	mc.put(gen, func(e *catalogEntries) bool {
-		if len(e.meters) >= maxCatalogEntries {
-			return false
-		}
+	if m == nil {
+		return
+	}
+	mc.put(gen, func(e *catalogEntries) bool { return len(e.meters) < maxCatalogEntries }, func(e *catalogEntries) {
 		e.meters[strings.Clone(name)] = m // not a slice of the request's body
-		return true
 	})
 }
 
 func (mc *catalog) putAlerts(gen uint64, meterID string, recs []store.Record) {
-	mc.put(gen, func(e *catalogEntries) bool {
-		if len(e.alerts) >= maxCatalogEntries {
-			return false
-		}
+	mc.put(gen, func(e *catalogEntries) bool { return len(e.alerts) < maxCatalogEntries }, func(e *catalogEntries) {
 		e.alerts[meterID] = recs
-		return true
 	})
 }
 
 // put publishes a copy of the generation's entries with one more, if gen is
-// still current.
-func (mc *catalog) put(gen uint64, add func(*catalogEntries) bool) {
+// still current and the entries have room for it (fits, asked before
+// anything is copied).
+func (mc *catalog) put(gen uint64, fits func(*catalogEntries) bool, add func(*catalogEntries)) {
 	mc.mu.Lock()
 	defer mc.mu.Unlock()
 	if mc.gen.Load() != gen || mc.writing.Load() != 0 {
@@ -114,17 +113,14 @@ func (mc *catalog) put(gen uint64, add func(*catalogEntries) bool) {
 	}
 	next := &catalogEntries{gen: gen, meters: map[string]*meter{}, alerts: map[string][]store.Record{}}
 	if old := mc.cur.Load(); old != nil && old.gen == gen {
+		if !fits(old) {
+			return
+		}
 		next.endpoints, next.hasEndpoints = old.endpoints, old.hasEndpoints
-		for k, v := range old.meters {
-			next.meters[k] = v
-		}
-		for k, v := range old.alerts {
-			next.alerts[k] = v
-		}
+		next.meters, next.alerts = maps.Clone(old.meters), maps.Clone(old.alerts)
 	}
-	if add(next) {
-		mc.cur.Store(next)
-	}
+	add(next)
+	mc.cur.Store(next)
 }
 
 // readGen is the generation a reader about to take a snapshot may use; false

@@ -32,16 +32,25 @@ func TestMeterCatalogGenerations(t *testing.T) {
 	if _, ok := mc.meter(g2, "tok"); ok {
 		t.Fatal("a stale reader published its entry")
 	}
-	for i := 0; i < maxCatalogEntries+10; i++ {
-		mc.putMeter(g2, itoa(int64(i)), nil)
+	mc.putMeter(g2, "none", nil) // no meter: nothing is cached
+	if _, ok := mc.meter(g2, "none"); ok {
+		t.Fatal("an event name without a meter was cached")
 	}
-	if n := len(mc.cur.Load().meters); n != maxCatalogEntries {
+	for i := 0; i < maxCatalogEntries+10; i++ {
+		mc.putMeter(g2, itoa(int64(i)), m)
+	}
+	full := mc.cur.Load()
+	if n := len(full.meters); n != maxCatalogEntries {
 		t.Fatalf("%d entries, want at most %d", n, maxCatalogEntries)
+	}
+	mc.putMeter(g2, "one more", m)
+	if mc.cur.Load() != full {
+		t.Fatal("a full cache was copied for an entry it had no room for")
 	}
 }
 
-// A meter created after events for its name were looked up (and cached as
-// having no meter) counts the next event at once.
+// A meter created after events for its name were looked up counts the next
+// event at once.
 func TestMeterCatalogSeesNewMeters(t *testing.T) {
 	e := newEnv(t)
 	cus := newCustomer(t, e.sc)

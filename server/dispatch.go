@@ -528,6 +528,7 @@ func (c *call) commit() error {
 				break
 			}
 		}
+		c.pinBillingTimes() // only what is committed: not previews, not failed requests
 		c.tx.Commit()
 		c.scheduleChanges()
 	} else {

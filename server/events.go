@@ -2,6 +2,7 @@ package server
 
 import (
 	"bytes"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -55,6 +56,8 @@ type eventRecord struct {
 	// (jsonobj.Hidden, such as a price's tiers), which expand[] can reveal but
 	// the bytes leave out.
 	tree jsonobj.Obj
+	// size is what the event holds (eventBytes), set as it joins the log.
+	size int64
 }
 
 // envelope is the event object around its data (jsonobj.Raw, or a tree to expand).
@@ -79,6 +82,9 @@ func (ev *eventRecord) envelope(data any, pending int64) jsonobj.Obj {
 // maxEvents is how many events an account keeps (the newest).
 const maxEvents = 100_000
 
+// DefaultEventsMaxTotalBytes is the default of Options.EventsMaxTotalBytes.
+const DefaultEventsMaxTotalBytes = 1 << 30
+
 // eventLog is an account's events, oldest first.
 //
 // An event gets its ID as it joins the log: evt_, its sequence number in the
@@ -86,6 +92,11 @@ const maxEvents = 100_000
 // are numbered without gaps, so an ID leads to its event's place in the log
 // with no index to keep. Events loaded from a state file keep the IDs they
 // had, found through byID.
+//
+// The log keeps the newest maxEvents, and shares a budget in bytes with every
+// other account's event log and meter error reports (Options.EventsMaxTotalBytes):
+// past it, the accounts holding the most drop their oldest events first. The
+// zero value with budget set is an empty log.
 type eventLog struct {
 	mu     sync.RWMutex
 	events []*eventRecord
@@ -95,53 +106,135 @@ type eventLog struct {
 	// next is the sequence number of the next event to join; events[loaded]
 	// has number next-(len(events)-loaded).
 	next uint64
+	// dropped counts the events dropped (the oldest, past maxEvents or the
+	// budget), for state saves; share.bytes is what events hold (eventBytes).
+	dropped uint64
+	share   budgetShare
 }
 
-func newEventLog() *eventLog { return &eventLog{next: 1} }
+func newEventLog(b *budget) *eventLog { return &eventLog{next: 1, share: budgetShare{budget: b}} }
 
 // eventSeqWidth is how many base62 characters of an event ID hold its number.
 const eventSeqWidth = 8
 
-// append adds events, giving each its ID.
+// eventRecordBytes is what an event holds besides its strings and data: its
+// struct (rounded to its size class) and its slot in the log (8 bytes, and
+// up to half as much again while the slice grows), measured by
+// TestEventLogBytes.
+const eventRecordBytes = 256 + 12
+
+// eventBytes is what a rendered event holds: its struct and slot, its own
+// strings (the request ID is shared by the events of a request, and counted
+// for each) and its data, as bytes and as a tree when it has one.
+func eventBytes(ev *eventRecord) int64 {
+	n := eventRecordBytes + allocBytes(len(ev.id)) + allocBytes(len(ev.reqID)) + allocBytes(len(ev.idemKey)) + allocBytes(cap(ev.data))
+	if ev.tree != nil {
+		n += treeBytes(ev.tree)
+	}
+	return n
+}
+
+// append adds events, giving each its ID (a closed log gives them IDs and
+// keeps nothing).
 func (l *eventLog) append(evs []*eventRecord) {
 	if len(evs) == 0 {
 		return
 	}
 	l.mu.Lock()
-	defer l.mu.Unlock()
 	for _, ev := range evs {
 		ev.id = store.SequenceID("evt", l.next, eventSeqWidth, 24)
 		l.next++
-		l.events = append(l.events, ev)
+		if !l.share.closed {
+			ev.size = eventBytes(ev)
+			l.events = append(l.events, ev)
+			l.share.grow(ev.size)
+		}
 	}
 	l.trim()
+	l.mu.Unlock()
+	l.enforce()
 }
 
 // appendLoaded adds the events of a state file (to an empty log), as they were.
 func (l *eventLog) appendLoaded(evs []*eventRecord) {
 	l.mu.Lock()
-	defer l.mu.Unlock()
 	l.byID = make(map[string]*eventRecord, len(evs))
 	for _, ev := range evs {
 		l.byID[ev.id] = ev
+		ev.size = eventBytes(ev)
+		l.share.grow(ev.size)
 	}
 	l.events = append(l.events, evs...)
 	l.loaded += len(evs)
 	l.trim()
+	l.mu.Unlock()
+	l.enforce()
+}
+
+// enforce joins the budget on the log's first events and keeps the total
+// within it (called without l.mu: the budget's lock comes first).
+func (l *eventLog) enforce() {
+	l.mu.Lock()
+	join := l.share.joining(len(l.events) > 0)
+	l.mu.Unlock()
+	if join {
+		l.share.budget.join(l)
+	}
+	l.share.budget.enforce()
 }
 
 // trim drops the oldest events beyond maxEvents, a quarter at a time, so that
 // the copy is paid once per maxEvents/4 events.
 func (l *eventLog) trim() {
-	over := len(l.events) - maxEvents
-	if over <= maxEvents/4 {
-		return
+	if over := len(l.events) - maxEvents; over > maxEvents/4 {
+		l.dropOldest(over)
 	}
-	for _, ev := range l.events[:min(over, l.loaded)] {
+}
+
+// dropOldest drops the n oldest events. The slice is copied, not changed in
+// place: a state save may be reading the old one (snapshot).
+func (l *eventLog) dropOldest(n int) {
+	for _, ev := range l.events[:n] {
+		l.share.grow(-ev.size)
+	}
+	for _, ev := range l.events[:min(n, l.loaded)] {
 		delete(l.byID, ev.id)
 	}
-	l.loaded = max(0, l.loaded-over)
-	l.events = append(make([]*eventRecord, 0, maxEvents+maxEvents/2), l.events[over:]...)
+	l.loaded = max(0, l.loaded-n)
+	l.dropped += uint64(n)
+	l.events = slices.Clone(l.events[n:])
+}
+
+func (l *eventLog) held() int64 {
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	return l.share.bytes
+}
+
+// shed drops the oldest events until at least n bytes are freed (or none
+// is left).
+func (l *eventLog) shed(n int64) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if k := oldestToFree(n, len(l.events), func(i int) int64 { return l.events[i].size }); k > 0 {
+		l.dropOldest(k)
+	}
+}
+
+func (l *eventLog) open() bool {
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	return !l.share.closed
+}
+
+// close drops every event, for good (the account was reset).
+func (l *eventLog) close() {
+	l.share.budget.leave(l, func() {
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		l.share.release()
+		l.events, l.byID, l.loaded = nil, nil, 0
+	})
 }
 
 func (l *eventLog) get(id string) *eventRecord {
@@ -172,7 +265,6 @@ func (c *call) record(table string, before, after store.Record) {
 		r = before
 	}
 	c.muts = append(c.muts, mutation{table: table, before: before, after: after, at: c.eventTime(r), step: c.step})
-	c.pinBillingTimes(after)
 }
 
 // eventTime is when a change to a record happens: its test clock's time, or the

@@ -224,7 +224,7 @@ func TestEventDataIsTheResponse(t *testing.T) {
 // their saved IDs, even one whose ID reads as a number the log gives out, and
 // nothing for an ID that has a right number but not the rest.
 func TestEventLogIDs(t *testing.T) {
-	l := newEventLog()
+	l := newEventLog(newBudget(1 << 40))
 	loaded := []*eventRecord{{id: "evt_legacyRandomID000000000", typ: "a"}, {id: "", typ: "b"}}
 	loaded[1].id = store.SequenceID("evt", 2, eventSeqWidth, 24) // the number of an event the log will give out
 	l.appendLoaded(loaded)

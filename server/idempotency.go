@@ -296,7 +296,9 @@ func (s *Server) runIdempotent(w http.ResponseWriter, c *call, key string) {
 		fail(apierr.InvalidRequest("", "", "Idempotent key length is %d, which is outside accepted lengths. Idempotent Keys must be 1-255 characters long. If you're looking for a decent generator, try using a UUID defined by IETF RFC 4122.", len(key)))
 		return
 	}
-	c.idemKey = key
+	// Events and error reports keep the key: a copy, not a slice of the
+	// request's head.
+	c.idemKey = strings.Clone(key)
 	endpoint := c.ep.route // shared by every entry of a route without path variables
 	if c.r.Method != c.ep.method || c.r.URL.Path != c.ep.path {
 		endpoint = c.r.Method + " " + c.r.URL.Path

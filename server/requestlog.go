@@ -36,11 +36,8 @@ const (
 type requestLog struct {
 	mu      sync.Mutex
 	entries []logEntry // oldest first
-	bytes   int64
 	max     int64
-	budget  *budget
-	joined  bool // registered with the budget
-	closed  bool // the account is gone: keep nothing
+	share   budgetShare
 }
 
 // logEntry is one failed request; size is what it holds, in bytes.
@@ -118,31 +115,25 @@ func shortenJSON(body []byte) jsonobj.Raw {
 
 func (l *requestLog) add(e logEntry) {
 	l.mu.Lock()
-	if l.closed {
+	if l.share.closed {
 		l.mu.Unlock()
 		return
 	}
 	l.entries = append(l.entries, e)
-	l.grow(e.size)
-	for len(l.entries) > requestLogEntries || l.bytes > l.max {
+	l.share.grow(e.size)
+	for len(l.entries) > requestLogEntries || l.share.bytes > l.max {
 		l.dropOldest()
 	}
-	join := !l.joined
-	l.joined = true
+	join := l.share.joining(true)
 	l.mu.Unlock()
 	if join {
-		l.budget.join(l)
+		l.share.budget.join(l)
 	}
-	l.budget.enforce()
-}
-
-func (l *requestLog) grow(n int64) {
-	l.bytes += n
-	l.budget.used.Add(n)
+	l.share.budget.enforce()
 }
 
 func (l *requestLog) dropOldest() {
-	l.grow(-l.entries[0].size)
+	l.share.grow(-l.entries[0].size)
 	l.entries[0] = logEntry{}
 	l.entries = l.entries[1:]
 	if len(l.entries) == 0 {
@@ -164,14 +155,13 @@ func (l *requestLog) get(id string) jsonobj.Obj {
 func (l *requestLog) held() int64 {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return l.bytes
+	return l.share.bytes
 }
 
 func (l *requestLog) shed(n int64) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	for freed := int64(0); freed < n && len(l.entries) > 0; {
-		freed += l.entries[0].size
+	for k := oldestToFree(n, len(l.entries), func(i int) int64 { return l.entries[i].size }); k > 0; k-- {
 		l.dropOldest()
 	}
 }
@@ -179,16 +169,15 @@ func (l *requestLog) shed(n int64) {
 func (l *requestLog) open() bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return !l.closed
+	return !l.share.closed
 }
 
 // close drops every entry, for good (the account was reset).
 func (l *requestLog) close() {
-	l.budget.leave(l, func() {
+	l.share.budget.leave(l, func() {
 		l.mu.Lock()
 		defer l.mu.Unlock()
-		l.closed = true
-		l.grow(-l.bytes)
+		l.share.release()
 		l.entries = nil
 	})
 }

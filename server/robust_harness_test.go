@@ -175,6 +175,10 @@ func (e *inproc) seed() {
 	suffix := ""
 	if e.seeds > 1 {
 		suffix = fmt.Sprintf("_%d", e.seeds)
+		// A fresh set in an emptied account: what the inputs made (webhook
+		// endpoints and test clocks among it, which an account holds 16 and
+		// 100 of) is gone too.
+		e.must("POST", "/_emulator/reset", "")
 	}
 	e.ids = seedIDs{eventName: "robust_calls" + suffix, oldEventName: "robust_old" + suffix,
 		lookupKey: "robust_licensed" + suffix, identifier: "seed-1" + suffix}

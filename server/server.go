@@ -50,6 +50,11 @@ type Options struct {
 	// account's together (default 64 MiB). Past either, the oldest entries go.
 	RequestLogMaxBytes      int64
 	RequestLogMaxTotalBytes int64
+	// EventsMaxTotalBytes bounds the memory the event logs and meter error
+	// reports of every account hold together (default 1 GiB; each account
+	// also keeps at most its newest 100,000 events and 10,000 reports): past
+	// it, the accounts holding the most drop their oldest first.
+	EventsMaxTotalBytes int64
 	// MaxAccounts bounds the number of accounts (one per secret key; default
 	// DefaultMaxAccounts, negative: no bound). A new key past it gets a 403.
 	MaxAccounts int
@@ -75,6 +80,8 @@ type Server struct {
 	idemBudget   *budget
 	reqLogMax    int64
 	reqLogBudget *budget
+	// eventsBudget bounds every account's event log and error reports.
+	eventsBudget *budget
 	// sched holds the accounts the tick is to visit, by when.
 	sched scheduler
 	// saveMu serializes state file saves (a periodic one and the shutdown
@@ -125,6 +132,7 @@ func New(opts Options) (*Server, error) {
 	s.idemBudget = newBudget(orDefault(opts.IdempotencyMaxTotalBytes, DefaultIdempotencyMaxTotalBytes))
 	s.reqLogMax = orDefault(opts.RequestLogMaxBytes, defaultRequestLogBytes)
 	s.reqLogBudget = newBudget(orDefault(opts.RequestLogMaxTotalBytes, defaultRequestLogTotalBytes))
+	s.eventsBudget = newBudget(orDefault(opts.EventsMaxTotalBytes, DefaultEventsMaxTotalBytes))
 	if s.idemTTL <= 0 {
 		s.idemTTL = 24 * time.Hour
 	}
@@ -145,7 +153,7 @@ func New(opts Options) (*Server, error) {
 	}
 	s.accounts = newAccounts(s, maxAccounts)
 	s.hooks = newWebhooks(s, opts.Webhooks)
-	s.sessions = &sessions{m: map[string]session{}}
+	s.sessions = newSessions()
 	s.loaders = map[string]loader{
 		"customer":      loadCustomer,
 		"product":       loadProduct,

@@ -142,20 +142,26 @@ func (s *Server) SaveStateFileIfChanged(path string) (info StateInfo, saved bool
 // accountVersion counts the changes to what a state file holds of an account:
 // equal versions, equal content. Its objects change only by store commits;
 // its usage, event log, error reports and alert firings, which do not go
-// through the store, count their own. (Today an event joins the log only
-// with a commit or a meter event, and an alert fires only with a meter event;
-// they count anyway, so that a save never depends on that staying so.)
+// through the store, count their own: events and reports what joined and
+// what was dropped (past an account's count or the budget), each on its own,
+// since a sum could come back to the same value. (Today an event joins the
+// log only with a commit or a meter event, and an alert fires only with a
+// meter event; they count anyway, so that a save never depends on that
+// staying so.)
 type accountVersion struct {
-	commits, usage, events, errorReports, firings uint64
+	commits, usage                    uint64
+	events, eventsDropped             uint64
+	errorReports, errorReportsDropped uint64
+	firings                           uint64
 }
 
 func (a *account) version() accountVersion {
 	v := accountVersion{commits: a.db.Commits(), usage: a.usage.Version()}
 	a.events.mu.RLock()
-	v.events = a.events.next + uint64(a.events.loaded)
+	v.events, v.eventsDropped = a.events.next, a.events.dropped
 	a.events.mu.RUnlock()
 	a.meterErrors.mu.Lock()
-	v.errorReports = a.meterErrors.added + uint64(len(a.meterErrors.reports))
+	v.errorReports, v.errorReportsDropped = a.meterErrors.added, a.meterErrors.dropped
 	a.meterErrors.mu.Unlock()
 	a.alertFirings.mu.Lock()
 	v.firings = uint64(len(a.alertFirings.fired))

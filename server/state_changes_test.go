@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"strconv"
 	"testing"
 	"time"
 )
@@ -133,4 +134,37 @@ func stateChangeSetup(t *testing.T, e *testEnv) map[string]string {
 	r := e.do("POST", "/v2/billing/meter_event_session", "{}", "Content-Type", "application/json")
 	ids["token"], _ = r.json["authentication_token"].(string)
 	return ids
+}
+
+// An account's version changes with every change to its event log and
+// error reports, drops included: a log of loaded events that takes a
+// quarter more and drops as many of the loaded ones is another log, though
+// the count of events joined plus those loaded comes back to the same sum.
+func TestAccountVersionCountsDrops(t *testing.T) {
+	srv, err := New(Options{TickInterval: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	acct := srv.accounts.get("sk_test_version")
+	loaded := make([]*eventRecord, maxEvents)
+	for i := range loaded {
+		loaded[i] = &eventRecord{id: "evt_loaded" + strconv.Itoa(i), typ: "a"}
+	}
+	acct.events.appendLoaded(loaded)
+	before := acct.version()
+	more := make([]*eventRecord, maxEvents/4+1)
+	for i := range more {
+		more[i] = &eventRecord{typ: "b"}
+	}
+	acct.events.append(more)
+	if acct.version() == before {
+		t.Errorf("the version did not change with %d events joined and as many dropped", len(more))
+	}
+	before = acct.version()
+	acct.meterErrors.shed(1)
+	acct.events.shed(1)
+	if acct.version() == before {
+		t.Errorf("the version did not change when the budget dropped an event")
+	}
 }

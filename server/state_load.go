@@ -76,8 +76,9 @@ type loading struct {
 	left    int
 	index   int
 	take    func(line []byte) error
-	// mark is what install made the server's.
-	mark stateMark
+	// mark is what install made the server's; installed says it did.
+	mark      stateMark
+	installed bool
 }
 
 type loadingAccount struct {
@@ -370,9 +371,7 @@ func (ld *loading) startSection(m sectionMark) error {
 			if !okMeter || !okReport || len(o) != 2 || report.Str("id") == "" {
 				return errors.New("not a meter error report")
 			}
-			me := la.acct.meterErrors
-			me.reports = append(me.reports, report)
-			me.meters = append(me.meters, meterID)
+			la.acct.meterErrors.load(report, meterID)
 			return nil
 		}
 	case secAlertFirings:
@@ -422,17 +421,25 @@ func (ld *loading) finishAccount() error {
 	}
 	la.acct.events.appendLoaded(la.events)
 	la.events, la.eventIDs = nil, nil
-	if n := len(la.acct.meterErrors.reports); n > maxMeterErrorReports {
+	if n := len(la.acct.meterErrors.reports); n > maxMeterErrorReports+maxMeterErrorReports/4 {
 		return fmt.Errorf("%d meter error reports, more than an account keeps", n)
 	}
+	la.acct.meterErrors.enforce()
 	return nil
 }
 
-// abort drops the write transaction of an account left unfinished.
+// abort drops the write transaction of an account left unfinished, and,
+// unless they were installed, releases what the accounts read hold in the
+// server's budgets (their events and error reports joined it as they loaded).
 func (ld *loading) abort() {
 	if ld.cur != nil && ld.cur.tx != nil {
 		ld.cur.tx.Abort()
 		ld.cur.tx = nil
+	}
+	if !ld.installed {
+		for _, la := range ld.accounts {
+			la.acct.release()
+		}
 	}
 }
 
@@ -457,6 +464,7 @@ func (ld *loading) install() (stateMark, error) {
 	}
 	mark.changes = a.changes
 	ld.info.Accounts = len(ld.accounts)
+	ld.installed = true
 	return mark, nil
 }
 

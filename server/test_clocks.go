@@ -29,7 +29,16 @@ func (s *Server) testClockEndpoints() []endpoint {
 	}
 }
 
+// maxTestClocks is how many test clocks an account holds: 100, the limit
+// reported for Stripe's test mode (not in Stripe's reference; see README).
+const maxTestClocks = 100
+
 func (s *Server) createTestClock(c *call) (jsonobj.Obj, error) {
+	if n, err := c.tx.Count(tTestClocks); err != nil {
+		return nil, err
+	} else if n >= maxTestClocks {
+		return nil, apierr.Limit("You have reached the maximum of %d test clocks on this account. Delete one you no longer need (DELETE /v1/test_helpers/test_clocks/{id}, which deletes its customers too) before you create another.", maxTestClocks)
+	}
 	tc := &testClock{Meta: c.newMeta("clock")}
 	tc.FrozenTime, _ = c.params.Int("frozen_time")
 	tc.Name, _ = c.params.String("name")

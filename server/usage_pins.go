@@ -2,15 +2,25 @@ package server
 
 import "github.com/stripe-emulator/stripe-emulator/server/store"
 
-// pinBillingTimes tells the customer's usage store which times bills are cut
+// pinBillingTimes tells the customers' usage store which times bills are cut
 // at: a subscription's period, trial and cancellation times, the times its
 // items changed price, a draft invoice's periods. The store keeps second-level
 // usage around those times when it compacts usage older than 24 hours, so that
-// every total an invoice needs stays exact. It runs on every stored change.
-func (c *call) pinBillingTimes(r store.Record) {
-	if c.acct == nil || r == nil {
+// every total an invoice needs stays exact. It runs for the changes a write
+// transaction is about to commit (pins are kept for good: a preview, which
+// never commits, or a request that fails must leave none).
+func (c *call) pinBillingTimes() {
+	if c.acct == nil {
 		return
 	}
+	for _, m := range c.muts {
+		if m.after != nil {
+			c.pinRecord(m.after)
+		}
+	}
+}
+
+func (c *call) pinRecord(r store.Record) {
 	switch x := r.(type) {
 	case *subscription:
 		times := []int64{x.StartDate, x.PeriodStart, x.PeriodEnd, x.TrialStart, x.TrialEnd, x.CancelAt, x.BillingCycleAnchor}

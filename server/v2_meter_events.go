@@ -30,10 +30,30 @@ const (
 	v2TimestampLayout = "2006-01-02T15:04:05.000Z"
 )
 
-// sessions are the live meter event session tokens of every account.
+// Bounds of the live meter event session tokens: an account holds at most
+// maxSessionsPerAccount, and every account together maxSessions. A token
+// lives sessionLifetime, so a client that needs more than a thousand at once
+// is not reusing them (a token serves any number of stream requests until
+// its expires_at).
+const (
+	maxSessionsPerAccount = 1000
+	maxSessions           = 100_000
+)
+
+// sessions are the live meter event session tokens of every account. Every
+// token lives sessionLifetime from its creation, so they expire in the order
+// they were made: a queue in that order lets add drop the expired ones from
+// its front, each once (O(1) amortized). A clock set back can put a token
+// that expires sooner behind one that expires later; it then goes when that
+// one does, still within the bounds.
 type sessions struct {
-	mu sync.RWMutex
-	m  map[string]session
+	mu        sync.RWMutex
+	m         map[string]session
+	queue     []string       // the tokens of m, oldest first
+	byAccount map[string]int // live tokens per account key
+	// perAccount and total bound the live tokens (maxSessionsPerAccount,
+	// maxSessions).
+	perAccount, total int
 }
 
 type session struct {
@@ -41,15 +61,42 @@ type session struct {
 	expires    time.Time
 }
 
-func (s *sessions) add(token string, ss session, now time.Time) {
+func newSessions() *sessions {
+	return &sessions{m: map[string]session{}, byAccount: map[string]int{}, perAccount: maxSessionsPerAccount, total: maxSessions}
+}
+
+// add registers a token, unless its account or the emulator holds its
+// maximum of live tokens.
+func (s *sessions) add(token string, ss session, now time.Time) *apierr.Error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for t, old := range s.m { // drop expired tokens as new ones come
-		if now.After(old.expires) {
-			delete(s.m, t)
-		}
+	for len(s.queue) > 0 && now.After(s.m[s.queue[0]].expires) {
+		s.drop()
+	}
+	if n := s.byAccount[ss.accountKey]; n >= s.perAccount {
+		return apierr.Limit("This account already holds %d live meter event sessions, the most stripe-emulator keeps for one account. Reuse a session's authentication_token for every stream request until its expires_at (a session lives %d minutes), or wait until older sessions expire.",
+			n, int(sessionLifetime/time.Minute))
+	}
+	if len(s.m) >= s.total {
+		return apierr.Limit("stripe-emulator already holds %d live meter event sessions across its accounts, the most it keeps. Reuse a session's authentication_token until its expires_at, or wait until older sessions expire (a session lives %d minutes).",
+			len(s.m), int(sessionLifetime/time.Minute))
 	}
 	s.m[token] = ss
+	s.queue = append(s.queue, token)
+	s.byAccount[ss.accountKey]++
+	return nil
+}
+
+// drop forgets the oldest token.
+func (s *sessions) drop() {
+	token := s.queue[0]
+	s.queue[0] = ""
+	s.queue = s.queue[1:]
+	key := s.m[token].accountKey
+	delete(s.m, token)
+	if s.byAccount[key]--; s.byAccount[key] <= 0 {
+		delete(s.byAccount, key)
+	}
 }
 
 func (s *sessions) get(token string) (session, bool) {
@@ -319,7 +366,9 @@ func (s *Server) createMeterEventSession(c *call) (jsonobj.Obj, error) {
 	}
 	token := "mtres_test_" + store.RandomString(48)
 	expires := c.now.Add(sessionLifetime)
-	s.sessions.add(token, session{accountKey: c.acct.key, expires: expires}, c.now)
+	if err := s.sessions.add(token, session{accountKey: c.acct.key, expires: expires}, c.now); err != nil {
+		return nil, err
+	}
 	return jsonobj.Obj{
 		{K: "id", V: store.NewID("mtrsess")},
 		{K: "object", V: v2SessionObject},

@@ -88,8 +88,18 @@ func checkEnabledEvents(events []string) error {
 	return nil
 }
 
+// maxWebhookEndpoints is how many webhook endpoints an account holds, as
+// Stripe allows ("You can register up to 16 webhook endpoints on each Stripe
+// account").
+const maxWebhookEndpoints = 16
+
 func (s *Server) createWebhookEndpoint(c *call) (jsonobj.Obj, error) {
 	p := c.params
+	if n, err := c.tx.Count(tWebhookEndpoints); err != nil {
+		return nil, err
+	} else if n >= maxWebhookEndpoints {
+		return nil, apierr.Limit("You have reached the maximum of %d webhook endpoints on this account. Delete one you no longer need (DELETE /v1/webhook_endpoints/{id}) before you create another.", maxWebhookEndpoints)
+	}
 	w := &webhookEndpoint{Meta: c.newMeta("we"), Secret: "whsec_" + store.RandomString(32), Metadata: map[string]string{}}
 	w.URL, _ = p.String("url")
 	if err := checkWebhookURL(w.URL); err != nil {
@@ -228,7 +238,15 @@ type WebhookOptions struct {
 	// MaxQueue bounds an endpoint's undelivered events (default 10,000); the
 	// oldest are dropped beyond it.
 	MaxQueue int
+	// MaxQueueTotalBytes bounds what the undelivered events of every queue
+	// hold together (default 256 MiB; an event still in its account's log
+	// counts there too): past it, the queues holding the most drop their
+	// oldest (the one being tried aside).
+	MaxQueueTotalBytes int64
 }
+
+// defaultWebhookQueueBytes is the default of WebhookOptions.MaxQueueTotalBytes.
+const defaultWebhookQueueBytes = 256 << 20
 
 type webhooks struct {
 	s      *Server
@@ -239,11 +257,26 @@ type webhooks struct {
 	wg     sync.WaitGroup
 	mu     sync.Mutex
 	queues map[string]*deliveryQueue
+	// budget bounds every queue's undelivered events together.
+	budget *budget
 }
 
 type delivery struct {
 	acct *account
 	ev   *eventRecord
+	size int64 // what it holds: the event and its slot
+}
+
+// reset reports whether the delivery's account was reset: what is still
+// queued for it is dropped (rather than retried for minutes, holding the
+// whole account in memory).
+func (d delivery) reset() bool {
+	select {
+	case <-d.acct.gone:
+		return true
+	default:
+		return false
+	}
 }
 
 type deliveryQueue struct {
@@ -251,6 +284,37 @@ type deliveryQueue struct {
 	url, secret string
 	mu          sync.Mutex
 	items       []delivery
+	// share.bytes is the items' sizes; share.closed says the queue's
+	// goroutine has ended.
+	share budgetShare
+}
+
+func (q *deliveryQueue) held() int64 {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return q.share.bytes
+}
+
+// shed drops the oldest deliveries until at least n bytes are freed, but
+// never the first, which its goroutine may be trying.
+func (q *deliveryQueue) shed(n int64) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if len(q.items) < 2 {
+		return
+	}
+	k := oldestToFree(n, len(q.items)-1, func(i int) int64 { return q.items[i+1].size })
+	for _, d := range q.items[1 : 1+k] {
+		d.ev.pending.Add(-1)
+		q.share.grow(-d.size)
+	}
+	q.items = append(q.items[:1:1], q.items[1+k:]...)
+}
+
+func (q *deliveryQueue) open() bool {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return !q.share.closed
 }
 
 func newWebhooks(s *Server, opts WebhookOptions) *webhooks {
@@ -266,8 +330,12 @@ func newWebhooks(s *Server, opts WebhookOptions) *webhooks {
 	if opts.MaxQueue <= 0 {
 		opts.MaxQueue = 10_000
 	}
+	if opts.MaxQueueTotalBytes <= 0 {
+		opts.MaxQueueTotalBytes = defaultWebhookQueueBytes
+	}
 	ctx, cancel := context.WithCancel(context.Background())
-	return &webhooks{s: s, opts: opts, client: &http.Client{Timeout: opts.Timeout}, ctx: ctx, cancel: cancel, queues: map[string]*deliveryQueue{}}
+	return &webhooks{s: s, opts: opts, client: &http.Client{Timeout: opts.Timeout}, ctx: ctx, cancel: cancel, queues: map[string]*deliveryQueue{},
+		budget: newBudget(opts.MaxQueueTotalBytes)}
 }
 
 // dispatch queues events for the account's endpoints that want them and for the
@@ -295,14 +363,15 @@ func (h *webhooks) dispatch(acct *account, evs []*eventRecord) {
 		return
 	}
 	for _, ev := range evs {
+		size := eventBytes(ev) + 24 // the event, and the delivery's slot
 		for _, ep := range eps {
 			if ep.wants(ev.typ) {
 				ev.pending.Add(1)
-				h.enqueue(acct.key+"/"+ep.ID, ep.URL, ep.Secret, delivery{acct, ev})
+				h.enqueue(acct.key+"/"+ep.ID, ep.URL, ep.Secret, delivery{acct, ev, size})
 			}
 		}
 		if h.opts.ForwardURL != "" {
-			h.enqueue("forward", h.opts.ForwardURL, h.opts.ForwardSecret, delivery{acct, ev})
+			h.enqueue("forward", h.opts.ForwardURL, h.opts.ForwardSecret, delivery{acct, ev, size})
 		}
 	}
 }
@@ -313,24 +382,33 @@ func (h *webhooks) dispatch(acct *account, evs []*eventRecord) {
 // a changed URL or secret starts a new queue (the old one drains first).
 func (h *webhooks) enqueue(key, url, secret string, d delivery) {
 	h.mu.Lock()
-	defer h.mu.Unlock()
 	q := h.queues[key]
-	if q == nil || q.url != url || q.secret != secret {
-		q = &deliveryQueue{key: key, url: url, secret: secret}
+	fresh := q == nil || q.url != url || q.secret != secret
+	if fresh {
+		q = &deliveryQueue{key: key, url: url, secret: secret, share: budgetShare{budget: h.budget}}
 		h.queues[key] = q
 		h.wg.Add(1)
 		go h.run(q)
 	}
 	q.mu.Lock()
 	q.items = append(q.items, d)
+	q.share.grow(d.size)
 	if over := len(q.items) - h.opts.MaxQueue; over > 0 {
+		// The oldest but the first, which the queue's goroutine may be
+		// trying (and pops when done).
 		h.s.log.Warn("webhook queue full: dropping the oldest events", "url", q.url, "dropped", over)
-		for _, dropped := range q.items[:over] {
+		for _, dropped := range q.items[1 : 1+over] {
 			dropped.ev.pending.Add(-1)
+			q.share.grow(-dropped.size)
 		}
-		q.items = append(q.items[:0:0], q.items[over:]...)
+		q.items = append(q.items[:1:1], q.items[1+over:]...)
 	}
 	q.mu.Unlock()
+	h.mu.Unlock()
+	if fresh {
+		h.budget.join(q)
+	}
+	h.budget.enforce()
 }
 
 // retire ends an empty queue's goroutine: it reports false if an item arrived
@@ -346,6 +424,7 @@ func (h *webhooks) retire(q *deliveryQueue) bool {
 	if h.queues[q.key] == q {
 		delete(h.queues, q.key)
 	}
+	q.share.closed = true // nothing left to release
 	return true
 }
 
@@ -360,6 +439,7 @@ func (q *deliveryQueue) head() (delivery, bool) {
 
 func (q *deliveryQueue) pop() {
 	q.mu.Lock()
+	q.share.grow(-q.items[0].size)
 	q.items[0] = delivery{}
 	q.items = q.items[1:]
 	q.mu.Unlock()
@@ -372,13 +452,14 @@ func (h *webhooks) run(q *deliveryQueue) {
 		d, ok := q.head()
 		if !ok {
 			if h.retire(q) {
+				h.budget.leave(q, func() {})
 				return
 			}
 			continue
 		}
 		delay := h.opts.RetryBase
 		for attempt := 1; ; attempt++ {
-			if h.deliver(q, d) {
+			if d.reset() || h.deliver(q, d) {
 				d.ev.pending.Add(-1)
 				break
 			}
@@ -389,6 +470,7 @@ func (h *webhooks) run(q *deliveryQueue) {
 			}
 			select {
 			case <-time.After(delay):
+			case <-d.acct.gone: // dropped at the next turn
 			case <-h.ctx.Done():
 				return
 			}

@@ -42,15 +42,17 @@ type config struct {
 	// showVersion: -version, print the version and exit.
 	showVersion bool
 	// maxAccounts bounds the accounts (0: no bound); idemMaxBytes the memory
-	// of every account's idempotency keys together.
-	maxAccounts  int
-	idemMaxBytes int64
+	// of every account's idempotency keys together, eventsMaxBytes that of
+	// every account's event log and meter error reports.
+	maxAccounts    int
+	idemMaxBytes   int64
+	eventsMaxBytes int64
 }
 
 // parseConfig reads flags, falling back on environment variables (flags win).
 func parseConfig(name string, args []string, getenv func(string) string, errOut io.Writer) (config, error) {
 	cfg := config{addr: defaultAddr, logFormat: "text", logRequests: true, fixturesKey: defaultFixturesKey, stateInterval: 30 * time.Second,
-		maxAccounts: server.DefaultMaxAccounts, idemMaxBytes: server.DefaultIdempotencyMaxTotalBytes}
+		maxAccounts: server.DefaultMaxAccounts, idemMaxBytes: server.DefaultIdempotencyMaxTotalBytes, eventsMaxBytes: server.DefaultEventsMaxTotalBytes}
 	if v := getenv("STRIPE_EMULATOR_ADDR"); v != "" {
 		cfg.addr = v
 	}
@@ -90,10 +92,15 @@ func parseConfig(name string, args []string, getenv func(string) string, errOut 
 		}
 		cfg.maxAccounts = n
 	}
-	idemBytes := byteSize{&cfg.idemMaxBytes}
-	if v := getenv("STRIPE_EMULATOR_IDEMPOTENCY_MAX_BYTES"); v != "" {
-		if err := idemBytes.Set(v); err != nil {
-			return cfg, fmt.Errorf("STRIPE_EMULATOR_IDEMPOTENCY_MAX_BYTES: %v", err)
+	idemBytes, eventsBytes := byteSize{&cfg.idemMaxBytes}, byteSize{&cfg.eventsMaxBytes}
+	for _, b := range []struct {
+		env string
+		v   byteSize
+	}{{"STRIPE_EMULATOR_IDEMPOTENCY_MAX_BYTES", idemBytes}, {"STRIPE_EMULATOR_EVENTS_MAX_BYTES", eventsBytes}} {
+		if v := getenv(b.env); v != "" {
+			if err := b.v.Set(v); err != nil {
+				return cfg, fmt.Errorf("%s: %v", b.env, err)
+			}
 		}
 	}
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
@@ -124,6 +131,7 @@ func parseConfig(name string, args []string, getenv func(string) string, errOut 
 	fs.BoolVar(&cfg.showVersion, "version", false, "print the version and exit")
 	fs.IntVar(&cfg.maxAccounts, "max-accounts", cfg.maxAccounts, "the most accounts (secret keys) the emulator keeps; a new key past it gets a 403 (0: no bound); env STRIPE_EMULATOR_MAX_ACCOUNTS")
 	fs.Var(idemBytes, "idempotency-max-bytes", "memory the idempotency keys of every account may hold together, in bytes or with KiB, MiB or GiB; past it the accounts holding the most forget their oldest keys; env STRIPE_EMULATOR_IDEMPOTENCY_MAX_BYTES")
+	fs.Var(eventsBytes, "events-max-bytes", "memory the event logs and meter error reports of every account may hold together, in bytes or with KiB, MiB or GiB; past it the accounts holding the most drop their oldest; env STRIPE_EMULATOR_EVENTS_MAX_BYTES")
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
 	}

@@ -489,17 +489,20 @@ func TestParseConfigBounds(t *testing.T) {
 		env      map[string]string
 		accounts int
 		idem     int64
+		events   int64
 		wantErr  string
 	}{
-		{"defaults", nil, nil, 100_000, 1 << 30, ""},
-		{"flags", []string{"-max-accounts", "5", "-idempotency-max-bytes", "512MiB"}, nil, 5, 512 << 20, ""},
-		{"env", nil, map[string]string{"STRIPE_EMULATOR_MAX_ACCOUNTS": "0", "STRIPE_EMULATOR_IDEMPOTENCY_MAX_BYTES": "1048576"}, 0, 1 << 20, ""},
-		{"flags beat env", []string{"-idempotency-max-bytes=2GiB"}, map[string]string{"STRIPE_EMULATOR_IDEMPOTENCY_MAX_BYTES": "1KiB"}, 100_000, 2 << 30, ""},
-		{"negative accounts", []string{"-max-accounts", "-1"}, nil, 0, 0, "-max-accounts must not be negative"},
-		{"bad accounts env", nil, map[string]string{"STRIPE_EMULATOR_MAX_ACCOUNTS": "many"}, 0, 0, "STRIPE_EMULATOR_MAX_ACCOUNTS"},
-		{"bad size", []string{"-idempotency-max-bytes", "1GB"}, nil, 0, 0, "is not a size in bytes"},
-		{"zero size", []string{"-idempotency-max-bytes", "0"}, nil, 0, 0, "is not a size in bytes"},
-		{"bad size env", nil, map[string]string{"STRIPE_EMULATOR_IDEMPOTENCY_MAX_BYTES": "-5MiB"}, 0, 0, "STRIPE_EMULATOR_IDEMPOTENCY_MAX_BYTES"},
+		{"defaults", nil, nil, 100_000, 1 << 30, 1 << 30, ""},
+		{"flags", []string{"-max-accounts", "5", "-idempotency-max-bytes", "512MiB", "-events-max-bytes", "64MiB"}, nil, 5, 512 << 20, 64 << 20, ""},
+		{"env", nil, map[string]string{"STRIPE_EMULATOR_MAX_ACCOUNTS": "0", "STRIPE_EMULATOR_IDEMPOTENCY_MAX_BYTES": "1048576", "STRIPE_EMULATOR_EVENTS_MAX_BYTES": "2GiB"}, 0, 1 << 20, 2 << 30, ""},
+		{"flags beat env", []string{"-idempotency-max-bytes=2GiB", "-events-max-bytes=3KiB"}, map[string]string{"STRIPE_EMULATOR_IDEMPOTENCY_MAX_BYTES": "1KiB", "STRIPE_EMULATOR_EVENTS_MAX_BYTES": "1KiB"}, 100_000, 2 << 30, 3 << 10, ""},
+		{"negative accounts", []string{"-max-accounts", "-1"}, nil, 0, 0, 0, "-max-accounts must not be negative"},
+		{"bad accounts env", nil, map[string]string{"STRIPE_EMULATOR_MAX_ACCOUNTS": "many"}, 0, 0, 0, "STRIPE_EMULATOR_MAX_ACCOUNTS"},
+		{"bad size", []string{"-idempotency-max-bytes", "1GB"}, nil, 0, 0, 0, "is not a size in bytes"},
+		{"zero size", []string{"-idempotency-max-bytes", "0"}, nil, 0, 0, 0, "is not a size in bytes"},
+		{"bad size env", nil, map[string]string{"STRIPE_EMULATOR_IDEMPOTENCY_MAX_BYTES": "-5MiB"}, 0, 0, 0, "STRIPE_EMULATOR_IDEMPOTENCY_MAX_BYTES"},
+		{"bad events size", []string{"-events-max-bytes", "lots"}, nil, 0, 0, 0, "is not a size in bytes"},
+		{"bad events env", nil, map[string]string{"STRIPE_EMULATOR_EVENTS_MAX_BYTES": "0"}, 0, 0, 0, "STRIPE_EMULATOR_EVENTS_MAX_BYTES"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			cfg, err := parseConfig("x", tt.args, env(tt.env), io.Discard)
@@ -509,8 +512,8 @@ func TestParseConfigBounds(t *testing.T) {
 				}
 				return
 			}
-			if err != nil || cfg.maxAccounts != tt.accounts || cfg.idemMaxBytes != tt.idem {
-				t.Errorf("max accounts %d, idempotency bytes %d, %v", cfg.maxAccounts, cfg.idemMaxBytes, err)
+			if err != nil || cfg.maxAccounts != tt.accounts || cfg.idemMaxBytes != tt.idem || cfg.eventsMaxBytes != tt.events {
+				t.Errorf("max accounts %d, idempotency bytes %d, events bytes %d, %v", cfg.maxAccounts, cfg.idemMaxBytes, cfg.eventsMaxBytes, err)
 			}
 		})
 	}

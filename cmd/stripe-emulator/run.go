@@ -49,7 +49,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	defer logOut.Close()
 	logger := newLogger(cfg, logOut)
 
-	opts := server.Options{Logger: logger, MaxAccounts: cfg.maxAccounts, IdempotencyMaxTotalBytes: cfg.idemMaxBytes}
+	opts := server.Options{Logger: logger, MaxAccounts: cfg.maxAccounts, IdempotencyMaxTotalBytes: cfg.idemMaxBytes, EventsMaxTotalBytes: cfg.eventsMaxBytes}
 	secretGenerated := false
 	if cfg.maxAccounts == 0 {
 		opts.MaxAccounts = -1 // no bound

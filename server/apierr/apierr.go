@@ -149,6 +149,13 @@ func AccountLimit(max int, maskedKey string) *Error {
 		Message: fmt.Sprintf("stripe-emulator already holds its maximum of %d accounts (one per secret key), and %s is not one of them. Reset the accounts you no longer need (POST /_emulator/reset with their key), or start the emulator with a higher -max-accounts.", max, maskedKey)}
 }
 
+// Limit is the 400 for a create past a bound on how many of something an
+// account (or the emulator) holds; message says which, and what to do.
+// Stripe's own refusals of this kind carry no code.
+func Limit(format string, args ...any) *Error {
+	return &Error{Status: http.StatusBadRequest, Type: TypeInvalidRequest, Message: sprintf(format, args...)}
+}
+
 // NotFound is the 404 for a URL the API does not serve.
 func NotFound(method, path string) *Error {
 	return &Error{Status: http.StatusNotFound, Type: TypeInvalidRequest,

@@ -126,6 +126,27 @@ type record struct {
 type generation struct {
 	start   int64
 	records map[key]record
+	// names are the event names of the generation's records (a record's
+	// name indexes it). They are interned per generation, so that a name
+	// leaves with the last event of it: a client sending events of ever new
+	// names (with no meter, say) leaves nothing behind once they expire.
+	names   []string
+	nameIdx map[string]uint32
+}
+
+func newGeneration(start int64, size int) *generation {
+	return &generation{start: start, records: make(map[key]record, size), nameIdx: map[string]uint32{}}
+}
+
+func (g *generation) intern(name string) uint32 {
+	if i, ok := g.nameIdx[name]; ok {
+		return i
+	}
+	i := uint32(len(g.names))
+	name = strings.Clone(name) // not a slice of the request's body
+	g.names = append(g.names, name)
+	g.nameIdx[name] = i
+	return i
 }
 
 // Store is one account's metering data. It is safe for concurrent use.
@@ -136,8 +157,6 @@ type Store struct {
 	gens      []*generation // oldest first
 	hashKey   [2]uint64
 	series    map[seriesKey]*series
-	names     []string
-	nameIdx   map[string]uint32
 	accepted  uint64
 	// Second buckets of usage older than retention are compacted away (the
 	// minute, hour and day buckets keep the totals), except in the minutes
@@ -163,24 +182,12 @@ func New(retention int64) *Store {
 		span:      max(retention/4, 1),
 		hashKey:   [2]uint64{rand.Uint64(), rand.Uint64()},
 		series:    map[seriesKey]*series{},
-		nameIdx:   map[string]uint32{},
 		pins:      map[string]map[int64]struct{}{},
 	}
 }
 
 func (s *Store) key(identifier string) key {
 	return sipHash128(s.hashKey[0], s.hashKey[1], identifier)
-}
-
-func (s *Store) intern(name string) uint32 {
-	if i, ok := s.nameIdx[name]; ok {
-		return i
-	}
-	i := uint32(len(s.names))
-	name = strings.Clone(name) // not a slice of the request's body
-	s.names = append(s.names, name)
-	s.nameIdx[name] = i
-	return i
 }
 
 // find returns the newest record of an identifier and its generation.
@@ -205,7 +212,8 @@ func (s *Store) Record(e Event) error {
 	} else if r, _, ok := s.find(k); ok && e.Received-r.received < s.retention {
 		return ErrDuplicate
 	}
-	r := record{ts: e.Timestamp, value: e.Value, received: e.Received, name: s.intern(e.EventName)}
+	g := s.generationFor(e.Received)
+	r := record{ts: e.Timestamp, value: e.Value, received: e.Received, name: g.intern(e.EventName)}
 	if e.Counted {
 		sk := seriesKey{e.Meter, e.Customer}
 		sr := s.series[sk]
@@ -216,7 +224,7 @@ func (s *Store) Record(e Event) error {
 		r.series = sr
 		sr.add(k, r, s.retention)
 	}
-	s.generationFor(e.Received).records[k] = r
+	g.records[k] = r
 	s.accepted++
 	s.version++
 	return nil
@@ -226,7 +234,7 @@ func (s *Store) generationFor(received int64) *generation {
 	if n := len(s.gens); n > 0 && received < s.gens[n-1].start+s.span {
 		return s.gens[n-1] // also for a clock that went back: ages are checked per record
 	}
-	g := &generation{start: received - received%s.span, records: map[key]record{}}
+	g := newGeneration(received-received%s.span, 0)
 	s.gens = append(s.gens, g)
 	return g
 }
@@ -245,7 +253,7 @@ func (s *Store) Cancel(identifier, eventName string, now int64) error {
 	if now-r.received >= s.retention {
 		return ErrTooOld
 	}
-	if s.names[r.name] != eventName {
+	if g.names[r.name] != eventName {
 		return ErrEventNameDiffers
 	}
 	if r.canceled {
@@ -299,6 +307,7 @@ func (s *Store) Totals(meter string) map[string]Total {
 type Stats struct {
 	Accepted uint64 // events ever accepted
 	Retained int    // per-event records held (those within retention, and up to a generation more)
+	Names    int    // event names those records hold (each once per generation)
 	Series   int    // meter × customer series
 	Buckets  int    // aggregate buckets across every resolution
 }
@@ -310,6 +319,7 @@ func (s *Store) Stats() Stats {
 	st := Stats{Accepted: s.accepted, Series: len(s.series)}
 	for _, g := range s.gens {
 		st.Retained += len(g.records)
+		st.Names += len(g.names)
 	}
 	for _, sr := range s.series {
 		st.Buckets += sr.buckets()

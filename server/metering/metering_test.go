@@ -408,3 +408,40 @@ func TestCompaction(t *testing.T) {
 		t.Errorf("restored pins %v, compacted before %d (was %d)", r.pins, r.compactBefore, s.compactBefore)
 	}
 }
+
+// An event name is kept while an event of it is: events of ever new names
+// (sent with no meter, say) leave nothing behind once they expire, and a name
+// still in use in a later generation stays there, for cancellations.
+func TestEventNamesLeaveWithTheirEvents(t *testing.T) {
+	s := New(0)
+	base := int64(1719792000)
+	for i := 0; i < 1000; i++ {
+		e := ev("random-"+strconv.Itoa(i), base, 1)
+		e.EventName, e.Counted = "name_"+strconv.Itoa(i), false
+		if err := s.Record(e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	later := ev("kept", base+day/2, 1) // a later generation
+	later.EventName = "name_7"
+	if err := s.Record(later); err != nil {
+		t.Fatal(err)
+	}
+	if st := s.Stats(); st.Names != 1001 {
+		t.Fatalf("names held: %d, want 1000 in the first generation and one in the second", st.Names)
+	}
+	s.Expire(base + day + day/4 + 1) // the first generation is gone, not the second
+	if st := s.Stats(); st.Retained != 1 || st.Names != 1 {
+		t.Errorf("after the first generation expired: %+v, want 1 record and 1 name", st)
+	}
+	if err := s.Cancel("kept", "name_8", base+day); !errors.Is(err, ErrEventNameDiffers) {
+		t.Errorf("cancel under another name: %v", err)
+	}
+	if err := s.Cancel("kept", "name_7", base+day); err != nil {
+		t.Errorf("cancel under its name: %v", err)
+	}
+	s.Expire(base + 3*day)
+	if st := s.Stats(); st.Names != 0 {
+		t.Errorf("names left with no event: %d", st.Names)
+	}
+}

@@ -102,16 +102,32 @@ type seriesCopy struct {
 func (s *Store) Snapshot() *Snapshot {
 	s.mu.Lock()
 	s.compactSome(math.MaxInt) // a snapshot holds no half-done compaction
-	sn := &Snapshot{Retention: s.retention, HashKey: s.hashKey, Accepted: s.accepted, Names: slices.Clone(s.names),
-		CompactBefore: s.compactBefore}
+	sn := &Snapshot{Retention: s.retention, HashKey: s.hashKey, Accepted: s.accepted, CompactBefore: s.compactBefore}
 	for cus, minutes := range s.pins {
 		if sn.Pins == nil {
 			sn.Pins = map[string][]int64{}
 		}
 		sn.Pins[cus] = slices.Sorted(maps.Keys(minutes))
 	}
-	if sn.Names == nil {
-		sn.Names = []string{}
+	// Names are interned per generation; the snapshot holds each once, in
+	// order, and a generation's records refer to it by its index there
+	// (remaps).
+	global := map[string]uint64{}
+	for _, g := range s.gens {
+		for _, name := range g.names {
+			global[name] = 0
+		}
+	}
+	sn.Names = append([]string{}, slices.Sorted(maps.Keys(global))...)
+	for i, name := range sn.Names {
+		global[name] = uint64(i)
+	}
+	remaps := make([][]uint64, len(s.gens))
+	for i, g := range s.gens {
+		remaps[i] = make([]uint64, len(g.names))
+		for j, name := range g.names {
+			remaps[i][j] = global[name]
+		}
 	}
 	keys := make([]seriesKey, 0, len(s.series))
 	for k := range s.series {
@@ -154,7 +170,7 @@ func (s *Store) Snapshot() *Snapshot {
 		})
 		for { // one part at least, even for an empty generation
 			n := min(len(recs), maxRecordsPerPart)
-			sn.Generations = append(sn.Generations, packRecords(starts[i], recs[:n], index))
+			sn.Generations = append(sn.Generations, packRecords(starts[i], recs[:n], index, remaps[i]))
 			if recs = recs[n:]; len(recs) == 0 {
 				break
 			}
@@ -205,7 +221,7 @@ func (c seriesCopy) pack() SeriesState {
 	return st
 }
 
-func packRecords(start int64, recs []keyed, index map[*series]uint64) GenerationState {
+func packRecords(start int64, recs []keyed, index map[*series]uint64, names []uint64) GenerationState {
 	b := make([]byte, 0, len(recs)*30)
 	for _, kr := range recs {
 		r := kr.r
@@ -218,7 +234,7 @@ func packRecords(start int64, recs []keyed, index map[*series]uint64) Generation
 			sidx = index[r.series] + 1
 		}
 		b = binary.AppendUvarint(b, sidx)
-		b = binary.AppendUvarint(b, uint64(r.name))
+		b = binary.AppendUvarint(b, names[r.name])
 		b = appendBool(b, r.canceled)
 	}
 	return GenerationState{Start: start, Count: len(recs), Records: b}
@@ -342,12 +358,12 @@ func Restore(sn *Snapshot) (*Store, error) {
 		}
 		s.pins[cus] = m
 	}
-	for i, name := range sn.Names {
-		if _, dup := s.nameIdx[name]; dup {
+	seen := make(map[string]bool, len(sn.Names))
+	for _, name := range sn.Names {
+		if seen[name] {
 			return nil, fmt.Errorf("metering: event name %q appears twice", name)
 		}
-		s.names = append(s.names, name)
-		s.nameIdx[name] = uint32(i)
+		seen[name] = true
 	}
 	byIndex := make([]*series, len(sn.Series))
 	for i, st := range sn.Series {
@@ -373,10 +389,10 @@ func Restore(sn *Snapshot) (*Store, error) {
 			if n > 0 && gs.Start < s.gens[n-1].start {
 				return nil, fmt.Errorf("metering: generation %d starts at %d, before the previous one (%d)", i, gs.Start, s.gens[n-1].start)
 			}
-			g = &generation{start: gs.Start, records: make(map[key]record, gs.Count)}
+			g = newGeneration(gs.Start, gs.Count)
 			s.gens = append(s.gens, g)
 		}
-		if err := restoreRecords(g, gs, byIndex, len(s.names)); err != nil {
+		if err := restoreRecords(g, gs, byIndex, sn.Names); err != nil {
 			return nil, fmt.Errorf("metering: generation %d (start %d): %w", i, gs.Start, err)
 		}
 	}
@@ -443,7 +459,9 @@ func restoreSeries(st SeriesState) (*series, error) {
 	return sr, nil
 }
 
-func restoreRecords(g *generation, gs GenerationState, byIndex []*series, names int) error {
+// restoreRecords adds a GenerationState's records to g, interning in g the
+// names (of the snapshot's) they refer to.
+func restoreRecords(g *generation, gs GenerationState, byIndex []*series, names []string) error {
 	r := reader{b: gs.Records}
 	for i := 0; i < gs.Count && r.err == nil; i++ {
 		k := r.key()
@@ -463,10 +481,10 @@ func restoreRecords(g *generation, gs GenerationState, byIndex []*series, names 
 		if sidx > 0 {
 			rec.series = byIndex[sidx-1]
 		}
-		if name >= uint64(names) {
+		if name >= uint64(len(names)) {
 			return fmt.Errorf("record %d: no event name %d", i, name)
 		}
-		rec.name = uint32(name)
+		rec.name = g.intern(names[name])
 		if _, dup := g.records[k]; dup {
 			return fmt.Errorf("record %d: an identifier appears twice", i)
 		}
