@@ -27,9 +27,13 @@ import (
 // at the end) and compared byte for byte with testdata/golden/transcript.txt.
 // It is what shows that a change of structure changed nothing a client sees.
 //
-// go test ./server -run 'TestGoldenTranscript|TestRouteTable|TestNoStatusLiterals' -update-golden
-// rewrites the goldens from the code as it is (see TestStateFileFromBefore
-// for the state file written before issue 14, which has a flag of its own).
+// Every golden of issue 14's stage 0 is rewritten from the code as it is by
+//
+//	go test ./server -count=1 -run 'TestGoldenTranscript|TestRouteTable|TestNoStatusLiterals|TestStateFileFromBefore' -update-golden -write-state-golden
+//
+// (-update-golden: testdata/golden/*; -write-state-golden, a flag of its own
+// so that it is never given by habit: the state file from before the
+// refactor, testdata/state/before-r14.*, which stages after 0 must keep).
 
 var updateGolden = flag.Bool("update-golden", false, "rewrite the golden files under testdata/golden from this code")
 
