@@ -29,7 +29,7 @@ import (
 //
 // Every golden of issue 14's stage 0 is rewritten from the code as it is by
 //
-//	go test ./server -count=1 -run 'TestGoldenTranscript|TestRouteTable|TestNoStatusLiterals|TestStateFileFromBefore' -update-golden -write-state-golden
+//	go test ./server -count=1 -run 'TestGoldenTranscript|TestRouteTable|TestPublicDeclarations|TestNoStatusLiterals|TestStateFileFromBefore' -update-golden -write-state-golden
 //
 // (-update-golden: testdata/golden/*; -write-state-golden, a flag of its own
 // so that it is never given by habit: the state file from before the
@@ -479,9 +479,9 @@ func checkGolden(t *testing.T, name, got string) {
 	}
 }
 
-// firstDiff describes where a and b first differ: the line, the step it is
-// in (the last "== " line before it) and the text around the first differing
-// byte. It is "" when they are equal.
+// firstDiff describes where a and b first differ: the line, the heading it
+// is under (the last "== " line before it: a transcript's step) and the text
+// around the first differing byte. It is "" when they are equal.
 func firstDiff(a, b string) string {
 	if a == b {
 		return ""
@@ -504,7 +504,7 @@ func firstDiff(a, b string) string {
 		}
 		where := fmt.Sprintf("line %d", i+1)
 		if step != "" {
-			where += fmt.Sprintf(" (in step %q)", step)
+			where += fmt.Sprintf(" (under %q)", step)
 		}
 		return fmt.Sprintf("%s, from byte %d:\nwant …%s…\ngot  …%s…", where, at, window(la[i], at), window(lb[i], at))
 	}
