@@ -50,8 +50,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/stripe-emulator/stripe-emulator/internal/form"
 	"github.com/stripe-emulator/stripe-emulator/internal/testnote"
-	"github.com/stripe-emulator/stripe-emulator/server/form"
 )
 
 // kv is one form pair, unencoded.

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/stripe-emulator/stripe-emulator/server/metering"
+	"github.com/stripe-emulator/stripe-emulator/internal/metering"
 )
 
 // Handler-level benchmarks (no network): what one request costs the emulator.

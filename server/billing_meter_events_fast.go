@@ -5,8 +5,8 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"github.com/stripe-emulator/stripe-emulator/server/billing"
-	"github.com/stripe-emulator/stripe-emulator/server/form"
+	"github.com/stripe-emulator/stripe-emulator/internal/billing/calc"
+	"github.com/stripe-emulator/stripe-emulator/internal/form"
 )
 
 // fastParams is what an endpoint's fast decoder made of a plain request body, in
@@ -110,7 +110,7 @@ func parseMeterEventForm(raw string) (*meterEventInput, bool) {
 				return nil, false
 			}
 			ts, err := form.ParseInt(val)
-			if err != nil || ts < billing.MinTime || ts > billing.MaxTime {
+			if err != nil || ts < calc.MinTime || ts > calc.MaxTime {
 				return nil, false
 			}
 			in.timestamp, in.hasTimestamp, in.timestampText = ts, true, val

@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/stripe-emulator/stripe-emulator/server/form"
+	"github.com/stripe-emulator/stripe-emulator/internal/form"
 )
 
 var meterFormSeeds = []string{

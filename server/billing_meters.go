@@ -3,10 +3,10 @@ package server
 import (
 	"unicode/utf8"
 
-	"github.com/stripe-emulator/stripe-emulator/server/apierr"
-	"github.com/stripe-emulator/stripe-emulator/server/jsonobj"
-	"github.com/stripe-emulator/stripe-emulator/server/metering"
-	"github.com/stripe-emulator/stripe-emulator/server/store"
+	"github.com/stripe-emulator/stripe-emulator/internal/apierr"
+	"github.com/stripe-emulator/stripe-emulator/internal/jsonobj"
+	"github.com/stripe-emulator/stripe-emulator/internal/metering"
+	"github.com/stripe-emulator/stripe-emulator/internal/store"
 )
 
 // meter is a stored billing meter. Only display_name changes after creation.

@@ -3,7 +3,7 @@ package server
 import (
 	"testing"
 
-	"github.com/stripe-emulator/stripe-emulator/server/store"
+	"github.com/stripe-emulator/stripe-emulator/internal/store"
 )
 
 // An entry read from a snapshot older than the latest meter or alert write is

@@ -4,8 +4,8 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/stripe-emulator/stripe-emulator/server/billing"
-	"github.com/stripe-emulator/stripe-emulator/server/store"
+	"github.com/stripe-emulator/stripe-emulator/internal/billing/calc"
+	"github.com/stripe-emulator/stripe-emulator/internal/store"
 )
 
 // Billing over time: what happens when time passes (the emulator's clock, or a
@@ -261,7 +261,7 @@ func (c *call) renewSubscription(sub *subscription, at int64) error {
 		n.Status = "active"
 	}
 	n.PeriodStart, n.Retired = at, nil
-	_, n.PeriodEnd = billing.PeriodContaining(n.BillingCycleAnchor, n.Interval, at)
+	_, n.PeriodEnd = calc.PeriodContaining(n.BillingCycleAnchor, n.Interval, at)
 	if n.PeriodEnd <= at {
 		return fmt.Errorf("subscription %s: the period after %d does not move forward", sub.ID, at)
 	}
@@ -450,15 +450,15 @@ func (c *call) finalizeInvoice(inv *invoice, at int64) (*invoice, error) {
 		cu.NextInvoiceSequence++
 	}
 	n.StartingBalance = cu.Balance
-	after := billing.Add(n.subtotal(), cu.Balance)
+	after := calc.Add(n.subtotal(), cu.Balance)
 	balance := min(after, 0) // a credit larger than the total stays a credit
 	due := max(after, 0)
 	n.Status, n.FinalizedAt, n.EffectiveAt, n.FinalizesAt = "open", at, at, 0
 	switch {
 	case due == 0:
 		n.markPaid(at, 0)
-	case n.CollectionMethod == "charge_automatically" && due < billing.MinimumCharge(n.Currency):
-		balance = billing.Add(balance, due) // too small to charge: carried to the next invoice
+	case n.CollectionMethod == "charge_automatically" && due < calc.MinimumCharge(n.Currency):
+		balance = calc.Add(balance, due) // too small to charge: carried to the next invoice
 		n.markPaid(at, 0)
 	case n.CollectionMethod == "charge_automatically":
 		n.Attempted, n.AttemptCount = true, 1

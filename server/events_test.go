@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/stripe-emulator/stripe-emulator/server/store"
+	"github.com/stripe-emulator/stripe-emulator/internal/store"
 	stripe "github.com/stripe/stripe-go/v79"
 )
 

@@ -3,8 +3,8 @@ package server
 import (
 	"strings"
 
-	"github.com/stripe-emulator/stripe-emulator/server/apierr"
-	"github.com/stripe-emulator/stripe-emulator/server/jsonobj"
+	"github.com/stripe-emulator/stripe-emulator/internal/apierr"
+	"github.com/stripe-emulator/stripe-emulator/internal/jsonobj"
 )
 
 // maxExpandDepth is Stripe's limit on the levels of one expand[] path.

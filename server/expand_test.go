@@ -4,7 +4,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/stripe-emulator/stripe-emulator/server/jsonobj"
+	"github.com/stripe-emulator/stripe-emulator/internal/jsonobj"
 )
 
 // The expansion walker, on rendered objects with references between them.

@@ -9,9 +9,9 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/stripe-emulator/stripe-emulator/server/apierr"
-	"github.com/stripe-emulator/stripe-emulator/server/fixtures"
-	"github.com/stripe-emulator/stripe-emulator/server/jsonobj"
+	"github.com/stripe-emulator/stripe-emulator/internal/apierr"
+	"github.com/stripe-emulator/stripe-emulator/internal/fixtures"
+	"github.com/stripe-emulator/stripe-emulator/internal/jsonobj"
 )
 
 // Fixture files (the Stripe CLI's format, see package fixtures) load ready-made
@@ -34,12 +34,19 @@ type FixtureOptions struct {
 	Host string
 }
 
+// APIError is Stripe's error as the emulator answers it (FixtureError.API):
+// its HTTP status, type, code, param and message.
+type APIError = apierr.Error
+
+// FixtureEnvVar is one resolved value of a fixtures file's env section.
+type FixtureEnvVar = fixtures.EnvVar
+
 // FixtureResult is a loaded file: each entry's outcome, in file order, and the
 // resolved env section.
 type FixtureResult struct {
 	File    string
 	Entries []FixtureEntry
-	Env     []fixtures.EnvVar
+	Env     []FixtureEnvVar
 }
 
 // FixtureEntry is the outcome of one entry.
@@ -64,7 +71,7 @@ type FixtureError struct {
 	// Request is the request that failed ("POST /v1/subscriptions").
 	Request string
 	// API is Stripe's error, when the request was answered with one.
-	API *apierr.Error
+	API *APIError
 	// Err is any other problem (the file's JSON, a reference that does not resolve).
 	Err error
 	// Loaded names the entries that ran before this one: they stay in the account.

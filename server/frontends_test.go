@@ -8,7 +8,7 @@ import (
 )
 
 // Each front end acrossFrontEnds runs tests through serves as its name says:
-// net_http through net/http, h1 through server/h1 (whose requests carry no
+// net_http through net/http, h1 through internal/h1 (whose requests carry no
 // net/http server in their context).
 func TestFrontEndsServeAsNamed(t *testing.T) {
 	probe := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -24,8 +24,8 @@ import (
 	"testing"
 	"unicode/utf8"
 
-	"github.com/stripe-emulator/stripe-emulator/server/form"
-	"github.com/stripe-emulator/stripe-emulator/server/store"
+	"github.com/stripe-emulator/stripe-emulator/internal/form"
+	"github.com/stripe-emulator/stripe-emulator/internal/store"
 )
 
 // The fuzz input: the route ("METHOD /template"; anything else picks a route

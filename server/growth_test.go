@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/stripe-emulator/stripe-emulator/server/apierr"
+	"github.com/stripe-emulator/stripe-emulator/internal/apierr"
 )
 
 // Events of ever new event names with no meter (a client sending random
@@ -189,7 +189,7 @@ func TestObjectCountLimits(t *testing.T) {
 // against the heap they hold: what closing them frees. The events are
 // customer updates (with previous attributes), prices with tiers (kept as a
 // tree too) and creates whose idempotency key is a slice of a 4 KB request
-// head, as server/h1 hands header values out (the log keeps a copy).
+// head, as internal/h1 hands header values out (the log keeps a copy).
 func TestEventLogBytes(t *testing.T) {
 	srv, err := New(Options{TickInterval: -1})
 	if err != nil {

@@ -14,8 +14,8 @@ import (
 	stripe "github.com/stripe/stripe-go/v79"
 	"github.com/stripe/stripe-go/v79/client"
 
+	"github.com/stripe-emulator/stripe-emulator/internal/h1"
 	"github.com/stripe-emulator/stripe-emulator/server/clock"
-	"github.com/stripe-emulator/stripe-emulator/server/h1"
 )
 
 // t0 is 2024-07-01T00:00:00Z, the reference's Alpaca AI start.
@@ -44,7 +44,7 @@ var netHTTP = frontEnd{"net_http", func(t *testing.T, h http.Handler) (string, f
 	return ts.URL, ts.Close
 }}
 
-// fast serves through server/h1 with net/http behind it, as the binary does
+// fast serves through internal/h1 with net/http behind it, as the binary does
 // by default (-http=fast).
 var fast = frontEnd{"h1", func(t *testing.T, h http.Handler) (string, func()) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")

@@ -8,7 +8,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/stripe-emulator/stripe-emulator/server/apierr"
+	"github.com/stripe-emulator/stripe-emulator/internal/apierr"
 )
 
 // idemStore remembers the outcome of requests sent with an Idempotency-Key, per

@@ -5,9 +5,9 @@ import (
 
 	"github.com/shopspring/decimal"
 
-	"github.com/stripe-emulator/stripe-emulator/server/billing"
-	"github.com/stripe-emulator/stripe-emulator/server/metering"
-	"github.com/stripe-emulator/stripe-emulator/server/store"
+	"github.com/stripe-emulator/stripe-emulator/internal/billing/calc"
+	"github.com/stripe-emulator/stripe-emulator/internal/metering"
+	"github.com/stripe-emulator/stripe-emulator/internal/store"
 )
 
 // This file builds invoice lines from subscriptions, for previews and for the
@@ -22,14 +22,14 @@ func (c *call) rateLines(sub *subscription, it *subItem, pr *price, qty, start, 
 		name, unitLabel = prod.Name, prod.UnitLabel
 	}
 	bp := pr.rating()
-	comps := billing.Rate(bp, qty)
+	comps := calc.Rate(bp, qty)
 	lines := make([]invoiceLine, 0, len(comps))
 	for i, comp := range comps {
 		l := invoiceLine{
 			Type:             "subscription",
 			Amount:           comp.Amount,
 			Currency:         pr.Currency,
-			Description:      billing.Describe(comp, bp, name, unitLabel, pr.interval()),
+			Description:      calc.Describe(comp, bp, name, unitLabel, pr.interval()),
 			PeriodStart:      start,
 			PeriodEnd:        end,
 			Price:            pr.ID,
@@ -85,7 +85,7 @@ func clampInt64(v metering.Int128) int64 {
 // items for the next period in advance.
 func (c *call) periodLines(sub *subscription, items []*subItem, start, end int64, advance bool) ([]invoiceLine, error) {
 	var metered, licensed []invoiceLine
-	_, next := billing.PeriodContaining(sub.BillingCycleAnchor, sub.Interval, end)
+	_, next := calc.PeriodContaining(sub.BillingCycleAnchor, sub.Interval, end)
 	advance = advance && !sub.freeStub(next)
 	for _, it := range items {
 		pr, err := c.getPrice(it.Price, "price")
@@ -134,7 +134,7 @@ func (c *call) usageLines(sub *subscription, it *subItem, pr *price, start, end 
 // a trial that ends before the billing cycle anchor, say).
 func (c *call) advanceLines(sub *subscription, it *subItem, pr *price, start, end int64) []invoiceLine {
 	ls := c.rateLines(sub, it, pr, it.Quantity, start, end)
-	if full, _ := billing.PeriodContaining(sub.cycleAt(end), sub.Interval, end-1); start == full || start >= end {
+	if full, _ := calc.PeriodContaining(sub.cycleAt(end), sub.Interval, end-1); start == full || start >= end {
 		return ls
 	}
 	return c.prorated(ls, pr, start, func(amount decimal.Decimal) decimal.Decimal { return sub.prorate(amount, start, end) })
@@ -145,16 +145,16 @@ func (c *call) advanceLines(sub *subscription, it *subItem, pr *price, start, en
 // backdated start (billing.Span), as Stripe's backdating does.
 func (c *call) backdatedLines(sub *subscription, it *subItem, pr *price, start, end int64) []invoiceLine {
 	ls := c.rateLines(sub, it, pr, it.Quantity, start, end)
-	return c.prorated(ls, pr, start, func(amount decimal.Decimal) decimal.Decimal { return billing.Span(amount, sub.Interval, start, end) })
+	return c.prorated(ls, pr, start, func(amount decimal.Decimal) decimal.Decimal { return calc.Span(amount, sub.Interval, start, end) })
 }
 
 // prorated makes lines rated at a whole period's price charge share of it, as
 // prorations from start.
 func (c *call) prorated(ls []invoiceLine, pr *price, start int64, share func(decimal.Decimal) decimal.Decimal) []invoiceLine {
 	for i := range ls {
-		ls[i].Amount = billing.Round(share(decimal.NewFromInt(ls[i].Amount)))
+		ls[i].Amount = calc.Round(share(decimal.NewFromInt(ls[i].Amount)))
 		ls[i].Proration = true
-		ls[i].Description = billing.ProrationText(false, ls[i].Quantity, c.productName(pr), start)
+		ls[i].Description = calc.ProrationText(false, ls[i].Quantity, c.productName(pr), start)
 		if ls[i].Quantity > 0 {
 			u := decimal.NewFromInt(ls[i].Amount).DivRound(decimal.NewFromInt(ls[i].Quantity), maxDecimalPlaces)
 			ls[i].UnitAmount = &u
@@ -167,7 +167,7 @@ func (c *call) prorated(ls []invoiceLine, pr *price, start int64, share func(dec
 // subscription's own anchor when end is one of its period boundaries, else end
 // itself (the end of a period that stops early).
 func (sub *subscription) cycleAt(end int64) int64 {
-	if _, pe := billing.PeriodContaining(sub.BillingCycleAnchor, sub.Interval, end-1); pe != end {
+	if _, pe := calc.PeriodContaining(sub.BillingCycleAnchor, sub.Interval, end-1); pe != end {
 		return end
 	}
 	return sub.BillingCycleAnchor
@@ -177,7 +177,7 @@ func (sub *subscription) cycleAt(end int64) int64 {
 // the end of a period: whole periods at amount, and the part of the one from
 // falls in pro rata to the second.
 func (sub *subscription) prorate(amount decimal.Decimal, from, end int64) decimal.Decimal {
-	return billing.Stub(amount, sub.cycleAt(end), sub.Interval, from, end)
+	return calc.Stub(amount, sub.cycleAt(end), sub.Interval, from, end)
 }
 
 // storedItemLines turns invoice items into the lines of a stored invoice:

@@ -5,11 +5,11 @@ import (
 
 	"github.com/shopspring/decimal"
 
-	"github.com/stripe-emulator/stripe-emulator/server/apierr"
-	"github.com/stripe-emulator/stripe-emulator/server/billing"
-	"github.com/stripe-emulator/stripe-emulator/server/form"
-	"github.com/stripe-emulator/stripe-emulator/server/jsonobj"
-	"github.com/stripe-emulator/stripe-emulator/server/store"
+	"github.com/stripe-emulator/stripe-emulator/internal/apierr"
+	"github.com/stripe-emulator/stripe-emulator/internal/billing/calc"
+	"github.com/stripe-emulator/stripe-emulator/internal/form"
+	"github.com/stripe-emulator/stripe-emulator/internal/jsonobj"
+	"github.com/stripe-emulator/stripe-emulator/internal/store"
 )
 
 // invoiceItem is a stored invoice item: a one-off charge or credit, or a
@@ -141,11 +141,11 @@ func (c *call) applyInvoiceItemAmount(ii *invoiceItem, p *form.Params, creating 
 		ii.UnitAmount = &u
 	case unit != nil:
 		ii.Price, ii.UnitAmount = "", unit
-		ii.Amount = billing.Round(unit.Mul(decimal.NewFromInt(ii.Quantity)))
+		ii.Amount = calc.Round(unit.Mul(decimal.NewFromInt(ii.Quantity)))
 	case creating:
 		return apierr.InvalidRequest("parameter_missing", "amount", "Missing required param: amount. An invoice item needs an amount, a price, or a unit_amount.")
 	case p.Has("quantity") && ii.UnitAmount != nil && ii.Price == "":
-		ii.Amount = billing.Round(ii.UnitAmount.Mul(decimal.NewFromInt(ii.Quantity)))
+		ii.Amount = calc.Round(ii.UnitAmount.Mul(decimal.NewFromInt(ii.Quantity)))
 	case p.Has("quantity") && ii.Price != "":
 		pr, err := c.getPrice(ii.Price, "price")
 		if err != nil {
@@ -197,7 +197,7 @@ func (s *Server) createInvoiceItem(c *call) (jsonobj.Obj, error) {
 		}
 		ii.Currency = cur
 	}
-	if !billing.IsCurrency(ii.Currency) {
+	if !calc.IsCurrency(ii.Currency) {
 		return nil, apierr.Invalid("currency", "Invalid currency: %s.", truncateRunes(ii.Currency, 20))
 	}
 	if err := c.setCustomerCurrency(cu, ii.Currency); err != nil {

@@ -7,9 +7,9 @@ import (
 
 	"github.com/shopspring/decimal"
 
-	"github.com/stripe-emulator/stripe-emulator/server/billing"
-	"github.com/stripe-emulator/stripe-emulator/server/jsonobj"
-	"github.com/stripe-emulator/stripe-emulator/server/store"
+	"github.com/stripe-emulator/stripe-emulator/internal/billing/calc"
+	"github.com/stripe-emulator/stripe-emulator/internal/jsonobj"
+	"github.com/stripe-emulator/stripe-emulator/internal/store"
 )
 
 // invoiceLine is one line of an invoice (stored with it, or built for a preview).
@@ -90,7 +90,7 @@ func (inv *invoice) clone() *invoice {
 func (inv *invoice) subtotal() int64 {
 	var t int64
 	for _, l := range inv.Lines {
-		t = billing.Add(t, l.Amount)
+		t = calc.Add(t, l.Amount)
 	}
 	return t
 }
@@ -98,7 +98,7 @@ func (inv *invoice) subtotal() int64 {
 // amountDue is the total adjusted by the customer's balance (a positive balance
 // is owed and adds; a credit subtracts), never below 0.
 func (inv *invoice) amountDue() int64 {
-	return max(0, billing.Add(inv.subtotal(), inv.StartingBalance))
+	return max(0, calc.Add(inv.subtotal(), inv.StartingBalance))
 }
 
 func (inv *invoice) amountRemaining() int64 {

@@ -6,11 +6,11 @@ import (
 
 	"github.com/shopspring/decimal"
 
-	"github.com/stripe-emulator/stripe-emulator/server/apierr"
-	"github.com/stripe-emulator/stripe-emulator/server/billing"
-	"github.com/stripe-emulator/stripe-emulator/server/form"
-	"github.com/stripe-emulator/stripe-emulator/server/jsonobj"
-	"github.com/stripe-emulator/stripe-emulator/server/store"
+	"github.com/stripe-emulator/stripe-emulator/internal/apierr"
+	"github.com/stripe-emulator/stripe-emulator/internal/billing/calc"
+	"github.com/stripe-emulator/stripe-emulator/internal/form"
+	"github.com/stripe-emulator/stripe-emulator/internal/jsonobj"
+	"github.com/stripe-emulator/stripe-emulator/internal/store"
 )
 
 // previewParams are what the preview endpoints take (GET upcoming takes the
@@ -357,7 +357,7 @@ func (c *call) previewNewSubscription(inv *invoice, cu *customer, change preview
 	if err != nil {
 		return err
 	}
-	end := billing.AddPeriods(now, sub.Interval, 1)
+	end := calc.AddPeriods(now, sub.Interval, 1)
 	var lines []invoiceLine
 	for _, it := range items {
 		pr, err := c.getPrice(it.Price, "price")
@@ -422,7 +422,7 @@ func (c *call) previewInvoiceItems(inv *invoice, items []*form.Params) ([]invoic
 		case hasAmount:
 			l.Amount = amount
 		case unit != nil:
-			l.Amount = billing.Round(unit.Mul(decimal.NewFromInt(l.Quantity)))
+			l.Amount = calc.Round(unit.Mul(decimal.NewFromInt(l.Quantity)))
 		default:
 			return nil, apierr.InvalidRequest("parameter_missing", ip.Param(), "Missing required param: %s. An invoice item needs an amount, a price, or a unit_amount.", ip.Path("amount"))
 		}

@@ -145,7 +145,7 @@ func TestMeterEventsPinNoBody(t *testing.T) {
 	const n = 300
 	for i := 0; i < n; i++ {
 		body := "event_name=unknown_" + strconv.Itoa(i) + "&identifier=id_" + strconv.Itoa(i) + "&payload[stripe_customer_id]=cus_x" + padding.String()
-		head := "idem-" + strconv.Itoa(i) + "-" + strings.Repeat(pad, 20) // a header value sliced from its request's head, as server/h1 hands them out
+		head := "idem-" + strconv.Itoa(i) + "-" + strings.Repeat(pad, 20) // a header value sliced from its request's head, as internal/h1 hands them out
 		if w := serveDirect(srv, "POST", "/v1/billing/meter_events", key, body, "Idempotency-Key", head[:12]); w.Code != 200 {
 			t.Fatalf("meter event: %d %.300s", w.Code, w.Body)
 		}

@@ -6,7 +6,7 @@ import (
 
 	stripe "github.com/stripe/stripe-go/v79"
 
-	"github.com/stripe-emulator/stripe-emulator/server/billing"
+	"github.com/stripe-emulator/stripe-emulator/internal/billing/calc"
 )
 
 // TestHugeAmountsNeverWrap checks that amounts a request sets are bounded and
@@ -27,7 +27,7 @@ func TestHugeAmountsNeverWrap(t *testing.T) {
 		}
 	}
 	// The largest unit amount times a huge quantity: saturated, positive.
-	big := e.do("POST", "/v1/prices", "currency=usd&unit_amount="+strconv.FormatInt(billing.MaxAmount, 10)+"&product_data[name]=Big&recurring[interval]=month").json["id"].(string)
+	big := e.do("POST", "/v1/prices", "currency=usd&unit_amount="+strconv.FormatInt(calc.MaxAmount, 10)+"&product_data[name]=Big&recurring[interval]=month").json["id"].(string)
 	s, err := e.sc.Subscriptions.New(&stripe.SubscriptionParams{Customer: stripe.String(cus), Items: []*stripe.SubscriptionItemsParams{{Price: stripe.String(big), Quantity: stripe.Int64(1 << 60)}}})
 	if err != nil {
 		t.Fatal(err)
@@ -36,7 +36,7 @@ func TestHugeAmountsNeverWrap(t *testing.T) {
 		t.Fatal("no first invoice")
 	}
 	first, _ := e.sc.Invoices.Get(s.LatestInvoice.ID, nil)
-	if first.Total != billing.MaxLineAmount {
+	if first.Total != calc.MaxLineAmount {
 		t.Errorf("saturated first invoice: %d", first.Total)
 	}
 	// The largest usage values on a metered price: positive (a total past
@@ -55,12 +55,12 @@ func TestHugeAmountsNeverWrap(t *testing.T) {
 	}
 	// Many maximal invoice items add up without wrapping.
 	for i := 0; i < 3; i++ {
-		if r := e.do("POST", "/v1/invoiceitems", "customer="+cus2+"&currency=usd&amount="+strconv.FormatInt(billing.MaxAmount, 10)); r.status != 200 {
+		if r := e.do("POST", "/v1/invoiceitems", "customer="+cus2+"&currency=usd&amount="+strconv.FormatInt(calc.MaxAmount, 10)); r.status != 200 {
 			t.Fatal(r.body)
 		}
 	}
 	up, err = e.sc.Invoices.Upcoming(&stripe.InvoiceUpcomingParams{Customer: stripe.String(cus2)})
-	if err != nil || up.Total < 3*billing.MaxAmount {
+	if err != nil || up.Total < 3*calc.MaxAmount {
 		t.Errorf("maximal items: %v total %d", err, up.Total)
 	}
 }

@@ -11,7 +11,7 @@ import (
 
 	stripe "github.com/stripe/stripe-go/v79"
 
-	"github.com/stripe-emulator/stripe-emulator/server/jsonobj"
+	"github.com/stripe-emulator/stripe-emulator/internal/jsonobj"
 )
 
 func TestAuthentication(t *testing.T) { acrossFrontEnds(t, testAuthentication) }

@@ -7,12 +7,12 @@ import (
 
 	"github.com/shopspring/decimal"
 
-	"github.com/stripe-emulator/stripe-emulator/server/apierr"
-	"github.com/stripe-emulator/stripe-emulator/server/billing"
-	"github.com/stripe-emulator/stripe-emulator/server/form"
-	"github.com/stripe-emulator/stripe-emulator/server/jsonobj"
-	"github.com/stripe-emulator/stripe-emulator/server/search"
-	"github.com/stripe-emulator/stripe-emulator/server/store"
+	"github.com/stripe-emulator/stripe-emulator/internal/apierr"
+	"github.com/stripe-emulator/stripe-emulator/internal/billing/calc"
+	"github.com/stripe-emulator/stripe-emulator/internal/form"
+	"github.com/stripe-emulator/stripe-emulator/internal/jsonobj"
+	"github.com/stripe-emulator/stripe-emulator/internal/search"
+	"github.com/stripe-emulator/stripe-emulator/internal/store"
 )
 
 // price is a stored Price. Its amounts and recurring terms never change; active,
@@ -58,21 +58,21 @@ func (p *price) clone() *price {
 
 func (p *price) metered() bool { return p.Recurring != nil && p.Recurring.UsageType == "metered" }
 
-func (p *price) interval() *billing.Interval {
+func (p *price) interval() *calc.Interval {
 	if p.Recurring == nil {
 		return nil
 	}
-	return &billing.Interval{Unit: p.Recurring.Interval, Count: p.Recurring.IntervalCount}
+	return &calc.Interval{Unit: p.Recurring.Interval, Count: p.Recurring.IntervalCount}
 }
 
 // rating is what the billing domain needs of the price.
-func (p *price) rating() billing.Price {
-	bp := billing.Price{Currency: p.Currency, Tiered: p.Tiered, Volume: p.TiersMode == "volume", DivideBy: p.DivideBy, RoundUp: p.RoundUp}
+func (p *price) rating() calc.Price {
+	bp := calc.Price{Currency: p.Currency, Tiered: p.Tiered, Volume: p.TiersMode == "volume", DivideBy: p.DivideBy, RoundUp: p.RoundUp}
 	if p.UnitAmount != nil {
 		bp.UnitAmount = *p.UnitAmount
 	}
 	for _, t := range p.Tiers {
-		bp.Tiers = append(bp.Tiers, billing.Tier{UpTo: t.UpTo, UnitAmount: t.UnitAmount, FlatAmount: t.FlatAmount})
+		bp.Tiers = append(bp.Tiers, calc.Tier{UpTo: t.UpTo, UnitAmount: t.UnitAmount, FlatAmount: t.FlatAmount})
 	}
 	return bp
 }
@@ -95,8 +95,8 @@ const maxDecimalPlaces = 12
 
 // checkAmount bounds an amount a request sets (negative ones are credits).
 func checkAmount(param string, n int64) error {
-	if n > billing.MaxAmount || n < -billing.MaxAmount {
-		return apierr.Invalid(param, "This value must be between -%d and %d.", billing.MaxAmount, billing.MaxAmount)
+	if n > calc.MaxAmount || n < -calc.MaxAmount {
+		return apierr.Invalid(param, "This value must be between -%d and %d.", calc.MaxAmount, calc.MaxAmount)
 	}
 	return nil
 }
@@ -127,8 +127,8 @@ func amountParam(p *form.Params, key string) (*decimal.Decimal, error) {
 		if d.IsNegative() {
 			return nil, apierr.Invalid(p.Path(key+"_decimal"), "This value must be greater than or equal to 0.")
 		}
-		if d.GreaterThan(decimal.NewFromInt(billing.MaxAmount)) {
-			return nil, apierr.Invalid(p.Path(key+"_decimal"), "This value must be less than or equal to %d.", billing.MaxAmount)
+		if d.GreaterThan(decimal.NewFromInt(calc.MaxAmount)) {
+			return nil, apierr.Invalid(p.Path(key+"_decimal"), "This value must be less than or equal to %d.", calc.MaxAmount)
 		}
 		if -d.Exponent() > maxDecimalPlaces && !d.Equal(d.Round(maxDecimalPlaces)) {
 			return nil, apierr.Invalid(p.Path(key+"_decimal"), "Invalid %s: at most %d decimal places are allowed.", key+"_decimal", maxDecimalPlaces)
@@ -143,7 +143,7 @@ func (s *Server) createPrice(c *call) (jsonobj.Obj, error) {
 	pr := &price{Meta: c.newMeta("price"), Active: true, TaxBehavior: "unspecified", Metadata: map[string]string{}}
 	cur, _ := p.String("currency")
 	pr.Currency = strings.ToLower(cur)
-	if !billing.IsCurrency(pr.Currency) {
+	if !calc.IsCurrency(pr.Currency) {
 		return nil, apierr.Invalid("currency", "Invalid currency: %s. Stripe currencies are three-letter ISO codes, such as usd.", truncateRunes(cur, 20))
 	}
 	if err := c.priceProduct(pr, p); err != nil {
@@ -288,8 +288,8 @@ func (c *call) applyRecurring(pr *price, p *form.Params) error {
 	r := &recurring{IntervalCount: 1, UsageType: "licensed"}
 	r.Interval, _ = rp.String("interval")
 	if n, ok := rp.Int("interval_count"); ok {
-		if n < 1 || n > billing.MaxIntervalCount(r.Interval) {
-			return apierr.Invalid(rp.Path("interval_count"), "Invalid interval_count: the interval can be at most three years (%d %ss).", billing.MaxIntervalCount(r.Interval), r.Interval)
+		if n < 1 || n > calc.MaxIntervalCount(r.Interval) {
+			return apierr.Invalid(rp.Path("interval_count"), "Invalid interval_count: the interval can be at most three years (%d %ss).", calc.MaxIntervalCount(r.Interval), r.Interval)
 		}
 		r.IntervalCount = n
 	}

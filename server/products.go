@@ -5,11 +5,11 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/stripe-emulator/stripe-emulator/server/apierr"
-	"github.com/stripe-emulator/stripe-emulator/server/billing"
-	"github.com/stripe-emulator/stripe-emulator/server/form"
-	"github.com/stripe-emulator/stripe-emulator/server/jsonobj"
-	"github.com/stripe-emulator/stripe-emulator/server/store"
+	"github.com/stripe-emulator/stripe-emulator/internal/apierr"
+	"github.com/stripe-emulator/stripe-emulator/internal/billing/calc"
+	"github.com/stripe-emulator/stripe-emulator/internal/form"
+	"github.com/stripe-emulator/stripe-emulator/internal/jsonobj"
+	"github.com/stripe-emulator/stripe-emulator/internal/store"
 )
 
 // product is a stored Product. Deleted products are removed; retrieving one then
@@ -97,7 +97,7 @@ func (c *call) createDefaultPrice(prod *product, dp *form.Params) (string, error
 	cur, _ := dp.String("currency")
 	pr := &price{Meta: c.newMeta("price"), Active: true, Product: prod.ID, Currency: strings.ToLower(cur),
 		TaxBehavior: dp.StringOr("tax_behavior", "unspecified"), Metadata: map[string]string{}}
-	if !billing.IsCurrency(pr.Currency) {
+	if !calc.IsCurrency(pr.Currency) {
 		return "", apierr.Invalid("default_price_data[currency]", "Invalid currency: %s.", truncateRunes(cur, 20))
 	}
 	if err := applyPriceAmounts(pr, dp); err != nil {

@@ -94,10 +94,7 @@ func TestPublicSurface(t *testing.T) {
 }
 
 // TestPackageLayout: outside internal/, the module holds only the packages
-// meant to be imported or run (publicPackages) and, until issue 14's stage a
-// moves them under internal/, the packages listed in notYetInternal. Both
-// lists must match what exists, so the stage that moves them empties the
-// second one deliberately.
+// meant to be imported or run (publicPackages), and every one of them exists.
 func TestPackageLayout(t *testing.T) {
 	const mod = "github.com/stripe-emulator/stripe-emulator"
 	cmd := exec.Command("go", "list", mod+"/...")
@@ -107,17 +104,15 @@ func TestPackageLayout(t *testing.T) {
 		testnote.Skip(t, "go list is not available, the package layout is not checked: "+err.Error())
 	}
 	publicPackages := []string{"cmd/stripe-emulator", "compat", "compat/load", "server", "server/clock"}
-	notYetInternal := []string{"server/apierr", "server/billing", "server/fixtures", "server/form", "server/h1",
-		"server/jsonobj", "server/metering", "server/search", "server/spec", "server/spec/specgen", "server/store"}
 	var have []string
 	for _, p := range strings.Fields(string(out)) {
 		rel := strings.TrimPrefix(strings.TrimPrefix(p, mod), "/")
 		have = append(have, rel)
-		if !strings.HasPrefix(rel, "internal/") && !slices.Contains(publicPackages, rel) && !slices.Contains(notYetInternal, rel) {
+		if !strings.HasPrefix(rel, "internal/") && !slices.Contains(publicPackages, rel) {
 			t.Errorf("package %s is outside internal/ but not public", rel)
 		}
 	}
-	for _, p := range append(publicPackages, notYetInternal...) {
+	for _, p := range publicPackages {
 		if !slices.Contains(have, p) {
 			t.Errorf("package %s is listed but does not exist: update the layout", p)
 		}

@@ -6,8 +6,8 @@ import (
 	"strconv"
 	"sync"
 
-	"github.com/stripe-emulator/stripe-emulator/server/apierr"
-	"github.com/stripe-emulator/stripe-emulator/server/jsonobj"
+	"github.com/stripe-emulator/stripe-emulator/internal/apierr"
+	"github.com/stripe-emulator/stripe-emulator/internal/jsonobj"
 )
 
 // This file is the response adapter: the only code that writes status codes and

@@ -5,7 +5,7 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/stripe-emulator/stripe-emulator/server/jsonobj"
+	"github.com/stripe-emulator/stripe-emulator/internal/jsonobj"
 )
 
 // Bounds of the failed-request log (GET /_emulator/requests/{id}).

@@ -22,9 +22,9 @@ import (
 
 	"github.com/gorilla/mux"
 
+	"github.com/stripe-emulator/stripe-emulator/internal/metering"
+	"github.com/stripe-emulator/stripe-emulator/internal/store"
 	"github.com/stripe-emulator/stripe-emulator/server/clock"
-	"github.com/stripe-emulator/stripe-emulator/server/metering"
-	"github.com/stripe-emulator/stripe-emulator/server/store"
 )
 
 // inproc is an emulator served by calling ServeHTTP directly.

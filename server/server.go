@@ -14,11 +14,11 @@ import (
 
 	"github.com/gorilla/mux"
 
+	"github.com/stripe-emulator/stripe-emulator/internal/form"
+	"github.com/stripe-emulator/stripe-emulator/internal/jsonobj"
+	"github.com/stripe-emulator/stripe-emulator/internal/spec"
+	"github.com/stripe-emulator/stripe-emulator/internal/store"
 	"github.com/stripe-emulator/stripe-emulator/server/clock"
-	"github.com/stripe-emulator/stripe-emulator/server/form"
-	"github.com/stripe-emulator/stripe-emulator/server/jsonobj"
-	"github.com/stripe-emulator/stripe-emulator/server/spec"
-	"github.com/stripe-emulator/stripe-emulator/server/store"
 )
 
 // APIVersion is the Stripe API version the emulator implements.

@@ -19,9 +19,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stripe-emulator/stripe-emulator/internal/h1"
 	"github.com/stripe-emulator/stripe-emulator/internal/testnote"
 	"github.com/stripe-emulator/stripe-emulator/server/clock"
-	"github.com/stripe-emulator/stripe-emulator/server/h1"
 )
 
 var soakFor = flag.Duration("soak", 60*time.Second, "how long TestSoak runs its mixed traffic")
@@ -31,7 +31,7 @@ type soakClient struct {
 	base string
 	key  string
 	// http carries the traffic; large the requests whose header is too large
-	// for server/h1, on connections of their own (a connection one is sent on
+	// for internal/h1, on connections of their own (a connection one is sent on
 	// is handed to net/http for good).
 	http, large *http.Client
 	fivexx      atomic.Int64
@@ -231,10 +231,10 @@ func TestSoak(t *testing.T) {
 					bad := []url.Values{{"unknown": {"1"}}, {"limit": {"1000"}}, {"email": {strings.Repeat("x", 6000)}}, {"created[gte]": {"-1"}}}
 					form, client := bad[rng.IntN(len(bad))], sc.http
 					if _, ok := form["email"]; ok {
-						// A header over 4 KB: server/h1 hands its connection to
+						// A header over 4 KB: internal/h1 hands its connection to
 						// net/http for good. Sent on the shared ones, it moved
 						// each to net/http within a few dozen requests, and
-						// server/h1 served under 5% of the soak.
+						// internal/h1 served under 5% of the soak.
 						client = sc.large
 					}
 					_, _, err = sc.send(client, "GET", "/v1/customers", form)
@@ -333,7 +333,7 @@ func (c *lateEOFConn) Close() error {
 
 // The soak's client gives up an idle connection before either front end
 // closes it, so a POST it sends never meets the close: a client that keeps
-// its idle connections gets EOF from server/h1 and net/http alike when the
+// its idle connections gets EOF from internal/h1 and net/http alike when the
 // server closes one it then sends on, whether the connection served a
 // request (IdleTimeout) or was dialed for one another connection served and
 // never used (ReadHeaderTimeout, counted from accept) — TestSoak's failure.
@@ -349,7 +349,7 @@ func TestSoakClientDropsIdleConnectionsFirst(t *testing.T) {
 		_, _ = io.WriteString(w, "ok")
 	})
 	serve := map[string]func(ln net.Listener, readHeader, idle time.Duration) func(){
-		"server/h1": func(ln net.Listener, readHeader, idle time.Duration) func() {
+		"internal/h1": func(ln net.Listener, readHeader, idle time.Duration) func() {
 			s := &h1.Server{Handler: handler, Fallback: &http.Server{Handler: handler}, ReadHeaderTimeout: readHeader, IdleTimeout: idle}
 			go func() { _ = s.Serve(ln) }()
 			return func() { _ = s.Close() }
@@ -392,7 +392,7 @@ func TestSoakClientDropsIdleConnectionsFirst(t *testing.T) {
 			close(dialGate) // the second connection, never used, goes to the pool
 		}},
 	}
-	for _, front := range []string{"server/h1", "net/http"} {
+	for _, front := range []string{"internal/h1", "net/http"} {
 		for _, ic := range conns {
 			for _, soak := range []bool{false, true} {
 				name := fmt.Sprintf("%s/%s/a client that keeps it", front, ic.name)

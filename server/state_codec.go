@@ -9,8 +9,8 @@ import (
 	"sort"
 	"strconv"
 
-	"github.com/stripe-emulator/stripe-emulator/server/jsonobj"
-	"github.com/stripe-emulator/stripe-emulator/server/store"
+	"github.com/stripe-emulator/stripe-emulator/internal/jsonobj"
+	"github.com/stripe-emulator/stripe-emulator/internal/store"
 )
 
 // Encoding records and response-model values in a state file (see state.go).

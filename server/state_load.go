@@ -15,9 +15,9 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/stripe-emulator/stripe-emulator/server/jsonobj"
-	"github.com/stripe-emulator/stripe-emulator/server/metering"
-	"github.com/stripe-emulator/stripe-emulator/server/store"
+	"github.com/stripe-emulator/stripe-emulator/internal/jsonobj"
+	"github.com/stripe-emulator/stripe-emulator/internal/metering"
+	"github.com/stripe-emulator/stripe-emulator/internal/store"
 )
 
 // Reading a state file: checked line by line, installed only when whole (see state.go).

@@ -13,8 +13,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/stripe-emulator/stripe-emulator/server/jsonobj"
-	"github.com/stripe-emulator/stripe-emulator/server/store"
+	"github.com/stripe-emulator/stripe-emulator/internal/jsonobj"
+	"github.com/stripe-emulator/stripe-emulator/internal/store"
 )
 
 // Writing a state file: the format's marks and the sections of each account (see state.go).

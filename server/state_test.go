@@ -20,9 +20,9 @@ import (
 
 	stripe "github.com/stripe/stripe-go/v79"
 
-	"github.com/stripe-emulator/stripe-emulator/server/jsonobj"
-	"github.com/stripe-emulator/stripe-emulator/server/metering"
-	"github.com/stripe-emulator/stripe-emulator/server/store"
+	"github.com/stripe-emulator/stripe-emulator/internal/jsonobj"
+	"github.com/stripe-emulator/stripe-emulator/internal/metering"
+	"github.com/stripe-emulator/stripe-emulator/internal/store"
 )
 
 // richState is what TestStateRoundTrip builds: the IDs it checks afterwards.

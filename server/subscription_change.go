@@ -1,9 +1,9 @@
 package server
 
 import (
-	"github.com/stripe-emulator/stripe-emulator/server/apierr"
-	"github.com/stripe-emulator/stripe-emulator/server/billing"
-	"github.com/stripe-emulator/stripe-emulator/server/form"
+	"github.com/stripe-emulator/stripe-emulator/internal/apierr"
+	"github.com/stripe-emulator/stripe-emulator/internal/billing/calc"
+	"github.com/stripe-emulator/stripe-emulator/internal/form"
 )
 
 // One implementation of a change to a live subscription serves the update
@@ -192,7 +192,7 @@ func (c *call) restartCycle(cur, sub *subscription, ch *subChange, credits []pro
 		sub.Status, sub.TrialEnd = "active", now
 	}
 	sub.BillingCycleAnchor, sub.PeriodStart, sub.Retired, sub.StubFreeUntil = now, now, nil, 0
-	sub.PeriodEnd = billing.AddPeriods(now, sub.Interval, 1)
+	sub.PeriodEnd = calc.AddPeriods(now, sub.Interval, 1)
 	sub.UpcomingNoticeFor = 0
 	for i := range ch.after {
 		if ch.after[i].PriceSince != 0 {

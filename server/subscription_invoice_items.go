@@ -1,9 +1,9 @@
 package server
 
 import (
-	"github.com/stripe-emulator/stripe-emulator/server/apierr"
-	"github.com/stripe-emulator/stripe-emulator/server/billing"
-	"github.com/stripe-emulator/stripe-emulator/server/form"
+	"github.com/stripe-emulator/stripe-emulator/internal/apierr"
+	"github.com/stripe-emulator/stripe-emulator/internal/billing/calc"
+	"github.com/stripe-emulator/stripe-emulator/internal/form"
 )
 
 // add_invoice_items on subscription create and update: "A list of prices and
@@ -112,8 +112,8 @@ func refuseNegativeAmount(pd *form.Params) error {
 // amountFor is the price of quantity units, every tier component added up.
 func (pr *price) amountFor(quantity int64) int64 {
 	var amount int64
-	for _, comp := range billing.Rate(pr.rating(), quantity) {
-		amount = billing.Add(amount, comp.Amount)
+	for _, comp := range calc.Rate(pr.rating(), quantity) {
+		amount = calc.Add(amount, comp.Amount)
 	}
 	return amount
 }

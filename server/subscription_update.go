@@ -3,10 +3,10 @@ package server
 import (
 	"github.com/shopspring/decimal"
 
-	"github.com/stripe-emulator/stripe-emulator/server/apierr"
-	"github.com/stripe-emulator/stripe-emulator/server/billing"
-	"github.com/stripe-emulator/stripe-emulator/server/form"
-	"github.com/stripe-emulator/stripe-emulator/server/jsonobj"
+	"github.com/stripe-emulator/stripe-emulator/internal/apierr"
+	"github.com/stripe-emulator/stripe-emulator/internal/billing/calc"
+	"github.com/stripe-emulator/stripe-emulator/internal/form"
+	"github.com/stripe-emulator/stripe-emulator/internal/jsonobj"
 )
 
 // subChange is the outcome of applying item changes to a subscription: the
@@ -93,7 +93,7 @@ func (c *call) changeItems(sub *subscription, changes []*form.Params, now int64)
 		}
 	}
 	// Every price must share a currency and an interval: check the final set.
-	ch.sub.Currency, ch.sub.Interval = "", billing.Interval{}
+	ch.sub.Currency, ch.sub.Interval = "", calc.Interval{}
 	seen := map[string]bool{}
 	for _, it := range kept {
 		pr, err := c.getPrice(it.Price, "price")
@@ -172,15 +172,15 @@ func (c *call) prorations(ch *subChange, from int64) ([]proration, error) {
 			return err
 		}
 		full := decimal.Zero
-		for _, comp := range billing.Rate(pr.rating(), st.qty) {
+		for _, comp := range calc.Rate(pr.rating(), st.qty) {
 			full = full.Add(decimal.NewFromInt(comp.Amount))
 		}
-		amount := billing.Round(ch.sub.prorate(full, from, end))
+		amount := calc.Round(ch.sub.prorate(full, from, end))
 		if credit {
 			amount = -amount
 		}
 		out = append(out, proration{item: it, price: pr, quantity: st.qty, amount: amount, start: from, end: end,
-			description: billing.ProrationText(credit, st.qty, c.productName(pr), from)})
+			description: calc.ProrationText(credit, st.qty, c.productName(pr), from)})
 		return nil
 	}
 	for _, it := range ch.before {
@@ -346,7 +346,7 @@ func (s *Server) resumeSubscription(c *call) (jsonobj.Obj, error) {
 		}
 		return c.renderSubscription(sub)
 	}
-	sub.PeriodStart, sub.PeriodEnd = billing.PeriodContaining(sub.BillingCycleAnchor, sub.Interval, now)
+	sub.PeriodStart, sub.PeriodEnd = calc.PeriodContaining(sub.BillingCycleAnchor, sub.Interval, now)
 	from := now
 	if d, ok := p.Int("proration_date"); ok {
 		if d < sub.PeriodStart || d > sub.PeriodEnd {

@@ -4,12 +4,12 @@ import (
 	"maps"
 	"slices"
 
-	"github.com/stripe-emulator/stripe-emulator/server/apierr"
-	"github.com/stripe-emulator/stripe-emulator/server/billing"
-	"github.com/stripe-emulator/stripe-emulator/server/form"
-	"github.com/stripe-emulator/stripe-emulator/server/jsonobj"
-	"github.com/stripe-emulator/stripe-emulator/server/search"
-	"github.com/stripe-emulator/stripe-emulator/server/store"
+	"github.com/stripe-emulator/stripe-emulator/internal/apierr"
+	"github.com/stripe-emulator/stripe-emulator/internal/billing/calc"
+	"github.com/stripe-emulator/stripe-emulator/internal/form"
+	"github.com/stripe-emulator/stripe-emulator/internal/jsonobj"
+	"github.com/stripe-emulator/stripe-emulator/internal/search"
+	"github.com/stripe-emulator/stripe-emulator/internal/store"
 )
 
 // subscription is a stored Subscription; its items are in their own table.
@@ -18,7 +18,7 @@ type subscription struct {
 	Customer           string
 	Status             string
 	Currency           string
-	Interval           billing.Interval
+	Interval           calc.Interval
 	BillingCycleAnchor int64
 	PeriodStart        int64
 	PeriodEnd          int64
@@ -222,7 +222,7 @@ func (s *Server) createSubscription(c *call) (jsonobj.Obj, error) {
 	}
 	anchor := int64(0)
 	if a, ok := p.Int("billing_cycle_anchor"); ok {
-		firstEnd := billing.AddPeriods(max(now, trialEnd), sub.Interval, 1)
+		firstEnd := calc.AddPeriods(max(now, trialEnd), sub.Interval, 1)
 		if a < now || a > firstEnd {
 			return nil, apierr.Invalid("billing_cycle_anchor", "billing_cycle_anchor cannot be earlier than the current time or later than the next natural billing date (%d) of the subscription.", firstEnd)
 		}
@@ -250,7 +250,7 @@ func (s *Server) createSubscription(c *call) (jsonobj.Obj, error) {
 		sub.PeriodEnd = anchor
 	default:
 		sub.BillingCycleAnchor = now
-		sub.PeriodEnd = billing.AddPeriods(now, sub.Interval, 1)
+		sub.PeriodEnd = calc.AddPeriods(now, sub.Interval, 1)
 	}
 	if err := c.tx.Put(tSubscriptions, sub); err != nil {
 		return nil, err
@@ -281,8 +281,8 @@ func (s *Server) createSubscription(c *call) (jsonobj.Obj, error) {
 // stubAfterTrial is the end of the stub that follows a trial ending at
 // trialEnd on a cycle anchored at anchor: the first billing date after the
 // trial's end (0 if the trial ends on one: the first paid period is whole).
-func stubAfterTrial(anchor int64, iv billing.Interval, trialEnd int64) int64 {
-	if start, end := billing.PeriodContaining(anchor, iv, trialEnd); start != trialEnd {
+func stubAfterTrial(anchor int64, iv calc.Interval, trialEnd int64) int64 {
+	if start, end := calc.PeriodContaining(anchor, iv, trialEnd); start != trialEnd {
 		return end
 	}
 	return 0
@@ -449,7 +449,7 @@ func (sub *subscription) adoptPrice(pr *price, param string) error {
 	if pr.Recurring == nil {
 		return apierr.Invalid(param, "The price specified is set to `type=one_time` but this field only accepts prices with `type=recurring`.")
 	}
-	iv := billing.Interval{Unit: pr.Recurring.Interval, Count: pr.Recurring.IntervalCount}
+	iv := calc.Interval{Unit: pr.Recurring.Interval, Count: pr.Recurring.IntervalCount}
 	if sub.Currency == "" {
 		sub.Currency, sub.Interval = pr.Currency, iv
 		return nil
@@ -508,7 +508,7 @@ func (c *call) inlinePrice(pd *form.Params) (*price, error) {
 	}
 	cur, _ := pd.String("currency")
 	pr := &price{Meta: c.newMeta("price"), Product: productID, Currency: cur, TaxBehavior: pd.StringOr("tax_behavior", "unspecified"), Metadata: map[string]string{}}
-	if !billing.IsCurrency(cur) {
+	if !calc.IsCurrency(cur) {
 		return nil, apierr.Invalid(pd.Path("currency"), "Invalid currency: %s.", truncateRunes(cur, 20))
 	}
 	if err := applyPriceAmounts(pr, pd); err != nil {

@@ -1,6 +1,6 @@
 package server
 
-import "github.com/stripe-emulator/stripe-emulator/server/store"
+import "github.com/stripe-emulator/stripe-emulator/internal/store"
 
 // Table names.
 const (

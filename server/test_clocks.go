@@ -1,10 +1,10 @@
 package server
 
 import (
-	"github.com/stripe-emulator/stripe-emulator/server/apierr"
-	"github.com/stripe-emulator/stripe-emulator/server/billing"
-	"github.com/stripe-emulator/stripe-emulator/server/jsonobj"
-	"github.com/stripe-emulator/stripe-emulator/server/store"
+	"github.com/stripe-emulator/stripe-emulator/internal/apierr"
+	"github.com/stripe-emulator/stripe-emulator/internal/billing/calc"
+	"github.com/stripe-emulator/stripe-emulator/internal/jsonobj"
+	"github.com/stripe-emulator/stripe-emulator/internal/store"
 )
 
 // testClock is a stored test clock: customers created on it, and everything
@@ -111,7 +111,7 @@ func (s *Server) advanceTestClock(c *call) (jsonobj.Obj, error) {
 // advanceLimit is how far a clock may move in one advance: two intervals of
 // the shortest subscription on it, or two years.
 func (c *call) advanceLimit(tc *testClock) (int64, string, error) {
-	limit := billing.AddPeriods(tc.FrozenTime, billing.Interval{Unit: "year", Count: 1}, 2)
+	limit := calc.AddPeriods(tc.FrozenTime, calc.Interval{Unit: "year", Count: 1}, 2)
 	why := "two years (there is no subscription on it)"
 	recs, err := c.tx.Find(tSubscriptions, "test_clock", tc.ID)
 	if err != nil {
@@ -122,8 +122,8 @@ func (c *call) advanceLimit(tc *testClock) (int64, string, error) {
 		if !sub.live() {
 			continue
 		}
-		if l := billing.AddPeriods(tc.FrozenTime, sub.Interval, 2); l < limit {
-			limit, why = l, "two intervals of the shortest subscription on it ("+sub.ID+", "+billing.IntervalText(sub.Interval)+")"
+		if l := calc.AddPeriods(tc.FrozenTime, sub.Interval, 2); l < limit {
+			limit, why = l, "two intervals of the shortest subscription on it ("+sub.ID+", "+calc.IntervalText(sub.Interval)+")"
 		}
 	}
 	return limit, why, nil

@@ -7,7 +7,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/stripe-emulator/stripe-emulator/server/store"
+	"github.com/stripe-emulator/stripe-emulator/internal/store"
 )
 
 // The tick runs, every interval, what the emulator's clock has made due for

@@ -1,9 +1,9 @@
 package server
 
 import (
-	"github.com/stripe-emulator/stripe-emulator/server/apierr"
-	"github.com/stripe-emulator/stripe-emulator/server/billing"
-	"github.com/stripe-emulator/stripe-emulator/server/form"
+	"github.com/stripe-emulator/stripe-emulator/internal/apierr"
+	"github.com/stripe-emulator/stripe-emulator/internal/billing/calc"
+	"github.com/stripe-emulator/stripe-emulator/internal/form"
 )
 
 // timestampParams are the parameters (by their last name) that carry a Unix
@@ -37,8 +37,8 @@ func checkTimestamps(p *form.Params, inRange bool) error {
 func checkTimestampValue(v *form.Value, isTime, isCreated bool) error {
 	switch v.Kind {
 	case form.KInt:
-		if isTime && (v.Int < billing.MinTime || v.Int > billing.MaxTime) {
-			return apierr.Invalid(v.Param, "Invalid timestamp: %s must be a Unix timestamp between 0 (1970) and %d (the end of 9999); got %d.", v.Param, billing.MaxTime, v.Int)
+		if isTime && (v.Int < calc.MinTime || v.Int > calc.MaxTime) {
+			return apierr.Invalid(v.Param, "Invalid timestamp: %s must be a Unix timestamp between 0 (1970) and %d (the end of 9999); got %d.", v.Param, calc.MaxTime, v.Int)
 		}
 	case form.KObject:
 		return checkTimestamps(v.Obj, isCreated)

@@ -1,6 +1,6 @@
 package server
 
-import "github.com/stripe-emulator/stripe-emulator/server/store"
+import "github.com/stripe-emulator/stripe-emulator/internal/store"
 
 // pinBillingTimes tells the customers' usage store which times bills are cut
 // at: a subscription's period, trial and cancellation times, the times its

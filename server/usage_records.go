@@ -4,11 +4,11 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/stripe-emulator/stripe-emulator/server/apierr"
-	"github.com/stripe-emulator/stripe-emulator/server/billing"
-	"github.com/stripe-emulator/stripe-emulator/server/form"
-	"github.com/stripe-emulator/stripe-emulator/server/jsonobj"
-	"github.com/stripe-emulator/stripe-emulator/server/store"
+	"github.com/stripe-emulator/stripe-emulator/internal/apierr"
+	"github.com/stripe-emulator/stripe-emulator/internal/billing/calc"
+	"github.com/stripe-emulator/stripe-emulator/internal/form"
+	"github.com/stripe-emulator/stripe-emulator/internal/jsonobj"
+	"github.com/stripe-emulator/stripe-emulator/internal/store"
 )
 
 // usageRecord is legacy metered usage (a metered price without a meter): the
@@ -122,7 +122,7 @@ func (c *call) legacyUsage(itemID, aggregate string, start, end int64) (int64, e
 			}
 		default:
 			if inPeriod {
-				total = billing.Add(total, u.Quantity)
+				total = calc.Add(total, u.Quantity)
 			}
 		}
 	}
@@ -199,6 +199,6 @@ func previousPeriodStart(sub *subscription, end int64) int64 {
 	if end <= sub.BillingCycleAnchor {
 		return sub.StartDate
 	}
-	start, _ := billing.PeriodContaining(sub.BillingCycleAnchor, sub.Interval, end-1)
+	start, _ := calc.PeriodContaining(sub.BillingCycleAnchor, sub.Interval, end-1)
 	return start
 }

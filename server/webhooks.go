@@ -13,9 +13,9 @@ import (
 	"sync"
 	"time"
 
-	"github.com/stripe-emulator/stripe-emulator/server/apierr"
-	"github.com/stripe-emulator/stripe-emulator/server/jsonobj"
-	"github.com/stripe-emulator/stripe-emulator/server/store"
+	"github.com/stripe-emulator/stripe-emulator/internal/apierr"
+	"github.com/stripe-emulator/stripe-emulator/internal/jsonobj"
+	"github.com/stripe-emulator/stripe-emulator/internal/store"
 )
 
 // webhookEndpoint is a stored webhook endpoint.

@@ -18,8 +18,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/stripe-emulator/stripe-emulator/internal/fixtures"
 	"github.com/stripe-emulator/stripe-emulator/server"
-	"github.com/stripe-emulator/stripe-emulator/server/fixtures"
 )
 
 // run is the whole program; main only exits with its result. It serves until ctx

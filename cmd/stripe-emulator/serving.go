@@ -12,7 +12,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/stripe-emulator/stripe-emulator/server/h1"
+	"github.com/stripe-emulator/stripe-emulator/internal/h1"
 )
 
 // The limits on a connection: its request header once begun, the rest of a
@@ -35,7 +35,7 @@ const defaultHTTPSPort = "12112"
 
 // serveConfig is how the emulator serves: its HTTP front end, and HTTPS.
 type serveConfig struct {
-	// frontEnd is "fast" (server/h1, which hands every connection it does
+	// frontEnd is "fast" (internal/h1, which hands every connection it does
 	// not serve to net/http) or "std" (net/http alone).
 	frontEnd string
 	// httpsAddr, when set, serves HTTPS (HTTP/2 and HTTP/1.1) there too,
@@ -57,7 +57,7 @@ func serveConfigFromEnv(getenv func(string) string) serveConfig {
 
 // register adds the serving flags to fs, the environment's values as defaults.
 func (c *serveConfig) register(fs *flag.FlagSet) {
-	fs.StringVar(&c.frontEnd, "http", c.frontEnd, "the HTTP front end: fast (server/h1, handing anything unusual to net/http) or std (net/http alone); env STRIPE_EMULATOR_HTTP")
+	fs.StringVar(&c.frontEnd, "http", c.frontEnd, "the HTTP front end: fast (internal/h1, handing anything unusual to net/http) or std (net/http alone); env STRIPE_EMULATOR_HTTP")
 	fs.StringVar(&c.httpsAddr, "https-addr", c.httpsAddr, "also serve HTTPS with HTTP/2, like stripe-mock, on this address, host:port; \"default\" is the -addr host on port "+defaultHTTPSPort+" (127.0.0.1:"+defaultHTTPSPort+"); off unless set; env STRIPE_EMULATOR_HTTPS_ADDR")
 	fs.StringVar(&c.tlsCert, "tls-cert", c.tlsCert, "the HTTPS certificate, a PEM file (default: a self-signed one made at start); env STRIPE_EMULATOR_TLS_CERT")
 	fs.StringVar(&c.tlsKey, "tls-key", c.tlsKey, "the private key of -tls-cert, a PEM file; env STRIPE_EMULATOR_TLS_KEY")

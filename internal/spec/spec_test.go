@@ -16,14 +16,14 @@ var cataloguePath = filepath.Join("..", "..", "..", "shared", "stripe-openapi", 
 func TestEmbeddedExtractIsCurrent(t *testing.T) {
 	data, err := os.ReadFile(cataloguePath)
 	if err != nil {
-		testnote.Skip(t, fmt.Sprintf("the operations catalogue is absent (%v): server/spec/operations.json is not checked against it", err))
+		testnote.Skip(t, fmt.Sprintf("the operations catalogue is absent (%v): internal/spec/operations.json is not checked against it", err))
 	}
 	want, err := Extract(data)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !bytes.Equal(want, JSON()) {
-		t.Fatalf("server/spec/operations.json is stale: run go generate ./server/spec")
+		t.Fatalf("internal/spec/operations.json is stale: run go generate ./internal/spec")
 	}
 }
 

@@ -241,7 +241,7 @@ func TestRestoreRefusesInconsistentSnapshots(t *testing.T) {
 // received within one day (every per-event record kept), and the longest a
 // meter event waits while a snapshot copies the store:
 //
-//	go test ./server/metering -run X -bench Snapshot -benchtime 1x
+//	go test ./internal/metering -run X -bench Snapshot -benchtime 1x
 func BenchmarkSnapshot(b *testing.B) {
 	const n = 1_000_000
 	base := int64(1719792000)

@@ -5,7 +5,7 @@
 //
 // Money is decimal.Decimal throughout and becomes an integer of the currency's
 // minor unit only at the last step.
-package billing
+package calc
 
 import (
 	"strings"

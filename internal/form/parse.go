@@ -12,7 +12,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"github.com/stripe-emulator/stripe-emulator/server/apierr"
+	"github.com/stripe-emulator/stripe-emulator/internal/apierr"
 )
 
 // Limits on what Parse accepts; requests past them get a 400, never a panic.

@@ -6,8 +6,19 @@ package apierr
 
 import (
 	"fmt"
-	"net/http"
 	"strings"
+)
+
+// HTTP statuses, as integers: the package needs no net/http (the billing
+// engine imports it, and must not depend on net/http).
+const (
+	statusBadRequest            = 400
+	statusConflict              = 409
+	statusForbidden             = 403
+	statusInternalServerError   = 500
+	statusNotFound              = 404
+	statusRequestEntityTooLarge = 413
+	statusUnauthorized          = 401
 )
 
 // Error types as stripe-go v79 knows them.
@@ -53,7 +64,7 @@ func (e *Error) NoRetry() *Error {
 
 // InvalidRequest is a 400 invalid_request_error with the given code and param.
 func InvalidRequest(code, param, format string, args ...any) *Error {
-	return &Error{Status: http.StatusBadRequest, Type: TypeInvalidRequest, Code: code, Param: param, Message: sprintf(format, args...)}
+	return &Error{Status: statusBadRequest, Type: TypeInvalidRequest, Code: code, Param: param, Message: sprintf(format, args...)}
 }
 
 func sprintf(format string, args ...any) string {
@@ -66,9 +77,9 @@ func sprintf(format string, args ...any) string {
 // ResourceMissing is "No such <noun>: '<id>'". A missing object named in the URL path
 // (param "id") is a 404; one named by a request parameter is a 400 with that param.
 func ResourceMissing(noun, param, id string) *Error {
-	status := http.StatusBadRequest
+	status := statusBadRequest
 	if param == "id" {
-		status = http.StatusNotFound
+		status = statusNotFound
 	}
 	return &Error{Status: status, Type: TypeInvalidRequest, Code: "resource_missing", Param: param,
 		Message: fmt.Sprintf("No such %s: '%s'", noun, id)}
@@ -128,24 +139,24 @@ func State(code, format string, args ...any) *Error {
 
 // Idempotency is the 400 idempotency_error for a key reused with other parameters.
 func Idempotency(format string, args ...any) *Error {
-	return &Error{Status: http.StatusBadRequest, Type: TypeIdempotency, Message: sprintf(format, args...)}
+	return &Error{Status: statusBadRequest, Type: TypeIdempotency, Message: sprintf(format, args...)}
 }
 
 // IdempotencyInUse is the 409 for a key whose first request is still running.
 func IdempotencyInUse(key string) *Error {
-	return &Error{Status: http.StatusConflict, Type: TypeIdempotency, Code: "idempotency_key_in_use",
+	return &Error{Status: statusConflict, Type: TypeIdempotency, Code: "idempotency_key_in_use",
 		Message: fmt.Sprintf("There is currently another in-progress request using this Idempotent Key (that probably means you submitted twice, and the other request is still going through): %s. Please try again later.", key)}
 }
 
 // Unauthorized is a 401 (Stripe uses invalid_request_error for authentication failures).
 func Unauthorized(format string, args ...any) *Error {
-	return &Error{Status: http.StatusUnauthorized, Type: TypeInvalidRequest, Message: sprintf(format, args...)}
+	return &Error{Status: statusUnauthorized, Type: TypeInvalidRequest, Message: sprintf(format, args...)}
 }
 
 // AccountLimit is the 403 for a new secret key when the emulator already holds
 // its maximum of accounts (one per key).
 func AccountLimit(max int, maskedKey string) *Error {
-	return &Error{Status: http.StatusForbidden, Type: TypeInvalidRequest,
+	return &Error{Status: statusForbidden, Type: TypeInvalidRequest,
 		Message: fmt.Sprintf("stripe-emulator already holds its maximum of %d accounts (one per secret key), and %s is not one of them. Reset the accounts you no longer need (POST /_emulator/reset with their key), or start the emulator with a higher -max-accounts.", max, maskedKey)}
 }
 
@@ -153,24 +164,24 @@ func AccountLimit(max int, maskedKey string) *Error {
 // account (or the emulator) holds; message says which, and what to do.
 // Stripe's own refusals of this kind carry no code.
 func Limit(format string, args ...any) *Error {
-	return &Error{Status: http.StatusBadRequest, Type: TypeInvalidRequest, Message: sprintf(format, args...)}
+	return &Error{Status: statusBadRequest, Type: TypeInvalidRequest, Message: sprintf(format, args...)}
 }
 
 // NotFound is the 404 for a URL the API does not serve.
 func NotFound(method, path string) *Error {
-	return &Error{Status: http.StatusNotFound, Type: TypeInvalidRequest,
+	return &Error{Status: statusNotFound, Type: TypeInvalidRequest,
 		Message: fmt.Sprintf("Unrecognized request URL (%s: %s). Please see https://stripe.com/docs or we can help at https://support.stripe.com/.", method, path)}
 }
 
 // TooLarge is the 413 for a request body over the cap.
 func TooLarge(limit int64) *Error {
-	return &Error{Status: http.StatusRequestEntityTooLarge, Type: TypeInvalidRequest,
+	return &Error{Status: statusRequestEntityTooLarge, Type: TypeInvalidRequest,
 		Message: fmt.Sprintf("The request body is too large: the limit is %d bytes.", limit)}
 }
 
 // Internal is a 500 api_error; the emulator logs the cause.
 func Internal() *Error {
-	return &Error{Status: http.StatusInternalServerError, Type: TypeAPI,
+	return &Error{Status: statusInternalServerError, Type: TypeAPI,
 		Message: "An unknown error occurred in stripe-emulator; the log has the cause."}
 }
 

@@ -1,6 +1,9 @@
 package apierr
 
-import "testing"
+import (
+	"net/http"
+	"testing"
+)
 
 func TestMessages(t *testing.T) {
 	for _, tt := range []struct {
@@ -24,5 +27,23 @@ func TestMessages(t *testing.T) {
 	}
 	if e := (&Error{Code: "resource_missing"}); e.DocURL() != "https://stripe.com/docs/error-codes/resource-missing" {
 		t.Errorf("doc url: %s", e.DocURL())
+	}
+}
+
+// The package's status constants are net/http's (it does not import net/http,
+// so that the billing engine, which uses it, does not depend on it).
+func TestStatusesAreHTTPs(t *testing.T) {
+	for _, tt := range []struct{ got, want int }{
+		{statusBadRequest, http.StatusBadRequest},
+		{statusConflict, http.StatusConflict},
+		{statusForbidden, http.StatusForbidden},
+		{statusInternalServerError, http.StatusInternalServerError},
+		{statusNotFound, http.StatusNotFound},
+		{statusRequestEntityTooLarge, http.StatusRequestEntityTooLarge},
+		{statusUnauthorized, http.StatusUnauthorized},
+	} {
+		if tt.got != tt.want {
+			t.Errorf("status %d, want %d (%s)", tt.got, tt.want, http.StatusText(tt.want))
+		}
 	}
 }

@@ -1,7 +1,7 @@
 // Command specgen extracts the request-parameter schemas of Stripe's operations
 // catalogue (../shared/stripe-openapi/operations-2024-06-20.json) into
-// server/spec/operations.json, which the emulator embeds. Run it through
-// `go generate ./server/spec` when the catalogue changes.
+// internal/spec/operations.json, which the emulator embeds. Run it through
+// `go generate ./internal/spec` when the catalogue changes.
 package main
 
 import (
@@ -9,7 +9,7 @@ import (
 	"fmt"
 	"os"
 
-	"github.com/stripe-emulator/stripe-emulator/server/spec"
+	"github.com/stripe-emulator/stripe-emulator/internal/spec"
 )
 
 func main() {

@@ -9,7 +9,7 @@ import (
 	_ "embed"
 	"sync"
 
-	"github.com/stripe-emulator/stripe-emulator/server/form"
+	"github.com/stripe-emulator/stripe-emulator/internal/form"
 )
 
 //go:embed operations.json
