@@ -315,7 +315,7 @@ func TestParamEditsBetween(t *testing.T) {
 	for _, e := range edits {
 		got = append(got, e.Route+" "+e.Path)
 	}
-	want := "POST /v1/invoices automatically_finalizes_at|POST /v1/invoices/{invoice} automatically_finalizes_at|POST /v1/products default_price_data.metadata"
+	want := "POST /v1/invoices automatically_finalizes_at|POST /v1/invoices/{invoice} automatically_finalizes_at|POST /v1/customers/{customer} tax.validate_location|POST /v1/products default_price_data.metadata"
 	if strings.Join(got, "|") != want {
 		t.Errorf("edits after acacia up to 2025-02-24:\n got %s\nwant %s", strings.Join(got, "|"), want)
 	}

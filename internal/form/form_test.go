@@ -364,7 +364,9 @@ func TestSchemaEqual(t *testing.T) {
 		{"a nested requirement", func(s *Schema) { s.Props["b"].Items.Required = nil }, false},
 		{"a property more", func(s *Schema) { s.Props["e"] = Boolean() }, false},
 		{"not emptyable", func(s *Schema) { s.Props["d"].Emptyable = false }, false},
-		{"alternatives in another order", func(s *Schema) { s.Props["d"].AnyOf[0], s.Props["d"].AnyOf[1] = s.Props["d"].AnyOf[1], s.Props["d"].AnyOf[0] }, false},
+		{"alternatives in another order", func(s *Schema) {
+			s.Props["d"].AnyOf[0], s.Props["d"].AnyOf[1] = s.Props["d"].AnyOf[1], s.Props["d"].AnyOf[0]
+		}, false},
 		{"a map's values", func(s *Schema) { s.Props["m"] = Map(String()) }, false},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
