@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/stripe-emulator/stripe-emulator/internal/apierr"
+	"github.com/stripe-emulator/stripe-emulator/internal/apiversion"
 	"github.com/stripe-emulator/stripe-emulator/internal/jsonobj"
 	"github.com/stripe-emulator/stripe-emulator/internal/store"
 )
@@ -27,6 +28,9 @@ type webhookEndpoint struct {
 	Metadata    map[string]string
 	Secret      string
 	Disabled    bool
+	// APIVersion is the version the endpoint was created with (api_version),
+	// "" for none: the account's default applies.
+	APIVersion string `json:",omitempty"`
 }
 
 func (w *webhookEndpoint) clone() *webhookEndpoint {
@@ -51,10 +55,10 @@ func (w *webhookEndpoint) wants(typ string) bool {
 func (s *Server) webhookEndpoints() []endpoint {
 	return []endpoint{
 		{op: "PostWebhookEndpoints", mode: txWrite, h: s.createWebhookEndpoint,
-			accepts: []string{"api_version", "description", "enabled_events", "metadata", "url"}},
+			accepts: []string{"api_version", "description", "enabled_events", "metadata", "url"}, anyVersion: []string{"enabled_events"}},
 		{op: "GetWebhookEndpoints", mode: txRead, h: s.listWebhookEndpoints},
 		{op: "GetWebhookEndpointsWebhookEndpoint", mode: txRead, h: s.retrieveWebhookEndpoint},
-		{op: "PostWebhookEndpointsWebhookEndpoint", mode: txWrite, h: s.updateWebhookEndpoint},
+		{op: "PostWebhookEndpointsWebhookEndpoint", mode: txWrite, h: s.updateWebhookEndpoint, anyVersion: []string{"enabled_events"}},
 		{op: "DeleteWebhookEndpointsWebhookEndpoint", mode: txWrite, h: s.deleteWebhookEndpoint},
 	}
 }
@@ -109,8 +113,11 @@ func (s *Server) createWebhookEndpoint(c *call) (jsonobj.Obj, error) {
 	if err := checkEnabledEvents(w.Events); err != nil {
 		return nil, err
 	}
-	if v, ok := p.String("api_version"); ok && v != APIVersion {
-		return nil, apierr.Invalid("api_version", "stripe-emulator sends events of API version %s only.", APIVersion)
+	if v, ok := p.String("api_version"); ok {
+		if _, known := apiversion.Parse(v); !known {
+			return nil, apierr.InvalidEnum("api_version", apiversion.Names())
+		}
+		w.APIVersion = v
 	}
 	w.Description, _ = p.String("description")
 	md, err := applyMetadata(w.Metadata, p, "metadata")
@@ -197,7 +204,7 @@ func renderWebhookEndpoint(w *webhookEndpoint) jsonobj.Obj {
 	return jsonobj.Obj{
 		{K: "id", V: w.ID},
 		{K: "object", V: "webhook_endpoint"},
-		{K: "api_version", V: nil},
+		{K: "api_version", V: orNull(w.APIVersion)},
 		{K: "application", V: nil},
 		{K: "created", V: w.Created},
 		{K: "description", V: orNull(w.Description)},

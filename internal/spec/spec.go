@@ -100,11 +100,7 @@ func ForVersion(v apiversion.Version) (Routes, error) {
 func compile(v apiversion.Version) (Routes, error) {
 	base := apiversion.CatalogueBase(v)
 	if base != v {
-		baseRoutes, err := ForVersion(base)
-		if err != nil {
-			return nil, err
-		}
-		return applyEdits(baseRoutes, apiversion.ParamEditsBetween(base, v))
+		return WithEdits(base, v)
 	}
 	var ops map[string]*form.Operation
 	var err error
@@ -124,6 +120,18 @@ func compile(v apiversion.Version) (Routes, error) {
 		routes[op.Method+" "+op.Path] = op
 	}
 	return routes, nil
+}
+
+// WithEdits is what the declared units say the operations of version to are
+// when built from the catalogue of base: base's operations with the
+// ParamEdits after base, up to to, applied. Where to has a catalogue of its
+// own, a test compares the two.
+func WithEdits(base, to apiversion.Version) (Routes, error) {
+	routes, err := ForVersion(base)
+	if err != nil {
+		return nil, err
+	}
+	return applyEdits(routes, apiversion.ParamEditsBetween(base, to))
 }
 
 // applyEdits returns routes with the edits made to copies of the operations
