@@ -396,7 +396,7 @@ func (s *Server) decode(c *call) *apierr.Error {
 		return aerr
 	}
 	if ev != nil && !ev.same {
-		if aerr := ev.checkCanonical(c.ep, tree); aerr != nil {
+		if aerr := ev.toCanonical(c.ep, tree, params); aerr != nil {
 			return aerr
 		}
 	}

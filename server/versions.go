@@ -34,9 +34,10 @@ type epVersion struct {
 	same bool
 	// Where the version's schema differs from the canonical one, at the top
 	// level, in sorted order: a parameter only the version has (beyond) is
-	// not supported; one both have but differently (recheck) is checked
-	// against the canonical schema too, whose refusal means the emulator
-	// does not support that use of it yet.
+	// not supported; one both have but differently (recheck, its canonical
+	// schema) is checked against the canonical schema too, whose refusal
+	// means the emulator does not support that use of it yet, and whose
+	// value is the one the handler gets (typed as 2024-06-20 types it).
 	differs []string
 	beyond  map[string]bool
 	recheck map[string]*form.Schema
@@ -102,7 +103,7 @@ func compareSchemas(vs, canon *form.Schema, anyVersion []string) *epVersion {
 		case contains(anyVersion, name):
 			continue
 		case !p.Equal(c):
-			ev.recheck[name] = form.Object(map[string]*form.Schema{name: c})
+			ev.recheck[name] = c
 		default:
 			continue
 		}
@@ -117,11 +118,13 @@ func compareSchemas(vs, canon *form.Schema, anyVersion []string) *epVersion {
 	return ev
 }
 
-// checkCanonical checks a request valid at the version against what the
-// handlers read: it names a parameter only the version has, or uses one in a
-// way 2024-06-20 does not have, as not supported; it misses a parameter the
-// handlers need, as missing.
-func (ev *epVersion) checkCanonical(ep *endpoint, tree *form.Node) *apierr.Error {
+// toCanonical turns the parameters of a request valid at the version into
+// what the handlers read, 2024-06-20's: a parameter only the version has, or
+// one used in a way 2024-06-20 does not have, is not supported; one the
+// handlers need that the version no longer requires is missing; the values of
+// the parameters whose schemas differ are validated again, as 2024-06-20
+// types them.
+func (ev *epVersion) toCanonical(ep *endpoint, tree *form.Node, params *form.Params) *apierr.Error {
 	for _, name := range ev.differs {
 		child, ok := tree.Map[name]
 		if !ok {
@@ -130,7 +133,8 @@ func (ev *epVersion) checkCanonical(ep *endpoint, tree *form.Node) *apierr.Error
 		if ev.beyond[name] {
 			return unsupported(ep, name)
 		}
-		if _, err := form.Validate(&form.Node{Map: map[string]*form.Node{name: child}}, ev.recheck[name]); err != nil {
+		v, err := form.ValidateParam(child, ev.recheck[name], name)
+		if err != nil {
 			if err.Code == "parameter_missing" {
 				return err
 			}
@@ -140,6 +144,7 @@ func (ev *epVersion) checkCanonical(ep *endpoint, tree *form.Node) *apierr.Error
 			}
 			return unsupported(ep, param)
 		}
+		params.Set(name, v)
 	}
 	for _, r := range ev.required {
 		if _, ok := tree.Map[r]; !ok {

@@ -711,3 +711,55 @@ func TestHotEndpointsAreTheSameAtEveryVersion(t *testing.T) {
 		}
 	}
 }
+
+// toCanonical hands the handler 2024-06-20's values: a parameter whose schema
+// differs is typed as the canonical schema types it (the version's integer,
+// the canonical number; the version's string, the canonical string-or-number).
+func TestToCanonical(t *testing.T) {
+	canon := form.Object(map[string]*form.Schema{
+		"amount":   {Type: form.TNumber},
+		"metadata": form.Map(form.OneOf(form.String(), &form.Schema{Type: form.TNumber})),
+		"formula":  form.String("count", "sum"),
+		"customer": form.String(),
+	}, "customer")
+	version := form.Object(map[string]*form.Schema{
+		"amount":   form.Integer(),
+		"metadata": form.Map(form.String()),
+		"formula":  form.String("count", "last", "sum"),
+		"customer": form.String(),
+		"newer":    form.String(),
+	})
+	ep := &endpoint{method: "POST", path: "/v1/x"}
+	ev := compareSchemas(version, canon, nil)
+	if ev.same || strings.Join(ev.differs, ",") != "amount,formula,metadata,newer" || strings.Join(ev.required, ",") != "customer" {
+		t.Fatalf("%+v", ev)
+	}
+	for _, tt := range []struct {
+		body, err string
+		check     func(p *form.Params) bool
+	}{
+		{"customer=c&amount=5&metadata[n]=7&formula=sum", "", func(p *form.Params) bool {
+			return p.Get("amount").Kind == form.KNumber && p.Object("metadata").Get("n").Kind == form.KNumber && p.Get("formula").Str == "sum"
+		}},
+		{"customer=c&formula=last", "stripe-emulator does not support the parameter formula on POST /v1/x yet", nil},
+		{"customer=c&newer=x", "stripe-emulator does not support the parameter newer on POST /v1/x yet", nil},
+		{"amount=5", "Missing required param: customer.", nil},
+	} {
+		t.Run(tt.body, func(t *testing.T) {
+			tree, aerr := form.Parse(tt.body)
+			if aerr != nil {
+				t.Fatal(aerr)
+			}
+			params, aerr := form.Validate(tree, version)
+			if aerr != nil {
+				t.Fatalf("invalid at the version: %v", aerr)
+			}
+			if aerr := ev.toCanonical(ep, tree, params); (aerr == nil) != (tt.err == "") || aerr != nil && !strings.HasPrefix(aerr.Message, tt.err) {
+				t.Fatalf("%v, want %q", aerr, tt.err)
+			}
+			if tt.check != nil && !tt.check(params) {
+				t.Errorf("the values are not typed as 2024-06-20 types them: %v", params.Canonical())
+			}
+		})
+	}
+}
