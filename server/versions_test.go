@@ -763,3 +763,22 @@ func TestToCanonical(t *testing.T) {
 		})
 	}
 }
+
+// An idempotent retry at another version gets the first response byte for
+// byte, with the version it was rendered at (design-15 §7 Q12); the key's
+// fingerprint is of the parameters as the handlers read them, so the same
+// meaning at another version matches.
+func TestIdempotentReplayKeepsItsVersion(t *testing.T) {
+	e := newEnv(t)
+	first := e.do("POST", "/v1/customers", "name=Jenny&metadata[n]=5", append(at("2025-03-31.basil"), "Idempotency-Key", "k1")...)
+	again := e.do("POST", "/v1/customers", "name=Jenny&metadata[n]=5", append(at("2024-06-20"), "Idempotency-Key", "k1")...)
+	if first.status != 200 || again.status != 200 || string(first.body) != string(again.body) {
+		t.Fatalf("%d %s\n%d %s", first.status, first.body, again.status, again.body)
+	}
+	if again.header.Get("Idempotent-Replayed") != "true" || again.header.Get("Stripe-Version") != "2025-03-31.basil" {
+		t.Errorf("the replay: Idempotent-Replayed %q, Stripe-Version %q", again.header.Get("Idempotent-Replayed"), again.header.Get("Stripe-Version"))
+	}
+	if r := e.do("POST", "/v1/customers", "name=Other", append(at("2024-06-20"), "Idempotency-Key", "k1")...); r.status != 400 || r.errField("type") != "idempotency_error" {
+		t.Errorf("other parameters: %d %s", r.status, r.body)
+	}
+}
