@@ -16,9 +16,9 @@ func (s *Server) emulatorEndpoints() []endpoint {
 		{method: "POST", path: "/_emulator/fixtures", raw: true, mode: txNone, h: s.loadFixtures},
 		{method: "GET", path: "/_emulator/requests/{id}", mode: txNone, h: s.requestLogEntry,
 			schema: form.Object(map[string]*form.Schema{})},
-		{method: "GET", path: "/_emulator/account", mode: txNone, h: s.emulatorAccount,
+		{method: "GET", path: "/_emulator/account", mode: txNone, h: emulatorAccount,
 			schema: form.Object(map[string]*form.Schema{})},
-		{method: "POST", path: "/_emulator/account", mode: txNone, h: s.updateEmulatorAccount,
+		{method: "POST", path: "/_emulator/account", mode: txNone, h: updateEmulatorAccount,
 			schema: form.Object(map[string]*form.Schema{"default_api_version": form.String()})},
 	}
 }
@@ -27,11 +27,11 @@ func (s *Server) emulatorEndpoints() []endpoint {
 // default API version (the emulator's while the account has none) and what
 // set it ("request", "emulator", "fixtures"; null: not set yet, the next
 // request that names a version sets it).
-func (s *Server) emulatorAccount(c *call) (jsonobj.Obj, error) {
+func emulatorAccount(c *call) (jsonobj.Obj, error) {
 	v, by := c.acct.defaultAPIVersion()
 	var setBy any
 	if by == setByNone {
-		v = s.defaultVersion
+		v = c.s.defaultVersion
 	} else {
 		setBy = by.String()
 	}
@@ -44,7 +44,7 @@ func (s *Server) emulatorAccount(c *call) (jsonobj.Obj, error) {
 
 // updateEmulatorAccount is POST /_emulator/account: default_api_version sets
 // the account's default API version.
-func (s *Server) updateEmulatorAccount(c *call) (jsonobj.Obj, error) {
+func updateEmulatorAccount(c *call) (jsonobj.Obj, error) {
 	if name, ok := c.params.String("default_api_version"); ok {
 		v, known := apiversion.Parse(name)
 		if !known {
@@ -52,7 +52,7 @@ func (s *Server) updateEmulatorAccount(c *call) (jsonobj.Obj, error) {
 		}
 		c.acct.setDefaultAPIVersion(v, setByEmulator, false)
 	}
-	return s.emulatorAccount(c)
+	return emulatorAccount(c)
 }
 
 func (s *Server) health(c *call) (jsonobj.Obj, error) {

@@ -8,8 +8,10 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/gorilla/mux"
@@ -780,5 +782,34 @@ func TestIdempotentReplayKeepsItsVersion(t *testing.T) {
 	}
 	if r := e.do("POST", "/v1/customers", "name=Other", append(at("2024-06-20"), "Idempotency-Key", "k1")...); r.status != 400 || r.errField("type") != "idempotency_error" {
 		t.Errorf("other parameters: %d %s", r.status, r.body)
+	}
+}
+
+// Requests of many versions at once on a new account: each is served at its
+// own version, the schemas of each are made once, and the account's default
+// is one of them (the first to arrive).
+func TestVersionsConcurrently(t *testing.T) {
+	e := newEnv(t)
+	names := apiversion.Names()
+	var wg sync.WaitGroup
+	errs := make(chan string, len(names))
+	for _, v := range names {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r := e.do("POST", "/v1/customers", "name=C&metadata[k]=v", at(v)...)
+			if r.status != 200 || r.header.Get("Stripe-Version") != v {
+				errs <- fmt.Sprintf("%s: %d %q", v, r.status, r.header.Get("Stripe-Version"))
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for msg := range errs {
+		t.Error(msg)
+	}
+	r := e.do("GET", "/_emulator/account", "")
+	if v, _ := r.json["default_api_version"].(string); !slices.Contains(names, v) || r.json["default_api_version_set_by"] != "request" {
+		t.Errorf("the default: %s", r.body)
 	}
 }
