@@ -117,7 +117,7 @@ func (s *Server) createAlert(c *call) (jsonobj.Obj, error) {
 	if err := c.tx.Put(tAlerts, a); err != nil {
 		return nil, err
 	}
-	return renderAlert(a), nil
+	return c.renderAlert(a), nil
 }
 
 // maxAlertsPerFilter is Stripe's limit: "You can create a maximum of 25 alerts
@@ -161,7 +161,7 @@ func (c *call) usageBaseline(m *meter, customerID string) map[string]metering.In
 }
 
 func (c *call) getAlert(id string) (*alert, error) {
-	return getRecord[*alert](c, tAlerts, "billing alert", id, "id")
+	return getRecord[*alert](c.tx, tAlerts, "billing alert", id, "id")
 }
 
 func (s *Server) retrieveAlert(c *call) (jsonobj.Obj, error) {
@@ -169,7 +169,7 @@ func (s *Server) retrieveAlert(c *call) (jsonobj.Obj, error) {
 	if err != nil {
 		return nil, err
 	}
-	return renderAlert(a), nil
+	return c.renderAlert(a), nil
 }
 
 // setAlertStatus activates, deactivates or archives an alert; an archived alert
@@ -191,7 +191,7 @@ func (s *Server) setAlertStatus(status string) handler {
 		if err := c.tx.Put(tAlerts, a); err != nil {
 			return nil, err
 		}
-		return renderAlert(a), nil
+		return c.renderAlert(a), nil
 	}
 }
 
@@ -199,10 +199,10 @@ func (s *Server) listAlerts(c *call) (jsonobj.Obj, error) {
 	meterID, byMeter := c.params.String("meter")
 	return c.list(tAlerts, "billing alert", "/v1/billing/alerts", func(r store.Record) bool {
 		return !byMeter || r.(*alert).Meter == meterID
-	}, func(r store.Record) (jsonobj.Obj, error) { return renderAlert(r.(*alert)), nil })
+	}, func(r store.Record) (jsonobj.Obj, error) { return c.renderAlert(r.(*alert)), nil })
 }
 
-func renderAlert(a *alert) jsonobj.Obj {
+func (rc *renderCtx) renderAlert(a *alert) jsonobj.Obj {
 	var filter any
 	if a.Customer != "" {
 		filter = jsonobj.Obj{{K: "customer", V: a.Customer}}
@@ -243,7 +243,7 @@ func (c *call) checkAlerts(m *meter, customerID string) error {
 		now := c.customerNow(customerID)
 		c.emit("billing.alert.triggered", now, jsonobj.Obj{
 			{K: "object", V: "billing.alert_triggered"},
-			{K: "alert", V: renderAlert(a)},
+			{K: "alert", V: c.renderAlert(a)},
 			{K: "created", V: now},
 			{K: "customer", V: customerID},
 			{K: "livemode", V: false},

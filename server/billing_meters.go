@@ -110,11 +110,11 @@ func (s *Server) createMeter(c *call) (jsonobj.Obj, error) {
 	if err := c.tx.Put(tMeters, m); err != nil {
 		return nil, err
 	}
-	return renderMeter(m), nil
+	return c.renderMeter(m), nil
 }
 
 func (c *call) getMeter(id, param string) (*meter, error) {
-	return getRecord[*meter](c, tMeters, "billing meter", id, param)
+	return getRecord[*meter](c.tx, tMeters, "billing meter", id, param)
 }
 
 func (s *Server) retrieveMeter(c *call) (jsonobj.Obj, error) {
@@ -122,7 +122,7 @@ func (s *Server) retrieveMeter(c *call) (jsonobj.Obj, error) {
 	if err != nil {
 		return nil, err
 	}
-	return renderMeter(m), nil
+	return c.renderMeter(m), nil
 }
 
 func (s *Server) updateMeter(c *call) (jsonobj.Obj, error) {
@@ -144,7 +144,7 @@ func (s *Server) updateMeter(c *call) (jsonobj.Obj, error) {
 	if err := c.tx.Put(tMeters, m); err != nil {
 		return nil, err
 	}
-	return renderMeter(m), nil
+	return c.renderMeter(m), nil
 }
 
 func (s *Server) deactivateMeter(c *call) (jsonobj.Obj, error) {
@@ -180,7 +180,7 @@ func (s *Server) setMeterActive(c *call, active bool) (jsonobj.Obj, error) {
 	if err := c.tx.Put(tMeters, m); err != nil {
 		return nil, err
 	}
-	return renderMeter(m), nil
+	return c.renderMeter(m), nil
 }
 
 func (s *Server) listMeters(c *call) (jsonobj.Obj, error) {
@@ -190,7 +190,7 @@ func (s *Server) listMeters(c *call) (jsonobj.Obj, error) {
 		return !byStatus || (status == "active") == m.Active
 	}
 	return c.list(tMeters, "billing meter", "/v1/billing/meters", match, func(r store.Record) (jsonobj.Obj, error) {
-		return renderMeter(r.(*meter)), nil
+		return c.renderMeter(r.(*meter)), nil
 	})
 }
 
@@ -199,10 +199,10 @@ func loadMeter(c *call, id string) (jsonobj.Obj, error) {
 	if err != nil {
 		return nil, err
 	}
-	return renderMeter(m), nil
+	return c.renderMeter(m), nil
 }
 
-func renderMeter(m *meter) jsonobj.Obj {
+func (rc *renderCtx) renderMeter(m *meter) jsonobj.Obj {
 	status := "inactive"
 	if m.Active {
 		status = "active"

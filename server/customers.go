@@ -81,7 +81,7 @@ func (s *Server) createCustomer(c *call) (jsonobj.Obj, error) {
 	if err := c.tx.Put(tCustomers, cu); err != nil {
 		return nil, err
 	}
-	return c.answer(cu, renderCustomer(cu)), nil
+	return c.answer(cu, c.renderCustomer(cu)), nil
 }
 
 func upperAlnum(s string) string {
@@ -184,7 +184,7 @@ func maxLen(p *form.Params, key, v string, limit int) error {
 
 // getCustomer loads a customer; deleted ones count as missing unless allowDeleted.
 func (c *call) getCustomer(id, param string, allowDeleted bool) (*customer, error) {
-	cu, err := getRecord[*customer](c, tCustomers, "customer", id, param)
+	cu, err := getRecord[*customer](c.tx, tCustomers, "customer", id, param)
 	if err != nil {
 		return nil, err
 	}
@@ -199,7 +199,7 @@ func (s *Server) retrieveCustomer(c *call) (jsonobj.Obj, error) {
 	if err != nil {
 		return nil, err
 	}
-	return renderCustomer(cu), nil
+	return c.renderCustomer(cu), nil
 }
 
 func (s *Server) updateCustomer(c *call) (jsonobj.Obj, error) {
@@ -214,7 +214,7 @@ func (s *Server) updateCustomer(c *call) (jsonobj.Obj, error) {
 	if err := c.tx.Put(tCustomers, cu); err != nil {
 		return nil, err
 	}
-	return c.answer(cu, renderCustomer(cu)), nil
+	return c.answer(cu, c.renderCustomer(cu)), nil
 }
 
 func (s *Server) deleteCustomer(c *call) (jsonobj.Obj, error) {
@@ -243,7 +243,7 @@ func (s *Server) deleteCustomer(c *call) (jsonobj.Obj, error) {
 	if err := c.tx.Put(tCustomers, gone); err != nil {
 		return nil, err
 	}
-	return renderCustomer(gone), nil
+	return c.renderCustomer(gone), nil
 }
 
 // listCustomers answers GET /v1/customers. Customers on a test clock are
@@ -257,7 +257,7 @@ func (s *Server) listCustomers(c *call) (jsonobj.Obj, error) {
 		return !cu.Deleted && (!byEmail || cu.Email == email) && cu.TestClock == clock
 	}
 	return c.list(tCustomers, "customer", "/v1/customers", match, func(r store.Record) (jsonobj.Obj, error) {
-		return renderCustomer(r.(*customer)), nil
+		return c.renderCustomer(r.(*customer)), nil
 	})
 }
 
@@ -266,10 +266,10 @@ func loadCustomer(c *call, id string) (jsonobj.Obj, error) {
 	if err != nil {
 		return nil, err
 	}
-	return renderCustomer(cu), nil
+	return c.renderCustomer(cu), nil
 }
 
-func renderCustomer(cu *customer) jsonobj.Obj {
+func (rc *renderCtx) renderCustomer(cu *customer) jsonobj.Obj {
 	if cu.Deleted {
 		return jsonobj.Obj{{K: "id", V: cu.ID}, {K: "object", V: "customer"}, {K: "deleted", V: true}}
 	}

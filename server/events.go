@@ -655,13 +655,13 @@ func (s *Server) eventObject(ev *eventRecord, deep bool) jsonobj.Obj {
 func (c *call) renderRecord(r store.Record, items []*subItem) (jsonobj.Obj, error) {
 	switch x := r.(type) {
 	case *customer:
-		return renderCustomer(x), nil
+		return c.renderCustomer(x), nil
 	case *product:
-		return renderProduct(x), nil
+		return c.renderProduct(x), nil
 	case *price:
 		return c.renderPrice(x), nil
 	case *meter:
-		return renderMeter(x), nil
+		return c.renderMeter(x), nil
 	case *subscription:
 		if items != nil {
 			return c.renderSubscriptionWith(x, items)
@@ -672,7 +672,7 @@ func (c *call) renderRecord(r store.Record, items []*subItem) (jsonobj.Obj, erro
 	case *invoiceItem:
 		return c.renderInvoiceItem(x)
 	case *testClock:
-		return renderTestClock(x), nil
+		return c.renderTestClock(x), nil
 	}
 	return jsonobj.Obj{{K: "id", V: r.RecordID()}}, nil
 }

@@ -80,7 +80,7 @@ func (s *Server) invoiceItemEndpoints() []endpoint {
 }
 
 func (c *call) getInvoiceItem(id string) (*invoiceItem, error) {
-	return getRecord[*invoiceItem](c, tInvoiceItems, "invoice item", id, "id")
+	return getRecord[*invoiceItem](c.tx, tInvoiceItems, "invoice item", id, "id")
 }
 
 // applyInvoiceItemAmount sets an item's amount from amount, price × quantity, or
@@ -336,14 +336,14 @@ func (s *Server) listInvoiceItems(c *call) (jsonobj.Obj, error) {
 	})
 }
 
-func (c *call) renderInvoiceItem(ii *invoiceItem) (jsonobj.Obj, error) {
+func (rc *renderCtx) renderInvoiceItem(ii *invoiceItem) (jsonobj.Obj, error) {
 	var priceObj, plan any
 	if ii.Price != "" {
-		pr, err := c.getPrice(ii.Price, "price")
+		pr, err := rc.getPrice(ii.Price, "price")
 		if err != nil {
 			return nil, err
 		}
-		priceObj, plan = c.renderPrice(pr), renderPlan(pr)
+		priceObj, plan = rc.renderPrice(pr), rc.renderPlan(pr)
 	}
 	o := jsonobj.Obj{
 		{K: "id", V: ii.ID},

@@ -30,7 +30,7 @@ func (s *Server) invoiceEndpoints() []endpoint {
 }
 
 func (c *call) getInvoice(id, param string) (*invoice, error) {
-	return getRecord[*invoice](c, tInvoices, "invoice", id, param)
+	return getRecord[*invoice](c.tx, tInvoices, "invoice", id, param)
 }
 
 // createInvoice creates a draft invoice for a customer (a one-off invoice),

@@ -386,8 +386,8 @@ func (c *call) applyPriceUpdates(pr *price, p *form.Params) error {
 	return nil
 }
 
-func (c *call) getPrice(id, param string) (*price, error) {
-	return getRecord[*price](c, tPrices, "price", id, param)
+func (rc *renderCtx) getPrice(id, param string) (*price, error) {
+	return getRecord[*price](rc.tx, tPrices, "price", id, param)
 }
 
 func (s *Server) retrievePrice(c *call) (jsonobj.Obj, error) {
@@ -480,7 +480,7 @@ func integerOrNull(d *decimal.Decimal) any {
 	return d.IntPart()
 }
 
-func (c *call) renderPrice(pr *price) jsonobj.Obj {
+func (rc *renderCtx) renderPrice(pr *price) jsonobj.Obj {
 	scheme := "per_unit"
 	if pr.Tiered {
 		scheme = "tiered"
@@ -546,7 +546,7 @@ func (c *call) renderPrice(pr *price) jsonobj.Obj {
 
 // renderPlan is the legacy plan mirror of a recurring price that subscription
 // items and invoice lines carry.
-func renderPlan(pr *price) any {
+func (rc *renderCtx) renderPlan(pr *price) any {
 	r := pr.Recurring
 	if r == nil {
 		return nil

@@ -89,7 +89,7 @@ func (s *Server) createProduct(c *call) (jsonobj.Obj, error) {
 	if err := c.tx.Put(tProducts, pr); err != nil {
 		return nil, err
 	}
-	return renderProduct(pr), nil
+	return c.renderProduct(pr), nil
 }
 
 // createDefaultPrice creates the price of a product's default_price_data.
@@ -180,7 +180,7 @@ func applyProductParams(pr *product, p *form.Params) error {
 }
 
 func (c *call) getProduct(id, param string) (*product, error) {
-	return getRecord[*product](c, tProducts, "product", id, param)
+	return getRecord[*product](c.tx, tProducts, "product", id, param)
 }
 
 func (s *Server) retrieveProduct(c *call) (jsonobj.Obj, error) {
@@ -188,7 +188,7 @@ func (s *Server) retrieveProduct(c *call) (jsonobj.Obj, error) {
 	if err != nil {
 		return nil, err
 	}
-	return renderProduct(pr), nil
+	return c.renderProduct(pr), nil
 }
 
 func (s *Server) updateProduct(c *call) (jsonobj.Obj, error) {
@@ -219,7 +219,7 @@ func (s *Server) updateProduct(c *call) (jsonobj.Obj, error) {
 	if err := c.tx.Put(tProducts, pr); err != nil {
 		return nil, err
 	}
-	return renderProduct(pr), nil
+	return c.renderProduct(pr), nil
 }
 
 func (s *Server) deleteProduct(c *call) (jsonobj.Obj, error) {
@@ -260,7 +260,7 @@ func (s *Server) listProducts(c *call) (jsonobj.Obj, error) {
 			(ids == nil || ids[pr.ID])
 	}
 	return c.list(tProducts, "product", "/v1/products", match, func(r store.Record) (jsonobj.Obj, error) {
-		return renderProduct(r.(*product)), nil
+		return c.renderProduct(r.(*product)), nil
 	})
 }
 
@@ -269,10 +269,10 @@ func loadProduct(c *call, id string) (jsonobj.Obj, error) {
 	if err != nil {
 		return nil, err
 	}
-	return renderProduct(pr), nil
+	return c.renderProduct(pr), nil
 }
 
-func renderProduct(pr *product) jsonobj.Obj {
+func (rc *renderCtx) renderProduct(pr *product) jsonobj.Obj {
 	images := pr.Images
 	if images == nil {
 		images = []string{}

@@ -148,7 +148,7 @@ func (s *Server) searchCustomers(c *call) (jsonobj.Obj, error) {
 			}
 			return d
 		},
-		render: func(r store.Record) (jsonobj.Obj, error) { return renderCustomer(r.(*customer)), nil },
+		render: func(r store.Record) (jsonobj.Obj, error) { return c.renderCustomer(r.(*customer)), nil },
 	})
 }
 
@@ -171,6 +171,6 @@ func (s *Server) searchProducts(c *call) (jsonobj.Obj, error) {
 			}
 			return d
 		},
-		render: func(r store.Record) (jsonobj.Obj, error) { return renderProduct(r.(*product)), nil },
+		render: func(r store.Record) (jsonobj.Obj, error) { return c.renderProduct(r.(*product)), nil },
 	})
 }

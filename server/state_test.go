@@ -810,7 +810,7 @@ func BenchmarkState(b *testing.B) {
 		}
 		ids[i] = cu.ID
 		evs = append(evs, &eventRecord{typ: "customer.created", created: now, reqID: "req_x",
-			data: jsonobj.Marshal(jsonobj.Obj{{K: "object", V: renderCustomer(cu)}})})
+			data: jsonobj.Marshal(jsonobj.Obj{{K: "object", V: (&renderCtx{}).renderCustomer(cu)}})})
 	}
 	tx.Commit()
 	acct.events.append(evs)

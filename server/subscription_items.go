@@ -21,7 +21,7 @@ func (s *Server) subscriptionItemEndpoints() []endpoint {
 }
 
 func (c *call) getItem(id, param string) (*subItem, error) {
-	return getRecord[*subItem](c, tSubscriptionItems, "subscription item", id, param)
+	return getRecord[*subItem](c.tx, tSubscriptionItems, "subscription item", id, param)
 }
 
 // itemChange runs one item change through the subscription update path, so that

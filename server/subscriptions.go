@@ -136,12 +136,12 @@ func (s *Server) subscriptionEndpoints() []endpoint {
 }
 
 func (c *call) getSubscription(id, param string) (*subscription, error) {
-	return getRecord[*subscription](c, tSubscriptions, "subscription", id, param)
+	return getRecord[*subscription](c.tx, tSubscriptions, "subscription", id, param)
 }
 
 // itemsOf lists a subscription's items in the order they were added.
-func (c *call) itemsOf(subID string) ([]*subItem, error) {
-	recs, err := c.tx.Find(tSubscriptionItems, "subscription", subID)
+func (rc *renderCtx) itemsOf(subID string) ([]*subItem, error) {
+	recs, err := rc.tx.Find(tSubscriptionItems, "subscription", subID)
 	if err != nil {
 		return nil, err
 	}
@@ -608,19 +608,19 @@ func loadSubscription(c *call, id string) (jsonobj.Obj, error) {
 	return c.renderSubscription(sub)
 }
 
-func (c *call) renderSubscription(sub *subscription) (jsonobj.Obj, error) {
-	items, err := c.itemsOf(sub.ID)
+func (rc *renderCtx) renderSubscription(sub *subscription) (jsonobj.Obj, error) {
+	items, err := rc.itemsOf(sub.ID)
 	if err != nil {
 		return nil, err
 	}
-	return c.renderSubscriptionWith(sub, items)
+	return rc.renderSubscriptionWith(sub, items)
 }
 
 // renderSubscriptionWith renders a subscription with the given items.
-func (c *call) renderSubscriptionWith(sub *subscription, items []*subItem) (jsonobj.Obj, error) {
+func (rc *renderCtx) renderSubscriptionWith(sub *subscription, items []*subItem) (jsonobj.Obj, error) {
 	data := make([]jsonobj.Obj, 0, len(items))
 	for _, it := range items {
-		o, err := c.renderItem(it)
+		o, err := rc.renderItem(it)
 		if err != nil {
 			return nil, err
 		}
@@ -700,8 +700,8 @@ func (sub *subscription) effectiveCancelAt() int64 {
 	return sub.CancelAt
 }
 
-func (c *call) renderItem(it *subItem) (jsonobj.Obj, error) {
-	pr, err := c.getPrice(it.Price, "price")
+func (rc *renderCtx) renderItem(it *subItem) (jsonobj.Obj, error) {
+	pr, err := rc.getPrice(it.Price, "price")
 	if err != nil {
 		return nil, err
 	}
@@ -712,8 +712,8 @@ func (c *call) renderItem(it *subItem) (jsonobj.Obj, error) {
 		{K: "created", V: it.Created},
 		{K: "discounts", V: []any{}},
 		{K: "metadata", V: metadataOf(it.Metadata)},
-		{K: "plan", V: renderPlan(pr)},
-		{K: "price", V: c.renderPrice(pr)},
+		{K: "plan", V: rc.renderPlan(pr)},
+		{K: "price", V: rc.renderPrice(pr)},
 	}
 	if !pr.metered() {
 		o = append(o, jsonobj.Field{K: "quantity", V: it.Quantity})

@@ -49,11 +49,11 @@ func (s *Server) createTestClock(c *call) (jsonobj.Obj, error) {
 	if err := c.tx.Put(tTestClocks, tc); err != nil {
 		return nil, err
 	}
-	return renderTestClock(tc), nil
+	return c.renderTestClock(tc), nil
 }
 
 func (c *call) getTestClock(id, param string) (*testClock, error) {
-	return getRecord[*testClock](c, tTestClocks, "test clock", id, param)
+	return getRecord[*testClock](c.tx, tTestClocks, "test clock", id, param)
 }
 
 func (s *Server) retrieveTestClock(c *call) (jsonobj.Obj, error) {
@@ -61,12 +61,12 @@ func (s *Server) retrieveTestClock(c *call) (jsonobj.Obj, error) {
 	if err != nil {
 		return nil, err
 	}
-	return renderTestClock(tc), nil
+	return c.renderTestClock(tc), nil
 }
 
 func (s *Server) listTestClocks(c *call) (jsonobj.Obj, error) {
 	return c.list(tTestClocks, "test clock", "/v1/test_helpers/test_clocks", nil, func(r store.Record) (jsonobj.Obj, error) {
-		return renderTestClock(r.(*testClock)), nil
+		return c.renderTestClock(r.(*testClock)), nil
 	})
 }
 
@@ -90,7 +90,7 @@ func (s *Server) advanceTestClock(c *call) (jsonobj.Obj, error) {
 	if target > limit {
 		return nil, apierr.Invalid("frozen_time", "Cannot advance the test clock more than %s from its current frozen_time: frozen_time can be at most %d.", why, limit)
 	}
-	before := renderTestClock(tc)
+	before := c.renderTestClock(tc)
 	before.Set("status", "advancing")
 	before.Set("status_details", jsonobj.Obj{{K: "advancing", V: jsonobj.Obj{{K: "target_frozen_time", V: target}}}})
 	c.emit("test_helpers.test_clock.advancing", c.unix(), before)
@@ -103,7 +103,7 @@ func (s *Server) advanceTestClock(c *call) (jsonobj.Obj, error) {
 	if err := c.tx.Put(tTestClocks, &n); err != nil {
 		return nil, err
 	}
-	c.emit("test_helpers.test_clock.ready", c.unix(), renderTestClock(&n))
+	c.emit("test_helpers.test_clock.ready", c.unix(), c.renderTestClock(&n))
 	before.Set("status_details", jsonobj.Obj{{K: "advancing", V: jsonobj.Obj{{K: "target_frozen_time", V: target}}}})
 	return before, nil
 }
@@ -175,10 +175,10 @@ func loadTestClock(c *call, id string) (jsonobj.Obj, error) {
 	if err != nil {
 		return nil, err
 	}
-	return renderTestClock(tc), nil
+	return c.renderTestClock(tc), nil
 }
 
-func renderTestClock(tc *testClock) jsonobj.Obj {
+func (rc *renderCtx) renderTestClock(tc *testClock) jsonobj.Obj {
 	return jsonobj.Obj{
 		{K: "id", V: tc.ID},
 		{K: "object", V: "test_helpers.test_clock"},

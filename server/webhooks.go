@@ -121,13 +121,13 @@ func (s *Server) createWebhookEndpoint(c *call) (jsonobj.Obj, error) {
 	if err := c.tx.Put(tWebhookEndpoints, w); err != nil {
 		return nil, err
 	}
-	o := renderWebhookEndpoint(w)
+	o := c.renderWebhookEndpoint(w)
 	o.Set("secret", w.Secret)
 	return o, nil
 }
 
 func (c *call) getWebhookEndpoint(id string) (*webhookEndpoint, error) {
-	return getRecord[*webhookEndpoint](c, tWebhookEndpoints, "webhook endpoint", id, "id")
+	return getRecord[*webhookEndpoint](c.tx, tWebhookEndpoints, "webhook endpoint", id, "id")
 }
 
 func (s *Server) retrieveWebhookEndpoint(c *call) (jsonobj.Obj, error) {
@@ -135,7 +135,7 @@ func (s *Server) retrieveWebhookEndpoint(c *call) (jsonobj.Obj, error) {
 	if err != nil {
 		return nil, err
 	}
-	return renderWebhookEndpoint(w), nil
+	return c.renderWebhookEndpoint(w), nil
 }
 
 func (s *Server) updateWebhookEndpoint(c *call) (jsonobj.Obj, error) {
@@ -169,7 +169,7 @@ func (s *Server) updateWebhookEndpoint(c *call) (jsonobj.Obj, error) {
 	if err := c.tx.Put(tWebhookEndpoints, w); err != nil {
 		return nil, err
 	}
-	return renderWebhookEndpoint(w), nil
+	return c.renderWebhookEndpoint(w), nil
 }
 
 func (s *Server) deleteWebhookEndpoint(c *call) (jsonobj.Obj, error) {
@@ -185,11 +185,11 @@ func (s *Server) deleteWebhookEndpoint(c *call) (jsonobj.Obj, error) {
 
 func (s *Server) listWebhookEndpoints(c *call) (jsonobj.Obj, error) {
 	return c.list(tWebhookEndpoints, "webhook endpoint", "/v1/webhook_endpoints", nil, func(r store.Record) (jsonobj.Obj, error) {
-		return renderWebhookEndpoint(r.(*webhookEndpoint)), nil
+		return c.renderWebhookEndpoint(r.(*webhookEndpoint)), nil
 	})
 }
 
-func renderWebhookEndpoint(w *webhookEndpoint) jsonobj.Obj {
+func (rc *renderCtx) renderWebhookEndpoint(w *webhookEndpoint) jsonobj.Obj {
 	status := "enabled"
 	if w.Disabled {
 		status = "disabled"
