@@ -35,6 +35,23 @@ type alert struct {
 
 func (a *alert) clone() *alert { n := *a; return &n }
 
+const tAlerts = "alerts"
+
+var alertResource = &resource[*alert]{
+	resourceDesc: resourceDesc{
+		name: "billing.alert",
+		noun: "billing alert",
+		table: store.Table{Name: tAlerts, Indexes: []store.Index{
+			{Name: "meter", Keys: func(r store.Record) []string { return []string{r.(*alert).Meter} }},
+		}},
+		codec:  plainCodec[alert](),
+		cached: true,
+		expand: map[string]string{"meter": "billing.meter"},
+		routes: (*Server).alertEndpoints,
+	},
+	render: infallible((*renderCtx).renderAlert),
+}
+
 // alertFirings remembers which (alert, customer) pairs have fired.
 type alertFirings struct {
 	mu    sync.Mutex

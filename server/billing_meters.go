@@ -25,6 +25,22 @@ type meter struct {
 
 func (m *meter) clone() *meter { n := *m; return &n }
 
+const tMeters = "meters"
+
+var meterResource = &resource[*meter]{
+	resourceDesc: resourceDesc{
+		name: "billing.meter",
+		noun: "billing meter",
+		table: store.Table{Name: tMeters, Indexes: []store.Index{
+			{Name: "event_name", Keys: func(r store.Record) []string { return []string{r.(*meter).EventName} }},
+		}},
+		codec:  plainCodec[meter](),
+		cached: true,
+		routes: (*Server).meterEndpoints,
+	},
+	render: infallible((*renderCtx).renderMeter),
+}
+
 func (m *meter) formula() metering.Formula {
 	if m.Formula == "count" {
 		return metering.Count
@@ -192,14 +208,6 @@ func (s *Server) listMeters(c *call) (jsonobj.Obj, error) {
 	return c.list(tMeters, "billing meter", "/v1/billing/meters", match, func(r store.Record) (jsonobj.Obj, error) {
 		return c.renderMeter(r.(*meter)), nil
 	})
-}
-
-func loadMeter(c *call, id string) (jsonobj.Obj, error) {
-	m, err := c.getMeter(id, "id")
-	if err != nil {
-		return nil, err
-	}
-	return c.renderMeter(m), nil
 }
 
 func (rc *renderCtx) renderMeter(m *meter) jsonobj.Obj {

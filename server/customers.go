@@ -8,6 +8,7 @@ import (
 	"github.com/stripe-emulator/stripe-emulator/internal/apierr"
 	"github.com/stripe-emulator/stripe-emulator/internal/form"
 	"github.com/stripe-emulator/stripe-emulator/internal/jsonobj"
+	"github.com/stripe-emulator/stripe-emulator/internal/search"
 	"github.com/stripe-emulator/stripe-emulator/internal/store"
 )
 
@@ -38,6 +39,58 @@ func (c *customer) clone() *customer {
 	n.Metadata = maps.Clone(c.Metadata)
 	n.PreferredLocales = slices.Clone(c.PreferredLocales)
 	return &n
+}
+
+const tCustomers = "customers"
+
+var customerResource = &resource[*customer]{
+	resourceDesc: resourceDesc{
+		name: "customer",
+		noun: "customer",
+		table: store.Table{Name: tCustomers, BTree: true, Indexes: []store.Index{
+			testClockOf(func(r store.Record) string {
+				if c := r.(*customer); !c.Deleted {
+					return c.TestClock
+				}
+				return ""
+			}),
+		}},
+		codec: shadowCodec(func(c *customer) *customerState {
+			return &customerState{customer: c, Address: stateObj(c.Address), InvoiceSettings: stateObj(c.InvoiceSettings), Shipping: stateObj(c.Shipping)}
+		}, func(st *customerState) *customer {
+			c := st.customer
+			c.Address, c.InvoiceSettings, c.Shipping = jsonobj.Obj(st.Address), jsonobj.Obj(st.InvoiceSettings), jsonobj.Obj(st.Shipping)
+			return c
+		}),
+		expand: map[string]string{"default_source": "source", "invoice_settings.default_payment_method": "payment_method", "test_clock": "test_helpers.test_clock"},
+		search: &searchable{
+			url:    "/v1/customers/search",
+			fields: map[string]search.FieldType{"created": search.Number, "email": search.Text, "name": search.Text, "phone": search.Text},
+			doc: func(r store.Record) search.Doc {
+				cu := r.(*customer)
+				if cu.Deleted {
+					return nil
+				}
+				d := fieldDoc{fields: map[string]search.Value{"created": num(cu.Created)}, metadata: cu.Metadata}
+				for k, v := range map[string]string{"email": cu.Email, "name": cu.Name, "phone": cu.Phone} {
+					if val, ok := text(v); ok {
+						d.fields[k] = val
+					}
+				}
+				return d
+			},
+		},
+		routes: (*Server).customerEndpoints,
+	},
+	render: infallible((*renderCtx).renderCustomer),
+}
+
+// customerState is a customer in a state file.
+type customerState struct {
+	*customer
+	Address         stateObj
+	InvoiceSettings stateObj
+	Shipping        stateObj
 }
 
 // customerParams are the parameters both create and update take.
@@ -259,14 +312,6 @@ func (s *Server) listCustomers(c *call) (jsonobj.Obj, error) {
 	return c.list(tCustomers, "customer", "/v1/customers", match, func(r store.Record) (jsonobj.Obj, error) {
 		return c.renderCustomer(r.(*customer)), nil
 	})
-}
-
-func loadCustomer(c *call, id string) (jsonobj.Obj, error) {
-	cu, err := c.getCustomer(id, "id", true)
-	if err != nil {
-		return nil, err
-	}
-	return c.renderCustomer(cu), nil
 }
 
 func (rc *renderCtx) renderCustomer(cu *customer) jsonobj.Obj {

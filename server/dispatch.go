@@ -524,7 +524,7 @@ func (c *call) commit() error {
 			return err
 		}
 		for _, m := range c.muts {
-			if catalogTable(m.table) {
+			if c.s.reg.cached[m.table] {
 				c.acct.catalog.beginWrite() // around the commit: see catalog
 				defer c.acct.catalog.endWrite()
 				break

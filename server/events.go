@@ -2,6 +2,7 @@ package server
 
 import (
 	"bytes"
+	"reflect"
 	"slices"
 	"strings"
 	"sync"
@@ -650,29 +651,14 @@ func (s *Server) eventObject(ev *eventRecord, deep bool) jsonobj.Obj {
 	return ev.envelope(data, ev.pending.Load())
 }
 
-// renderRecord renders any stored record as its API object; items, when given,
-// stand in for a subscription's current items.
+// renderRecord renders a stored record as its API object, through its
+// resource; items, when given, stand in for a subscription's current items.
 func (c *call) renderRecord(r store.Record, items []*subItem) (jsonobj.Obj, error) {
-	switch x := r.(type) {
-	case *customer:
-		return c.renderCustomer(x), nil
-	case *product:
-		return c.renderProduct(x), nil
-	case *price:
-		return c.renderPrice(x), nil
-	case *meter:
-		return c.renderMeter(x), nil
-	case *subscription:
-		if items != nil {
-			return c.renderSubscriptionWith(x, items)
-		}
-		return c.renderSubscription(x)
-	case *invoice:
-		return c.renderInvoice(x)
-	case *invoiceItem:
-		return c.renderInvoiceItem(x)
-	case *testClock:
-		return c.renderTestClock(x), nil
+	if sub, ok := r.(*subscription); ok && items != nil {
+		return c.renderSubscriptionWith(sub, items)
+	}
+	if res := c.s.reg.byRecord[reflect.TypeOf(r)]; res != nil {
+		return res.renderRecord(&c.renderCtx, r)
 	}
 	return jsonobj.Obj{{K: "id", V: r.RecordID()}}, nil
 }

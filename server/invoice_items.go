@@ -83,6 +83,35 @@ func (c *call) getInvoiceItem(id string) (*invoiceItem, error) {
 	return getRecord[*invoiceItem](c.tx, tInvoiceItems, "invoice item", id, "id")
 }
 
+const tInvoiceItems = "invoice_items"
+
+var invoiceItemResource = &resource[*invoiceItem]{
+	resourceDesc: resourceDesc{
+		name: "invoiceitem",
+		noun: "invoice item",
+		table: store.Table{Name: tInvoiceItems, Indexes: []store.Index{
+			{Name: "customer", Keys: func(r store.Record) []string { return []string{r.(*invoiceItem).Customer} }},
+			{Name: "pending", Keys: func(r store.Record) []string {
+				if ii := r.(*invoiceItem); ii.Invoice == "" {
+					return []string{ii.Customer}
+				}
+				return nil
+			}},
+			{Name: "invoice", Keys: func(r store.Record) []string {
+				if ii := r.(*invoiceItem); ii.Invoice != "" {
+					return []string{ii.Invoice}
+				}
+				return nil
+			}},
+			testClockOf(func(r store.Record) string { return r.(*invoiceItem).TestClock }),
+		}},
+		codec:  plainCodec[invoiceItem](),
+		expand: map[string]string{"customer": "customer", "invoice": "invoice", "subscription": "subscription", "test_clock": "test_helpers.test_clock"},
+		routes: (*Server).invoiceItemEndpoints,
+	},
+	render: (*renderCtx).renderInvoiceItem,
+}
+
 // applyInvoiceItemAmount sets an item's amount from amount, price × quantity, or
 // unit_amount(_decimal) × quantity.
 func (c *call) applyInvoiceItemAmount(ii *invoiceItem, p *form.Params, creating bool) error {

@@ -35,6 +35,12 @@ type invoiceLine struct {
 	CustomDescription bool
 }
 
+// lineItemResource is an invoice's line, rendered by its invoice (renderLine).
+var lineItemResource = &resource[*invoiceLine]{resourceDesc: resourceDesc{
+	name:   "line_item",
+	expand: map[string]string{"invoice_item": "invoiceitem", "subscription": "subscription", "subscription_item": "subscription_item"},
+}}
+
 // invoice is a stored invoice, or a preview (Preview: never stored).
 type invoice struct {
 	store.Meta

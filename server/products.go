@@ -9,6 +9,7 @@ import (
 	"github.com/stripe-emulator/stripe-emulator/internal/billing/calc"
 	"github.com/stripe-emulator/stripe-emulator/internal/form"
 	"github.com/stripe-emulator/stripe-emulator/internal/jsonobj"
+	"github.com/stripe-emulator/stripe-emulator/internal/search"
 	"github.com/stripe-emulator/stripe-emulator/internal/store"
 )
 
@@ -39,6 +40,50 @@ func (p *product) clone() *product {
 	n.Images = slices.Clone(p.Images)
 	n.MarketingFeatures = slices.Clone(p.MarketingFeatures)
 	return &n
+}
+
+const tProducts = "products"
+
+var productResource = &resource[*product]{
+	resourceDesc: resourceDesc{
+		name:  "product",
+		noun:  "product",
+		table: store.Table{Name: tProducts, CustomIDs: true},
+		codec: shadowCodec(func(p *product) *productState {
+			return &productState{product: p, PackageDimensions: stateObj(p.PackageDimensions)}
+		}, func(st *productState) *product {
+			p := st.product
+			p.PackageDimensions = jsonobj.Obj(st.PackageDimensions)
+			return p
+		}),
+		expand: map[string]string{"default_price": "price", "tax_code": "tax_code"},
+		search: &searchable{
+			url: "/v1/products/search",
+			fields: map[string]search.FieldType{"active": search.Token, "created": search.Number, "description": search.Text,
+				"name": search.Text, "shippable": search.Token, "url": search.Text},
+			doc: func(r store.Record) search.Doc {
+				pr := r.(*product)
+				d := fieldDoc{fields: map[string]search.Value{"created": num(pr.Created), "active": boolValue(pr.Active)}, metadata: pr.Metadata}
+				for k, v := range map[string]string{"description": pr.Description, "name": pr.Name, "url": pr.URL} {
+					if val, ok := text(v); ok {
+						d.fields[k] = val
+					}
+				}
+				if pr.Shippable != nil {
+					d.fields["shippable"] = boolValue(*pr.Shippable)
+				}
+				return d
+			},
+		},
+		routes: (*Server).productEndpoints,
+	},
+	render: infallible((*renderCtx).renderProduct),
+}
+
+// productState is a product in a state file.
+type productState struct {
+	*product
+	PackageDimensions stateObj
 }
 
 var productUpdateParams = []string{"active", "description", "images", "marketing_features", "metadata", "name",
@@ -262,14 +307,6 @@ func (s *Server) listProducts(c *call) (jsonobj.Obj, error) {
 	return c.list(tProducts, "product", "/v1/products", match, func(r store.Record) (jsonobj.Obj, error) {
 		return c.renderProduct(r.(*product)), nil
 	})
-}
-
-func loadProduct(c *call, id string) (jsonobj.Obj, error) {
-	pr, err := c.getProduct(id, "id")
-	if err != nil {
-		return nil, err
-	}
-	return c.renderProduct(pr), nil
 }
 
 func (rc *renderCtx) renderProduct(pr *product) jsonobj.Obj {

@@ -24,6 +24,23 @@ func (c *call) getItem(id, param string) (*subItem, error) {
 	return getRecord[*subItem](c.tx, tSubscriptionItems, "subscription item", id, param)
 }
 
+const tSubscriptionItems = "subscription_items"
+
+// subscriptionItemResource: a change to an item shows as an update of its
+// subscription (eventsOfStep).
+var subscriptionItemResource = &resource[*subItem]{
+	resourceDesc: resourceDesc{
+		name: "subscription_item",
+		noun: "subscription item",
+		table: store.Table{Name: tSubscriptionItems, Indexes: []store.Index{
+			{Name: "subscription", Keys: func(r store.Record) []string { return []string{r.(*subItem).Subscription} }},
+		}},
+		codec:  plainCodec[subItem](),
+		routes: (*Server).subscriptionItemEndpoints,
+	},
+	render: (*renderCtx).renderItem,
+}
+
 // itemChange runs one item change through the subscription update path, so that
 // an item endpoint behaves exactly as items[0][...] on the subscription does.
 func (c *call) itemChange(subID string, change *form.Params) (*subscription, *subChange, error) {

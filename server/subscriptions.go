@@ -69,6 +69,35 @@ func (s *subscription) clone() *subscription {
 	return &n
 }
 
+const tSubscriptions = "subscriptions"
+
+var subscriptionResource = &resource[*subscription]{
+	resourceDesc: resourceDesc{
+		name: "subscription",
+		noun: "subscription",
+		table: store.Table{Name: tSubscriptions, Indexes: []store.Index{
+			{Name: "customer", Keys: func(r store.Record) []string { return []string{r.(*subscription).Customer} }},
+			testClockOf(func(r store.Record) string { return r.(*subscription).TestClock }),
+			{Name: "due", Due: subscriptionDue},
+		}},
+		codec: plainCodec[subscription](),
+		expand: map[string]string{"application": "application", "customer": "customer", "default_payment_method": "payment_method",
+			"default_source": "source", "latest_invoice": "invoice", "on_behalf_of": "account", "pending_setup_intent": "setup_intent",
+			"schedule": "subscription_schedule", "test_clock": "test_helpers.test_clock", "transfer_data.destination": "account",
+			"automatic_tax.liability.account": "account", "invoice_settings.issuer.account": "account"},
+		search: &searchable{
+			url:    "/v1/subscriptions/search",
+			fields: map[string]search.FieldType{"created": search.Number, "status": search.Token},
+			doc: func(r store.Record) search.Doc {
+				sub := r.(*subscription)
+				return fieldDoc{fields: map[string]search.Value{"created": num(sub.Created), "status": {Str: sub.Status}}, metadata: sub.Metadata}
+			},
+		},
+		routes: (*Server).subscriptionEndpoints,
+	},
+	render: (*renderCtx).renderSubscription,
+}
+
 // live reports whether the subscription still bills (not canceled or ended).
 func (s *subscription) live() bool {
 	return s.Status != "canceled" && s.Status != "incomplete_expired"
@@ -588,24 +617,7 @@ func (s *Server) listSubscriptions(c *call) (jsonobj.Obj, error) {
 }
 
 func (s *Server) searchSubscriptions(c *call) (jsonobj.Obj, error) {
-	return c.search(searchable{
-		table:  tSubscriptions,
-		url:    "/v1/subscriptions/search",
-		fields: map[string]search.FieldType{"created": search.Number, "status": search.Token},
-		doc: func(r store.Record) search.Doc {
-			sub := r.(*subscription)
-			return fieldDoc{fields: map[string]search.Value{"created": num(sub.Created), "status": {Str: sub.Status}}, metadata: sub.Metadata}
-		},
-		render: func(r store.Record) (jsonobj.Obj, error) { return c.renderSubscription(r.(*subscription)) },
-	})
-}
-
-func loadSubscription(c *call, id string) (jsonobj.Obj, error) {
-	sub, err := c.getSubscription(id, "id")
-	if err != nil {
-		return nil, err
-	}
-	return c.renderSubscription(sub)
+	return c.search("subscription")
 }
 
 func (rc *renderCtx) renderSubscription(sub *subscription) (jsonobj.Obj, error) {

@@ -16,6 +16,19 @@ type testClock struct {
 	DeletesAfter int64
 }
 
+const tTestClocks = "test_clocks"
+
+var testClockResource = &resource[*testClock]{
+	resourceDesc: resourceDesc{
+		name:   "test_helpers.test_clock",
+		noun:   "test clock",
+		table:  store.Table{Name: tTestClocks},
+		codec:  plainCodec[testClock](),
+		routes: (*Server).testClockEndpoints,
+	},
+	render: infallible((*renderCtx).renderTestClock),
+}
+
 // testClockLifetime is how long a test clock lives (as the docs example shows).
 const testClockLifetime = 7 * 24 * 60 * 60
 
@@ -168,14 +181,6 @@ func (s *Server) deleteTestClock(c *call) (jsonobj.Obj, error) {
 		return nil, err
 	}
 	return jsonobj.Obj{{K: "id", V: tc.ID}, {K: "object", V: "test_helpers.test_clock"}, {K: "deleted", V: true}}, nil
-}
-
-func loadTestClock(c *call, id string) (jsonobj.Obj, error) {
-	tc, err := c.getTestClock(id, "id")
-	if err != nil {
-		return nil, err
-	}
-	return c.renderTestClock(tc), nil
 }
 
 func (rc *renderCtx) renderTestClock(tc *testClock) jsonobj.Obj {

@@ -36,6 +36,20 @@ func (w *webhookEndpoint) clone() *webhookEndpoint {
 	return &n
 }
 
+const tWebhookEndpoints = "webhook_endpoints"
+
+var webhookEndpointResource = &resource[*webhookEndpoint]{
+	resourceDesc: resourceDesc{
+		name:   "webhook_endpoint",
+		noun:   "webhook endpoint",
+		table:  store.Table{Name: tWebhookEndpoints},
+		codec:  plainCodec[webhookEndpoint](),
+		cached: true,
+		routes: (*Server).webhookEndpoints,
+	},
+	render: infallible((*renderCtx).renderWebhookEndpoint),
+}
+
 func (w *webhookEndpoint) wants(typ string) bool {
 	if w.Disabled {
 		return false
