@@ -36,9 +36,23 @@ var meterResource = &resource[*meter]{
 		}},
 		codec:  plainCodec[meter](),
 		cached: true,
+		events: meterEvents,
 		routes: (*Server).meterEndpoints,
 	},
 	render: infallible((*renderCtx).renderMeter),
+}
+
+// meterEvents: a meter is created, updated, deactivated and reactivated.
+func meterEvents(m *mutation) (string, store.Record, store.Record) {
+	switch {
+	case m.before == nil:
+		return "billing.meter.created", m.after, nil
+	case m.before.(*meter).Active && !m.after.(*meter).Active:
+		return "billing.meter.deactivated", m.after, nil
+	case !m.before.(*meter).Active && m.after.(*meter).Active:
+		return "billing.meter.reactivated", m.after, nil
+	}
+	return "billing.meter.updated", m.after, m.before
 }
 
 func (m *meter) formula() metering.Formula {

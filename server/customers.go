@@ -80,6 +80,7 @@ var customerResource = &resource[*customer]{
 				return d
 			},
 		},
+		events: customerEvents,
 		routes: (*Server).customerEndpoints,
 	},
 	render: infallible((*renderCtx).renderCustomer),
@@ -91,6 +92,18 @@ type customerState struct {
 	Address         stateObj
 	InvoiceSettings stateObj
 	Shipping        stateObj
+}
+
+// customerEvents: a customer is created, updated, and deleted when it becomes
+// a tombstone.
+func customerEvents(m *mutation) (string, store.Record, store.Record) {
+	switch {
+	case m.before == nil:
+		return "customer.created", m.after, nil
+	case m.after.(*customer).Deleted && !m.before.(*customer).Deleted:
+		return "customer.deleted", m.before, nil
+	}
+	return "customer.updated", m.after, m.before
 }
 
 // customerParams are the parameters both create and update take.

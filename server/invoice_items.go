@@ -107,6 +107,7 @@ var invoiceItemResource = &resource[*invoiceItem]{
 		}},
 		codec:  plainCodec[invoiceItem](),
 		expand: map[string]string{"customer": "customer", "invoice": "invoice", "subscription": "subscription", "test_clock": "test_helpers.test_clock"},
+		events: crudEvents("invoiceitem"),
 		routes: (*Server).invoiceItemEndpoints,
 	},
 	render: (*renderCtx).renderInvoiceItem,

@@ -91,6 +91,7 @@ var priceResource = &resource[*price]{
 				return d
 			},
 		},
+		events: crudEvents("price"),
 		routes: (*Server).priceEndpoints,
 	},
 	render: infallible((*renderCtx).renderPrice),

@@ -75,6 +75,7 @@ var productResource = &resource[*product]{
 				return d
 			},
 		},
+		events: crudEvents("product"),
 		routes: (*Server).productEndpoints,
 	},
 	render: infallible((*renderCtx).renderProduct),

@@ -10,7 +10,7 @@ import (
 
 // resource is one API object the emulator serves, described once: how its
 // records are stored and saved, what expand[] can do with it, how it is
-// rendered, searched and routed. Each
+// rendered, searched and routed, and which events a change to it raises. Each
 // is a variable in its resource's file, listed once in resources.go, and the
 // server derives every registry from that list when it starts (newRegistry).
 //
@@ -46,6 +46,10 @@ type resourceDesc struct {
 	expand map[string]string
 	// search is its search endpoint's fields and documents; nil: none.
 	search *searchable
+	// events adds the events a change to one of its records raises; nil:
+	// none, or eventsOfStep's own rules (changes that show as another
+	// object's event, such as a subscription's items).
+	events eventRule
 	// routes are its endpoints. routeOrder places those of today's
 	// resources among the other groups; a resource it does not name has its
 	// routes registered after all of them.

@@ -85,6 +85,8 @@ type registry struct {
 	expandable map[string]map[string]string
 	// cached are the tables in the catalog.
 	cached map[string]bool
+	// events are the resources' event rules, by table.
+	events map[string]eventRule
 	// routes are the route groups in the order they are registered in.
 	routes []func(*Server) []endpoint
 }
@@ -100,6 +102,7 @@ func newRegistry(list []anyResource, order []routeGroup) (*registry, error) {
 		byRecord:   map[reflect.Type]anyResource{},
 		expandable: map[string]map[string]string{},
 		cached:     map[string]bool{},
+		events:     map[string]eventRule{},
 	}
 	var errs []error
 	for _, res := range list {
@@ -113,8 +116,8 @@ func newRegistry(list []anyResource, order []routeGroup) (*registry, error) {
 			reg.expandable[d.name] = d.expand
 		}
 		if d.table.Name == "" {
-			if d.codec.encode != nil || d.cached || d.search != nil {
-				errs = append(errs, fmt.Errorf("resource %s: a codec, catalog flag or search without a table", d.name))
+			if d.codec.encode != nil || d.cached || d.events != nil || d.search != nil {
+				errs = append(errs, fmt.Errorf("resource %s: a codec, catalog flag, event rule or search without a table", d.name))
 			}
 			continue
 		}
@@ -133,6 +136,9 @@ func newRegistry(list []anyResource, order []routeGroup) (*registry, error) {
 		}
 		if d.cached {
 			reg.cached[d.table.Name] = true
+		}
+		if d.events != nil {
+			reg.events[d.table.Name] = d.events
 		}
 	}
 	placed := map[string]bool{}

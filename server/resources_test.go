@@ -171,7 +171,7 @@ type widget struct {
 }
 
 // widgetResource is what a new resource's file holds: its descriptor, with
-// its table, codec, expandable fields, search, endpoints and renderer.
+// its table, codec, expandable fields, search, events, endpoints and renderer.
 func widgetResource() *resource[*widget] {
 	render := func(name string, c *call, w *widget) (jsonobj.Obj, error) {
 		return c.s.reg.byName[name].renderRecord(&c.renderCtx, w)
@@ -193,6 +193,7 @@ func widgetResource() *resource[*widget] {
 					return fieldDoc{fields: map[string]search.Value{"name": {Str: r.(*widget).Name}}}
 				},
 			},
+			events: crudEvents("widget"),
 			routes: func(*Server) []endpoint {
 				expand := form.Array(form.String())
 				return []endpoint{
@@ -225,8 +226,8 @@ func widgetResource() *resource[*widget] {
 // TestAddingAResource: a resource is its descriptor and one entry in the
 // list. A made-up one, added to today's list and nowhere else, is stored and
 // saved (its section after today's), found and rendered by expand[] and
-// search, is in the catalog, and is routed (after today's routes, which keep
-// their order).
+// search, raises its events, is in the catalog, and is routed (after today's
+// routes, which keep their order).
 func TestAddingAResource(t *testing.T) {
 	list := append(slices.Clone(resources), widgetResource())
 	serve := func() *testEnv {
@@ -257,6 +258,11 @@ func TestAddingAResource(t *testing.T) {
 	found := e.do("GET", `/v1/widgets/search?query=name:"Gizmo"`, "")
 	if data, _ := found.json["data"].([]any); found.status != 200 || len(data) != 1 || data[0].(map[string]any)["id"] != id {
 		t.Errorf("searching widgets: %d %s", found.status, found.body)
+	}
+	evs := e.do("GET", "/v1/events?type=widget.created", "")
+	if data, _ := evs.json["data"].([]any); len(data) != 1 ||
+		data[0].(map[string]any)["data"].(map[string]any)["object"].(map[string]any)["name"] != "Gizmo" {
+		t.Errorf("its widget.created event: %s", evs.body)
 	}
 	if !e.srv.reg.cached["widgets"] {
 		t.Error("the widgets table is not in the catalog")

@@ -24,9 +24,22 @@ var testClockResource = &resource[*testClock]{
 		noun:   "test clock",
 		table:  store.Table{Name: tTestClocks},
 		codec:  plainCodec[testClock](),
+		events: testClockEvents,
 		routes: (*Server).testClockEndpoints,
 	},
 	render: infallible((*renderCtx).renderTestClock),
+}
+
+// testClockEvents: a clock is created and deleted (advancing and ready are
+// emitted by the advance itself).
+func testClockEvents(m *mutation) (string, store.Record, store.Record) {
+	switch {
+	case m.before == nil:
+		return "test_helpers.test_clock.created", m.after, nil
+	case m.after == nil:
+		return "test_helpers.test_clock.deleted", m.before, nil
+	}
+	return "", nil, nil
 }
 
 // testClockLifetime is how long a test clock lives (as the docs example shows).
