@@ -38,6 +38,15 @@ type Error struct {
 	Message string `json:"message"`
 	// ShouldRetry, when set, is sent as the Stripe-Should-Retry header.
 	ShouldRetry *bool `json:"-"`
+
+	// The fields of card errors (card.go): the decline code, the failed
+	// charge's id, and the objects embedded in full. Members lists them, with
+	// the fields above, in Stripe's order.
+	DeclineCode   string   `json:"-"`
+	Charge        string   `json:"-"`
+	PaymentIntent Embedded `json:"-"`
+	PaymentMethod Embedded `json:"-"`
+	SetupIntent   Embedded `json:"-"`
 }
 
 func (e *Error) Error() string {

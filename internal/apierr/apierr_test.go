@@ -39,6 +39,7 @@ func TestStatusesAreHTTPs(t *testing.T) {
 		{statusForbidden, http.StatusForbidden},
 		{statusInternalServerError, http.StatusInternalServerError},
 		{statusNotFound, http.StatusNotFound},
+		{statusPaymentRequired, http.StatusPaymentRequired},
 		{statusRequestEntityTooLarge, http.StatusRequestEntityTooLarge},
 		{statusUnauthorized, http.StatusUnauthorized},
 	} {
