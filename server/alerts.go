@@ -67,21 +67,21 @@ var alertSchema = form.Object(map[string]*form.Schema{
 
 var expandOnly = form.Object(map[string]*form.Schema{"expand": form.Array(form.String())})
 
-func (s *Server) alertEndpoints() []endpoint {
+func alertEndpoints() []endpoint {
 	return []endpoint{
-		{method: "POST", path: "/v1/billing/alerts", schema: alertSchema, mode: txWrite, h: s.createAlert},
-		{method: "GET", path: "/v1/billing/alerts", mode: txRead, h: s.listAlerts, schema: form.Object(map[string]*form.Schema{
+		{method: "POST", path: "/v1/billing/alerts", schema: alertSchema, mode: txWrite, h: createAlert},
+		{method: "GET", path: "/v1/billing/alerts", mode: txRead, h: listAlerts, schema: form.Object(map[string]*form.Schema{
 			"alert_type": form.String("usage_threshold"), "meter": form.String(), "limit": form.Integer(),
 			"starting_after": form.String(), "ending_before": form.String(), "expand": form.Array(form.String()),
 		})},
-		{method: "GET", path: "/v1/billing/alerts/{id}", schema: expandOnly, mode: txRead, h: s.retrieveAlert},
-		{method: "POST", path: "/v1/billing/alerts/{id}/activate", schema: expandOnly, mode: txWrite, h: s.setAlertStatus("active")},
-		{method: "POST", path: "/v1/billing/alerts/{id}/deactivate", schema: expandOnly, mode: txWrite, h: s.setAlertStatus("inactive")},
-		{method: "POST", path: "/v1/billing/alerts/{id}/archive", schema: expandOnly, mode: txWrite, h: s.setAlertStatus("archived")},
+		{method: "GET", path: "/v1/billing/alerts/{id}", schema: expandOnly, mode: txRead, h: retrieveAlert},
+		{method: "POST", path: "/v1/billing/alerts/{id}/activate", schema: expandOnly, mode: txWrite, h: setAlertStatus("active")},
+		{method: "POST", path: "/v1/billing/alerts/{id}/deactivate", schema: expandOnly, mode: txWrite, h: setAlertStatus("inactive")},
+		{method: "POST", path: "/v1/billing/alerts/{id}/archive", schema: expandOnly, mode: txWrite, h: setAlertStatus("archived")},
 	}
 }
 
-func (s *Server) createAlert(c *call) (jsonobj.Obj, error) {
+func createAlert(c *call) (jsonobj.Obj, error) {
 	p := c.params
 	cfg := p.Object("usage_threshold_config")
 	if cfg == nil {
@@ -164,7 +164,7 @@ func (c *call) getAlert(id string) (*alert, error) {
 	return getRecord[*alert](c, tAlerts, "billing alert", id, "id")
 }
 
-func (s *Server) retrieveAlert(c *call) (jsonobj.Obj, error) {
+func retrieveAlert(c *call) (jsonobj.Obj, error) {
 	a, err := c.getAlert(c.pathID())
 	if err != nil {
 		return nil, err
@@ -174,7 +174,7 @@ func (s *Server) retrieveAlert(c *call) (jsonobj.Obj, error) {
 
 // setAlertStatus activates, deactivates or archives an alert; an archived alert
 // can no longer change.
-func (s *Server) setAlertStatus(status string) handler {
+func setAlertStatus(status string) handler {
 	return func(c *call) (jsonobj.Obj, error) {
 		cur, err := c.getAlert(c.pathID())
 		if err != nil {
@@ -195,7 +195,7 @@ func (s *Server) setAlertStatus(status string) handler {
 	}
 }
 
-func (s *Server) listAlerts(c *call) (jsonobj.Obj, error) {
+func listAlerts(c *call) (jsonobj.Obj, error) {
 	meterID, byMeter := c.params.String("meter")
 	return c.list(tAlerts, "billing alert", "/v1/billing/alerts", func(r store.Record) bool {
 		return !byMeter || r.(*alert).Meter == meterID

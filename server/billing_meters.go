@@ -42,15 +42,15 @@ func (m *meter) window() metering.Window {
 	return metering.NoWindow
 }
 
-func (s *Server) meterEndpoints() []endpoint {
+func meterEndpoints() []endpoint {
 	return []endpoint{
-		{op: "PostBillingMeters", mode: txWrite, h: s.createMeter},
-		{op: "GetBillingMeters", mode: txRead, h: s.listMeters},
-		{op: "GetBillingMetersId", mode: txRead, h: s.retrieveMeter},
-		{op: "PostBillingMetersId", mode: txWrite, h: s.updateMeter},
-		{op: "PostBillingMetersIdDeactivate", mode: txWrite, h: s.deactivateMeter},
-		{op: "PostBillingMetersIdReactivate", mode: txWrite, h: s.reactivateMeter},
-		{op: "GetBillingMetersIdEventSummaries", mode: txRead, h: s.listMeterEventSummaries},
+		{op: "PostBillingMeters", mode: txWrite, h: createMeter},
+		{op: "GetBillingMeters", mode: txRead, h: listMeters},
+		{op: "GetBillingMetersId", mode: txRead, h: retrieveMeter},
+		{op: "PostBillingMetersId", mode: txWrite, h: updateMeter},
+		{op: "PostBillingMetersIdDeactivate", mode: txWrite, h: deactivateMeter},
+		{op: "PostBillingMetersIdReactivate", mode: txWrite, h: reactivateMeter},
+		{op: "GetBillingMetersIdEventSummaries", mode: txRead, h: listMeterEventSummaries},
 	}
 }
 
@@ -68,7 +68,7 @@ func checkLength(param, v string, max int) error {
 	return nil
 }
 
-func (s *Server) createMeter(c *call) (jsonobj.Obj, error) {
+func createMeter(c *call) (jsonobj.Obj, error) {
 	p := c.params
 	m := &meter{Meta: c.newMeta("mtr"), Active: true, CustomerKey: "stripe_customer_id", ValueKey: "value"}
 	m.Updated = m.Created
@@ -117,7 +117,7 @@ func (c *call) getMeter(id, param string) (*meter, error) {
 	return getRecord[*meter](c, tMeters, "billing meter", id, param)
 }
 
-func (s *Server) retrieveMeter(c *call) (jsonobj.Obj, error) {
+func retrieveMeter(c *call) (jsonobj.Obj, error) {
 	m, err := c.getMeter(c.pathID(), "id")
 	if err != nil {
 		return nil, err
@@ -125,7 +125,7 @@ func (s *Server) retrieveMeter(c *call) (jsonobj.Obj, error) {
 	return renderMeter(m), nil
 }
 
-func (s *Server) updateMeter(c *call) (jsonobj.Obj, error) {
+func updateMeter(c *call) (jsonobj.Obj, error) {
 	cur, err := c.getMeter(c.pathID(), "id")
 	if err != nil {
 		return nil, err
@@ -147,18 +147,18 @@ func (s *Server) updateMeter(c *call) (jsonobj.Obj, error) {
 	return renderMeter(m), nil
 }
 
-func (s *Server) deactivateMeter(c *call) (jsonobj.Obj, error) {
-	return s.setMeterActive(c, false)
+func deactivateMeter(c *call) (jsonobj.Obj, error) {
+	return setMeterActive(c, false)
 }
 
-func (s *Server) reactivateMeter(c *call) (jsonobj.Obj, error) {
-	return s.setMeterActive(c, true)
+func reactivateMeter(c *call) (jsonobj.Obj, error) {
+	return setMeterActive(c, true)
 }
 
 // setMeterActive deactivates or reactivates a meter. Events sent while a meter is
 // inactive are not counted (they are reported as archived_meter errors); usage
 // counted before stays.
-func (s *Server) setMeterActive(c *call, active bool) (jsonobj.Obj, error) {
+func setMeterActive(c *call, active bool) (jsonobj.Obj, error) {
 	cur, err := c.getMeter(c.pathID(), "id")
 	if err != nil {
 		return nil, err
@@ -183,7 +183,7 @@ func (s *Server) setMeterActive(c *call, active bool) (jsonobj.Obj, error) {
 	return renderMeter(m), nil
 }
 
-func (s *Server) listMeters(c *call) (jsonobj.Obj, error) {
+func listMeters(c *call) (jsonobj.Obj, error) {
 	status, byStatus := c.params.String("status")
 	match := func(r store.Record) bool {
 		m := r.(*meter)

@@ -463,7 +463,7 @@ func contains(list []string, s string) bool {
 
 // execute runs the handler in its transaction and renders the outcome.
 func (s *Server) execute(c *call) (int, []byte, http.Header) {
-	obj, err := s.invoke(c)
+	obj, err := invoke(c)
 	if err != nil {
 		return s.errorResponse(c.r, c.reqID, c.logURL(), err)
 	}
@@ -478,7 +478,7 @@ func (s *Server) execute(c *call) (int, []byte, http.Header) {
 }
 
 // invoke runs the handler and expansions inside the endpoint's transaction.
-func (s *Server) invoke(c *call) (jsonobj.Obj, error) {
+func invoke(c *call) (jsonobj.Obj, error) {
 	if err := checkTimestamps(c.params, false); err != nil {
 		return nil, err
 	}

@@ -692,19 +692,19 @@ func diffAttributes(before, after jsonobj.Obj) jsonobj.Obj {
 	return out
 }
 
-func (s *Server) eventEndpoints() []endpoint {
+func eventEndpoints() []endpoint {
 	return []endpoint{
-		{op: "GetEvents", mode: txRead, h: s.listEvents},
-		{op: "GetEventsId", mode: txRead, h: s.retrieveEvent},
+		{op: "GetEvents", mode: txRead, h: listEvents},
+		{op: "GetEventsId", mode: txRead, h: retrieveEvent},
 	}
 }
 
-func (s *Server) retrieveEvent(c *call) (jsonobj.Obj, error) {
+func retrieveEvent(c *call) (jsonobj.Obj, error) {
 	ev := c.acct.events.get(c.pathID())
 	if ev == nil {
 		return nil, apierr.ResourceMissing("event", "id", c.pathID())
 	}
-	return s.eventObject(ev, c.expands()), nil
+	return c.s.eventObject(ev, c.expands()), nil
 }
 
 // typeMatches reports whether an event type matches a filter ("invoice.*" matches
@@ -716,7 +716,7 @@ func typeMatches(filter, typ string) bool {
 	return filter == typ
 }
 
-func (s *Server) listEvents(c *call) (jsonobj.Obj, error) {
+func listEvents(c *call) (jsonobj.Obj, error) {
 	p := c.params
 	limit, err := readLimit(p)
 	if err != nil {
@@ -755,7 +755,7 @@ func (s *Server) listEvents(c *call) (jsonobj.Obj, error) {
 		}
 		pos = i - 1
 		if cur.hasBefore {
-			return s.eventsBefore(c, all, i, limit, match)
+			return c.s.eventsBefore(c, all, i, limit, match)
 		}
 	}
 	var data []jsonobj.Obj
@@ -768,7 +768,7 @@ func (s *Server) listEvents(c *call) (jsonobj.Obj, error) {
 			more = true
 			break
 		}
-		data = append(data, s.eventObject(all[pos], c.expands()))
+		data = append(data, c.s.eventObject(all[pos], c.expands()))
 	}
 	return eventList(data, more), nil
 }

@@ -62,7 +62,7 @@ var invoiceLineParams = []string{"amount", "description", "discountable", "metad
 // discountable and metadata (set as given, not merged: "For type=subscription
 // line items, the incoming metadata specified on the request is directly used
 // to set this value"); those survive the re-rating of usage at finalization.
-func (s *Server) updateInvoiceLine(c *call) (jsonobj.Obj, error) {
+func updateInvoiceLine(c *call) (jsonobj.Obj, error) {
 	cur, err := c.getInvoice(c.vars["invoice"], "id")
 	if err != nil {
 		return nil, err

@@ -27,21 +27,21 @@ var previewRejects = []string{"automatic_tax.liability", "invoice_items.discount
 
 var legacyPreviewRejects = append([]string{"subscription_items.billing_thresholds", "subscription_items.discounts", "subscription_items.tax_rates"}, previewRejects...)
 
-func (s *Server) invoicePreviewEndpoints() []endpoint {
+func invoicePreviewEndpoints() []endpoint {
 	upcoming := append(append([]string{}, previewParams...), legacyPreviewParams...)
 	// Previews run in a write transaction that is never committed: price_data in a
 	// previewed change may create a price, which the preview needs but must not keep.
 	return []endpoint{
-		{op: "GetInvoicesUpcoming", mode: txWrite, dryRun: true, h: s.upcomingInvoice, accepts: upcoming, rejects: legacyPreviewRejects},
-		{op: "GetInvoicesUpcomingLines", mode: txWrite, dryRun: true, h: s.upcomingInvoiceLines,
+		{op: "GetInvoicesUpcoming", mode: txWrite, dryRun: true, h: upcomingInvoice, accepts: upcoming, rejects: legacyPreviewRejects},
+		{op: "GetInvoicesUpcomingLines", mode: txWrite, dryRun: true, h: upcomingInvoiceLines,
 			accepts: append([]string{"limit", "starting_after", "ending_before"}, upcoming...), rejects: legacyPreviewRejects},
-		{op: "PostInvoicesCreatePreview", mode: txWrite, dryRun: true, h: s.createInvoicePreview, accepts: previewParams, rejects: previewRejects},
+		{op: "PostInvoicesCreatePreview", mode: txWrite, dryRun: true, h: createInvoicePreview, accepts: previewParams, rejects: previewRejects},
 	}
 }
 
 // upcomingInvoice answers GET /v1/invoices/upcoming: an invoice without an id
 // (the key is absent: "always present unless the invoice is an upcoming invoice").
-func (s *Server) upcomingInvoice(c *call) (jsonobj.Obj, error) {
+func upcomingInvoice(c *call) (jsonobj.Obj, error) {
 	inv, err := c.buildPreview()
 	if err != nil {
 		return nil, err
@@ -52,7 +52,7 @@ func (s *Server) upcomingInvoice(c *call) (jsonobj.Obj, error) {
 
 // createInvoicePreview answers POST /v1/invoices/create_preview: the same
 // invoice, with the upcoming_in_ id Stripe's create_preview gives it.
-func (s *Server) createInvoicePreview(c *call) (jsonobj.Obj, error) {
+func createInvoicePreview(c *call) (jsonobj.Obj, error) {
 	inv, err := c.buildPreview()
 	if err != nil {
 		return nil, err
@@ -60,7 +60,7 @@ func (s *Server) createInvoicePreview(c *call) (jsonobj.Obj, error) {
 	return c.renderInvoice(inv)
 }
 
-func (s *Server) upcomingInvoiceLines(c *call) (jsonobj.Obj, error) {
+func upcomingInvoiceLines(c *call) (jsonobj.Obj, error) {
 	inv, err := c.buildPreview()
 	if err != nil {
 		return nil, err

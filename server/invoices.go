@@ -7,24 +7,24 @@ import (
 	"github.com/stripe-emulator/stripe-emulator/internal/store"
 )
 
-func (s *Server) invoiceEndpoints() []endpoint {
+func invoiceEndpoints() []endpoint {
 	return []endpoint{
-		{op: "GetInvoicesSearch", mode: txRead, h: s.searchInvoices},
-		{op: "PostInvoices", mode: txWrite, h: s.createInvoice,
+		{op: "GetInvoicesSearch", mode: txRead, h: searchInvoices},
+		{op: "PostInvoices", mode: txWrite, h: createInvoice,
 			accepts: []string{"auto_advance", "collection_method", "currency", "customer", "days_until_due", "description", "due_date", "metadata", "pending_invoice_items_behavior", "subscription"}},
-		{op: "GetInvoices", mode: txRead, h: s.listInvoices},
-		{op: "GetInvoicesInvoice", mode: txRead, h: s.retrieveInvoice},
-		{op: "PostInvoicesInvoice", mode: txWrite, h: s.updateInvoice,
+		{op: "GetInvoices", mode: txRead, h: listInvoices},
+		{op: "GetInvoicesInvoice", mode: txRead, h: retrieveInvoice},
+		{op: "PostInvoicesInvoice", mode: txWrite, h: updateInvoice,
 			accepts: []string{"auto_advance", "collection_method", "days_until_due", "description", "due_date", "metadata"}},
-		{op: "DeleteInvoicesInvoice", mode: txWrite, h: s.deleteInvoice},
-		{op: "GetInvoicesInvoiceLines", mode: txRead, h: s.listInvoiceLines},
-		{op: "PostInvoicesInvoiceFinalize", mode: txWrite, h: s.finalizeInvoiceAPI},
-		{op: "PostInvoicesInvoicePay", mode: txWrite, h: s.payInvoice, accepts: []string{"forgive", "off_session", "paid_out_of_band"}},
-		{op: "PostInvoicesInvoiceVoid", mode: txWrite, h: s.voidInvoice},
-		{op: "PostInvoicesInvoiceMarkUncollectible", mode: txWrite, h: s.markUncollectible},
+		{op: "DeleteInvoicesInvoice", mode: txWrite, h: deleteInvoice},
+		{op: "GetInvoicesInvoiceLines", mode: txRead, h: listInvoiceLines},
+		{op: "PostInvoicesInvoiceFinalize", mode: txWrite, h: finalizeInvoiceAPI},
+		{op: "PostInvoicesInvoicePay", mode: txWrite, h: payInvoice, accepts: []string{"forgive", "off_session", "paid_out_of_band"}},
+		{op: "PostInvoicesInvoiceVoid", mode: txWrite, h: voidInvoice},
+		{op: "PostInvoicesInvoiceMarkUncollectible", mode: txWrite, h: markUncollectible},
 		// Not in the 2024-06-20 catalogue (stripe-go v79 has both).
-		{method: "POST", path: "/v1/invoices/{invoice}/send", schema: expandOnly, mode: txWrite, h: s.sendInvoice},
-		{method: "POST", path: "/v1/invoices/{invoice}/lines/{line_item_id}", schema: invoiceLineSchema, mode: txWrite, h: s.updateInvoiceLine,
+		{method: "POST", path: "/v1/invoices/{invoice}/send", schema: expandOnly, mode: txWrite, h: sendInvoice},
+		{method: "POST", path: "/v1/invoices/{invoice}/lines/{line_item_id}", schema: invoiceLineSchema, mode: txWrite, h: updateInvoiceLine,
 			accepts: invoiceLineParams},
 	}
 }
@@ -35,7 +35,7 @@ func (c *call) getInvoice(id, param string) (*invoice, error) {
 
 // createInvoice creates a draft invoice for a customer (a one-off invoice),
 // with their pending invoice items when pending_invoice_items_behavior=include.
-func (s *Server) createInvoice(c *call) (jsonobj.Obj, error) {
+func createInvoice(c *call) (jsonobj.Obj, error) {
 	p := c.params
 	customerID, ok := p.String("customer")
 	if !ok {
@@ -138,7 +138,7 @@ func applyInvoiceSettings(inv *invoice, c *call, now int64) error {
 	return nil
 }
 
-func (s *Server) retrieveInvoice(c *call) (jsonobj.Obj, error) {
+func retrieveInvoice(c *call) (jsonobj.Obj, error) {
 	inv, err := c.getInvoice(c.pathID(), "id")
 	if err != nil {
 		return nil, err
@@ -147,7 +147,7 @@ func (s *Server) retrieveInvoice(c *call) (jsonobj.Obj, error) {
 }
 
 // updateInvoice changes metadata and description; a draft also its collection.
-func (s *Server) updateInvoice(c *call) (jsonobj.Obj, error) {
+func updateInvoice(c *call) (jsonobj.Obj, error) {
 	p := c.params
 	cur, err := c.getInvoice(c.pathID(), "id")
 	if err != nil {
@@ -171,7 +171,7 @@ func (s *Server) updateInvoice(c *call) (jsonobj.Obj, error) {
 }
 
 // deleteInvoice deletes a draft; its invoice items become pending again.
-func (s *Server) deleteInvoice(c *call) (jsonobj.Obj, error) {
+func deleteInvoice(c *call) (jsonobj.Obj, error) {
 	inv, err := c.getInvoice(c.pathID(), "id")
 	if err != nil {
 		return nil, err
@@ -199,7 +199,7 @@ func (s *Server) deleteInvoice(c *call) (jsonobj.Obj, error) {
 	return jsonobj.Obj{{K: "id", V: inv.ID}, {K: "object", V: "invoice"}, {K: "deleted", V: true}}, nil
 }
 
-func (s *Server) finalizeInvoiceAPI(c *call) (jsonobj.Obj, error) {
+func finalizeInvoiceAPI(c *call) (jsonobj.Obj, error) {
 	cur, err := c.getInvoice(c.pathID(), "id")
 	if err != nil {
 		return nil, err
@@ -221,7 +221,7 @@ func (s *Server) finalizeInvoiceAPI(c *call) (jsonobj.Obj, error) {
 
 // payInvoice pays an open invoice: as if by the customer's card (the emulator
 // holds none), or out of band with paid_out_of_band.
-func (s *Server) payInvoice(c *call) (jsonobj.Obj, error) {
+func payInvoice(c *call) (jsonobj.Obj, error) {
 	cur, err := c.getInvoice(c.pathID(), "id")
 	if err != nil {
 		return nil, err
@@ -259,7 +259,7 @@ func (s *Server) payInvoice(c *call) (jsonobj.Obj, error) {
 // ("Stripe automatically finalizes drafts before sending"); an invoice
 // already paid can be sent ("there will be no reference to the payment in the
 // email"); a void one cannot.
-func (s *Server) sendInvoice(c *call) (jsonobj.Obj, error) {
+func sendInvoice(c *call) (jsonobj.Obj, error) {
 	cur, err := c.getInvoice(c.pathID(), "id")
 	if err != nil {
 		return nil, err
@@ -287,7 +287,7 @@ func (s *Server) sendInvoice(c *call) (jsonobj.Obj, error) {
 
 // voidInvoice voids an open or uncollectible invoice; the customer balance it
 // used is given back.
-func (s *Server) voidInvoice(c *call) (jsonobj.Obj, error) {
+func voidInvoice(c *call) (jsonobj.Obj, error) {
 	cur, err := c.getInvoice(c.pathID(), "id")
 	if err != nil {
 		return nil, err
@@ -315,7 +315,7 @@ func (s *Server) voidInvoice(c *call) (jsonobj.Obj, error) {
 	return c.renderInvoice(inv)
 }
 
-func (s *Server) markUncollectible(c *call) (jsonobj.Obj, error) {
+func markUncollectible(c *call) (jsonobj.Obj, error) {
 	cur, err := c.getInvoice(c.pathID(), "id")
 	if err != nil {
 		return nil, err
@@ -331,7 +331,7 @@ func (s *Server) markUncollectible(c *call) (jsonobj.Obj, error) {
 	return c.renderInvoice(inv)
 }
 
-func (s *Server) listInvoices(c *call) (jsonobj.Obj, error) {
+func listInvoices(c *call) (jsonobj.Obj, error) {
 	p := c.params
 	customerID, byCustomer := p.String("customer")
 	subID, bySub := p.String("subscription")
@@ -349,7 +349,7 @@ func (s *Server) listInvoices(c *call) (jsonobj.Obj, error) {
 	})
 }
 
-func (s *Server) listInvoiceLines(c *call) (jsonobj.Obj, error) {
+func listInvoiceLines(c *call) (jsonobj.Obj, error) {
 	inv, err := c.getInvoice(c.pathID(), "id")
 	if err != nil {
 		return nil, err
@@ -359,7 +359,7 @@ func (s *Server) listInvoiceLines(c *call) (jsonobj.Obj, error) {
 	return c.pageLines(&view)
 }
 
-func (s *Server) searchInvoices(c *call) (jsonobj.Obj, error) {
+func searchInvoices(c *call) (jsonobj.Obj, error) {
 	return c.search(searchable{
 		table: tInvoices,
 		url:   "/v1/invoices/search",

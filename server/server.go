@@ -273,22 +273,22 @@ func (s *Server) buildRouter() error {
 	var errs []error
 	s.static = map[string]*endpoint{}
 	for _, group := range [][]endpoint{
-		s.emulatorEndpoints(),
-		s.customerEndpoints(),
-		s.productEndpoints(),
-		s.priceEndpoints(),
-		s.subscriptionEndpoints(),
-		s.subscriptionItemEndpoints(),
-		s.invoicePreviewEndpoints(),
-		s.invoiceEndpoints(),
-		s.invoiceItemEndpoints(),
-		s.testClockEndpoints(),
-		s.eventEndpoints(),
-		s.webhookEndpoints(),
-		s.alertEndpoints(),
-		s.v2Endpoints(),
-		s.meterEndpoints(),
-		s.meterEventEndpoints(),
+		emulatorEndpoints(),
+		customerEndpoints(),
+		productEndpoints(),
+		priceEndpoints(),
+		subscriptionEndpoints(),
+		subscriptionItemEndpoints(),
+		invoicePreviewEndpoints(),
+		invoiceEndpoints(),
+		invoiceItemEndpoints(),
+		testClockEndpoints(),
+		eventEndpoints(),
+		webhookEndpoints(),
+		alertEndpoints(),
+		v2Endpoints(),
+		meterEndpoints(),
+		meterEventEndpoints(),
 	} {
 		for i := range group {
 			ep := group[i]

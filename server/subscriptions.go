@@ -118,20 +118,20 @@ func paymentBehaviorChecked(h handler) handler {
 var unsupportedItemParams = []string{"items.billing_thresholds", "items.discounts", "items.tax_rates",
 	"add_invoice_items.discounts", "add_invoice_items.tax_rates"}
 
-func (s *Server) subscriptionEndpoints() []endpoint {
+func subscriptionEndpoints() []endpoint {
 	return []endpoint{
-		{op: "GetSubscriptionsSearch", mode: txRead, h: s.searchSubscriptions},
-		{op: "PostSubscriptions", mode: txWrite, h: paymentBehaviorChecked(s.createSubscription),
+		{op: "GetSubscriptionsSearch", mode: txRead, h: searchSubscriptions},
+		{op: "PostSubscriptions", mode: txWrite, h: paymentBehaviorChecked(createSubscription),
 			accepts: append([]string{"customer", "backdate_start_date", "billing_cycle_anchor", "currency", "trial_period_days"}, subscriptionParams...),
 			rejects: append([]string{"automatic_tax.liability"}, unsupportedItemParams...)},
-		{op: "GetSubscriptions", mode: txRead, h: s.listSubscriptions,
+		{op: "GetSubscriptions", mode: txRead, h: listSubscriptions,
 			accepts: []string{"collection_method", "created", "current_period_end", "current_period_start", "customer", "ending_before", "limit", "plan", "price", "starting_after", "status", "test_clock"}},
-		{op: "GetSubscriptionsSubscriptionExposedId", mode: txRead, h: s.retrieveSubscription},
-		{op: "PostSubscriptionsSubscriptionExposedId", mode: txWrite, h: paymentBehaviorChecked(s.updateSubscription),
+		{op: "GetSubscriptionsSubscriptionExposedId", mode: txRead, h: retrieveSubscription},
+		{op: "PostSubscriptionsSubscriptionExposedId", mode: txWrite, h: paymentBehaviorChecked(updateSubscription),
 			accepts: append([]string{"billing_cycle_anchor", "cancellation_details", "proration_date"}, subscriptionParams...),
 			rejects: append([]string{"automatic_tax.liability"}, unsupportedItemParams...)},
-		{op: "DeleteSubscriptionsSubscriptionExposedId", mode: txWrite, h: s.cancelSubscription},
-		{op: "PostSubscriptionsSubscriptionResume", mode: txWrite, h: s.resumeSubscription},
+		{op: "DeleteSubscriptionsSubscriptionExposedId", mode: txWrite, h: cancelSubscription},
+		{op: "PostSubscriptionsSubscriptionResume", mode: txWrite, h: resumeSubscription},
 	}
 }
 
@@ -158,7 +158,7 @@ func (c *call) itemsOf(subID string) ([]*subItem, error) {
 	return out, nil
 }
 
-func (s *Server) createSubscription(c *call) (jsonobj.Obj, error) {
+func createSubscription(c *call) (jsonobj.Obj, error) {
 	p := c.params
 	customerID, _ := p.String("customer")
 	if customerID == "" {
@@ -520,7 +520,7 @@ func (c *call) inlinePrice(pd *form.Params) (*price, error) {
 	return pr, c.tx.Put(tPrices, pr)
 }
 
-func (s *Server) retrieveSubscription(c *call) (jsonobj.Obj, error) {
+func retrieveSubscription(c *call) (jsonobj.Obj, error) {
 	sub, err := c.getSubscription(c.pathID(), "id")
 	if err != nil {
 		return nil, err
@@ -528,7 +528,7 @@ func (s *Server) retrieveSubscription(c *call) (jsonobj.Obj, error) {
 	return c.renderSubscription(sub)
 }
 
-func (s *Server) listSubscriptions(c *call) (jsonobj.Obj, error) {
+func listSubscriptions(c *call) (jsonobj.Obj, error) {
 	p := c.params
 	customerID, byCustomer := p.String("customer")
 	status := p.StringOr("status", "")
@@ -587,7 +587,7 @@ func (s *Server) listSubscriptions(c *call) (jsonobj.Obj, error) {
 	return out, lerr
 }
 
-func (s *Server) searchSubscriptions(c *call) (jsonobj.Obj, error) {
+func searchSubscriptions(c *call) (jsonobj.Obj, error) {
 	return c.search(searchable{
 		table:  tSubscriptions,
 		url:    "/v1/subscriptions/search",

@@ -19,13 +19,13 @@ type testClock struct {
 // testClockLifetime is how long a test clock lives (as the docs example shows).
 const testClockLifetime = 7 * 24 * 60 * 60
 
-func (s *Server) testClockEndpoints() []endpoint {
+func testClockEndpoints() []endpoint {
 	return []endpoint{
-		{op: "PostTestHelpersTestClocks", mode: txWrite, h: s.createTestClock},
-		{op: "GetTestHelpersTestClocks", mode: txRead, h: s.listTestClocks},
-		{op: "GetTestHelpersTestClocksTestClock", mode: txRead, h: s.retrieveTestClock},
-		{op: "DeleteTestHelpersTestClocksTestClock", mode: txWrite, h: s.deleteTestClock},
-		{op: "PostTestHelpersTestClocksTestClockAdvance", mode: txWrite, h: s.advanceTestClock},
+		{op: "PostTestHelpersTestClocks", mode: txWrite, h: createTestClock},
+		{op: "GetTestHelpersTestClocks", mode: txRead, h: listTestClocks},
+		{op: "GetTestHelpersTestClocksTestClock", mode: txRead, h: retrieveTestClock},
+		{op: "DeleteTestHelpersTestClocksTestClock", mode: txWrite, h: deleteTestClock},
+		{op: "PostTestHelpersTestClocksTestClockAdvance", mode: txWrite, h: advanceTestClock},
 	}
 }
 
@@ -33,7 +33,7 @@ func (s *Server) testClockEndpoints() []endpoint {
 // reported for Stripe's test mode (not in Stripe's reference; see README).
 const maxTestClocks = 100
 
-func (s *Server) createTestClock(c *call) (jsonobj.Obj, error) {
+func createTestClock(c *call) (jsonobj.Obj, error) {
 	if n, err := c.tx.Count(tTestClocks); err != nil {
 		return nil, err
 	} else if n >= maxTestClocks {
@@ -56,7 +56,7 @@ func (c *call) getTestClock(id, param string) (*testClock, error) {
 	return getRecord[*testClock](c, tTestClocks, "test clock", id, param)
 }
 
-func (s *Server) retrieveTestClock(c *call) (jsonobj.Obj, error) {
+func retrieveTestClock(c *call) (jsonobj.Obj, error) {
 	tc, err := c.getTestClock(c.pathID(), "id")
 	if err != nil {
 		return nil, err
@@ -64,7 +64,7 @@ func (s *Server) retrieveTestClock(c *call) (jsonobj.Obj, error) {
 	return renderTestClock(tc), nil
 }
 
-func (s *Server) listTestClocks(c *call) (jsonobj.Obj, error) {
+func listTestClocks(c *call) (jsonobj.Obj, error) {
 	return c.list(tTestClocks, "test clock", "/v1/test_helpers/test_clocks", nil, func(r store.Record) (jsonobj.Obj, error) {
 		return renderTestClock(r.(*testClock)), nil
 	})
@@ -74,7 +74,7 @@ func (s *Server) listTestClocks(c *call) (jsonobj.Obj, error) {
 // happens on it in between: renewals, invoices, finalizations, payments,
 // notices. The work is done when the response is sent: the response says
 // "advancing" (as Stripe's does) and the clock reads "ready" from then on.
-func (s *Server) advanceTestClock(c *call) (jsonobj.Obj, error) {
+func advanceTestClock(c *call) (jsonobj.Obj, error) {
 	tc, err := c.getTestClock(c.pathID(), "id")
 	if err != nil {
 		return nil, err
@@ -131,7 +131,7 @@ func (c *call) advanceLimit(tc *testClock) (int64, string, error) {
 
 // deleteTestClock deletes a clock with the customers on it and their
 // subscriptions, invoices and invoice items.
-func (s *Server) deleteTestClock(c *call) (jsonobj.Obj, error) {
+func deleteTestClock(c *call) (jsonobj.Obj, error) {
 	tc, err := c.getTestClock(c.pathID(), "id")
 	if err != nil {
 		return nil, err
