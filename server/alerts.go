@@ -69,15 +69,15 @@ var expandOnly = form.Object(map[string]*form.Schema{"expand": form.Array(form.S
 
 func alertEndpoints() []endpoint {
 	return []endpoint{
-		{method: "POST", path: "/v1/billing/alerts", schema: alertSchema, mode: txWrite, h: createAlert},
-		{method: "GET", path: "/v1/billing/alerts", mode: txRead, h: listAlerts, schema: form.Object(map[string]*form.Schema{
+		{route: "POST /v1/billing/alerts", schema: alertSchema, mode: txWrite, h: createAlert},
+		{route: "GET /v1/billing/alerts", mode: txRead, h: listAlerts, schema: form.Object(map[string]*form.Schema{
 			"alert_type": form.String("usage_threshold"), "meter": form.String(), "limit": form.Integer(),
 			"starting_after": form.String(), "ending_before": form.String(), "expand": form.Array(form.String()),
 		})},
-		{method: "GET", path: "/v1/billing/alerts/{id}", schema: expandOnly, mode: txRead, h: retrieveAlert},
-		{method: "POST", path: "/v1/billing/alerts/{id}/activate", schema: expandOnly, mode: txWrite, h: setAlertStatus("active")},
-		{method: "POST", path: "/v1/billing/alerts/{id}/deactivate", schema: expandOnly, mode: txWrite, h: setAlertStatus("inactive")},
-		{method: "POST", path: "/v1/billing/alerts/{id}/archive", schema: expandOnly, mode: txWrite, h: setAlertStatus("archived")},
+		{route: "GET /v1/billing/alerts/{id}", schema: expandOnly, mode: txRead, h: retrieveAlert},
+		{route: "POST /v1/billing/alerts/{id}/activate", schema: expandOnly, mode: txWrite, h: setAlertStatus("active")},
+		{route: "POST /v1/billing/alerts/{id}/deactivate", schema: expandOnly, mode: txWrite, h: setAlertStatus("inactive")},
+		{route: "POST /v1/billing/alerts/{id}/archive", schema: expandOnly, mode: txWrite, h: setAlertStatus("archived")},
 	}
 }
 

@@ -53,9 +53,9 @@ func checkValueDigits(m *meter, payload map[string]string) *apierr.Error {
 
 func meterEventEndpoints() []endpoint {
 	return []endpoint{
-		{op: "PostBillingMeterEvents", mode: txRead, h: createMeterEvent, fastForm: fastMeterEventForm},
-		{op: "PostBillingMeterEventAdjustments", mode: txRead, h: createMeterEventAdjustment},
-		{method: "GET", path: "/_emulator/meter_error_reports", mode: txNone, h: listMeterErrorReports,
+		{route: "POST /v1/billing/meter_events", op: "PostBillingMeterEvents", mode: txRead, h: createMeterEvent, fastForm: fastMeterEventForm},
+		{route: "POST /v1/billing/meter_event_adjustments", op: "PostBillingMeterEventAdjustments", mode: txRead, h: createMeterEventAdjustment},
+		{route: "GET /_emulator/meter_error_reports", mode: txNone, h: listMeterErrorReports,
 			schema: form.Object(map[string]*form.Schema{
 				"limit": form.Integer(), "starting_after": form.String(), "ending_before": form.String(),
 				"meter": form.String(), "expand": form.Array(form.String()),

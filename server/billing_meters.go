@@ -44,13 +44,13 @@ func (m *meter) window() metering.Window {
 
 func meterEndpoints() []endpoint {
 	return []endpoint{
-		{op: "PostBillingMeters", mode: txWrite, h: createMeter},
-		{op: "GetBillingMeters", mode: txRead, h: listMeters},
-		{op: "GetBillingMetersId", mode: txRead, h: retrieveMeter},
-		{op: "PostBillingMetersId", mode: txWrite, h: updateMeter},
-		{op: "PostBillingMetersIdDeactivate", mode: txWrite, h: deactivateMeter},
-		{op: "PostBillingMetersIdReactivate", mode: txWrite, h: reactivateMeter},
-		{op: "GetBillingMetersIdEventSummaries", mode: txRead, h: listMeterEventSummaries},
+		{route: "POST /v1/billing/meters", op: "PostBillingMeters", mode: txWrite, h: createMeter},
+		{route: "GET /v1/billing/meters", op: "GetBillingMeters", mode: txRead, h: listMeters},
+		{route: "GET /v1/billing/meters/{id}", op: "GetBillingMetersId", mode: txRead, h: retrieveMeter},
+		{route: "POST /v1/billing/meters/{id}", op: "PostBillingMetersId", mode: txWrite, h: updateMeter},
+		{route: "POST /v1/billing/meters/{id}/deactivate", op: "PostBillingMetersIdDeactivate", mode: txWrite, h: deactivateMeter},
+		{route: "POST /v1/billing/meters/{id}/reactivate", op: "PostBillingMetersIdReactivate", mode: txWrite, h: reactivateMeter},
+		{route: "GET /v1/billing/meters/{id}/event_summaries", op: "GetBillingMetersIdEventSummaries", mode: txRead, h: listMeterEventSummaries},
 	}
 }
 

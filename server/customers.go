@@ -46,14 +46,14 @@ var customerParams = []string{"address", "balance", "description", "email", "inv
 
 func customerEndpoints() []endpoint {
 	return []endpoint{
-		{op: "GetCustomersSearch", mode: txRead, h: searchCustomers},
-		{op: "PostCustomers", mode: txWrite, h: createCustomer, accepts: append([]string{"test_clock"}, customerParams...),
+		{route: "GET /v1/customers/search", op: "GetCustomersSearch", mode: txRead, h: searchCustomers},
+		{route: "POST /v1/customers", op: "PostCustomers", mode: txWrite, h: createCustomer, accepts: append([]string{"test_clock"}, customerParams...),
 			rejects: []string{"invoice_settings.default_payment_method"}},
-		{op: "GetCustomers", mode: txRead, h: listCustomers},
-		{op: "GetCustomersCustomer", mode: txRead, h: retrieveCustomer},
-		{op: "PostCustomersCustomer", mode: txWrite, h: updateCustomer, accepts: customerParams,
+		{route: "GET /v1/customers", op: "GetCustomers", mode: txRead, h: listCustomers},
+		{route: "GET /v1/customers/{customer}", op: "GetCustomersCustomer", mode: txRead, h: retrieveCustomer},
+		{route: "POST /v1/customers/{customer}", op: "PostCustomersCustomer", mode: txWrite, h: updateCustomer, accepts: customerParams,
 			rejects: []string{"invoice_settings.default_payment_method"}},
-		{op: "DeleteCustomersCustomer", mode: txWrite, h: deleteCustomer},
+		{route: "DELETE /v1/customers/{customer}", op: "DeleteCustomersCustomer", mode: txWrite, h: deleteCustomer},
 	}
 }
 

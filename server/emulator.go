@@ -10,10 +10,10 @@ import (
 // Stripe's namespace, under /healthz and /_emulator/.
 func emulatorEndpoints() []endpoint {
 	return []endpoint{
-		{method: "GET", path: "/healthz", noAuth: true, mode: txNone, h: health},
-		{method: "POST", path: "/_emulator/reset", mode: txNone, h: reset},
-		{method: "POST", path: "/_emulator/fixtures", raw: true, mode: txNone, h: loadFixtures},
-		{method: "GET", path: "/_emulator/requests/{id}", mode: txNone, h: requestLogEntry,
+		{route: "GET /healthz", noAuth: true, mode: txNone, h: health},
+		{route: "POST /_emulator/reset", mode: txNone, h: reset},
+		{route: "POST /_emulator/fixtures", raw: true, mode: txNone, h: loadFixtures},
+		{route: "GET /_emulator/requests/{id}", mode: txNone, h: requestLogEntry,
 			schema: form.Object(map[string]*form.Schema{})},
 	}
 }

@@ -694,8 +694,8 @@ func diffAttributes(before, after jsonobj.Obj) jsonobj.Obj {
 
 func eventEndpoints() []endpoint {
 	return []endpoint{
-		{op: "GetEvents", mode: txRead, h: listEvents},
-		{op: "GetEventsId", mode: txRead, h: retrieveEvent},
+		{route: "GET /v1/events", op: "GetEvents", mode: txRead, h: listEvents},
+		{route: "GET /v1/events/{id}", op: "GetEventsId", mode: txRead, h: retrieveEvent},
 	}
 }
 

@@ -5,8 +5,11 @@ import (
 	"go/parser"
 	"go/token"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/gorilla/mux"
 )
 
 // parseServerFiles parses the package's non-test Go files.
@@ -135,6 +138,119 @@ func TestHandlerShape(t *testing.T) {
 			}
 			if got := handlerShaped(f.Decls[0].(*ast.FuncDecl)) != ""; got != tc.isHandler {
 				t.Errorf("handler-shaped = %v, want %v", got, tc.isHandler)
+			}
+		})
+	}
+}
+
+// TestRoutesWrittenBesideHandlers: every endpoint of every table carries its
+// route as one string literal, "METHOD /path", so that searching the code for
+// a URL lands on its handler; there are as many as the router has routes.
+func TestRoutesWrittenBesideHandlers(t *testing.T) {
+	fset, files := parseServerFiles(t)
+	literal := map[string]bool{}
+	n := 0
+	for _, f := range files {
+		ast.Inspect(f, func(node ast.Node) bool {
+			cl, ok := node.(*ast.CompositeLit)
+			if !ok || typeText(cl.Type) != "[]endpoint" {
+				return true
+			}
+			for _, elt := range cl.Elts {
+				ep, ok := elt.(*ast.CompositeLit)
+				if !ok {
+					t.Errorf("%s: an endpoint that is not a literal", fset.Position(elt.Pos()))
+					continue
+				}
+				route := ""
+				for _, kv := range ep.Elts {
+					kv, ok := kv.(*ast.KeyValueExpr)
+					if !ok {
+						continue
+					}
+					if k, ok := kv.Key.(*ast.Ident); ok && k.Name == "route" {
+						if lit, ok := kv.Value.(*ast.BasicLit); ok && lit.Kind == token.STRING {
+							route, _ = strconv.Unquote(lit.Value)
+						}
+					}
+				}
+				if route == "" {
+					t.Errorf("%s: an endpoint without its route as a literal (route: \"METHOD /path\")", fset.Position(ep.Pos()))
+					continue
+				}
+				if literal[route] {
+					t.Errorf("%s: route %s twice", fset.Position(ep.Pos()), route)
+				}
+				literal[route] = true
+				n++
+			}
+			return true
+		})
+	}
+	srv, err := New(Options{TickInterval: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	routes := 0
+	err = srv.router.Walk(func(route *mux.Route, _ *mux.Router, _ []*mux.Route) error {
+		ep := route.GetHandler().(epHandler).ep
+		routes++
+		if !literal[ep.route] {
+			t.Errorf("route %s is not written as a literal in any endpoint table", ep.route)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n != routes {
+		t.Errorf("%d route literals, %d routes", n, routes)
+	}
+}
+
+// TestPrepareChecksTheRoute: an endpoint's route must be "METHOD /path" and,
+// for a catalogue operation, the operation's own method and path; otherwise
+// prepare refuses it, and so New fails.
+func TestPrepareChecksTheRoute(t *testing.T) {
+	srv, err := New(Options{TickInterval: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	for _, tc := range []struct {
+		name, route, op string
+		wantErr         string // "" for none
+	}{
+		{"the operation's route", "POST /v1/customers", "PostCustomers", ""},
+		{"a path variable", "GET /v1/customers/{customer}", "GetCustomersCustomer", ""},
+		{"outside the catalogue", "POST /v1/invoices/{invoice}/send", "", ""},
+		{"another method", "GET /v1/customers", "PostCustomers", "op PostCustomers is POST /v1/customers in the catalogue"},
+		{"another path", "POST /v1/customer", "PostCustomers", "op PostCustomers is POST /v1/customers in the catalogue"},
+		{"another path variable", "GET /v1/customers/{id}", "GetCustomersCustomer", "op GetCustomersCustomer is GET /v1/customers/{customer} in the catalogue"},
+		{"an unknown operation", "POST /v1/customers", "PostCustomer", "no such operation"},
+		{"no route", "", "PostCustomers", `the route must be "METHOD /path"`},
+		{"no method", "/v1/customers", "", `the route must be "METHOD /path"`},
+		{"a lowercase method", "post /v1/customers", "PostCustomers", `the route must be "METHOD /path"`},
+		{"a method Stripe lacks", "PUT /v1/customers", "", `the route must be "METHOD /path"`},
+		{"a relative path", "POST v1/customers", "", `the route must be "METHOD /path"`},
+		{"two spaces", "POST  /v1/customers", "PostCustomers", `the route must be "METHOD /path"`},
+		{"a trailing word", "POST /v1/customers x", "", `the route must be "METHOD /path"`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ep := endpoint{route: tc.route, op: tc.op, mode: txWrite, h: createCustomer}
+			err := srv.prepare(&ep)
+			switch {
+			case tc.wantErr == "" && err != nil:
+				t.Fatalf("prepare: %v", err)
+			case tc.wantErr == "":
+				if got := ep.method + " " + ep.path; got != tc.route {
+					t.Errorf("method and path %q, want the route's %q", got, tc.route)
+				}
+			case err == nil:
+				t.Fatalf("prepare accepted route %q for op %q", tc.route, tc.op)
+			case !strings.Contains(err.Error(), tc.wantErr):
+				t.Errorf("error %q, want it to say %q", err, tc.wantErr)
 			}
 		})
 	}

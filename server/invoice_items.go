@@ -71,11 +71,11 @@ func sortByCreation[R store.Record](rs []R) {
 func invoiceItemEndpoints() []endpoint {
 	params := []string{"amount", "description", "discountable", "metadata", "period", "price", "quantity", "unit_amount", "unit_amount_decimal"}
 	return []endpoint{
-		{op: "PostInvoiceitems", mode: txWrite, h: createInvoiceItem, accepts: append([]string{"currency", "customer", "invoice", "subscription"}, params...)},
-		{op: "GetInvoiceitems", mode: txRead, h: listInvoiceItems},
-		{op: "GetInvoiceitemsInvoiceitem", mode: txRead, h: retrieveInvoiceItem},
-		{op: "PostInvoiceitemsInvoiceitem", mode: txWrite, h: updateInvoiceItem, accepts: params},
-		{op: "DeleteInvoiceitemsInvoiceitem", mode: txWrite, h: deleteInvoiceItem},
+		{route: "POST /v1/invoiceitems", op: "PostInvoiceitems", mode: txWrite, h: createInvoiceItem, accepts: append([]string{"currency", "customer", "invoice", "subscription"}, params...)},
+		{route: "GET /v1/invoiceitems", op: "GetInvoiceitems", mode: txRead, h: listInvoiceItems},
+		{route: "GET /v1/invoiceitems/{invoiceitem}", op: "GetInvoiceitemsInvoiceitem", mode: txRead, h: retrieveInvoiceItem},
+		{route: "POST /v1/invoiceitems/{invoiceitem}", op: "PostInvoiceitemsInvoiceitem", mode: txWrite, h: updateInvoiceItem, accepts: params},
+		{route: "DELETE /v1/invoiceitems/{invoiceitem}", op: "DeleteInvoiceitemsInvoiceitem", mode: txWrite, h: deleteInvoiceItem},
 	}
 }
 

@@ -9,22 +9,22 @@ import (
 
 func invoiceEndpoints() []endpoint {
 	return []endpoint{
-		{op: "GetInvoicesSearch", mode: txRead, h: searchInvoices},
-		{op: "PostInvoices", mode: txWrite, h: createInvoice,
+		{route: "GET /v1/invoices/search", op: "GetInvoicesSearch", mode: txRead, h: searchInvoices},
+		{route: "POST /v1/invoices", op: "PostInvoices", mode: txWrite, h: createInvoice,
 			accepts: []string{"auto_advance", "collection_method", "currency", "customer", "days_until_due", "description", "due_date", "metadata", "pending_invoice_items_behavior", "subscription"}},
-		{op: "GetInvoices", mode: txRead, h: listInvoices},
-		{op: "GetInvoicesInvoice", mode: txRead, h: retrieveInvoice},
-		{op: "PostInvoicesInvoice", mode: txWrite, h: updateInvoice,
+		{route: "GET /v1/invoices", op: "GetInvoices", mode: txRead, h: listInvoices},
+		{route: "GET /v1/invoices/{invoice}", op: "GetInvoicesInvoice", mode: txRead, h: retrieveInvoice},
+		{route: "POST /v1/invoices/{invoice}", op: "PostInvoicesInvoice", mode: txWrite, h: updateInvoice,
 			accepts: []string{"auto_advance", "collection_method", "days_until_due", "description", "due_date", "metadata"}},
-		{op: "DeleteInvoicesInvoice", mode: txWrite, h: deleteInvoice},
-		{op: "GetInvoicesInvoiceLines", mode: txRead, h: listInvoiceLines},
-		{op: "PostInvoicesInvoiceFinalize", mode: txWrite, h: finalizeInvoiceAPI},
-		{op: "PostInvoicesInvoicePay", mode: txWrite, h: payInvoice, accepts: []string{"forgive", "off_session", "paid_out_of_band"}},
-		{op: "PostInvoicesInvoiceVoid", mode: txWrite, h: voidInvoice},
-		{op: "PostInvoicesInvoiceMarkUncollectible", mode: txWrite, h: markUncollectible},
+		{route: "DELETE /v1/invoices/{invoice}", op: "DeleteInvoicesInvoice", mode: txWrite, h: deleteInvoice},
+		{route: "GET /v1/invoices/{invoice}/lines", op: "GetInvoicesInvoiceLines", mode: txRead, h: listInvoiceLines},
+		{route: "POST /v1/invoices/{invoice}/finalize", op: "PostInvoicesInvoiceFinalize", mode: txWrite, h: finalizeInvoiceAPI},
+		{route: "POST /v1/invoices/{invoice}/pay", op: "PostInvoicesInvoicePay", mode: txWrite, h: payInvoice, accepts: []string{"forgive", "off_session", "paid_out_of_band"}},
+		{route: "POST /v1/invoices/{invoice}/void", op: "PostInvoicesInvoiceVoid", mode: txWrite, h: voidInvoice},
+		{route: "POST /v1/invoices/{invoice}/mark_uncollectible", op: "PostInvoicesInvoiceMarkUncollectible", mode: txWrite, h: markUncollectible},
 		// Not in the 2024-06-20 catalogue (stripe-go v79 has both).
-		{method: "POST", path: "/v1/invoices/{invoice}/send", schema: expandOnly, mode: txWrite, h: sendInvoice},
-		{method: "POST", path: "/v1/invoices/{invoice}/lines/{line_item_id}", schema: invoiceLineSchema, mode: txWrite, h: updateInvoiceLine,
+		{route: "POST /v1/invoices/{invoice}/send", schema: expandOnly, mode: txWrite, h: sendInvoice},
+		{route: "POST /v1/invoices/{invoice}/lines/{line_item_id}", schema: invoiceLineSchema, mode: txWrite, h: updateInvoiceLine,
 			accepts: invoiceLineParams},
 	}
 }

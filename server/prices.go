@@ -79,13 +79,13 @@ func (p *price) rating() calc.Price {
 
 func priceEndpoints() []endpoint {
 	return []endpoint{
-		{op: "GetPricesSearch", mode: txRead, h: searchPrices},
-		{op: "PostPrices", mode: txWrite, h: createPrice,
+		{route: "GET /v1/prices/search", op: "GetPricesSearch", mode: txRead, h: searchPrices},
+		{route: "POST /v1/prices", op: "PostPrices", mode: txWrite, h: createPrice,
 			accepts: []string{"active", "billing_scheme", "currency", "lookup_key", "metadata", "nickname", "product", "product_data",
 				"recurring", "tax_behavior", "tiers", "tiers_mode", "transfer_lookup_key", "transform_quantity", "unit_amount", "unit_amount_decimal"}},
-		{op: "GetPrices", mode: txRead, h: listPrices},
-		{op: "GetPricesPrice", mode: txRead, h: retrievePrice},
-		{op: "PostPricesPrice", mode: txWrite, h: updatePrice,
+		{route: "GET /v1/prices", op: "GetPrices", mode: txRead, h: listPrices},
+		{route: "GET /v1/prices/{price}", op: "GetPricesPrice", mode: txRead, h: retrievePrice},
+		{route: "POST /v1/prices/{price}", op: "PostPricesPrice", mode: txWrite, h: updatePrice,
 			accepts: []string{"active", "lookup_key", "metadata", "nickname", "tax_behavior", "transfer_lookup_key"}},
 	}
 }

@@ -46,13 +46,13 @@ var productUpdateParams = []string{"active", "description", "images", "marketing
 
 func productEndpoints() []endpoint {
 	return []endpoint{
-		{op: "GetProductsSearch", mode: txRead, h: searchProducts},
-		{op: "PostProducts", mode: txWrite, h: createProduct, accepts: append([]string{"id", "type", "default_price_data"}, productUpdateParams...),
+		{route: "GET /v1/products/search", op: "GetProductsSearch", mode: txRead, h: searchProducts},
+		{route: "POST /v1/products", op: "PostProducts", mode: txWrite, h: createProduct, accepts: append([]string{"id", "type", "default_price_data"}, productUpdateParams...),
 			rejects: []string{"default_price_data.currency_options"}},
-		{op: "GetProducts", mode: txRead, h: listProducts},
-		{op: "GetProductsId", mode: txRead, h: retrieveProduct},
-		{op: "PostProductsId", mode: txWrite, h: updateProduct, accepts: append([]string{"default_price"}, productUpdateParams...)},
-		{op: "DeleteProductsId", mode: txWrite, h: deleteProduct},
+		{route: "GET /v1/products", op: "GetProducts", mode: txRead, h: listProducts},
+		{route: "GET /v1/products/{id}", op: "GetProductsId", mode: txRead, h: retrieveProduct},
+		{route: "POST /v1/products/{id}", op: "PostProductsId", mode: txWrite, h: updateProduct, accepts: append([]string{"default_price"}, productUpdateParams...)},
+		{route: "DELETE /v1/products/{id}", op: "DeleteProductsId", mode: txWrite, h: deleteProduct},
 	}
 }
 

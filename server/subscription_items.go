@@ -10,13 +10,13 @@ import (
 func subscriptionItemEndpoints() []endpoint {
 	itemParams := []string{"metadata", "payment_behavior", "plan", "price", "price_data", "proration_behavior", "proration_date", "quantity"}
 	return []endpoint{
-		{op: "PostSubscriptionItems", mode: txWrite, h: paymentBehaviorChecked(createSubscriptionItem), accepts: append([]string{"subscription"}, itemParams...)},
-		{op: "GetSubscriptionItems", mode: txRead, h: listSubscriptionItems},
-		{op: "GetSubscriptionItemsItem", mode: txRead, h: retrieveSubscriptionItem},
-		{op: "PostSubscriptionItemsItem", mode: txWrite, h: paymentBehaviorChecked(updateSubscriptionItem), accepts: append([]string{"off_session"}, itemParams...)},
-		{op: "DeleteSubscriptionItemsItem", mode: txWrite, h: deleteSubscriptionItem},
-		{op: "PostSubscriptionItemsSubscriptionItemUsageRecords", mode: txWrite, h: createUsageRecord},
-		{op: "GetSubscriptionItemsSubscriptionItemUsageRecordSummaries", mode: txRead, h: listUsageRecordSummaries},
+		{route: "POST /v1/subscription_items", op: "PostSubscriptionItems", mode: txWrite, h: paymentBehaviorChecked(createSubscriptionItem), accepts: append([]string{"subscription"}, itemParams...)},
+		{route: "GET /v1/subscription_items", op: "GetSubscriptionItems", mode: txRead, h: listSubscriptionItems},
+		{route: "GET /v1/subscription_items/{item}", op: "GetSubscriptionItemsItem", mode: txRead, h: retrieveSubscriptionItem},
+		{route: "POST /v1/subscription_items/{item}", op: "PostSubscriptionItemsItem", mode: txWrite, h: paymentBehaviorChecked(updateSubscriptionItem), accepts: append([]string{"off_session"}, itemParams...)},
+		{route: "DELETE /v1/subscription_items/{item}", op: "DeleteSubscriptionItemsItem", mode: txWrite, h: deleteSubscriptionItem},
+		{route: "POST /v1/subscription_items/{subscription_item}/usage_records", op: "PostSubscriptionItemsSubscriptionItemUsageRecords", mode: txWrite, h: createUsageRecord},
+		{route: "GET /v1/subscription_items/{subscription_item}/usage_record_summaries", op: "GetSubscriptionItemsSubscriptionItemUsageRecordSummaries", mode: txRead, h: listUsageRecordSummaries},
 	}
 }
 

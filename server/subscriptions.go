@@ -120,18 +120,18 @@ var unsupportedItemParams = []string{"items.billing_thresholds", "items.discount
 
 func subscriptionEndpoints() []endpoint {
 	return []endpoint{
-		{op: "GetSubscriptionsSearch", mode: txRead, h: searchSubscriptions},
-		{op: "PostSubscriptions", mode: txWrite, h: paymentBehaviorChecked(createSubscription),
+		{route: "GET /v1/subscriptions/search", op: "GetSubscriptionsSearch", mode: txRead, h: searchSubscriptions},
+		{route: "POST /v1/subscriptions", op: "PostSubscriptions", mode: txWrite, h: paymentBehaviorChecked(createSubscription),
 			accepts: append([]string{"customer", "backdate_start_date", "billing_cycle_anchor", "currency", "trial_period_days"}, subscriptionParams...),
 			rejects: append([]string{"automatic_tax.liability"}, unsupportedItemParams...)},
-		{op: "GetSubscriptions", mode: txRead, h: listSubscriptions,
+		{route: "GET /v1/subscriptions", op: "GetSubscriptions", mode: txRead, h: listSubscriptions,
 			accepts: []string{"collection_method", "created", "current_period_end", "current_period_start", "customer", "ending_before", "limit", "plan", "price", "starting_after", "status", "test_clock"}},
-		{op: "GetSubscriptionsSubscriptionExposedId", mode: txRead, h: retrieveSubscription},
-		{op: "PostSubscriptionsSubscriptionExposedId", mode: txWrite, h: paymentBehaviorChecked(updateSubscription),
+		{route: "GET /v1/subscriptions/{subscription_exposed_id}", op: "GetSubscriptionsSubscriptionExposedId", mode: txRead, h: retrieveSubscription},
+		{route: "POST /v1/subscriptions/{subscription_exposed_id}", op: "PostSubscriptionsSubscriptionExposedId", mode: txWrite, h: paymentBehaviorChecked(updateSubscription),
 			accepts: append([]string{"billing_cycle_anchor", "cancellation_details", "proration_date"}, subscriptionParams...),
 			rejects: append([]string{"automatic_tax.liability"}, unsupportedItemParams...)},
-		{op: "DeleteSubscriptionsSubscriptionExposedId", mode: txWrite, h: cancelSubscription},
-		{op: "PostSubscriptionsSubscriptionResume", mode: txWrite, h: resumeSubscription},
+		{route: "DELETE /v1/subscriptions/{subscription_exposed_id}", op: "DeleteSubscriptionsSubscriptionExposedId", mode: txWrite, h: cancelSubscription},
+		{route: "POST /v1/subscriptions/{subscription}/resume", op: "PostSubscriptionsSubscriptionResume", mode: txWrite, h: resumeSubscription},
 	}
 }
 

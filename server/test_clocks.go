@@ -21,11 +21,11 @@ const testClockLifetime = 7 * 24 * 60 * 60
 
 func testClockEndpoints() []endpoint {
 	return []endpoint{
-		{op: "PostTestHelpersTestClocks", mode: txWrite, h: createTestClock},
-		{op: "GetTestHelpersTestClocks", mode: txRead, h: listTestClocks},
-		{op: "GetTestHelpersTestClocksTestClock", mode: txRead, h: retrieveTestClock},
-		{op: "DeleteTestHelpersTestClocksTestClock", mode: txWrite, h: deleteTestClock},
-		{op: "PostTestHelpersTestClocksTestClockAdvance", mode: txWrite, h: advanceTestClock},
+		{route: "POST /v1/test_helpers/test_clocks", op: "PostTestHelpersTestClocks", mode: txWrite, h: createTestClock},
+		{route: "GET /v1/test_helpers/test_clocks", op: "GetTestHelpersTestClocks", mode: txRead, h: listTestClocks},
+		{route: "GET /v1/test_helpers/test_clocks/{test_clock}", op: "GetTestHelpersTestClocksTestClock", mode: txRead, h: retrieveTestClock},
+		{route: "DELETE /v1/test_helpers/test_clocks/{test_clock}", op: "DeleteTestHelpersTestClocksTestClock", mode: txWrite, h: deleteTestClock},
+		{route: "POST /v1/test_helpers/test_clocks/{test_clock}/advance", op: "PostTestHelpersTestClocksTestClockAdvance", mode: txWrite, h: advanceTestClock},
 	}
 }
 

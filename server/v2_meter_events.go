@@ -108,10 +108,10 @@ func (s *sessions) get(token string) (session, bool) {
 
 func v2Endpoints() []endpoint {
 	return []endpoint{
-		{method: "POST", path: "/v2/billing/meter_event_session", raw: true, mode: txNone, h: createMeterEventSession},
-		{method: "POST", path: "/v2/billing/meter_event_stream", raw: true, session: true, mode: txRead, h: meterEventStream},
-		{method: "POST", path: "/v2/billing/meter_events", raw: true, mode: txRead, h: createMeterEventV2},
-		{method: "POST", path: "/v2/billing/meter_event_adjustments", raw: true, mode: txRead, h: createMeterEventAdjustmentV2},
+		{route: "POST /v2/billing/meter_event_session", raw: true, mode: txNone, h: createMeterEventSession},
+		{route: "POST /v2/billing/meter_event_stream", raw: true, session: true, mode: txRead, h: meterEventStream},
+		{route: "POST /v2/billing/meter_events", raw: true, mode: txRead, h: createMeterEventV2},
+		{route: "POST /v2/billing/meter_event_adjustments", raw: true, mode: txRead, h: createMeterEventAdjustmentV2},
 	}
 }
 

@@ -50,12 +50,12 @@ func (w *webhookEndpoint) wants(typ string) bool {
 
 func webhookEndpoints() []endpoint {
 	return []endpoint{
-		{op: "PostWebhookEndpoints", mode: txWrite, h: createWebhookEndpoint,
+		{route: "POST /v1/webhook_endpoints", op: "PostWebhookEndpoints", mode: txWrite, h: createWebhookEndpoint,
 			accepts: []string{"api_version", "description", "enabled_events", "metadata", "url"}},
-		{op: "GetWebhookEndpoints", mode: txRead, h: listWebhookEndpoints},
-		{op: "GetWebhookEndpointsWebhookEndpoint", mode: txRead, h: retrieveWebhookEndpoint},
-		{op: "PostWebhookEndpointsWebhookEndpoint", mode: txWrite, h: updateWebhookEndpoint},
-		{op: "DeleteWebhookEndpointsWebhookEndpoint", mode: txWrite, h: deleteWebhookEndpoint},
+		{route: "GET /v1/webhook_endpoints", op: "GetWebhookEndpoints", mode: txRead, h: listWebhookEndpoints},
+		{route: "GET /v1/webhook_endpoints/{webhook_endpoint}", op: "GetWebhookEndpointsWebhookEndpoint", mode: txRead, h: retrieveWebhookEndpoint},
+		{route: "POST /v1/webhook_endpoints/{webhook_endpoint}", op: "PostWebhookEndpointsWebhookEndpoint", mode: txWrite, h: updateWebhookEndpoint},
+		{route: "DELETE /v1/webhook_endpoints/{webhook_endpoint}", op: "DeleteWebhookEndpointsWebhookEndpoint", mode: txWrite, h: deleteWebhookEndpoint},
 	}
 }
 
