@@ -23,7 +23,7 @@ import (
 type alert struct {
 	store.Meta
 	Title    string
-	Status   string // active, inactive, archived
+	Status   alertStatus
 	Meter    string
 	GTE      int64
 	Customer string
@@ -34,6 +34,16 @@ type alert struct {
 }
 
 func (a *alert) clone() *alert { n := *a; return &n }
+
+// alertStatus is a billing alert's status.
+type alertStatus string
+
+const (
+	alertActive   alertStatus = "active"
+	alertInactive alertStatus = "inactive"
+	// alertArchived: the alert can no longer change, and never fires again.
+	alertArchived alertStatus = "archived"
+)
 
 // alertFirings remembers which (alert, customer) pairs have fired.
 type alertFirings struct {
@@ -75,9 +85,9 @@ func alertEndpoints() []endpoint {
 			"starting_after": form.String(), "ending_before": form.String(), "expand": form.Array(form.String()),
 		})},
 		{route: "GET /v1/billing/alerts/{id}", schema: expandOnly, mode: txRead, h: retrieveAlert},
-		{route: "POST /v1/billing/alerts/{id}/activate", schema: expandOnly, mode: txWrite, h: setAlertStatus("active")},
-		{route: "POST /v1/billing/alerts/{id}/deactivate", schema: expandOnly, mode: txWrite, h: setAlertStatus("inactive")},
-		{route: "POST /v1/billing/alerts/{id}/archive", schema: expandOnly, mode: txWrite, h: setAlertStatus("archived")},
+		{route: "POST /v1/billing/alerts/{id}/activate", schema: expandOnly, mode: txWrite, h: setAlertStatus(alertActive)},
+		{route: "POST /v1/billing/alerts/{id}/deactivate", schema: expandOnly, mode: txWrite, h: setAlertStatus(alertInactive)},
+		{route: "POST /v1/billing/alerts/{id}/archive", schema: expandOnly, mode: txWrite, h: setAlertStatus(alertArchived)},
 	}
 }
 
@@ -87,7 +97,7 @@ func createAlert(c *call) (jsonobj.Obj, error) {
 	if cfg == nil {
 		return nil, apierr.ParameterMissing("usage_threshold_config")
 	}
-	a := &alert{Meta: c.newMeta("alrt"), Status: "active"}
+	a := &alert{Meta: c.newMeta("alrt"), Status: alertActive}
 	a.Title, _ = p.String("title")
 	if err := checkLength("title", a.Title, 256); err != nil {
 		return nil, err
@@ -132,7 +142,7 @@ func (c *call) checkAlertLimit(a *alert) error {
 	}
 	n := 0
 	for _, r := range recs {
-		if o := r.(*alert); o.Customer == a.Customer && o.Status != "archived" {
+		if o := r.(*alert); o.Customer == a.Customer && o.Status != alertArchived {
 			n++
 		}
 	}
@@ -174,18 +184,18 @@ func retrieveAlert(c *call) (jsonobj.Obj, error) {
 
 // setAlertStatus activates, deactivates or archives an alert; an archived alert
 // can no longer change.
-func setAlertStatus(status string) handler {
+func setAlertStatus(status alertStatus) handler {
 	return func(c *call) (jsonobj.Obj, error) {
 		cur, err := c.getAlert(c.pathID())
 		if err != nil {
 			return nil, err
 		}
-		if cur.Status == "archived" && status != "archived" {
+		if cur.Status == alertArchived && status != alertArchived {
 			return nil, apierr.InvalidRequest("", "", "The alert %s is archived and can no longer change.", cur.ID)
 		}
 		a := cur.clone()
 		a.Status = status
-		if status == "archived" {
+		if status == alertArchived {
 			a.Baseline = nil // it never fires again
 		}
 		if err := c.tx.Put(tAlerts, a); err != nil {
@@ -213,7 +223,7 @@ func renderAlert(a *alert) jsonobj.Obj {
 		{K: "alert_type", V: "usage_threshold"},
 		{K: "filter", V: filter},
 		{K: "livemode", V: false},
-		{K: "status", V: a.Status},
+		{K: "status", V: string(a.Status)},
 		{K: "title", V: a.Title},
 		{K: "usage_threshold_config", V: jsonobj.Obj{{K: "gte", V: a.GTE}, {K: "meter", V: a.Meter}, {K: "recurrence", V: "one_time"}}},
 	}
@@ -229,7 +239,7 @@ func (c *call) checkAlerts(m *meter, customerID string) error {
 	var total *metering.Int128
 	for _, r := range recs {
 		a := r.(*alert)
-		if a.Status != "active" || a.Customer != "" && a.Customer != customerID {
+		if a.Status != alertActive || a.Customer != "" && a.Customer != customerID {
 			continue
 		}
 		if total == nil {

@@ -234,7 +234,7 @@ func deleteCustomer(c *call) (jsonobj.Obj, error) {
 			continue
 		}
 		n := sub.clone()
-		n.Status, n.CanceledAt, n.EndedAt, n.CancelReason = "canceled", now, now, "cancellation_requested"
+		n.Status, n.CanceledAt, n.EndedAt, n.CancelReason = subscriptionCanceled, now, now, "cancellation_requested"
 		if err := c.tx.Put(tSubscriptions, n); err != nil {
 			return nil, err
 		}

@@ -433,9 +433,9 @@ func (c *call) eventsOfStep(muts []mutation) ([]*eventRecord, error) {
 			switch {
 			case before.live() && !after.live():
 				typ = "customer.subscription.deleted"
-			case before.Status != "paused" && after.Status == "paused":
+			case before.Status != subscriptionPaused && after.Status == subscriptionPaused:
 				typ = "customer.subscription.paused"
-			case before.Status == "paused" && after.Status == "active":
+			case before.Status == subscriptionPaused && after.Status == subscriptionActive:
 				typ = "customer.subscription.resumed"
 			}
 			if typ == "customer.subscription.deleted" {
@@ -510,7 +510,7 @@ func (c *call) invoiceEvents(m *mutation, add func(string, *mutation, store.Reco
 		return
 	}
 	after := m.after.(*invoice)
-	from := "draft"
+	from := invoiceDraft
 	overdue := false
 	if m.before == nil {
 		add("invoice.created", m, after, nil)
@@ -519,22 +519,22 @@ func (c *call) invoiceEvents(m *mutation, add func(string, *mutation, store.Reco
 		from, overdue = b.Status, b.OverdueNotified
 	}
 	changed := false
-	if from == "draft" && after.Status != "draft" && after.Status != "void" {
+	if from == invoiceDraft && after.Status != invoiceDraft && after.Status != invoiceVoid {
 		add("invoice.finalized", m, after, nil)
 		changed = true
 	}
-	if from != "paid" && after.Status == "paid" {
+	if from != invoicePaid && after.Status == invoicePaid {
 		add("invoice.paid", m, after, nil)
 		if after.AmountPaid > 0 {
 			add("invoice.payment_succeeded", m, after, nil)
 		}
 		changed = true
 	}
-	if from != "void" && after.Status == "void" {
+	if from != invoiceVoid && after.Status == invoiceVoid {
 		add("invoice.voided", m, after, nil)
 		changed = true
 	}
-	if from != "uncollectible" && after.Status == "uncollectible" {
+	if from != invoiceUncollectible && after.Status == invoiceUncollectible {
 		add("invoice.marked_uncollectible", m, after, nil)
 		changed = true
 	}

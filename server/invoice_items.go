@@ -218,7 +218,7 @@ func createInvoiceItem(c *call) (jsonobj.Obj, error) {
 		if err != nil {
 			return nil, err
 		}
-		if inv.Customer != cu.ID || inv.Status != "draft" {
+		if inv.Customer != cu.ID || inv.Status != invoiceDraft {
 			return nil, apierr.Invalid("invoice", "Invoice items can only be added to a draft invoice of the same customer; %s is %s.", inv.ID, inv.Status)
 		}
 		ii.Invoice = inv.ID
@@ -270,7 +270,7 @@ func (c *call) editableItem(ii *invoiceItem) error {
 	if err != nil {
 		return err
 	}
-	if inv.Status != "draft" {
+	if inv.Status != invoiceDraft {
 		return apierr.InvalidRequest("", "", "The invoice item %s is on a finalized invoice (%s) and can no longer change.", ii.ID, inv.ID)
 	}
 	return nil

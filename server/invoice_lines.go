@@ -75,7 +75,7 @@ func updateInvoiceLine(c *call) (jsonobj.Obj, error) {
 	if i == len(cur.Lines) {
 		return nil, apierr.ResourceMissing("line item", "id", id) // a path ID, as the invoice's is
 	}
-	if cur.Status != "draft" {
+	if cur.Status != invoiceDraft {
 		return nil, apierr.State("invoice_not_editable", "You can only update the lines of a draft invoice; %s is %s.", cur.ID, cur.Status)
 	}
 	inv := cur.clone()

@@ -199,7 +199,7 @@ func (c *call) buildPreview() (*invoice, error) {
 	now := c.customerNow(cu.ID)
 	recurringOnly := p.StringOr("preview_mode", "next") == "recurring"
 	inv := &invoice{Meta: store.Meta{ID: "upcoming_in_" + store.RandomString(24), Created: now}, Preview: true,
-		Customer: cu.ID, Status: "draft", BillingReason: "upcoming", CollectionMethod: "charge_automatically",
+		Customer: cu.ID, Status: invoiceDraft, BillingReason: "upcoming", CollectionMethod: "charge_automatically",
 		Currency: cu.Currency, StartingBalance: cu.Balance, PeriodStart: now, PeriodEnd: now, TestClock: cu.TestClock,
 		Metadata: map[string]string{}}
 	snapshotCustomer(inv, cu)
@@ -264,7 +264,7 @@ func (c *call) nextSubscription(customerID string) (*subscription, error) {
 	var best *subscription
 	for _, r := range recs {
 		s := r.(*subscription)
-		if s.live() && s.Status != "paused" && (best == nil || s.PeriodEnd < best.PeriodEnd || s.PeriodEnd == best.PeriodEnd && s.Seq < best.Seq) {
+		if s.live() && s.Status != subscriptionPaused && (best == nil || s.PeriodEnd < best.PeriodEnd || s.PeriodEnd == best.PeriodEnd && s.Seq < best.Seq) {
 			best = s
 		}
 	}
@@ -352,7 +352,7 @@ func (c *call) previewSubscription(inv *invoice, sub *subscription, change previ
 // previewNewSubscription previews the first invoice of a subscription that does
 // not exist yet (customer + subscription items, no subscription).
 func (c *call) previewNewSubscription(inv *invoice, cu *customer, change previewChange, now int64) error {
-	sub := &subscription{Meta: store.Meta{ID: "", Created: now}, Customer: cu.ID, Status: "active", CollectionMethod: "charge_automatically"}
+	sub := &subscription{Meta: store.Meta{ID: "", Created: now}, Customer: cu.ID, Status: subscriptionActive, CollectionMethod: "charge_automatically"}
 	items, err := c.newItems(sub, change.items, nil, now)
 	if err != nil {
 		return err

@@ -46,7 +46,7 @@ func createInvoice(c *call) (jsonobj.Obj, error) {
 		return nil, err
 	}
 	now := c.customerNow(cu.ID)
-	inv := &invoice{Meta: c.newMetaAt("in", now), Customer: cu.ID, Status: "draft", BillingReason: "manual",
+	inv := &invoice{Meta: c.newMetaAt("in", now), Customer: cu.ID, Status: invoiceDraft, BillingReason: "manual",
 		CollectionMethod: p.StringOr("collection_method", "charge_automatically"), Currency: cu.Currency, PeriodStart: now, PeriodEnd: now,
 		StartingBalance: cu.Balance, TestClock: cu.TestClock, Metadata: map[string]string{}}
 	if v, ok := p.String("currency"); ok {
@@ -154,9 +154,9 @@ func updateInvoice(c *call) (jsonobj.Obj, error) {
 		return nil, err
 	}
 	inv := cur.clone()
-	if cur.Status != "draft" {
+	if cur.Status != invoiceDraft {
 		for _, k := range []string{"auto_advance", "collection_method", "days_until_due", "due_date"} {
-			if p.Has(k) && !(k == "auto_advance" && cur.Status == "open") {
+			if p.Has(k) && !(k == "auto_advance" && cur.Status == invoiceOpen) {
 				return nil, apierr.Invalid(k, "%s can only be changed on a draft invoice; %s is %s.", k, cur.ID, cur.Status)
 			}
 		}
@@ -176,7 +176,7 @@ func deleteInvoice(c *call) (jsonobj.Obj, error) {
 	if err != nil {
 		return nil, err
 	}
-	if inv.Status != "draft" {
+	if inv.Status != invoiceDraft {
 		return nil, apierr.InvalidRequest("", "", "You can only delete draft invoices; %s is %s. Void it instead.", inv.ID, inv.Status)
 	}
 	if inv.Subscription != "" && inv.BillingReason != "manual" {
@@ -204,7 +204,7 @@ func finalizeInvoiceAPI(c *call) (jsonobj.Obj, error) {
 	if err != nil {
 		return nil, err
 	}
-	if cur.Status != "draft" {
+	if cur.Status != invoiceDraft {
 		return nil, apierr.State("invoice_not_editable", "This invoice is already finalized, you can't re-finalize a non-draft invoice.")
 	}
 	inv := cur
@@ -227,11 +227,11 @@ func payInvoice(c *call) (jsonobj.Obj, error) {
 		return nil, err
 	}
 	switch cur.Status {
-	case "paid":
+	case invoicePaid:
 		return nil, apierr.State("invoice_already_paid", "Invoice is already paid")
-	case "void":
+	case invoiceVoid:
 		return nil, apierr.State("invoice_not_open", "Voided invoices cannot be paid.")
-	case "draft":
+	case invoiceDraft:
 		return nil, apierr.State("invoice_not_open", "This invoice is a draft: finalize it before paying it.")
 	}
 	now := c.customerNow(cur.Customer)
@@ -267,12 +267,12 @@ func sendInvoice(c *call) (jsonobj.Obj, error) {
 	switch {
 	case cur.CollectionMethod != "send_invoice":
 		return nil, apierr.State("", "You can only manually send an invoice if its collection method is 'send_invoice'; %s is charge_automatically.", cur.ID)
-	case cur.Status == "void":
+	case cur.Status == invoiceVoid:
 		return nil, apierr.State("invoice_not_open", "You can't send a voided invoice; %s is void.", cur.ID)
 	}
 	now := c.customerNow(cur.Customer)
 	inv := cur
-	if cur.Status == "draft" {
+	if cur.Status == invoiceDraft {
 		if inv, err = c.finalizeInvoice(cur, now); err != nil {
 			return nil, err
 		}
@@ -292,11 +292,11 @@ func voidInvoice(c *call) (jsonobj.Obj, error) {
 	if err != nil {
 		return nil, err
 	}
-	if cur.Status != "open" && cur.Status != "uncollectible" {
+	if cur.Status != invoiceOpen && cur.Status != invoiceUncollectible {
 		return nil, apierr.State("invoice_not_open", "You can only void an open or uncollectible invoice; %s is %s.", cur.ID, cur.Status)
 	}
 	inv := cur.clone()
-	inv.Status, inv.VoidedAt = "void", c.customerNow(cur.Customer)
+	inv.Status, inv.VoidedAt = invoiceVoid, c.customerNow(cur.Customer)
 	if inv.EndingBalance != nil {
 		if used := inv.StartingBalance - *inv.EndingBalance; used != 0 {
 			cu, err := c.getCustomer(inv.Customer, "customer", true)
@@ -320,11 +320,11 @@ func markUncollectible(c *call) (jsonobj.Obj, error) {
 	if err != nil {
 		return nil, err
 	}
-	if cur.Status != "open" {
+	if cur.Status != invoiceOpen {
 		return nil, apierr.State("invoice_not_open", "You can only mark an open invoice uncollectible; %s is %s.", cur.ID, cur.Status)
 	}
 	inv := cur.clone()
-	inv.Status, inv.UncollectibleAt = "uncollectible", c.customerNow(cur.Customer)
+	inv.Status, inv.UncollectibleAt = invoiceUncollectible, c.customerNow(cur.Customer)
 	if err := c.tx.Put(tInvoices, inv); err != nil {
 		return nil, err
 	}
@@ -341,7 +341,7 @@ func listInvoices(c *call) (jsonobj.Obj, error) {
 	match := func(r store.Record) bool {
 		inv := r.(*invoice)
 		return (!byCustomer || inv.Customer == customerID) && (!bySub || inv.Subscription == subID) &&
-			(!byStatus || inv.Status == status) && (!byMethod || inv.CollectionMethod == method) &&
+			(!byStatus || inv.Status == invoiceStatus(status)) && (!byMethod || inv.CollectionMethod == method) &&
 			(dueFilter == nil || inv.DueDate != 0 && dueFilter(inv.DueDate))
 	}
 	return c.list(tInvoices, "invoice", "/v1/invoices", match, func(r store.Record) (jsonobj.Obj, error) {
@@ -368,7 +368,7 @@ func searchInvoices(c *call) (jsonobj.Obj, error) {
 		doc: func(r store.Record) search.Doc {
 			inv := r.(*invoice)
 			d := fieldDoc{fields: map[string]search.Value{"created": num(inv.Created), "currency": {Str: inv.Currency},
-				"customer": {Str: inv.Customer}, "status": {Str: inv.Status}, "total": num(inv.subtotal())}, metadata: inv.Metadata}
+				"customer": {Str: inv.Customer}, "status": {Str: string(inv.Status)}, "total": num(inv.subtotal())}, metadata: inv.Metadata}
 			if v, ok := text(inv.Number); ok {
 				d.fields["number"] = v
 			}

@@ -150,7 +150,7 @@ type proration struct {
 // (classic billing mode's credit: the current price, not what was paid).
 func (c *call) prorations(ch *subChange, from int64) ([]proration, error) {
 	end := ch.sub.PeriodEnd
-	if ch.sub.Status == "trialing" || from >= end {
+	if ch.sub.Status == subscriptionTrialing || from >= end {
 		return nil, nil
 	}
 	type state struct {
@@ -274,7 +274,7 @@ func cancelSubscription(c *call) (jsonobj.Obj, error) {
 	}
 	now := c.customerNow(cur.Customer)
 	sub := cur.clone()
-	sub.Status, sub.CanceledAt, sub.EndedAt = "canceled", now, now
+	sub.Status, sub.CanceledAt, sub.EndedAt = subscriptionCanceled, now, now
 	sub.CancelReason = "cancellation_requested"
 	if cd := p.Object("cancellation_details"); cd != nil {
 		sub.CancelComment = cd.StringOr("comment", "")
@@ -322,7 +322,7 @@ func resumeSubscription(c *call) (jsonobj.Obj, error) {
 	if err != nil {
 		return nil, err
 	}
-	if cur.Status != "paused" {
+	if cur.Status != subscriptionPaused {
 		return nil, apierr.InvalidRequest("", "", "Only a paused subscription can be resumed; %s is %s.", cur.ID, cur.Status)
 	}
 	now := c.customerNow(cur.Customer)
@@ -331,7 +331,7 @@ func resumeSubscription(c *call) (jsonobj.Obj, error) {
 		return nil, err
 	}
 	sub := cur.clone()
-	sub.Status, sub.Retired, sub.UpcomingNoticeFor = "active", nil, 0
+	sub.Status, sub.Retired, sub.UpcomingNoticeFor = subscriptionActive, nil, 0
 	if sub.TrialEnd > now {
 		sub.TrialEnd = now
 	}

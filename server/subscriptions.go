@@ -16,7 +16,7 @@ import (
 type subscription struct {
 	store.Meta
 	Customer           string
-	Status             string
+	Status             subscriptionStatus
 	Currency           string
 	Interval           calc.Interval
 	BillingCycleAnchor int64
@@ -71,7 +71,7 @@ func (s *subscription) clone() *subscription {
 
 // live reports whether the subscription still bills (not canceled or ended).
 func (s *subscription) live() bool {
-	return s.Status != "canceled" && s.Status != "incomplete_expired"
+	return s.Status != subscriptionCanceled && s.Status != subscriptionIncompleteExpired
 }
 
 // subItem is a stored subscription item.
@@ -173,7 +173,7 @@ func createSubscription(c *call) (jsonobj.Obj, error) {
 	if err != nil {
 		return nil, err
 	}
-	sub := &subscription{Meta: c.newMetaAt("sub", now), Customer: cu.ID, Status: "active", CollectionMethod: "charge_automatically",
+	sub := &subscription{Meta: c.newMetaAt("sub", now), Customer: cu.ID, Status: subscriptionActive, CollectionMethod: "charge_automatically",
 		StartDate: start, TrialEndBehavior: "create_invoice", Metadata: map[string]string{}, TestClock: cu.TestClock}
 	if !p.Has("items") || len(p.Array("items")) == 0 {
 		return nil, apierr.ParameterMissing("items")
@@ -235,7 +235,7 @@ func createSubscription(c *call) (jsonobj.Obj, error) {
 	sub.PeriodStart = start
 	switch {
 	case trialEnd != 0:
-		sub.Status = "trialing"
+		sub.Status = subscriptionTrialing
 		sub.TrialStart, sub.TrialEnd = start, trialEnd
 		sub.PeriodEnd = trialEnd
 		sub.BillingCycleAnchor = trialEnd
@@ -557,7 +557,7 @@ func listSubscriptions(c *call) (jsonobj.Obj, error) {
 				return false
 			}
 		default:
-			if sub.Status != status {
+			if sub.Status != subscriptionStatus(status) {
 				return false
 			}
 		}
@@ -594,7 +594,7 @@ func searchSubscriptions(c *call) (jsonobj.Obj, error) {
 		fields: map[string]search.FieldType{"created": search.Number, "status": search.Token},
 		doc: func(r store.Record) search.Doc {
 			sub := r.(*subscription)
-			return fieldDoc{fields: map[string]search.Value{"created": num(sub.Created), "status": {Str: sub.Status}}, metadata: sub.Metadata}
+			return fieldDoc{fields: map[string]search.Value{"created": num(sub.Created), "status": {Str: string(sub.Status)}}, metadata: sub.Metadata}
 		},
 		render: func(r store.Record) (jsonobj.Obj, error) { return c.renderSubscription(r.(*subscription)) },
 	})
@@ -679,7 +679,7 @@ func (c *call) renderSubscriptionWith(sub *subscription, items []*subItem) (json
 		{K: "pending_update", V: nil},
 		{K: "schedule", V: nil},
 		{K: "start_date", V: sub.StartDate},
-		{K: "status", V: sub.Status},
+		{K: "status", V: string(sub.Status)},
 		{K: "test_clock", V: orNull(sub.TestClock)},
 		{K: "transfer_data", V: nil},
 		{K: "trial_end", V: zeroNull(sub.TrialEnd)},
