@@ -25,6 +25,21 @@ type meter struct {
 
 func (m *meter) clone() *meter { n := *m; return &n }
 
+// meterStatus is a meter's status: whether it counts the events it receives.
+type meterStatus string
+
+const (
+	meterActive   meterStatus = "active"
+	meterInactive meterStatus = "inactive"
+)
+
+func (m *meter) status() meterStatus {
+	if m.Active {
+		return meterActive
+	}
+	return meterInactive
+}
+
 func (m *meter) formula() metering.Formula {
 	if m.Formula == "count" {
 		return metering.Count
@@ -164,11 +179,7 @@ func setMeterActive(c *call, active bool) (jsonobj.Obj, error) {
 		return nil, err
 	}
 	if cur.Active == active {
-		state := "inactive"
-		if active {
-			state = "active"
-		}
-		return nil, apierr.State("", "The meter %s is already %s.", cur.ID, state)
+		return nil, apierr.State("", "The meter %s is already %s.", cur.ID, cur.status())
 	}
 	m := cur.clone()
 	m.Active = active
@@ -187,7 +198,7 @@ func listMeters(c *call) (jsonobj.Obj, error) {
 	status, byStatus := c.params.String("status")
 	match := func(r store.Record) bool {
 		m := r.(*meter)
-		return !byStatus || (status == "active") == m.Active
+		return !byStatus || meterStatus(status) == m.status()
 	}
 	return c.list(tMeters, "billing meter", "/v1/billing/meters", match, func(r store.Record) (jsonobj.Obj, error) {
 		return renderMeter(r.(*meter)), nil
@@ -203,10 +214,6 @@ func loadMeter(c *call, id string) (jsonobj.Obj, error) {
 }
 
 func renderMeter(m *meter) jsonobj.Obj {
-	status := "inactive"
-	if m.Active {
-		status = "active"
-	}
 	var deactivated any
 	if m.DeactivatedAt != 0 {
 		deactivated = m.DeactivatedAt
@@ -221,7 +228,7 @@ func renderMeter(m *meter) jsonobj.Obj {
 		{K: "event_name", V: m.EventName},
 		{K: "event_time_window", V: orNull(m.Window)},
 		{K: "livemode", V: false},
-		{K: "status", V: status},
+		{K: "status", V: string(m.status())},
 		{K: "status_transitions", V: jsonobj.Obj{{K: "deactivated_at", V: deactivated}}},
 		{K: "updated", V: m.Updated},
 		{K: "value_settings", V: jsonobj.Obj{{K: "event_payload_key", V: m.ValueKey}}},

@@ -16,6 +16,16 @@ type testClock struct {
 	DeletesAfter int64
 }
 
+// testClockStatus is a test clock's status: ready, or advancing while an
+// advance runs (which only its test_helpers.test_clock.advancing event shows:
+// an advance finishes within its request).
+type testClockStatus string
+
+const (
+	testClockReady     testClockStatus = "ready"
+	testClockAdvancing testClockStatus = "advancing"
+)
+
 // testClockLifetime is how long a test clock lives (as the docs example shows).
 const testClockLifetime = 7 * 24 * 60 * 60
 
@@ -91,7 +101,7 @@ func advanceTestClock(c *call) (jsonobj.Obj, error) {
 		return nil, apierr.Invalid("frozen_time", "Cannot advance the test clock more than %s from its current frozen_time: frozen_time can be at most %d.", why, limit)
 	}
 	before := renderTestClock(tc)
-	before.Set("status", "advancing")
+	before.Set("status", string(testClockAdvancing))
 	before.Set("status_details", jsonobj.Obj{{K: "advancing", V: jsonobj.Obj{{K: "target_frozen_time", V: target}}}})
 	c.emit("test_helpers.test_clock.advancing", c.unix(), before)
 	if err := c.processDue(tc.ID, target); err != nil {
@@ -187,7 +197,7 @@ func renderTestClock(tc *testClock) jsonobj.Obj {
 		{K: "frozen_time", V: tc.FrozenTime},
 		{K: "livemode", V: false},
 		{K: "name", V: orNull(tc.Name)},
-		{K: "status", V: "ready"},
+		{K: "status", V: string(testClockReady)},
 		{K: "status_details", V: jsonobj.Obj{}},
 	}
 }

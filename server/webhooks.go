@@ -29,6 +29,15 @@ type webhookEndpoint struct {
 	Disabled    bool
 }
 
+// webhookEndpointStatus is a webhook endpoint's status: whether events are
+// delivered to it.
+type webhookEndpointStatus string
+
+const (
+	webhookEndpointEnabled  webhookEndpointStatus = "enabled"
+	webhookEndpointDisabled webhookEndpointStatus = "disabled"
+)
+
 func (w *webhookEndpoint) clone() *webhookEndpoint {
 	n := *w
 	n.Metadata = maps.Clone(w.Metadata)
@@ -190,9 +199,9 @@ func listWebhookEndpoints(c *call) (jsonobj.Obj, error) {
 }
 
 func renderWebhookEndpoint(w *webhookEndpoint) jsonobj.Obj {
-	status := "enabled"
+	status := webhookEndpointEnabled
 	if w.Disabled {
-		status = "disabled"
+		status = webhookEndpointDisabled
 	}
 	return jsonobj.Obj{
 		{K: "id", V: w.ID},
@@ -204,7 +213,7 @@ func renderWebhookEndpoint(w *webhookEndpoint) jsonobj.Obj {
 		{K: "enabled_events", V: w.Events},
 		{K: "livemode", V: false},
 		{K: "metadata", V: metadataOf(w.Metadata)},
-		{K: "status", V: status},
+		{K: "status", V: string(status)},
 		{K: "url", V: w.URL},
 	}
 }
