@@ -44,22 +44,22 @@ func (c *customer) clone() *customer {
 var customerParams = []string{"address", "balance", "description", "email", "invoice_prefix", "invoice_settings",
 	"metadata", "name", "next_invoice_sequence", "phone", "preferred_locales", "shipping", "tax", "tax_exempt", "validate"}
 
-func (s *Server) customerEndpoints() []endpoint {
+func customerEndpoints() []endpoint {
 	return []endpoint{
-		{op: "GetCustomersSearch", mode: txRead, h: s.searchCustomers},
-		{op: "PostCustomers", mode: txWrite, h: s.createCustomer, accepts: append([]string{"test_clock"}, customerParams...),
+		{route: "GET /v1/customers/search", op: "GetCustomersSearch", mode: txRead, h: searchCustomers},
+		{route: "POST /v1/customers", op: "PostCustomers", mode: txWrite, h: createCustomer, accepts: append([]string{"test_clock"}, customerParams...),
 			rejects: []string{"invoice_settings.default_payment_method"}},
-		{op: "GetCustomers", mode: txRead, h: s.listCustomers},
-		{op: "GetCustomersCustomer", mode: txRead, h: s.retrieveCustomer},
-		{op: "PostCustomersCustomer", mode: txWrite, h: s.updateCustomer, accepts: customerParams,
+		{route: "GET /v1/customers", op: "GetCustomers", mode: txRead, h: listCustomers},
+		{route: "GET /v1/customers/{customer}", op: "GetCustomersCustomer", mode: txRead, h: retrieveCustomer},
+		{route: "POST /v1/customers/{customer}", op: "PostCustomersCustomer", mode: txWrite, h: updateCustomer, accepts: customerParams,
 			rejects: []string{"invoice_settings.default_payment_method"}},
-		{op: "DeleteCustomersCustomer", mode: txWrite, h: s.deleteCustomer},
+		{route: "DELETE /v1/customers/{customer}", op: "DeleteCustomersCustomer", mode: txWrite, h: deleteCustomer},
 	}
 }
 
 var invoicePrefixRE = regexp.MustCompile(`^[A-Z0-9]{3,12}$`)
 
-func (s *Server) createCustomer(c *call) (jsonobj.Obj, error) {
+func createCustomer(c *call) (jsonobj.Obj, error) {
 	cu := &customer{
 		Meta:                c.newMeta("cus"),
 		InvoicePrefix:       store.RandomString(8),
@@ -194,7 +194,7 @@ func (c *call) getCustomer(id, param string, allowDeleted bool) (*customer, erro
 	return cu, nil
 }
 
-func (s *Server) retrieveCustomer(c *call) (jsonobj.Obj, error) {
+func retrieveCustomer(c *call) (jsonobj.Obj, error) {
 	cu, err := c.getCustomer(c.pathID(), "id", true)
 	if err != nil {
 		return nil, err
@@ -202,7 +202,7 @@ func (s *Server) retrieveCustomer(c *call) (jsonobj.Obj, error) {
 	return renderCustomer(cu), nil
 }
 
-func (s *Server) updateCustomer(c *call) (jsonobj.Obj, error) {
+func updateCustomer(c *call) (jsonobj.Obj, error) {
 	cur, err := c.getCustomer(c.pathID(), "id", false)
 	if err != nil {
 		return nil, err
@@ -217,7 +217,7 @@ func (s *Server) updateCustomer(c *call) (jsonobj.Obj, error) {
 	return c.answer(cu, renderCustomer(cu)), nil
 }
 
-func (s *Server) deleteCustomer(c *call) (jsonobj.Obj, error) {
+func deleteCustomer(c *call) (jsonobj.Obj, error) {
 	cur, err := c.getCustomer(c.pathID(), "id", false)
 	if err != nil {
 		return nil, err
@@ -234,7 +234,7 @@ func (s *Server) deleteCustomer(c *call) (jsonobj.Obj, error) {
 			continue
 		}
 		n := sub.clone()
-		n.Status, n.CanceledAt, n.EndedAt, n.CancelReason = "canceled", now, now, "cancellation_requested"
+		n.Status, n.CanceledAt, n.EndedAt, n.CancelReason = subscriptionCanceled, now, now, "cancellation_requested"
 		if err := c.tx.Put(tSubscriptions, n); err != nil {
 			return nil, err
 		}
@@ -249,7 +249,7 @@ func (s *Server) deleteCustomer(c *call) (jsonobj.Obj, error) {
 // listCustomers answers GET /v1/customers. Customers on a test clock are
 // listed only with test_clock: "The response will not include customers with
 // test clocks if this parameter is not set."
-func (s *Server) listCustomers(c *call) (jsonobj.Obj, error) {
+func listCustomers(c *call) (jsonobj.Obj, error) {
 	email, byEmail := c.params.String("email")
 	clock, _ := c.params.String("test_clock")
 	match := func(r store.Record) bool {

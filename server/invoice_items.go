@@ -68,14 +68,14 @@ func sortByCreation[R store.Record](rs []R) {
 	}
 }
 
-func (s *Server) invoiceItemEndpoints() []endpoint {
+func invoiceItemEndpoints() []endpoint {
 	params := []string{"amount", "description", "discountable", "metadata", "period", "price", "quantity", "unit_amount", "unit_amount_decimal"}
 	return []endpoint{
-		{op: "PostInvoiceitems", mode: txWrite, h: s.createInvoiceItem, accepts: append([]string{"currency", "customer", "invoice", "subscription"}, params...)},
-		{op: "GetInvoiceitems", mode: txRead, h: s.listInvoiceItems},
-		{op: "GetInvoiceitemsInvoiceitem", mode: txRead, h: s.retrieveInvoiceItem},
-		{op: "PostInvoiceitemsInvoiceitem", mode: txWrite, h: s.updateInvoiceItem, accepts: params},
-		{op: "DeleteInvoiceitemsInvoiceitem", mode: txWrite, h: s.deleteInvoiceItem},
+		{route: "POST /v1/invoiceitems", op: "PostInvoiceitems", mode: txWrite, h: createInvoiceItem, accepts: append([]string{"currency", "customer", "invoice", "subscription"}, params...)},
+		{route: "GET /v1/invoiceitems", op: "GetInvoiceitems", mode: txRead, h: listInvoiceItems},
+		{route: "GET /v1/invoiceitems/{invoiceitem}", op: "GetInvoiceitemsInvoiceitem", mode: txRead, h: retrieveInvoiceItem},
+		{route: "POST /v1/invoiceitems/{invoiceitem}", op: "PostInvoiceitemsInvoiceitem", mode: txWrite, h: updateInvoiceItem, accepts: params},
+		{route: "DELETE /v1/invoiceitems/{invoiceitem}", op: "DeleteInvoiceitemsInvoiceitem", mode: txWrite, h: deleteInvoiceItem},
 	}
 }
 
@@ -174,7 +174,7 @@ func (c *call) applyInvoiceItemAmount(ii *invoiceItem, p *form.Params, creating 
 	return nil
 }
 
-func (s *Server) createInvoiceItem(c *call) (jsonobj.Obj, error) {
+func createInvoiceItem(c *call) (jsonobj.Obj, error) {
 	p := c.params
 	customerID, _ := p.String("customer")
 	cu, err := c.getCustomer(customerID, "customer", false)
@@ -218,7 +218,7 @@ func (s *Server) createInvoiceItem(c *call) (jsonobj.Obj, error) {
 		if err != nil {
 			return nil, err
 		}
-		if inv.Customer != cu.ID || inv.Status != "draft" {
+		if inv.Customer != cu.ID || inv.Status != invoiceDraft {
 			return nil, apierr.Invalid("invoice", "Invoice items can only be added to a draft invoice of the same customer; %s is %s.", inv.ID, inv.Status)
 		}
 		ii.Invoice = inv.ID
@@ -270,13 +270,13 @@ func (c *call) editableItem(ii *invoiceItem) error {
 	if err != nil {
 		return err
 	}
-	if inv.Status != "draft" {
+	if inv.Status != invoiceDraft {
 		return apierr.InvalidRequest("", "", "The invoice item %s is on a finalized invoice (%s) and can no longer change.", ii.ID, inv.ID)
 	}
 	return nil
 }
 
-func (s *Server) updateInvoiceItem(c *call) (jsonobj.Obj, error) {
+func updateInvoiceItem(c *call) (jsonobj.Obj, error) {
 	cur, err := c.getInvoiceItem(c.pathID())
 	if err != nil {
 		return nil, err
@@ -297,7 +297,7 @@ func (s *Server) updateInvoiceItem(c *call) (jsonobj.Obj, error) {
 	return c.renderInvoiceItem(ii)
 }
 
-func (s *Server) deleteInvoiceItem(c *call) (jsonobj.Obj, error) {
+func deleteInvoiceItem(c *call) (jsonobj.Obj, error) {
 	ii, err := c.getInvoiceItem(c.pathID())
 	if err != nil {
 		return nil, err
@@ -314,7 +314,7 @@ func (s *Server) deleteInvoiceItem(c *call) (jsonobj.Obj, error) {
 	return jsonobj.Obj{{K: "id", V: ii.ID}, {K: "object", V: "invoiceitem"}, {K: "deleted", V: true}}, nil
 }
 
-func (s *Server) retrieveInvoiceItem(c *call) (jsonobj.Obj, error) {
+func retrieveInvoiceItem(c *call) (jsonobj.Obj, error) {
 	ii, err := c.getInvoiceItem(c.pathID())
 	if err != nil {
 		return nil, err
@@ -322,7 +322,7 @@ func (s *Server) retrieveInvoiceItem(c *call) (jsonobj.Obj, error) {
 	return c.renderInvoiceItem(ii)
 }
 
-func (s *Server) listInvoiceItems(c *call) (jsonobj.Obj, error) {
+func listInvoiceItems(c *call) (jsonobj.Obj, error) {
 	p := c.params
 	customerID, byCustomer := p.String("customer")
 	invID, byInvoice := p.String("invoice")

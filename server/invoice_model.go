@@ -41,7 +41,7 @@ type invoice struct {
 	Preview              bool
 	Customer             string
 	Subscription         string
-	Status               string // draft, open, paid, uncollectible, void
+	Status               invoiceStatus // draft, open, paid, uncollectible, void
 	BillingReason        string
 	CollectionMethod     string
 	Currency             string
@@ -102,7 +102,7 @@ func (inv *invoice) amountDue() int64 {
 }
 
 func (inv *invoice) amountRemaining() int64 {
-	if inv.Status == "paid" || inv.Status == "void" {
+	if inv.Status == invoicePaid || inv.Status == invoiceVoid {
 		return 0
 	}
 	return max(0, inv.amountDue()-inv.AmountPaid)
@@ -242,7 +242,7 @@ func (c *call) renderInvoice(inv *invoice) (jsonobj.Obj, error) {
 		{K: "shipping_details", V: nil},
 		{K: "starting_balance", V: inv.StartingBalance},
 		{K: "statement_descriptor", V: nil},
-		{K: "status", V: inv.Status},
+		{K: "status", V: string(inv.Status)},
 		{K: "status_transitions", V: jsonobj.Obj{
 			{K: "finalized_at", V: nullIfZero(inv.FinalizedAt)},
 			{K: "marked_uncollectible_at", V: nullIfZero(inv.UncollectibleAt)},

@@ -77,15 +77,15 @@ func (p *price) rating() calc.Price {
 	return bp
 }
 
-func (s *Server) priceEndpoints() []endpoint {
+func priceEndpoints() []endpoint {
 	return []endpoint{
-		{op: "GetPricesSearch", mode: txRead, h: s.searchPrices},
-		{op: "PostPrices", mode: txWrite, h: s.createPrice,
+		{route: "GET /v1/prices/search", op: "GetPricesSearch", mode: txRead, h: searchPrices},
+		{route: "POST /v1/prices", op: "PostPrices", mode: txWrite, h: createPrice,
 			accepts: []string{"active", "billing_scheme", "currency", "lookup_key", "metadata", "nickname", "product", "product_data",
 				"recurring", "tax_behavior", "tiers", "tiers_mode", "transfer_lookup_key", "transform_quantity", "unit_amount", "unit_amount_decimal"}},
-		{op: "GetPrices", mode: txRead, h: s.listPrices},
-		{op: "GetPricesPrice", mode: txRead, h: s.retrievePrice},
-		{op: "PostPricesPrice", mode: txWrite, h: s.updatePrice,
+		{route: "GET /v1/prices", op: "GetPrices", mode: txRead, h: listPrices},
+		{route: "GET /v1/prices/{price}", op: "GetPricesPrice", mode: txRead, h: retrievePrice},
+		{route: "POST /v1/prices/{price}", op: "PostPricesPrice", mode: txWrite, h: updatePrice,
 			accepts: []string{"active", "lookup_key", "metadata", "nickname", "tax_behavior", "transfer_lookup_key"}},
 	}
 }
@@ -138,7 +138,7 @@ func amountParam(p *form.Params, key string) (*decimal.Decimal, error) {
 	return nil, nil
 }
 
-func (s *Server) createPrice(c *call) (jsonobj.Obj, error) {
+func createPrice(c *call) (jsonobj.Obj, error) {
 	p := c.params
 	pr := &price{Meta: c.newMeta("price"), Active: true, TaxBehavior: "unspecified", Metadata: map[string]string{}}
 	cur, _ := p.String("currency")
@@ -390,7 +390,7 @@ func (c *call) getPrice(id, param string) (*price, error) {
 	return getRecord[*price](c, tPrices, "price", id, param)
 }
 
-func (s *Server) retrievePrice(c *call) (jsonobj.Obj, error) {
+func retrievePrice(c *call) (jsonobj.Obj, error) {
 	pr, err := c.getPrice(c.pathID(), "id")
 	if err != nil {
 		return nil, err
@@ -398,7 +398,7 @@ func (s *Server) retrievePrice(c *call) (jsonobj.Obj, error) {
 	return c.renderPrice(pr), nil
 }
 
-func (s *Server) updatePrice(c *call) (jsonobj.Obj, error) {
+func updatePrice(c *call) (jsonobj.Obj, error) {
 	cur, err := c.getPrice(c.pathID(), "id")
 	if err != nil {
 		return nil, err
@@ -413,7 +413,7 @@ func (s *Server) updatePrice(c *call) (jsonobj.Obj, error) {
 	return c.renderPrice(pr), nil
 }
 
-func (s *Server) listPrices(c *call) (jsonobj.Obj, error) {
+func listPrices(c *call) (jsonobj.Obj, error) {
 	p := c.params
 	active, byActive := p.Bool("active")
 	currency, byCurrency := p.String("currency")
@@ -587,7 +587,7 @@ func renderPlan(pr *price) any {
 	}
 }
 
-func (s *Server) searchPrices(c *call) (jsonobj.Obj, error) {
+func searchPrices(c *call) (jsonobj.Obj, error) {
 	return c.search(searchable{
 		table:  tPrices,
 		url:    "/v1/prices/search",

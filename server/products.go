@@ -44,19 +44,19 @@ func (p *product) clone() *product {
 var productUpdateParams = []string{"active", "description", "images", "marketing_features", "metadata", "name",
 	"package_dimensions", "shippable", "statement_descriptor", "tax_code", "unit_label", "url"}
 
-func (s *Server) productEndpoints() []endpoint {
+func productEndpoints() []endpoint {
 	return []endpoint{
-		{op: "GetProductsSearch", mode: txRead, h: s.searchProducts},
-		{op: "PostProducts", mode: txWrite, h: s.createProduct, accepts: append([]string{"id", "type", "default_price_data"}, productUpdateParams...),
+		{route: "GET /v1/products/search", op: "GetProductsSearch", mode: txRead, h: searchProducts},
+		{route: "POST /v1/products", op: "PostProducts", mode: txWrite, h: createProduct, accepts: append([]string{"id", "type", "default_price_data"}, productUpdateParams...),
 			rejects: []string{"default_price_data.currency_options"}},
-		{op: "GetProducts", mode: txRead, h: s.listProducts},
-		{op: "GetProductsId", mode: txRead, h: s.retrieveProduct},
-		{op: "PostProductsId", mode: txWrite, h: s.updateProduct, accepts: append([]string{"default_price"}, productUpdateParams...)},
-		{op: "DeleteProductsId", mode: txWrite, h: s.deleteProduct},
+		{route: "GET /v1/products", op: "GetProducts", mode: txRead, h: listProducts},
+		{route: "GET /v1/products/{id}", op: "GetProductsId", mode: txRead, h: retrieveProduct},
+		{route: "POST /v1/products/{id}", op: "PostProductsId", mode: txWrite, h: updateProduct, accepts: append([]string{"default_price"}, productUpdateParams...)},
+		{route: "DELETE /v1/products/{id}", op: "DeleteProductsId", mode: txWrite, h: deleteProduct},
 	}
 }
 
-func (s *Server) createProduct(c *call) (jsonobj.Obj, error) {
+func createProduct(c *call) (jsonobj.Obj, error) {
 	p := c.params
 	pr := &product{Meta: c.newMeta("prod"), Active: true, Type: "service", Metadata: map[string]string{}}
 	pr.Updated = pr.Created
@@ -183,7 +183,7 @@ func (c *call) getProduct(id, param string) (*product, error) {
 	return getRecord[*product](c, tProducts, "product", id, param)
 }
 
-func (s *Server) retrieveProduct(c *call) (jsonobj.Obj, error) {
+func retrieveProduct(c *call) (jsonobj.Obj, error) {
 	pr, err := c.getProduct(c.pathID(), "id")
 	if err != nil {
 		return nil, err
@@ -191,7 +191,7 @@ func (s *Server) retrieveProduct(c *call) (jsonobj.Obj, error) {
 	return renderProduct(pr), nil
 }
 
-func (s *Server) updateProduct(c *call) (jsonobj.Obj, error) {
+func updateProduct(c *call) (jsonobj.Obj, error) {
 	cur, err := c.getProduct(c.pathID(), "id")
 	if err != nil {
 		return nil, err
@@ -222,7 +222,7 @@ func (s *Server) updateProduct(c *call) (jsonobj.Obj, error) {
 	return renderProduct(pr), nil
 }
 
-func (s *Server) deleteProduct(c *call) (jsonobj.Obj, error) {
+func deleteProduct(c *call) (jsonobj.Obj, error) {
 	pr, err := c.getProduct(c.pathID(), "id")
 	if err != nil {
 		return nil, err
@@ -238,7 +238,7 @@ func (s *Server) deleteProduct(c *call) (jsonobj.Obj, error) {
 	return jsonobj.Obj{{K: "id", V: pr.ID}, {K: "object", V: "product"}, {K: "deleted", V: true}}, nil
 }
 
-func (s *Server) listProducts(c *call) (jsonobj.Obj, error) {
+func listProducts(c *call) (jsonobj.Obj, error) {
 	p := c.params
 	active, byActive := p.Bool("active")
 	shippable, byShippable := p.Bool("shippable")

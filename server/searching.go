@@ -130,7 +130,7 @@ func decodePageToken(tok string) (*store.Meta, bool) {
 	return &store.Meta{ID: parts[2], Created: created, Seq: seq}, true
 }
 
-func (s *Server) searchCustomers(c *call) (jsonobj.Obj, error) {
+func searchCustomers(c *call) (jsonobj.Obj, error) {
 	return c.search(searchable{
 		table:  tCustomers,
 		url:    "/v1/customers/search",
@@ -152,7 +152,7 @@ func (s *Server) searchCustomers(c *call) (jsonobj.Obj, error) {
 	})
 }
 
-func (s *Server) searchProducts(c *call) (jsonobj.Obj, error) {
+func searchProducts(c *call) (jsonobj.Obj, error) {
 	return c.search(searchable{
 		table: tProducts,
 		url:   "/v1/products/search",

@@ -150,7 +150,7 @@ type proration struct {
 // (classic billing mode's credit: the current price, not what was paid).
 func (c *call) prorations(ch *subChange, from int64) ([]proration, error) {
 	end := ch.sub.PeriodEnd
-	if ch.sub.Status == "trialing" || from >= end {
+	if ch.sub.Status == subscriptionTrialing || from >= end {
 		return nil, nil
 	}
 	type state struct {
@@ -208,7 +208,7 @@ func (c *call) productName(pr *price) string {
 	return ""
 }
 
-func (s *Server) updateSubscription(c *call) (jsonobj.Obj, error) {
+func updateSubscription(c *call) (jsonobj.Obj, error) {
 	p := c.params
 	cur, err := c.getSubscription(c.pathID(), "id")
 	if err != nil {
@@ -263,7 +263,7 @@ func (c *call) pendProrations(sub *subscription, ps []proration) error {
 }
 
 // cancelSubscription ends a subscription now (DELETE /v1/subscriptions/{id}).
-func (s *Server) cancelSubscription(c *call) (jsonobj.Obj, error) {
+func cancelSubscription(c *call) (jsonobj.Obj, error) {
 	p := c.params
 	cur, err := c.getSubscription(c.pathID(), "id")
 	if err != nil {
@@ -274,7 +274,7 @@ func (s *Server) cancelSubscription(c *call) (jsonobj.Obj, error) {
 	}
 	now := c.customerNow(cur.Customer)
 	sub := cur.clone()
-	sub.Status, sub.CanceledAt, sub.EndedAt = "canceled", now, now
+	sub.Status, sub.CanceledAt, sub.EndedAt = subscriptionCanceled, now, now
 	sub.CancelReason = "cancellation_requested"
 	if cd := p.Object("cancellation_details"); cd != nil {
 		sub.CancelComment = cd.StringOr("comment", "")
@@ -288,7 +288,7 @@ func (s *Server) cancelSubscription(c *call) (jsonobj.Obj, error) {
 	if err := c.tx.Put(tSubscriptions, sub); err != nil {
 		return nil, err
 	}
-	if err := s.afterCancel(c, cur, sub, now, invoiceNow, prorate); err != nil {
+	if err := afterCancel(c, cur, sub, now, invoiceNow, prorate); err != nil {
 		return nil, err
 	}
 	latest, err := c.getSubscription(sub.ID, "id")
@@ -299,7 +299,7 @@ func (s *Server) cancelSubscription(c *call) (jsonobj.Obj, error) {
 }
 
 // afterCancel makes the final invoice of a subscription canceled with invoice_now.
-func (s *Server) afterCancel(c *call, before, sub *subscription, now int64, invoiceNow, prorate bool) error {
+func afterCancel(c *call, before, sub *subscription, now int64, invoiceNow, prorate bool) error {
 	if !invoiceNow {
 		return nil
 	}
@@ -316,13 +316,13 @@ func (s *Server) afterCancel(c *call, before, sub *subscription, now int64, invo
 // (the default) starts a new period now and bills it at once;
 // billing_cycle_anchor=unchanged returns to the period around now on the old
 // anchor, with prorations for the rest of it (proration_behavior).
-func (s *Server) resumeSubscription(c *call) (jsonobj.Obj, error) {
+func resumeSubscription(c *call) (jsonobj.Obj, error) {
 	p := c.params
 	cur, err := c.getSubscription(c.pathID(), "id")
 	if err != nil {
 		return nil, err
 	}
-	if cur.Status != "paused" {
+	if cur.Status != subscriptionPaused {
 		return nil, apierr.InvalidRequest("", "", "Only a paused subscription can be resumed; %s is %s.", cur.ID, cur.Status)
 	}
 	now := c.customerNow(cur.Customer)
@@ -331,7 +331,7 @@ func (s *Server) resumeSubscription(c *call) (jsonobj.Obj, error) {
 		return nil, err
 	}
 	sub := cur.clone()
-	sub.Status, sub.Retired, sub.UpcomingNoticeFor = "active", nil, 0
+	sub.Status, sub.Retired, sub.UpcomingNoticeFor = subscriptionActive, nil, 0
 	if sub.TrialEnd > now {
 		sub.TrialEnd = now
 	}

@@ -16,7 +16,7 @@ import (
 type subscription struct {
 	store.Meta
 	Customer           string
-	Status             string
+	Status             subscriptionStatus
 	Currency           string
 	Interval           calc.Interval
 	BillingCycleAnchor int64
@@ -71,7 +71,7 @@ func (s *subscription) clone() *subscription {
 
 // live reports whether the subscription still bills (not canceled or ended).
 func (s *subscription) live() bool {
-	return s.Status != "canceled" && s.Status != "incomplete_expired"
+	return s.Status != subscriptionCanceled && s.Status != subscriptionIncompleteExpired
 }
 
 // subItem is a stored subscription item.
@@ -118,20 +118,20 @@ func paymentBehaviorChecked(h handler) handler {
 var unsupportedItemParams = []string{"items.billing_thresholds", "items.discounts", "items.tax_rates",
 	"add_invoice_items.discounts", "add_invoice_items.tax_rates"}
 
-func (s *Server) subscriptionEndpoints() []endpoint {
+func subscriptionEndpoints() []endpoint {
 	return []endpoint{
-		{op: "GetSubscriptionsSearch", mode: txRead, h: s.searchSubscriptions},
-		{op: "PostSubscriptions", mode: txWrite, h: paymentBehaviorChecked(s.createSubscription),
+		{route: "GET /v1/subscriptions/search", op: "GetSubscriptionsSearch", mode: txRead, h: searchSubscriptions},
+		{route: "POST /v1/subscriptions", op: "PostSubscriptions", mode: txWrite, h: paymentBehaviorChecked(createSubscription),
 			accepts: append([]string{"customer", "backdate_start_date", "billing_cycle_anchor", "currency", "trial_period_days"}, subscriptionParams...),
 			rejects: append([]string{"automatic_tax.liability"}, unsupportedItemParams...)},
-		{op: "GetSubscriptions", mode: txRead, h: s.listSubscriptions,
+		{route: "GET /v1/subscriptions", op: "GetSubscriptions", mode: txRead, h: listSubscriptions,
 			accepts: []string{"collection_method", "created", "current_period_end", "current_period_start", "customer", "ending_before", "limit", "plan", "price", "starting_after", "status", "test_clock"}},
-		{op: "GetSubscriptionsSubscriptionExposedId", mode: txRead, h: s.retrieveSubscription},
-		{op: "PostSubscriptionsSubscriptionExposedId", mode: txWrite, h: paymentBehaviorChecked(s.updateSubscription),
+		{route: "GET /v1/subscriptions/{subscription_exposed_id}", op: "GetSubscriptionsSubscriptionExposedId", mode: txRead, h: retrieveSubscription},
+		{route: "POST /v1/subscriptions/{subscription_exposed_id}", op: "PostSubscriptionsSubscriptionExposedId", mode: txWrite, h: paymentBehaviorChecked(updateSubscription),
 			accepts: append([]string{"billing_cycle_anchor", "cancellation_details", "proration_date"}, subscriptionParams...),
 			rejects: append([]string{"automatic_tax.liability"}, unsupportedItemParams...)},
-		{op: "DeleteSubscriptionsSubscriptionExposedId", mode: txWrite, h: s.cancelSubscription},
-		{op: "PostSubscriptionsSubscriptionResume", mode: txWrite, h: s.resumeSubscription},
+		{route: "DELETE /v1/subscriptions/{subscription_exposed_id}", op: "DeleteSubscriptionsSubscriptionExposedId", mode: txWrite, h: cancelSubscription},
+		{route: "POST /v1/subscriptions/{subscription}/resume", op: "PostSubscriptionsSubscriptionResume", mode: txWrite, h: resumeSubscription},
 	}
 }
 
@@ -158,7 +158,7 @@ func (c *call) itemsOf(subID string) ([]*subItem, error) {
 	return out, nil
 }
 
-func (s *Server) createSubscription(c *call) (jsonobj.Obj, error) {
+func createSubscription(c *call) (jsonobj.Obj, error) {
 	p := c.params
 	customerID, _ := p.String("customer")
 	if customerID == "" {
@@ -173,7 +173,7 @@ func (s *Server) createSubscription(c *call) (jsonobj.Obj, error) {
 	if err != nil {
 		return nil, err
 	}
-	sub := &subscription{Meta: c.newMetaAt("sub", now), Customer: cu.ID, Status: "active", CollectionMethod: "charge_automatically",
+	sub := &subscription{Meta: c.newMetaAt("sub", now), Customer: cu.ID, Status: subscriptionActive, CollectionMethod: "charge_automatically",
 		StartDate: start, TrialEndBehavior: "create_invoice", Metadata: map[string]string{}, TestClock: cu.TestClock}
 	if !p.Has("items") || len(p.Array("items")) == 0 {
 		return nil, apierr.ParameterMissing("items")
@@ -235,7 +235,7 @@ func (s *Server) createSubscription(c *call) (jsonobj.Obj, error) {
 	sub.PeriodStart = start
 	switch {
 	case trialEnd != 0:
-		sub.Status = "trialing"
+		sub.Status = subscriptionTrialing
 		sub.TrialStart, sub.TrialEnd = start, trialEnd
 		sub.PeriodEnd = trialEnd
 		sub.BillingCycleAnchor = trialEnd
@@ -520,7 +520,7 @@ func (c *call) inlinePrice(pd *form.Params) (*price, error) {
 	return pr, c.tx.Put(tPrices, pr)
 }
 
-func (s *Server) retrieveSubscription(c *call) (jsonobj.Obj, error) {
+func retrieveSubscription(c *call) (jsonobj.Obj, error) {
 	sub, err := c.getSubscription(c.pathID(), "id")
 	if err != nil {
 		return nil, err
@@ -528,7 +528,7 @@ func (s *Server) retrieveSubscription(c *call) (jsonobj.Obj, error) {
 	return c.renderSubscription(sub)
 }
 
-func (s *Server) listSubscriptions(c *call) (jsonobj.Obj, error) {
+func listSubscriptions(c *call) (jsonobj.Obj, error) {
 	p := c.params
 	customerID, byCustomer := p.String("customer")
 	status := p.StringOr("status", "")
@@ -557,7 +557,7 @@ func (s *Server) listSubscriptions(c *call) (jsonobj.Obj, error) {
 				return false
 			}
 		default:
-			if sub.Status != status {
+			if sub.Status != subscriptionStatus(status) {
 				return false
 			}
 		}
@@ -587,14 +587,14 @@ func (s *Server) listSubscriptions(c *call) (jsonobj.Obj, error) {
 	return out, lerr
 }
 
-func (s *Server) searchSubscriptions(c *call) (jsonobj.Obj, error) {
+func searchSubscriptions(c *call) (jsonobj.Obj, error) {
 	return c.search(searchable{
 		table:  tSubscriptions,
 		url:    "/v1/subscriptions/search",
 		fields: map[string]search.FieldType{"created": search.Number, "status": search.Token},
 		doc: func(r store.Record) search.Doc {
 			sub := r.(*subscription)
-			return fieldDoc{fields: map[string]search.Value{"created": num(sub.Created), "status": {Str: sub.Status}}, metadata: sub.Metadata}
+			return fieldDoc{fields: map[string]search.Value{"created": num(sub.Created), "status": {Str: string(sub.Status)}}, metadata: sub.Metadata}
 		},
 		render: func(r store.Record) (jsonobj.Obj, error) { return c.renderSubscription(r.(*subscription)) },
 	})
@@ -679,7 +679,7 @@ func (c *call) renderSubscriptionWith(sub *subscription, items []*subItem) (json
 		{K: "pending_update", V: nil},
 		{K: "schedule", V: nil},
 		{K: "start_date", V: sub.StartDate},
-		{K: "status", V: sub.Status},
+		{K: "status", V: string(sub.Status)},
 		{K: "test_clock", V: orNull(sub.TestClock)},
 		{K: "transfer_data", V: nil},
 		{K: "trial_end", V: zeroNull(sub.TrialEnd)},

@@ -22,7 +22,7 @@ type usageRecord struct {
 
 // createUsageRecord reports legacy usage. Prices with a meter refuse it, as
 // Stripe does: their usage comes from meter events.
-func (s *Server) createUsageRecord(c *call) (jsonobj.Obj, error) {
+func createUsageRecord(c *call) (jsonobj.Obj, error) {
 	p := c.params
 	it, err := c.getItem(c.pathID(), "id")
 	if err != nil {
@@ -131,7 +131,7 @@ func (c *call) legacyUsage(itemID, aggregate string, start, end int64) (int64, e
 
 // listUsageRecordSummaries lists an item's legacy usage per billing period,
 // newest (current) first, back to the item's creation.
-func (s *Server) listUsageRecordSummaries(c *call) (jsonobj.Obj, error) {
+func listUsageRecordSummaries(c *call) (jsonobj.Obj, error) {
 	p := c.params
 	it, err := c.getItem(c.pathID(), "id")
 	if err != nil {

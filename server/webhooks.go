@@ -29,6 +29,15 @@ type webhookEndpoint struct {
 	Disabled    bool
 }
 
+// webhookEndpointStatus is a webhook endpoint's status: whether events are
+// delivered to it.
+type webhookEndpointStatus string
+
+const (
+	webhookEndpointEnabled  webhookEndpointStatus = "enabled"
+	webhookEndpointDisabled webhookEndpointStatus = "disabled"
+)
+
 func (w *webhookEndpoint) clone() *webhookEndpoint {
 	n := *w
 	n.Metadata = maps.Clone(w.Metadata)
@@ -48,14 +57,14 @@ func (w *webhookEndpoint) wants(typ string) bool {
 	return false
 }
 
-func (s *Server) webhookEndpoints() []endpoint {
+func webhookEndpoints() []endpoint {
 	return []endpoint{
-		{op: "PostWebhookEndpoints", mode: txWrite, h: s.createWebhookEndpoint,
+		{route: "POST /v1/webhook_endpoints", op: "PostWebhookEndpoints", mode: txWrite, h: createWebhookEndpoint,
 			accepts: []string{"api_version", "description", "enabled_events", "metadata", "url"}},
-		{op: "GetWebhookEndpoints", mode: txRead, h: s.listWebhookEndpoints},
-		{op: "GetWebhookEndpointsWebhookEndpoint", mode: txRead, h: s.retrieveWebhookEndpoint},
-		{op: "PostWebhookEndpointsWebhookEndpoint", mode: txWrite, h: s.updateWebhookEndpoint},
-		{op: "DeleteWebhookEndpointsWebhookEndpoint", mode: txWrite, h: s.deleteWebhookEndpoint},
+		{route: "GET /v1/webhook_endpoints", op: "GetWebhookEndpoints", mode: txRead, h: listWebhookEndpoints},
+		{route: "GET /v1/webhook_endpoints/{webhook_endpoint}", op: "GetWebhookEndpointsWebhookEndpoint", mode: txRead, h: retrieveWebhookEndpoint},
+		{route: "POST /v1/webhook_endpoints/{webhook_endpoint}", op: "PostWebhookEndpointsWebhookEndpoint", mode: txWrite, h: updateWebhookEndpoint},
+		{route: "DELETE /v1/webhook_endpoints/{webhook_endpoint}", op: "DeleteWebhookEndpointsWebhookEndpoint", mode: txWrite, h: deleteWebhookEndpoint},
 	}
 }
 
@@ -93,7 +102,7 @@ func checkEnabledEvents(events []string) error {
 // account").
 const maxWebhookEndpoints = 16
 
-func (s *Server) createWebhookEndpoint(c *call) (jsonobj.Obj, error) {
+func createWebhookEndpoint(c *call) (jsonobj.Obj, error) {
 	p := c.params
 	if n, err := c.tx.Count(tWebhookEndpoints); err != nil {
 		return nil, err
@@ -130,7 +139,7 @@ func (c *call) getWebhookEndpoint(id string) (*webhookEndpoint, error) {
 	return getRecord[*webhookEndpoint](c, tWebhookEndpoints, "webhook endpoint", id, "id")
 }
 
-func (s *Server) retrieveWebhookEndpoint(c *call) (jsonobj.Obj, error) {
+func retrieveWebhookEndpoint(c *call) (jsonobj.Obj, error) {
 	w, err := c.getWebhookEndpoint(c.pathID())
 	if err != nil {
 		return nil, err
@@ -138,7 +147,7 @@ func (s *Server) retrieveWebhookEndpoint(c *call) (jsonobj.Obj, error) {
 	return renderWebhookEndpoint(w), nil
 }
 
-func (s *Server) updateWebhookEndpoint(c *call) (jsonobj.Obj, error) {
+func updateWebhookEndpoint(c *call) (jsonobj.Obj, error) {
 	p := c.params
 	cur, err := c.getWebhookEndpoint(c.pathID())
 	if err != nil {
@@ -172,7 +181,7 @@ func (s *Server) updateWebhookEndpoint(c *call) (jsonobj.Obj, error) {
 	return renderWebhookEndpoint(w), nil
 }
 
-func (s *Server) deleteWebhookEndpoint(c *call) (jsonobj.Obj, error) {
+func deleteWebhookEndpoint(c *call) (jsonobj.Obj, error) {
 	w, err := c.getWebhookEndpoint(c.pathID())
 	if err != nil {
 		return nil, err
@@ -183,16 +192,16 @@ func (s *Server) deleteWebhookEndpoint(c *call) (jsonobj.Obj, error) {
 	return jsonobj.Obj{{K: "id", V: w.ID}, {K: "object", V: "webhook_endpoint"}, {K: "deleted", V: true}}, nil
 }
 
-func (s *Server) listWebhookEndpoints(c *call) (jsonobj.Obj, error) {
+func listWebhookEndpoints(c *call) (jsonobj.Obj, error) {
 	return c.list(tWebhookEndpoints, "webhook endpoint", "/v1/webhook_endpoints", nil, func(r store.Record) (jsonobj.Obj, error) {
 		return renderWebhookEndpoint(r.(*webhookEndpoint)), nil
 	})
 }
 
 func renderWebhookEndpoint(w *webhookEndpoint) jsonobj.Obj {
-	status := "enabled"
+	status := webhookEndpointEnabled
 	if w.Disabled {
-		status = "disabled"
+		status = webhookEndpointDisabled
 	}
 	return jsonobj.Obj{
 		{K: "id", V: w.ID},
@@ -204,7 +213,7 @@ func renderWebhookEndpoint(w *webhookEndpoint) jsonobj.Obj {
 		{K: "enabled_events", V: w.Events},
 		{K: "livemode", V: false},
 		{K: "metadata", V: metadataOf(w.Metadata)},
-		{K: "status", V: status},
+		{K: "status", V: string(status)},
 		{K: "url", V: w.URL},
 	}
 }
