@@ -188,7 +188,7 @@ func (c *call) checkMeterEvent(m *meter, payload map[string]string, customerKey,
 		}
 		v, err := form.ParseInt(raw)
 		if err != nil {
-			return "meter_event_invalid_value", "The value '" + truncateRunes(raw, 40) + "' of " + m.ValueKey + " is not a whole number."
+			return "meter_event_invalid_value", "The value '" + apierr.Clip(raw, 40) + "' of " + m.ValueKey + " is not a whole number."
 		}
 		e.Value = v
 	}

@@ -8,6 +8,7 @@ import (
 	"github.com/stripe-emulator/stripe-emulator/internal/apierr"
 	"github.com/stripe-emulator/stripe-emulator/internal/form"
 	"github.com/stripe-emulator/stripe-emulator/internal/jsonobj"
+	"github.com/stripe-emulator/stripe-emulator/internal/metadata"
 	"github.com/stripe-emulator/stripe-emulator/internal/store"
 )
 
@@ -160,7 +161,7 @@ func applyCustomerParams(cu *customer, p *form.Params) error {
 	} else if v, ok := p.String("tax_exempt"); ok {
 		cu.TaxExempt = v
 	}
-	md, err := applyMetadata(cu.Metadata, p, "metadata")
+	md, err := metadata.Apply(cu.Metadata, decodeMetadata(p, "metadata"))
 	if err != nil {
 		return err
 	}

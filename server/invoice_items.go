@@ -9,6 +9,7 @@ import (
 	"github.com/stripe-emulator/stripe-emulator/internal/billing/calc"
 	"github.com/stripe-emulator/stripe-emulator/internal/form"
 	"github.com/stripe-emulator/stripe-emulator/internal/jsonobj"
+	"github.com/stripe-emulator/stripe-emulator/internal/metadata"
 	"github.com/stripe-emulator/stripe-emulator/internal/store"
 )
 
@@ -166,7 +167,7 @@ func (c *call) applyInvoiceItemAmount(ii *invoiceItem, p *form.Params, creating 
 			return apierr.Invalid("period[end]", "period[end] must be at or after period[start].")
 		}
 	}
-	md, err := applyMetadata(ii.Metadata, p, "metadata")
+	md, err := metadata.Apply(ii.Metadata, decodeMetadata(p, "metadata"))
 	if err != nil {
 		return err
 	}
@@ -198,7 +199,7 @@ func (s *Server) createInvoiceItem(c *call) (jsonobj.Obj, error) {
 		ii.Currency = cur
 	}
 	if !calc.IsCurrency(ii.Currency) {
-		return nil, apierr.Invalid("currency", "Invalid currency: %s.", truncateRunes(ii.Currency, 20))
+		return nil, apierr.Invalid("currency", "Invalid currency: %s.", apierr.Clip(ii.Currency, 20))
 	}
 	if err := c.setCustomerCurrency(cu, ii.Currency); err != nil {
 		return nil, err

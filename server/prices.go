@@ -11,6 +11,7 @@ import (
 	"github.com/stripe-emulator/stripe-emulator/internal/billing/calc"
 	"github.com/stripe-emulator/stripe-emulator/internal/form"
 	"github.com/stripe-emulator/stripe-emulator/internal/jsonobj"
+	"github.com/stripe-emulator/stripe-emulator/internal/metadata"
 	"github.com/stripe-emulator/stripe-emulator/internal/search"
 	"github.com/stripe-emulator/stripe-emulator/internal/store"
 )
@@ -122,7 +123,7 @@ func amountParam(p *form.Params, key string) (*decimal.Decimal, error) {
 	case hasDec:
 		d, err := form.ParseDecimal(dec)
 		if err != nil {
-			return nil, apierr.InvalidRequest("", p.Path(key+"_decimal"), "Invalid decimal: %s", truncateRunes(dec, 40))
+			return nil, apierr.InvalidRequest("", p.Path(key+"_decimal"), "Invalid decimal: %s", apierr.Clip(dec, 40))
 		}
 		if d.IsNegative() {
 			return nil, apierr.Invalid(p.Path(key+"_decimal"), "This value must be greater than or equal to 0.")
@@ -144,7 +145,7 @@ func (s *Server) createPrice(c *call) (jsonobj.Obj, error) {
 	cur, _ := p.String("currency")
 	pr.Currency = strings.ToLower(cur)
 	if !calc.IsCurrency(pr.Currency) {
-		return nil, apierr.Invalid("currency", "Invalid currency: %s. Stripe currencies are three-letter ISO codes, such as usd.", truncateRunes(cur, 20))
+		return nil, apierr.Invalid("currency", "Invalid currency: %s. Stripe currencies are three-letter ISO codes, such as usd.", apierr.Clip(cur, 20))
 	}
 	if err := c.priceProduct(pr, p); err != nil {
 		return nil, err
@@ -378,7 +379,7 @@ func (c *call) applyPriceUpdates(pr *price, p *form.Params) error {
 		}
 		pr.LookupKey = key
 	}
-	md, err := applyMetadata(pr.Metadata, p, "metadata")
+	md, err := metadata.Apply(pr.Metadata, decodeMetadata(p, "metadata"))
 	if err != nil {
 		return err
 	}

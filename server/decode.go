@@ -1,67 +1,21 @@
 package server
 
 import (
-	"maps"
-	"unicode/utf8"
-
-	"github.com/stripe-emulator/stripe-emulator/internal/apierr"
 	"github.com/stripe-emulator/stripe-emulator/internal/form"
 	"github.com/stripe-emulator/stripe-emulator/internal/jsonobj"
+	"github.com/stripe-emulator/stripe-emulator/internal/metadata"
 )
 
-// Limits on metadata, as Stripe documents them.
-const (
-	maxMetadataKeys     = 50
-	maxMetadataKeyLen   = 40
-	maxMetadataValueLen = 500
-)
-
-// applyMetadata returns cur updated by the request's metadata parameter at key:
-// metadata= clears it, metadata[k]= removes k, metadata[k]=v sets k. The result
-// is a new map; cur is never modified.
-func applyMetadata(cur map[string]string, p *form.Params, key string) (map[string]string, error) {
-	if !p.Has(key) {
-		return cur, nil
+// decodeMetadata is the request's metadata parameter at key, as a change to
+// make (metadata.Apply checks it and applies it).
+func decodeMetadata(p *form.Params, key string) metadata.Patch {
+	switch {
+	case !p.Has(key):
+		return metadata.Patch{}
+	case p.IsEmpty(key):
+		return metadata.Patch{Given: true, Clear: true, Param: p.Path(key)}
 	}
-	if p.IsEmpty(key) {
-		return map[string]string{}, nil
-	}
-	param := p.Path(key)
-	out := maps.Clone(cur)
-	if out == nil {
-		out = map[string]string{}
-	}
-	for k, v := range p.StringMap(key) {
-		if utf8.RuneCountInString(k) > maxMetadataKeyLen {
-			return nil, apierr.InvalidRequest("", param, "Invalid key: %s must be a string under %d characters", k, maxMetadataKeyLen)
-		}
-		if k == "" {
-			return nil, apierr.InvalidRequest("", param, "Invalid key: metadata keys cannot be empty")
-		}
-		if v == "" {
-			delete(out, k)
-			continue
-		}
-		if utf8.RuneCountInString(v) > maxMetadataValueLen {
-			return nil, apierr.InvalidRequest("", param, "Invalid val: %s must be a string under %d characters", truncateRunes(v, 50), maxMetadataValueLen)
-		}
-		out[k] = v
-	}
-	if len(out) > maxMetadataKeys {
-		return nil, apierr.InvalidRequest("", param, "Metadata can have up to %d keys, but you've set %d.", maxMetadataKeys, len(out))
-	}
-	return out, nil
-}
-
-func truncateRunes(s string, n int) string {
-	i := 0
-	for pos := range s {
-		if i == n {
-			return s[:pos] + "..."
-		}
-		i++
-	}
-	return s
+	return metadata.Patch{Given: true, Param: p.Path(key), Keys: p.StringMap(key)}
 }
 
 // orNull renders "" as null.
