@@ -307,10 +307,3 @@ func renderCustomer(cu *customer) jsonobj.Obj {
 		{K: "test_clock", V: orNull(cu.TestClock)},
 	}
 }
-
-func nilObj(o jsonobj.Obj) any {
-	if o == nil {
-		return nil
-	}
-	return o
-}

@@ -18,30 +18,6 @@ func decodeMetadata(p *form.Params, key string) metadata.Patch {
 	return metadata.Patch{Given: true, Param: p.Path(key), Keys: p.StringMap(key)}
 }
 
-// orNull renders "" as null.
-func orNull(s string) any {
-	if s == "" {
-		return nil
-	}
-	return s
-}
-
-// orNullInt renders a nil pointer as null.
-func orNullInt(p *int64) any {
-	if p == nil {
-		return nil
-	}
-	return *p
-}
-
-// metadataOf renders a metadata map ({} when empty).
-func metadataOf(m map[string]string) map[string]string {
-	if m == nil {
-		return map[string]string{}
-	}
-	return m
-}
-
 // subObject builds a nested object from a parameter, with every listed field
 // present (null when not given). Nested objects are rendered by nested.
 func subObject(p *form.Params, fields []string, nested map[string]func(*form.Params) jsonobj.Obj) jsonobj.Obj {

@@ -466,21 +466,6 @@ func loadPrice(c *call, id string) (jsonobj.Obj, error) {
 	return c.renderPrice(pr), nil
 }
 
-func decimalOrNull(d *decimal.Decimal) any {
-	if d == nil {
-		return nil
-	}
-	return jsonobj.Decimal(d.String())
-}
-
-// integerOrNull renders an amount as an integer when it is one.
-func integerOrNull(d *decimal.Decimal) any {
-	if d == nil || !d.IsInteger() {
-		return nil
-	}
-	return d.IntPart()
-}
-
 func (c *call) renderPrice(pr *price) jsonobj.Obj {
 	scheme := "per_unit"
 	if pr.Tiered {
