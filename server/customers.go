@@ -176,13 +176,6 @@ func defaultInvoiceSettings() jsonobj.Obj {
 // maxLenFor holds Stripe's length limits of free-text fields.
 var maxLenFor = map[string]int{"description": 350, "email": 512, "name": 256, "phone": 20}
 
-func maxLen(p *form.Params, key, v string, limit int) error {
-	if limit > 0 && len([]rune(v)) > limit {
-		return apierr.Invalid(p.Path(key), "Invalid string: %s; must be at most %d characters", form.Abbreviate(v), limit)
-	}
-	return nil
-}
-
 // getCustomer loads a customer; deleted ones count as missing unless allowDeleted.
 func (c *call) getCustomer(id, param string, allowDeleted bool) (*customer, error) {
 	cu, err := getRecord[*customer](c, tCustomers, "customer", id, param)

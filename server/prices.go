@@ -94,14 +94,6 @@ func (s *Server) priceEndpoints() []endpoint {
 // maxDecimalPlaces is how precise unit_amount_decimal and flat_amount_decimal may be.
 const maxDecimalPlaces = 12
 
-// checkAmount bounds an amount a request sets (negative ones are credits).
-func checkAmount(param string, n int64) error {
-	if n > calc.MaxAmount || n < -calc.MaxAmount {
-		return apierr.Invalid(param, "This value must be between -%d and %d.", calc.MaxAmount, calc.MaxAmount)
-	}
-	return nil
-}
-
 // amountParam reads an integer amount (key) or a decimal one (key_decimal), which
 // exclude each other. It returns nil when neither is given.
 func amountParam(p *form.Params, key string) (*decimal.Decimal, error) {

@@ -110,20 +110,6 @@ func (c *call) createDefaultPrice(prod *product, dp *form.Params) (string, error
 	return pr.ID, c.tx.Put(tPrices, pr)
 }
 
-// checkCustomID validates an ID chosen by the caller.
-func checkCustomID(id, param string) error {
-	if id == "" || len(id) > 255 {
-		return apierr.Invalid(param, "Invalid %s: an ID must be 1 to 255 characters long.", param)
-	}
-	for i := 0; i < len(id); i++ {
-		ch := id[i]
-		if !(ch >= 'a' && ch <= 'z' || ch >= 'A' && ch <= 'Z' || ch >= '0' && ch <= '9' || ch == '_' || ch == '-') {
-			return apierr.Invalid(param, "Invalid %s: an ID may contain only letters, digits, '_' and '-'.", param)
-		}
-	}
-	return nil
-}
-
 func applyProductParams(pr *product, p *form.Params) error {
 	if v, ok := p.String("name"); ok {
 		if v == "" {
