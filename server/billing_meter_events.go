@@ -258,17 +258,6 @@ func (c *call) liveCustomer(id string) (*customer, error) {
 	return cu, nil
 }
 
-// customerNow is the time on the clock the customer lives on: their test
-// clock's, or the emulator's.
-func (c *call) customerNow(customerID string) int64 {
-	if rec, _ := c.tx.Get(tCustomers, customerID); rec != nil {
-		if clock := rec.(*customer).TestClock; clock != "" {
-			return c.clockTime(clock)
-		}
-	}
-	return c.unix()
-}
-
 func (s *Server) createMeterEventAdjustment(c *call) (jsonobj.Obj, error) {
 	p := c.params
 	name, _ := p.String("event_name")
