@@ -201,14 +201,6 @@ func (c *call) prorations(ch *subChange, from int64) ([]proration, error) {
 	return out, nil
 }
 
-// productName is the name of a price's product ("" if it is gone).
-func (c *call) productName(pr *price) string {
-	if prod, _ := c.tx.Get(tProducts, pr.Product); prod != nil {
-		return prod.(*product).Name
-	}
-	return ""
-}
-
 func (s *Server) updateSubscription(c *call) (jsonobj.Obj, error) {
 	p := c.params
 	cur, err := c.getSubscription(c.pathID(), "id")
