@@ -555,7 +555,7 @@ func previousItems(current []*subItem, changes []*mutation) []*subItem {
 			out = append(out, it)
 		}
 	}
-	sortByCreation(out)
+	store.SortByCreation(out)
 	return out
 }
 

@@ -52,21 +52,8 @@ func (c *call) pendingItems(customerID string) ([]*invoiceItem, error) {
 	for i, r := range recs {
 		out[i] = r.(*invoiceItem)
 	}
-	sortByCreation(out)
+	store.SortByCreation(out)
 	return out, nil
-}
-
-// sortByCreation orders records oldest first (created, then insertion).
-func sortByCreation[R store.Record](rs []R) {
-	for i := 1; i < len(rs); i++ {
-		for j := i; j > 0; j-- {
-			a, b := rs[j-1].RecordMeta(), rs[j].RecordMeta()
-			if a.Created < b.Created || a.Created == b.Created && a.Seq < b.Seq {
-				break
-			}
-			rs[j-1], rs[j] = rs[j], rs[j-1]
-		}
-	}
 }
 
 func (s *Server) invoiceItemEndpoints() []endpoint {
@@ -250,7 +237,7 @@ func (c *call) syncDraft(invoiceID string) error {
 	for i, r := range recs {
 		items[i] = r.(*invoiceItem)
 	}
-	sortByCreation(items)
+	store.SortByCreation(items)
 	n := inv.clone()
 	lines := storedItemLines(items)
 	for _, l := range inv.Lines {
