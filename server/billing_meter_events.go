@@ -188,7 +188,7 @@ func (c *call) checkMeterEvent(m *meter, payload map[string]string, customerKey,
 		}
 		v, err := form.ParseInt(raw)
 		if err != nil {
-			return "meter_event_invalid_value", "The value '" + truncateRunes(raw, 40) + "' of " + m.ValueKey + " is not a whole number."
+			return "meter_event_invalid_value", "The value '" + apierr.Clip(raw, 40) + "' of " + m.ValueKey + " is not a whole number."
 		}
 		e.Value = v
 	}
@@ -256,17 +256,6 @@ func (c *call) liveCustomer(id string) (*customer, error) {
 		l.customers[id] = cu
 	}
 	return cu, nil
-}
-
-// customerNow is the time on the clock the customer lives on: their test
-// clock's, or the emulator's.
-func (c *call) customerNow(customerID string) int64 {
-	if rec, _ := c.tx.Get(tCustomers, customerID); rec != nil {
-		if clock := rec.(*customer).TestClock; clock != "" {
-			return c.clockTime(clock)
-		}
-	}
-	return c.unix()
 }
 
 func createMeterEventAdjustment(c *call) (jsonobj.Obj, error) {

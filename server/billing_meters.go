@@ -1,8 +1,6 @@
 package server
 
 import (
-	"unicode/utf8"
-
 	"github.com/stripe-emulator/stripe-emulator/internal/apierr"
 	"github.com/stripe-emulator/stripe-emulator/internal/jsonobj"
 	"github.com/stripe-emulator/stripe-emulator/internal/metering"
@@ -75,13 +73,6 @@ const (
 	maxMeterEventName   = 100
 	maxPayloadKey       = 100
 )
-
-func checkLength(param, v string, max int) error {
-	if utf8.RuneCountInString(v) > max {
-		return apierr.Invalid(param, "Invalid %s: must be at most %d characters.", param, max)
-	}
-	return nil
-}
 
 func createMeter(c *call) (jsonobj.Obj, error) {
 	p := c.params

@@ -8,6 +8,7 @@ import (
 	"github.com/stripe-emulator/stripe-emulator/internal/apierr"
 	"github.com/stripe-emulator/stripe-emulator/internal/form"
 	"github.com/stripe-emulator/stripe-emulator/internal/jsonobj"
+	"github.com/stripe-emulator/stripe-emulator/internal/metadata"
 	"github.com/stripe-emulator/stripe-emulator/internal/store"
 )
 
@@ -160,7 +161,7 @@ func applyCustomerParams(cu *customer, p *form.Params) error {
 	} else if v, ok := p.String("tax_exempt"); ok {
 		cu.TaxExempt = v
 	}
-	md, err := applyMetadata(cu.Metadata, p, "metadata")
+	md, err := metadata.Apply(cu.Metadata, decodeMetadata(p, "metadata"))
 	if err != nil {
 		return err
 	}
@@ -174,13 +175,6 @@ func defaultInvoiceSettings() jsonobj.Obj {
 
 // maxLenFor holds Stripe's length limits of free-text fields.
 var maxLenFor = map[string]int{"description": 350, "email": 512, "name": 256, "phone": 20}
-
-func maxLen(p *form.Params, key, v string, limit int) error {
-	if limit > 0 && len([]rune(v)) > limit {
-		return apierr.Invalid(p.Path(key), "Invalid string: %s; must be at most %d characters", form.Abbreviate(v), limit)
-	}
-	return nil
-}
 
 // getCustomer loads a customer; deleted ones count as missing unless allowDeleted.
 func (c *call) getCustomer(id, param string, allowDeleted bool) (*customer, error) {
@@ -305,11 +299,4 @@ func renderCustomer(cu *customer) jsonobj.Obj {
 		{K: "tax_exempt", V: cu.TaxExempt},
 		{K: "test_clock", V: orNull(cu.TestClock)},
 	}
-}
-
-func nilObj(o jsonobj.Obj) any {
-	if o == nil {
-		return nil
-	}
-	return o
 }

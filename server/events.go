@@ -267,26 +267,6 @@ func (c *call) record(table string, before, after store.Record) {
 	c.muts = append(c.muts, mutation{table: table, before: before, after: after, at: c.eventTime(r), step: c.step})
 }
 
-// eventTime is when a change to a record happens: its test clock's time, or the
-// emulator's.
-func (c *call) eventTime(r store.Record) int64 {
-	clock := ""
-	switch x := r.(type) {
-	case *customer:
-		clock = x.TestClock
-	case *subscription:
-		clock = x.TestClock
-	case *invoice:
-		clock = x.TestClock
-	case *invoiceItem:
-		clock = x.TestClock
-	}
-	if clock != "" {
-		return c.clockTime(clock)
-	}
-	return c.unix()
-}
-
 // emit adds an event that no stored change describes.
 func (c *call) emit(typ string, at int64, obj jsonobj.Obj) {
 	c.addEvent(&eventRecord{typ: typ, created: at, raw: obj})
@@ -575,7 +555,7 @@ func previousItems(current []*subItem, changes []*mutation) []*subItem {
 			out = append(out, it)
 		}
 	}
-	sortByCreation(out)
+	store.SortByCreation(out)
 	return out
 }
 

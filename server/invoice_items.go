@@ -9,6 +9,7 @@ import (
 	"github.com/stripe-emulator/stripe-emulator/internal/billing/calc"
 	"github.com/stripe-emulator/stripe-emulator/internal/form"
 	"github.com/stripe-emulator/stripe-emulator/internal/jsonobj"
+	"github.com/stripe-emulator/stripe-emulator/internal/metadata"
 	"github.com/stripe-emulator/stripe-emulator/internal/store"
 )
 
@@ -51,21 +52,8 @@ func (c *call) pendingItems(customerID string) ([]*invoiceItem, error) {
 	for i, r := range recs {
 		out[i] = r.(*invoiceItem)
 	}
-	sortByCreation(out)
+	store.SortByCreation(out)
 	return out, nil
-}
-
-// sortByCreation orders records oldest first (created, then insertion).
-func sortByCreation[R store.Record](rs []R) {
-	for i := 1; i < len(rs); i++ {
-		for j := i; j > 0; j-- {
-			a, b := rs[j-1].RecordMeta(), rs[j].RecordMeta()
-			if a.Created < b.Created || a.Created == b.Created && a.Seq < b.Seq {
-				break
-			}
-			rs[j-1], rs[j] = rs[j], rs[j-1]
-		}
-	}
 }
 
 func invoiceItemEndpoints() []endpoint {
@@ -166,7 +154,7 @@ func (c *call) applyInvoiceItemAmount(ii *invoiceItem, p *form.Params, creating 
 			return apierr.Invalid("period[end]", "period[end] must be at or after period[start].")
 		}
 	}
-	md, err := applyMetadata(ii.Metadata, p, "metadata")
+	md, err := metadata.Apply(ii.Metadata, decodeMetadata(p, "metadata"))
 	if err != nil {
 		return err
 	}
@@ -198,7 +186,7 @@ func createInvoiceItem(c *call) (jsonobj.Obj, error) {
 		ii.Currency = cur
 	}
 	if !calc.IsCurrency(ii.Currency) {
-		return nil, apierr.Invalid("currency", "Invalid currency: %s.", truncateRunes(ii.Currency, 20))
+		return nil, apierr.Invalid("currency", "Invalid currency: %s.", apierr.Clip(ii.Currency, 20))
 	}
 	if err := c.setCustomerCurrency(cu, ii.Currency); err != nil {
 		return nil, err
@@ -249,7 +237,7 @@ func (c *call) syncDraft(invoiceID string) error {
 	for i, r := range recs {
 		items[i] = r.(*invoiceItem)
 	}
-	sortByCreation(items)
+	store.SortByCreation(items)
 	n := inv.clone()
 	lines := storedItemLines(items)
 	for _, l := range inv.Lines {

@@ -4,6 +4,7 @@ import (
 	"github.com/stripe-emulator/stripe-emulator/internal/apierr"
 	"github.com/stripe-emulator/stripe-emulator/internal/form"
 	"github.com/stripe-emulator/stripe-emulator/internal/jsonobj"
+	"github.com/stripe-emulator/stripe-emulator/internal/metadata"
 )
 
 // The line items of an invoice are kept with it (invoiceLine); this file
@@ -133,7 +134,7 @@ func updateSubscriptionLine(l *invoiceLine, p *form.Params) error {
 		l.Discountable = v
 	}
 	if p.Has("metadata") {
-		md, err := applyMetadata(map[string]string{}, p, "metadata")
+		md, err := metadata.Apply(map[string]string{}, decodeMetadata(p, "metadata"))
 		if err != nil {
 			return err
 		}

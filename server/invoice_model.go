@@ -119,13 +119,6 @@ func lineID(parts ...string) string {
 	return "il_tmp_" + strconv.FormatUint(h.Sum64(), 36)
 }
 
-func nullIfZero(v int64) any {
-	if v == 0 {
-		return nil
-	}
-	return v
-}
-
 // maxEmbeddedLines is how many lines an invoice object embeds; the rest are
 // paged through its lines endpoint.
 const maxEmbeddedLines = 10

@@ -10,6 +10,7 @@ import (
 	"github.com/stripe-emulator/stripe-emulator/internal/billing/calc"
 	"github.com/stripe-emulator/stripe-emulator/internal/form"
 	"github.com/stripe-emulator/stripe-emulator/internal/jsonobj"
+	"github.com/stripe-emulator/stripe-emulator/internal/metadata"
 	"github.com/stripe-emulator/stripe-emulator/internal/store"
 )
 
@@ -392,7 +393,7 @@ func (c *call) previewInvoiceItems(inv *invoice, items []*form.Params) ([]invoic
 		if d, ok := ip.Bool("discountable"); ok {
 			l.Discountable = d
 		}
-		md, err := applyMetadata(nil, ip, "metadata")
+		md, err := metadata.Apply(nil, decodeMetadata(ip, "metadata"))
 		if err != nil {
 			return nil, err
 		}

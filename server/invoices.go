@@ -3,6 +3,7 @@ package server
 import (
 	"github.com/stripe-emulator/stripe-emulator/internal/apierr"
 	"github.com/stripe-emulator/stripe-emulator/internal/jsonobj"
+	"github.com/stripe-emulator/stripe-emulator/internal/metadata"
 	"github.com/stripe-emulator/stripe-emulator/internal/search"
 	"github.com/stripe-emulator/stripe-emulator/internal/store"
 )
@@ -130,7 +131,7 @@ func applyInvoiceSettings(inv *invoice, c *call, now int64) error {
 	if v, ok := p.String("description"); ok {
 		inv.Description = v
 	}
-	md, err := applyMetadata(inv.Metadata, p, "metadata")
+	md, err := metadata.Apply(inv.Metadata, decodeMetadata(p, "metadata"))
 	if err != nil {
 		return err
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/stripe-emulator/stripe-emulator/internal/billing/calc"
 	"github.com/stripe-emulator/stripe-emulator/internal/form"
 	"github.com/stripe-emulator/stripe-emulator/internal/jsonobj"
+	"github.com/stripe-emulator/stripe-emulator/internal/metadata"
 	"github.com/stripe-emulator/stripe-emulator/internal/search"
 	"github.com/stripe-emulator/stripe-emulator/internal/store"
 )
@@ -93,14 +94,6 @@ func priceEndpoints() []endpoint {
 // maxDecimalPlaces is how precise unit_amount_decimal and flat_amount_decimal may be.
 const maxDecimalPlaces = 12
 
-// checkAmount bounds an amount a request sets (negative ones are credits).
-func checkAmount(param string, n int64) error {
-	if n > calc.MaxAmount || n < -calc.MaxAmount {
-		return apierr.Invalid(param, "This value must be between -%d and %d.", calc.MaxAmount, calc.MaxAmount)
-	}
-	return nil
-}
-
 // amountParam reads an integer amount (key) or a decimal one (key_decimal), which
 // exclude each other. It returns nil when neither is given.
 func amountParam(p *form.Params, key string) (*decimal.Decimal, error) {
@@ -122,7 +115,7 @@ func amountParam(p *form.Params, key string) (*decimal.Decimal, error) {
 	case hasDec:
 		d, err := form.ParseDecimal(dec)
 		if err != nil {
-			return nil, apierr.InvalidRequest("", p.Path(key+"_decimal"), "Invalid decimal: %s", truncateRunes(dec, 40))
+			return nil, apierr.InvalidRequest("", p.Path(key+"_decimal"), "Invalid decimal: %s", apierr.Clip(dec, 40))
 		}
 		if d.IsNegative() {
 			return nil, apierr.Invalid(p.Path(key+"_decimal"), "This value must be greater than or equal to 0.")
@@ -144,7 +137,7 @@ func createPrice(c *call) (jsonobj.Obj, error) {
 	cur, _ := p.String("currency")
 	pr.Currency = strings.ToLower(cur)
 	if !calc.IsCurrency(pr.Currency) {
-		return nil, apierr.Invalid("currency", "Invalid currency: %s. Stripe currencies are three-letter ISO codes, such as usd.", truncateRunes(cur, 20))
+		return nil, apierr.Invalid("currency", "Invalid currency: %s. Stripe currencies are three-letter ISO codes, such as usd.", apierr.Clip(cur, 20))
 	}
 	if err := c.priceProduct(pr, p); err != nil {
 		return nil, err
@@ -378,7 +371,7 @@ func (c *call) applyPriceUpdates(pr *price, p *form.Params) error {
 		}
 		pr.LookupKey = key
 	}
-	md, err := applyMetadata(pr.Metadata, p, "metadata")
+	md, err := metadata.Apply(pr.Metadata, decodeMetadata(p, "metadata"))
 	if err != nil {
 		return err
 	}
@@ -463,21 +456,6 @@ func loadPrice(c *call, id string) (jsonobj.Obj, error) {
 		return nil, err
 	}
 	return c.renderPrice(pr), nil
-}
-
-func decimalOrNull(d *decimal.Decimal) any {
-	if d == nil {
-		return nil
-	}
-	return jsonobj.Decimal(d.String())
-}
-
-// integerOrNull renders an amount as an integer when it is one.
-func integerOrNull(d *decimal.Decimal) any {
-	if d == nil || !d.IsInteger() {
-		return nil
-	}
-	return d.IntPart()
 }
 
 func (c *call) renderPrice(pr *price) jsonobj.Obj {

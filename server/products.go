@@ -9,6 +9,7 @@ import (
 	"github.com/stripe-emulator/stripe-emulator/internal/billing/calc"
 	"github.com/stripe-emulator/stripe-emulator/internal/form"
 	"github.com/stripe-emulator/stripe-emulator/internal/jsonobj"
+	"github.com/stripe-emulator/stripe-emulator/internal/metadata"
 	"github.com/stripe-emulator/stripe-emulator/internal/store"
 )
 
@@ -98,7 +99,7 @@ func (c *call) createDefaultPrice(prod *product, dp *form.Params) (string, error
 	pr := &price{Meta: c.newMeta("price"), Active: true, Product: prod.ID, Currency: strings.ToLower(cur),
 		TaxBehavior: dp.StringOr("tax_behavior", "unspecified"), Metadata: map[string]string{}}
 	if !calc.IsCurrency(pr.Currency) {
-		return "", apierr.Invalid("default_price_data[currency]", "Invalid currency: %s.", truncateRunes(cur, 20))
+		return "", apierr.Invalid("default_price_data[currency]", "Invalid currency: %s.", apierr.Clip(cur, 20))
 	}
 	if err := applyPriceAmounts(pr, dp); err != nil {
 		return "", err
@@ -107,20 +108,6 @@ func (c *call) createDefaultPrice(prod *product, dp *form.Params) (string, error
 		return "", err
 	}
 	return pr.ID, c.tx.Put(tPrices, pr)
-}
-
-// checkCustomID validates an ID chosen by the caller.
-func checkCustomID(id, param string) error {
-	if id == "" || len(id) > 255 {
-		return apierr.Invalid(param, "Invalid %s: an ID must be 1 to 255 characters long.", param)
-	}
-	for i := 0; i < len(id); i++ {
-		ch := id[i]
-		if !(ch >= 'a' && ch <= 'z' || ch >= 'A' && ch <= 'Z' || ch >= '0' && ch <= '9' || ch == '_' || ch == '-') {
-			return apierr.Invalid(param, "Invalid %s: an ID may contain only letters, digits, '_' and '-'.", param)
-		}
-	}
-	return nil
 }
 
 func applyProductParams(pr *product, p *form.Params) error {
@@ -171,7 +158,7 @@ func applyProductParams(pr *product, p *form.Params) error {
 	if v, ok := p.Bool("shippable"); ok {
 		pr.Shippable = &v
 	}
-	md, err := applyMetadata(pr.Metadata, p, "metadata")
+	md, err := metadata.Apply(pr.Metadata, decodeMetadata(p, "metadata"))
 	if err != nil {
 		return err
 	}

@@ -7,6 +7,7 @@ import (
 	"github.com/stripe-emulator/stripe-emulator/internal/billing/calc"
 	"github.com/stripe-emulator/stripe-emulator/internal/form"
 	"github.com/stripe-emulator/stripe-emulator/internal/jsonobj"
+	"github.com/stripe-emulator/stripe-emulator/internal/metadata"
 )
 
 // subChange is the outcome of applying item changes to a subscription: the
@@ -81,7 +82,7 @@ func (c *call) changeItems(sub *subscription, changes []*form.Params, now int64)
 		if err := setItemQuantity(n, pr, cp); err != nil {
 			return nil, err
 		}
-		if n.Metadata, err = applyMetadata(n.Metadata, cp, "metadata"); err != nil {
+		if n.Metadata, err = metadata.Apply(n.Metadata, decodeMetadata(cp, "metadata")); err != nil {
 			return nil, err
 		}
 		after[i] = n
@@ -198,14 +199,6 @@ func (c *call) prorations(ch *subChange, from int64) ([]proration, error) {
 		}
 	}
 	return out, nil
-}
-
-// productName is the name of a price's product ("" if it is gone).
-func (c *call) productName(pr *price) string {
-	if prod, _ := c.tx.Get(tProducts, pr.Product); prod != nil {
-		return prod.(*product).Name
-	}
-	return ""
 }
 
 func updateSubscription(c *call) (jsonobj.Obj, error) {

@@ -8,6 +8,7 @@ import (
 	"github.com/stripe-emulator/stripe-emulator/internal/billing/calc"
 	"github.com/stripe-emulator/stripe-emulator/internal/form"
 	"github.com/stripe-emulator/stripe-emulator/internal/jsonobj"
+	"github.com/stripe-emulator/stripe-emulator/internal/metadata"
 	"github.com/stripe-emulator/stripe-emulator/internal/search"
 	"github.com/stripe-emulator/stripe-emulator/internal/store"
 )
@@ -379,7 +380,7 @@ func applySubscriptionSettings(sub *subscription, p *form.Params, now int64) err
 			return apierr.InvalidRequest("", "automatic_tax[enabled]", "stripe-emulator does not calculate tax: automatic_tax[enabled] can only be false.")
 		}
 	}
-	md, err := applyMetadata(sub.Metadata, p, "metadata")
+	md, err := metadata.Apply(sub.Metadata, decodeMetadata(p, "metadata"))
 	if err != nil {
 		return err
 	}
@@ -414,7 +415,7 @@ func (c *call) newItems(sub *subscription, params []*form.Params, existing []*su
 		if err := setItemQuantity(it, pr, ip); err != nil {
 			return nil, err
 		}
-		md, err := applyMetadata(it.Metadata, ip, "metadata")
+		md, err := metadata.Apply(it.Metadata, decodeMetadata(ip, "metadata"))
 		if err != nil {
 			return nil, err
 		}
@@ -509,7 +510,7 @@ func (c *call) inlinePrice(pd *form.Params) (*price, error) {
 	cur, _ := pd.String("currency")
 	pr := &price{Meta: c.newMeta("price"), Product: productID, Currency: cur, TaxBehavior: pd.StringOr("tax_behavior", "unspecified"), Metadata: map[string]string{}}
 	if !calc.IsCurrency(cur) {
-		return nil, apierr.Invalid(pd.Path("currency"), "Invalid currency: %s.", truncateRunes(cur, 20))
+		return nil, apierr.Invalid(pd.Path("currency"), "Invalid currency: %s.", apierr.Clip(cur, 20))
 	}
 	if err := applyPriceAmounts(pr, pd); err != nil {
 		return nil, err

@@ -201,15 +201,3 @@ func renderTestClock(tc *testClock) jsonobj.Obj {
 		{K: "status_details", V: jsonobj.Obj{}},
 	}
 }
-
-// clockTime is a test clock's time: while the clock is being advanced, the
-// time of the step being run.
-func (c *call) clockTime(id string) int64 {
-	if c.proc.active && c.proc.group == id {
-		return c.proc.now
-	}
-	if rec, _ := c.tx.Get(tTestClocks, id); rec != nil {
-		return rec.(*testClock).FrozenTime
-	}
-	return c.unix()
-}

@@ -435,7 +435,7 @@ func (e *v2Event) toMeterEvent(param string) (meterEvent, *apierr.Error) {
 	if e.Timestamp != "" {
 		t, err := time.Parse(time.RFC3339Nano, e.Timestamp)
 		if err != nil {
-			return ev, apierr.Invalid(param+"timestamp", "Invalid timestamp: %q is not an RFC 3339 time such as 2024-07-01T12:00:00.000Z.", truncateRunes(e.Timestamp, 40))
+			return ev, apierr.Invalid(param+"timestamp", "Invalid timestamp: %q is not an RFC 3339 time such as 2024-07-01T12:00:00.000Z.", apierr.Clip(e.Timestamp, 40))
 		}
 		ev.timestamp, ev.hasTimestamp = t.Unix(), true
 	}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/stripe-emulator/stripe-emulator/internal/apierr"
 	"github.com/stripe-emulator/stripe-emulator/internal/jsonobj"
+	"github.com/stripe-emulator/stripe-emulator/internal/metadata"
 	"github.com/stripe-emulator/stripe-emulator/internal/store"
 )
 
@@ -71,7 +72,7 @@ func webhookEndpoints() []endpoint {
 func checkWebhookURL(raw string) error {
 	u, err := url.Parse(raw)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return apierr.InvalidRequest("url_invalid", "url", "Invalid URL: %s. A webhook endpoint URL must be an absolute http or https URL.", truncateRunes(raw, 100))
+		return apierr.InvalidRequest("url_invalid", "url", "Invalid URL: %s. A webhook endpoint URL must be an absolute http or https URL.", apierr.Clip(raw, 100))
 	}
 	return nil
 }
@@ -91,7 +92,7 @@ func checkEnabledEvents(events []string) error {
 			}
 		}
 		if !ok {
-			return apierr.Invalid("enabled_events["+strconv.Itoa(i)+"]", "Invalid enabled_events[%d]: %q is not an event type (such as invoice.paid) or *.", i, truncateRunes(e, 60))
+			return apierr.Invalid("enabled_events["+strconv.Itoa(i)+"]", "Invalid enabled_events[%d]: %q is not an event type (such as invoice.paid) or *.", i, apierr.Clip(e, 60))
 		}
 	}
 	return nil
@@ -122,7 +123,7 @@ func createWebhookEndpoint(c *call) (jsonobj.Obj, error) {
 		return nil, apierr.Invalid("api_version", "stripe-emulator sends events of API version %s only.", APIVersion)
 	}
 	w.Description, _ = p.String("description")
-	md, err := applyMetadata(w.Metadata, p, "metadata")
+	md, err := metadata.Apply(w.Metadata, decodeMetadata(p, "metadata"))
 	if err != nil {
 		return nil, err
 	}
@@ -172,7 +173,7 @@ func updateWebhookEndpoint(c *call) (jsonobj.Obj, error) {
 	if v, ok := p.String("description"); ok {
 		w.Description = v
 	}
-	if w.Metadata, err = applyMetadata(w.Metadata, p, "metadata"); err != nil {
+	if w.Metadata, err = metadata.Apply(w.Metadata, decodeMetadata(p, "metadata")); err != nil {
 		return nil, err
 	}
 	if err := c.tx.Put(tWebhookEndpoints, w); err != nil {

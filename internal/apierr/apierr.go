@@ -230,3 +230,16 @@ func truncate(v string) string {
 	}
 	return v
 }
+
+// Clip is a value a client sent, shortened for quoting in a message or a log:
+// its first n characters (runes), and "..." when it has more.
+func Clip(v string, n int) string {
+	i := 0
+	for pos := range v {
+		if i == n {
+			return v[:pos] + "..."
+		}
+		i++
+	}
+	return v
+}
