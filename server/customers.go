@@ -8,6 +8,7 @@ import (
 	"github.com/stripe-emulator/stripe-emulator/internal/apierr"
 	"github.com/stripe-emulator/stripe-emulator/internal/form"
 	"github.com/stripe-emulator/stripe-emulator/internal/jsonobj"
+	"github.com/stripe-emulator/stripe-emulator/internal/metadata"
 	"github.com/stripe-emulator/stripe-emulator/internal/search"
 	"github.com/stripe-emulator/stripe-emulator/internal/store"
 )
@@ -81,7 +82,7 @@ var customerResource = &resource[*customer]{
 			},
 		},
 		events: customerEvents,
-		routes: (*Server).customerEndpoints,
+		routes: customerEndpoints,
 	},
 	render: infallible((*renderCtx).renderCustomer),
 }
@@ -110,22 +111,22 @@ func customerEvents(m *mutation) (string, store.Record, store.Record) {
 var customerParams = []string{"address", "balance", "description", "email", "invoice_prefix", "invoice_settings",
 	"metadata", "name", "next_invoice_sequence", "phone", "preferred_locales", "shipping", "tax", "tax_exempt", "validate"}
 
-func (s *Server) customerEndpoints() []endpoint {
+func customerEndpoints() []endpoint {
 	return []endpoint{
-		{op: "GetCustomersSearch", mode: txRead, h: s.searchCustomers},
-		{op: "PostCustomers", mode: txWrite, h: s.createCustomer, accepts: append([]string{"test_clock"}, customerParams...),
+		{route: "GET /v1/customers/search", op: "GetCustomersSearch", mode: txRead, h: searchCustomers},
+		{route: "POST /v1/customers", op: "PostCustomers", mode: txWrite, h: createCustomer, accepts: append([]string{"test_clock"}, customerParams...),
 			rejects: []string{"invoice_settings.default_payment_method"}},
-		{op: "GetCustomers", mode: txRead, h: s.listCustomers},
-		{op: "GetCustomersCustomer", mode: txRead, h: s.retrieveCustomer},
-		{op: "PostCustomersCustomer", mode: txWrite, h: s.updateCustomer, accepts: customerParams,
+		{route: "GET /v1/customers", op: "GetCustomers", mode: txRead, h: listCustomers},
+		{route: "GET /v1/customers/{customer}", op: "GetCustomersCustomer", mode: txRead, h: retrieveCustomer},
+		{route: "POST /v1/customers/{customer}", op: "PostCustomersCustomer", mode: txWrite, h: updateCustomer, accepts: customerParams,
 			rejects: []string{"invoice_settings.default_payment_method"}},
-		{op: "DeleteCustomersCustomer", mode: txWrite, h: s.deleteCustomer},
+		{route: "DELETE /v1/customers/{customer}", op: "DeleteCustomersCustomer", mode: txWrite, h: deleteCustomer},
 	}
 }
 
 var invoicePrefixRE = regexp.MustCompile(`^[A-Z0-9]{3,12}$`)
 
-func (s *Server) createCustomer(c *call) (jsonobj.Obj, error) {
+func createCustomer(c *call) (jsonobj.Obj, error) {
 	cu := &customer{
 		Meta:                c.newMeta("cus"),
 		InvoicePrefix:       store.RandomString(8),
@@ -226,7 +227,7 @@ func applyCustomerParams(cu *customer, p *form.Params) error {
 	} else if v, ok := p.String("tax_exempt"); ok {
 		cu.TaxExempt = v
 	}
-	md, err := applyMetadata(cu.Metadata, p, "metadata")
+	md, err := metadata.Apply(cu.Metadata, decodeMetadata(p, "metadata"))
 	if err != nil {
 		return err
 	}
@@ -241,13 +242,6 @@ func defaultInvoiceSettings() jsonobj.Obj {
 // maxLenFor holds Stripe's length limits of free-text fields.
 var maxLenFor = map[string]int{"description": 350, "email": 512, "name": 256, "phone": 20}
 
-func maxLen(p *form.Params, key, v string, limit int) error {
-	if limit > 0 && len([]rune(v)) > limit {
-		return apierr.Invalid(p.Path(key), "Invalid string: %s; must be at most %d characters", form.Abbreviate(v), limit)
-	}
-	return nil
-}
-
 // getCustomer loads a customer; deleted ones count as missing unless allowDeleted.
 func (c *call) getCustomer(id, param string, allowDeleted bool) (*customer, error) {
 	cu, err := getRecord[*customer](c.tx, tCustomers, "customer", id, param)
@@ -260,7 +254,7 @@ func (c *call) getCustomer(id, param string, allowDeleted bool) (*customer, erro
 	return cu, nil
 }
 
-func (s *Server) retrieveCustomer(c *call) (jsonobj.Obj, error) {
+func retrieveCustomer(c *call) (jsonobj.Obj, error) {
 	cu, err := c.getCustomer(c.pathID(), "id", true)
 	if err != nil {
 		return nil, err
@@ -268,7 +262,7 @@ func (s *Server) retrieveCustomer(c *call) (jsonobj.Obj, error) {
 	return c.renderCustomer(cu), nil
 }
 
-func (s *Server) updateCustomer(c *call) (jsonobj.Obj, error) {
+func updateCustomer(c *call) (jsonobj.Obj, error) {
 	cur, err := c.getCustomer(c.pathID(), "id", false)
 	if err != nil {
 		return nil, err
@@ -283,7 +277,7 @@ func (s *Server) updateCustomer(c *call) (jsonobj.Obj, error) {
 	return c.answer(cu, c.renderCustomer(cu)), nil
 }
 
-func (s *Server) deleteCustomer(c *call) (jsonobj.Obj, error) {
+func deleteCustomer(c *call) (jsonobj.Obj, error) {
 	cur, err := c.getCustomer(c.pathID(), "id", false)
 	if err != nil {
 		return nil, err
@@ -300,7 +294,7 @@ func (s *Server) deleteCustomer(c *call) (jsonobj.Obj, error) {
 			continue
 		}
 		n := sub.clone()
-		n.Status, n.CanceledAt, n.EndedAt, n.CancelReason = "canceled", now, now, "cancellation_requested"
+		n.Status, n.CanceledAt, n.EndedAt, n.CancelReason = subscriptionCanceled, now, now, "cancellation_requested"
 		if err := c.tx.Put(tSubscriptions, n); err != nil {
 			return nil, err
 		}
@@ -315,7 +309,7 @@ func (s *Server) deleteCustomer(c *call) (jsonobj.Obj, error) {
 // listCustomers answers GET /v1/customers. Customers on a test clock are
 // listed only with test_clock: "The response will not include customers with
 // test clocks if this parameter is not set."
-func (s *Server) listCustomers(c *call) (jsonobj.Obj, error) {
+func listCustomers(c *call) (jsonobj.Obj, error) {
 	email, byEmail := c.params.String("email")
 	clock, _ := c.params.String("test_clock")
 	match := func(r store.Record) bool {
@@ -363,11 +357,4 @@ func (rc *renderCtx) renderCustomer(cu *customer) jsonobj.Obj {
 		{K: "tax_exempt", V: cu.TaxExempt},
 		{K: "test_clock", V: orNull(cu.TestClock)},
 	}
-}
-
-func nilObj(o jsonobj.Obj) any {
-	if o == nil {
-		return nil
-	}
-	return o
 }

@@ -268,26 +268,6 @@ func (c *call) record(table string, before, after store.Record) {
 	c.muts = append(c.muts, mutation{table: table, before: before, after: after, at: c.eventTime(r), step: c.step})
 }
 
-// eventTime is when a change to a record happens: its test clock's time, or the
-// emulator's.
-func (c *call) eventTime(r store.Record) int64 {
-	clock := ""
-	switch x := r.(type) {
-	case *customer:
-		clock = x.TestClock
-	case *subscription:
-		clock = x.TestClock
-	case *invoice:
-		clock = x.TestClock
-	case *invoiceItem:
-		clock = x.TestClock
-	}
-	if clock != "" {
-		return c.clockTime(clock)
-	}
-	return c.unix()
-}
-
 // emit adds an event that no stored change describes.
 func (c *call) emit(typ string, at int64, obj jsonobj.Obj) {
 	c.addEvent(&eventRecord{typ: typ, created: at, raw: obj})
@@ -408,9 +388,9 @@ func (c *call) eventsOfStep(muts []mutation) ([]*eventRecord, error) {
 			switch {
 			case before.live() && !after.live():
 				typ = "customer.subscription.deleted"
-			case before.Status != "paused" && after.Status == "paused":
+			case before.Status != subscriptionPaused && after.Status == subscriptionPaused:
 				typ = "customer.subscription.paused"
-			case before.Status == "paused" && after.Status == "active":
+			case before.Status == subscriptionPaused && after.Status == subscriptionActive:
 				typ = "customer.subscription.resumed"
 			}
 			if typ == "customer.subscription.deleted" {
@@ -491,7 +471,7 @@ func (c *call) invoiceEvents(m *mutation, add func(string, *mutation, store.Reco
 		return
 	}
 	after := m.after.(*invoice)
-	from := "draft"
+	from := invoiceDraft
 	overdue := false
 	if m.before == nil {
 		add("invoice.created", m, after, nil)
@@ -500,22 +480,22 @@ func (c *call) invoiceEvents(m *mutation, add func(string, *mutation, store.Reco
 		from, overdue = b.Status, b.OverdueNotified
 	}
 	changed := false
-	if from == "draft" && after.Status != "draft" && after.Status != "void" {
+	if from == invoiceDraft && after.Status != invoiceDraft && after.Status != invoiceVoid {
 		add("invoice.finalized", m, after, nil)
 		changed = true
 	}
-	if from != "paid" && after.Status == "paid" {
+	if from != invoicePaid && after.Status == invoicePaid {
 		add("invoice.paid", m, after, nil)
 		if after.AmountPaid > 0 {
 			add("invoice.payment_succeeded", m, after, nil)
 		}
 		changed = true
 	}
-	if from != "void" && after.Status == "void" {
+	if from != invoiceVoid && after.Status == invoiceVoid {
 		add("invoice.voided", m, after, nil)
 		changed = true
 	}
-	if from != "uncollectible" && after.Status == "uncollectible" {
+	if from != invoiceUncollectible && after.Status == invoiceUncollectible {
 		add("invoice.marked_uncollectible", m, after, nil)
 		changed = true
 	}
@@ -556,7 +536,7 @@ func previousItems(current []*subItem, changes []*mutation) []*subItem {
 			out = append(out, it)
 		}
 	}
-	sortByCreation(out)
+	store.SortByCreation(out)
 	return out
 }
 
@@ -658,19 +638,19 @@ func diffAttributes(before, after jsonobj.Obj) jsonobj.Obj {
 	return out
 }
 
-func (s *Server) eventEndpoints() []endpoint {
+func eventEndpoints() []endpoint {
 	return []endpoint{
-		{op: "GetEvents", mode: txRead, h: s.listEvents},
-		{op: "GetEventsId", mode: txRead, h: s.retrieveEvent},
+		{route: "GET /v1/events", op: "GetEvents", mode: txRead, h: listEvents},
+		{route: "GET /v1/events/{id}", op: "GetEventsId", mode: txRead, h: retrieveEvent},
 	}
 }
 
-func (s *Server) retrieveEvent(c *call) (jsonobj.Obj, error) {
+func retrieveEvent(c *call) (jsonobj.Obj, error) {
 	ev := c.acct.events.get(c.pathID())
 	if ev == nil {
 		return nil, apierr.ResourceMissing("event", "id", c.pathID())
 	}
-	return s.eventObject(ev, c.expands()), nil
+	return c.s.eventObject(ev, c.expands()), nil
 }
 
 // typeMatches reports whether an event type matches a filter ("invoice.*" matches
@@ -682,7 +662,7 @@ func typeMatches(filter, typ string) bool {
 	return filter == typ
 }
 
-func (s *Server) listEvents(c *call) (jsonobj.Obj, error) {
+func listEvents(c *call) (jsonobj.Obj, error) {
 	p := c.params
 	limit, err := readLimit(p)
 	if err != nil {
@@ -721,7 +701,7 @@ func (s *Server) listEvents(c *call) (jsonobj.Obj, error) {
 		}
 		pos = i - 1
 		if cur.hasBefore {
-			return s.eventsBefore(c, all, i, limit, match)
+			return c.s.eventsBefore(c, all, i, limit, match)
 		}
 	}
 	var data []jsonobj.Obj
@@ -734,7 +714,7 @@ func (s *Server) listEvents(c *call) (jsonobj.Obj, error) {
 			more = true
 			break
 		}
-		data = append(data, s.eventObject(all[pos], c.expands()))
+		data = append(data, c.s.eventObject(all[pos], c.expands()))
 	}
 	return eventList(data, more), nil
 }

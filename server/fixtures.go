@@ -269,8 +269,8 @@ func parseErrorBody(status int, body []byte) *apierr.Error {
 // loadFixtures is POST /_emulator/fixtures: the body is a fixtures file, loaded
 // into the caller's account. It answers each entry's response by name and the
 // resolved env section.
-func (s *Server) loadFixtures(c *call) (jsonobj.Obj, error) {
-	res, err := s.LoadFixtures(c.r.Context(), c.body, FixtureOptions{Key: c.acct.key, Host: c.r.Host})
+func loadFixtures(c *call) (jsonobj.Obj, error) {
+	res, err := c.s.LoadFixtures(c.r.Context(), c.body, FixtureOptions{Key: c.acct.key, Host: c.r.Host})
 	if err != nil {
 		var fe *FixtureError
 		if errors.As(err, &fe) {

@@ -47,7 +47,7 @@ type invoice struct {
 	Preview              bool
 	Customer             string
 	Subscription         string
-	Status               string // draft, open, paid, uncollectible, void
+	Status               invoiceStatus // draft, open, paid, uncollectible, void
 	BillingReason        string
 	CollectionMethod     string
 	Currency             string
@@ -108,7 +108,7 @@ func (inv *invoice) amountDue() int64 {
 }
 
 func (inv *invoice) amountRemaining() int64 {
-	if inv.Status == "paid" || inv.Status == "void" {
+	if inv.Status == invoicePaid || inv.Status == invoiceVoid {
 		return 0
 	}
 	return max(0, inv.amountDue()-inv.AmountPaid)
@@ -123,13 +123,6 @@ func lineID(parts ...string) string {
 		_, _ = h.Write([]byte{0})
 	}
 	return "il_tmp_" + strconv.FormatUint(h.Sum64(), 36)
-}
-
-func nullIfZero(v int64) any {
-	if v == 0 {
-		return nil
-	}
-	return v
 }
 
 // maxEmbeddedLines is how many lines an invoice object embeds; the rest are
@@ -248,7 +241,7 @@ func (rc *renderCtx) renderInvoice(inv *invoice) (jsonobj.Obj, error) {
 		{K: "shipping_details", V: nil},
 		{K: "starting_balance", V: inv.StartingBalance},
 		{K: "statement_descriptor", V: nil},
-		{K: "status", V: inv.Status},
+		{K: "status", V: string(inv.Status)},
 		{K: "status_transitions", V: jsonobj.Obj{
 			{K: "finalized_at", V: nullIfZero(inv.FinalizedAt)},
 			{K: "marked_uncollectible_at", V: nullIfZero(inv.UncollectibleAt)},

@@ -9,6 +9,7 @@ import (
 	"github.com/stripe-emulator/stripe-emulator/internal/billing/calc"
 	"github.com/stripe-emulator/stripe-emulator/internal/form"
 	"github.com/stripe-emulator/stripe-emulator/internal/jsonobj"
+	"github.com/stripe-emulator/stripe-emulator/internal/metadata"
 	"github.com/stripe-emulator/stripe-emulator/internal/search"
 	"github.com/stripe-emulator/stripe-emulator/internal/store"
 )
@@ -76,7 +77,7 @@ var productResource = &resource[*product]{
 			},
 		},
 		events: crudEvents("product"),
-		routes: (*Server).productEndpoints,
+		routes: productEndpoints,
 	},
 	render: infallible((*renderCtx).renderProduct),
 }
@@ -90,19 +91,19 @@ type productState struct {
 var productUpdateParams = []string{"active", "description", "images", "marketing_features", "metadata", "name",
 	"package_dimensions", "shippable", "statement_descriptor", "tax_code", "unit_label", "url"}
 
-func (s *Server) productEndpoints() []endpoint {
+func productEndpoints() []endpoint {
 	return []endpoint{
-		{op: "GetProductsSearch", mode: txRead, h: s.searchProducts},
-		{op: "PostProducts", mode: txWrite, h: s.createProduct, accepts: append([]string{"id", "type", "default_price_data"}, productUpdateParams...),
+		{route: "GET /v1/products/search", op: "GetProductsSearch", mode: txRead, h: searchProducts},
+		{route: "POST /v1/products", op: "PostProducts", mode: txWrite, h: createProduct, accepts: append([]string{"id", "type", "default_price_data"}, productUpdateParams...),
 			rejects: []string{"default_price_data.currency_options"}},
-		{op: "GetProducts", mode: txRead, h: s.listProducts},
-		{op: "GetProductsId", mode: txRead, h: s.retrieveProduct},
-		{op: "PostProductsId", mode: txWrite, h: s.updateProduct, accepts: append([]string{"default_price"}, productUpdateParams...)},
-		{op: "DeleteProductsId", mode: txWrite, h: s.deleteProduct},
+		{route: "GET /v1/products", op: "GetProducts", mode: txRead, h: listProducts},
+		{route: "GET /v1/products/{id}", op: "GetProductsId", mode: txRead, h: retrieveProduct},
+		{route: "POST /v1/products/{id}", op: "PostProductsId", mode: txWrite, h: updateProduct, accepts: append([]string{"default_price"}, productUpdateParams...)},
+		{route: "DELETE /v1/products/{id}", op: "DeleteProductsId", mode: txWrite, h: deleteProduct},
 	}
 }
 
-func (s *Server) createProduct(c *call) (jsonobj.Obj, error) {
+func createProduct(c *call) (jsonobj.Obj, error) {
 	p := c.params
 	pr := &product{Meta: c.newMeta("prod"), Active: true, Type: "service", Metadata: map[string]string{}}
 	pr.Updated = pr.Created
@@ -144,7 +145,7 @@ func (c *call) createDefaultPrice(prod *product, dp *form.Params) (string, error
 	pr := &price{Meta: c.newMeta("price"), Active: true, Product: prod.ID, Currency: strings.ToLower(cur),
 		TaxBehavior: dp.StringOr("tax_behavior", "unspecified"), Metadata: map[string]string{}}
 	if !calc.IsCurrency(pr.Currency) {
-		return "", apierr.Invalid("default_price_data[currency]", "Invalid currency: %s.", truncateRunes(cur, 20))
+		return "", apierr.Invalid("default_price_data[currency]", "Invalid currency: %s.", apierr.Clip(cur, 20))
 	}
 	if err := applyPriceAmounts(pr, dp); err != nil {
 		return "", err
@@ -153,20 +154,6 @@ func (c *call) createDefaultPrice(prod *product, dp *form.Params) (string, error
 		return "", err
 	}
 	return pr.ID, c.tx.Put(tPrices, pr)
-}
-
-// checkCustomID validates an ID chosen by the caller.
-func checkCustomID(id, param string) error {
-	if id == "" || len(id) > 255 {
-		return apierr.Invalid(param, "Invalid %s: an ID must be 1 to 255 characters long.", param)
-	}
-	for i := 0; i < len(id); i++ {
-		ch := id[i]
-		if !(ch >= 'a' && ch <= 'z' || ch >= 'A' && ch <= 'Z' || ch >= '0' && ch <= '9' || ch == '_' || ch == '-') {
-			return apierr.Invalid(param, "Invalid %s: an ID may contain only letters, digits, '_' and '-'.", param)
-		}
-	}
-	return nil
 }
 
 func applyProductParams(pr *product, p *form.Params) error {
@@ -217,7 +204,7 @@ func applyProductParams(pr *product, p *form.Params) error {
 	if v, ok := p.Bool("shippable"); ok {
 		pr.Shippable = &v
 	}
-	md, err := applyMetadata(pr.Metadata, p, "metadata")
+	md, err := metadata.Apply(pr.Metadata, decodeMetadata(p, "metadata"))
 	if err != nil {
 		return err
 	}
@@ -229,7 +216,7 @@ func (c *call) getProduct(id, param string) (*product, error) {
 	return getRecord[*product](c.tx, tProducts, "product", id, param)
 }
 
-func (s *Server) retrieveProduct(c *call) (jsonobj.Obj, error) {
+func retrieveProduct(c *call) (jsonobj.Obj, error) {
 	pr, err := c.getProduct(c.pathID(), "id")
 	if err != nil {
 		return nil, err
@@ -237,7 +224,7 @@ func (s *Server) retrieveProduct(c *call) (jsonobj.Obj, error) {
 	return c.renderProduct(pr), nil
 }
 
-func (s *Server) updateProduct(c *call) (jsonobj.Obj, error) {
+func updateProduct(c *call) (jsonobj.Obj, error) {
 	cur, err := c.getProduct(c.pathID(), "id")
 	if err != nil {
 		return nil, err
@@ -268,7 +255,7 @@ func (s *Server) updateProduct(c *call) (jsonobj.Obj, error) {
 	return c.renderProduct(pr), nil
 }
 
-func (s *Server) deleteProduct(c *call) (jsonobj.Obj, error) {
+func deleteProduct(c *call) (jsonobj.Obj, error) {
 	pr, err := c.getProduct(c.pathID(), "id")
 	if err != nil {
 		return nil, err
@@ -284,7 +271,7 @@ func (s *Server) deleteProduct(c *call) (jsonobj.Obj, error) {
 	return jsonobj.Obj{{K: "id", V: pr.ID}, {K: "object", V: "product"}, {K: "deleted", V: true}}, nil
 }
 
-func (s *Server) listProducts(c *call) (jsonobj.Obj, error) {
+func listProducts(c *call) (jsonobj.Obj, error) {
 	p := c.params
 	active, byActive := p.Bool("active")
 	shippable, byShippable := p.Bool("shippable")

@@ -53,7 +53,7 @@ type resourceDesc struct {
 	// routes are its endpoints. routeOrder places those of today's
 	// resources among the other groups; a resource it does not name has its
 	// routes registered after all of them.
-	routes func(*Server) []endpoint
+	routes func() []endpoint
 }
 
 // anyResource is a resource[T] whatever T is.

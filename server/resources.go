@@ -43,29 +43,29 @@ var discountResource = &resource[any]{resourceDesc: resourceDesc{
 // resource.
 type routeGroup struct {
 	res    anyResource
-	routes func(*Server) []endpoint
+	routes func() []endpoint
 }
 
 // routeOrder is the order in which route groups are registered, the order mux
 // tries them in (testdata/golden/routes.txt pins it). The routes of a resource
 // not named here are registered after these, in the order of resources.
 var routeOrder = []routeGroup{
-	{routes: (*Server).emulatorEndpoints},
+	{routes: emulatorEndpoints},
 	{res: customerResource},
 	{res: productResource},
 	{res: priceResource},
 	{res: subscriptionResource},
 	{res: subscriptionItemResource},
-	{routes: (*Server).invoicePreviewEndpoints},
+	{routes: invoicePreviewEndpoints},
 	{res: invoiceResource},
 	{res: invoiceItemResource},
 	{res: testClockResource},
-	{routes: (*Server).eventEndpoints},
+	{routes: eventEndpoints},
 	{res: webhookEndpointResource},
 	{res: alertResource},
-	{routes: (*Server).v2Endpoints},
+	{routes: v2Endpoints},
 	{res: meterResource},
-	{routes: (*Server).meterEventEndpoints},
+	{routes: meterEventEndpoints},
 }
 
 // registry is what a server derives from the resources when it starts.
@@ -88,7 +88,7 @@ type registry struct {
 	// events are the resources' event rules, by table.
 	events map[string]eventRule
 	// routes are the route groups in the order they are registered in.
-	routes []func(*Server) []endpoint
+	routes []func() []endpoint
 }
 
 // newRegistry derives the registry of a list of resources, with today's

@@ -194,13 +194,13 @@ func widgetResource() *resource[*widget] {
 				},
 			},
 			events: crudEvents("widget"),
-			routes: func(*Server) []endpoint {
+			routes: func() []endpoint {
 				expand := form.Array(form.String())
 				return []endpoint{
-					{method: "GET", path: "/v1/widgets/search", mode: txRead,
+					{route: "GET /v1/widgets/search", mode: txRead,
 						schema: form.Object(map[string]*form.Schema{"query": form.String(), "limit": form.Integer(), "page": form.String(), "expand": expand}),
 						h:      func(c *call) (jsonobj.Obj, error) { return c.search("widget") }},
-					{method: "POST", path: "/v1/widgets", mode: txWrite,
+					{route: "POST /v1/widgets", mode: txWrite,
 						schema: form.Object(map[string]*form.Schema{"name": form.String(), "customer": form.String(), "expand": expand}),
 						h: func(c *call) (jsonobj.Obj, error) {
 							w := &widget{Meta: c.newMeta("wdg")}
@@ -212,7 +212,7 @@ func widgetResource() *resource[*widget] {
 							obj, err := render("widget", c, w)
 							return c.answer(w, obj), err
 						}},
-					{method: "GET", path: "/v1/widgets/{widget}", mode: txRead, schema: form.Object(map[string]*form.Schema{"expand": expand}),
+					{route: "GET /v1/widgets/{widget}", mode: txRead, schema: form.Object(map[string]*form.Schema{"expand": expand}),
 						h: func(c *call) (jsonobj.Obj, error) { return c.load("widget", c.pathID()) }},
 				}
 			},

@@ -136,10 +136,10 @@ func decodePageToken(tok string) (*store.Meta, bool) {
 	return &store.Meta{ID: parts[2], Created: created, Seq: seq}, true
 }
 
-func (s *Server) searchCustomers(c *call) (jsonobj.Obj, error) {
+func searchCustomers(c *call) (jsonobj.Obj, error) {
 	return c.search("customer")
 }
 
-func (s *Server) searchProducts(c *call) (jsonobj.Obj, error) {
+func searchProducts(c *call) (jsonobj.Obj, error) {
 	return c.search("product")
 }

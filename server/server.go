@@ -205,13 +205,16 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // endpoint is one route: where it is, how its parameters are checked, and its handler.
 type endpoint struct {
-	// op names a catalogue operation; it gives the method, the path and the schema.
-	op string
-	// route is "METHOD /path", made once.
-	route string
-	// method, path and schema describe endpoints outside the catalogue.
+	// route is the endpoint's "METHOD /path", written beside its handler so
+	// that a search for a URL finds it; method and path are its two parts,
+	// filled by prepare.
+	route        string
 	method, path string
-	schema       *form.Schema
+	// op names the catalogue operation of the route, which gives its schema;
+	// prepare refuses an op whose method and path are not the route's.
+	op string
+	// schema describes the parameters of an endpoint outside the catalogue.
+	schema *form.Schema
 	// accepts lists the top-level parameters the handler implements ("expand" is
 	// always accepted); any other parameter the schema knows gets a 400 saying the
 	// emulator does not support it. Nil accepts every parameter of the schema.
@@ -257,7 +260,7 @@ func (s *Server) buildRouter() error {
 	var errs []error
 	s.static = map[string]*endpoint{}
 	for _, routes := range s.reg.routes {
-		group := routes(s)
+		group := routes()
 		for i := range group {
 			ep := group[i]
 			if err := s.prepare(&ep); err != nil {

@@ -42,7 +42,7 @@ var usageRecordSummaryResource = &resource[any]{resourceDesc: resourceDesc{
 
 // createUsageRecord reports legacy usage. Prices with a meter refuse it, as
 // Stripe does: their usage comes from meter events.
-func (s *Server) createUsageRecord(c *call) (jsonobj.Obj, error) {
+func createUsageRecord(c *call) (jsonobj.Obj, error) {
 	p := c.params
 	it, err := c.getItem(c.pathID(), "id")
 	if err != nil {
@@ -151,7 +151,7 @@ func (c *call) legacyUsage(itemID, aggregate string, start, end int64) (int64, e
 
 // listUsageRecordSummaries lists an item's legacy usage per billing period,
 // newest (current) first, back to the item's creation.
-func (s *Server) listUsageRecordSummaries(c *call) (jsonobj.Obj, error) {
+func listUsageRecordSummaries(c *call) (jsonobj.Obj, error) {
 	p := c.params
 	it, err := c.getItem(c.pathID(), "id")
 	if err != nil {
