@@ -44,6 +44,22 @@ const (
 	// alertArchived: the alert can no longer change, and never fires again.
 	alertArchived alertStatus = "archived"
 )
+const tAlerts = "alerts"
+
+var alertResource = &resource[*alert]{
+	resourceDesc: resourceDesc{
+		name: "billing.alert",
+		noun: "billing alert",
+		table: store.Table{Name: tAlerts, Indexes: []store.Index{
+			{Name: "meter", Keys: func(r store.Record) []string { return []string{r.(*alert).Meter} }},
+		}},
+		codec:  plainCodec[alert](),
+		cached: true,
+		expand: map[string]string{"meter": "billing.meter"},
+		routes: alertEndpoints,
+	},
+	render: infallible((*renderCtx).renderAlert),
+}
 
 // alertFirings remembers which (alert, customer) pairs have fired.
 type alertFirings struct {
@@ -127,7 +143,7 @@ func createAlert(c *call) (jsonobj.Obj, error) {
 	if err := c.tx.Put(tAlerts, a); err != nil {
 		return nil, err
 	}
-	return renderAlert(a), nil
+	return c.renderAlert(a), nil
 }
 
 // maxAlertsPerFilter is Stripe's limit: "You can create a maximum of 25 alerts
@@ -171,7 +187,7 @@ func (c *call) usageBaseline(m *meter, customerID string) map[string]metering.In
 }
 
 func (c *call) getAlert(id string) (*alert, error) {
-	return getRecord[*alert](c, tAlerts, "billing alert", id, "id")
+	return getRecord[*alert](c.tx, tAlerts, "billing alert", id, "id")
 }
 
 func retrieveAlert(c *call) (jsonobj.Obj, error) {
@@ -179,7 +195,7 @@ func retrieveAlert(c *call) (jsonobj.Obj, error) {
 	if err != nil {
 		return nil, err
 	}
-	return renderAlert(a), nil
+	return c.renderAlert(a), nil
 }
 
 // setAlertStatus activates, deactivates or archives an alert; an archived alert
@@ -201,7 +217,7 @@ func setAlertStatus(status alertStatus) handler {
 		if err := c.tx.Put(tAlerts, a); err != nil {
 			return nil, err
 		}
-		return renderAlert(a), nil
+		return c.renderAlert(a), nil
 	}
 }
 
@@ -209,10 +225,10 @@ func listAlerts(c *call) (jsonobj.Obj, error) {
 	meterID, byMeter := c.params.String("meter")
 	return c.list(tAlerts, "billing alert", "/v1/billing/alerts", func(r store.Record) bool {
 		return !byMeter || r.(*alert).Meter == meterID
-	}, func(r store.Record) (jsonobj.Obj, error) { return renderAlert(r.(*alert)), nil })
+	}, func(r store.Record) (jsonobj.Obj, error) { return c.renderAlert(r.(*alert)), nil })
 }
 
-func renderAlert(a *alert) jsonobj.Obj {
+func (rc *renderCtx) renderAlert(a *alert) jsonobj.Obj {
 	var filter any
 	if a.Customer != "" {
 		filter = jsonobj.Obj{{K: "customer", V: a.Customer}}
@@ -253,7 +269,7 @@ func (c *call) checkAlerts(m *meter, customerID string) error {
 		now := c.customerNow(customerID)
 		c.emit("billing.alert.triggered", now, jsonobj.Obj{
 			{K: "object", V: "billing.alert_triggered"},
-			{K: "alert", V: renderAlert(a)},
+			{K: "alert", V: c.renderAlert(a)},
 			{K: "created", V: now},
 			{K: "customer", V: customerID},
 			{K: "livemode", V: false},

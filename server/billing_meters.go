@@ -38,6 +38,36 @@ func (m *meter) status() meterStatus {
 	return meterInactive
 }
 
+const tMeters = "meters"
+
+var meterResource = &resource[*meter]{
+	resourceDesc: resourceDesc{
+		name: "billing.meter",
+		noun: "billing meter",
+		table: store.Table{Name: tMeters, Indexes: []store.Index{
+			{Name: "event_name", Keys: func(r store.Record) []string { return []string{r.(*meter).EventName} }},
+		}},
+		codec:  plainCodec[meter](),
+		cached: true,
+		events: meterEvents,
+		routes: meterEndpoints,
+	},
+	render: infallible((*renderCtx).renderMeter),
+}
+
+// meterEvents: a meter is created, updated, deactivated and reactivated.
+func meterEvents(m *mutation) (string, store.Record, store.Record) {
+	switch {
+	case m.before == nil:
+		return "billing.meter.created", m.after, nil
+	case m.before.(*meter).Active && !m.after.(*meter).Active:
+		return "billing.meter.deactivated", m.after, nil
+	case !m.before.(*meter).Active && m.after.(*meter).Active:
+		return "billing.meter.reactivated", m.after, nil
+	}
+	return "billing.meter.updated", m.after, m.before
+}
+
 func (m *meter) formula() metering.Formula {
 	if m.Formula == "count" {
 		return metering.Count
@@ -116,11 +146,11 @@ func createMeter(c *call) (jsonobj.Obj, error) {
 	if err := c.tx.Put(tMeters, m); err != nil {
 		return nil, err
 	}
-	return renderMeter(m), nil
+	return c.renderMeter(m), nil
 }
 
 func (c *call) getMeter(id, param string) (*meter, error) {
-	return getRecord[*meter](c, tMeters, "billing meter", id, param)
+	return getRecord[*meter](c.tx, tMeters, "billing meter", id, param)
 }
 
 func retrieveMeter(c *call) (jsonobj.Obj, error) {
@@ -128,7 +158,7 @@ func retrieveMeter(c *call) (jsonobj.Obj, error) {
 	if err != nil {
 		return nil, err
 	}
-	return renderMeter(m), nil
+	return c.renderMeter(m), nil
 }
 
 func updateMeter(c *call) (jsonobj.Obj, error) {
@@ -150,7 +180,7 @@ func updateMeter(c *call) (jsonobj.Obj, error) {
 	if err := c.tx.Put(tMeters, m); err != nil {
 		return nil, err
 	}
-	return renderMeter(m), nil
+	return c.renderMeter(m), nil
 }
 
 func deactivateMeter(c *call) (jsonobj.Obj, error) {
@@ -182,7 +212,7 @@ func setMeterActive(c *call, active bool) (jsonobj.Obj, error) {
 	if err := c.tx.Put(tMeters, m); err != nil {
 		return nil, err
 	}
-	return renderMeter(m), nil
+	return c.renderMeter(m), nil
 }
 
 func listMeters(c *call) (jsonobj.Obj, error) {
@@ -192,19 +222,11 @@ func listMeters(c *call) (jsonobj.Obj, error) {
 		return !byStatus || meterStatus(status) == m.status()
 	}
 	return c.list(tMeters, "billing meter", "/v1/billing/meters", match, func(r store.Record) (jsonobj.Obj, error) {
-		return renderMeter(r.(*meter)), nil
+		return c.renderMeter(r.(*meter)), nil
 	})
 }
 
-func loadMeter(c *call, id string) (jsonobj.Obj, error) {
-	m, err := c.getMeter(id, "id")
-	if err != nil {
-		return nil, err
-	}
-	return renderMeter(m), nil
-}
-
-func renderMeter(m *meter) jsonobj.Obj {
+func (rc *renderCtx) renderMeter(m *meter) jsonobj.Obj {
 	var deactivated any
 	if m.DeactivatedAt != 0 {
 		deactivated = m.DeactivatedAt

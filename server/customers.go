@@ -9,6 +9,7 @@ import (
 	"github.com/stripe-emulator/stripe-emulator/internal/form"
 	"github.com/stripe-emulator/stripe-emulator/internal/jsonobj"
 	"github.com/stripe-emulator/stripe-emulator/internal/metadata"
+	"github.com/stripe-emulator/stripe-emulator/internal/search"
 	"github.com/stripe-emulator/stripe-emulator/internal/store"
 )
 
@@ -39,6 +40,71 @@ func (c *customer) clone() *customer {
 	n.Metadata = maps.Clone(c.Metadata)
 	n.PreferredLocales = slices.Clone(c.PreferredLocales)
 	return &n
+}
+
+const tCustomers = "customers"
+
+var customerResource = &resource[*customer]{
+	resourceDesc: resourceDesc{
+		name: "customer",
+		noun: "customer",
+		table: store.Table{Name: tCustomers, BTree: true, Indexes: []store.Index{
+			testClockOf(func(r store.Record) string {
+				if c := r.(*customer); !c.Deleted {
+					return c.TestClock
+				}
+				return ""
+			}),
+		}},
+		codec: shadowCodec(func(c *customer) *customerState {
+			return &customerState{customer: c, Address: stateObj(c.Address), InvoiceSettings: stateObj(c.InvoiceSettings), Shipping: stateObj(c.Shipping)}
+		}, func(st *customerState) *customer {
+			c := st.customer
+			c.Address, c.InvoiceSettings, c.Shipping = jsonobj.Obj(st.Address), jsonobj.Obj(st.InvoiceSettings), jsonobj.Obj(st.Shipping)
+			return c
+		}),
+		expand: map[string]string{"default_source": "source", "invoice_settings.default_payment_method": "payment_method", "test_clock": "test_helpers.test_clock"},
+		search: &searchable{
+			url:    "/v1/customers/search",
+			fields: map[string]search.FieldType{"created": search.Number, "email": search.Text, "name": search.Text, "phone": search.Text},
+			doc: func(r store.Record) search.Doc {
+				cu := r.(*customer)
+				if cu.Deleted {
+					return nil
+				}
+				d := fieldDoc{fields: map[string]search.Value{"created": num(cu.Created)}, metadata: cu.Metadata}
+				for k, v := range map[string]string{"email": cu.Email, "name": cu.Name, "phone": cu.Phone} {
+					if val, ok := text(v); ok {
+						d.fields[k] = val
+					}
+				}
+				return d
+			},
+		},
+		events: customerEvents,
+		routes: customerEndpoints,
+	},
+	render: infallible((*renderCtx).renderCustomer),
+}
+
+// customerState is a customer in a state file.
+type customerState struct {
+	*customer
+	Address         stateObj
+	InvoiceSettings stateObj
+	Shipping        stateObj
+}
+
+// customerEvents: a customer is created, updated, and deleted when it becomes
+// a tombstone.
+func customerEvents(m *mutation) (string, store.Record, store.Record) {
+	switch {
+	case m.before == nil:
+		return "customer.created", m.after, nil
+	case m.after.(*customer).Deleted && !m.before.(*customer).Deleted:
+		return "customer.deleted", m.before, nil
+	}
+	return "customer.updated", m.after, m.before
 }
 
 // customerParams are the parameters both create and update take.
@@ -82,7 +148,7 @@ func createCustomer(c *call) (jsonobj.Obj, error) {
 	if err := c.tx.Put(tCustomers, cu); err != nil {
 		return nil, err
 	}
-	return c.answer(cu, renderCustomer(cu)), nil
+	return c.answer(cu, c.renderCustomer(cu)), nil
 }
 
 func upperAlnum(s string) string {
@@ -178,7 +244,7 @@ var maxLenFor = map[string]int{"description": 350, "email": 512, "name": 256, "p
 
 // getCustomer loads a customer; deleted ones count as missing unless allowDeleted.
 func (c *call) getCustomer(id, param string, allowDeleted bool) (*customer, error) {
-	cu, err := getRecord[*customer](c, tCustomers, "customer", id, param)
+	cu, err := getRecord[*customer](c.tx, tCustomers, "customer", id, param)
 	if err != nil {
 		return nil, err
 	}
@@ -193,7 +259,7 @@ func retrieveCustomer(c *call) (jsonobj.Obj, error) {
 	if err != nil {
 		return nil, err
 	}
-	return renderCustomer(cu), nil
+	return c.renderCustomer(cu), nil
 }
 
 func updateCustomer(c *call) (jsonobj.Obj, error) {
@@ -208,7 +274,7 @@ func updateCustomer(c *call) (jsonobj.Obj, error) {
 	if err := c.tx.Put(tCustomers, cu); err != nil {
 		return nil, err
 	}
-	return c.answer(cu, renderCustomer(cu)), nil
+	return c.answer(cu, c.renderCustomer(cu)), nil
 }
 
 func deleteCustomer(c *call) (jsonobj.Obj, error) {
@@ -237,7 +303,7 @@ func deleteCustomer(c *call) (jsonobj.Obj, error) {
 	if err := c.tx.Put(tCustomers, gone); err != nil {
 		return nil, err
 	}
-	return renderCustomer(gone), nil
+	return c.renderCustomer(gone), nil
 }
 
 // listCustomers answers GET /v1/customers. Customers on a test clock are
@@ -251,19 +317,11 @@ func listCustomers(c *call) (jsonobj.Obj, error) {
 		return !cu.Deleted && (!byEmail || cu.Email == email) && cu.TestClock == clock
 	}
 	return c.list(tCustomers, "customer", "/v1/customers", match, func(r store.Record) (jsonobj.Obj, error) {
-		return renderCustomer(r.(*customer)), nil
+		return c.renderCustomer(r.(*customer)), nil
 	})
 }
 
-func loadCustomer(c *call, id string) (jsonobj.Obj, error) {
-	cu, err := c.getCustomer(id, "id", true)
-	if err != nil {
-		return nil, err
-	}
-	return renderCustomer(cu), nil
-}
-
-func renderCustomer(cu *customer) jsonobj.Obj {
+func (rc *renderCtx) renderCustomer(cu *customer) jsonobj.Obj {
 	if cu.Deleted {
 		return jsonobj.Obj{{K: "id", V: cu.ID}, {K: "object", V: "customer"}, {K: "deleted", V: true}}
 	}

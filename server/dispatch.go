@@ -35,8 +35,10 @@ type call struct {
 	// fast, set instead of params, is what the endpoint's fastForm decoded.
 	fast fastParams
 	vars map[string]string
-	tx   *store.Txn
-	ep   *endpoint
+	// renderCtx holds the transaction the handler runs in (tx), and renders
+	// the handler's objects.
+	renderCtx
+	ep *endpoint
 	// idemKey is the request's Idempotency-Key, if any.
 	idemKey string
 	// body is the raw body, for raw endpoints.
@@ -84,9 +86,9 @@ func (c *call) answer(rec store.Record, obj jsonobj.Obj) jsonobj.Obj {
 
 // getRecord is the record of table with the id, or the resource_missing error
 // that names it (noun) and the parameter it came in (param).
-func getRecord[T store.Record](c *call, table, noun, id, param string) (T, error) {
+func getRecord[T any](tx *store.Txn, table, noun, id, param string) (T, error) {
 	var zero T
-	rec, err := c.tx.Get(table, id)
+	rec, err := tx.Get(table, id)
 	if err != nil {
 		return zero, err
 	}
@@ -534,7 +536,7 @@ func (c *call) commit() error {
 			return err
 		}
 		for _, m := range c.muts {
-			if catalogTable(m.table) {
+			if c.s.reg.cached[m.table] {
 				c.acct.catalog.beginWrite() // around the commit: see catalog
 				defer c.acct.catalog.endWrite()
 				break

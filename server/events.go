@@ -2,6 +2,7 @@ package server
 
 import (
 	"bytes"
+	"reflect"
 	"slices"
 	"strings"
 	"sync"
@@ -372,32 +373,6 @@ func (c *call) eventsOfStep(muts []mutation) ([]*eventRecord, error) {
 			continue
 		}
 		switch k.table {
-		case tCustomers:
-			switch {
-			case m.before == nil:
-				add("customer.created", m, m.after, nil)
-			case m.after.(*customer).Deleted && !m.before.(*customer).Deleted:
-				add("customer.deleted", m, m.before, nil)
-			default:
-				add("customer.updated", m, m.after, m.before)
-			}
-		case tProducts:
-			c.crud("product", m, add)
-		case tPrices:
-			c.crud("price", m, add)
-		case tInvoiceItems:
-			c.crud("invoiceitem", m, add)
-		case tMeters:
-			switch {
-			case m.before == nil:
-				add("billing.meter.created", m, m.after, nil)
-			case m.before.(*meter).Active && !m.after.(*meter).Active:
-				add("billing.meter.deactivated", m, m.after, nil)
-			case !m.before.(*meter).Active && m.after.(*meter).Active:
-				add("billing.meter.reactivated", m, m.after, nil)
-			default:
-				add("billing.meter.updated", m, m.after, m.before)
-			}
 		case tSubscriptions:
 			if m.after == nil {
 				continue
@@ -438,12 +413,11 @@ func (c *call) eventsOfStep(muts []mutation) ([]*eventRecord, error) {
 			itemChanges[sub] = append(itemChanges[sub], m)
 		case tInvoices:
 			c.invoiceEvents(m, add)
-		case tTestClocks: // advancing and ready are emitted by the advance itself
-			switch {
-			case m.before == nil:
-				add("test_helpers.test_clock.created", m, m.after, nil)
-			case m.after == nil:
-				add("test_helpers.test_clock.deleted", m, m.before, nil)
+		default:
+			if rule := c.s.reg.events[k.table]; rule != nil {
+				if typ, obj, prev := rule(m); typ != "" {
+					add(typ, m, obj, prev)
+				}
 			}
 		}
 	}
@@ -471,15 +445,22 @@ func (c *call) eventsOfStep(muts []mutation) ([]*eventRecord, error) {
 	return out, nil
 }
 
-// crud adds the created, updated or deleted event of a plain resource.
-func (c *call) crud(prefix string, m *mutation, add func(string, *mutation, store.Record, store.Record) *eventRecord) {
-	switch {
-	case m.before == nil:
-		add(prefix+".created", m, m.after, nil)
-	case m.after == nil:
-		add(prefix+".deleted", m, m.before, nil)
-	default:
-		add(prefix+".updated", m, m.after, m.before)
+// eventRule is the event one change to a record of a resource raises (the
+// change is its first before and last after in a step; before nil: created,
+// after nil: removed): its type ("" for none), the record it shows, and the
+// record previous_attributes are diffed with (nil: none).
+type eventRule func(m *mutation) (typ string, obj, prev store.Record)
+
+// crudEvents is the rule of a plain resource: prefix.created, .updated, .deleted.
+func crudEvents(prefix string) eventRule {
+	return func(m *mutation) (string, store.Record, store.Record) {
+		switch {
+		case m.before == nil:
+			return prefix + ".created", m.after, nil
+		case m.after == nil:
+			return prefix + ".deleted", m.before, nil
+		}
+		return prefix + ".updated", m.after, m.before
 	}
 }
 
@@ -630,29 +611,14 @@ func (s *Server) eventObject(ev *eventRecord, deep bool) jsonobj.Obj {
 	return ev.envelope(data, ev.pending.Load())
 }
 
-// renderRecord renders any stored record as its API object; items, when given,
-// stand in for a subscription's current items.
+// renderRecord renders a stored record as its API object, through its
+// resource; items, when given, stand in for a subscription's current items.
 func (c *call) renderRecord(r store.Record, items []*subItem) (jsonobj.Obj, error) {
-	switch x := r.(type) {
-	case *customer:
-		return renderCustomer(x), nil
-	case *product:
-		return renderProduct(x), nil
-	case *price:
-		return c.renderPrice(x), nil
-	case *meter:
-		return renderMeter(x), nil
-	case *subscription:
-		if items != nil {
-			return c.renderSubscriptionWith(x, items)
-		}
-		return c.renderSubscription(x)
-	case *invoice:
-		return c.renderInvoice(x)
-	case *invoiceItem:
-		return c.renderInvoiceItem(x)
-	case *testClock:
-		return renderTestClock(x), nil
+	if sub, ok := r.(*subscription); ok && items != nil {
+		return c.renderSubscriptionWith(sub, items)
+	}
+	if res := c.s.reg.byRecord[reflect.TypeOf(r)]; res != nil {
+		return res.renderRecord(&c.renderCtx, r)
 	}
 	return jsonobj.Obj{{K: "id", V: r.RecordID()}}, nil
 }

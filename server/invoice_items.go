@@ -68,7 +68,37 @@ func invoiceItemEndpoints() []endpoint {
 }
 
 func (c *call) getInvoiceItem(id string) (*invoiceItem, error) {
-	return getRecord[*invoiceItem](c, tInvoiceItems, "invoice item", id, "id")
+	return getRecord[*invoiceItem](c.tx, tInvoiceItems, "invoice item", id, "id")
+}
+
+const tInvoiceItems = "invoice_items"
+
+var invoiceItemResource = &resource[*invoiceItem]{
+	resourceDesc: resourceDesc{
+		name: "invoiceitem",
+		noun: "invoice item",
+		table: store.Table{Name: tInvoiceItems, Indexes: []store.Index{
+			{Name: "customer", Keys: func(r store.Record) []string { return []string{r.(*invoiceItem).Customer} }},
+			{Name: "pending", Keys: func(r store.Record) []string {
+				if ii := r.(*invoiceItem); ii.Invoice == "" {
+					return []string{ii.Customer}
+				}
+				return nil
+			}},
+			{Name: "invoice", Keys: func(r store.Record) []string {
+				if ii := r.(*invoiceItem); ii.Invoice != "" {
+					return []string{ii.Invoice}
+				}
+				return nil
+			}},
+			testClockOf(func(r store.Record) string { return r.(*invoiceItem).TestClock }),
+		}},
+		codec:  plainCodec[invoiceItem](),
+		expand: map[string]string{"customer": "customer", "invoice": "invoice", "subscription": "subscription", "test_clock": "test_helpers.test_clock"},
+		events: crudEvents("invoiceitem"),
+		routes: invoiceItemEndpoints,
+	},
+	render: (*renderCtx).renderInvoiceItem,
 }
 
 // applyInvoiceItemAmount sets an item's amount from amount, price × quantity, or
@@ -324,14 +354,14 @@ func listInvoiceItems(c *call) (jsonobj.Obj, error) {
 	})
 }
 
-func (c *call) renderInvoiceItem(ii *invoiceItem) (jsonobj.Obj, error) {
+func (rc *renderCtx) renderInvoiceItem(ii *invoiceItem) (jsonobj.Obj, error) {
 	var priceObj, plan any
 	if ii.Price != "" {
-		pr, err := c.getPrice(ii.Price, "price")
+		pr, err := rc.getPrice(ii.Price, "price")
 		if err != nil {
 			return nil, err
 		}
-		priceObj, plan = c.renderPrice(pr), renderPlan(pr)
+		priceObj, plan = rc.renderPrice(pr), rc.renderPlan(pr)
 	}
 	o := jsonobj.Obj{
 		{K: "id", V: ii.ID},

@@ -35,6 +35,12 @@ type invoiceLine struct {
 	CustomDescription bool
 }
 
+// lineItemResource is an invoice's line, rendered by its invoice (renderLine).
+var lineItemResource = &resource[*invoiceLine]{resourceDesc: resourceDesc{
+	name:   "line_item",
+	expand: map[string]string{"invoice_item": "invoiceitem", "subscription": "subscription", "subscription_item": "subscription_item"},
+}}
+
 // invoice is a stored invoice, or a preview (Preview: never stored).
 type invoice struct {
 	store.Meta
@@ -123,13 +129,13 @@ func lineID(parts ...string) string {
 // paged through its lines endpoint.
 const maxEmbeddedLines = 10
 
-func (c *call) renderInvoice(inv *invoice) (jsonobj.Obj, error) {
+func (rc *renderCtx) renderInvoice(inv *invoice) (jsonobj.Obj, error) {
 	lines := make([]jsonobj.Obj, 0, min(len(inv.Lines), maxEmbeddedLines))
 	for i := range inv.Lines {
 		if i == maxEmbeddedLines {
 			break
 		}
-		l, err := c.renderLine(inv, &inv.Lines[i])
+		l, err := rc.renderLine(inv, &inv.Lines[i])
 		if err != nil {
 			return nil, err
 		}
@@ -257,14 +263,14 @@ func (c *call) renderInvoice(inv *invoice) (jsonobj.Obj, error) {
 	}...), nil
 }
 
-func (c *call) renderLine(inv *invoice, l *invoiceLine) (jsonobj.Obj, error) {
+func (rc *renderCtx) renderLine(inv *invoice, l *invoiceLine) (jsonobj.Obj, error) {
 	var priceObj, plan any
 	if l.Price != "" {
-		pr, err := c.getPrice(l.Price, "price")
+		pr, err := rc.getPrice(l.Price, "price")
 		if err != nil {
 			return nil, err
 		}
-		priceObj, plan = c.renderPrice(pr), renderPlan(pr)
+		priceObj, plan = rc.renderPrice(pr), rc.renderPlan(pr)
 	}
 	var invoiceID any
 	if !inv.Preview {

@@ -31,7 +31,66 @@ func invoiceEndpoints() []endpoint {
 }
 
 func (c *call) getInvoice(id, param string) (*invoice, error) {
-	return getRecord[*invoice](c, tInvoices, "invoice", id, param)
+	return getRecord[*invoice](c.tx, tInvoices, "invoice", id, param)
+}
+
+const tInvoices = "invoices"
+
+// invoiceResource: its events follow its status (invoiceEvents).
+var invoiceResource = &resource[*invoice]{
+	resourceDesc: resourceDesc{
+		name: "invoice",
+		noun: "invoice",
+		table: store.Table{Name: tInvoices, Indexes: []store.Index{
+			{Name: "customer", Keys: func(r store.Record) []string { return []string{r.(*invoice).Customer} }},
+			{Name: "subscription", Keys: func(r store.Record) []string {
+				if s := r.(*invoice).Subscription; s != "" {
+					return []string{s}
+				}
+				return nil
+			}},
+			testClockOf(func(r store.Record) string { return r.(*invoice).TestClock }),
+			{Name: "due", Due: invoiceDue},
+		}},
+		codec: shadowCodec(func(inv *invoice) *invoiceState {
+			return &invoiceState{invoice: inv, CustomerAddress: stateObj(inv.CustomerAddress), CustomerShipping: stateObj(inv.CustomerShipping)}
+		}, func(st *invoiceState) *invoice {
+			inv := st.invoice
+			inv.CustomerAddress, inv.CustomerShipping = jsonobj.Obj(st.CustomerAddress), jsonobj.Obj(st.CustomerShipping)
+			return inv
+		}),
+		expand: map[string]string{"application": "application", "charge": "charge", "customer": "customer",
+			"default_payment_method": "payment_method", "default_source": "source", "latest_revision": "invoice",
+			"on_behalf_of": "account", "payment_intent": "payment_intent", "quote": "quote", "subscription": "subscription",
+			"test_clock": "test_helpers.test_clock", "from_invoice.invoice": "invoice", "issuer.account": "account",
+			"automatic_tax.liability.account": "account", "transfer_data.destination": "account"},
+		search: &searchable{
+			url: "/v1/invoices/search",
+			fields: map[string]search.FieldType{"created": search.Number, "currency": search.Token, "customer": search.Token,
+				"number": search.Token, "receipt_number": search.Token, "status": search.Token, "subscription": search.Token, "total": search.Number},
+			doc: func(r store.Record) search.Doc {
+				inv := r.(*invoice)
+				d := fieldDoc{fields: map[string]search.Value{"created": num(inv.Created), "currency": {Str: inv.Currency},
+					"customer": {Str: inv.Customer}, "status": {Str: string(inv.Status)}, "total": num(inv.subtotal())}, metadata: inv.Metadata}
+				if v, ok := text(inv.Number); ok {
+					d.fields["number"] = v
+				}
+				if v, ok := text(inv.Subscription); ok {
+					d.fields["subscription"] = v
+				}
+				return d
+			},
+		},
+		routes: invoiceEndpoints,
+	},
+	render: (*renderCtx).renderInvoice,
+}
+
+// invoiceState is an invoice in a state file.
+type invoiceState struct {
+	*invoice
+	CustomerAddress  stateObj
+	CustomerShipping stateObj
 }
 
 // createInvoice creates a draft invoice for a customer (a one-off invoice),
@@ -361,31 +420,5 @@ func listInvoiceLines(c *call) (jsonobj.Obj, error) {
 }
 
 func searchInvoices(c *call) (jsonobj.Obj, error) {
-	return c.search(searchable{
-		table: tInvoices,
-		url:   "/v1/invoices/search",
-		fields: map[string]search.FieldType{"created": search.Number, "currency": search.Token, "customer": search.Token,
-			"number": search.Token, "receipt_number": search.Token, "status": search.Token, "subscription": search.Token, "total": search.Number},
-		doc: func(r store.Record) search.Doc {
-			inv := r.(*invoice)
-			d := fieldDoc{fields: map[string]search.Value{"created": num(inv.Created), "currency": {Str: inv.Currency},
-				"customer": {Str: inv.Customer}, "status": {Str: string(inv.Status)}, "total": num(inv.subtotal())}, metadata: inv.Metadata}
-			if v, ok := text(inv.Number); ok {
-				d.fields["number"] = v
-			}
-			if v, ok := text(inv.Subscription); ok {
-				d.fields["subscription"] = v
-			}
-			return d
-		},
-		render: func(r store.Record) (jsonobj.Obj, error) { return c.renderInvoice(r.(*invoice)) },
-	})
-}
-
-func loadInvoice(c *call, id string) (jsonobj.Obj, error) {
-	inv, err := c.getInvoice(id, "id")
-	if err != nil {
-		return nil, err
-	}
-	return c.renderInvoice(inv)
+	return c.search("invoice")
 }

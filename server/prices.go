@@ -57,6 +57,54 @@ func (p *price) clone() *price {
 	return &n
 }
 
+const tPrices = "prices"
+
+var priceResource = &resource[*price]{
+	resourceDesc: resourceDesc{
+		name: "price",
+		noun: "price",
+		table: store.Table{Name: tPrices, Indexes: []store.Index{
+			{Name: "product", Keys: func(r store.Record) []string { return []string{r.(*price).Product} }},
+			{Name: "lookup_key", Keys: func(r store.Record) []string {
+				if k := r.(*price).LookupKey; k != "" {
+					return []string{k}
+				}
+				return nil
+			}},
+		}},
+		codec:  plainCodec[price](),
+		expand: map[string]string{"product": "product"},
+		search: &searchable{
+			url: "/v1/prices/search",
+			fields: map[string]search.FieldType{"active": search.Token, "created": search.Number, "currency": search.Token,
+				"lookup_key": search.Text, "product": search.Token, "type": search.Token},
+			doc: func(r store.Record) search.Doc {
+				pr := r.(*price)
+				typ := "one_time"
+				if pr.Recurring != nil {
+					typ = "recurring"
+				}
+				d := fieldDoc{fields: map[string]search.Value{"active": boolValue(pr.Active), "currency": {Str: pr.Currency},
+					"product": {Str: pr.Product}, "type": {Str: typ}, "created": num(pr.Created)}, metadata: pr.Metadata}
+				if v, ok := text(pr.LookupKey); ok {
+					d.fields["lookup_key"] = v
+				}
+				return d
+			},
+		},
+		events: crudEvents("price"),
+		routes: priceEndpoints,
+	},
+	render: infallible((*renderCtx).renderPrice),
+}
+
+// planResource is the legacy plan a subscription item, an invoice line or an
+// invoice item shows beside its price (rendered by them: renderPlan).
+var planResource = &resource[*price]{resourceDesc: resourceDesc{
+	name:   "plan",
+	expand: map[string]string{"product": "product"},
+}}
+
 func (p *price) metered() bool { return p.Recurring != nil && p.Recurring.UsageType == "metered" }
 
 func (p *price) interval() *calc.Interval {
@@ -379,8 +427,8 @@ func (c *call) applyPriceUpdates(pr *price, p *form.Params) error {
 	return nil
 }
 
-func (c *call) getPrice(id, param string) (*price, error) {
-	return getRecord[*price](c, tPrices, "price", id, param)
+func (rc *renderCtx) getPrice(id, param string) (*price, error) {
+	return getRecord[*price](rc.tx, tPrices, "price", id, param)
 }
 
 func retrievePrice(c *call) (jsonobj.Obj, error) {
@@ -450,15 +498,7 @@ func listPrices(c *call) (jsonobj.Obj, error) {
 	})
 }
 
-func loadPrice(c *call, id string) (jsonobj.Obj, error) {
-	pr, err := c.getPrice(id, "id")
-	if err != nil {
-		return nil, err
-	}
-	return c.renderPrice(pr), nil
-}
-
-func (c *call) renderPrice(pr *price) jsonobj.Obj {
+func (rc *renderCtx) renderPrice(pr *price) jsonobj.Obj {
 	scheme := "per_unit"
 	if pr.Tiered {
 		scheme = "tiered"
@@ -524,7 +564,7 @@ func (c *call) renderPrice(pr *price) jsonobj.Obj {
 
 // renderPlan is the legacy plan mirror of a recurring price that subscription
 // items and invoice lines carry.
-func renderPlan(pr *price) any {
+func (rc *renderCtx) renderPlan(pr *price) any {
 	r := pr.Recurring
 	if r == nil {
 		return nil
@@ -566,29 +606,8 @@ func renderPlan(pr *price) any {
 }
 
 func searchPrices(c *call) (jsonobj.Obj, error) {
-	return c.search(searchable{
-		table:  tPrices,
-		url:    "/v1/prices/search",
-		fields: priceSearchFields,
-		doc: func(r store.Record) search.Doc {
-			pr := r.(*price)
-			typ := "one_time"
-			if pr.Recurring != nil {
-				typ = "recurring"
-			}
-			d := fieldDoc{fields: map[string]search.Value{"active": boolValue(pr.Active), "currency": {Str: pr.Currency},
-				"product": {Str: pr.Product}, "type": {Str: typ}, "created": num(pr.Created)}, metadata: pr.Metadata}
-			if v, ok := text(pr.LookupKey); ok {
-				d.fields["lookup_key"] = v
-			}
-			return d
-		},
-		render: func(r store.Record) (jsonobj.Obj, error) { return c.renderPrice(r.(*price)), nil },
-	})
+	return c.search("price")
 }
-
-var priceSearchFields = map[string]search.FieldType{"active": search.Token, "created": search.Number, "currency": search.Token,
-	"lookup_key": search.Text, "product": search.Token, "type": search.Token}
 
 // pricesOfProduct lists a product's prices.
 func (c *call) pricesOfProduct(productID string) ([]*price, error) {

@@ -10,6 +10,7 @@ import (
 	"github.com/stripe-emulator/stripe-emulator/internal/form"
 	"github.com/stripe-emulator/stripe-emulator/internal/jsonobj"
 	"github.com/stripe-emulator/stripe-emulator/internal/metadata"
+	"github.com/stripe-emulator/stripe-emulator/internal/search"
 	"github.com/stripe-emulator/stripe-emulator/internal/store"
 )
 
@@ -40,6 +41,51 @@ func (p *product) clone() *product {
 	n.Images = slices.Clone(p.Images)
 	n.MarketingFeatures = slices.Clone(p.MarketingFeatures)
 	return &n
+}
+
+const tProducts = "products"
+
+var productResource = &resource[*product]{
+	resourceDesc: resourceDesc{
+		name:  "product",
+		noun:  "product",
+		table: store.Table{Name: tProducts, CustomIDs: true},
+		codec: shadowCodec(func(p *product) *productState {
+			return &productState{product: p, PackageDimensions: stateObj(p.PackageDimensions)}
+		}, func(st *productState) *product {
+			p := st.product
+			p.PackageDimensions = jsonobj.Obj(st.PackageDimensions)
+			return p
+		}),
+		expand: map[string]string{"default_price": "price", "tax_code": "tax_code"},
+		search: &searchable{
+			url: "/v1/products/search",
+			fields: map[string]search.FieldType{"active": search.Token, "created": search.Number, "description": search.Text,
+				"name": search.Text, "shippable": search.Token, "url": search.Text},
+			doc: func(r store.Record) search.Doc {
+				pr := r.(*product)
+				d := fieldDoc{fields: map[string]search.Value{"created": num(pr.Created), "active": boolValue(pr.Active)}, metadata: pr.Metadata}
+				for k, v := range map[string]string{"description": pr.Description, "name": pr.Name, "url": pr.URL} {
+					if val, ok := text(v); ok {
+						d.fields[k] = val
+					}
+				}
+				if pr.Shippable != nil {
+					d.fields["shippable"] = boolValue(*pr.Shippable)
+				}
+				return d
+			},
+		},
+		events: crudEvents("product"),
+		routes: productEndpoints,
+	},
+	render: infallible((*renderCtx).renderProduct),
+}
+
+// productState is a product in a state file.
+type productState struct {
+	*product
+	PackageDimensions stateObj
 }
 
 var productUpdateParams = []string{"active", "description", "images", "marketing_features", "metadata", "name",
@@ -90,7 +136,7 @@ func createProduct(c *call) (jsonobj.Obj, error) {
 	if err := c.tx.Put(tProducts, pr); err != nil {
 		return nil, err
 	}
-	return renderProduct(pr), nil
+	return c.renderProduct(pr), nil
 }
 
 // createDefaultPrice creates the price of a product's default_price_data.
@@ -167,7 +213,7 @@ func applyProductParams(pr *product, p *form.Params) error {
 }
 
 func (c *call) getProduct(id, param string) (*product, error) {
-	return getRecord[*product](c, tProducts, "product", id, param)
+	return getRecord[*product](c.tx, tProducts, "product", id, param)
 }
 
 func retrieveProduct(c *call) (jsonobj.Obj, error) {
@@ -175,7 +221,7 @@ func retrieveProduct(c *call) (jsonobj.Obj, error) {
 	if err != nil {
 		return nil, err
 	}
-	return renderProduct(pr), nil
+	return c.renderProduct(pr), nil
 }
 
 func updateProduct(c *call) (jsonobj.Obj, error) {
@@ -206,7 +252,7 @@ func updateProduct(c *call) (jsonobj.Obj, error) {
 	if err := c.tx.Put(tProducts, pr); err != nil {
 		return nil, err
 	}
-	return renderProduct(pr), nil
+	return c.renderProduct(pr), nil
 }
 
 func deleteProduct(c *call) (jsonobj.Obj, error) {
@@ -247,19 +293,11 @@ func listProducts(c *call) (jsonobj.Obj, error) {
 			(ids == nil || ids[pr.ID])
 	}
 	return c.list(tProducts, "product", "/v1/products", match, func(r store.Record) (jsonobj.Obj, error) {
-		return renderProduct(r.(*product)), nil
+		return c.renderProduct(r.(*product)), nil
 	})
 }
 
-func loadProduct(c *call, id string) (jsonobj.Obj, error) {
-	pr, err := c.getProduct(id, "id")
-	if err != nil {
-		return nil, err
-	}
-	return renderProduct(pr), nil
-}
-
-func renderProduct(pr *product) jsonobj.Obj {
+func (rc *renderCtx) renderProduct(pr *product) jsonobj.Obj {
 	images := pr.Images
 	if images == nil {
 		images = []string{}

@@ -15,7 +15,6 @@ import (
 	"github.com/gorilla/mux"
 
 	"github.com/stripe-emulator/stripe-emulator/internal/form"
-	"github.com/stripe-emulator/stripe-emulator/internal/jsonobj"
 	"github.com/stripe-emulator/stripe-emulator/internal/spec"
 	"github.com/stripe-emulator/stripe-emulator/internal/store"
 	"github.com/stripe-emulator/stripe-emulator/server/clock"
@@ -97,6 +96,7 @@ type Server struct {
 	// dbTemplate makes each account's empty database.
 	dbTemplate *store.Template
 	ops        map[string]*form.Operation
+	reg        *registry // what the server derives from the resources
 	loaders    map[string]loader
 	hooks      *webhooks
 	sessions   *sessions
@@ -105,7 +105,10 @@ type Server struct {
 }
 
 // New builds a Server.
-func New(opts Options) (*Server, error) {
+func New(opts Options) (*Server, error) { return newServer(opts, resources, routeOrder) }
+
+// newServer builds a Server serving a list of resources.
+func newServer(opts Options, list []anyResource, order []routeGroup) (*Server, error) {
 	s := &Server{
 		clock:        opts.Clock,
 		log:          opts.Logger,
@@ -141,7 +144,10 @@ func New(opts Options) (*Server, error) {
 		return nil, fmt.Errorf("loading the API catalogue: %w", err)
 	}
 	s.ops = ops
-	if s.dbTemplate, err = store.NewTemplate(tables...); err != nil {
+	if s.reg, err = newRegistry(list, order); err != nil {
+		return nil, fmt.Errorf("the resources: %w", err)
+	}
+	if s.dbTemplate, err = store.NewTemplate(s.reg.tables...); err != nil {
 		return nil, fmt.Errorf("the tables: %w", err)
 	}
 	maxAccounts := opts.MaxAccounts
@@ -154,29 +160,7 @@ func New(opts Options) (*Server, error) {
 	s.accounts = newAccounts(s, maxAccounts)
 	s.hooks = newWebhooks(s, opts.Webhooks)
 	s.sessions = newSessions()
-	s.loaders = map[string]loader{
-		"customer":      loadCustomer,
-		"product":       loadProduct,
-		"billing.meter": loadMeter,
-		"price":         loadPrice,
-		"subscription":  loadSubscription,
-		"invoice":       loadInvoice,
-		"invoiceitem": func(c *call, id string) (jsonobj.Obj, error) {
-			ii, err := c.getInvoiceItem(id)
-			if err != nil {
-				return nil, err
-			}
-			return c.renderInvoiceItem(ii)
-		},
-		"test_helpers.test_clock": loadTestClock,
-		"subscription_item": func(c *call, id string) (jsonobj.Obj, error) {
-			it, err := c.getItem(id, "id")
-			if err != nil {
-				return nil, err
-			}
-			return c.renderItem(it)
-		},
-	}
+	s.loaders = s.reg.loaders()
 	if err := s.buildRouter(); err != nil {
 		return nil, err
 	}
@@ -275,24 +259,8 @@ func (s *Server) buildRouter() error {
 
 	var errs []error
 	s.static = map[string]*endpoint{}
-	for _, group := range [][]endpoint{
-		emulatorEndpoints(),
-		customerEndpoints(),
-		productEndpoints(),
-		priceEndpoints(),
-		subscriptionEndpoints(),
-		subscriptionItemEndpoints(),
-		invoicePreviewEndpoints(),
-		invoiceEndpoints(),
-		invoiceItemEndpoints(),
-		testClockEndpoints(),
-		eventEndpoints(),
-		webhookEndpoints(),
-		alertEndpoints(),
-		v2Endpoints(),
-		meterEndpoints(),
-		meterEventEndpoints(),
-	} {
+	for _, routes := range s.reg.routes {
+		group := routes()
 		for i := range group {
 			ep := group[i]
 			if err := s.prepare(&ep); err != nil {

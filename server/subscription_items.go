@@ -21,7 +21,24 @@ func subscriptionItemEndpoints() []endpoint {
 }
 
 func (c *call) getItem(id, param string) (*subItem, error) {
-	return getRecord[*subItem](c, tSubscriptionItems, "subscription item", id, param)
+	return getRecord[*subItem](c.tx, tSubscriptionItems, "subscription item", id, param)
+}
+
+const tSubscriptionItems = "subscription_items"
+
+// subscriptionItemResource: a change to an item shows as an update of its
+// subscription (eventsOfStep).
+var subscriptionItemResource = &resource[*subItem]{
+	resourceDesc: resourceDesc{
+		name: "subscription_item",
+		noun: "subscription item",
+		table: store.Table{Name: tSubscriptionItems, Indexes: []store.Index{
+			{Name: "subscription", Keys: func(r store.Record) []string { return []string{r.(*subItem).Subscription} }},
+		}},
+		codec:  plainCodec[subItem](),
+		routes: subscriptionItemEndpoints,
+	},
+	render: (*renderCtx).renderItem,
 }
 
 // itemChange runs one item change through the subscription update path, so that

@@ -70,6 +70,35 @@ func (s *subscription) clone() *subscription {
 	return &n
 }
 
+const tSubscriptions = "subscriptions"
+
+var subscriptionResource = &resource[*subscription]{
+	resourceDesc: resourceDesc{
+		name: "subscription",
+		noun: "subscription",
+		table: store.Table{Name: tSubscriptions, Indexes: []store.Index{
+			{Name: "customer", Keys: func(r store.Record) []string { return []string{r.(*subscription).Customer} }},
+			testClockOf(func(r store.Record) string { return r.(*subscription).TestClock }),
+			{Name: "due", Due: subscriptionDue},
+		}},
+		codec: plainCodec[subscription](),
+		expand: map[string]string{"application": "application", "customer": "customer", "default_payment_method": "payment_method",
+			"default_source": "source", "latest_invoice": "invoice", "on_behalf_of": "account", "pending_setup_intent": "setup_intent",
+			"schedule": "subscription_schedule", "test_clock": "test_helpers.test_clock", "transfer_data.destination": "account",
+			"automatic_tax.liability.account": "account", "invoice_settings.issuer.account": "account"},
+		search: &searchable{
+			url:    "/v1/subscriptions/search",
+			fields: map[string]search.FieldType{"created": search.Number, "status": search.Token},
+			doc: func(r store.Record) search.Doc {
+				sub := r.(*subscription)
+				return fieldDoc{fields: map[string]search.Value{"created": num(sub.Created), "status": {Str: string(sub.Status)}}, metadata: sub.Metadata}
+			},
+		},
+		routes: subscriptionEndpoints,
+	},
+	render: (*renderCtx).renderSubscription,
+}
+
 // live reports whether the subscription still bills (not canceled or ended).
 func (s *subscription) live() bool {
 	return s.Status != subscriptionCanceled && s.Status != subscriptionIncompleteExpired
@@ -137,12 +166,12 @@ func subscriptionEndpoints() []endpoint {
 }
 
 func (c *call) getSubscription(id, param string) (*subscription, error) {
-	return getRecord[*subscription](c, tSubscriptions, "subscription", id, param)
+	return getRecord[*subscription](c.tx, tSubscriptions, "subscription", id, param)
 }
 
 // itemsOf lists a subscription's items in the order they were added.
-func (c *call) itemsOf(subID string) ([]*subItem, error) {
-	recs, err := c.tx.Find(tSubscriptionItems, "subscription", subID)
+func (rc *renderCtx) itemsOf(subID string) ([]*subItem, error) {
+	recs, err := rc.tx.Find(tSubscriptionItems, "subscription", subID)
 	if err != nil {
 		return nil, err
 	}
@@ -589,39 +618,22 @@ func listSubscriptions(c *call) (jsonobj.Obj, error) {
 }
 
 func searchSubscriptions(c *call) (jsonobj.Obj, error) {
-	return c.search(searchable{
-		table:  tSubscriptions,
-		url:    "/v1/subscriptions/search",
-		fields: map[string]search.FieldType{"created": search.Number, "status": search.Token},
-		doc: func(r store.Record) search.Doc {
-			sub := r.(*subscription)
-			return fieldDoc{fields: map[string]search.Value{"created": num(sub.Created), "status": {Str: string(sub.Status)}}, metadata: sub.Metadata}
-		},
-		render: func(r store.Record) (jsonobj.Obj, error) { return c.renderSubscription(r.(*subscription)) },
-	})
+	return c.search("subscription")
 }
 
-func loadSubscription(c *call, id string) (jsonobj.Obj, error) {
-	sub, err := c.getSubscription(id, "id")
+func (rc *renderCtx) renderSubscription(sub *subscription) (jsonobj.Obj, error) {
+	items, err := rc.itemsOf(sub.ID)
 	if err != nil {
 		return nil, err
 	}
-	return c.renderSubscription(sub)
-}
-
-func (c *call) renderSubscription(sub *subscription) (jsonobj.Obj, error) {
-	items, err := c.itemsOf(sub.ID)
-	if err != nil {
-		return nil, err
-	}
-	return c.renderSubscriptionWith(sub, items)
+	return rc.renderSubscriptionWith(sub, items)
 }
 
 // renderSubscriptionWith renders a subscription with the given items.
-func (c *call) renderSubscriptionWith(sub *subscription, items []*subItem) (jsonobj.Obj, error) {
+func (rc *renderCtx) renderSubscriptionWith(sub *subscription, items []*subItem) (jsonobj.Obj, error) {
 	data := make([]jsonobj.Obj, 0, len(items))
 	for _, it := range items {
-		o, err := c.renderItem(it)
+		o, err := rc.renderItem(it)
 		if err != nil {
 			return nil, err
 		}
@@ -701,8 +713,8 @@ func (sub *subscription) effectiveCancelAt() int64 {
 	return sub.CancelAt
 }
 
-func (c *call) renderItem(it *subItem) (jsonobj.Obj, error) {
-	pr, err := c.getPrice(it.Price, "price")
+func (rc *renderCtx) renderItem(it *subItem) (jsonobj.Obj, error) {
+	pr, err := rc.getPrice(it.Price, "price")
 	if err != nil {
 		return nil, err
 	}
@@ -713,8 +725,8 @@ func (c *call) renderItem(it *subItem) (jsonobj.Obj, error) {
 		{K: "created", V: it.Created},
 		{K: "discounts", V: []any{}},
 		{K: "metadata", V: metadataOf(it.Metadata)},
-		{K: "plan", V: renderPlan(pr)},
-		{K: "price", V: c.renderPrice(pr)},
+		{K: "plan", V: rc.renderPlan(pr)},
+		{K: "price", V: rc.renderPrice(pr)},
 	}
 	if !pr.metered() {
 		o = append(o, jsonobj.Field{K: "quantity", V: it.Quantity})

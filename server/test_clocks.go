@@ -25,6 +25,31 @@ const (
 	testClockReady     testClockStatus = "ready"
 	testClockAdvancing testClockStatus = "advancing"
 )
+const tTestClocks = "test_clocks"
+
+var testClockResource = &resource[*testClock]{
+	resourceDesc: resourceDesc{
+		name:   "test_helpers.test_clock",
+		noun:   "test clock",
+		table:  store.Table{Name: tTestClocks},
+		codec:  plainCodec[testClock](),
+		events: testClockEvents,
+		routes: testClockEndpoints,
+	},
+	render: infallible((*renderCtx).renderTestClock),
+}
+
+// testClockEvents: a clock is created and deleted (advancing and ready are
+// emitted by the advance itself).
+func testClockEvents(m *mutation) (string, store.Record, store.Record) {
+	switch {
+	case m.before == nil:
+		return "test_helpers.test_clock.created", m.after, nil
+	case m.after == nil:
+		return "test_helpers.test_clock.deleted", m.before, nil
+	}
+	return "", nil, nil
+}
 
 // testClockLifetime is how long a test clock lives (as the docs example shows).
 const testClockLifetime = 7 * 24 * 60 * 60
@@ -59,11 +84,11 @@ func createTestClock(c *call) (jsonobj.Obj, error) {
 	if err := c.tx.Put(tTestClocks, tc); err != nil {
 		return nil, err
 	}
-	return renderTestClock(tc), nil
+	return c.renderTestClock(tc), nil
 }
 
 func (c *call) getTestClock(id, param string) (*testClock, error) {
-	return getRecord[*testClock](c, tTestClocks, "test clock", id, param)
+	return getRecord[*testClock](c.tx, tTestClocks, "test clock", id, param)
 }
 
 func retrieveTestClock(c *call) (jsonobj.Obj, error) {
@@ -71,12 +96,12 @@ func retrieveTestClock(c *call) (jsonobj.Obj, error) {
 	if err != nil {
 		return nil, err
 	}
-	return renderTestClock(tc), nil
+	return c.renderTestClock(tc), nil
 }
 
 func listTestClocks(c *call) (jsonobj.Obj, error) {
 	return c.list(tTestClocks, "test clock", "/v1/test_helpers/test_clocks", nil, func(r store.Record) (jsonobj.Obj, error) {
-		return renderTestClock(r.(*testClock)), nil
+		return c.renderTestClock(r.(*testClock)), nil
 	})
 }
 
@@ -100,7 +125,7 @@ func advanceTestClock(c *call) (jsonobj.Obj, error) {
 	if target > limit {
 		return nil, apierr.Invalid("frozen_time", "Cannot advance the test clock more than %s from its current frozen_time: frozen_time can be at most %d.", why, limit)
 	}
-	before := renderTestClock(tc)
+	before := c.renderTestClock(tc)
 	before.Set("status", string(testClockAdvancing))
 	before.Set("status_details", jsonobj.Obj{{K: "advancing", V: jsonobj.Obj{{K: "target_frozen_time", V: target}}}})
 	c.emit("test_helpers.test_clock.advancing", c.unix(), before)
@@ -113,7 +138,7 @@ func advanceTestClock(c *call) (jsonobj.Obj, error) {
 	if err := c.tx.Put(tTestClocks, &n); err != nil {
 		return nil, err
 	}
-	c.emit("test_helpers.test_clock.ready", c.unix(), renderTestClock(&n))
+	c.emit("test_helpers.test_clock.ready", c.unix(), c.renderTestClock(&n))
 	before.Set("status_details", jsonobj.Obj{{K: "advancing", V: jsonobj.Obj{{K: "target_frozen_time", V: target}}}})
 	return before, nil
 }
@@ -180,15 +205,7 @@ func deleteTestClock(c *call) (jsonobj.Obj, error) {
 	return jsonobj.Obj{{K: "id", V: tc.ID}, {K: "object", V: "test_helpers.test_clock"}, {K: "deleted", V: true}}, nil
 }
 
-func loadTestClock(c *call, id string) (jsonobj.Obj, error) {
-	tc, err := c.getTestClock(id, "id")
-	if err != nil {
-		return nil, err
-	}
-	return renderTestClock(tc), nil
-}
-
-func renderTestClock(tc *testClock) jsonobj.Obj {
+func (rc *renderCtx) renderTestClock(tc *testClock) jsonobj.Obj {
 	return jsonobj.Obj{
 		{K: "id", V: tc.ID},
 		{K: "object", V: "test_helpers.test_clock"},

@@ -20,6 +20,26 @@ type usageRecord struct {
 	Quantity  int64
 }
 
+const tUsageRecords = "usage_records"
+
+// usageRecordResource: its endpoints are the subscription items'.
+var usageRecordResource = &resource[*usageRecord]{resourceDesc: resourceDesc{
+	name: "usage_record",
+	noun: "usage record",
+	table: store.Table{Name: tUsageRecords, Indexes: []store.Index{
+		{Name: "item", Keys: func(r store.Record) []string { return []string{r.(*usageRecord).Item} }},
+		{Name: "item_timestamp", Keys: func(r store.Record) []string { u := r.(*usageRecord); return []string{usageKey(u.Item, u.Timestamp)} }},
+	}},
+	codec: plainCodec[usageRecord](),
+}}
+
+// usageRecordSummaryResource is a period's legacy usage of an item
+// (listUsageRecordSummaries renders it).
+var usageRecordSummaryResource = &resource[any]{resourceDesc: resourceDesc{
+	name:   "usage_record_summary",
+	expand: map[string]string{"invoice": "invoice"},
+}}
+
 // createUsageRecord reports legacy usage. Prices with a meter refuse it, as
 // Stripe does: their usage comes from meter events.
 func createUsageRecord(c *call) (jsonobj.Obj, error) {

@@ -46,6 +46,20 @@ func (w *webhookEndpoint) clone() *webhookEndpoint {
 	return &n
 }
 
+const tWebhookEndpoints = "webhook_endpoints"
+
+var webhookEndpointResource = &resource[*webhookEndpoint]{
+	resourceDesc: resourceDesc{
+		name:   "webhook_endpoint",
+		noun:   "webhook endpoint",
+		table:  store.Table{Name: tWebhookEndpoints},
+		codec:  plainCodec[webhookEndpoint](),
+		cached: true,
+		routes: webhookEndpoints,
+	},
+	render: infallible((*renderCtx).renderWebhookEndpoint),
+}
+
 func (w *webhookEndpoint) wants(typ string) bool {
 	if w.Disabled {
 		return false
@@ -131,13 +145,13 @@ func createWebhookEndpoint(c *call) (jsonobj.Obj, error) {
 	if err := c.tx.Put(tWebhookEndpoints, w); err != nil {
 		return nil, err
 	}
-	o := renderWebhookEndpoint(w)
+	o := c.renderWebhookEndpoint(w)
 	o.Set("secret", w.Secret)
 	return o, nil
 }
 
 func (c *call) getWebhookEndpoint(id string) (*webhookEndpoint, error) {
-	return getRecord[*webhookEndpoint](c, tWebhookEndpoints, "webhook endpoint", id, "id")
+	return getRecord[*webhookEndpoint](c.tx, tWebhookEndpoints, "webhook endpoint", id, "id")
 }
 
 func retrieveWebhookEndpoint(c *call) (jsonobj.Obj, error) {
@@ -145,7 +159,7 @@ func retrieveWebhookEndpoint(c *call) (jsonobj.Obj, error) {
 	if err != nil {
 		return nil, err
 	}
-	return renderWebhookEndpoint(w), nil
+	return c.renderWebhookEndpoint(w), nil
 }
 
 func updateWebhookEndpoint(c *call) (jsonobj.Obj, error) {
@@ -179,7 +193,7 @@ func updateWebhookEndpoint(c *call) (jsonobj.Obj, error) {
 	if err := c.tx.Put(tWebhookEndpoints, w); err != nil {
 		return nil, err
 	}
-	return renderWebhookEndpoint(w), nil
+	return c.renderWebhookEndpoint(w), nil
 }
 
 func deleteWebhookEndpoint(c *call) (jsonobj.Obj, error) {
@@ -195,11 +209,11 @@ func deleteWebhookEndpoint(c *call) (jsonobj.Obj, error) {
 
 func listWebhookEndpoints(c *call) (jsonobj.Obj, error) {
 	return c.list(tWebhookEndpoints, "webhook endpoint", "/v1/webhook_endpoints", nil, func(r store.Record) (jsonobj.Obj, error) {
-		return renderWebhookEndpoint(r.(*webhookEndpoint)), nil
+		return c.renderWebhookEndpoint(r.(*webhookEndpoint)), nil
 	})
 }
 
-func renderWebhookEndpoint(w *webhookEndpoint) jsonobj.Obj {
+func (rc *renderCtx) renderWebhookEndpoint(w *webhookEndpoint) jsonobj.Obj {
 	status := webhookEndpointEnabled
 	if w.Disabled {
 		status = webhookEndpointDisabled
