@@ -23,7 +23,7 @@ import (
 type alert struct {
 	store.Meta
 	Title    string
-	Status   string // active, inactive, archived
+	Status   alertStatus
 	Meter    string
 	GTE      int64
 	Customer string
@@ -34,6 +34,32 @@ type alert struct {
 }
 
 func (a *alert) clone() *alert { n := *a; return &n }
+
+// alertStatus is a billing alert's status.
+type alertStatus string
+
+const (
+	alertActive   alertStatus = "active"
+	alertInactive alertStatus = "inactive"
+	// alertArchived: the alert can no longer change, and never fires again.
+	alertArchived alertStatus = "archived"
+)
+const tAlerts = "alerts"
+
+var alertResource = &resource[*alert]{
+	resourceDesc: resourceDesc{
+		name: "billing.alert",
+		noun: "billing alert",
+		table: store.Table{Name: tAlerts, Indexes: []store.Index{
+			{Name: "meter", Keys: func(r store.Record) []string { return []string{r.(*alert).Meter} }},
+		}},
+		codec:  plainCodec[alert](),
+		cached: true,
+		expand: map[string]string{"meter": "billing.meter"},
+		routes: alertEndpoints,
+	},
+	render: infallible((*renderCtx).renderAlert),
+}
 
 // alertFirings remembers which (alert, customer) pairs have fired.
 type alertFirings struct {
@@ -67,27 +93,27 @@ var alertSchema = form.Object(map[string]*form.Schema{
 
 var expandOnly = form.Object(map[string]*form.Schema{"expand": form.Array(form.String())})
 
-func (s *Server) alertEndpoints() []endpoint {
+func alertEndpoints() []endpoint {
 	return []endpoint{
-		{method: "POST", path: "/v1/billing/alerts", schema: alertSchema, mode: txWrite, h: s.createAlert},
-		{method: "GET", path: "/v1/billing/alerts", mode: txRead, h: s.listAlerts, schema: form.Object(map[string]*form.Schema{
+		{route: "POST /v1/billing/alerts", schema: alertSchema, mode: txWrite, h: createAlert},
+		{route: "GET /v1/billing/alerts", mode: txRead, h: listAlerts, schema: form.Object(map[string]*form.Schema{
 			"alert_type": form.String("usage_threshold"), "meter": form.String(), "limit": form.Integer(),
 			"starting_after": form.String(), "ending_before": form.String(), "expand": form.Array(form.String()),
 		})},
-		{method: "GET", path: "/v1/billing/alerts/{id}", schema: expandOnly, mode: txRead, h: s.retrieveAlert},
-		{method: "POST", path: "/v1/billing/alerts/{id}/activate", schema: expandOnly, mode: txWrite, h: s.setAlertStatus("active")},
-		{method: "POST", path: "/v1/billing/alerts/{id}/deactivate", schema: expandOnly, mode: txWrite, h: s.setAlertStatus("inactive")},
-		{method: "POST", path: "/v1/billing/alerts/{id}/archive", schema: expandOnly, mode: txWrite, h: s.setAlertStatus("archived")},
+		{route: "GET /v1/billing/alerts/{id}", schema: expandOnly, mode: txRead, h: retrieveAlert},
+		{route: "POST /v1/billing/alerts/{id}/activate", schema: expandOnly, mode: txWrite, h: setAlertStatus(alertActive)},
+		{route: "POST /v1/billing/alerts/{id}/deactivate", schema: expandOnly, mode: txWrite, h: setAlertStatus(alertInactive)},
+		{route: "POST /v1/billing/alerts/{id}/archive", schema: expandOnly, mode: txWrite, h: setAlertStatus(alertArchived)},
 	}
 }
 
-func (s *Server) createAlert(c *call) (jsonobj.Obj, error) {
+func createAlert(c *call) (jsonobj.Obj, error) {
 	p := c.params
 	cfg := p.Object("usage_threshold_config")
 	if cfg == nil {
 		return nil, apierr.ParameterMissing("usage_threshold_config")
 	}
-	a := &alert{Meta: c.newMeta("alrt"), Status: "active"}
+	a := &alert{Meta: c.newMeta("alrt"), Status: alertActive}
 	a.Title, _ = p.String("title")
 	if err := checkLength("title", a.Title, 256); err != nil {
 		return nil, err
@@ -117,7 +143,7 @@ func (s *Server) createAlert(c *call) (jsonobj.Obj, error) {
 	if err := c.tx.Put(tAlerts, a); err != nil {
 		return nil, err
 	}
-	return renderAlert(a), nil
+	return c.renderAlert(a), nil
 }
 
 // maxAlertsPerFilter is Stripe's limit: "You can create a maximum of 25 alerts
@@ -132,7 +158,7 @@ func (c *call) checkAlertLimit(a *alert) error {
 	}
 	n := 0
 	for _, r := range recs {
-		if o := r.(*alert); o.Customer == a.Customer && o.Status != "archived" {
+		if o := r.(*alert); o.Customer == a.Customer && o.Status != alertArchived {
 			n++
 		}
 	}
@@ -161,48 +187,48 @@ func (c *call) usageBaseline(m *meter, customerID string) map[string]metering.In
 }
 
 func (c *call) getAlert(id string) (*alert, error) {
-	return getRecord[*alert](c, tAlerts, "billing alert", id, "id")
+	return getRecord[*alert](c.tx, tAlerts, "billing alert", id, "id")
 }
 
-func (s *Server) retrieveAlert(c *call) (jsonobj.Obj, error) {
+func retrieveAlert(c *call) (jsonobj.Obj, error) {
 	a, err := c.getAlert(c.pathID())
 	if err != nil {
 		return nil, err
 	}
-	return renderAlert(a), nil
+	return c.renderAlert(a), nil
 }
 
 // setAlertStatus activates, deactivates or archives an alert; an archived alert
 // can no longer change.
-func (s *Server) setAlertStatus(status string) handler {
+func setAlertStatus(status alertStatus) handler {
 	return func(c *call) (jsonobj.Obj, error) {
 		cur, err := c.getAlert(c.pathID())
 		if err != nil {
 			return nil, err
 		}
-		if cur.Status == "archived" && status != "archived" {
+		if cur.Status == alertArchived && status != alertArchived {
 			return nil, apierr.InvalidRequest("", "", "The alert %s is archived and can no longer change.", cur.ID)
 		}
 		a := cur.clone()
 		a.Status = status
-		if status == "archived" {
+		if status == alertArchived {
 			a.Baseline = nil // it never fires again
 		}
 		if err := c.tx.Put(tAlerts, a); err != nil {
 			return nil, err
 		}
-		return renderAlert(a), nil
+		return c.renderAlert(a), nil
 	}
 }
 
-func (s *Server) listAlerts(c *call) (jsonobj.Obj, error) {
+func listAlerts(c *call) (jsonobj.Obj, error) {
 	meterID, byMeter := c.params.String("meter")
 	return c.list(tAlerts, "billing alert", "/v1/billing/alerts", func(r store.Record) bool {
 		return !byMeter || r.(*alert).Meter == meterID
-	}, func(r store.Record) (jsonobj.Obj, error) { return renderAlert(r.(*alert)), nil })
+	}, func(r store.Record) (jsonobj.Obj, error) { return c.renderAlert(r.(*alert)), nil })
 }
 
-func renderAlert(a *alert) jsonobj.Obj {
+func (rc *renderCtx) renderAlert(a *alert) jsonobj.Obj {
 	var filter any
 	if a.Customer != "" {
 		filter = jsonobj.Obj{{K: "customer", V: a.Customer}}
@@ -213,7 +239,7 @@ func renderAlert(a *alert) jsonobj.Obj {
 		{K: "alert_type", V: "usage_threshold"},
 		{K: "filter", V: filter},
 		{K: "livemode", V: false},
-		{K: "status", V: a.Status},
+		{K: "status", V: string(a.Status)},
 		{K: "title", V: a.Title},
 		{K: "usage_threshold_config", V: jsonobj.Obj{{K: "gte", V: a.GTE}, {K: "meter", V: a.Meter}, {K: "recurrence", V: "one_time"}}},
 	}
@@ -229,7 +255,7 @@ func (c *call) checkAlerts(m *meter, customerID string) error {
 	var total *metering.Int128
 	for _, r := range recs {
 		a := r.(*alert)
-		if a.Status != "active" || a.Customer != "" && a.Customer != customerID {
+		if a.Status != alertActive || a.Customer != "" && a.Customer != customerID {
 			continue
 		}
 		if total == nil {
@@ -243,7 +269,7 @@ func (c *call) checkAlerts(m *meter, customerID string) error {
 		now := c.customerNow(customerID)
 		c.emit("billing.alert.triggered", now, jsonobj.Obj{
 			{K: "object", V: "billing.alert_triggered"},
-			{K: "alert", V: renderAlert(a)},
+			{K: "alert", V: c.renderAlert(a)},
 			{K: "created", V: now},
 			{K: "customer", V: customerID},
 			{K: "livemode", V: false},

@@ -51,11 +51,11 @@ func checkValueDigits(m *meter, payload map[string]string) *apierr.Error {
 	return apierr.InvalidRequest("", "payload["+form.Abbreviate(m.ValueKey)+"]", "%s%d digits. Received %s.", tooManyDigitsPrefix, maxValueDigits, form.Abbreviate(raw))
 }
 
-func (s *Server) meterEventEndpoints() []endpoint {
+func meterEventEndpoints() []endpoint {
 	return []endpoint{
-		{op: "PostBillingMeterEvents", mode: txRead, h: s.createMeterEvent, fastForm: fastMeterEventForm},
-		{op: "PostBillingMeterEventAdjustments", mode: txRead, h: s.createMeterEventAdjustment},
-		{method: "GET", path: "/_emulator/meter_error_reports", mode: txNone, h: s.listMeterErrorReports,
+		{route: "POST /v1/billing/meter_events", op: "PostBillingMeterEvents", mode: txRead, h: createMeterEvent, fastForm: fastMeterEventForm},
+		{route: "POST /v1/billing/meter_event_adjustments", op: "PostBillingMeterEventAdjustments", mode: txRead, h: createMeterEventAdjustment},
+		{route: "GET /_emulator/meter_error_reports", mode: txNone, h: listMeterErrorReports,
 			schema: form.Object(map[string]*form.Schema{
 				"limit": form.Integer(), "starting_after": form.String(), "ending_before": form.String(),
 				"meter": form.String(), "expand": form.Array(form.String()),
@@ -77,7 +77,7 @@ type meterEvent struct {
 // (no such meter, inactive meter, unknown customer, bad value) is Stripe's
 // asynchronous kind: the event is accepted but not counted, and an error report
 // is recorded (GET /_emulator/meter_error_reports).
-func (s *Server) createMeterEvent(c *call) (jsonobj.Obj, error) {
+func createMeterEvent(c *call) (jsonobj.Obj, error) {
 	in, fast := c.fast.(*meterEventInput)
 	if !fast {
 		in = meterEventInputFromParams(c.params)
@@ -188,7 +188,7 @@ func (c *call) checkMeterEvent(m *meter, payload map[string]string, customerKey,
 		}
 		v, err := form.ParseInt(raw)
 		if err != nil {
-			return "meter_event_invalid_value", "The value '" + truncateRunes(raw, 40) + "' of " + m.ValueKey + " is not a whole number."
+			return "meter_event_invalid_value", "The value '" + apierr.Clip(raw, 40) + "' of " + m.ValueKey + " is not a whole number."
 		}
 		e.Value = v
 	}
@@ -258,18 +258,7 @@ func (c *call) liveCustomer(id string) (*customer, error) {
 	return cu, nil
 }
 
-// customerNow is the time on the clock the customer lives on: their test
-// clock's, or the emulator's.
-func (c *call) customerNow(customerID string) int64 {
-	if rec, _ := c.tx.Get(tCustomers, customerID); rec != nil {
-		if clock := rec.(*customer).TestClock; clock != "" {
-			return c.clockTime(clock)
-		}
-	}
-	return c.unix()
-}
-
-func (s *Server) createMeterEventAdjustment(c *call) (jsonobj.Obj, error) {
+func createMeterEventAdjustment(c *call) (jsonobj.Obj, error) {
 	p := c.params
 	name, _ := p.String("event_name")
 	typ, _ := p.String("type")

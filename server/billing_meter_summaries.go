@@ -13,7 +13,7 @@ import (
 // day with value_grouping_window, newest first, zero-valued windows included.
 // Only the page asked for is computed, and each summary adds up aggregate
 // buckets, so the cost does not grow with the number of events.
-func (s *Server) listMeterEventSummaries(c *call) (jsonobj.Obj, error) {
+func listMeterEventSummaries(c *call) (jsonobj.Obj, error) {
 	p := c.params
 	m, err := c.getMeter(c.pathID(), "id")
 	if err != nil {

@@ -1,8 +1,6 @@
 package server
 
 import (
-	"unicode/utf8"
-
 	"github.com/stripe-emulator/stripe-emulator/internal/apierr"
 	"github.com/stripe-emulator/stripe-emulator/internal/jsonobj"
 	"github.com/stripe-emulator/stripe-emulator/internal/metering"
@@ -25,6 +23,51 @@ type meter struct {
 
 func (m *meter) clone() *meter { n := *m; return &n }
 
+// meterStatus is a meter's status: whether it counts the events it receives.
+type meterStatus string
+
+const (
+	meterActive   meterStatus = "active"
+	meterInactive meterStatus = "inactive"
+)
+
+func (m *meter) status() meterStatus {
+	if m.Active {
+		return meterActive
+	}
+	return meterInactive
+}
+
+const tMeters = "meters"
+
+var meterResource = &resource[*meter]{
+	resourceDesc: resourceDesc{
+		name: "billing.meter",
+		noun: "billing meter",
+		table: store.Table{Name: tMeters, Indexes: []store.Index{
+			{Name: "event_name", Keys: func(r store.Record) []string { return []string{r.(*meter).EventName} }},
+		}},
+		codec:  plainCodec[meter](),
+		cached: true,
+		events: meterEvents,
+		routes: meterEndpoints,
+	},
+	render: infallible((*renderCtx).renderMeter),
+}
+
+// meterEvents: a meter is created, updated, deactivated and reactivated.
+func meterEvents(m *mutation) (string, store.Record, store.Record) {
+	switch {
+	case m.before == nil:
+		return "billing.meter.created", m.after, nil
+	case m.before.(*meter).Active && !m.after.(*meter).Active:
+		return "billing.meter.deactivated", m.after, nil
+	case !m.before.(*meter).Active && m.after.(*meter).Active:
+		return "billing.meter.reactivated", m.after, nil
+	}
+	return "billing.meter.updated", m.after, m.before
+}
+
 func (m *meter) formula() metering.Formula {
 	if m.Formula == "count" {
 		return metering.Count
@@ -42,15 +85,15 @@ func (m *meter) window() metering.Window {
 	return metering.NoWindow
 }
 
-func (s *Server) meterEndpoints() []endpoint {
+func meterEndpoints() []endpoint {
 	return []endpoint{
-		{op: "PostBillingMeters", mode: txWrite, h: s.createMeter},
-		{op: "GetBillingMeters", mode: txRead, h: s.listMeters},
-		{op: "GetBillingMetersId", mode: txRead, h: s.retrieveMeter},
-		{op: "PostBillingMetersId", mode: txWrite, h: s.updateMeter},
-		{op: "PostBillingMetersIdDeactivate", mode: txWrite, h: s.deactivateMeter},
-		{op: "PostBillingMetersIdReactivate", mode: txWrite, h: s.reactivateMeter},
-		{op: "GetBillingMetersIdEventSummaries", mode: txRead, h: s.listMeterEventSummaries},
+		{route: "POST /v1/billing/meters", op: "PostBillingMeters", mode: txWrite, h: createMeter},
+		{route: "GET /v1/billing/meters", op: "GetBillingMeters", mode: txRead, h: listMeters},
+		{route: "GET /v1/billing/meters/{id}", op: "GetBillingMetersId", mode: txRead, h: retrieveMeter},
+		{route: "POST /v1/billing/meters/{id}", op: "PostBillingMetersId", mode: txWrite, h: updateMeter},
+		{route: "POST /v1/billing/meters/{id}/deactivate", op: "PostBillingMetersIdDeactivate", mode: txWrite, h: deactivateMeter},
+		{route: "POST /v1/billing/meters/{id}/reactivate", op: "PostBillingMetersIdReactivate", mode: txWrite, h: reactivateMeter},
+		{route: "GET /v1/billing/meters/{id}/event_summaries", op: "GetBillingMetersIdEventSummaries", mode: txRead, h: listMeterEventSummaries},
 	}
 }
 
@@ -61,14 +104,7 @@ const (
 	maxPayloadKey       = 100
 )
 
-func checkLength(param, v string, max int) error {
-	if utf8.RuneCountInString(v) > max {
-		return apierr.Invalid(param, "Invalid %s: must be at most %d characters.", param, max)
-	}
-	return nil
-}
-
-func (s *Server) createMeter(c *call) (jsonobj.Obj, error) {
+func createMeter(c *call) (jsonobj.Obj, error) {
 	p := c.params
 	m := &meter{Meta: c.newMeta("mtr"), Active: true, CustomerKey: "stripe_customer_id", ValueKey: "value"}
 	m.Updated = m.Created
@@ -110,22 +146,22 @@ func (s *Server) createMeter(c *call) (jsonobj.Obj, error) {
 	if err := c.tx.Put(tMeters, m); err != nil {
 		return nil, err
 	}
-	return renderMeter(m), nil
+	return c.renderMeter(m), nil
 }
 
 func (c *call) getMeter(id, param string) (*meter, error) {
-	return getRecord[*meter](c, tMeters, "billing meter", id, param)
+	return getRecord[*meter](c.tx, tMeters, "billing meter", id, param)
 }
 
-func (s *Server) retrieveMeter(c *call) (jsonobj.Obj, error) {
+func retrieveMeter(c *call) (jsonobj.Obj, error) {
 	m, err := c.getMeter(c.pathID(), "id")
 	if err != nil {
 		return nil, err
 	}
-	return renderMeter(m), nil
+	return c.renderMeter(m), nil
 }
 
-func (s *Server) updateMeter(c *call) (jsonobj.Obj, error) {
+func updateMeter(c *call) (jsonobj.Obj, error) {
 	cur, err := c.getMeter(c.pathID(), "id")
 	if err != nil {
 		return nil, err
@@ -144,31 +180,27 @@ func (s *Server) updateMeter(c *call) (jsonobj.Obj, error) {
 	if err := c.tx.Put(tMeters, m); err != nil {
 		return nil, err
 	}
-	return renderMeter(m), nil
+	return c.renderMeter(m), nil
 }
 
-func (s *Server) deactivateMeter(c *call) (jsonobj.Obj, error) {
-	return s.setMeterActive(c, false)
+func deactivateMeter(c *call) (jsonobj.Obj, error) {
+	return setMeterActive(c, false)
 }
 
-func (s *Server) reactivateMeter(c *call) (jsonobj.Obj, error) {
-	return s.setMeterActive(c, true)
+func reactivateMeter(c *call) (jsonobj.Obj, error) {
+	return setMeterActive(c, true)
 }
 
 // setMeterActive deactivates or reactivates a meter. Events sent while a meter is
 // inactive are not counted (they are reported as archived_meter errors); usage
 // counted before stays.
-func (s *Server) setMeterActive(c *call, active bool) (jsonobj.Obj, error) {
+func setMeterActive(c *call, active bool) (jsonobj.Obj, error) {
 	cur, err := c.getMeter(c.pathID(), "id")
 	if err != nil {
 		return nil, err
 	}
 	if cur.Active == active {
-		state := "inactive"
-		if active {
-			state = "active"
-		}
-		return nil, apierr.State("", "The meter %s is already %s.", cur.ID, state)
+		return nil, apierr.State("", "The meter %s is already %s.", cur.ID, cur.status())
 	}
 	m := cur.clone()
 	m.Active = active
@@ -180,33 +212,21 @@ func (s *Server) setMeterActive(c *call, active bool) (jsonobj.Obj, error) {
 	if err := c.tx.Put(tMeters, m); err != nil {
 		return nil, err
 	}
-	return renderMeter(m), nil
+	return c.renderMeter(m), nil
 }
 
-func (s *Server) listMeters(c *call) (jsonobj.Obj, error) {
+func listMeters(c *call) (jsonobj.Obj, error) {
 	status, byStatus := c.params.String("status")
 	match := func(r store.Record) bool {
 		m := r.(*meter)
-		return !byStatus || (status == "active") == m.Active
+		return !byStatus || meterStatus(status) == m.status()
 	}
 	return c.list(tMeters, "billing meter", "/v1/billing/meters", match, func(r store.Record) (jsonobj.Obj, error) {
-		return renderMeter(r.(*meter)), nil
+		return c.renderMeter(r.(*meter)), nil
 	})
 }
 
-func loadMeter(c *call, id string) (jsonobj.Obj, error) {
-	m, err := c.getMeter(id, "id")
-	if err != nil {
-		return nil, err
-	}
-	return renderMeter(m), nil
-}
-
-func renderMeter(m *meter) jsonobj.Obj {
-	status := "inactive"
-	if m.Active {
-		status = "active"
-	}
+func (rc *renderCtx) renderMeter(m *meter) jsonobj.Obj {
 	var deactivated any
 	if m.DeactivatedAt != 0 {
 		deactivated = m.DeactivatedAt
@@ -221,7 +241,7 @@ func renderMeter(m *meter) jsonobj.Obj {
 		{K: "event_name", V: m.EventName},
 		{K: "event_time_window", V: orNull(m.Window)},
 		{K: "livemode", V: false},
-		{K: "status", V: status},
+		{K: "status", V: string(m.status())},
 		{K: "status_transitions", V: jsonobj.Obj{{K: "deactivated_at", V: deactivated}}},
 		{K: "updated", V: m.Updated},
 		{K: "value_settings", V: jsonobj.Obj{{K: "event_payload_key", V: m.ValueKey}}},

@@ -158,7 +158,9 @@ func TestMeterUpdateDeactivateReactivateList(t *testing.T) {
 		t.Errorf("deactivate: %+v %+v", d, d.StatusTransitions)
 	}
 	_, err = e.sc.BillingMeters.Deactivate(m.ID, nil)
-	wantErr(t, err, 400, "", "")
+	if se := wantErr(t, err, 400, "", ""); se.Msg != "The meter "+m.ID+" is already inactive." {
+		t.Errorf("deactivated twice: %q", se.Msg)
+	}
 
 	other, err := e.sc.BillingMeters.New(&stripe.BillingMeterParams{DisplayName: stripe.String("o"), EventName: stripe.String("o"),
 		DefaultAggregation: &stripe.BillingMeterDefaultAggregationParams{Formula: stripe.String("count")}})
@@ -194,7 +196,9 @@ func TestMeterUpdateDeactivateReactivateList(t *testing.T) {
 		t.Errorf("reactivate: %+v", r)
 	}
 	_, err = e.sc.BillingMeters.Reactivate(m.ID, nil)
-	wantErr(t, err, 400, "", "")
+	if se := wantErr(t, err, 400, "", ""); se.Msg != "The meter "+m.ID+" is already active." {
+		t.Errorf("reactivated twice: %q", se.Msg)
+	}
 	_, err = e.sc.BillingMeters.Get("mtr_nope", nil)
 	wantErr(t, err, 404, "resource_missing", "id")
 }

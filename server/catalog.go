@@ -15,7 +15,7 @@ import (
 // It saves those requests their memdb index walks.
 //
 // Entries are tied to a generation. A commit that writes a meter, an alert or
-// a webhook endpoint (catalogTable) is bracketed by beginWrite and endWrite:
+// a webhook endpoint (a cached resource) is bracketed by beginWrite and endWrite:
 // while one is under way the cache is neither used nor filled, and endWrite
 // starts a new generation. A reader notes the generation before it takes its
 // snapshot (readGen) and uses or fills only entries of that generation. So an
@@ -24,7 +24,7 @@ import (
 // before it.
 type catalog struct {
 	gen     atomic.Uint64
-	writing atomic.Int64 // commits of catalogTable records under way
+	writing atomic.Int64 // commits of cached resources' records under way
 	mu      sync.Mutex   // serializes writers of cur
 	cur     atomic.Pointer[catalogEntries]
 }
@@ -37,11 +37,6 @@ type catalogEntries struct {
 	// endpoints are the webhook endpoints (hasEndpoints: known).
 	endpoints    []*webhookEndpoint
 	hasEndpoints bool
-}
-
-// catalogTable reports the tables whose writes start a new generation.
-func catalogTable(table string) bool {
-	return table == tMeters || table == tAlerts || table == tWebhookEndpoints
 }
 
 // maxCatalogEntries bounds each map (an account may have any number of
@@ -124,7 +119,7 @@ func (mc *catalog) put(gen uint64, fits func(*catalogEntries) bool, add func(*ca
 }
 
 // readGen is the generation a reader about to take a snapshot may use; false
-// while a commit of catalogTable records is under way.
+// while a commit of cached resources' records is under way.
 func (mc *catalog) readGen() (uint64, bool) {
 	gen := mc.gen.Load()
 	if mc.writing.Load() != 0 {
@@ -133,7 +128,7 @@ func (mc *catalog) readGen() (uint64, bool) {
 	return gen, true
 }
 
-// beginWrite is called before a commit that writes a record of a catalogTable.
+// beginWrite is called before a commit that writes a record of a cached resource.
 func (mc *catalog) beginWrite() { mc.writing.Add(1) }
 
 // endWrite is called after that commit: a new generation, then the cache is

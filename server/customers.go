@@ -8,6 +8,8 @@ import (
 	"github.com/stripe-emulator/stripe-emulator/internal/apierr"
 	"github.com/stripe-emulator/stripe-emulator/internal/form"
 	"github.com/stripe-emulator/stripe-emulator/internal/jsonobj"
+	"github.com/stripe-emulator/stripe-emulator/internal/metadata"
+	"github.com/stripe-emulator/stripe-emulator/internal/search"
 	"github.com/stripe-emulator/stripe-emulator/internal/store"
 )
 
@@ -40,26 +42,91 @@ func (c *customer) clone() *customer {
 	return &n
 }
 
+const tCustomers = "customers"
+
+var customerResource = &resource[*customer]{
+	resourceDesc: resourceDesc{
+		name: "customer",
+		noun: "customer",
+		table: store.Table{Name: tCustomers, BTree: true, Indexes: []store.Index{
+			testClockOf(func(r store.Record) string {
+				if c := r.(*customer); !c.Deleted {
+					return c.TestClock
+				}
+				return ""
+			}),
+		}},
+		codec: shadowCodec(func(c *customer) *customerState {
+			return &customerState{customer: c, Address: stateObj(c.Address), InvoiceSettings: stateObj(c.InvoiceSettings), Shipping: stateObj(c.Shipping)}
+		}, func(st *customerState) *customer {
+			c := st.customer
+			c.Address, c.InvoiceSettings, c.Shipping = jsonobj.Obj(st.Address), jsonobj.Obj(st.InvoiceSettings), jsonobj.Obj(st.Shipping)
+			return c
+		}),
+		expand: map[string]string{"default_source": "source", "invoice_settings.default_payment_method": "payment_method", "test_clock": "test_helpers.test_clock"},
+		search: &searchable{
+			url:    "/v1/customers/search",
+			fields: map[string]search.FieldType{"created": search.Number, "email": search.Text, "name": search.Text, "phone": search.Text},
+			doc: func(r store.Record) search.Doc {
+				cu := r.(*customer)
+				if cu.Deleted {
+					return nil
+				}
+				d := fieldDoc{fields: map[string]search.Value{"created": num(cu.Created)}, metadata: cu.Metadata}
+				for k, v := range map[string]string{"email": cu.Email, "name": cu.Name, "phone": cu.Phone} {
+					if val, ok := text(v); ok {
+						d.fields[k] = val
+					}
+				}
+				return d
+			},
+		},
+		events: customerEvents,
+		routes: customerEndpoints,
+	},
+	render: infallible((*renderCtx).renderCustomer),
+}
+
+// customerState is a customer in a state file.
+type customerState struct {
+	*customer
+	Address         stateObj
+	InvoiceSettings stateObj
+	Shipping        stateObj
+}
+
+// customerEvents: a customer is created, updated, and deleted when it becomes
+// a tombstone.
+func customerEvents(m *mutation) (string, store.Record, store.Record) {
+	switch {
+	case m.before == nil:
+		return "customer.created", m.after, nil
+	case m.after.(*customer).Deleted && !m.before.(*customer).Deleted:
+		return "customer.deleted", m.before, nil
+	}
+	return "customer.updated", m.after, m.before
+}
+
 // customerParams are the parameters both create and update take.
 var customerParams = []string{"address", "balance", "description", "email", "invoice_prefix", "invoice_settings",
 	"metadata", "name", "next_invoice_sequence", "phone", "preferred_locales", "shipping", "tax", "tax_exempt", "validate"}
 
-func (s *Server) customerEndpoints() []endpoint {
+func customerEndpoints() []endpoint {
 	return []endpoint{
-		{op: "GetCustomersSearch", mode: txRead, h: s.searchCustomers},
-		{op: "PostCustomers", mode: txWrite, h: s.createCustomer, accepts: append([]string{"test_clock"}, customerParams...),
+		{route: "GET /v1/customers/search", op: "GetCustomersSearch", mode: txRead, h: searchCustomers},
+		{route: "POST /v1/customers", op: "PostCustomers", mode: txWrite, h: createCustomer, accepts: append([]string{"test_clock"}, customerParams...),
 			rejects: []string{"invoice_settings.default_payment_method"}},
-		{op: "GetCustomers", mode: txRead, h: s.listCustomers},
-		{op: "GetCustomersCustomer", mode: txRead, h: s.retrieveCustomer},
-		{op: "PostCustomersCustomer", mode: txWrite, h: s.updateCustomer, accepts: customerParams,
+		{route: "GET /v1/customers", op: "GetCustomers", mode: txRead, h: listCustomers},
+		{route: "GET /v1/customers/{customer}", op: "GetCustomersCustomer", mode: txRead, h: retrieveCustomer},
+		{route: "POST /v1/customers/{customer}", op: "PostCustomersCustomer", mode: txWrite, h: updateCustomer, accepts: customerParams,
 			rejects: []string{"invoice_settings.default_payment_method"}},
-		{op: "DeleteCustomersCustomer", mode: txWrite, h: s.deleteCustomer},
+		{route: "DELETE /v1/customers/{customer}", op: "DeleteCustomersCustomer", mode: txWrite, h: deleteCustomer},
 	}
 }
 
 var invoicePrefixRE = regexp.MustCompile(`^[A-Z0-9]{3,12}$`)
 
-func (s *Server) createCustomer(c *call) (jsonobj.Obj, error) {
+func createCustomer(c *call) (jsonobj.Obj, error) {
 	cu := &customer{
 		Meta:                c.newMeta("cus"),
 		InvoicePrefix:       store.RandomString(8),
@@ -81,7 +148,7 @@ func (s *Server) createCustomer(c *call) (jsonobj.Obj, error) {
 	if err := c.tx.Put(tCustomers, cu); err != nil {
 		return nil, err
 	}
-	return c.answer(cu, renderCustomer(cu)), nil
+	return c.answer(cu, c.renderCustomer(cu)), nil
 }
 
 func upperAlnum(s string) string {
@@ -160,7 +227,7 @@ func applyCustomerParams(cu *customer, p *form.Params) error {
 	} else if v, ok := p.String("tax_exempt"); ok {
 		cu.TaxExempt = v
 	}
-	md, err := applyMetadata(cu.Metadata, p, "metadata")
+	md, err := metadata.Apply(cu.Metadata, decodeMetadata(p, "metadata"))
 	if err != nil {
 		return err
 	}
@@ -175,16 +242,9 @@ func defaultInvoiceSettings() jsonobj.Obj {
 // maxLenFor holds Stripe's length limits of free-text fields.
 var maxLenFor = map[string]int{"description": 350, "email": 512, "name": 256, "phone": 20}
 
-func maxLen(p *form.Params, key, v string, limit int) error {
-	if limit > 0 && len([]rune(v)) > limit {
-		return apierr.Invalid(p.Path(key), "Invalid string: %s; must be at most %d characters", form.Abbreviate(v), limit)
-	}
-	return nil
-}
-
 // getCustomer loads a customer; deleted ones count as missing unless allowDeleted.
 func (c *call) getCustomer(id, param string, allowDeleted bool) (*customer, error) {
-	cu, err := getRecord[*customer](c, tCustomers, "customer", id, param)
+	cu, err := getRecord[*customer](c.tx, tCustomers, "customer", id, param)
 	if err != nil {
 		return nil, err
 	}
@@ -194,15 +254,15 @@ func (c *call) getCustomer(id, param string, allowDeleted bool) (*customer, erro
 	return cu, nil
 }
 
-func (s *Server) retrieveCustomer(c *call) (jsonobj.Obj, error) {
+func retrieveCustomer(c *call) (jsonobj.Obj, error) {
 	cu, err := c.getCustomer(c.pathID(), "id", true)
 	if err != nil {
 		return nil, err
 	}
-	return renderCustomer(cu), nil
+	return c.renderCustomer(cu), nil
 }
 
-func (s *Server) updateCustomer(c *call) (jsonobj.Obj, error) {
+func updateCustomer(c *call) (jsonobj.Obj, error) {
 	cur, err := c.getCustomer(c.pathID(), "id", false)
 	if err != nil {
 		return nil, err
@@ -214,10 +274,10 @@ func (s *Server) updateCustomer(c *call) (jsonobj.Obj, error) {
 	if err := c.tx.Put(tCustomers, cu); err != nil {
 		return nil, err
 	}
-	return c.answer(cu, renderCustomer(cu)), nil
+	return c.answer(cu, c.renderCustomer(cu)), nil
 }
 
-func (s *Server) deleteCustomer(c *call) (jsonobj.Obj, error) {
+func deleteCustomer(c *call) (jsonobj.Obj, error) {
 	cur, err := c.getCustomer(c.pathID(), "id", false)
 	if err != nil {
 		return nil, err
@@ -234,7 +294,7 @@ func (s *Server) deleteCustomer(c *call) (jsonobj.Obj, error) {
 			continue
 		}
 		n := sub.clone()
-		n.Status, n.CanceledAt, n.EndedAt, n.CancelReason = "canceled", now, now, "cancellation_requested"
+		n.Status, n.CanceledAt, n.EndedAt, n.CancelReason = subscriptionCanceled, now, now, "cancellation_requested"
 		if err := c.tx.Put(tSubscriptions, n); err != nil {
 			return nil, err
 		}
@@ -243,13 +303,13 @@ func (s *Server) deleteCustomer(c *call) (jsonobj.Obj, error) {
 	if err := c.tx.Put(tCustomers, gone); err != nil {
 		return nil, err
 	}
-	return renderCustomer(gone), nil
+	return c.renderCustomer(gone), nil
 }
 
 // listCustomers answers GET /v1/customers. Customers on a test clock are
 // listed only with test_clock: "The response will not include customers with
 // test clocks if this parameter is not set."
-func (s *Server) listCustomers(c *call) (jsonobj.Obj, error) {
+func listCustomers(c *call) (jsonobj.Obj, error) {
 	email, byEmail := c.params.String("email")
 	clock, _ := c.params.String("test_clock")
 	match := func(r store.Record) bool {
@@ -257,19 +317,11 @@ func (s *Server) listCustomers(c *call) (jsonobj.Obj, error) {
 		return !cu.Deleted && (!byEmail || cu.Email == email) && cu.TestClock == clock
 	}
 	return c.list(tCustomers, "customer", "/v1/customers", match, func(r store.Record) (jsonobj.Obj, error) {
-		return renderCustomer(r.(*customer)), nil
+		return c.renderCustomer(r.(*customer)), nil
 	})
 }
 
-func loadCustomer(c *call, id string) (jsonobj.Obj, error) {
-	cu, err := c.getCustomer(id, "id", true)
-	if err != nil {
-		return nil, err
-	}
-	return renderCustomer(cu), nil
-}
-
-func renderCustomer(cu *customer) jsonobj.Obj {
+func (rc *renderCtx) renderCustomer(cu *customer) jsonobj.Obj {
 	if cu.Deleted {
 		return jsonobj.Obj{{K: "id", V: cu.ID}, {K: "object", V: "customer"}, {K: "deleted", V: true}}
 	}
@@ -305,11 +357,4 @@ func renderCustomer(cu *customer) jsonobj.Obj {
 		{K: "tax_exempt", V: cu.TaxExempt},
 		{K: "test_clock", V: orNull(cu.TestClock)},
 	}
-}
-
-func nilObj(o jsonobj.Obj) any {
-	if o == nil {
-		return nil
-	}
-	return o
 }

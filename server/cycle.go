@@ -42,14 +42,14 @@ const (
 
 // next is a subscription's next transition and its time.
 func (sub *subscription) next() (transition, int64) {
-	if !sub.live() || sub.Status == "paused" {
+	if !sub.live() || sub.Status == subscriptionPaused {
 		return noTransition, 0
 	}
 	kind, at := periodEndDue, sub.PeriodEnd
 	if sub.CancelAt != 0 && sub.CancelAt < at {
 		kind, at = cancelAtDue, sub.CancelAt
 	}
-	if sub.Status == "trialing" {
+	if sub.Status == subscriptionTrialing {
 		if n := max(sub.TrialEnd-upcomingNotice, sub.PeriodStart); !sub.TrialNoticeSent && n < at {
 			kind, at = trialNotice, n
 		}
@@ -74,9 +74,9 @@ func subscriptionDue(r store.Record) (string, int64, bool) {
 // draft, or the due date of an open invoice sent to the customer.
 func (inv *invoice) next() (transition, int64) {
 	switch {
-	case inv.Status == "draft" && inv.AutoAdvance && inv.FinalizesAt != 0:
+	case inv.Status == invoiceDraft && inv.AutoAdvance && inv.FinalizesAt != 0:
 		return finalizeDue, inv.FinalizesAt
-	case inv.Status == "open" && inv.CollectionMethod == "send_invoice" && inv.DueDate != 0 && !inv.OverdueNotified:
+	case inv.Status == invoiceOpen && inv.CollectionMethod == "send_invoice" && inv.DueDate != 0 && !inv.OverdueNotified:
 		return overdueDue, inv.DueDate
 	}
 	return noTransition, 0
@@ -198,11 +198,11 @@ func (c *call) setPastDue(inv *invoice) error {
 		return nil
 	}
 	sub, err := c.getSubscription(inv.Subscription, "subscription")
-	if err != nil || !sub.live() || sub.LatestInvoice != inv.ID || sub.Status == "past_due" {
+	if err != nil || !sub.live() || sub.LatestInvoice != inv.ID || sub.Status == subscriptionPastDue {
 		return nil
 	}
 	n := sub.clone()
-	n.Status = "past_due"
+	n.Status = subscriptionPastDue
 	return c.tx.Put(tSubscriptions, n)
 }
 
@@ -212,7 +212,7 @@ func (c *call) emitUpcoming(sub *subscription, at int64) error {
 	if err != nil {
 		return err
 	}
-	inv := &invoice{Meta: store.Meta{Created: at}, Preview: true, Customer: cu.ID, Status: "draft", BillingReason: "upcoming",
+	inv := &invoice{Meta: store.Meta{Created: at}, Preview: true, Customer: cu.ID, Status: invoiceDraft, BillingReason: "upcoming",
 		Currency: sub.Currency, StartingBalance: cu.Balance, TestClock: sub.TestClock, Metadata: map[string]string{},
 		LinesURL: "/v1/invoices/upcoming/lines?customer=" + cu.ID + "&subscription=" + sub.ID}
 	snapshotCustomer(inv, cu)
@@ -235,11 +235,11 @@ func (c *call) emitUpcoming(sub *subscription, at int64) error {
 // renewSubscription closes a period at its end: the invoice for it, and the next
 // period (or the end of the subscription, or of its trial).
 func (c *call) renewSubscription(sub *subscription, at int64) error {
-	if sub.Status == "trialing" {
+	if sub.Status == subscriptionTrialing {
 		switch sub.TrialEndBehavior {
 		case "pause": // no payment method is ever on file in the emulator
 			n := sub.clone()
-			n.Status = "paused"
+			n.Status = subscriptionPaused
 			return c.tx.Put(tSubscriptions, n)
 		case "cancel":
 			return c.endSubscription(sub, at, false)
@@ -257,8 +257,8 @@ func (c *call) renewSubscription(sub *subscription, at int64) error {
 		return err
 	}
 	n := sub.clone()
-	if n.Status == "trialing" {
-		n.Status = "active"
+	if n.Status == subscriptionTrialing {
+		n.Status = subscriptionActive
 	}
 	n.PeriodStart, n.Retired = at, nil
 	_, n.PeriodEnd = calc.PeriodContaining(n.BillingCycleAnchor, n.Interval, at)
@@ -278,7 +278,7 @@ func (c *call) endSubscription(sub *subscription, at int64, bill bool) error {
 		if err != nil {
 			return err
 		}
-		if at < sub.PeriodEnd && sub.Status != "trialing" {
+		if at < sub.PeriodEnd && sub.Status != subscriptionTrialing {
 			// Ending before the period does (cancel_at): the unused time of its
 			// licensed items, paid in advance, is credited.
 			credits, err := c.prorations(&subChange{sub: sub, before: items}, at)
@@ -295,7 +295,7 @@ func (c *call) endSubscription(sub *subscription, at int64, bill bool) error {
 		}
 		n.LatestInvoice = inv.ID
 	}
-	n.Status, n.EndedAt = "canceled", at
+	n.Status, n.EndedAt = subscriptionCanceled, at
 	if n.CanceledAt == 0 {
 		n.CanceledAt = at
 	}
@@ -322,7 +322,7 @@ func (c *call) newInvoice(sub *subscription, reason string, start, end, created 
 	if err != nil {
 		return nil, err
 	}
-	inv := &invoice{Meta: c.newMetaAt("in", created), Customer: sub.Customer, Subscription: sub.ID, Status: "draft",
+	inv := &invoice{Meta: c.newMetaAt("in", created), Customer: sub.Customer, Subscription: sub.ID, Status: invoiceDraft,
 		BillingReason: reason, CollectionMethod: sub.CollectionMethod, Currency: sub.Currency, PeriodStart: start, PeriodEnd: end,
 		StartingBalance: cu.Balance, AutoAdvance: true, FinalizesAt: finalizesAt, SubscriptionMetadata: sub.Metadata,
 		TestClock: sub.TestClock, Metadata: map[string]string{}}
@@ -453,7 +453,7 @@ func (c *call) finalizeInvoice(inv *invoice, at int64) (*invoice, error) {
 	after := calc.Add(n.subtotal(), cu.Balance)
 	balance := min(after, 0) // a credit larger than the total stays a credit
 	due := max(after, 0)
-	n.Status, n.FinalizedAt, n.EffectiveAt, n.FinalizesAt = "open", at, at, 0
+	n.Status, n.FinalizedAt, n.EffectiveAt, n.FinalizesAt = invoiceOpen, at, at, 0
 	switch {
 	case due == 0:
 		n.markPaid(at, 0)
@@ -482,7 +482,7 @@ func (c *call) finalizeInvoice(inv *invoice, at int64) (*invoice, error) {
 }
 
 func (inv *invoice) markPaid(at, amount int64) {
-	inv.Status, inv.Paid, inv.PaidAt, inv.AmountPaid = "paid", true, at, amount
+	inv.Status, inv.Paid, inv.PaidAt, inv.AmountPaid = invoicePaid, true, at, amount
 }
 
 // afterPaid brings a past_due subscription back once its latest invoice is paid.
@@ -491,11 +491,11 @@ func (c *call) afterPaid(inv *invoice) error {
 		return nil
 	}
 	sub, err := c.getSubscription(inv.Subscription, "subscription")
-	if err != nil || sub.Status != "past_due" || sub.LatestInvoice != inv.ID {
+	if err != nil || sub.Status != subscriptionPastDue || sub.LatestInvoice != inv.ID {
 		return nil
 	}
 	n := sub.clone()
-	n.Status = "active"
+	n.Status = subscriptionActive
 	return c.tx.Put(tSubscriptions, n)
 }
 
@@ -508,7 +508,7 @@ func (c *call) afterPaid(inv *invoice) error {
 // leaves the prorated part out: with a billing_cycle_anchor ahead, the time up
 // to it is free and there is no invoice (nil) until the anchor.
 func (c *call) firstInvoice(sub *subscription, items []*subItem, prorate bool) (*invoice, error) {
-	now, trial := sub.Created, sub.Status == "trialing"
+	now, trial := sub.Created, sub.Status == subscriptionTrialing
 	stub := sub.BillingCycleAnchor > now // the first period ends at the anchor
 	backdated := sub.PeriodStart < now
 	if stub && !trial && !prorate {

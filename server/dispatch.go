@@ -36,8 +36,10 @@ type call struct {
 	// fast, set instead of params, is what the endpoint's fastForm decoded.
 	fast fastParams
 	vars map[string]string
-	tx   *store.Txn
-	ep   *endpoint
+	// renderCtx holds the transaction the handler runs in (tx), and renders
+	// the handler's objects.
+	renderCtx
+	ep *endpoint
 	// idemKey is the request's Idempotency-Key, if any.
 	idemKey string
 	// version is the API version the request is served at; named: its
@@ -89,9 +91,9 @@ func (c *call) answer(rec store.Record, obj jsonobj.Obj) jsonobj.Obj {
 
 // getRecord is the record of table with the id, or the resource_missing error
 // that names it (noun) and the parameter it came in (param).
-func getRecord[T store.Record](c *call, table, noun, id, param string) (T, error) {
+func getRecord[T any](tx *store.Txn, table, noun, id, param string) (T, error) {
 	var zero T
-	rec, err := c.tx.Get(table, id)
+	rec, err := tx.Get(table, id)
 	if err != nil {
 		return zero, err
 	}
@@ -119,15 +121,23 @@ func (epHandler) ServeHTTP(http.ResponseWriter, *http.Request) {} // dispatch go
 
 var muxVar = regexp.MustCompile(`\{[a-z_]+\}`)
 
-// prepare fills an endpoint's method, path and schema from the catalogue and checks
-// its accepts and rejects lists against the schema.
+// prepare fills an endpoint's method and path from its route and its schema
+// from the catalogue, and checks the route against the catalogue operation and
+// the accepts and rejects lists against the schema.
 func (s *Server) prepare(ep *endpoint) error {
+	method, path, ok := strings.Cut(ep.route, " ")
+	if !ok || !apiMethod(method) || !strings.HasPrefix(path, "/") || strings.ContainsAny(path, " \t") {
+		return fmt.Errorf("endpoint %q (op %q): the route must be \"METHOD /path\", with METHOD one of GET, POST, DELETE", ep.route, ep.op)
+	}
+	ep.method, ep.path = method, path
 	if ep.op != "" {
 		op, ok := s.ops[ep.op]
 		if !ok {
-			return fmt.Errorf("endpoint %s: no such operation in the catalogue", ep.op)
+			return fmt.Errorf("%s: op %s: no such operation in the catalogue", ep.route, ep.op)
 		}
-		ep.method, ep.path = op.Method, op.Path
+		if op.Method != method || op.Path != path {
+			return fmt.Errorf("%s: op %s is %s %s in the catalogue", ep.route, ep.op, op.Method, op.Path)
+		}
 		if ep.schema == nil {
 			ep.schema = op.Params
 		}
@@ -135,25 +145,29 @@ func (s *Server) prepare(ep *endpoint) error {
 	if ep.schema == nil {
 		ep.schema = form.Object(map[string]*form.Schema{})
 	}
-	ep.route = ep.method + " " + ep.path
 	ep.versions = new(epVersions)
 	ep.apiRoute = strings.HasPrefix(ep.path, "/v1/") || strings.HasPrefix(ep.path, "/v2/")
 	for _, a := range ep.accepts {
 		if ep.schema.Prop(a) == nil {
-			return fmt.Errorf("%s %s: accepts %q, which is not a parameter of the endpoint", ep.method, ep.path, a)
+			return fmt.Errorf("%s: accepts %q, which is not a parameter of the endpoint", ep.route, a)
 		}
 	}
 	ep.rejectPaths = nil
 	for _, rj := range ep.rejects {
 		if lookupDotted(ep.schema, rj) == nil {
-			return fmt.Errorf("%s %s: rejects %q, which is not a parameter of the endpoint", ep.method, ep.path, rj)
+			return fmt.Errorf("%s: rejects %q, which is not a parameter of the endpoint", ep.route, rj)
 		}
 		ep.rejectPaths = append(ep.rejectPaths, strings.Split(rj, "."))
 	}
 	if !muxVar.MatchString(ep.path) && strings.Contains(ep.path, "{") {
-		return fmt.Errorf("%s %s: malformed path", ep.method, ep.path)
+		return fmt.Errorf("%s: malformed path", ep.route)
 	}
 	return nil
+}
+
+// apiMethod reports whether m is a method of Stripe's API.
+func apiMethod(m string) bool {
+	return m == http.MethodGet || m == http.MethodPost || m == http.MethodDelete
 }
 
 func lookupDotted(s *form.Schema, dotted string) *form.Schema {
@@ -476,7 +490,7 @@ func contains(list []string, s string) bool {
 
 // execute runs the handler in its transaction and renders the outcome.
 func (s *Server) execute(c *call) (int, []byte, http.Header) {
-	obj, err := s.invoke(c)
+	obj, err := invoke(c)
 	if err != nil {
 		return s.errorResponse(c.r, c.reqID, c.logURL(), err)
 	}
@@ -491,7 +505,7 @@ func (s *Server) execute(c *call) (int, []byte, http.Header) {
 }
 
 // invoke runs the handler and expansions inside the endpoint's transaction.
-func (s *Server) invoke(c *call) (jsonobj.Obj, error) {
+func invoke(c *call) (jsonobj.Obj, error) {
 	if err := checkTimestamps(c.params, false); err != nil {
 		return nil, err
 	}
@@ -535,7 +549,7 @@ func (c *call) commit() error {
 			return err
 		}
 		for _, m := range c.muts {
-			if catalogTable(m.table) {
+			if c.s.reg.cached[m.table] {
 				c.acct.catalog.beginWrite() // around the commit: see catalog
 				defer c.acct.catalog.endWrite()
 				break

@@ -9,16 +9,16 @@ import (
 
 // Emulator-only endpoints: health, reset, and the request log. They live outside
 // Stripe's namespace, under /healthz and /_emulator/.
-func (s *Server) emulatorEndpoints() []endpoint {
+func emulatorEndpoints() []endpoint {
 	return []endpoint{
-		{method: "GET", path: "/healthz", noAuth: true, mode: txNone, h: s.health},
-		{method: "POST", path: "/_emulator/reset", mode: txNone, h: s.reset},
-		{method: "POST", path: "/_emulator/fixtures", raw: true, mode: txNone, h: s.loadFixtures},
-		{method: "GET", path: "/_emulator/requests/{id}", mode: txNone, h: s.requestLogEntry,
+		{route: "GET /healthz", noAuth: true, mode: txNone, h: health},
+		{route: "POST /_emulator/reset", mode: txNone, h: reset},
+		{route: "POST /_emulator/fixtures", raw: true, mode: txNone, h: loadFixtures},
+		{route: "GET /_emulator/requests/{id}", mode: txNone, h: requestLogEntry,
 			schema: form.Object(map[string]*form.Schema{})},
-		{method: "GET", path: "/_emulator/account", mode: txNone, h: emulatorAccount,
+		{route: "GET /_emulator/account", mode: txNone, h: emulatorAccount,
 			schema: form.Object(map[string]*form.Schema{})},
-		{method: "POST", path: "/_emulator/account", mode: txNone, h: updateEmulatorAccount,
+		{route: "POST /_emulator/account", mode: txNone, h: updateEmulatorAccount,
 			schema: form.Object(map[string]*form.Schema{"default_api_version": form.String()})},
 	}
 }
@@ -55,17 +55,17 @@ func updateEmulatorAccount(c *call) (jsonobj.Obj, error) {
 	return emulatorAccount(c)
 }
 
-func (s *Server) health(c *call) (jsonobj.Obj, error) {
+func health(c *call) (jsonobj.Obj, error) {
 	return jsonobj.Obj{{K: "status", V: "ok"}}, nil
 }
 
 // reset drops the calling key's account: every object, idempotency key and log.
-func (s *Server) reset(c *call) (jsonobj.Obj, error) {
-	s.accounts.reset(c.acct.key)
+func reset(c *call) (jsonobj.Obj, error) {
+	c.s.accounts.reset(c.acct.key)
 	return jsonobj.Obj{{K: "object", V: "emulator.reset"}, {K: "reset", V: true}}, nil
 }
 
-func (s *Server) requestLogEntry(c *call) (jsonobj.Obj, error) {
+func requestLogEntry(c *call) (jsonobj.Obj, error) {
 	id := c.pathID()
 	if e := c.acct.reqs.get(id); e != nil {
 		return e, nil

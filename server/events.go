@@ -2,6 +2,7 @@ package server
 
 import (
 	"bytes"
+	"reflect"
 	"slices"
 	"strings"
 	"sync"
@@ -267,26 +268,6 @@ func (c *call) record(table string, before, after store.Record) {
 	c.muts = append(c.muts, mutation{table: table, before: before, after: after, at: c.eventTime(r), step: c.step})
 }
 
-// eventTime is when a change to a record happens: its test clock's time, or the
-// emulator's.
-func (c *call) eventTime(r store.Record) int64 {
-	clock := ""
-	switch x := r.(type) {
-	case *customer:
-		clock = x.TestClock
-	case *subscription:
-		clock = x.TestClock
-	case *invoice:
-		clock = x.TestClock
-	case *invoiceItem:
-		clock = x.TestClock
-	}
-	if clock != "" {
-		return c.clockTime(clock)
-	}
-	return c.unix()
-}
-
 // emit adds an event that no stored change describes.
 func (c *call) emit(typ string, at int64, obj jsonobj.Obj) {
 	c.addEvent(&eventRecord{typ: typ, created: at, raw: obj})
@@ -392,32 +373,6 @@ func (c *call) eventsOfStep(muts []mutation) ([]*eventRecord, error) {
 			continue
 		}
 		switch k.table {
-		case tCustomers:
-			switch {
-			case m.before == nil:
-				add("customer.created", m, m.after, nil)
-			case m.after.(*customer).Deleted && !m.before.(*customer).Deleted:
-				add("customer.deleted", m, m.before, nil)
-			default:
-				add("customer.updated", m, m.after, m.before)
-			}
-		case tProducts:
-			c.crud("product", m, add)
-		case tPrices:
-			c.crud("price", m, add)
-		case tInvoiceItems:
-			c.crud("invoiceitem", m, add)
-		case tMeters:
-			switch {
-			case m.before == nil:
-				add("billing.meter.created", m, m.after, nil)
-			case m.before.(*meter).Active && !m.after.(*meter).Active:
-				add("billing.meter.deactivated", m, m.after, nil)
-			case !m.before.(*meter).Active && m.after.(*meter).Active:
-				add("billing.meter.reactivated", m, m.after, nil)
-			default:
-				add("billing.meter.updated", m, m.after, m.before)
-			}
 		case tSubscriptions:
 			if m.after == nil {
 				continue
@@ -433,9 +388,9 @@ func (c *call) eventsOfStep(muts []mutation) ([]*eventRecord, error) {
 			switch {
 			case before.live() && !after.live():
 				typ = "customer.subscription.deleted"
-			case before.Status != "paused" && after.Status == "paused":
+			case before.Status != subscriptionPaused && after.Status == subscriptionPaused:
 				typ = "customer.subscription.paused"
-			case before.Status == "paused" && after.Status == "active":
+			case before.Status == subscriptionPaused && after.Status == subscriptionActive:
 				typ = "customer.subscription.resumed"
 			}
 			if typ == "customer.subscription.deleted" {
@@ -458,12 +413,11 @@ func (c *call) eventsOfStep(muts []mutation) ([]*eventRecord, error) {
 			itemChanges[sub] = append(itemChanges[sub], m)
 		case tInvoices:
 			c.invoiceEvents(m, add)
-		case tTestClocks: // advancing and ready are emitted by the advance itself
-			switch {
-			case m.before == nil:
-				add("test_helpers.test_clock.created", m, m.after, nil)
-			case m.after == nil:
-				add("test_helpers.test_clock.deleted", m, m.before, nil)
+		default:
+			if rule := c.s.reg.events[k.table]; rule != nil {
+				if typ, obj, prev := rule(m); typ != "" {
+					add(typ, m, obj, prev)
+				}
 			}
 		}
 	}
@@ -491,15 +445,22 @@ func (c *call) eventsOfStep(muts []mutation) ([]*eventRecord, error) {
 	return out, nil
 }
 
-// crud adds the created, updated or deleted event of a plain resource.
-func (c *call) crud(prefix string, m *mutation, add func(string, *mutation, store.Record, store.Record) *eventRecord) {
-	switch {
-	case m.before == nil:
-		add(prefix+".created", m, m.after, nil)
-	case m.after == nil:
-		add(prefix+".deleted", m, m.before, nil)
-	default:
-		add(prefix+".updated", m, m.after, m.before)
+// eventRule is the event one change to a record of a resource raises (the
+// change is its first before and last after in a step; before nil: created,
+// after nil: removed): its type ("" for none), the record it shows, and the
+// record previous_attributes are diffed with (nil: none).
+type eventRule func(m *mutation) (typ string, obj, prev store.Record)
+
+// crudEvents is the rule of a plain resource: prefix.created, .updated, .deleted.
+func crudEvents(prefix string) eventRule {
+	return func(m *mutation) (string, store.Record, store.Record) {
+		switch {
+		case m.before == nil:
+			return prefix + ".created", m.after, nil
+		case m.after == nil:
+			return prefix + ".deleted", m.before, nil
+		}
+		return prefix + ".updated", m.after, m.before
 	}
 }
 
@@ -510,7 +471,7 @@ func (c *call) invoiceEvents(m *mutation, add func(string, *mutation, store.Reco
 		return
 	}
 	after := m.after.(*invoice)
-	from := "draft"
+	from := invoiceDraft
 	overdue := false
 	if m.before == nil {
 		add("invoice.created", m, after, nil)
@@ -519,22 +480,22 @@ func (c *call) invoiceEvents(m *mutation, add func(string, *mutation, store.Reco
 		from, overdue = b.Status, b.OverdueNotified
 	}
 	changed := false
-	if from == "draft" && after.Status != "draft" && after.Status != "void" {
+	if from == invoiceDraft && after.Status != invoiceDraft && after.Status != invoiceVoid {
 		add("invoice.finalized", m, after, nil)
 		changed = true
 	}
-	if from != "paid" && after.Status == "paid" {
+	if from != invoicePaid && after.Status == invoicePaid {
 		add("invoice.paid", m, after, nil)
 		if after.AmountPaid > 0 {
 			add("invoice.payment_succeeded", m, after, nil)
 		}
 		changed = true
 	}
-	if from != "void" && after.Status == "void" {
+	if from != invoiceVoid && after.Status == invoiceVoid {
 		add("invoice.voided", m, after, nil)
 		changed = true
 	}
-	if from != "uncollectible" && after.Status == "uncollectible" {
+	if from != invoiceUncollectible && after.Status == invoiceUncollectible {
 		add("invoice.marked_uncollectible", m, after, nil)
 		changed = true
 	}
@@ -575,7 +536,7 @@ func previousItems(current []*subItem, changes []*mutation) []*subItem {
 			out = append(out, it)
 		}
 	}
-	sortByCreation(out)
+	store.SortByCreation(out)
 	return out
 }
 
@@ -650,29 +611,14 @@ func (s *Server) eventObject(ev *eventRecord, deep bool) jsonobj.Obj {
 	return ev.envelope(data, ev.pending.Load())
 }
 
-// renderRecord renders any stored record as its API object; items, when given,
-// stand in for a subscription's current items.
+// renderRecord renders a stored record as its API object, through its
+// resource; items, when given, stand in for a subscription's current items.
 func (c *call) renderRecord(r store.Record, items []*subItem) (jsonobj.Obj, error) {
-	switch x := r.(type) {
-	case *customer:
-		return renderCustomer(x), nil
-	case *product:
-		return renderProduct(x), nil
-	case *price:
-		return c.renderPrice(x), nil
-	case *meter:
-		return renderMeter(x), nil
-	case *subscription:
-		if items != nil {
-			return c.renderSubscriptionWith(x, items)
-		}
-		return c.renderSubscription(x)
-	case *invoice:
-		return c.renderInvoice(x)
-	case *invoiceItem:
-		return c.renderInvoiceItem(x)
-	case *testClock:
-		return renderTestClock(x), nil
+	if sub, ok := r.(*subscription); ok && items != nil {
+		return c.renderSubscriptionWith(sub, items)
+	}
+	if res := c.s.reg.byRecord[reflect.TypeOf(r)]; res != nil {
+		return res.renderRecord(&c.renderCtx, r)
 	}
 	return jsonobj.Obj{{K: "id", V: r.RecordID()}}, nil
 }
@@ -692,19 +638,19 @@ func diffAttributes(before, after jsonobj.Obj) jsonobj.Obj {
 	return out
 }
 
-func (s *Server) eventEndpoints() []endpoint {
+func eventEndpoints() []endpoint {
 	return []endpoint{
-		{op: "GetEvents", mode: txRead, h: s.listEvents},
-		{op: "GetEventsId", mode: txRead, h: s.retrieveEvent},
+		{route: "GET /v1/events", op: "GetEvents", mode: txRead, h: listEvents},
+		{route: "GET /v1/events/{id}", op: "GetEventsId", mode: txRead, h: retrieveEvent},
 	}
 }
 
-func (s *Server) retrieveEvent(c *call) (jsonobj.Obj, error) {
+func retrieveEvent(c *call) (jsonobj.Obj, error) {
 	ev := c.acct.events.get(c.pathID())
 	if ev == nil {
 		return nil, apierr.ResourceMissing("event", "id", c.pathID())
 	}
-	return s.eventObject(ev, c.expands()), nil
+	return c.s.eventObject(ev, c.expands()), nil
 }
 
 // typeMatches reports whether an event type matches a filter ("invoice.*" matches
@@ -716,7 +662,7 @@ func typeMatches(filter, typ string) bool {
 	return filter == typ
 }
 
-func (s *Server) listEvents(c *call) (jsonobj.Obj, error) {
+func listEvents(c *call) (jsonobj.Obj, error) {
 	p := c.params
 	limit, err := readLimit(p)
 	if err != nil {
@@ -755,7 +701,7 @@ func (s *Server) listEvents(c *call) (jsonobj.Obj, error) {
 		}
 		pos = i - 1
 		if cur.hasBefore {
-			return s.eventsBefore(c, all, i, limit, match)
+			return c.s.eventsBefore(c, all, i, limit, match)
 		}
 	}
 	var data []jsonobj.Obj
@@ -768,7 +714,7 @@ func (s *Server) listEvents(c *call) (jsonobj.Obj, error) {
 			more = true
 			break
 		}
-		data = append(data, s.eventObject(all[pos], c.expands()))
+		data = append(data, c.s.eventObject(all[pos], c.expands()))
 	}
 	return eventList(data, more), nil
 }

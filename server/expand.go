@@ -10,22 +10,6 @@ import (
 // maxExpandDepth is Stripe's limit on the levels of one expand[] path.
 const maxExpandDepth = 4
 
-// expandable lists, per object type, the fields that expand[] can replace with
-// the object they name, and that object's type. Nested fields are dotted.
-var expandable = map[string]map[string]string{
-	"product":              {"default_price": "price", "tax_code": "tax_code"},
-	"price":                {"product": "product"},
-	"plan":                 {"product": "product"},
-	"customer":             {"default_source": "source", "invoice_settings.default_payment_method": "payment_method", "test_clock": "test_helpers.test_clock"},
-	"subscription":         {"application": "application", "customer": "customer", "default_payment_method": "payment_method", "default_source": "source", "latest_invoice": "invoice", "on_behalf_of": "account", "pending_setup_intent": "setup_intent", "schedule": "subscription_schedule", "test_clock": "test_helpers.test_clock", "transfer_data.destination": "account", "automatic_tax.liability.account": "account", "invoice_settings.issuer.account": "account"},
-	"invoice":              {"application": "application", "charge": "charge", "customer": "customer", "default_payment_method": "payment_method", "default_source": "source", "latest_revision": "invoice", "on_behalf_of": "account", "payment_intent": "payment_intent", "quote": "quote", "subscription": "subscription", "test_clock": "test_helpers.test_clock", "from_invoice.invoice": "invoice", "issuer.account": "account", "automatic_tax.liability.account": "account", "transfer_data.destination": "account"},
-	"line_item":            {"invoice_item": "invoiceitem", "subscription": "subscription", "subscription_item": "subscription_item"},
-	"invoiceitem":          {"customer": "customer", "invoice": "invoice", "subscription": "subscription", "test_clock": "test_helpers.test_clock"},
-	"discount":             {"customer": "customer", "promotion_code": "promotion_code"},
-	"billing.alert":        {"meter": "billing.meter"},
-	"usage_record_summary": {"invoice": "invoice"},
-}
-
 // expand applies expand[] paths to a rendered response.
 func (c *call) expand(obj jsonobj.Obj, paths []string) error {
 	isList := isListObject(obj)
@@ -94,8 +78,10 @@ func cannotExpand(path string) error {
 }
 
 // expandIn expands segs below obj. typ is the type of the nearest enclosing
-// Stripe object, prefix the dotted path from it to obj.
+// Stripe object, prefix the dotted path from it to obj. The fields expand[]
+// can replace are the resources' (resource.expand).
 func (c *call) expandIn(obj jsonobj.Obj, typ, prefix string, segs []string, full string) error {
+	expandable := c.s.reg.expandable
 	seg := segs[0]
 	if isListObject(obj) && seg == "data" {
 		return c.expandEach(obj, "data", segs[1:], full)
@@ -181,13 +167,13 @@ func (c *call) expandEach(list jsonobj.Obj, key string, segs []string, full stri
 // load renders the object of a kind by ID, for expansion.
 func (c *call) load(kind, id string) (jsonobj.Obj, error) {
 	if l := c.s.loaders[kind]; l != nil {
-		return l(c, id)
+		return l(&c.renderCtx, id)
 	}
 	return nil, apierr.InvalidRequest("resource_missing", "expand", "No such %s: '%s'", strings.ReplaceAll(kind, "_", " "), id)
 }
 
 // loader renders an object of one kind by ID.
-type loader func(c *call, id string) (jsonobj.Obj, error)
+type loader func(rc *renderCtx, id string) (jsonobj.Obj, error)
 
 // expands reports whether the request asks for any expansion.
 func (c *call) expands() bool { return c.params != nil && len(c.params.Strings("expand")) > 0 }

@@ -13,14 +13,14 @@ func TestExpandWalker(t *testing.T) {
 	c := &call{s: e.srv}
 	loads := 0
 	e.srv.loaders = map[string]loader{
-		"customer": func(_ *call, id string) (jsonobj.Obj, error) {
+		"customer": func(_ *renderCtx, id string) (jsonobj.Obj, error) {
 			loads++
 			return jsonobj.Obj{{K: "id", V: id}, {K: "object", V: "customer"}, {K: "test_clock", V: "clock_1"}}, nil
 		},
-		"test_helpers.test_clock": func(_ *call, id string) (jsonobj.Obj, error) {
+		"test_helpers.test_clock": func(_ *renderCtx, id string) (jsonobj.Obj, error) {
 			return jsonobj.Obj{{K: "id", V: id}, {K: "object", V: "test_helpers.test_clock"}}, nil
 		},
-		"product": func(_ *call, id string) (jsonobj.Obj, error) {
+		"product": func(_ *renderCtx, id string) (jsonobj.Obj, error) {
 			return jsonobj.Obj{{K: "id", V: id}, {K: "object", V: "product"}, {K: "default_price", V: nil}}, nil
 		},
 	}

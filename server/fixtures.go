@@ -294,12 +294,12 @@ func parseErrorBody(status int, body []byte) *apierr.Error {
 // loadFixtures is POST /_emulator/fixtures: the body is a fixtures file, loaded
 // into the caller's account. It answers each entry's response by name and the
 // resolved env section.
-func (s *Server) loadFixtures(c *call) (jsonobj.Obj, error) {
+func loadFixtures(c *call) (jsonobj.Obj, error) {
 	opts := FixtureOptions{Key: c.acct.key, Host: c.r.Host}
 	if c.named {
 		opts.APIVersion = c.version.String()
 	}
-	res, err := s.LoadFixtures(c.r.Context(), c.body, opts)
+	res, err := c.s.LoadFixtures(c.r.Context(), c.body, opts)
 	if err != nil {
 		var fe *FixtureError
 		if errors.As(err, &fe) {

@@ -96,7 +96,7 @@ func (e *inproc) recordCount() int {
 	tx := acct.db.Read()
 	defer tx.Abort()
 	n := 0
-	for _, t := range tables {
+	for _, t := range e.srv.reg.tables {
 		_ = tx.All(t.Name, func(store.Record) bool { n++; return true })
 	}
 	return n

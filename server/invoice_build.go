@@ -163,6 +163,14 @@ func (c *call) prorated(ls []invoiceLine, pr *price, start int64, share func(dec
 	return ls
 }
 
+// productName is the name of a price's product ("" if it is gone).
+func (c *call) productName(pr *price) string {
+	if prod, _ := c.tx.Get(tProducts, pr.Product); prod != nil {
+		return prod.(*product).Name
+	}
+	return ""
+}
+
 // cycleAt is an anchor for the billing cycle whose periods end at end: the
 // subscription's own anchor when end is one of its period boundaries, else end
 // itself (the end of a period that stops early).

@@ -9,6 +9,7 @@ import (
 	"github.com/stripe-emulator/stripe-emulator/internal/billing/calc"
 	"github.com/stripe-emulator/stripe-emulator/internal/form"
 	"github.com/stripe-emulator/stripe-emulator/internal/jsonobj"
+	"github.com/stripe-emulator/stripe-emulator/internal/metadata"
 	"github.com/stripe-emulator/stripe-emulator/internal/store"
 )
 
@@ -51,36 +52,53 @@ func (c *call) pendingItems(customerID string) ([]*invoiceItem, error) {
 	for i, r := range recs {
 		out[i] = r.(*invoiceItem)
 	}
-	sortByCreation(out)
+	store.SortByCreation(out)
 	return out, nil
 }
 
-// sortByCreation orders records oldest first (created, then insertion).
-func sortByCreation[R store.Record](rs []R) {
-	for i := 1; i < len(rs); i++ {
-		for j := i; j > 0; j-- {
-			a, b := rs[j-1].RecordMeta(), rs[j].RecordMeta()
-			if a.Created < b.Created || a.Created == b.Created && a.Seq < b.Seq {
-				break
-			}
-			rs[j-1], rs[j] = rs[j], rs[j-1]
-		}
-	}
-}
-
-func (s *Server) invoiceItemEndpoints() []endpoint {
+func invoiceItemEndpoints() []endpoint {
 	params := []string{"amount", "description", "discountable", "metadata", "period", "price", "quantity", "unit_amount", "unit_amount_decimal"}
 	return []endpoint{
-		{op: "PostInvoiceitems", mode: txWrite, h: s.createInvoiceItem, accepts: append([]string{"currency", "customer", "invoice", "subscription"}, params...)},
-		{op: "GetInvoiceitems", mode: txRead, h: s.listInvoiceItems},
-		{op: "GetInvoiceitemsInvoiceitem", mode: txRead, h: s.retrieveInvoiceItem},
-		{op: "PostInvoiceitemsInvoiceitem", mode: txWrite, h: s.updateInvoiceItem, accepts: params},
-		{op: "DeleteInvoiceitemsInvoiceitem", mode: txWrite, h: s.deleteInvoiceItem},
+		{route: "POST /v1/invoiceitems", op: "PostInvoiceitems", mode: txWrite, h: createInvoiceItem, accepts: append([]string{"currency", "customer", "invoice", "subscription"}, params...)},
+		{route: "GET /v1/invoiceitems", op: "GetInvoiceitems", mode: txRead, h: listInvoiceItems},
+		{route: "GET /v1/invoiceitems/{invoiceitem}", op: "GetInvoiceitemsInvoiceitem", mode: txRead, h: retrieveInvoiceItem},
+		{route: "POST /v1/invoiceitems/{invoiceitem}", op: "PostInvoiceitemsInvoiceitem", mode: txWrite, h: updateInvoiceItem, accepts: params},
+		{route: "DELETE /v1/invoiceitems/{invoiceitem}", op: "DeleteInvoiceitemsInvoiceitem", mode: txWrite, h: deleteInvoiceItem},
 	}
 }
 
 func (c *call) getInvoiceItem(id string) (*invoiceItem, error) {
-	return getRecord[*invoiceItem](c, tInvoiceItems, "invoice item", id, "id")
+	return getRecord[*invoiceItem](c.tx, tInvoiceItems, "invoice item", id, "id")
+}
+
+const tInvoiceItems = "invoice_items"
+
+var invoiceItemResource = &resource[*invoiceItem]{
+	resourceDesc: resourceDesc{
+		name: "invoiceitem",
+		noun: "invoice item",
+		table: store.Table{Name: tInvoiceItems, Indexes: []store.Index{
+			{Name: "customer", Keys: func(r store.Record) []string { return []string{r.(*invoiceItem).Customer} }},
+			{Name: "pending", Keys: func(r store.Record) []string {
+				if ii := r.(*invoiceItem); ii.Invoice == "" {
+					return []string{ii.Customer}
+				}
+				return nil
+			}},
+			{Name: "invoice", Keys: func(r store.Record) []string {
+				if ii := r.(*invoiceItem); ii.Invoice != "" {
+					return []string{ii.Invoice}
+				}
+				return nil
+			}},
+			testClockOf(func(r store.Record) string { return r.(*invoiceItem).TestClock }),
+		}},
+		codec:  plainCodec[invoiceItem](),
+		expand: map[string]string{"customer": "customer", "invoice": "invoice", "subscription": "subscription", "test_clock": "test_helpers.test_clock"},
+		events: crudEvents("invoiceitem"),
+		routes: invoiceItemEndpoints,
+	},
+	render: (*renderCtx).renderInvoiceItem,
 }
 
 // applyInvoiceItemAmount sets an item's amount from amount, price × quantity, or
@@ -166,7 +184,7 @@ func (c *call) applyInvoiceItemAmount(ii *invoiceItem, p *form.Params, creating 
 			return apierr.Invalid("period[end]", "period[end] must be at or after period[start].")
 		}
 	}
-	md, err := applyMetadata(ii.Metadata, p, "metadata")
+	md, err := metadata.Apply(ii.Metadata, decodeMetadata(p, "metadata"))
 	if err != nil {
 		return err
 	}
@@ -174,7 +192,7 @@ func (c *call) applyInvoiceItemAmount(ii *invoiceItem, p *form.Params, creating 
 	return nil
 }
 
-func (s *Server) createInvoiceItem(c *call) (jsonobj.Obj, error) {
+func createInvoiceItem(c *call) (jsonobj.Obj, error) {
 	p := c.params
 	customerID, _ := p.String("customer")
 	cu, err := c.getCustomer(customerID, "customer", false)
@@ -198,7 +216,7 @@ func (s *Server) createInvoiceItem(c *call) (jsonobj.Obj, error) {
 		ii.Currency = cur
 	}
 	if !calc.IsCurrency(ii.Currency) {
-		return nil, apierr.Invalid("currency", "Invalid currency: %s.", truncateRunes(ii.Currency, 20))
+		return nil, apierr.Invalid("currency", "Invalid currency: %s.", apierr.Clip(ii.Currency, 20))
 	}
 	if err := c.setCustomerCurrency(cu, ii.Currency); err != nil {
 		return nil, err
@@ -218,7 +236,7 @@ func (s *Server) createInvoiceItem(c *call) (jsonobj.Obj, error) {
 		if err != nil {
 			return nil, err
 		}
-		if inv.Customer != cu.ID || inv.Status != "draft" {
+		if inv.Customer != cu.ID || inv.Status != invoiceDraft {
 			return nil, apierr.Invalid("invoice", "Invoice items can only be added to a draft invoice of the same customer; %s is %s.", inv.ID, inv.Status)
 		}
 		ii.Invoice = inv.ID
@@ -249,7 +267,7 @@ func (c *call) syncDraft(invoiceID string) error {
 	for i, r := range recs {
 		items[i] = r.(*invoiceItem)
 	}
-	sortByCreation(items)
+	store.SortByCreation(items)
 	n := inv.clone()
 	lines := storedItemLines(items)
 	for _, l := range inv.Lines {
@@ -270,13 +288,13 @@ func (c *call) editableItem(ii *invoiceItem) error {
 	if err != nil {
 		return err
 	}
-	if inv.Status != "draft" {
+	if inv.Status != invoiceDraft {
 		return apierr.InvalidRequest("", "", "The invoice item %s is on a finalized invoice (%s) and can no longer change.", ii.ID, inv.ID)
 	}
 	return nil
 }
 
-func (s *Server) updateInvoiceItem(c *call) (jsonobj.Obj, error) {
+func updateInvoiceItem(c *call) (jsonobj.Obj, error) {
 	cur, err := c.getInvoiceItem(c.pathID())
 	if err != nil {
 		return nil, err
@@ -297,7 +315,7 @@ func (s *Server) updateInvoiceItem(c *call) (jsonobj.Obj, error) {
 	return c.renderInvoiceItem(ii)
 }
 
-func (s *Server) deleteInvoiceItem(c *call) (jsonobj.Obj, error) {
+func deleteInvoiceItem(c *call) (jsonobj.Obj, error) {
 	ii, err := c.getInvoiceItem(c.pathID())
 	if err != nil {
 		return nil, err
@@ -314,7 +332,7 @@ func (s *Server) deleteInvoiceItem(c *call) (jsonobj.Obj, error) {
 	return jsonobj.Obj{{K: "id", V: ii.ID}, {K: "object", V: "invoiceitem"}, {K: "deleted", V: true}}, nil
 }
 
-func (s *Server) retrieveInvoiceItem(c *call) (jsonobj.Obj, error) {
+func retrieveInvoiceItem(c *call) (jsonobj.Obj, error) {
 	ii, err := c.getInvoiceItem(c.pathID())
 	if err != nil {
 		return nil, err
@@ -322,7 +340,7 @@ func (s *Server) retrieveInvoiceItem(c *call) (jsonobj.Obj, error) {
 	return c.renderInvoiceItem(ii)
 }
 
-func (s *Server) listInvoiceItems(c *call) (jsonobj.Obj, error) {
+func listInvoiceItems(c *call) (jsonobj.Obj, error) {
 	p := c.params
 	customerID, byCustomer := p.String("customer")
 	invID, byInvoice := p.String("invoice")
@@ -336,14 +354,14 @@ func (s *Server) listInvoiceItems(c *call) (jsonobj.Obj, error) {
 	})
 }
 
-func (c *call) renderInvoiceItem(ii *invoiceItem) (jsonobj.Obj, error) {
+func (rc *renderCtx) renderInvoiceItem(ii *invoiceItem) (jsonobj.Obj, error) {
 	var priceObj, plan any
 	if ii.Price != "" {
-		pr, err := c.getPrice(ii.Price, "price")
+		pr, err := rc.getPrice(ii.Price, "price")
 		if err != nil {
 			return nil, err
 		}
-		priceObj, plan = c.renderPrice(pr), renderPlan(pr)
+		priceObj, plan = rc.renderPrice(pr), rc.renderPlan(pr)
 	}
 	o := jsonobj.Obj{
 		{K: "id", V: ii.ID},

@@ -4,6 +4,7 @@ import (
 	"github.com/stripe-emulator/stripe-emulator/internal/apierr"
 	"github.com/stripe-emulator/stripe-emulator/internal/form"
 	"github.com/stripe-emulator/stripe-emulator/internal/jsonobj"
+	"github.com/stripe-emulator/stripe-emulator/internal/metadata"
 )
 
 // The line items of an invoice are kept with it (invoiceLine); this file
@@ -62,7 +63,7 @@ var invoiceLineParams = []string{"amount", "description", "discountable", "metad
 // discountable and metadata (set as given, not merged: "For type=subscription
 // line items, the incoming metadata specified on the request is directly used
 // to set this value"); those survive the re-rating of usage at finalization.
-func (s *Server) updateInvoiceLine(c *call) (jsonobj.Obj, error) {
+func updateInvoiceLine(c *call) (jsonobj.Obj, error) {
 	cur, err := c.getInvoice(c.vars["invoice"], "id")
 	if err != nil {
 		return nil, err
@@ -75,7 +76,7 @@ func (s *Server) updateInvoiceLine(c *call) (jsonobj.Obj, error) {
 	if i == len(cur.Lines) {
 		return nil, apierr.ResourceMissing("line item", "id", id) // a path ID, as the invoice's is
 	}
-	if cur.Status != "draft" {
+	if cur.Status != invoiceDraft {
 		return nil, apierr.State("invoice_not_editable", "You can only update the lines of a draft invoice; %s is %s.", cur.ID, cur.Status)
 	}
 	inv := cur.clone()
@@ -133,7 +134,7 @@ func updateSubscriptionLine(l *invoiceLine, p *form.Params) error {
 		l.Discountable = v
 	}
 	if p.Has("metadata") {
-		md, err := applyMetadata(map[string]string{}, p, "metadata")
+		md, err := metadata.Apply(map[string]string{}, decodeMetadata(p, "metadata"))
 		if err != nil {
 			return err
 		}

@@ -35,13 +35,19 @@ type invoiceLine struct {
 	CustomDescription bool
 }
 
+// lineItemResource is an invoice's line, rendered by its invoice (renderLine).
+var lineItemResource = &resource[*invoiceLine]{resourceDesc: resourceDesc{
+	name:   "line_item",
+	expand: map[string]string{"invoice_item": "invoiceitem", "subscription": "subscription", "subscription_item": "subscription_item"},
+}}
+
 // invoice is a stored invoice, or a preview (Preview: never stored).
 type invoice struct {
 	store.Meta
 	Preview              bool
 	Customer             string
 	Subscription         string
-	Status               string // draft, open, paid, uncollectible, void
+	Status               invoiceStatus // draft, open, paid, uncollectible, void
 	BillingReason        string
 	CollectionMethod     string
 	Currency             string
@@ -102,7 +108,7 @@ func (inv *invoice) amountDue() int64 {
 }
 
 func (inv *invoice) amountRemaining() int64 {
-	if inv.Status == "paid" || inv.Status == "void" {
+	if inv.Status == invoicePaid || inv.Status == invoiceVoid {
 		return 0
 	}
 	return max(0, inv.amountDue()-inv.AmountPaid)
@@ -119,24 +125,17 @@ func lineID(parts ...string) string {
 	return "il_tmp_" + strconv.FormatUint(h.Sum64(), 36)
 }
 
-func nullIfZero(v int64) any {
-	if v == 0 {
-		return nil
-	}
-	return v
-}
-
 // maxEmbeddedLines is how many lines an invoice object embeds; the rest are
 // paged through its lines endpoint.
 const maxEmbeddedLines = 10
 
-func (c *call) renderInvoice(inv *invoice) (jsonobj.Obj, error) {
+func (rc *renderCtx) renderInvoice(inv *invoice) (jsonobj.Obj, error) {
 	lines := make([]jsonobj.Obj, 0, min(len(inv.Lines), maxEmbeddedLines))
 	for i := range inv.Lines {
 		if i == maxEmbeddedLines {
 			break
 		}
-		l, err := c.renderLine(inv, &inv.Lines[i])
+		l, err := rc.renderLine(inv, &inv.Lines[i])
 		if err != nil {
 			return nil, err
 		}
@@ -242,7 +241,7 @@ func (c *call) renderInvoice(inv *invoice) (jsonobj.Obj, error) {
 		{K: "shipping_details", V: nil},
 		{K: "starting_balance", V: inv.StartingBalance},
 		{K: "statement_descriptor", V: nil},
-		{K: "status", V: inv.Status},
+		{K: "status", V: string(inv.Status)},
 		{K: "status_transitions", V: jsonobj.Obj{
 			{K: "finalized_at", V: nullIfZero(inv.FinalizedAt)},
 			{K: "marked_uncollectible_at", V: nullIfZero(inv.UncollectibleAt)},
@@ -264,14 +263,14 @@ func (c *call) renderInvoice(inv *invoice) (jsonobj.Obj, error) {
 	}...), nil
 }
 
-func (c *call) renderLine(inv *invoice, l *invoiceLine) (jsonobj.Obj, error) {
+func (rc *renderCtx) renderLine(inv *invoice, l *invoiceLine) (jsonobj.Obj, error) {
 	var priceObj, plan any
 	if l.Price != "" {
-		pr, err := c.getPrice(l.Price, "price")
+		pr, err := rc.getPrice(l.Price, "price")
 		if err != nil {
 			return nil, err
 		}
-		priceObj, plan = c.renderPrice(pr), renderPlan(pr)
+		priceObj, plan = rc.renderPrice(pr), rc.renderPlan(pr)
 	}
 	var invoiceID any
 	if !inv.Preview {

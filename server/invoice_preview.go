@@ -10,6 +10,7 @@ import (
 	"github.com/stripe-emulator/stripe-emulator/internal/billing/calc"
 	"github.com/stripe-emulator/stripe-emulator/internal/form"
 	"github.com/stripe-emulator/stripe-emulator/internal/jsonobj"
+	"github.com/stripe-emulator/stripe-emulator/internal/metadata"
 	"github.com/stripe-emulator/stripe-emulator/internal/store"
 )
 
@@ -27,21 +28,21 @@ var previewRejects = []string{"automatic_tax.liability", "invoice_items.discount
 
 var legacyPreviewRejects = append([]string{"subscription_items.billing_thresholds", "subscription_items.discounts", "subscription_items.tax_rates"}, previewRejects...)
 
-func (s *Server) invoicePreviewEndpoints() []endpoint {
+func invoicePreviewEndpoints() []endpoint {
 	upcoming := append(append([]string{}, previewParams...), legacyPreviewParams...)
 	// Previews run in a write transaction that is never committed: price_data in a
 	// previewed change may create a price, which the preview needs but must not keep.
 	return []endpoint{
-		{op: "GetInvoicesUpcoming", mode: txWrite, dryRun: true, h: s.upcomingInvoice, accepts: upcoming, rejects: legacyPreviewRejects},
-		{op: "GetInvoicesUpcomingLines", mode: txWrite, dryRun: true, h: s.upcomingInvoiceLines,
+		{route: "GET /v1/invoices/upcoming", op: "GetInvoicesUpcoming", mode: txWrite, dryRun: true, h: upcomingInvoice, accepts: upcoming, rejects: legacyPreviewRejects},
+		{route: "GET /v1/invoices/upcoming/lines", op: "GetInvoicesUpcomingLines", mode: txWrite, dryRun: true, h: upcomingInvoiceLines,
 			accepts: append([]string{"limit", "starting_after", "ending_before"}, upcoming...), rejects: legacyPreviewRejects},
-		{op: "PostInvoicesCreatePreview", mode: txWrite, dryRun: true, h: s.createInvoicePreview, accepts: previewParams, rejects: previewRejects},
+		{route: "POST /v1/invoices/create_preview", op: "PostInvoicesCreatePreview", mode: txWrite, dryRun: true, h: createInvoicePreview, accepts: previewParams, rejects: previewRejects},
 	}
 }
 
 // upcomingInvoice answers GET /v1/invoices/upcoming: an invoice without an id
 // (the key is absent: "always present unless the invoice is an upcoming invoice").
-func (s *Server) upcomingInvoice(c *call) (jsonobj.Obj, error) {
+func upcomingInvoice(c *call) (jsonobj.Obj, error) {
 	inv, err := c.buildPreview()
 	if err != nil {
 		return nil, err
@@ -52,7 +53,7 @@ func (s *Server) upcomingInvoice(c *call) (jsonobj.Obj, error) {
 
 // createInvoicePreview answers POST /v1/invoices/create_preview: the same
 // invoice, with the upcoming_in_ id Stripe's create_preview gives it.
-func (s *Server) createInvoicePreview(c *call) (jsonobj.Obj, error) {
+func createInvoicePreview(c *call) (jsonobj.Obj, error) {
 	inv, err := c.buildPreview()
 	if err != nil {
 		return nil, err
@@ -60,7 +61,7 @@ func (s *Server) createInvoicePreview(c *call) (jsonobj.Obj, error) {
 	return c.renderInvoice(inv)
 }
 
-func (s *Server) upcomingInvoiceLines(c *call) (jsonobj.Obj, error) {
+func upcomingInvoiceLines(c *call) (jsonobj.Obj, error) {
 	inv, err := c.buildPreview()
 	if err != nil {
 		return nil, err
@@ -199,7 +200,7 @@ func (c *call) buildPreview() (*invoice, error) {
 	now := c.customerNow(cu.ID)
 	recurringOnly := p.StringOr("preview_mode", "next") == "recurring"
 	inv := &invoice{Meta: store.Meta{ID: "upcoming_in_" + store.RandomString(24), Created: now}, Preview: true,
-		Customer: cu.ID, Status: "draft", BillingReason: "upcoming", CollectionMethod: "charge_automatically",
+		Customer: cu.ID, Status: invoiceDraft, BillingReason: "upcoming", CollectionMethod: "charge_automatically",
 		Currency: cu.Currency, StartingBalance: cu.Balance, PeriodStart: now, PeriodEnd: now, TestClock: cu.TestClock,
 		Metadata: map[string]string{}}
 	snapshotCustomer(inv, cu)
@@ -264,7 +265,7 @@ func (c *call) nextSubscription(customerID string) (*subscription, error) {
 	var best *subscription
 	for _, r := range recs {
 		s := r.(*subscription)
-		if s.live() && s.Status != "paused" && (best == nil || s.PeriodEnd < best.PeriodEnd || s.PeriodEnd == best.PeriodEnd && s.Seq < best.Seq) {
+		if s.live() && s.Status != subscriptionPaused && (best == nil || s.PeriodEnd < best.PeriodEnd || s.PeriodEnd == best.PeriodEnd && s.Seq < best.Seq) {
 			best = s
 		}
 	}
@@ -352,7 +353,7 @@ func (c *call) previewSubscription(inv *invoice, sub *subscription, change previ
 // previewNewSubscription previews the first invoice of a subscription that does
 // not exist yet (customer + subscription items, no subscription).
 func (c *call) previewNewSubscription(inv *invoice, cu *customer, change previewChange, now int64) error {
-	sub := &subscription{Meta: store.Meta{ID: "", Created: now}, Customer: cu.ID, Status: "active", CollectionMethod: "charge_automatically"}
+	sub := &subscription{Meta: store.Meta{ID: "", Created: now}, Customer: cu.ID, Status: subscriptionActive, CollectionMethod: "charge_automatically"}
 	items, err := c.newItems(sub, change.items, nil, now)
 	if err != nil {
 		return err
@@ -392,7 +393,7 @@ func (c *call) previewInvoiceItems(inv *invoice, items []*form.Params) ([]invoic
 		if d, ok := ip.Bool("discountable"); ok {
 			l.Discountable = d
 		}
-		md, err := applyMetadata(nil, ip, "metadata")
+		md, err := metadata.Apply(nil, decodeMetadata(ip, "metadata"))
 		if err != nil {
 			return nil, err
 		}

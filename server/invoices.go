@@ -3,39 +3,99 @@ package server
 import (
 	"github.com/stripe-emulator/stripe-emulator/internal/apierr"
 	"github.com/stripe-emulator/stripe-emulator/internal/jsonobj"
+	"github.com/stripe-emulator/stripe-emulator/internal/metadata"
 	"github.com/stripe-emulator/stripe-emulator/internal/search"
 	"github.com/stripe-emulator/stripe-emulator/internal/store"
 )
 
-func (s *Server) invoiceEndpoints() []endpoint {
+func invoiceEndpoints() []endpoint {
 	return []endpoint{
-		{op: "GetInvoicesSearch", mode: txRead, h: s.searchInvoices},
-		{op: "PostInvoices", mode: txWrite, h: s.createInvoice,
+		{route: "GET /v1/invoices/search", op: "GetInvoicesSearch", mode: txRead, h: searchInvoices},
+		{route: "POST /v1/invoices", op: "PostInvoices", mode: txWrite, h: createInvoice,
 			accepts: []string{"auto_advance", "collection_method", "currency", "customer", "days_until_due", "description", "due_date", "metadata", "pending_invoice_items_behavior", "subscription"}},
-		{op: "GetInvoices", mode: txRead, h: s.listInvoices},
-		{op: "GetInvoicesInvoice", mode: txRead, h: s.retrieveInvoice},
-		{op: "PostInvoicesInvoice", mode: txWrite, h: s.updateInvoice,
+		{route: "GET /v1/invoices", op: "GetInvoices", mode: txRead, h: listInvoices},
+		{route: "GET /v1/invoices/{invoice}", op: "GetInvoicesInvoice", mode: txRead, h: retrieveInvoice},
+		{route: "POST /v1/invoices/{invoice}", op: "PostInvoicesInvoice", mode: txWrite, h: updateInvoice,
 			accepts: []string{"auto_advance", "collection_method", "days_until_due", "description", "due_date", "metadata"}},
-		{op: "DeleteInvoicesInvoice", mode: txWrite, h: s.deleteInvoice},
-		{op: "GetInvoicesInvoiceLines", mode: txRead, h: s.listInvoiceLines},
-		{op: "PostInvoicesInvoiceFinalize", mode: txWrite, h: s.finalizeInvoiceAPI},
-		{op: "PostInvoicesInvoicePay", mode: txWrite, h: s.payInvoice, accepts: []string{"forgive", "off_session", "paid_out_of_band"}},
-		{op: "PostInvoicesInvoiceVoid", mode: txWrite, h: s.voidInvoice},
-		{op: "PostInvoicesInvoiceMarkUncollectible", mode: txWrite, h: s.markUncollectible},
+		{route: "DELETE /v1/invoices/{invoice}", op: "DeleteInvoicesInvoice", mode: txWrite, h: deleteInvoice},
+		{route: "GET /v1/invoices/{invoice}/lines", op: "GetInvoicesInvoiceLines", mode: txRead, h: listInvoiceLines},
+		{route: "POST /v1/invoices/{invoice}/finalize", op: "PostInvoicesInvoiceFinalize", mode: txWrite, h: finalizeInvoiceAPI},
+		{route: "POST /v1/invoices/{invoice}/pay", op: "PostInvoicesInvoicePay", mode: txWrite, h: payInvoice, accepts: []string{"forgive", "off_session", "paid_out_of_band"}},
+		{route: "POST /v1/invoices/{invoice}/void", op: "PostInvoicesInvoiceVoid", mode: txWrite, h: voidInvoice},
+		{route: "POST /v1/invoices/{invoice}/mark_uncollectible", op: "PostInvoicesInvoiceMarkUncollectible", mode: txWrite, h: markUncollectible},
 		// Not in the 2024-06-20 catalogue (stripe-go v79 has both).
-		{method: "POST", path: "/v1/invoices/{invoice}/send", schema: expandOnly, mode: txWrite, h: s.sendInvoice},
-		{method: "POST", path: "/v1/invoices/{invoice}/lines/{line_item_id}", schema: invoiceLineSchema, mode: txWrite, h: s.updateInvoiceLine,
+		{route: "POST /v1/invoices/{invoice}/send", schema: expandOnly, mode: txWrite, h: sendInvoice},
+		{route: "POST /v1/invoices/{invoice}/lines/{line_item_id}", schema: invoiceLineSchema, mode: txWrite, h: updateInvoiceLine,
 			accepts: invoiceLineParams},
 	}
 }
 
 func (c *call) getInvoice(id, param string) (*invoice, error) {
-	return getRecord[*invoice](c, tInvoices, "invoice", id, param)
+	return getRecord[*invoice](c.tx, tInvoices, "invoice", id, param)
+}
+
+const tInvoices = "invoices"
+
+// invoiceResource: its events follow its status (invoiceEvents).
+var invoiceResource = &resource[*invoice]{
+	resourceDesc: resourceDesc{
+		name: "invoice",
+		noun: "invoice",
+		table: store.Table{Name: tInvoices, Indexes: []store.Index{
+			{Name: "customer", Keys: func(r store.Record) []string { return []string{r.(*invoice).Customer} }},
+			{Name: "subscription", Keys: func(r store.Record) []string {
+				if s := r.(*invoice).Subscription; s != "" {
+					return []string{s}
+				}
+				return nil
+			}},
+			testClockOf(func(r store.Record) string { return r.(*invoice).TestClock }),
+			{Name: "due", Due: invoiceDue},
+		}},
+		codec: shadowCodec(func(inv *invoice) *invoiceState {
+			return &invoiceState{invoice: inv, CustomerAddress: stateObj(inv.CustomerAddress), CustomerShipping: stateObj(inv.CustomerShipping)}
+		}, func(st *invoiceState) *invoice {
+			inv := st.invoice
+			inv.CustomerAddress, inv.CustomerShipping = jsonobj.Obj(st.CustomerAddress), jsonobj.Obj(st.CustomerShipping)
+			return inv
+		}),
+		expand: map[string]string{"application": "application", "charge": "charge", "customer": "customer",
+			"default_payment_method": "payment_method", "default_source": "source", "latest_revision": "invoice",
+			"on_behalf_of": "account", "payment_intent": "payment_intent", "quote": "quote", "subscription": "subscription",
+			"test_clock": "test_helpers.test_clock", "from_invoice.invoice": "invoice", "issuer.account": "account",
+			"automatic_tax.liability.account": "account", "transfer_data.destination": "account"},
+		search: &searchable{
+			url: "/v1/invoices/search",
+			fields: map[string]search.FieldType{"created": search.Number, "currency": search.Token, "customer": search.Token,
+				"number": search.Token, "receipt_number": search.Token, "status": search.Token, "subscription": search.Token, "total": search.Number},
+			doc: func(r store.Record) search.Doc {
+				inv := r.(*invoice)
+				d := fieldDoc{fields: map[string]search.Value{"created": num(inv.Created), "currency": {Str: inv.Currency},
+					"customer": {Str: inv.Customer}, "status": {Str: string(inv.Status)}, "total": num(inv.subtotal())}, metadata: inv.Metadata}
+				if v, ok := text(inv.Number); ok {
+					d.fields["number"] = v
+				}
+				if v, ok := text(inv.Subscription); ok {
+					d.fields["subscription"] = v
+				}
+				return d
+			},
+		},
+		routes: invoiceEndpoints,
+	},
+	render: (*renderCtx).renderInvoice,
+}
+
+// invoiceState is an invoice in a state file.
+type invoiceState struct {
+	*invoice
+	CustomerAddress  stateObj
+	CustomerShipping stateObj
 }
 
 // createInvoice creates a draft invoice for a customer (a one-off invoice),
 // with their pending invoice items when pending_invoice_items_behavior=include.
-func (s *Server) createInvoice(c *call) (jsonobj.Obj, error) {
+func createInvoice(c *call) (jsonobj.Obj, error) {
 	p := c.params
 	customerID, ok := p.String("customer")
 	if !ok {
@@ -46,7 +106,7 @@ func (s *Server) createInvoice(c *call) (jsonobj.Obj, error) {
 		return nil, err
 	}
 	now := c.customerNow(cu.ID)
-	inv := &invoice{Meta: c.newMetaAt("in", now), Customer: cu.ID, Status: "draft", BillingReason: "manual",
+	inv := &invoice{Meta: c.newMetaAt("in", now), Customer: cu.ID, Status: invoiceDraft, BillingReason: "manual",
 		CollectionMethod: p.StringOr("collection_method", "charge_automatically"), Currency: cu.Currency, PeriodStart: now, PeriodEnd: now,
 		StartingBalance: cu.Balance, TestClock: cu.TestClock, Metadata: map[string]string{}}
 	if v, ok := p.String("currency"); ok {
@@ -130,7 +190,7 @@ func applyInvoiceSettings(inv *invoice, c *call, now int64) error {
 	if v, ok := p.String("description"); ok {
 		inv.Description = v
 	}
-	md, err := applyMetadata(inv.Metadata, p, "metadata")
+	md, err := metadata.Apply(inv.Metadata, decodeMetadata(p, "metadata"))
 	if err != nil {
 		return err
 	}
@@ -138,7 +198,7 @@ func applyInvoiceSettings(inv *invoice, c *call, now int64) error {
 	return nil
 }
 
-func (s *Server) retrieveInvoice(c *call) (jsonobj.Obj, error) {
+func retrieveInvoice(c *call) (jsonobj.Obj, error) {
 	inv, err := c.getInvoice(c.pathID(), "id")
 	if err != nil {
 		return nil, err
@@ -147,16 +207,16 @@ func (s *Server) retrieveInvoice(c *call) (jsonobj.Obj, error) {
 }
 
 // updateInvoice changes metadata and description; a draft also its collection.
-func (s *Server) updateInvoice(c *call) (jsonobj.Obj, error) {
+func updateInvoice(c *call) (jsonobj.Obj, error) {
 	p := c.params
 	cur, err := c.getInvoice(c.pathID(), "id")
 	if err != nil {
 		return nil, err
 	}
 	inv := cur.clone()
-	if cur.Status != "draft" {
+	if cur.Status != invoiceDraft {
 		for _, k := range []string{"auto_advance", "collection_method", "days_until_due", "due_date"} {
-			if p.Has(k) && !(k == "auto_advance" && cur.Status == "open") {
+			if p.Has(k) && !(k == "auto_advance" && cur.Status == invoiceOpen) {
 				return nil, apierr.Invalid(k, "%s can only be changed on a draft invoice; %s is %s.", k, cur.ID, cur.Status)
 			}
 		}
@@ -171,12 +231,12 @@ func (s *Server) updateInvoice(c *call) (jsonobj.Obj, error) {
 }
 
 // deleteInvoice deletes a draft; its invoice items become pending again.
-func (s *Server) deleteInvoice(c *call) (jsonobj.Obj, error) {
+func deleteInvoice(c *call) (jsonobj.Obj, error) {
 	inv, err := c.getInvoice(c.pathID(), "id")
 	if err != nil {
 		return nil, err
 	}
-	if inv.Status != "draft" {
+	if inv.Status != invoiceDraft {
 		return nil, apierr.InvalidRequest("", "", "You can only delete draft invoices; %s is %s. Void it instead.", inv.ID, inv.Status)
 	}
 	if inv.Subscription != "" && inv.BillingReason != "manual" {
@@ -199,12 +259,12 @@ func (s *Server) deleteInvoice(c *call) (jsonobj.Obj, error) {
 	return jsonobj.Obj{{K: "id", V: inv.ID}, {K: "object", V: "invoice"}, {K: "deleted", V: true}}, nil
 }
 
-func (s *Server) finalizeInvoiceAPI(c *call) (jsonobj.Obj, error) {
+func finalizeInvoiceAPI(c *call) (jsonobj.Obj, error) {
 	cur, err := c.getInvoice(c.pathID(), "id")
 	if err != nil {
 		return nil, err
 	}
-	if cur.Status != "draft" {
+	if cur.Status != invoiceDraft {
 		return nil, apierr.State("invoice_not_editable", "This invoice is already finalized, you can't re-finalize a non-draft invoice.")
 	}
 	inv := cur
@@ -221,17 +281,17 @@ func (s *Server) finalizeInvoiceAPI(c *call) (jsonobj.Obj, error) {
 
 // payInvoice pays an open invoice: as if by the customer's card (the emulator
 // holds none), or out of band with paid_out_of_band.
-func (s *Server) payInvoice(c *call) (jsonobj.Obj, error) {
+func payInvoice(c *call) (jsonobj.Obj, error) {
 	cur, err := c.getInvoice(c.pathID(), "id")
 	if err != nil {
 		return nil, err
 	}
 	switch cur.Status {
-	case "paid":
+	case invoicePaid:
 		return nil, apierr.State("invoice_already_paid", "Invoice is already paid")
-	case "void":
+	case invoiceVoid:
 		return nil, apierr.State("invoice_not_open", "Voided invoices cannot be paid.")
-	case "draft":
+	case invoiceDraft:
 		return nil, apierr.State("invoice_not_open", "This invoice is a draft: finalize it before paying it.")
 	}
 	now := c.customerNow(cur.Customer)
@@ -259,7 +319,7 @@ func (s *Server) payInvoice(c *call) (jsonobj.Obj, error) {
 // ("Stripe automatically finalizes drafts before sending"); an invoice
 // already paid can be sent ("there will be no reference to the payment in the
 // email"); a void one cannot.
-func (s *Server) sendInvoice(c *call) (jsonobj.Obj, error) {
+func sendInvoice(c *call) (jsonobj.Obj, error) {
 	cur, err := c.getInvoice(c.pathID(), "id")
 	if err != nil {
 		return nil, err
@@ -267,12 +327,12 @@ func (s *Server) sendInvoice(c *call) (jsonobj.Obj, error) {
 	switch {
 	case cur.CollectionMethod != "send_invoice":
 		return nil, apierr.State("", "You can only manually send an invoice if its collection method is 'send_invoice'; %s is charge_automatically.", cur.ID)
-	case cur.Status == "void":
+	case cur.Status == invoiceVoid:
 		return nil, apierr.State("invoice_not_open", "You can't send a voided invoice; %s is void.", cur.ID)
 	}
 	now := c.customerNow(cur.Customer)
 	inv := cur
-	if cur.Status == "draft" {
+	if cur.Status == invoiceDraft {
 		if inv, err = c.finalizeInvoice(cur, now); err != nil {
 			return nil, err
 		}
@@ -287,16 +347,16 @@ func (s *Server) sendInvoice(c *call) (jsonobj.Obj, error) {
 
 // voidInvoice voids an open or uncollectible invoice; the customer balance it
 // used is given back.
-func (s *Server) voidInvoice(c *call) (jsonobj.Obj, error) {
+func voidInvoice(c *call) (jsonobj.Obj, error) {
 	cur, err := c.getInvoice(c.pathID(), "id")
 	if err != nil {
 		return nil, err
 	}
-	if cur.Status != "open" && cur.Status != "uncollectible" {
+	if cur.Status != invoiceOpen && cur.Status != invoiceUncollectible {
 		return nil, apierr.State("invoice_not_open", "You can only void an open or uncollectible invoice; %s is %s.", cur.ID, cur.Status)
 	}
 	inv := cur.clone()
-	inv.Status, inv.VoidedAt = "void", c.customerNow(cur.Customer)
+	inv.Status, inv.VoidedAt = invoiceVoid, c.customerNow(cur.Customer)
 	if inv.EndingBalance != nil {
 		if used := inv.StartingBalance - *inv.EndingBalance; used != 0 {
 			cu, err := c.getCustomer(inv.Customer, "customer", true)
@@ -315,23 +375,23 @@ func (s *Server) voidInvoice(c *call) (jsonobj.Obj, error) {
 	return c.renderInvoice(inv)
 }
 
-func (s *Server) markUncollectible(c *call) (jsonobj.Obj, error) {
+func markUncollectible(c *call) (jsonobj.Obj, error) {
 	cur, err := c.getInvoice(c.pathID(), "id")
 	if err != nil {
 		return nil, err
 	}
-	if cur.Status != "open" {
+	if cur.Status != invoiceOpen {
 		return nil, apierr.State("invoice_not_open", "You can only mark an open invoice uncollectible; %s is %s.", cur.ID, cur.Status)
 	}
 	inv := cur.clone()
-	inv.Status, inv.UncollectibleAt = "uncollectible", c.customerNow(cur.Customer)
+	inv.Status, inv.UncollectibleAt = invoiceUncollectible, c.customerNow(cur.Customer)
 	if err := c.tx.Put(tInvoices, inv); err != nil {
 		return nil, err
 	}
 	return c.renderInvoice(inv)
 }
 
-func (s *Server) listInvoices(c *call) (jsonobj.Obj, error) {
+func listInvoices(c *call) (jsonobj.Obj, error) {
 	p := c.params
 	customerID, byCustomer := p.String("customer")
 	subID, bySub := p.String("subscription")
@@ -341,7 +401,7 @@ func (s *Server) listInvoices(c *call) (jsonobj.Obj, error) {
 	match := func(r store.Record) bool {
 		inv := r.(*invoice)
 		return (!byCustomer || inv.Customer == customerID) && (!bySub || inv.Subscription == subID) &&
-			(!byStatus || inv.Status == status) && (!byMethod || inv.CollectionMethod == method) &&
+			(!byStatus || inv.Status == invoiceStatus(status)) && (!byMethod || inv.CollectionMethod == method) &&
 			(dueFilter == nil || inv.DueDate != 0 && dueFilter(inv.DueDate))
 	}
 	return c.list(tInvoices, "invoice", "/v1/invoices", match, func(r store.Record) (jsonobj.Obj, error) {
@@ -349,7 +409,7 @@ func (s *Server) listInvoices(c *call) (jsonobj.Obj, error) {
 	})
 }
 
-func (s *Server) listInvoiceLines(c *call) (jsonobj.Obj, error) {
+func listInvoiceLines(c *call) (jsonobj.Obj, error) {
 	inv, err := c.getInvoice(c.pathID(), "id")
 	if err != nil {
 		return nil, err
@@ -359,32 +419,6 @@ func (s *Server) listInvoiceLines(c *call) (jsonobj.Obj, error) {
 	return c.pageLines(&view)
 }
 
-func (s *Server) searchInvoices(c *call) (jsonobj.Obj, error) {
-	return c.search(searchable{
-		table: tInvoices,
-		url:   "/v1/invoices/search",
-		fields: map[string]search.FieldType{"created": search.Number, "currency": search.Token, "customer": search.Token,
-			"number": search.Token, "receipt_number": search.Token, "status": search.Token, "subscription": search.Token, "total": search.Number},
-		doc: func(r store.Record) search.Doc {
-			inv := r.(*invoice)
-			d := fieldDoc{fields: map[string]search.Value{"created": num(inv.Created), "currency": {Str: inv.Currency},
-				"customer": {Str: inv.Customer}, "status": {Str: inv.Status}, "total": num(inv.subtotal())}, metadata: inv.Metadata}
-			if v, ok := text(inv.Number); ok {
-				d.fields["number"] = v
-			}
-			if v, ok := text(inv.Subscription); ok {
-				d.fields["subscription"] = v
-			}
-			return d
-		},
-		render: func(r store.Record) (jsonobj.Obj, error) { return c.renderInvoice(r.(*invoice)) },
-	})
-}
-
-func loadInvoice(c *call, id string) (jsonobj.Obj, error) {
-	inv, err := c.getInvoice(id, "id")
-	if err != nil {
-		return nil, err
-	}
-	return c.renderInvoice(inv)
+func searchInvoices(c *call) (jsonobj.Obj, error) {
+	return c.search("invoice")
 }

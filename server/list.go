@@ -32,7 +32,7 @@ func (c *call) parseListQuery(table, noun string) (listQuery, error) {
 		if !cur.set {
 			continue
 		}
-		rec, err := getRecord[store.Record](c, table, noun, cur.id, cur.param)
+		rec, err := getRecord[store.Record](c.tx, table, noun, cur.id, cur.param)
 		if err != nil {
 			return q, err
 		}

@@ -181,7 +181,7 @@ func (r *meterErrorReports) close() {
 
 // listMeterErrorReports lists error reports newest first, like any list
 // (limit, starting_after, ending_before), optionally for one meter.
-func (s *Server) listMeterErrorReports(c *call) (jsonobj.Obj, error) {
+func listMeterErrorReports(c *call) (jsonobj.Obj, error) {
 	p := c.params
 	pg, err := readPage(p)
 	if err != nil {

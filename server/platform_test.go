@@ -537,8 +537,8 @@ func TestPanicBecomesJSON500(t *testing.T) { acrossFrontEnds(t, testPanicBecomes
 
 func testPanicBecomesJSON500(t *testing.T, newEnv func(*testing.T) *testEnv) {
 	e := newEnv(t)
-	ep := &endpoint{method: "GET", path: "/_test/panic", noAuth: true, mode: txNone,
-		h: func(*call) (jsonobj.Obj, error) { panic("boom") }}
+	ep := &endpoint{noAuth: true, mode: txNone, h: func(*call) (jsonobj.Obj, error) { panic("boom") }}
+	ep.route = "GET /_test/panic" // not in a table: the tables' routes are counted (TestRoutesWrittenBesideHandlers)
 	if err := e.srv.prepare(ep); err != nil {
 		t.Fatal(err)
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/stripe-emulator/stripe-emulator/internal/billing/calc"
 	"github.com/stripe-emulator/stripe-emulator/internal/form"
 	"github.com/stripe-emulator/stripe-emulator/internal/jsonobj"
+	"github.com/stripe-emulator/stripe-emulator/internal/metadata"
 	"github.com/stripe-emulator/stripe-emulator/internal/search"
 	"github.com/stripe-emulator/stripe-emulator/internal/store"
 )
@@ -56,6 +57,54 @@ func (p *price) clone() *price {
 	return &n
 }
 
+const tPrices = "prices"
+
+var priceResource = &resource[*price]{
+	resourceDesc: resourceDesc{
+		name: "price",
+		noun: "price",
+		table: store.Table{Name: tPrices, Indexes: []store.Index{
+			{Name: "product", Keys: func(r store.Record) []string { return []string{r.(*price).Product} }},
+			{Name: "lookup_key", Keys: func(r store.Record) []string {
+				if k := r.(*price).LookupKey; k != "" {
+					return []string{k}
+				}
+				return nil
+			}},
+		}},
+		codec:  plainCodec[price](),
+		expand: map[string]string{"product": "product"},
+		search: &searchable{
+			url: "/v1/prices/search",
+			fields: map[string]search.FieldType{"active": search.Token, "created": search.Number, "currency": search.Token,
+				"lookup_key": search.Text, "product": search.Token, "type": search.Token},
+			doc: func(r store.Record) search.Doc {
+				pr := r.(*price)
+				typ := "one_time"
+				if pr.Recurring != nil {
+					typ = "recurring"
+				}
+				d := fieldDoc{fields: map[string]search.Value{"active": boolValue(pr.Active), "currency": {Str: pr.Currency},
+					"product": {Str: pr.Product}, "type": {Str: typ}, "created": num(pr.Created)}, metadata: pr.Metadata}
+				if v, ok := text(pr.LookupKey); ok {
+					d.fields["lookup_key"] = v
+				}
+				return d
+			},
+		},
+		events: crudEvents("price"),
+		routes: priceEndpoints,
+	},
+	render: infallible((*renderCtx).renderPrice),
+}
+
+// planResource is the legacy plan a subscription item, an invoice line or an
+// invoice item shows beside its price (rendered by them: renderPlan).
+var planResource = &resource[*price]{resourceDesc: resourceDesc{
+	name:   "plan",
+	expand: map[string]string{"product": "product"},
+}}
+
 func (p *price) metered() bool { return p.Recurring != nil && p.Recurring.UsageType == "metered" }
 
 func (p *price) interval() *calc.Interval {
@@ -77,29 +126,21 @@ func (p *price) rating() calc.Price {
 	return bp
 }
 
-func (s *Server) priceEndpoints() []endpoint {
+func priceEndpoints() []endpoint {
 	return []endpoint{
-		{op: "GetPricesSearch", mode: txRead, h: s.searchPrices},
-		{op: "PostPrices", mode: txWrite, h: s.createPrice,
+		{route: "GET /v1/prices/search", op: "GetPricesSearch", mode: txRead, h: searchPrices},
+		{route: "POST /v1/prices", op: "PostPrices", mode: txWrite, h: createPrice,
 			accepts: []string{"active", "billing_scheme", "currency", "lookup_key", "metadata", "nickname", "product", "product_data",
 				"recurring", "tax_behavior", "tiers", "tiers_mode", "transfer_lookup_key", "transform_quantity", "unit_amount", "unit_amount_decimal"}},
-		{op: "GetPrices", mode: txRead, h: s.listPrices},
-		{op: "GetPricesPrice", mode: txRead, h: s.retrievePrice},
-		{op: "PostPricesPrice", mode: txWrite, h: s.updatePrice,
+		{route: "GET /v1/prices", op: "GetPrices", mode: txRead, h: listPrices},
+		{route: "GET /v1/prices/{price}", op: "GetPricesPrice", mode: txRead, h: retrievePrice},
+		{route: "POST /v1/prices/{price}", op: "PostPricesPrice", mode: txWrite, h: updatePrice,
 			accepts: []string{"active", "lookup_key", "metadata", "nickname", "tax_behavior", "transfer_lookup_key"}},
 	}
 }
 
 // maxDecimalPlaces is how precise unit_amount_decimal and flat_amount_decimal may be.
 const maxDecimalPlaces = 12
-
-// checkAmount bounds an amount a request sets (negative ones are credits).
-func checkAmount(param string, n int64) error {
-	if n > calc.MaxAmount || n < -calc.MaxAmount {
-		return apierr.Invalid(param, "This value must be between -%d and %d.", calc.MaxAmount, calc.MaxAmount)
-	}
-	return nil
-}
 
 // amountParam reads an integer amount (key) or a decimal one (key_decimal), which
 // exclude each other. It returns nil when neither is given.
@@ -122,7 +163,7 @@ func amountParam(p *form.Params, key string) (*decimal.Decimal, error) {
 	case hasDec:
 		d, err := form.ParseDecimal(dec)
 		if err != nil {
-			return nil, apierr.InvalidRequest("", p.Path(key+"_decimal"), "Invalid decimal: %s", truncateRunes(dec, 40))
+			return nil, apierr.InvalidRequest("", p.Path(key+"_decimal"), "Invalid decimal: %s", apierr.Clip(dec, 40))
 		}
 		if d.IsNegative() {
 			return nil, apierr.Invalid(p.Path(key+"_decimal"), "This value must be greater than or equal to 0.")
@@ -138,13 +179,13 @@ func amountParam(p *form.Params, key string) (*decimal.Decimal, error) {
 	return nil, nil
 }
 
-func (s *Server) createPrice(c *call) (jsonobj.Obj, error) {
+func createPrice(c *call) (jsonobj.Obj, error) {
 	p := c.params
 	pr := &price{Meta: c.newMeta("price"), Active: true, TaxBehavior: "unspecified", Metadata: map[string]string{}}
 	cur, _ := p.String("currency")
 	pr.Currency = strings.ToLower(cur)
 	if !calc.IsCurrency(pr.Currency) {
-		return nil, apierr.Invalid("currency", "Invalid currency: %s. Stripe currencies are three-letter ISO codes, such as usd.", truncateRunes(cur, 20))
+		return nil, apierr.Invalid("currency", "Invalid currency: %s. Stripe currencies are three-letter ISO codes, such as usd.", apierr.Clip(cur, 20))
 	}
 	if err := c.priceProduct(pr, p); err != nil {
 		return nil, err
@@ -378,7 +419,7 @@ func (c *call) applyPriceUpdates(pr *price, p *form.Params) error {
 		}
 		pr.LookupKey = key
 	}
-	md, err := applyMetadata(pr.Metadata, p, "metadata")
+	md, err := metadata.Apply(pr.Metadata, decodeMetadata(p, "metadata"))
 	if err != nil {
 		return err
 	}
@@ -386,11 +427,11 @@ func (c *call) applyPriceUpdates(pr *price, p *form.Params) error {
 	return nil
 }
 
-func (c *call) getPrice(id, param string) (*price, error) {
-	return getRecord[*price](c, tPrices, "price", id, param)
+func (rc *renderCtx) getPrice(id, param string) (*price, error) {
+	return getRecord[*price](rc.tx, tPrices, "price", id, param)
 }
 
-func (s *Server) retrievePrice(c *call) (jsonobj.Obj, error) {
+func retrievePrice(c *call) (jsonobj.Obj, error) {
 	pr, err := c.getPrice(c.pathID(), "id")
 	if err != nil {
 		return nil, err
@@ -398,7 +439,7 @@ func (s *Server) retrievePrice(c *call) (jsonobj.Obj, error) {
 	return c.renderPrice(pr), nil
 }
 
-func (s *Server) updatePrice(c *call) (jsonobj.Obj, error) {
+func updatePrice(c *call) (jsonobj.Obj, error) {
 	cur, err := c.getPrice(c.pathID(), "id")
 	if err != nil {
 		return nil, err
@@ -413,7 +454,7 @@ func (s *Server) updatePrice(c *call) (jsonobj.Obj, error) {
 	return c.renderPrice(pr), nil
 }
 
-func (s *Server) listPrices(c *call) (jsonobj.Obj, error) {
+func listPrices(c *call) (jsonobj.Obj, error) {
 	p := c.params
 	active, byActive := p.Bool("active")
 	currency, byCurrency := p.String("currency")
@@ -457,30 +498,7 @@ func (s *Server) listPrices(c *call) (jsonobj.Obj, error) {
 	})
 }
 
-func loadPrice(c *call, id string) (jsonobj.Obj, error) {
-	pr, err := c.getPrice(id, "id")
-	if err != nil {
-		return nil, err
-	}
-	return c.renderPrice(pr), nil
-}
-
-func decimalOrNull(d *decimal.Decimal) any {
-	if d == nil {
-		return nil
-	}
-	return jsonobj.Decimal(d.String())
-}
-
-// integerOrNull renders an amount as an integer when it is one.
-func integerOrNull(d *decimal.Decimal) any {
-	if d == nil || !d.IsInteger() {
-		return nil
-	}
-	return d.IntPart()
-}
-
-func (c *call) renderPrice(pr *price) jsonobj.Obj {
+func (rc *renderCtx) renderPrice(pr *price) jsonobj.Obj {
 	scheme := "per_unit"
 	if pr.Tiered {
 		scheme = "tiered"
@@ -546,7 +564,7 @@ func (c *call) renderPrice(pr *price) jsonobj.Obj {
 
 // renderPlan is the legacy plan mirror of a recurring price that subscription
 // items and invoice lines carry.
-func renderPlan(pr *price) any {
+func (rc *renderCtx) renderPlan(pr *price) any {
 	r := pr.Recurring
 	if r == nil {
 		return nil
@@ -587,30 +605,9 @@ func renderPlan(pr *price) any {
 	}
 }
 
-func (s *Server) searchPrices(c *call) (jsonobj.Obj, error) {
-	return c.search(searchable{
-		table:  tPrices,
-		url:    "/v1/prices/search",
-		fields: priceSearchFields,
-		doc: func(r store.Record) search.Doc {
-			pr := r.(*price)
-			typ := "one_time"
-			if pr.Recurring != nil {
-				typ = "recurring"
-			}
-			d := fieldDoc{fields: map[string]search.Value{"active": boolValue(pr.Active), "currency": {Str: pr.Currency},
-				"product": {Str: pr.Product}, "type": {Str: typ}, "created": num(pr.Created)}, metadata: pr.Metadata}
-			if v, ok := text(pr.LookupKey); ok {
-				d.fields["lookup_key"] = v
-			}
-			return d
-		},
-		render: func(r store.Record) (jsonobj.Obj, error) { return c.renderPrice(r.(*price)), nil },
-	})
+func searchPrices(c *call) (jsonobj.Obj, error) {
+	return c.search("price")
 }
-
-var priceSearchFields = map[string]search.FieldType{"active": search.Token, "created": search.Number, "currency": search.Token,
-	"lookup_key": search.Text, "product": search.Token, "type": search.Token}
 
 // pricesOfProduct lists a product's prices.
 func (c *call) pricesOfProduct(productID string) ([]*price, error) {

@@ -9,6 +9,8 @@ import (
 	"github.com/stripe-emulator/stripe-emulator/internal/billing/calc"
 	"github.com/stripe-emulator/stripe-emulator/internal/form"
 	"github.com/stripe-emulator/stripe-emulator/internal/jsonobj"
+	"github.com/stripe-emulator/stripe-emulator/internal/metadata"
+	"github.com/stripe-emulator/stripe-emulator/internal/search"
 	"github.com/stripe-emulator/stripe-emulator/internal/store"
 )
 
@@ -41,22 +43,67 @@ func (p *product) clone() *product {
 	return &n
 }
 
+const tProducts = "products"
+
+var productResource = &resource[*product]{
+	resourceDesc: resourceDesc{
+		name:  "product",
+		noun:  "product",
+		table: store.Table{Name: tProducts, CustomIDs: true},
+		codec: shadowCodec(func(p *product) *productState {
+			return &productState{product: p, PackageDimensions: stateObj(p.PackageDimensions)}
+		}, func(st *productState) *product {
+			p := st.product
+			p.PackageDimensions = jsonobj.Obj(st.PackageDimensions)
+			return p
+		}),
+		expand: map[string]string{"default_price": "price", "tax_code": "tax_code"},
+		search: &searchable{
+			url: "/v1/products/search",
+			fields: map[string]search.FieldType{"active": search.Token, "created": search.Number, "description": search.Text,
+				"name": search.Text, "shippable": search.Token, "url": search.Text},
+			doc: func(r store.Record) search.Doc {
+				pr := r.(*product)
+				d := fieldDoc{fields: map[string]search.Value{"created": num(pr.Created), "active": boolValue(pr.Active)}, metadata: pr.Metadata}
+				for k, v := range map[string]string{"description": pr.Description, "name": pr.Name, "url": pr.URL} {
+					if val, ok := text(v); ok {
+						d.fields[k] = val
+					}
+				}
+				if pr.Shippable != nil {
+					d.fields["shippable"] = boolValue(*pr.Shippable)
+				}
+				return d
+			},
+		},
+		events: crudEvents("product"),
+		routes: productEndpoints,
+	},
+	render: infallible((*renderCtx).renderProduct),
+}
+
+// productState is a product in a state file.
+type productState struct {
+	*product
+	PackageDimensions stateObj
+}
+
 var productUpdateParams = []string{"active", "description", "images", "marketing_features", "metadata", "name",
 	"package_dimensions", "shippable", "statement_descriptor", "tax_code", "unit_label", "url"}
 
-func (s *Server) productEndpoints() []endpoint {
+func productEndpoints() []endpoint {
 	return []endpoint{
-		{op: "GetProductsSearch", mode: txRead, h: s.searchProducts},
-		{op: "PostProducts", mode: txWrite, h: s.createProduct, accepts: append([]string{"id", "type", "default_price_data"}, productUpdateParams...),
+		{route: "GET /v1/products/search", op: "GetProductsSearch", mode: txRead, h: searchProducts},
+		{route: "POST /v1/products", op: "PostProducts", mode: txWrite, h: createProduct, accepts: append([]string{"id", "type", "default_price_data"}, productUpdateParams...),
 			rejects: []string{"default_price_data.currency_options"}},
-		{op: "GetProducts", mode: txRead, h: s.listProducts},
-		{op: "GetProductsId", mode: txRead, h: s.retrieveProduct},
-		{op: "PostProductsId", mode: txWrite, h: s.updateProduct, accepts: append([]string{"default_price"}, productUpdateParams...)},
-		{op: "DeleteProductsId", mode: txWrite, h: s.deleteProduct},
+		{route: "GET /v1/products", op: "GetProducts", mode: txRead, h: listProducts},
+		{route: "GET /v1/products/{id}", op: "GetProductsId", mode: txRead, h: retrieveProduct},
+		{route: "POST /v1/products/{id}", op: "PostProductsId", mode: txWrite, h: updateProduct, accepts: append([]string{"default_price"}, productUpdateParams...)},
+		{route: "DELETE /v1/products/{id}", op: "DeleteProductsId", mode: txWrite, h: deleteProduct},
 	}
 }
 
-func (s *Server) createProduct(c *call) (jsonobj.Obj, error) {
+func createProduct(c *call) (jsonobj.Obj, error) {
 	p := c.params
 	pr := &product{Meta: c.newMeta("prod"), Active: true, Type: "service", Metadata: map[string]string{}}
 	pr.Updated = pr.Created
@@ -89,7 +136,7 @@ func (s *Server) createProduct(c *call) (jsonobj.Obj, error) {
 	if err := c.tx.Put(tProducts, pr); err != nil {
 		return nil, err
 	}
-	return renderProduct(pr), nil
+	return c.renderProduct(pr), nil
 }
 
 // createDefaultPrice creates the price of a product's default_price_data.
@@ -98,7 +145,7 @@ func (c *call) createDefaultPrice(prod *product, dp *form.Params) (string, error
 	pr := &price{Meta: c.newMeta("price"), Active: true, Product: prod.ID, Currency: strings.ToLower(cur),
 		TaxBehavior: dp.StringOr("tax_behavior", "unspecified"), Metadata: map[string]string{}}
 	if !calc.IsCurrency(pr.Currency) {
-		return "", apierr.Invalid("default_price_data[currency]", "Invalid currency: %s.", truncateRunes(cur, 20))
+		return "", apierr.Invalid("default_price_data[currency]", "Invalid currency: %s.", apierr.Clip(cur, 20))
 	}
 	if err := applyPriceAmounts(pr, dp); err != nil {
 		return "", err
@@ -107,20 +154,6 @@ func (c *call) createDefaultPrice(prod *product, dp *form.Params) (string, error
 		return "", err
 	}
 	return pr.ID, c.tx.Put(tPrices, pr)
-}
-
-// checkCustomID validates an ID chosen by the caller.
-func checkCustomID(id, param string) error {
-	if id == "" || len(id) > 255 {
-		return apierr.Invalid(param, "Invalid %s: an ID must be 1 to 255 characters long.", param)
-	}
-	for i := 0; i < len(id); i++ {
-		ch := id[i]
-		if !(ch >= 'a' && ch <= 'z' || ch >= 'A' && ch <= 'Z' || ch >= '0' && ch <= '9' || ch == '_' || ch == '-') {
-			return apierr.Invalid(param, "Invalid %s: an ID may contain only letters, digits, '_' and '-'.", param)
-		}
-	}
-	return nil
 }
 
 func applyProductParams(pr *product, p *form.Params) error {
@@ -171,7 +204,7 @@ func applyProductParams(pr *product, p *form.Params) error {
 	if v, ok := p.Bool("shippable"); ok {
 		pr.Shippable = &v
 	}
-	md, err := applyMetadata(pr.Metadata, p, "metadata")
+	md, err := metadata.Apply(pr.Metadata, decodeMetadata(p, "metadata"))
 	if err != nil {
 		return err
 	}
@@ -180,18 +213,18 @@ func applyProductParams(pr *product, p *form.Params) error {
 }
 
 func (c *call) getProduct(id, param string) (*product, error) {
-	return getRecord[*product](c, tProducts, "product", id, param)
+	return getRecord[*product](c.tx, tProducts, "product", id, param)
 }
 
-func (s *Server) retrieveProduct(c *call) (jsonobj.Obj, error) {
+func retrieveProduct(c *call) (jsonobj.Obj, error) {
 	pr, err := c.getProduct(c.pathID(), "id")
 	if err != nil {
 		return nil, err
 	}
-	return renderProduct(pr), nil
+	return c.renderProduct(pr), nil
 }
 
-func (s *Server) updateProduct(c *call) (jsonobj.Obj, error) {
+func updateProduct(c *call) (jsonobj.Obj, error) {
 	cur, err := c.getProduct(c.pathID(), "id")
 	if err != nil {
 		return nil, err
@@ -219,10 +252,10 @@ func (s *Server) updateProduct(c *call) (jsonobj.Obj, error) {
 	if err := c.tx.Put(tProducts, pr); err != nil {
 		return nil, err
 	}
-	return renderProduct(pr), nil
+	return c.renderProduct(pr), nil
 }
 
-func (s *Server) deleteProduct(c *call) (jsonobj.Obj, error) {
+func deleteProduct(c *call) (jsonobj.Obj, error) {
 	pr, err := c.getProduct(c.pathID(), "id")
 	if err != nil {
 		return nil, err
@@ -238,7 +271,7 @@ func (s *Server) deleteProduct(c *call) (jsonobj.Obj, error) {
 	return jsonobj.Obj{{K: "id", V: pr.ID}, {K: "object", V: "product"}, {K: "deleted", V: true}}, nil
 }
 
-func (s *Server) listProducts(c *call) (jsonobj.Obj, error) {
+func listProducts(c *call) (jsonobj.Obj, error) {
 	p := c.params
 	active, byActive := p.Bool("active")
 	shippable, byShippable := p.Bool("shippable")
@@ -260,19 +293,11 @@ func (s *Server) listProducts(c *call) (jsonobj.Obj, error) {
 			(ids == nil || ids[pr.ID])
 	}
 	return c.list(tProducts, "product", "/v1/products", match, func(r store.Record) (jsonobj.Obj, error) {
-		return renderProduct(r.(*product)), nil
+		return c.renderProduct(r.(*product)), nil
 	})
 }
 
-func loadProduct(c *call, id string) (jsonobj.Obj, error) {
-	pr, err := c.getProduct(id, "id")
-	if err != nil {
-		return nil, err
-	}
-	return renderProduct(pr), nil
-}
-
-func renderProduct(pr *product) jsonobj.Obj {
+func (rc *renderCtx) renderProduct(pr *product) jsonobj.Obj {
 	images := pr.Images
 	if images == nil {
 		images = []string{}

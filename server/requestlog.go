@@ -5,6 +5,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/stripe-emulator/stripe-emulator/internal/apierr"
 	"github.com/stripe-emulator/stripe-emulator/internal/jsonobj"
 )
 
@@ -76,7 +77,7 @@ func newLogEntry(c *call, status int, body []byte) logEntry {
 
 // cutLogged cuts s to maxLoggedRunes, and says whether it did.
 func cutLogged(s string) (string, bool) {
-	t := truncateRunes(s, maxLoggedRunes)
+	t := apierr.Clip(s, maxLoggedRunes)
 	return t, t != s
 }
 

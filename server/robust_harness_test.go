@@ -382,7 +382,7 @@ func (e *inproc) fingerprint() fingerprint {
 	fp := fingerprint{records: map[string]map[string]store.Record{}}
 	tx := acct.db.Read()
 	defer tx.Abort()
-	for _, t := range tables {
+	for _, t := range e.srv.reg.tables {
 		m := map[string]store.Record{}
 		if err := tx.All(t.Name, func(r store.Record) bool { m[r.RecordID()] = r; return true }); err != nil {
 			e.tb.Fatal(err)

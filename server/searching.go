@@ -2,6 +2,7 @@ package server
 
 import (
 	"encoding/base64"
+	"fmt"
 	"strconv"
 	"strings"
 
@@ -11,14 +12,13 @@ import (
 	"github.com/stripe-emulator/stripe-emulator/internal/store"
 )
 
-// searchable describes how one resource is searched.
+// searchable describes how a resource's records are searched: its search
+// endpoint's URL, the fields a query may name, and each record's values.
 type searchable struct {
-	table  string
 	url    string
 	fields map[string]search.FieldType
 	// doc gives a record's searchable values; nil leaves the record out (deleted).
-	doc    func(store.Record) search.Doc
-	render func(store.Record) (jsonobj.Obj, error)
+	doc func(store.Record) search.Doc
 }
 
 // fieldDoc is a search.Doc over a map of field values and a metadata map.
@@ -44,8 +44,14 @@ func num(n int64) search.Value { return search.Value{Num: n, IsNum: true} }
 
 func boolValue(b bool) search.Value { return search.Value{Str: strconv.FormatBool(b)} }
 
-// search runs a search request: query, limit, page.
-func (c *call) search(sr searchable) (jsonobj.Obj, error) {
+// search runs a search request on the records of a resource (by name): query,
+// limit, page.
+func (c *call) search(name string) (jsonobj.Obj, error) {
+	res := c.s.reg.byName[name]
+	if res == nil || res.desc().search == nil {
+		return nil, fmt.Errorf("no resource %q with a search", name)
+	}
+	sr, table := res.desc().search, res.desc().table.Name
 	p := c.params
 	query, _ := p.String("query")
 	q, err := search.Parse(query, sr.fields)
@@ -68,13 +74,13 @@ func (c *call) search(sr searchable) (jsonobj.Obj, error) {
 		d := sr.doc(r)
 		return d != nil && q.Match(d)
 	}
-	recs, more, err := c.tx.List(sr.table, page, match)
+	recs, more, err := c.tx.List(table, page, match)
 	if err != nil {
 		return nil, err
 	}
 	data := make([]jsonobj.Obj, 0, len(recs))
 	for _, r := range recs {
-		o, err := sr.render(r)
+		o, err := res.renderRecord(&c.renderCtx, r)
 		if err != nil {
 			return nil, err
 		}
@@ -86,7 +92,7 @@ func (c *call) search(sr searchable) (jsonobj.Obj, error) {
 	}
 	total := func() any {
 		n := 0
-		_ = c.tx.All(sr.table, func(r store.Record) bool {
+		_ = c.tx.All(table, func(r store.Record) bool {
 			if match(r) {
 				n++
 			}
@@ -130,47 +136,10 @@ func decodePageToken(tok string) (*store.Meta, bool) {
 	return &store.Meta{ID: parts[2], Created: created, Seq: seq}, true
 }
 
-func (s *Server) searchCustomers(c *call) (jsonobj.Obj, error) {
-	return c.search(searchable{
-		table:  tCustomers,
-		url:    "/v1/customers/search",
-		fields: map[string]search.FieldType{"created": search.Number, "email": search.Text, "name": search.Text, "phone": search.Text},
-		doc: func(r store.Record) search.Doc {
-			cu := r.(*customer)
-			if cu.Deleted {
-				return nil
-			}
-			d := fieldDoc{fields: map[string]search.Value{"created": num(cu.Created)}, metadata: cu.Metadata}
-			for k, v := range map[string]string{"email": cu.Email, "name": cu.Name, "phone": cu.Phone} {
-				if val, ok := text(v); ok {
-					d.fields[k] = val
-				}
-			}
-			return d
-		},
-		render: func(r store.Record) (jsonobj.Obj, error) { return renderCustomer(r.(*customer)), nil },
-	})
+func searchCustomers(c *call) (jsonobj.Obj, error) {
+	return c.search("customer")
 }
 
-func (s *Server) searchProducts(c *call) (jsonobj.Obj, error) {
-	return c.search(searchable{
-		table: tProducts,
-		url:   "/v1/products/search",
-		fields: map[string]search.FieldType{"active": search.Token, "created": search.Number, "description": search.Text,
-			"name": search.Text, "shippable": search.Token, "url": search.Text},
-		doc: func(r store.Record) search.Doc {
-			pr := r.(*product)
-			d := fieldDoc{fields: map[string]search.Value{"created": num(pr.Created), "active": boolValue(pr.Active)}, metadata: pr.Metadata}
-			for k, v := range map[string]string{"description": pr.Description, "name": pr.Name, "url": pr.URL} {
-				if val, ok := text(v); ok {
-					d.fields[k] = val
-				}
-			}
-			if pr.Shippable != nil {
-				d.fields["shippable"] = boolValue(*pr.Shippable)
-			}
-			return d
-		},
-		render: func(r store.Record) (jsonobj.Obj, error) { return renderProduct(r.(*product)), nil },
-	})
+func searchProducts(c *call) (jsonobj.Obj, error) {
+	return c.search("product")
 }

@@ -16,7 +16,6 @@ import (
 
 	"github.com/stripe-emulator/stripe-emulator/internal/apiversion"
 	"github.com/stripe-emulator/stripe-emulator/internal/form"
-	"github.com/stripe-emulator/stripe-emulator/internal/jsonobj"
 	"github.com/stripe-emulator/stripe-emulator/internal/spec"
 	"github.com/stripe-emulator/stripe-emulator/internal/store"
 	"github.com/stripe-emulator/stripe-emulator/server/clock"
@@ -105,6 +104,7 @@ type Server struct {
 	// dbTemplate makes each account's empty database.
 	dbTemplate *store.Template
 	ops        map[string]*form.Operation
+	reg        *registry // what the server derives from the resources
 	loaders    map[string]loader
 	hooks      *webhooks
 	sessions   *sessions
@@ -118,7 +118,10 @@ type Server struct {
 }
 
 // New builds a Server.
-func New(opts Options) (*Server, error) {
+func New(opts Options) (*Server, error) { return newServer(opts, resources, routeOrder) }
+
+// newServer builds a Server serving a list of resources.
+func newServer(opts Options, list []anyResource, order []routeGroup) (*Server, error) {
 	s := &Server{
 		clock:        opts.Clock,
 		log:          opts.Logger,
@@ -163,7 +166,10 @@ func New(opts Options) (*Server, error) {
 		return nil, fmt.Errorf("loading the API catalogue: %w", err)
 	}
 	s.ops = ops
-	if s.dbTemplate, err = store.NewTemplate(tables...); err != nil {
+	if s.reg, err = newRegistry(list, order); err != nil {
+		return nil, fmt.Errorf("the resources: %w", err)
+	}
+	if s.dbTemplate, err = store.NewTemplate(s.reg.tables...); err != nil {
 		return nil, fmt.Errorf("the tables: %w", err)
 	}
 	maxAccounts := opts.MaxAccounts
@@ -176,29 +182,7 @@ func New(opts Options) (*Server, error) {
 	s.accounts = newAccounts(s, maxAccounts)
 	s.hooks = newWebhooks(s, opts.Webhooks)
 	s.sessions = newSessions()
-	s.loaders = map[string]loader{
-		"customer":      loadCustomer,
-		"product":       loadProduct,
-		"billing.meter": loadMeter,
-		"price":         loadPrice,
-		"subscription":  loadSubscription,
-		"invoice":       loadInvoice,
-		"invoiceitem": func(c *call, id string) (jsonobj.Obj, error) {
-			ii, err := c.getInvoiceItem(id)
-			if err != nil {
-				return nil, err
-			}
-			return c.renderInvoiceItem(ii)
-		},
-		"test_helpers.test_clock": loadTestClock,
-		"subscription_item": func(c *call, id string) (jsonobj.Obj, error) {
-			it, err := c.getItem(id, "id")
-			if err != nil {
-				return nil, err
-			}
-			return c.renderItem(it)
-		},
-	}
+	s.loaders = s.reg.loaders()
 	if err := s.buildRouter(); err != nil {
 		return nil, err
 	}
@@ -243,13 +227,16 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // endpoint is one route: where it is, how its parameters are checked, and its handler.
 type endpoint struct {
-	// op names a catalogue operation; it gives the method, the path and the schema.
-	op string
-	// route is "METHOD /path", made once.
-	route string
-	// method, path and schema describe endpoints outside the catalogue.
+	// route is the endpoint's "METHOD /path", written beside its handler so
+	// that a search for a URL finds it; method and path are its two parts,
+	// filled by prepare.
+	route        string
 	method, path string
-	schema       *form.Schema
+	// op names the catalogue operation of the route, which gives its schema;
+	// prepare refuses an op whose method and path are not the route's.
+	op string
+	// schema describes the parameters of an endpoint outside the catalogue.
+	schema *form.Schema
 	// accepts lists the top-level parameters the handler implements ("expand" is
 	// always accepted); any other parameter the schema knows gets a 400 saying the
 	// emulator does not support it. Nil accepts every parameter of the schema.
@@ -303,24 +290,8 @@ func (s *Server) buildRouter() error {
 
 	var errs []error
 	s.static = map[string]*endpoint{}
-	for _, group := range [][]endpoint{
-		s.emulatorEndpoints(),
-		s.customerEndpoints(),
-		s.productEndpoints(),
-		s.priceEndpoints(),
-		s.subscriptionEndpoints(),
-		s.subscriptionItemEndpoints(),
-		s.invoicePreviewEndpoints(),
-		s.invoiceEndpoints(),
-		s.invoiceItemEndpoints(),
-		s.testClockEndpoints(),
-		s.eventEndpoints(),
-		s.webhookEndpoints(),
-		s.alertEndpoints(),
-		s.v2Endpoints(),
-		s.meterEndpoints(),
-		s.meterEventEndpoints(),
-	} {
+	for _, routes := range s.reg.routes {
+		group := routes()
 		for i := range group {
 			ep := group[i]
 			if err := s.prepare(&ep); err != nil {

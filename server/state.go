@@ -33,7 +33,7 @@ import (
 // (APIVersion); a format-1 file loads as one where none is set.
 //
 // An account's sections are its tables (records encoded with encoding/json,
-// one Go type per table, see stateCodecs), its metering store (aggregates, and
+// one Go type per table, see resource.codec), its metering store (aggregates, and
 // the per-event records still within their 24-hour window, packed), its event
 // log, its meter error reports and its alert firings. Values of the response
 // model (jsonobj: rendered events, addresses…) are written in a tagged JSON

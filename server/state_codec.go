@@ -20,9 +20,12 @@ import (
 // exactly: pointers (nil or not), maps and slices (nil or empty), decimals (as
 // their exact decimal strings). jsonobj.Obj fields (addresses…) are shadowed by
 // a stateObj field of the same name, which writes them in the tagged form.
+// Each resource has its codec (resource.codec).
 
 type recordCodec struct {
-	typ    reflect.Type // the record's struct type
+	typ reflect.Type // the record's struct type
+	// shadow is the struct that shadows its jsonobj.Obj fields (nil: none).
+	shadow reflect.Type
 	encode func(store.Record) ([]byte, error)
 	decode func([]byte) (store.Record, error)
 }
@@ -54,7 +57,8 @@ func shadowCodec[T any, P interface {
 	store.Record
 }, S any](wrap func(P) *S, unwrap func(*S) P) recordCodec {
 	return recordCodec{
-		typ: reflect.TypeFor[T](),
+		typ:    reflect.TypeFor[T](),
+		shadow: reflect.TypeFor[S](),
 		encode: func(r store.Record) ([]byte, error) {
 			p, ok := r.(P)
 			if !ok {
@@ -70,65 +74,6 @@ func shadowCodec[T any, P interface {
 			return unwrap(st), nil
 		},
 	}
-}
-
-type customerState struct {
-	*customer
-	Address         stateObj
-	InvoiceSettings stateObj
-	Shipping        stateObj
-}
-
-type productState struct {
-	*product
-	PackageDimensions stateObj
-}
-
-type invoiceState struct {
-	*invoice
-	CustomerAddress  stateObj
-	CustomerShipping stateObj
-}
-
-// stateObjFields are the fields the shadow types take over, by record type.
-var stateObjFields = map[reflect.Type][]string{
-	reflect.TypeFor[customer](): {"Address", "InvoiceSettings", "Shipping"},
-	reflect.TypeFor[product]():  {"PackageDimensions"},
-	reflect.TypeFor[invoice]():  {"CustomerAddress", "CustomerShipping"},
-}
-
-// stateCodecs has a codec for every table.
-var stateCodecs = map[string]recordCodec{
-	tCustomers: shadowCodec(func(c *customer) *customerState {
-		return &customerState{customer: c, Address: stateObj(c.Address), InvoiceSettings: stateObj(c.InvoiceSettings), Shipping: stateObj(c.Shipping)}
-	}, func(st *customerState) *customer {
-		c := st.customer
-		c.Address, c.InvoiceSettings, c.Shipping = jsonobj.Obj(st.Address), jsonobj.Obj(st.InvoiceSettings), jsonobj.Obj(st.Shipping)
-		return c
-	}),
-	tProducts: shadowCodec(func(p *product) *productState {
-		return &productState{product: p, PackageDimensions: stateObj(p.PackageDimensions)}
-	}, func(st *productState) *product {
-		p := st.product
-		p.PackageDimensions = jsonobj.Obj(st.PackageDimensions)
-		return p
-	}),
-	tInvoices: shadowCodec(func(inv *invoice) *invoiceState {
-		return &invoiceState{invoice: inv, CustomerAddress: stateObj(inv.CustomerAddress), CustomerShipping: stateObj(inv.CustomerShipping)}
-	}, func(st *invoiceState) *invoice {
-		inv := st.invoice
-		inv.CustomerAddress, inv.CustomerShipping = jsonobj.Obj(st.CustomerAddress), jsonobj.Obj(st.CustomerShipping)
-		return inv
-	}),
-	tMeters:            plainCodec[meter](),
-	tPrices:            plainCodec[price](),
-	tSubscriptions:     plainCodec[subscription](),
-	tSubscriptionItems: plainCodec[subItem](),
-	tInvoiceItems:      plainCodec[invoiceItem](),
-	tUsageRecords:      plainCodec[usageRecord](),
-	tTestClocks:        plainCodec[testClock](),
-	tWebhookEndpoints:  plainCodec[webhookEndpoint](),
-	tAlerts:            plainCodec[alert](),
 }
 
 // stateObj is a jsonobj.Obj in a record, written in the tagged form.

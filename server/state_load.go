@@ -302,7 +302,7 @@ func (ld *loading) startSection(m sectionMark) error {
 	}
 	la.sections[m.Section] = true
 	ld.section, ld.left = m.Section, m.Count
-	if codec, ok := stateCodecs[m.Section]; ok {
+	if codec, ok := ld.s.reg.codecs[m.Section]; ok {
 		table := m.Section
 		ld.take = func(b []byte) error {
 			r, err := codec.decode(b)

@@ -128,7 +128,7 @@ func (s *Server) saveState(w io.Writer) (StateInfo, stateMark, error) {
 	}
 	for i, acct := range accts {
 		mark.versions[i] = acct.version() // before what it counts is read
-		if err := saveAccount(sw, acct, &info); err != nil {
+		if err := saveAccount(sw, s.reg, acct, &info); err != nil {
 			return info, mark, err
 		}
 	}
@@ -139,7 +139,7 @@ func (s *Server) saveState(w io.Writer) (StateInfo, stateMark, error) {
 	return info, mark, nil
 }
 
-func saveAccount(sw *stateWriter, acct *account, info *StateInfo) error {
+func saveAccount(sw *stateWriter, reg *registry, acct *account, info *StateInfo) error {
 	tx := acct.db.Read()
 	defer tx.Abort()
 	// After the snapshot: every sequence number it holds is at most seq.
@@ -151,8 +151,8 @@ func saveAccount(sw *stateWriter, acct *account, info *StateInfo) error {
 	if err := sw.json(mark); err != nil {
 		return err
 	}
-	for _, t := range tables {
-		codec := stateCodecs[t.Name]
+	for _, t := range reg.tables {
+		codec := reg.codecs[t.Name]
 		if codec.encode == nil {
 			return fmt.Errorf("saving state: no codec for table %s", t.Name)
 		}

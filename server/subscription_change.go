@@ -79,19 +79,19 @@ func (c *call) changeSubscription(cur *subscription, u subUpdate, now int64) (*s
 	trialEndsNow := false
 	if v := u.trialEnd; v != nil {
 		if v.Kind == form.KString { // "now"
-			trialEndsNow = cur.Status == "trialing"
+			trialEndsNow = cur.Status == subscriptionTrialing
 		} else {
 			if err := checkTrialEnd("trial_end", v.Int, now); err != nil {
 				return nil, nil, nil, err
 			}
-			if sub.Status != "trialing" {
+			if sub.Status != subscriptionTrialing {
 				sub.TrialStart, sub.PeriodStart = now, now
 			}
-			sub.Status, sub.TrialEnd = "trialing", v.Int
+			sub.Status, sub.TrialEnd = subscriptionTrialing, v.Int
 			sub.BillingCycleAnchor, sub.PeriodEnd, sub.StubFreeUntil = v.Int, v.Int, 0
 		}
 	}
-	paid := cur.Status != "trialing" // the current period's licensed items were charged
+	paid := cur.Status != subscriptionTrialing // the current period's licensed items were charged
 	var prorations []proration
 	var inv *invoice
 	// A new interval during a trial keeps the trial; the first paid period
@@ -104,7 +104,7 @@ func (c *call) changeSubscription(cur *subscription, u subUpdate, now int64) (*s
 		}
 		return c.restartCycle(cur, sub, ch, prorations, u.invoiceItems, now)
 	}
-	inCycle := paid && sub.Status != "trialing" // the period goes on, paid for
+	inCycle := paid && sub.Status != subscriptionTrialing // the period goes on, paid for
 	if len(u.items) > 0 && inCycle && behavior != "none" {
 		if prorations, err = c.prorations(ch, from); err != nil {
 			return nil, nil, nil, err
@@ -188,8 +188,8 @@ func (c *call) restartCycle(cur, sub *subscription, ch *subChange, credits []pro
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	if cur.Status == "trialing" { // the trial ends now
-		sub.Status, sub.TrialEnd = "active", now
+	if cur.Status == subscriptionTrialing { // the trial ends now
+		sub.Status, sub.TrialEnd = subscriptionActive, now
 	}
 	sub.BillingCycleAnchor, sub.PeriodStart, sub.Retired, sub.StubFreeUntil = now, now, nil, 0
 	sub.PeriodEnd = calc.AddPeriods(now, sub.Interval, 1)

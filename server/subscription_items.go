@@ -7,21 +7,38 @@ import (
 	"github.com/stripe-emulator/stripe-emulator/internal/store"
 )
 
-func (s *Server) subscriptionItemEndpoints() []endpoint {
+func subscriptionItemEndpoints() []endpoint {
 	itemParams := []string{"metadata", "payment_behavior", "plan", "price", "price_data", "proration_behavior", "proration_date", "quantity"}
 	return []endpoint{
-		{op: "PostSubscriptionItems", mode: txWrite, h: paymentBehaviorChecked(s.createSubscriptionItem), accepts: append([]string{"subscription"}, itemParams...)},
-		{op: "GetSubscriptionItems", mode: txRead, h: s.listSubscriptionItems},
-		{op: "GetSubscriptionItemsItem", mode: txRead, h: s.retrieveSubscriptionItem},
-		{op: "PostSubscriptionItemsItem", mode: txWrite, h: paymentBehaviorChecked(s.updateSubscriptionItem), accepts: append([]string{"off_session"}, itemParams...)},
-		{op: "DeleteSubscriptionItemsItem", mode: txWrite, h: s.deleteSubscriptionItem},
-		{op: "PostSubscriptionItemsSubscriptionItemUsageRecords", mode: txWrite, h: s.createUsageRecord},
-		{op: "GetSubscriptionItemsSubscriptionItemUsageRecordSummaries", mode: txRead, h: s.listUsageRecordSummaries},
+		{route: "POST /v1/subscription_items", op: "PostSubscriptionItems", mode: txWrite, h: paymentBehaviorChecked(createSubscriptionItem), accepts: append([]string{"subscription"}, itemParams...)},
+		{route: "GET /v1/subscription_items", op: "GetSubscriptionItems", mode: txRead, h: listSubscriptionItems},
+		{route: "GET /v1/subscription_items/{item}", op: "GetSubscriptionItemsItem", mode: txRead, h: retrieveSubscriptionItem},
+		{route: "POST /v1/subscription_items/{item}", op: "PostSubscriptionItemsItem", mode: txWrite, h: paymentBehaviorChecked(updateSubscriptionItem), accepts: append([]string{"off_session"}, itemParams...)},
+		{route: "DELETE /v1/subscription_items/{item}", op: "DeleteSubscriptionItemsItem", mode: txWrite, h: deleteSubscriptionItem},
+		{route: "POST /v1/subscription_items/{subscription_item}/usage_records", op: "PostSubscriptionItemsSubscriptionItemUsageRecords", mode: txWrite, h: createUsageRecord},
+		{route: "GET /v1/subscription_items/{subscription_item}/usage_record_summaries", op: "GetSubscriptionItemsSubscriptionItemUsageRecordSummaries", mode: txRead, h: listUsageRecordSummaries},
 	}
 }
 
 func (c *call) getItem(id, param string) (*subItem, error) {
-	return getRecord[*subItem](c, tSubscriptionItems, "subscription item", id, param)
+	return getRecord[*subItem](c.tx, tSubscriptionItems, "subscription item", id, param)
+}
+
+const tSubscriptionItems = "subscription_items"
+
+// subscriptionItemResource: a change to an item shows as an update of its
+// subscription (eventsOfStep).
+var subscriptionItemResource = &resource[*subItem]{
+	resourceDesc: resourceDesc{
+		name: "subscription_item",
+		noun: "subscription item",
+		table: store.Table{Name: tSubscriptionItems, Indexes: []store.Index{
+			{Name: "subscription", Keys: func(r store.Record) []string { return []string{r.(*subItem).Subscription} }},
+		}},
+		codec:  plainCodec[subItem](),
+		routes: subscriptionItemEndpoints,
+	},
+	render: (*renderCtx).renderItem,
 }
 
 // itemChange runs one item change through the subscription update path, so that
@@ -63,7 +80,7 @@ func asItemChange(p *form.Params, id string, extra map[string]*form.Value) *form
 	return form.NewParams("", fields)
 }
 
-func (s *Server) createSubscriptionItem(c *call) (jsonobj.Obj, error) {
+func createSubscriptionItem(c *call) (jsonobj.Obj, error) {
 	subID, _ := c.params.String("subscription")
 	before, err := c.itemsOf(subID)
 	if err != nil {
@@ -85,7 +102,7 @@ func (s *Server) createSubscriptionItem(c *call) (jsonobj.Obj, error) {
 	return nil, apierr.Internal()
 }
 
-func (s *Server) retrieveSubscriptionItem(c *call) (jsonobj.Obj, error) {
+func retrieveSubscriptionItem(c *call) (jsonobj.Obj, error) {
 	it, err := c.getItem(c.pathID(), "id")
 	if err != nil {
 		return nil, err
@@ -93,7 +110,7 @@ func (s *Server) retrieveSubscriptionItem(c *call) (jsonobj.Obj, error) {
 	return c.renderItem(it)
 }
 
-func (s *Server) updateSubscriptionItem(c *call) (jsonobj.Obj, error) {
+func updateSubscriptionItem(c *call) (jsonobj.Obj, error) {
 	it, err := c.getItem(c.pathID(), "id")
 	if err != nil {
 		return nil, err
@@ -110,7 +127,7 @@ func (s *Server) updateSubscriptionItem(c *call) (jsonobj.Obj, error) {
 	return nil, apierr.Internal()
 }
 
-func (s *Server) deleteSubscriptionItem(c *call) (jsonobj.Obj, error) {
+func deleteSubscriptionItem(c *call) (jsonobj.Obj, error) {
 	it, err := c.getItem(c.pathID(), "id")
 	if err != nil {
 		return nil, err
@@ -122,7 +139,7 @@ func (s *Server) deleteSubscriptionItem(c *call) (jsonobj.Obj, error) {
 	return jsonobj.Obj{{K: "id", V: it.ID}, {K: "object", V: "subscription_item"}, {K: "deleted", V: true}}, nil
 }
 
-func (s *Server) listSubscriptionItems(c *call) (jsonobj.Obj, error) {
+func listSubscriptionItems(c *call) (jsonobj.Obj, error) {
 	subID, _ := c.params.String("subscription")
 	if _, err := c.getSubscription(subID, "subscription"); err != nil {
 		return nil, err

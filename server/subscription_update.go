@@ -7,6 +7,7 @@ import (
 	"github.com/stripe-emulator/stripe-emulator/internal/billing/calc"
 	"github.com/stripe-emulator/stripe-emulator/internal/form"
 	"github.com/stripe-emulator/stripe-emulator/internal/jsonobj"
+	"github.com/stripe-emulator/stripe-emulator/internal/metadata"
 )
 
 // subChange is the outcome of applying item changes to a subscription: the
@@ -81,7 +82,7 @@ func (c *call) changeItems(sub *subscription, changes []*form.Params, now int64)
 		if err := setItemQuantity(n, pr, cp); err != nil {
 			return nil, err
 		}
-		if n.Metadata, err = applyMetadata(n.Metadata, cp, "metadata"); err != nil {
+		if n.Metadata, err = metadata.Apply(n.Metadata, decodeMetadata(cp, "metadata")); err != nil {
 			return nil, err
 		}
 		after[i] = n
@@ -150,7 +151,7 @@ type proration struct {
 // (classic billing mode's credit: the current price, not what was paid).
 func (c *call) prorations(ch *subChange, from int64) ([]proration, error) {
 	end := ch.sub.PeriodEnd
-	if ch.sub.Status == "trialing" || from >= end {
+	if ch.sub.Status == subscriptionTrialing || from >= end {
 		return nil, nil
 	}
 	type state struct {
@@ -200,15 +201,7 @@ func (c *call) prorations(ch *subChange, from int64) ([]proration, error) {
 	return out, nil
 }
 
-// productName is the name of a price's product ("" if it is gone).
-func (c *call) productName(pr *price) string {
-	if prod, _ := c.tx.Get(tProducts, pr.Product); prod != nil {
-		return prod.(*product).Name
-	}
-	return ""
-}
-
-func (s *Server) updateSubscription(c *call) (jsonobj.Obj, error) {
+func updateSubscription(c *call) (jsonobj.Obj, error) {
 	p := c.params
 	cur, err := c.getSubscription(c.pathID(), "id")
 	if err != nil {
@@ -263,7 +256,7 @@ func (c *call) pendProrations(sub *subscription, ps []proration) error {
 }
 
 // cancelSubscription ends a subscription now (DELETE /v1/subscriptions/{id}).
-func (s *Server) cancelSubscription(c *call) (jsonobj.Obj, error) {
+func cancelSubscription(c *call) (jsonobj.Obj, error) {
 	p := c.params
 	cur, err := c.getSubscription(c.pathID(), "id")
 	if err != nil {
@@ -274,7 +267,7 @@ func (s *Server) cancelSubscription(c *call) (jsonobj.Obj, error) {
 	}
 	now := c.customerNow(cur.Customer)
 	sub := cur.clone()
-	sub.Status, sub.CanceledAt, sub.EndedAt = "canceled", now, now
+	sub.Status, sub.CanceledAt, sub.EndedAt = subscriptionCanceled, now, now
 	sub.CancelReason = "cancellation_requested"
 	if cd := p.Object("cancellation_details"); cd != nil {
 		sub.CancelComment = cd.StringOr("comment", "")
@@ -288,7 +281,7 @@ func (s *Server) cancelSubscription(c *call) (jsonobj.Obj, error) {
 	if err := c.tx.Put(tSubscriptions, sub); err != nil {
 		return nil, err
 	}
-	if err := s.afterCancel(c, cur, sub, now, invoiceNow, prorate); err != nil {
+	if err := afterCancel(c, cur, sub, now, invoiceNow, prorate); err != nil {
 		return nil, err
 	}
 	latest, err := c.getSubscription(sub.ID, "id")
@@ -299,7 +292,7 @@ func (s *Server) cancelSubscription(c *call) (jsonobj.Obj, error) {
 }
 
 // afterCancel makes the final invoice of a subscription canceled with invoice_now.
-func (s *Server) afterCancel(c *call, before, sub *subscription, now int64, invoiceNow, prorate bool) error {
+func afterCancel(c *call, before, sub *subscription, now int64, invoiceNow, prorate bool) error {
 	if !invoiceNow {
 		return nil
 	}
@@ -316,13 +309,13 @@ func (s *Server) afterCancel(c *call, before, sub *subscription, now int64, invo
 // (the default) starts a new period now and bills it at once;
 // billing_cycle_anchor=unchanged returns to the period around now on the old
 // anchor, with prorations for the rest of it (proration_behavior).
-func (s *Server) resumeSubscription(c *call) (jsonobj.Obj, error) {
+func resumeSubscription(c *call) (jsonobj.Obj, error) {
 	p := c.params
 	cur, err := c.getSubscription(c.pathID(), "id")
 	if err != nil {
 		return nil, err
 	}
-	if cur.Status != "paused" {
+	if cur.Status != subscriptionPaused {
 		return nil, apierr.InvalidRequest("", "", "Only a paused subscription can be resumed; %s is %s.", cur.ID, cur.Status)
 	}
 	now := c.customerNow(cur.Customer)
@@ -331,7 +324,7 @@ func (s *Server) resumeSubscription(c *call) (jsonobj.Obj, error) {
 		return nil, err
 	}
 	sub := cur.clone()
-	sub.Status, sub.Retired, sub.UpcomingNoticeFor = "active", nil, 0
+	sub.Status, sub.Retired, sub.UpcomingNoticeFor = subscriptionActive, nil, 0
 	if sub.TrialEnd > now {
 		sub.TrialEnd = now
 	}

@@ -8,6 +8,7 @@ import (
 	"github.com/stripe-emulator/stripe-emulator/internal/billing/calc"
 	"github.com/stripe-emulator/stripe-emulator/internal/form"
 	"github.com/stripe-emulator/stripe-emulator/internal/jsonobj"
+	"github.com/stripe-emulator/stripe-emulator/internal/metadata"
 	"github.com/stripe-emulator/stripe-emulator/internal/search"
 	"github.com/stripe-emulator/stripe-emulator/internal/store"
 )
@@ -16,7 +17,7 @@ import (
 type subscription struct {
 	store.Meta
 	Customer           string
-	Status             string
+	Status             subscriptionStatus
 	Currency           string
 	Interval           calc.Interval
 	BillingCycleAnchor int64
@@ -69,9 +70,38 @@ func (s *subscription) clone() *subscription {
 	return &n
 }
 
+const tSubscriptions = "subscriptions"
+
+var subscriptionResource = &resource[*subscription]{
+	resourceDesc: resourceDesc{
+		name: "subscription",
+		noun: "subscription",
+		table: store.Table{Name: tSubscriptions, Indexes: []store.Index{
+			{Name: "customer", Keys: func(r store.Record) []string { return []string{r.(*subscription).Customer} }},
+			testClockOf(func(r store.Record) string { return r.(*subscription).TestClock }),
+			{Name: "due", Due: subscriptionDue},
+		}},
+		codec: plainCodec[subscription](),
+		expand: map[string]string{"application": "application", "customer": "customer", "default_payment_method": "payment_method",
+			"default_source": "source", "latest_invoice": "invoice", "on_behalf_of": "account", "pending_setup_intent": "setup_intent",
+			"schedule": "subscription_schedule", "test_clock": "test_helpers.test_clock", "transfer_data.destination": "account",
+			"automatic_tax.liability.account": "account", "invoice_settings.issuer.account": "account"},
+		search: &searchable{
+			url:    "/v1/subscriptions/search",
+			fields: map[string]search.FieldType{"created": search.Number, "status": search.Token},
+			doc: func(r store.Record) search.Doc {
+				sub := r.(*subscription)
+				return fieldDoc{fields: map[string]search.Value{"created": num(sub.Created), "status": {Str: string(sub.Status)}}, metadata: sub.Metadata}
+			},
+		},
+		routes: subscriptionEndpoints,
+	},
+	render: (*renderCtx).renderSubscription,
+}
+
 // live reports whether the subscription still bills (not canceled or ended).
 func (s *subscription) live() bool {
-	return s.Status != "canceled" && s.Status != "incomplete_expired"
+	return s.Status != subscriptionCanceled && s.Status != subscriptionIncompleteExpired
 }
 
 // subItem is a stored subscription item.
@@ -118,30 +148,30 @@ func paymentBehaviorChecked(h handler) handler {
 var unsupportedItemParams = []string{"items.billing_thresholds", "items.discounts", "items.tax_rates",
 	"add_invoice_items.discounts", "add_invoice_items.tax_rates"}
 
-func (s *Server) subscriptionEndpoints() []endpoint {
+func subscriptionEndpoints() []endpoint {
 	return []endpoint{
-		{op: "GetSubscriptionsSearch", mode: txRead, h: s.searchSubscriptions},
-		{op: "PostSubscriptions", mode: txWrite, h: paymentBehaviorChecked(s.createSubscription),
+		{route: "GET /v1/subscriptions/search", op: "GetSubscriptionsSearch", mode: txRead, h: searchSubscriptions},
+		{route: "POST /v1/subscriptions", op: "PostSubscriptions", mode: txWrite, h: paymentBehaviorChecked(createSubscription),
 			accepts: append([]string{"customer", "backdate_start_date", "billing_cycle_anchor", "currency", "trial_period_days"}, subscriptionParams...),
 			rejects: append([]string{"automatic_tax.liability"}, unsupportedItemParams...)},
-		{op: "GetSubscriptions", mode: txRead, h: s.listSubscriptions,
+		{route: "GET /v1/subscriptions", op: "GetSubscriptions", mode: txRead, h: listSubscriptions,
 			accepts: []string{"collection_method", "created", "current_period_end", "current_period_start", "customer", "ending_before", "limit", "plan", "price", "starting_after", "status", "test_clock"}},
-		{op: "GetSubscriptionsSubscriptionExposedId", mode: txRead, h: s.retrieveSubscription},
-		{op: "PostSubscriptionsSubscriptionExposedId", mode: txWrite, h: paymentBehaviorChecked(s.updateSubscription),
+		{route: "GET /v1/subscriptions/{subscription_exposed_id}", op: "GetSubscriptionsSubscriptionExposedId", mode: txRead, h: retrieveSubscription},
+		{route: "POST /v1/subscriptions/{subscription_exposed_id}", op: "PostSubscriptionsSubscriptionExposedId", mode: txWrite, h: paymentBehaviorChecked(updateSubscription),
 			accepts: append([]string{"billing_cycle_anchor", "cancellation_details", "proration_date"}, subscriptionParams...),
 			rejects: append([]string{"automatic_tax.liability"}, unsupportedItemParams...)},
-		{op: "DeleteSubscriptionsSubscriptionExposedId", mode: txWrite, h: s.cancelSubscription},
-		{op: "PostSubscriptionsSubscriptionResume", mode: txWrite, h: s.resumeSubscription},
+		{route: "DELETE /v1/subscriptions/{subscription_exposed_id}", op: "DeleteSubscriptionsSubscriptionExposedId", mode: txWrite, h: cancelSubscription},
+		{route: "POST /v1/subscriptions/{subscription}/resume", op: "PostSubscriptionsSubscriptionResume", mode: txWrite, h: resumeSubscription},
 	}
 }
 
 func (c *call) getSubscription(id, param string) (*subscription, error) {
-	return getRecord[*subscription](c, tSubscriptions, "subscription", id, param)
+	return getRecord[*subscription](c.tx, tSubscriptions, "subscription", id, param)
 }
 
 // itemsOf lists a subscription's items in the order they were added.
-func (c *call) itemsOf(subID string) ([]*subItem, error) {
-	recs, err := c.tx.Find(tSubscriptionItems, "subscription", subID)
+func (rc *renderCtx) itemsOf(subID string) ([]*subItem, error) {
+	recs, err := rc.tx.Find(tSubscriptionItems, "subscription", subID)
 	if err != nil {
 		return nil, err
 	}
@@ -158,7 +188,7 @@ func (c *call) itemsOf(subID string) ([]*subItem, error) {
 	return out, nil
 }
 
-func (s *Server) createSubscription(c *call) (jsonobj.Obj, error) {
+func createSubscription(c *call) (jsonobj.Obj, error) {
 	p := c.params
 	customerID, _ := p.String("customer")
 	if customerID == "" {
@@ -173,7 +203,7 @@ func (s *Server) createSubscription(c *call) (jsonobj.Obj, error) {
 	if err != nil {
 		return nil, err
 	}
-	sub := &subscription{Meta: c.newMetaAt("sub", now), Customer: cu.ID, Status: "active", CollectionMethod: "charge_automatically",
+	sub := &subscription{Meta: c.newMetaAt("sub", now), Customer: cu.ID, Status: subscriptionActive, CollectionMethod: "charge_automatically",
 		StartDate: start, TrialEndBehavior: "create_invoice", Metadata: map[string]string{}, TestClock: cu.TestClock}
 	if !p.Has("items") || len(p.Array("items")) == 0 {
 		return nil, apierr.ParameterMissing("items")
@@ -235,7 +265,7 @@ func (s *Server) createSubscription(c *call) (jsonobj.Obj, error) {
 	sub.PeriodStart = start
 	switch {
 	case trialEnd != 0:
-		sub.Status = "trialing"
+		sub.Status = subscriptionTrialing
 		sub.TrialStart, sub.TrialEnd = start, trialEnd
 		sub.PeriodEnd = trialEnd
 		sub.BillingCycleAnchor = trialEnd
@@ -379,7 +409,7 @@ func applySubscriptionSettings(sub *subscription, p *form.Params, now int64) err
 			return apierr.InvalidRequest("", "automatic_tax[enabled]", "stripe-emulator does not calculate tax: automatic_tax[enabled] can only be false.")
 		}
 	}
-	md, err := applyMetadata(sub.Metadata, p, "metadata")
+	md, err := metadata.Apply(sub.Metadata, decodeMetadata(p, "metadata"))
 	if err != nil {
 		return err
 	}
@@ -414,7 +444,7 @@ func (c *call) newItems(sub *subscription, params []*form.Params, existing []*su
 		if err := setItemQuantity(it, pr, ip); err != nil {
 			return nil, err
 		}
-		md, err := applyMetadata(it.Metadata, ip, "metadata")
+		md, err := metadata.Apply(it.Metadata, decodeMetadata(ip, "metadata"))
 		if err != nil {
 			return nil, err
 		}
@@ -509,7 +539,7 @@ func (c *call) inlinePrice(pd *form.Params) (*price, error) {
 	cur, _ := pd.String("currency")
 	pr := &price{Meta: c.newMeta("price"), Product: productID, Currency: cur, TaxBehavior: pd.StringOr("tax_behavior", "unspecified"), Metadata: map[string]string{}}
 	if !calc.IsCurrency(cur) {
-		return nil, apierr.Invalid(pd.Path("currency"), "Invalid currency: %s.", truncateRunes(cur, 20))
+		return nil, apierr.Invalid(pd.Path("currency"), "Invalid currency: %s.", apierr.Clip(cur, 20))
 	}
 	if err := applyPriceAmounts(pr, pd); err != nil {
 		return nil, err
@@ -520,7 +550,7 @@ func (c *call) inlinePrice(pd *form.Params) (*price, error) {
 	return pr, c.tx.Put(tPrices, pr)
 }
 
-func (s *Server) retrieveSubscription(c *call) (jsonobj.Obj, error) {
+func retrieveSubscription(c *call) (jsonobj.Obj, error) {
 	sub, err := c.getSubscription(c.pathID(), "id")
 	if err != nil {
 		return nil, err
@@ -528,7 +558,7 @@ func (s *Server) retrieveSubscription(c *call) (jsonobj.Obj, error) {
 	return c.renderSubscription(sub)
 }
 
-func (s *Server) listSubscriptions(c *call) (jsonobj.Obj, error) {
+func listSubscriptions(c *call) (jsonobj.Obj, error) {
 	p := c.params
 	customerID, byCustomer := p.String("customer")
 	status := p.StringOr("status", "")
@@ -557,7 +587,7 @@ func (s *Server) listSubscriptions(c *call) (jsonobj.Obj, error) {
 				return false
 			}
 		default:
-			if sub.Status != status {
+			if sub.Status != subscriptionStatus(status) {
 				return false
 			}
 		}
@@ -587,40 +617,23 @@ func (s *Server) listSubscriptions(c *call) (jsonobj.Obj, error) {
 	return out, lerr
 }
 
-func (s *Server) searchSubscriptions(c *call) (jsonobj.Obj, error) {
-	return c.search(searchable{
-		table:  tSubscriptions,
-		url:    "/v1/subscriptions/search",
-		fields: map[string]search.FieldType{"created": search.Number, "status": search.Token},
-		doc: func(r store.Record) search.Doc {
-			sub := r.(*subscription)
-			return fieldDoc{fields: map[string]search.Value{"created": num(sub.Created), "status": {Str: sub.Status}}, metadata: sub.Metadata}
-		},
-		render: func(r store.Record) (jsonobj.Obj, error) { return c.renderSubscription(r.(*subscription)) },
-	})
+func searchSubscriptions(c *call) (jsonobj.Obj, error) {
+	return c.search("subscription")
 }
 
-func loadSubscription(c *call, id string) (jsonobj.Obj, error) {
-	sub, err := c.getSubscription(id, "id")
+func (rc *renderCtx) renderSubscription(sub *subscription) (jsonobj.Obj, error) {
+	items, err := rc.itemsOf(sub.ID)
 	if err != nil {
 		return nil, err
 	}
-	return c.renderSubscription(sub)
-}
-
-func (c *call) renderSubscription(sub *subscription) (jsonobj.Obj, error) {
-	items, err := c.itemsOf(sub.ID)
-	if err != nil {
-		return nil, err
-	}
-	return c.renderSubscriptionWith(sub, items)
+	return rc.renderSubscriptionWith(sub, items)
 }
 
 // renderSubscriptionWith renders a subscription with the given items.
-func (c *call) renderSubscriptionWith(sub *subscription, items []*subItem) (jsonobj.Obj, error) {
+func (rc *renderCtx) renderSubscriptionWith(sub *subscription, items []*subItem) (jsonobj.Obj, error) {
 	data := make([]jsonobj.Obj, 0, len(items))
 	for _, it := range items {
-		o, err := c.renderItem(it)
+		o, err := rc.renderItem(it)
 		if err != nil {
 			return nil, err
 		}
@@ -679,7 +692,7 @@ func (c *call) renderSubscriptionWith(sub *subscription, items []*subItem) (json
 		{K: "pending_update", V: nil},
 		{K: "schedule", V: nil},
 		{K: "start_date", V: sub.StartDate},
-		{K: "status", V: sub.Status},
+		{K: "status", V: string(sub.Status)},
 		{K: "test_clock", V: orNull(sub.TestClock)},
 		{K: "transfer_data", V: nil},
 		{K: "trial_end", V: zeroNull(sub.TrialEnd)},
@@ -700,8 +713,8 @@ func (sub *subscription) effectiveCancelAt() int64 {
 	return sub.CancelAt
 }
 
-func (c *call) renderItem(it *subItem) (jsonobj.Obj, error) {
-	pr, err := c.getPrice(it.Price, "price")
+func (rc *renderCtx) renderItem(it *subItem) (jsonobj.Obj, error) {
+	pr, err := rc.getPrice(it.Price, "price")
 	if err != nil {
 		return nil, err
 	}
@@ -712,8 +725,8 @@ func (c *call) renderItem(it *subItem) (jsonobj.Obj, error) {
 		{K: "created", V: it.Created},
 		{K: "discounts", V: []any{}},
 		{K: "metadata", V: metadataOf(it.Metadata)},
-		{K: "plan", V: renderPlan(pr)},
-		{K: "price", V: c.renderPrice(pr)},
+		{K: "plan", V: rc.renderPlan(pr)},
+		{K: "price", V: rc.renderPrice(pr)},
 	}
 	if !pr.metered() {
 		o = append(o, jsonobj.Field{K: "quantity", V: it.Quantity})

@@ -16,16 +16,51 @@ type testClock struct {
 	DeletesAfter int64
 }
 
+// testClockStatus is a test clock's status: ready, or advancing while an
+// advance runs (which only its test_helpers.test_clock.advancing event shows:
+// an advance finishes within its request).
+type testClockStatus string
+
+const (
+	testClockReady     testClockStatus = "ready"
+	testClockAdvancing testClockStatus = "advancing"
+)
+const tTestClocks = "test_clocks"
+
+var testClockResource = &resource[*testClock]{
+	resourceDesc: resourceDesc{
+		name:   "test_helpers.test_clock",
+		noun:   "test clock",
+		table:  store.Table{Name: tTestClocks},
+		codec:  plainCodec[testClock](),
+		events: testClockEvents,
+		routes: testClockEndpoints,
+	},
+	render: infallible((*renderCtx).renderTestClock),
+}
+
+// testClockEvents: a clock is created and deleted (advancing and ready are
+// emitted by the advance itself).
+func testClockEvents(m *mutation) (string, store.Record, store.Record) {
+	switch {
+	case m.before == nil:
+		return "test_helpers.test_clock.created", m.after, nil
+	case m.after == nil:
+		return "test_helpers.test_clock.deleted", m.before, nil
+	}
+	return "", nil, nil
+}
+
 // testClockLifetime is how long a test clock lives (as the docs example shows).
 const testClockLifetime = 7 * 24 * 60 * 60
 
-func (s *Server) testClockEndpoints() []endpoint {
+func testClockEndpoints() []endpoint {
 	return []endpoint{
-		{op: "PostTestHelpersTestClocks", mode: txWrite, h: s.createTestClock},
-		{op: "GetTestHelpersTestClocks", mode: txRead, h: s.listTestClocks},
-		{op: "GetTestHelpersTestClocksTestClock", mode: txRead, h: s.retrieveTestClock},
-		{op: "DeleteTestHelpersTestClocksTestClock", mode: txWrite, h: s.deleteTestClock},
-		{op: "PostTestHelpersTestClocksTestClockAdvance", mode: txWrite, h: s.advanceTestClock},
+		{route: "POST /v1/test_helpers/test_clocks", op: "PostTestHelpersTestClocks", mode: txWrite, h: createTestClock},
+		{route: "GET /v1/test_helpers/test_clocks", op: "GetTestHelpersTestClocks", mode: txRead, h: listTestClocks},
+		{route: "GET /v1/test_helpers/test_clocks/{test_clock}", op: "GetTestHelpersTestClocksTestClock", mode: txRead, h: retrieveTestClock},
+		{route: "DELETE /v1/test_helpers/test_clocks/{test_clock}", op: "DeleteTestHelpersTestClocksTestClock", mode: txWrite, h: deleteTestClock},
+		{route: "POST /v1/test_helpers/test_clocks/{test_clock}/advance", op: "PostTestHelpersTestClocksTestClockAdvance", mode: txWrite, h: advanceTestClock},
 	}
 }
 
@@ -33,7 +68,7 @@ func (s *Server) testClockEndpoints() []endpoint {
 // reported for Stripe's test mode (not in Stripe's reference; see README).
 const maxTestClocks = 100
 
-func (s *Server) createTestClock(c *call) (jsonobj.Obj, error) {
+func createTestClock(c *call) (jsonobj.Obj, error) {
 	if n, err := c.tx.Count(tTestClocks); err != nil {
 		return nil, err
 	} else if n >= maxTestClocks {
@@ -49,24 +84,24 @@ func (s *Server) createTestClock(c *call) (jsonobj.Obj, error) {
 	if err := c.tx.Put(tTestClocks, tc); err != nil {
 		return nil, err
 	}
-	return renderTestClock(tc), nil
+	return c.renderTestClock(tc), nil
 }
 
 func (c *call) getTestClock(id, param string) (*testClock, error) {
-	return getRecord[*testClock](c, tTestClocks, "test clock", id, param)
+	return getRecord[*testClock](c.tx, tTestClocks, "test clock", id, param)
 }
 
-func (s *Server) retrieveTestClock(c *call) (jsonobj.Obj, error) {
+func retrieveTestClock(c *call) (jsonobj.Obj, error) {
 	tc, err := c.getTestClock(c.pathID(), "id")
 	if err != nil {
 		return nil, err
 	}
-	return renderTestClock(tc), nil
+	return c.renderTestClock(tc), nil
 }
 
-func (s *Server) listTestClocks(c *call) (jsonobj.Obj, error) {
+func listTestClocks(c *call) (jsonobj.Obj, error) {
 	return c.list(tTestClocks, "test clock", "/v1/test_helpers/test_clocks", nil, func(r store.Record) (jsonobj.Obj, error) {
-		return renderTestClock(r.(*testClock)), nil
+		return c.renderTestClock(r.(*testClock)), nil
 	})
 }
 
@@ -74,7 +109,7 @@ func (s *Server) listTestClocks(c *call) (jsonobj.Obj, error) {
 // happens on it in between: renewals, invoices, finalizations, payments,
 // notices. The work is done when the response is sent: the response says
 // "advancing" (as Stripe's does) and the clock reads "ready" from then on.
-func (s *Server) advanceTestClock(c *call) (jsonobj.Obj, error) {
+func advanceTestClock(c *call) (jsonobj.Obj, error) {
 	tc, err := c.getTestClock(c.pathID(), "id")
 	if err != nil {
 		return nil, err
@@ -90,8 +125,8 @@ func (s *Server) advanceTestClock(c *call) (jsonobj.Obj, error) {
 	if target > limit {
 		return nil, apierr.Invalid("frozen_time", "Cannot advance the test clock more than %s from its current frozen_time: frozen_time can be at most %d.", why, limit)
 	}
-	before := renderTestClock(tc)
-	before.Set("status", "advancing")
+	before := c.renderTestClock(tc)
+	before.Set("status", string(testClockAdvancing))
 	before.Set("status_details", jsonobj.Obj{{K: "advancing", V: jsonobj.Obj{{K: "target_frozen_time", V: target}}}})
 	c.emit("test_helpers.test_clock.advancing", c.unix(), before)
 	if err := c.processDue(tc.ID, target); err != nil {
@@ -103,7 +138,7 @@ func (s *Server) advanceTestClock(c *call) (jsonobj.Obj, error) {
 	if err := c.tx.Put(tTestClocks, &n); err != nil {
 		return nil, err
 	}
-	c.emit("test_helpers.test_clock.ready", c.unix(), renderTestClock(&n))
+	c.emit("test_helpers.test_clock.ready", c.unix(), c.renderTestClock(&n))
 	before.Set("status_details", jsonobj.Obj{{K: "advancing", V: jsonobj.Obj{{K: "target_frozen_time", V: target}}}})
 	return before, nil
 }
@@ -131,7 +166,7 @@ func (c *call) advanceLimit(tc *testClock) (int64, string, error) {
 
 // deleteTestClock deletes a clock with the customers on it and their
 // subscriptions, invoices and invoice items.
-func (s *Server) deleteTestClock(c *call) (jsonobj.Obj, error) {
+func deleteTestClock(c *call) (jsonobj.Obj, error) {
 	tc, err := c.getTestClock(c.pathID(), "id")
 	if err != nil {
 		return nil, err
@@ -170,15 +205,7 @@ func (s *Server) deleteTestClock(c *call) (jsonobj.Obj, error) {
 	return jsonobj.Obj{{K: "id", V: tc.ID}, {K: "object", V: "test_helpers.test_clock"}, {K: "deleted", V: true}}, nil
 }
 
-func loadTestClock(c *call, id string) (jsonobj.Obj, error) {
-	tc, err := c.getTestClock(id, "id")
-	if err != nil {
-		return nil, err
-	}
-	return renderTestClock(tc), nil
-}
-
-func renderTestClock(tc *testClock) jsonobj.Obj {
+func (rc *renderCtx) renderTestClock(tc *testClock) jsonobj.Obj {
 	return jsonobj.Obj{
 		{K: "id", V: tc.ID},
 		{K: "object", V: "test_helpers.test_clock"},
@@ -187,19 +214,7 @@ func renderTestClock(tc *testClock) jsonobj.Obj {
 		{K: "frozen_time", V: tc.FrozenTime},
 		{K: "livemode", V: false},
 		{K: "name", V: orNull(tc.Name)},
-		{K: "status", V: "ready"},
+		{K: "status", V: string(testClockReady)},
 		{K: "status_details", V: jsonobj.Obj{}},
 	}
-}
-
-// clockTime is a test clock's time: while the clock is being advanced, the
-// time of the step being run.
-func (c *call) clockTime(id string) int64 {
-	if c.proc.active && c.proc.group == id {
-		return c.proc.now
-	}
-	if rec, _ := c.tx.Get(tTestClocks, id); rec != nil {
-		return rec.(*testClock).FrozenTime
-	}
-	return c.unix()
 }

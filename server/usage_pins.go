@@ -33,7 +33,7 @@ func (c *call) pinRecord(r store.Record) {
 			c.acct.usage.Pin(rec.(*subscription).Customer, x.Created, x.PriceSince)
 		}
 	case *invoice:
-		if x.Status != "draft" {
+		if x.Status != invoiceDraft {
 			return
 		}
 		times := []int64{x.PeriodStart, x.PeriodEnd}

@@ -20,9 +20,29 @@ type usageRecord struct {
 	Quantity  int64
 }
 
+const tUsageRecords = "usage_records"
+
+// usageRecordResource: its endpoints are the subscription items'.
+var usageRecordResource = &resource[*usageRecord]{resourceDesc: resourceDesc{
+	name: "usage_record",
+	noun: "usage record",
+	table: store.Table{Name: tUsageRecords, Indexes: []store.Index{
+		{Name: "item", Keys: func(r store.Record) []string { return []string{r.(*usageRecord).Item} }},
+		{Name: "item_timestamp", Keys: func(r store.Record) []string { u := r.(*usageRecord); return []string{usageKey(u.Item, u.Timestamp)} }},
+	}},
+	codec: plainCodec[usageRecord](),
+}}
+
+// usageRecordSummaryResource is a period's legacy usage of an item
+// (listUsageRecordSummaries renders it).
+var usageRecordSummaryResource = &resource[any]{resourceDesc: resourceDesc{
+	name:   "usage_record_summary",
+	expand: map[string]string{"invoice": "invoice"},
+}}
+
 // createUsageRecord reports legacy usage. Prices with a meter refuse it, as
 // Stripe does: their usage comes from meter events.
-func (s *Server) createUsageRecord(c *call) (jsonobj.Obj, error) {
+func createUsageRecord(c *call) (jsonobj.Obj, error) {
 	p := c.params
 	it, err := c.getItem(c.pathID(), "id")
 	if err != nil {
@@ -131,7 +151,7 @@ func (c *call) legacyUsage(itemID, aggregate string, start, end int64) (int64, e
 
 // listUsageRecordSummaries lists an item's legacy usage per billing period,
 // newest (current) first, back to the item's creation.
-func (s *Server) listUsageRecordSummaries(c *call) (jsonobj.Obj, error) {
+func listUsageRecordSummaries(c *call) (jsonobj.Obj, error) {
 	p := c.params
 	it, err := c.getItem(c.pathID(), "id")
 	if err != nil {

@@ -106,12 +106,12 @@ func (s *sessions) get(token string) (session, bool) {
 	return ss, ok
 }
 
-func (s *Server) v2Endpoints() []endpoint {
+func v2Endpoints() []endpoint {
 	return []endpoint{
-		{method: "POST", path: "/v2/billing/meter_event_session", raw: true, mode: txNone, h: s.createMeterEventSession},
-		{method: "POST", path: "/v2/billing/meter_event_stream", raw: true, session: true, mode: txRead, h: s.meterEventStream},
-		{method: "POST", path: "/v2/billing/meter_events", raw: true, mode: txRead, h: s.createMeterEventV2},
-		{method: "POST", path: "/v2/billing/meter_event_adjustments", raw: true, mode: txRead, h: s.createMeterEventAdjustmentV2},
+		{route: "POST /v2/billing/meter_event_session", raw: true, mode: txNone, h: createMeterEventSession},
+		{route: "POST /v2/billing/meter_event_stream", raw: true, session: true, mode: txRead, h: meterEventStream},
+		{route: "POST /v2/billing/meter_events", raw: true, mode: txRead, h: createMeterEventV2},
+		{route: "POST /v2/billing/meter_event_adjustments", raw: true, mode: txRead, h: createMeterEventAdjustmentV2},
 	}
 }
 
@@ -359,14 +359,14 @@ func invalidUTF8Path(body []byte) string {
 	return walk(generic, "")
 }
 
-func (s *Server) createMeterEventSession(c *call) (jsonobj.Obj, error) {
+func createMeterEventSession(c *call) (jsonobj.Obj, error) {
 	var req struct{}
 	if err := decodeJSON(c.body, &req); err != nil {
 		return nil, err
 	}
 	token := "mtres_test_" + store.RandomString(48)
 	expires := c.now.Add(sessionLifetime)
-	if err := s.sessions.add(token, session{accountKey: c.acct.key, expires: expires}, c.now); err != nil {
+	if err := c.s.sessions.add(token, session{accountKey: c.acct.key, expires: expires}, c.now); err != nil {
 		return nil, err
 	}
 	return jsonobj.Obj{
@@ -435,7 +435,7 @@ func (e *v2Event) toMeterEvent(param string) (meterEvent, *apierr.Error) {
 	if e.Timestamp != "" {
 		t, err := time.Parse(time.RFC3339Nano, e.Timestamp)
 		if err != nil {
-			return ev, apierr.Invalid(param+"timestamp", "Invalid timestamp: %q is not an RFC 3339 time such as 2024-07-01T12:00:00.000Z.", truncateRunes(e.Timestamp, 40))
+			return ev, apierr.Invalid(param+"timestamp", "Invalid timestamp: %q is not an RFC 3339 time such as 2024-07-01T12:00:00.000Z.", apierr.Clip(e.Timestamp, 40))
 		}
 		ev.timestamp, ev.hasTimestamp = t.Unix(), true
 	}
@@ -445,7 +445,7 @@ func (e *v2Event) toMeterEvent(param string) (meterEvent, *apierr.Error) {
 // meterEventStream accepts up to 100 events at once. As on Stripe, validation
 // is asynchronous: the request succeeds if it is well formed, and events that
 // cannot count become error reports (duplicates are dropped).
-func (s *Server) meterEventStream(c *call) (jsonobj.Obj, error) {
+func meterEventStream(c *call) (jsonobj.Obj, error) {
 	var req struct {
 		Events []v2Event `json:"events"`
 	}
@@ -496,7 +496,7 @@ func asyncCode(e *apierr.Error) string {
 }
 
 // createMeterEventV2 is the synchronous v2 meter event: the v1 rules, JSON in and out.
-func (s *Server) createMeterEventV2(c *call) (jsonobj.Obj, error) {
+func createMeterEventV2(c *call) (jsonobj.Obj, error) {
 	var req v2Event
 	if err := decodeJSON(c.body, &req); err != nil {
 		return nil, err
@@ -519,7 +519,7 @@ func (s *Server) createMeterEventV2(c *call) (jsonobj.Obj, error) {
 	}, nil
 }
 
-func (s *Server) createMeterEventAdjustmentV2(c *call) (jsonobj.Obj, error) {
+func createMeterEventAdjustmentV2(c *call) (jsonobj.Obj, error) {
 	var req struct {
 		EventName string `json:"event_name"`
 		Type      string `json:"type"`

@@ -16,6 +16,7 @@ import (
 	"github.com/stripe-emulator/stripe-emulator/internal/apierr"
 	"github.com/stripe-emulator/stripe-emulator/internal/apiversion"
 	"github.com/stripe-emulator/stripe-emulator/internal/jsonobj"
+	"github.com/stripe-emulator/stripe-emulator/internal/metadata"
 	"github.com/stripe-emulator/stripe-emulator/internal/store"
 )
 
@@ -33,11 +34,34 @@ type webhookEndpoint struct {
 	APIVersion string `json:",omitempty"`
 }
 
+// webhookEndpointStatus is a webhook endpoint's status: whether events are
+// delivered to it.
+type webhookEndpointStatus string
+
+const (
+	webhookEndpointEnabled  webhookEndpointStatus = "enabled"
+	webhookEndpointDisabled webhookEndpointStatus = "disabled"
+)
+
 func (w *webhookEndpoint) clone() *webhookEndpoint {
 	n := *w
 	n.Metadata = maps.Clone(w.Metadata)
 	n.Events = append([]string(nil), w.Events...)
 	return &n
+}
+
+const tWebhookEndpoints = "webhook_endpoints"
+
+var webhookEndpointResource = &resource[*webhookEndpoint]{
+	resourceDesc: resourceDesc{
+		name:   "webhook_endpoint",
+		noun:   "webhook endpoint",
+		table:  store.Table{Name: tWebhookEndpoints},
+		codec:  plainCodec[webhookEndpoint](),
+		cached: true,
+		routes: webhookEndpoints,
+	},
+	render: infallible((*renderCtx).renderWebhookEndpoint),
 }
 
 func (w *webhookEndpoint) wants(typ string) bool {
@@ -52,21 +76,21 @@ func (w *webhookEndpoint) wants(typ string) bool {
 	return false
 }
 
-func (s *Server) webhookEndpoints() []endpoint {
+func webhookEndpoints() []endpoint {
 	return []endpoint{
-		{op: "PostWebhookEndpoints", mode: txWrite, h: s.createWebhookEndpoint,
+		{route: "POST /v1/webhook_endpoints", op: "PostWebhookEndpoints", mode: txWrite, h: createWebhookEndpoint,
 			accepts: []string{"api_version", "description", "enabled_events", "metadata", "url"}, anyVersion: []string{"enabled_events"}},
-		{op: "GetWebhookEndpoints", mode: txRead, h: s.listWebhookEndpoints},
-		{op: "GetWebhookEndpointsWebhookEndpoint", mode: txRead, h: s.retrieveWebhookEndpoint},
-		{op: "PostWebhookEndpointsWebhookEndpoint", mode: txWrite, h: s.updateWebhookEndpoint, anyVersion: []string{"enabled_events"}},
-		{op: "DeleteWebhookEndpointsWebhookEndpoint", mode: txWrite, h: s.deleteWebhookEndpoint},
+		{route: "GET /v1/webhook_endpoints", op: "GetWebhookEndpoints", mode: txRead, h: listWebhookEndpoints},
+		{route: "GET /v1/webhook_endpoints/{webhook_endpoint}", op: "GetWebhookEndpointsWebhookEndpoint", mode: txRead, h: retrieveWebhookEndpoint},
+		{route: "POST /v1/webhook_endpoints/{webhook_endpoint}", op: "PostWebhookEndpointsWebhookEndpoint", mode: txWrite, h: updateWebhookEndpoint, anyVersion: []string{"enabled_events"}},
+		{route: "DELETE /v1/webhook_endpoints/{webhook_endpoint}", op: "DeleteWebhookEndpointsWebhookEndpoint", mode: txWrite, h: deleteWebhookEndpoint},
 	}
 }
 
 func checkWebhookURL(raw string) error {
 	u, err := url.Parse(raw)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return apierr.InvalidRequest("url_invalid", "url", "Invalid URL: %s. A webhook endpoint URL must be an absolute http or https URL.", truncateRunes(raw, 100))
+		return apierr.InvalidRequest("url_invalid", "url", "Invalid URL: %s. A webhook endpoint URL must be an absolute http or https URL.", apierr.Clip(raw, 100))
 	}
 	return nil
 }
@@ -86,7 +110,7 @@ func checkEnabledEvents(events []string) error {
 			}
 		}
 		if !ok {
-			return apierr.Invalid("enabled_events["+strconv.Itoa(i)+"]", "Invalid enabled_events[%d]: %q is not an event type (such as invoice.paid) or *.", i, truncateRunes(e, 60))
+			return apierr.Invalid("enabled_events["+strconv.Itoa(i)+"]", "Invalid enabled_events[%d]: %q is not an event type (such as invoice.paid) or *.", i, apierr.Clip(e, 60))
 		}
 	}
 	return nil
@@ -97,7 +121,7 @@ func checkEnabledEvents(events []string) error {
 // account").
 const maxWebhookEndpoints = 16
 
-func (s *Server) createWebhookEndpoint(c *call) (jsonobj.Obj, error) {
+func createWebhookEndpoint(c *call) (jsonobj.Obj, error) {
 	p := c.params
 	if n, err := c.tx.Count(tWebhookEndpoints); err != nil {
 		return nil, err
@@ -120,7 +144,7 @@ func (s *Server) createWebhookEndpoint(c *call) (jsonobj.Obj, error) {
 		w.APIVersion = v
 	}
 	w.Description, _ = p.String("description")
-	md, err := applyMetadata(w.Metadata, p, "metadata")
+	md, err := metadata.Apply(w.Metadata, decodeMetadata(p, "metadata"))
 	if err != nil {
 		return nil, err
 	}
@@ -128,24 +152,24 @@ func (s *Server) createWebhookEndpoint(c *call) (jsonobj.Obj, error) {
 	if err := c.tx.Put(tWebhookEndpoints, w); err != nil {
 		return nil, err
 	}
-	o := renderWebhookEndpoint(w)
+	o := c.renderWebhookEndpoint(w)
 	o.Set("secret", w.Secret)
 	return o, nil
 }
 
 func (c *call) getWebhookEndpoint(id string) (*webhookEndpoint, error) {
-	return getRecord[*webhookEndpoint](c, tWebhookEndpoints, "webhook endpoint", id, "id")
+	return getRecord[*webhookEndpoint](c.tx, tWebhookEndpoints, "webhook endpoint", id, "id")
 }
 
-func (s *Server) retrieveWebhookEndpoint(c *call) (jsonobj.Obj, error) {
+func retrieveWebhookEndpoint(c *call) (jsonobj.Obj, error) {
 	w, err := c.getWebhookEndpoint(c.pathID())
 	if err != nil {
 		return nil, err
 	}
-	return renderWebhookEndpoint(w), nil
+	return c.renderWebhookEndpoint(w), nil
 }
 
-func (s *Server) updateWebhookEndpoint(c *call) (jsonobj.Obj, error) {
+func updateWebhookEndpoint(c *call) (jsonobj.Obj, error) {
 	p := c.params
 	cur, err := c.getWebhookEndpoint(c.pathID())
 	if err != nil {
@@ -170,16 +194,16 @@ func (s *Server) updateWebhookEndpoint(c *call) (jsonobj.Obj, error) {
 	if v, ok := p.String("description"); ok {
 		w.Description = v
 	}
-	if w.Metadata, err = applyMetadata(w.Metadata, p, "metadata"); err != nil {
+	if w.Metadata, err = metadata.Apply(w.Metadata, decodeMetadata(p, "metadata")); err != nil {
 		return nil, err
 	}
 	if err := c.tx.Put(tWebhookEndpoints, w); err != nil {
 		return nil, err
 	}
-	return renderWebhookEndpoint(w), nil
+	return c.renderWebhookEndpoint(w), nil
 }
 
-func (s *Server) deleteWebhookEndpoint(c *call) (jsonobj.Obj, error) {
+func deleteWebhookEndpoint(c *call) (jsonobj.Obj, error) {
 	w, err := c.getWebhookEndpoint(c.pathID())
 	if err != nil {
 		return nil, err
@@ -190,16 +214,16 @@ func (s *Server) deleteWebhookEndpoint(c *call) (jsonobj.Obj, error) {
 	return jsonobj.Obj{{K: "id", V: w.ID}, {K: "object", V: "webhook_endpoint"}, {K: "deleted", V: true}}, nil
 }
 
-func (s *Server) listWebhookEndpoints(c *call) (jsonobj.Obj, error) {
+func listWebhookEndpoints(c *call) (jsonobj.Obj, error) {
 	return c.list(tWebhookEndpoints, "webhook endpoint", "/v1/webhook_endpoints", nil, func(r store.Record) (jsonobj.Obj, error) {
-		return renderWebhookEndpoint(r.(*webhookEndpoint)), nil
+		return c.renderWebhookEndpoint(r.(*webhookEndpoint)), nil
 	})
 }
 
-func renderWebhookEndpoint(w *webhookEndpoint) jsonobj.Obj {
-	status := "enabled"
+func (rc *renderCtx) renderWebhookEndpoint(w *webhookEndpoint) jsonobj.Obj {
+	status := webhookEndpointEnabled
 	if w.Disabled {
-		status = "disabled"
+		status = webhookEndpointDisabled
 	}
 	return jsonobj.Obj{
 		{K: "id", V: w.ID},
@@ -211,7 +235,7 @@ func renderWebhookEndpoint(w *webhookEndpoint) jsonobj.Obj {
 		{K: "enabled_events", V: w.Events},
 		{K: "livemode", V: false},
 		{K: "metadata", V: metadataOf(w.Metadata)},
-		{K: "status", V: status},
+		{K: "status", V: string(status)},
 		{K: "url", V: w.URL},
 	}
 }

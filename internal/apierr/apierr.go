@@ -38,6 +38,15 @@ type Error struct {
 	Message string `json:"message"`
 	// ShouldRetry, when set, is sent as the Stripe-Should-Retry header.
 	ShouldRetry *bool `json:"-"`
+
+	// The fields of card errors (card.go): the decline code, the failed
+	// charge's id, and the objects embedded in full. Members lists them, with
+	// the fields above, in Stripe's order.
+	DeclineCode   string   `json:"-"`
+	Charge        string   `json:"-"`
+	PaymentIntent Embedded `json:"-"`
+	PaymentMethod Embedded `json:"-"`
+	SetupIntent   Embedded `json:"-"`
 }
 
 func (e *Error) Error() string {
@@ -232,6 +241,19 @@ func truncate(v string) string {
 	const max = 100
 	if len(v) > max {
 		return v[:max] + "..."
+	}
+	return v
+}
+
+// Clip is a value a client sent, shortened for quoting in a message or a log:
+// its first n characters (runes), and "..." when it has more.
+func Clip(v string, n int) string {
+	i := 0
+	for pos := range v {
+		if i == n {
+			return v[:pos] + "..."
+		}
+		i++
 	}
 	return v
 }

@@ -39,11 +39,35 @@ func TestStatusesAreHTTPs(t *testing.T) {
 		{statusForbidden, http.StatusForbidden},
 		{statusInternalServerError, http.StatusInternalServerError},
 		{statusNotFound, http.StatusNotFound},
+		{statusPaymentRequired, http.StatusPaymentRequired},
 		{statusRequestEntityTooLarge, http.StatusRequestEntityTooLarge},
 		{statusUnauthorized, http.StatusUnauthorized},
 	} {
 		if tt.got != tt.want {
 			t.Errorf("status %d, want %d (%s)", tt.got, tt.want, http.StatusText(tt.want))
 		}
+	}
+}
+
+func TestClip(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		v    string
+		n    int
+		want string
+	}{
+		{"shorter", "abc", 5, "abc"},
+		{"exactly n", "abcde", 5, "abcde"},
+		{"longer", "abcdef", 5, "abcde..."},
+		{"empty", "", 3, ""},
+		{"zero", "ab", 0, "..."},
+		{"counts runes, not bytes", "ééééé", 5, "ééééé"},
+		{"cuts between runes", "日本語テキスト", 3, "日本語..."},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := Clip(tt.v, tt.n); got != tt.want {
+				t.Errorf("Clip(%q, %d) = %q, want %q", tt.v, tt.n, got, tt.want)
+			}
+		})
 	}
 }

@@ -9,9 +9,11 @@
 package store
 
 import (
+	"cmp"
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"sync/atomic"
 
@@ -39,6 +41,15 @@ func (m *Meta) RecordMeta() *Meta { return m }
 
 // OrderKey is the key of the "order" index: created, then sequence, both ascending.
 func (m *Meta) OrderKey() []byte { return orderKey(m.Created, m.Seq) }
+
+// SortByCreation orders records oldest first: by creation time, then by
+// insertion (the reverse of the order lists page in). It is stable.
+func SortByCreation[R Record](rs []R) {
+	slices.SortStableFunc(rs, func(a, b R) int {
+		ma, mb := a.RecordMeta(), b.RecordMeta()
+		return cmp.Or(cmp.Compare(ma.Created, mb.Created), cmp.Compare(ma.Seq, mb.Seq))
+	})
+}
 
 func orderKey(created int64, seq uint64) []byte {
 	var raw [16]byte

@@ -1,6 +1,10 @@
 package store
 
-import "testing"
+import (
+	"slices"
+	"strconv"
+	"testing"
+)
 
 type job struct {
 	Meta
@@ -172,6 +176,62 @@ func TestTemplateIsolation(t *testing.T) {
 			}
 			if len(found) != tt.want {
 				t.Errorf("trees by group: %d records, want %d", len(found), tt.want)
+			}
+		})
+	}
+}
+
+// ties are n jobs in two runs of equal keys, (2, 1) and (1, 1), interleaved:
+// j0 (2), j1 (1), j2 (2), …
+func ties(n int) []*job {
+	out := make([]*job, n)
+	for i := range out {
+		out[i] = &job{Meta: Meta{ID: "j" + strconv.Itoa(i), Created: int64(2 - i%2), Seq: 1}}
+	}
+	return out
+}
+
+// tieOrder is ties(n) sorted stably: the odd ones, then the even ones, each
+// in their order.
+func tieOrder(n int) []string {
+	var odd, even []string
+	for i := range n {
+		if i%2 == 1 {
+			odd = append(odd, "j"+strconv.Itoa(i))
+		} else {
+			even = append(even, "j"+strconv.Itoa(i))
+		}
+	}
+	return append(odd, even...)
+}
+
+func TestSortByCreation(t *testing.T) {
+	// rec is a job created at created, inserted seq-th, named by its ID.
+	rec := func(id string, created int64, seq uint64) *job {
+		return &job{Meta: Meta{ID: id, Created: created, Seq: seq}}
+	}
+	for _, tt := range []struct {
+		name string
+		in   []*job
+		want []string
+	}{
+		{"none", nil, nil},
+		{"one", []*job{rec("a", 5, 1)}, []string{"a"}},
+		{"already in order", []*job{rec("a", 1, 1), rec("b", 2, 2), rec("c", 3, 3)}, []string{"a", "b", "c"}},
+		{"newest first, as lists are", []*job{rec("c", 3, 3), rec("b", 2, 2), rec("a", 1, 1)}, []string{"a", "b", "c"}},
+		{"creation time first, then insertion", []*job{rec("late", 9, 1), rec("b", 4, 3), rec("a", 4, 2), rec("early", -100, 7)}, []string{"early", "a", "b", "late"}},
+		{"one second, by insertion", []*job{rec("z", 7, 30), rec("x", 7, 10), rec("y", 7, 20)}, []string{"x", "y", "z"}},
+		{"ties keep their order", []*job{rec("first", 7, 5), rec("second", 7, 5), rec("zero", 0, 9)}, []string{"zero", "first", "second"}},
+		{"ties keep their order, many", ties(40), tieOrder(40)},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			SortByCreation(tt.in)
+			var ids []string
+			for _, j := range tt.in {
+				ids = append(ids, j.ID)
+			}
+			if !slices.Equal(ids, tt.want) {
+				t.Errorf("got %v, want %v", ids, tt.want)
 			}
 		})
 	}

@@ -1,0 +1,66 @@
+package server
+
+import (
+	"github.com/shopspring/decimal"
+
+	"github.com/stripe-emulator/stripe-emulator/internal/jsonobj"
+)
+
+// The values renderers share: how a stored field that may be unset appears in
+// an API object.
+
+// orNull renders "" as null.
+func orNull(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+// orNullInt renders a nil pointer as null.
+func orNullInt(p *int64) any {
+	if p == nil {
+		return nil
+	}
+	return *p
+}
+
+// nullIfZero renders 0 (a time never set) as null.
+func nullIfZero(v int64) any {
+	if v == 0 {
+		return nil
+	}
+	return v
+}
+
+// metadataOf renders a metadata map ({} when empty).
+func metadataOf(m map[string]string) map[string]string {
+	if m == nil {
+		return map[string]string{}
+	}
+	return m
+}
+
+// nilObj renders a nested object that was never set as null.
+func nilObj(o jsonobj.Obj) any {
+	if o == nil {
+		return nil
+	}
+	return o
+}
+
+// decimalOrNull renders an amount as a decimal string (unit_amount_decimal).
+func decimalOrNull(d *decimal.Decimal) any {
+	if d == nil {
+		return nil
+	}
+	return jsonobj.Decimal(d.String())
+}
+
+// integerOrNull renders an amount as an integer when it is one.
+func integerOrNull(d *decimal.Decimal) any {
+	if d == nil || !d.IsInteger() {
+		return nil
+	}
+	return d.IntPart()
+}
