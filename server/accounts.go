@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 
 	"github.com/stripe-emulator/stripe-emulator/internal/apierr"
+	"github.com/stripe-emulator/stripe-emulator/internal/apiversion"
 	"github.com/stripe-emulator/stripe-emulator/internal/metering"
 	"github.com/stripe-emulator/stripe-emulator/internal/store"
 )
@@ -38,6 +39,9 @@ type account struct {
 	// gone is closed when the account is reset: its webhook deliveries
 	// still queued are dropped, so that they do not hold it.
 	gone chan struct{}
+	// defaultVersion is the account's default API version and what set it
+	// (see defaultAPIVersion), 0 while it has none.
+	defaultVersion atomic.Uint32
 }
 
 // accounts maps secret keys to their accounts, creating them on first use,
@@ -127,6 +131,68 @@ func (s *Server) newAccount(key string) *account {
 		reqs:  requestLog{max: s.reqLogMax, share: budgetShare{budget: s.reqLogBudget}},
 		usage: metering.New(metering.DefaultRetention), meterErrors: &meterErrorReports{share: budgetShare{budget: s.eventsBudget}}, events: newEventLog(s.eventsBudget),
 		alertFirings: &alertFirings{}, gone: make(chan struct{})}
+}
+
+// versionSetBy says what set an account's default API version.
+type versionSetBy uint8
+
+const (
+	setByNone     versionSetBy = iota // not set: the emulator's default applies
+	setByRequest                      // the first request that named a version
+	setByEmulator                     // POST /_emulator/account
+	setByFixtures                     // a fixtures file's _meta.api_version
+)
+
+var setByNames = [...]string{setByNone: "", setByRequest: "request", setByEmulator: "emulator", setByFixtures: "fixtures"}
+
+func (b versionSetBy) String() string { return setByNames[b] }
+
+func parseSetBy(s string) (versionSetBy, bool) {
+	for i, n := range setByNames {
+		if i > 0 && n == s {
+			return versionSetBy(i), true
+		}
+	}
+	return setByNone, false
+}
+
+// defaultAPIVersion is the account's default API version and what set it;
+// setByNone when it has none.
+func (a *account) defaultAPIVersion() (apiversion.Version, versionSetBy) {
+	d := a.defaultVersion.Load()
+	if d == 0 {
+		return 0, setByNone
+	}
+	return apiversion.Version(d&0xff - 1), versionSetBy(d >> 8)
+}
+
+// setDefaultAPIVersion sets the account's default; unlessSet keeps a default
+// already set.
+func (a *account) setDefaultAPIVersion(v apiversion.Version, by versionSetBy, unlessSet bool) {
+	d := uint32(v) + 1 | uint32(by)<<8
+	if unlessSet {
+		a.defaultVersion.CompareAndSwap(0, d)
+		return
+	}
+	a.defaultVersion.Store(d)
+}
+
+// servedAt is the version a request of the account is served at: the one it
+// names (which becomes the account's default if it has none yet: Stripe
+// sets an account's version "the first time you make an API request"), else
+// the account's default, else the emulator's.
+func (a *account) servedAt(v apiversion.Version, named bool, emulator apiversion.Version) apiversion.Version {
+	d := a.defaultVersion.Load()
+	switch {
+	case named:
+		if d == 0 {
+			a.setDefaultAPIVersion(v, setByRequest, true)
+		}
+		return v
+	case d != 0:
+		return apiversion.Version(d&0xff - 1)
+	}
+	return emulator
 }
 
 const (

@@ -25,11 +25,14 @@ func benchServer(b *testing.B) *Server {
 	return srv
 }
 
-func serveOnce(b *testing.B, srv *Server, method, path, body string) *httptest.ResponseRecorder {
+func serveOnce(b *testing.B, srv *Server, method, path, body string, headers ...string) *httptest.ResponseRecorder {
 	req := httptest.NewRequest(method, path, strings.NewReader(body))
 	req.Header.Set("Authorization", "Bearer sk_test_bench")
 	if body != "" {
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
 	}
 	w := httptest.NewRecorder()
 	srv.ServeHTTP(w, req)
@@ -39,12 +42,14 @@ func serveOnce(b *testing.B, srv *Server, method, path, body string) *httptest.R
 	return w
 }
 
-func BenchmarkCreateCustomer(b *testing.B) {
+func BenchmarkCreateCustomer(b *testing.B) { benchCreateCustomer(b) }
+
+func benchCreateCustomer(b *testing.B, headers ...string) {
 	srv := benchServer(b)
 	b.ReportAllocs()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
-			serveOnce(b, srv, "POST", "/v1/customers", "name=John+Doe&email=john%40example.com&metadata[plan]=pro")
+			serveOnce(b, srv, "POST", "/v1/customers", "name=John+Doe&email=john%40example.com&metadata[plan]=pro", headers...)
 		}
 	})
 }
@@ -88,7 +93,9 @@ func setupAlpaca(b *testing.B, srv *Server) string {
 	return c.ID
 }
 
-func BenchmarkMeterEvent(b *testing.B) {
+func BenchmarkMeterEvent(b *testing.B) { benchMeterEvent(b) }
+
+func benchMeterEvent(b *testing.B, headers ...string) {
 	srv := benchServer(b)
 	cus := setupAlpaca(b, srv)
 	body := "event_name=alpaca_ai_tokens&payload[stripe_customer_id]=" + cus + "&payload[value]=25"
@@ -96,9 +103,19 @@ func BenchmarkMeterEvent(b *testing.B) {
 	b.ResetTimer()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
-			serveOnce(b, srv, "POST", "/v1/billing/meter_events", body)
+			serveOnce(b, srv, "POST", "/v1/billing/meter_events", body, headers...)
 		}
 	})
+}
+
+// BenchmarkAtVersion is a customer created and a meter event sent with
+// Stripe-Version 2024-06-20 and 2026-10-28.endive (the target: the
+// endive ones at 0.9× the 2024-06-20 ones or better, in the same run).
+func BenchmarkAtVersion(b *testing.B) {
+	for _, v := range []string{"2024-06-20", "2026-10-28.endive"} {
+		b.Run("create_customer@"+v, func(b *testing.B) { benchCreateCustomer(b, "Stripe-Version", v) })
+		b.Run("meter_event@"+v, func(b *testing.B) { benchMeterEvent(b, "Stripe-Version", v) })
+	}
 }
 
 // BenchmarkMeterEventsHTTP sends meter events over loopback TCP from 16

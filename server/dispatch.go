@@ -16,6 +16,7 @@ import (
 	"github.com/gorilla/mux"
 
 	"github.com/stripe-emulator/stripe-emulator/internal/apierr"
+	"github.com/stripe-emulator/stripe-emulator/internal/apiversion"
 	"github.com/stripe-emulator/stripe-emulator/internal/form"
 	"github.com/stripe-emulator/stripe-emulator/internal/jsonobj"
 	"github.com/stripe-emulator/stripe-emulator/internal/store"
@@ -41,6 +42,10 @@ type call struct {
 	ep *endpoint
 	// idemKey is the request's Idempotency-Key, if any.
 	idemKey string
+	// version is the API version the request is served at; named: its
+	// Stripe-Version header named it.
+	version apiversion.Version
+	named   bool
 	// body is the raw body, for raw endpoints.
 	body []byte
 	// status overrides 200 for the response (raw endpoints).
@@ -140,6 +145,8 @@ func (s *Server) prepare(ep *endpoint) error {
 	if ep.schema == nil {
 		ep.schema = form.Object(map[string]*form.Schema{})
 	}
+	ep.versions = new(epVersions)
+	ep.apiRoute = strings.HasPrefix(ep.path, "/v1/") || strings.HasPrefix(ep.path, "/v2/")
 	for _, a := range ep.accepts {
 		if ep.schema.Prop(a) == nil {
 			return fmt.Errorf("%s: accepts %q, which is not a parameter of the endpoint", ep.route, a)
@@ -193,10 +200,6 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 	return w.ResponseWriter.Write(b)
 }
 
-// apiVersionHeader is the Stripe-Version header of most responses, shared
-// (net/http copies header values, never changes them).
-var apiVersionHeader = []string{APIVersion}
-
 // serve is the entry point of every request: request id, version, routing,
 // recovery and the request log line.
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
@@ -228,21 +231,19 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	}()
 
 	cleanPath(r)
-	version := r.Header.Get("Stripe-Version")
-	if version == "" {
-		version = APIVersion
-	}
-	if version == APIVersion {
-		h["Stripe-Version"] = apiVersionHeader
-	} else {
-		h["Stripe-Version"] = []string{version}
-	}
-	if version != APIVersion && !validVersion(version) {
-		s.writeError(sw, r, reqID, apierr.InvalidRequest("", "", "Invalid Stripe API version: %s", version))
+	// The version: checked first, before authentication and routing; the
+	// account's default replaces the emulator's once run knows the account.
+	version, named, ok, value := apiversion.ParseHeader(r.Header["Stripe-Version"])
+	if !ok {
+		s.writeError(sw, r, reqID, apierr.InvalidVersion(value)) // served at no version: no Stripe-Version header
 		return
 	}
+	if !named {
+		version = s.defaultVersion
+	}
+	h["Stripe-Version"] = s.versionHeader[version]
 	if ep := s.static[r.Method+" "+r.URL.Path]; ep != nil && r.URL.RawPath == "" {
-		s.run(sw, r, reqID, ep, nil)
+		s.run(sw, r, reqID, ep, nil, version, named)
 		return
 	}
 	var match mux.RouteMatch
@@ -255,12 +256,8 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		s.serveNotFound(sw, r)
 		return
 	}
-	s.run(sw, r, reqID, eh.ep, match.Vars)
+	s.run(sw, r, reqID, eh.ep, match.Vars, version, named)
 }
-
-var versionRE = regexp.MustCompile(`^20[0-9]{2}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])(\.[a-z]+)?$`)
-
-func validVersion(v string) bool { return versionRE.MatchString(v) }
 
 // cleanPath collapses runs of slashes, so //v1/customers works as Stripe's does.
 func cleanPath(r *http.Request) {
@@ -285,8 +282,8 @@ func (s *Server) serveNotFound(w http.ResponseWriter, r *http.Request) {
 
 // run is the pipeline of one endpoint: authenticate, decode and check the
 // parameters, apply idempotency, run the handler in its transaction, render.
-func (s *Server) run(w http.ResponseWriter, r *http.Request, reqID string, ep *endpoint, vars map[string]string) {
-	c := &call{s: s, r: r, reqID: reqID, ep: ep, now: s.clock.Now()}
+func (s *Server) run(w http.ResponseWriter, r *http.Request, reqID string, ep *endpoint, vars map[string]string, version apiversion.Version, named bool) {
+	c := &call{s: s, r: r, reqID: reqID, ep: ep, now: s.clock.Now(), version: version, named: named}
 	for k, v := range vars {
 		u, err := url.PathUnescape(v)
 		if err != nil {
@@ -311,6 +308,12 @@ func (s *Server) run(w http.ResponseWriter, r *http.Request, reqID string, ep *e
 			return
 		}
 		c.acct = acct
+	}
+	if c.acct != nil && ep.apiRoute {
+		if v := c.acct.servedAt(version, named, s.defaultVersion); v != version {
+			c.version = v
+			w.Header()["Stripe-Version"] = s.versionHeader[v]
+		}
 	}
 	if aerr := s.decode(c); aerr != nil {
 		status, body, hdr := s.errorResponse(r, reqID, c.logURL(), aerr)
@@ -353,9 +356,14 @@ func readBody(r *http.Request, max int64) ([]byte, error) {
 
 const formContentType = "application/x-www-form-urlencoded"
 
-// decode reads and checks the request's parameters into c.params.
+// decode reads and checks the request's parameters into c.params, against
+// the endpoint's schema at the request's version.
 func (s *Server) decode(c *call) *apierr.Error {
 	r := c.r
+	schema, ev, aerr := s.schemaAt(c)
+	if aerr != nil {
+		return aerr
+	}
 	raw := r.URL.RawQuery
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		body, err := readBody(r, s.maxBody)
@@ -378,7 +386,7 @@ func (s *Server) decode(c *call) *apierr.Error {
 				}
 			}
 			text := string(body)
-			if raw == "" && c.ep.fastForm != nil {
+			if raw == "" && c.ep.fastForm != nil && (ev == nil || ev.same) {
 				if f, ok := c.ep.fastForm(text); ok {
 					c.fast = f
 					return nil
@@ -397,9 +405,14 @@ func (s *Server) decode(c *call) *apierr.Error {
 	if aerr != nil {
 		return aerr
 	}
-	params, aerr := form.Validate(tree, c.ep.schema)
+	params, aerr := form.Validate(tree, schema)
 	if aerr != nil {
 		return aerr
+	}
+	if ev != nil && !ev.same {
+		if aerr := ev.toCanonical(c.ep, tree, params); aerr != nil {
+			return aerr
+		}
 	}
 	if aerr := checkSupported(c.ep, params); aerr != nil {
 		return aerr

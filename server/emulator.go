@@ -2,6 +2,7 @@ package server
 
 import (
 	"github.com/stripe-emulator/stripe-emulator/internal/apierr"
+	"github.com/stripe-emulator/stripe-emulator/internal/apiversion"
 	"github.com/stripe-emulator/stripe-emulator/internal/form"
 	"github.com/stripe-emulator/stripe-emulator/internal/jsonobj"
 )
@@ -15,7 +16,43 @@ func emulatorEndpoints() []endpoint {
 		{route: "POST /_emulator/fixtures", raw: true, mode: txNone, h: loadFixtures},
 		{route: "GET /_emulator/requests/{id}", mode: txNone, h: requestLogEntry,
 			schema: form.Object(map[string]*form.Schema{})},
+		{route: "GET /_emulator/account", mode: txNone, h: emulatorAccount,
+			schema: form.Object(map[string]*form.Schema{})},
+		{route: "POST /_emulator/account", mode: txNone, h: updateEmulatorAccount,
+			schema: form.Object(map[string]*form.Schema{"default_api_version": form.String()})},
 	}
+}
+
+// emulatorAccount is GET /_emulator/account: the calling key's account, its
+// default API version (the emulator's while the account has none) and what
+// set it ("request", "emulator", "fixtures"; null: not set yet, the next
+// request that names a version sets it).
+func emulatorAccount(c *call) (jsonobj.Obj, error) {
+	v, by := c.acct.defaultAPIVersion()
+	var setBy any
+	if by == setByNone {
+		v = c.s.defaultVersion
+	} else {
+		setBy = by.String()
+	}
+	return jsonobj.Obj{
+		{K: "object", V: "emulator.account"},
+		{K: "default_api_version", V: v.String()},
+		{K: "default_api_version_set_by", V: setBy},
+	}, nil
+}
+
+// updateEmulatorAccount is POST /_emulator/account: default_api_version sets
+// the account's default API version.
+func updateEmulatorAccount(c *call) (jsonobj.Obj, error) {
+	if name, ok := c.params.String("default_api_version"); ok {
+		v, known := apiversion.Parse(name)
+		if !known {
+			return nil, apierr.InvalidRequest("", "default_api_version", "Invalid Stripe API version: %s", name)
+		}
+		c.acct.setDefaultAPIVersion(v, setByEmulator, false)
+	}
+	return emulatorAccount(c)
 }
 
 func health(c *call) (jsonobj.Obj, error) {

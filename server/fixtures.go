@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/stripe-emulator/stripe-emulator/internal/apierr"
+	"github.com/stripe-emulator/stripe-emulator/internal/apiversion"
 	"github.com/stripe-emulator/stripe-emulator/internal/fixtures"
 	"github.com/stripe-emulator/stripe-emulator/internal/jsonobj"
 )
@@ -32,6 +33,11 @@ type FixtureOptions struct {
 	// Host is the Host of the entries' requests (where their errors'
 	// request_log_url points); default localhost.
 	Host string
+	// APIVersion is the Stripe API version of the entries that set no
+	// Stripe-Version header of their own, unless the file's
+	// _meta.api_version names one; it becomes the account's default if the
+	// account has none. "" leaves the entries at the account's default.
+	APIVersion string
 }
 
 // APIError is Stripe's error as the emulator answers it (FixtureError.API):
@@ -141,6 +147,22 @@ func (s *Server) LoadFixtures(ctx context.Context, data []byte, opts FixtureOpti
 		}
 		return nil, fe
 	}
+	if f.Meta.APIVersion != "" {
+		opts.APIVersion = f.Meta.APIVersion
+	}
+	if opts.APIVersion != "" {
+		v, ok := apiversion.Parse(opts.APIVersion)
+		if !ok {
+			return nil, &FixtureError{File: opts.File, Index: -1, Err: fmt.Errorf("API version %q: not a Stripe API version the emulator serves", opts.APIVersion)}
+		}
+		// The account's default, unless it has one (an invalid key, or one
+		// over the account limit, has no account: its first entry says why).
+		if checkKey(opts.Key) == nil {
+			if acct := s.accounts.get(opts.Key); acct != nil {
+				acct.setDefaultAPIVersion(v, setByFixtures, true)
+			}
+		}
+	}
 	rv := fixtures.NewResolver(opts.Env, "POST /_emulator/fixtures has no environment (stripe-emulator -fixtures FILE reads the environment and ./.env)")
 	res := &FixtureResult{File: opts.File}
 	loaded := func() []string {
@@ -211,7 +233,10 @@ func (s *Server) sendFixture(ctx context.Context, req *fixtures.Request, opts Fi
 	if req.IdempotencyKey != "" {
 		hr.Header.Set("Idempotency-Key", req.IdempotencyKey)
 	}
-	for k, v := range req.Header {
+	if opts.APIVersion != "" {
+		hr.Header.Set("Stripe-Version", opts.APIVersion)
+	}
+	for k, v := range req.Header { // the entry's own Stripe-Version wins
 		hr.Header.Set(k, v)
 	}
 	rec := &recorder{header: http.Header{}}
@@ -270,7 +295,11 @@ func parseErrorBody(status int, body []byte) *apierr.Error {
 // into the caller's account. It answers each entry's response by name and the
 // resolved env section.
 func loadFixtures(c *call) (jsonobj.Obj, error) {
-	res, err := c.s.LoadFixtures(c.r.Context(), c.body, FixtureOptions{Key: c.acct.key, Host: c.r.Host})
+	opts := FixtureOptions{Key: c.acct.key, Host: c.r.Host}
+	if c.named {
+		opts.APIVersion = c.version.String()
+	}
+	res, err := c.s.LoadFixtures(c.r.Context(), c.body, opts)
 	if err != nil {
 		var fe *FixtureError
 		if errors.As(err, &fe) {

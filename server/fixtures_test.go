@@ -275,3 +275,61 @@ func TestFixturesLoadErrorNamesFileAndEntry(t *testing.T) {
 		t.Errorf("live key: %v", err)
 	}
 }
+
+// A fixtures file's _meta.api_version is the version of its entries that set
+// none, and the account's default when it has none (set by "fixtures"); an
+// entry's own Stripe-Version header wins. POST /_emulator/fixtures with a
+// Stripe-Version header does the same unless the file names a version.
+func TestFixturesAPIVersion(t *testing.T) {
+	file := func(meta string) string {
+		return `{"_meta":{"template_version":0` + meta + `},"fixtures":[` +
+			`{"name":"plain","path":"/v1/customers","method":"post","params":{"business_name":"Acme"},"expected_error_type":"invalid_request_error"},` +
+			`{"name":"old","path":"/v1/customers","method":"post","params":{"name":"Old"},"headers":{"Stripe-Version":"2024-06-20"}}]}`
+	}
+	for _, tt := range []struct {
+		name, meta string
+		headers    []string
+		wantCode   string // of the business_name entry: unknown before clover, unsupported from it
+		version    string // the account's default after the file
+		setBy      any
+	}{
+		{"no version", "", nil, "parameter_unknown", "2024-06-20", "request"}, // the second entry's header set it
+		{"from the file", `,"api_version":"2025-09-30.clover"`, nil, "", "2025-09-30.clover", "fixtures"},
+		{"from the request", "", at("2026-10-28.endive"), "", "2026-10-28.endive", "fixtures"},
+		{"the file beats the request", `,"api_version":"2025-08-27.basil"`, at("2026-10-28.endive"), "parameter_unknown", "2025-08-27.basil", "fixtures"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t)
+			r := e.postFixtures(file(tt.meta), tt.headers...)
+			if r.status != 200 {
+				t.Fatalf("%d %s", r.status, r.body)
+			}
+			fx := r.json["fixtures"].(map[string]any)
+			errObj, _ := fx["plain"].(map[string]any)["error"].(map[string]any)
+			if errObj["code"] != nil && errObj["code"] != tt.wantCode || errObj["code"] == nil && tt.wantCode != "" || errObj["param"] != "business_name" {
+				t.Errorf("the entry without a header: %v", errObj)
+			}
+			acct := e.do("GET", "/_emulator/account", "")
+			if acct.json["default_api_version"] != tt.version || acct.json["default_api_version_set_by"] != tt.setBy {
+				t.Errorf("the account: %s", acct.body)
+			}
+		})
+	}
+	// An account whose default is set keeps it.
+	e := newEnv(t)
+	e.do("POST", "/_emulator/account", "default_api_version=2024-09-30.acacia")
+	if r := e.postFixtures(file(`,"api_version":"2025-09-30.clover"`)); r.status != 200 {
+		t.Fatalf("%d %s", r.status, r.body)
+	}
+	if acct := e.do("GET", "/_emulator/account", ""); acct.json["default_api_version"] != "2024-09-30.acacia" || acct.json["default_api_version_set_by"] != "emulator" {
+		t.Errorf("a default already set: %s", acct.body)
+	}
+	// A version the list lacks refuses the file before any entry runs.
+	r := e.postFixtures(file(`,"api_version":"2025-09-30.acacia"`))
+	if r.status != 400 || !strings.Contains(r.errField("message"), `_meta.api_version "2025-09-30.acacia" is not a Stripe API version`) {
+		t.Errorf("an unknown version: %d %s", r.status, r.body)
+	}
+	if _, err := e.srv.LoadFixtures(context.Background(), []byte(file("")), FixtureOptions{Key: e.key, APIVersion: "2099-01-01"}); err == nil || !strings.Contains(err.Error(), `"2099-01-01"`) {
+		t.Errorf("LoadFixtures with an unknown version: %v", err)
+	}
+}

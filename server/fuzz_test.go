@@ -178,7 +178,9 @@ func (ids seedIDs) tokens() *strings.Replacer {
 var weirdIDs = []string{"cus_doesnotexist", "x", "..", "%", "a/b", "id with spaces", "é漢🙂", "\x00",
 	strings.Repeat("a", 300), "prod_" + strings.Repeat("z", 24), "in_upcoming", "null", "-1"}
 
-var stripeVersions = []string{"2024-06-20", "2020-08-27", "2024-06-20.acacia", "bogus", "2099-13-40"}
+// stripeVersions are the Stripe-Version headers a fuzz input may send: versions
+// of the list (served, and fixing the account's default) and values that are none.
+var stripeVersions = []string{"2024-06-20", "2025-03-31.basil", "2024-06-20.acacia", "bogus", "2026-10-28.endive"}
 
 // fuzzRequest turns a fuzz input into a request.
 func (e *inproc) fuzzRequest(rt route, mode uint8, program []byte, raw string) (method, path, body string, headers []string) {
@@ -544,6 +546,8 @@ var fuzzSamples = map[string][]string{
 	"GET /_emulator/requests/{id}":       {""},
 	"GET /healthz":                       {""},
 	"POST /_emulator/reset":              {""},
+	"GET /_emulator/account":             {""},
+	"POST /_emulator/account":            {"default_api_version=2025-03-31.basil", "default_api_version=2024-06-20"},
 	"POST /_emulator/fixtures": {`{"_meta":{"template_version":0},"fixtures":[{"name":"c","path":"/v1/customers","method":"post","params":{"name":"F","metadata":{"k":"v"}}},` +
 		`{"name":"p","path":"/v1/products","method":"post","params":{"name":"P"}},` +
 		`{"name":"pr","path":"/v1/prices","method":"post","params":{"product":"${p:id}","currency":"usd","unit_amount":4,"recurring":{"interval":"month"}}},` +

@@ -162,6 +162,13 @@ func (e *testEnv) do(method, path, body string, headers ...string) response {
 			req.Header.Set(headers[i], headers[i+1])
 		}
 	}
+	return e.send(req)
+}
+
+// send sends a request and reads its answer, which must be a JSON object.
+func (e *testEnv) send(req *http.Request) response {
+	e.t.Helper()
+	method, path := req.Method, req.URL.RequestURI()
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		e.t.Fatal(err)

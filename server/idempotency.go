@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/stripe-emulator/stripe-emulator/internal/apierr"
+	"github.com/stripe-emulator/stripe-emulator/internal/apiversion"
 )
 
 // idemStore remembers the outcome of requests sent with an Idempotency-Key, per
@@ -45,6 +46,7 @@ type idemEntry struct {
 	created  int64 // unix seconds
 	status   int32
 	done     bool
+	version  apiversion.Version // that the response was rendered at
 	body     []byte
 	header   http.Header
 }
@@ -319,13 +321,15 @@ func (s *Server) runIdempotent(w http.ResponseWriter, c *call, key string) {
 	}
 	s.sched.wakeAt(c.acct, c.now.Unix()+c.acct.idem.ttl) // the key's expiry
 	if replay != nil {
-		hdr := http.Header{"Idempotent-Replayed": {"true"}}
+		// The first response byte for byte, and the version it was rendered at.
+		hdr := http.Header{"Idempotent-Replayed": {"true"}, "Stripe-Version": s.versionHeader[replay.version]}
 		for k, v := range replay.header {
 			hdr[k] = v
 		}
 		s.writeResponse(w, int(replay.status), replay.body, hdr)
 		return
 	}
+	claimed.version = c.version // not yet shared: begin hands out done entries only
 	completed := false
 	defer func() {
 		if !completed { // a panic: let the key be retried

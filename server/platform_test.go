@@ -113,8 +113,8 @@ func testHeadersAndRouting(t *testing.T, newEnv func(*testing.T) *testEnv) {
 	if ct := r.header.Get("Content-Type"); ct != "application/json" {
 		t.Errorf("Content-Type = %q", ct)
 	}
-	r = e.do("GET", "/v1/customers", "", "Stripe-Version", "2023-10-16")
-	if r.status != 200 || r.header.Get("Stripe-Version") != "2023-10-16" {
+	r = e.do("GET", "/v1/customers", "", "Stripe-Version", "2025-03-31.basil")
+	if r.status != 200 || r.header.Get("Stripe-Version") != "2025-03-31.basil" {
 		t.Errorf("Stripe-Version echo: %d %q", r.status, r.header.Get("Stripe-Version"))
 	}
 	r = e.do("GET", "/v1/customers", "", "Stripe-Version", "2024-13-45")

@@ -79,7 +79,7 @@ var (
 // time, and TestPublicDeclarations (package server) lists every exported
 // declaration, so that an added one shows too.
 func TestPublicSurface(t *testing.T) {
-	if server.APIVersion != "2024-06-20" || server.StateFormatVersion != 1 ||
+	if server.APIVersion != "2024-06-20" || server.StateFormatVersion != 2 ||
 		server.DefaultMaxAccounts != 100_000 || server.DefaultIdempotencyMaxTotalBytes != 1<<30 {
 		t.Errorf("constants: %q %d %d %d", server.APIVersion, server.StateFormatVersion, server.DefaultMaxAccounts, server.DefaultIdempotencyMaxTotalBytes)
 	}

@@ -14,13 +14,16 @@ import (
 
 	"github.com/gorilla/mux"
 
+	"github.com/stripe-emulator/stripe-emulator/internal/apiversion"
 	"github.com/stripe-emulator/stripe-emulator/internal/form"
 	"github.com/stripe-emulator/stripe-emulator/internal/spec"
 	"github.com/stripe-emulator/stripe-emulator/internal/store"
 	"github.com/stripe-emulator/stripe-emulator/server/clock"
 )
 
-// APIVersion is the Stripe API version the emulator implements.
+// APIVersion is the emulator's default Stripe API version (Options.APIVersion
+// changes it): what a request without a Stripe-Version header is served at on
+// an account without a default of its own.
 const APIVersion = "2024-06-20"
 
 // Options configure a Server. The zero value is usable.
@@ -63,6 +66,11 @@ type Options struct {
 	TickInterval time.Duration
 	// Webhooks configure event deliveries.
 	Webhooks WebhookOptions
+	// APIVersion is the emulator's default API version (default APIVersion,
+	// 2024-06-20): what a request without a Stripe-Version header is served at
+	// on an account whose default is not set yet. New fails on a name that is
+	// no version of the emulator's list.
+	APIVersion string
 }
 
 // Server is the emulator. It is an http.Handler; Close stops its background work.
@@ -102,6 +110,11 @@ type Server struct {
 	sessions   *sessions
 	stopTick   chan struct{}
 	tickDone   chan struct{}
+
+	// defaultVersion is Options.APIVersion; versionHeader the Stripe-Version
+	// header value of each version.
+	defaultVersion apiversion.Version
+	versionHeader  [apiversion.Count][]string
 }
 
 // New builds a Server.
@@ -139,6 +152,15 @@ func newServer(opts Options, list []anyResource, order []routeGroup) (*Server, e
 	if s.idemTTL <= 0 {
 		s.idemTTL = 24 * time.Hour
 	}
+	s.defaultVersion = apiversion.Default
+	if opts.APIVersion != "" {
+		v, ok := apiversion.Parse(opts.APIVersion)
+		if !ok {
+			return nil, fmt.Errorf("API version %q: not a Stripe API version the emulator serves (%s … %s)", opts.APIVersion, apiversion.Version(0), apiversion.Latest)
+		}
+		s.defaultVersion = v
+	}
+	s.versionHeader = versionHeaders()
 	ops, err := spec.Operations()
 	if err != nil {
 		return nil, fmt.Errorf("loading the API catalogue: %w", err)
@@ -237,6 +259,15 @@ type endpoint struct {
 	// the generic tree (call.fast); false leaves the body to the generic decoder.
 	fastForm func(body string) (fastParams, bool)
 	h        handler
+	// anyVersion lists top-level parameters the handler takes as every
+	// version has them (enabled_events: any event type of the request's
+	// version), which are checked against that version's schema only.
+	anyVersion []string
+	// versions are the endpoint at each API version, made on first use;
+	// apiRoute: a Stripe endpoint (/v1/, /v2/), whose requests fix their
+	// account's default version (not /_emulator/ nor /healthz).
+	versions *epVersions
+	apiRoute bool
 }
 
 type txMode uint8

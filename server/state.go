@@ -15,8 +15,8 @@ import (
 //
 // A state file is JSON lines:
 //
-//	{"stripe_emulator_state":1,"api_version":"2024-06-20","saved_at":"…","accounts":N}   the header
-//	{"account":"sk_test_…","seq":S}                                                        per account…
+//	{"stripe_emulator_state":2,"api_version":"2024-06-20","saved_at":"…","accounts":N}   the header
+//	{"account":"sk_test_…","seq":S,"api_version":"…","api_version_set_by":"…"}            per account…
 //	{"section":"customers","count":C}                                                      …per section,
 //	…C lines, one per record…                                                              then its lines
 //	{"end":"stripe_emulator_state","lines":L,"sha256":"…"}                                 the end marker
@@ -24,7 +24,13 @@ import (
 // The end marker holds the number of lines before it and the SHA-256 of their
 // bytes, so that a file cut short or damaged is refused with a clear error
 // rather than loaded in part. The header names the format version: a file of a
-// newer format, or of another API version, is refused too.
+// newer format, or of another API version, is refused too. (Its api_version
+// is the version of the stored model, 2024-06-20's; an account's own default
+// API version is on its account line.)
+//
+// Format 2 added, each absent when unset, an account's default API version
+// and what set it (account line), and a webhook endpoint's api_version
+// (APIVersion); a format-1 file loads as one where none is set.
 //
 // An account's sections are its tables (records encoded with encoding/json,
 // one Go type per table, see resource.codec), its metering store (aggregates, and
@@ -36,7 +42,7 @@ import (
 
 // StateFormatVersion is the version of the state file format this emulator
 // writes and reads.
-const StateFormatVersion = 1
+const StateFormatVersion = 2
 
 const (
 	stateMagic     = `{"stripe_emulator_state":`
@@ -153,10 +159,13 @@ type accountVersion struct {
 	events, eventsDropped             uint64
 	errorReports, errorReportsDropped uint64
 	firings                           uint64
+	// defaultVersion is the account's default API version, which a request
+	// sets without a commit.
+	defaultVersion uint32
 }
 
 func (a *account) version() accountVersion {
-	v := accountVersion{commits: a.db.Commits(), usage: a.usage.Version()}
+	v := accountVersion{commits: a.db.Commits(), usage: a.usage.Version(), defaultVersion: a.defaultVersion.Load()}
 	a.events.mu.RLock()
 	v.events, v.eventsDropped = a.events.next, a.events.dropped
 	a.events.mu.RUnlock()

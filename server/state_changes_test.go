@@ -52,6 +52,12 @@ func TestSaveStateFileIfChanged(t *testing.T) {
 		{"an alert firing", func(e *testEnv, ids map[string]string) {
 			e.do("POST", "/v1/billing/meter_events", "event_name=tokens&payload[stripe_customer_id]="+ids["cus"]+"&payload[value]=100")
 		}, true},
+		{"a default API version set by a request", func(e *testEnv, _ map[string]string) {
+			e.do("GET", "/v1/customers", "", "Stripe-Version", "2025-03-31.basil")
+		}, true},
+		{"a default API version set explicitly", func(e *testEnv, _ map[string]string) {
+			e.do("POST", "/_emulator/account", "default_api_version=2024-06-20")
+		}, true},
 		{"a new account", func(e *testEnv, _ map[string]string) {
 			e.do("GET", "/v1/customers", "", "Authorization", "Bearer sk_test_someone_else")
 		}, true},

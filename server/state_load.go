@@ -15,6 +15,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/stripe-emulator/stripe-emulator/internal/apiversion"
 	"github.com/stripe-emulator/stripe-emulator/internal/jsonobj"
 	"github.com/stripe-emulator/stripe-emulator/internal/metering"
 	"github.com/stripe-emulator/stripe-emulator/internal/store"
@@ -181,7 +182,7 @@ func (ld *loading) readHeader(sr *stateReader) error {
 		return stateErrorf(ErrStateCorrupt, "a damaged header: %v", err)
 	}
 	switch {
-	case h.Version > StateFormatVersion:
+	case h.Version > StateFormatVersion: // every older format loads
 		return stateErrorf(ErrStateVersion, "format version %d, written by a newer stripe-emulator; this one reads version %d", h.Version, StateFormatVersion)
 	case h.Version < 1:
 		return stateErrorf(ErrStateCorrupt, "a damaged header: format version %d", h.Version)
@@ -274,6 +275,14 @@ func (ld *loading) startAccount(m accountMark) error {
 	}
 	ld.keys[m.Account] = true
 	acct := ld.s.newAccount(m.Account)
+	if m.APIVersion != "" || m.APIVersionSetBy != "" {
+		v, ok := apiversion.Parse(m.APIVersion)
+		by, byOK := parseSetBy(m.APIVersionSetBy)
+		if !ok || !byOK {
+			return fmt.Errorf("account %s: an unknown default API version %q (set by %q)", maskKey(m.Account), m.APIVersion, m.APIVersionSetBy)
+		}
+		acct.setDefaultAPIVersion(v, by, false)
+	}
 	la := &loadingAccount{acct: acct, tx: acct.db.Write(), seq: m.Seq, sections: map[string]bool{}, eventIDs: map[string]bool{}}
 	ld.cur = la
 	ld.accounts = append(ld.accounts, la)

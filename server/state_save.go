@@ -30,6 +30,11 @@ type stateHeader struct {
 type accountMark struct {
 	Account string `json:"account"`
 	Seq     uint64 `json:"seq"`
+	// APIVersion is the account's default API version and APIVersionSetBy
+	// what set it ("request", "emulator", "fixtures"); both absent while it
+	// has none (and in format 1).
+	APIVersion      string `json:"api_version,omitempty"`
+	APIVersionSetBy string `json:"api_version_set_by,omitempty"`
 }
 
 type sectionMark struct {
@@ -139,7 +144,11 @@ func saveAccount(sw *stateWriter, reg *registry, acct *account, info *StateInfo)
 	defer tx.Abort()
 	// After the snapshot: every sequence number it holds is at most seq.
 	seq := acct.seq.Load()
-	if err := sw.json(accountMark{Account: acct.key, Seq: seq}); err != nil {
+	mark := accountMark{Account: acct.key, Seq: seq}
+	if v, by := acct.defaultAPIVersion(); by != setByNone {
+		mark.APIVersion, mark.APIVersionSetBy = v.String(), by.String()
+	}
+	if err := sw.json(mark); err != nil {
 		return err
 	}
 	for _, t := range reg.tables {

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/stripe-emulator/stripe-emulator/internal/apierr"
+	"github.com/stripe-emulator/stripe-emulator/internal/apiversion"
 	"github.com/stripe-emulator/stripe-emulator/internal/jsonobj"
 	"github.com/stripe-emulator/stripe-emulator/internal/metadata"
 	"github.com/stripe-emulator/stripe-emulator/internal/store"
@@ -28,6 +29,9 @@ type webhookEndpoint struct {
 	Metadata    map[string]string
 	Secret      string
 	Disabled    bool
+	// APIVersion is the version the endpoint was created with (api_version),
+	// "" for none: the account's default applies.
+	APIVersion string `json:",omitempty"`
 }
 
 // webhookEndpointStatus is a webhook endpoint's status: whether events are
@@ -75,10 +79,10 @@ func (w *webhookEndpoint) wants(typ string) bool {
 func webhookEndpoints() []endpoint {
 	return []endpoint{
 		{route: "POST /v1/webhook_endpoints", op: "PostWebhookEndpoints", mode: txWrite, h: createWebhookEndpoint,
-			accepts: []string{"api_version", "description", "enabled_events", "metadata", "url"}},
+			accepts: []string{"api_version", "description", "enabled_events", "metadata", "url"}, anyVersion: []string{"enabled_events"}},
 		{route: "GET /v1/webhook_endpoints", op: "GetWebhookEndpoints", mode: txRead, h: listWebhookEndpoints},
 		{route: "GET /v1/webhook_endpoints/{webhook_endpoint}", op: "GetWebhookEndpointsWebhookEndpoint", mode: txRead, h: retrieveWebhookEndpoint},
-		{route: "POST /v1/webhook_endpoints/{webhook_endpoint}", op: "PostWebhookEndpointsWebhookEndpoint", mode: txWrite, h: updateWebhookEndpoint},
+		{route: "POST /v1/webhook_endpoints/{webhook_endpoint}", op: "PostWebhookEndpointsWebhookEndpoint", mode: txWrite, h: updateWebhookEndpoint, anyVersion: []string{"enabled_events"}},
 		{route: "DELETE /v1/webhook_endpoints/{webhook_endpoint}", op: "DeleteWebhookEndpointsWebhookEndpoint", mode: txWrite, h: deleteWebhookEndpoint},
 	}
 }
@@ -133,8 +137,11 @@ func createWebhookEndpoint(c *call) (jsonobj.Obj, error) {
 	if err := checkEnabledEvents(w.Events); err != nil {
 		return nil, err
 	}
-	if v, ok := p.String("api_version"); ok && v != APIVersion {
-		return nil, apierr.Invalid("api_version", "stripe-emulator sends events of API version %s only.", APIVersion)
+	if v, ok := p.String("api_version"); ok {
+		if _, known := apiversion.Parse(v); !known {
+			return nil, apierr.InvalidEnum("api_version", apiversion.Names())
+		}
+		w.APIVersion = v
 	}
 	w.Description, _ = p.String("description")
 	md, err := metadata.Apply(w.Metadata, decodeMetadata(p, "metadata"))
@@ -221,7 +228,7 @@ func (rc *renderCtx) renderWebhookEndpoint(w *webhookEndpoint) jsonobj.Obj {
 	return jsonobj.Obj{
 		{K: "id", V: w.ID},
 		{K: "object", V: "webhook_endpoint"},
-		{K: "api_version", V: nil},
+		{K: "api_version", V: orNull(w.APIVersion)},
 		{K: "application", V: nil},
 		{K: "created", V: w.Created},
 		{K: "description", V: orNull(w.Description)},

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/stripe-emulator/stripe-emulator/internal/apiversion"
 	"github.com/stripe-emulator/stripe-emulator/server"
 )
 
@@ -47,6 +48,8 @@ type config struct {
 	maxAccounts    int
 	idemMaxBytes   int64
 	eventsMaxBytes int64
+	// apiVersion is the emulator's default API version (-api-version).
+	apiVersion string
 }
 
 // parseConfig reads flags, falling back on environment variables (flags win).
@@ -85,6 +88,10 @@ func parseConfig(name string, args []string, getenv func(string) string, errOut 
 		cfg.stateInterval = d
 	}
 	cfg.serve = serveConfigFromEnv(getenv)
+	cfg.apiVersion = server.APIVersion
+	if v := getenv("STRIPE_EMULATOR_API_VERSION"); v != "" {
+		cfg.apiVersion = v
+	}
 	if v := getenv("STRIPE_EMULATOR_MAX_ACCOUNTS"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil {
@@ -129,6 +136,7 @@ func parseConfig(name string, args []string, getenv func(string) string, errOut 
 	fs.DurationVar(&cfg.stateInterval, "state-interval", cfg.stateInterval, "how often -state-file is saved while running (0: only on shutdown); env STRIPE_EMULATOR_STATE_INTERVAL")
 	cfg.serve.register(fs)
 	fs.BoolVar(&cfg.showVersion, "version", false, "print the version and exit")
+	fs.StringVar(&cfg.apiVersion, "api-version", cfg.apiVersion, "the default Stripe API version: what a request without a Stripe-Version header is served at on an account whose default is not set yet ("+apiversion.Version(0).String()+" … "+apiversion.Latest.String()+"); env STRIPE_EMULATOR_API_VERSION")
 	fs.IntVar(&cfg.maxAccounts, "max-accounts", cfg.maxAccounts, "the most accounts (secret keys) the emulator keeps; a new key past it gets a 403 (0: no bound); env STRIPE_EMULATOR_MAX_ACCOUNTS")
 	fs.Var(idemBytes, "idempotency-max-bytes", "memory the idempotency keys of every account may hold together, in bytes or with KiB, MiB or GiB; past it the accounts holding the most forget their oldest keys; env STRIPE_EMULATOR_IDEMPOTENCY_MAX_BYTES")
 	fs.Var(eventsBytes, "events-max-bytes", "memory the event logs and meter error reports of every account may hold together, in bytes or with KiB, MiB or GiB; past it the accounts holding the most drop their oldest; env STRIPE_EMULATOR_EVENTS_MAX_BYTES")
@@ -158,6 +166,9 @@ func parseConfig(name string, args []string, getenv func(string) string, errOut 
 	}
 	if cfg.stateInterval < 0 {
 		return cfg, fmt.Errorf("-state-interval must not be negative, not %v", cfg.stateInterval)
+	}
+	if _, ok := apiversion.Parse(cfg.apiVersion); !ok {
+		return cfg, fmt.Errorf("-api-version must be a Stripe API version the emulator serves, %s … %s, not %q", apiversion.Version(0), apiversion.Latest, cfg.apiVersion)
 	}
 	if !validTestKey(cfg.fixturesKey) {
 		return cfg, fmt.Errorf("-fixtures-key must be a test mode secret key (sk_test_ followed by letters, digits, _ or -), not %q", cfg.fixturesKey)

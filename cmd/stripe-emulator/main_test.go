@@ -518,3 +518,50 @@ func TestParseConfigBounds(t *testing.T) {
 		})
 	}
 }
+
+func TestParseConfigAPIVersion(t *testing.T) {
+	for _, tt := range []struct {
+		name, want, wantErr string
+		args                []string
+		env                 map[string]string
+	}{
+		{name: "default", want: "2024-06-20"},
+		{name: "flag", args: []string{"-api-version", "2025-03-31.basil"}, want: "2025-03-31.basil"},
+		{name: "env", env: map[string]string{"STRIPE_EMULATOR_API_VERSION": "2026-10-28.endive"}, want: "2026-10-28.endive"},
+		{name: "flag beats env", args: []string{"-api-version=2024-09-30.acacia"}, env: map[string]string{"STRIPE_EMULATOR_API_VERSION": "2026-10-28.endive"}, want: "2024-09-30.acacia"},
+		{name: "not a version", args: []string{"-api-version", "2025-09-30.acacia"}, wantErr: `-api-version must be a Stripe API version the emulator serves, 2024-06-20 … 2026-10-28.endive, not "2025-09-30.acacia"`},
+		{name: "bad env", env: map[string]string{"STRIPE_EMULATOR_API_VERSION": "latest"}, wantErr: `not "latest"`},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			if cfg, ok := parseCase(t, tt.args, tt.env, tt.wantErr); ok && cfg.apiVersion != tt.want {
+				t.Errorf("api version %q, want %q", cfg.apiVersion, tt.want)
+			}
+		})
+	}
+}
+
+// -api-version is the version a request without a Stripe-Version header is
+// served at, and what the listening line says; a bad one stops the binary.
+func TestRunServesTheDefaultAPIVersion(t *testing.T) {
+	addr, logs, stop := runUntilReady(t, []string{"-addr", "127.0.0.1:0", "-api-version", "2025-03-31.basil"}, nil)
+	req, _ := http.NewRequest("GET", "http://"+addr+"/v1/customers", nil)
+	req.Header.Set("Authorization", "Bearer sk_test_default_version")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 || resp.Header.Get("Stripe-Version") != "2025-03-31.basil" {
+		t.Errorf("a request without a version: %d, Stripe-Version %q", resp.StatusCode, resp.Header.Get("Stripe-Version"))
+	}
+	if !strings.Contains(logs.String(), "api_version=2025-03-31.basil") {
+		t.Errorf("the listening line does not name the default version: %s", logs.String())
+	}
+	if code := stop(); code != 0 {
+		t.Errorf("exit %d", code)
+	}
+	var stderr bytes.Buffer
+	if code := run(context.Background(), []string{"-api-version", "2099-01-01"}, env(nil), io.Discard, &stderr, nil); code != 2 || !strings.Contains(stderr.String(), "-api-version") {
+		t.Errorf("a bad -api-version: exit %d, %s", code, stderr.String())
+	}
+}

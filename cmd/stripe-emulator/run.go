@@ -49,7 +49,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	defer logOut.Close()
 	logger := newLogger(cfg, logOut)
 
-	opts := server.Options{Logger: logger, MaxAccounts: cfg.maxAccounts, IdempotencyMaxTotalBytes: cfg.idemMaxBytes, EventsMaxTotalBytes: cfg.eventsMaxBytes}
+	opts := server.Options{Logger: logger, MaxAccounts: cfg.maxAccounts, IdempotencyMaxTotalBytes: cfg.idemMaxBytes, EventsMaxTotalBytes: cfg.eventsMaxBytes, APIVersion: cfg.apiVersion}
 	secretGenerated := false
 	if cfg.maxAccounts == 0 {
 		opts.MaxAccounts = -1 // no bound
@@ -140,7 +140,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	servers := newServers(srv, logger)
 	servers.serveHTTP(cfg.serve.frontEnd, ln)
-	listening := []any{"addr", addr, "url", "http://" + requestHost(addr), "api_version", server.APIVersion, "http", cfg.serve.frontEnd}
+	listening := []any{"addr", addr, "url", "http://" + requestHost(addr), "api_version", cfg.apiVersion, "http", cfg.serve.frontEnd}
 	if len(cfg.fixtures) > 0 {
 		listening = append(listening, "fixtures_key", cfg.fixturesKey)
 	}

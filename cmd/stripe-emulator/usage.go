@@ -6,10 +6,11 @@ import (
 	"runtime"
 	"runtime/debug"
 
+	"github.com/stripe-emulator/stripe-emulator/internal/apiversion"
 	"github.com/stripe-emulator/stripe-emulator/server"
 )
 
-// usage prints the command's help: how to run it, its flags, and two lines on
+// usage prints the command's help: how to run it, its flags, and a few lines on
 // pointing an SDK at it.
 func usage(fs *flag.FlagSet) func() {
 	return func() {
@@ -25,8 +26,9 @@ Flags (each also read from the environment variable it names; a flag wins):
 		fs.PrintDefaults()
 		fmt.Fprintf(w, `
 Point an SDK at it: base URL http://%s (or your -addr), any test key sk_test_... (each key is its own account).
-It answers in Stripe API version %s, the one stripe-go v79 and stripe-node 16 pin (README: "Which clients work").
-`, defaultAddr, server.APIVersion)
+It takes requests of every Stripe API version from %s to %s (the Stripe-Version header, else the account's default, else -api-version);
+it answers in Stripe API version %s shapes, the ones stripe-go v79 and stripe-node 16 pin (README: "Which clients work").
+`, defaultAddr, apiversion.Version(0), apiversion.Latest, server.APIVersion)
 	}
 }
 

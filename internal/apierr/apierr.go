@@ -182,6 +182,20 @@ func NotFound(method, path string) *Error {
 		Message: fmt.Sprintf("Unrecognized request URL (%s: %s). Please see https://stripe.com/docs or we can help at https://support.stripe.com/.", method, path)}
 }
 
+// RemovedEndpoint is the 404 of an endpoint the request's API version no
+// longer has: Stripe's unknown-route message, saying which version removed
+// it, which version the request used, and what to use instead.
+func RemovedEndpoint(method, path, removedIn, used, use string) *Error {
+	return &Error{Status: statusNotFound, Type: TypeInvalidRequest,
+		Message: fmt.Sprintf("Unrecognized request URL (%s: %s). This endpoint was removed in API version %s; this request used %s. Use %s instead. Please see https://stripe.com/docs or we can help at https://support.stripe.com/.", method, path, removedIn, used, use)}
+}
+
+// InvalidVersion is Stripe's 400 for a Stripe-Version header that names no
+// API version (the value as received, several headers joined by ", ").
+func InvalidVersion(value string) *Error {
+	return InvalidRequest("", "", "Invalid Stripe API version: %s", value)
+}
+
 // TooLarge is the 413 for a request body over the cap.
 func TooLarge(limit int64) *Error {
 	return &Error{Status: statusRequestEntityTooLarge, Type: TypeInvalidRequest,

@@ -343,3 +343,48 @@ func FuzzParseValidate(f *testing.F) {
 		_ = p.Canonical()
 	})
 }
+
+func TestSchemaEqual(t *testing.T) {
+	base := func() *Schema {
+		return Object(map[string]*Schema{
+			"a": String("x", "y"),
+			"b": Array(Object(map[string]*Schema{"c": Integer()}, "c")),
+			"d": OneOf(Integer(), String("now")).Empty(),
+		}, "a", "b")
+	}
+	for _, tt := range []struct {
+		name  string
+		edit  func(s *Schema)
+		equal bool
+	}{
+		{"a copy", func(s *Schema) {}, true},
+		{"enum and required in another order", func(s *Schema) { s.Props["a"].Enum = []string{"y", "x"}; s.Required = []string{"b", "a"} }, true},
+		{"an enum value more", func(s *Schema) { s.Props["a"].Enum = append(s.Props["a"].Enum, "z") }, false},
+		{"a nested type", func(s *Schema) { s.Props["b"].Items.Props["c"] = String() }, false},
+		{"a nested requirement", func(s *Schema) { s.Props["b"].Items.Required = nil }, false},
+		{"a property more", func(s *Schema) { s.Props["e"] = Boolean() }, false},
+		{"not emptyable", func(s *Schema) { s.Props["d"].Emptyable = false }, false},
+		{"alternatives in another order", func(s *Schema) {
+			s.Props["d"].AnyOf[0], s.Props["d"].AnyOf[1] = s.Props["d"].AnyOf[1], s.Props["d"].AnyOf[0]
+		}, false},
+		{"a map's values", func(s *Schema) { s.Props["m"] = Map(String()) }, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			s := base()
+			tt.edit(s)
+			if got := base().Equal(s); got != tt.equal {
+				t.Errorf("Equal = %v, want %v", got, tt.equal)
+			}
+			if got := s.Equal(base()); got != tt.equal {
+				t.Errorf("reversed: Equal = %v, want %v", got, tt.equal)
+			}
+		})
+	}
+	var none *Schema
+	if !none.Equal(nil) || none.Equal(base()) || base().Equal(nil) {
+		t.Error("nil schemas")
+	}
+	if !Map(String()).Equal(Map(String())) || Map(String()).Equal(Map(Integer())) {
+		t.Error("maps")
+	}
+}

@@ -74,6 +74,10 @@ func (p *Params) Get(key string) *Value {
 	return p.fields[key]
 }
 
+// Set gives a parameter a value (one validated against another schema,
+// ValidateParam).
+func (p *Params) Set(key string, v *Value) { p.fields[key] = v }
+
 // IsEmpty reports whether the parameter was sent as "" (unset, clear).
 func (p *Params) IsEmpty(key string) bool {
 	v := p.Get(key)

@@ -76,6 +76,50 @@ func (s *Schema) Clone() *Schema {
 	return &c
 }
 
+// Equal tells whether two schemas accept the same parameters alike: the same
+// types, enumerations and required names (in any order), properties, items
+// and alternatives (in order).
+func (s *Schema) Equal(o *Schema) bool {
+	if s == nil || o == nil {
+		return s == o
+	}
+	if s == o {
+		return true
+	}
+	if s.Type != o.Type || s.Emptyable != o.Emptyable || !sameSet(s.Enum, o.Enum) || !sameSet(s.Required, o.Required) ||
+		len(s.Props) != len(o.Props) || len(s.AnyOf) != len(o.AnyOf) ||
+		!s.Additional.Equal(o.Additional) || !s.Items.Equal(o.Items) {
+		return false
+	}
+	for k, v := range s.Props {
+		if !v.Equal(o.Props[k]) {
+			return false
+		}
+	}
+	for i := range s.AnyOf {
+		if !s.AnyOf[i].Equal(o.AnyOf[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+func sameSet(a, b []string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	seen := make(map[string]int, len(a))
+	for _, x := range a {
+		seen[x]++
+	}
+	for _, x := range b {
+		if seen[x]--; seen[x] < 0 {
+			return false
+		}
+	}
+	return true
+}
+
 // Constructors for hand-written schemas (endpoints outside Stripe's catalogue).
 
 // Object is an object schema with the given properties.

@@ -56,6 +56,12 @@ func Validate(root *Node, s *Schema) (*Params, *apierr.Error) {
 	return v.Obj, nil
 }
 
+// ValidateParam checks one top-level parameter's tree (Node.Map[name]) against
+// a schema of it, as Validate checks it inside its object.
+func ValidateParam(n *Node, s *Schema, name string) (*Value, *apierr.Error) {
+	return validate(n, s, name)
+}
+
 func validate(n *Node, s *Schema, param string) (*Value, *apierr.Error) {
 	if n.IsScalar && n.Scalar == "" && (s.Emptyable || s.Type == TArray || s.Type == TAny) {
 		// stripe-go sends an empty slice as key= ("clear"), whatever the schema says.
