@@ -266,7 +266,7 @@ func (c *call) checkAlerts(m *meter, customerID string) error {
 		if usage < a.GTE || !c.acct.alertFirings.claim(a.ID, customerID) {
 			continue
 		}
-		now := c.customerNow(customerID)
+		now := c.u.CustomerNow(customerID)
 		c.emit("billing.alert.triggered", now, jsonobj.Obj{
 			{K: "object", V: "billing.alert_triggered"},
 			{K: "alert", V: c.renderAlert(a)},
