@@ -38,7 +38,7 @@ const tooManyDigitsPrefix = "The value in the event payload can have at most "
 // whole number of more than maxValueDigits digits. Anything else that is not
 // a whole number stays Stripe's asynchronous meter_event_invalid_value.
 func checkValueDigits(m *meter, payload map[string]string) *apierr.Error {
-	if m == nil || m.formula() != metering.Sum {
+	if m == nil || m.BillingFormula() != metering.Sum {
 		return nil
 	}
 	raw, ok := payload[m.ValueKey]
@@ -182,7 +182,7 @@ func (c *call) checkMeterEvent(m *meter, payload map[string]string, customerKey,
 	if cu == nil {
 		return "meter_event_customer_not_found", "No customer with the ID " + customerID + " exists."
 	}
-	if m.formula() == metering.Sum {
+	if m.BillingFormula() == metering.Sum {
 		raw, ok := payload[m.ValueKey]
 		if !ok {
 			return "meter_event_value_not_found", "Value key " + m.ValueKey + " not found in payload."

@@ -69,7 +69,8 @@ func meterEvents(m *mutation) (string, store.Record, store.Record) {
 	return "billing.meter.updated", m.after, m.before
 }
 
-func (m *meter) formula() metering.Formula {
+// BillingFormula is how the meter aggregates usage (billing.MeterView).
+func (m *meter) BillingFormula() metering.Formula {
 	if m.Formula == "count" {
 		return metering.Count
 	}

@@ -135,7 +135,7 @@ func (c *call) emitUpcoming(sub *billing.Subscription, at int64) error {
 	inv := &billing.Invoice{Meta: store.Meta{Created: at}, Preview: true, Customer: cu.ID, Status: billing.InvoiceDraft, BillingReason: "upcoming",
 		Currency: sub.Currency, StartingBalance: cu.Balance, TestClock: sub.TestClock, Metadata: map[string]string{},
 		LinesURL: "/v1/invoices/upcoming/lines?customer=" + cu.ID + "&subscription=" + sub.ID}
-	snapshotCustomer(inv, cu)
+	billing.SnapshotCustomer(inv, cu)
 	if err := c.previewSubscription(inv, sub, previewChange{prorationBehavior: "none"}, at, false); err != nil {
 		return err
 	}
@@ -143,7 +143,7 @@ func (c *call) emitUpcoming(sub *billing.Subscription, at int64) error {
 	if err != nil {
 		return err
 	}
-	inv.Lines = append(itemLines(keepItemsFor(pending, sub.ID)), inv.Lines...)
+	inv.Lines = append(billing.ItemLines(keepItemsFor(pending, sub.ID)), inv.Lines...)
 	obj, err := c.renderInvoice(inv) // no id: an upcoming invoice has none
 	if err != nil {
 		return err
@@ -227,7 +227,7 @@ func (c *call) endSubscription(sub *billing.Subscription, at int64, bill bool) e
 // subscription, with the customer's pending invoice items; it finalizes on its
 // own an hour later.
 func (c *call) subscriptionInvoice(sub *billing.Subscription, items []*billing.Item, start, end int64, reason string, advance bool) (*billing.Invoice, error) {
-	lines, err := c.periodLines(sub, items, start, end, advance)
+	lines, err := billing.PeriodLines(&c.u, sub, items, start, end, advance)
 	if err != nil {
 		return nil, err
 	}
@@ -249,7 +249,7 @@ func (c *call) newInvoice(sub *billing.Subscription, reason string, start, end, 
 	if sub.CollectionMethod == "send_invoice" && sub.DaysUntilDue != nil {
 		inv.DueDate = created + *sub.DaysUntilDue*86400
 	}
-	snapshotCustomer(inv, cu)
+	billing.SnapshotCustomer(inv, cu)
 	pending, err := c.pendingItems(cu.ID)
 	if err != nil {
 		return nil, err
@@ -258,7 +258,7 @@ func (c *call) newInvoice(sub *billing.Subscription, reason string, start, end, 
 	if err := c.takeItems(inv, pending); err != nil {
 		return nil, err
 	}
-	inv.Lines = append(storedItemLines(pending), lines...)
+	inv.Lines = append(billing.StoredItemLines(pending), lines...)
 	for i := len(pending); i < len(inv.Lines); i++ {
 		inv.Lines[i].ID = store.NewID("il")
 	}
@@ -320,11 +320,11 @@ func (c *call) refreshUsage(inv *billing.Invoice) error {
 		}
 		done[key(l)] = true
 		it := &billing.Item{Meta: store.Meta{ID: l.SubscriptionItem}, Subscription: sub.ID, Price: pr.ID}
-		qty, err := c.meteredQuantity(sub, it, pr, l.PeriodStart, l.PeriodEnd)
+		qty, err := billing.MeteredQuantity(&c.u, sub, it, pr, l.PeriodStart, l.PeriodEnd)
 		if err != nil {
 			return err
 		}
-		for j, nl := range c.rateLines(sub, it, pr, qty, l.PeriodStart, l.PeriodEnd) {
+		for j, nl := range billing.RateLines(c.tx, sub, it, pr, qty, l.PeriodStart, l.PeriodEnd) {
 			if was := old[key(l)]; j < len(was) {
 				keepLine(&nl, was[j])
 			} else {
@@ -439,23 +439,23 @@ func (c *call) firstInvoice(sub *billing.Subscription, items []*billing.Item, pr
 		var ls []billing.Line
 		switch {
 		case pr.Metered():
-			ls = c.rateLines(sub, it, pr, 0, sub.PeriodStart, sub.PeriodEnd)
+			ls = billing.RateLines(c.tx, sub, it, pr, 0, sub.PeriodStart, sub.PeriodEnd)
 		case trial:
-			ls = c.rateLines(sub, it, pr, it.Quantity, sub.PeriodStart, sub.PeriodEnd)
+			ls = billing.RateLines(c.tx, sub, it, pr, it.Quantity, sub.PeriodStart, sub.PeriodEnd)
 		case stub && backdated:
-			ls = c.backdatedLines(sub, it, pr, sub.PeriodStart, sub.PeriodEnd)
+			ls = billing.BackdatedLines(c.tx, sub, it, pr, sub.PeriodStart, sub.PeriodEnd)
 		case stub:
-			ls = c.advanceLines(sub, it, pr, sub.PeriodStart, sub.PeriodEnd)
+			ls = billing.AdvanceLines(c.tx, sub, it, pr, sub.PeriodStart, sub.PeriodEnd)
 		default:
 			if prorate && backdated {
-				ls = c.backdatedLines(sub, it, pr, sub.PeriodStart, now)
+				ls = billing.BackdatedLines(c.tx, sub, it, pr, sub.PeriodStart, now)
 			}
-			ls = append(ls, c.advanceLines(sub, it, pr, now, sub.PeriodEnd)...)
+			ls = append(ls, billing.AdvanceLines(c.tx, sub, it, pr, now, sub.PeriodEnd)...)
 		}
 		if trial {
 			for i := range ls {
 				ls[i].Amount, ls[i].UnitAmount = 0, nil
-				ls[i].Description = "Trial period for " + c.productName(pr)
+				ls[i].Description = "Trial period for " + billing.ProductName(c.tx, pr)
 			}
 		}
 		lines = append(lines, ls...)
@@ -474,7 +474,7 @@ func (c *call) finalInvoice(before *billing.Subscription, at int64, prorate bool
 	if err != nil {
 		return nil, err
 	}
-	lines, err := c.periodLines(before, items, before.PeriodStart, at, false)
+	lines, err := billing.PeriodLines(&c.u, before, items, before.PeriodStart, at, false)
 	if err != nil {
 		return nil, err
 	}
@@ -483,7 +483,7 @@ func (c *call) finalInvoice(before *billing.Subscription, at int64, prorate bool
 		if err != nil {
 			return nil, err
 		}
-		lines = append(prorationLines(before, ps), lines...)
+		lines = append(billing.ProrationLines(before, ps), lines...)
 	}
 	pending, err := c.pendingItems(before.Customer)
 	if err != nil {

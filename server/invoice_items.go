@@ -103,13 +103,13 @@ func (c *call) applyInvoiceItemAmount(ii *billing.InvoiceItem, p *form.Params, c
 			ii.UnitAmount = &u
 		}
 		if ii.Description == "" {
-			ii.Description = c.productName(pr)
+			ii.Description = billing.ProductName(c.tx, pr)
 		}
 	case hasAmount:
 		ii.Amount, ii.Price = amount, ""
 		u := decimal.NewFromInt(amount)
 		if ii.Quantity > 1 {
-			u = u.DivRound(decimal.NewFromInt(ii.Quantity), maxDecimalPlaces)
+			u = u.DivRound(decimal.NewFromInt(ii.Quantity), billing.MaxDecimalPlaces)
 		}
 		ii.UnitAmount = &u
 	case unit != nil:
@@ -224,7 +224,7 @@ func (c *call) syncDraft(invoiceID string) error {
 	}
 	store.SortByCreation(items)
 	n := inv.Clone()
-	lines := storedItemLines(items)
+	lines := billing.StoredItemLines(items)
 	for _, l := range inv.Lines {
 		if l.Type != "invoiceitem" {
 			lines = append(lines, l)

@@ -113,7 +113,7 @@ func (c *call) updateItemLine(l *billing.Line) error {
 		return err
 	}
 	id := l.ID
-	*l = itemLines([]*billing.InvoiceItem{ii})[0]
+	*l = billing.ItemLines([]*billing.InvoiceItem{ii})[0]
 	l.ID = id
 	return nil
 }

@@ -1,9 +1,6 @@
 package server
 
 import (
-	"hash/fnv"
-	"strconv"
-
 	"github.com/stripe-emulator/stripe-emulator/internal/billing"
 	"github.com/stripe-emulator/stripe-emulator/internal/jsonobj"
 )
@@ -13,17 +10,6 @@ var lineItemResource = &resource[*billing.Line]{resourceDesc: resourceDesc{
 	name:   "line_item",
 	expand: map[string]string{"invoice_item": "invoiceitem", "subscription": "subscription", "subscription_item": "subscription_item"},
 }}
-
-// lineID is a preview line's ID: stable for the same source, so that paging
-// through a preview's lines works across requests.
-func lineID(parts ...string) string {
-	h := fnv.New64a()
-	for _, p := range parts {
-		_, _ = h.Write([]byte(p))
-		_, _ = h.Write([]byte{0})
-	}
-	return "il_tmp_" + strconv.FormatUint(h.Sum64(), 36)
-}
 
 // maxEmbeddedLines is how many lines an invoice object embeds; the rest are
 // paged through its lines endpoint.

@@ -204,7 +204,7 @@ func (c *call) buildPreview() (*billing.Invoice, error) {
 		Customer: cu.ID, Status: billing.InvoiceDraft, BillingReason: "upcoming", CollectionMethod: "charge_automatically",
 		Currency: cu.Currency, StartingBalance: cu.Balance, PeriodStart: now, PeriodEnd: now, TestClock: cu.TestClock,
 		Metadata: map[string]string{}}
-	snapshotCustomer(inv, cu)
+	billing.SnapshotCustomer(inv, cu)
 	q := url.Values{"customer": {cu.ID}}
 	switch {
 	case sub != nil && sub.Live():
@@ -229,7 +229,7 @@ func (c *call) buildPreview() (*billing.Invoice, error) {
 		if err != nil {
 			return nil, err
 		}
-		inv.Lines = append(append(append([]billing.Line{}, itemLines(pending)...), extra...), inv.Lines...)
+		inv.Lines = append(append(append([]billing.Line{}, billing.ItemLines(pending)...), extra...), inv.Lines...)
 	}
 	if len(inv.Lines) == 0 && (sub == nil || !sub.Live()) {
 		return nil, &apierr.Error{Status: 404, Type: apierr.TypeInvalidRequest, Code: "invoice_upcoming_none",
@@ -293,7 +293,7 @@ func (c *call) previewSubscription(inv *billing.Invoice, sub *billing.Subscripti
 			return err
 		}
 		inv.BillingReason, inv.PeriodStart, inv.PeriodEnd, inv.Created = "subscription_cycle", sub.PeriodStart, now, now
-		lines, err := c.periodLines(sub, items, sub.PeriodStart, now, false)
+		lines, err := billing.PeriodLines(&c.u, sub, items, sub.PeriodStart, now, false)
 		if err != nil {
 			return err
 		}
@@ -339,7 +339,7 @@ func (c *call) previewSubscription(inv *billing.Invoice, sub *billing.Subscripti
 	if next.CancelAt != 0 && next.CancelAt < end {
 		end = next.CancelAt
 	}
-	lines, err := c.periodLines(next, items, next.PeriodStart, end, !ends)
+	lines, err := billing.PeriodLines(&c.u, next, items, next.PeriodStart, end, !ends)
 	if err != nil {
 		return err
 	}
@@ -370,7 +370,7 @@ func (c *call) previewNewSubscription(inv *billing.Invoice, cu *billing.Customer
 		if pr.Metered() {
 			qty = 0 // no usage yet
 		}
-		lines = append(lines, c.rateLines(sub, it, pr, qty, now, end)...)
+		lines = append(lines, billing.RateLines(c.tx, sub, it, pr, qty, now, end)...)
 	}
 	inv.BillingReason, inv.Currency, inv.Lines = "subscription_create", sub.Currency, lines
 	return nil
@@ -380,7 +380,7 @@ func (c *call) previewNewSubscription(inv *billing.Invoice, cu *billing.Customer
 func (c *call) previewInvoiceItems(inv *billing.Invoice, items []*form.Params) ([]billing.Line, error) {
 	var out []billing.Line
 	for i, ip := range items {
-		l := billing.Line{ID: lineID(inv.ID, "invoice_items", strconv.Itoa(i)), Type: "invoiceitem", Quantity: 1, Discountable: true,
+		l := billing.Line{ID: billing.LineID(inv.ID, "invoice_items", strconv.Itoa(i)), Type: "invoiceitem", Quantity: 1, Discountable: true,
 			PeriodStart: inv.Created, PeriodEnd: inv.Created, Metadata: map[string]string{}}
 		l.Currency = ip.StringOr("currency", inv.Currency)
 		l.Description, _ = ip.String("description")
@@ -419,7 +419,7 @@ func (c *call) previewInvoiceItems(inv *billing.Invoice, items []*form.Params) (
 			l.Price, l.Currency = pr.ID, pr.Currency
 			l.Amount = pr.AmountFor(l.Quantity)
 			if l.Description == "" {
-				l.Description = c.productName(pr)
+				l.Description = billing.ProductName(c.tx, pr)
 			}
 		case hasAmount:
 			l.Amount = amount
@@ -429,7 +429,7 @@ func (c *call) previewInvoiceItems(inv *billing.Invoice, items []*form.Params) (
 			return nil, apierr.InvalidRequest("parameter_missing", ip.Param(), "Missing required param: %s. An invoice item needs an amount, a price, or a unit_amount.", ip.Path("amount"))
 		}
 		if l.Quantity != 0 {
-			u := decimal.NewFromInt(l.Amount).DivRound(decimal.NewFromInt(l.Quantity), maxDecimalPlaces)
+			u := decimal.NewFromInt(l.Amount).DivRound(decimal.NewFromInt(l.Quantity), billing.MaxDecimalPlaces)
 			l.UnitAmount = &u
 		}
 		if l.Currency == "" {

@@ -116,7 +116,7 @@ func createInvoice(c *call) (jsonobj.Obj, error) {
 	if err := applyInvoiceSettings(inv, c, now); err != nil {
 		return nil, err
 	}
-	snapshotCustomer(inv, cu)
+	billing.SnapshotCustomer(inv, cu)
 	if p.StringOr("pending_invoice_items_behavior", "exclude") == "include" {
 		pending, err := c.pendingItems(cu.ID)
 		if err != nil {
@@ -128,7 +128,7 @@ func createInvoice(c *call) (jsonobj.Obj, error) {
 		if err := c.takeItems(inv, pending); err != nil {
 			return nil, err
 		}
-		inv.Lines = storedItemLines(pending)
+		inv.Lines = billing.StoredItemLines(pending)
 		if inv.Currency == "" && len(pending) > 0 {
 			inv.Currency = pending[0].Currency
 		}

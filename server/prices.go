@@ -69,9 +69,6 @@ func priceEndpoints() []endpoint {
 	}
 }
 
-// maxDecimalPlaces is how precise unit_amount_decimal and flat_amount_decimal may be.
-const maxDecimalPlaces = 12
-
 // amountParam reads an integer amount (key) or a decimal one (key_decimal), which
 // exclude each other. It returns nil when neither is given.
 func amountParam(p *form.Params, key string) (*decimal.Decimal, error) {
@@ -101,8 +98,8 @@ func amountParam(p *form.Params, key string) (*decimal.Decimal, error) {
 		if d.GreaterThan(decimal.NewFromInt(calc.MaxAmount)) {
 			return nil, apierr.Invalid(p.Path(key+"_decimal"), "This value must be less than or equal to %d.", calc.MaxAmount)
 		}
-		if -d.Exponent() > maxDecimalPlaces && !d.Equal(d.Round(maxDecimalPlaces)) {
-			return nil, apierr.Invalid(p.Path(key+"_decimal"), "Invalid %s: at most %d decimal places are allowed.", key+"_decimal", maxDecimalPlaces)
+		if -d.Exponent() > billing.MaxDecimalPlaces && !d.Equal(d.Round(billing.MaxDecimalPlaces)) {
+			return nil, apierr.Invalid(p.Path(key+"_decimal"), "Invalid %s: at most %d decimal places are allowed.", key+"_decimal", billing.MaxDecimalPlaces)
 		}
 		return &d, nil
 	}

@@ -36,6 +36,11 @@ type product struct {
 	URL                 string
 }
 
+// BillingName and BillingUnitLabel are what a line's description names
+// (billing.ProductView).
+func (p *product) BillingName() string      { return p.Name }
+func (p *product) BillingUnitLabel() string { return p.UnitLabel }
+
 func (p *product) clone() *product {
 	n := *p
 	n.Metadata = maps.Clone(p.Metadata)

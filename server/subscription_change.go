@@ -93,7 +93,7 @@ func (c *call) changeSubscription(cur *billing.Subscription, u subUpdate, now in
 		}
 	}
 	paid := cur.Status != billing.SubscriptionTrialing // the current period's licensed items were charged
-	var prorations []proration
+	var prorations []billing.Proration
 	var inv *billing.Invoice
 	// A new interval during a trial keeps the trial; the first paid period
 	// follows it.
@@ -157,7 +157,7 @@ func (c *call) joinedUsageLines(ch *subChange, now int64) ([]billing.Line, error
 			return nil, err
 		}
 		if pr.Metered() {
-			out = append(out, c.rateLines(ch.sub, it, pr, 0, now, ch.sub.PeriodEnd)...)
+			out = append(out, billing.RateLines(c.tx, ch.sub, it, pr, 0, now, ch.sub.PeriodEnd)...)
 		}
 	}
 	return out, nil
@@ -184,8 +184,8 @@ func (c *call) storeChange(sub *billing.Subscription, ch *subChange) error {
 // restartCycle starts a new billing period at now and bills it at once: the
 // credits given, the one-off items of add_invoice_items, the usage of the old
 // period so far, and the new period's licensed items in advance.
-func (c *call) restartCycle(cur, sub *billing.Subscription, ch *subChange, credits []proration, invoiceItems []*form.Params, now int64) (*billing.Subscription, *subChange, *billing.Invoice, error) {
-	usage, err := c.periodLines(cur, ch.before, cur.PeriodStart, now, false)
+func (c *call) restartCycle(cur, sub *billing.Subscription, ch *subChange, credits []billing.Proration, invoiceItems []*form.Params, now int64) (*billing.Subscription, *subChange, *billing.Invoice, error) {
+	usage, err := billing.PeriodLines(&c.u, cur, ch.before, cur.PeriodStart, now, false)
 	if err != nil {
 		return nil, nil, nil, err
 	}
@@ -218,7 +218,7 @@ func (c *call) restartCycle(cur, sub *billing.Subscription, ch *subChange, credi
 			return nil, nil, nil, err
 		}
 		if !pr.Metered() {
-			lines = append(lines, c.advanceLines(sub, it, pr, sub.PeriodStart, sub.PeriodEnd)...)
+			lines = append(lines, billing.AdvanceLines(c.tx, sub, it, pr, sub.PeriodStart, sub.PeriodEnd)...)
 		}
 	}
 	sub, inv, err := c.invoiceNow(sub, append(lines, usage...), now)

@@ -35,7 +35,7 @@ func (c *call) addInvoiceItems(sub *billing.Subscription, params []*form.Params,
 			qty = q
 		}
 		ii := &billing.InvoiceItem{Meta: c.newMetaAt("ii", now), Customer: sub.Customer, Amount: pr.AmountFor(qty), Currency: pr.Currency,
-			Description: c.productName(pr), PeriodStart: now, PeriodEnd: now, Price: pr.ID, Quantity: qty, Subscription: sub.ID,
+			Description: billing.ProductName(c.tx, pr), PeriodStart: now, PeriodEnd: now, Price: pr.ID, Quantity: qty, Subscription: sub.ID,
 			Discountable: true, Metadata: map[string]string{}, TestClock: sub.TestClock}
 		if pr.UnitAmount != nil && !pr.Tiered {
 			u := *pr.UnitAmount

@@ -138,21 +138,11 @@ func (ch *subChange) intervalChanged(old *billing.Subscription) bool {
 	return ch.sub.Interval != old.Interval
 }
 
-// proration is one line of credit or charge for a licensed item changed mid-period.
-type proration struct {
-	item        *billing.Item
-	price       *billing.Price
-	quantity    int64
-	amount      int64
-	start, end  int64
-	description string
-}
-
 // prorations compares licensed items before and after a change at from, up to
 // the end of the subscription's current period: unused time of what stops is
 // credited, remaining time of what starts is charged, each at the item's price
 // (classic billing mode's credit: the current price, not what was paid).
-func (c *call) prorations(ch *subChange, from int64) ([]proration, error) {
+func (c *call) prorations(ch *subChange, from int64) ([]billing.Proration, error) {
 	end := ch.sub.PeriodEnd
 	if ch.sub.Status == billing.SubscriptionTrialing || from >= end {
 		return nil, nil
@@ -169,7 +159,7 @@ func (c *call) prorations(ch *subChange, from int64) ([]proration, error) {
 	for _, it := range ch.after {
 		now[it.ID] = state{it.Price, it.Quantity}
 	}
-	var out []proration
+	var out []billing.Proration
 	line := func(it *billing.Item, st state, credit bool) error {
 		pr, err := c.getPrice(st.price, "price")
 		if err != nil || pr.Metered() {
@@ -183,8 +173,8 @@ func (c *call) prorations(ch *subChange, from int64) ([]proration, error) {
 		if credit {
 			amount = -amount
 		}
-		out = append(out, proration{item: it, price: pr, quantity: st.qty, amount: amount, start: from, end: end,
-			description: calc.ProrationText(credit, st.qty, c.productName(pr), from)})
+		out = append(out, billing.Proration{Item: it, Price: pr, Quantity: st.qty, Amount: amount, Start: from, End: end,
+			Description: calc.ProrationText(credit, st.qty, billing.ProductName(c.tx, pr), from)})
 		return nil
 	}
 	for _, it := range ch.before {
@@ -241,15 +231,15 @@ func updateSubscription(c *call) (jsonobj.Obj, error) {
 
 // pendProrations stores prorations as pending invoice items: the next invoice
 // takes them.
-func (c *call) pendProrations(sub *billing.Subscription, ps []proration) error {
+func (c *call) pendProrations(sub *billing.Subscription, ps []billing.Proration) error {
 	for _, pr := range ps {
 		unit := decimal.Zero
-		if pr.quantity != 0 {
-			unit = decimal.NewFromInt(pr.amount).Div(decimal.NewFromInt(pr.quantity))
+		if pr.Quantity != 0 {
+			unit = decimal.NewFromInt(pr.Amount).Div(decimal.NewFromInt(pr.Quantity))
 		}
-		ii := &billing.InvoiceItem{Meta: c.newMetaAt("ii", pr.start), Customer: sub.Customer, Amount: pr.amount, Currency: sub.Currency,
-			Description: pr.description, PeriodStart: pr.start, PeriodEnd: pr.end, Price: pr.price.ID, Quantity: pr.quantity,
-			UnitAmount: &unit, Proration: true, Subscription: sub.ID, SubscriptionItem: pr.item.ID, Discountable: false,
+		ii := &billing.InvoiceItem{Meta: c.newMetaAt("ii", pr.Start), Customer: sub.Customer, Amount: pr.Amount, Currency: sub.Currency,
+			Description: pr.Description, PeriodStart: pr.Start, PeriodEnd: pr.End, Price: pr.Price.ID, Quantity: pr.Quantity,
+			UnitAmount: &unit, Proration: true, Subscription: sub.ID, SubscriptionItem: pr.Item.ID, Discountable: false,
 			Metadata: map[string]string{}, TestClock: sub.TestClock}
 		if err := c.tx.Put(tInvoiceItems, ii); err != nil {
 			return err
@@ -351,7 +341,7 @@ func resumeSubscription(c *call) (jsonobj.Obj, error) {
 		from = d
 	}
 	behavior := p.StringOr("proration_behavior", "create_prorations")
-	var charges []proration
+	var charges []billing.Proration
 	if behavior != "none" {
 		// The rest of the period is charged: the items, as if added now.
 		if charges, err = c.prorations(&subChange{sub: sub, after: items}, from); err != nil {

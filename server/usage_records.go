@@ -102,39 +102,6 @@ func createUsageRecord(c *call) (jsonobj.Obj, error) {
 // up to at one timestamp): far from int64 overflow when summed over a period.
 const maxUsageQuantity = 1_000_000_000_000
 
-// legacyUsage aggregates an item's usage records over [start, end) the way its
-// price's recurring[aggregate_usage] says.
-func (c *call) legacyUsage(itemID, aggregate string, start, end int64) (int64, error) {
-	recs, err := c.tx.Find(tUsageRecords, "item", itemID)
-	if err != nil {
-		return 0, err
-	}
-	var total, lastTS int64 = 0, -1 << 62
-	for _, r := range recs {
-		u := r.(*billing.UsageRecord)
-		inPeriod := u.Timestamp >= start && u.Timestamp < end
-		switch aggregate {
-		case "last_ever":
-			if u.Timestamp < end && u.Timestamp > lastTS {
-				total, lastTS = u.Quantity, u.Timestamp
-			}
-		case "last_during_period":
-			if inPeriod && u.Timestamp > lastTS {
-				total, lastTS = u.Quantity, u.Timestamp
-			}
-		case "max":
-			if inPeriod && u.Quantity > total {
-				total = u.Quantity
-			}
-		default:
-			if inPeriod {
-				total = calc.Add(total, u.Quantity)
-			}
-		}
-	}
-	return total, nil
-}
-
 // listUsageRecordSummaries lists an item's legacy usage per billing period,
 // newest (current) first, back to the item's creation.
 func listUsageRecordSummaries(c *call) (jsonobj.Obj, error) {
@@ -177,7 +144,7 @@ func listUsageRecordSummaries(c *call) (jsonobj.Obj, error) {
 			more = true
 			break
 		}
-		total, err := c.legacyUsage(it.ID, aggregate, start, end)
+		total, err := billing.LegacyUsage(c.tx, it.ID, aggregate, start, end)
 		if err != nil {
 			return nil, err
 		}

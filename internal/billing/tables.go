@@ -119,3 +119,8 @@ func Get[T any](tx *store.Txn, table, noun, id, param string) (T, error) {
 	}
 	return r, nil
 }
+
+// GetPrice is a price, or the resource_missing error naming it in param.
+func GetPrice(tx *store.Txn, id, param string) (*Price, error) {
+	return Get[*Price](tx, TablePrices, "price", id, param)
+}
