@@ -294,6 +294,12 @@ func (c *call) newMeta(prefix string) store.Meta { return c.newMetaAt(prefix, c.
 // newMetaAt starts a record created at a given time (objects on a test clock
 // are created on the clock's time).
 func (c *call) newMetaAt(prefix string, created int64) store.Meta {
-	seq := c.acct.seq.Add(1)
+	return c.acct.NewMeta(prefix, created)
+}
+
+// NewMeta starts a record of the account created at a time: an ID sortable
+// by the account's insertion sequence (billing.IDs).
+func (a *account) NewMeta(prefix string, created int64) store.Meta {
+	seq := a.seq.Add(1)
 	return store.Meta{ID: store.SortableID(prefix, created, seq), Created: created, Seq: seq}
 }

@@ -4,6 +4,7 @@ import (
 	"sync"
 
 	"github.com/stripe-emulator/stripe-emulator/internal/apierr"
+	"github.com/stripe-emulator/stripe-emulator/internal/billing"
 	"github.com/stripe-emulator/stripe-emulator/internal/form"
 	"github.com/stripe-emulator/stripe-emulator/internal/jsonobj"
 	"github.com/stripe-emulator/stripe-emulator/internal/metering"
@@ -179,7 +180,7 @@ func (c *call) usageBaseline(m *meter, customerID string) map[string]metering.In
 	}
 	out := map[string]metering.Int128{}
 	for cu, t := range totals {
-		if v := t.Value(m.formula()); !v.IsZero() {
+		if v := t.Value(m.BillingFormula()); !v.IsZero() {
 			out[cu] = v
 		}
 	}
@@ -259,14 +260,14 @@ func (c *call) checkAlerts(m *meter, customerID string) error {
 			continue
 		}
 		if total == nil {
-			v := c.acct.usage.All(m.ID, customerID).Value(m.formula())
+			v := c.acct.usage.All(m.ID, customerID).Value(m.BillingFormula())
 			total = &v
 		}
-		usage := clampInt64(total.Sub(a.Baseline[customerID]))
+		usage := billing.UsageQuantity(total.Sub(a.Baseline[customerID]))
 		if usage < a.GTE || !c.acct.alertFirings.claim(a.ID, customerID) {
 			continue
 		}
-		now := c.customerNow(customerID)
+		now := c.u.CustomerNow(customerID)
 		c.emit("billing.alert.triggered", now, jsonobj.Obj{
 			{K: "object", V: "billing.alert_triggered"},
 			{K: "alert", V: c.renderAlert(a)},

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/stripe-emulator/stripe-emulator/internal/apierr"
+	"github.com/stripe-emulator/stripe-emulator/internal/billing"
 	"github.com/stripe-emulator/stripe-emulator/internal/form"
 	"github.com/stripe-emulator/stripe-emulator/internal/jsonobj"
 	"github.com/stripe-emulator/stripe-emulator/internal/metering"
@@ -37,7 +38,7 @@ const tooManyDigitsPrefix = "The value in the event payload can have at most "
 // whole number of more than maxValueDigits digits. Anything else that is not
 // a whole number stays Stripe's asynchronous meter_event_invalid_value.
 func checkValueDigits(m *meter, payload map[string]string) *apierr.Error {
-	if m == nil || m.formula() != metering.Sum {
+	if m == nil || m.BillingFormula() != metering.Sum {
 		return nil
 	}
 	raw, ok := payload[m.ValueKey]
@@ -128,7 +129,7 @@ func (c *call) recordMeterEvent(ev *meterEvent) error {
 		customerKey = m.CustomerKey
 	}
 	customerID := ev.payload[customerKey]
-	var cu *customer
+	var cu *billing.Customer
 	if customerID != "" {
 		if cu, err = c.liveCustomer(customerID); err != nil {
 			return err
@@ -136,7 +137,7 @@ func (c *call) recordMeterEvent(ev *meterEvent) error {
 	}
 	now := c.unix()
 	if cu != nil && cu.TestClock != "" {
-		now = c.clockTime(cu.TestClock)
+		now = c.u.ClockTime(cu.TestClock)
 	}
 	if !ev.hasTimestamp {
 		ev.timestamp = now
@@ -169,7 +170,7 @@ func (c *call) recordMeterEvent(ev *meterEvent) error {
 
 // checkMeterEvent finds the asynchronous problems of an event: an error code and
 // message, or "" when the event counts (e is then filled in).
-func (c *call) checkMeterEvent(m *meter, payload map[string]string, customerKey, customerID string, cu *customer, e *metering.Event) (string, string) {
+func (c *call) checkMeterEvent(m *meter, payload map[string]string, customerKey, customerID string, cu *billing.Customer, e *metering.Event) (string, string) {
 	switch {
 	case m == nil:
 		return "no_meter", "No meter with the event_name '" + e.EventName + "' exists."
@@ -181,7 +182,7 @@ func (c *call) checkMeterEvent(m *meter, payload map[string]string, customerKey,
 	if cu == nil {
 		return "meter_event_customer_not_found", "No customer with the ID " + customerID + " exists."
 	}
-	if m.formula() == metering.Sum {
+	if m.BillingFormula() == metering.Sum {
 		raw, ok := payload[m.ValueKey]
 		if !ok {
 			return "meter_event_value_not_found", "Value key " + m.ValueKey + " not found in payload."
@@ -199,8 +200,8 @@ func (c *call) checkMeterEvent(m *meter, payload map[string]string, customerKey,
 // lookups caches, for one request that records many meter events (the v2
 // stream), what each event looks up: the request's snapshot does not change.
 type lookups struct {
-	meters    map[string]*meter    // by event name (nil: none)
-	customers map[string]*customer // by ID (nil: none or deleted)
+	meters    map[string]*meter            // by event name (nil: none)
+	customers map[string]*billing.Customer // by ID (nil: none or deleted)
 	alerts    map[string][]store.Record
 }
 
@@ -235,7 +236,7 @@ func (c *call) meterByEventName(name string) (*meter, error) {
 }
 
 // liveCustomer is a customer that is not deleted, or nil.
-func (c *call) liveCustomer(id string) (*customer, error) {
+func (c *call) liveCustomer(id string) (*billing.Customer, error) {
 	if l := c.lookups; l != nil {
 		if cu, ok := l.customers[id]; ok {
 			return cu, nil
@@ -245,13 +246,13 @@ func (c *call) liveCustomer(id string) (*customer, error) {
 	if err != nil {
 		return nil, err
 	}
-	cu, _ := rec.(*customer)
+	cu, _ := rec.(*billing.Customer)
 	if cu != nil && cu.Deleted {
 		cu = nil
 	}
 	if l := c.lookups; l != nil {
 		if l.customers == nil {
-			l.customers = map[string]*customer{}
+			l.customers = map[string]*billing.Customer{}
 		}
 		l.customers[id] = cu
 	}

@@ -63,7 +63,7 @@ func listMeterEventSummaries(c *call) (jsonobj.Obj, error) {
 	if err != nil {
 		return nil, err
 	}
-	formula := m.formula()
+	formula := m.BillingFormula()
 	data := make([]jsonobj.Obj, 0, max(0, last-first))
 	for k := int64(first); k < int64(last); k++ {
 		we := end - k*size

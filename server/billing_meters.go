@@ -2,6 +2,7 @@ package server
 
 import (
 	"github.com/stripe-emulator/stripe-emulator/internal/apierr"
+	"github.com/stripe-emulator/stripe-emulator/internal/billing"
 	"github.com/stripe-emulator/stripe-emulator/internal/jsonobj"
 	"github.com/stripe-emulator/stripe-emulator/internal/metering"
 	"github.com/stripe-emulator/stripe-emulator/internal/store"
@@ -38,7 +39,7 @@ func (m *meter) status() meterStatus {
 	return meterInactive
 }
 
-const tMeters = "meters"
+const tMeters = billing.TableMeters
 
 var meterResource = &resource[*meter]{
 	resourceDesc: resourceDesc{
@@ -68,7 +69,8 @@ func meterEvents(m *mutation) (string, store.Record, store.Record) {
 	return "billing.meter.updated", m.after, m.before
 }
 
-func (m *meter) formula() metering.Formula {
+// BillingFormula is how the meter aggregates usage (billing.MeterView).
+func (m *meter) BillingFormula() metering.Formula {
 	if m.Formula == "count" {
 		return metering.Count
 	}

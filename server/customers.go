@@ -1,11 +1,10 @@
 package server
 
 import (
-	"maps"
 	"regexp"
-	"slices"
 
 	"github.com/stripe-emulator/stripe-emulator/internal/apierr"
+	"github.com/stripe-emulator/stripe-emulator/internal/billing"
 	"github.com/stripe-emulator/stripe-emulator/internal/form"
 	"github.com/stripe-emulator/stripe-emulator/internal/jsonobj"
 	"github.com/stripe-emulator/stripe-emulator/internal/metadata"
@@ -13,54 +12,18 @@ import (
 	"github.com/stripe-emulator/stripe-emulator/internal/store"
 )
 
-// customer is a stored Customer. Deleted customers stay as tombstones: retrieving
-// one answers {id, object, deleted: true}, as Stripe does.
-type customer struct {
-	store.Meta
-	Deleted             bool
-	Address             jsonobj.Obj
-	Balance             int64
-	Currency            string
-	Description         string
-	Email               string
-	InvoicePrefix       string
-	InvoiceSettings     jsonobj.Obj
-	Metadata            map[string]string
-	Name                string
-	NextInvoiceSequence int64
-	Phone               string
-	PreferredLocales    []string
-	Shipping            jsonobj.Obj
-	TaxExempt           string
-	TestClock           string
-}
+const tCustomers = billing.TableCustomers
 
-func (c *customer) clone() *customer {
-	n := *c
-	n.Metadata = maps.Clone(c.Metadata)
-	n.PreferredLocales = slices.Clone(c.PreferredLocales)
-	return &n
-}
-
-const tCustomers = "customers"
-
-var customerResource = &resource[*customer]{
+var customerResource = &resource[*billing.Customer]{
 	resourceDesc: resourceDesc{
-		name: "customer",
-		noun: "customer",
-		table: store.Table{Name: tCustomers, BTree: true, Indexes: []store.Index{
-			testClockOf(func(r store.Record) string {
-				if c := r.(*customer); !c.Deleted {
-					return c.TestClock
-				}
-				return ""
-			}),
-		}},
-		codec: shadowCodec(func(c *customer) *customerState {
-			return &customerState{customer: c, Address: stateObj(c.Address), InvoiceSettings: stateObj(c.InvoiceSettings), Shipping: stateObj(c.Shipping)}
-		}, func(st *customerState) *customer {
-			c := st.customer
-			c.Address, c.InvoiceSettings, c.Shipping = jsonobj.Obj(st.Address), jsonobj.Obj(st.InvoiceSettings), jsonobj.Obj(st.Shipping)
+		name:  "customer",
+		noun:  "customer",
+		table: billing.Table(tCustomers),
+		codec: shadowCodec(func(c *billing.Customer) *customerState {
+			return &customerState{Customer: c, Address: stateObj(objOf(c.Address)), InvoiceSettings: stateObj(objOf(c.InvoiceSettings)), Shipping: stateObj(objOf(c.Shipping))}
+		}, func(st *customerState) *billing.Customer {
+			c := st.Customer
+			c.Address, c.InvoiceSettings, c.Shipping = attrsOf(jsonobj.Obj(st.Address)), attrsOf(jsonobj.Obj(st.InvoiceSettings)), attrsOf(jsonobj.Obj(st.Shipping))
 			return c
 		}),
 		expand: map[string]string{"default_source": "source", "invoice_settings.default_payment_method": "payment_method", "test_clock": "test_helpers.test_clock"},
@@ -68,7 +31,7 @@ var customerResource = &resource[*customer]{
 			url:    "/v1/customers/search",
 			fields: map[string]search.FieldType{"created": search.Number, "email": search.Text, "name": search.Text, "phone": search.Text},
 			doc: func(r store.Record) search.Doc {
-				cu := r.(*customer)
+				cu := r.(*billing.Customer)
 				if cu.Deleted {
 					return nil
 				}
@@ -89,7 +52,7 @@ var customerResource = &resource[*customer]{
 
 // customerState is a customer in a state file.
 type customerState struct {
-	*customer
+	*billing.Customer
 	Address         stateObj
 	InvoiceSettings stateObj
 	Shipping        stateObj
@@ -101,7 +64,7 @@ func customerEvents(m *mutation) (string, store.Record, store.Record) {
 	switch {
 	case m.before == nil:
 		return "customer.created", m.after, nil
-	case m.after.(*customer).Deleted && !m.before.(*customer).Deleted:
+	case m.after.(*billing.Customer).Deleted && !m.before.(*billing.Customer).Deleted:
 		return "customer.deleted", m.before, nil
 	}
 	return "customer.updated", m.after, m.before
@@ -127,7 +90,7 @@ func customerEndpoints() []endpoint {
 var invoicePrefixRE = regexp.MustCompile(`^[A-Z0-9]{3,12}$`)
 
 func createCustomer(c *call) (jsonobj.Obj, error) {
-	cu := &customer{
+	cu := &billing.Customer{
 		Meta:                c.newMeta("cus"),
 		InvoicePrefix:       store.RandomString(8),
 		NextInvoiceSequence: 1,
@@ -162,7 +125,7 @@ func upperAlnum(s string) string {
 }
 
 // applyCustomerParams sets on cu (a fresh or cloned record) what create and update share.
-func applyCustomerParams(cu *customer, p *form.Params) error {
+func applyCustomerParams(cu *billing.Customer, p *form.Params) error {
 	for _, f := range []struct {
 		key string
 		dst *string
@@ -193,28 +156,28 @@ func applyCustomerParams(cu *customer, p *form.Params) error {
 		cu.NextInvoiceSequence = n
 	}
 	if p.IsEmpty("address") {
-		cu.Address = nil
+		cu.Address = billing.Attrs{}
 	} else if a := p.Object("address"); a != nil {
-		cu.Address = mergeObject(cu.Address, a, addressFields, nil)
+		cu.Address = attrsOf(mergeObject(objOf(cu.Address), a, addressFields, nil))
 	}
 	if p.IsEmpty("shipping") {
-		cu.Shipping = nil
+		cu.Shipping = billing.Attrs{}
 	} else if sh := p.Object("shipping"); sh != nil {
-		cu.Shipping = subObject(sh, []string{"address", "name", "phone"}, map[string]func(*form.Params) jsonobj.Obj{
+		cu.Shipping = attrsOf(subObject(sh, []string{"address", "name", "phone"}, map[string]func(*form.Params) jsonobj.Obj{
 			"address": func(a *form.Params) jsonobj.Obj { return subObject(a, addressFields, nil) },
-		})
+		}))
 	}
 	if is := p.Object("invoice_settings"); is != nil {
-		cur := cu.InvoiceSettings
+		cur := objOf(cu.InvoiceSettings)
 		if cur == nil {
 			cur = defaultInvoiceSettings()
 		}
-		cu.InvoiceSettings = mergeObject(cur, is, []string{"custom_fields", "default_payment_method", "footer", "rendering_options"},
+		cu.InvoiceSettings = attrsOf(mergeObject(cur, is, []string{"custom_fields", "default_payment_method", "footer", "rendering_options"},
 			map[string]func(*form.Params) jsonobj.Obj{
 				"rendering_options": func(r *form.Params) jsonobj.Obj {
 					return subObject(r, []string{"amount_tax_display", "template"}, nil)
 				},
-			})
+			}))
 		if fields := is.Array("custom_fields"); len(fields) > 4 {
 			return apierr.Invalid(is.Path("custom_fields"), "Invoice custom fields can have at most 4 entries, but you've set %d.", len(fields))
 		}
@@ -243,8 +206,8 @@ func defaultInvoiceSettings() jsonobj.Obj {
 var maxLenFor = map[string]int{"description": 350, "email": 512, "name": 256, "phone": 20}
 
 // getCustomer loads a customer; deleted ones count as missing unless allowDeleted.
-func (c *call) getCustomer(id, param string, allowDeleted bool) (*customer, error) {
-	cu, err := getRecord[*customer](c.tx, tCustomers, "customer", id, param)
+func (c *call) getCustomer(id, param string, allowDeleted bool) (*billing.Customer, error) {
+	cu, err := getRecord[*billing.Customer](c.tx, tCustomers, "customer", id, param)
 	if err != nil {
 		return nil, err
 	}
@@ -267,7 +230,7 @@ func updateCustomer(c *call) (jsonobj.Obj, error) {
 	if err != nil {
 		return nil, err
 	}
-	cu := cur.clone()
+	cu := cur.Clone()
 	if err := applyCustomerParams(cu, c.params); err != nil {
 		return nil, err
 	}
@@ -283,23 +246,23 @@ func deleteCustomer(c *call) (jsonobj.Obj, error) {
 		return nil, err
 	}
 	// Deleting a customer cancels their subscriptions at once, without a final invoice.
-	now := c.customerNow(cur.ID)
+	now := c.u.CustomerNow(cur.ID)
 	recs, err := c.tx.Find(tSubscriptions, "customer", cur.ID)
 	if err != nil {
 		return nil, err
 	}
 	for _, r := range recs {
-		sub := r.(*subscription)
-		if !sub.live() {
+		sub := r.(*billing.Subscription)
+		if !sub.Live() {
 			continue
 		}
-		n := sub.clone()
-		n.Status, n.CanceledAt, n.EndedAt, n.CancelReason = subscriptionCanceled, now, now, "cancellation_requested"
+		n := sub.Clone()
+		n.Status, n.CanceledAt, n.EndedAt, n.CancelReason = billing.SubscriptionCanceled, now, now, "cancellation_requested"
 		if err := c.tx.Put(tSubscriptions, n); err != nil {
 			return nil, err
 		}
 	}
-	gone := &customer{Meta: cur.Meta, Deleted: true, Email: cur.Email}
+	gone := &billing.Customer{Meta: cur.Meta, Deleted: true, Email: cur.Email}
 	if err := c.tx.Put(tCustomers, gone); err != nil {
 		return nil, err
 	}
@@ -313,19 +276,19 @@ func listCustomers(c *call) (jsonobj.Obj, error) {
 	email, byEmail := c.params.String("email")
 	clock, _ := c.params.String("test_clock")
 	match := func(r store.Record) bool {
-		cu := r.(*customer)
+		cu := r.(*billing.Customer)
 		return !cu.Deleted && (!byEmail || cu.Email == email) && cu.TestClock == clock
 	}
 	return c.list(tCustomers, "customer", "/v1/customers", match, func(r store.Record) (jsonobj.Obj, error) {
-		return c.renderCustomer(r.(*customer)), nil
+		return c.renderCustomer(r.(*billing.Customer)), nil
 	})
 }
 
-func (rc *renderCtx) renderCustomer(cu *customer) jsonobj.Obj {
+func (rc *renderCtx) renderCustomer(cu *billing.Customer) jsonobj.Obj {
 	if cu.Deleted {
 		return jsonobj.Obj{{K: "id", V: cu.ID}, {K: "object", V: "customer"}, {K: "deleted", V: true}}
 	}
-	invoiceSettings := cu.InvoiceSettings
+	invoiceSettings := objOf(cu.InvoiceSettings)
 	if invoiceSettings == nil {
 		invoiceSettings = defaultInvoiceSettings()
 	}
@@ -336,7 +299,7 @@ func (rc *renderCtx) renderCustomer(cu *customer) jsonobj.Obj {
 	return jsonobj.Obj{
 		{K: "id", V: cu.ID},
 		{K: "object", V: "customer"},
-		{K: "address", V: nilObj(cu.Address)},
+		{K: "address", V: nilObj(objOf(cu.Address))},
 		{K: "balance", V: cu.Balance},
 		{K: "created", V: cu.Created},
 		{K: "currency", V: orNull(cu.Currency)},
@@ -353,7 +316,7 @@ func (rc *renderCtx) renderCustomer(cu *customer) jsonobj.Obj {
 		{K: "next_invoice_sequence", V: cu.NextInvoiceSequence},
 		{K: "phone", V: orNull(cu.Phone)},
 		{K: "preferred_locales", V: locales},
-		{K: "shipping", V: nilObj(cu.Shipping)},
+		{K: "shipping", V: nilObj(objOf(cu.Shipping))},
 		{K: "tax_exempt", V: cu.TaxExempt},
 		{K: "test_clock", V: orNull(cu.TestClock)},
 	}

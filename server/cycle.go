@@ -2,8 +2,8 @@ package server
 
 import (
 	"fmt"
-	"time"
 
+	"github.com/stripe-emulator/stripe-emulator/internal/billing"
 	"github.com/stripe-emulator/stripe-emulator/internal/billing/calc"
 	"github.com/stripe-emulator/stripe-emulator/internal/store"
 )
@@ -12,82 +12,6 @@ import (
 // test clock being advanced). Subscriptions and invoices are indexed by when
 // they are next due; processDue runs every due transition in time order.
 
-const (
-	// upcomingNotice is how long before a renewal invoice.upcoming is sent, and
-	// before a trial ends customer.subscription.trial_will_end.
-	upcomingNotice = 3 * 24 * 60 * 60
-	// finalizationGrace is how long a renewal invoice stays a draft: usage
-	// reported for the period meanwhile is still billed on it.
-	finalizationGrace = 60 * 60
-)
-
-// procState is set while due work runs: the clock group and the time of the step.
-type procState struct {
-	active bool
-	group  string
-	now    int64
-}
-
-type transition uint8
-
-const (
-	noTransition transition = iota
-	trialNotice
-	upcomingNoticeDue
-	cancelAtDue
-	periodEndDue
-	finalizeDue
-	overdueDue
-)
-
-// next is a subscription's next transition and its time.
-func (sub *subscription) next() (transition, int64) {
-	if !sub.live() || sub.Status == subscriptionPaused {
-		return noTransition, 0
-	}
-	kind, at := periodEndDue, sub.PeriodEnd
-	if sub.CancelAt != 0 && sub.CancelAt < at {
-		kind, at = cancelAtDue, sub.CancelAt
-	}
-	if sub.Status == subscriptionTrialing {
-		if n := max(sub.TrialEnd-upcomingNotice, sub.PeriodStart); !sub.TrialNoticeSent && n < at {
-			kind, at = trialNotice, n
-		}
-	} else if n := sub.PeriodEnd - upcomingNotice; sub.UpcomingNoticeFor != sub.PeriodEnd && !sub.endsAtPeriodEnd() && n > sub.PeriodStart && n < at {
-		kind, at = upcomingNoticeDue, n
-	}
-	return kind, at
-}
-
-// endsAtPeriodEnd reports whether the subscription ends when its period does.
-func (sub *subscription) endsAtPeriodEnd() bool {
-	return sub.CancelAtPeriodEnd || sub.CancelAt != 0 && sub.CancelAt <= sub.PeriodEnd
-}
-
-func subscriptionDue(r store.Record) (string, int64, bool) {
-	sub := r.(*subscription)
-	kind, at := sub.next()
-	return sub.TestClock, at, kind != noTransition
-}
-
-// next is an invoice's next transition: finalization of an auto-advancing
-// draft, or the due date of an open invoice sent to the customer.
-func (inv *invoice) next() (transition, int64) {
-	switch {
-	case inv.Status == invoiceDraft && inv.AutoAdvance && inv.FinalizesAt != 0:
-		return finalizeDue, inv.FinalizesAt
-	case inv.Status == invoiceOpen && inv.CollectionMethod == "send_invoice" && inv.DueDate != 0 && !inv.OverdueNotified:
-		return overdueDue, inv.DueDate
-	}
-	return noTransition, 0
-}
-
-func invoiceDue(r store.Record) (string, int64, bool) {
-	inv := r.(*invoice)
-	kind, at := inv.next()
-	return inv.TestClock, at, kind != noTransition
-}
-
 // maxSteps bounds one processDue run (a safety net against a transition that
 // does not move its object forward).
 const maxSteps = 10_000_000
@@ -95,8 +19,8 @@ const maxSteps = 10_000_000
 // processDue runs, in time order, every transition of the objects of a clock
 // group ("" for objects on the emulator's own clock) due at or before until.
 func (c *call) processDue(group string, until int64) error {
-	c.proc = procState{active: true, group: group}
-	defer func() { c.proc.active = false }()
+	c.u.StartDue(group)
+	defer c.u.EndDue()
 	for steps := 0; ; steps++ {
 		if steps == maxSteps {
 			return fmt.Errorf("processDue: more than %d steps", maxSteps)
@@ -109,32 +33,28 @@ func (c *call) processDue(group string, until int64) error {
 		if err != nil {
 			return err
 		}
-		var sub *subscription
-		var inv *invoice
+		var sub *billing.Subscription
+		var inv *billing.Invoice
 		var at int64
 		switch {
 		case sr == nil && ir == nil:
 			return nil
 		case sr == nil:
-			inv = ir.(*invoice)
-			_, at = inv.next()
+			inv = ir.(*billing.Invoice)
+			_, at = inv.Next()
 		case ir == nil:
-			sub = sr.(*subscription)
-			_, at = sub.next()
+			sub = sr.(*billing.Subscription)
+			_, at = sub.Next()
 		default:
-			_, sAt := sr.(*subscription).next()
-			_, iAt := ir.(*invoice).next()
+			_, sAt := sr.(*billing.Subscription).Next()
+			_, iAt := ir.(*billing.Invoice).Next()
 			if iAt <= sAt {
-				inv, at = ir.(*invoice), iAt
+				inv, at = ir.(*billing.Invoice), iAt
 			} else {
-				sub, at = sr.(*subscription), sAt
+				sub, at = sr.(*billing.Subscription), sAt
 			}
 		}
-		c.proc.now = at
-		if group == "" {
-			c.now = time.Unix(at, 0)
-		}
-		c.step++
+		c.u.DueStep(at)
 		if sub != nil {
 			err = c.stepSubscription(sub, at)
 		} else {
@@ -146,11 +66,11 @@ func (c *call) processDue(group string, until int64) error {
 	}
 }
 
-func (c *call) stepSubscription(sub *subscription, at int64) error {
-	kind, _ := sub.next()
-	n := sub.clone()
+func (c *call) stepSubscription(sub *billing.Subscription, at int64) error {
+	kind, _ := sub.Next()
+	n := sub.Clone()
 	switch kind {
-	case trialNotice:
+	case billing.TrialNotice:
 		n.TrialNoticeSent = true
 		if err := c.tx.Put(tSubscriptions, n); err != nil {
 			return err
@@ -161,28 +81,28 @@ func (c *call) stepSubscription(sub *subscription, at int64) error {
 		}
 		c.emit("customer.subscription.trial_will_end", at, obj)
 		return nil
-	case upcomingNoticeDue:
+	case billing.UpcomingNoticeDue:
 		n.UpcomingNoticeFor = sub.PeriodEnd
 		if err := c.tx.Put(tSubscriptions, n); err != nil {
 			return err
 		}
 		return c.emitUpcoming(n, at)
-	case cancelAtDue:
+	case billing.CancelAtDue:
 		return c.endSubscription(sub, at, true)
-	case periodEndDue:
+	case billing.PeriodEndDue:
 		return c.renewSubscription(sub, at)
 	}
 	return fmt.Errorf("subscription %s has nothing due", sub.ID)
 }
 
-func (c *call) stepInvoice(inv *invoice, at int64) error {
-	kind, _ := inv.next()
+func (c *call) stepInvoice(inv *billing.Invoice, at int64) error {
+	kind, _ := inv.Next()
 	switch kind {
-	case finalizeDue:
+	case billing.FinalizeDue:
 		_, err := c.finalizeInvoice(inv, at)
 		return err
-	case overdueDue:
-		n := inv.clone()
+	case billing.OverdueDue:
+		n := inv.Clone()
 		n.OverdueNotified = true
 		if err := c.tx.Put(tInvoices, n); err != nil {
 			return err
@@ -193,29 +113,29 @@ func (c *call) stepInvoice(inv *invoice, at int64) error {
 }
 
 // setPastDue marks a subscription past_due when its latest invoice is overdue.
-func (c *call) setPastDue(inv *invoice) error {
+func (c *call) setPastDue(inv *billing.Invoice) error {
 	if inv.Subscription == "" {
 		return nil
 	}
 	sub, err := c.getSubscription(inv.Subscription, "subscription")
-	if err != nil || !sub.live() || sub.LatestInvoice != inv.ID || sub.Status == subscriptionPastDue {
+	if err != nil || !sub.Live() || sub.LatestInvoice != inv.ID || sub.Status == billing.SubscriptionPastDue {
 		return nil
 	}
-	n := sub.clone()
-	n.Status = subscriptionPastDue
+	n := sub.Clone()
+	n.Status = billing.SubscriptionPastDue
 	return c.tx.Put(tSubscriptions, n)
 }
 
 // emitUpcoming sends invoice.upcoming with the preview of the renewal invoice.
-func (c *call) emitUpcoming(sub *subscription, at int64) error {
+func (c *call) emitUpcoming(sub *billing.Subscription, at int64) error {
 	cu, err := c.getCustomer(sub.Customer, "customer", true)
 	if err != nil {
 		return err
 	}
-	inv := &invoice{Meta: store.Meta{Created: at}, Preview: true, Customer: cu.ID, Status: invoiceDraft, BillingReason: "upcoming",
+	inv := &billing.Invoice{Meta: store.Meta{Created: at}, Preview: true, Customer: cu.ID, Status: billing.InvoiceDraft, BillingReason: "upcoming",
 		Currency: sub.Currency, StartingBalance: cu.Balance, TestClock: sub.TestClock, Metadata: map[string]string{},
 		LinesURL: "/v1/invoices/upcoming/lines?customer=" + cu.ID + "&subscription=" + sub.ID}
-	snapshotCustomer(inv, cu)
+	billing.SnapshotCustomer(inv, cu)
 	if err := c.previewSubscription(inv, sub, previewChange{prorationBehavior: "none"}, at, false); err != nil {
 		return err
 	}
@@ -223,7 +143,7 @@ func (c *call) emitUpcoming(sub *subscription, at int64) error {
 	if err != nil {
 		return err
 	}
-	inv.Lines = append(itemLines(keepItemsFor(pending, sub.ID)), inv.Lines...)
+	inv.Lines = append(billing.ItemLines(keepItemsFor(pending, sub.ID)), inv.Lines...)
 	obj, err := c.renderInvoice(inv) // no id: an upcoming invoice has none
 	if err != nil {
 		return err
@@ -234,18 +154,18 @@ func (c *call) emitUpcoming(sub *subscription, at int64) error {
 
 // renewSubscription closes a period at its end: the invoice for it, and the next
 // period (or the end of the subscription, or of its trial).
-func (c *call) renewSubscription(sub *subscription, at int64) error {
-	if sub.Status == subscriptionTrialing {
+func (c *call) renewSubscription(sub *billing.Subscription, at int64) error {
+	if sub.Status == billing.SubscriptionTrialing {
 		switch sub.TrialEndBehavior {
 		case "pause": // no payment method is ever on file in the emulator
-			n := sub.clone()
-			n.Status = subscriptionPaused
+			n := sub.Clone()
+			n.Status = billing.SubscriptionPaused
 			return c.tx.Put(tSubscriptions, n)
 		case "cancel":
 			return c.endSubscription(sub, at, false)
 		}
 	}
-	if sub.endsAtPeriodEnd() {
+	if sub.EndsAtPeriodEnd() {
 		return c.endSubscription(sub, at, true)
 	}
 	items, err := c.itemsOf(sub.ID)
@@ -256,9 +176,9 @@ func (c *call) renewSubscription(sub *subscription, at int64) error {
 	if err != nil {
 		return err
 	}
-	n := sub.clone()
-	if n.Status == subscriptionTrialing {
-		n.Status = subscriptionActive
+	n := sub.Clone()
+	if n.Status == billing.SubscriptionTrialing {
+		n.Status = billing.SubscriptionActive
 	}
 	n.PeriodStart, n.Retired = at, nil
 	_, n.PeriodEnd = calc.PeriodContaining(n.BillingCycleAnchor, n.Interval, at)
@@ -271,14 +191,14 @@ func (c *call) renewSubscription(sub *subscription, at int64) error {
 
 // endSubscription cancels a subscription at a time; bill makes the invoice of its
 // usage up to then.
-func (c *call) endSubscription(sub *subscription, at int64, bill bool) error {
-	n := sub.clone()
+func (c *call) endSubscription(sub *billing.Subscription, at int64, bill bool) error {
+	n := sub.Clone()
 	if bill {
 		items, err := c.itemsOf(sub.ID)
 		if err != nil {
 			return err
 		}
-		if at < sub.PeriodEnd && sub.Status != subscriptionTrialing {
+		if at < sub.PeriodEnd && sub.Status != billing.SubscriptionTrialing {
 			// Ending before the period does (cancel_at): the unused time of its
 			// licensed items, paid in advance, is credited.
 			credits, err := c.prorations(&subChange{sub: sub, before: items}, at)
@@ -295,7 +215,7 @@ func (c *call) endSubscription(sub *subscription, at int64, bill bool) error {
 		}
 		n.LatestInvoice = inv.ID
 	}
-	n.Status, n.EndedAt = subscriptionCanceled, at
+	n.Status, n.EndedAt = billing.SubscriptionCanceled, at
 	if n.CanceledAt == 0 {
 		n.CanceledAt = at
 	}
@@ -306,30 +226,30 @@ func (c *call) endSubscription(sub *subscription, at int64, bill bool) error {
 // subscriptionInvoice creates the draft invoice closing [start, end) of a
 // subscription, with the customer's pending invoice items; it finalizes on its
 // own an hour later.
-func (c *call) subscriptionInvoice(sub *subscription, items []*subItem, start, end int64, reason string, advance bool) (*invoice, error) {
-	lines, err := c.periodLines(sub, items, start, end, advance)
+func (c *call) subscriptionInvoice(sub *billing.Subscription, items []*billing.Item, start, end int64, reason string, advance bool) (*billing.Invoice, error) {
+	lines, err := billing.PeriodLines(&c.u, sub, items, start, end, advance)
 	if err != nil {
 		return nil, err
 	}
-	return c.newInvoice(sub, reason, start, end, end, lines, end+finalizationGrace)
+	return c.newInvoice(sub, reason, start, end, end, lines, end+billing.FinalizationGrace)
 }
 
 // newInvoice stores a draft invoice for a subscription's customer, taking their
 // pending invoice items. It auto-advances; finalizesAt (0: finalized by the
 // caller at once) is when it finalizes on its own.
-func (c *call) newInvoice(sub *subscription, reason string, start, end, created int64, lines []invoiceLine, finalizesAt int64) (*invoice, error) {
+func (c *call) newInvoice(sub *billing.Subscription, reason string, start, end, created int64, lines []billing.Line, finalizesAt int64) (*billing.Invoice, error) {
 	cu, err := c.getCustomer(sub.Customer, "customer", true)
 	if err != nil {
 		return nil, err
 	}
-	inv := &invoice{Meta: c.newMetaAt("in", created), Customer: sub.Customer, Subscription: sub.ID, Status: invoiceDraft,
+	inv := &billing.Invoice{Meta: c.newMetaAt("in", created), Customer: sub.Customer, Subscription: sub.ID, Status: billing.InvoiceDraft,
 		BillingReason: reason, CollectionMethod: sub.CollectionMethod, Currency: sub.Currency, PeriodStart: start, PeriodEnd: end,
 		StartingBalance: cu.Balance, AutoAdvance: true, FinalizesAt: finalizesAt, SubscriptionMetadata: sub.Metadata,
 		TestClock: sub.TestClock, Metadata: map[string]string{}}
 	if sub.CollectionMethod == "send_invoice" && sub.DaysUntilDue != nil {
 		inv.DueDate = created + *sub.DaysUntilDue*86400
 	}
-	snapshotCustomer(inv, cu)
+	billing.SnapshotCustomer(inv, cu)
 	pending, err := c.pendingItems(cu.ID)
 	if err != nil {
 		return nil, err
@@ -338,7 +258,7 @@ func (c *call) newInvoice(sub *subscription, reason string, start, end, created 
 	if err := c.takeItems(inv, pending); err != nil {
 		return nil, err
 	}
-	inv.Lines = append(storedItemLines(pending), lines...)
+	inv.Lines = append(billing.StoredItemLines(pending), lines...)
 	for i := len(pending); i < len(inv.Lines); i++ {
 		inv.Lines[i].ID = store.NewID("il")
 	}
@@ -346,9 +266,9 @@ func (c *call) newInvoice(sub *subscription, reason string, start, end, created 
 }
 
 // takeItems attaches pending invoice items to an invoice.
-func (c *call) takeItems(inv *invoice, items []*invoiceItem) error {
+func (c *call) takeItems(inv *billing.Invoice, items []*billing.InvoiceItem) error {
 	for _, ii := range items {
-		n := ii.clone()
+		n := ii.Clone()
 		n.Invoice = inv.ID
 		if err := c.tx.Put(tInvoiceItems, n); err != nil {
 			return err
@@ -359,7 +279,7 @@ func (c *call) takeItems(inv *invoice, items []*invoiceItem) error {
 
 // refreshUsage re-rates an invoice's metered lines with the usage known now: usage
 // reported during the grace period after the period's end still counts.
-func (c *call) refreshUsage(inv *invoice) error {
+func (c *call) refreshUsage(inv *billing.Invoice) error {
 	if inv.Subscription == "" {
 		return nil
 	}
@@ -367,8 +287,8 @@ func (c *call) refreshUsage(inv *invoice) error {
 	if err != nil {
 		return nil // the subscription is gone (its test clock was deleted)
 	}
-	rerated := func(l invoiceLine) *price {
-		if pr, _ := c.getPrice(l.Price, "price"); l.Type == "subscription" && !l.Proration && pr != nil && pr.metered() {
+	rerated := func(l billing.Line) *billing.Price {
+		if pr, _ := c.getPrice(l.Price, "price"); l.Type == "subscription" && !l.Proration && pr != nil && pr.Metered() {
 			return pr
 		}
 		return nil
@@ -380,14 +300,14 @@ func (c *call) refreshUsage(inv *invoice) error {
 		item, price string
 		start       int64
 	}
-	key := func(l invoiceLine) rating { return rating{l.SubscriptionItem, l.Price, l.PeriodStart} }
-	old := map[rating][]invoiceLine{}
+	key := func(l billing.Line) rating { return rating{l.SubscriptionItem, l.Price, l.PeriodStart} }
+	old := map[rating][]billing.Line{}
 	for _, l := range inv.Lines {
 		if rerated(l) != nil {
 			old[key(l)] = append(old[key(l)], l)
 		}
 	}
-	var out []invoiceLine
+	var out []billing.Line
 	done := map[rating]bool{}
 	for _, l := range inv.Lines {
 		pr := rerated(l)
@@ -399,12 +319,12 @@ func (c *call) refreshUsage(inv *invoice) error {
 			continue
 		}
 		done[key(l)] = true
-		it := &subItem{Meta: store.Meta{ID: l.SubscriptionItem}, Subscription: sub.ID, Price: pr.ID}
-		qty, err := c.meteredQuantity(sub, it, pr, l.PeriodStart, l.PeriodEnd)
+		it := &billing.Item{Meta: store.Meta{ID: l.SubscriptionItem}, Subscription: sub.ID, Price: pr.ID}
+		qty, err := billing.MeteredQuantity(&c.u, sub, it, pr, l.PeriodStart, l.PeriodEnd)
 		if err != nil {
 			return err
 		}
-		for j, nl := range c.rateLines(sub, it, pr, qty, l.PeriodStart, l.PeriodEnd) {
+		for j, nl := range billing.RateLines(c.tx, sub, it, pr, qty, l.PeriodStart, l.PeriodEnd) {
 			if was := old[key(l)]; j < len(was) {
 				keepLine(&nl, was[j])
 			} else {
@@ -420,7 +340,7 @@ func (c *call) refreshUsage(inv *invoice) error {
 // keepLine carries to a re-rated line the ID of the line it replaces, and
 // what POST /v1/invoices/{invoice}/lines/{line_item_id} may have set on it:
 // metadata, discountable, and a description given there.
-func keepLine(nl *invoiceLine, was invoiceLine) {
+func keepLine(nl *billing.Line, was billing.Line) {
 	nl.ID, nl.Metadata, nl.Discountable = was.ID, was.Metadata, was.Discountable
 	if was.CustomDescription {
 		nl.Description, nl.CustomDescription = was.Description, true
@@ -433,8 +353,8 @@ func keepLine(nl *invoiceLine, was invoiceLine) {
 // amount due is below Stripe's minimum charge, in which case it is not charged,
 // the invoice is marked paid and the amount is added to the customer's balance
 // for the next invoice. send_invoice invoices stay open until their due date.
-func (c *call) finalizeInvoice(inv *invoice, at int64) (*invoice, error) {
-	n := inv.clone()
+func (c *call) finalizeInvoice(inv *billing.Invoice, at int64) (*billing.Invoice, error) {
+	n := inv.Clone()
 	if n.BillingReason == "subscription_cycle" {
 		if err := c.refreshUsage(n); err != nil {
 			return nil, err
@@ -444,25 +364,25 @@ func (c *call) finalizeInvoice(inv *invoice, at int64) (*invoice, error) {
 	if err != nil {
 		return nil, err
 	}
-	cu := cur.clone()
+	cu := cur.Clone()
 	if !cu.Deleted {
 		n.Number = cu.InvoicePrefix + "-" + fmt.Sprintf("%04d", cu.NextInvoiceSequence)
 		cu.NextInvoiceSequence++
 	}
 	n.StartingBalance = cu.Balance
-	after := calc.Add(n.subtotal(), cu.Balance)
+	after := calc.Add(n.Subtotal(), cu.Balance)
 	balance := min(after, 0) // a credit larger than the total stays a credit
 	due := max(after, 0)
-	n.Status, n.FinalizedAt, n.EffectiveAt, n.FinalizesAt = invoiceOpen, at, at, 0
+	n.Status, n.FinalizedAt, n.EffectiveAt, n.FinalizesAt = billing.InvoiceOpen, at, at, 0
 	switch {
 	case due == 0:
-		n.markPaid(at, 0)
+		n.MarkPaid(at, 0)
 	case n.CollectionMethod == "charge_automatically" && due < calc.MinimumCharge(n.Currency):
 		balance = calc.Add(balance, due) // too small to charge: carried to the next invoice
-		n.markPaid(at, 0)
+		n.MarkPaid(at, 0)
 	case n.CollectionMethod == "charge_automatically":
 		n.Attempted, n.AttemptCount = true, 1
-		n.markPaid(at, due)
+		n.MarkPaid(at, due)
 	default:
 		if n.DueDate == 0 {
 			n.DueDate = at + 30*86400
@@ -481,21 +401,17 @@ func (c *call) finalizeInvoice(inv *invoice, at int64) (*invoice, error) {
 	return n, c.afterPaid(n)
 }
 
-func (inv *invoice) markPaid(at, amount int64) {
-	inv.Status, inv.Paid, inv.PaidAt, inv.AmountPaid = invoicePaid, true, at, amount
-}
-
 // afterPaid brings a past_due subscription back once its latest invoice is paid.
-func (c *call) afterPaid(inv *invoice) error {
+func (c *call) afterPaid(inv *billing.Invoice) error {
 	if !inv.Paid || inv.Subscription == "" {
 		return nil
 	}
 	sub, err := c.getSubscription(inv.Subscription, "subscription")
-	if err != nil || sub.Status != subscriptionPastDue || sub.LatestInvoice != inv.ID {
+	if err != nil || sub.Status != billing.SubscriptionPastDue || sub.LatestInvoice != inv.ID {
 		return nil
 	}
-	n := sub.clone()
-	n.Status = subscriptionActive
+	n := sub.Clone()
+	n.Status = billing.SubscriptionActive
 	return c.tx.Put(tSubscriptions, n)
 }
 
@@ -507,39 +423,39 @@ func (c *call) afterPaid(inv *invoice) error {
 // metered items with no usage yet. prorate false (proration_behavior=none)
 // leaves the prorated part out: with a billing_cycle_anchor ahead, the time up
 // to it is free and there is no invoice (nil) until the anchor.
-func (c *call) firstInvoice(sub *subscription, items []*subItem, prorate bool) (*invoice, error) {
-	now, trial := sub.Created, sub.Status == subscriptionTrialing
+func (c *call) firstInvoice(sub *billing.Subscription, items []*billing.Item, prorate bool) (*billing.Invoice, error) {
+	now, trial := sub.Created, sub.Status == billing.SubscriptionTrialing
 	stub := sub.BillingCycleAnchor > now // the first period ends at the anchor
 	backdated := sub.PeriodStart < now
 	if stub && !trial && !prorate {
 		return nil, nil
 	}
-	var lines []invoiceLine
+	var lines []billing.Line
 	for _, it := range items {
 		pr, err := c.getPrice(it.Price, "price")
 		if err != nil {
 			return nil, err
 		}
-		var ls []invoiceLine
+		var ls []billing.Line
 		switch {
-		case pr.metered():
-			ls = c.rateLines(sub, it, pr, 0, sub.PeriodStart, sub.PeriodEnd)
+		case pr.Metered():
+			ls = billing.RateLines(c.tx, sub, it, pr, 0, sub.PeriodStart, sub.PeriodEnd)
 		case trial:
-			ls = c.rateLines(sub, it, pr, it.Quantity, sub.PeriodStart, sub.PeriodEnd)
+			ls = billing.RateLines(c.tx, sub, it, pr, it.Quantity, sub.PeriodStart, sub.PeriodEnd)
 		case stub && backdated:
-			ls = c.backdatedLines(sub, it, pr, sub.PeriodStart, sub.PeriodEnd)
+			ls = billing.BackdatedLines(c.tx, sub, it, pr, sub.PeriodStart, sub.PeriodEnd)
 		case stub:
-			ls = c.advanceLines(sub, it, pr, sub.PeriodStart, sub.PeriodEnd)
+			ls = billing.AdvanceLines(c.tx, sub, it, pr, sub.PeriodStart, sub.PeriodEnd)
 		default:
 			if prorate && backdated {
-				ls = c.backdatedLines(sub, it, pr, sub.PeriodStart, now)
+				ls = billing.BackdatedLines(c.tx, sub, it, pr, sub.PeriodStart, now)
 			}
-			ls = append(ls, c.advanceLines(sub, it, pr, now, sub.PeriodEnd)...)
+			ls = append(ls, billing.AdvanceLines(c.tx, sub, it, pr, now, sub.PeriodEnd)...)
 		}
 		if trial {
 			for i := range ls {
 				ls[i].Amount, ls[i].UnitAmount = 0, nil
-				ls[i].Description = "Trial period for " + c.productName(pr)
+				ls[i].Description = "Trial period for " + billing.ProductName(c.tx, pr)
 			}
 		}
 		lines = append(lines, ls...)
@@ -553,12 +469,12 @@ func (c *call) firstInvoice(sub *subscription, items []*subItem, prorate bool) (
 
 // finalInvoice bills a subscription canceled now with invoice_now: its usage so
 // far, pending items and, with prorate, a credit for unused licensed time.
-func (c *call) finalInvoice(before *subscription, at int64, prorate bool) (*invoice, error) {
+func (c *call) finalInvoice(before *billing.Subscription, at int64, prorate bool) (*billing.Invoice, error) {
 	items, err := c.itemsOf(before.ID)
 	if err != nil {
 		return nil, err
 	}
-	lines, err := c.periodLines(before, items, before.PeriodStart, at, false)
+	lines, err := billing.PeriodLines(&c.u, before, items, before.PeriodStart, at, false)
 	if err != nil {
 		return nil, err
 	}
@@ -567,7 +483,7 @@ func (c *call) finalInvoice(before *subscription, at int64, prorate bool) (*invo
 		if err != nil {
 			return nil, err
 		}
-		lines = append(prorationLines(before, ps), lines...)
+		lines = append(billing.ProrationLines(before, ps), lines...)
 	}
 	pending, err := c.pendingItems(before.Customer)
 	if err != nil {

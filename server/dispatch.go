@@ -17,6 +17,7 @@ import (
 
 	"github.com/stripe-emulator/stripe-emulator/internal/apierr"
 	"github.com/stripe-emulator/stripe-emulator/internal/apiversion"
+	"github.com/stripe-emulator/stripe-emulator/internal/billing"
 	"github.com/stripe-emulator/stripe-emulator/internal/form"
 	"github.com/stripe-emulator/stripe-emulator/internal/jsonobj"
 	"github.com/stripe-emulator/stripe-emulator/internal/store"
@@ -50,12 +51,10 @@ type call struct {
 	body []byte
 	// status overrides 200 for the response (raw endpoints).
 	status int
-	// muts are the changes the request made; step numbers the stages of due
-	// work (each its own moment); extraEvents are events no change describes.
-	muts        []mutation
-	step        int
-	extraEvents []*eventRecord
-	proc        procState
+	// u is the request's unit of billing work, over its transaction; log is
+	// what it did (its changes, and the events no change describes).
+	u   billing.Unit
+	log changeLog
 	// lookups, when set, caches the lookups of many meter events in one request.
 	lookups *lookups
 	// catGen is the account's catalog generation noted before the read
@@ -92,20 +91,12 @@ func (c *call) answer(rec store.Record, obj jsonobj.Obj) jsonobj.Obj {
 // getRecord is the record of table with the id, or the resource_missing error
 // that names it (noun) and the parameter it came in (param).
 func getRecord[T any](tx *store.Txn, table, noun, id, param string) (T, error) {
-	var zero T
-	rec, err := tx.Get(table, id)
-	if err != nil {
-		return zero, err
-	}
-	r, ok := rec.(T)
-	if !ok {
-		return zero, apierr.ResourceMissing(noun, param, id)
-	}
-	return r, nil
+	return billing.Get[T](tx, table, noun, id, param)
 }
 
-// unix is the request's time in unix seconds on the emulator's clock.
-func (c *call) unix() int64 { return c.now.Unix() }
+// unix is the request's time in unix seconds on the emulator's clock (its
+// unit of work's: due work of the emulator's own clock moves it).
+func (c *call) unix() int64 { return c.u.Now() }
 
 // pathID is the (single) object ID in the URL path.
 func (c *call) pathID() string {
@@ -515,13 +506,15 @@ func invoke(c *call) (jsonobj.Obj, error) {
 	}
 	switch {
 	case db == nil || c.ep.mode == txNone:
+		c.u.Init(nil, nil, nil, c.now.Unix(), &c.log)
 	case c.ep.mode == txWrite:
 		c.tx = db.Write()
-		c.tx.OnChange = c.record
+		c.u.Init(c.tx, c.acct.usage, c.acct, c.now.Unix(), &c.log)
 		defer c.tx.Abort()
 	default:
 		c.catGen, c.catRead = c.acct.catalog.readGen() // before the snapshot
 		c.tx = db.Read()
+		c.u.Init(c.tx, c.acct.usage, c.acct, c.now.Unix(), &c.log)
 		defer c.tx.Abort()
 	}
 	obj, err := c.ep.h(c)
@@ -548,7 +541,7 @@ func (c *call) commit() error {
 		if evs, err = c.deriveEvents(); err != nil {
 			return err
 		}
-		for _, m := range c.muts {
+		for _, m := range c.log.muts {
 			if c.s.reg.cached[m.table] {
 				c.acct.catalog.beginWrite() // around the commit: see catalog
 				defer c.acct.catalog.endWrite()
@@ -559,7 +552,7 @@ func (c *call) commit() error {
 		c.tx.Commit()
 		c.scheduleChanges()
 	} else {
-		evs = c.extraEvents
+		evs = c.log.extra
 		for _, ev := range evs {
 			ev.reqID, ev.idemKey = c.automaticReqID(), c.idemKey
 			c.renderEvent(ev) // events no change describes always render

@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 
 	"github.com/stripe-emulator/stripe-emulator/internal/apierr"
+	"github.com/stripe-emulator/stripe-emulator/internal/billing"
 	"github.com/stripe-emulator/stripe-emulator/internal/jsonobj"
 	"github.com/stripe-emulator/stripe-emulator/internal/store"
 )
@@ -42,7 +43,7 @@ type eventRecord struct {
 	object   store.Record
 	previous store.Record
 	// prevItems are a subscription's items before an item change.
-	prevItems []*subItem
+	prevItems []*billing.Item
 	hasPrev   bool
 	// raw is the data.object of events that have no record (invoice.upcoming,
 	// billing.alert.triggered).
@@ -259,13 +260,17 @@ func (l *eventLog) snapshot() []*eventRecord {
 	return l.events
 }
 
-// record is the OnChange hook of a write transaction.
-func (c *call) record(table string, before, after store.Record) {
-	r := after
-	if r == nil {
-		r = before
-	}
-	c.muts = append(c.muts, mutation{table: table, before: before, after: after, at: c.eventTime(r), step: c.step})
+// changeLog is what a request's unit of work did (its billing.Sink): every
+// change, and the events no change describes, in the order they happened.
+type changeLog struct {
+	muts []mutation
+	// extra are the events of a request that writes nothing.
+	extra []*eventRecord
+}
+
+// Changed records a change of the transaction.
+func (l *changeLog) Changed(table string, before, after store.Record, at int64, step int) {
+	l.muts = append(l.muts, mutation{table: table, before: before, after: after, at: at, step: step})
 }
 
 // emit adds an event that no stored change describes.
@@ -281,10 +286,10 @@ func (c *call) emitFor(typ string, at int64, rec store.Record) {
 
 func (c *call) addEvent(ev *eventRecord) {
 	if c.tx != nil && c.tx.Writable() {
-		c.muts = append(c.muts, mutation{ev: ev, at: ev.created, step: c.step})
+		c.log.muts = append(c.log.muts, mutation{ev: ev, at: ev.created, step: c.u.Step()})
 		return
 	}
-	c.extraEvents = append(c.extraEvents, ev)
+	c.log.extra = append(c.log.extra, ev)
 }
 
 // changeKey is what the changes to one object within a step collapse by: its
@@ -298,19 +303,20 @@ type changeKey struct {
 // a step, the changes to one object collapse into one (first before, last after).
 func (c *call) deriveEvents() ([]*eventRecord, error) {
 	var out []*eventRecord
-	for start := 0; start < len(c.muts); {
+	muts := c.log.muts
+	for start := 0; start < len(muts); {
 		end := start
-		for end < len(c.muts) && c.muts[end].step == c.muts[start].step {
+		for end < len(muts) && muts[end].step == muts[start].step {
 			end++
 		}
-		evs, err := c.eventsOfStep(c.muts[start:end])
+		evs, err := c.eventsOfStep(muts[start:end])
 		if err != nil {
 			return nil, err
 		}
 		out = append(out, evs...)
 		start = end
 	}
-	out = append(out, c.extraEvents...)
+	out = append(out, c.log.extra...)
 	kept := out[:0]
 	for _, ev := range out {
 		ev.reqID, ev.idemKey = c.automaticReqID(), c.idemKey
@@ -377,20 +383,20 @@ func (c *call) eventsOfStep(muts []mutation) ([]*eventRecord, error) {
 			if m.after == nil {
 				continue
 			}
-			after := m.after.(*subscription)
+			after := m.after.(*billing.Subscription)
 			if m.before == nil {
 				add("customer.subscription.created", m, after, nil)
 				createdSubs[after.ID] = true
 				continue
 			}
-			before := m.before.(*subscription)
+			before := m.before.(*billing.Subscription)
 			typ := "customer.subscription.updated"
 			switch {
-			case before.live() && !after.live():
+			case before.Live() && !after.Live():
 				typ = "customer.subscription.deleted"
-			case before.Status != subscriptionPaused && after.Status == subscriptionPaused:
+			case before.Status != billing.SubscriptionPaused && after.Status == billing.SubscriptionPaused:
 				typ = "customer.subscription.paused"
-			case before.Status == subscriptionPaused && after.Status == subscriptionActive:
+			case before.Status == billing.SubscriptionPaused && after.Status == billing.SubscriptionActive:
 				typ = "customer.subscription.resumed"
 			}
 			if typ == "customer.subscription.deleted" {
@@ -406,7 +412,7 @@ func (c *call) eventsOfStep(muts []mutation) ([]*eventRecord, error) {
 			if r == nil {
 				r = m.before
 			}
-			sub := r.(*subItem).Subscription
+			sub := r.(*billing.Item).Subscription
 			if _, ok := itemChanges[sub]; !ok {
 				itemSubs = append(itemSubs, sub)
 			}
@@ -470,32 +476,32 @@ func (c *call) invoiceEvents(m *mutation, add func(string, *mutation, store.Reco
 		add("invoice.deleted", m, m.before, nil)
 		return
 	}
-	after := m.after.(*invoice)
-	from := invoiceDraft
+	after := m.after.(*billing.Invoice)
+	from := billing.InvoiceDraft
 	overdue := false
 	if m.before == nil {
 		add("invoice.created", m, after, nil)
 	} else {
-		b := m.before.(*invoice)
+		b := m.before.(*billing.Invoice)
 		from, overdue = b.Status, b.OverdueNotified
 	}
 	changed := false
-	if from == invoiceDraft && after.Status != invoiceDraft && after.Status != invoiceVoid {
+	if from == billing.InvoiceDraft && after.Status != billing.InvoiceDraft && after.Status != billing.InvoiceVoid {
 		add("invoice.finalized", m, after, nil)
 		changed = true
 	}
-	if from != invoicePaid && after.Status == invoicePaid {
+	if from != billing.InvoicePaid && after.Status == billing.InvoicePaid {
 		add("invoice.paid", m, after, nil)
 		if after.AmountPaid > 0 {
 			add("invoice.payment_succeeded", m, after, nil)
 		}
 		changed = true
 	}
-	if from != invoiceVoid && after.Status == invoiceVoid {
+	if from != billing.InvoiceVoid && after.Status == billing.InvoiceVoid {
 		add("invoice.voided", m, after, nil)
 		changed = true
 	}
-	if from != invoiceUncollectible && after.Status == invoiceUncollectible {
+	if from != billing.InvoiceUncollectible && after.Status == billing.InvoiceUncollectible {
 		add("invoice.marked_uncollectible", m, after, nil)
 		changed = true
 	}
@@ -509,8 +515,8 @@ func (c *call) invoiceEvents(m *mutation, add func(string, *mutation, store.Reco
 }
 
 // previousItems undoes a step's item changes on the current items.
-func previousItems(current []*subItem, changes []*mutation) []*subItem {
-	byID := map[string]*subItem{}
+func previousItems(current []*billing.Item, changes []*mutation) []*billing.Item {
+	byID := map[string]*billing.Item{}
 	var order []string
 	for _, it := range current {
 		byID[it.ID] = it
@@ -521,16 +527,16 @@ func previousItems(current []*subItem, changes []*mutation) []*subItem {
 		case m.before == nil:
 			delete(byID, m.after.RecordID())
 		case m.after == nil:
-			it := m.before.(*subItem)
+			it := m.before.(*billing.Item)
 			if _, ok := byID[it.ID]; !ok {
 				order = append(order, it.ID)
 			}
 			byID[it.ID] = it
 		default:
-			byID[m.before.RecordID()] = m.before.(*subItem)
+			byID[m.before.RecordID()] = m.before.(*billing.Item)
 		}
 	}
-	var out []*subItem
+	var out []*billing.Item
 	for _, id := range order {
 		if it, ok := byID[id]; ok {
 			out = append(out, it)
@@ -613,8 +619,8 @@ func (s *Server) eventObject(ev *eventRecord, deep bool) jsonobj.Obj {
 
 // renderRecord renders a stored record as its API object, through its
 // resource; items, when given, stand in for a subscription's current items.
-func (c *call) renderRecord(r store.Record, items []*subItem) (jsonobj.Obj, error) {
-	if sub, ok := r.(*subscription); ok && items != nil {
+func (c *call) renderRecord(r store.Record, items []*billing.Item) (jsonobj.Obj, error) {
+	if sub, ok := r.(*billing.Subscription); ok && items != nil {
 		return c.renderSubscriptionWith(sub, items)
 	}
 	if res := c.s.reg.byRecord[reflect.TypeOf(r)]; res != nil {

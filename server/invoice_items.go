@@ -1,11 +1,10 @@
 package server
 
 import (
-	"maps"
-
 	"github.com/shopspring/decimal"
 
 	"github.com/stripe-emulator/stripe-emulator/internal/apierr"
+	"github.com/stripe-emulator/stripe-emulator/internal/billing"
 	"github.com/stripe-emulator/stripe-emulator/internal/billing/calc"
 	"github.com/stripe-emulator/stripe-emulator/internal/form"
 	"github.com/stripe-emulator/stripe-emulator/internal/jsonobj"
@@ -13,44 +12,15 @@ import (
 	"github.com/stripe-emulator/stripe-emulator/internal/store"
 )
 
-// invoiceItem is a stored invoice item: a one-off charge or credit, or a
-// proration from a subscription change. It waits (pending, Invoice "") until an
-// invoice takes it.
-type invoiceItem struct {
-	store.Meta
-	Customer         string
-	Amount           int64
-	Currency         string
-	Description      string
-	PeriodStart      int64
-	PeriodEnd        int64
-	Price            string
-	Quantity         int64
-	UnitAmount       *decimal.Decimal
-	Proration        bool
-	Subscription     string
-	SubscriptionItem string
-	Invoice          string
-	Discountable     bool
-	Metadata         map[string]string
-	TestClock        string
-}
-
-func (ii *invoiceItem) clone() *invoiceItem {
-	n := *ii
-	n.Metadata = maps.Clone(ii.Metadata)
-	return &n
-}
-
 // pendingItems lists a customer's invoice items not yet on an invoice, oldest first.
-func (c *call) pendingItems(customerID string) ([]*invoiceItem, error) {
+func (c *call) pendingItems(customerID string) ([]*billing.InvoiceItem, error) {
 	recs, err := c.tx.Find(tInvoiceItems, "pending", customerID)
 	if err != nil {
 		return nil, err
 	}
-	out := make([]*invoiceItem, len(recs))
+	out := make([]*billing.InvoiceItem, len(recs))
 	for i, r := range recs {
-		out[i] = r.(*invoiceItem)
+		out[i] = r.(*billing.InvoiceItem)
 	}
 	store.SortByCreation(out)
 	return out, nil
@@ -67,33 +37,18 @@ func invoiceItemEndpoints() []endpoint {
 	}
 }
 
-func (c *call) getInvoiceItem(id string) (*invoiceItem, error) {
-	return getRecord[*invoiceItem](c.tx, tInvoiceItems, "invoice item", id, "id")
+func (c *call) getInvoiceItem(id string) (*billing.InvoiceItem, error) {
+	return getRecord[*billing.InvoiceItem](c.tx, tInvoiceItems, "invoice item", id, "id")
 }
 
-const tInvoiceItems = "invoice_items"
+const tInvoiceItems = billing.TableInvoiceItems
 
-var invoiceItemResource = &resource[*invoiceItem]{
+var invoiceItemResource = &resource[*billing.InvoiceItem]{
 	resourceDesc: resourceDesc{
-		name: "invoiceitem",
-		noun: "invoice item",
-		table: store.Table{Name: tInvoiceItems, Indexes: []store.Index{
-			{Name: "customer", Keys: func(r store.Record) []string { return []string{r.(*invoiceItem).Customer} }},
-			{Name: "pending", Keys: func(r store.Record) []string {
-				if ii := r.(*invoiceItem); ii.Invoice == "" {
-					return []string{ii.Customer}
-				}
-				return nil
-			}},
-			{Name: "invoice", Keys: func(r store.Record) []string {
-				if ii := r.(*invoiceItem); ii.Invoice != "" {
-					return []string{ii.Invoice}
-				}
-				return nil
-			}},
-			testClockOf(func(r store.Record) string { return r.(*invoiceItem).TestClock }),
-		}},
-		codec:  plainCodec[invoiceItem](),
+		name:   "invoiceitem",
+		noun:   "invoice item",
+		table:  billing.Table(tInvoiceItems),
+		codec:  plainCodec[billing.InvoiceItem](),
 		expand: map[string]string{"customer": "customer", "invoice": "invoice", "subscription": "subscription", "test_clock": "test_helpers.test_clock"},
 		events: crudEvents("invoiceitem"),
 		routes: invoiceItemEndpoints,
@@ -103,7 +58,7 @@ var invoiceItemResource = &resource[*invoiceItem]{
 
 // applyInvoiceItemAmount sets an item's amount from amount, price × quantity, or
 // unit_amount(_decimal) × quantity.
-func (c *call) applyInvoiceItemAmount(ii *invoiceItem, p *form.Params, creating bool) error {
+func (c *call) applyInvoiceItemAmount(ii *billing.InvoiceItem, p *form.Params, creating bool) error {
 	if q, ok := p.Int("quantity"); ok {
 		if q < 0 {
 			return apierr.Invalid("quantity", "This value must be greater than or equal to 0.")
@@ -142,19 +97,19 @@ func (c *call) applyInvoiceItemAmount(ii *invoiceItem, p *form.Params, creating 
 			return apierr.Invalid("price", "The price's currency (%s) must match the invoice item's currency (%s).", pr.Currency, ii.Currency)
 		}
 		ii.Price, ii.Currency, ii.UnitAmount = pr.ID, pr.Currency, nil
-		ii.Amount = pr.amountFor(ii.Quantity)
+		ii.Amount = pr.AmountFor(ii.Quantity)
 		if pr.UnitAmount != nil && !pr.Tiered {
 			u := *pr.UnitAmount
 			ii.UnitAmount = &u
 		}
 		if ii.Description == "" {
-			ii.Description = c.productName(pr)
+			ii.Description = billing.ProductName(c.tx, pr)
 		}
 	case hasAmount:
 		ii.Amount, ii.Price = amount, ""
 		u := decimal.NewFromInt(amount)
 		if ii.Quantity > 1 {
-			u = u.DivRound(decimal.NewFromInt(ii.Quantity), maxDecimalPlaces)
+			u = u.DivRound(decimal.NewFromInt(ii.Quantity), billing.MaxDecimalPlaces)
 		}
 		ii.UnitAmount = &u
 	case unit != nil:
@@ -169,7 +124,7 @@ func (c *call) applyInvoiceItemAmount(ii *invoiceItem, p *form.Params, creating 
 		if err != nil {
 			return err
 		}
-		ii.Amount = pr.amountFor(ii.Quantity)
+		ii.Amount = pr.AmountFor(ii.Quantity)
 	}
 	if v, ok := p.String("description"); ok {
 		ii.Description = v
@@ -199,8 +154,8 @@ func createInvoiceItem(c *call) (jsonobj.Obj, error) {
 	if err != nil {
 		return nil, err
 	}
-	now := c.customerNow(cu.ID)
-	ii := &invoiceItem{Meta: c.newMetaAt("ii", now), Customer: cu.ID, Quantity: 1, Discountable: true, PeriodStart: now, PeriodEnd: now,
+	now := c.u.CustomerNow(cu.ID)
+	ii := &billing.InvoiceItem{Meta: c.newMetaAt("ii", now), Customer: cu.ID, Quantity: 1, Discountable: true, PeriodStart: now, PeriodEnd: now,
 		Metadata: map[string]string{}, TestClock: cu.TestClock}
 	if err := c.applyInvoiceItemAmount(ii, p, true); err != nil {
 		return nil, err
@@ -236,7 +191,7 @@ func createInvoiceItem(c *call) (jsonobj.Obj, error) {
 		if err != nil {
 			return nil, err
 		}
-		if inv.Customer != cu.ID || inv.Status != invoiceDraft {
+		if inv.Customer != cu.ID || inv.Status != billing.InvoiceDraft {
 			return nil, apierr.Invalid("invoice", "Invoice items can only be added to a draft invoice of the same customer; %s is %s.", inv.ID, inv.Status)
 		}
 		ii.Invoice = inv.ID
@@ -263,13 +218,13 @@ func (c *call) syncDraft(invoiceID string) error {
 	if err != nil {
 		return err
 	}
-	items := make([]*invoiceItem, len(recs))
+	items := make([]*billing.InvoiceItem, len(recs))
 	for i, r := range recs {
-		items[i] = r.(*invoiceItem)
+		items[i] = r.(*billing.InvoiceItem)
 	}
 	store.SortByCreation(items)
-	n := inv.clone()
-	lines := storedItemLines(items)
+	n := inv.Clone()
+	lines := billing.StoredItemLines(items)
 	for _, l := range inv.Lines {
 		if l.Type != "invoiceitem" {
 			lines = append(lines, l)
@@ -280,7 +235,7 @@ func (c *call) syncDraft(invoiceID string) error {
 }
 
 // editableItem refuses changes to an item on a finalized invoice.
-func (c *call) editableItem(ii *invoiceItem) error {
+func (c *call) editableItem(ii *billing.InvoiceItem) error {
 	if ii.Invoice == "" {
 		return nil
 	}
@@ -288,7 +243,7 @@ func (c *call) editableItem(ii *invoiceItem) error {
 	if err != nil {
 		return err
 	}
-	if inv.Status != invoiceDraft {
+	if inv.Status != billing.InvoiceDraft {
 		return apierr.InvalidRequest("", "", "The invoice item %s is on a finalized invoice (%s) and can no longer change.", ii.ID, inv.ID)
 	}
 	return nil
@@ -302,7 +257,7 @@ func updateInvoiceItem(c *call) (jsonobj.Obj, error) {
 	if err := c.editableItem(cur); err != nil {
 		return nil, err
 	}
-	ii := cur.clone()
+	ii := cur.Clone()
 	if err := c.applyInvoiceItemAmount(ii, c.params, false); err != nil {
 		return nil, err
 	}
@@ -346,15 +301,15 @@ func listInvoiceItems(c *call) (jsonobj.Obj, error) {
 	invID, byInvoice := p.String("invoice")
 	pending, byPending := p.Bool("pending")
 	match := func(r store.Record) bool {
-		ii := r.(*invoiceItem)
+		ii := r.(*billing.InvoiceItem)
 		return (!byCustomer || ii.Customer == customerID) && (!byInvoice || ii.Invoice == invID) && (!byPending || (ii.Invoice == "") == pending)
 	}
 	return c.list(tInvoiceItems, "invoice item", "/v1/invoiceitems", match, func(r store.Record) (jsonobj.Obj, error) {
-		return c.renderInvoiceItem(r.(*invoiceItem))
+		return c.renderInvoiceItem(r.(*billing.InvoiceItem))
 	})
 }
 
-func (rc *renderCtx) renderInvoiceItem(ii *invoiceItem) (jsonobj.Obj, error) {
+func (rc *renderCtx) renderInvoiceItem(ii *billing.InvoiceItem) (jsonobj.Obj, error) {
 	var priceObj, plan any
 	if ii.Price != "" {
 		pr, err := rc.getPrice(ii.Price, "price")

@@ -2,12 +2,13 @@ package server
 
 import (
 	"github.com/stripe-emulator/stripe-emulator/internal/apierr"
+	"github.com/stripe-emulator/stripe-emulator/internal/billing"
 	"github.com/stripe-emulator/stripe-emulator/internal/form"
 	"github.com/stripe-emulator/stripe-emulator/internal/jsonobj"
 	"github.com/stripe-emulator/stripe-emulator/internal/metadata"
 )
 
-// The line items of an invoice are kept with it (invoiceLine); this file
+// The line items of an invoice are kept with it (billing.Line); this file
 // changes one of a draft's.
 
 // invoiceLineSchema is POST /v1/invoices/{invoice}/lines/{line_item_id}'s, as
@@ -76,10 +77,10 @@ func updateInvoiceLine(c *call) (jsonobj.Obj, error) {
 	if i == len(cur.Lines) {
 		return nil, apierr.ResourceMissing("line item", "id", id) // a path ID, as the invoice's is
 	}
-	if cur.Status != invoiceDraft {
+	if cur.Status != billing.InvoiceDraft {
 		return nil, apierr.State("invoice_not_editable", "You can only update the lines of a draft invoice; %s is %s.", cur.ID, cur.Status)
 	}
-	inv := cur.clone()
+	inv := cur.Clone()
 	l := &inv.Lines[i]
 	if d, _ := c.params.Bool("discountable"); d && l.Proration {
 		return nil, apierr.Invalid("discountable", "discountable cannot be set to true for prorations.")
@@ -99,12 +100,12 @@ func updateInvoiceLine(c *call) (jsonobj.Obj, error) {
 }
 
 // updateItemLine changes the invoice item behind a line, and the line with it.
-func (c *call) updateItemLine(l *invoiceLine) error {
+func (c *call) updateItemLine(l *billing.Line) error {
 	cur, err := c.getInvoiceItem(l.InvoiceItem)
 	if err != nil {
 		return err
 	}
-	ii := cur.clone()
+	ii := cur.Clone()
 	if err := c.applyInvoiceItemAmount(ii, c.params, false); err != nil {
 		return err
 	}
@@ -112,13 +113,13 @@ func (c *call) updateItemLine(l *invoiceLine) error {
 		return err
 	}
 	id := l.ID
-	*l = itemLines([]*invoiceItem{ii})[0]
+	*l = billing.ItemLines([]*billing.InvoiceItem{ii})[0]
 	l.ID = id
 	return nil
 }
 
 // updateSubscriptionLine changes what a subscription line lets change.
-func updateSubscriptionLine(l *invoiceLine, p *form.Params) error {
+func updateSubscriptionLine(l *billing.Line, p *form.Params) error {
 	for _, k := range []string{"amount", "price", "quantity"} {
 		if p.Has(k) {
 			return apierr.Invalid(k, "You can only change the %s of an invoice item line: %s is a subscription line, whose amount comes from its subscription's price and quantity.", k, l.ID)

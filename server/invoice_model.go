@@ -1,135 +1,21 @@
 package server
 
 import (
-	"hash/fnv"
-	"maps"
-	"strconv"
-
-	"github.com/shopspring/decimal"
-
-	"github.com/stripe-emulator/stripe-emulator/internal/billing/calc"
+	"github.com/stripe-emulator/stripe-emulator/internal/billing"
 	"github.com/stripe-emulator/stripe-emulator/internal/jsonobj"
-	"github.com/stripe-emulator/stripe-emulator/internal/store"
 )
 
-// invoiceLine is one line of an invoice (stored with it, or built for a preview).
-type invoiceLine struct {
-	ID               string
-	Type             string // "subscription" or "invoiceitem"
-	Amount           int64
-	Currency         string
-	Description      string
-	PeriodStart      int64
-	PeriodEnd        int64
-	Price            string
-	Quantity         int64
-	UnitAmount       *decimal.Decimal // unit_amount_excluding_tax; nil renders null
-	Proration        bool
-	Subscription     string
-	SubscriptionItem string
-	InvoiceItem      string
-	Discountable     bool
-	Metadata         map[string]string
-	// CustomDescription marks a description set through the line endpoint:
-	// re-rating the line's usage keeps it.
-	CustomDescription bool
-}
-
 // lineItemResource is an invoice's line, rendered by its invoice (renderLine).
-var lineItemResource = &resource[*invoiceLine]{resourceDesc: resourceDesc{
+var lineItemResource = &resource[*billing.Line]{resourceDesc: resourceDesc{
 	name:   "line_item",
 	expand: map[string]string{"invoice_item": "invoiceitem", "subscription": "subscription", "subscription_item": "subscription_item"},
 }}
-
-// invoice is a stored invoice, or a preview (Preview: never stored).
-type invoice struct {
-	store.Meta
-	Preview              bool
-	Customer             string
-	Subscription         string
-	Status               invoiceStatus // draft, open, paid, uncollectible, void
-	BillingReason        string
-	CollectionMethod     string
-	Currency             string
-	PeriodStart          int64
-	PeriodEnd            int64
-	Lines                []invoiceLine
-	StartingBalance      int64
-	EndingBalance        *int64
-	AmountPaid           int64
-	Paid                 bool
-	PaidOutOfBand        bool
-	AutoAdvance          bool
-	DueDate              int64
-	Number               string
-	Description          string
-	Metadata             map[string]string
-	FinalizedAt          int64
-	PaidAt               int64
-	VoidedAt             int64
-	UncollectibleAt      int64
-	FinalizesAt          int64 // automatically_finalizes_at, for drafts that auto-advance
-	NextPaymentAttempt   int64
-	AttemptCount         int64
-	Attempted            bool
-	EffectiveAt          int64
-	SubscriptionMetadata map[string]string
-	TestClock            string
-	CustomerEmail        string
-	CustomerName         string
-	CustomerPhone        string
-	CustomerAddress      jsonobj.Obj
-	CustomerShipping     jsonobj.Obj
-	CustomerTaxExempt    string
-	LinesURL             string // previews: the lines endpoint with the preview's parameters
-	OverdueNotified      bool   // the due date of a send_invoice invoice passed unpaid
-}
-
-func (inv *invoice) clone() *invoice {
-	n := *inv
-	n.Lines = append([]invoiceLine(nil), inv.Lines...)
-	n.Metadata = maps.Clone(inv.Metadata)
-	return &n
-}
-
-// subtotal is the sum of the lines (no discounts, no tax in the emulator).
-func (inv *invoice) subtotal() int64 {
-	var t int64
-	for _, l := range inv.Lines {
-		t = calc.Add(t, l.Amount)
-	}
-	return t
-}
-
-// amountDue is the total adjusted by the customer's balance (a positive balance
-// is owed and adds; a credit subtracts), never below 0.
-func (inv *invoice) amountDue() int64 {
-	return max(0, calc.Add(inv.subtotal(), inv.StartingBalance))
-}
-
-func (inv *invoice) amountRemaining() int64 {
-	if inv.Status == invoicePaid || inv.Status == invoiceVoid {
-		return 0
-	}
-	return max(0, inv.amountDue()-inv.AmountPaid)
-}
-
-// lineID is a preview line's ID: stable for the same source, so that paging
-// through a preview's lines works across requests.
-func lineID(parts ...string) string {
-	h := fnv.New64a()
-	for _, p := range parts {
-		_, _ = h.Write([]byte(p))
-		_, _ = h.Write([]byte{0})
-	}
-	return "il_tmp_" + strconv.FormatUint(h.Sum64(), 36)
-}
 
 // maxEmbeddedLines is how many lines an invoice object embeds; the rest are
 // paged through its lines endpoint.
 const maxEmbeddedLines = 10
 
-func (rc *renderCtx) renderInvoice(inv *invoice) (jsonobj.Obj, error) {
+func (rc *renderCtx) renderInvoice(inv *billing.Invoice) (jsonobj.Obj, error) {
 	lines := make([]jsonobj.Obj, 0, min(len(inv.Lines), maxEmbeddedLines))
 	for i := range inv.Lines {
 		if i == maxEmbeddedLines {
@@ -145,7 +31,7 @@ func (rc *renderCtx) renderInvoice(inv *invoice) (jsonobj.Obj, error) {
 	if inv.Preview {
 		linesURL = inv.LinesURL
 	}
-	subtotal := inv.subtotal()
+	subtotal := inv.Subtotal()
 	var ending any
 	if inv.EndingBalance != nil {
 		ending = *inv.EndingBalance
@@ -173,9 +59,9 @@ func (rc *renderCtx) renderInvoice(inv *invoice) (jsonobj.Obj, error) {
 		{K: "account_country", V: "US"},
 		{K: "account_name", V: "stripe-emulator"},
 		{K: "account_tax_ids", V: nil},
-		{K: "amount_due", V: inv.amountDue()},
+		{K: "amount_due", V: inv.AmountDue()},
 		{K: "amount_paid", V: inv.AmountPaid},
-		{K: "amount_remaining", V: inv.amountRemaining()},
+		{K: "amount_remaining", V: inv.AmountRemaining()},
 		{K: "amount_shipping", V: 0},
 		{K: "application", V: nil},
 		{K: "application_fee_amount", V: nil},
@@ -191,11 +77,11 @@ func (rc *renderCtx) renderInvoice(inv *invoice) (jsonobj.Obj, error) {
 		{K: "currency", V: inv.Currency},
 		{K: "custom_fields", V: nil},
 		{K: "customer", V: inv.Customer},
-		{K: "customer_address", V: nilObj(inv.CustomerAddress)},
+		{K: "customer_address", V: nilObj(objOf(inv.CustomerAddress))},
 		{K: "customer_email", V: orNull(inv.CustomerEmail)},
 		{K: "customer_name", V: orNull(inv.CustomerName)},
 		{K: "customer_phone", V: orNull(inv.CustomerPhone)},
-		{K: "customer_shipping", V: nilObj(inv.CustomerShipping)},
+		{K: "customer_shipping", V: nilObj(objOf(inv.CustomerShipping))},
 		{K: "customer_tax_exempt", V: taxExempt},
 		{K: "customer_tax_ids", V: []any{}},
 		{K: "default_payment_method", V: nil},
@@ -263,7 +149,7 @@ func (rc *renderCtx) renderInvoice(inv *invoice) (jsonobj.Obj, error) {
 	}...), nil
 }
 
-func (rc *renderCtx) renderLine(inv *invoice, l *invoiceLine) (jsonobj.Obj, error) {
+func (rc *renderCtx) renderLine(inv *billing.Invoice, l *billing.Line) (jsonobj.Obj, error) {
 	var priceObj, plan any
 	if l.Price != "" {
 		pr, err := rc.getPrice(l.Price, "price")

@@ -7,6 +7,7 @@ import (
 	"github.com/shopspring/decimal"
 
 	"github.com/stripe-emulator/stripe-emulator/internal/apierr"
+	"github.com/stripe-emulator/stripe-emulator/internal/billing"
 	"github.com/stripe-emulator/stripe-emulator/internal/billing/calc"
 	"github.com/stripe-emulator/stripe-emulator/internal/form"
 	"github.com/stripe-emulator/stripe-emulator/internal/jsonobj"
@@ -71,7 +72,7 @@ func upcomingInvoiceLines(c *call) (jsonobj.Obj, error) {
 
 // pageLines answers one page of an invoice's lines (limit, starting_after,
 // ending_before), in the invoice's order.
-func (c *call) pageLines(inv *invoice) (jsonobj.Obj, error) {
+func (c *call) pageLines(inv *billing.Invoice) (jsonobj.Obj, error) {
 	p := c.params
 	pg, err := readPage(p)
 	if err != nil {
@@ -166,14 +167,14 @@ func readPreviewChange(p *form.Params) (previewChange, error) {
 
 // buildPreview computes the invoice the preview parameters describe. Nothing it
 // does is committed (the endpoints run dry).
-func (c *call) buildPreview() (*invoice, error) {
+func (c *call) buildPreview() (*billing.Invoice, error) {
 	p := c.params
 	customerID, hasCustomer := p.String("customer")
 	subID, hasSub := p.String("subscription")
 	if !hasCustomer && !hasSub {
 		return nil, apierr.ParameterMissing("customer")
 	}
-	var sub *subscription
+	var sub *billing.Subscription
 	if hasSub {
 		s, err := c.getSubscription(subID, "subscription")
 		if err != nil {
@@ -197,16 +198,16 @@ func (c *call) buildPreview() (*invoice, error) {
 			return nil, err
 		}
 	}
-	now := c.customerNow(cu.ID)
+	now := c.u.CustomerNow(cu.ID)
 	recurringOnly := p.StringOr("preview_mode", "next") == "recurring"
-	inv := &invoice{Meta: store.Meta{ID: "upcoming_in_" + store.RandomString(24), Created: now}, Preview: true,
-		Customer: cu.ID, Status: invoiceDraft, BillingReason: "upcoming", CollectionMethod: "charge_automatically",
+	inv := &billing.Invoice{Meta: store.Meta{ID: "upcoming_in_" + store.RandomString(24), Created: now}, Preview: true,
+		Customer: cu.ID, Status: billing.InvoiceDraft, BillingReason: "upcoming", CollectionMethod: "charge_automatically",
 		Currency: cu.Currency, StartingBalance: cu.Balance, PeriodStart: now, PeriodEnd: now, TestClock: cu.TestClock,
 		Metadata: map[string]string{}}
-	snapshotCustomer(inv, cu)
+	billing.SnapshotCustomer(inv, cu)
 	q := url.Values{"customer": {cu.ID}}
 	switch {
-	case sub != nil && sub.live():
+	case sub != nil && sub.Live():
 		if err := c.previewSubscription(inv, sub, change, now, recurringOnly); err != nil {
 			return nil, err
 		}
@@ -228,9 +229,9 @@ func (c *call) buildPreview() (*invoice, error) {
 		if err != nil {
 			return nil, err
 		}
-		inv.Lines = append(append(append([]invoiceLine{}, itemLines(pending)...), extra...), inv.Lines...)
+		inv.Lines = append(append(append([]billing.Line{}, billing.ItemLines(pending)...), extra...), inv.Lines...)
 	}
-	if len(inv.Lines) == 0 && (sub == nil || !sub.live()) {
+	if len(inv.Lines) == 0 && (sub == nil || !sub.Live()) {
 		return nil, &apierr.Error{Status: 404, Type: apierr.TypeInvalidRequest, Code: "invoice_upcoming_none",
 			Message: "No upcoming invoices for customer: " + cu.ID}
 	}
@@ -246,7 +247,7 @@ func (c *call) buildPreview() (*invoice, error) {
 
 // keepItemsFor keeps the invoice items a subscription's invoice takes: its own,
 // and those not tied to any subscription.
-func keepItemsFor(items []*invoiceItem, subID string) []*invoiceItem {
+func keepItemsFor(items []*billing.InvoiceItem, subID string) []*billing.InvoiceItem {
 	out := items[:0:0]
 	for _, ii := range items {
 		if ii.Subscription == "" || ii.Subscription == subID {
@@ -257,15 +258,15 @@ func keepItemsFor(items []*invoiceItem, subID string) []*invoiceItem {
 }
 
 // nextSubscription is the customer's live subscription that renews first.
-func (c *call) nextSubscription(customerID string) (*subscription, error) {
+func (c *call) nextSubscription(customerID string) (*billing.Subscription, error) {
 	recs, err := c.tx.Find(tSubscriptions, "customer", customerID)
 	if err != nil {
 		return nil, err
 	}
-	var best *subscription
+	var best *billing.Subscription
 	for _, r := range recs {
-		s := r.(*subscription)
-		if s.live() && s.Status != subscriptionPaused && (best == nil || s.PeriodEnd < best.PeriodEnd || s.PeriodEnd == best.PeriodEnd && s.Seq < best.Seq) {
+		s := r.(*billing.Subscription)
+		if s.Live() && s.Status != billing.SubscriptionPaused && (best == nil || s.PeriodEnd < best.PeriodEnd || s.PeriodEnd == best.PeriodEnd && s.Seq < best.Seq) {
 			best = s
 		}
 	}
@@ -282,7 +283,7 @@ func (ch previewChange) empty() bool {
 // same code as the real update, inside the preview's transaction (never
 // committed): if it bills at once, the preview is that invoice; otherwise it is
 // the changed subscription's next renewal, with the prorations it left pending.
-func (c *call) previewSubscription(inv *invoice, sub *subscription, change previewChange, now int64, recurringOnly bool) error {
+func (c *call) previewSubscription(inv *billing.Invoice, sub *billing.Subscription, change previewChange, now int64, recurringOnly bool) error {
 	inv.Subscription, inv.Currency, inv.CollectionMethod = sub.ID, sub.Currency, sub.CollectionMethod
 	inv.SubscriptionMetadata = sub.Metadata
 	if change.cancelNow {
@@ -292,7 +293,7 @@ func (c *call) previewSubscription(inv *invoice, sub *subscription, change previ
 			return err
 		}
 		inv.BillingReason, inv.PeriodStart, inv.PeriodEnd, inv.Created = "subscription_cycle", sub.PeriodStart, now, now
-		lines, err := c.periodLines(sub, items, sub.PeriodStart, now, false)
+		lines, err := billing.PeriodLines(&c.u, sub, items, sub.PeriodStart, now, false)
 		if err != nil {
 			return err
 		}
@@ -306,7 +307,7 @@ func (c *call) previewSubscription(inv *invoice, sub *subscription, change previ
 			behavior = "none"
 		}
 		u := subUpdate{items: change.items, behavior: behavior, prorationDate: change.prorationDate, trialEnd: change.trialEnd, anchorNow: change.anchorNow,
-			settings: func(n *subscription) error {
+			settings: func(n *billing.Subscription) error {
 				if change.cancelAtPeriodEnd != nil {
 					n.CancelAtPeriodEnd = *change.cancelAtPeriodEnd
 				}
@@ -333,12 +334,12 @@ func (c *call) previewSubscription(inv *invoice, sub *subscription, change previ
 	if err != nil {
 		return err
 	}
-	ends := next.endsAtPeriodEnd()
+	ends := next.EndsAtPeriodEnd()
 	end := next.PeriodEnd
 	if next.CancelAt != 0 && next.CancelAt < end {
 		end = next.CancelAt
 	}
-	lines, err := c.periodLines(next, items, next.PeriodStart, end, !ends)
+	lines, err := billing.PeriodLines(&c.u, next, items, next.PeriodStart, end, !ends)
 	if err != nil {
 		return err
 	}
@@ -352,34 +353,34 @@ func (c *call) previewSubscription(inv *invoice, sub *subscription, change previ
 
 // previewNewSubscription previews the first invoice of a subscription that does
 // not exist yet (customer + subscription items, no subscription).
-func (c *call) previewNewSubscription(inv *invoice, cu *customer, change previewChange, now int64) error {
-	sub := &subscription{Meta: store.Meta{ID: "", Created: now}, Customer: cu.ID, Status: subscriptionActive, CollectionMethod: "charge_automatically"}
+func (c *call) previewNewSubscription(inv *billing.Invoice, cu *billing.Customer, change previewChange, now int64) error {
+	sub := &billing.Subscription{Meta: store.Meta{ID: "", Created: now}, Customer: cu.ID, Status: billing.SubscriptionActive, CollectionMethod: "charge_automatically"}
 	items, err := c.newItems(sub, change.items, nil, now)
 	if err != nil {
 		return err
 	}
 	end := calc.AddPeriods(now, sub.Interval, 1)
-	var lines []invoiceLine
+	var lines []billing.Line
 	for _, it := range items {
 		pr, err := c.getPrice(it.Price, "price")
 		if err != nil {
 			return err
 		}
 		qty := it.Quantity
-		if pr.metered() {
+		if pr.Metered() {
 			qty = 0 // no usage yet
 		}
-		lines = append(lines, c.rateLines(sub, it, pr, qty, now, end)...)
+		lines = append(lines, billing.RateLines(c.tx, sub, it, pr, qty, now, end)...)
 	}
 	inv.BillingReason, inv.Currency, inv.Lines = "subscription_create", sub.Currency, lines
 	return nil
 }
 
 // previewInvoiceItems turns invoice_items[N] of a preview into lines.
-func (c *call) previewInvoiceItems(inv *invoice, items []*form.Params) ([]invoiceLine, error) {
-	var out []invoiceLine
+func (c *call) previewInvoiceItems(inv *billing.Invoice, items []*form.Params) ([]billing.Line, error) {
+	var out []billing.Line
 	for i, ip := range items {
-		l := invoiceLine{ID: lineID(inv.ID, "invoice_items", strconv.Itoa(i)), Type: "invoiceitem", Quantity: 1, Discountable: true,
+		l := billing.Line{ID: billing.LineID(inv.ID, "invoice_items", strconv.Itoa(i)), Type: "invoiceitem", Quantity: 1, Discountable: true,
 			PeriodStart: inv.Created, PeriodEnd: inv.Created, Metadata: map[string]string{}}
 		l.Currency = ip.StringOr("currency", inv.Currency)
 		l.Description, _ = ip.String("description")
@@ -416,9 +417,9 @@ func (c *call) previewInvoiceItems(inv *invoice, items []*form.Params) ([]invoic
 				return nil, err
 			}
 			l.Price, l.Currency = pr.ID, pr.Currency
-			l.Amount = pr.amountFor(l.Quantity)
+			l.Amount = pr.AmountFor(l.Quantity)
 			if l.Description == "" {
-				l.Description = c.productName(pr)
+				l.Description = billing.ProductName(c.tx, pr)
 			}
 		case hasAmount:
 			l.Amount = amount
@@ -428,7 +429,7 @@ func (c *call) previewInvoiceItems(inv *invoice, items []*form.Params) ([]invoic
 			return nil, apierr.InvalidRequest("parameter_missing", ip.Param(), "Missing required param: %s. An invoice item needs an amount, a price, or a unit_amount.", ip.Path("amount"))
 		}
 		if l.Quantity != 0 {
-			u := decimal.NewFromInt(l.Amount).DivRound(decimal.NewFromInt(l.Quantity), maxDecimalPlaces)
+			u := decimal.NewFromInt(l.Amount).DivRound(decimal.NewFromInt(l.Quantity), billing.MaxDecimalPlaces)
 			l.UnitAmount = &u
 		}
 		if l.Currency == "" {

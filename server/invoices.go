@@ -2,6 +2,7 @@ package server
 
 import (
 	"github.com/stripe-emulator/stripe-emulator/internal/apierr"
+	"github.com/stripe-emulator/stripe-emulator/internal/billing"
 	"github.com/stripe-emulator/stripe-emulator/internal/jsonobj"
 	"github.com/stripe-emulator/stripe-emulator/internal/metadata"
 	"github.com/stripe-emulator/stripe-emulator/internal/search"
@@ -30,33 +31,23 @@ func invoiceEndpoints() []endpoint {
 	}
 }
 
-func (c *call) getInvoice(id, param string) (*invoice, error) {
-	return getRecord[*invoice](c.tx, tInvoices, "invoice", id, param)
+func (c *call) getInvoice(id, param string) (*billing.Invoice, error) {
+	return getRecord[*billing.Invoice](c.tx, tInvoices, "invoice", id, param)
 }
 
-const tInvoices = "invoices"
+const tInvoices = billing.TableInvoices
 
 // invoiceResource: its events follow its status (invoiceEvents).
-var invoiceResource = &resource[*invoice]{
+var invoiceResource = &resource[*billing.Invoice]{
 	resourceDesc: resourceDesc{
-		name: "invoice",
-		noun: "invoice",
-		table: store.Table{Name: tInvoices, Indexes: []store.Index{
-			{Name: "customer", Keys: func(r store.Record) []string { return []string{r.(*invoice).Customer} }},
-			{Name: "subscription", Keys: func(r store.Record) []string {
-				if s := r.(*invoice).Subscription; s != "" {
-					return []string{s}
-				}
-				return nil
-			}},
-			testClockOf(func(r store.Record) string { return r.(*invoice).TestClock }),
-			{Name: "due", Due: invoiceDue},
-		}},
-		codec: shadowCodec(func(inv *invoice) *invoiceState {
-			return &invoiceState{invoice: inv, CustomerAddress: stateObj(inv.CustomerAddress), CustomerShipping: stateObj(inv.CustomerShipping)}
-		}, func(st *invoiceState) *invoice {
-			inv := st.invoice
-			inv.CustomerAddress, inv.CustomerShipping = jsonobj.Obj(st.CustomerAddress), jsonobj.Obj(st.CustomerShipping)
+		name:  "invoice",
+		noun:  "invoice",
+		table: billing.Table(tInvoices),
+		codec: shadowCodec(func(inv *billing.Invoice) *invoiceState {
+			return &invoiceState{Invoice: inv, CustomerAddress: stateObj(objOf(inv.CustomerAddress)), CustomerShipping: stateObj(objOf(inv.CustomerShipping))}
+		}, func(st *invoiceState) *billing.Invoice {
+			inv := st.Invoice
+			inv.CustomerAddress, inv.CustomerShipping = attrsOf(jsonobj.Obj(st.CustomerAddress)), attrsOf(jsonobj.Obj(st.CustomerShipping))
 			return inv
 		}),
 		expand: map[string]string{"application": "application", "charge": "charge", "customer": "customer",
@@ -69,9 +60,9 @@ var invoiceResource = &resource[*invoice]{
 			fields: map[string]search.FieldType{"created": search.Number, "currency": search.Token, "customer": search.Token,
 				"number": search.Token, "receipt_number": search.Token, "status": search.Token, "subscription": search.Token, "total": search.Number},
 			doc: func(r store.Record) search.Doc {
-				inv := r.(*invoice)
+				inv := r.(*billing.Invoice)
 				d := fieldDoc{fields: map[string]search.Value{"created": num(inv.Created), "currency": {Str: inv.Currency},
-					"customer": {Str: inv.Customer}, "status": {Str: string(inv.Status)}, "total": num(inv.subtotal())}, metadata: inv.Metadata}
+					"customer": {Str: inv.Customer}, "status": {Str: string(inv.Status)}, "total": num(inv.Subtotal())}, metadata: inv.Metadata}
 				if v, ok := text(inv.Number); ok {
 					d.fields["number"] = v
 				}
@@ -88,7 +79,7 @@ var invoiceResource = &resource[*invoice]{
 
 // invoiceState is an invoice in a state file.
 type invoiceState struct {
-	*invoice
+	*billing.Invoice
 	CustomerAddress  stateObj
 	CustomerShipping stateObj
 }
@@ -105,8 +96,8 @@ func createInvoice(c *call) (jsonobj.Obj, error) {
 	if err != nil {
 		return nil, err
 	}
-	now := c.customerNow(cu.ID)
-	inv := &invoice{Meta: c.newMetaAt("in", now), Customer: cu.ID, Status: invoiceDraft, BillingReason: "manual",
+	now := c.u.CustomerNow(cu.ID)
+	inv := &billing.Invoice{Meta: c.newMetaAt("in", now), Customer: cu.ID, Status: billing.InvoiceDraft, BillingReason: "manual",
 		CollectionMethod: p.StringOr("collection_method", "charge_automatically"), Currency: cu.Currency, PeriodStart: now, PeriodEnd: now,
 		StartingBalance: cu.Balance, TestClock: cu.TestClock, Metadata: map[string]string{}}
 	if v, ok := p.String("currency"); ok {
@@ -125,7 +116,7 @@ func createInvoice(c *call) (jsonobj.Obj, error) {
 	if err := applyInvoiceSettings(inv, c, now); err != nil {
 		return nil, err
 	}
-	snapshotCustomer(inv, cu)
+	billing.SnapshotCustomer(inv, cu)
 	if p.StringOr("pending_invoice_items_behavior", "exclude") == "include" {
 		pending, err := c.pendingItems(cu.ID)
 		if err != nil {
@@ -137,7 +128,7 @@ func createInvoice(c *call) (jsonobj.Obj, error) {
 		if err := c.takeItems(inv, pending); err != nil {
 			return nil, err
 		}
-		inv.Lines = storedItemLines(pending)
+		inv.Lines = billing.StoredItemLines(pending)
 		if inv.Currency == "" && len(pending) > 0 {
 			inv.Currency = pending[0].Currency
 		}
@@ -152,7 +143,7 @@ func createInvoice(c *call) (jsonobj.Obj, error) {
 }
 
 // applyInvoiceSettings sets what create and update (of a draft) share.
-func applyInvoiceSettings(inv *invoice, c *call, now int64) error {
+func applyInvoiceSettings(inv *billing.Invoice, c *call, now int64) error {
 	p := c.params
 	if v, ok := p.String("collection_method"); ok {
 		inv.CollectionMethod = v
@@ -161,7 +152,7 @@ func applyInvoiceSettings(inv *invoice, c *call, now int64) error {
 		inv.AutoAdvance = v
 		inv.FinalizesAt = 0
 		if v {
-			inv.FinalizesAt = max(now, inv.Created) + finalizationGrace
+			inv.FinalizesAt = max(now, inv.Created) + billing.FinalizationGrace
 		}
 	}
 	days, hasDays := p.Int("days_until_due")
@@ -213,15 +204,15 @@ func updateInvoice(c *call) (jsonobj.Obj, error) {
 	if err != nil {
 		return nil, err
 	}
-	inv := cur.clone()
-	if cur.Status != invoiceDraft {
+	inv := cur.Clone()
+	if cur.Status != billing.InvoiceDraft {
 		for _, k := range []string{"auto_advance", "collection_method", "days_until_due", "due_date"} {
-			if p.Has(k) && !(k == "auto_advance" && cur.Status == invoiceOpen) {
+			if p.Has(k) && !(k == "auto_advance" && cur.Status == billing.InvoiceOpen) {
 				return nil, apierr.Invalid(k, "%s can only be changed on a draft invoice; %s is %s.", k, cur.ID, cur.Status)
 			}
 		}
 	}
-	if err := applyInvoiceSettings(inv, c, c.customerNow(inv.Customer)); err != nil {
+	if err := applyInvoiceSettings(inv, c, c.u.CustomerNow(inv.Customer)); err != nil {
 		return nil, err
 	}
 	if err := c.tx.Put(tInvoices, inv); err != nil {
@@ -236,7 +227,7 @@ func deleteInvoice(c *call) (jsonobj.Obj, error) {
 	if err != nil {
 		return nil, err
 	}
-	if inv.Status != invoiceDraft {
+	if inv.Status != billing.InvoiceDraft {
 		return nil, apierr.InvalidRequest("", "", "You can only delete draft invoices; %s is %s. Void it instead.", inv.ID, inv.Status)
 	}
 	if inv.Subscription != "" && inv.BillingReason != "manual" {
@@ -247,7 +238,7 @@ func deleteInvoice(c *call) (jsonobj.Obj, error) {
 		return nil, err
 	}
 	for _, r := range items {
-		n := r.(*invoiceItem).clone()
+		n := r.(*billing.InvoiceItem).Clone()
 		n.Invoice = ""
 		if err := c.tx.Put(tInvoiceItems, n); err != nil {
 			return nil, err
@@ -264,15 +255,15 @@ func finalizeInvoiceAPI(c *call) (jsonobj.Obj, error) {
 	if err != nil {
 		return nil, err
 	}
-	if cur.Status != invoiceDraft {
+	if cur.Status != billing.InvoiceDraft {
 		return nil, apierr.State("invoice_not_editable", "This invoice is already finalized, you can't re-finalize a non-draft invoice.")
 	}
 	inv := cur
 	if v, ok := c.params.Bool("auto_advance"); ok {
-		inv = cur.clone()
+		inv = cur.Clone()
 		inv.AutoAdvance = v
 	}
-	done, err := c.finalizeInvoice(inv, c.customerNow(inv.Customer))
+	done, err := c.finalizeInvoice(inv, c.u.CustomerNow(inv.Customer))
 	if err != nil {
 		return nil, err
 	}
@@ -287,21 +278,21 @@ func payInvoice(c *call) (jsonobj.Obj, error) {
 		return nil, err
 	}
 	switch cur.Status {
-	case invoicePaid:
+	case billing.InvoicePaid:
 		return nil, apierr.State("invoice_already_paid", "Invoice is already paid")
-	case invoiceVoid:
+	case billing.InvoiceVoid:
 		return nil, apierr.State("invoice_not_open", "Voided invoices cannot be paid.")
-	case invoiceDraft:
+	case billing.InvoiceDraft:
 		return nil, apierr.State("invoice_not_open", "This invoice is a draft: finalize it before paying it.")
 	}
-	now := c.customerNow(cur.Customer)
-	inv := cur.clone()
+	now := c.u.CustomerNow(cur.Customer)
+	inv := cur.Clone()
 	if oob, _ := c.params.Bool("paid_out_of_band"); oob {
 		inv.PaidOutOfBand = true
-		inv.markPaid(now, 0)
+		inv.MarkPaid(now, 0)
 	} else {
 		inv.Attempted, inv.AttemptCount = true, inv.AttemptCount+1
-		inv.markPaid(now, inv.amountDue())
+		inv.MarkPaid(now, inv.AmountDue())
 	}
 	if err := c.tx.Put(tInvoices, inv); err != nil {
 		return nil, err
@@ -327,12 +318,12 @@ func sendInvoice(c *call) (jsonobj.Obj, error) {
 	switch {
 	case cur.CollectionMethod != "send_invoice":
 		return nil, apierr.State("", "You can only manually send an invoice if its collection method is 'send_invoice'; %s is charge_automatically.", cur.ID)
-	case cur.Status == invoiceVoid:
+	case cur.Status == billing.InvoiceVoid:
 		return nil, apierr.State("invoice_not_open", "You can't send a voided invoice; %s is void.", cur.ID)
 	}
-	now := c.customerNow(cur.Customer)
+	now := c.u.CustomerNow(cur.Customer)
 	inv := cur
-	if cur.Status == invoiceDraft {
+	if cur.Status == billing.InvoiceDraft {
 		if inv, err = c.finalizeInvoice(cur, now); err != nil {
 			return nil, err
 		}
@@ -352,16 +343,16 @@ func voidInvoice(c *call) (jsonobj.Obj, error) {
 	if err != nil {
 		return nil, err
 	}
-	if cur.Status != invoiceOpen && cur.Status != invoiceUncollectible {
+	if cur.Status != billing.InvoiceOpen && cur.Status != billing.InvoiceUncollectible {
 		return nil, apierr.State("invoice_not_open", "You can only void an open or uncollectible invoice; %s is %s.", cur.ID, cur.Status)
 	}
-	inv := cur.clone()
-	inv.Status, inv.VoidedAt = invoiceVoid, c.customerNow(cur.Customer)
+	inv := cur.Clone()
+	inv.Status, inv.VoidedAt = billing.InvoiceVoid, c.u.CustomerNow(cur.Customer)
 	if inv.EndingBalance != nil {
 		if used := inv.StartingBalance - *inv.EndingBalance; used != 0 {
 			cu, err := c.getCustomer(inv.Customer, "customer", true)
 			if err == nil && !cu.Deleted {
-				n := cu.clone()
+				n := cu.Clone()
 				n.Balance += used
 				if err := c.tx.Put(tCustomers, n); err != nil {
 					return nil, err
@@ -380,11 +371,11 @@ func markUncollectible(c *call) (jsonobj.Obj, error) {
 	if err != nil {
 		return nil, err
 	}
-	if cur.Status != invoiceOpen {
+	if cur.Status != billing.InvoiceOpen {
 		return nil, apierr.State("invoice_not_open", "You can only mark an open invoice uncollectible; %s is %s.", cur.ID, cur.Status)
 	}
-	inv := cur.clone()
-	inv.Status, inv.UncollectibleAt = invoiceUncollectible, c.customerNow(cur.Customer)
+	inv := cur.Clone()
+	inv.Status, inv.UncollectibleAt = billing.InvoiceUncollectible, c.u.CustomerNow(cur.Customer)
 	if err := c.tx.Put(tInvoices, inv); err != nil {
 		return nil, err
 	}
@@ -399,13 +390,13 @@ func listInvoices(c *call) (jsonobj.Obj, error) {
 	method, byMethod := p.String("collection_method")
 	dueFilter := rangeFilter(p, "due_date")
 	match := func(r store.Record) bool {
-		inv := r.(*invoice)
+		inv := r.(*billing.Invoice)
 		return (!byCustomer || inv.Customer == customerID) && (!bySub || inv.Subscription == subID) &&
-			(!byStatus || inv.Status == invoiceStatus(status)) && (!byMethod || inv.CollectionMethod == method) &&
+			(!byStatus || inv.Status == billing.InvoiceStatus(status)) && (!byMethod || inv.CollectionMethod == method) &&
 			(dueFilter == nil || inv.DueDate != 0 && dueFilter(inv.DueDate))
 	}
 	return c.list(tInvoices, "invoice", "/v1/invoices", match, func(r store.Record) (jsonobj.Obj, error) {
-		return c.renderInvoice(r.(*invoice))
+		return c.renderInvoice(r.(*billing.Invoice))
 	})
 }
 

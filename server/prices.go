@@ -1,13 +1,13 @@
 package server
 
 import (
-	"maps"
 	"slices"
 	"strings"
 
 	"github.com/shopspring/decimal"
 
 	"github.com/stripe-emulator/stripe-emulator/internal/apierr"
+	"github.com/stripe-emulator/stripe-emulator/internal/billing"
 	"github.com/stripe-emulator/stripe-emulator/internal/billing/calc"
 	"github.com/stripe-emulator/stripe-emulator/internal/form"
 	"github.com/stripe-emulator/stripe-emulator/internal/jsonobj"
@@ -16,70 +16,21 @@ import (
 	"github.com/stripe-emulator/stripe-emulator/internal/store"
 )
 
-// price is a stored Price. Its amounts and recurring terms never change; active,
-// lookup_key, metadata, nickname and tax_behavior can.
-type price struct {
-	store.Meta
-	Active      bool
-	Product     string
-	Currency    string
-	Tiered      bool
-	UnitAmount  *decimal.Decimal // per_unit prices: minor units per unit
-	TiersMode   string
-	Tiers       []priceTier
-	DivideBy    int64 // transform_quantity
-	RoundUp     bool
-	Recurring   *recurring
-	LookupKey   string
-	Nickname    string
-	Metadata    map[string]string
-	TaxBehavior string
-}
+const tPrices = billing.TablePrices
 
-type priceTier struct {
-	UpTo       *int64
-	UnitAmount *decimal.Decimal
-	FlatAmount *decimal.Decimal
-}
-
-type recurring struct {
-	Interval        string
-	IntervalCount   int64
-	UsageType       string // licensed or metered
-	Meter           string
-	AggregateUsage  string // metered prices only
-	TrialPeriodDays *int64
-}
-
-func (p *price) clone() *price {
-	n := *p
-	n.Metadata = maps.Clone(p.Metadata)
-	return &n
-}
-
-const tPrices = "prices"
-
-var priceResource = &resource[*price]{
+var priceResource = &resource[*billing.Price]{
 	resourceDesc: resourceDesc{
-		name: "price",
-		noun: "price",
-		table: store.Table{Name: tPrices, Indexes: []store.Index{
-			{Name: "product", Keys: func(r store.Record) []string { return []string{r.(*price).Product} }},
-			{Name: "lookup_key", Keys: func(r store.Record) []string {
-				if k := r.(*price).LookupKey; k != "" {
-					return []string{k}
-				}
-				return nil
-			}},
-		}},
-		codec:  plainCodec[price](),
+		name:   "price",
+		noun:   "price",
+		table:  billing.Table(tPrices),
+		codec:  plainCodec[billing.Price](),
 		expand: map[string]string{"product": "product"},
 		search: &searchable{
 			url: "/v1/prices/search",
 			fields: map[string]search.FieldType{"active": search.Token, "created": search.Number, "currency": search.Token,
 				"lookup_key": search.Text, "product": search.Token, "type": search.Token},
 			doc: func(r store.Record) search.Doc {
-				pr := r.(*price)
+				pr := r.(*billing.Price)
 				typ := "one_time"
 				if pr.Recurring != nil {
 					typ = "recurring"
@@ -100,31 +51,10 @@ var priceResource = &resource[*price]{
 
 // planResource is the legacy plan a subscription item, an invoice line or an
 // invoice item shows beside its price (rendered by them: renderPlan).
-var planResource = &resource[*price]{resourceDesc: resourceDesc{
+var planResource = &resource[*billing.Price]{resourceDesc: resourceDesc{
 	name:   "plan",
 	expand: map[string]string{"product": "product"},
 }}
-
-func (p *price) metered() bool { return p.Recurring != nil && p.Recurring.UsageType == "metered" }
-
-func (p *price) interval() *calc.Interval {
-	if p.Recurring == nil {
-		return nil
-	}
-	return &calc.Interval{Unit: p.Recurring.Interval, Count: p.Recurring.IntervalCount}
-}
-
-// rating is what the billing domain needs of the price.
-func (p *price) rating() calc.Price {
-	bp := calc.Price{Currency: p.Currency, Tiered: p.Tiered, Volume: p.TiersMode == "volume", DivideBy: p.DivideBy, RoundUp: p.RoundUp}
-	if p.UnitAmount != nil {
-		bp.UnitAmount = *p.UnitAmount
-	}
-	for _, t := range p.Tiers {
-		bp.Tiers = append(bp.Tiers, calc.Tier{UpTo: t.UpTo, UnitAmount: t.UnitAmount, FlatAmount: t.FlatAmount})
-	}
-	return bp
-}
 
 func priceEndpoints() []endpoint {
 	return []endpoint{
@@ -138,9 +68,6 @@ func priceEndpoints() []endpoint {
 			accepts: []string{"active", "lookup_key", "metadata", "nickname", "tax_behavior", "transfer_lookup_key"}},
 	}
 }
-
-// maxDecimalPlaces is how precise unit_amount_decimal and flat_amount_decimal may be.
-const maxDecimalPlaces = 12
 
 // amountParam reads an integer amount (key) or a decimal one (key_decimal), which
 // exclude each other. It returns nil when neither is given.
@@ -171,8 +98,8 @@ func amountParam(p *form.Params, key string) (*decimal.Decimal, error) {
 		if d.GreaterThan(decimal.NewFromInt(calc.MaxAmount)) {
 			return nil, apierr.Invalid(p.Path(key+"_decimal"), "This value must be less than or equal to %d.", calc.MaxAmount)
 		}
-		if -d.Exponent() > maxDecimalPlaces && !d.Equal(d.Round(maxDecimalPlaces)) {
-			return nil, apierr.Invalid(p.Path(key+"_decimal"), "Invalid %s: at most %d decimal places are allowed.", key+"_decimal", maxDecimalPlaces)
+		if -d.Exponent() > billing.MaxDecimalPlaces && !d.Equal(d.Round(billing.MaxDecimalPlaces)) {
+			return nil, apierr.Invalid(p.Path(key+"_decimal"), "Invalid %s: at most %d decimal places are allowed.", key+"_decimal", billing.MaxDecimalPlaces)
 		}
 		return &d, nil
 	}
@@ -181,7 +108,7 @@ func amountParam(p *form.Params, key string) (*decimal.Decimal, error) {
 
 func createPrice(c *call) (jsonobj.Obj, error) {
 	p := c.params
-	pr := &price{Meta: c.newMeta("price"), Active: true, TaxBehavior: "unspecified", Metadata: map[string]string{}}
+	pr := &billing.Price{Meta: c.newMeta("price"), Active: true, TaxBehavior: "unspecified", Metadata: map[string]string{}}
 	cur, _ := p.String("currency")
 	pr.Currency = strings.ToLower(cur)
 	if !calc.IsCurrency(pr.Currency) {
@@ -207,7 +134,7 @@ func createPrice(c *call) (jsonobj.Obj, error) {
 
 // priceProduct sets the price's product: an existing one, or one created from
 // product_data.
-func (c *call) priceProduct(pr *price, p *form.Params) error {
+func (c *call) priceProduct(pr *billing.Price, p *form.Params) error {
 	id, hasID := p.String("product")
 	pd := p.Object("product_data")
 	switch {
@@ -247,7 +174,7 @@ func (c *call) priceProduct(pr *price, p *form.Params) error {
 }
 
 // applyPriceAmounts sets the billing scheme, amounts, tiers and transform.
-func applyPriceAmounts(pr *price, p *form.Params) error {
+func applyPriceAmounts(pr *billing.Price, p *form.Params) error {
 	scheme := p.StringOr("billing_scheme", "per_unit")
 	pr.Tiered = scheme == "tiered"
 	amount, err := amountParam(p, "unit_amount")
@@ -290,7 +217,7 @@ func applyPriceAmounts(pr *price, p *form.Params) error {
 	tiers := p.Objects("tiers")
 	var prev int64
 	for i, tp := range tiers {
-		var t priceTier
+		var t billing.Tier
 		last := i == len(tiers)-1
 		if up, ok := tp.Int("up_to"); ok {
 			if last {
@@ -321,12 +248,12 @@ func applyPriceAmounts(pr *price, p *form.Params) error {
 }
 
 // applyRecurring sets the recurring terms; a price without them is one_time.
-func (c *call) applyRecurring(pr *price, p *form.Params) error {
+func (c *call) applyRecurring(pr *billing.Price, p *form.Params) error {
 	rp := p.Object("recurring")
 	if rp == nil {
 		return nil
 	}
-	r := &recurring{IntervalCount: 1, UsageType: "licensed"}
+	r := &billing.Recurring{IntervalCount: 1, UsageType: "licensed"}
 	r.Interval, _ = rp.String("interval")
 	if n, ok := rp.Int("interval_count"); ok {
 		if n < 1 || n > calc.MaxIntervalCount(r.Interval) {
@@ -376,7 +303,7 @@ func (c *call) applyRecurring(pr *price, p *form.Params) error {
 }
 
 // applyPriceUpdates sets what create and update share.
-func (c *call) applyPriceUpdates(pr *price, p *form.Params) error {
+func (c *call) applyPriceUpdates(pr *billing.Price, p *form.Params) error {
 	if v, ok := p.Bool("active"); ok {
 		if !v && pr.Active {
 			if prod, _ := c.tx.Get(tProducts, pr.Product); prod != nil && prod.(*product).DefaultPrice == pr.ID {
@@ -410,7 +337,7 @@ func (c *call) applyPriceUpdates(pr *price, p *form.Params) error {
 				if transfer, _ := p.Bool("transfer_lookup_key"); !transfer {
 					return apierr.Invalid("lookup_key", "A price (%s) already uses the lookup key %s; pass transfer_lookup_key=true to move it to this price.", other.RecordID(), key)
 				}
-				moved := other.(*price).clone()
+				moved := other.(*billing.Price).Clone()
 				moved.LookupKey = ""
 				if err := c.tx.Put(tPrices, moved); err != nil {
 					return err
@@ -427,8 +354,8 @@ func (c *call) applyPriceUpdates(pr *price, p *form.Params) error {
 	return nil
 }
 
-func (rc *renderCtx) getPrice(id, param string) (*price, error) {
-	return getRecord[*price](rc.tx, tPrices, "price", id, param)
+func (rc *renderCtx) getPrice(id, param string) (*billing.Price, error) {
+	return getRecord[*billing.Price](rc.tx, tPrices, "price", id, param)
 }
 
 func retrievePrice(c *call) (jsonobj.Obj, error) {
@@ -444,7 +371,7 @@ func updatePrice(c *call) (jsonobj.Obj, error) {
 	if err != nil {
 		return nil, err
 	}
-	pr := cur.clone()
+	pr := cur.Clone()
 	if err := c.applyPriceUpdates(pr, c.params); err != nil {
 		return nil, err
 	}
@@ -469,7 +396,7 @@ func listPrices(c *call) (jsonobj.Obj, error) {
 		}
 	}
 	match := func(r store.Record) bool {
-		pr := r.(*price)
+		pr := r.(*billing.Price)
 		if byActive && pr.Active != active || byCurrency && pr.Currency != strings.ToLower(currency) ||
 			byProduct && pr.Product != productID || keys != nil && !keys[pr.LookupKey] {
 			return false
@@ -494,11 +421,11 @@ func listPrices(c *call) (jsonobj.Obj, error) {
 		return true
 	}
 	return c.list(tPrices, "price", "/v1/prices", match, func(r store.Record) (jsonobj.Obj, error) {
-		return c.renderPrice(r.(*price)), nil
+		return c.renderPrice(r.(*billing.Price)), nil
 	})
 }
 
-func (rc *renderCtx) renderPrice(pr *price) jsonobj.Obj {
+func (rc *renderCtx) renderPrice(pr *billing.Price) jsonobj.Obj {
 	scheme := "per_unit"
 	if pr.Tiered {
 		scheme = "tiered"
@@ -564,7 +491,7 @@ func (rc *renderCtx) renderPrice(pr *price) jsonobj.Obj {
 
 // renderPlan is the legacy plan mirror of a recurring price that subscription
 // items and invoice lines carry.
-func (rc *renderCtx) renderPlan(pr *price) any {
+func (rc *renderCtx) renderPlan(pr *billing.Price) any {
 	r := pr.Recurring
 	if r == nil {
 		return nil
@@ -610,14 +537,14 @@ func searchPrices(c *call) (jsonobj.Obj, error) {
 }
 
 // pricesOfProduct lists a product's prices.
-func (c *call) pricesOfProduct(productID string) ([]*price, error) {
+func (c *call) pricesOfProduct(productID string) ([]*billing.Price, error) {
 	recs, err := c.tx.Find(tPrices, "product", productID)
 	if err != nil {
 		return nil, err
 	}
-	out := make([]*price, len(recs))
+	out := make([]*billing.Price, len(recs))
 	for i, r := range recs {
-		out[i] = r.(*price)
+		out[i] = r.(*billing.Price)
 	}
 	return slices.Clip(out), nil
 }

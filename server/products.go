@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/stripe-emulator/stripe-emulator/internal/apierr"
+	"github.com/stripe-emulator/stripe-emulator/internal/billing"
 	"github.com/stripe-emulator/stripe-emulator/internal/billing/calc"
 	"github.com/stripe-emulator/stripe-emulator/internal/form"
 	"github.com/stripe-emulator/stripe-emulator/internal/jsonobj"
@@ -35,6 +36,11 @@ type product struct {
 	URL                 string
 }
 
+// BillingName and BillingUnitLabel are what a line's description names
+// (billing.ProductView).
+func (p *product) BillingName() string      { return p.Name }
+func (p *product) BillingUnitLabel() string { return p.UnitLabel }
+
 func (p *product) clone() *product {
 	n := *p
 	n.Metadata = maps.Clone(p.Metadata)
@@ -43,7 +49,7 @@ func (p *product) clone() *product {
 	return &n
 }
 
-const tProducts = "products"
+const tProducts = billing.TableProducts
 
 var productResource = &resource[*product]{
 	resourceDesc: resourceDesc{
@@ -142,7 +148,7 @@ func createProduct(c *call) (jsonobj.Obj, error) {
 // createDefaultPrice creates the price of a product's default_price_data.
 func (c *call) createDefaultPrice(prod *product, dp *form.Params) (string, error) {
 	cur, _ := dp.String("currency")
-	pr := &price{Meta: c.newMeta("price"), Active: true, Product: prod.ID, Currency: strings.ToLower(cur),
+	pr := &billing.Price{Meta: c.newMeta("price"), Active: true, Product: prod.ID, Currency: strings.ToLower(cur),
 		TaxBehavior: dp.StringOr("tax_behavior", "unspecified"), Metadata: map[string]string{}}
 	if !calc.IsCurrency(pr.Currency) {
 		return "", apierr.Invalid("default_price_data[currency]", "Invalid currency: %s.", apierr.Clip(cur, 20))

@@ -3,6 +3,7 @@ package server
 import (
 	"github.com/shopspring/decimal"
 
+	"github.com/stripe-emulator/stripe-emulator/internal/billing"
 	"github.com/stripe-emulator/stripe-emulator/internal/jsonobj"
 )
 
@@ -47,6 +48,22 @@ func nilObj(o jsonobj.Obj) any {
 		return nil
 	}
 	return o
+}
+
+// objOf is the object a record's opaque field holds (billing.Attrs: a
+// customer's address, shipping and invoice settings, an invoice's copies):
+// nil when it holds none.
+func objOf(a billing.Attrs) jsonobj.Obj {
+	o, _ := a.Value().(jsonobj.Obj)
+	return o
+}
+
+// attrsOf holds an object in a record's opaque field (nil: none).
+func attrsOf(o jsonobj.Obj) billing.Attrs {
+	if o == nil {
+		return billing.Attrs{}
+	}
+	return billing.AttrsOf(o)
 }
 
 // decimalOrNull renders an amount as a decimal string (unit_amount_decimal).

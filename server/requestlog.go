@@ -63,7 +63,7 @@ func newLogEntry(c *call, status int, body []byte) logEntry {
 	obj := jsonobj.Obj{
 		{K: "id", V: c.reqID},
 		{K: "object", V: "emulator.request"},
-		{K: "created", V: c.unix()},
+		{K: "created", V: c.now.Unix()},
 		{K: "method", V: strings.Clone(method)},
 		{K: "path", V: strings.Clone(path)},
 		{K: "status", V: status},

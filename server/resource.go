@@ -101,13 +101,3 @@ type renderCtx struct {
 func infallible[T any](f func(rc *renderCtx, r T) jsonobj.Obj) func(*renderCtx, T) (jsonobj.Obj, error) {
 	return func(rc *renderCtx, r T) (jsonobj.Obj, error) { return f(rc, r), nil }
 }
-
-// testClockOf indexes records by their test clock.
-func testClockOf(clock func(store.Record) string) store.Index {
-	return store.Index{Name: "test_clock", Keys: func(r store.Record) []string {
-		if c := clock(r); c != "" {
-			return []string{c}
-		}
-		return nil
-	}}
-}

@@ -2,6 +2,7 @@ package server
 
 import (
 	"github.com/stripe-emulator/stripe-emulator/internal/apierr"
+	"github.com/stripe-emulator/stripe-emulator/internal/billing"
 	"github.com/stripe-emulator/stripe-emulator/internal/billing/calc"
 	"github.com/stripe-emulator/stripe-emulator/internal/form"
 )
@@ -34,7 +35,7 @@ type subUpdate struct {
 	anchorNow     bool           // billing_cycle_anchor=now
 	invoiceItems  []*form.Params // add_invoice_items
 	// settings applies the rest of an update's parameters to the changed copy.
-	settings func(sub *subscription) error
+	settings func(sub *billing.Subscription) error
 }
 
 // maxTrialDays is how far ahead a trial may end: two years.
@@ -54,7 +55,7 @@ func checkTrialEnd(param string, end, now int64) error {
 // changeSubscription applies a change to a live subscription and stores the
 // result: the subscription, its items, pending prorations, and the invoice the
 // change bills at once (nil if none).
-func (c *call) changeSubscription(cur *subscription, u subUpdate, now int64) (*subscription, *subChange, *invoice, error) {
+func (c *call) changeSubscription(cur *billing.Subscription, u subUpdate, now int64) (*billing.Subscription, *subChange, *billing.Invoice, error) {
 	ch, err := c.changeItems(cur, u.items, now)
 	if err != nil {
 		return nil, nil, nil, err
@@ -79,21 +80,21 @@ func (c *call) changeSubscription(cur *subscription, u subUpdate, now int64) (*s
 	trialEndsNow := false
 	if v := u.trialEnd; v != nil {
 		if v.Kind == form.KString { // "now"
-			trialEndsNow = cur.Status == subscriptionTrialing
+			trialEndsNow = cur.Status == billing.SubscriptionTrialing
 		} else {
 			if err := checkTrialEnd("trial_end", v.Int, now); err != nil {
 				return nil, nil, nil, err
 			}
-			if sub.Status != subscriptionTrialing {
+			if sub.Status != billing.SubscriptionTrialing {
 				sub.TrialStart, sub.PeriodStart = now, now
 			}
-			sub.Status, sub.TrialEnd = subscriptionTrialing, v.Int
+			sub.Status, sub.TrialEnd = billing.SubscriptionTrialing, v.Int
 			sub.BillingCycleAnchor, sub.PeriodEnd, sub.StubFreeUntil = v.Int, v.Int, 0
 		}
 	}
-	paid := cur.Status != subscriptionTrialing // the current period's licensed items were charged
-	var prorations []proration
-	var inv *invoice
+	paid := cur.Status != billing.SubscriptionTrialing // the current period's licensed items were charged
+	var prorations []billing.Proration
+	var inv *billing.Invoice
 	// A new interval during a trial keeps the trial; the first paid period
 	// follows it.
 	if trialEndsNow || u.anchorNow || ch.intervalChanged(cur) && paid {
@@ -104,7 +105,7 @@ func (c *call) changeSubscription(cur *subscription, u subUpdate, now int64) (*s
 		}
 		return c.restartCycle(cur, sub, ch, prorations, u.invoiceItems, now)
 	}
-	inCycle := paid && sub.Status != subscriptionTrialing // the period goes on, paid for
+	inCycle := paid && sub.Status != billing.SubscriptionTrialing // the period goes on, paid for
 	if len(u.items) > 0 && inCycle && behavior != "none" {
 		if prorations, err = c.prorations(ch, from); err != nil {
 			return nil, nil, nil, err
@@ -123,8 +124,8 @@ func (c *call) changeSubscription(cur *subscription, u subUpdate, now int64) (*s
 	if behavior != "always_invoice" {
 		return sub, ch, nil, nil
 	}
-	var joined []invoiceLine
-	if inCycle && sub.mode().zeroLineForAddedUsage() {
+	var joined []billing.Line
+	if inCycle && sub.Rules().ZeroLineForAddedUsage() {
 		if joined, err = c.joinedUsageLines(ch, now); err != nil {
 			return nil, nil, nil, err
 		}
@@ -141,12 +142,12 @@ func (c *call) changeSubscription(cur *subscription, u subUpdate, now int64) (*s
 // subscription (a new item, or an item moved to the price), for the rest of
 // the period: classic billing mode puts them on the invoice an always_invoice
 // change makes.
-func (c *call) joinedUsageLines(ch *subChange, now int64) ([]invoiceLine, error) {
+func (c *call) joinedUsageLines(ch *subChange, now int64) ([]billing.Line, error) {
 	had := map[string]string{}
 	for _, it := range ch.before {
 		had[it.ID] = it.Price
 	}
-	var out []invoiceLine
+	var out []billing.Line
 	for _, it := range ch.after {
 		if had[it.ID] == it.Price {
 			continue
@@ -155,15 +156,15 @@ func (c *call) joinedUsageLines(ch *subChange, now int64) ([]invoiceLine, error)
 		if err != nil {
 			return nil, err
 		}
-		if pr.metered() {
-			out = append(out, c.rateLines(ch.sub, it, pr, 0, now, ch.sub.PeriodEnd)...)
+		if pr.Metered() {
+			out = append(out, billing.RateLines(c.tx, ch.sub, it, pr, 0, now, ch.sub.PeriodEnd)...)
 		}
 	}
 	return out, nil
 }
 
 // storeChange stores a changed subscription and its items.
-func (c *call) storeChange(sub *subscription, ch *subChange) error {
+func (c *call) storeChange(sub *billing.Subscription, ch *subChange) error {
 	if err := c.tx.Put(tSubscriptions, sub); err != nil {
 		return err
 	}
@@ -183,20 +184,20 @@ func (c *call) storeChange(sub *subscription, ch *subChange) error {
 // restartCycle starts a new billing period at now and bills it at once: the
 // credits given, the one-off items of add_invoice_items, the usage of the old
 // period so far, and the new period's licensed items in advance.
-func (c *call) restartCycle(cur, sub *subscription, ch *subChange, credits []proration, invoiceItems []*form.Params, now int64) (*subscription, *subChange, *invoice, error) {
-	usage, err := c.periodLines(cur, ch.before, cur.PeriodStart, now, false)
+func (c *call) restartCycle(cur, sub *billing.Subscription, ch *subChange, credits []billing.Proration, invoiceItems []*form.Params, now int64) (*billing.Subscription, *subChange, *billing.Invoice, error) {
+	usage, err := billing.PeriodLines(&c.u, cur, ch.before, cur.PeriodStart, now, false)
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	if cur.Status == subscriptionTrialing { // the trial ends now
-		sub.Status, sub.TrialEnd = subscriptionActive, now
+	if cur.Status == billing.SubscriptionTrialing { // the trial ends now
+		sub.Status, sub.TrialEnd = billing.SubscriptionActive, now
 	}
 	sub.BillingCycleAnchor, sub.PeriodStart, sub.Retired, sub.StubFreeUntil = now, now, nil, 0
 	sub.PeriodEnd = calc.AddPeriods(now, sub.Interval, 1)
 	sub.UpcomingNoticeFor = 0
 	for i := range ch.after {
 		if ch.after[i].PriceSince != 0 {
-			n := ch.after[i].clone()
+			n := ch.after[i].Clone()
 			n.PriceSince = 0
 			ch.after[i] = n
 		}
@@ -210,14 +211,14 @@ func (c *call) restartCycle(cur, sub *subscription, ch *subChange, credits []pro
 	if _, err := c.addInvoiceItems(sub, invoiceItems, now); err != nil {
 		return nil, nil, nil, err
 	}
-	var lines []invoiceLine
+	var lines []billing.Line
 	for _, it := range ch.after {
 		pr, err := c.getPrice(it.Price, "price")
 		if err != nil {
 			return nil, nil, nil, err
 		}
-		if !pr.metered() {
-			lines = append(lines, c.advanceLines(sub, it, pr, sub.PeriodStart, sub.PeriodEnd)...)
+		if !pr.Metered() {
+			lines = append(lines, billing.AdvanceLines(c.tx, sub, it, pr, sub.PeriodStart, sub.PeriodEnd)...)
 		}
 	}
 	sub, inv, err := c.invoiceNow(sub, append(lines, usage...), now)
@@ -227,7 +228,7 @@ func (c *call) restartCycle(cur, sub *subscription, ch *subChange, credits []pro
 // invoiceNow bills a subscription at once (billing_reason subscription_update):
 // its pending invoice items and the lines given, finalized and collected now.
 // The subscription's latest_invoice becomes that invoice: it is returned, as stored.
-func (c *call) invoiceNow(sub *subscription, lines []invoiceLine, now int64) (*subscription, *invoice, error) {
+func (c *call) invoiceNow(sub *billing.Subscription, lines []billing.Line, now int64) (*billing.Subscription, *billing.Invoice, error) {
 	inv, err := c.newInvoice(sub, "subscription_update", now, now, now, lines, 0)
 	if err != nil {
 		return nil, nil, err
@@ -239,7 +240,7 @@ func (c *call) invoiceNow(sub *subscription, lines []invoiceLine, now int64) (*s
 	if err != nil {
 		return nil, nil, err
 	}
-	n := latest.clone()
+	n := latest.Clone()
 	n.LatestInvoice = inv.ID
 	return n, inv, c.tx.Put(tSubscriptions, n)
 }

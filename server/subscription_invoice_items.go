@@ -2,7 +2,7 @@ package server
 
 import (
 	"github.com/stripe-emulator/stripe-emulator/internal/apierr"
-	"github.com/stripe-emulator/stripe-emulator/internal/billing/calc"
+	"github.com/stripe-emulator/stripe-emulator/internal/billing"
 	"github.com/stripe-emulator/stripe-emulator/internal/form"
 )
 
@@ -18,7 +18,7 @@ const maxAddInvoiceItems = 20
 
 // addInvoiceItems stores add_invoice_items[N] as pending invoice items of sub,
 // dated now. It returns how many it stored.
-func (c *call) addInvoiceItems(sub *subscription, params []*form.Params, now int64) (int, error) {
+func (c *call) addInvoiceItems(sub *billing.Subscription, params []*form.Params, now int64) (int, error) {
 	if len(params) > maxAddInvoiceItems {
 		return 0, apierr.Invalid("add_invoice_items", "You may pass up to %d add_invoice_items; got %d.", maxAddInvoiceItems, len(params))
 	}
@@ -34,8 +34,8 @@ func (c *call) addInvoiceItems(sub *subscription, params []*form.Params, now int
 			}
 			qty = q
 		}
-		ii := &invoiceItem{Meta: c.newMetaAt("ii", now), Customer: sub.Customer, Amount: pr.amountFor(qty), Currency: pr.Currency,
-			Description: c.productName(pr), PeriodStart: now, PeriodEnd: now, Price: pr.ID, Quantity: qty, Subscription: sub.ID,
+		ii := &billing.InvoiceItem{Meta: c.newMetaAt("ii", now), Customer: sub.Customer, Amount: pr.AmountFor(qty), Currency: pr.Currency,
+			Description: billing.ProductName(c.tx, pr), PeriodStart: now, PeriodEnd: now, Price: pr.ID, Quantity: qty, Subscription: sub.ID,
 			Discountable: true, Metadata: map[string]string{}, TestClock: sub.TestClock}
 		if pr.UnitAmount != nil && !pr.Tiered {
 			u := *pr.UnitAmount
@@ -50,10 +50,10 @@ func (c *call) addInvoiceItems(sub *subscription, params []*form.Params, now int
 
 // oneTimePrice resolves an add_invoice_items entry's price or price_data (which
 // creates a one-time price) in the subscription's currency.
-func (c *call) oneTimePrice(ip *form.Params, currency string) (*price, error) {
+func (c *call) oneTimePrice(ip *form.Params, currency string) (*billing.Price, error) {
 	id, hasPrice := ip.String("price")
 	pd := ip.Object("price_data")
-	var pr *price
+	var pr *billing.Price
 	var err error
 	switch {
 	case hasPrice && pd != nil:
@@ -107,13 +107,4 @@ func refuseNegativeAmount(pd *form.Params) error {
 		}
 	}
 	return nil
-}
-
-// amountFor is the price of quantity units, every tier component added up.
-func (pr *price) amountFor(quantity int64) int64 {
-	var amount int64
-	for _, comp := range calc.Rate(pr.rating(), quantity) {
-		amount = calc.Add(amount, comp.Amount)
-	}
-	return amount
 }

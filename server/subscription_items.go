@@ -2,6 +2,7 @@ package server
 
 import (
 	"github.com/stripe-emulator/stripe-emulator/internal/apierr"
+	"github.com/stripe-emulator/stripe-emulator/internal/billing"
 	"github.com/stripe-emulator/stripe-emulator/internal/form"
 	"github.com/stripe-emulator/stripe-emulator/internal/jsonobj"
 	"github.com/stripe-emulator/stripe-emulator/internal/store"
@@ -20,22 +21,20 @@ func subscriptionItemEndpoints() []endpoint {
 	}
 }
 
-func (c *call) getItem(id, param string) (*subItem, error) {
-	return getRecord[*subItem](c.tx, tSubscriptionItems, "subscription item", id, param)
+func (c *call) getItem(id, param string) (*billing.Item, error) {
+	return getRecord[*billing.Item](c.tx, tSubscriptionItems, "subscription item", id, param)
 }
 
-const tSubscriptionItems = "subscription_items"
+const tSubscriptionItems = billing.TableSubscriptionItems
 
 // subscriptionItemResource: a change to an item shows as an update of its
 // subscription (eventsOfStep).
-var subscriptionItemResource = &resource[*subItem]{
+var subscriptionItemResource = &resource[*billing.Item]{
 	resourceDesc: resourceDesc{
-		name: "subscription_item",
-		noun: "subscription item",
-		table: store.Table{Name: tSubscriptionItems, Indexes: []store.Index{
-			{Name: "subscription", Keys: func(r store.Record) []string { return []string{r.(*subItem).Subscription} }},
-		}},
-		codec:  plainCodec[subItem](),
+		name:   "subscription_item",
+		noun:   "subscription item",
+		table:  billing.Table(tSubscriptionItems),
+		codec:  plainCodec[billing.Item](),
 		routes: subscriptionItemEndpoints,
 	},
 	render: (*renderCtx).renderItem,
@@ -43,15 +42,15 @@ var subscriptionItemResource = &resource[*subItem]{
 
 // itemChange runs one item change through the subscription update path, so that
 // an item endpoint behaves exactly as items[0][...] on the subscription does.
-func (c *call) itemChange(subID string, change *form.Params) (*subscription, *subChange, error) {
+func (c *call) itemChange(subID string, change *form.Params) (*billing.Subscription, *subChange, error) {
 	sub, err := c.getSubscription(subID, "subscription")
 	if err != nil {
 		return nil, nil, err
 	}
-	if !sub.live() {
+	if !sub.Live() {
 		return nil, nil, apierr.InvalidRequest("", "subscription", "The subscription %s is %s: its items can no longer change.", sub.ID, sub.Status)
 	}
-	now := c.customerNow(sub.Customer)
+	now := c.u.CustomerNow(sub.Customer)
 	u := subUpdate{items: []*form.Params{change}, behavior: c.params.StringOr("proration_behavior", "create_prorations")}
 	if d, ok := c.params.Int("proration_date"); ok {
 		u.prorationDate = &d
@@ -145,6 +144,6 @@ func listSubscriptionItems(c *call) (jsonobj.Obj, error) {
 		return nil, err
 	}
 	return c.list(tSubscriptionItems, "subscription item", "/v1/subscription_items", func(r store.Record) bool {
-		return r.(*subItem).Subscription == subID
-	}, func(r store.Record) (jsonobj.Obj, error) { return c.renderItem(r.(*subItem)) })
+		return r.(*billing.Item).Subscription == subID
+	}, func(r store.Record) (jsonobj.Obj, error) { return c.renderItem(r.(*billing.Item)) })
 }

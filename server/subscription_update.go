@@ -4,6 +4,7 @@ import (
 	"github.com/shopspring/decimal"
 
 	"github.com/stripe-emulator/stripe-emulator/internal/apierr"
+	"github.com/stripe-emulator/stripe-emulator/internal/billing"
 	"github.com/stripe-emulator/stripe-emulator/internal/billing/calc"
 	"github.com/stripe-emulator/stripe-emulator/internal/form"
 	"github.com/stripe-emulator/stripe-emulator/internal/jsonobj"
@@ -15,26 +16,26 @@ import (
 // retired on the changed subscription (its usage so far still billed with the
 // period) where the subscription's billing mode says so.
 type subChange struct {
-	sub     *subscription
-	before  []*subItem
-	after   []*subItem
-	removed []*subItem
+	sub     *billing.Subscription
+	before  []*billing.Item
+	after   []*billing.Item
+	removed []*billing.Item
 }
 
 // changeItems applies items[N] changes (id: change or delete; no id: add) to a
 // copy of sub. Nothing is stored.
-func (c *call) changeItems(sub *subscription, changes []*form.Params, now int64) (*subChange, error) {
+func (c *call) changeItems(sub *billing.Subscription, changes []*form.Params, now int64) (*subChange, error) {
 	before, err := c.itemsOf(sub.ID)
 	if err != nil {
 		return nil, err
 	}
-	ch := &subChange{sub: sub.clone(), before: before}
+	ch := &subChange{sub: sub.Clone(), before: before}
 	if len(changes) == 0 {
 		ch.after = before
 		return ch, nil
 	}
 	byID := map[string]int{}
-	after := make([]*subItem, len(before))
+	after := make([]*billing.Item, len(before))
 	copy(after, before)
 	for i, it := range before {
 		byID[it.ID] = i
@@ -59,20 +60,20 @@ func (c *call) changeItems(sub *subscription, changes []*form.Params, now int64)
 		}
 		if del, _ := cp.Bool("deleted"); del {
 			ch.removed = append(ch.removed, after[i])
-			if clear, _ := cp.Bool("clear_usage"); old.metered() && sub.mode().billsStoppedUsage(old, clear) {
+			if clear, _ := cp.Bool("clear_usage"); old.Metered() && sub.Rules().BillsStoppedUsage(old, clear) {
 				ch.retire(after[i], now)
 			}
 			after[i] = nil
 			continue
 		}
-		n := after[i].clone()
+		n := after[i].Clone()
 		pr := old
 		if cp.Has("price") || cp.Has("plan") || cp.Has("price_data") {
 			if pr, err = c.itemPrice(cp); err != nil {
 				return nil, err
 			}
 			if pr.ID != old.ID {
-				if old.metered() && sub.mode().billsStoppedUsage(old, false) {
+				if old.Metered() && sub.Rules().BillsStoppedUsage(old, false) {
 					ch.retire(after[i], now)
 				}
 				n.PriceSince = now // the new price counts usage from the switch
@@ -105,7 +106,7 @@ func (c *call) changeItems(sub *subscription, changes []*form.Params, now int64)
 			return nil, apierr.Invalid("items", "Cannot add multiple subscription items with the same plan: %s", pr.ID)
 		}
 		seen[pr.ID] = true
-		if err := ch.sub.adoptPrice(pr, "items"); err != nil {
+		if err := ch.sub.AdoptPrice(pr, "items"); err != nil {
 			return nil, err
 		}
 	}
@@ -127,31 +128,23 @@ func (c *call) changeItems(sub *subscription, changes []*form.Params, now int64)
 }
 
 // retire keeps billing an item's metered price for the period so far.
-func (ch *subChange) retire(it *subItem, now int64) {
-	ch.sub.Retired = append(ch.sub.Retired, retiredItem{Item: it.ID, Price: it.Price, Since: it.PriceSince, Until: now})
+func (ch *subChange) retire(it *billing.Item, now int64) {
+	ch.sub.Retired = append(ch.sub.Retired, billing.RetiredItem{Item: it.ID, Price: it.Price, Since: it.PriceSince, Until: now})
 }
 
 // intervalChanged reports whether the change moves the subscription to another
 // billing interval (its cycle then restarts).
-func (ch *subChange) intervalChanged(old *subscription) bool { return ch.sub.Interval != old.Interval }
-
-// proration is one line of credit or charge for a licensed item changed mid-period.
-type proration struct {
-	item        *subItem
-	price       *price
-	quantity    int64
-	amount      int64
-	start, end  int64
-	description string
+func (ch *subChange) intervalChanged(old *billing.Subscription) bool {
+	return ch.sub.Interval != old.Interval
 }
 
 // prorations compares licensed items before and after a change at from, up to
 // the end of the subscription's current period: unused time of what stops is
 // credited, remaining time of what starts is charged, each at the item's price
 // (classic billing mode's credit: the current price, not what was paid).
-func (c *call) prorations(ch *subChange, from int64) ([]proration, error) {
+func (c *call) prorations(ch *subChange, from int64) ([]billing.Proration, error) {
 	end := ch.sub.PeriodEnd
-	if ch.sub.Status == subscriptionTrialing || from >= end {
+	if ch.sub.Status == billing.SubscriptionTrialing || from >= end {
 		return nil, nil
 	}
 	type state struct {
@@ -166,22 +159,22 @@ func (c *call) prorations(ch *subChange, from int64) ([]proration, error) {
 	for _, it := range ch.after {
 		now[it.ID] = state{it.Price, it.Quantity}
 	}
-	var out []proration
-	line := func(it *subItem, st state, credit bool) error {
+	var out []billing.Proration
+	line := func(it *billing.Item, st state, credit bool) error {
 		pr, err := c.getPrice(st.price, "price")
-		if err != nil || pr.metered() {
+		if err != nil || pr.Metered() {
 			return err
 		}
 		full := decimal.Zero
-		for _, comp := range calc.Rate(pr.rating(), st.qty) {
+		for _, comp := range calc.Rate(pr.Rating(), st.qty) {
 			full = full.Add(decimal.NewFromInt(comp.Amount))
 		}
-		amount := calc.Round(ch.sub.prorate(full, from, end))
+		amount := calc.Round(ch.sub.Prorate(full, from, end))
 		if credit {
 			amount = -amount
 		}
-		out = append(out, proration{item: it, price: pr, quantity: st.qty, amount: amount, start: from, end: end,
-			description: calc.ProrationText(credit, st.qty, c.productName(pr), from)})
+		out = append(out, billing.Proration{Item: it, Price: pr, Quantity: st.qty, Amount: amount, Start: from, End: end,
+			Description: calc.ProrationText(credit, st.qty, billing.ProductName(c.tx, pr), from)})
 		return nil
 	}
 	for _, it := range ch.before {
@@ -207,10 +200,10 @@ func updateSubscription(c *call) (jsonobj.Obj, error) {
 	if err != nil {
 		return nil, err
 	}
-	if !cur.live() {
+	if !cur.Live() {
 		return nil, apierr.InvalidRequest("", "", "A canceled subscription can no longer be updated (%s is %s).", cur.ID, cur.Status)
 	}
-	now := c.customerNow(cur.Customer)
+	now := c.u.CustomerNow(cur.Customer)
 	u := subUpdate{items: p.Objects("items"), behavior: p.StringOr("proration_behavior", "create_prorations"), trialEnd: p.Get("trial_end"),
 		invoiceItems: p.Objects("add_invoice_items")}
 	if d, ok := p.Int("proration_date"); ok {
@@ -219,7 +212,7 @@ func updateSubscription(c *call) (jsonobj.Obj, error) {
 	if a, _ := p.String("billing_cycle_anchor"); a == "now" {
 		u.anchorNow = true
 	}
-	u.settings = func(sub *subscription) error {
+	u.settings = func(sub *billing.Subscription) error {
 		if err := applySubscriptionSettings(sub, p, now); err != nil {
 			return err
 		}
@@ -238,15 +231,15 @@ func updateSubscription(c *call) (jsonobj.Obj, error) {
 
 // pendProrations stores prorations as pending invoice items: the next invoice
 // takes them.
-func (c *call) pendProrations(sub *subscription, ps []proration) error {
+func (c *call) pendProrations(sub *billing.Subscription, ps []billing.Proration) error {
 	for _, pr := range ps {
 		unit := decimal.Zero
-		if pr.quantity != 0 {
-			unit = decimal.NewFromInt(pr.amount).Div(decimal.NewFromInt(pr.quantity))
+		if pr.Quantity != 0 {
+			unit = decimal.NewFromInt(pr.Amount).Div(decimal.NewFromInt(pr.Quantity))
 		}
-		ii := &invoiceItem{Meta: c.newMetaAt("ii", pr.start), Customer: sub.Customer, Amount: pr.amount, Currency: sub.Currency,
-			Description: pr.description, PeriodStart: pr.start, PeriodEnd: pr.end, Price: pr.price.ID, Quantity: pr.quantity,
-			UnitAmount: &unit, Proration: true, Subscription: sub.ID, SubscriptionItem: pr.item.ID, Discountable: false,
+		ii := &billing.InvoiceItem{Meta: c.newMetaAt("ii", pr.Start), Customer: sub.Customer, Amount: pr.Amount, Currency: sub.Currency,
+			Description: pr.Description, PeriodStart: pr.Start, PeriodEnd: pr.End, Price: pr.Price.ID, Quantity: pr.Quantity,
+			UnitAmount: &unit, Proration: true, Subscription: sub.ID, SubscriptionItem: pr.Item.ID, Discountable: false,
 			Metadata: map[string]string{}, TestClock: sub.TestClock}
 		if err := c.tx.Put(tInvoiceItems, ii); err != nil {
 			return err
@@ -262,12 +255,12 @@ func cancelSubscription(c *call) (jsonobj.Obj, error) {
 	if err != nil {
 		return nil, err
 	}
-	if !cur.live() {
+	if !cur.Live() {
 		return nil, apierr.InvalidRequest("", "", "No such subscription: '%s'. It is already canceled.", cur.ID)
 	}
-	now := c.customerNow(cur.Customer)
-	sub := cur.clone()
-	sub.Status, sub.CanceledAt, sub.EndedAt = subscriptionCanceled, now, now
+	now := c.u.CustomerNow(cur.Customer)
+	sub := cur.Clone()
+	sub.Status, sub.CanceledAt, sub.EndedAt = billing.SubscriptionCanceled, now, now
 	sub.CancelReason = "cancellation_requested"
 	if cd := p.Object("cancellation_details"); cd != nil {
 		sub.CancelComment = cd.StringOr("comment", "")
@@ -292,7 +285,7 @@ func cancelSubscription(c *call) (jsonobj.Obj, error) {
 }
 
 // afterCancel makes the final invoice of a subscription canceled with invoice_now.
-func afterCancel(c *call, before, sub *subscription, now int64, invoiceNow, prorate bool) error {
+func afterCancel(c *call, before, sub *billing.Subscription, now int64, invoiceNow, prorate bool) error {
 	if !invoiceNow {
 		return nil
 	}
@@ -300,7 +293,7 @@ func afterCancel(c *call, before, sub *subscription, now int64, invoiceNow, pror
 	if err != nil || inv == nil {
 		return err
 	}
-	n := sub.clone()
+	n := sub.Clone()
 	n.LatestInvoice = inv.ID
 	return c.tx.Put(tSubscriptions, n)
 }
@@ -315,23 +308,23 @@ func resumeSubscription(c *call) (jsonobj.Obj, error) {
 	if err != nil {
 		return nil, err
 	}
-	if cur.Status != subscriptionPaused {
+	if cur.Status != billing.SubscriptionPaused {
 		return nil, apierr.InvalidRequest("", "", "Only a paused subscription can be resumed; %s is %s.", cur.ID, cur.Status)
 	}
-	now := c.customerNow(cur.Customer)
+	now := c.u.CustomerNow(cur.Customer)
 	items, err := c.itemsOf(cur.ID)
 	if err != nil {
 		return nil, err
 	}
-	sub := cur.clone()
-	sub.Status, sub.Retired, sub.UpcomingNoticeFor = subscriptionActive, nil, 0
+	sub := cur.Clone()
+	sub.Status, sub.Retired, sub.UpcomingNoticeFor = billing.SubscriptionActive, nil, 0
 	if sub.TrialEnd > now {
 		sub.TrialEnd = now
 	}
 	ch := &subChange{sub: sub, before: items, after: items}
 	if p.StringOr("billing_cycle_anchor", "now") == "now" {
 		// Nothing of the paused time is billed: the new period starts now.
-		paused := cur.clone()
+		paused := cur.Clone()
 		paused.PeriodStart = now
 		sub, _, _, err = c.restartCycle(paused, sub, ch, nil, nil, now)
 		if err != nil {
@@ -348,7 +341,7 @@ func resumeSubscription(c *call) (jsonobj.Obj, error) {
 		from = d
 	}
 	behavior := p.StringOr("proration_behavior", "create_prorations")
-	var charges []proration
+	var charges []billing.Proration
 	if behavior != "none" {
 		// The rest of the period is charged: the items, as if added now.
 		if charges, err = c.prorations(&subChange{sub: sub, after: items}, from); err != nil {

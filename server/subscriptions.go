@@ -1,10 +1,10 @@
 package server
 
 import (
-	"maps"
 	"slices"
 
 	"github.com/stripe-emulator/stripe-emulator/internal/apierr"
+	"github.com/stripe-emulator/stripe-emulator/internal/billing"
 	"github.com/stripe-emulator/stripe-emulator/internal/billing/calc"
 	"github.com/stripe-emulator/stripe-emulator/internal/form"
 	"github.com/stripe-emulator/stripe-emulator/internal/jsonobj"
@@ -13,75 +13,14 @@ import (
 	"github.com/stripe-emulator/stripe-emulator/internal/store"
 )
 
-// subscription is a stored Subscription; its items are in their own table.
-type subscription struct {
-	store.Meta
-	Customer           string
-	Status             subscriptionStatus
-	Currency           string
-	Interval           calc.Interval
-	BillingCycleAnchor int64
-	PeriodStart        int64
-	PeriodEnd          int64
-	StartDate          int64
-	CollectionMethod   string
-	DaysUntilDue       *int64
-	CancelAtPeriodEnd  bool
-	CancelAt           int64
-	CanceledAt         int64
-	EndedAt            int64
-	CancelComment      string
-	CancelFeedback     string
-	CancelReason       string
-	TrialStart         int64
-	TrialEnd           int64
-	TrialEndBehavior   string // trial_settings[end_behavior][missing_payment_method]
-	Description        string
-	Metadata           map[string]string
-	LatestInvoice      string
-	TestClock          string
-	UpcomingNoticeFor  int64 // the period end invoice.upcoming was sent for
-	TrialNoticeSent    bool
-	// StubFreeUntil is the end of the stub from a trial's end up to the first
-	// billing date on a billing_cycle_anchor ahead, when the subscription was
-	// created with proration_behavior=none: that stub is free (see freeStub).
-	// 0: none, or charged prorated (create_prorations; and state files saved
-	// before the field existed, which keep charging it). A change that moves
-	// the anchor (a new trial_end, a cycle restarted) clears it.
-	StubFreeUntil int64
-	// Retired are metered prices the subscription's items stopped billing during
-	// the current period (an item deleted, or moved to another price) whose
-	// usage up to then is still billed with the period: only legacy usage
-	// records, in classic billing mode (see billingMode).
-	Retired []retiredItem
-}
+const tSubscriptions = billing.TableSubscriptions
 
-// retiredItem is a metered price an item billed from Since until Until.
-type retiredItem struct {
-	Item         string
-	Price        string
-	Since, Until int64
-}
-
-func (s *subscription) clone() *subscription {
-	n := *s
-	n.Metadata = maps.Clone(s.Metadata)
-	n.Retired = slices.Clone(s.Retired)
-	return &n
-}
-
-const tSubscriptions = "subscriptions"
-
-var subscriptionResource = &resource[*subscription]{
+var subscriptionResource = &resource[*billing.Subscription]{
 	resourceDesc: resourceDesc{
-		name: "subscription",
-		noun: "subscription",
-		table: store.Table{Name: tSubscriptions, Indexes: []store.Index{
-			{Name: "customer", Keys: func(r store.Record) []string { return []string{r.(*subscription).Customer} }},
-			testClockOf(func(r store.Record) string { return r.(*subscription).TestClock }),
-			{Name: "due", Due: subscriptionDue},
-		}},
-		codec: plainCodec[subscription](),
+		name:  "subscription",
+		noun:  "subscription",
+		table: billing.Table(tSubscriptions),
+		codec: plainCodec[billing.Subscription](),
 		expand: map[string]string{"application": "application", "customer": "customer", "default_payment_method": "payment_method",
 			"default_source": "source", "latest_invoice": "invoice", "on_behalf_of": "account", "pending_setup_intent": "setup_intent",
 			"schedule": "subscription_schedule", "test_clock": "test_helpers.test_clock", "transfer_data.destination": "account",
@@ -90,38 +29,13 @@ var subscriptionResource = &resource[*subscription]{
 			url:    "/v1/subscriptions/search",
 			fields: map[string]search.FieldType{"created": search.Number, "status": search.Token},
 			doc: func(r store.Record) search.Doc {
-				sub := r.(*subscription)
+				sub := r.(*billing.Subscription)
 				return fieldDoc{fields: map[string]search.Value{"created": num(sub.Created), "status": {Str: string(sub.Status)}}, metadata: sub.Metadata}
 			},
 		},
 		routes: subscriptionEndpoints,
 	},
 	render: (*renderCtx).renderSubscription,
-}
-
-// live reports whether the subscription still bills (not canceled or ended).
-func (s *subscription) live() bool {
-	return s.Status != subscriptionCanceled && s.Status != subscriptionIncompleteExpired
-}
-
-// subItem is a stored subscription item.
-type subItem struct {
-	store.Meta
-	Subscription string
-	Price        string
-	Quantity     int64 // licensed items only
-	Metadata     map[string]string
-	// PriceSince is when the item started billing its price, if that was
-	// during a period: it was added to the subscription then, or moved to the
-	// price (0: since the subscription started). Its metered usage counts from
-	// then.
-	PriceSince int64
-}
-
-func (it *subItem) clone() *subItem {
-	n := *it
-	n.Metadata = maps.Clone(it.Metadata)
-	return &n
 }
 
 // subscriptionParams are the parameters create and update share.
@@ -165,21 +79,21 @@ func subscriptionEndpoints() []endpoint {
 	}
 }
 
-func (c *call) getSubscription(id, param string) (*subscription, error) {
-	return getRecord[*subscription](c.tx, tSubscriptions, "subscription", id, param)
+func (c *call) getSubscription(id, param string) (*billing.Subscription, error) {
+	return getRecord[*billing.Subscription](c.tx, tSubscriptions, "subscription", id, param)
 }
 
 // itemsOf lists a subscription's items in the order they were added.
-func (rc *renderCtx) itemsOf(subID string) ([]*subItem, error) {
+func (rc *renderCtx) itemsOf(subID string) ([]*billing.Item, error) {
 	recs, err := rc.tx.Find(tSubscriptionItems, "subscription", subID)
 	if err != nil {
 		return nil, err
 	}
-	out := make([]*subItem, len(recs))
+	out := make([]*billing.Item, len(recs))
 	for i, r := range recs {
-		out[i] = r.(*subItem)
+		out[i] = r.(*billing.Item)
 	}
-	slices.SortFunc(out, func(a, b *subItem) int {
+	slices.SortFunc(out, func(a, b *billing.Item) int {
 		if a.Created != b.Created {
 			return int(a.Created - b.Created)
 		}
@@ -198,12 +112,12 @@ func createSubscription(c *call) (jsonobj.Obj, error) {
 	if err != nil {
 		return nil, err
 	}
-	now := c.customerNow(cu.ID)
+	now := c.u.CustomerNow(cu.ID)
 	start, err := backdatedStart(p, now)
 	if err != nil {
 		return nil, err
 	}
-	sub := &subscription{Meta: c.newMetaAt("sub", now), Customer: cu.ID, Status: subscriptionActive, CollectionMethod: "charge_automatically",
+	sub := &billing.Subscription{Meta: c.newMetaAt("sub", now), Customer: cu.ID, Status: billing.SubscriptionActive, CollectionMethod: "charge_automatically",
 		StartDate: start, TrialEndBehavior: "create_invoice", Metadata: map[string]string{}, TestClock: cu.TestClock}
 	if !p.Has("items") || len(p.Array("items")) == 0 {
 		return nil, apierr.ParameterMissing("items")
@@ -265,14 +179,14 @@ func createSubscription(c *call) (jsonobj.Obj, error) {
 	sub.PeriodStart = start
 	switch {
 	case trialEnd != 0:
-		sub.Status = subscriptionTrialing
+		sub.Status = billing.SubscriptionTrialing
 		sub.TrialStart, sub.TrialEnd = start, trialEnd
 		sub.PeriodEnd = trialEnd
 		sub.BillingCycleAnchor = trialEnd
 		if anchor != 0 {
 			sub.BillingCycleAnchor = anchor
 			if !prorate {
-				sub.StubFreeUntil = stubAfterTrial(anchor, sub.Interval, trialEnd)
+				sub.StubFreeUntil = billing.StubAfterTrial(anchor, sub.Interval, trialEnd)
 			}
 		}
 	case anchor != 0 && anchor > now:
@@ -300,30 +214,12 @@ func createSubscription(c *call) (jsonobj.Obj, error) {
 	if inv == nil { // free until the anchor: no invoice yet
 		return c.renderSubscription(sub)
 	}
-	n := sub.clone()
+	n := sub.Clone()
 	n.LatestInvoice = inv.ID
 	if err := c.tx.Put(tSubscriptions, n); err != nil {
 		return nil, err
 	}
 	return c.renderSubscription(n)
-}
-
-// stubAfterTrial is the end of the stub that follows a trial ending at
-// trialEnd on a cycle anchored at anchor: the first billing date after the
-// trial's end (0 if the trial ends on one: the first paid period is whole).
-func stubAfterTrial(anchor int64, iv calc.Interval, trialEnd int64) int64 {
-	if start, end := calc.PeriodContaining(anchor, iv, trialEnd); start != trialEnd {
-		return end
-	}
-	return 0
-}
-
-// freeStub reports whether the period ending at end is the stub after the
-// trial that proration_behavior=none made free: its licensed items are not
-// charged for it. Stripe: "If proration_behavior is none, customers receive
-// the initial period up to the first full invoice date for free."
-func (sub *subscription) freeStub(end int64) bool {
-	return sub.StubFreeUntil != 0 && end == sub.StubFreeUntil
 }
 
 // backdatedStart is when a new subscription starts: backdate_start_date, which
@@ -342,20 +238,20 @@ func backdatedStart(p *form.Params, now int64) (int64, error) {
 
 // setCustomerCurrency gives the customer the subscription's currency, or refuses
 // a second currency.
-func (c *call) setCustomerCurrency(cu *customer, currency string) error {
+func (c *call) setCustomerCurrency(cu *billing.Customer, currency string) error {
 	if cu.Currency == currency {
 		return nil
 	}
 	if cu.Currency != "" {
 		return apierr.Invalid("currency", "You cannot combine currencies on a single customer. This customer has had a subscription, coupon, or invoice item with currency %s.", cu.Currency)
 	}
-	n := cu.clone()
+	n := cu.Clone()
 	n.Currency = currency
 	return c.tx.Put(tCustomers, n)
 }
 
 // applySubscriptionSettings sets what create and update share, apart from items and the trial.
-func applySubscriptionSettings(sub *subscription, p *form.Params, now int64) error {
+func applySubscriptionSettings(sub *billing.Subscription, p *form.Params, now int64) error {
 	if v, ok := p.String("collection_method"); ok {
 		sub.CollectionMethod = v
 	}
@@ -419,7 +315,7 @@ func applySubscriptionSettings(sub *subscription, p *form.Params, now int64) err
 
 // newItems builds items from items[N] parameters for sub, checking that their
 // prices share a currency and an interval (with existing, when updating).
-func (c *call) newItems(sub *subscription, params []*form.Params, existing []*subItem, now int64) ([]*subItem, error) {
+func (c *call) newItems(sub *billing.Subscription, params []*form.Params, existing []*billing.Item, now int64) ([]*billing.Item, error) {
 	if len(params)+len(existing) > 20 {
 		return nil, apierr.Invalid("items", "A subscription can have at most 20 items.")
 	}
@@ -427,7 +323,7 @@ func (c *call) newItems(sub *subscription, params []*form.Params, existing []*su
 	for _, it := range existing {
 		used[it.Price] = true
 	}
-	var out []*subItem
+	var out []*billing.Item
 	for _, ip := range params {
 		pr, err := c.itemPrice(ip)
 		if err != nil {
@@ -437,10 +333,10 @@ func (c *call) newItems(sub *subscription, params []*form.Params, existing []*su
 			return nil, apierr.Invalid(ip.Path("price"), "Cannot add multiple subscription items with the same plan: %s", pr.ID)
 		}
 		used[pr.ID] = true
-		if err := sub.adoptPrice(pr, ip.Path("price")); err != nil {
+		if err := sub.AdoptPrice(pr, ip.Path("price")); err != nil {
 			return nil, err
 		}
-		it := &subItem{Meta: c.newMetaAt("si", now), Subscription: sub.ID, Price: pr.ID, Metadata: map[string]string{}}
+		it := &billing.Item{Meta: c.newMetaAt("si", now), Subscription: sub.ID, Price: pr.ID, Metadata: map[string]string{}}
 		if err := setItemQuantity(it, pr, ip); err != nil {
 			return nil, err
 		}
@@ -456,12 +352,12 @@ func (c *call) newItems(sub *subscription, params []*form.Params, existing []*su
 
 // setItemQuantity applies quantity for the item's new price pr: refused for
 // metered prices; for licensed ones 1 unless given or already set.
-func setItemQuantity(it *subItem, pr *price, ip *form.Params) error {
+func setItemQuantity(it *billing.Item, pr *billing.Price, ip *form.Params) error {
 	q, hasQ := ip.Int("quantity")
 	switch {
-	case pr.metered() && hasQ:
+	case pr.Metered() && hasQ:
 		return apierr.Invalid(ip.Path("quantity"), "You cannot set the quantity for metered plans.")
-	case pr.metered():
+	case pr.Metered():
 		it.Quantity = 0
 	case hasQ && q < 0:
 		return apierr.Invalid(ip.Path("quantity"), "This value must be greater than or equal to 0.")
@@ -473,28 +369,8 @@ func setItemQuantity(it *subItem, pr *price, ip *form.Params) error {
 	return nil
 }
 
-// adoptPrice checks that a price can join the subscription and, for the first
-// one, sets its currency and interval.
-func (sub *subscription) adoptPrice(pr *price, param string) error {
-	if pr.Recurring == nil {
-		return apierr.Invalid(param, "The price specified is set to `type=one_time` but this field only accepts prices with `type=recurring`.")
-	}
-	iv := calc.Interval{Unit: pr.Recurring.Interval, Count: pr.Recurring.IntervalCount}
-	if sub.Currency == "" {
-		sub.Currency, sub.Interval = pr.Currency, iv
-		return nil
-	}
-	if pr.Currency != sub.Currency {
-		return apierr.Invalid(param, "Currency and interval fields must match across all plans on this subscription. Found mismatch in currency field.")
-	}
-	if iv != sub.Interval {
-		return apierr.Invalid(param, "Currency and interval fields must match across all plans on this subscription. Found mismatch in interval field.")
-	}
-	return nil
-}
-
 // itemPrice resolves an item's price, plan or price_data (which creates a price).
-func (c *call) itemPrice(ip *form.Params) (*price, error) {
+func (c *call) itemPrice(ip *form.Params) (*billing.Price, error) {
 	id, hasPrice := ip.String("price")
 	plan, hasPlan := ip.String("plan")
 	pd := ip.Object("price_data")
@@ -531,13 +407,13 @@ func (c *call) itemPrice(ip *form.Params) (*price, error) {
 
 // inlinePrice creates the price of price_data: archived at once, as Stripe's
 // inline prices cannot be reused.
-func (c *call) inlinePrice(pd *form.Params) (*price, error) {
+func (c *call) inlinePrice(pd *form.Params) (*billing.Price, error) {
 	productID, _ := pd.String("product")
 	if _, err := c.getProduct(productID, pd.Path("product")); err != nil {
 		return nil, err
 	}
 	cur, _ := pd.String("currency")
-	pr := &price{Meta: c.newMeta("price"), Product: productID, Currency: cur, TaxBehavior: pd.StringOr("tax_behavior", "unspecified"), Metadata: map[string]string{}}
+	pr := &billing.Price{Meta: c.newMeta("price"), Product: productID, Currency: cur, TaxBehavior: pd.StringOr("tax_behavior", "unspecified"), Metadata: map[string]string{}}
 	if !calc.IsCurrency(cur) {
 		return nil, apierr.Invalid(pd.Path("currency"), "Invalid currency: %s.", apierr.Clip(cur, 20))
 	}
@@ -575,19 +451,19 @@ func listSubscriptions(c *call) (jsonobj.Obj, error) {
 	endFilter := rangeFilter(p, "current_period_end")
 	var err error
 	match := func(r store.Record) bool {
-		sub := r.(*subscription)
+		sub := r.(*billing.Subscription)
 		switch status {
 		case "":
-			if !sub.live() {
+			if !sub.Live() {
 				return false
 			}
 		case "all":
 		case "ended":
-			if sub.live() {
+			if sub.Live() {
 				return false
 			}
 		default:
-			if sub.Status != subscriptionStatus(status) {
+			if sub.Status != billing.SubscriptionStatus(status) {
 				return false
 			}
 		}
@@ -604,12 +480,12 @@ func listSubscriptions(c *call) (jsonobj.Obj, error) {
 				err = e
 				return false
 			}
-			return slices.ContainsFunc(items, func(it *subItem) bool { return it.Price == priceID })
+			return slices.ContainsFunc(items, func(it *billing.Item) bool { return it.Price == priceID })
 		}
 		return true
 	}
 	out, lerr := c.list(tSubscriptions, "subscription", "/v1/subscriptions", match, func(r store.Record) (jsonobj.Obj, error) {
-		return c.renderSubscription(r.(*subscription))
+		return c.renderSubscription(r.(*billing.Subscription))
 	})
 	if err != nil {
 		return nil, err
@@ -621,7 +497,7 @@ func searchSubscriptions(c *call) (jsonobj.Obj, error) {
 	return c.search("subscription")
 }
 
-func (rc *renderCtx) renderSubscription(sub *subscription) (jsonobj.Obj, error) {
+func (rc *renderCtx) renderSubscription(sub *billing.Subscription) (jsonobj.Obj, error) {
 	items, err := rc.itemsOf(sub.ID)
 	if err != nil {
 		return nil, err
@@ -630,7 +506,7 @@ func (rc *renderCtx) renderSubscription(sub *subscription) (jsonobj.Obj, error) 
 }
 
 // renderSubscriptionWith renders a subscription with the given items.
-func (rc *renderCtx) renderSubscriptionWith(sub *subscription, items []*subItem) (jsonobj.Obj, error) {
+func (rc *renderCtx) renderSubscriptionWith(sub *billing.Subscription, items []*billing.Item) (jsonobj.Obj, error) {
 	data := make([]jsonobj.Obj, 0, len(items))
 	for _, it := range items {
 		o, err := rc.renderItem(it)
@@ -654,7 +530,7 @@ func (rc *renderCtx) renderSubscriptionWith(sub *subscription, items []*subItem)
 		{K: "billing_cycle_anchor", V: sub.BillingCycleAnchor},
 		{K: "billing_cycle_anchor_config", V: nil},
 		{K: "billing_thresholds", V: nil},
-		{K: "cancel_at", V: zeroNull(sub.effectiveCancelAt())},
+		{K: "cancel_at", V: zeroNull(sub.EffectiveCancelAt())},
 		{K: "cancel_at_period_end", V: sub.CancelAtPeriodEnd},
 		{K: "canceled_at", V: zeroNull(sub.CanceledAt)},
 		{K: "cancellation_details", V: jsonobj.Obj{{K: "comment", V: orNull(sub.CancelComment)}, {K: "feedback", V: orNull(sub.CancelFeedback)}, {K: "reason", V: orNull(sub.CancelReason)}}},
@@ -701,19 +577,7 @@ func (rc *renderCtx) renderSubscriptionWith(sub *subscription, items []*subItem)
 	}, nil
 }
 
-// effectiveCancelAt is when a live subscription will end: cancel_at, or the
-// period end with cancel_at_period_end.
-func (sub *subscription) effectiveCancelAt() int64 {
-	if !sub.live() {
-		return sub.CancelAt
-	}
-	if sub.CancelAtPeriodEnd {
-		return sub.PeriodEnd
-	}
-	return sub.CancelAt
-}
-
-func (rc *renderCtx) renderItem(it *subItem) (jsonobj.Obj, error) {
+func (rc *renderCtx) renderItem(it *billing.Item) (jsonobj.Obj, error) {
 	pr, err := rc.getPrice(it.Price, "price")
 	if err != nil {
 		return nil, err
@@ -728,7 +592,7 @@ func (rc *renderCtx) renderItem(it *subItem) (jsonobj.Obj, error) {
 		{K: "plan", V: rc.renderPlan(pr)},
 		{K: "price", V: rc.renderPrice(pr)},
 	}
-	if !pr.metered() {
+	if !pr.Metered() {
 		o = append(o, jsonobj.Field{K: "quantity", V: it.Quantity})
 	}
 	return append(o, jsonobj.Field{K: "subscription", V: it.Subscription}, jsonobj.Field{K: "tax_rates", V: []any{}}), nil

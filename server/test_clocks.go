@@ -2,6 +2,7 @@ package server
 
 import (
 	"github.com/stripe-emulator/stripe-emulator/internal/apierr"
+	"github.com/stripe-emulator/stripe-emulator/internal/billing"
 	"github.com/stripe-emulator/stripe-emulator/internal/billing/calc"
 	"github.com/stripe-emulator/stripe-emulator/internal/jsonobj"
 	"github.com/stripe-emulator/stripe-emulator/internal/store"
@@ -16,6 +17,9 @@ type testClock struct {
 	DeletesAfter int64
 }
 
+// Frozen is the clock's time (billing.ClockView).
+func (tc *testClock) Frozen() int64 { return tc.FrozenTime }
+
 // testClockStatus is a test clock's status: ready, or advancing while an
 // advance runs (which only its test_helpers.test_clock.advancing event shows:
 // an advance finishes within its request).
@@ -25,7 +29,7 @@ const (
 	testClockReady     testClockStatus = "ready"
 	testClockAdvancing testClockStatus = "advancing"
 )
-const tTestClocks = "test_clocks"
+const tTestClocks = billing.TableTestClocks
 
 var testClockResource = &resource[*testClock]{
 	resourceDesc: resourceDesc{
@@ -134,7 +138,7 @@ func advanceTestClock(c *call) (jsonobj.Obj, error) {
 	}
 	n := *tc
 	n.FrozenTime = target
-	c.step++
+	c.u.NextStep()
 	if err := c.tx.Put(tTestClocks, &n); err != nil {
 		return nil, err
 	}
@@ -153,8 +157,8 @@ func (c *call) advanceLimit(tc *testClock) (int64, string, error) {
 		return 0, "", err
 	}
 	for _, r := range recs {
-		sub := r.(*subscription)
-		if !sub.live() {
+		sub := r.(*billing.Subscription)
+		if !sub.Live() {
 			continue
 		}
 		if l := calc.AddPeriods(tc.FrozenTime, sub.Interval, 2); l < limit {
@@ -177,13 +181,13 @@ func deleteTestClock(c *call) (jsonobj.Obj, error) {
 			return nil, err
 		}
 		for _, r := range recs {
-			if cu, ok := r.(*customer); ok {
-				if err := c.tx.Put(tCustomers, &customer{Meta: cu.Meta, Deleted: true}); err != nil {
+			if cu, ok := r.(*billing.Customer); ok {
+				if err := c.tx.Put(tCustomers, &billing.Customer{Meta: cu.Meta, Deleted: true}); err != nil {
 					return nil, err
 				}
 				continue
 			}
-			if sub, ok := r.(*subscription); ok {
+			if sub, ok := r.(*billing.Subscription); ok {
 				items, err := c.itemsOf(sub.ID)
 				if err != nil {
 					return nil, err

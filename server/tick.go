@@ -7,6 +7,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/stripe-emulator/stripe-emulator/internal/billing"
 	"github.com/stripe-emulator/stripe-emulator/internal/store"
 )
 
@@ -199,27 +200,27 @@ func firstDueAt(rd *store.Txn) (int64, bool, error) {
 // dueTime is a record's next transition on the emulator's clock, if it is a
 // subscription or an invoice that has one and is not on a test clock.
 func dueTime(r store.Record) (int64, bool) {
-	var kind transition
+	var kind billing.Transition
 	var at int64
 	switch x := r.(type) {
-	case *subscription:
+	case *billing.Subscription:
 		if x.TestClock != "" {
 			return 0, false
 		}
-		kind, at = x.next()
-	case *invoice:
+		kind, at = x.Next()
+	case *billing.Invoice:
 		if x.TestClock != "" {
 			return 0, false
 		}
-		kind, at = x.next()
+		kind, at = x.Next()
 	}
-	return at, kind != noTransition
+	return at, kind != billing.NoTransition
 }
 
 // scheduleChanges asks for a visit at the earliest transition a commit's
 // changes set (after the commit, so that the visit sees them).
 func (c *call) scheduleChanges() {
-	for _, m := range c.muts {
+	for _, m := range c.log.muts {
 		if at, ok := dueTime(m.after); ok {
 			c.s.sched.wakeAt(c.acct, at)
 		}
@@ -251,7 +252,7 @@ func (s *Server) runDue(acct *account) error {
 	}
 	c := &call{s: s, acct: acct, now: now}
 	c.tx = acct.db.Write()
-	c.tx.OnChange = c.record
+	c.u.Init(c.tx, acct.usage, acct, now.Unix(), &c.log)
 	defer c.tx.Abort()
 	if err := c.processDue("", now.Unix()); err != nil {
 		return err

@@ -1,6 +1,9 @@
 package server
 
-import "github.com/stripe-emulator/stripe-emulator/internal/store"
+import (
+	"github.com/stripe-emulator/stripe-emulator/internal/billing"
+	"github.com/stripe-emulator/stripe-emulator/internal/store"
+)
 
 // pinBillingTimes tells the customers' usage store which times bills are cut
 // at: a subscription's period, trial and cancellation times, the times its
@@ -13,7 +16,7 @@ func (c *call) pinBillingTimes() {
 	if c.acct == nil {
 		return
 	}
-	for _, m := range c.muts {
+	for _, m := range c.log.muts {
 		if m.after != nil {
 			c.pinRecord(m.after)
 		}
@@ -22,18 +25,18 @@ func (c *call) pinBillingTimes() {
 
 func (c *call) pinRecord(r store.Record) {
 	switch x := r.(type) {
-	case *subscription:
+	case *billing.Subscription:
 		times := []int64{x.StartDate, x.PeriodStart, x.PeriodEnd, x.TrialStart, x.TrialEnd, x.CancelAt, x.BillingCycleAnchor}
 		for _, rt := range x.Retired {
 			times = append(times, rt.Since, rt.Until)
 		}
 		c.acct.usage.Pin(x.Customer, times...)
-	case *subItem:
+	case *billing.Item:
 		if rec, _ := c.tx.Get(tSubscriptions, x.Subscription); rec != nil {
-			c.acct.usage.Pin(rec.(*subscription).Customer, x.Created, x.PriceSince)
+			c.acct.usage.Pin(rec.(*billing.Subscription).Customer, x.Created, x.PriceSince)
 		}
-	case *invoice:
-		if x.Status != invoiceDraft {
+	case *billing.Invoice:
+		if x.Status != billing.InvoiceDraft {
 			return
 		}
 		times := []int64{x.PeriodStart, x.PeriodEnd}

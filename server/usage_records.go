@@ -5,32 +5,20 @@ import (
 	"strings"
 
 	"github.com/stripe-emulator/stripe-emulator/internal/apierr"
+	"github.com/stripe-emulator/stripe-emulator/internal/billing"
 	"github.com/stripe-emulator/stripe-emulator/internal/billing/calc"
 	"github.com/stripe-emulator/stripe-emulator/internal/form"
 	"github.com/stripe-emulator/stripe-emulator/internal/jsonobj"
-	"github.com/stripe-emulator/stripe-emulator/internal/store"
 )
 
-// usageRecord is legacy metered usage (a metered price without a meter): the
-// quantity of one subscription item at one timestamp.
-type usageRecord struct {
-	store.Meta
-	Item      string
-	Timestamp int64
-	Quantity  int64
-}
-
-const tUsageRecords = "usage_records"
+const tUsageRecords = billing.TableUsageRecords
 
 // usageRecordResource: its endpoints are the subscription items'.
-var usageRecordResource = &resource[*usageRecord]{resourceDesc: resourceDesc{
-	name: "usage_record",
-	noun: "usage record",
-	table: store.Table{Name: tUsageRecords, Indexes: []store.Index{
-		{Name: "item", Keys: func(r store.Record) []string { return []string{r.(*usageRecord).Item} }},
-		{Name: "item_timestamp", Keys: func(r store.Record) []string { u := r.(*usageRecord); return []string{usageKey(u.Item, u.Timestamp)} }},
-	}},
-	codec: plainCodec[usageRecord](),
+var usageRecordResource = &resource[*billing.UsageRecord]{resourceDesc: resourceDesc{
+	name:  "usage_record",
+	noun:  "usage record",
+	table: billing.Table(tUsageRecords),
+	codec: plainCodec[billing.UsageRecord](),
 }}
 
 // usageRecordSummaryResource is a period's legacy usage of an item
@@ -52,7 +40,7 @@ func createUsageRecord(c *call) (jsonobj.Obj, error) {
 	if err != nil {
 		return nil, err
 	}
-	if !pr.metered() {
+	if !pr.Metered() {
 		return nil, apierr.InvalidRequest("", "", "Usage records can only be created for subscription items with a metered price (recurring[usage_type]=metered); %s is licensed.", it.ID)
 	}
 	if pr.Recurring.Meter != "" {
@@ -62,7 +50,7 @@ func createUsageRecord(c *call) (jsonobj.Obj, error) {
 	if err != nil {
 		return nil, err
 	}
-	now := c.customerNow(sub.Customer)
+	now := c.u.CustomerNow(sub.Customer)
 	qty, _ := p.Int("quantity")
 	if qty < 0 {
 		return nil, apierr.Invalid("quantity", "This value must be greater than or equal to 0.")
@@ -81,21 +69,21 @@ func createUsageRecord(c *call) (jsonobj.Obj, error) {
 		return nil, apierr.Invalid("timestamp", "Cannot create the usage record with this timestamp because it is in the future.")
 	}
 	action := p.StringOr("action", "increment")
-	existing, err := c.tx.FindOne(tUsageRecords, "item_timestamp", usageKey(it.ID, ts))
+	existing, err := c.tx.FindOne(tUsageRecords, "item_timestamp", billing.UsageKey(it.ID, ts))
 	if err != nil {
 		return nil, err
 	}
-	var rec *usageRecord
+	var rec *billing.UsageRecord
 	if existing != nil {
-		rec = &usageRecord{}
-		*rec = *existing.(*usageRecord)
+		rec = &billing.UsageRecord{}
+		*rec = *existing.(*billing.UsageRecord)
 		if action == "set" {
 			rec.Quantity = qty
 		} else if rec.Quantity += qty; rec.Quantity > maxUsageQuantity {
 			return nil, apierr.Invalid("quantity", "The usage at this timestamp would exceed %d.", maxUsageQuantity)
 		}
 	} else {
-		rec = &usageRecord{Meta: c.newMetaAt("mbur", now), Item: it.ID, Timestamp: ts, Quantity: qty}
+		rec = &billing.UsageRecord{Meta: c.newMetaAt("mbur", now), Item: it.ID, Timestamp: ts, Quantity: qty}
 	}
 	if err := c.tx.Put(tUsageRecords, rec); err != nil {
 		return nil, err
@@ -113,41 +101,6 @@ func createUsageRecord(c *call) (jsonobj.Obj, error) {
 // maxUsageQuantity bounds a usage record's quantity (and what increments add
 // up to at one timestamp): far from int64 overflow when summed over a period.
 const maxUsageQuantity = 1_000_000_000_000
-
-func usageKey(item string, ts int64) string { return item + "@" + strconv.FormatInt(ts, 10) }
-
-// legacyUsage aggregates an item's usage records over [start, end) the way its
-// price's recurring[aggregate_usage] says.
-func (c *call) legacyUsage(itemID, aggregate string, start, end int64) (int64, error) {
-	recs, err := c.tx.Find(tUsageRecords, "item", itemID)
-	if err != nil {
-		return 0, err
-	}
-	var total, lastTS int64 = 0, -1 << 62
-	for _, r := range recs {
-		u := r.(*usageRecord)
-		inPeriod := u.Timestamp >= start && u.Timestamp < end
-		switch aggregate {
-		case "last_ever":
-			if u.Timestamp < end && u.Timestamp > lastTS {
-				total, lastTS = u.Quantity, u.Timestamp
-			}
-		case "last_during_period":
-			if inPeriod && u.Timestamp > lastTS {
-				total, lastTS = u.Quantity, u.Timestamp
-			}
-		case "max":
-			if inPeriod && u.Quantity > total {
-				total = u.Quantity
-			}
-		default:
-			if inPeriod {
-				total = calc.Add(total, u.Quantity)
-			}
-		}
-	}
-	return total, nil
-}
 
 // listUsageRecordSummaries lists an item's legacy usage per billing period,
 // newest (current) first, back to the item's creation.
@@ -191,7 +144,7 @@ func listUsageRecordSummaries(c *call) (jsonobj.Obj, error) {
 			more = true
 			break
 		}
-		total, err := c.legacyUsage(it.ID, aggregate, start, end)
+		total, err := billing.LegacyUsage(c.tx, it.ID, aggregate, start, end)
 		if err != nil {
 			return nil, err
 		}
@@ -215,7 +168,7 @@ func listUsageRecordSummaries(c *call) (jsonobj.Obj, error) {
 }
 
 // previousPeriodStart is the start of the billing period that ends at end.
-func previousPeriodStart(sub *subscription, end int64) int64 {
+func previousPeriodStart(sub *billing.Subscription, end int64) int64 {
 	if end <= sub.BillingCycleAnchor {
 		return sub.StartDate
 	}

@@ -1,4 +1,4 @@
-package server
+package billing
 
 // A billing mode is the set of rules by which Stripe bills a subscription's
 // changes. API 2024-06-20 has one, classic: billing_mode arrives in
@@ -23,31 +23,34 @@ package server
 //
 // The rules that hold in both modes (an item added mid-period counts usage
 // from when it was added, a new price from the switch) are not asked of it.
-type billingMode interface {
-	// billsStoppedUsage reports whether the usage a metered price counted in
+
+// ModeRules are the rules of a billing mode.
+type ModeRules interface { // transitional: unexported in d7
+	// BillsStoppedUsage reports whether the usage a metered price counted in
 	// the current period is still billed, with the period, after the price
 	// stops billing mid-period: its item deleted (clearUsage: with
 	// clear_usage=true) or moved to another price.
-	billsStoppedUsage(pr *price, clearUsage bool) bool
-	// zeroLineForAddedUsage reports whether a usage-based price that joins a
+	BillsStoppedUsage(pr *Price, clearUsage bool) bool
+	// ZeroLineForAddedUsage reports whether a usage-based price that joins a
 	// subscription within its cycle gets a line of 0 on the invoice the change
 	// makes at once (proration_behavior=always_invoice).
-	zeroLineForAddedUsage() bool
+	ZeroLineForAddedUsage() bool
 }
 
-// mode is the subscription's billing mode: classic, the only one of 2024-06-20.
-func (sub *subscription) mode() billingMode { return classicMode{} }
+// Rules are the subscription's billing mode's: classic, the only one of
+// 2024-06-20. (Not Mode: issue 15 gives subscriptions a stored billing mode.)
+func (s *Subscription) Rules() ModeRules { return classicMode{} } // transitional: unexported in d7
 
 // classicMode is Stripe's classic billing mode.
 type classicMode struct{}
 
-// billsStoppedUsage: a meter-based price bills nothing of it. Legacy usage
+// BillsStoppedUsage: a meter-based price bills nothing of it. Legacy usage
 // records (a metered price without a meter, classic-only: they are gone by the
 // time flexible arrives) keep their documented rule: the usage reported for
 // the item is billed with the period unless the item is deleted with
 // clear_usage=true.
-func (classicMode) billsStoppedUsage(pr *price, clearUsage bool) bool {
+func (classicMode) BillsStoppedUsage(pr *Price, clearUsage bool) bool {
 	return pr.Recurring.Meter == "" && !clearUsage
 }
 
-func (classicMode) zeroLineForAddedUsage() bool { return true }
+func (classicMode) ZeroLineForAddedUsage() bool { return true }

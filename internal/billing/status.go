@@ -1,0 +1,31 @@
+package billing
+
+// The statuses of the billing model's records, as Stripe names them. A status
+// is stored and rendered as its string; code compares and sets these
+// constants, never string literals (server's TestNoStatusLiterals scans this
+// package too).
+
+// SubscriptionStatus is a subscription's status.
+type SubscriptionStatus string
+
+const (
+	SubscriptionActive            SubscriptionStatus = "active"
+	SubscriptionTrialing          SubscriptionStatus = "trialing"
+	SubscriptionPastDue           SubscriptionStatus = "past_due"
+	SubscriptionCanceled          SubscriptionStatus = "canceled"
+	SubscriptionIncompleteExpired SubscriptionStatus = "incomplete_expired"
+	// SubscriptionPaused: a trial ended without a payment method, with
+	// trial_settings.end_behavior.missing_payment_method=pause.
+	SubscriptionPaused SubscriptionStatus = "paused"
+)
+
+// InvoiceStatus is an invoice's status.
+type InvoiceStatus string
+
+const (
+	InvoiceDraft         InvoiceStatus = "draft"
+	InvoiceOpen          InvoiceStatus = "open"
+	InvoicePaid          InvoiceStatus = "paid"
+	InvoiceUncollectible InvoiceStatus = "uncollectible"
+	InvoiceVoid          InvoiceStatus = "void"
+)
