@@ -519,7 +519,7 @@ func invoke(c *call) (jsonobj.Obj, error) {
 	}
 	obj, err := c.ep.h(c)
 	if err != nil {
-		return nil, err
+		return nil, c.failed(err)
 	}
 	if obj != nil && c.params != nil {
 		if err := c.expand(obj, c.params.Strings("expand")); err != nil {
