@@ -30,6 +30,13 @@ type Customer struct {
 	Shipping            Attrs
 	TaxExempt           string
 	TestClock           string
+
+	// DefaultPaymentMethod is invoice_settings.default_payment_method: a
+	// payment method attached to the customer, or "". It is kept apart from
+	// the rest of the invoice settings for collection to read
+	// (PaymentMethodFor). Left out of state files when "", so that those
+	// written before it existed save again as they were.
+	DefaultPaymentMethod string `json:",omitempty"`
 }
 
 // Clone is a copy of the customer to change and store again.

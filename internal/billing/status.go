@@ -29,3 +29,15 @@ const (
 	InvoiceUncollectible InvoiceStatus = "uncollectible"
 	InvoiceVoid          InvoiceStatus = "void"
 )
+
+// SetupIntentStatus is a SetupIntent's status (cards never leave one
+// processing in test mode [I], so that status is not used).
+type SetupIntentStatus string
+
+const (
+	SetupIntentRequiresPaymentMethod SetupIntentStatus = "requires_payment_method"
+	SetupIntentRequiresConfirmation  SetupIntentStatus = "requires_confirmation"
+	SetupIntentRequiresAction        SetupIntentStatus = "requires_action"
+	SetupIntentSucceeded             SetupIntentStatus = "succeeded"
+	SetupIntentCanceled              SetupIntentStatus = "canceled"
+)

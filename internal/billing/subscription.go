@@ -52,6 +52,9 @@ type Subscription struct {
 	// usage up to then is still billed with the period: only legacy usage
 	// records, in classic billing mode (see ModeRules).
 	Retired []RetiredItem
+	// DefaultPaymentMethod is a payment method attached to the customer, or
+	// "" (PaymentMethodFor); left out of state files when "".
+	DefaultPaymentMethod string `json:",omitempty"`
 }
 
 // RetiredItem is a metered price an item billed from Since until Until.

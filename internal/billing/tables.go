@@ -18,6 +18,10 @@ const (
 	TableInvoiceItems      = "invoice_items"
 	TableUsageRecords      = "usage_records"
 
+	TablePaymentMethods      = "payment_methods"
+	TableSetupIntents        = "setup_intents"
+	TableBalanceTransactions = "customer_balance_transactions"
+
 	TableProducts   = "products"
 	TableMeters     = "meters"
 	TableTestClocks = "test_clocks"
@@ -71,6 +75,15 @@ func Tables() []store.Table {
 				u := r.(*UsageRecord)
 				return []string{UsageKey(u.Item, u.Timestamp)}
 			}},
+		}},
+		{Name: TablePaymentMethods, Indexes: []store.Index{
+			{Name: "customer", Keys: func(r store.Record) []string { return nonEmpty(r.(*PaymentMethod).Customer) }},
+		}},
+		{Name: TableSetupIntents, Indexes: []store.Index{
+			{Name: "customer", Keys: func(r store.Record) []string { return nonEmpty(r.(*SetupIntent).Customer) }},
+		}},
+		{Name: TableBalanceTransactions, Indexes: []store.Index{
+			{Name: "customer", Keys: func(r store.Record) []string { return []string{r.(*BalanceTransaction).Customer} }},
 		}},
 	}
 }
