@@ -77,12 +77,10 @@ var customerParams = []string{"address", "balance", "description", "email", "inv
 func customerEndpoints() []endpoint {
 	return []endpoint{
 		{route: "GET /v1/customers/search", op: "GetCustomersSearch", mode: txRead, h: searchCustomers},
-		{route: "POST /v1/customers", op: "PostCustomers", mode: txWrite, h: createCustomer, accepts: append([]string{"test_clock"}, customerParams...),
-			rejects: []string{"invoice_settings.default_payment_method"}},
+		{route: "POST /v1/customers", op: "PostCustomers", mode: txWrite, h: createCustomer, accepts: append([]string{"payment_method", "test_clock"}, customerParams...)},
 		{route: "GET /v1/customers", op: "GetCustomers", mode: txRead, h: listCustomers},
 		{route: "GET /v1/customers/{customer}", op: "GetCustomersCustomer", mode: txRead, h: retrieveCustomer},
-		{route: "POST /v1/customers/{customer}", op: "PostCustomersCustomer", mode: txWrite, h: updateCustomer, accepts: customerParams,
-			rejects: []string{"invoice_settings.default_payment_method"}},
+		{route: "POST /v1/customers/{customer}", op: "PostCustomersCustomer", mode: txWrite, h: updateCustomer, accepts: customerParams},
 		{route: "DELETE /v1/customers/{customer}", op: "DeleteCustomersCustomer", mode: txWrite, h: deleteCustomer},
 	}
 }
@@ -109,6 +107,10 @@ func createCustomer(c *call) (jsonobj.Obj, error) {
 		return nil, err
 	}
 	if err := c.tx.Put(tCustomers, cu); err != nil {
+		return nil, err
+	}
+	cu, err := c.customerPayments(cu, 0, true)
+	if err != nil {
 		return nil, err
 	}
 	return c.answer(cu, c.renderCustomer(cu)), nil
@@ -172,7 +174,8 @@ func applyCustomerParams(cu *billing.Customer, p *form.Params) error {
 		if cur == nil {
 			cur = defaultInvoiceSettings()
 		}
-		cu.InvoiceSettings = attrsOf(mergeObject(cur, is, []string{"custom_fields", "default_payment_method", "footer", "rendering_options"},
+		// default_payment_method is the customer's DefaultPaymentMethod (customerPayments).
+		cu.InvoiceSettings = attrsOf(mergeObject(cur, is, []string{"custom_fields", "footer", "rendering_options"},
 			map[string]func(*form.Params) jsonobj.Obj{
 				"rendering_options": func(r *form.Params) jsonobj.Obj {
 					return subObject(r, []string{"amount_tax_display", "template"}, nil)
@@ -237,6 +240,9 @@ func updateCustomer(c *call) (jsonobj.Obj, error) {
 	if err := c.tx.Put(tCustomers, cu); err != nil {
 		return nil, err
 	}
+	if cu, err = c.customerPayments(cu, cur.Balance, false); err != nil {
+		return nil, err
+	}
 	return c.answer(cu, c.renderCustomer(cu)), nil
 }
 
@@ -292,6 +298,7 @@ func (rc *renderCtx) renderCustomer(cu *billing.Customer) jsonobj.Obj {
 	if invoiceSettings == nil {
 		invoiceSettings = defaultInvoiceSettings()
 	}
+	invoiceSettings = withDefaultPaymentMethod(invoiceSettings, cu.DefaultPaymentMethod)
 	locales := cu.PreferredLocales
 	if locales == nil {
 		locales = []string{}

@@ -171,6 +171,7 @@ func (ids seedIDs) tokens() *strings.Replacer {
 		"@other", ids.otherPrice, "@pausedsub", ids.pausedSubscription, "@sub", ids.subscription, "@si", ids.item,
 		"@openin", ids.openInvoice, "@paidin", ids.paidInvoice, "@in", ids.invoice,
 		"@ii", ids.pendingItem, "@we", ids.webhookEndpoint, "@alrt", ids.alert, "@evt", ids.event,
+		"@pm", ids.paymentMethod, "@seti", ids.setupIntent, "@cbtxn", ids.balanceTransaction,
 		"robust_calls", ids.eventName, "robust_old", ids.oldEventName, "robust_licensed", ids.lookupKey, "seed-1", ids.identifier)
 }
 
@@ -638,6 +639,29 @@ var fuzzSamples = map[string][]string{
 	"POST /v2/billing/meter_event_stream":                    {`{"events":[{"event_name":"robust_calls","payload":{"stripe_customer_id":"@cus","value":"3"}},{"event_name":"nope","payload":{}}]}`},
 	"POST /v2/billing/meter_events":                          {`{"event_name":"robust_calls","payload":{"stripe_customer_id":"@cus","value":"3"},"identifier":"v2-1","timestamp":"2024-07-01T00:00:00Z"}`},
 	"POST /v2/billing/meter_event_adjustments":               {`{"event_name":"robust_calls","type":"cancel","cancel":{"identifier":"v2-1"}}`},
+
+	// The payment side.
+	"POST /v1/payment_methods": {"type=card&card[number]=4242424242424242&card[exp_month]=12&card[exp_year]=2030&card[cvc]=123&billing_details[name]=N&billing_details[address][postal_code]=1&metadata[a]=b",
+		"type=card&card[token]=tok_mastercard&allow_redisplay=always"},
+	"GET /v1/payment_methods/{payment_method}":                         {"expand[]=customer"},
+	"POST /v1/payment_methods/{payment_method}":                        {"billing_details[email]=a%40b.c&card[exp_month]=1&card[exp_year]=2031&metadata[k]=v", "billing_details=&allow_redisplay=limited"},
+	"GET /v1/payment_methods":                                          {"customer=@cus&type=card&limit=2", "starting_after=@pm"},
+	"POST /v1/payment_methods/{payment_method}/attach":                 {"customer=@cus"},
+	"POST /v1/payment_methods/{payment_method}/detach":                 {""},
+	"GET /v1/customers/{customer}/payment_methods":                     {"type=card&allow_redisplay=unspecified", "limit=1&ending_before=@pm"},
+	"GET /v1/customers/{customer}/payment_methods/{payment_method}":    {"expand[]=customer"},
+	"POST /v1/setup_intents":                                           {"customer=@cus&payment_method=@pm&confirm=true&usage=on_session&return_url=https%3A%2F%2Fx", "payment_method_types[]=card&automatic_payment_methods[enabled]=true&description=d&metadata[k]=v"},
+	"GET /v1/setup_intents/{intent}":                                   {"expand[]=payment_method&expand[]=customer"},
+	"POST /v1/setup_intents/{intent}":                                  {"payment_method=pm_card_visa&description=d", "metadata[k]=v&customer=@cus"},
+	"GET /v1/setup_intents":                                            {"customer=@cus&payment_method=@pm", "created[gte]=0&limit=1"},
+	"POST /v1/setup_intents/{intent}/confirm":                          {"payment_method=pm_card_visa", "return_url=https%3A%2F%2Fx"},
+	"POST /v1/setup_intents/{intent}/cancel":                           {"cancellation_reason=abandoned"},
+	"POST /v1/customers/{customer}/balance_transactions":               {"amount=-500&currency=usd&description=credit&metadata[k]=v", "amount=200&currency=usd"},
+	"GET /v1/customers/{customer}/balance_transactions/{transaction}":  {"expand[]=customer"},
+	"POST /v1/customers/{customer}/balance_transactions/{transaction}": {"description=d&metadata[k]=v", "metadata="},
+	"GET /v1/customers/{customer}/balance_transactions":                {"limit=2", "starting_after=@cbtxn"},
+	"POST /_emulator/intents/{intent}/authenticate":                    {"result=complete", "result=fail"},
+	"GET /_emulator/3ds/{intent}":                                      {""},
 
 	// Invoice endpoints outside the 2024-06-20 catalogue.
 	"POST /v1/invoices/{invoice}/send": {"", "expand[]=customer"},

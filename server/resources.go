@@ -25,6 +25,9 @@ var resources = []anyResource{
 	invoiceItemResource,
 	usageRecordResource,
 	meterResource,
+	paymentMethodResource,
+	setupIntentResource,
+	balanceTransactionResource,
 
 	lineItemResource,
 	planResource,
@@ -66,6 +69,10 @@ var routeOrder = []routeGroup{
 	{routes: v2Endpoints},
 	{res: meterResource},
 	{routes: meterEventEndpoints},
+	{res: paymentMethodResource},
+	{res: setupIntentResource},
+	{res: balanceTransactionResource},
+	{routes: emulatorIntentEndpoints},
 }
 
 // registry is what a server derives from the resources when it starts.

@@ -216,6 +216,9 @@ func updateSubscription(c *call) (jsonobj.Obj, error) {
 		if err := applySubscriptionSettings(sub, p, now); err != nil {
 			return err
 		}
+		if err := c.setSubscriptionDefaultPaymentMethod(sub, p); err != nil {
+			return err
+		}
 		if cd := p.Object("cancellation_details"); cd != nil {
 			sub.CancelComment = cd.StringOr("comment", sub.CancelComment)
 			sub.CancelFeedback = cd.StringOr("feedback", sub.CancelFeedback)

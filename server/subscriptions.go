@@ -39,7 +39,7 @@ var subscriptionResource = &resource[*billing.Subscription]{
 }
 
 // subscriptionParams are the parameters create and update share.
-var subscriptionParams = []string{"add_invoice_items", "cancel_at", "cancel_at_period_end", "collection_method", "days_until_due", "description",
+var subscriptionParams = []string{"add_invoice_items", "cancel_at", "cancel_at_period_end", "collection_method", "days_until_due", "default_payment_method", "description",
 	"items", "metadata", "off_session", "payment_behavior", "proration_behavior", "trial_end", "trial_from_plan", "trial_settings", "automatic_tax"}
 
 // paymentBehaviorChecked wraps a handler that takes payment_behavior. The
@@ -133,6 +133,9 @@ func createSubscription(c *call) (jsonobj.Obj, error) {
 		return nil, err
 	}
 	if err := applySubscriptionSettings(sub, p, now); err != nil {
+		return nil, err
+	}
+	if err := c.setSubscriptionDefaultPaymentMethod(sub, p); err != nil {
 		return nil, err
 	}
 	// The trial: trial_end, trial_period_days or the price's trial_period_days.
@@ -541,7 +544,7 @@ func (rc *renderCtx) renderSubscriptionWith(sub *billing.Subscription, items []*
 		{K: "current_period_start", V: sub.PeriodStart},
 		{K: "customer", V: sub.Customer},
 		{K: "days_until_due", V: orNullInt(sub.DaysUntilDue)},
-		{K: "default_payment_method", V: nil},
+		{K: "default_payment_method", V: orNull(sub.DefaultPaymentMethod)},
 		{K: "default_source", V: nil},
 		{K: "default_tax_rates", V: []any{}},
 		{K: "description", V: orNull(sub.Description)},
