@@ -42,7 +42,7 @@ func NewInvoice(u *Unit, sub *Subscription, reason string, start, end, created i
 	if err := takeItems(u, inv, pending); err != nil {
 		return nil, err
 	}
-	inv.Lines = append(StoredItemLines(pending), lines...)
+	inv.Lines = append(storedItemLines(pending), lines...)
 	for i := len(pending); i < len(inv.Lines); i++ {
 		inv.Lines[i].ID = store.NewID("il")
 	}
@@ -142,7 +142,7 @@ func refreshUsage(u *Unit, inv *Invoice) error {
 		}
 		done[key(l)] = true
 		it := &Item{Meta: store.Meta{ID: l.SubscriptionItem}, Subscription: sub.ID, Price: pr.ID}
-		qty, err := MeteredQuantity(u, sub, it, pr, l.PeriodStart, l.PeriodEnd)
+		qty, err := meteredQuantity(u, sub, it, pr, l.PeriodStart, l.PeriodEnd)
 		if err != nil {
 			return err
 		}

@@ -201,7 +201,7 @@ func syncDraft(u *Unit, invoice string) error {
 		return err
 	}
 	n := inv.Clone()
-	lines := StoredItemLines(invoiceItems(recs))
+	lines := storedItemLines(invoiceItems(recs))
 	for _, l := range inv.Lines {
 		if l.Type != "invoiceitem" {
 			lines = append(lines, l)

@@ -49,7 +49,7 @@ func CreateInvoice(u *Unit, in InvoiceCreate) (*Invoice, error) {
 		if err := takeItems(u, inv, pending); err != nil {
 			return nil, err
 		}
-		inv.Lines = StoredItemLines(pending)
+		inv.Lines = storedItemLines(pending)
 		if inv.Currency == "" && len(pending) > 0 {
 			inv.Currency = pending[0].Currency
 		}
