@@ -171,7 +171,7 @@ func prorated(tx *store.Txn, ls []Line, pr *Price, start int64, share func(decim
 }
 
 // ProductName is the name of a price's product ("" if it is gone).
-func ProductName(tx *store.Txn, pr *Price) string {
+func ProductName(tx *store.Txn, pr *Price) string { // transitional: unexported in d7
 	if prod := product(tx, pr.Product); prod != nil {
 		return prod.BillingName()
 	}
