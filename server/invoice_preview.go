@@ -105,82 +105,75 @@ func (c *call) pageLines(inv *billing.Invoice) (jsonobj.Obj, error) {
 	}, nil
 }
 
-// previewChange is a previewed change to a subscription, from subscription_details
-// or the legacy flat subscription_* parameters.
-type previewChange struct {
-	items             []*form.Params
-	hasItems          bool
-	prorationBehavior string
-	prorationDate     *int64
-	cancelAtPeriodEnd *bool
-	cancelNow         bool
-	cancelAt          *int64
-	clearCancelAt     bool
-	trialEnd          *form.Value
-	anchorNow         bool
+// decodePreview is a preview's request. GET /v1/invoices/upcoming also takes
+// the change as the legacy flat subscription_* parameters, which decode into
+// the same change (subscription_details[x] wins over subscription_x).
+func decodePreview(c *call, p *form.Params) billing.PreviewRequest {
+	return billing.PreviewRequest{Customer: optString(p, "customer"), Subscription: optString(p, "subscription"),
+		Change: decodePreviewChange(c, p), Recurring: p.StringOr("preview_mode", "next") == "recurring",
+		InvoiceItems: decodePreviewItems(p), Currency: optString(p, "currency")}
 }
 
-func readPreviewChange(p *form.Params) (previewChange, error) {
-	ch := previewChange{prorationBehavior: "create_prorations"}
+// decodePreviewChange is a preview's change to the subscription.
+func decodePreviewChange(c *call, p *form.Params) billing.PreviewChange {
 	d := p.Object("subscription_details")
-	get := func(detail, flat string) *form.Value {
-		if d != nil && d.Has(detail) {
-			return d.Get(detail)
+	// at is where a parameter of the change is: in subscription_details, or flat.
+	at := func(detail, flat string) (*form.Params, string) {
+		if d.Has(detail) {
+			return d, detail
 		}
-		return p.Get(flat)
+		return p, flat
 	}
-	if d != nil && d.Has("items") {
-		ch.items, ch.hasItems = d.Objects("items"), true
-	} else if p.Has("subscription_items") {
-		ch.items, ch.hasItems = p.Objects("subscription_items"), true
+	ch := billing.PreviewChange{ProrationBehavior: billing.ProrationCreate}
+	if q, k := at("items", "subscription_items"); q.Has(k) {
+		ch.Items, ch.ItemsGiven = decodeItems(c, q, k), true
 	}
-	if v := get("proration_behavior", "subscription_proration_behavior"); v != nil {
-		ch.prorationBehavior = v.Str
+	if q, k := at("proration_behavior", "subscription_proration_behavior"); q.Has(k) {
+		ch.ProrationBehavior = billing.ProrationBehavior(q.Get(k).Str)
 	}
-	if v := get("proration_date", "subscription_proration_date"); v != nil && v.Kind == form.KInt {
-		ch.prorationDate = &v.Int
-	}
-	if v := get("cancel_at_period_end", "subscription_cancel_at_period_end"); v != nil && v.Kind == form.KBool {
-		ch.cancelAtPeriodEnd = &v.Bool
-	}
-	if v := get("cancel_now", "subscription_cancel_now"); v != nil && v.Kind == form.KBool {
-		ch.cancelNow = v.Bool
-	}
-	if v := get("cancel_at", "subscription_cancel_at"); v != nil {
-		if v.Kind == form.KEmpty {
-			ch.clearCancelAt = true
-		} else if v.Kind == form.KInt {
-			ch.cancelAt = &v.Int
+	ch.ProrationDate = optInt(at("proration_date", "subscription_proration_date"))
+	ch.CancelAtPeriodEnd = optBool(at("cancel_at_period_end", "subscription_cancel_at_period_end"))
+	ch.CancelNow = optBool(at("cancel_now", "subscription_cancel_now")).V
+	ch.CancelAt = optInt(at("cancel_at", "subscription_cancel_at"))
+	ch.TrialEnd = decodeMoment(at("trial_end", "subscription_trial_end"))
+	if q, k := at("billing_cycle_anchor", "subscription_billing_cycle_anchor"); q.Has(k) {
+		if v := q.Get(k); v.Kind == form.KInt {
+			ch.AnchorTimestamp = v.Param
+		} else {
+			ch.AnchorNow = v.Str == "now"
 		}
 	}
-	if v := get("trial_end", "subscription_trial_end"); v != nil {
-		ch.trialEnd = v
+	return ch
+}
+
+// decodePreviewItems is a preview's invoice_items.
+func decodePreviewItems(p *form.Params) []billing.InvoiceItemSpec {
+	ips := p.Objects("invoice_items")
+	if len(ips) == 0 {
+		return nil
 	}
-	if v := get("billing_cycle_anchor", "subscription_billing_cycle_anchor"); v != nil {
-		if v.Kind == form.KInt {
-			return ch, apierr.InvalidRequest("", v.Param, "stripe-emulator does not support a timestamp for %s in previews yet; use now or unchanged, or create the subscription with its billing_cycle_anchor and preview its upcoming invoice.", v.Param)
-		}
-		ch.anchorNow = v.Str == "now"
+	out := make([]billing.InvoiceItemSpec, len(ips))
+	for i, ip := range ips {
+		out[i] = billing.InvoiceItemSpec{Param: ip.Param(), Currency: optString(ip, "currency"), Fields: decodeInvoiceItemFields(ip)}
 	}
-	return ch, nil
+	return out
 }
 
 // buildPreview computes the invoice the preview parameters describe. Nothing it
 // does is committed (the endpoints run dry).
 func (c *call) buildPreview() (*billing.Invoice, error) {
-	p := c.params
-	customerID, hasCustomer := p.String("customer")
-	subID, hasSub := p.String("subscription")
-	if !hasCustomer && !hasSub {
+	in := decodePreview(c, c.params)
+	customerID := in.Customer.V
+	if !in.Customer.Set && !in.Subscription.Set {
 		return nil, apierr.ParameterMissing("customer")
 	}
 	var sub *billing.Subscription
-	if hasSub {
-		s, err := c.getSubscription(subID, "subscription")
+	if in.Subscription.Set {
+		s, err := c.getSubscription(in.Subscription.V, "subscription")
 		if err != nil {
 			return nil, err
 		}
-		if hasCustomer && s.Customer != customerID {
+		if in.Customer.Set && s.Customer != customerID {
 			return nil, apierr.Invalid("subscription", "The subscription %s does not belong to the customer %s.", s.ID, customerID)
 		}
 		customerID, sub = s.Customer, s
@@ -189,9 +182,9 @@ func (c *call) buildPreview() (*billing.Invoice, error) {
 	if err != nil {
 		return nil, err
 	}
-	change, err := readPreviewChange(p)
-	if err != nil {
-		return nil, err
+	change := in.Change
+	if param := change.AnchorTimestamp; param != "" {
+		return nil, apierr.InvalidRequest("", param, "stripe-emulator does not support a timestamp for %s in previews yet; use now or unchanged, or create the subscription with its billing_cycle_anchor and preview its upcoming invoice.", param)
 	}
 	if sub == nil {
 		if sub, err = c.nextSubscription(cu.ID); err != nil {
@@ -199,7 +192,7 @@ func (c *call) buildPreview() (*billing.Invoice, error) {
 		}
 	}
 	now := c.u.CustomerNow(cu.ID)
-	recurringOnly := p.StringOr("preview_mode", "next") == "recurring"
+	recurringOnly := in.Recurring
 	inv := &billing.Invoice{Meta: store.Meta{ID: "upcoming_in_" + store.RandomString(24), Created: now}, Preview: true,
 		Customer: cu.ID, Status: billing.InvoiceDraft, BillingReason: "upcoming", CollectionMethod: "charge_automatically",
 		Currency: cu.Currency, StartingBalance: cu.Balance, PeriodStart: now, PeriodEnd: now, TestClock: cu.TestClock,
@@ -212,7 +205,7 @@ func (c *call) buildPreview() (*billing.Invoice, error) {
 			return nil, err
 		}
 		q.Set("subscription", sub.ID)
-	case change.hasItems:
+	case change.ItemsGiven:
 		if err := c.previewNewSubscription(inv, cu, change, now); err != nil {
 			return nil, err
 		}
@@ -225,7 +218,7 @@ func (c *call) buildPreview() (*billing.Invoice, error) {
 		if sub != nil {
 			pending = billing.KeepItemsFor(pending, sub.ID)
 		}
-		extra, err := c.previewInvoiceItems(inv, p.Objects("invoice_items"))
+		extra, err := c.previewInvoiceItems(inv, in.InvoiceItems)
 		if err != nil {
 			return nil, err
 		}
@@ -235,8 +228,8 @@ func (c *call) buildPreview() (*billing.Invoice, error) {
 		return nil, &apierr.Error{Status: 404, Type: apierr.TypeInvalidRequest, Code: "invoice_upcoming_none",
 			Message: "No upcoming invoices for customer: " + cu.ID}
 	}
-	if cur, ok := p.String("currency"); ok && inv.Currency != "" && cur != inv.Currency {
-		return nil, apierr.Invalid("currency", "The currency %s does not match the currency of the customer's upcoming invoice (%s).", cur, inv.Currency)
+	if in.Currency.Set && inv.Currency != "" && in.Currency.V != inv.Currency {
+		return nil, apierr.Invalid("currency", "The currency %s does not match the currency of the customer's upcoming invoice (%s).", in.Currency.V, inv.Currency)
 	}
 	if inv.CollectionMethod == "charge_automatically" {
 		inv.NextPaymentAttempt = inv.Created + 3600
@@ -261,20 +254,15 @@ func (c *call) nextSubscription(customerID string) (*billing.Subscription, error
 	return best, nil
 }
 
-// empty reports whether a preview asks for no change to the subscription.
-func (ch previewChange) empty() bool {
-	return !ch.hasItems && ch.cancelAtPeriodEnd == nil && !ch.clearCancelAt && ch.cancelAt == nil && ch.trialEnd == nil && !ch.anchorNow
-}
-
 // previewSubscription fills a preview of an existing subscription's next
 // invoice, with a change applied if one is given. A change runs through the
 // same code as the real update, inside the preview's transaction (never
 // committed): if it bills at once, the preview is that invoice; otherwise it is
 // the changed subscription's next renewal, with the prorations it left pending.
-func (c *call) previewSubscription(inv *billing.Invoice, sub *billing.Subscription, change previewChange, now int64, recurringOnly bool) error {
+func (c *call) previewSubscription(inv *billing.Invoice, sub *billing.Subscription, change billing.PreviewChange, now int64, recurringOnly bool) error {
 	inv.Subscription, inv.Currency, inv.CollectionMethod = sub.ID, sub.Currency, sub.CollectionMethod
 	inv.SubscriptionMetadata = sub.Metadata
-	if change.cancelNow {
+	if change.CancelNow {
 		// The final invoice of a subscription canceled now: usage so far.
 		items, err := c.itemsOf(sub.ID)
 		if err != nil {
@@ -288,35 +276,14 @@ func (c *call) previewSubscription(inv *billing.Invoice, sub *billing.Subscripti
 		inv.Lines = lines
 		return nil
 	}
-	next := sub
-	if !change.empty() {
-		behavior := change.prorationBehavior
-		if recurringOnly {
-			behavior = "none"
-		}
-		u := subUpdate{items: change.items, behavior: behavior, prorationDate: change.prorationDate, trialEnd: change.trialEnd, anchorNow: change.anchorNow,
-			settings: func(n *billing.Subscription) error {
-				if change.cancelAtPeriodEnd != nil {
-					n.CancelAtPeriodEnd = *change.cancelAtPeriodEnd
-				}
-				if change.clearCancelAt {
-					n.CancelAt = 0
-				}
-				if change.cancelAt != nil {
-					n.CancelAt = *change.cancelAt
-				}
-				return nil
-			}}
-		changed, _, billed, err := c.changeSubscription(sub, u, now)
-		if err != nil {
-			return err
-		}
-		if billed != nil {
-			inv.BillingReason, inv.PeriodStart, inv.PeriodEnd, inv.Created = billed.BillingReason, billed.PeriodStart, billed.PeriodEnd, billed.Created
-			inv.Lines, inv.DueDate = billed.Lines, billed.DueDate
-			return nil
-		}
-		next = changed
+	next, billed, err := billing.ChangeForPreview(&c.u, sub, change, recurringOnly, now)
+	if err != nil {
+		return err
+	}
+	if billed != nil {
+		inv.BillingReason, inv.PeriodStart, inv.PeriodEnd, inv.Created = billed.BillingReason, billed.PeriodStart, billed.PeriodEnd, billed.Created
+		inv.Lines, inv.DueDate = billed.Lines, billed.DueDate
+		return nil
 	}
 	items, err := c.itemsOf(next.ID)
 	if err != nil {
@@ -341,9 +308,9 @@ func (c *call) previewSubscription(inv *billing.Invoice, sub *billing.Subscripti
 
 // previewNewSubscription previews the first invoice of a subscription that does
 // not exist yet (customer + subscription items, no subscription).
-func (c *call) previewNewSubscription(inv *billing.Invoice, cu *billing.Customer, change previewChange, now int64) error {
+func (c *call) previewNewSubscription(inv *billing.Invoice, cu *billing.Customer, change billing.PreviewChange, now int64) error {
 	sub := &billing.Subscription{Meta: store.Meta{ID: "", Created: now}, Customer: cu.ID, Status: billing.SubscriptionActive, CollectionMethod: "charge_automatically"}
-	items, err := c.newItems(sub, change.items, nil, now)
+	items, err := billing.NewItemsForPreview(&c.u, sub, change.Items, now)
 	if err != nil {
 		return err
 	}
@@ -365,42 +332,44 @@ func (c *call) previewNewSubscription(inv *billing.Invoice, cu *billing.Customer
 }
 
 // previewInvoiceItems turns invoice_items[N] of a preview into lines.
-func (c *call) previewInvoiceItems(inv *billing.Invoice, items []*form.Params) ([]billing.Line, error) {
+func (c *call) previewInvoiceItems(inv *billing.Invoice, items []billing.InvoiceItemSpec) ([]billing.Line, error) {
 	var out []billing.Line
-	for i, ip := range items {
+	for i, spec := range items {
+		f := spec.Fields
 		l := billing.Line{ID: billing.LineID(inv.ID, "invoice_items", strconv.Itoa(i)), Type: "invoiceitem", Quantity: 1, Discountable: true,
 			PeriodStart: inv.Created, PeriodEnd: inv.Created, Metadata: map[string]string{}}
-		l.Currency = ip.StringOr("currency", inv.Currency)
-		l.Description, _ = ip.String("description")
-		if q, ok := ip.Int("quantity"); ok {
-			l.Quantity = q
+		l.Currency = inv.Currency
+		if spec.Currency.Set {
+			l.Currency = spec.Currency.V
 		}
-		if per := ip.Object("period"); per != nil {
-			l.PeriodStart, _ = per.Int("start")
-			l.PeriodEnd, _ = per.Int("end")
+		l.Description = f.Description.V
+		if f.Quantity.Set {
+			l.Quantity = f.Quantity.V
 		}
-		if d, ok := ip.Bool("discountable"); ok {
-			l.Discountable = d
+		if f.Period.Set {
+			l.PeriodStart, l.PeriodEnd = f.Period.V.Start, f.Period.V.End
 		}
-		md, err := metadata.Apply(nil, decodeMetadata(ip, "metadata"))
+		if f.Discountable.Set {
+			l.Discountable = f.Discountable.V
+		}
+		md, err := metadata.Apply(nil, f.Metadata)
 		if err != nil {
 			return nil, err
 		}
 		if md != nil {
 			l.Metadata = md
 		}
-		unit, err := amountParam(ip, "unit_amount")
+		unit, err := f.UnitAmount.Value()
 		if err != nil {
 			return nil, err
 		}
-		amount, hasAmount := ip.Int("amount")
-		if err := billing.CheckAmount(ip.Path("amount"), amount); hasAmount && err != nil {
+		amountParam := spec.Param + "[amount]"
+		if err := billing.CheckAmount(amountParam, f.Amount.V); f.Amount.Set && err != nil {
 			return nil, err
 		}
-		priceID, hasPrice := ip.String("price")
 		switch {
-		case hasPrice:
-			pr, err := c.getPrice(priceID, ip.Path("price"))
+		case f.Price.Set:
+			pr, err := c.getPrice(f.Price.V, spec.Param+"[price]")
 			if err != nil {
 				return nil, err
 			}
@@ -409,19 +378,19 @@ func (c *call) previewInvoiceItems(inv *billing.Invoice, items []*form.Params) (
 			if l.Description == "" {
 				l.Description = billing.ProductName(c.tx, pr)
 			}
-		case hasAmount:
-			l.Amount = amount
+		case f.Amount.Set:
+			l.Amount = f.Amount.V
 		case unit != nil:
 			l.Amount = calc.Round(unit.Mul(decimal.NewFromInt(l.Quantity)))
 		default:
-			return nil, apierr.InvalidRequest("parameter_missing", ip.Param(), "Missing required param: %s. An invoice item needs an amount, a price, or a unit_amount.", ip.Path("amount"))
+			return nil, apierr.InvalidRequest("parameter_missing", spec.Param, "Missing required param: %s. An invoice item needs an amount, a price, or a unit_amount.", amountParam)
 		}
 		if l.Quantity != 0 {
 			u := decimal.NewFromInt(l.Amount).DivRound(decimal.NewFromInt(l.Quantity), billing.MaxDecimalPlaces)
 			l.UnitAmount = &u
 		}
 		if l.Currency == "" {
-			return nil, apierr.ParameterMissing(ip.Path("currency"))
+			return nil, apierr.ParameterMissing(spec.Param + "[currency]")
 		}
 		if inv.Currency == "" {
 			inv.Currency = l.Currency

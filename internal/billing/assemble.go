@@ -168,3 +168,87 @@ func keepLine(nl *Line, was Line) {
 		nl.Description, nl.CustomDescription = was.Description, true
 	}
 }
+
+// firstInvoice is the invoice a new subscription starts with
+// (billing_reason subscription_create), finalized at once: licensed items for
+// the first period in advance (free during a trial; prorated up to a
+// billing_cycle_anchor ahead; after a backdated start, the time up to now, or
+// up to the anchor ahead, prorated in one line, then a whole period), and
+// metered items with no usage yet. prorate false (proration_behavior=none)
+// leaves the prorated part out: with a billing_cycle_anchor ahead, the time up
+// to it is free and there is no invoice (nil) until the anchor.
+func firstInvoice(u *Unit, sub *Subscription, items []*Item, prorate bool) (*Invoice, error) {
+	now, trial := sub.Created, sub.Status == SubscriptionTrialing
+	stub := sub.BillingCycleAnchor > now // the first period ends at the anchor
+	backdated := sub.PeriodStart < now
+	if stub && !trial && !prorate {
+		return nil, nil
+	}
+	var lines []Line
+	for _, it := range items {
+		pr, err := GetPrice(u.tx, it.Price, "price")
+		if err != nil {
+			return nil, err
+		}
+		var ls []Line
+		switch {
+		case pr.Metered():
+			ls = RateLines(u.tx, sub, it, pr, 0, sub.PeriodStart, sub.PeriodEnd)
+		case trial:
+			ls = RateLines(u.tx, sub, it, pr, it.Quantity, sub.PeriodStart, sub.PeriodEnd)
+		case stub && backdated:
+			ls = BackdatedLines(u.tx, sub, it, pr, sub.PeriodStart, sub.PeriodEnd)
+		case stub:
+			ls = AdvanceLines(u.tx, sub, it, pr, sub.PeriodStart, sub.PeriodEnd)
+		default:
+			if prorate && backdated {
+				ls = BackdatedLines(u.tx, sub, it, pr, sub.PeriodStart, now)
+			}
+			ls = append(ls, AdvanceLines(u.tx, sub, it, pr, now, sub.PeriodEnd)...)
+		}
+		if trial {
+			for i := range ls {
+				ls[i].Amount, ls[i].UnitAmount = 0, nil
+				ls[i].Description = "Trial period for " + ProductName(u.tx, pr)
+			}
+		}
+		lines = append(lines, ls...)
+	}
+	inv, err := NewInvoice(u, sub, "subscription_create", now, now, now, lines, 0)
+	if err != nil {
+		return nil, err
+	}
+	return FinalizeInvoice(u, inv, now)
+}
+
+// finalInvoice bills a subscription canceled now with invoice_now: its usage so
+// far, pending items and, with prorate, a credit for unused licensed time.
+func finalInvoice(u *Unit, before *Subscription, at int64, prorate bool) (*Invoice, error) {
+	items, err := ItemsOf(u.tx, before.ID)
+	if err != nil {
+		return nil, err
+	}
+	lines, err := PeriodLines(u, before, items, before.PeriodStart, at, false)
+	if err != nil {
+		return nil, err
+	}
+	if prorate {
+		ps, err := unusedTime(u, before, items, at)
+		if err != nil {
+			return nil, err
+		}
+		lines = append(ProrationLines(before, ps), lines...)
+	}
+	pending, err := PendingItems(u.tx, before.Customer)
+	if err != nil {
+		return nil, err
+	}
+	if len(lines) == 0 && len(KeepItemsFor(pending, before.ID)) == 0 {
+		return nil, nil
+	}
+	inv, err := NewInvoice(u, before, "subscription_cycle", before.PeriodStart, at, at, lines, 0)
+	if err != nil {
+		return nil, err
+	}
+	return FinalizeInvoice(u, inv, at)
+}
