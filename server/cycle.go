@@ -5,7 +5,6 @@ import (
 
 	"github.com/stripe-emulator/stripe-emulator/internal/billing"
 	"github.com/stripe-emulator/stripe-emulator/internal/billing/calc"
-	"github.com/stripe-emulator/stripe-emulator/internal/store"
 )
 
 // Billing over time: what happens when time passes (the emulator's clock, or a
@@ -128,22 +127,10 @@ func (c *call) setPastDue(inv *billing.Invoice) error {
 
 // emitUpcoming sends invoice.upcoming with the preview of the renewal invoice.
 func (c *call) emitUpcoming(sub *billing.Subscription, at int64) error {
-	cu, err := c.getCustomer(sub.Customer, "customer", true)
+	inv, err := billing.UpcomingRenewal(&c.u, sub, at)
 	if err != nil {
 		return err
 	}
-	inv := &billing.Invoice{Meta: store.Meta{Created: at}, Preview: true, Customer: cu.ID, Status: billing.InvoiceDraft, BillingReason: "upcoming",
-		Currency: sub.Currency, StartingBalance: cu.Balance, TestClock: sub.TestClock, Metadata: map[string]string{},
-		LinesURL: "/v1/invoices/upcoming/lines?customer=" + cu.ID + "&subscription=" + sub.ID}
-	billing.SnapshotCustomer(inv, cu)
-	if err := c.previewSubscription(inv, sub, billing.PreviewChange{ProrationBehavior: billing.ProrationNone}, at, false); err != nil {
-		return err
-	}
-	pending, err := billing.PendingItems(c.tx, cu.ID)
-	if err != nil {
-		return err
-	}
-	inv.Lines = append(billing.ItemLines(billing.KeepItemsFor(pending, sub.ID)), inv.Lines...)
 	obj, err := c.renderInvoice(inv) // no id: an upcoming invoice has none
 	if err != nil {
 		return err
