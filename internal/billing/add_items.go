@@ -31,7 +31,7 @@ func addInvoiceItems(u *Unit, sub *Subscription, items []AddInvoiceItem, now int
 			qty = ai.Quantity.V
 		}
 		ii := &InvoiceItem{Meta: u.ids.NewMeta("ii", now), Customer: sub.Customer, Amount: pr.AmountFor(qty), Currency: pr.Currency,
-			Description: ProductName(u.tx, pr), PeriodStart: now, PeriodEnd: now, Price: pr.ID, Quantity: qty, Subscription: sub.ID,
+			Description: productName(u.tx, pr), PeriodStart: now, PeriodEnd: now, Price: pr.ID, Quantity: qty, Subscription: sub.ID,
 			Discountable: true, Metadata: map[string]string{}, TestClock: sub.TestClock}
 		if pr.UnitAmount != nil && !pr.Tiered {
 			unit := *pr.UnitAmount

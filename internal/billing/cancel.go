@@ -89,7 +89,7 @@ func Resume(u *Unit, in ResumeRequest) (*Subscription, error) {
 		}
 		from = d.V
 	}
-	var charges []Proration
+	var charges []proration
 	if in.ProrationBehavior != ProrationNone {
 		// The rest of the period is charged: the items, as if added now.
 		if charges, err = prorateChange(u, &subChange{sub: sub, after: items}, from); err != nil {

@@ -173,7 +173,7 @@ func changeSubscription(u *Unit, cur *Subscription, upd subUpdate, now int64) (*
 		}
 	}
 	paid := cur.Status != SubscriptionTrialing // the current period's licensed items were charged
-	var prorations []Proration
+	var prorations []proration
 	var inv *Invoice
 	// A new interval during a trial keeps the trial; the first paid period
 	// follows it.
@@ -302,7 +302,7 @@ func changeItems(u *Unit, sub *Subscription, changes []ItemChange, now int64) (*
 			return nil, apierr.Invalid("items", "Cannot add multiple subscription items with the same plan: %s", pr.ID)
 		}
 		seen[pr.ID] = true
-		if err := ch.sub.AdoptPrice(pr, "items"); err != nil {
+		if err := ch.sub.adoptPrice(pr, "items"); err != nil {
 			return nil, err
 		}
 	}
@@ -353,7 +353,7 @@ func joinedUsageLines(u *Unit, ch *subChange, now int64) ([]Line, error) {
 			return nil, err
 		}
 		if pr.Metered() {
-			out = append(out, RateLines(u.tx, ch.sub, it, pr, 0, now, ch.sub.PeriodEnd)...)
+			out = append(out, rateLines(u.tx, ch.sub, it, pr, 0, now, ch.sub.PeriodEnd)...)
 		}
 	}
 	return out, nil
@@ -380,8 +380,8 @@ func storeChange(u *Unit, sub *Subscription, ch *subChange) error {
 // restartCycle starts a new billing period at now and bills it at once: the
 // credits given, the one-off items of add_invoice_items, the usage of the old
 // period so far, and the new period's licensed items in advance.
-func restartCycle(u *Unit, cur, sub *Subscription, ch *subChange, credits []Proration, invoiceItems []AddInvoiceItem, now int64) (*Subscription, *subChange, *Invoice, error) {
-	usage, err := PeriodLines(u, cur, ch.before, cur.PeriodStart, now, false)
+func restartCycle(u *Unit, cur, sub *Subscription, ch *subChange, credits []proration, invoiceItems []AddInvoiceItem, now int64) (*Subscription, *subChange, *Invoice, error) {
+	usage, err := periodLines(u, cur, ch.before, cur.PeriodStart, now, false)
 	if err != nil {
 		return nil, nil, nil, err
 	}
@@ -414,7 +414,7 @@ func restartCycle(u *Unit, cur, sub *Subscription, ch *subChange, credits []Pror
 			return nil, nil, nil, err
 		}
 		if !pr.Metered() {
-			lines = append(lines, AdvanceLines(u.tx, sub, it, pr, sub.PeriodStart, sub.PeriodEnd)...)
+			lines = append(lines, advanceLines(u.tx, sub, it, pr, sub.PeriodStart, sub.PeriodEnd)...)
 		}
 	}
 	sub, inv, err := invoiceNow(u, sub, append(lines, usage...), now)
@@ -425,7 +425,7 @@ func restartCycle(u *Unit, cur, sub *Subscription, ch *subChange, credits []Pror
 // its pending invoice items and the lines given, finalized and collected now.
 // The subscription's latest_invoice becomes that invoice: it is returned, as stored.
 func invoiceNow(u *Unit, sub *Subscription, lines []Line, now int64) (*Subscription, *Invoice, error) {
-	inv, err := NewInvoice(u, sub, "subscription_update", now, now, now, lines, 0)
+	inv, err := newInvoice(u, sub, "subscription_update", now, now, now, lines, 0)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -103,7 +103,7 @@ func TestClassicMode(t *testing.T) {
 			s.commit()
 			u := s.unit(august)
 			after, _ := ItemsOf(u.Tx(), sub.ID)
-			lines, err := PeriodLines(u, changed, after, july, august, false)
+			lines, err := periodLines(u, changed, after, july, august, false)
 			if err != nil {
 				t.Fatal(err)
 			}

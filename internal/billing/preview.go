@@ -102,7 +102,7 @@ func Preview(u *Unit, in PreviewRequest) (*Invoice, error) {
 		Customer: cu.ID, Status: InvoiceDraft, BillingReason: "upcoming", CollectionMethod: "charge_automatically",
 		Currency: cu.Currency, StartingBalance: cu.Balance, PeriodStart: now, PeriodEnd: now, TestClock: cu.TestClock,
 		Metadata: map[string]string{}}
-	SnapshotCustomer(inv, cu)
+	snapshotCustomer(inv, cu)
 	q := url.Values{"customer": {cu.ID}}
 	switch {
 	case sub != nil && sub.Live():
@@ -121,13 +121,13 @@ func Preview(u *Unit, in PreviewRequest) (*Invoice, error) {
 			return nil, err
 		}
 		if sub != nil {
-			pending = KeepItemsFor(pending, sub.ID)
+			pending = keepItemsFor(pending, sub.ID)
 		}
 		extra, err := previewInvoiceItems(u, inv, in.InvoiceItems)
 		if err != nil {
 			return nil, err
 		}
-		inv.Lines = append(append(append([]Line{}, ItemLines(pending)...), extra...), inv.Lines...)
+		inv.Lines = append(append(append([]Line{}, itemLines(pending)...), extra...), inv.Lines...)
 	}
 	if len(inv.Lines) == 0 && (sub == nil || !sub.Live()) {
 		return nil, &apierr.Error{Status: 404, Type: apierr.TypeInvalidRequest, Code: "invoice_upcoming_none",
@@ -155,7 +155,7 @@ func UpcomingRenewal(u *Unit, sub *Subscription, at int64) (*Invoice, error) { /
 	inv := &Invoice{Meta: store.Meta{Created: at}, Preview: true, Customer: cu.ID, Status: InvoiceDraft, BillingReason: "upcoming",
 		Currency: sub.Currency, StartingBalance: cu.Balance, TestClock: sub.TestClock, Metadata: map[string]string{},
 		LinesURL: "/v1/invoices/upcoming/lines?customer=" + cu.ID + "&subscription=" + sub.ID}
-	SnapshotCustomer(inv, cu)
+	snapshotCustomer(inv, cu)
 	if err := previewSubscription(u, inv, sub, PreviewChange{ProrationBehavior: ProrationNone}, at, false); err != nil {
 		return nil, err
 	}
@@ -163,7 +163,7 @@ func UpcomingRenewal(u *Unit, sub *Subscription, at int64) (*Invoice, error) { /
 	if err != nil {
 		return nil, err
 	}
-	inv.Lines = append(ItemLines(KeepItemsFor(pending, sub.ID)), inv.Lines...)
+	inv.Lines = append(itemLines(keepItemsFor(pending, sub.ID)), inv.Lines...)
 	return inv, nil
 }
 
@@ -198,7 +198,7 @@ func previewSubscription(u *Unit, inv *Invoice, sub *Subscription, change Previe
 			return err
 		}
 		inv.BillingReason, inv.PeriodStart, inv.PeriodEnd, inv.Created = "subscription_cycle", sub.PeriodStart, now, now
-		lines, err := PeriodLines(u, sub, items, sub.PeriodStart, now, false)
+		lines, err := periodLines(u, sub, items, sub.PeriodStart, now, false)
 		if err != nil {
 			return err
 		}
@@ -233,7 +233,7 @@ func previewSubscription(u *Unit, inv *Invoice, sub *Subscription, change Previe
 	if next.CancelAt != 0 && next.CancelAt < end {
 		end = next.CancelAt
 	}
-	lines, err := PeriodLines(u, next, items, next.PeriodStart, end, !ends)
+	lines, err := periodLines(u, next, items, next.PeriodStart, end, !ends)
 	if err != nil {
 		return err
 	}
@@ -279,7 +279,7 @@ func previewNewSubscription(u *Unit, inv *Invoice, cu *Customer, change PreviewC
 		if pr.Metered() {
 			qty = 0 // no usage yet
 		}
-		lines = append(lines, RateLines(u.tx, sub, it, pr, qty, now, end)...)
+		lines = append(lines, rateLines(u.tx, sub, it, pr, qty, now, end)...)
 	}
 	inv.BillingReason, inv.Currency, inv.Lines = "subscription_create", sub.Currency, lines
 	return nil
@@ -290,7 +290,7 @@ func previewInvoiceItems(u *Unit, inv *Invoice, items []InvoiceItemSpec) ([]Line
 	var out []Line
 	for i, spec := range items {
 		f := spec.Fields
-		l := Line{ID: LineID(inv.ID, "invoice_items", strconv.Itoa(i)), Type: "invoiceitem", Quantity: 1, Discountable: true,
+		l := Line{ID: lineID(inv.ID, "invoice_items", strconv.Itoa(i)), Type: "invoiceitem", Quantity: 1, Discountable: true,
 			PeriodStart: inv.Created, PeriodEnd: inv.Created, Metadata: map[string]string{}}
 		l.Currency = inv.Currency
 		if spec.Currency.Set {
@@ -330,7 +330,7 @@ func previewInvoiceItems(u *Unit, inv *Invoice, items []InvoiceItemSpec) ([]Line
 			l.Price, l.Currency = pr.ID, pr.Currency
 			l.Amount = pr.AmountFor(l.Quantity)
 			if l.Description == "" {
-				l.Description = ProductName(u.tx, pr)
+				l.Description = productName(u.tx, pr)
 			}
 		case f.Amount.Set:
 			l.Amount = f.Amount.V

@@ -15,7 +15,7 @@ import (
 // stops is credited, remaining time of what starts is charged, each at the
 // item's price (classic billing mode's credit: the current price, not what
 // was paid).
-func prorateChange(u *Unit, ch *subChange, from int64) ([]Proration, error) {
+func prorateChange(u *Unit, ch *subChange, from int64) ([]proration, error) {
 	end := ch.sub.PeriodEnd
 	if ch.sub.Status == SubscriptionTrialing || from >= end {
 		return nil, nil
@@ -32,7 +32,7 @@ func prorateChange(u *Unit, ch *subChange, from int64) ([]Proration, error) {
 	for _, it := range ch.after {
 		now[it.ID] = state{it.Price, it.Quantity}
 	}
-	var out []Proration
+	var out []proration
 	line := func(it *Item, st state, credit bool) error {
 		pr, err := GetPrice(u.tx, st.price, "price")
 		if err != nil || pr.Metered() {
@@ -42,12 +42,12 @@ func prorateChange(u *Unit, ch *subChange, from int64) ([]Proration, error) {
 		for _, comp := range calc.Rate(pr.Rating(), st.qty) {
 			full = full.Add(decimal.NewFromInt(comp.Amount))
 		}
-		amount := calc.Round(ch.sub.Prorate(full, from, end))
+		amount := calc.Round(ch.sub.prorate(full, from, end))
 		if credit {
 			amount = -amount
 		}
-		out = append(out, Proration{Item: it, Price: pr, Quantity: st.qty, Amount: amount, Start: from, End: end,
-			Description: calc.ProrationText(credit, st.qty, ProductName(u.tx, pr), from)})
+		out = append(out, proration{Item: it, Price: pr, Quantity: st.qty, Amount: amount, Start: from, End: end,
+			Description: calc.ProrationText(credit, st.qty, productName(u.tx, pr), from)})
 		return nil
 	}
 	for _, it := range ch.before {
@@ -69,7 +69,7 @@ func prorateChange(u *Unit, ch *subChange, from int64) ([]Proration, error) {
 
 // unusedTime is the credit for the unused time of a subscription's licensed
 // items, from at to the end of its period (the subscription ends early).
-func unusedTime(u *Unit, sub *Subscription, items []*Item, at int64) ([]Proration, error) {
+func unusedTime(u *Unit, sub *Subscription, items []*Item, at int64) ([]proration, error) {
 	return prorateChange(u, &subChange{sub: sub, before: items}, at)
 }
 
@@ -85,7 +85,7 @@ func CreditUnusedTime(u *Unit, sub *Subscription, items []*Item, at int64) error
 
 // pendProrations stores prorations as pending invoice items: the next invoice
 // takes them.
-func pendProrations(u *Unit, sub *Subscription, ps []Proration) error {
+func pendProrations(u *Unit, sub *Subscription, ps []proration) error {
 	for _, pr := range ps {
 		unit := decimal.Zero
 		if pr.Quantity != 0 {

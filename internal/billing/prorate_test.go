@@ -175,7 +175,7 @@ func TestProrations(t *testing.T) {
 				t.Errorf("billed at once %v, want %v", billed, tc.billed)
 			}
 			after, _ := ItemsOf(u.Tx(), changed.ID)
-			lines, err := PeriodLines(u, changed, after, changed.PeriodStart, changed.PeriodEnd, true)
+			lines, err := periodLines(u, changed, after, changed.PeriodStart, changed.PeriodEnd, true)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -47,7 +47,7 @@ func CreateSubscription(u *Unit, in SubscriptionCreate) (*Subscription, error) {
 	if in.Currency.Set && in.Currency.V != sub.Currency {
 		return nil, apierr.Invalid("currency", "The currency %s does not match the currency of the subscription's prices (%s).", in.Currency.V, sub.Currency)
 	}
-	if err := SetCustomerCurrency(u, cu, sub.Currency); err != nil {
+	if err := setCustomerCurrency(u, cu, sub.Currency); err != nil {
 		return nil, err
 	}
 	if err := applySettings(sub, in.Settings, now); err != nil {
@@ -143,7 +143,7 @@ func firstPeriod(sub *Subscription, start, now, trialEnd, anchor int64, prorate 
 		if anchor != 0 {
 			sub.BillingCycleAnchor = anchor
 			if !prorate {
-				sub.StubFreeUntil = StubAfterTrial(anchor, sub.Interval, trialEnd)
+				sub.StubFreeUntil = stubAfterTrial(anchor, sub.Interval, trialEnd)
 			}
 		}
 	case anchor != 0 && anchor > now:
@@ -265,7 +265,7 @@ func newItems(u *Unit, sub *Subscription, changes []ItemChange, existing []*Item
 			return nil, apierr.Invalid(paramPath(ic.Param, "price"), "Cannot add multiple subscription items with the same plan: %s", pr.ID)
 		}
 		used[pr.ID] = true
-		if err := sub.AdoptPrice(pr, paramPath(ic.Param, "price")); err != nil {
+		if err := sub.adoptPrice(pr, paramPath(ic.Param, "price")); err != nil {
 			return nil, err
 		}
 		it := &Item{Meta: u.ids.NewMeta("si", now), Subscription: sub.ID, Price: pr.ID, Metadata: map[string]string{}}
