@@ -144,3 +144,53 @@ func decodeInvoiceItemFields(p *form.Params) billing.InvoiceItemFields {
 	}
 	return f
 }
+
+// decodeItems is the array of items at key (items, subscription_details[items],
+// subscription_items), each an ItemChange.
+func decodeItems(c *call, p *form.Params, key string) []billing.ItemChange {
+	ips := p.Objects(key)
+	if len(ips) == 0 {
+		return nil
+	}
+	out := make([]billing.ItemChange, len(ips))
+	for i, ip := range ips {
+		out[i] = decodeItemChange(c, ip)
+	}
+	return out
+}
+
+// decodeItemChange is one item as ip gives it: an element of items, or an
+// item endpoint's parameters.
+func decodeItemChange(c *call, ip *form.Params) billing.ItemChange {
+	return billing.ItemChange{Param: ip.Param(), ID: optString(ip, "id"), Deleted: optBool(ip, "deleted").V, ClearUsage: optBool(ip, "clear_usage").V,
+		Price: decodePriceRef(c, ip), Quantity: optInt(ip, "quantity"), Metadata: decodeMetadata(ip, "metadata")}
+}
+
+// decodePriceRef is the price p names: price, plan, or price_data (a price
+// created by inlinePrice when the engine resolves it).
+func decodePriceRef(c *call, p *form.Params) billing.PriceRef {
+	ref := billing.PriceRef{Price: optString(p, "price"), Plan: optString(p, "plan")}
+	if pd := p.Object("price_data"); pd != nil {
+		ref.Inline = func() (*billing.Price, error) { return c.inlinePrice(pd) }
+	}
+	return ref
+}
+
+// decodeMoment is a parameter that is a timestamp or "now" (trial_end).
+func decodeMoment(p *form.Params, key string) billing.Opt[billing.Moment] {
+	v := p.Get(key)
+	switch {
+	case v == nil:
+		return billing.Opt[billing.Moment]{}
+	case v.Kind == form.KInt:
+		return billing.Some(billing.Moment{At: v.Int})
+	case v.Kind == form.KString:
+		return billing.Some(billing.Moment{Now: true})
+	}
+	return billing.Opt[billing.Moment]{Clear: true}
+}
+
+// decodeProrationBehavior is proration_behavior (create_prorations unless given).
+func decodeProrationBehavior(p *form.Params) billing.ProrationBehavior {
+	return billing.ProrationBehavior(p.StringOr("proration_behavior", string(billing.ProrationCreate)))
+}
