@@ -50,7 +50,7 @@ func createBalanceTransaction(c *call) (jsonobj.Obj, error) {
 		return nil, err
 	}
 	amount, _ := p.Int("amount")
-	if err := checkAmount("amount", amount); err != nil {
+	if err := billing.CheckAmount("amount", amount); err != nil {
 		return nil, err
 	}
 	if amount == 0 {

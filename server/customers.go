@@ -140,7 +140,7 @@ func applyCustomerParams(cu *billing.Customer, p *form.Params) error {
 		}
 	}
 	if b, ok := p.Int("balance"); ok {
-		if err := checkAmount("balance", b); err != nil {
+		if err := billing.CheckAmount("balance", b); err != nil {
 			return err
 		}
 		cu.Balance = b
@@ -210,14 +210,7 @@ var maxLenFor = map[string]int{"description": 350, "email": 512, "name": 256, "p
 
 // getCustomer loads a customer; deleted ones count as missing unless allowDeleted.
 func (c *call) getCustomer(id, param string, allowDeleted bool) (*billing.Customer, error) {
-	cu, err := getRecord[*billing.Customer](c.tx, tCustomers, "customer", id, param)
-	if err != nil {
-		return nil, err
-	}
-	if cu.Deleted && !allowDeleted {
-		return nil, apierr.ResourceMissing("customer", param, id)
-	}
-	return cu, nil
+	return billing.GetCustomer(c.tx, id, param, allowDeleted)
 }
 
 func retrieveCustomer(c *call) (jsonobj.Obj, error) {
@@ -247,29 +240,8 @@ func updateCustomer(c *call) (jsonobj.Obj, error) {
 }
 
 func deleteCustomer(c *call) (jsonobj.Obj, error) {
-	cur, err := c.getCustomer(c.pathID(), "id", false)
+	gone, err := billing.DeleteCustomer(&c.u, c.pathID())
 	if err != nil {
-		return nil, err
-	}
-	// Deleting a customer cancels their subscriptions at once, without a final invoice.
-	now := c.u.CustomerNow(cur.ID)
-	recs, err := c.tx.Find(tSubscriptions, "customer", cur.ID)
-	if err != nil {
-		return nil, err
-	}
-	for _, r := range recs {
-		sub := r.(*billing.Subscription)
-		if !sub.Live() {
-			continue
-		}
-		n := sub.Clone()
-		n.Status, n.CanceledAt, n.EndedAt, n.CancelReason = billing.SubscriptionCanceled, now, now, "cancellation_requested"
-		if err := c.tx.Put(tSubscriptions, n); err != nil {
-			return nil, err
-		}
-	}
-	gone := &billing.Customer{Meta: cur.Meta, Deleted: true, Email: cur.Email}
-	if err := c.tx.Put(tCustomers, gone); err != nil {
 		return nil, err
 	}
 	return c.renderCustomer(gone), nil

@@ -273,20 +273,25 @@ func (l *changeLog) Changed(table string, before, after store.Record, at int64, 
 	l.muts = append(l.muts, mutation{table: table, before: before, after: after, at: at, step: step})
 }
 
+// About records an event about a stored record that no change of it
+// describes: its data.object is the record rendered when the event is derived.
+func (l *changeLog) About(typ string, at int64, rec store.Record, step int) {
+	l.event(&eventRecord{typ: typ, created: at, object: rec}, step)
+}
+
+// event records an event no stored change describes, among the changes.
+func (l *changeLog) event(ev *eventRecord, step int) {
+	l.muts = append(l.muts, mutation{ev: ev, at: ev.created, step: step})
+}
+
 // emit adds an event that no stored change describes.
 func (c *call) emit(typ string, at int64, obj jsonobj.Obj) {
 	c.addEvent(&eventRecord{typ: typ, created: at, raw: obj})
 }
 
-// emitFor adds an event about a stored record that no change of it describes
-// (invoice.sent): its data.object is the record rendered when the event is derived.
-func (c *call) emitFor(typ string, at int64, rec store.Record) {
-	c.addEvent(&eventRecord{typ: typ, created: at, object: rec})
-}
-
 func (c *call) addEvent(ev *eventRecord) {
 	if c.tx != nil && c.tx.Writable() {
-		c.log.muts = append(c.log.muts, mutation{ev: ev, at: ev.created, step: c.u.Step()})
+		c.log.event(ev, c.u.Step())
 		return
 	}
 	c.log.extra = append(c.log.extra, ev)

@@ -400,17 +400,6 @@ func (c *call) defaultPaymentMethod(p *form.Params, key, customer string) (id st
 	return id, true, nil
 }
 
-// setSubscriptionDefaultPaymentMethod applies default_payment_method to a
-// subscription being created or updated: a payment method attached to its
-// customer, or "" to unset it.
-func (c *call) setSubscriptionDefaultPaymentMethod(sub *billing.Subscription, p *form.Params) error {
-	id, ok, err := c.defaultPaymentMethod(p, "default_payment_method", sub.Customer)
-	if ok {
-		sub.DefaultPaymentMethod = id
-	}
-	return err
-}
-
 func (rc *renderCtx) renderPaymentMethodRecord(r store.Record) (jsonobj.Obj, error) {
 	return rc.renderPaymentMethod(r.(*billing.PaymentMethod)), nil
 }

@@ -55,11 +55,44 @@ func (w *world) unit(now int64) *Unit {
 // commit commits the open unit of work.
 func (w *world) commit() {
 	w.t.Helper()
+	w.open().Commit()
+	w.tx = nil
+}
+
+// abort aborts the open unit of work (a preview's).
+func (w *world) abort() {
+	w.t.Helper()
+	w.open().Abort()
+	w.tx = nil
+}
+
+// open is the open unit of work's transaction.
+func (w *world) open() *store.Txn {
+	w.t.Helper()
 	if w.tx == nil {
 		w.t.Fatal("no unit of work is open")
 	}
-	w.tx.Commit()
-	w.tx = nil
+	return w.tx
+}
+
+// stored is every record of the engine's tables as committed, by table and
+// ID (records are never changed once stored: a change is another record).
+func (w *world) stored() map[string]map[string]store.Record {
+	w.t.Helper()
+	tx := w.db.Read()
+	defer tx.Abort()
+	out := map[string]map[string]store.Record{}
+	for _, tb := range Tables() {
+		recs := map[string]store.Record{}
+		if err := tx.Ascending(tb.Name, func(r store.Record) error {
+			recs[r.RecordID()] = r
+			return nil
+		}); err != nil {
+			w.t.Fatal(err)
+		}
+		out[tb.Name] = recs
+	}
+	return out
 }
 
 // put stores records in a transaction of their own.
@@ -171,8 +204,23 @@ type change struct {
 	step          int
 }
 
-// recordingSink keeps every change it hears, in order.
-type recordingSink struct{ changes []change }
+// event is an event a sink heard that no change describes.
+type event struct {
+	typ  string
+	at   int64
+	rec  store.Record
+	step int
+}
+
+// recordingSink keeps every change and event it hears, in order.
+type recordingSink struct {
+	changes []change
+	events  []event
+}
+
+func (s *recordingSink) About(typ string, at int64, rec store.Record, step int) {
+	s.events = append(s.events, event{typ: typ, at: at, rec: rec, step: step})
+}
 
 func (s *recordingSink) Changed(table string, before, after store.Record, at int64, step int) {
 	s.changes = append(s.changes, change{table: table, before: before, after: after, at: at, step: step})
