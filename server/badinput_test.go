@@ -128,6 +128,8 @@ func badInputBases(ids seedIDs) map[string][]kv {
 		"POST /v1/payment_methods":                                      {{"type", "card"}, {"card[number]", "4242424242424242"}, {"card[exp_month]", "12"}, {"card[exp_year]", "2030"}},
 		"POST /v1/payment_methods/{payment_method}/attach":              {{"customer", ids.customer}},
 		"POST /v1/customers/{customer}/balance_transactions":            {{"amount", "-100"}, {"currency", "usd"}},
+		"POST /v1/payment_intents":                                      {{"amount", "1000"}, {"currency", "usd"}},
+		"POST /v1/refunds":                                              {{"charge", ids.charge}, {"amount", "1"}},
 		"POST /_emulator/intents/{intent}/authenticate":                 {{"result", "complete"}},
 		"POST /v1/webhook_endpoints":                                    {{"url", "https://hooks.example.com/matrix"}, {"enabled_events[0]", "*"}},
 		"POST /v1/test_helpers/test_clocks/{test_clock}/advance":        {{"frozen_time", fmt.Sprint(t0.Unix() + 3600)}},

@@ -32,12 +32,22 @@ func emulatorIntentEndpoints() []endpoint {
 // authenticateIntent completes or fails the authentication an intent in
 // requires_action waits for, and answers the intent as it is then.
 func authenticateIntent(c *call) (jsonobj.Obj, error) {
+	completed := c.params.StringOr("result", "") == "complete"
+	if strings.HasPrefix(c.vars["intent"], "pi_") {
+		pi, err := c.paymentIntent()
+		if err != nil {
+			return nil, err
+		}
+		if pi, err = billing.AuthenticatePaymentIntent(&c.u, pi, completed); err != nil {
+			return nil, err
+		}
+		return c.answer(pi, c.renderPaymentIntent(pi)), nil
+	}
 	si, err := c.intentInPath()
 	if err != nil {
 		return nil, err
 	}
-	result, _ := c.params.String("result")
-	if si, err = billing.AuthenticateSetupIntent(&c.u, si, result == "complete"); err != nil {
+	if si, err = billing.AuthenticateSetupIntent(&c.u, si, completed); err != nil {
 		return nil, err
 	}
 	return c.answer(si, c.renderSetupIntent(si)), nil
@@ -46,21 +56,31 @@ func authenticateIntent(c *call) (jsonobj.Obj, error) {
 // challengePage is GET /_emulator/3ds/{id}: what the intent waits for, and
 // how to answer it.
 func challengePage(c *call) (jsonobj.Obj, error) {
-	si, err := c.intentInPath()
-	if err != nil {
-		return nil, err
+	id, status := c.vars["intent"], ""
+	if strings.HasPrefix(id, "pi_") {
+		pi, err := c.paymentIntent()
+		if err != nil {
+			return nil, err
+		}
+		status = string(pi.Status)
+	} else {
+		si, err := c.intentInPath()
+		if err != nil {
+			return nil, err
+		}
+		status = string(si.Status)
 	}
 	return jsonobj.Obj{
 		{K: "object", V: "emulator.three_d_secure_challenge"},
-		{K: "intent", V: si.ID},
-		{K: "status", V: string(si.Status)},
-		{K: "complete", V: "POST /_emulator/intents/" + si.ID + "/authenticate with result=complete"},
-		{K: "fail", V: "POST /_emulator/intents/" + si.ID + "/authenticate with result=fail"},
+		{K: "intent", V: id},
+		{K: "status", V: status},
+		{K: "complete", V: "POST /_emulator/intents/" + id + "/authenticate with result=complete"},
+		{K: "fail", V: "POST /_emulator/intents/" + id + "/authenticate with result=fail"},
 	}, nil
 }
 
-// intentInPath is the intent the path names: a SetupIntent (PaymentIntents
-// join when the emulator serves them).
+// intentInPath is the SetupIntent the path names (a PaymentIntent's id
+// starts pi_, and is read by paymentIntent).
 func (c *call) intentInPath() (*billing.SetupIntent, error) {
 	if id := c.vars["intent"]; !strings.HasPrefix(id, "seti_") {
 		return nil, apierr.ResourceMissing("intent", "id", id)
@@ -99,12 +119,13 @@ func renderNextAction(na *billing.NextAction) any {
 
 // renderIntentError renders an intent's last error (last_setup_error;
 // last_payment_error): the keys of its card error but request_log_url, with
-// the payment method it used in full; null when there is none.
-func (rc *renderCtx) renderIntentError(d *cards.Decline, paymentMethod string) any {
+// the charge it made (an id) and the payment method it used in full; null
+// when there is none.
+func (rc *renderCtx) renderIntentError(d *cards.Decline, paymentMethod, charge string) any {
 	if d == nil {
 		return nil
 	}
-	e := d.APIError()
+	e := d.APIError().WithCharge(charge)
 	if pm, err := getRecord[*billing.PaymentMethod](rc.tx, tPaymentMethods, "PaymentMethod", paymentMethod, "payment_method"); err == nil {
 		e.PaymentMethod.JSON = jsonobj.Marshal(rc.renderPaymentMethod(pm))
 	}

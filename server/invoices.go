@@ -20,7 +20,7 @@ func invoiceEndpoints() []endpoint {
 		{route: "DELETE /v1/invoices/{invoice}", op: "DeleteInvoicesInvoice", mode: txWrite, h: deleteInvoice},
 		{route: "GET /v1/invoices/{invoice}/lines", op: "GetInvoicesInvoiceLines", mode: txRead, h: listInvoiceLines},
 		{route: "POST /v1/invoices/{invoice}/finalize", op: "PostInvoicesInvoiceFinalize", mode: txWrite, h: finalizeInvoiceAPI},
-		{route: "POST /v1/invoices/{invoice}/pay", op: "PostInvoicesInvoicePay", mode: txWrite, h: payInvoice, accepts: []string{"forgive", "off_session", "paid_out_of_band"}},
+		{route: "POST /v1/invoices/{invoice}/pay", op: "PostInvoicesInvoicePay", mode: txWrite, h: payInvoice, accepts: []string{"forgive", "off_session", "paid_out_of_band", "payment_method"}},
 		{route: "POST /v1/invoices/{invoice}/void", op: "PostInvoicesInvoiceVoid", mode: txWrite, h: voidInvoice},
 		{route: "POST /v1/invoices/{invoice}/mark_uncollectible", op: "PostInvoicesInvoiceMarkUncollectible", mode: txWrite, h: markUncollectible},
 		// Not in the 2024-06-20 catalogue (stripe-go v79 has both).
@@ -140,8 +140,22 @@ func finalizeInvoiceAPI(c *call) (jsonobj.Obj, error) {
 // payInvoice pays an open invoice: as if by the customer's card (the emulator
 // holds none), or out of band with paid_out_of_band.
 func payInvoice(c *call) (jsonobj.Obj, error) {
-	oob, _ := c.params.Bool("paid_out_of_band")
-	inv, err := billing.Pay(&c.u, c.pathID(), billing.PayRequest{PaidOutOfBand: oob})
+	p := c.params
+	in := billing.PayRequest{PaidOutOfBand: optBool(p, "paid_out_of_band").V}
+	if v := optBool(p, "off_session"); v.Set {
+		in.OnSession = !v.V
+	}
+	if id, ok := p.String("payment_method"); ok && !in.PaidOutOfBand {
+		if _, err := billing.GetInvoice(c.tx, c.pathID(), "id"); err != nil {
+			return nil, err // before a magic id is cloned for nothing
+		}
+		pm, err := c.paymentMethod(id, "payment_method")
+		if err != nil {
+			return nil, err
+		}
+		in.PaymentMethod, in.Attach = pm, pm.ID != id
+	}
+	inv, err := billing.Pay(&c.u, c.pathID(), in)
 	if err != nil {
 		return nil, err
 	}
@@ -278,7 +292,7 @@ func (rc *renderCtx) renderInvoice(inv *billing.Invoice) (jsonobj.Obj, error) {
 		{K: "automatic_tax", V: jsonobj.Obj{{K: "enabled", V: false}, {K: "liability", V: nil}, {K: "status", V: nil}}},
 		{K: "automatically_finalizes_at", V: nullIfZero(inv.FinalizesAt)},
 		{K: "billing_reason", V: inv.BillingReason},
-		{K: "charge", V: nil},
+		{K: "charge", V: orNull(inv.Charge)},
 		{K: "collection_method", V: inv.CollectionMethod},
 		{K: "created", V: inv.Created},
 		{K: "currency", V: inv.Currency},
@@ -321,7 +335,7 @@ func (rc *renderCtx) renderInvoice(inv *billing.Invoice) (jsonobj.Obj, error) {
 		{K: "on_behalf_of", V: nil},
 		{K: "paid", V: inv.Paid},
 		{K: "paid_out_of_band", V: inv.PaidOutOfBand},
-		{K: "payment_intent", V: nil},
+		{K: "payment_intent", V: orNull(inv.PaymentIntent)},
 		{K: "payment_settings", V: jsonobj.Obj{{K: "default_mandate", V: nil}, {K: "payment_method_options", V: nil}, {K: "payment_method_types", V: nil}}},
 		{K: "period_end", V: inv.PeriodEnd},
 		{K: "period_start", V: inv.PeriodStart},

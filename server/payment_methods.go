@@ -1,6 +1,7 @@
 package server
 
 import (
+	"fmt"
 	"maps"
 	"strings"
 	"time"
@@ -349,6 +350,12 @@ func (c *call) customerPayments(cu *billing.Customer, prevBalance int64, creatin
 		}
 		attached, attachedAs = pm.ID, id
 	}
+	if attached == "" && creating && c.s.defaultCard != "" {
+		var err error
+		if cu, err = c.giveDefaultCard(cu); err != nil {
+			return nil, err
+		}
+	}
 	if is := p.Object("invoice_settings"); is != nil && is.Has("default_payment_method") {
 		n := cu.Clone()
 		switch id, _ := is.String("default_payment_method"); {
@@ -369,6 +376,38 @@ func (c *call) customerPayments(cu *billing.Customer, prevBalance int64, creatin
 		cu = n
 	}
 	return c.ledgerBalanceSet(cu, prevBalance, creating)
+}
+
+// giveDefaultCard gives a new customer the server's default card
+// (Options.DefaultCard): a clone attached to them (payment_method.attached
+// after customer.created) and set as their default payment method.
+func (c *call) giveDefaultCard(cu *billing.Customer) (*billing.Customer, error) {
+	pm, err := c.paymentMethod(c.s.defaultCard, "payment_method")
+	if err != nil {
+		return nil, err
+	}
+	if pm, err = billing.Attach(&c.u, pm, cu.ID); err != nil {
+		return nil, err
+	}
+	n := cu.Clone()
+	n.DefaultPaymentMethod = pm.ID
+	return n, c.tx.Put(tCustomers, n)
+}
+
+// checkDefaultCard refuses an Options.DefaultCard that is no pm_card_* id,
+// or one whose attach declines.
+func checkDefaultCard(id string) error {
+	if id == "" {
+		return nil
+	}
+	card, ok := cards.ByPaymentMethod(id)
+	if !ok {
+		return fmt.Errorf("default card %q: not a pm_card_* test payment method id", id)
+	}
+	if r := card.Evaluate(cards.Attach, false); r.Status != cards.Succeeded {
+		return fmt.Errorf("default card %q: it cannot be attached to a customer (%s)", id, r.Decline.Code)
+	}
+	return nil
 }
 
 // withDefaultPaymentMethod is a customer's invoice settings with their

@@ -28,6 +28,9 @@ var resources = []anyResource{
 	paymentMethodResource,
 	setupIntentResource,
 	balanceTransactionResource,
+	paymentIntentResource,
+	chargeResource,
+	refundResource,
 
 	lineItemResource,
 	planResource,
@@ -72,6 +75,9 @@ var routeOrder = []routeGroup{
 	{res: paymentMethodResource},
 	{res: setupIntentResource},
 	{res: balanceTransactionResource},
+	{res: paymentIntentResource},
+	{res: chargeResource},
+	{res: refundResource},
 	{routes: emulatorIntentEndpoints},
 }
 

@@ -269,7 +269,7 @@ func (rc *renderCtx) renderSetupIntent(si *billing.SetupIntent) jsonobj.Obj {
 		{K: "customer", V: orNull(si.Customer)},
 		{K: "description", V: orNull(si.Description)},
 		{K: "flow_directions", V: nil},
-		{K: "last_setup_error", V: rc.renderIntentError(si.LastError, si.LastErrorPaymentMethod)},
+		{K: "last_setup_error", V: rc.renderIntentError(si.LastError, si.LastErrorPaymentMethod, "")},
 		{K: "latest_attempt", V: nil},
 		{K: "livemode", V: false},
 		{K: "mandate", V: nil},

@@ -41,16 +41,16 @@ var subscriptionResource = &resource[*billing.Subscription]{
 var subscriptionParams = []string{"add_invoice_items", "cancel_at", "cancel_at_period_end", "collection_method", "days_until_due", "default_payment_method", "description",
 	"items", "metadata", "off_session", "payment_behavior", "proration_behavior", "trial_end", "trial_from_plan", "trial_settings", "automatic_tax"}
 
-// paymentBehaviorChecked wraps a handler that takes payment_behavior. The
-// emulator holds no payment methods and takes no payment: every subscription
-// starts or changes as if the payment succeeded, which is allow_incomplete
-// (the default). The values that wait for a payment or fail without one
-// (default_incomplete, error_if_incomplete, pending_if_incomplete) are refused
-// rather than answered with a silent active subscription.
+// paymentBehaviorChecked wraps the update, which takes payment_behavior
+// allow_incomplete (the default) only so far: an update's invoice is
+// charged, and the values that wait for its payment or fail without it
+// (default_incomplete, error_if_incomplete, pending_if_incomplete) are
+// refused rather than answered as allow_incomplete. (The creation takes
+// them all: billing.CreateSubscription.)
 func paymentBehaviorChecked(h handler) handler {
 	return func(c *call) (jsonobj.Obj, error) {
 		if v, ok := c.params.String("payment_behavior"); ok && v != "allow_incomplete" {
-			return nil, apierr.InvalidRequest("", "payment_behavior", "stripe-emulator does not support payment_behavior=%s yet: it holds no payment methods and takes no payments, so it cannot leave a subscription incomplete or its update pending until a payment succeeds. Leave payment_behavior out, or use allow_incomplete (the default).", v)
+			return nil, apierr.InvalidRequest("", "payment_behavior", "stripe-emulator does not support payment_behavior=%s on a subscription's update yet. Leave payment_behavior out, or use allow_incomplete (the default).", v)
 		}
 		return h(c)
 	}
@@ -64,7 +64,7 @@ var unsupportedItemParams = []string{"items.billing_thresholds", "items.discount
 func subscriptionEndpoints() []endpoint {
 	return []endpoint{
 		{route: "GET /v1/subscriptions/search", op: "GetSubscriptionsSearch", mode: txRead, h: searchSubscriptions},
-		{route: "POST /v1/subscriptions", op: "PostSubscriptions", mode: txWrite, h: paymentBehaviorChecked(createSubscription),
+		{route: "POST /v1/subscriptions", op: "PostSubscriptions", mode: txWrite, h: createSubscription,
 			accepts: append([]string{"customer", "backdate_start_date", "billing_cycle_anchor", "currency", "trial_period_days"}, subscriptionParams...),
 			rejects: append([]string{"automatic_tax.liability"}, unsupportedItemParams...)},
 		{route: "GET /v1/subscriptions", op: "GetSubscriptions", mode: txRead, h: listSubscriptions,
@@ -130,7 +130,8 @@ func decodeSubscriptionCreate(c *call, p *form.Params) billing.SubscriptionCreat
 	return billing.SubscriptionCreate{Customer: optString(p, "customer"), BackdateStartDate: optInt(p, "backdate_start_date"),
 		ItemsGiven: p.Has("items"), Items: decodeItems(c, p, "items"), Currency: optString(p, "currency"), Settings: decodeSubscriptionSettings(p),
 		TrialEnd: decodeMoment(p, "trial_end"), TrialPeriodDays: optInt(p, "trial_period_days"), TrialFromPlan: optBool(p, "trial_from_plan").V,
-		Anchor: optInt(p, "billing_cycle_anchor"), ProrationBehavior: decodeProrationBehavior(p), AddInvoiceItems: decodeAddInvoiceItems(c, p)}
+		Anchor: optInt(p, "billing_cycle_anchor"), ProrationBehavior: decodeProrationBehavior(p), AddInvoiceItems: decodeAddInvoiceItems(c, p),
+		PaymentBehavior: billing.PaymentBehavior(p.StringOr("payment_behavior", ""))}
 }
 
 // decodeSubscriptionChange is POST /v1/subscriptions/{subscription_exposed_id}'s request.

@@ -432,7 +432,7 @@ func invoiceNow(u *Unit, sub *Subscription, lines []Line, now int64) (*Subscript
 	if err != nil {
 		return nil, nil, err
 	}
-	if inv, err = FinalizeInvoice(u, inv, now); err != nil {
+	if inv, err = finalize(u, inv, now, collection{requirePaymentMethod: true}); err != nil {
 		return nil, nil, err
 	}
 	latest, err := GetSubscription(u.tx, sub.ID, "subscription")

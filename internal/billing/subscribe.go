@@ -37,6 +37,9 @@ func CreateSubscription(u *Unit, in SubscriptionCreate) (*Subscription, error) {
 	}
 	sub := &Subscription{Meta: u.ids.NewMeta("sub", now), Customer: cu.ID, Status: SubscriptionActive, CollectionMethod: "charge_automatically",
 		StartDate: start, TrialEndBehavior: "create_invoice", Metadata: map[string]string{}, TestClock: cu.TestClock}
+	if in.PaymentBehavior == PaymentPendingIfIncomplete {
+		return nil, apierr.Invalid("payment_behavior", "You can not pass payment_behavior=pending_if_incomplete when creating a subscription.")
+	}
 	if !in.ItemsGiven || len(in.Items) == 0 {
 		return nil, apierr.ParameterMissing("items")
 	}
@@ -82,16 +85,70 @@ func CreateSubscription(u *Unit, in SubscriptionCreate) (*Subscription, error) {
 	if _, err := addInvoiceItems(u, sub, in.AddInvoiceItems, now); err != nil {
 		return nil, err
 	}
-	inv, err := firstInvoice(u, sub, items, prorate)
+	behavior := in.PaymentBehavior
+	if behavior == "" {
+		behavior = PaymentAllowIncomplete
+	}
+	inv, err := firstInvoice(u, sub, items, prorate, collection{requirePaymentMethod: behavior != PaymentDefaultIncomplete,
+		noAttempt: behavior == PaymentDefaultIncomplete})
 	if err != nil {
 		return nil, err
 	}
 	if inv == nil { // free until the anchor: no invoice yet
 		return sub, nil
 	}
-	n := sub.Clone()
+	latest, err := GetSubscription(u.tx, sub.ID, "subscription") // collection may have changed its status
+	if err != nil {
+		return nil, err
+	}
+	n := latest.Clone()
 	n.LatestInvoice = inv.ID
+	if inv.Status == InvoiceOpen && inv.PaymentIntent != "" {
+		switch behavior {
+		case PaymentDefaultIncomplete:
+			n.Status = SubscriptionIncomplete
+		case PaymentErrorIfIncomplete:
+			return nil, firstPaymentError(u, inv)
+		}
+	}
 	return n, u.tx.Put(TableSubscriptions, n)
+}
+
+// PaymentBehavior is payment_behavior: what a subscription's creation (or
+// update) does when its invoice is not paid at once (ref §3b–c).
+type PaymentBehavior string
+
+const (
+	// PaymentAllowIncomplete (the default): the subscription is created
+	// incomplete (updated past_due) when the payment fails or needs 3D
+	// Secure; no payment method at all is Stripe's 400.
+	PaymentAllowIncomplete PaymentBehavior = "allow_incomplete"
+	// PaymentDefaultIncomplete: the invoice's PaymentIntent is not
+	// confirmed; the subscription waits incomplete for the customer.
+	PaymentDefaultIncomplete PaymentBehavior = "default_incomplete"
+	// PaymentErrorIfIncomplete: a payment that fails or needs 3D Secure is
+	// the request's 402, and nothing is created.
+	PaymentErrorIfIncomplete PaymentBehavior = "error_if_incomplete"
+	// PaymentPendingIfIncomplete: updates only.
+	PaymentPendingIfIncomplete PaymentBehavior = "pending_if_incomplete"
+)
+
+// firstPaymentError is the 402 of error_if_incomplete for a first invoice
+// left open: its PaymentIntent's decline, or
+// subscription_payment_intent_requires_action (ref §3c, observed). The
+// request rolls back, so it embeds nothing [I] (ref §7.3).
+func firstPaymentError(u *Unit, inv *Invoice) error {
+	pi, err := Get[*PaymentIntent](u.tx, TablePaymentIntents, "payment_intent", inv.PaymentIntent, "payment_intent")
+	if err != nil {
+		return err
+	}
+	if pi.Status == PaymentIntentRequiresAction {
+		return apierr.SubscriptionRequiresAction()
+	}
+	if pi.LastError != nil {
+		return pi.LastError.APIError()
+	}
+	return ErrNoPaymentMethod()
 }
 
 // newTrialEnd is when a new subscription's trial ends (0: no trial):

@@ -41,6 +41,7 @@ type SubscriptionCreate struct {
 	Anchor            Opt[int64] // billing_cycle_anchor
 	ProrationBehavior ProrationBehavior
 	AddInvoiceItems   []AddInvoiceItem
+	PaymentBehavior   PaymentBehavior // "": allow_incomplete
 }
 
 // SubscriptionSettings are what creating a subscription and updating one

@@ -21,6 +21,9 @@ const (
 	TablePaymentMethods      = "payment_methods"
 	TableSetupIntents        = "setup_intents"
 	TableBalanceTransactions = "customer_balance_transactions"
+	TablePaymentIntents      = "payment_intents"
+	TableCharges             = "charges"
+	TableRefunds             = "refunds"
 
 	TableProducts   = "products"
 	TableMeters     = "meters"
@@ -84,6 +87,19 @@ func Tables() []store.Table {
 		}},
 		{Name: TableBalanceTransactions, Indexes: []store.Index{
 			{Name: "customer", Keys: func(r store.Record) []string { return []string{r.(*BalanceTransaction).Customer} }},
+		}},
+		// Every card renewal writes a PaymentIntent and a charge: B-trees,
+		// as customers (design-16 §1.9).
+		{Name: TablePaymentIntents, BTree: true, Indexes: []store.Index{
+			{Name: "customer", Keys: func(r store.Record) []string { return nonEmpty(r.(*PaymentIntent).Customer) }},
+			{Name: "invoice", Keys: func(r store.Record) []string { return nonEmpty(r.(*PaymentIntent).Invoice) }},
+		}},
+		{Name: TableCharges, BTree: true, Indexes: []store.Index{
+			{Name: "customer", Keys: func(r store.Record) []string { return nonEmpty(r.(*Charge).Customer) }},
+			{Name: "payment_intent", Keys: func(r store.Record) []string { return nonEmpty(r.(*Charge).PaymentIntent) }},
+		}},
+		{Name: TableRefunds, Indexes: []store.Index{
+			{Name: "charge", Keys: func(r store.Record) []string { return []string{r.(*Refund).Charge} }},
 		}},
 	}
 }

@@ -44,6 +44,21 @@ var FromAcacia = []string{
 	"GET /v1/customers/{customer}/balance_transactions/{transaction}",
 	"POST /v1/customers/{customer}/balance_transactions/{transaction}",
 	"GET /v1/customers/{customer}/balance_transactions",
+	"POST /v1/payment_intents",
+	"GET /v1/payment_intents/{intent}",
+	"POST /v1/payment_intents/{intent}",
+	"GET /v1/payment_intents",
+	"POST /v1/payment_intents/{intent}/confirm",
+	"POST /v1/payment_intents/{intent}/capture",
+	"POST /v1/payment_intents/{intent}/cancel",
+	"GET /v1/charges/{charge}",
+	"POST /v1/charges/{charge}",
+	"GET /v1/charges",
+	"POST /v1/refunds",
+	"GET /v1/refunds/{refund}",
+	"POST /v1/refunds/{refund}",
+	"GET /v1/refunds",
+	"POST /v1/refunds/{refund}/cancel",
 }
 
 // Corrections are the parameters of the FromAcacia operations that the
@@ -53,6 +68,7 @@ var FromAcacia = []string{
 // the emulator does not take.)
 var Corrections = []struct{ Route, Path string }{
 	{"POST /v1/setup_intents/{intent}/confirm", "client_secret"},
+	{"POST /v1/payment_intents/{intent}/confirm", "client_secret"},
 }
 
 // Extract keeps what the emulator needs of each operation of the 2024-06-20

@@ -1,0 +1,419 @@
+package server
+
+import (
+	"slices"
+	"testing"
+
+	stripe "github.com/stripe/stripe-go/v79"
+	"github.com/stripe/stripe-go/v79/client"
+)
+
+// eventTypes are the types of the account's events, oldest first.
+func eventTypes(t *testing.T, sc *client.API) []string {
+	t.Helper()
+	var out []string
+	it := sc.Events.List(&stripe.EventListParams{})
+	for it.Next() {
+		out = append(out, string(it.Event().Type))
+	}
+	if it.Err() != nil {
+		t.Fatal(it.Err())
+	}
+	slices.Reverse(out)
+	return out
+}
+
+// cardCustomer is a customer created with the magic card as their default
+// payment method, as the Stripe CLI's fixtures do.
+func cardCustomer(t *testing.T, sc *client.API, magic string) *stripe.Customer {
+	t.Helper()
+	cu, err := sc.Customers.New(&stripe.CustomerParams{Name: stripe.String("Card"), PaymentMethod: stripe.String(magic),
+		InvoiceSettings: &stripe.CustomerInvoiceSettingsParams{DefaultPaymentMethod: stripe.String(magic)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cu
+}
+
+// TestStandalonePaymentIntent: a PaymentIntent confirmed with each class of
+// card (ref §1, design-16 §2.2): a working card succeeds with a captured
+// charge; a decline is the 402 card_error embedding the intent and the
+// payment method and naming the failed charge, whose failure_code and
+// outcome say why; 3D Secure on-session waits in requires_action, and
+// off-session is declined authentication_required.
+func TestStandalonePaymentIntent(t *testing.T) {
+	e := newEnv(t)
+	cus := newCustomer(t, e.sc)
+	for _, tt := range []struct {
+		name, card  string
+		offSession  bool
+		status      stripe.PaymentIntentStatus
+		code, dcode string
+		outcome     string // the charge's outcome type ("": no charge)
+	}{
+		{name: "visa", card: "pm_card_visa", status: "succeeded", outcome: "authorized"},
+		{name: "generic decline", card: "pm_card_visa_chargeDeclined", status: "requires_payment_method", code: "card_declined", dcode: "generic_decline", outcome: "issuer_declined"},
+		{name: "insufficient funds", card: "pm_card_visa_chargeDeclinedInsufficientFunds", status: "requires_payment_method", code: "card_declined", dcode: "insufficient_funds", outcome: "issuer_declined"},
+		{name: "expired", card: "pm_card_chargeDeclinedExpiredCard", status: "requires_payment_method", code: "expired_card", outcome: "issuer_declined"},
+		{name: "attaches then declines", card: "pm_card_chargeCustomerFail", status: "requires_payment_method", code: "card_declined", dcode: "generic_decline", outcome: "issuer_declined"},
+		{name: "3DS on session", card: "pm_card_authenticationRequired", status: "requires_action"},
+		{name: "3DS off session", card: "pm_card_authenticationRequired", offSession: true, status: "requires_payment_method", code: "authentication_required", dcode: "authentication_required", outcome: "issuer_declined"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			pi, err := e.sc.PaymentIntents.New(&stripe.PaymentIntentParams{Amount: stripe.Int64(2000), Currency: stripe.String("usd"),
+				Customer: stripe.String(cus), PaymentMethod: stripe.String(tt.card), Confirm: stripe.Bool(true), OffSession: stripe.Bool(tt.offSession)})
+			if tt.code != "" {
+				se := wantErr(t, err, 402, tt.code, stripeErrParam(tt.code))
+				if string(se.DeclineCode) != tt.dcode || se.PaymentIntent == nil || se.PaymentMethod == nil || se.ChargeID == "" {
+					t.Fatalf("decline %q, intent %v, payment method %v, charge %q", se.DeclineCode, se.PaymentIntent, se.PaymentMethod, se.ChargeID)
+				}
+				pi = se.PaymentIntent
+				if pi.LastPaymentError == nil || pi.PaymentMethod != nil || pi.LatestCharge == nil || pi.LatestCharge.ID != se.ChargeID {
+					t.Fatalf("the intent after a decline: %+v", pi)
+				}
+			} else if err != nil {
+				t.Fatal(err)
+			}
+			if pi.Status != tt.status {
+				t.Fatalf("status %s, want %s", pi.Status, tt.status)
+			}
+			if tt.outcome == "" {
+				if pi.LatestCharge != nil || pi.NextAction == nil || pi.NextAction.Type != "use_stripe_sdk" {
+					t.Fatalf("waiting for 3DS: charge %v, next action %+v", pi.LatestCharge, pi.NextAction)
+				}
+				return
+			}
+			ch, err := e.sc.Charges.Get(pi.LatestCharge.ID, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if ch.Outcome.Type != tt.outcome || ch.PaymentIntent.ID != pi.ID || ch.Amount != 2000 {
+				t.Fatalf("charge %+v", ch)
+			}
+			if tt.code == "" {
+				if ch.Status != "succeeded" || !ch.Paid || !ch.Captured || ch.AmountCaptured != 2000 || ch.FailureCode != "" || pi.AmountReceived != 2000 {
+					t.Fatalf("a paid charge: %+v, received %d", ch, pi.AmountReceived)
+				}
+				return
+			}
+			if ch.Status != "failed" || ch.Paid || ch.Captured || ch.FailureCode != tt.code || ch.FailureMessage == "" {
+				t.Fatalf("a failed charge: status %s paid %v failure %q %q", ch.Status, ch.Paid, ch.FailureCode, ch.FailureMessage)
+			}
+		})
+	}
+}
+
+// stripeErrParam is the param of a card error (ref §6.1: exp_month for
+// expired_card, none for the others here).
+func stripeErrParam(code string) string {
+	if code == "expired_card" {
+		return "exp_month"
+	}
+	return ""
+}
+
+// TestPaymentIntentLifecycle: created without confirming, confirmed later
+// (payment_intent.created, charge.succeeded, payment_intent.succeeded);
+// manual capture (requires_capture, then captured in part); cancel; 3D
+// Secure completed through the emulator's endpoint; the wrong-state
+// confirm and cancel refused.
+func TestPaymentIntentLifecycle(t *testing.T) {
+	e := newEnv(t)
+	pi, err := e.sc.PaymentIntents.New(&stripe.PaymentIntentParams{Amount: stripe.Int64(1000), Currency: stripe.String("usd")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pi.Status != "requires_payment_method" || pi.ClientSecret == "" {
+		t.Fatalf("new: %s %q", pi.Status, pi.ClientSecret)
+	}
+	if pi, err = e.sc.PaymentIntents.Confirm(pi.ID, &stripe.PaymentIntentConfirmParams{PaymentMethod: stripe.String("pm_card_visa")}); err != nil || pi.Status != "succeeded" {
+		t.Fatalf("confirm: %v %v", pi, err)
+	}
+	if got, want := eventTypes(t, e.sc), []string{"payment_intent.created", "charge.succeeded", "payment_intent.succeeded"}; !slices.Equal(got, want) {
+		t.Errorf("events %v, want %v", got, want)
+	}
+	_, err = e.sc.PaymentIntents.Confirm(pi.ID, nil)
+	wantErr(t, err, 400, "payment_intent_unexpected_state", "")
+	_, err = e.sc.PaymentIntents.Cancel(pi.ID, nil)
+	wantErr(t, err, 400, "payment_intent_unexpected_state", "")
+
+	manual, err := e.sc.PaymentIntents.New(&stripe.PaymentIntentParams{Amount: stripe.Int64(3000), Currency: stripe.String("usd"),
+		CaptureMethod: stripe.String("manual"), PaymentMethod: stripe.String("pm_card_visa"), Confirm: stripe.Bool(true)})
+	if err != nil || manual.Status != "requires_capture" || manual.AmountCapturable != 3000 {
+		t.Fatalf("manual: %v %v", manual, err)
+	}
+	_, err = e.sc.PaymentIntents.Capture(manual.ID, &stripe.PaymentIntentCaptureParams{AmountToCapture: stripe.Int64(3001)})
+	wantErr(t, err, 400, "parameter_invalid", "amount_to_capture")
+	if manual, err = e.sc.PaymentIntents.Capture(manual.ID, &stripe.PaymentIntentCaptureParams{AmountToCapture: stripe.Int64(2500)}); err != nil {
+		t.Fatal(err)
+	}
+	ch, err := e.sc.Charges.Get(manual.LatestCharge.ID, nil)
+	if err != nil || manual.Status != "succeeded" || manual.AmountReceived != 2500 || !ch.Captured || ch.AmountCaptured != 2500 {
+		t.Fatalf("captured: %v %v %v", manual, ch, err)
+	}
+	if lastEvent(t, e, "charge.captured").Data.Object["id"] != ch.ID {
+		t.Errorf("no charge.captured for %s", ch.ID)
+	}
+
+	open, err := e.sc.PaymentIntents.New(&stripe.PaymentIntentParams{Amount: stripe.Int64(1000), Currency: stripe.String("usd")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if open, err = e.sc.PaymentIntents.Cancel(open.ID, &stripe.PaymentIntentCancelParams{CancellationReason: stripe.String("abandoned")}); err != nil ||
+		open.Status != "canceled" || open.CancellationReason != "abandoned" || open.CanceledAt == 0 {
+		t.Fatalf("cancel: %v %v", open, err)
+	}
+
+	three, err := e.sc.PaymentIntents.New(&stripe.PaymentIntentParams{Amount: stripe.Int64(1000), Currency: stripe.String("usd"),
+		PaymentMethod: stripe.String("pm_card_authenticationRequired"), Confirm: stripe.Bool(true)})
+	if err != nil || three.Status != "requires_action" {
+		t.Fatalf("3DS: %v %v", three, err)
+	}
+	r := e.do("POST", "/_emulator/intents/"+three.ID+"/authenticate", "result=complete")
+	if r.status != 200 || r.json["status"] != "succeeded" || r.json["latest_charge"] == nil {
+		t.Fatalf("authenticated: %d %s", r.status, r.body)
+	}
+}
+
+// TestRefunds: a charge refunded in part, then the rest through its
+// PaymentIntent (amount_refunded, refunded, charge.refunded, refund.created);
+// more than is left, and a charge refunded already, are 400s.
+func TestRefunds(t *testing.T) {
+	e := newEnv(t)
+	pi, err := e.sc.PaymentIntents.New(&stripe.PaymentIntentParams{Amount: stripe.Int64(1000), Currency: stripe.String("usd"),
+		PaymentMethod: stripe.String("pm_card_visa"), Confirm: stripe.Bool(true)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ch := pi.LatestCharge.ID
+	re, err := e.sc.Refunds.New(&stripe.RefundParams{Charge: stripe.String(ch), Amount: stripe.Int64(300)})
+	if err != nil || re.Status != "succeeded" || re.Amount != 300 || re.PaymentIntent.ID != pi.ID {
+		t.Fatalf("refund: %v %v", re, err)
+	}
+	_, err = e.sc.Refunds.New(&stripe.RefundParams{Charge: stripe.String(ch), Amount: stripe.Int64(701)})
+	wantErr(t, err, 400, "parameter_invalid", "amount")
+	if _, err = e.sc.Refunds.New(&stripe.RefundParams{PaymentIntent: stripe.String(pi.ID)}); err != nil {
+		t.Fatal(err)
+	}
+	c, err := e.sc.Charges.Get(ch, nil)
+	if err != nil || c.AmountRefunded != 1000 || !c.Refunded {
+		t.Fatalf("refunded: %v %v", c, err)
+	}
+	_, err = e.sc.Refunds.New(&stripe.RefundParams{Charge: stripe.String(ch)})
+	wantErr(t, err, 400, "charge_already_refunded", "charge")
+	if got := lastEvent(t, e, "charge.refunded").Data.Object["amount_refunded"]; got != float64(1000) {
+		t.Errorf("charge.refunded shows %v refunded", got)
+	}
+	if n := listAll(t, e, "/v1/refunds?charge="+ch); n != 2 {
+		t.Errorf("%d refunds listed, want 2", n)
+	}
+}
+
+// TestSubscriptionFirstInvoiceByCard: flow (a) of ref §3: a working default
+// card pays the first invoice through a PaymentIntent and a charge, with
+// the events in Stripe's order (after the customer.updated of the
+// customer's currency); latest_invoice.payment_intent expands.
+func TestSubscriptionFirstInvoiceByCard(t *testing.T) {
+	e := newEnv(t)
+	cu := cardCustomer(t, e.sc, "pm_card_visa")
+	price := licensedPrice(t, e.sc, 1000, "month")
+	before := len(eventTypes(t, e.sc))
+	sub, err := e.sc.Subscriptions.New(&stripe.SubscriptionParams{Customer: stripe.String(cu.ID),
+		Items: []*stripe.SubscriptionItemsParams{{Price: stripe.String(price.ID)}}, Expand: []*string{stripe.String("latest_invoice.payment_intent")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	inv := sub.LatestInvoice
+	if sub.Status != "active" || inv.Status != "paid" || inv.AmountPaid != 1000 || inv.AttemptCount != 1 || !inv.Attempted || inv.Charge == nil {
+		t.Fatalf("subscription %s, invoice %s paid %d attempts %d", sub.Status, inv.Status, inv.AmountPaid, inv.AttemptCount)
+	}
+	pi := inv.PaymentIntent
+	if pi == nil || pi.Status != "succeeded" || pi.Amount != 1000 || pi.Description != "Subscription creation" || pi.SetupFutureUsage != "off_session" ||
+		pi.PaymentMethod.ID != cu.InvoiceSettings.DefaultPaymentMethod.ID {
+		t.Fatalf("payment intent %+v", pi)
+	}
+	want := []string{"customer.updated", "customer.subscription.created", "invoice.created", "invoice.finalized", "payment_intent.created", "charge.succeeded",
+		"payment_intent.succeeded", "invoice.updated", "invoice.paid", "invoice.payment_succeeded"}
+	if got := eventTypes(t, e.sc)[before:]; !slices.Equal(got, want) {
+		t.Errorf("events\n%v, want\n%v", got, want)
+	}
+}
+
+// TestSubscriptionWithoutACard: flow (b): no payment method, an amount due
+// and the default payment_behavior is Stripe's 400, and nothing is stored; a
+// card merely attached (no default anywhere) is no payment method (ref
+// §2.8); a trial's $0 invoice needs none.
+func TestSubscriptionWithoutACard(t *testing.T) {
+	e := newEnv(t)
+	price := licensedPrice(t, e.sc, 1000, "month")
+	cus := newCustomer(t, e.sc)
+	attachCard(t, e.sc, "pm_card_visa", cus)
+	items := []*stripe.SubscriptionItemsParams{{Price: stripe.String(price.ID)}}
+	for _, b := range []string{"", "allow_incomplete", "error_if_incomplete"} {
+		p := &stripe.SubscriptionParams{Customer: stripe.String(cus), Items: items}
+		if b != "" {
+			p.PaymentBehavior = stripe.String(b)
+		}
+		_, err := e.sc.Subscriptions.New(p)
+		se := wantErr(t, err, 400, "resource_missing", "")
+		if se.Msg != "This customer has no attached payment source or default payment method. Please consider adding a default payment method." {
+			t.Errorf("%q: %s", b, se.Msg)
+		}
+	}
+	if n := listAll(t, e, "/v1/subscriptions?customer="+cus); n != 0 {
+		t.Errorf("%d subscriptions stored by the 400s", n)
+	}
+	if n := listAll(t, e, "/v1/invoices?customer="+cus); n != 0 {
+		t.Errorf("%d invoices stored by the 400s", n)
+	}
+	if _, err := e.sc.Subscriptions.New(&stripe.SubscriptionParams{Customer: stripe.String(cus), Items: items, TrialPeriodDays: stripe.Int64(7)}); err != nil {
+		t.Errorf("a trial: %v", err)
+	}
+}
+
+// TestPaymentBehaviorOnCreate: a card that declines leaves the subscription
+// incomplete with allow_incomplete (200, the invoice open after one failed
+// attempt), is the 402 of its decline with error_if_incomplete (nothing
+// stored), and default_incomplete leaves the invoice's PaymentIntent
+// unconfirmed, whose confirm with a good card activates the subscription.
+func TestPaymentBehaviorOnCreate(t *testing.T) {
+	e := newEnv(t)
+	price := licensedPrice(t, e.sc, 1000, "month")
+	items := []*stripe.SubscriptionItemsParams{{Price: stripe.String(price.ID)}}
+	expand := []*string{stripe.String("latest_invoice.payment_intent")}
+
+	failing := cardCustomer(t, e.sc, "pm_card_chargeCustomerFail")
+	sub, err := e.sc.Subscriptions.New(&stripe.SubscriptionParams{Customer: stripe.String(failing.ID), Items: items, Expand: expand})
+	if err != nil {
+		t.Fatal(err)
+	}
+	inv := sub.LatestInvoice
+	if sub.Status != "incomplete" || inv.Status != "open" || inv.AttemptCount != 1 || inv.PaymentIntent.Status != "requires_payment_method" ||
+		inv.PaymentIntent.LastPaymentError == nil || inv.PaymentIntent.LastPaymentError.DeclineCode != "generic_decline" {
+		t.Fatalf("allow_incomplete: %s, invoice %s attempts %d, intent %+v", sub.Status, inv.Status, inv.AttemptCount, inv.PaymentIntent)
+	}
+	if ev := lastEvent(t, e, "invoice.payment_failed"); ev.Data.Object["id"] != inv.ID {
+		t.Errorf("invoice.payment_failed is about %v", ev.Data.Object["id"])
+	}
+	if sub, err = e.sc.Subscriptions.Get(sub.ID, nil); err != nil || sub.Status != "incomplete" {
+		t.Fatalf("stored: %v %v", sub, err)
+	}
+
+	declining := cardCustomer(t, e.sc, "pm_card_chargeCustomerFail")
+	_, err = e.sc.Subscriptions.New(&stripe.SubscriptionParams{Customer: stripe.String(declining.ID), Items: items,
+		PaymentBehavior: stripe.String("error_if_incomplete")})
+	if se := wantErr(t, err, 402, "card_declined", ""); se.DeclineCode != "generic_decline" {
+		t.Errorf("decline code %q", se.DeclineCode)
+	}
+	if n := listAll(t, e, "/v1/subscriptions?customer="+declining.ID); n != 0 {
+		t.Errorf("error_if_incomplete stored %d subscriptions", n)
+	}
+
+	waiting := newCustomer(t, e.sc)
+	sub, err = e.sc.Subscriptions.New(&stripe.SubscriptionParams{Customer: stripe.String(waiting), Items: items,
+		PaymentBehavior: stripe.String("default_incomplete"), Expand: expand})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pi := sub.LatestInvoice.PaymentIntent
+	if sub.Status != "incomplete" || sub.LatestInvoice.Status != "open" || sub.LatestInvoice.AttemptCount != 0 || pi.Status != "requires_payment_method" || pi.ClientSecret == "" {
+		t.Fatalf("default_incomplete: %s, invoice %s, intent %s %q", sub.Status, sub.LatestInvoice.Status, pi.Status, pi.ClientSecret)
+	}
+	if pi, err = e.sc.PaymentIntents.Confirm(pi.ID, &stripe.PaymentIntentConfirmParams{PaymentMethod: stripe.String("pm_card_visa")}); err != nil || pi.Status != "succeeded" {
+		t.Fatalf("confirm: %v %v", pi, err)
+	}
+	sub, err = e.sc.Subscriptions.Get(sub.ID, &stripe.SubscriptionParams{Expand: []*string{stripe.String("latest_invoice")}})
+	if err != nil || sub.Status != "active" || sub.LatestInvoice.Status != "paid" || sub.LatestInvoice.AttemptCount != 1 {
+		t.Fatalf("after the confirm: %v %v", sub, err)
+	}
+}
+
+// TestPayInvoice: pay (ref §3e) on an open invoice whose card declined: a
+// declining payment_method is the 402 of its attach (ref §1.3: such cards
+// cannot be attached), a 3DS card the 402
+// invoice_payment_intent_requires_action, and a good card pays it
+// (attached to the customer first) and activates the subscription;
+// paid_out_of_band marks another paid without invoice.payment_succeeded.
+func TestPayInvoice(t *testing.T) {
+	e := newEnv(t)
+	price := licensedPrice(t, e.sc, 1000, "month")
+	cu := cardCustomer(t, e.sc, "pm_card_chargeCustomerFail")
+	sub := subscribe(t, e.sc, cu.ID, &stripe.SubscriptionItemsParams{Price: stripe.String(price.ID)})
+	invID := sub.LatestInvoice.ID
+	_, err := e.sc.Invoices.Pay(invID, &stripe.InvoicePayParams{PaymentMethod: stripe.String("pm_card_visa_chargeDeclined")})
+	wantErr(t, err, 402, "card_declined", "")
+	_, err = e.sc.Invoices.Pay(invID, &stripe.InvoicePayParams{PaymentMethod: stripe.String("pm_card_authenticationRequired")})
+	if se := wantErr(t, err, 402, "invoice_payment_intent_requires_action", ""); se.PaymentIntent == nil || se.PaymentIntent.Status != "requires_action" {
+		t.Fatalf("3DS pay: intent %+v", se.PaymentIntent)
+	}
+	if ev := lastEvent(t, e, "invoice.payment_action_required"); ev.Data.Object["id"] != invID {
+		t.Errorf("invoice.payment_action_required is about %v", ev.Data.Object["id"])
+	}
+	inv, err := e.sc.Invoices.Pay(invID, &stripe.InvoicePayParams{PaymentMethod: stripe.String("pm_card_visa")})
+	if err != nil || inv.Status != "paid" || inv.AmountPaid != 1000 || inv.AttemptCount != 1 {
+		t.Fatalf("paid: %v %v", inv, err)
+	}
+	if sub, err = e.sc.Subscriptions.Get(sub.ID, nil); err != nil || sub.Status != "active" {
+		t.Fatalf("subscription after the payment: %v %v", sub, err)
+	}
+	if n := listAll(t, e, "/v1/charges?customer="+cu.ID); n != 2 {
+		t.Errorf("%d charges, want 2 (the failed attempt, the paid one: a declining card fails to attach, before any charge)", n)
+	}
+
+	other := newCustomer(t, e.sc)
+	ii := e.do("POST", "/v1/invoiceitems", "customer="+other+"&amount=2000&currency=usd")
+	draft := e.do("POST", "/v1/invoices", "customer="+other+"&pending_invoice_items_behavior=include")
+	if ii.status != 200 || draft.status != 200 {
+		t.Fatalf("%s %s", ii.body, draft.body)
+	}
+	id := draft.json["id"].(string)
+	_, err = e.sc.Invoices.Pay(id, nil)
+	wantErr(t, err, 400, "resource_missing", "")
+	oob, err := e.sc.Invoices.Pay(id, &stripe.InvoicePayParams{PaidOutOfBand: stripe.Bool(true)})
+	if err != nil || oob.Status != "paid" || !oob.PaidOutOfBand || oob.AmountPaid != 0 {
+		t.Fatalf("out of band: %v %v", oob, err)
+	}
+	if lastEvent(t, e, "invoice.paid").Data.Object["id"] != id {
+		t.Errorf("no invoice.paid for the draft paid out of band")
+	}
+	if ev := lastEvent(t, e, "invoice.payment_succeeded"); ev.Data.Object["id"] == id {
+		t.Errorf("invoice.payment_succeeded for an invoice paid out of band")
+	}
+}
+
+// TestRenewalDeclines: a renewal whose card declines leaves the invoice open
+// after one attempt (invoice.payment_failed) and the subscription past_due
+// (ref §3d; retries are not modelled yet).
+func TestRenewalDeclines(t *testing.T) {
+	e := newEnv(t)
+	clock, err := e.sc.TestHelpersTestClocks.New(&stripe.TestHelpersTestClockParams{FrozenTime: stripe.Int64(t0.Unix())})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cu, err := e.sc.Customers.New(&stripe.CustomerParams{TestClock: stripe.String(clock.ID), PaymentMethod: stripe.String("pm_card_chargeCustomerFail"),
+		InvoiceSettings: &stripe.CustomerInvoiceSettingsParams{DefaultPaymentMethod: stripe.String("pm_card_chargeCustomerFail")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	price := licensedPrice(t, e.sc, 1000, "month")
+	sub, err := e.sc.Subscriptions.New(&stripe.SubscriptionParams{Customer: stripe.String(cu.ID), TrialPeriodDays: stripe.Int64(7),
+		Items: []*stripe.SubscriptionItemsParams{{Price: stripe.String(price.ID)}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.sc.TestHelpersTestClocks.Advance(clock.ID, &stripe.TestHelpersTestClockAdvanceParams{FrozenTime: stripe.Int64(t0.Unix() + 7*86400 + 2*3600)}); err != nil {
+		t.Fatal(err)
+	}
+	sub, err = e.sc.Subscriptions.Get(sub.ID, &stripe.SubscriptionParams{Expand: []*string{stripe.String("latest_invoice.payment_intent")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	inv := sub.LatestInvoice
+	if sub.Status != "past_due" || inv.Status != "open" || inv.AttemptCount != 1 || inv.PaymentIntent.Status != "requires_payment_method" ||
+		inv.PaymentIntent.Description != "Subscription update" {
+		t.Fatalf("after the renewal: %s, invoice %s attempts %d, intent %+v", sub.Status, inv.Status, inv.AttemptCount, inv.PaymentIntent)
+	}
+	if ev := lastEvent(t, e, "invoice.payment_failed"); ev.Data.Object["id"] != inv.ID {
+		t.Errorf("invoice.payment_failed is about %v", ev.Data.Object["id"])
+	}
+}
