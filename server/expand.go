@@ -119,7 +119,9 @@ func (c *call) expandIn(obj jsonobj.Obj, typ, prefix string, segs []string, full
 		obj.Set(seg, loaded)
 		v, expanded = loaded, true
 	case nil:
-		if expandable[typ][field] == "" {
+		// A null on the way (a line with no price, under
+		// lines.data.price.product) leaves nothing to expand below it.
+		if expandable[typ][field] == "" && len(segs) == 1 {
 			return cannotExpand(full)
 		}
 		return nil
