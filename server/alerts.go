@@ -58,6 +58,7 @@ var alertResource = &resource[*alert]{
 		cached: true,
 		expand: map[string]string{"meter": "billing.meter"},
 		routes: alertEndpoints,
+		shape:  alertShape,
 	},
 	render: infallible((*renderCtx).renderAlert),
 }
@@ -229,22 +230,38 @@ func listAlerts(c *call) (jsonobj.Obj, error) {
 	}, func(r store.Record) (jsonobj.Obj, error) { return c.renderAlert(r.(*alert)), nil })
 }
 
-func (rc *renderCtx) renderAlert(a *alert) jsonobj.Obj {
-	var filter any
-	if a.Customer != "" {
-		filter = jsonobj.Obj{{K: "customer", V: a.Customer}}
-	}
-	return jsonobj.Obj{
-		{K: "id", V: a.ID},
-		{K: "object", V: "billing.alert"},
-		{K: "alert_type", V: "usage_threshold"},
-		{K: "filter", V: filter},
-		{K: "livemode", V: false},
-		{K: "status", V: string(a.Status)},
-		{K: "title", V: a.Title},
-		{K: "usage_threshold_config", V: jsonobj.Obj{{K: "gte", V: a.GTE}, {K: "meter", V: a.Meter}, {K: "recurrence", V: "one_time"}}},
-	}
-}
+func (rc *renderCtx) renderAlert(a *alert) jsonobj.Obj { return alertShape.render(rc, a) }
+
+// alertField is a field of the billing alert object.
+type alertField = field[*alert]
+
+// alertShape is the billing alert at every API version: 2024-06-20's filter
+// and usage_threshold_config become usage_threshold with filters in
+// 2024-09-30.acacia.
+var alertShape = newShape("billing.alert", []alertField{
+	{name: "id", get: func(_ *renderCtx, a *alert) any { return a.ID }},
+	{name: "object", get: func(*renderCtx, *alert) any { return "billing.alert" }},
+	{name: "alert_type", get: func(*renderCtx, *alert) any { return "usage_threshold" }},
+	{name: "filter", get: func(_ *renderCtx, a *alert) any {
+		if a.Customer == "" {
+			return nil
+		}
+		return jsonobj.Obj{{K: "customer", V: a.Customer}}
+	}},
+	{name: "livemode", get: func(*renderCtx, *alert) any { return false }},
+	{name: "status", get: func(_ *renderCtx, a *alert) any { return string(a.Status) }},
+	{name: "title", get: func(_ *renderCtx, a *alert) any { return a.Title }},
+	{name: "usage_threshold", get: func(_ *renderCtx, a *alert) any {
+		var filters any
+		if a.Customer != "" {
+			filters = []jsonobj.Obj{{{K: "customer", V: a.Customer}, {K: "type", V: "customer"}}}
+		}
+		return jsonobj.Obj{{K: "filters", V: filters}, {K: "gte", V: a.GTE}, {K: "meter", V: a.Meter}, {K: "recurrence", V: "one_time"}}
+	}},
+	{name: "usage_threshold_config", get: func(_ *renderCtx, a *alert) any {
+		return jsonobj.Obj{{K: "gte", V: a.GTE}, {K: "meter", V: a.Meter}, {K: "recurrence", V: "one_time"}}
+	}},
+})
 
 // checkAlerts fires the meter's active alerts that a customer's usage since
 // their creation has just reached (called after an event counts).

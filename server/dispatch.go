@@ -37,16 +37,15 @@ type call struct {
 	// fast, set instead of params, is what the endpoint's fastForm decoded.
 	fast fastParams
 	vars map[string]string
-	// renderCtx holds the transaction the handler runs in (tx), and renders
-	// the handler's objects.
+	// renderCtx holds the transaction the handler runs in (tx) and the API
+	// version the request is served at (v), and renders the handler's objects.
 	renderCtx
 	ep *endpoint
 	// idemKey is the request's Idempotency-Key, if any.
 	idemKey string
-	// version is the API version the request is served at; named: its
-	// Stripe-Version header named it.
-	version apiversion.Version
-	named   bool
+	// named: the request's Stripe-Version header named the version it is
+	// served at (renderCtx.v).
+	named bool
 	// body is the raw body, for raw endpoints.
 	body []byte
 	// status overrides 200 for the response (raw endpoints).
@@ -274,7 +273,8 @@ func (s *Server) serveNotFound(w http.ResponseWriter, r *http.Request) {
 // run is the pipeline of one endpoint: authenticate, decode and check the
 // parameters, apply idempotency, run the handler in its transaction, render.
 func (s *Server) run(w http.ResponseWriter, r *http.Request, reqID string, ep *endpoint, vars map[string]string, version apiversion.Version, named bool) {
-	c := &call{s: s, r: r, reqID: reqID, ep: ep, now: s.clock.Now(), version: version, named: named}
+	c := &call{s: s, r: r, reqID: reqID, ep: ep, now: s.clock.Now(), named: named}
+	c.v = version
 	for k, v := range vars {
 		u, err := url.PathUnescape(v)
 		if err != nil {
@@ -302,7 +302,7 @@ func (s *Server) run(w http.ResponseWriter, r *http.Request, reqID string, ep *e
 	}
 	if c.acct != nil && ep.apiRoute {
 		if v := c.acct.servedAt(version, named, s.defaultVersion); v != version {
-			c.version = v
+			c.v = v
 			w.Header()["Stripe-Version"] = s.versionHeader[v]
 		}
 	}

@@ -160,6 +160,9 @@ func newRegistry(list []anyResource, order []routeGroup) (*registry, error) {
 			reg.routes = append(reg.routes, d.routes)
 		}
 	}
+	if err := checkShapes(list); err != nil {
+		errs = append(errs, err)
+	}
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}

@@ -176,16 +176,16 @@ func versionHeaders() (out [apiversion.Count][]string) {
 // endpoint's own at 2024-06-20 (ev nil), else the endpoint's at the
 // request's version; a version without the endpoint answers its 404.
 func (s *Server) schemaAt(c *call) (schema *form.Schema, ev *epVersion, aerr *apierr.Error) {
-	if c.version == apiversion.V2024_06_20 {
+	if c.v == apiversion.V2024_06_20 {
 		return c.ep.schema, nil, nil
 	}
-	ev, err := s.epAt(c.ep, c.version)
+	ev, err := s.epAt(c.ep, c.v)
 	if err != nil {
-		s.log.Error("the schema of an API version", "route", c.ep.route, "api_version", c.version.String(), "error", err.Error())
+		s.log.Error("the schema of an API version", "route", c.ep.route, "api_version", c.v.String(), "error", err.Error())
 		return nil, nil, apierr.Internal()
 	}
 	if ev.gone {
-		return nil, nil, ev.goneError(c.r.Method, c.r.URL.Path, c.version)
+		return nil, nil, ev.goneError(c.r.Method, c.r.URL.Path, c.v)
 	}
 	return ev.schema, ev, nil
 }

@@ -24,6 +24,25 @@ package billing
 // The rules that hold in both modes (an item added mid-period counts usage
 // from when it was added, a new price from the switch) are not asked of it.
 
+// Mode is a subscription's billing mode.
+type Mode string
+
+// The billing modes.
+const (
+	ModeClassic  Mode = "classic"
+	ModeFlexible Mode = "flexible"
+)
+
+// Mode is the subscription's billing mode. Flexible is stored and shown; its
+// rules are not implemented yet: every subscription bills by classic's
+// (Rules).
+func (s *Subscription) Mode() Mode {
+	if s.BillingMode == "" {
+		return ModeClassic
+	}
+	return s.BillingMode
+}
+
 // ModeRules are the rules of a billing mode.
 type ModeRules interface { // transitional: unexported in d7
 	// BillsStoppedUsage reports whether the usage a metered price counted in
@@ -37,8 +56,9 @@ type ModeRules interface { // transitional: unexported in d7
 	ZeroLineForAddedUsage() bool
 }
 
-// Rules are the subscription's billing mode's: classic, the only one of
-// 2024-06-20. (Not Mode: issue 15 gives subscriptions a stored billing mode.)
+// Rules are the subscription's billing mode's: classic's, the only ones
+// implemented yet (a flexible subscription bills by them too, until
+// flexible's rules come).
 func (s *Subscription) Rules() ModeRules { return classicMode{} } // transitional: unexported in d7
 
 // classicMode is Stripe's classic billing mode.
