@@ -72,18 +72,21 @@ func customerEvents(m *mutation) (string, store.Record, store.Record) {
 }
 
 // customerParams are the parameters both create and update take.
-var customerParams = []string{"address", "balance", "description", "email", "invoice_prefix", "invoice_settings",
+var customerParams = []string{"address", "balance", "business_name", "description", "email", "individual_name", "invoice_prefix", "invoice_settings",
 	"metadata", "name", "next_invoice_sequence", "phone", "preferred_locales", "shipping", "tax", "tax_exempt", "validate"}
+
+// customerNames are the names 2025-09-30.clover adds.
+var customerNames = []string{"business_name", "individual_name"}
 
 func customerEndpoints() []endpoint {
 	return []endpoint{
 		{route: "GET /v1/customers/search", op: "GetCustomersSearch", mode: txRead, h: searchCustomers},
 		{route: "POST /v1/customers", op: "PostCustomers", mode: txWrite, h: createCustomer, accepts: append([]string{"test_clock"}, customerParams...),
-			rejects: []string{"invoice_settings.default_payment_method"}},
+			rejects: []string{"invoice_settings.default_payment_method"}, newer: customerNames},
 		{route: "GET /v1/customers", op: "GetCustomers", mode: txRead, h: listCustomers},
 		{route: "GET /v1/customers/{customer}", op: "GetCustomersCustomer", mode: txRead, h: retrieveCustomer},
 		{route: "POST /v1/customers/{customer}", op: "PostCustomersCustomer", mode: txWrite, h: updateCustomer, accepts: customerParams,
-			rejects: []string{"invoice_settings.default_payment_method"}},
+			rejects: []string{"invoice_settings.default_payment_method"}, newer: customerNames},
 		{route: "DELETE /v1/customers/{customer}", op: "DeleteCustomersCustomer", mode: txWrite, h: deleteCustomer},
 	}
 }
@@ -130,8 +133,11 @@ func applyCustomerParams(cu *billing.Customer, p *form.Params) error {
 	for _, f := range []struct {
 		key string
 		dst *string
-	}{{"description", &cu.Description}, {"email", &cu.Email}, {"name", &cu.Name}, {"phone", &cu.Phone}} {
-		if v, ok := p.String(f.key); ok {
+	}{{"description", &cu.Description}, {"email", &cu.Email}, {"name", &cu.Name}, {"phone", &cu.Phone},
+		{"business_name", &cu.BusinessName}, {"individual_name", &cu.IndividualName}} {
+		if p.IsEmpty(f.key) {
+			*f.dst = ""
+		} else if v, ok := p.String(f.key); ok {
 			if err := maxLen(p, f.key, v, maxLenFor[f.key]); err != nil {
 				return err
 			}
@@ -204,7 +210,7 @@ func defaultInvoiceSettings() jsonobj.Obj {
 }
 
 // maxLenFor holds Stripe's length limits of free-text fields.
-var maxLenFor = map[string]int{"description": 350, "email": 512, "name": 256, "phone": 20}
+var maxLenFor = map[string]int{"description": 350, "email": 512, "name": 256, "phone": 20, "business_name": 150, "individual_name": 150}
 
 // getCustomer loads a customer; deleted ones count as missing unless allowDeleted.
 func (c *call) getCustomer(id, param string, allowDeleted bool) (*billing.Customer, error) {

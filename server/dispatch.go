@@ -69,6 +69,12 @@ type call struct {
 		obj  jsonobj.Obj
 		json []byte
 	}
+	// hooks are the account's webhook endpoints, read once for the
+	// request's events (eventEndpoints).
+	hooks struct {
+		eps  []*webhookEndpoint
+		read bool
+	}
 }
 
 // shownJSON is the JSON of the answered object, made once for the request's
@@ -137,14 +143,20 @@ func (s *Server) prepare(ep *endpoint) error {
 	}
 	ep.versions = new(epVersions)
 	ep.apiRoute = strings.HasPrefix(ep.path, "/v1/") || strings.HasPrefix(ep.path, "/v2/")
+	canon, err := canonicalSchema(ep)
+	if err != nil {
+		return err
+	}
+	ep.canon = canon
+	ep.upgrades = apiversion.UpgradesFor(ep.route, apiversion.V2024_06_20)
 	for _, a := range ep.accepts {
-		if ep.schema.Prop(a) == nil {
+		if ep.canon.Prop(a) == nil {
 			return fmt.Errorf("%s: accepts %q, which is not a parameter of the endpoint", ep.route, a)
 		}
 	}
 	ep.rejectPaths = nil
 	for _, rj := range ep.rejects {
-		if lookupDotted(ep.schema, rj) == nil {
+		if lookupDotted(ep.canon, rj) == nil {
 			return fmt.Errorf("%s: rejects %q, which is not a parameter of the endpoint", ep.route, rj)
 		}
 		ep.rejectPaths = append(ep.rejectPaths, strings.Split(rj, "."))
@@ -400,8 +412,17 @@ func (s *Server) decode(c *call) *apierr.Error {
 	if aerr != nil {
 		return aerr
 	}
-	if ev != nil && !ev.same {
-		if aerr := ev.toCanonical(c.ep, tree, params); aerr != nil {
+	upgrades := c.ep.upgrades
+	if ev != nil {
+		upgrades = ev.upgrades
+		if !ev.same {
+			if aerr := ev.toCanonical(c.ep, tree, params); aerr != nil {
+				return aerr
+			}
+		}
+	}
+	for _, up := range upgrades {
+		if aerr := up.Apply(params); aerr != nil {
 			return aerr
 		}
 	}
@@ -555,7 +576,9 @@ func (c *call) commit() error {
 		evs = c.log.extra
 		for _, ev := range evs {
 			ev.reqID, ev.idemKey = c.automaticReqID(), c.idemKey
-			c.renderEvent(ev) // events no change describes always render
+			if _, err := c.renderEvent(ev); err != nil { // events no change describes always render
+				return err
+			}
 		}
 	}
 	c.s.publish(c.acct, evs)

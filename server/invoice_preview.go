@@ -7,6 +7,7 @@ import (
 	"github.com/shopspring/decimal"
 
 	"github.com/stripe-emulator/stripe-emulator/internal/apierr"
+	"github.com/stripe-emulator/stripe-emulator/internal/apiversion"
 	"github.com/stripe-emulator/stripe-emulator/internal/billing"
 	"github.com/stripe-emulator/stripe-emulator/internal/billing/calc"
 	"github.com/stripe-emulator/stripe-emulator/internal/form"
@@ -37,7 +38,8 @@ func invoicePreviewEndpoints() []endpoint {
 		{route: "GET /v1/invoices/upcoming", op: "GetInvoicesUpcoming", mode: txWrite, dryRun: true, h: upcomingInvoice, accepts: upcoming, rejects: legacyPreviewRejects},
 		{route: "GET /v1/invoices/upcoming/lines", op: "GetInvoicesUpcomingLines", mode: txWrite, dryRun: true, h: upcomingInvoiceLines,
 			accepts: append([]string{"limit", "starting_after", "ending_before"}, upcoming...), rejects: legacyPreviewRejects},
-		{route: "POST /v1/invoices/create_preview", op: "PostInvoicesCreatePreview", mode: txWrite, dryRun: true, h: createInvoicePreview, accepts: previewParams, rejects: previewRejects},
+		{route: "POST /v1/invoices/create_preview", op: "PostInvoicesCreatePreview", mode: txWrite, dryRun: true, h: createInvoicePreview, accepts: previewParams, rejects: previewRejects,
+			newer: []string{"subscription_details.billing_cycle_anchor", "subscription_details.billing_mode"}},
 	}
 }
 
@@ -53,13 +55,26 @@ func upcomingInvoice(c *call) (jsonobj.Obj, error) {
 }
 
 // createInvoicePreview answers POST /v1/invoices/create_preview: the same
-// invoice, with the upcoming_in_ id Stripe's create_preview gives it.
+// invoice, with the upcoming_in_ id Stripe's create_preview gives it. From
+// 2025-03-31.basil it previews a subscription, a schedule or invoice items,
+// no longer "the next upcoming invoice from among the customer's
+// subscriptions".
 func createInvoicePreview(c *call) (jsonobj.Obj, error) {
+	if c.v.Has(apiversion.GatePreviewNeedsTarget) && !previewHasTarget(c.params) {
+		return nil, apierr.InvalidRequest("", "", "You must provide at least one of: `subscription`, `schedule`, `subscription_details.items`, `schedule_details.phases`, `invoice_items`.")
+	}
 	inv, err := c.buildPreview()
 	if err != nil {
 		return nil, err
 	}
 	return c.renderInvoice(inv)
+}
+
+// previewHasTarget reports whether a preview names what it previews beside
+// the customer.
+func previewHasTarget(p *form.Params) bool {
+	return p.Has("subscription") || p.Has("schedule") || p.Object("subscription_details").Has("items") ||
+		p.Object("schedule_details").Has("phases") || p.Has("invoice_items")
 }
 
 func upcomingInvoiceLines(c *call) (jsonobj.Obj, error) {
@@ -156,11 +171,18 @@ func readPreviewChange(p *form.Params) (previewChange, error) {
 	if v := get("trial_end", "subscription_trial_end"); v != nil {
 		ch.trialEnd = v
 	}
+	// subscription_details[billing_cycle_anchor] is endive's object (an older
+	// version's value is upgraded to it); upcoming's flat
+	// subscription_billing_cycle_anchor keeps its own shape.
 	if v := get("billing_cycle_anchor", "subscription_billing_cycle_anchor"); v != nil {
-		if v.Kind == form.KInt {
+		typ := v.Str
+		if v.Kind == form.KObject {
+			typ = v.Obj.StringOr("type", "")
+		}
+		if v.Kind == form.KInt || typ == "timestamp" {
 			return ch, apierr.InvalidRequest("", v.Param, "stripe-emulator does not support a timestamp for %s in previews yet; use now or unchanged, or create the subscription with its billing_cycle_anchor and preview its upcoming invoice.", v.Param)
 		}
-		ch.anchorNow = v.Str == "now"
+		ch.anchorNow = typ == "now"
 	}
 	return ch, nil
 }
@@ -191,6 +213,11 @@ func (c *call) buildPreview() (*billing.Invoice, error) {
 	}
 	change, err := readPreviewChange(p)
 	if err != nil {
+		return nil, err
+	}
+	// billing_mode is checked, and changes nothing yet: the preview bills by
+	// classic's rules, as every subscription does (see readBillingMode).
+	if _, err := readBillingMode(p.Object("subscription_details").Object("billing_mode"), c.v); err != nil {
 		return nil, err
 	}
 	if sub == nil {

@@ -7,6 +7,7 @@ import (
 	"github.com/shopspring/decimal"
 
 	"github.com/stripe-emulator/stripe-emulator/internal/apierr"
+	"github.com/stripe-emulator/stripe-emulator/internal/apiversion"
 	"github.com/stripe-emulator/stripe-emulator/internal/billing"
 	"github.com/stripe-emulator/stripe-emulator/internal/billing/calc"
 	"github.com/stripe-emulator/stripe-emulator/internal/form"
@@ -299,6 +300,9 @@ func (c *call) applyRecurring(pr *billing.Price, p *form.Params) error {
 			return apierr.Invalid(rp.Path("aggregate_usage"), "A price with a meter aggregates usage with the meter's formula: recurring[aggregate_usage] can only be sum.")
 		}
 		r.Meter = m.ID
+	}
+	if r.UsageType == "metered" && r.Meter == "" && c.v.Has(apiversion.GateNoLegacyMetered) {
+		return apierr.InvalidRequest("parameter_missing", rp.Path("meter"), "Missing required param: %s. From API version 2025-03-31.basil a metered price needs a billing meter: prices with usage_type=metered and no meter (legacy usage-based billing) can no longer be created; this request used %s.", rp.Path("meter"), c.v)
 	}
 	pr.Recurring = r
 	return nil

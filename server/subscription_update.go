@@ -73,6 +73,9 @@ func (c *call) changeItems(sub *billing.Subscription, changes []*form.Params, no
 				return nil, err
 			}
 			if pr.ID != old.ID {
+				if err := c.checkAttachable(pr, cp); err != nil {
+					return nil, err
+				}
 				if old.Metered() && sub.Rules().BillsStoppedUsage(old, false) {
 					ch.retire(after[i], now)
 				}
@@ -209,9 +212,7 @@ func updateSubscription(c *call) (jsonobj.Obj, error) {
 	if d, ok := p.Int("proration_date"); ok {
 		u.prorationDate = &d
 	}
-	if a, _ := p.String("billing_cycle_anchor"); a == "now" {
-		u.anchorNow = true
-	}
+	u.anchorNow = anchorType(p, "unchanged") == "now"
 	u.settings = func(sub *billing.Subscription) error {
 		if err := applySubscriptionSettings(sub, p, now); err != nil {
 			return err
@@ -298,6 +299,12 @@ func afterCancel(c *call, before, sub *billing.Subscription, now int64, invoiceN
 	return c.tx.Put(tSubscriptions, n)
 }
 
+// anchorType is billing_cycle_anchor[type] (endive's shape; the string an
+// older version sends is upgraded to it), or def when absent.
+func anchorType(p *form.Params, def string) string {
+	return p.Object("billing_cycle_anchor").StringOr("type", def)
+}
+
 // resumeSubscription resumes a paused subscription. billing_cycle_anchor=now
 // (the default) starts a new period now and bills it at once;
 // billing_cycle_anchor=unchanged returns to the period around now on the old
@@ -322,7 +329,7 @@ func resumeSubscription(c *call) (jsonobj.Obj, error) {
 		sub.TrialEnd = now
 	}
 	ch := &subChange{sub: sub, before: items, after: items}
-	if p.StringOr("billing_cycle_anchor", "now") == "now" {
+	if anchorType(p, "now") == "now" {
 		// Nothing of the paused time is billed: the new period starts now.
 		paused := cur.Clone()
 		paused.PeriodStart = now

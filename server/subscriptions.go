@@ -4,6 +4,7 @@ import (
 	"slices"
 
 	"github.com/stripe-emulator/stripe-emulator/internal/apierr"
+	"github.com/stripe-emulator/stripe-emulator/internal/apiversion"
 	"github.com/stripe-emulator/stripe-emulator/internal/billing"
 	"github.com/stripe-emulator/stripe-emulator/internal/billing/calc"
 	"github.com/stripe-emulator/stripe-emulator/internal/form"
@@ -67,16 +68,16 @@ func subscriptionEndpoints() []endpoint {
 	return []endpoint{
 		{route: "GET /v1/subscriptions/search", op: "GetSubscriptionsSearch", mode: txRead, h: searchSubscriptions},
 		{route: "POST /v1/subscriptions", op: "PostSubscriptions", mode: txWrite, h: paymentBehaviorChecked(createSubscription),
-			accepts: append([]string{"customer", "backdate_start_date", "billing_cycle_anchor", "currency", "trial_period_days"}, subscriptionParams...),
-			rejects: append([]string{"automatic_tax.liability"}, unsupportedItemParams...)},
+			accepts: append([]string{"customer", "backdate_start_date", "billing_cycle_anchor", "billing_mode", "currency", "trial_period_days"}, subscriptionParams...),
+			rejects: append([]string{"automatic_tax.liability"}, unsupportedItemParams...), newer: []string{"billing_mode"}},
 		{route: "GET /v1/subscriptions", op: "GetSubscriptions", mode: txRead, h: listSubscriptions,
 			accepts: []string{"collection_method", "created", "current_period_end", "current_period_start", "customer", "ending_before", "limit", "plan", "price", "starting_after", "status", "test_clock"}},
 		{route: "GET /v1/subscriptions/{subscription_exposed_id}", op: "GetSubscriptionsSubscriptionExposedId", mode: txRead, h: retrieveSubscription},
 		{route: "POST /v1/subscriptions/{subscription_exposed_id}", op: "PostSubscriptionsSubscriptionExposedId", mode: txWrite, h: paymentBehaviorChecked(updateSubscription),
 			accepts: append([]string{"billing_cycle_anchor", "cancellation_details", "proration_date"}, subscriptionParams...),
-			rejects: append([]string{"automatic_tax.liability"}, unsupportedItemParams...)},
+			rejects: append([]string{"automatic_tax.liability"}, unsupportedItemParams...), newer: []string{"billing_cycle_anchor"}},
 		{route: "DELETE /v1/subscriptions/{subscription_exposed_id}", op: "DeleteSubscriptionsSubscriptionExposedId", mode: txWrite, h: cancelSubscription},
-		{route: "POST /v1/subscriptions/{subscription}/resume", op: "PostSubscriptionsSubscriptionResume", mode: txWrite, h: resumeSubscription},
+		{route: "POST /v1/subscriptions/{subscription}/resume", op: "PostSubscriptionsSubscriptionResume", mode: txWrite, h: resumeSubscription, newer: []string{"billing_cycle_anchor"}},
 	}
 }
 
@@ -120,6 +121,16 @@ func createSubscription(c *call) (jsonobj.Obj, error) {
 	}
 	sub := &billing.Subscription{Meta: c.newMetaAt("sub", now), Customer: cu.ID, Status: billing.SubscriptionActive, CollectionMethod: "charge_automatically",
 		StartDate: start, TrialEndBehavior: "create_invoice", Metadata: map[string]string{}, TestClock: cu.TestClock}
+	mode, err := readBillingMode(p.Object("billing_mode"), c.v)
+	if err != nil {
+		return nil, err
+	}
+	if mode == billing.ModeFlexible {
+		sub.BillingMode = mode
+	}
+	if c.v.Has(apiversion.GateBillingMode) {
+		sub.BillingModeSince = now
+	}
 	if !p.Has("items") || len(p.Array("items")) == 0 {
 		return nil, apierr.ParameterMissing("items")
 	}
@@ -221,6 +232,31 @@ func createSubscription(c *call) (jsonobj.Obj, error) {
 		return nil, err
 	}
 	return c.renderSubscription(n)
+}
+
+// readBillingMode is the billing mode of a new subscription: billing_mode
+// (2025-06-30.basil), else the default of the request's version (flexible
+// from 2025-09-30.clover, classic before). The emulator stores and shows
+// the mode; flexible's own billing rules are not implemented yet (see
+// billing.Subscription.Rules).
+func readBillingMode(bm *form.Params, v apiversion.Version) (billing.Mode, error) {
+	mode := billing.ModeClassic
+	if v.Has(apiversion.GateFlexibleDefault) {
+		mode = billing.ModeFlexible
+	}
+	if bm == nil {
+		return mode, nil
+	}
+	mode = billing.Mode(bm.StringOr("type", string(mode)))
+	if f := bm.Object("flexible"); f != nil {
+		if mode != billing.ModeFlexible {
+			return "", apierr.Invalid(bm.Path("flexible"), "%s can only be set when %s is flexible.", bm.Path("flexible"), bm.Path("type"))
+		}
+		if pd, ok := f.String("proration_discounts"); ok && pd != "included" {
+			return "", apierr.InvalidRequest("", f.Path("proration_discounts"), "stripe-emulator does not support %s=%s yet: it has no discounts to itemize. Leave it out, or use included.", f.Path("proration_discounts"), pd)
+		}
+	}
+	return mode, nil
 }
 
 // backdatedStart is when a new subscription starts: backdate_start_date, which
@@ -330,6 +366,9 @@ func (c *call) newItems(sub *billing.Subscription, params []*form.Params, existi
 		if err != nil {
 			return nil, err
 		}
+		if err := c.checkAttachable(pr, ip); err != nil {
+			return nil, err
+		}
 		if used[pr.ID] {
 			return nil, apierr.Invalid(ip.Path("price"), "Cannot add multiple subscription items with the same plan: %s", pr.ID)
 		}
@@ -404,6 +443,21 @@ func (c *call) itemPrice(ip *form.Params) (*billing.Price, error) {
 		return nil, apierr.Invalid(param, "The price specified is inactive. This field only accepts active prices.")
 	}
 	return pr, nil
+}
+
+// checkAttachable refuses, from 2025-03-31.basil, to attach a legacy metered
+// price (metered, without a meter) to a subscription or a preview: "You can
+// no longer ... attach existing legacy usage-based prices to quotes,
+// upcoming invoices, or subscriptions." Items that have one keep billing it.
+func (c *call) checkAttachable(pr *billing.Price, ip *form.Params) error {
+	if !pr.Metered() || pr.Recurring.Meter != "" || !c.v.Has(apiversion.GateNoLegacyMetered) {
+		return nil
+	}
+	param := ip.Path("price")
+	if ip.Has("plan") {
+		param = ip.Path("plan")
+	}
+	return apierr.Invalid(param, "The price %s is a metered price without a meter (recurring[meter]): from API version 2025-03-31.basil such prices can no longer be attached to subscriptions or previews. Use a price with a billing meter; this request used %s.", pr.ID, c.v)
 }
 
 // inlinePrice creates the price of price_data: archived at once, as Stripe's

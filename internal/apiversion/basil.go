@@ -216,6 +216,7 @@ var basil0630BillingMode = &Change{
 		{Route: rPreview, Path: "subscription_details.billing_mode", Kind: ParamAdded, Schema: billingModeParam()},
 	},
 	Fields: []FieldEdit{{Object: "subscription", Path: "billing_mode", Kind: FieldAdded}},
+	Gates:  []Gate{GateBillingMode},
 }
 
 var basil0630Migrate = &Change{
