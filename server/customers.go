@@ -145,7 +145,7 @@ func applyCustomerParams(cu *billing.Customer, p *form.Params) error {
 		}
 	}
 	if b, ok := p.Int("balance"); ok {
-		if err := checkAmount("balance", b); err != nil {
+		if err := billing.CheckAmount("balance", b); err != nil {
 			return err
 		}
 		cu.Balance = b
@@ -214,14 +214,7 @@ var maxLenFor = map[string]int{"description": 350, "email": 512, "name": 256, "p
 
 // getCustomer loads a customer; deleted ones count as missing unless allowDeleted.
 func (c *call) getCustomer(id, param string, allowDeleted bool) (*billing.Customer, error) {
-	cu, err := getRecord[*billing.Customer](c.tx, tCustomers, "customer", id, param)
-	if err != nil {
-		return nil, err
-	}
-	if cu.Deleted && !allowDeleted {
-		return nil, apierr.ResourceMissing("customer", param, id)
-	}
-	return cu, nil
+	return billing.GetCustomer(c.tx, id, param, allowDeleted)
 }
 
 func retrieveCustomer(c *call) (jsonobj.Obj, error) {

@@ -95,7 +95,7 @@ func (c *call) stepInvoice(inv *billing.Invoice, at int64) error {
 	kind, _ := inv.Next()
 	switch kind {
 	case billing.FinalizeDue:
-		_, err := c.finalizeInvoice(inv, at)
+		_, err := billing.FinalizeInvoice(&c.u, inv, at)
 		return err
 	case billing.OverdueDue:
 		n := inv.Clone()
@@ -135,11 +135,11 @@ func (c *call) emitUpcoming(sub *billing.Subscription, at int64) error {
 	if err := c.previewSubscription(inv, sub, previewChange{prorationBehavior: "none"}, at, false); err != nil {
 		return err
 	}
-	pending, err := c.pendingItems(cu.ID)
+	pending, err := billing.PendingItems(c.tx, cu.ID)
 	if err != nil {
 		return err
 	}
-	inv.Lines = append(billing.ItemLines(keepItemsFor(pending, sub.ID)), inv.Lines...)
+	inv.Lines = append(billing.ItemLines(billing.KeepItemsFor(pending, sub.ID)), inv.Lines...)
 	// no id: an upcoming invoice has none
 	return c.emit("invoice.upcoming", at, func(rc *renderCtx) (jsonobj.Obj, error) { return rc.renderInvoice(inv) })
 }
@@ -164,7 +164,7 @@ func (c *call) renewSubscription(sub *billing.Subscription, at int64) error {
 	if err != nil {
 		return err
 	}
-	inv, err := c.subscriptionInvoice(sub, items, sub.PeriodStart, at, "subscription_cycle", true)
+	inv, err := billing.SubscriptionInvoice(&c.u, sub, items, sub.PeriodStart, at, "subscription_cycle", true)
 	if err != nil {
 		return err
 	}
@@ -201,7 +201,7 @@ func (c *call) endSubscription(sub *billing.Subscription, at int64, bill bool) e
 				return err
 			}
 		}
-		inv, err := c.subscriptionInvoice(sub, items, sub.PeriodStart, at, "subscription_cycle", false)
+		inv, err := billing.SubscriptionInvoice(&c.u, sub, items, sub.PeriodStart, at, "subscription_cycle", false)
 		if err != nil {
 			return err
 		}
@@ -212,198 +212,6 @@ func (c *call) endSubscription(sub *billing.Subscription, at int64, bill bool) e
 		n.CanceledAt = at
 	}
 	n.CancelReason = "cancellation_requested"
-	return c.tx.Put(tSubscriptions, n)
-}
-
-// subscriptionInvoice creates the draft invoice closing [start, end) of a
-// subscription, with the customer's pending invoice items; it finalizes on its
-// own an hour later.
-func (c *call) subscriptionInvoice(sub *billing.Subscription, items []*billing.Item, start, end int64, reason string, advance bool) (*billing.Invoice, error) {
-	lines, err := billing.PeriodLines(&c.u, sub, items, start, end, advance)
-	if err != nil {
-		return nil, err
-	}
-	return c.newInvoice(sub, reason, start, end, end, lines, end+billing.FinalizationGrace)
-}
-
-// newInvoice stores a draft invoice for a subscription's customer, taking their
-// pending invoice items. It auto-advances; finalizesAt (0: finalized by the
-// caller at once) is when it finalizes on its own.
-func (c *call) newInvoice(sub *billing.Subscription, reason string, start, end, created int64, lines []billing.Line, finalizesAt int64) (*billing.Invoice, error) {
-	cu, err := c.getCustomer(sub.Customer, "customer", true)
-	if err != nil {
-		return nil, err
-	}
-	inv := &billing.Invoice{Meta: c.newMetaAt("in", created), Customer: sub.Customer, Subscription: sub.ID, Status: billing.InvoiceDraft,
-		BillingReason: reason, CollectionMethod: sub.CollectionMethod, Currency: sub.Currency, PeriodStart: start, PeriodEnd: end,
-		StartingBalance: cu.Balance, AutoAdvance: true, FinalizesAt: finalizesAt, SubscriptionMetadata: sub.Metadata,
-		TestClock: sub.TestClock, Metadata: map[string]string{}}
-	if sub.CollectionMethod == "send_invoice" && sub.DaysUntilDue != nil {
-		inv.DueDate = created + *sub.DaysUntilDue*86400
-	}
-	billing.SnapshotCustomer(inv, cu)
-	pending, err := c.pendingItems(cu.ID)
-	if err != nil {
-		return nil, err
-	}
-	pending = keepItemsFor(pending, sub.ID)
-	if err := c.takeItems(inv, pending); err != nil {
-		return nil, err
-	}
-	inv.Lines = append(billing.StoredItemLines(pending), lines...)
-	for i := len(pending); i < len(inv.Lines); i++ {
-		inv.Lines[i].ID = store.NewID("il")
-	}
-	return inv, c.tx.Put(tInvoices, inv)
-}
-
-// takeItems attaches pending invoice items to an invoice.
-func (c *call) takeItems(inv *billing.Invoice, items []*billing.InvoiceItem) error {
-	for _, ii := range items {
-		n := ii.Clone()
-		n.Invoice = inv.ID
-		if err := c.tx.Put(tInvoiceItems, n); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// refreshUsage re-rates an invoice's metered lines with the usage known now: usage
-// reported during the grace period after the period's end still counts.
-func (c *call) refreshUsage(inv *billing.Invoice) error {
-	if inv.Subscription == "" {
-		return nil
-	}
-	sub, err := c.getSubscription(inv.Subscription, "subscription")
-	if err != nil {
-		return nil // the subscription is gone (its test clock was deleted)
-	}
-	rerated := func(l billing.Line) *billing.Price {
-		if pr, _ := c.getPrice(l.Price, "price"); l.Type == "subscription" && !l.Proration && pr != nil && pr.Metered() {
-			return pr
-		}
-		return nil
-	}
-	// The metered lines of each rating, in order: an item's price over the
-	// line's period. One item can have several (legacy usage records: the
-	// price it moved from, billed up to the move, and the one it moved to).
-	type rating struct {
-		item, price string
-		start       int64
-	}
-	key := func(l billing.Line) rating { return rating{l.SubscriptionItem, l.Price, l.PeriodStart} }
-	old := map[rating][]billing.Line{}
-	for _, l := range inv.Lines {
-		if rerated(l) != nil {
-			old[key(l)] = append(old[key(l)], l)
-		}
-	}
-	var out []billing.Line
-	done := map[rating]bool{}
-	for _, l := range inv.Lines {
-		pr := rerated(l)
-		if pr == nil {
-			out = append(out, l)
-			continue
-		}
-		if done[key(l)] {
-			continue
-		}
-		done[key(l)] = true
-		it := &billing.Item{Meta: store.Meta{ID: l.SubscriptionItem}, Subscription: sub.ID, Price: pr.ID}
-		qty, err := billing.MeteredQuantity(&c.u, sub, it, pr, l.PeriodStart, l.PeriodEnd)
-		if err != nil {
-			return err
-		}
-		for j, nl := range billing.RateLines(c.tx, sub, it, pr, qty, l.PeriodStart, l.PeriodEnd) {
-			if was := old[key(l)]; j < len(was) {
-				keepLine(&nl, was[j])
-			} else {
-				nl.ID = store.NewID("il") // a tier component the usage now reaches
-			}
-			out = append(out, nl)
-		}
-	}
-	inv.Lines = out
-	return nil
-}
-
-// keepLine carries to a re-rated line the ID of the line it replaces, and
-// what POST /v1/invoices/{invoice}/lines/{line_item_id} may have set on it:
-// metadata, discountable, and a description given there.
-func keepLine(nl *billing.Line, was billing.Line) {
-	nl.ID, nl.Metadata, nl.Discountable = was.ID, was.Metadata, was.Discountable
-	if was.CustomDescription {
-		nl.Description, nl.CustomDescription = was.Description, true
-	}
-}
-
-// finalizeInvoice finalizes a draft at a time: the customer's balance is
-// applied, a number given, and the invoice collected: charge_automatically
-// invoices are paid at once (as if the customer had a working card), unless the
-// amount due is below Stripe's minimum charge, in which case it is not charged,
-// the invoice is marked paid and the amount is added to the customer's balance
-// for the next invoice. send_invoice invoices stay open until their due date.
-func (c *call) finalizeInvoice(inv *billing.Invoice, at int64) (*billing.Invoice, error) {
-	n := inv.Clone()
-	if n.BillingReason == "subscription_cycle" {
-		if err := c.refreshUsage(n); err != nil {
-			return nil, err
-		}
-	}
-	cur, err := c.getCustomer(n.Customer, "customer", true)
-	if err != nil {
-		return nil, err
-	}
-	cu := cur.Clone()
-	if !cu.Deleted {
-		n.Number = cu.InvoicePrefix + "-" + fmt.Sprintf("%04d", cu.NextInvoiceSequence)
-		cu.NextInvoiceSequence++
-	}
-	n.StartingBalance = cu.Balance
-	after := calc.Add(n.Subtotal(), cu.Balance)
-	balance := min(after, 0) // a credit larger than the total stays a credit
-	due := max(after, 0)
-	n.Status, n.FinalizedAt, n.EffectiveAt, n.FinalizesAt = billing.InvoiceOpen, at, at, 0
-	switch {
-	case due == 0:
-		n.MarkPaid(at, 0)
-	case n.CollectionMethod == "charge_automatically" && due < calc.MinimumCharge(n.Currency):
-		balance = calc.Add(balance, due) // too small to charge: carried to the next invoice
-		n.MarkPaid(at, 0)
-	case n.CollectionMethod == "charge_automatically":
-		n.Attempted, n.AttemptCount = true, 1
-		n.MarkPaid(at, due)
-	default:
-		if n.DueDate == 0 {
-			n.DueDate = at + 30*86400
-		}
-	}
-	n.EndingBalance = &balance
-	cu.Balance = balance
-	if err := c.tx.Put(tInvoices, n); err != nil {
-		return nil, err
-	}
-	if !cu.Deleted {
-		if err := c.tx.Put(tCustomers, cu); err != nil {
-			return nil, err
-		}
-	}
-	return n, c.afterPaid(n)
-}
-
-// afterPaid brings a past_due subscription back once its latest invoice is paid.
-func (c *call) afterPaid(inv *billing.Invoice) error {
-	if !inv.Paid || inv.Subscription == "" {
-		return nil
-	}
-	sub, err := c.getSubscription(inv.Subscription, "subscription")
-	if err != nil || sub.Status != billing.SubscriptionPastDue || sub.LatestInvoice != inv.ID {
-		return nil
-	}
-	n := sub.Clone()
-	n.Status = billing.SubscriptionActive
 	return c.tx.Put(tSubscriptions, n)
 }
 
@@ -452,11 +260,11 @@ func (c *call) firstInvoice(sub *billing.Subscription, items []*billing.Item, pr
 		}
 		lines = append(lines, ls...)
 	}
-	inv, err := c.newInvoice(sub, "subscription_create", now, now, now, lines, 0)
+	inv, err := billing.NewInvoice(&c.u, sub, "subscription_create", now, now, now, lines, 0)
 	if err != nil {
 		return nil, err
 	}
-	return c.finalizeInvoice(inv, now)
+	return billing.FinalizeInvoice(&c.u, inv, now)
 }
 
 // finalInvoice bills a subscription canceled now with invoice_now: its usage so
@@ -477,16 +285,16 @@ func (c *call) finalInvoice(before *billing.Subscription, at int64, prorate bool
 		}
 		lines = append(billing.ProrationLines(before, ps), lines...)
 	}
-	pending, err := c.pendingItems(before.Customer)
+	pending, err := billing.PendingItems(c.tx, before.Customer)
 	if err != nil {
 		return nil, err
 	}
-	if len(lines) == 0 && len(keepItemsFor(pending, before.ID)) == 0 {
+	if len(lines) == 0 && len(billing.KeepItemsFor(pending, before.ID)) == 0 {
 		return nil, nil
 	}
-	inv, err := c.newInvoice(before, "subscription_cycle", before.PeriodStart, at, at, lines, 0)
+	inv, err := billing.NewInvoice(&c.u, before, "subscription_cycle", before.PeriodStart, at, at, lines, 0)
 	if err != nil {
 		return nil, err
 	}
-	return c.finalizeInvoice(inv, at)
+	return billing.FinalizeInvoice(&c.u, inv, at)
 }

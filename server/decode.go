@@ -1,6 +1,7 @@
 package server
 
 import (
+	"github.com/stripe-emulator/stripe-emulator/internal/billing"
 	"github.com/stripe-emulator/stripe-emulator/internal/form"
 	"github.com/stripe-emulator/stripe-emulator/internal/jsonobj"
 	"github.com/stripe-emulator/stripe-emulator/internal/metadata"
@@ -85,4 +86,61 @@ func mergeObject(cur jsonobj.Obj, p *form.Params, fields []string, nested map[st
 		}
 	}
 	return out
+}
+
+// The decoders of typed inputs (billing's): they copy what a request gave,
+// and never fail. The schema has checked every parameter's type and enum;
+// the engine makes every other check, in its place.
+
+// optString, optInt and optBool are a parameter of their type as the
+// request gave it.
+func optString(p *form.Params, key string) billing.Opt[string] {
+	return opt(p, key, form.KString, func(v *form.Value) string { return v.Str })
+}
+
+func optInt(p *form.Params, key string) billing.Opt[int64] {
+	return opt(p, key, form.KInt, func(v *form.Value) int64 { return v.Int })
+}
+
+func optBool(p *form.Params, key string) billing.Opt[bool] {
+	return opt(p, key, form.KBool, func(v *form.Value) bool { return v.Bool })
+}
+
+// opt is a parameter of kind as the request gave it: absent, given with a
+// value (val of it), or given empty.
+func opt[T any](p *form.Params, key string, kind form.Kind, val func(*form.Value) T) billing.Opt[T] {
+	v := p.Get(key)
+	switch {
+	case v == nil:
+		return billing.Opt[T]{}
+	case v.Kind == kind:
+		return billing.Some(val(v))
+	}
+	return billing.Opt[T]{Clear: v.Kind == form.KEmpty}
+}
+
+// decodeAmount is an amount given as key (minor units) or key_decimal.
+func decodeAmount(p *form.Params, key string) billing.AmountInput {
+	a := billing.AmountInput{IntParam: p.Path(key), DecimalParam: p.Path(key + "_decimal"), Int: optInt(p, key), Decimal: optString(p, key+"_decimal")}
+	if a.Decimal.Set {
+		d, err := form.ParseDecimal(a.Decimal.V)
+		a.Parsed, a.Valid = d, err == nil
+	}
+	return a
+}
+
+// decodeInvoiceItemFields is what an invoice item's create and update, and
+// the update of an invoice's line, set.
+func decodeInvoiceItemFields(p *form.Params) billing.InvoiceItemFields {
+	f := billing.InvoiceItemFields{Quantity: optInt(p, "quantity"), UnitAmount: decodeAmount(p, "unit_amount"), Amount: optInt(p, "amount"),
+		Price: optString(p, "price"), Description: optString(p, "description"), Discountable: optBool(p, "discountable"),
+		Metadata: decodeMetadata(p, "metadata")}
+	if per := p.Object("period"); per != nil {
+		start, _ := per.Int("start")
+		end, _ := per.Int("end")
+		f.Period = billing.Some(billing.Period{Start: start, End: end})
+	} else {
+		f.Period.Clear = p.Has("period")
+	}
+	return f
 }

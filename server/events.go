@@ -322,6 +322,17 @@ func (l *changeLog) Changed(table string, before, after store.Record, at int64, 
 	l.muts = append(l.muts, mutation{table: table, before: before, after: after, at: at, step: step})
 }
 
+// About records an event about a stored record that no change of it
+// describes: its data.object is the record rendered when the event is derived.
+func (l *changeLog) About(typ string, at int64, rec store.Record, step int) {
+	l.event(&eventRecord{typ: typ, created: at, object: rec}, step)
+}
+
+// event records an event no stored change describes, among the changes.
+func (l *changeLog) event(ev *eventRecord, step int) {
+	l.muts = append(l.muts, mutation{ev: ev, at: ev.created, step: step})
+}
+
 // emit adds an event that no stored change describes. Its data.object is
 // rendered now, at each version the event is rendered at (eventVersions).
 func (c *call) emit(typ string, at int64, render func(rc *renderCtx) (jsonobj.Obj, error)) error {
@@ -347,15 +358,9 @@ func sameAtEveryVersion(obj jsonobj.Obj) func(*renderCtx) (jsonobj.Obj, error) {
 	return func(*renderCtx) (jsonobj.Obj, error) { return obj, nil }
 }
 
-// emitFor adds an event about a stored record that no change of it describes
-// (invoice.sent): its data.object is the record rendered when the event is derived.
-func (c *call) emitFor(typ string, at int64, rec store.Record) {
-	c.addEvent(&eventRecord{typ: typ, created: at, object: rec})
-}
-
 func (c *call) addEvent(ev *eventRecord) {
 	if c.tx != nil && c.tx.Writable() {
-		c.log.muts = append(c.log.muts, mutation{ev: ev, at: ev.created, step: c.u.Step()})
+		c.log.event(ev, c.u.Step())
 		return
 	}
 	c.log.extra = append(c.log.extra, ev)

@@ -245,12 +245,12 @@ func (c *call) buildPreview() (*billing.Invoice, error) {
 		}
 	}
 	if !recurringOnly {
-		pending, err := c.pendingItems(cu.ID)
+		pending, err := billing.PendingItems(c.tx, cu.ID)
 		if err != nil {
 			return nil, err
 		}
 		if sub != nil {
-			pending = keepItemsFor(pending, sub.ID)
+			pending = billing.KeepItemsFor(pending, sub.ID)
 		}
 		extra, err := c.previewInvoiceItems(inv, p.Objects("invoice_items"))
 		if err != nil {
@@ -270,18 +270,6 @@ func (c *call) buildPreview() (*billing.Invoice, error) {
 	}
 	inv.LinesURL = "/v1/invoices/upcoming/lines?" + q.Encode()
 	return inv, nil
-}
-
-// keepItemsFor keeps the invoice items a subscription's invoice takes: its own,
-// and those not tied to any subscription.
-func keepItemsFor(items []*billing.InvoiceItem, subID string) []*billing.InvoiceItem {
-	out := items[:0:0]
-	for _, ii := range items {
-		if ii.Subscription == "" || ii.Subscription == subID {
-			out = append(out, ii)
-		}
-	}
-	return out
 }
 
 // nextSubscription is the customer's live subscription that renews first.
@@ -433,7 +421,7 @@ func (c *call) previewInvoiceItems(inv *billing.Invoice, items []*form.Params) (
 			return nil, err
 		}
 		amount, hasAmount := ip.Int("amount")
-		if err := checkAmount(ip.Path("amount"), amount); hasAmount && err != nil {
+		if err := billing.CheckAmount(ip.Path("amount"), amount); hasAmount && err != nil {
 			return nil, err
 		}
 		priceID, hasPrice := ip.String("price")

@@ -1,10 +1,9 @@
 package server
 
 import (
-	"github.com/stripe-emulator/stripe-emulator/internal/apierr"
 	"github.com/stripe-emulator/stripe-emulator/internal/billing"
+	"github.com/stripe-emulator/stripe-emulator/internal/form"
 	"github.com/stripe-emulator/stripe-emulator/internal/jsonobj"
-	"github.com/stripe-emulator/stripe-emulator/internal/metadata"
 	"github.com/stripe-emulator/stripe-emulator/internal/search"
 	"github.com/stripe-emulator/stripe-emulator/internal/store"
 )
@@ -32,7 +31,7 @@ func invoiceEndpoints() []endpoint {
 }
 
 func (c *call) getInvoice(id, param string) (*billing.Invoice, error) {
-	return getRecord[*billing.Invoice](c.tx, tInvoices, "invoice", id, param)
+	return billing.GetInvoice(c.tx, id, param)
 }
 
 const tInvoices = billing.TableInvoices
@@ -88,105 +87,20 @@ type invoiceState struct {
 // with their pending invoice items when pending_invoice_items_behavior=include.
 func createInvoice(c *call) (jsonobj.Obj, error) {
 	p := c.params
-	customerID, ok := p.String("customer")
-	if !ok {
-		return nil, apierr.ParameterMissing("customer")
-	}
-	cu, err := c.getCustomer(customerID, "customer", false)
+	inv, err := billing.CreateInvoice(&c.u, billing.InvoiceCreate{
+		Customer: optString(p, "customer"), Subscription: optString(p, "subscription"), Currency: optString(p, "currency"),
+		IncludePending: p.StringOr("pending_invoice_items_behavior", "exclude") == "include", Settings: decodeInvoiceSettings(p)})
 	if err != nil {
-		return nil, err
-	}
-	now := c.u.CustomerNow(cu.ID)
-	inv := &billing.Invoice{Meta: c.newMetaAt("in", now), Customer: cu.ID, Status: billing.InvoiceDraft, BillingReason: "manual",
-		CollectionMethod: p.StringOr("collection_method", "charge_automatically"), Currency: cu.Currency, PeriodStart: now, PeriodEnd: now,
-		StartingBalance: cu.Balance, TestClock: cu.TestClock, Metadata: map[string]string{}}
-	if v, ok := p.String("currency"); ok {
-		inv.Currency = v
-	}
-	if subID, ok := p.String("subscription"); ok {
-		sub, err := c.getSubscription(subID, "subscription")
-		if err != nil {
-			return nil, err
-		}
-		if sub.Customer != cu.ID {
-			return nil, apierr.Invalid("subscription", "The subscription %s belongs to another customer.", sub.ID)
-		}
-		inv.Subscription, inv.Currency, inv.SubscriptionMetadata = sub.ID, sub.Currency, sub.Metadata
-	}
-	if err := applyInvoiceSettings(inv, c, now); err != nil {
-		return nil, err
-	}
-	billing.SnapshotCustomer(inv, cu)
-	if p.StringOr("pending_invoice_items_behavior", "exclude") == "include" {
-		pending, err := c.pendingItems(cu.ID)
-		if err != nil {
-			return nil, err
-		}
-		if inv.Subscription != "" {
-			pending = keepItemsFor(pending, inv.Subscription)
-		}
-		if err := c.takeItems(inv, pending); err != nil {
-			return nil, err
-		}
-		inv.Lines = billing.StoredItemLines(pending)
-		if inv.Currency == "" && len(pending) > 0 {
-			inv.Currency = pending[0].Currency
-		}
-	}
-	if inv.Currency == "" {
-		inv.Currency = "usd"
-	}
-	if err := c.tx.Put(tInvoices, inv); err != nil {
 		return nil, err
 	}
 	return c.renderInvoice(inv)
 }
 
-// applyInvoiceSettings sets what create and update (of a draft) share.
-func applyInvoiceSettings(inv *billing.Invoice, c *call, now int64) error {
-	p := c.params
-	if v, ok := p.String("collection_method"); ok {
-		inv.CollectionMethod = v
-	}
-	if v, ok := p.Bool("auto_advance"); ok {
-		inv.AutoAdvance = v
-		inv.FinalizesAt = 0
-		if v {
-			inv.FinalizesAt = max(now, inv.Created) + billing.FinalizationGrace
-		}
-	}
-	days, hasDays := p.Int("days_until_due")
-	due, hasDue := p.Int("due_date")
-	switch {
-	case hasDays && hasDue:
-		return apierr.Exclusive("days_until_due", "due_date")
-	case (hasDays || hasDue) && inv.CollectionMethod != "send_invoice":
-		return apierr.Invalid("days_until_due", "days_until_due and due_date can only be set when collection_method is send_invoice.")
-	case hasDays:
-		if days < 0 || days > 730 {
-			return apierr.Invalid("days_until_due", "Invalid days_until_due: must be between 0 and 730.")
-		}
-		inv.DueDate = inv.Created + days*86400
-	case hasDue:
-		if due <= now {
-			return apierr.Invalid("due_date", "Invalid timestamp: due_date must be in the future.")
-		}
-		inv.DueDate = due
-	case inv.CollectionMethod == "send_invoice" && inv.DueDate == 0:
-		return apierr.InvalidRequest("parameter_missing", "days_until_due", "Missing required param: days_until_due. An invoice sent to the customer (send_invoice) needs days_until_due or due_date.")
-	}
-	if inv.CollectionMethod == "charge_automatically" {
-		inv.DueDate = 0
-	}
-	if v, ok := p.String("description"); ok {
-		inv.Description = v
-	}
-	md, err := metadata.Apply(inv.Metadata, decodeMetadata(p, "metadata"))
-	if err != nil {
-		return err
-	}
-	inv.Metadata = md
-	return nil
+// decodeInvoiceSettings is what creating an invoice and updating a draft share.
+func decodeInvoiceSettings(p *form.Params) billing.InvoiceSettings {
+	return billing.InvoiceSettings{CollectionMethod: optString(p, "collection_method"), AutoAdvance: optBool(p, "auto_advance"),
+		DaysUntilDue: optInt(p, "days_until_due"), DueDate: optInt(p, "due_date"), Description: optString(p, "description"),
+		Metadata: decodeMetadata(p, "metadata")}
 }
 
 func retrieveInvoice(c *call) (jsonobj.Obj, error) {
@@ -199,23 +113,8 @@ func retrieveInvoice(c *call) (jsonobj.Obj, error) {
 
 // updateInvoice changes metadata and description; a draft also its collection.
 func updateInvoice(c *call) (jsonobj.Obj, error) {
-	p := c.params
-	cur, err := c.getInvoice(c.pathID(), "id")
+	inv, err := billing.UpdateInvoice(&c.u, c.pathID(), decodeInvoiceSettings(c.params))
 	if err != nil {
-		return nil, err
-	}
-	inv := cur.Clone()
-	if cur.Status != billing.InvoiceDraft {
-		for _, k := range []string{"auto_advance", "collection_method", "days_until_due", "due_date"} {
-			if p.Has(k) && !(k == "auto_advance" && cur.Status == billing.InvoiceOpen) {
-				return nil, apierr.Invalid(k, "%s can only be changed on a draft invoice; %s is %s.", k, cur.ID, cur.Status)
-			}
-		}
-	}
-	if err := applyInvoiceSettings(inv, c, c.u.CustomerNow(inv.Customer)); err != nil {
-		return nil, err
-	}
-	if err := c.tx.Put(tInvoices, inv); err != nil {
 		return nil, err
 	}
 	return c.renderInvoice(inv)
@@ -223,112 +122,39 @@ func updateInvoice(c *call) (jsonobj.Obj, error) {
 
 // deleteInvoice deletes a draft; its invoice items become pending again.
 func deleteInvoice(c *call) (jsonobj.Obj, error) {
-	inv, err := c.getInvoice(c.pathID(), "id")
+	inv, err := billing.DeleteInvoice(&c.u, c.pathID())
 	if err != nil {
-		return nil, err
-	}
-	if inv.Status != billing.InvoiceDraft {
-		return nil, apierr.InvalidRequest("", "", "You can only delete draft invoices; %s is %s. Void it instead.", inv.ID, inv.Status)
-	}
-	if inv.Subscription != "" && inv.BillingReason != "manual" {
-		return nil, apierr.InvalidRequest("", "", "You can't delete invoices created by subscriptions.")
-	}
-	items, err := c.tx.Find(tInvoiceItems, "invoice", inv.ID)
-	if err != nil {
-		return nil, err
-	}
-	for _, r := range items {
-		n := r.(*billing.InvoiceItem).Clone()
-		n.Invoice = ""
-		if err := c.tx.Put(tInvoiceItems, n); err != nil {
-			return nil, err
-		}
-	}
-	if err := c.tx.Remove(tInvoices, inv); err != nil {
 		return nil, err
 	}
 	return jsonobj.Obj{{K: "id", V: inv.ID}, {K: "object", V: "invoice"}, {K: "deleted", V: true}}, nil
 }
 
 func finalizeInvoiceAPI(c *call) (jsonobj.Obj, error) {
-	cur, err := c.getInvoice(c.pathID(), "id")
+	inv, err := billing.FinalizeDraft(&c.u, c.pathID(), billing.FinalizeRequest{AutoAdvance: optBool(c.params, "auto_advance")})
 	if err != nil {
-		return nil, err
-	}
-	if cur.Status != billing.InvoiceDraft {
-		return nil, apierr.State("invoice_not_editable", "This invoice is already finalized, you can't re-finalize a non-draft invoice.")
-	}
-	inv := cur
-	if v, ok := c.params.Bool("auto_advance"); ok {
-		inv = cur.Clone()
-		inv.AutoAdvance = v
-	}
-	done, err := c.finalizeInvoice(inv, c.u.CustomerNow(inv.Customer))
-	if err != nil {
-		return nil, err
-	}
-	return c.renderInvoice(done)
-}
-
-// payInvoice pays an open invoice: as if by the customer's card (the emulator
-// holds none), or out of band with paid_out_of_band.
-func payInvoice(c *call) (jsonobj.Obj, error) {
-	cur, err := c.getInvoice(c.pathID(), "id")
-	if err != nil {
-		return nil, err
-	}
-	switch cur.Status {
-	case billing.InvoicePaid:
-		return nil, apierr.State("invoice_already_paid", "Invoice is already paid")
-	case billing.InvoiceVoid:
-		return nil, apierr.State("invoice_not_open", "Voided invoices cannot be paid.")
-	case billing.InvoiceDraft:
-		return nil, apierr.State("invoice_not_open", "This invoice is a draft: finalize it before paying it.")
-	}
-	now := c.u.CustomerNow(cur.Customer)
-	inv := cur.Clone()
-	if oob, _ := c.params.Bool("paid_out_of_band"); oob {
-		inv.PaidOutOfBand = true
-		inv.MarkPaid(now, 0)
-	} else {
-		inv.Attempted, inv.AttemptCount = true, inv.AttemptCount+1
-		inv.MarkPaid(now, inv.AmountDue())
-	}
-	if err := c.tx.Put(tInvoices, inv); err != nil {
-		return nil, err
-	}
-	if err := c.afterPaid(inv); err != nil {
 		return nil, err
 	}
 	return c.renderInvoice(inv)
 }
 
-// sendInvoice answers POST /v1/invoices/{invoice}/send: an invoice whose
-// collection method is send_invoice is sent to its customer. The emulator
-// sends no email (nor does Stripe's test mode, "despite sending an
-// invoice.sent event"), and sends invoice.sent. A draft is finalized first
-// ("Stripe automatically finalizes drafts before sending"); an invoice
-// already paid can be sent ("there will be no reference to the payment in the
-// email"); a void one cannot.
-func sendInvoice(c *call) (jsonobj.Obj, error) {
-	cur, err := c.getInvoice(c.pathID(), "id")
+// payInvoice pays an open invoice: as if by the customer's card (the emulator
+// holds none), or out of band with paid_out_of_band.
+func payInvoice(c *call) (jsonobj.Obj, error) {
+	oob, _ := c.params.Bool("paid_out_of_band")
+	inv, err := billing.Pay(&c.u, c.pathID(), billing.PayRequest{PaidOutOfBand: oob})
 	if err != nil {
 		return nil, err
 	}
-	switch {
-	case cur.CollectionMethod != "send_invoice":
-		return nil, apierr.State("", "You can only manually send an invoice if its collection method is 'send_invoice'; %s is charge_automatically.", cur.ID)
-	case cur.Status == billing.InvoiceVoid:
-		return nil, apierr.State("invoice_not_open", "You can't send a voided invoice; %s is void.", cur.ID)
+	return c.renderInvoice(inv)
+}
+
+// sendInvoice answers POST /v1/invoices/{invoice}/send (billing.Send): the
+// invoice.sent event shows the invoice answered.
+func sendInvoice(c *call) (jsonobj.Obj, error) {
+	inv, err := billing.Send(&c.u, c.pathID())
+	if err != nil {
+		return nil, err
 	}
-	now := c.u.CustomerNow(cur.Customer)
-	inv := cur
-	if cur.Status == billing.InvoiceDraft {
-		if inv, err = c.finalizeInvoice(cur, now); err != nil {
-			return nil, err
-		}
-	}
-	c.emitFor("invoice.sent", now, inv)
 	obj, err := c.renderInvoice(inv)
 	if err != nil {
 		return nil, err
@@ -339,44 +165,16 @@ func sendInvoice(c *call) (jsonobj.Obj, error) {
 // voidInvoice voids an open or uncollectible invoice; the customer balance it
 // used is given back.
 func voidInvoice(c *call) (jsonobj.Obj, error) {
-	cur, err := c.getInvoice(c.pathID(), "id")
+	inv, err := billing.Void(&c.u, c.pathID())
 	if err != nil {
-		return nil, err
-	}
-	if cur.Status != billing.InvoiceOpen && cur.Status != billing.InvoiceUncollectible {
-		return nil, apierr.State("invoice_not_open", "You can only void an open or uncollectible invoice; %s is %s.", cur.ID, cur.Status)
-	}
-	inv := cur.Clone()
-	inv.Status, inv.VoidedAt = billing.InvoiceVoid, c.u.CustomerNow(cur.Customer)
-	if inv.EndingBalance != nil {
-		if used := inv.StartingBalance - *inv.EndingBalance; used != 0 {
-			cu, err := c.getCustomer(inv.Customer, "customer", true)
-			if err == nil && !cu.Deleted {
-				n := cu.Clone()
-				n.Balance += used
-				if err := c.tx.Put(tCustomers, n); err != nil {
-					return nil, err
-				}
-			}
-		}
-	}
-	if err := c.tx.Put(tInvoices, inv); err != nil {
 		return nil, err
 	}
 	return c.renderInvoice(inv)
 }
 
 func markUncollectible(c *call) (jsonobj.Obj, error) {
-	cur, err := c.getInvoice(c.pathID(), "id")
+	inv, err := billing.MarkUncollectible(&c.u, c.pathID())
 	if err != nil {
-		return nil, err
-	}
-	if cur.Status != billing.InvoiceOpen {
-		return nil, apierr.State("invoice_not_open", "You can only mark an open invoice uncollectible; %s is %s.", cur.ID, cur.Status)
-	}
-	inv := cur.Clone()
-	inv.Status, inv.UncollectibleAt = billing.InvoiceUncollectible, c.u.CustomerNow(cur.Customer)
-	if err := c.tx.Put(tInvoices, inv); err != nil {
 		return nil, err
 	}
 	return c.renderInvoice(inv)
@@ -412,4 +210,201 @@ func listInvoiceLines(c *call) (jsonobj.Obj, error) {
 
 func searchInvoices(c *call) (jsonobj.Obj, error) {
 	return c.search("invoice")
+}
+
+// lineItemResource is an invoice's line, rendered by its invoice (renderLine).
+var lineItemResource = &resource[*billing.Line]{resourceDesc: resourceDesc{
+	name:   "line_item",
+	expand: map[string]string{"invoice_item": "invoiceitem", "subscription": "subscription", "subscription_item": "subscription_item"},
+}}
+
+// maxEmbeddedLines is how many lines an invoice object embeds; the rest are
+// paged through its lines endpoint.
+const maxEmbeddedLines = 10
+
+func (rc *renderCtx) renderInvoice(inv *billing.Invoice) (jsonobj.Obj, error) {
+	lines := make([]jsonobj.Obj, 0, min(len(inv.Lines), maxEmbeddedLines))
+	for i := range inv.Lines {
+		if i == maxEmbeddedLines {
+			break
+		}
+		l, err := rc.renderLine(inv, &inv.Lines[i])
+		if err != nil {
+			return nil, err
+		}
+		lines = append(lines, l)
+	}
+	linesURL := "/v1/invoices/" + inv.ID + "/lines"
+	if inv.Preview {
+		linesURL = inv.LinesURL
+	}
+	subtotal := inv.Subtotal()
+	var ending any
+	if inv.EndingBalance != nil {
+		ending = *inv.EndingBalance
+	}
+	var dueDate any
+	if inv.DueDate != 0 {
+		dueDate = inv.DueDate
+	}
+	var subDetails any
+	if inv.Subscription != "" {
+		subDetails = jsonobj.Obj{{K: "metadata", V: metadataOf(inv.SubscriptionMetadata)}}
+	} else {
+		subDetails = jsonobj.Obj{{K: "metadata", V: nil}}
+	}
+	taxExempt := inv.CustomerTaxExempt
+	if taxExempt == "" {
+		taxExempt = "none"
+	}
+	o := make(jsonobj.Obj, 0, 90)
+	if inv.ID != "" { // an upcoming invoice has no id (optional, not nullable, in Stripe's spec)
+		o = append(o, jsonobj.Field{K: "id", V: inv.ID})
+	}
+	return append(o, jsonobj.Obj{
+		{K: "object", V: "invoice"},
+		{K: "account_country", V: "US"},
+		{K: "account_name", V: "stripe-emulator"},
+		{K: "account_tax_ids", V: nil},
+		{K: "amount_due", V: inv.AmountDue()},
+		{K: "amount_paid", V: inv.AmountPaid},
+		{K: "amount_remaining", V: inv.AmountRemaining()},
+		{K: "amount_shipping", V: 0},
+		{K: "application", V: nil},
+		{K: "application_fee_amount", V: nil},
+		{K: "attempt_count", V: inv.AttemptCount},
+		{K: "attempted", V: inv.Attempted},
+		{K: "auto_advance", V: inv.AutoAdvance},
+		{K: "automatic_tax", V: jsonobj.Obj{{K: "enabled", V: false}, {K: "liability", V: nil}, {K: "status", V: nil}}},
+		{K: "automatically_finalizes_at", V: nullIfZero(inv.FinalizesAt)},
+		{K: "billing_reason", V: inv.BillingReason},
+		{K: "charge", V: nil},
+		{K: "collection_method", V: inv.CollectionMethod},
+		{K: "created", V: inv.Created},
+		{K: "currency", V: inv.Currency},
+		{K: "custom_fields", V: nil},
+		{K: "customer", V: inv.Customer},
+		{K: "customer_address", V: nilObj(objOf(inv.CustomerAddress))},
+		{K: "customer_email", V: orNull(inv.CustomerEmail)},
+		{K: "customer_name", V: orNull(inv.CustomerName)},
+		{K: "customer_phone", V: orNull(inv.CustomerPhone)},
+		{K: "customer_shipping", V: nilObj(objOf(inv.CustomerShipping))},
+		{K: "customer_tax_exempt", V: taxExempt},
+		{K: "customer_tax_ids", V: []any{}},
+		{K: "default_payment_method", V: nil},
+		{K: "default_source", V: nil},
+		{K: "default_tax_rates", V: []any{}},
+		{K: "description", V: orNull(inv.Description)},
+		{K: "discount", V: nil},
+		{K: "discounts", V: []any{}},
+		{K: "due_date", V: dueDate},
+		{K: "effective_at", V: nullIfZero(inv.EffectiveAt)},
+		{K: "ending_balance", V: ending},
+		{K: "footer", V: nil},
+		{K: "from_invoice", V: nil},
+		{K: "hosted_invoice_url", V: nil},
+		{K: "invoice_pdf", V: nil},
+		{K: "issuer", V: jsonobj.Obj{{K: "type", V: "self"}}},
+		{K: "last_finalization_error", V: nil},
+		{K: "latest_revision", V: nil},
+		{K: "lines", V: jsonobj.Obj{
+			{K: "object", V: "list"},
+			{K: "data", V: lines},
+			{K: "has_more", V: len(inv.Lines) > len(lines)},
+			{K: "total_count", V: len(inv.Lines)},
+			{K: "url", V: linesURL},
+		}},
+		{K: "livemode", V: false},
+		{K: "metadata", V: metadataOf(inv.Metadata)},
+		{K: "next_payment_attempt", V: nullIfZero(inv.NextPaymentAttempt)},
+		{K: "number", V: orNull(inv.Number)},
+		{K: "on_behalf_of", V: nil},
+		{K: "paid", V: inv.Paid},
+		{K: "paid_out_of_band", V: inv.PaidOutOfBand},
+		{K: "payment_intent", V: nil},
+		{K: "payment_settings", V: jsonobj.Obj{{K: "default_mandate", V: nil}, {K: "payment_method_options", V: nil}, {K: "payment_method_types", V: nil}}},
+		{K: "period_end", V: inv.PeriodEnd},
+		{K: "period_start", V: inv.PeriodStart},
+		{K: "post_payment_credit_notes_amount", V: 0},
+		{K: "pre_payment_credit_notes_amount", V: 0},
+		{K: "quote", V: nil},
+		{K: "receipt_number", V: nil},
+		{K: "rendering", V: nil},
+		{K: "shipping_cost", V: nil},
+		{K: "shipping_details", V: nil},
+		{K: "starting_balance", V: inv.StartingBalance},
+		{K: "statement_descriptor", V: nil},
+		{K: "status", V: string(inv.Status)},
+		{K: "status_transitions", V: jsonobj.Obj{
+			{K: "finalized_at", V: nullIfZero(inv.FinalizedAt)},
+			{K: "marked_uncollectible_at", V: nullIfZero(inv.UncollectibleAt)},
+			{K: "paid_at", V: nullIfZero(inv.PaidAt)},
+			{K: "voided_at", V: nullIfZero(inv.VoidedAt)},
+		}},
+		{K: "subscription", V: orNull(inv.Subscription)},
+		{K: "subscription_details", V: subDetails},
+		{K: "subtotal", V: subtotal},
+		{K: "subtotal_excluding_tax", V: subtotal},
+		{K: "tax", V: nil},
+		{K: "test_clock", V: orNull(inv.TestClock)},
+		{K: "total", V: subtotal},
+		{K: "total_discount_amounts", V: []any{}},
+		{K: "total_excluding_tax", V: subtotal},
+		{K: "total_tax_amounts", V: []any{}},
+		{K: "transfer_data", V: nil},
+		{K: "webhooks_delivered_at", V: nullIfZero(inv.FinalizedAt)},
+	}...), nil
+}
+
+func (rc *renderCtx) renderLine(inv *billing.Invoice, l *billing.Line) (jsonobj.Obj, error) {
+	var priceObj, plan any
+	if l.Price != "" {
+		pr, err := rc.getPrice(l.Price, "price")
+		if err != nil {
+			return nil, err
+		}
+		priceObj, plan = rc.renderPrice(pr), rc.renderPlan(pr)
+	}
+	var invoiceID any
+	if !inv.Preview {
+		invoiceID = inv.ID
+	}
+	// invoice_item and subscription_item are optional and not nullable in
+	// Stripe's spec: a line without one leaves the key out, as Stripe does.
+	o := make(jsonobj.Obj, 0, 25)
+	o = append(o,
+		jsonobj.Field{K: "id", V: l.ID},
+		jsonobj.Field{K: "object", V: "line_item"},
+		jsonobj.Field{K: "amount", V: l.Amount},
+		jsonobj.Field{K: "amount_excluding_tax", V: l.Amount},
+		jsonobj.Field{K: "currency", V: l.Currency},
+		jsonobj.Field{K: "description", V: orNull(l.Description)},
+		jsonobj.Field{K: "discount_amounts", V: []any{}},
+		jsonobj.Field{K: "discountable", V: l.Discountable},
+		jsonobj.Field{K: "discounts", V: []any{}},
+		jsonobj.Field{K: "invoice", V: invoiceID},
+	)
+	if l.InvoiceItem != "" {
+		o = append(o, jsonobj.Field{K: "invoice_item", V: l.InvoiceItem})
+	}
+	o = append(o,
+		jsonobj.Field{K: "livemode", V: false},
+		jsonobj.Field{K: "metadata", V: metadataOf(l.Metadata)},
+		jsonobj.Field{K: "period", V: jsonobj.Obj{{K: "end", V: l.PeriodEnd}, {K: "start", V: l.PeriodStart}}},
+		jsonobj.Field{K: "plan", V: plan},
+		jsonobj.Field{K: "price", V: priceObj},
+		jsonobj.Field{K: "proration", V: l.Proration},
+		jsonobj.Field{K: "proration_details", V: jsonobj.Obj{{K: "credited_items", V: nil}}},
+		jsonobj.Field{K: "quantity", V: l.Quantity},
+		jsonobj.Field{K: "subscription", V: orNull(l.Subscription)},
+	)
+	if l.SubscriptionItem != "" {
+		o = append(o, jsonobj.Field{K: "subscription_item", V: l.SubscriptionItem})
+	}
+	return append(o,
+		jsonobj.Field{K: "tax_amounts", V: []any{}},
+		jsonobj.Field{K: "tax_rates", V: []any{}},
+		jsonobj.Field{K: "type", V: l.Type},
+		jsonobj.Field{K: "unit_amount_excluding_tax", V: decimalOrNull(l.UnitAmount)},
+	), nil
 }

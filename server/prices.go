@@ -75,38 +75,7 @@ func priceEndpoints() []endpoint {
 // amountParam reads an integer amount (key) or a decimal one (key_decimal), which
 // exclude each other. It returns nil when neither is given.
 func amountParam(p *form.Params, key string) (*decimal.Decimal, error) {
-	n, hasInt := p.Int(key)
-	dec, hasDec := p.String(key + "_decimal")
-	if hasInt && hasDec {
-		return nil, apierr.Exclusive(p.Path(key), p.Path(key+"_decimal"))
-	}
-	switch {
-	case hasInt:
-		if n < 0 {
-			return nil, apierr.Invalid(p.Path(key), "This value must be greater than or equal to 0.")
-		}
-		if err := checkAmount(p.Path(key), n); err != nil {
-			return nil, err
-		}
-		d := decimal.NewFromInt(n)
-		return &d, nil
-	case hasDec:
-		d, err := form.ParseDecimal(dec)
-		if err != nil {
-			return nil, apierr.InvalidRequest("", p.Path(key+"_decimal"), "Invalid decimal: %s", apierr.Clip(dec, 40))
-		}
-		if d.IsNegative() {
-			return nil, apierr.Invalid(p.Path(key+"_decimal"), "This value must be greater than or equal to 0.")
-		}
-		if d.GreaterThan(decimal.NewFromInt(calc.MaxAmount)) {
-			return nil, apierr.Invalid(p.Path(key+"_decimal"), "This value must be less than or equal to %d.", calc.MaxAmount)
-		}
-		if -d.Exponent() > billing.MaxDecimalPlaces && !d.Equal(d.Round(billing.MaxDecimalPlaces)) {
-			return nil, apierr.Invalid(p.Path(key+"_decimal"), "Invalid %s: at most %d decimal places are allowed.", key+"_decimal", billing.MaxDecimalPlaces)
-		}
-		return &d, nil
-	}
-	return nil, nil
+	return decodeAmount(p, key).Value()
 }
 
 func createPrice(c *call) (jsonobj.Obj, error) {
@@ -361,7 +330,7 @@ func (c *call) applyPriceUpdates(pr *billing.Price, p *form.Params) error {
 }
 
 func (rc *renderCtx) getPrice(id, param string) (*billing.Price, error) {
-	return getRecord[*billing.Price](rc.tx, tPrices, "price", id, param)
+	return billing.GetPrice(rc.tx, id, param)
 }
 
 func retrievePrice(c *call) (jsonobj.Obj, error) {

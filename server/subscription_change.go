@@ -229,11 +229,11 @@ func (c *call) restartCycle(cur, sub *billing.Subscription, ch *subChange, credi
 // its pending invoice items and the lines given, finalized and collected now.
 // The subscription's latest_invoice becomes that invoice: it is returned, as stored.
 func (c *call) invoiceNow(sub *billing.Subscription, lines []billing.Line, now int64) (*billing.Subscription, *billing.Invoice, error) {
-	inv, err := c.newInvoice(sub, "subscription_update", now, now, now, lines, 0)
+	inv, err := billing.NewInvoice(&c.u, sub, "subscription_update", now, now, now, lines, 0)
 	if err != nil {
 		return nil, nil, err
 	}
-	if inv, err = c.finalizeInvoice(inv, now); err != nil {
+	if inv, err = billing.FinalizeInvoice(&c.u, inv, now); err != nil {
 		return nil, nil, err
 	}
 	latest, err := c.getSubscription(sub.ID, "subscription")

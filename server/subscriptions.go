@@ -82,7 +82,7 @@ func subscriptionEndpoints() []endpoint {
 }
 
 func (c *call) getSubscription(id, param string) (*billing.Subscription, error) {
-	return getRecord[*billing.Subscription](c.tx, tSubscriptions, "subscription", id, param)
+	return billing.GetSubscription(c.tx, id, param)
 }
 
 // itemsOf lists a subscription's items in the order they were added.
@@ -141,7 +141,7 @@ func createSubscription(c *call) (jsonobj.Obj, error) {
 	if cur, ok := p.String("currency"); ok && cur != sub.Currency {
 		return nil, apierr.Invalid("currency", "The currency %s does not match the currency of the subscription's prices (%s).", cur, sub.Currency)
 	}
-	if err := c.setCustomerCurrency(cu, sub.Currency); err != nil {
+	if err := billing.SetCustomerCurrency(&c.u, cu, sub.Currency); err != nil {
 		return nil, err
 	}
 	if err := applySubscriptionSettings(sub, p, now); err != nil {
@@ -271,20 +271,6 @@ func backdatedStart(p *form.Params, now int64) (int64, error) {
 		return 0, apierr.Invalid("backdate_start_date", "backdate_start_date must be in the past: %d is not before the current time (%d).", b, now)
 	}
 	return b, nil
-}
-
-// setCustomerCurrency gives the customer the subscription's currency, or refuses
-// a second currency.
-func (c *call) setCustomerCurrency(cu *billing.Customer, currency string) error {
-	if cu.Currency == currency {
-		return nil
-	}
-	if cu.Currency != "" {
-		return apierr.Invalid("currency", "You cannot combine currencies on a single customer. This customer has had a subscription, coupon, or invoice item with currency %s.", cu.Currency)
-	}
-	n := cu.Clone()
-	n.Currency = currency
-	return c.tx.Put(tCustomers, n)
 }
 
 // applySubscriptionSettings sets what create and update share, apart from items and the trial.

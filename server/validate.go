@@ -4,7 +4,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/stripe-emulator/stripe-emulator/internal/apierr"
-	"github.com/stripe-emulator/stripe-emulator/internal/billing/calc"
 	"github.com/stripe-emulator/stripe-emulator/internal/form"
 )
 
@@ -38,14 +37,6 @@ func checkCustomID(id, param string) error {
 		if !(ch >= 'a' && ch <= 'z' || ch >= 'A' && ch <= 'Z' || ch >= '0' && ch <= '9' || ch == '_' || ch == '-') {
 			return apierr.Invalid(param, "Invalid %s: an ID may contain only letters, digits, '_' and '-'.", param)
 		}
-	}
-	return nil
-}
-
-// checkAmount bounds an amount a request sets (negative ones are credits).
-func checkAmount(param string, n int64) error {
-	if n > calc.MaxAmount || n < -calc.MaxAmount {
-		return apierr.Invalid(param, "This value must be between -%d and %d.", calc.MaxAmount, calc.MaxAmount)
 	}
 	return nil
 }

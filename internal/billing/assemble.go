@@ -1,9 +1,170 @@
 package billing
 
-// Invoice assembly: what goes on an invoice when it is made.
+import "github.com/stripe-emulator/stripe-emulator/internal/store"
+
+// Invoice assembly: what goes on an invoice when it is made (the lines of a
+// subscription's period, the customer's pending invoice items, a copy of the
+// customer), and the re-rating of a draft's usage before it is finalized.
+
+// SubscriptionInvoice creates the draft invoice closing [start, end) of a
+// subscription, with the customer's pending invoice items; it finalizes on
+// its own an hour later. advance: the licensed items of the next period are
+// charged on it (the subscription goes on).
+func SubscriptionInvoice(u *Unit, sub *Subscription, items []*Item, start, end int64, reason string, advance bool) (*Invoice, error) { // transitional: unexported in d7
+	lines, err := PeriodLines(u, sub, items, start, end, advance)
+	if err != nil {
+		return nil, err
+	}
+	return NewInvoice(u, sub, reason, start, end, end, lines, end+finalizationGrace)
+}
+
+// NewInvoice stores a draft invoice for a subscription's customer, taking
+// their pending invoice items. It auto-advances; finalizesAt (0: finalized by
+// the caller at once) is when it finalizes on its own.
+func NewInvoice(u *Unit, sub *Subscription, reason string, start, end, created int64, lines []Line, finalizesAt int64) (*Invoice, error) { // transitional: unexported in d7
+	cu, err := GetCustomer(u.tx, sub.Customer, "customer", true)
+	if err != nil {
+		return nil, err
+	}
+	inv := &Invoice{Meta: u.ids.NewMeta("in", created), Customer: sub.Customer, Subscription: sub.ID, Status: InvoiceDraft,
+		BillingReason: reason, CollectionMethod: sub.CollectionMethod, Currency: sub.Currency, PeriodStart: start, PeriodEnd: end,
+		StartingBalance: cu.Balance, AutoAdvance: true, FinalizesAt: finalizesAt, SubscriptionMetadata: sub.Metadata,
+		TestClock: sub.TestClock, Metadata: map[string]string{}}
+	if sub.CollectionMethod == "send_invoice" && sub.DaysUntilDue != nil {
+		inv.DueDate = created + *sub.DaysUntilDue*86400
+	}
+	SnapshotCustomer(inv, cu)
+	pending, err := PendingItems(u.tx, cu.ID)
+	if err != nil {
+		return nil, err
+	}
+	pending = KeepItemsFor(pending, sub.ID)
+	if err := takeItems(u, inv, pending); err != nil {
+		return nil, err
+	}
+	inv.Lines = append(storedItemLines(pending), lines...)
+	for i := len(pending); i < len(inv.Lines); i++ {
+		inv.Lines[i].ID = store.NewID("il")
+	}
+	return inv, u.tx.Put(TableInvoices, inv)
+}
 
 // SnapshotCustomer copies onto an invoice the customer fields it shows.
 func SnapshotCustomer(inv *Invoice, cu *Customer) { // transitional: unexported in d7
 	inv.CustomerEmail, inv.CustomerName, inv.CustomerPhone = cu.Email, cu.Name, cu.Phone
 	inv.CustomerAddress, inv.CustomerShipping, inv.CustomerTaxExempt = cu.Address, cu.Shipping, cu.TaxExempt
+}
+
+// PendingItems are a customer's invoice items not yet on an invoice, oldest
+// first.
+func PendingItems(tx *store.Txn, customer string) ([]*InvoiceItem, error) {
+	recs, err := tx.Find(TableInvoiceItems, "pending", customer)
+	if err != nil {
+		return nil, err
+	}
+	return invoiceItems(recs), nil
+}
+
+// invoiceItems are records of the invoice items table, oldest first.
+func invoiceItems(recs []store.Record) []*InvoiceItem {
+	out := make([]*InvoiceItem, len(recs))
+	for i, r := range recs {
+		out[i] = r.(*InvoiceItem)
+	}
+	store.SortByCreation(out)
+	return out
+}
+
+// KeepItemsFor keeps the invoice items a subscription's invoice takes: its
+// own, and those not tied to any subscription.
+func KeepItemsFor(items []*InvoiceItem, sub string) []*InvoiceItem { // transitional: unexported in d7
+	out := items[:0:0]
+	for _, ii := range items {
+		if ii.Subscription == "" || ii.Subscription == sub {
+			out = append(out, ii)
+		}
+	}
+	return out
+}
+
+// takeItems attaches pending invoice items to an invoice.
+func takeItems(u *Unit, inv *Invoice, items []*InvoiceItem) error {
+	for _, ii := range items {
+		n := ii.Clone()
+		n.Invoice = inv.ID
+		if err := u.tx.Put(TableInvoiceItems, n); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// refreshUsage re-rates an invoice's metered lines with the usage known now:
+// usage reported during the grace period after the period's end still counts.
+func refreshUsage(u *Unit, inv *Invoice) error {
+	if inv.Subscription == "" {
+		return nil
+	}
+	sub, err := GetSubscription(u.tx, inv.Subscription, "subscription")
+	if err != nil {
+		return nil // the subscription is gone (its test clock was deleted)
+	}
+	rerated := func(l Line) *Price {
+		if pr, _ := GetPrice(u.tx, l.Price, "price"); l.Type == "subscription" && !l.Proration && pr != nil && pr.Metered() {
+			return pr
+		}
+		return nil
+	}
+	// The metered lines of each rating, in order: an item's price over the
+	// line's period. One item can have several (legacy usage records: the
+	// price it moved from, billed up to the move, and the one it moved to).
+	type rating struct {
+		item, price string
+		start       int64
+	}
+	key := func(l Line) rating { return rating{l.SubscriptionItem, l.Price, l.PeriodStart} }
+	old := map[rating][]Line{}
+	for _, l := range inv.Lines {
+		if rerated(l) != nil {
+			old[key(l)] = append(old[key(l)], l)
+		}
+	}
+	var out []Line
+	done := map[rating]bool{}
+	for _, l := range inv.Lines {
+		pr := rerated(l)
+		if pr == nil {
+			out = append(out, l)
+			continue
+		}
+		if done[key(l)] {
+			continue
+		}
+		done[key(l)] = true
+		it := &Item{Meta: store.Meta{ID: l.SubscriptionItem}, Subscription: sub.ID, Price: pr.ID}
+		qty, err := meteredQuantity(u, sub, it, pr, l.PeriodStart, l.PeriodEnd)
+		if err != nil {
+			return err
+		}
+		for j, nl := range RateLines(u.tx, sub, it, pr, qty, l.PeriodStart, l.PeriodEnd) {
+			if was := old[key(l)]; j < len(was) {
+				keepLine(&nl, was[j])
+			} else {
+				nl.ID = store.NewID("il") // a tier component the usage now reaches
+			}
+			out = append(out, nl)
+		}
+	}
+	inv.Lines = out
+	return nil
+}
+
+// keepLine carries to a re-rated line the ID of the line it replaces, and
+// what POST /v1/invoices/{invoice}/lines/{line_item_id} may have set on it:
+// metadata, discountable, and a description given there.
+func keepLine(nl *Line, was Line) {
+	nl.ID, nl.Metadata, nl.Discountable = was.ID, was.Metadata, was.Discountable
+	if was.CustomDescription {
+		nl.Description, nl.CustomDescription = was.Description, true
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"maps"
 	"slices"
 
+	"github.com/stripe-emulator/stripe-emulator/internal/apierr"
 	"github.com/stripe-emulator/stripe-emulator/internal/store"
 )
 
@@ -45,3 +46,17 @@ func (c *Customer) Clone() *Customer {
 }
 
 func (c *Customer) clock() string { return c.TestClock }
+
+// SetCustomerCurrency gives the customer the currency of what it is billed
+// (a subscription, an invoice item), or refuses a second currency.
+func SetCustomerCurrency(u *Unit, cu *Customer, currency string) error { // transitional: unexported in d7
+	if cu.Currency == currency {
+		return nil
+	}
+	if cu.Currency != "" {
+		return apierr.Invalid("currency", "You cannot combine currencies on a single customer. This customer has had a subscription, coupon, or invoice item with currency %s.", cu.Currency)
+	}
+	n := cu.Clone()
+	n.Currency = currency
+	return u.tx.Put(TableCustomers, n)
+}

@@ -11,9 +11,9 @@ const (
 	// UpcomingNotice is how long before a renewal invoice.upcoming is sent, and
 	// before a trial ends customer.subscription.trial_will_end.
 	UpcomingNotice = 3 * 24 * 60 * 60 // transitional: unexported in d7
-	// FinalizationGrace is how long a renewal invoice stays a draft: usage
+	// finalizationGrace is how long a renewal invoice stays a draft: usage
 	// reported for the period meanwhile is still billed on it.
-	FinalizationGrace = 60 * 60 // transitional: unexported in d7
+	finalizationGrace = 60 * 60
 )
 
 // Transition is what is next due for a subscription or an invoice.

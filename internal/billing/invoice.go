@@ -108,8 +108,3 @@ func (inv *Invoice) AmountRemaining() int64 {
 	}
 	return max(0, inv.AmountDue()-inv.AmountPaid)
 }
-
-// MarkPaid marks the invoice paid at a time, amount of it charged.
-func (inv *Invoice) MarkPaid(at, amount int64) { // transitional: unexported in d7
-	inv.Status, inv.Paid, inv.PaidAt, inv.AmountPaid = InvoicePaid, true, at, amount
-}

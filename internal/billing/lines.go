@@ -58,10 +58,10 @@ func RateLines(tx *store.Txn, sub *Subscription, it *Item, pr *Price, qty, start
 
 func itoa64s(n int64) string { return strconv.FormatInt(n, 10) }
 
-// MeteredQuantity is an item's usage over [start, end): the meter's aggregate
+// meteredQuantity is an item's usage over [start, end): the meter's aggregate
 // for the subscription's customer (or, for legacy prices, the usage records).
 // Usage during a trial is not billed.
-func MeteredQuantity(u *Unit, sub *Subscription, it *Item, pr *Price, start, end int64) (int64, error) { // transitional: unexported in d7
+func meteredQuantity(u *Unit, sub *Subscription, it *Item, pr *Price, start, end int64) (int64, error) {
 	start = max(start, it.PriceSince)
 	if sub.TrialEnd > start && sub.TrialStart < end {
 		start = max(start, sub.TrialEnd)
@@ -93,7 +93,7 @@ func UsageQuantity(v metering.Int128) int64 {
 func PeriodLines(u *Unit, sub *Subscription, items []*Item, start, end int64, advance bool) ([]Line, error) { // transitional: unexported in d7
 	var metered, licensed []Line
 	_, next := calc.PeriodContaining(sub.BillingCycleAnchor, sub.Interval, end)
-	advance = advance && !sub.FreeStub(next)
+	advance = advance && !sub.freeStub(next)
 	for _, it := range items {
 		pr, err := GetPrice(u.tx, it.Price, "price")
 		if err != nil {
@@ -129,7 +129,7 @@ func PeriodLines(u *Unit, sub *Subscription, items []*Item, start, end int64, ad
 
 // usageLines rates a metered item's usage over [start, end).
 func usageLines(u *Unit, sub *Subscription, it *Item, pr *Price, start, end int64) ([]Line, error) {
-	qty, err := MeteredQuantity(u, sub, it, pr, start, end)
+	qty, err := meteredQuantity(u, sub, it, pr, start, end)
 	if err != nil {
 		return nil, err
 	}
@@ -141,7 +141,7 @@ func usageLines(u *Unit, sub *Subscription, it *Item, pr *Price, start, end int6
 // (after a trial that ends before the billing cycle anchor, say).
 func AdvanceLines(tx *store.Txn, sub *Subscription, it *Item, pr *Price, start, end int64) []Line { // transitional: unexported in d7
 	ls := RateLines(tx, sub, it, pr, it.Quantity, start, end)
-	if full, _ := calc.PeriodContaining(sub.CycleAt(end), sub.Interval, end-1); start == full || start >= end {
+	if full, _ := calc.PeriodContaining(sub.cycleAt(end), sub.Interval, end-1); start == full || start >= end {
 		return ls
 	}
 	return prorated(tx, ls, pr, start, func(amount decimal.Decimal) decimal.Decimal { return sub.Prorate(amount, start, end) })
@@ -171,17 +171,17 @@ func prorated(tx *store.Txn, ls []Line, pr *Price, start int64, share func(decim
 }
 
 // ProductName is the name of a price's product ("" if it is gone).
-func ProductName(tx *store.Txn, pr *Price) string {
+func ProductName(tx *store.Txn, pr *Price) string { // transitional: unexported in d7
 	if prod := product(tx, pr.Product); prod != nil {
 		return prod.BillingName()
 	}
 	return ""
 }
 
-// StoredItemLines turns invoice items into the lines of a stored invoice:
+// storedItemLines turns invoice items into the lines of a stored invoice:
 // each line's ID is the item's (il_ for ii_), so that it stays the same
 // however the invoice's items change while it is a draft.
-func StoredItemLines(items []*InvoiceItem) []Line { // transitional: unexported in d7
+func storedItemLines(items []*InvoiceItem) []Line {
 	lines := ItemLines(items)
 	for i := range lines {
 		lines[i].ID = "il_" + lines[i].InvoiceItem[len("ii_"):]

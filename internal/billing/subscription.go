@@ -42,7 +42,7 @@ type Subscription struct {
 	TrialNoticeSent    bool
 	// StubFreeUntil is the end of the stub from a trial's end up to the first
 	// billing date on a billing_cycle_anchor ahead, when the subscription was
-	// created with proration_behavior=none: that stub is free (see FreeStub).
+	// created with proration_behavior=none: that stub is free (see freeStub).
 	// 0: none, or charged prorated (create_prorations; and state files saved
 	// before the field existed, which keep charging it). A change that moves
 	// the anchor (a new trial_end, a cycle restarted) clears it.
@@ -101,10 +101,10 @@ func (s *Subscription) EffectiveCancelAt() int64 {
 	return s.CancelAt
 }
 
-// CycleAt is an anchor for the billing cycle whose periods end at end: the
+// cycleAt is an anchor for the billing cycle whose periods end at end: the
 // subscription's own anchor when end is one of its period boundaries, else end
 // itself (the end of a period that stops early).
-func (s *Subscription) CycleAt(end int64) int64 { // transitional: unexported in d7
+func (s *Subscription) cycleAt(end int64) int64 {
 	if _, pe := calc.PeriodContaining(s.BillingCycleAnchor, s.Interval, end-1); pe != end {
 		return end
 	}
@@ -115,7 +115,7 @@ func (s *Subscription) CycleAt(end int64) int64 { // transitional: unexported in
 // the end of a period: whole periods at amount, and the part of the one from
 // falls in pro rata to the second.
 func (s *Subscription) Prorate(amount decimal.Decimal, from, end int64) decimal.Decimal { // transitional: unexported in d7
-	return calc.Stub(amount, s.CycleAt(end), s.Interval, from, end)
+	return calc.Stub(amount, s.cycleAt(end), s.Interval, from, end)
 }
 
 // StubAfterTrial is the end of the stub that follows a trial ending at
@@ -128,11 +128,11 @@ func StubAfterTrial(anchor int64, iv calc.Interval, trialEnd int64) int64 { // t
 	return 0
 }
 
-// FreeStub reports whether the period ending at end is the stub after the
+// freeStub reports whether the period ending at end is the stub after the
 // trial that proration_behavior=none made free: its licensed items are not
 // charged for it. Stripe: "If proration_behavior is none, customers receive
 // the initial period up to the first full invoice date for free."
-func (s *Subscription) FreeStub(end int64) bool { // transitional: unexported in d7
+func (s *Subscription) freeStub(end int64) bool {
 	return s.StubFreeUntil != 0 && end == s.StubFreeUntil
 }
 

@@ -124,3 +124,33 @@ func Get[T any](tx *store.Txn, table, noun, id, param string) (T, error) {
 func GetPrice(tx *store.Txn, id, param string) (*Price, error) {
 	return Get[*Price](tx, TablePrices, "price", id, param)
 }
+
+// GetCustomer is a customer, or the resource_missing error naming it in
+// param; a deleted one is missing unless allowDeleted.
+func GetCustomer(tx *store.Txn, id, param string, allowDeleted bool) (*Customer, error) {
+	cu, err := Get[*Customer](tx, TableCustomers, "customer", id, param)
+	if err != nil {
+		return nil, err
+	}
+	if cu.Deleted && !allowDeleted {
+		return nil, apierr.ResourceMissing("customer", param, id)
+	}
+	return cu, nil
+}
+
+// GetSubscription is a subscription, or the resource_missing error naming it
+// in param.
+func GetSubscription(tx *store.Txn, id, param string) (*Subscription, error) {
+	return Get[*Subscription](tx, TableSubscriptions, "subscription", id, param)
+}
+
+// GetInvoice is an invoice, or the resource_missing error naming it in param.
+func GetInvoice(tx *store.Txn, id, param string) (*Invoice, error) {
+	return Get[*Invoice](tx, TableInvoices, "invoice", id, param)
+}
+
+// GetInvoiceItem is an invoice item, or the resource_missing error naming it
+// in param.
+func GetInvoiceItem(tx *store.Txn, id, param string) (*InvoiceItem, error) {
+	return Get[*InvoiceItem](tx, TableInvoiceItems, "invoice item", id, param)
+}

@@ -13,7 +13,7 @@ type Unit struct {
 	tx    *store.Txn // the account's transaction: writable for any change
 	usage UsageStore // the account's meter usage
 	ids   IDs        // new record metas (the account's insertion sequence)
-	sink  Sink       // every stored change
+	sink  Sink       // every stored change, and the events no change describes
 
 	now  int64     // the time of the work on the emulator's clock (unix seconds)
 	step int       // the stage of due work that changes belong to (events per step)
@@ -46,6 +46,10 @@ type Sink interface {
 	// insert; after nil: a removal), at the time it happened and in the step
 	// of due work it belongs to.
 	Changed(table string, before, after store.Record, at int64, step int)
+	// About is an event about a stored record that no change of it
+	// describes (invoice.sent), at a time and in a step; its data.object is
+	// the record as the unit of work leaves it.
+	About(typ string, at int64, rec store.Record, step int)
 }
 
 // Init readies u over tx at now (unix seconds on the emulator's clock). On a

@@ -171,8 +171,23 @@ type change struct {
 	step          int
 }
 
-// recordingSink keeps every change it hears, in order.
-type recordingSink struct{ changes []change }
+// event is an event a sink heard that no change describes.
+type event struct {
+	typ  string
+	at   int64
+	rec  store.Record
+	step int
+}
+
+// recordingSink keeps every change and event it hears, in order.
+type recordingSink struct {
+	changes []change
+	events  []event
+}
+
+func (s *recordingSink) About(typ string, at int64, rec store.Record, step int) {
+	s.events = append(s.events, event{typ: typ, at: at, rec: rec, step: step})
+}
 
 func (s *recordingSink) Changed(table string, before, after store.Record, at int64, step int) {
 	s.changes = append(s.changes, change{table: table, before: before, after: after, at: at, step: step})

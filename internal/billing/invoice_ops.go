@@ -1,0 +1,377 @@
+package billing
+
+import (
+	"github.com/stripe-emulator/stripe-emulator/internal/apierr"
+	"github.com/stripe-emulator/stripe-emulator/internal/metadata"
+)
+
+// The invoice endpoints' rules: a one-off invoice created for a customer,
+// the settings of a draft, and an invoice's way through its statuses
+// (finalize, pay, send, void, mark uncollectible, delete a draft), each at the
+// time of the customer's clock.
+
+// CreateInvoice creates a draft invoice for a customer (a one-off invoice),
+// with their pending invoice items when the request includes them.
+func CreateInvoice(u *Unit, in InvoiceCreate) (*Invoice, error) {
+	if !in.Customer.Set {
+		return nil, apierr.ParameterMissing("customer")
+	}
+	cu, err := GetCustomer(u.tx, in.Customer.V, "customer", false)
+	if err != nil {
+		return nil, err
+	}
+	now := u.CustomerNow(cu.ID)
+	inv := &Invoice{Meta: u.ids.NewMeta("in", now), Customer: cu.ID, Status: InvoiceDraft, BillingReason: "manual",
+		CollectionMethod: "charge_automatically", Currency: cu.Currency, PeriodStart: now, PeriodEnd: now,
+		StartingBalance: cu.Balance, TestClock: cu.TestClock, Metadata: map[string]string{}}
+	if in.Currency.Set {
+		inv.Currency = in.Currency.V
+	}
+	if in.Subscription.Set {
+		sub, err := customerSubscription(u, in.Subscription.V, cu)
+		if err != nil {
+			return nil, err
+		}
+		inv.Subscription, inv.Currency, inv.SubscriptionMetadata = sub.ID, sub.Currency, sub.Metadata
+	}
+	if err := applyInvoiceSettings(inv, in.Settings, now); err != nil {
+		return nil, err
+	}
+	SnapshotCustomer(inv, cu)
+	if in.IncludePending {
+		pending, err := PendingItems(u.tx, cu.ID)
+		if err != nil {
+			return nil, err
+		}
+		if inv.Subscription != "" {
+			pending = KeepItemsFor(pending, inv.Subscription)
+		}
+		if err := takeItems(u, inv, pending); err != nil {
+			return nil, err
+		}
+		inv.Lines = storedItemLines(pending)
+		if inv.Currency == "" && len(pending) > 0 {
+			inv.Currency = pending[0].Currency
+		}
+	}
+	if inv.Currency == "" {
+		inv.Currency = "usd"
+	}
+	return inv, u.tx.Put(TableInvoices, inv)
+}
+
+// customerSubscription is the subscription of the parameter subscription,
+// which must be the customer's.
+func customerSubscription(u *Unit, id string, cu *Customer) (*Subscription, error) {
+	sub, err := GetSubscription(u.tx, id, "subscription")
+	if err != nil {
+		return nil, err
+	}
+	if sub.Customer != cu.ID {
+		return nil, apierr.Invalid("subscription", "The subscription %s belongs to another customer.", sub.ID)
+	}
+	return sub, nil
+}
+
+// applyInvoiceSettings sets what create and update (of a draft) share.
+func applyInvoiceSettings(inv *Invoice, in InvoiceSettings, now int64) error {
+	if in.CollectionMethod.Set {
+		inv.CollectionMethod = in.CollectionMethod.V
+	}
+	if in.AutoAdvance.Set {
+		inv.AutoAdvance = in.AutoAdvance.V
+		inv.FinalizesAt = 0
+		if in.AutoAdvance.V {
+			inv.FinalizesAt = max(now, inv.Created) + finalizationGrace
+		}
+	}
+	days, due := in.DaysUntilDue, in.DueDate
+	switch {
+	case days.Set && due.Set:
+		return apierr.Exclusive("days_until_due", "due_date")
+	case (days.Set || due.Set) && inv.CollectionMethod != "send_invoice":
+		return apierr.Invalid("days_until_due", "days_until_due and due_date can only be set when collection_method is send_invoice.")
+	case days.Set:
+		if days.V < 0 || days.V > 730 {
+			return apierr.Invalid("days_until_due", "Invalid days_until_due: must be between 0 and 730.")
+		}
+		inv.DueDate = inv.Created + days.V*86400
+	case due.Set:
+		if due.V <= now {
+			return apierr.Invalid("due_date", "Invalid timestamp: due_date must be in the future.")
+		}
+		inv.DueDate = due.V
+	case inv.CollectionMethod == "send_invoice" && inv.DueDate == 0:
+		return apierr.InvalidRequest("parameter_missing", "days_until_due", "Missing required param: days_until_due. An invoice sent to the customer (send_invoice) needs days_until_due or due_date.")
+	}
+	if inv.CollectionMethod == "charge_automatically" {
+		inv.DueDate = 0
+	}
+	if in.Description.Set {
+		inv.Description = in.Description.V
+	}
+	md, err := metadata.Apply(inv.Metadata, in.Metadata)
+	if err != nil {
+		return err
+	}
+	inv.Metadata = md
+	return nil
+}
+
+// UpdateInvoice changes an invoice's metadata and description; a draft's
+// collection too (auto_advance an open invoice's as well).
+func UpdateInvoice(u *Unit, id string, in InvoiceSettings) (*Invoice, error) {
+	cur, err := GetInvoice(u.tx, id, "id")
+	if err != nil {
+		return nil, err
+	}
+	inv := cur.Clone()
+	if cur.Status != InvoiceDraft {
+		for _, k := range []struct {
+			name  string
+			given bool
+		}{{"auto_advance", in.AutoAdvance.Given()}, {"collection_method", in.CollectionMethod.Given()},
+			{"days_until_due", in.DaysUntilDue.Given()}, {"due_date", in.DueDate.Given()}} {
+			if k.given && !(k.name == "auto_advance" && cur.Status == InvoiceOpen) {
+				return nil, apierr.Invalid(k.name, "%s can only be changed on a draft invoice; %s is %s.", k.name, cur.ID, cur.Status)
+			}
+		}
+	}
+	if err := applyInvoiceSettings(inv, in, u.CustomerNow(inv.Customer)); err != nil {
+		return nil, err
+	}
+	return inv, u.tx.Put(TableInvoices, inv)
+}
+
+// DeleteInvoice deletes a draft; its invoice items become pending again.
+// It returns the invoice deleted.
+func DeleteInvoice(u *Unit, id string) (*Invoice, error) {
+	inv, err := GetInvoice(u.tx, id, "id")
+	if err != nil {
+		return nil, err
+	}
+	if inv.Status != InvoiceDraft {
+		return nil, apierr.InvalidRequest("", "", "You can only delete draft invoices; %s is %s. Void it instead.", inv.ID, inv.Status)
+	}
+	if inv.Subscription != "" && inv.BillingReason != "manual" {
+		return nil, apierr.InvalidRequest("", "", "You can't delete invoices created by subscriptions.")
+	}
+	items, err := u.tx.Find(TableInvoiceItems, "invoice", inv.ID)
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range items {
+		n := r.(*InvoiceItem).Clone()
+		n.Invoice = ""
+		if err := u.tx.Put(TableInvoiceItems, n); err != nil {
+			return nil, err
+		}
+	}
+	return inv, u.tx.Remove(TableInvoices, inv)
+}
+
+// FinalizeDraft finalizes a draft now (POST /v1/invoices/{invoice}/finalize).
+func FinalizeDraft(u *Unit, id string, in FinalizeRequest) (*Invoice, error) {
+	cur, err := GetInvoice(u.tx, id, "id")
+	if err != nil {
+		return nil, err
+	}
+	if cur.Status != InvoiceDraft {
+		return nil, apierr.State("invoice_not_editable", "This invoice is already finalized, you can't re-finalize a non-draft invoice.")
+	}
+	inv := cur
+	if in.AutoAdvance.Set {
+		inv = cur.Clone()
+		inv.AutoAdvance = in.AutoAdvance.V
+	}
+	return FinalizeInvoice(u, inv, u.CustomerNow(inv.Customer))
+}
+
+// Pay pays an open invoice: as if by the customer's card (the emulator holds
+// none), or out of band.
+func Pay(u *Unit, id string, in PayRequest) (*Invoice, error) {
+	cur, err := GetInvoice(u.tx, id, "id")
+	if err != nil {
+		return nil, err
+	}
+	switch cur.Status {
+	case InvoicePaid:
+		return nil, apierr.State("invoice_already_paid", "Invoice is already paid")
+	case InvoiceVoid:
+		return nil, apierr.State("invoice_not_open", "Voided invoices cannot be paid.")
+	case InvoiceDraft:
+		return nil, apierr.State("invoice_not_open", "This invoice is a draft: finalize it before paying it.")
+	}
+	now := u.CustomerNow(cur.Customer)
+	inv := cur.Clone()
+	if in.PaidOutOfBand {
+		inv.PaidOutOfBand = true
+		inv.markPaid(now, 0)
+	} else {
+		inv.Attempted, inv.AttemptCount = true, inv.AttemptCount+1
+		inv.markPaid(now, inv.AmountDue())
+	}
+	if err := u.tx.Put(TableInvoices, inv); err != nil {
+		return nil, err
+	}
+	return inv, afterPaid(u, inv)
+}
+
+// Send sends an invoice whose collection method is send_invoice to its
+// customer: the emulator sends no email (nor does Stripe's test mode,
+// "despite sending an invoice.sent event"), and the sink hears invoice.sent.
+// A draft is finalized first ("Stripe automatically finalizes drafts before
+// sending"); an invoice already paid can be sent ("there will be no reference
+// to the payment in the email"); a void one cannot.
+func Send(u *Unit, id string) (*Invoice, error) {
+	cur, err := GetInvoice(u.tx, id, "id")
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case cur.CollectionMethod != "send_invoice":
+		return nil, apierr.State("", "You can only manually send an invoice if its collection method is 'send_invoice'; %s is charge_automatically.", cur.ID)
+	case cur.Status == InvoiceVoid:
+		return nil, apierr.State("invoice_not_open", "You can't send a voided invoice; %s is void.", cur.ID)
+	}
+	now := u.CustomerNow(cur.Customer)
+	inv := cur
+	if cur.Status == InvoiceDraft {
+		if inv, err = FinalizeInvoice(u, cur, now); err != nil {
+			return nil, err
+		}
+	}
+	u.sink.About("invoice.sent", now, inv, u.step)
+	return inv, nil
+}
+
+// Void voids an open or uncollectible invoice; the customer balance it used
+// is given back.
+func Void(u *Unit, id string) (*Invoice, error) {
+	cur, err := GetInvoice(u.tx, id, "id")
+	if err != nil {
+		return nil, err
+	}
+	if cur.Status != InvoiceOpen && cur.Status != InvoiceUncollectible {
+		return nil, apierr.State("invoice_not_open", "You can only void an open or uncollectible invoice; %s is %s.", cur.ID, cur.Status)
+	}
+	inv := cur.Clone()
+	inv.Status, inv.VoidedAt = InvoiceVoid, u.CustomerNow(cur.Customer)
+	if inv.EndingBalance != nil {
+		if used := inv.StartingBalance - *inv.EndingBalance; used != 0 {
+			cu, err := GetCustomer(u.tx, inv.Customer, "customer", true)
+			if err == nil && !cu.Deleted {
+				n := cu.Clone()
+				n.Balance += used
+				if err := u.tx.Put(TableCustomers, n); err != nil {
+					return nil, err
+				}
+			}
+		}
+	}
+	return inv, u.tx.Put(TableInvoices, inv)
+}
+
+// MarkUncollectible marks an open invoice uncollectible.
+func MarkUncollectible(u *Unit, id string) (*Invoice, error) {
+	cur, err := GetInvoice(u.tx, id, "id")
+	if err != nil {
+		return nil, err
+	}
+	if cur.Status != InvoiceOpen {
+		return nil, apierr.State("invoice_not_open", "You can only mark an open invoice uncollectible; %s is %s.", cur.ID, cur.Status)
+	}
+	inv := cur.Clone()
+	inv.Status, inv.UncollectibleAt = InvoiceUncollectible, u.CustomerNow(cur.Customer)
+	return inv, u.tx.Put(TableInvoices, inv)
+}
+
+// UpdateLine changes one line of a draft invoice: "Updating an invoice's line
+// item is only possible before the invoice is finalized." An invoice-item
+// line changes its invoice item, and the line shows the item as it is then
+// ("updates on this endpoint will propagate to the invoice item"): amount,
+// or price or quantity, description, discountable, period, metadata (merged
+// into the item's). A subscription line's amount comes from its
+// subscription: it takes description, discountable and metadata (set as
+// given, not merged: "For type=subscription line items, the incoming metadata
+// specified on the request is directly used to set this value"); those
+// survive the re-rating of usage at finalization. It returns the invoice as
+// stored and its line.
+func UpdateLine(u *Unit, invoice, line string, in InvoiceItemFields) (*Invoice, *Line, error) {
+	cur, err := GetInvoice(u.tx, invoice, "id")
+	if err != nil {
+		return nil, nil, err
+	}
+	i := 0
+	for i < len(cur.Lines) && cur.Lines[i].ID != line {
+		i++
+	}
+	if i == len(cur.Lines) {
+		return nil, nil, apierr.ResourceMissing("line item", "id", line) // a path ID, as the invoice's is
+	}
+	if cur.Status != InvoiceDraft {
+		return nil, nil, apierr.State("invoice_not_editable", "You can only update the lines of a draft invoice; %s is %s.", cur.ID, cur.Status)
+	}
+	inv := cur.Clone()
+	l := &inv.Lines[i]
+	if in.Discountable.Set && in.Discountable.V && l.Proration {
+		return nil, nil, apierr.Invalid("discountable", "discountable cannot be set to true for prorations.")
+	}
+	if l.InvoiceItem != "" {
+		err = updateItemLine(u, l, in)
+	} else {
+		err = updateSubscriptionLine(l, in)
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	return inv, l, u.tx.Put(TableInvoices, inv)
+}
+
+// updateItemLine changes the invoice item behind a line, and the line with it.
+func updateItemLine(u *Unit, l *Line, in InvoiceItemFields) error {
+	cur, err := GetInvoiceItem(u.tx, l.InvoiceItem, "id")
+	if err != nil {
+		return err
+	}
+	ii := cur.Clone()
+	if err := applyAmount(u, ii, in, false); err != nil {
+		return err
+	}
+	if err := u.tx.Put(TableInvoiceItems, ii); err != nil {
+		return err
+	}
+	id := l.ID
+	*l = ItemLines([]*InvoiceItem{ii})[0]
+	l.ID = id
+	return nil
+}
+
+// updateSubscriptionLine changes what a subscription line lets change.
+func updateSubscriptionLine(l *Line, in InvoiceItemFields) error {
+	for _, k := range []struct {
+		name  string
+		given bool
+	}{{"amount", in.Amount.Given()}, {"price", in.Price.Given()}, {"quantity", in.Quantity.Given()}} {
+		if k.given {
+			return apierr.Invalid(k.name, "You can only change the %s of an invoice item line: %s is a subscription line, whose amount comes from its subscription's price and quantity.", k.name, l.ID)
+		}
+	}
+	if in.Period.Given() {
+		return apierr.InvalidRequest("", "period", "stripe-emulator does not support changing the period of a subscription line yet (only of an invoice item line): the period is the usage it bills.")
+	}
+	if in.Description.Set {
+		l.Description, l.CustomDescription = in.Description.V, true
+	}
+	if in.Discountable.Set {
+		l.Discountable = in.Discountable.V
+	}
+	if in.Metadata.Given {
+		md, err := metadata.Apply(map[string]string{}, in.Metadata)
+		if err != nil {
+			return err
+		}
+		l.Metadata = md
+	}
+	return nil
+}
