@@ -130,11 +130,16 @@ func decodeAmount(p *form.Params, key string) billing.AmountInput {
 }
 
 // decodeInvoiceItemFields is what an invoice item's create and update, and
-// the update of an invoice's line, set.
+// the update of an invoice's line, set. The price is basil's pricing[price]
+// (a request before basil gives price, which its upgrade turns into it).
 func decodeInvoiceItemFields(p *form.Params) billing.InvoiceItemFields {
+	pricing := p.Object("pricing")
 	f := billing.InvoiceItemFields{Quantity: optInt(p, "quantity"), UnitAmount: decodeAmount(p, "unit_amount"), Amount: optInt(p, "amount"),
-		Price: optString(p, "price"), Description: optString(p, "description"), Discountable: optBool(p, "discountable"),
+		Price: optString(pricing, "price"), Description: optString(p, "description"), Discountable: optBool(p, "discountable"),
 		Metadata: decodeMetadata(p, "metadata")}
+	if v := pricing.Get("price"); v != nil {
+		f.PriceParam = v.Param
+	}
 	if per := p.Object("period"); per != nil {
 		start, _ := per.Int("start")
 		end, _ := per.Int("end")

@@ -113,7 +113,7 @@ func (c *call) expandIn(obj jsonobj.Obj, typ, prefix string, segs []string, full
 		expanded = true
 	case string:
 		kind := expandable[typ][field]
-		if kind == "" {
+		if at, ok := c.s.reg.expandableSince[typ][field]; kind == "" || ok && c.v < at {
 			return cannotExpand(full)
 		}
 		loaded, err := c.load(kind, x)

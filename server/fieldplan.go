@@ -80,18 +80,12 @@ func compileShape[T any](object string, fields []field[T], edits map[string][]fi
 	paths := slices.Sorted(maps.Keys(edits))
 	for _, path := range paths {
 		es := edits[path]
-		f, inNulled := lookupField(fields, path)
-		switch {
-		case f == nil && !inNulled:
-			errs = append(errs, fmt.Errorf("%s: the unit %s changes %s, which the shape does not have", object, es[0].unit, path))
-			continue
-		case inNulled:
-			continue
-		}
+		needsField := false
 		for _, e := range es {
 			switch e.kind {
 			case apiversion.FieldAdded, apiversion.FieldRemoved:
-			case apiversion.FieldExpandable:
+				needsField = true
+			case apiversion.FieldExpandable: // checked against the resource's expandable fields (checkShapes)
 				if s.expandable == nil {
 					s.expandable = map[string]apiversion.Version{}
 				}
@@ -99,6 +93,9 @@ func compileShape[T any](object string, fields []field[T], edits map[string][]fi
 			default:
 				errs = append(errs, fmt.Errorf("%s: the unit %s changes %s in a way (kind %d) no shape renders yet", object, e.unit, path, e.kind))
 			}
+		}
+		if f, inNulled := lookupField(fields, path); needsField && f == nil && !inNulled {
+			errs = append(errs, fmt.Errorf("%s: the unit %s changes %s, which the shape does not have", object, es[0].unit, path))
 		}
 	}
 	for v := range apiversion.Count {
@@ -125,11 +122,17 @@ func (s *objectShape[T]) has(v apiversion.Version, path string) bool {
 
 func (s *objectShape[T]) shapeObject() string { return s.object }
 func (s *objectShape[T]) shapeErr() error     { return s.err }
+func (s *objectShape[T]) expandableSince() map[string]apiversion.Version {
+	return s.expandable
+}
 
-// shapeInfo is a shape whatever its record type, for checkShapes.
+// shapeInfo is a shape whatever its record type, for checkShapes and the
+// registry.
 type shapeInfo interface {
 	shapeObject() string
 	shapeErr() error
+	// expandableSince are the fields expandable only from a version on.
+	expandableSince() map[string]apiversion.Version
 }
 
 func renderFields[T any](plan []field[T], rc *renderCtx, r T) jsonobj.Obj {
@@ -243,9 +246,8 @@ func lookupField[T any](fields []field[T], path string) (f *field[T], inNulled b
 }
 
 // unshapedObjects are objects units change that no resource renders through
-// a shape yet: issue 14's slice d3 moves the invoice renderers, which get
-// their shapes after it (issue 15's response part).
-var unshapedObjects = map[string]bool{"invoice": true, "line_item": true, "invoiceitem": true}
+// a shape yet.
+var unshapedObjects = map[string]bool{}
 
 // checkShapes refuses shapes that failed to compile, and units that change an
 // object no resource renders through a shape.
@@ -263,6 +265,11 @@ func checkShapes(list []anyResource) error {
 		shaped[s.shapeObject()] = true
 		if err := s.shapeErr(); err != nil {
 			errs = append(errs, err)
+		}
+		for path := range s.expandableSince() {
+			if res.desc().expand[path] == "" {
+				errs = append(errs, fmt.Errorf("%s: a unit makes %s expandable, which the resource's expand does not name", res.desc().name, path))
+			}
 		}
 	}
 	for _, c := range apiversion.Changes() {

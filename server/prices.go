@@ -483,10 +483,18 @@ func renderTiers(pr *billing.Price) any {
 	return ts
 }
 
+// priceOrNull renders a price, or null for none (a line without one).
+func (rc *renderCtx) priceOrNull(pr *billing.Price) any {
+	if pr == nil {
+		return nil
+	}
+	return rc.renderPrice(pr)
+}
+
 // renderPlan is the legacy plan mirror of a recurring price that subscription
-// items and invoice lines carry.
+// items and invoice lines carry (null for none, or a one-time price).
 func (rc *renderCtx) renderPlan(pr *billing.Price) any {
-	if pr.Recurring == nil {
+	if pr == nil || pr.Recurring == nil {
 		return nil
 	}
 	return planShape.render(rc, pr)
