@@ -2,6 +2,7 @@ package server
 
 import (
 	"strconv"
+	"strings"
 
 	"github.com/shopspring/decimal"
 
@@ -486,6 +487,11 @@ var lineItemShape = newShape("line_item", []lineField{
 		if l.SubscriptionItem != "" {
 			details = append(details, jsonobj.Field{K: "subscription_item", V: l.SubscriptionItem})
 			return jsonobj.Obj{{K: "invoice_item_details", V: nil}, {K: "subscription_item_details", V: details}, {K: "type", V: "subscription_item_details"}}
+		}
+		if l.InvoiceItem == "" {
+			// A preview's invoice_items[] line has no stored invoice item;
+			// invoice_item_details needs one: a temporary ID, as its line's.
+			details[0].V = "ii_tmp_" + strings.TrimPrefix(l.ID, "il_tmp_")
 		}
 		return jsonobj.Obj{{K: "invoice_item_details", V: details}, {K: "subscription_item_details", V: nil}, {K: "type", V: "invoice_item_details"}}
 	})},
