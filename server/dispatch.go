@@ -70,11 +70,8 @@ type call struct {
 		json []byte
 	}
 	// hooks are the account's webhook endpoints, read once for the
-	// request's events (eventEndpoints).
-	hooks struct {
-		eps  []*webhookEndpoint
-		read bool
-	}
+	// request's events (eventEndpoints; nil until then).
+	hooks []*webhookEndpoint
 }
 
 // shownJSON is the JSON of the answered object, made once for the request's

@@ -340,13 +340,13 @@ func (c *call) emit(typ string, at int64, render func(rc *renderCtx) (jsonobj.Ob
 	if err != nil {
 		return err
 	}
-	ev := &eventRecord{typ: typ, created: at, raw: make([]rawObject, len(vs))}
-	for i, v := range vs {
-		obj, err := render(c.renderCtx.at(v))
+	ev := &eventRecord{typ: typ, created: at, raw: make([]rawObject, vs.len())}
+	for i := range ev.raw {
+		obj, err := render(c.renderCtx.at(vs.at(i)))
 		if err != nil {
 			return err
 		}
-		ev.raw[i] = rawObject{v: v, obj: obj}
+		ev.raw[i] = rawObject{v: vs.at(i), obj: obj}
 	}
 	c.addEvent(ev)
 	return nil
@@ -641,8 +641,8 @@ func (c *call) renderEvent(ev *eventRecord) (bool, error) {
 		return false, err
 	}
 	kept := false
-	for i, v := range vs {
-		r, changed := c.renderEventAt(ev, v)
+	for i := range vs.len() {
+		r, changed := c.renderEventAt(ev, vs.at(i))
 		kept = kept || changed
 		if i == 0 {
 			ev.version, ev.data, ev.tree = r.v, r.data, r.tree
@@ -712,29 +712,45 @@ func (c *call) renderEventAt(ev *eventRecord, v apiversion.Version) (r rendering
 // eventVersions are the versions an event of a type is rendered at: the
 // account's default (else the emulator's), then each other api_version of
 // the account's webhook endpoints that want it.
-func (c *call) eventVersions(typ string) ([]apiversion.Version, error) {
-	def := c.s.defaultVersion
+func (c *call) eventVersions(typ string) (versionSet, error) {
+	vs := versionSet{def: c.s.defaultVersion}
 	if v, by := c.acct.defaultAPIVersion(); by != setByNone {
-		def = v
+		vs.def = v
 	}
-	vs := []apiversion.Version{def}
 	eps, err := c.eventEndpoints()
 	if err != nil {
-		return nil, err
+		return vs, err
 	}
 	for _, ep := range eps {
-		if v, pinned := ep.version(); pinned && v != def && !slices.Contains(vs, v) && ep.wants(typ) {
-			vs = append(vs, v)
+		if v, pinned := ep.version(); pinned && v != vs.def && !slices.Contains(vs.others, v) && ep.wants(typ) {
+			vs.others = append(vs.others, v)
 		}
 	}
 	return vs, nil
 }
 
+// versionSet is an event's versions: the account's default, and others
+// (none, unless webhook endpoints pinned to other versions want it).
+type versionSet struct {
+	def    apiversion.Version
+	others []apiversion.Version
+}
+
+func (s versionSet) len() int { return 1 + len(s.others) }
+
+func (s versionSet) at(i int) apiversion.Version {
+	if i == 0 {
+		return s.def
+	}
+	return s.others[i-1]
+}
+
 // eventEndpoints are the account's webhook endpoints, read once for the
-// request's events: from the catalog, else its transaction.
+// request's events (c.hooks; nil: not yet): from the catalog, else its
+// transaction.
 func (c *call) eventEndpoints() ([]*webhookEndpoint, error) {
-	if c.hooks.read {
-		return c.hooks.eps, nil
+	if c.hooks != nil {
+		return c.hooks, nil
 	}
 	var eps []*webhookEndpoint
 	gen, usable := c.acct.catalog.readGen()
@@ -750,7 +766,10 @@ func (c *call) eventEndpoints() ([]*webhookEndpoint, error) {
 			return nil, err
 		}
 	}
-	c.hooks.eps, c.hooks.read = eps, true
+	if eps == nil {
+		eps = make([]*webhookEndpoint, 0) // read, and none: not nil (and nothing allocated)
+	}
+	c.hooks = eps
 	return eps, nil
 }
 
