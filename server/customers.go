@@ -241,29 +241,8 @@ func updateCustomer(c *call) (jsonobj.Obj, error) {
 }
 
 func deleteCustomer(c *call) (jsonobj.Obj, error) {
-	cur, err := c.getCustomer(c.pathID(), "id", false)
+	gone, err := billing.DeleteCustomer(&c.u, c.pathID())
 	if err != nil {
-		return nil, err
-	}
-	// Deleting a customer cancels their subscriptions at once, without a final invoice.
-	now := c.u.CustomerNow(cur.ID)
-	recs, err := c.tx.Find(tSubscriptions, "customer", cur.ID)
-	if err != nil {
-		return nil, err
-	}
-	for _, r := range recs {
-		sub := r.(*billing.Subscription)
-		if !sub.Live() {
-			continue
-		}
-		n := sub.Clone()
-		n.Status, n.CanceledAt, n.EndedAt, n.CancelReason = billing.SubscriptionCanceled, now, now, "cancellation_requested"
-		if err := c.tx.Put(tSubscriptions, n); err != nil {
-			return nil, err
-		}
-	}
-	gone := &billing.Customer{Meta: cur.Meta, Deleted: true, Email: cur.Email}
-	if err := c.tx.Put(tCustomers, gone); err != nil {
 		return nil, err
 	}
 	return c.renderCustomer(gone), nil

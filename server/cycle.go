@@ -6,7 +6,6 @@ import (
 	"github.com/stripe-emulator/stripe-emulator/internal/billing"
 	"github.com/stripe-emulator/stripe-emulator/internal/billing/calc"
 	"github.com/stripe-emulator/stripe-emulator/internal/jsonobj"
-	"github.com/stripe-emulator/stripe-emulator/internal/store"
 )
 
 // Billing over time: what happens when time passes (the emulator's clock, or a
@@ -124,22 +123,10 @@ func (c *call) setPastDue(inv *billing.Invoice) error {
 
 // emitUpcoming sends invoice.upcoming with the preview of the renewal invoice.
 func (c *call) emitUpcoming(sub *billing.Subscription, at int64) error {
-	cu, err := c.getCustomer(sub.Customer, "customer", true)
+	inv, err := billing.UpcomingRenewal(&c.u, sub, at)
 	if err != nil {
 		return err
 	}
-	inv := &billing.Invoice{Meta: store.Meta{Created: at}, Preview: true, Customer: cu.ID, Status: billing.InvoiceDraft, BillingReason: "upcoming",
-		Currency: sub.Currency, StartingBalance: cu.Balance, TestClock: sub.TestClock, Metadata: map[string]string{},
-		LinesURL: "/v1/invoices/upcoming/lines?customer=" + cu.ID + "&subscription=" + sub.ID}
-	billing.SnapshotCustomer(inv, cu)
-	if err := c.previewSubscription(inv, sub, previewChange{prorationBehavior: "none"}, at, false); err != nil {
-		return err
-	}
-	pending, err := billing.PendingItems(c.tx, cu.ID)
-	if err != nil {
-		return err
-	}
-	inv.Lines = append(billing.ItemLines(billing.KeepItemsFor(pending, sub.ID)), inv.Lines...)
 	// no id: an upcoming invoice has none
 	return c.emit("invoice.upcoming", at, func(rc *renderCtx) (jsonobj.Obj, error) { return rc.renderInvoice(inv) })
 }
@@ -193,11 +180,7 @@ func (c *call) endSubscription(sub *billing.Subscription, at int64, bill bool) e
 		if at < sub.PeriodEnd && sub.Status != billing.SubscriptionTrialing {
 			// Ending before the period does (cancel_at): the unused time of its
 			// licensed items, paid in advance, is credited.
-			credits, err := c.prorations(&subChange{sub: sub, before: items}, at)
-			if err != nil {
-				return err
-			}
-			if err := c.pendProrations(sub, credits); err != nil {
+			if err := billing.CreditUnusedTime(&c.u, sub, items, at); err != nil {
 				return err
 			}
 		}
@@ -213,88 +196,4 @@ func (c *call) endSubscription(sub *billing.Subscription, at int64, bill bool) e
 	}
 	n.CancelReason = "cancellation_requested"
 	return c.tx.Put(tSubscriptions, n)
-}
-
-// firstInvoice is the invoice a new subscription starts with
-// (billing_reason subscription_create), finalized at once: licensed items for
-// the first period in advance (free during a trial; prorated up to a
-// billing_cycle_anchor ahead; after a backdated start, the time up to now, or
-// up to the anchor ahead, prorated in one line, then a whole period), and
-// metered items with no usage yet. prorate false (proration_behavior=none)
-// leaves the prorated part out: with a billing_cycle_anchor ahead, the time up
-// to it is free and there is no invoice (nil) until the anchor.
-func (c *call) firstInvoice(sub *billing.Subscription, items []*billing.Item, prorate bool) (*billing.Invoice, error) {
-	now, trial := sub.Created, sub.Status == billing.SubscriptionTrialing
-	stub := sub.BillingCycleAnchor > now // the first period ends at the anchor
-	backdated := sub.PeriodStart < now
-	if stub && !trial && !prorate {
-		return nil, nil
-	}
-	var lines []billing.Line
-	for _, it := range items {
-		pr, err := c.getPrice(it.Price, "price")
-		if err != nil {
-			return nil, err
-		}
-		var ls []billing.Line
-		switch {
-		case pr.Metered():
-			ls = billing.RateLines(c.tx, sub, it, pr, 0, sub.PeriodStart, sub.PeriodEnd)
-		case trial:
-			ls = billing.RateLines(c.tx, sub, it, pr, it.Quantity, sub.PeriodStart, sub.PeriodEnd)
-		case stub && backdated:
-			ls = billing.BackdatedLines(c.tx, sub, it, pr, sub.PeriodStart, sub.PeriodEnd)
-		case stub:
-			ls = billing.AdvanceLines(c.tx, sub, it, pr, sub.PeriodStart, sub.PeriodEnd)
-		default:
-			if prorate && backdated {
-				ls = billing.BackdatedLines(c.tx, sub, it, pr, sub.PeriodStart, now)
-			}
-			ls = append(ls, billing.AdvanceLines(c.tx, sub, it, pr, now, sub.PeriodEnd)...)
-		}
-		if trial {
-			for i := range ls {
-				ls[i].Amount, ls[i].UnitAmount = 0, nil
-				ls[i].Description = "Trial period for " + billing.ProductName(c.tx, pr)
-			}
-		}
-		lines = append(lines, ls...)
-	}
-	inv, err := billing.NewInvoice(&c.u, sub, "subscription_create", now, now, now, lines, 0)
-	if err != nil {
-		return nil, err
-	}
-	return billing.FinalizeInvoice(&c.u, inv, now)
-}
-
-// finalInvoice bills a subscription canceled now with invoice_now: its usage so
-// far, pending items and, with prorate, a credit for unused licensed time.
-func (c *call) finalInvoice(before *billing.Subscription, at int64, prorate bool) (*billing.Invoice, error) {
-	items, err := c.itemsOf(before.ID)
-	if err != nil {
-		return nil, err
-	}
-	lines, err := billing.PeriodLines(&c.u, before, items, before.PeriodStart, at, false)
-	if err != nil {
-		return nil, err
-	}
-	if prorate {
-		ps, err := c.prorations(&subChange{sub: before, before: items}, at)
-		if err != nil {
-			return nil, err
-		}
-		lines = append(billing.ProrationLines(before, ps), lines...)
-	}
-	pending, err := billing.PendingItems(c.tx, before.Customer)
-	if err != nil {
-		return nil, err
-	}
-	if len(lines) == 0 && len(billing.KeepItemsFor(pending, before.ID)) == 0 {
-		return nil, nil
-	}
-	inv, err := billing.NewInvoice(&c.u, before, "subscription_cycle", before.PeriodStart, at, at, lines, 0)
-	if err != nil {
-		return nil, err
-	}
-	return billing.FinalizeInvoice(&c.u, inv, at)
 }

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"github.com/stripe-emulator/stripe-emulator/internal/apiversion"
 	"github.com/stripe-emulator/stripe-emulator/internal/billing"
 	"github.com/stripe-emulator/stripe-emulator/internal/form"
 	"github.com/stripe-emulator/stripe-emulator/internal/jsonobj"
@@ -129,15 +130,20 @@ func decodeAmount(p *form.Params, key string) billing.AmountInput {
 	return a
 }
 
-// decodeInvoiceItemFields is what an invoice item's create and update, and
-// the update of an invoice's line, set. The price is basil's pricing[price]
-// (a request before basil gives price, which its upgrade turns into it).
+// decodeInvoiceItemFields is what an invoice item's create and update, the
+// update of an invoice's line, and a preview's invoice_items set. The price
+// of the first three is basil's pricing[price] (a request before basil gives
+// price, which its upgrade turns into it); a preview's invoice_items keep
+// price at every version.
 func decodeInvoiceItemFields(p *form.Params) billing.InvoiceItemFields {
-	pricing := p.Object("pricing")
+	priced := p
+	if pricing := p.Object("pricing"); pricing != nil {
+		priced = pricing
+	}
 	f := billing.InvoiceItemFields{Quantity: optInt(p, "quantity"), UnitAmount: decodeAmount(p, "unit_amount"), Amount: optInt(p, "amount"),
-		Price: optString(pricing, "price"), Description: optString(p, "description"), Discountable: optBool(p, "discountable"),
+		Price: optString(priced, "price"), Description: optString(p, "description"), Discountable: optBool(p, "discountable"),
 		Metadata: decodeMetadata(p, "metadata")}
-	if v := pricing.Get("price"); v != nil {
+	if v := priced.Get("price"); v != nil {
 		f.PriceParam = v.Param
 	}
 	if per := p.Object("period"); per != nil {
@@ -148,4 +154,58 @@ func decodeInvoiceItemFields(p *form.Params) billing.InvoiceItemFields {
 		f.Period.Clear = p.Has("period")
 	}
 	return f
+}
+
+// decodeItems is the array of items at key (items, subscription_details[items],
+// subscription_items), each an ItemChange.
+func decodeItems(c *call, p *form.Params, key string) []billing.ItemChange {
+	ips := p.Objects(key)
+	if len(ips) == 0 {
+		return nil
+	}
+	out := make([]billing.ItemChange, len(ips))
+	for i, ip := range ips {
+		out[i] = decodeItemChange(c, ip)
+	}
+	return out
+}
+
+// decodeItemChange is one item as ip gives it: an element of items, or an
+// item endpoint's parameters.
+func decodeItemChange(c *call, ip *form.Params) billing.ItemChange {
+	ic := billing.ItemChange{Param: ip.Param(), ID: optString(ip, "id"), Deleted: optBool(ip, "deleted").V, ClearUsage: optBool(ip, "clear_usage").V,
+		Price: decodePriceRef(c, ip), Quantity: optInt(ip, "quantity"), Metadata: decodeMetadata(ip, "metadata")}
+	if c.v.Has(apiversion.GateNoLegacyMetered) {
+		ic.RefuseLegacyMetered = c.v.String()
+	}
+	return ic
+}
+
+// decodePriceRef is the price p names: price, plan, or price_data (a price
+// created by inlinePrice when the engine resolves it).
+func decodePriceRef(c *call, p *form.Params) billing.PriceRef {
+	ref := billing.PriceRef{Price: optString(p, "price"), Plan: optString(p, "plan")}
+	if pd := p.Object("price_data"); pd != nil {
+		ref.Inline = func() (*billing.Price, error) { return c.inlinePrice(pd) }
+	}
+	return ref
+}
+
+// decodeMoment is a parameter that is a timestamp or "now" (trial_end).
+func decodeMoment(p *form.Params, key string) billing.Opt[billing.Moment] {
+	v := p.Get(key)
+	switch {
+	case v == nil:
+		return billing.Opt[billing.Moment]{}
+	case v.Kind == form.KInt:
+		return billing.Some(billing.Moment{At: v.Int})
+	case v.Kind == form.KString:
+		return billing.Some(billing.Moment{Now: true})
+	}
+	return billing.Opt[billing.Moment]{Clear: true}
+}
+
+// decodeProrationBehavior is proration_behavior (create_prorations unless given).
+func decodeProrationBehavior(p *form.Params) billing.ProrationBehavior {
+	return billing.ProrationBehavior(p.StringOr("proration_behavior", string(billing.ProrationCreate)))
 }

@@ -1,9 +1,7 @@
 package server
 
 import (
-	"github.com/stripe-emulator/stripe-emulator/internal/apierr"
 	"github.com/stripe-emulator/stripe-emulator/internal/billing"
-	"github.com/stripe-emulator/stripe-emulator/internal/form"
 	"github.com/stripe-emulator/stripe-emulator/internal/jsonobj"
 	"github.com/stripe-emulator/stripe-emulator/internal/store"
 )
@@ -22,7 +20,7 @@ func subscriptionItemEndpoints() []endpoint {
 }
 
 func (c *call) getItem(id, param string) (*billing.Item, error) {
-	return getRecord[*billing.Item](c.tx, tSubscriptionItems, "subscription item", id, param)
+	return billing.GetItem(c.tx, id, param)
 }
 
 const tSubscriptionItems = billing.TableSubscriptionItems
@@ -41,65 +39,26 @@ var subscriptionItemResource = &resource[*billing.Item]{
 	render: (*renderCtx).renderItem,
 }
 
-// itemChange runs one item change through the subscription update path, so that
-// an item endpoint behaves exactly as items[0][...] on the subscription does.
-func (c *call) itemChange(subID string, change *form.Params) (*billing.Subscription, *subChange, error) {
-	sub, err := c.getSubscription(subID, "subscription")
-	if err != nil {
-		return nil, nil, err
-	}
-	if !sub.Live() {
-		return nil, nil, apierr.InvalidRequest("", "subscription", "The subscription %s is %s: its items can no longer change.", sub.ID, sub.Status)
-	}
-	now := c.u.CustomerNow(sub.Customer)
-	u := subUpdate{items: []*form.Params{change}, behavior: c.params.StringOr("proration_behavior", "create_prorations")}
-	if d, ok := c.params.Int("proration_date"); ok {
-		u.prorationDate = &d
-	}
-	sub, ch, _, err := c.changeSubscription(sub, u, now)
-	if err != nil {
-		return nil, nil, err
-	}
-	return sub, ch, nil
-}
-
-// asItemChange rewrites an item endpoint's parameters as one items[0] entry.
-func asItemChange(p *form.Params, id string, extra map[string]*form.Value) *form.Params {
-	fields := map[string]*form.Value{}
-	for _, k := range []string{"price", "plan", "price_data", "quantity", "metadata", "clear_usage"} {
-		if v := p.Get(k); v != nil {
-			fields[k] = v
-		}
-	}
+// decodeItemRequest is an item endpoint's request: its parameters as one
+// item change, of the path's item (id; "" for POST /v1/subscription_items),
+// removed if deleted.
+func decodeItemRequest(c *call, id string, deleted bool) billing.ItemRequest {
+	p := c.params
+	ic := decodeItemChange(c, p)
+	ic.ID, ic.Deleted = billing.Opt[string]{}, deleted
 	if id != "" {
-		fields["id"] = &form.Value{Kind: form.KString, Str: id, Param: "id"}
+		ic.ID = billing.Some(id)
 	}
-	for k, v := range extra {
-		fields[k] = v
-	}
-	return form.NewParams("", fields)
+	return billing.ItemRequest{Subscription: optString(p, "subscription"), Item: ic, ProrationBehavior: decodeProrationBehavior(p),
+		ProrationDate: optInt(p, "proration_date")}
 }
 
 func createSubscriptionItem(c *call) (jsonobj.Obj, error) {
-	subID, _ := c.params.String("subscription")
-	before, err := c.itemsOf(subID)
+	it, err := billing.ChangeItem(&c.u, decodeItemRequest(c, "", false))
 	if err != nil {
 		return nil, err
 	}
-	_, ch, err := c.itemChange(subID, asItemChange(c.params, "", nil))
-	if err != nil {
-		return nil, err
-	}
-	known := map[string]bool{}
-	for _, it := range before {
-		known[it.ID] = true
-	}
-	for _, it := range ch.after {
-		if !known[it.ID] {
-			return c.renderItem(it)
-		}
-	}
-	return nil, apierr.Internal()
+	return c.renderItem(it)
 }
 
 func retrieveSubscriptionItem(c *call) (jsonobj.Obj, error) {
@@ -111,29 +70,16 @@ func retrieveSubscriptionItem(c *call) (jsonobj.Obj, error) {
 }
 
 func updateSubscriptionItem(c *call) (jsonobj.Obj, error) {
-	it, err := c.getItem(c.pathID(), "id")
+	it, err := billing.ChangeItem(&c.u, decodeItemRequest(c, c.pathID(), false))
 	if err != nil {
 		return nil, err
 	}
-	_, ch, err := c.itemChange(it.Subscription, asItemChange(c.params, it.ID, nil))
-	if err != nil {
-		return nil, err
-	}
-	for _, n := range ch.after {
-		if n.ID == it.ID {
-			return c.renderItem(n)
-		}
-	}
-	return nil, apierr.Internal()
+	return c.renderItem(it)
 }
 
 func deleteSubscriptionItem(c *call) (jsonobj.Obj, error) {
-	it, err := c.getItem(c.pathID(), "id")
+	it, err := billing.ChangeItem(&c.u, decodeItemRequest(c, c.pathID(), true))
 	if err != nil {
-		return nil, err
-	}
-	deleted := map[string]*form.Value{"deleted": {Kind: form.KBool, Bool: true, Str: "true", Param: "deleted"}}
-	if _, _, err := c.itemChange(it.Subscription, asItemChange(c.params, it.ID, deleted)); err != nil {
 		return nil, err
 	}
 	return jsonobj.Obj{{K: "id", V: it.ID}, {K: "object", V: "subscription_item"}, {K: "deleted", V: true}}, nil

@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	stripe "github.com/stripe/stripe-go/v79"
+
+	"github.com/stripe-emulator/stripe-emulator/internal/billing"
 )
 
 // The start of a subscription: a billing_cycle_anchor ahead, backdate_start_date
@@ -320,7 +322,7 @@ func TestAddInvoiceItemsRefused(t *testing.T) {
 		t.Fatal(err)
 	}
 	many := ""
-	for i := 0; i <= maxAddInvoiceItems; i++ {
+	for i := 0; i <= billing.MaxAddInvoiceItems; i++ {
 		many += fmt.Sprintf("&add_invoice_items[%d][price]=%s", i, setup)
 	}
 	for _, tt := range []struct {

@@ -9,7 +9,6 @@ import (
 	"github.com/stripe-emulator/stripe-emulator/internal/billing/calc"
 	"github.com/stripe-emulator/stripe-emulator/internal/form"
 	"github.com/stripe-emulator/stripe-emulator/internal/jsonobj"
-	"github.com/stripe-emulator/stripe-emulator/internal/metadata"
 	"github.com/stripe-emulator/stripe-emulator/internal/search"
 	"github.com/stripe-emulator/stripe-emulator/internal/store"
 )
@@ -87,363 +86,152 @@ func (c *call) getSubscription(id, param string) (*billing.Subscription, error) 
 
 // itemsOf lists a subscription's items in the order they were added.
 func (rc *renderCtx) itemsOf(subID string) ([]*billing.Item, error) {
-	recs, err := rc.tx.Find(tSubscriptionItems, "subscription", subID)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]*billing.Item, len(recs))
-	for i, r := range recs {
-		out[i] = r.(*billing.Item)
-	}
-	slices.SortFunc(out, func(a, b *billing.Item) int {
-		if a.Created != b.Created {
-			return int(a.Created - b.Created)
-		}
-		return int(a.Seq - b.Seq)
-	})
-	return out, nil
+	return billing.ItemsOf(rc.tx, subID)
 }
 
 func createSubscription(c *call) (jsonobj.Obj, error) {
+	sub, err := billing.CreateSubscription(&c.u, decodeSubscriptionCreate(c, c.params))
+	if err != nil {
+		return nil, err
+	}
+	return c.renderSubscription(sub)
+}
+
+func updateSubscription(c *call) (jsonobj.Obj, error) {
+	sub, err := billing.UpdateSubscription(&c.u, decodeSubscriptionChange(c, c.params))
+	if err != nil {
+		return nil, err
+	}
+	return c.renderSubscription(sub)
+}
+
+// cancelSubscription ends a subscription now (DELETE /v1/subscriptions/{id}).
+func cancelSubscription(c *call) (jsonobj.Obj, error) {
 	p := c.params
-	customerID, _ := p.String("customer")
-	if customerID == "" {
-		return nil, apierr.InvalidEmpty("customer")
-	}
-	cu, err := c.getCustomer(customerID, "customer", false)
+	sub, err := billing.Cancel(&c.u, billing.CancelRequest{Subscription: c.pathID(), InvoiceNow: optBool(p, "invoice_now"),
+		Prorate: optBool(p, "prorate").V, Cancellation: decodeCancellation(p)})
 	if err != nil {
 		return nil, err
 	}
-	now := c.u.CustomerNow(cu.ID)
-	start, err := backdatedStart(p, now)
-	if err != nil {
-		return nil, err
-	}
-	sub := &billing.Subscription{Meta: c.newMetaAt("sub", now), Customer: cu.ID, Status: billing.SubscriptionActive, CollectionMethod: "charge_automatically",
-		StartDate: start, TrialEndBehavior: "create_invoice", Metadata: map[string]string{}, TestClock: cu.TestClock}
-	mode, err := readBillingMode(p.Object("billing_mode"), c.v)
-	if err != nil {
-		return nil, err
-	}
-	if mode == billing.ModeFlexible {
-		sub.BillingMode = mode
-	}
-	if c.v.Has(apiversion.GateBillingMode) {
-		sub.BillingModeSince = now
-	}
-	if !p.Has("items") || len(p.Array("items")) == 0 {
-		return nil, apierr.ParameterMissing("items")
-	}
-	items, err := c.newItems(sub, p.Objects("items"), nil, now)
-	if err != nil {
-		return nil, err
-	}
-	if cur, ok := p.String("currency"); ok && cur != sub.Currency {
-		return nil, apierr.Invalid("currency", "The currency %s does not match the currency of the subscription's prices (%s).", cur, sub.Currency)
-	}
-	if err := billing.SetCustomerCurrency(&c.u, cu, sub.Currency); err != nil {
-		return nil, err
-	}
-	if err := applySubscriptionSettings(sub, p, now); err != nil {
-		return nil, err
-	}
-	// The trial: trial_end, trial_period_days or the price's trial_period_days.
-	trialEnd := int64(0)
-	if v := p.Get("trial_end"); v != nil && v.Kind == form.KInt {
-		trialEnd = v.Int
-	}
-	if days, ok := p.Int("trial_period_days"); ok {
-		if p.Has("trial_end") {
-			return nil, apierr.Exclusive("trial_end", "trial_period_days")
-		}
-		if days < 0 || days > 730 {
-			return nil, apierr.Invalid("trial_period_days", "Invalid trial_period_days: must be between 0 and 730.")
-		}
-		if days > 0 {
-			trialEnd = now + days*86400
-		}
-	}
-	if fromPlan, _ := p.Bool("trial_from_plan"); fromPlan && trialEnd == 0 {
-		for _, it := range items {
-			if pr, _ := c.getPrice(it.Price, "price"); pr != nil && pr.Recurring.TrialPeriodDays != nil && *pr.Recurring.TrialPeriodDays > 0 {
-				trialEnd = now + *pr.Recurring.TrialPeriodDays*86400
-				break
-			}
-		}
-	}
-	if trialEnd != 0 {
-		if err := checkTrialEnd("trial_end", trialEnd, now); err != nil {
-			return nil, err
-		}
-	}
-	anchor := int64(0)
-	if a, ok := p.Int("billing_cycle_anchor"); ok {
-		firstEnd := calc.AddPeriods(max(now, trialEnd), sub.Interval, 1)
-		if a < now || a > firstEnd {
-			return nil, apierr.Invalid("billing_cycle_anchor", "billing_cycle_anchor cannot be earlier than the current time or later than the next natural billing date (%d) of the subscription.", firstEnd)
-		}
-		anchor = a
-	}
-	prorate := p.StringOr("proration_behavior", "create_prorations") != "none"
-	// The first period runs from the start (backdated or now) to the first
-	// billing date: the trial's end, a billing_cycle_anchor ahead, or a whole
-	// period from now (the anchor), after a backdated start too.
-	sub.PeriodStart = start
-	switch {
-	case trialEnd != 0:
-		sub.Status = billing.SubscriptionTrialing
-		sub.TrialStart, sub.TrialEnd = start, trialEnd
-		sub.PeriodEnd = trialEnd
-		sub.BillingCycleAnchor = trialEnd
-		if anchor != 0 {
-			sub.BillingCycleAnchor = anchor
-			if !prorate {
-				sub.StubFreeUntil = billing.StubAfterTrial(anchor, sub.Interval, trialEnd)
-			}
-		}
-	case anchor != 0 && anchor > now:
-		sub.BillingCycleAnchor = anchor
-		sub.PeriodEnd = anchor
-	default:
-		sub.BillingCycleAnchor = now
-		sub.PeriodEnd = calc.AddPeriods(now, sub.Interval, 1)
-	}
-	if err := c.tx.Put(tSubscriptions, sub); err != nil {
-		return nil, err
-	}
-	for _, it := range items {
-		if err := c.tx.Put(tSubscriptionItems, it); err != nil {
-			return nil, err
-		}
-	}
-	if _, err := c.addInvoiceItems(sub, p.Objects("add_invoice_items"), now); err != nil {
-		return nil, err
-	}
-	inv, err := c.firstInvoice(sub, items, prorate)
-	if err != nil {
-		return nil, err
-	}
-	if inv == nil { // free until the anchor: no invoice yet
-		return c.renderSubscription(sub)
-	}
-	n := sub.Clone()
-	n.LatestInvoice = inv.ID
-	if err := c.tx.Put(tSubscriptions, n); err != nil {
-		return nil, err
-	}
-	return c.renderSubscription(n)
+	return c.renderSubscription(sub)
 }
 
-// readBillingMode is the billing mode of a new subscription: billing_mode
-// (2025-06-30.basil), else the default of the request's version (flexible
-// from 2025-09-30.clover, classic before). The emulator stores and shows
-// the mode; flexible's own billing rules are not implemented yet (see
-// billing.Subscription.Rules).
-func readBillingMode(bm *form.Params, v apiversion.Version) (billing.Mode, error) {
-	mode := billing.ModeClassic
-	if v.Has(apiversion.GateFlexibleDefault) {
-		mode = billing.ModeFlexible
+// resumeSubscription resumes a paused subscription.
+func resumeSubscription(c *call) (jsonobj.Obj, error) {
+	p := c.params
+	sub, err := billing.Resume(&c.u, billing.ResumeRequest{Subscription: c.pathID(), AnchorNow: anchorType(p, "now") == "now",
+		ProrationBehavior: decodeProrationBehavior(p), ProrationDate: optInt(p, "proration_date")})
+	if err != nil {
+		return nil, err
 	}
+	return c.renderSubscription(sub)
+}
+
+// decodeSubscriptionCreate is POST /v1/subscriptions' request.
+func decodeSubscriptionCreate(c *call, p *form.Params) billing.SubscriptionCreate {
+	return billing.SubscriptionCreate{Customer: optString(p, "customer"), BackdateStartDate: optInt(p, "backdate_start_date"),
+		ItemsGiven: p.Has("items"), Items: decodeItems(c, p, "items"), Currency: optString(p, "currency"), Settings: decodeSubscriptionSettings(p),
+		TrialEnd: decodeMoment(p, "trial_end"), TrialPeriodDays: optInt(p, "trial_period_days"), TrialFromPlan: optBool(p, "trial_from_plan").V,
+		Anchor: optInt(p, "billing_cycle_anchor"), ProrationBehavior: decodeProrationBehavior(p), AddInvoiceItems: decodeAddInvoiceItems(c, p),
+		Mode: decodeBillingMode(c, p)}
+}
+
+// decodeBillingMode is a new subscription's billing_mode (2025-06-30.basil),
+// with the default of the request's version: flexible from
+// 2025-09-30.clover, classic before. A request at a version that has billing
+// modes chooses one (Stamped: billing_mode[updated_at] is when).
+func decodeBillingMode(c *call, p *form.Params) billing.ModeRequest {
+	in := billing.ModeRequest{Default: billing.ModeClassic, Stamped: c.v.Has(apiversion.GateBillingMode)}
+	if c.v.Has(apiversion.GateFlexibleDefault) {
+		in.Default = billing.ModeFlexible
+	}
+	bm := p.Object("billing_mode")
 	if bm == nil {
-		return mode, nil
+		return in
 	}
-	mode = billing.Mode(bm.StringOr("type", string(mode)))
+	in.Param, in.Type = bm.Param(), optString(bm, "type")
 	if f := bm.Object("flexible"); f != nil {
-		if mode != billing.ModeFlexible {
-			return "", apierr.Invalid(bm.Path("flexible"), "%s can only be set when %s is flexible.", bm.Path("flexible"), bm.Path("type"))
-		}
-		if pd, ok := f.String("proration_discounts"); ok && pd != "included" {
-			return "", apierr.InvalidRequest("", f.Path("proration_discounts"), "stripe-emulator does not support %s=%s yet: it has no discounts to itemize. Leave it out, or use included.", f.Path("proration_discounts"), pd)
-		}
+		in.FlexibleGiven, in.ProrationDiscounts = true, optString(f, "proration_discounts")
 	}
-	return mode, nil
+	return in
 }
 
-// backdatedStart is when a new subscription starts: backdate_start_date, which
-// must be in the past (on the customer's clock, a test clock's time if it has
-// one), or now.
-func backdatedStart(p *form.Params, now int64) (int64, error) {
-	b, ok := p.Int("backdate_start_date")
-	if !ok {
-		return now, nil
-	}
-	if b >= now {
-		return 0, apierr.Invalid("backdate_start_date", "backdate_start_date must be in the past: %d is not before the current time (%d).", b, now)
-	}
-	return b, nil
+// anchorType is billing_cycle_anchor[type] (endive's shape; the string an
+// older version sends is upgraded to it), or def when absent.
+func anchorType(p *form.Params, def string) string {
+	return p.Object("billing_cycle_anchor").StringOr("type", def)
 }
 
-// applySubscriptionSettings sets what create and update share, apart from items and the trial.
-func applySubscriptionSettings(sub *billing.Subscription, p *form.Params, now int64) error {
-	if v, ok := p.String("collection_method"); ok {
-		sub.CollectionMethod = v
-	}
-	if d, ok := p.Int("days_until_due"); ok {
-		if d < 0 || d > 730 {
-			return apierr.Invalid("days_until_due", "Invalid days_until_due: must be between 0 and 730.")
-		}
-		sub.DaysUntilDue = &d
-	}
-	if sub.CollectionMethod == "send_invoice" && sub.DaysUntilDue == nil {
-		return apierr.ParameterMissing("days_until_due")
-	}
-	if sub.CollectionMethod == "charge_automatically" && sub.DaysUntilDue != nil {
-		if p.Has("days_until_due") {
-			return apierr.Invalid("days_until_due", "days_until_due can only be set when collection_method is send_invoice.")
-		}
-		sub.DaysUntilDue = nil
-	}
-	if v, ok := p.Bool("cancel_at_period_end"); ok {
-		if v && !sub.CancelAtPeriodEnd {
-			sub.CanceledAt = now // Stripe's canceled_at: when the cancellation was asked for
-		} else if !v {
-			sub.CanceledAt = 0
-		}
-		sub.CancelAtPeriodEnd = v
-		if v {
-			sub.CancelAt = 0
-		}
-	}
-	if p.IsEmpty("cancel_at") {
-		sub.CancelAt = 0
-	} else if v, ok := p.Int("cancel_at"); ok {
-		if v <= now {
-			return apierr.Invalid("cancel_at", "Invalid timestamp: cancel_at must be in the future.")
-		}
-		if sub.CancelAtPeriodEnd && !p.Has("cancel_at_period_end") {
-			sub.CancelAtPeriodEnd = false
-		} else if p.Has("cancel_at_period_end") && sub.CancelAtPeriodEnd {
-			return apierr.Exclusive("cancel_at", "cancel_at_period_end")
-		}
-		sub.CancelAt = v
-	}
-	if v, ok := p.String("description"); ok {
-		sub.Description = v
-	}
+// decodeSubscriptionChange is POST /v1/subscriptions/{subscription_exposed_id}'s request.
+func decodeSubscriptionChange(c *call, p *form.Params) billing.SubscriptionChange {
+	return billing.SubscriptionChange{Subscription: c.pathID(), Items: decodeItems(c, p, "items"), ProrationBehavior: decodeProrationBehavior(p),
+		ProrationDate: optInt(p, "proration_date"), TrialEnd: decodeMoment(p, "trial_end"), AnchorNow: anchorType(p, "unchanged") == "now",
+		AddInvoiceItems: decodeAddInvoiceItems(c, p), Settings: decodeSubscriptionSettings(p), Cancellation: decodeCancellation(p)}
+}
+
+// decodeSubscriptionSettings is what create and update share, apart from
+// items and the trial.
+func decodeSubscriptionSettings(p *form.Params) billing.SubscriptionSettings {
+	s := billing.SubscriptionSettings{CollectionMethod: optString(p, "collection_method"), DaysUntilDue: optInt(p, "days_until_due"),
+		CancelAtPeriodEnd: optBool(p, "cancel_at_period_end"), CancelAt: optInt(p, "cancel_at"), Description: optString(p, "description"),
+		Metadata: decodeMetadata(p, "metadata")}
 	if ts := p.Object("trial_settings"); ts != nil {
-		sub.TrialEndBehavior = ts.Object("end_behavior").StringOr("missing_payment_method", sub.TrialEndBehavior)
+		s.TrialEndBehavior = optString(ts.Object("end_behavior"), "missing_payment_method")
 	}
 	if at := p.Object("automatic_tax"); at != nil {
-		if on, _ := at.Bool("enabled"); on {
-			return apierr.InvalidRequest("", "automatic_tax[enabled]", "stripe-emulator does not calculate tax: automatic_tax[enabled] can only be false.")
-		}
+		s.AutomaticTax = optBool(at, "enabled").V
 	}
-	md, err := metadata.Apply(sub.Metadata, decodeMetadata(p, "metadata"))
-	if err != nil {
-		return err
-	}
-	sub.Metadata = md
-	return nil
+	return s
 }
 
-// newItems builds items from items[N] parameters for sub, checking that their
-// prices share a currency and an interval (with existing, when updating).
-func (c *call) newItems(sub *billing.Subscription, params []*form.Params, existing []*billing.Item, now int64) ([]*billing.Item, error) {
-	if len(params)+len(existing) > 20 {
-		return nil, apierr.Invalid("items", "A subscription can have at most 20 items.")
+// decodeCancellation is cancellation_details.
+func decodeCancellation(p *form.Params) billing.CancellationDetails {
+	cd := p.Object("cancellation_details")
+	if cd == nil {
+		return billing.CancellationDetails{}
 	}
-	used := map[string]bool{}
-	for _, it := range existing {
-		used[it.Price] = true
-	}
-	var out []*billing.Item
-	for _, ip := range params {
-		pr, err := c.itemPrice(ip)
-		if err != nil {
-			return nil, err
-		}
-		if err := c.checkAttachable(pr, ip); err != nil {
-			return nil, err
-		}
-		if used[pr.ID] {
-			return nil, apierr.Invalid(ip.Path("price"), "Cannot add multiple subscription items with the same plan: %s", pr.ID)
-		}
-		used[pr.ID] = true
-		if err := sub.AdoptPrice(pr, ip.Path("price")); err != nil {
-			return nil, err
-		}
-		it := &billing.Item{Meta: c.newMetaAt("si", now), Subscription: sub.ID, Price: pr.ID, Metadata: map[string]string{}}
-		if err := setItemQuantity(it, pr, ip); err != nil {
-			return nil, err
-		}
-		md, err := metadata.Apply(it.Metadata, decodeMetadata(ip, "metadata"))
-		if err != nil {
-			return nil, err
-		}
-		it.Metadata = md
-		out = append(out, it)
-	}
-	return out, nil
+	return billing.CancellationDetails{Given: true, Comment: optString(cd, "comment"), Feedback: optString(cd, "feedback")}
 }
 
-// setItemQuantity applies quantity for the item's new price pr: refused for
-// metered prices; for licensed ones 1 unless given or already set.
-func setItemQuantity(it *billing.Item, pr *billing.Price, ip *form.Params) error {
-	q, hasQ := ip.Int("quantity")
-	switch {
-	case pr.Metered() && hasQ:
-		return apierr.Invalid(ip.Path("quantity"), "You cannot set the quantity for metered plans.")
-	case pr.Metered():
-		it.Quantity = 0
-	case hasQ && q < 0:
-		return apierr.Invalid(ip.Path("quantity"), "This value must be greater than or equal to 0.")
-	case hasQ:
-		it.Quantity = q
-	case it.Quantity == 0:
-		it.Quantity = 1
-	}
-	return nil
-}
-
-// itemPrice resolves an item's price, plan or price_data (which creates a price).
-func (c *call) itemPrice(ip *form.Params) (*billing.Price, error) {
-	id, hasPrice := ip.String("price")
-	plan, hasPlan := ip.String("plan")
-	pd := ip.Object("price_data")
-	n := 0
-	for _, b := range []bool{hasPrice, hasPlan, pd != nil} {
-		if b {
-			n++
-		}
-	}
-	switch {
-	case n == 0:
-		return nil, apierr.InvalidRequest("parameter_missing", ip.Param(), "You must pass one of plan, price, or price_data on %s.", ip.Param())
-	case n > 1:
-		return nil, apierr.InvalidRequest("parameters_exclusive", ip.Path("price"), "You may only specify one of these parameters: plan, price, price_data.")
-	case pd != nil:
-		return c.inlinePrice(pd)
-	}
-	param := ip.Path("price")
-	if hasPlan {
-		id, param = plan, ip.Path("plan")
-	}
-	if id == "" {
-		return nil, apierr.InvalidEmpty(param)
-	}
-	pr, err := c.getPrice(id, param)
-	if err != nil {
-		return nil, err
-	}
-	if !pr.Active {
-		return nil, apierr.Invalid(param, "The price specified is inactive. This field only accepts active prices.")
-	}
-	return pr, nil
-}
-
-// checkAttachable refuses, from 2025-03-31.basil, to attach a legacy metered
-// price (metered, without a meter) to a subscription or a preview: "You can
-// no longer ... attach existing legacy usage-based prices to quotes,
-// upcoming invoices, or subscriptions." Items that have one keep billing it.
-func (c *call) checkAttachable(pr *billing.Price, ip *form.Params) error {
-	if !pr.Metered() || pr.Recurring.Meter != "" || !c.v.Has(apiversion.GateNoLegacyMetered) {
+// decodeAddInvoiceItems is add_invoice_items: a price, or price_data (a
+// one-time price created by inlinePrice, after refuseNegativeAmount).
+func decodeAddInvoiceItems(c *call, p *form.Params) []billing.AddInvoiceItem {
+	ips := p.Objects("add_invoice_items")
+	if len(ips) == 0 {
 		return nil
 	}
-	param := ip.Path("price")
-	if ip.Has("plan") {
-		param = ip.Path("plan")
+	out := make([]billing.AddInvoiceItem, len(ips))
+	for i, ip := range ips {
+		out[i] = billing.AddInvoiceItem{Param: ip.Param(), Price: billing.PriceRef{Price: optString(ip, "price")}, Quantity: optInt(ip, "quantity")}
+		if pd := ip.Object("price_data"); pd != nil {
+			out[i].Price.Inline = func() (*billing.Price, error) {
+				if err := refuseNegativeAmount(pd); err != nil {
+					return nil, err
+				}
+				return c.inlinePrice(pd)
+			}
+		}
 	}
-	return apierr.Invalid(param, "The price %s is a metered price without a meter (recurring[meter]): from API version 2025-03-31.basil such prices can no longer be attached to subscriptions or previews. Use a price with a billing meter; this request used %s.", pr.ID, c.v)
+	return out
+}
+
+// refuseNegativeAmount refuses a negative price_data unit amount, which Stripe
+// takes in add_invoice_items (a credit) and the emulator does not yet.
+func refuseNegativeAmount(pd *form.Params) error {
+	for _, key := range []string{"unit_amount", "unit_amount_decimal"} {
+		v := pd.Get(key)
+		if v == nil {
+			continue
+		}
+		negative := v.Kind == form.KInt && v.Int < 0
+		if d, err := form.ParseDecimal(v.Str); v.Kind == form.KString && err == nil && d.IsNegative() {
+			negative = true
+		}
+		if negative {
+			return apierr.InvalidRequest("", pd.Path(key), "stripe-emulator does not support negative amounts in %s yet; for a credit, create an invoice item with a negative amount (POST /v1/invoiceitems) instead.", pd.Path(key))
+		}
+	}
+	return nil
 }
 
 // inlinePrice creates the price of price_data: archived at once, as Stripe's

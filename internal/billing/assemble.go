@@ -11,17 +11,17 @@ import "github.com/stripe-emulator/stripe-emulator/internal/store"
 // its own an hour later. advance: the licensed items of the next period are
 // charged on it (the subscription goes on).
 func SubscriptionInvoice(u *Unit, sub *Subscription, items []*Item, start, end int64, reason string, advance bool) (*Invoice, error) { // transitional: unexported in d7
-	lines, err := PeriodLines(u, sub, items, start, end, advance)
+	lines, err := periodLines(u, sub, items, start, end, advance)
 	if err != nil {
 		return nil, err
 	}
-	return NewInvoice(u, sub, reason, start, end, end, lines, end+finalizationGrace)
+	return newInvoice(u, sub, reason, start, end, end, lines, end+finalizationGrace)
 }
 
-// NewInvoice stores a draft invoice for a subscription's customer, taking
+// newInvoice stores a draft invoice for a subscription's customer, taking
 // their pending invoice items. It auto-advances; finalizesAt (0: finalized by
 // the caller at once) is when it finalizes on its own.
-func NewInvoice(u *Unit, sub *Subscription, reason string, start, end, created int64, lines []Line, finalizesAt int64) (*Invoice, error) { // transitional: unexported in d7
+func newInvoice(u *Unit, sub *Subscription, reason string, start, end, created int64, lines []Line, finalizesAt int64) (*Invoice, error) {
 	cu, err := GetCustomer(u.tx, sub.Customer, "customer", true)
 	if err != nil {
 		return nil, err
@@ -33,12 +33,12 @@ func NewInvoice(u *Unit, sub *Subscription, reason string, start, end, created i
 	if sub.CollectionMethod == "send_invoice" && sub.DaysUntilDue != nil {
 		inv.DueDate = created + *sub.DaysUntilDue*86400
 	}
-	SnapshotCustomer(inv, cu)
+	snapshotCustomer(inv, cu)
 	pending, err := PendingItems(u.tx, cu.ID)
 	if err != nil {
 		return nil, err
 	}
-	pending = KeepItemsFor(pending, sub.ID)
+	pending = keepItemsFor(pending, sub.ID)
 	if err := takeItems(u, inv, pending); err != nil {
 		return nil, err
 	}
@@ -49,8 +49,8 @@ func NewInvoice(u *Unit, sub *Subscription, reason string, start, end, created i
 	return inv, u.tx.Put(TableInvoices, inv)
 }
 
-// SnapshotCustomer copies onto an invoice the customer fields it shows.
-func SnapshotCustomer(inv *Invoice, cu *Customer) { // transitional: unexported in d7
+// snapshotCustomer copies onto an invoice the customer fields it shows.
+func snapshotCustomer(inv *Invoice, cu *Customer) {
 	inv.CustomerEmail, inv.CustomerName, inv.CustomerPhone = cu.Email, cu.Name, cu.Phone
 	inv.CustomerAddress, inv.CustomerShipping, inv.CustomerTaxExempt = cu.Address, cu.Shipping, cu.TaxExempt
 }
@@ -75,9 +75,9 @@ func invoiceItems(recs []store.Record) []*InvoiceItem {
 	return out
 }
 
-// KeepItemsFor keeps the invoice items a subscription's invoice takes: its
+// keepItemsFor keeps the invoice items a subscription's invoice takes: its
 // own, and those not tied to any subscription.
-func KeepItemsFor(items []*InvoiceItem, sub string) []*InvoiceItem { // transitional: unexported in d7
+func keepItemsFor(items []*InvoiceItem, sub string) []*InvoiceItem {
 	out := items[:0:0]
 	for _, ii := range items {
 		if ii.Subscription == "" || ii.Subscription == sub {
@@ -146,7 +146,7 @@ func refreshUsage(u *Unit, inv *Invoice) error {
 		if err != nil {
 			return err
 		}
-		for j, nl := range RateLines(u.tx, sub, it, pr, qty, l.PeriodStart, l.PeriodEnd) {
+		for j, nl := range rateLines(u.tx, sub, it, pr, qty, l.PeriodStart, l.PeriodEnd) {
 			if was := old[key(l)]; j < len(was) {
 				keepLine(&nl, was[j])
 			} else {
@@ -167,4 +167,88 @@ func keepLine(nl *Line, was Line) {
 	if was.CustomDescription {
 		nl.Description, nl.CustomDescription = was.Description, true
 	}
+}
+
+// firstInvoice is the invoice a new subscription starts with
+// (billing_reason subscription_create), finalized at once: licensed items for
+// the first period in advance (free during a trial; prorated up to a
+// billing_cycle_anchor ahead; after a backdated start, the time up to now, or
+// up to the anchor ahead, prorated in one line, then a whole period), and
+// metered items with no usage yet. prorate false (proration_behavior=none)
+// leaves the prorated part out: with a billing_cycle_anchor ahead, the time up
+// to it is free and there is no invoice (nil) until the anchor.
+func firstInvoice(u *Unit, sub *Subscription, items []*Item, prorate bool) (*Invoice, error) {
+	now, trial := sub.Created, sub.Status == SubscriptionTrialing
+	stub := sub.BillingCycleAnchor > now // the first period ends at the anchor
+	backdated := sub.PeriodStart < now
+	if stub && !trial && !prorate {
+		return nil, nil
+	}
+	var lines []Line
+	for _, it := range items {
+		pr, err := GetPrice(u.tx, it.Price, "price")
+		if err != nil {
+			return nil, err
+		}
+		var ls []Line
+		switch {
+		case pr.Metered():
+			ls = rateLines(u.tx, sub, it, pr, 0, sub.PeriodStart, sub.PeriodEnd)
+		case trial:
+			ls = rateLines(u.tx, sub, it, pr, it.Quantity, sub.PeriodStart, sub.PeriodEnd)
+		case stub && backdated:
+			ls = backdatedLines(u.tx, sub, it, pr, sub.PeriodStart, sub.PeriodEnd)
+		case stub:
+			ls = advanceLines(u.tx, sub, it, pr, sub.PeriodStart, sub.PeriodEnd)
+		default:
+			if prorate && backdated {
+				ls = backdatedLines(u.tx, sub, it, pr, sub.PeriodStart, now)
+			}
+			ls = append(ls, advanceLines(u.tx, sub, it, pr, now, sub.PeriodEnd)...)
+		}
+		if trial {
+			for i := range ls {
+				ls[i].Amount, ls[i].UnitAmount = 0, nil
+				ls[i].Description = "Trial period for " + productName(u.tx, pr)
+			}
+		}
+		lines = append(lines, ls...)
+	}
+	inv, err := newInvoice(u, sub, "subscription_create", now, now, now, lines, 0)
+	if err != nil {
+		return nil, err
+	}
+	return FinalizeInvoice(u, inv, now)
+}
+
+// finalInvoice bills a subscription canceled now with invoice_now: its usage so
+// far, pending items and, with prorate, a credit for unused licensed time.
+func finalInvoice(u *Unit, before *Subscription, at int64, prorate bool) (*Invoice, error) {
+	items, err := ItemsOf(u.tx, before.ID)
+	if err != nil {
+		return nil, err
+	}
+	lines, err := periodLines(u, before, items, before.PeriodStart, at, false)
+	if err != nil {
+		return nil, err
+	}
+	if prorate {
+		ps, err := unusedTime(u, before, items, at)
+		if err != nil {
+			return nil, err
+		}
+		lines = append(prorationLines(before, ps), lines...)
+	}
+	pending, err := PendingItems(u.tx, before.Customer)
+	if err != nil {
+		return nil, err
+	}
+	if len(lines) == 0 && len(keepItemsFor(pending, before.ID)) == 0 {
+		return nil, nil
+	}
+	inv, err := newInvoice(u, before, "subscription_cycle", before.PeriodStart, at, at, lines, 0)
+	if err != nil {
+		return nil, err
+	}
+	return FinalizeInvoice(u, inv, at)
 }

@@ -47,9 +47,9 @@ func (c *Customer) Clone() *Customer {
 
 func (c *Customer) clock() string { return c.TestClock }
 
-// SetCustomerCurrency gives the customer the currency of what it is billed
+// setCustomerCurrency gives the customer the currency of what it is billed
 // (a subscription, an invoice item), or refuses a second currency.
-func SetCustomerCurrency(u *Unit, cu *Customer, currency string) error { // transitional: unexported in d7
+func setCustomerCurrency(u *Unit, cu *Customer, currency string) error {
 	if cu.Currency == currency {
 		return nil
 	}

@@ -37,7 +37,7 @@ func CreateInvoiceItem(u *Unit, in InvoiceItemCreate) (*InvoiceItem, error) {
 	if !calc.IsCurrency(ii.Currency) {
 		return nil, apierr.Invalid("currency", "Invalid currency: %s.", apierr.Clip(ii.Currency, 20))
 	}
-	if err := SetCustomerCurrency(u, cu, ii.Currency); err != nil {
+	if err := setCustomerCurrency(u, cu, ii.Currency); err != nil {
 		return nil, err
 	}
 	if in.Subscription.Set {
@@ -148,7 +148,7 @@ func applyAmount(u *Unit, ii *InvoiceItem, in InvoiceItemFields, creating bool) 
 			ii.UnitAmount = &unit
 		}
 		if ii.Description == "" {
-			ii.Description = ProductName(u.tx, pr)
+			ii.Description = productName(u.tx, pr)
 		}
 	case hasAmount:
 		ii.Amount, ii.Price = amount, ""

@@ -37,14 +37,14 @@ func CreateInvoice(u *Unit, in InvoiceCreate) (*Invoice, error) {
 	if err := applyInvoiceSettings(inv, in.Settings, now); err != nil {
 		return nil, err
 	}
-	SnapshotCustomer(inv, cu)
+	snapshotCustomer(inv, cu)
 	if in.IncludePending {
 		pending, err := PendingItems(u.tx, cu.ID)
 		if err != nil {
 			return nil, err
 		}
 		if inv.Subscription != "" {
-			pending = KeepItemsFor(pending, inv.Subscription)
+			pending = keepItemsFor(pending, inv.Subscription)
 		}
 		if err := takeItems(u, inv, pending); err != nil {
 			return nil, err
@@ -342,7 +342,7 @@ func updateItemLine(u *Unit, l *Line, in InvoiceItemFields) error {
 		return err
 	}
 	id := l.ID
-	*l = ItemLines([]*InvoiceItem{ii})[0]
+	*l = itemLines([]*InvoiceItem{ii})[0]
 	l.ID = id
 	return nil
 }

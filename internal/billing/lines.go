@@ -19,9 +19,9 @@ import (
 // flat_amount_decimal), and how precise a line's unit amount is.
 const MaxDecimalPlaces = 12
 
-// RateLines rates a quantity of an item's price into invoice lines (one, or
+// rateLines rates a quantity of an item's price into invoice lines (one, or
 // one per tier component) for the period [start, end).
-func RateLines(tx *store.Txn, sub *Subscription, it *Item, pr *Price, qty, start, end int64) []Line { // transitional: unexported in d7
+func rateLines(tx *store.Txn, sub *Subscription, it *Item, pr *Price, qty, start, end int64) []Line {
 	name, unitLabel := "", ""
 	if prod := product(tx, pr.Product); prod != nil {
 		name, unitLabel = prod.BillingName(), prod.BillingUnitLabel()
@@ -50,7 +50,7 @@ func RateLines(tx *store.Txn, sub *Subscription, it *Item, pr *Price, qty, start
 			u := decimal.NewFromInt(comp.Amount).DivRound(decimal.NewFromInt(comp.Quantity), MaxDecimalPlaces)
 			l.UnitAmount = &u
 		}
-		l.ID = LineID(sub.ID, it.ID, pr.ID, itoa64s(start), itoa64s(int64(i)))
+		l.ID = lineID(sub.ID, it.ID, pr.ID, itoa64s(start), itoa64s(int64(i)))
 		lines = append(lines, l)
 	}
 	return lines
@@ -85,12 +85,12 @@ func UsageQuantity(v metering.Int128) int64 {
 	return max(v.Saturated(), 0)
 }
 
-// PeriodLines are the subscription lines of the invoice that closes the
+// periodLines are the subscription lines of the invoice that closes the
 // period [start, end): metered usage over it, in arrears (with the usage of
 // metered prices retired during it), and, unless the subscription ends with
 // it (advance false) or the next period is a free stub after a trial,
 // licensed items for the next period in advance.
-func PeriodLines(u *Unit, sub *Subscription, items []*Item, start, end int64, advance bool) ([]Line, error) { // transitional: unexported in d7
+func periodLines(u *Unit, sub *Subscription, items []*Item, start, end int64, advance bool) ([]Line, error) {
 	var metered, licensed []Line
 	_, next := calc.PeriodContaining(sub.BillingCycleAnchor, sub.Interval, end)
 	advance = advance && !sub.freeStub(next)
@@ -106,7 +106,7 @@ func PeriodLines(u *Unit, sub *Subscription, items []*Item, start, end int64, ad
 			}
 			metered = append(metered, ls...)
 		} else if advance {
-			licensed = append(licensed, AdvanceLines(u.tx, sub, it, pr, end, next)...)
+			licensed = append(licensed, advanceLines(u.tx, sub, it, pr, end, next)...)
 		}
 	}
 	for _, r := range sub.Retired {
@@ -133,25 +133,25 @@ func usageLines(u *Unit, sub *Subscription, it *Item, pr *Price, start, end int6
 	if err != nil {
 		return nil, err
 	}
-	return RateLines(u.tx, sub, it, pr, qty, max(start, it.PriceSince), end), nil
+	return rateLines(u.tx, sub, it, pr, qty, max(start, it.PriceSince), end), nil
 }
 
-// AdvanceLines rate a licensed item for [start, end), charged in advance: the
+// advanceLines rate a licensed item for [start, end), charged in advance: the
 // price of a whole period, or of the rest of one up to its end, prorated
 // (after a trial that ends before the billing cycle anchor, say).
-func AdvanceLines(tx *store.Txn, sub *Subscription, it *Item, pr *Price, start, end int64) []Line { // transitional: unexported in d7
-	ls := RateLines(tx, sub, it, pr, it.Quantity, start, end)
+func advanceLines(tx *store.Txn, sub *Subscription, it *Item, pr *Price, start, end int64) []Line {
+	ls := rateLines(tx, sub, it, pr, it.Quantity, start, end)
 	if full, _ := calc.PeriodContaining(sub.cycleAt(end), sub.Interval, end-1); start == full || start >= end {
 		return ls
 	}
-	return prorated(tx, ls, pr, start, func(amount decimal.Decimal) decimal.Decimal { return sub.Prorate(amount, start, end) })
+	return prorated(tx, ls, pr, start, func(amount decimal.Decimal) decimal.Decimal { return sub.prorate(amount, start, end) })
 }
 
-// BackdatedLines rate a licensed item for the backdated time [start, end) of
+// backdatedLines rate a licensed item for the backdated time [start, end) of
 // a new subscription, charged in one line: prorated on periods counted from
 // the backdated start (calc.Span), as Stripe's backdating does.
-func BackdatedLines(tx *store.Txn, sub *Subscription, it *Item, pr *Price, start, end int64) []Line { // transitional: unexported in d7
-	ls := RateLines(tx, sub, it, pr, it.Quantity, start, end)
+func backdatedLines(tx *store.Txn, sub *Subscription, it *Item, pr *Price, start, end int64) []Line {
+	ls := rateLines(tx, sub, it, pr, it.Quantity, start, end)
 	return prorated(tx, ls, pr, start, func(amount decimal.Decimal) decimal.Decimal { return calc.Span(amount, sub.Interval, start, end) })
 }
 
@@ -161,7 +161,7 @@ func prorated(tx *store.Txn, ls []Line, pr *Price, start int64, share func(decim
 	for i := range ls {
 		ls[i].Amount = calc.Round(share(decimal.NewFromInt(ls[i].Amount)))
 		ls[i].Proration = true
-		ls[i].Description = calc.ProrationText(false, ls[i].Quantity, ProductName(tx, pr), start)
+		ls[i].Description = calc.ProrationText(false, ls[i].Quantity, productName(tx, pr), start)
 		if ls[i].Quantity > 0 {
 			u := decimal.NewFromInt(ls[i].Amount).DivRound(decimal.NewFromInt(ls[i].Quantity), MaxDecimalPlaces)
 			ls[i].UnitAmount = &u
@@ -170,8 +170,8 @@ func prorated(tx *store.Txn, ls []Line, pr *Price, start int64, share func(decim
 	return ls
 }
 
-// ProductName is the name of a price's product ("" if it is gone).
-func ProductName(tx *store.Txn, pr *Price) string { // transitional: unexported in d7
+// productName is the name of a price's product ("" if it is gone).
+func productName(tx *store.Txn, pr *Price) string {
 	if prod := product(tx, pr.Product); prod != nil {
 		return prod.BillingName()
 	}
@@ -182,15 +182,15 @@ func ProductName(tx *store.Txn, pr *Price) string { // transitional: unexported 
 // each line's ID is the item's (il_ for ii_), so that it stays the same
 // however the invoice's items change while it is a draft.
 func storedItemLines(items []*InvoiceItem) []Line {
-	lines := ItemLines(items)
+	lines := itemLines(items)
 	for i := range lines {
 		lines[i].ID = "il_" + lines[i].InvoiceItem[len("ii_"):]
 	}
 	return lines
 }
 
-// ItemLines turns invoice items into lines (of a preview: il_tmp_ IDs).
-func ItemLines(items []*InvoiceItem) []Line { // transitional: unexported in d7
+// itemLines turns invoice items into lines (of a preview: il_tmp_ IDs).
+func itemLines(items []*InvoiceItem) []Line {
 	out := make([]Line, 0, len(items))
 	for _, ii := range items {
 		out = append(out, Line{
@@ -203,9 +203,9 @@ func ItemLines(items []*InvoiceItem) []Line { // transitional: unexported in d7
 	return out
 }
 
-// Proration is one line of credit or charge for a licensed item changed
+// proration is one line of credit or charge for a licensed item changed
 // mid-period.
-type Proration struct { // transitional: unexported in d7
+type proration struct {
 	Item        *Item
 	Price       *Price
 	Quantity    int64
@@ -214,8 +214,8 @@ type Proration struct { // transitional: unexported in d7
 	Description string
 }
 
-// ProrationLines turns prorations of a previewed change into lines.
-func ProrationLines(sub *Subscription, ps []Proration) []Line { // transitional: unexported in d7
+// prorationLines turns prorations of a previewed change into lines.
+func prorationLines(sub *Subscription, ps []proration) []Line {
 	out := make([]Line, 0, len(ps))
 	for i, p := range ps {
 		var unit *decimal.Decimal
@@ -224,7 +224,7 @@ func ProrationLines(sub *Subscription, ps []Proration) []Line { // transitional:
 			unit = &u
 		}
 		out = append(out, Line{
-			ID: LineID("proration", sub.ID, p.Item.ID, p.Price.ID, itoa64s(p.Start), itoa64s(int64(i))), Type: "invoiceitem",
+			ID: lineID("proration", sub.ID, p.Item.ID, p.Price.ID, itoa64s(p.Start), itoa64s(int64(i))), Type: "invoiceitem",
 			Amount: p.Amount, Currency: sub.Currency, Description: p.Description, PeriodStart: p.Start, PeriodEnd: p.End,
 			Price: p.Price.ID, Quantity: p.Quantity, UnitAmount: unit, Proration: true, Subscription: sub.ID,
 			SubscriptionItem: p.Item.ID, Metadata: map[string]string{},
@@ -233,9 +233,9 @@ func ProrationLines(sub *Subscription, ps []Proration) []Line { // transitional:
 	return out
 }
 
-// LineID is a preview line's ID: stable for the same source, so that paging
+// lineID is a preview line's ID: stable for the same source, so that paging
 // through a preview's lines works across requests.
-func LineID(parts ...string) string { // transitional: unexported in d7
+func lineID(parts ...string) string {
 	h := fnv.New64a()
 	for _, p := range parts {
 		_, _ = h.Write([]byte(p))

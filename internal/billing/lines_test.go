@@ -144,7 +144,7 @@ func TestRating(t *testing.T) {
 				}
 			}
 			u := w.unit(august)
-			lines, err := PeriodLines(u, sub, items, july, august, true)
+			lines, err := periodLines(u, sub, items, july, august, true)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -1,5 +1,7 @@
 package billing
 
+import "github.com/stripe-emulator/stripe-emulator/internal/apierr"
+
 // A billing mode is the set of rules by which Stripe bills a subscription's
 // changes. API 2024-06-20 has one, classic: billing_mode arrives in
 // 2025-06-30.basil, where flexible becomes possible, and flexible is the
@@ -41,6 +43,39 @@ func (s *Subscription) Mode() Mode {
 		return ModeClassic
 	}
 	return s.BillingMode
+}
+
+// resolve is the billing mode a request chose, checked: billing_mode[type]
+// or the version's default; billing_mode[flexible] only with flexible, and
+// its proration_discounts only included (there are no discounts to itemize).
+func (in ModeRequest) resolve() (Mode, error) {
+	mode := in.Default
+	if in.Type.Set {
+		mode = Mode(in.Type.V)
+	}
+	if !in.FlexibleGiven {
+		return mode, nil
+	}
+	flexible, typ := paramPath(in.Param, "flexible"), paramPath(in.Param, "type")
+	if mode != ModeFlexible {
+		return "", apierr.Invalid(flexible, "%s can only be set when %s is flexible.", flexible, typ)
+	}
+	if pd := in.ProrationDiscounts; pd.Set && pd.V != "included" {
+		param := paramPath(flexible, "proration_discounts")
+		return "", apierr.InvalidRequest("", param, "stripe-emulator does not support %s=%s yet: it has no discounts to itemize. Leave it out, or use included.", param, pd.V)
+	}
+	return mode, nil
+}
+
+// setMode gives a new subscription its billing mode; stamped, the request
+// chose it at now (billing_mode[updated_at]).
+func (s *Subscription) setMode(mode Mode, stamped bool, now int64) {
+	if mode == ModeFlexible {
+		s.BillingMode = mode
+	}
+	if stamped {
+		s.BillingModeSince = now
+	}
 }
 
 // ModeRules are the rules of a billing mode.

@@ -111,17 +111,17 @@ func (s *Subscription) cycleAt(end int64) int64 {
 	return s.BillingCycleAnchor
 }
 
-// Prorate is the charge for [from, end), at amount a whole period, where end is
+// prorate is the charge for [from, end), at amount a whole period, where end is
 // the end of a period: whole periods at amount, and the part of the one from
 // falls in pro rata to the second.
-func (s *Subscription) Prorate(amount decimal.Decimal, from, end int64) decimal.Decimal { // transitional: unexported in d7
+func (s *Subscription) prorate(amount decimal.Decimal, from, end int64) decimal.Decimal {
 	return calc.Stub(amount, s.cycleAt(end), s.Interval, from, end)
 }
 
-// StubAfterTrial is the end of the stub that follows a trial ending at
+// stubAfterTrial is the end of the stub that follows a trial ending at
 // trialEnd on a cycle anchored at anchor: the first billing date after the
 // trial's end (0 if the trial ends on one: the first paid period is whole).
-func StubAfterTrial(anchor int64, iv calc.Interval, trialEnd int64) int64 { // transitional: unexported in d7
+func stubAfterTrial(anchor int64, iv calc.Interval, trialEnd int64) int64 {
 	if start, end := calc.PeriodContaining(anchor, iv, trialEnd); start != trialEnd {
 		return end
 	}
@@ -136,9 +136,9 @@ func (s *Subscription) freeStub(end int64) bool {
 	return s.StubFreeUntil != 0 && end == s.StubFreeUntil
 }
 
-// AdoptPrice checks that a price can join the subscription and, for the first
+// adoptPrice checks that a price can join the subscription and, for the first
 // one, sets its currency and interval.
-func (s *Subscription) AdoptPrice(pr *Price, param string) error { // transitional: unexported in d7
+func (s *Subscription) adoptPrice(pr *Price, param string) error {
 	if pr.Recurring == nil {
 		return apierr.Invalid(param, "The price specified is set to `type=one_time` but this field only accepts prices with `type=recurring`.")
 	}

@@ -154,3 +154,9 @@ func GetInvoice(tx *store.Txn, id, param string) (*Invoice, error) {
 func GetInvoiceItem(tx *store.Txn, id, param string) (*InvoiceItem, error) {
 	return Get[*InvoiceItem](tx, TableInvoiceItems, "invoice item", id, param)
 }
+
+// GetItem is a subscription item, or the resource_missing error naming it in
+// param.
+func GetItem(tx *store.Txn, id, param string) (*Item, error) {
+	return Get[*Item](tx, TableSubscriptionItems, "subscription item", id, param)
+}

@@ -55,11 +55,44 @@ func (w *world) unit(now int64) *Unit {
 // commit commits the open unit of work.
 func (w *world) commit() {
 	w.t.Helper()
+	w.open().Commit()
+	w.tx = nil
+}
+
+// abort aborts the open unit of work (a preview's).
+func (w *world) abort() {
+	w.t.Helper()
+	w.open().Abort()
+	w.tx = nil
+}
+
+// open is the open unit of work's transaction.
+func (w *world) open() *store.Txn {
+	w.t.Helper()
 	if w.tx == nil {
 		w.t.Fatal("no unit of work is open")
 	}
-	w.tx.Commit()
-	w.tx = nil
+	return w.tx
+}
+
+// stored is every record of the engine's tables as committed, by table and
+// ID (records are never changed once stored: a change is another record).
+func (w *world) stored() map[string]map[string]store.Record {
+	w.t.Helper()
+	tx := w.db.Read()
+	defer tx.Abort()
+	out := map[string]map[string]store.Record{}
+	for _, tb := range Tables() {
+		recs := map[string]store.Record{}
+		if err := tx.Ascending(tb.Name, func(r store.Record) error {
+			recs[r.RecordID()] = r
+			return nil
+		}); err != nil {
+			w.t.Fatal(err)
+		}
+		out[tb.Name] = recs
+	}
+	return out
 }
 
 // put stores records in a transaction of their own.

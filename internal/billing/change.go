@@ -1,0 +1,445 @@
+package billing
+
+import (
+	"github.com/stripe-emulator/stripe-emulator/internal/apierr"
+	"github.com/stripe-emulator/stripe-emulator/internal/billing/calc"
+	"github.com/stripe-emulator/stripe-emulator/internal/metadata"
+)
+
+// One implementation of a change to a live subscription serves the update
+// endpoint, the subscription item endpoints and the invoice previews (which run
+// it in a transaction that is never committed), so that a preview shows exactly
+// what the change does.
+//
+// What a change bills, as Stripe does:
+//   - items changed within the cycle: prorations for the rest of the period
+//     (proration_behavior create_prorations: pending invoice items the next
+//     invoice takes; always_invoice: invoiced at once; none: nothing);
+//   - a change that restarts the cycle (a price with another interval,
+//     billing_cycle_anchor=now, trial_end=now on a trial): an invoice at once
+//     (billing_reason subscription_update) with the credit for the unused time
+//     of the old items, the metered usage of the period so far, and the
+//     licensed items of the new period in advance;
+//   - metered prices by the subscription's billing mode (classic: a price that
+//     stops mid-period bills nothing of its usage, one that starts counts from
+//     then, and one that joins with always_invoice gets a line of 0);
+//   - add_invoice_items: one-off items on the next invoice the change makes.
+
+// subUpdate is one change to a subscription.
+type subUpdate struct {
+	items         []ItemChange
+	behavior      ProrationBehavior // "": create_prorations
+	prorationDate Opt[int64]
+	trialEnd      Opt[Moment]
+	anchorNow     bool             // billing_cycle_anchor=now
+	invoiceItems  []AddInvoiceItem // add_invoice_items
+	// settings applies the rest of the change to the changed copy.
+	settings func(sub *Subscription) error
+}
+
+// subChange is the outcome of applying item changes to a subscription: the
+// items after and the items removed. A metered price that stops billing is
+// retired on the changed subscription (its usage so far still billed with the
+// period) where the subscription's billing mode says so.
+type subChange struct {
+	sub     *Subscription
+	before  []*Item
+	after   []*Item
+	removed []*Item
+}
+
+// UpdateSubscription changes a live subscription: its items, settings, trial
+// and cycle, billing the change as Stripe does. It returns the subscription
+// as stored.
+func UpdateSubscription(u *Unit, in SubscriptionChange) (*Subscription, error) {
+	cur, err := GetSubscription(u.tx, in.Subscription, "id")
+	if err != nil {
+		return nil, err
+	}
+	if !cur.Live() {
+		return nil, apierr.InvalidRequest("", "", "A canceled subscription can no longer be updated (%s is %s).", cur.ID, cur.Status)
+	}
+	now := u.CustomerNow(cur.Customer)
+	upd := subUpdate{items: in.Items, behavior: in.ProrationBehavior, prorationDate: in.ProrationDate, trialEnd: in.TrialEnd,
+		anchorNow: in.AnchorNow, invoiceItems: in.AddInvoiceItems}
+	upd.settings = func(sub *Subscription) error {
+		if err := applySettings(sub, in.Settings, now); err != nil {
+			return err
+		}
+		if cd := in.Cancellation; cd.Given {
+			if cd.Comment.Set {
+				sub.CancelComment = cd.Comment.V
+			}
+			if cd.Feedback.Set {
+				sub.CancelFeedback = cd.Feedback.V
+			}
+		}
+		return nil
+	}
+	sub, _, _, err := changeSubscription(u, cur, upd, now)
+	return sub, err
+}
+
+// ChangeItem runs one item change through the update's path, so that an
+// item endpoint behaves exactly as items[0] on the subscription does. It
+// returns the item added or changed, or the one removed.
+func ChangeItem(u *Unit, in ItemRequest) (*Item, error) {
+	subID := in.Subscription.V
+	var it *Item       // the item changed or removed
+	var before []*Item // the items before one is added
+	var err error
+	if in.Item.ID.Set {
+		if it, err = GetItem(u.tx, in.Item.ID.V, "id"); err != nil {
+			return nil, err
+		}
+		subID = it.Subscription
+	} else if before, err = ItemsOf(u.tx, subID); err != nil {
+		return nil, err
+	}
+	sub, err := GetSubscription(u.tx, subID, "subscription")
+	if err != nil {
+		return nil, err
+	}
+	if !sub.Live() {
+		return nil, apierr.InvalidRequest("", "subscription", "The subscription %s is %s: its items can no longer change.", sub.ID, sub.Status)
+	}
+	now := u.CustomerNow(sub.Customer)
+	upd := subUpdate{items: []ItemChange{in.Item}, behavior: in.ProrationBehavior, prorationDate: in.ProrationDate}
+	_, ch, _, err := changeSubscription(u, sub, upd, now)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case it == nil: // the item added
+		known := map[string]bool{}
+		for _, b := range before {
+			known[b.ID] = true
+		}
+		for _, n := range ch.after {
+			if !known[n.ID] {
+				return n, nil
+			}
+		}
+	case in.Item.Deleted:
+		return it, nil
+	default:
+		for _, n := range ch.after {
+			if n.ID == it.ID {
+				return n, nil
+			}
+		}
+	}
+	return nil, apierr.Internal()
+}
+
+// changeSubscription applies a change to a live subscription and stores the
+// result: the subscription, its items, pending prorations, and the invoice the
+// change bills at once (nil if none).
+func changeSubscription(u *Unit, cur *Subscription, upd subUpdate, now int64) (*Subscription, *subChange, *Invoice, error) {
+	ch, err := changeItems(u, cur, upd.items, now)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	sub := ch.sub
+	if upd.settings != nil {
+		if err := upd.settings(sub); err != nil {
+			return nil, nil, nil, err
+		}
+	}
+	behavior := upd.behavior
+	if behavior == "" {
+		behavior = ProrationCreate
+	}
+	from := now
+	if upd.prorationDate.Set {
+		if d := upd.prorationDate.V; d < cur.PeriodStart || d > cur.PeriodEnd {
+			return nil, nil, nil, apierr.Invalid("proration_date", "proration_date must be within the subscription's current period (%d to %d).", cur.PeriodStart, cur.PeriodEnd)
+		}
+		from = upd.prorationDate.V
+	}
+	trialEndsNow := false
+	if v := upd.trialEnd; v.Given() {
+		if v.Set && v.V.Now {
+			trialEndsNow = cur.Status == SubscriptionTrialing
+		} else {
+			if err := checkTrialEnd("trial_end", v.V.At, now); err != nil {
+				return nil, nil, nil, err
+			}
+			if sub.Status != SubscriptionTrialing {
+				sub.TrialStart, sub.PeriodStart = now, now
+			}
+			sub.Status, sub.TrialEnd = SubscriptionTrialing, v.V.At
+			sub.BillingCycleAnchor, sub.PeriodEnd, sub.StubFreeUntil = v.V.At, v.V.At, 0
+		}
+	}
+	paid := cur.Status != SubscriptionTrialing // the current period's licensed items were charged
+	var prorations []proration
+	var inv *Invoice
+	// A new interval during a trial keeps the trial; the first paid period
+	// follows it.
+	if trialEndsNow || upd.anchorNow || ch.intervalChanged(cur) && paid {
+		if paid && behavior != ProrationNone {
+			if prorations, err = unusedTime(u, cur, ch.before, from); err != nil {
+				return nil, nil, nil, err
+			}
+		}
+		return restartCycle(u, cur, sub, ch, prorations, upd.invoiceItems, now)
+	}
+	inCycle := paid && sub.Status != SubscriptionTrialing // the period goes on, paid for
+	if len(upd.items) > 0 && inCycle && behavior != ProrationNone {
+		if prorations, err = prorateChange(u, ch, from); err != nil {
+			return nil, nil, nil, err
+		}
+	}
+	if err := storeChange(u, sub, ch); err != nil {
+		return nil, nil, nil, err
+	}
+	if err := pendProrations(u, sub, prorations); err != nil {
+		return nil, nil, nil, err
+	}
+	added, err := addInvoiceItems(u, sub, upd.invoiceItems, now)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if behavior != ProrationAlwaysInvoice {
+		return sub, ch, nil, nil
+	}
+	var joined []Line
+	if inCycle && sub.Rules().ZeroLineForAddedUsage() {
+		if joined, err = joinedUsageLines(u, ch, now); err != nil {
+			return nil, nil, nil, err
+		}
+	}
+	if len(prorations) > 0 || len(joined) > 0 || added > 0 {
+		if sub, inv, err = invoiceNow(u, sub, joined, now); err != nil {
+			return nil, nil, nil, err
+		}
+	}
+	return sub, ch, inv, nil
+}
+
+// changeItems applies item changes (an ID: change or delete; no ID: add) to a
+// copy of sub. Nothing is stored.
+func changeItems(u *Unit, sub *Subscription, changes []ItemChange, now int64) (*subChange, error) {
+	before, err := ItemsOf(u.tx, sub.ID)
+	if err != nil {
+		return nil, err
+	}
+	ch := &subChange{sub: sub.Clone(), before: before}
+	if len(changes) == 0 {
+		ch.after = before
+		return ch, nil
+	}
+	byID := map[string]int{}
+	after := make([]*Item, len(before))
+	copy(after, before)
+	for i, it := range before {
+		byID[it.ID] = i
+	}
+	var additions []ItemChange
+	for _, ic := range changes {
+		if !ic.ID.Set {
+			if ic.Deleted {
+				return nil, apierr.ParameterMissing(paramPath(ic.Param, "id"))
+			}
+			additions = append(additions, ic)
+			continue
+		}
+		id := ic.ID.V
+		i, ok := byID[id]
+		if !ok || after[i] == nil {
+			return nil, apierr.ResourceMissing("subscription item", paramPath(ic.Param, "id"), id)
+		}
+		old, err := GetPrice(u.tx, after[i].Price, "price")
+		if err != nil {
+			return nil, err
+		}
+		if ic.Deleted {
+			ch.removed = append(ch.removed, after[i])
+			if old.Metered() && sub.Rules().BillsStoppedUsage(old, ic.ClearUsage) {
+				ch.retire(after[i], now)
+			}
+			after[i] = nil
+			continue
+		}
+		n := after[i].Clone()
+		pr := old
+		if ic.Price.given() {
+			if pr, err = itemPrice(u, ic); err != nil {
+				return nil, err
+			}
+			if pr.ID != old.ID {
+				if err := checkAttachable(pr, ic); err != nil {
+					return nil, err
+				}
+				if old.Metered() && sub.Rules().BillsStoppedUsage(old, false) {
+					ch.retire(after[i], now)
+				}
+				n.PriceSince = now // the new price counts usage from the switch
+			}
+			n.Price = pr.ID
+		}
+		if err := setItemQuantity(n, pr, ic); err != nil {
+			return nil, err
+		}
+		if n.Metadata, err = metadata.Apply(n.Metadata, ic.Metadata); err != nil {
+			return nil, err
+		}
+		after[i] = n
+	}
+	kept := after[:0]
+	for _, it := range after {
+		if it != nil {
+			kept = append(kept, it)
+		}
+	}
+	// Every price must share a currency and an interval: check the final set.
+	ch.sub.Currency, ch.sub.Interval = "", calc.Interval{}
+	seen := map[string]bool{}
+	for _, it := range kept {
+		pr, err := GetPrice(u.tx, it.Price, "price")
+		if err != nil {
+			return nil, err
+		}
+		if seen[pr.ID] {
+			return nil, apierr.Invalid("items", "Cannot add multiple subscription items with the same plan: %s", pr.ID)
+		}
+		seen[pr.ID] = true
+		if err := ch.sub.adoptPrice(pr, "items"); err != nil {
+			return nil, err
+		}
+	}
+	added, err := newItems(u, ch.sub, additions, kept, now)
+	if err != nil {
+		return nil, err
+	}
+	for _, it := range added {
+		it.PriceSince = now // an item added mid-period counts usage from now
+	}
+	ch.after = append(kept, added...)
+	if len(ch.after) == 0 {
+		return nil, apierr.Invalid("items", "A subscription must have at least one active plan. To cancel a subscription, please use the cancel API endpoint on /v1/subscriptions.")
+	}
+	if ch.sub.Currency != sub.Currency {
+		return nil, apierr.Invalid("items", "You cannot change the currency of a subscription (%s) through its items.", sub.Currency)
+	}
+	return ch, nil
+}
+
+// retire keeps billing an item's metered price for the period so far.
+func (ch *subChange) retire(it *Item, now int64) {
+	ch.sub.Retired = append(ch.sub.Retired, RetiredItem{Item: it.ID, Price: it.Price, Since: it.PriceSince, Until: now})
+}
+
+// intervalChanged reports whether the change moves the subscription to another
+// billing interval (its cycle then restarts).
+func (ch *subChange) intervalChanged(old *Subscription) bool {
+	return ch.sub.Interval != old.Interval
+}
+
+// joinedUsageLines are lines of 0 for the metered prices a change adds to the
+// subscription (a new item, or an item moved to the price), for the rest of
+// the period: classic billing mode puts them on the invoice an always_invoice
+// change makes.
+func joinedUsageLines(u *Unit, ch *subChange, now int64) ([]Line, error) {
+	had := map[string]string{}
+	for _, it := range ch.before {
+		had[it.ID] = it.Price
+	}
+	var out []Line
+	for _, it := range ch.after {
+		if had[it.ID] == it.Price {
+			continue
+		}
+		pr, err := GetPrice(u.tx, it.Price, "price")
+		if err != nil {
+			return nil, err
+		}
+		if pr.Metered() {
+			out = append(out, rateLines(u.tx, ch.sub, it, pr, 0, now, ch.sub.PeriodEnd)...)
+		}
+	}
+	return out, nil
+}
+
+// storeChange stores a changed subscription and its items.
+func storeChange(u *Unit, sub *Subscription, ch *subChange) error {
+	if err := u.tx.Put(TableSubscriptions, sub); err != nil {
+		return err
+	}
+	for _, it := range ch.removed {
+		if err := u.tx.Remove(TableSubscriptionItems, it); err != nil {
+			return err
+		}
+	}
+	for _, it := range ch.after {
+		if err := u.tx.Put(TableSubscriptionItems, it); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// restartCycle starts a new billing period at now and bills it at once: the
+// credits given, the one-off items of add_invoice_items, the usage of the old
+// period so far, and the new period's licensed items in advance.
+func restartCycle(u *Unit, cur, sub *Subscription, ch *subChange, credits []proration, invoiceItems []AddInvoiceItem, now int64) (*Subscription, *subChange, *Invoice, error) {
+	usage, err := periodLines(u, cur, ch.before, cur.PeriodStart, now, false)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if cur.Status == SubscriptionTrialing { // the trial ends now
+		sub.Status, sub.TrialEnd = SubscriptionActive, now
+	}
+	sub.BillingCycleAnchor, sub.PeriodStart, sub.Retired, sub.StubFreeUntil = now, now, nil, 0
+	sub.PeriodEnd = calc.AddPeriods(now, sub.Interval, 1)
+	sub.UpcomingNoticeFor = 0
+	for i := range ch.after {
+		if ch.after[i].PriceSince != 0 {
+			n := ch.after[i].Clone()
+			n.PriceSince = 0
+			ch.after[i] = n
+		}
+	}
+	if err := storeChange(u, sub, ch); err != nil {
+		return nil, nil, nil, err
+	}
+	if err := pendProrations(u, sub, credits); err != nil {
+		return nil, nil, nil, err
+	}
+	if _, err := addInvoiceItems(u, sub, invoiceItems, now); err != nil {
+		return nil, nil, nil, err
+	}
+	var lines []Line
+	for _, it := range ch.after {
+		pr, err := GetPrice(u.tx, it.Price, "price")
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		if !pr.Metered() {
+			lines = append(lines, advanceLines(u.tx, sub, it, pr, sub.PeriodStart, sub.PeriodEnd)...)
+		}
+	}
+	sub, inv, err := invoiceNow(u, sub, append(lines, usage...), now)
+	return sub, ch, inv, err
+}
+
+// invoiceNow bills a subscription at once (billing_reason subscription_update):
+// its pending invoice items and the lines given, finalized and collected now.
+// The subscription's latest_invoice becomes that invoice: it is returned, as stored.
+func invoiceNow(u *Unit, sub *Subscription, lines []Line, now int64) (*Subscription, *Invoice, error) {
+	inv, err := newInvoice(u, sub, "subscription_update", now, now, now, lines, 0)
+	if err != nil {
+		return nil, nil, err
+	}
+	if inv, err = FinalizeInvoice(u, inv, now); err != nil {
+		return nil, nil, err
+	}
+	latest, err := GetSubscription(u.tx, sub.ID, "subscription")
+	if err != nil {
+		return nil, nil, err
+	}
+	n := latest.Clone()
+	n.LatestInvoice = inv.ID
+	return n, inv, u.tx.Put(TableSubscriptions, n)
+}
