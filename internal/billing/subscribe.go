@@ -73,6 +73,9 @@ func CreateSubscription(u *Unit, in SubscriptionCreate) (*Subscription, error) {
 	}
 	prorate := in.ProrationBehavior != ProrationNone
 	firstPeriod(sub, start, now, trialEnd, anchor, prorate)
+	if n := backdatedPeriods(sub) * int64(len(items)); n > maxBackdatedLines {
+		return nil, apierr.Invalid("backdate_start_date", "A subscription in flexible billing mode bills its backdated time period by period, in at most %d invoice lines; backdate_start_date %d would need %d. Backdate it less far.", maxBackdatedLines, start, n)
+	}
 	if err := u.tx.Put(TableSubscriptions, sub); err != nil {
 		return nil, err
 	}
@@ -132,11 +135,18 @@ func newTrialEnd(u *Unit, in SubscriptionCreate, items []*Item, now int64) (int6
 	return trialEnd, nil
 }
 
+// maxBackdatedLines is how many lines the backdated periods of a flexible
+// subscription may make: "not supported above 250 lines".
+const maxBackdatedLines = 250
+
 // firstPeriod sets a new subscription's first period: from its start
 // (backdated or now) to its first billing date, the trial's end, a
 // billing_cycle_anchor ahead, or a whole period from now (the anchor), after
 // a backdated start too. With a trial, a stub up to an anchor ahead is free
-// unless it is prorated.
+// unless it is prorated. A billing mode that splits backdating anchors the
+// cycle at a backdated start instead (with no trial or anchor given): the
+// first period is the one around now, the whole periods before it are
+// billed with it (backdatedPeriods).
 func firstPeriod(sub *Subscription, start, now, trialEnd, anchor int64, prorate bool) {
 	sub.PeriodStart = start
 	switch {
@@ -154,6 +164,9 @@ func firstPeriod(sub *Subscription, start, now, trialEnd, anchor int64, prorate 
 	case anchor != 0 && anchor > now:
 		sub.BillingCycleAnchor = anchor
 		sub.PeriodEnd = anchor
+	case anchor == 0 && start < now && sub.Rules().SplitsBackdating():
+		sub.BillingCycleAnchor = start
+		sub.PeriodStart, sub.PeriodEnd = calc.PeriodContaining(start, sub.Interval, now)
 	default:
 		sub.BillingCycleAnchor = now
 		sub.PeriodEnd = calc.AddPeriods(now, sub.Interval, 1)
