@@ -28,6 +28,7 @@ var chargeResource = &resource[*billing.Charge]{
 			"transfer": "transfer", "transfer_data.destination": "account"},
 		events: chargeEvents,
 		routes: chargeEndpoints,
+		shape:  chargeShape,
 	},
 	render: infallible((*renderCtx).renderCharge),
 }
@@ -110,93 +111,124 @@ func listCharges(c *call) (jsonobj.Obj, error) {
 }
 
 func (rc *renderCtx) renderCharge(ch *billing.Charge) jsonobj.Obj {
-	card := ch.TestCard()
-	var failureCode, failureMessage any
-	if ch.Failure != nil {
-		failureCode, failureMessage = ch.Failure.Code, ch.Failure.Message
-	}
-	var authorized any
-	if ch.Status == billing.ChargeSucceeded {
-		authorized = ch.Amount
-	}
-	check := func(c cards.Check) any { return orNull(string(c)) }
-	return jsonobj.Obj{
-		{K: "id", V: ch.ID},
-		{K: "object", V: "charge"},
-		{K: "amount", V: ch.Amount},
-		{K: "amount_captured", V: ch.AmountCaptured},
-		{K: "amount_refunded", V: ch.AmountRefunded},
-		{K: "application", V: nil},
-		{K: "application_fee", V: nil},
-		{K: "application_fee_amount", V: nil},
-		{K: "balance_transaction", V: nil},
-		{K: "billing_details", V: renderBillingDetails(ch.BillingDetails)},
-		{K: "calculated_statement_descriptor", V: "STRIPE-EMULATOR"},
-		{K: "captured", V: ch.Captured},
-		{K: "created", V: ch.Created},
-		{K: "currency", V: ch.Currency},
-		{K: "customer", V: orNull(ch.Customer)},
-		{K: "description", V: orNull(ch.Description)},
-		{K: "disputed", V: false},
-		{K: "failure_balance_transaction", V: nil},
-		{K: "failure_code", V: failureCode},
-		{K: "failure_message", V: failureMessage},
-		{K: "fraud_details", V: jsonobj.Obj{}},
-		{K: "invoice", V: orNull(ch.Invoice)},
-		{K: "livemode", V: false},
-		{K: "metadata", V: metadataOf(ch.Metadata)},
-		{K: "on_behalf_of", V: nil},
-		{K: "outcome", V: jsonobj.Obj{
-			{K: "network_status", V: string(ch.Outcome.NetworkStatus)},
-			{K: "reason", V: orNull(ch.Outcome.Reason)},
-			{K: "risk_level", V: string(ch.Outcome.RiskLevel)},
-			{K: "risk_score", V: ch.Outcome.RiskScore(ch.Fingerprint)},
-			{K: "seller_message", V: ch.Outcome.SellerMessage},
-			{K: "type", V: string(ch.Outcome.Type)},
-		}},
-		{K: "paid", V: ch.Status == billing.ChargeSucceeded},
-		{K: "payment_intent", V: orNull(ch.PaymentIntent)},
-		{K: "payment_method", V: ch.PaymentMethod},
-		{K: "payment_method_details", V: jsonobj.Obj{
-			{K: "card", V: jsonobj.Obj{
-				{K: "amount_authorized", V: authorized},
-				{K: "authorization_code", V: nil},
-				{K: "brand", V: card.Brand},
-				{K: "checks", V: jsonobj.Obj{
-					{K: "address_line1_check", V: check(ch.Checks.AddressLine1)},
-					{K: "address_postal_code_check", V: check(ch.Checks.AddressPostalCode)},
-					{K: "cvc_check", V: check(ch.Checks.CVC)},
-				}},
-				{K: "country", V: card.Country},
-				{K: "exp_month", V: ch.ExpMonth},
-				{K: "exp_year", V: ch.ExpYear},
-				{K: "extended_authorization", V: jsonobj.Obj{{K: "status", V: "disabled"}}},
-				{K: "fingerprint", V: ch.Fingerprint},
-				{K: "funding", V: card.Funding},
-				{K: "incremental_authorization", V: jsonobj.Obj{{K: "status", V: "unavailable"}}},
-				{K: "installments", V: nil},
-				{K: "last4", V: card.Last4()},
-				{K: "mandate", V: nil},
-				{K: "multicapture", V: jsonobj.Obj{{K: "status", V: "unavailable"}}},
-				{K: "network", V: card.Brand},
-				{K: "network_token", V: jsonobj.Obj{{K: "used", V: false}}},
-				{K: "overcapture", V: jsonobj.Obj{{K: "maximum_amount_capturable", V: ch.Amount}, {K: "status", V: "unavailable"}}},
-				{K: "three_d_secure", V: nil},
-				{K: "wallet", V: nil},
-			}},
-			{K: "type", V: "card"},
-		}},
-		{K: "receipt_email", V: orNull(ch.ReceiptEmail)},
-		{K: "receipt_number", V: nil},
-		{K: "receipt_url", V: nil},
-		{K: "refunded", V: ch.Refunded()},
-		{K: "review", V: nil},
-		{K: "shipping", V: nil},
-		{K: "source_transfer", V: nil},
-		{K: "statement_descriptor", V: nil},
-		{K: "statement_descriptor_suffix", V: nil},
-		{K: "status", V: string(ch.Status)},
-		{K: "transfer_data", V: nil},
-		{K: "transfer_group", V: nil},
-	}
+	return chargeShape.render(rc, ch)
 }
+
+// chargeField is a field of the charge object.
+type chargeField = field[*billing.Charge]
+
+// chGet is a getter of the charge itself.
+func chGet(f func(ch *billing.Charge) any) func(*renderCtx, *billing.Charge) any {
+	return func(_ *renderCtx, ch *billing.Charge) any { return f(ch) }
+}
+
+// chCard is a getter of the charged test card.
+func chCard(f func(c cards.Card) any) func(*renderCtx, *billing.Charge) any {
+	return func(_ *renderCtx, ch *billing.Charge) any { return f(ch.TestCard()) }
+}
+
+// chargeShape is the charge at every API version.
+var chargeShape = newShape("charge", []chargeField{
+	{name: "id", get: chGet(func(ch *billing.Charge) any { return ch.ID })},
+	{name: "object", get: chGet(func(*billing.Charge) any { return "charge" })},
+	{name: "amount", get: chGet(func(ch *billing.Charge) any { return ch.Amount })},
+	{name: "amount_captured", get: chGet(func(ch *billing.Charge) any { return ch.AmountCaptured })},
+	{name: "amount_refunded", get: chGet(func(ch *billing.Charge) any { return ch.AmountRefunded })},
+	{name: "application", get: null[*billing.Charge]},
+	{name: "application_fee", get: null[*billing.Charge]},
+	{name: "application_fee_amount", get: null[*billing.Charge]},
+	{name: "balance_transaction", get: null[*billing.Charge]},
+	{name: "billing_details", sub: billingDetailsFields(func(ch *billing.Charge) billing.BillingDetails { return ch.BillingDetails })},
+	{name: "calculated_statement_descriptor", get: chGet(func(*billing.Charge) any { return "STRIPE-EMULATOR" })},
+	{name: "captured", get: chGet(func(ch *billing.Charge) any { return ch.Captured })},
+	{name: "created", get: chGet(func(ch *billing.Charge) any { return ch.Created })},
+	{name: "currency", get: chGet(func(ch *billing.Charge) any { return ch.Currency })},
+	{name: "customer", get: chGet(func(ch *billing.Charge) any { return orNull(ch.Customer) })},
+	{name: "description", get: chGet(func(ch *billing.Charge) any { return orNull(ch.Description) })},
+	{name: "disputed", get: falseValue[*billing.Charge]},
+	{name: "failure_balance_transaction", get: null[*billing.Charge]},
+	{name: "failure_code", get: chGet(func(ch *billing.Charge) any {
+		if ch.Failure == nil {
+			return nil
+		}
+		return ch.Failure.Code
+	})},
+	{name: "failure_message", get: chGet(func(ch *billing.Charge) any {
+		if ch.Failure == nil {
+			return nil
+		}
+		return ch.Failure.Message
+	})},
+	{name: "fraud_details", get: chGet(func(*billing.Charge) any { return jsonobj.Obj{} })},
+	{name: "invoice", get: chGet(func(ch *billing.Charge) any { return orNull(ch.Invoice) })},
+	{name: "livemode", get: falseValue[*billing.Charge]},
+	{name: "metadata", get: chGet(func(ch *billing.Charge) any { return metadataOf(ch.Metadata) })},
+	{name: "on_behalf_of", get: null[*billing.Charge]},
+	{name: "outcome", sub: []chargeField{
+		{name: "advice_code", get: null[*billing.Charge]},
+		{name: "network_advice_code", get: null[*billing.Charge]},
+		{name: "network_decline_code", get: null[*billing.Charge]},
+		{name: "network_status", get: chGet(func(ch *billing.Charge) any { return string(ch.Outcome.NetworkStatus) })},
+		{name: "reason", get: chGet(func(ch *billing.Charge) any { return orNull(ch.Outcome.Reason) })},
+		{name: "risk_level", get: chGet(func(ch *billing.Charge) any { return string(ch.Outcome.RiskLevel) })},
+		{name: "risk_score", get: chGet(func(ch *billing.Charge) any { return ch.Outcome.RiskScore(ch.Fingerprint) })},
+		{name: "seller_message", get: chGet(func(ch *billing.Charge) any { return ch.Outcome.SellerMessage })},
+		{name: "type", get: chGet(func(ch *billing.Charge) any { return string(ch.Outcome.Type) })},
+	}},
+	{name: "paid", get: chGet(func(ch *billing.Charge) any { return ch.Status == billing.ChargeSucceeded })},
+	{name: "payment_intent", get: chGet(func(ch *billing.Charge) any { return orNull(ch.PaymentIntent) })},
+	{name: "payment_method", get: chGet(func(ch *billing.Charge) any { return ch.PaymentMethod })},
+	{name: "payment_method_details", sub: []chargeField{
+		{name: "card", sub: []chargeField{
+			{name: "amount_authorized", get: chGet(func(ch *billing.Charge) any {
+				if ch.Status != billing.ChargeSucceeded {
+					return nil
+				}
+				return ch.Amount
+			})},
+			{name: "authorization_code", get: null[*billing.Charge]},
+			{name: "brand", get: chCard(func(c cards.Card) any { return c.Brand })},
+			{name: "checks", get: chGet(func(ch *billing.Charge) any {
+				return jsonobj.Obj{
+					{K: "address_line1_check", V: renderCheck(ch.Checks.AddressLine1)},
+					{K: "address_postal_code_check", V: renderCheck(ch.Checks.AddressPostalCode)},
+					{K: "cvc_check", V: renderCheck(ch.Checks.CVC)},
+				}
+			})},
+			{name: "country", get: chCard(func(c cards.Card) any { return c.Country })},
+			{name: "exp_month", get: chGet(func(ch *billing.Charge) any { return ch.ExpMonth })},
+			{name: "exp_year", get: chGet(func(ch *billing.Charge) any { return ch.ExpYear })},
+			{name: "extended_authorization", get: chGet(func(*billing.Charge) any { return jsonobj.Obj{{K: "status", V: "disabled"}} })},
+			{name: "fingerprint", get: chGet(func(ch *billing.Charge) any { return ch.Fingerprint })},
+			{name: "funding", get: chCard(func(c cards.Card) any { return c.Funding })},
+			{name: "incremental_authorization", get: chGet(func(*billing.Charge) any { return jsonobj.Obj{{K: "status", V: "unavailable"}} })},
+			{name: "installments", get: null[*billing.Charge]},
+			{name: "last4", get: chCard(func(c cards.Card) any { return c.Last4() })},
+			{name: "mandate", get: null[*billing.Charge]},
+			{name: "multicapture", get: chGet(func(*billing.Charge) any { return jsonobj.Obj{{K: "status", V: "unavailable"}} })},
+			{name: "network", get: chCard(func(c cards.Card) any { return c.Brand })},
+			{name: "network_token", get: chGet(func(*billing.Charge) any { return jsonobj.Obj{{K: "used", V: false}} })},
+			{name: "network_transaction_id", get: null[*billing.Charge]},
+			{name: "overcapture", get: chGet(func(ch *billing.Charge) any {
+				return jsonobj.Obj{{K: "maximum_amount_capturable", V: ch.Amount}, {K: "status", V: "unavailable"}}
+			})},
+			{name: "regulated_status", get: null[*billing.Charge]},
+			{name: "three_d_secure", get: null[*billing.Charge]},
+			{name: "transaction_link_id", get: null[*billing.Charge]},
+			{name: "wallet", get: null[*billing.Charge]},
+		}},
+		{name: "type", get: chGet(func(*billing.Charge) any { return "card" })},
+	}},
+	{name: "receipt_email", get: chGet(func(ch *billing.Charge) any { return orNull(ch.ReceiptEmail) })},
+	{name: "receipt_number", get: null[*billing.Charge]},
+	{name: "receipt_url", get: null[*billing.Charge]},
+	{name: "refunded", get: chGet(func(ch *billing.Charge) any { return ch.Refunded() })},
+	{name: "review", get: null[*billing.Charge]},
+	{name: "shipping", get: null[*billing.Charge]},
+	{name: "source_transfer", get: null[*billing.Charge]},
+	{name: "statement_descriptor", get: null[*billing.Charge]},
+	{name: "statement_descriptor_suffix", get: null[*billing.Charge]},
+	{name: "status", get: chGet(func(ch *billing.Charge) any { return string(ch.Status) })},
+	{name: "transfer_data", get: null[*billing.Charge]},
+	{name: "transfer_group", get: null[*billing.Charge]},
+})

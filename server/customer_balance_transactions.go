@@ -25,6 +25,7 @@ var balanceTransactionResource = &resource[*billing.BalanceTransaction]{
 		codec:  plainCodec[billing.BalanceTransaction](),
 		expand: map[string]string{"customer": "customer", "invoice": "invoice", "credit_note": "credit_note"},
 		routes: balanceTransactionEndpoints,
+		shape:  balanceTransactionShape,
 	},
 	render: infallible((*renderCtx).renderBalanceTransaction),
 }
@@ -166,23 +167,38 @@ func listBalanceTransactions(c *call) (jsonobj.Obj, error) {
 }
 
 func (rc *renderCtx) renderBalanceTransaction(t *billing.BalanceTransaction) jsonobj.Obj {
-	var md any
-	if t.Metadata != nil {
-		md = t.Metadata
-	}
-	return jsonobj.Obj{
-		{K: "id", V: t.ID},
-		{K: "object", V: "customer_balance_transaction"},
-		{K: "amount", V: t.Amount},
-		{K: "created", V: t.Created},
-		{K: "credit_note", V: nil},
-		{K: "currency", V: t.Currency},
-		{K: "customer", V: t.Customer},
-		{K: "description", V: orNull(t.Description)},
-		{K: "ending_balance", V: t.EndingBalance},
-		{K: "invoice", V: orNull(t.Invoice)},
-		{K: "livemode", V: false},
-		{K: "metadata", V: md},
-		{K: "type", V: string(t.Type)},
-	}
+	return balanceTransactionShape.render(rc, t)
 }
+
+// cbtxnField is a field of the customer_balance_transaction object.
+type cbtxnField = field[*billing.BalanceTransaction]
+
+// cbtxnGet is a getter of the balance transaction itself.
+func cbtxnGet(f func(t *billing.BalanceTransaction) any) func(*renderCtx, *billing.BalanceTransaction) any {
+	return func(_ *renderCtx, t *billing.BalanceTransaction) any { return f(t) }
+}
+
+// balanceTransactionShape is the customer balance transaction at every API
+// version.
+var balanceTransactionShape = newShape("customer_balance_transaction", []cbtxnField{
+	{name: "id", get: cbtxnGet(func(t *billing.BalanceTransaction) any { return t.ID })},
+	{name: "object", get: cbtxnGet(func(*billing.BalanceTransaction) any { return "customer_balance_transaction" })},
+	{name: "amount", get: cbtxnGet(func(t *billing.BalanceTransaction) any { return t.Amount })},
+	{name: "checkout_session", get: null[*billing.BalanceTransaction]},
+	{name: "created", get: cbtxnGet(func(t *billing.BalanceTransaction) any { return t.Created })},
+	{name: "credit_note", get: null[*billing.BalanceTransaction]},
+	{name: "currency", get: cbtxnGet(func(t *billing.BalanceTransaction) any { return t.Currency })},
+	{name: "customer", get: cbtxnGet(func(t *billing.BalanceTransaction) any { return t.Customer })},
+	{name: "customer_account", get: null[*billing.BalanceTransaction]},
+	{name: "description", get: cbtxnGet(func(t *billing.BalanceTransaction) any { return orNull(t.Description) })},
+	{name: "ending_balance", get: cbtxnGet(func(t *billing.BalanceTransaction) any { return t.EndingBalance })},
+	{name: "invoice", get: cbtxnGet(func(t *billing.BalanceTransaction) any { return orNull(t.Invoice) })},
+	{name: "livemode", get: falseValue[*billing.BalanceTransaction]},
+	{name: "metadata", get: cbtxnGet(func(t *billing.BalanceTransaction) any {
+		if t.Metadata == nil {
+			return nil
+		}
+		return t.Metadata
+	})},
+	{name: "type", get: cbtxnGet(func(t *billing.BalanceTransaction) any { return string(t.Type) })},
+})

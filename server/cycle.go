@@ -5,6 +5,7 @@ import (
 
 	"github.com/stripe-emulator/stripe-emulator/internal/billing"
 	"github.com/stripe-emulator/stripe-emulator/internal/billing/calc"
+	"github.com/stripe-emulator/stripe-emulator/internal/jsonobj"
 )
 
 // Billing over time: what happens when time passes (the emulator's clock, or a
@@ -74,12 +75,7 @@ func (c *call) stepSubscription(sub *billing.Subscription, at int64) error {
 		if err := c.tx.Put(tSubscriptions, n); err != nil {
 			return err
 		}
-		obj, err := c.renderSubscription(n)
-		if err != nil {
-			return err
-		}
-		c.emit("customer.subscription.trial_will_end", at, obj)
-		return nil
+		return c.emit("customer.subscription.trial_will_end", at, func(rc *renderCtx) (jsonobj.Obj, error) { return rc.renderSubscription(n) })
 	case billing.UpcomingNoticeDue:
 		n.UpcomingNoticeFor = sub.PeriodEnd
 		if err := c.tx.Put(tSubscriptions, n); err != nil {
@@ -131,12 +127,8 @@ func (c *call) emitUpcoming(sub *billing.Subscription, at int64) error {
 	if err != nil {
 		return err
 	}
-	obj, err := c.renderInvoice(inv) // no id: an upcoming invoice has none
-	if err != nil {
-		return err
-	}
-	c.emit("invoice.upcoming", at, obj)
-	return nil
+	// no id: an upcoming invoice has none
+	return c.emit("invoice.upcoming", at, func(rc *renderCtx) (jsonobj.Obj, error) { return rc.renderInvoice(inv) })
 }
 
 // renewSubscription closes a period at its end: the invoice for it, and the next

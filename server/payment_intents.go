@@ -29,6 +29,7 @@ var paymentIntentResource = &resource[*billing.PaymentIntent]{
 			"review": "review", "on_behalf_of": "account", "application": "application", "transfer_data.destination": "account"},
 		events: paymentIntentEvents,
 		routes: paymentIntentEndpoints,
+		shape:  paymentIntentShape,
 	},
 	render: infallible((*renderCtx).renderPaymentIntent),
 }
@@ -351,50 +352,65 @@ func listPaymentIntents(c *call) (jsonobj.Obj, error) {
 }
 
 func (rc *renderCtx) renderPaymentIntent(pi *billing.PaymentIntent) jsonobj.Obj {
-	var apm any
-	if pi.AllowRedirects != "" {
-		apm = jsonobj.Obj{{K: "allow_redirects", V: pi.AllowRedirects}, {K: "enabled", V: true}}
-	}
-	return jsonobj.Obj{
-		{K: "id", V: pi.ID},
-		{K: "object", V: "payment_intent"},
-		{K: "amount", V: pi.Amount},
-		{K: "amount_capturable", V: pi.AmountCapturable},
-		{K: "amount_details", V: jsonobj.Obj{{K: "tip", V: jsonobj.Obj{}}}},
-		{K: "amount_received", V: pi.AmountReceived},
-		{K: "application", V: nil},
-		{K: "application_fee_amount", V: nil},
-		{K: "automatic_payment_methods", V: apm},
-		{K: "canceled_at", V: nullIfZero(pi.CanceledAt)},
-		{K: "cancellation_reason", V: orNull(pi.CancellationReason)},
-		{K: "capture_method", V: pi.CaptureMethod},
-		{K: "client_secret", V: pi.ClientSecret},
-		{K: "confirmation_method", V: pi.ConfirmationMethod},
-		{K: "created", V: pi.Created},
-		{K: "currency", V: pi.Currency},
-		{K: "customer", V: orNull(pi.Customer)},
-		{K: "description", V: orNull(pi.Description)},
-		{K: "invoice", V: orNull(pi.Invoice)},
-		{K: "last_payment_error", V: rc.renderIntentError(pi.LastError, pi.LastErrorPaymentMethod, pi.LastErrorCharge)},
-		{K: "latest_charge", V: orNull(pi.LatestCharge)},
-		{K: "livemode", V: false},
-		{K: "metadata", V: metadataOf(pi.Metadata)},
-		{K: "next_action", V: renderNextAction(pi.NextAction)},
-		{K: "on_behalf_of", V: nil},
-		{K: "payment_method", V: orNull(pi.PaymentMethod)},
-		{K: "payment_method_configuration_details", V: nil},
-		{K: "payment_method_options", V: jsonobj.Obj{{K: "card", V: jsonobj.Obj{
-			{K: "installments", V: nil}, {K: "mandate_options", V: nil}, {K: "network", V: nil}, {K: "request_three_d_secure", V: "automatic"}}}}},
-		{K: "payment_method_types", V: []string{"card"}},
-		{K: "processing", V: nil},
-		{K: "receipt_email", V: orNull(pi.ReceiptEmail)},
-		{K: "review", V: nil},
-		{K: "setup_future_usage", V: orNull(pi.SetupFutureUsage)},
-		{K: "shipping", V: nil},
-		{K: "statement_descriptor", V: nil},
-		{K: "statement_descriptor_suffix", V: nil},
-		{K: "status", V: string(pi.Status)},
-		{K: "transfer_data", V: nil},
-		{K: "transfer_group", V: nil},
-	}
+	return paymentIntentShape.render(rc, pi)
 }
+
+// piField is a field of the payment_intent object.
+type piField = field[*billing.PaymentIntent]
+
+// piGet is a getter of the PaymentIntent itself.
+func piGet(f func(pi *billing.PaymentIntent) any) func(*renderCtx, *billing.PaymentIntent) any {
+	return func(_ *renderCtx, pi *billing.PaymentIntent) any { return f(pi) }
+}
+
+// paymentIntentShape is the PaymentIntent at every API version.
+var paymentIntentShape = newShape("payment_intent", []piField{
+	{name: "id", get: piGet(func(pi *billing.PaymentIntent) any { return pi.ID })},
+	{name: "object", get: piGet(func(*billing.PaymentIntent) any { return "payment_intent" })},
+	{name: "allowed_payment_method_types", get: piGet(func(*billing.PaymentIntent) any { return []string{"card"} })},
+	{name: "amount", get: piGet(func(pi *billing.PaymentIntent) any { return pi.Amount })},
+	{name: "amount_capturable", get: piGet(func(pi *billing.PaymentIntent) any { return pi.AmountCapturable })},
+	{name: "amount_details", get: piGet(func(*billing.PaymentIntent) any { return jsonobj.Obj{{K: "tip", V: jsonobj.Obj{}}} })},
+	{name: "amount_received", get: piGet(func(pi *billing.PaymentIntent) any { return pi.AmountReceived })},
+	{name: "application", get: null[*billing.PaymentIntent]},
+	{name: "application_fee_amount", get: null[*billing.PaymentIntent]},
+	{name: "automatic_payment_methods", get: piGet(func(pi *billing.PaymentIntent) any { return renderAutomaticPaymentMethods(pi.AllowRedirects) })},
+	{name: "canceled_at", get: piGet(func(pi *billing.PaymentIntent) any { return nullIfZero(pi.CanceledAt) })},
+	{name: "cancellation_reason", get: piGet(func(pi *billing.PaymentIntent) any { return orNull(pi.CancellationReason) })},
+	{name: "capture_method", get: piGet(func(pi *billing.PaymentIntent) any { return pi.CaptureMethod })},
+	{name: "client_secret", get: piGet(func(pi *billing.PaymentIntent) any { return pi.ClientSecret })},
+	{name: "confirmation_method", get: piGet(func(pi *billing.PaymentIntent) any { return pi.ConfirmationMethod })},
+	{name: "created", get: piGet(func(pi *billing.PaymentIntent) any { return pi.Created })},
+	{name: "currency", get: piGet(func(pi *billing.PaymentIntent) any { return pi.Currency })},
+	{name: "customer", get: piGet(func(pi *billing.PaymentIntent) any { return orNull(pi.Customer) })},
+	{name: "customer_account", get: null[*billing.PaymentIntent]},
+	{name: "description", get: piGet(func(pi *billing.PaymentIntent) any { return orNull(pi.Description) })},
+	{name: "excluded_payment_method_types", get: piGet(func(*billing.PaymentIntent) any { return []string{} })},
+	{name: "invoice", get: piGet(func(pi *billing.PaymentIntent) any { return orNull(pi.Invoice) })},
+	{name: "last_payment_error", get: func(rc *renderCtx, pi *billing.PaymentIntent) any {
+		return rc.renderIntentError(pi.LastError, pi.LastErrorPaymentMethod, pi.LastErrorCharge)
+	}},
+	{name: "latest_charge", get: piGet(func(pi *billing.PaymentIntent) any { return orNull(pi.LatestCharge) })},
+	{name: "livemode", get: falseValue[*billing.PaymentIntent]},
+	{name: "managed_payments", get: null[*billing.PaymentIntent]},
+	{name: "metadata", get: piGet(func(pi *billing.PaymentIntent) any { return metadataOf(pi.Metadata) })},
+	{name: "next_action", get: piGet(func(pi *billing.PaymentIntent) any { return renderNextAction(pi.NextAction) })},
+	{name: "on_behalf_of", get: null[*billing.PaymentIntent]},
+	{name: "payment_method", get: piGet(func(pi *billing.PaymentIntent) any { return orNull(pi.PaymentMethod) })},
+	{name: "payment_method_configuration_details", get: null[*billing.PaymentIntent]},
+	{name: "payment_method_options", get: piGet(func(*billing.PaymentIntent) any {
+		return jsonobj.Obj{{K: "card", V: jsonobj.Obj{
+			{K: "installments", V: nil}, {K: "mandate_options", V: nil}, {K: "network", V: nil}, {K: "request_three_d_secure", V: "automatic"}}}}
+	})},
+	{name: "payment_method_types", get: piGet(func(*billing.PaymentIntent) any { return []string{"card"} })},
+	{name: "processing", get: null[*billing.PaymentIntent]},
+	{name: "receipt_email", get: piGet(func(pi *billing.PaymentIntent) any { return orNull(pi.ReceiptEmail) })},
+	{name: "review", get: null[*billing.PaymentIntent]},
+	{name: "setup_future_usage", get: piGet(func(pi *billing.PaymentIntent) any { return orNull(pi.SetupFutureUsage) })},
+	{name: "shipping", get: null[*billing.PaymentIntent]},
+	{name: "statement_descriptor", get: null[*billing.PaymentIntent]},
+	{name: "statement_descriptor_suffix", get: null[*billing.PaymentIntent]},
+	{name: "status", get: piGet(func(pi *billing.PaymentIntent) any { return string(pi.Status) })},
+	{name: "transfer_data", get: null[*billing.PaymentIntent]},
+	{name: "transfer_group", get: null[*billing.PaymentIntent]},
+})

@@ -30,6 +30,7 @@ var paymentMethodResource = &resource[*billing.PaymentMethod]{
 		expand: map[string]string{"customer": "customer"},
 		events: paymentMethodEvents,
 		routes: paymentMethodEndpoints,
+		shape:  paymentMethodShape,
 	},
 	render: infallible((*renderCtx).renderPaymentMethod),
 }
@@ -444,56 +445,80 @@ func (rc *renderCtx) renderPaymentMethodRecord(r store.Record) (jsonobj.Obj, err
 }
 
 func (rc *renderCtx) renderPaymentMethod(pm *billing.PaymentMethod) jsonobj.Obj {
-	card := pm.TestCard()
-	checks := pm.Checks()
-	check := func(c cards.Check) any { return orNull(string(c)) }
-	return jsonobj.Obj{
-		{K: "id", V: pm.ID},
-		{K: "object", V: "payment_method"},
-		{K: "allow_redisplay", V: pm.AllowRedisplay},
-		{K: "billing_details", V: renderBillingDetails(pm.BillingDetails)},
-		{K: "card", V: jsonobj.Obj{
-			{K: "brand", V: card.Brand},
-			{K: "checks", V: jsonobj.Obj{
-				{K: "address_line1_check", V: check(checks.AddressLine1)},
-				{K: "address_postal_code_check", V: check(checks.AddressPostalCode)},
-				{K: "cvc_check", V: check(checks.CVC)},
-			}},
-			{K: "country", V: card.Country},
-			{K: "display_brand", V: card.DisplayBrand},
-			{K: "exp_month", V: pm.ExpMonth},
-			{K: "exp_year", V: pm.ExpYear},
-			{K: "fingerprint", V: pm.Fingerprint},
-			{K: "funding", V: card.Funding},
-			{K: "generated_from", V: nil},
-			{K: "last4", V: card.Last4()},
-			{K: "networks", V: jsonobj.Obj{{K: "available", V: []string{card.Brand}}, {K: "preferred", V: nil}}},
-			{K: "three_d_secure_usage", V: jsonobj.Obj{{K: "supported", V: card.ThreeDSecureSupported}}},
-			{K: "wallet", V: nil},
-		}},
-		{K: "created", V: pm.Created},
-		{K: "customer", V: orNull(pm.Customer)},
-		{K: "livemode", V: false},
-		{K: "metadata", V: metadataOf(pm.Metadata)},
-		{K: "type", V: "card"},
-	}
+	return paymentMethodShape.render(rc, pm)
 }
 
-// renderBillingDetails renders billing_details: every key present, null
-// when not given, the address too (as Stripe's fixtures show it).
-func renderBillingDetails(d billing.BillingDetails) jsonobj.Obj {
-	a := d.Address
-	return jsonobj.Obj{
-		{K: "address", V: jsonobj.Obj{
-			{K: "city", V: orNull(a.City)},
-			{K: "country", V: orNull(a.Country)},
-			{K: "line1", V: orNull(a.Line1)},
-			{K: "line2", V: orNull(a.Line2)},
-			{K: "postal_code", V: orNull(a.PostalCode)},
-			{K: "state", V: orNull(a.State)},
+// pmField is a field of the payment_method object.
+type pmField = field[*billing.PaymentMethod]
+
+// pmCard is a getter of the payment method's test card.
+func pmCard(f func(c cards.Card) any) func(*renderCtx, *billing.PaymentMethod) any {
+	return func(_ *renderCtx, pm *billing.PaymentMethod) any { return f(pm.TestCard()) }
+}
+
+// renderCheck is one of card.checks (null when not checked).
+func renderCheck(c cards.Check) any { return orNull(string(c)) }
+
+// paymentMethodShape is the payment method at every API version.
+var paymentMethodShape = newShape("payment_method", []pmField{
+	{name: "id", get: func(_ *renderCtx, pm *billing.PaymentMethod) any { return pm.ID }},
+	{name: "object", get: func(*renderCtx, *billing.PaymentMethod) any { return "payment_method" }},
+	{name: "allow_redisplay", get: func(_ *renderCtx, pm *billing.PaymentMethod) any { return pm.AllowRedisplay }},
+	{name: "billing_details", sub: billingDetailsFields(func(pm *billing.PaymentMethod) billing.BillingDetails { return pm.BillingDetails })},
+	{name: "card", sub: []pmField{
+		{name: "brand", get: pmCard(func(c cards.Card) any { return c.Brand })},
+		{name: "checks", get: func(_ *renderCtx, pm *billing.PaymentMethod) any {
+			checks := pm.Checks()
+			return jsonobj.Obj{
+				{K: "address_line1_check", V: renderCheck(checks.AddressLine1)},
+				{K: "address_postal_code_check", V: renderCheck(checks.AddressPostalCode)},
+				{K: "cvc_check", V: renderCheck(checks.CVC)},
+			}
 		}},
-		{K: "email", V: orNull(d.Email)},
-		{K: "name", V: orNull(d.Name)},
-		{K: "phone", V: orNull(d.Phone)},
+		{name: "country", get: pmCard(func(c cards.Card) any { return c.Country })},
+		{name: "display_brand", get: pmCard(func(c cards.Card) any { return c.DisplayBrand })},
+		{name: "exp_month", get: func(_ *renderCtx, pm *billing.PaymentMethod) any { return pm.ExpMonth }},
+		{name: "exp_year", get: func(_ *renderCtx, pm *billing.PaymentMethod) any { return pm.ExpYear }},
+		{name: "fingerprint", get: func(_ *renderCtx, pm *billing.PaymentMethod) any { return pm.Fingerprint }},
+		{name: "funding", get: pmCard(func(c cards.Card) any { return c.Funding })},
+		{name: "generated_from", get: null[*billing.PaymentMethod]},
+		{name: "last4", get: pmCard(func(c cards.Card) any { return c.Last4() })},
+		{name: "networks", get: pmCard(func(c cards.Card) any {
+			return jsonobj.Obj{{K: "available", V: []string{c.Brand}}, {K: "preferred", V: nil}}
+		})},
+		{name: "regulated_status", get: null[*billing.PaymentMethod]},
+		{name: "three_d_secure_usage", get: pmCard(func(c cards.Card) any {
+			return jsonobj.Obj{{K: "supported", V: c.ThreeDSecureSupported}}
+		})},
+		{name: "wallet", get: null[*billing.PaymentMethod]},
+	}},
+	{name: "created", get: func(_ *renderCtx, pm *billing.PaymentMethod) any { return pm.Created }},
+	{name: "customer", get: func(_ *renderCtx, pm *billing.PaymentMethod) any { return orNull(pm.Customer) }},
+	{name: "customer_account", get: null[*billing.PaymentMethod]},
+	{name: "livemode", get: falseValue[*billing.PaymentMethod]},
+	{name: "metadata", get: func(_ *renderCtx, pm *billing.PaymentMethod) any { return metadataOf(pm.Metadata) }},
+	{name: "type", get: func(*renderCtx, *billing.PaymentMethod) any { return "card" }},
+})
+
+// billingDetailsFields are billing_details (a payment method's, a
+// charge's): address, email, name, phone, and tax_id from basil (always
+// null: the emulator takes no tax ids).
+func billingDetailsFields[T any](get func(T) billing.BillingDetails) []field[T] {
+	return []field[T]{
+		{name: "address", get: func(_ *renderCtx, r T) any {
+			a := get(r).Address
+			return jsonobj.Obj{
+				{K: "city", V: orNull(a.City)},
+				{K: "country", V: orNull(a.Country)},
+				{K: "line1", V: orNull(a.Line1)},
+				{K: "line2", V: orNull(a.Line2)},
+				{K: "postal_code", V: orNull(a.PostalCode)},
+				{K: "state", V: orNull(a.State)},
+			}
+		}},
+		{name: "email", get: func(_ *renderCtx, r T) any { return orNull(get(r).Email) }},
+		{name: "name", get: func(_ *renderCtx, r T) any { return orNull(get(r).Name) }},
+		{name: "phone", get: func(_ *renderCtx, r T) any { return orNull(get(r).Phone) }},
+		{name: "tax_id", get: null[T]},
 	}
 }

@@ -618,7 +618,7 @@ func TestSubscriptionDefaultPaymentMethod(t *testing.T) {
 // parameters as each version has them (the declared units of
 // internal/apiversion/payments.go), and serve what 2024-06-20 has.
 func TestPaymentEndpointsAtLaterVersions(t *testing.T) {
-	e := newEnv(t)
+	e := newEnvWithCard(t)
 	cus := newCustomer(t, e.sc)
 	for _, tc := range []struct {
 		version, method, path, body string

@@ -24,6 +24,7 @@ var refundResource = &resource[*billing.Refund]{
 			"failure_balance_transaction": "balance_transaction", "source_transfer_reversal": "transfer_reversal", "transfer_reversal": "transfer_reversal"},
 		events: refundEvents,
 		routes: refundEndpoints,
+		shape:  refundShape,
 	},
 	render: infallible((*renderCtx).renderRefund),
 }
@@ -113,26 +114,49 @@ func listRefunds(c *call) (jsonobj.Obj, error) {
 }
 
 func (rc *renderCtx) renderRefund(re *billing.Refund) jsonobj.Obj {
-	obj := jsonobj.Obj{
-		{K: "id", V: re.ID},
-		{K: "object", V: "refund"},
-		{K: "amount", V: re.Amount},
-		{K: "balance_transaction", V: nil},
-		{K: "charge", V: re.Charge},
-		{K: "created", V: re.Created},
-		{K: "currency", V: re.Currency},
-		{K: "destination_details", V: jsonobj.Obj{{K: "card", V: jsonobj.Obj{{K: "type", V: "refund"}}}, {K: "type", V: "card"}}},
-	}
-	if re.FailureReason != "" {
-		obj = append(obj, jsonobj.Field{K: "failure_reason", V: re.FailureReason})
-	}
-	return append(obj,
-		jsonobj.Field{K: "metadata", V: metadataOf(re.Metadata)},
-		jsonobj.Field{K: "payment_intent", V: orNull(re.PaymentIntent)},
-		jsonobj.Field{K: "reason", V: orNull(re.Reason)},
-		jsonobj.Field{K: "receipt_number", V: nil},
-		jsonobj.Field{K: "source_transfer_reversal", V: nil},
-		jsonobj.Field{K: "status", V: string(re.Status)},
-		jsonobj.Field{K: "transfer_reversal", V: nil},
-	)
+	return refundShape.render(rc, re)
 }
+
+// refundField is a field of the refund object.
+type refundField = field[*billing.Refund]
+
+// reGet is a getter of the refund itself.
+func reGet(f func(re *billing.Refund) any) func(*renderCtx, *billing.Refund) any {
+	return func(_ *renderCtx, re *billing.Refund) any { return f(re) }
+}
+
+// reCharge is a getter of the refunded charge (null if it is gone).
+func reCharge(f func(ch *billing.Charge) any) func(*renderCtx, *billing.Refund) any {
+	return func(rc *renderCtx, re *billing.Refund) any {
+		ch, err := getRecord[*billing.Charge](rc.tx, tCharges, "charge", re.Charge, "charge")
+		if err != nil {
+			return nil
+		}
+		return f(ch)
+	}
+}
+
+// refundShape is the refund at every API version.
+var refundShape = newShape("refund", []refundField{
+	{name: "id", get: reGet(func(re *billing.Refund) any { return re.ID })},
+	{name: "object", get: reGet(func(*billing.Refund) any { return "refund" })},
+	{name: "amount", get: reGet(func(re *billing.Refund) any { return re.Amount })},
+	{name: "balance_transaction", get: null[*billing.Refund]},
+	{name: "charge", get: reGet(func(re *billing.Refund) any { return re.Charge })},
+	{name: "created", get: reGet(func(re *billing.Refund) any { return re.Created })},
+	{name: "currency", get: reGet(func(re *billing.Refund) any { return re.Currency })},
+	{name: "customer", get: reCharge(func(ch *billing.Charge) any { return orNull(ch.Customer) })},
+	{name: "customer_account", get: null[*billing.Refund]},
+	{name: "destination_details", get: reGet(func(*billing.Refund) any {
+		return jsonobj.Obj{{K: "card", V: jsonobj.Obj{{K: "type", V: "refund"}}}, {K: "type", V: "card"}}
+	})},
+	{name: "failure_reason", get: reGet(func(re *billing.Refund) any { return orAbsent(re.FailureReason) })},
+	{name: "metadata", get: reGet(func(re *billing.Refund) any { return metadataOf(re.Metadata) })},
+	{name: "payment_intent", get: reGet(func(re *billing.Refund) any { return orNull(re.PaymentIntent) })},
+	{name: "payment_method", get: reCharge(func(ch *billing.Charge) any { return ch.PaymentMethod })},
+	{name: "reason", get: reGet(func(re *billing.Refund) any { return orNull(re.Reason) })},
+	{name: "receipt_number", get: null[*billing.Refund]},
+	{name: "source_transfer_reversal", get: null[*billing.Refund]},
+	{name: "status", get: reGet(func(re *billing.Refund) any { return string(re.Status) })},
+	{name: "transfer_reversal", get: null[*billing.Refund]},
+})

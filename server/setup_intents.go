@@ -25,6 +25,7 @@ var setupIntentResource = &resource[*billing.SetupIntent]{
 			"mandate": "mandate", "single_use_mandate": "mandate", "on_behalf_of": "account", "application": "application"},
 		events: setupIntentEvents,
 		routes: setupIntentEndpoints,
+		shape:  setupIntentShape,
 	},
 	render: infallible((*renderCtx).renderSetupIntent),
 }
@@ -254,35 +255,56 @@ func listSetupIntents(c *call) (jsonobj.Obj, error) {
 }
 
 func (rc *renderCtx) renderSetupIntent(si *billing.SetupIntent) jsonobj.Obj {
-	var apm any
-	if si.AllowRedirects != "" {
-		apm = jsonobj.Obj{{K: "allow_redirects", V: si.AllowRedirects}, {K: "enabled", V: true}}
+	return setupIntentShape.render(rc, si)
+}
+
+// siField is a field of the setup_intent object.
+type siField = field[*billing.SetupIntent]
+
+// siGet is a getter of the SetupIntent itself.
+func siGet(f func(si *billing.SetupIntent) any) func(*renderCtx, *billing.SetupIntent) any {
+	return func(_ *renderCtx, si *billing.SetupIntent) any { return f(si) }
+}
+
+// setupIntentShape is the SetupIntent at every API version.
+var setupIntentShape = newShape("setup_intent", []siField{
+	{name: "id", get: siGet(func(si *billing.SetupIntent) any { return si.ID })},
+	{name: "object", get: siGet(func(*billing.SetupIntent) any { return "setup_intent" })},
+	{name: "allowed_payment_method_types", get: siGet(func(*billing.SetupIntent) any { return []string{"card"} })},
+	{name: "application", get: null[*billing.SetupIntent]},
+	{name: "automatic_payment_methods", get: siGet(func(si *billing.SetupIntent) any { return renderAutomaticPaymentMethods(si.AllowRedirects) })},
+	{name: "cancellation_reason", get: siGet(func(si *billing.SetupIntent) any { return orNull(si.CancellationReason) })},
+	{name: "client_secret", get: siGet(func(si *billing.SetupIntent) any { return si.ClientSecret })},
+	{name: "created", get: siGet(func(si *billing.SetupIntent) any { return si.Created })},
+	{name: "customer", get: siGet(func(si *billing.SetupIntent) any { return orNull(si.Customer) })},
+	{name: "description", get: siGet(func(si *billing.SetupIntent) any { return orNull(si.Description) })},
+	{name: "excluded_payment_method_types", get: siGet(func(*billing.SetupIntent) any { return []string{} })},
+	{name: "flow_directions", get: null[*billing.SetupIntent]},
+	{name: "last_setup_error", get: func(rc *renderCtx, si *billing.SetupIntent) any {
+		return rc.renderIntentError(si.LastError, si.LastErrorPaymentMethod, "")
+	}},
+	{name: "latest_attempt", get: null[*billing.SetupIntent]},
+	{name: "livemode", get: falseValue[*billing.SetupIntent]},
+	{name: "mandate", get: null[*billing.SetupIntent]},
+	{name: "metadata", get: siGet(func(si *billing.SetupIntent) any { return metadataOf(si.Metadata) })},
+	{name: "next_action", get: siGet(func(si *billing.SetupIntent) any { return renderNextAction(si.NextAction) })},
+	{name: "on_behalf_of", get: null[*billing.SetupIntent]},
+	{name: "payment_method", get: siGet(func(si *billing.SetupIntent) any { return orNull(si.PaymentMethod) })},
+	{name: "payment_method_configuration_details", get: null[*billing.SetupIntent]},
+	{name: "payment_method_options", get: siGet(func(*billing.SetupIntent) any {
+		return jsonobj.Obj{{K: "card", V: jsonobj.Obj{{K: "mandate_options", V: nil}, {K: "network", V: nil}, {K: "request_three_d_secure", V: "automatic"}}}}
+	})},
+	{name: "payment_method_types", get: siGet(func(*billing.SetupIntent) any { return []string{"card"} })},
+	{name: "single_use_mandate", get: null[*billing.SetupIntent]},
+	{name: "status", get: siGet(func(si *billing.SetupIntent) any { return string(si.Status) })},
+	{name: "usage", get: siGet(func(si *billing.SetupIntent) any { return si.Usage })},
+})
+
+// renderAutomaticPaymentMethods is an intent's automatic_payment_methods:
+// null unless enabled.
+func renderAutomaticPaymentMethods(allowRedirects string) any {
+	if allowRedirects == "" {
+		return nil
 	}
-	return jsonobj.Obj{
-		{K: "id", V: si.ID},
-		{K: "object", V: "setup_intent"},
-		{K: "application", V: nil},
-		{K: "automatic_payment_methods", V: apm},
-		{K: "cancellation_reason", V: orNull(si.CancellationReason)},
-		{K: "client_secret", V: si.ClientSecret},
-		{K: "created", V: si.Created},
-		{K: "customer", V: orNull(si.Customer)},
-		{K: "description", V: orNull(si.Description)},
-		{K: "flow_directions", V: nil},
-		{K: "last_setup_error", V: rc.renderIntentError(si.LastError, si.LastErrorPaymentMethod, "")},
-		{K: "latest_attempt", V: nil},
-		{K: "livemode", V: false},
-		{K: "mandate", V: nil},
-		{K: "metadata", V: metadataOf(si.Metadata)},
-		{K: "next_action", V: renderNextAction(si.NextAction)},
-		{K: "on_behalf_of", V: nil},
-		{K: "payment_method", V: orNull(si.PaymentMethod)},
-		{K: "payment_method_configuration_details", V: nil},
-		{K: "payment_method_options", V: jsonobj.Obj{{K: "card", V: jsonobj.Obj{
-			{K: "mandate_options", V: nil}, {K: "network", V: nil}, {K: "request_three_d_secure", V: "automatic"}}}}},
-		{K: "payment_method_types", V: []string{"card"}},
-		{K: "single_use_mandate", V: nil},
-		{K: "status", V: string(si.Status)},
-		{K: "usage", V: si.Usage},
-	}
+	return jsonobj.Obj{{K: "allow_redirects", V: allowRedirects}, {K: "enabled", V: true}}
 }

@@ -18,6 +18,9 @@ const (
 	rSetupIntentUpdate      = "POST /v1/setup_intents/{intent}"
 	rSetupIntentList        = "GET /v1/setup_intents"
 	rBalanceTxnList         = "GET /v1/customers/{customer}/balance_transactions"
+	rPaymentIntentCreate    = "POST /v1/payment_intents"
+	rPaymentIntentUpdate    = "POST /v1/payment_intents/{intent}"
+	rPaymentIntentConfirm   = "POST /v1/payment_intents/{intent}/confirm"
 )
 
 // paymentMethodTypeRoutes take a payment method type: the create's type and
@@ -53,6 +56,10 @@ var basilBillingDetailsTaxID = &Change{
 	// not support it yet at any version).
 	Ref:    "api-versions.md §3.4; CL:basil/2025-04-30/add-tax-id-to-billing-details",
 	Params: onRoutes([]string{rPaymentMethodCreate, rPaymentMethodUpdate}, "billing_details.tax_id", ParamAdded, form.String()),
+	Fields: []FieldEdit{
+		{Object: "payment_method", Path: "billing_details.tax_id", Kind: FieldAdded},
+		{Object: "charge", Path: "billing_details.tax_id", Kind: FieldAdded},
+	},
 }
 
 var cloverPaymentMethodTypes = &Change{
@@ -90,6 +97,15 @@ var clover1215PaymentsCustomerAccount = &Change{
 		"customer_account", ParamAdded, form.String()),
 		ParamEdit{Route: rPaymentMethodAttach, Path: "customer", Kind: ParamOptional}),
 		ParamEdit{Route: rPaymentMethodList, Path: "allow_redisplay", Kind: ParamAdded, Schema: form.String("always", "limited", "unspecified")}),
+	// The fields: customer_account on payment methods, PaymentIntents and
+	// balance transactions (optional, so absent, on setup intents), which the
+	// 2026-05-27 catalogue is the first to have (design-16 §4.6 dates them
+	// with the parameters).
+	Fields: []FieldEdit{
+		{Object: "payment_method", Path: "customer_account", Kind: FieldAdded},
+		{Object: "payment_intent", Path: "customer_account", Kind: FieldAdded},
+		{Object: "customer_balance_transaction", Path: "customer_account", Kind: FieldAdded},
+	},
 }
 
 var clover1215BalanceTxnInvoice = &Change{
@@ -108,10 +124,76 @@ var dahlia0527PaymentMethodTypes = &Change{
 
 var endivePaymentMethodTypesParam = &Change{
 	At: V2026_09_30_Endive, ID: "endive.payment-method-types-param",
-	Summary: "setup intents create and update: payment_method_types is no longer a parameter (allowed_payment_method_types replaces it)",
-	// The PaymentIntent routes join when the emulator serves them.
-	Ref:    "api-versions.md §3.10; CL:endive/2026-09-30/removes-the-payment-method-types-parameter-from-payment-intents-and-setup-intents",
-	Params: onRoutes([]string{rSetupIntentCreate, rSetupIntentUpdate}, "payment_method_types", ParamRemoved, nil),
+	Summary: "setup intents and PaymentIntents create and update, PaymentIntents confirm: payment_method_types is no longer a parameter (allowed_payment_method_types replaces it)",
+	// The response field payment_method_types stays (stripe-node 23 still
+	// types it on both): no FieldEdit.
+	Ref: "api-versions.md §3.10; CL:endive/2026-09-30/removes-the-payment-method-types-parameter-from-payment-intents-and-setup-intents",
+	Params: onRoutes([]string{rSetupIntentCreate, rSetupIntentUpdate, rPaymentIntentCreate, rPaymentIntentUpdate, rPaymentIntentConfirm},
+		"payment_method_types", ParamRemoved, nil),
+}
+
+// The response units of PaymentIntents, charges, refunds and balance
+// transactions (design-16 §4.6): the fields later versions add or remove,
+// each dated by its changelog where one says, else by the first catalogue
+// snapshot that has it. The emulator renders each added field null (or
+// false/absent as noted): it models none of what they report.
+
+var acacia1218NetworkCodes = &Change{
+	At: V2024_12_18_Acacia, ID: "acacia1218.network-codes",
+	Summary: "charges: outcome.network_advice_code and outcome.network_decline_code",
+	Ref:     "api-versions.md §3.2; CL:acacia/2024-12-18/add-network-advice-code-and-network-decline-code",
+	Fields:  fieldsOn("charge", FieldAdded, "outcome.network_advice_code", "outcome.network_decline_code"),
+}
+
+var acacia0127AdviceCode = &Change{
+	At: V2025_01_27_Acacia, ID: "acacia0127.advice-code",
+	Summary: "charges: outcome.advice_code",
+	Ref:     "api-versions.md §3.2; CL:acacia/2025-01-27/add-advice-code",
+	Fields:  fieldsOn("charge", FieldAdded, "outcome.advice_code"),
+}
+
+var basilPaymentFields = &Change{
+	At: V2025_03_31_Basil, ID: "basil.payment-fields",
+	Summary: "PaymentIntents and charges: invoice is removed (invoice payments link them); payment methods and charges: card regulated_status; charges: network_transaction_id; balance transactions: checkout_session",
+	// regulated_status, network_transaction_id and checkout_session are in
+	// the 2025-05-28 catalogue, the base of 2025-03-31 [I] (no changelog
+	// entry found).
+	Ref: "api-versions.md §3.3 #12, #20–21; CL:basil/2025-03-31/add-support-for-multiple-partial-payments-on-invoices",
+	Fields: append(append(append(fieldsOn("payment_intent", FieldRemoved, "invoice"),
+		fieldsOn("charge", FieldRemoved, "invoice")...),
+		fieldsOn("charge", FieldAdded, "payment_method_details.card.network_transaction_id", "payment_method_details.card.regulated_status")...),
+		FieldEdit{Object: "payment_method", Path: "card.regulated_status", Kind: FieldAdded},
+		FieldEdit{Object: "customer_balance_transaction", Path: "checkout_session", Kind: FieldAdded}),
+}
+
+var cloverExcludedTypesPI = &Change{
+	At: V2025_09_30_Clover, ID: "clover.excluded-types-pi",
+	Summary: "PaymentIntents: excluded_payment_method_types",
+	Ref:     "design-16 §4.6 (spec diff: the 2025-09-30 catalogue is the first with it)",
+	Fields:  fieldsOn("payment_intent", FieldAdded, "excluded_payment_method_types"),
+}
+
+var clover1029ExcludedTypesSI = &Change{
+	At: V2025_10_29_Clover, ID: "clover1029.excluded-types-si",
+	Summary: "setup intents: excluded_payment_method_types",
+	Ref:     "api-versions.md §3.6; design-16 §4.6",
+	Fields:  fieldsOn("setup_intent", FieldAdded, "excluded_payment_method_types"),
+}
+
+var dahlia0729AllowedTypes = &Change{
+	At: V2026_07_29_Dahlia, ID: "dahlia0729.allowed-types",
+	Summary: "PaymentIntents and setup intents: allowed_payment_method_types; refunds: customer, customer_account and payment_method",
+	Ref:     "api-versions.md §3.9; design-16 §4.6 (spec diff)",
+	Fields: append(fieldsOn("refund", FieldAdded, "customer", "customer_account", "payment_method"),
+		FieldEdit{Object: "payment_intent", Path: "allowed_payment_method_types", Kind: FieldAdded},
+		FieldEdit{Object: "setup_intent", Path: "allowed_payment_method_types", Kind: FieldAdded}),
+}
+
+var dahlia0826TransactionLinkID = &Change{
+	At: V2026_08_26_Dahlia, ID: "dahlia0826.transaction-link-id",
+	Summary: "charges: payment_method_details.card.transaction_link_id",
+	Ref:     "the 2026-08-26 catalogue is the first with it [I] (no changelog entry found)",
+	Fields:  fieldsOn("charge", FieldAdded, "payment_method_details.card.transaction_link_id"),
 }
 
 var endivePaymentMethodTypes = &Change{

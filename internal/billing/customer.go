@@ -38,6 +38,10 @@ type Customer struct {
 	// (PaymentMethodFor). Left out of state files when "", so that those
 	// written before it existed save again as they were.
 	DefaultPaymentMethod string `json:",omitempty"`
+	// BusinessName and IndividualName are business_name and individual_name
+	// (2025-09-30.clover).
+	BusinessName   string `json:",omitempty"`
+	IndividualName string `json:",omitempty"`
 }
 
 // Clone is a copy of the customer to change and store again.

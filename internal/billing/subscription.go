@@ -55,6 +55,14 @@ type Subscription struct {
 	// DefaultPaymentMethod is a payment method attached to the customer, or
 	// "" (PaymentMethodFor); left out of state files when "".
 	DefaultPaymentMethod string `json:",omitempty"`
+	// BillingMode is the subscription's billing mode (billing_mode[type]):
+	// "" is classic, the mode of every subscription made before billing
+	// modes existed (2025-06-30.basil); see Mode.
+	BillingMode Mode `json:",omitempty"`
+	// BillingModeSince is when a request chose the billing mode (a
+	// subscription created at 2025-06-30.basil or later), 0 for none:
+	// billing_mode[updated_at].
+	BillingModeSince int64 `json:",omitempty"`
 }
 
 // RetiredItem is a metered price an item billed from Since until Until.
