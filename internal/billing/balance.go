@@ -10,11 +10,10 @@ import (
 
 // The customer balance ledger (ref §2.7): every change of a customer's
 // balance is a balance transaction, written by ChangeBalance, which moves
-// the balance with it. The API's own transactions (POST
-// /v1/customers/{id}/balance_transactions) and a balance set on the
-// customer write one today; invoice finalization, voids and the minimum
-// charge call ChangeBalance with the invoice types when collection moves
-// into the engine (until then they move the balance without a transaction).
+// the balance with it: the API's own transactions (POST
+// /v1/customers/{id}/balance_transactions), a balance set on the customer,
+// invoice finalization (applied_to_invoice, invoice_too_small: ledgerInvoice)
+// and voids (unapplied_from_invoice).
 
 // BalanceTransactionType is a customer balance transaction's type.
 type BalanceTransactionType string

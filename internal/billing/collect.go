@@ -54,12 +54,11 @@ func finalize(u *Unit, inv *Invoice, at int64, how collection) (*Invoice, error)
 	}
 	n.StartingBalance = cu.Balance
 	n.Status, n.FinalizedAt, n.EffectiveAt, n.FinalizesAt = InvoiceOpen, at, at, 0
-	balance, charge := collect(n, at)
-	n.EndingBalance = &balance
-	cu.Balance = balance
+	c := collect(n, at)
+	n.EndingBalance = &c.balance
 	var pm *PaymentMethod
 	var pi *PaymentIntent
-	if charge {
+	if c.charge {
 		if pm, err = PaymentMethodFor(u, n.Customer, n.Subscription, ""); err != nil {
 			return nil, err
 		}
@@ -76,7 +75,11 @@ func finalize(u *Unit, inv *Invoice, at int64, how collection) (*Invoice, error)
 		if err := u.tx.Put(TableCustomers, cu); err != nil {
 			return nil, err
 		}
+		if err := ledgerInvoice(u, cu, n, c); err != nil {
+			return nil, err
+		}
 	}
+	charge := c.charge
 	if !charge {
 		return n, afterPaid(u, n)
 	}
@@ -210,9 +213,43 @@ func afterFailed(u *Unit, inv *Invoice) error {
 	return u.tx.Put(TableSubscriptions, n)
 }
 
+// collected is what collect did: the customer's balance after the invoice,
+// the part of the starting balance the invoice took (applied: ending −
+// starting before a carry, 0 for none), the amount carried to the balance
+// because it is below the minimum charge (tooSmall), and whether a charge
+// is due.
+type collected struct {
+	balance, applied, tooSmall int64
+	charge                     bool
+}
+
+// ledgerInvoice writes what an invoice's finalization did to its customer's
+// balance as balance transactions (ref §3g, design-16 §3.8): the balance it
+// took (applied_to_invoice: positive when a credit is consumed [O], negative
+// when a debt moves onto the invoice [I]), then the amount too small to
+// charge (invoice_too_small, positive: owed with the next invoice) [I] two
+// transactions when both happen. cu is the customer as stored, at the
+// starting balance.
+func ledgerInvoice(u *Unit, cu *Customer, inv *Invoice, c collected) error {
+	for _, ch := range []BalanceChange{
+		{Amount: c.applied, Type: BalanceAppliedToInvoice},
+		{Amount: c.tooSmall, Type: BalanceInvoiceTooSmall},
+	} {
+		if ch.Amount == 0 {
+			continue
+		}
+		ch.Currency, ch.SetCurrency, ch.Invoice = inv.Currency, true, inv.ID
+		var err error
+		if _, cu, err = ChangeBalance(u, cu, ch, "amount", "currency"); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // collect collects a finalized invoice at a time, after its starting balance
 // (the customer's: positive is owed and adds, a credit subtracts), and
-// returns the customer's balance after it:
+// returns what it did (collected), the customer's balance after it:
 //   - nothing due: paid at once, and a credit larger than the total stays a
 //     credit;
 //   - charge_automatically, below Stripe's minimum charge for the currency:
@@ -220,24 +257,25 @@ func afterFailed(u *Unit, inv *Invoice) error {
 //     the next invoice;
 //   - charge_automatically: open, to be charged (charge reports it);
 //   - send_invoice: open until its due date (30 days if it has none).
-func collect(inv *Invoice, at int64) (balance int64, charge bool) {
+func collect(inv *Invoice, at int64) collected {
 	after := calc.Add(inv.Subtotal(), inv.StartingBalance)
-	balance = min(after, 0)
+	c := collected{balance: min(after, 0)}
+	c.applied = c.balance - inv.StartingBalance
 	due := max(after, 0)
 	switch {
 	case due == 0:
 		inv.markPaid(at, 0)
 	case inv.CollectionMethod == "charge_automatically" && due < calc.MinimumCharge(inv.Currency):
-		balance = calc.Add(balance, due)
+		c.balance, c.tooSmall = calc.Add(c.balance, due), due
 		inv.markPaid(at, 0)
 	case inv.CollectionMethod == "charge_automatically":
-		charge = true
+		c.charge = true
 	default:
 		if inv.DueDate == 0 {
 			inv.DueDate = at + 30*86400
 		}
 	}
-	return balance, charge
+	return c
 }
 
 // markPaid marks the invoice paid at a time, amount of it charged.

@@ -344,12 +344,13 @@ func Void(u *Unit, id string) (*Invoice, error) {
 	inv := cur.Clone()
 	inv.Status, inv.VoidedAt = InvoiceVoid, u.CustomerNow(cur.Customer)
 	if inv.EndingBalance != nil {
+		// The balance it took goes back: unapplied_from_invoice, the
+		// negation of what finalization wrote [I] sign (design-16 §3.8).
 		if used := inv.StartingBalance - *inv.EndingBalance; used != 0 {
 			cu, err := GetCustomer(u.tx, inv.Customer, "customer", true)
 			if err == nil && !cu.Deleted {
-				n := cu.Clone()
-				n.Balance += used
-				if err := u.tx.Put(TableCustomers, n); err != nil {
+				ch := BalanceChange{Amount: used, Currency: inv.Currency, SetCurrency: true, Type: BalanceUnappliedFromInvoice, Invoice: inv.ID}
+				if _, _, err := ChangeBalance(u, cu, ch, "amount", "currency"); err != nil {
 					return nil, err
 				}
 			}
