@@ -5,8 +5,11 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	stripe "github.com/stripe/stripe-go/v79"
 )
@@ -80,5 +83,111 @@ func TestPaymentMethodsThroughTheBinary(t *testing.T) {
 	}
 	if got, err := sc.Customers.Get(c.ID, nil); err != nil || got.Balance != -1000 {
 		t.Errorf("balance %d %v", got.Balance, err)
+	}
+}
+
+// TestAlpacaAIRenewalByCard: the Alpaca AI walkthrough with a card on file
+// (design-16 §5.3), through the binary with stripe-go: July's 12 cents are
+// below the minimum charge, so the invoice is paid without a charge and the
+// 12 cents carried (invoice_too_small); August's 12,000 tokens bill 48
+// cents, with the 12 carried a 60-cent PaymentIntent and charge
+// (applied_to_invoice −12), and charge.succeeded and
+// invoice.payment_succeeded reach a webhook endpoint, verified. With a card
+// that declines every charge the renewal leaves the subscription past_due,
+// and paying the invoice with a new card recovers it.
+func TestAlpacaAIRenewalByCard(t *testing.T) {
+	e := start(t)
+	for _, tc := range []struct{ name, card string }{{"a working card", "pm_card_visa"}, {"a card that declines", "pm_card_chargeCustomerFail"}} {
+		t.Run(tc.name, func(t *testing.T) {
+			sc := e.client("sk_test_renewal_" + strings.ReplaceAll(tc.name, " ", "_"))
+			rcv := newHookReceiver(t, "")
+			ep, err := sc.WebhookEndpoints.New(&stripe.WebhookEndpointParams{URL: stripe.String(rcv.ts.URL), EnabledEvents: stripe.StringSlice([]string{"*"})})
+			if err != nil {
+				t.Fatal(err)
+			}
+			rcv.mu.Lock()
+			rcv.secret = ep.Secret
+			rcv.mu.Unlock()
+			jul1 := time.Date(2024, 7, 1, 0, 0, 0, 0, time.UTC).Unix()
+			aug1 := time.Date(2024, 8, 1, 0, 0, 0, 0, time.UTC).Unix()
+			sep1 := time.Date(2024, 9, 1, 0, 0, 0, 0, time.UTC).Unix()
+			clock, err := sc.TestHelpersTestClocks.New(&stripe.TestHelpersTestClockParams{FrozenTime: stripe.Int64(jul1)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			meter, err := sc.BillingMeters.New(&stripe.BillingMeterParams{DisplayName: stripe.String("Alpaca AI tokens"), EventName: stripe.String("alpaca_ai_tokens"),
+				DefaultAggregation: &stripe.BillingMeterDefaultAggregationParams{Formula: stripe.String("sum")}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			price, err := sc.Prices.New(&stripe.PriceParams{Currency: stripe.String("usd"), UnitAmount: stripe.Int64(4),
+				TransformQuantity: &stripe.PriceTransformQuantityParams{DivideBy: stripe.Int64(1000), Round: stripe.String("up")},
+				Recurring:         &stripe.PriceRecurringParams{UsageType: stripe.String("metered"), Interval: stripe.String("month"), Meter: stripe.String(meter.ID)},
+				ProductData:       &stripe.PriceProductDataParams{Name: stripe.String("Alpaca AI tokens")}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			// As the Stripe CLI's fixtures do: the card attached and made the
+			// default in the customer's creation.
+			cus, err := sc.Customers.New(&stripe.CustomerParams{Name: stripe.String("John Doe"), TestClock: stripe.String(clock.ID),
+				PaymentMethod: stripe.String(tc.card), InvoiceSettings: &stripe.CustomerInvoiceSettingsParams{DefaultPaymentMethod: stripe.String(tc.card)}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			sub, err := sc.Subscriptions.New(&stripe.SubscriptionParams{Customer: stripe.String(cus.ID), Items: []*stripe.SubscriptionItemsParams{{Price: stripe.String(price.ID)}}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			usage := func(value string) {
+				t.Helper()
+				if _, err := sc.BillingMeterEvents.New(&stripe.BillingMeterEventParams{EventName: stripe.String("alpaca_ai_tokens"),
+					Payload: map[string]string{"stripe_customer_id": cus.ID, "value": value}}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			usage("3000")
+			advanceClock(t, sc, clock.ID, aug1+3600)
+			c, err := sc.Customers.Get(cus.ID, nil)
+			if err != nil || c.Balance != 12 {
+				t.Fatalf("after July: balance %d, %v", c.Balance, err)
+			}
+			usage("12000")
+			advanceClock(t, sc, clock.ID, sep1+3600)
+			sub, err = sc.Subscriptions.Get(sub.ID, &stripe.SubscriptionParams{Expand: []*string{stripe.String("latest_invoice.payment_intent")}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			aug := sub.LatestInvoice
+			if aug.Total != 48 || aug.StartingBalance != 12 || aug.AmountDue != 60 || aug.PaymentIntent == nil || aug.PaymentIntent.Amount != 60 {
+				t.Fatalf("August's invoice: total %d, starting balance %d, amount due %d, intent %+v", aug.Total, aug.StartingBalance, aug.AmountDue, aug.PaymentIntent)
+			}
+			var ledger []string
+			for it := sc.CustomerBalanceTransactions.List(&stripe.CustomerBalanceTransactionListParams{Customer: stripe.String(cus.ID)}); it.Next(); {
+				bt := it.CustomerBalanceTransaction()
+				ledger = append(ledger, string(bt.Type)+" "+strconv.FormatInt(bt.Amount, 10))
+			}
+			if want := []string{"applied_to_invoice -12", "invoice_too_small 12"}; !slices.Equal(ledger, want) {
+				t.Errorf("balance transactions %v, want %v", ledger, want)
+			}
+			if tc.card == "pm_card_visa" {
+				if sub.Status != "active" || aug.Status != "paid" || aug.AmountPaid != 60 || aug.PaymentIntent.Status != "succeeded" || aug.Charge == nil {
+					t.Fatalf("paid by card: subscription %s, invoice %s paid %d, intent %s", sub.Status, aug.Status, aug.AmountPaid, aug.PaymentIntent.Status)
+				}
+				rcv.waitFor(t, "invoice.finalized", "payment_intent.created", "charge.succeeded", "payment_intent.succeeded", "invoice.paid", "invoice.payment_succeeded")
+				return
+			}
+			if sub.Status != "past_due" || aug.Status != "open" || aug.AttemptCount != 1 || aug.PaymentIntent.LastPaymentError == nil {
+				t.Fatalf("declined: subscription %s, invoice %s attempts %d, intent %+v", sub.Status, aug.Status, aug.AttemptCount, aug.PaymentIntent)
+			}
+			rcv.waitFor(t, "charge.failed", "payment_intent.payment_failed", "invoice.payment_failed")
+			paid, err := sc.Invoices.Pay(aug.ID, &stripe.InvoicePayParams{PaymentMethod: stripe.String("pm_card_visa")})
+			if err != nil || paid.Status != "paid" || paid.AmountPaid != 60 {
+				t.Fatalf("paid by a new card: %v %v", paid, err)
+			}
+			if sub, err = sc.Subscriptions.Get(sub.ID, nil); err != nil || sub.Status != "active" {
+				t.Fatalf("after the payment: %v %v", sub, err)
+			}
+			rcv.waitFor(t, "charge.succeeded", "invoice.paid", "invoice.payment_succeeded")
+		})
 	}
 }
