@@ -156,6 +156,7 @@ func settleInvoice(u *Unit, inv *Invoice, pi *PaymentIntent, r cards.Result, aut
 		n.Charge = pi.LatestCharge
 	}
 	at := u.EventTime(n)
+	final := false
 	switch {
 	case r.Status == cards.Succeeded && pi.Status == PaymentIntentSucceeded:
 		n.ActionRequired, n.NextPaymentAttempt = false, 0
@@ -164,10 +165,17 @@ func settleInvoice(u *Unit, inv *Invoice, pi *PaymentIntent, r cards.Result, aut
 		n.ActionRequired = true
 		if automatic {
 			n.FailedAttempts++
+			scheduleRetry(u, n, at)
 		}
 	default:
 		n.ActionRequired = false
 		n.FailedAttempts++
+		if r.Decline.Hard {
+			n.HardDeclined = pi.LastErrorPaymentMethod
+		}
+		if automatic {
+			final = scheduleRetry(u, n, at)
+		}
 	}
 	if err := u.tx.Put(TableInvoices, n); err != nil {
 		return nil, err
@@ -175,7 +183,13 @@ func settleInvoice(u *Unit, inv *Invoice, pi *PaymentIntent, r cards.Result, aut
 	if n.Paid {
 		return n, afterPaid(u, n)
 	}
-	return n, afterFailed(u, n)
+	if err := afterFailed(u, n); err != nil {
+		return nil, err
+	}
+	if final {
+		return n, finalFailure(u, n, at)
+	}
+	return n, nil
 }
 
 // paidByIntent pays an invoice whose PaymentIntent was confirmed by hand
@@ -205,7 +219,7 @@ func afterFailed(u *Unit, inv *Invoice) error {
 	if inv.BillingReason == "subscription_create" {
 		status = SubscriptionIncomplete
 	}
-	if !sub.Live() || sub.Status == status || sub.Status == SubscriptionIncomplete {
+	if !sub.Live() || sub.Status == status || sub.Status == SubscriptionIncomplete || sub.Status == SubscriptionUnpaid {
 		return nil
 	}
 	n := sub.Clone()
@@ -293,7 +307,7 @@ func afterPaid(u *Unit, inv *Invoice) error {
 	if err != nil {
 		return nil
 	}
-	pastDue := sub.Status == SubscriptionPastDue && (sub.LatestInvoice == inv.ID || sub.LatestInvoice == "")
+	pastDue := (sub.Status == SubscriptionPastDue || sub.Status == SubscriptionUnpaid) && (sub.LatestInvoice == inv.ID || sub.LatestInvoice == "")
 	incomplete := sub.Status == SubscriptionIncomplete && inv.BillingReason == "subscription_create"
 	if !pastDue && !incomplete {
 		return nil

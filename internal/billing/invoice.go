@@ -61,6 +61,13 @@ type Invoice struct {
 	// waits for 3D Secure (invoice.payment_action_required).
 	FailedAttempts int  `json:",omitempty"`
 	ActionRequired bool `json:",omitempty"`
+	// RetryFrom is when the first automatic attempt failed, Retries how
+	// many retries have been due since (retry.go); HardDeclined is the
+	// payment method a hard decline came from, not retried until the
+	// invoice's defaults name another.
+	RetryFrom    int64  `json:",omitempty"`
+	Retries      int    `json:",omitempty"`
+	HardDeclined string `json:",omitempty"`
 }
 
 // Line is one line of an invoice (stored with it, or built for a preview).

@@ -16,6 +16,9 @@ const (
 	SubscriptionIncompleteExpired SubscriptionStatus = "incomplete_expired"
 	// SubscriptionIncomplete: its first invoice was not paid (ref §3b).
 	SubscriptionIncomplete SubscriptionStatus = "incomplete"
+	// SubscriptionUnpaid: its invoice's last retry failed, with the
+	// dunning setting mark_unpaid (ref §3d).
+	SubscriptionUnpaid SubscriptionStatus = "unpaid"
 	// SubscriptionPaused: a trial ended without a payment method, with
 	// trial_settings.end_behavior.missing_payment_method=pause.
 	SubscriptionPaused SubscriptionStatus = "paused"
