@@ -360,6 +360,27 @@ func TestPayInvoice(t *testing.T) {
 		t.Errorf("%d charges, want 2 (the failed attempt, the paid one: a declining card fails to attach, before any charge)", n)
 	}
 
+	// A draft is finalized first, then charged (the Stripe CLI's invoice.paid
+	// fixture pays a fresh draft).
+	carded := cardCustomer(t, e.sc, "pm_card_visa")
+	if r := e.do("POST", "/v1/invoiceitems", "customer="+carded.ID+"&amount=1500&currency=usd"); r.status != 200 {
+		t.Fatal(r.body)
+	}
+	fresh := e.do("POST", "/v1/invoices", "customer="+carded.ID+"&pending_invoice_items_behavior=include")
+	freshID, _ := fresh.json["id"].(string)
+	if fresh.status != 200 || fresh.json["status"] != "draft" {
+		t.Fatalf("draft: %s", fresh.body)
+	}
+	if inv, err = e.sc.Invoices.Pay(freshID, nil); err != nil || inv.Status != "paid" || inv.AmountPaid != 1500 || inv.Number == "" || inv.PaymentIntent == nil {
+		t.Fatalf("a draft paid: %v %v", inv, err)
+	}
+	// (customer.updated: the customer's next_invoice_sequence moved on)
+	want := []string{"invoice.finalized", "customer.updated", "payment_intent.created", "charge.succeeded", "payment_intent.succeeded", "invoice.updated", "invoice.paid",
+		"invoice.payment_succeeded"}
+	if types := eventTypes(t, e.sc); !slices.Equal(types[len(types)-len(want):], want) {
+		t.Errorf("a draft paid: the last events %v, want %v", types[len(types)-len(want):], want)
+	}
+
 	other := newCustomer(t, e.sc)
 	ii := e.do("POST", "/v1/invoiceitems", "customer="+other+"&amount=2000&currency=usd")
 	draft := e.do("POST", "/v1/invoices", "customer="+other+"&pending_invoice_items_behavior=include")
@@ -415,5 +436,65 @@ func TestRenewalDeclines(t *testing.T) {
 	}
 	if ev := lastEvent(t, e, "invoice.payment_failed"); ev.Data.Object["id"] != inv.ID {
 		t.Errorf("invoice.payment_failed is about %v", ev.Data.Object["id"])
+	}
+}
+
+// TestPendingSetupIntent: a subscription created default_incomplete whose
+// first invoice charges nothing (metered, or a trial) is active at once with
+// a pending_setup_intent for the customer (ref §3b, design-16 §3.4);
+// confirming it with a card clears it and attaches the card. The default
+// payment_behavior makes none.
+func TestPendingSetupIntent(t *testing.T) {
+	e := newEnv(t)
+	seat := licensedPrice(t, e.sc, 1000, "month")
+	for _, tc := range []struct {
+		name     string
+		behavior string
+		trial    bool
+		want     stripe.SubscriptionStatus
+		pending  bool
+	}{
+		{name: "a trial, default_incomplete", behavior: "default_incomplete", trial: true, want: "trialing", pending: true},
+		{name: "a trial, the default behaviour", trial: true, want: "trialing"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cus := newCustomer(t, e.sc)
+			p := &stripe.SubscriptionParams{Customer: stripe.String(cus), Items: []*stripe.SubscriptionItemsParams{{Price: stripe.String(seat.ID)}},
+				Expand: []*string{stripe.String("pending_setup_intent")}}
+			if tc.trial {
+				p.TrialPeriodDays = stripe.Int64(7)
+			}
+			if tc.behavior != "" {
+				p.PaymentBehavior = stripe.String(tc.behavior)
+			}
+			sub, err := e.sc.Subscriptions.New(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if sub.Status != tc.want || (sub.PendingSetupIntent != nil) != tc.pending {
+				t.Fatalf("status %s, pending setup intent %+v", sub.Status, sub.PendingSetupIntent)
+			}
+			if !tc.pending {
+				return
+			}
+			si := sub.PendingSetupIntent
+			if si.Status != "requires_payment_method" || si.Customer.ID != cus || si.Usage != "off_session" || si.ClientSecret == "" {
+				t.Fatalf("pending setup intent %+v", si)
+			}
+			types := eventTypes(t, e.sc)
+			if ev := lastEvent(t, e, "setup_intent.created"); ev.Data.Object["id"] != si.ID ||
+				slices.Index(types, "customer.subscription.created") > slices.Index(types, "setup_intent.created") {
+				t.Errorf("setup_intent.created is about %v, or comes before customer.subscription.created: %v", ev.Data.Object["id"], types)
+			}
+			if si, err = e.sc.SetupIntents.Confirm(si.ID, &stripe.SetupIntentConfirmParams{PaymentMethod: stripe.String("pm_card_visa")}); err != nil || si.Status != "succeeded" {
+				t.Fatalf("confirm: %v %v", si, err)
+			}
+			if sub, err = e.sc.Subscriptions.Get(sub.ID, nil); err != nil || sub.PendingSetupIntent != nil {
+				t.Fatalf("after the setup: %v %v", sub, err)
+			}
+			if n := listAll(t, e, "/v1/customers/"+cus+"/payment_methods"); n != 1 {
+				t.Errorf("%d payment methods attached, want 1", n)
+			}
+		})
 	}
 }

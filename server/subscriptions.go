@@ -435,7 +435,7 @@ var subscriptionShape = newShape("subscription", []subField{
 		return jsonobj.Obj{{K: "payment_method_options", V: nil}, {K: "payment_method_types", V: nil}, {K: "save_default_payment_method", V: "off"}}
 	}},
 	{name: "pending_invoice_item_interval", get: null[*subView]},
-	{name: "pending_setup_intent", get: null[*subView]},
+	{name: "pending_setup_intent", get: func(_ *renderCtx, v *subView) any { return orNull(v.sub.PendingSetupIntent) }},
 	{name: "pending_update", get: null[*subView], nulled: true},
 	{name: "schedule", get: null[*subView]},
 	{name: "start_date", get: func(_ *renderCtx, v *subView) any { return v.sub.StartDate }},

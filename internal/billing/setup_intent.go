@@ -34,6 +34,9 @@ type SetupIntent struct {
 	NextAction         *NextAction
 	CancellationReason string
 	TestClock          string
+	// ForSubscription is the subscription whose pending_setup_intent it is
+	// (cleared when it succeeds).
+	ForSubscription string `json:",omitempty"`
 }
 
 // NextAction is an intent's next_action while it waits for 3D Secure
@@ -156,7 +159,45 @@ func setupSucceeded(u *Unit, si *SetupIntent, pm *PaymentMethod) (*SetupIntent, 
 	if p.Customer == "" {
 		p.Customer = si.Customer
 	}
-	return si, u.tx.Put(TablePaymentMethods, p)
+	if err := u.tx.Put(TablePaymentMethods, p); err != nil {
+		return nil, err
+	}
+	return si, setUpFor(u, si)
+}
+
+// setUpFor clears the pending_setup_intent of the subscription a SetupIntent
+// that succeeded was made for (customer.subscription.updated).
+func setUpFor(u *Unit, si *SetupIntent) error {
+	if si.ForSubscription == "" {
+		return nil
+	}
+	sub, err := GetSubscription(u.tx, si.ForSubscription, "subscription")
+	if err != nil || sub.PendingSetupIntent != si.ID {
+		return err
+	}
+	n := sub.Clone()
+	n.PendingSetupIntent = ""
+	return u.tx.Put(TableSubscriptions, n)
+}
+
+// pendingSetupIntent is the SetupIntent a subscription created
+// default_incomplete gets when its first invoice charged nothing (ref §3b,
+// design-16 §3.4): off-session usage, for the subscription's customer,
+// requires_confirmation when their defaults name a card [I], else
+// requires_payment_method; stored after the subscription, so that
+// setup_intent.created follows customer.subscription.created.
+func pendingSetupIntent(u *Unit, sub *Subscription, now int64) (*SetupIntent, error) {
+	meta := u.ids.NewMeta("seti", now)
+	si := &SetupIntent{Meta: meta, Customer: sub.Customer, Status: SetupIntentRequiresPaymentMethod, Usage: SetupUsageOffSession,
+		ClientSecret: meta.ID + "_secret_" + store.RandomString(32), Metadata: map[string]string{}, TestClock: sub.TestClock, ForSubscription: sub.ID}
+	pm, err := PaymentMethodFor(u, sub.Customer, sub.ID, "")
+	if err != nil {
+		return nil, err
+	}
+	if pm != nil {
+		si.PaymentMethod, si.Status = pm.ID, SetupIntentRequiresConfirmation
+	}
+	return si, u.tx.Put(TableSetupIntents, si)
 }
 
 // setupFailed stores the intent back at requires_payment_method with the

@@ -111,13 +111,17 @@ func CreateSubscription(u *Unit, in SubscriptionCreate) (*Subscription, error) {
 	}
 	n := latest.Clone()
 	n.LatestInvoice = inv.ID
-	if inv.Status == InvoiceOpen && inv.PaymentIntent != "" {
-		switch behavior {
-		case PaymentDefaultIncomplete:
-			n.Status = SubscriptionIncomplete
-		case PaymentErrorIfIncomplete:
-			return nil, firstPaymentError(u, inv)
+	switch {
+	case inv.Status == InvoiceOpen && inv.PaymentIntent != "" && behavior == PaymentDefaultIncomplete:
+		n.Status = SubscriptionIncomplete
+	case inv.Status == InvoiceOpen && inv.PaymentIntent != "" && behavior == PaymentErrorIfIncomplete:
+		return nil, firstPaymentError(u, inv)
+	case inv.Paid && behavior == PaymentDefaultIncomplete:
+		si, err := pendingSetupIntent(u, n, now)
+		if err != nil {
+			return nil, err
 		}
+		n.PendingSetupIntent = si.ID
 	}
 	return n, u.tx.Put(TableSubscriptions, n)
 }

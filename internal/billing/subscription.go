@@ -55,6 +55,10 @@ type Subscription struct {
 	// DefaultPaymentMethod is a payment method attached to the customer, or
 	// "" (PaymentMethodFor); left out of state files when "".
 	DefaultPaymentMethod string `json:",omitempty"`
+	// PendingSetupIntent is the SetupIntent that collects a card for a
+	// subscription created default_incomplete whose first invoice charged
+	// nothing (ref §3b), until it succeeds.
+	PendingSetupIntent string `json:",omitempty"`
 	// BillingMode is the subscription's billing mode (billing_mode[type]):
 	// "" is classic, the mode of every subscription made before billing
 	// modes existed (2025-06-30.basil); see Mode.
