@@ -506,15 +506,15 @@ func invoke(c *call) (jsonobj.Obj, error) {
 	}
 	switch {
 	case db == nil || c.ep.mode == txNone:
-		c.u.Init(nil, nil, nil, c.now.Unix(), &c.log)
+		c.u.Init(nil, nil, nil, c.now.Unix(), c)
 	case c.ep.mode == txWrite:
 		c.tx = db.Write()
-		c.u.Init(c.tx, c.acct.usage, c.acct, c.now.Unix(), &c.log)
+		c.u.Init(c.tx, c.acct.usage, c.acct, c.now.Unix(), c)
 		defer c.tx.Abort()
 	default:
 		c.catGen, c.catRead = c.acct.catalog.readGen() // before the snapshot
 		c.tx = db.Read()
-		c.u.Init(c.tx, c.acct.usage, c.acct, c.now.Unix(), &c.log)
+		c.u.Init(c.tx, c.acct.usage, c.acct, c.now.Unix(), c)
 		defer c.tx.Abort()
 	}
 	obj, err := c.ep.h(c)

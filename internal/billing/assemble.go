@@ -6,11 +6,11 @@ import "github.com/stripe-emulator/stripe-emulator/internal/store"
 // subscription's period, the customer's pending invoice items, a copy of the
 // customer), and the re-rating of a draft's usage before it is finalized.
 
-// SubscriptionInvoice creates the draft invoice closing [start, end) of a
+// subscriptionInvoice creates the draft invoice closing [start, end) of a
 // subscription, with the customer's pending invoice items; it finalizes on
 // its own an hour later. advance: the licensed items of the next period are
 // charged on it (the subscription goes on).
-func SubscriptionInvoice(u *Unit, sub *Subscription, items []*Item, start, end int64, reason string, advance bool) (*Invoice, error) { // transitional: unexported in d7
+func subscriptionInvoice(u *Unit, sub *Subscription, items []*Item, start, end int64, reason string, advance bool) (*Invoice, error) {
 	lines, err := periodLines(u, sub, items, start, end, advance)
 	if err != nil {
 		return nil, err
@@ -218,7 +218,7 @@ func firstInvoice(u *Unit, sub *Subscription, items []*Item, prorate bool) (*Inv
 	if err != nil {
 		return nil, err
 	}
-	return FinalizeInvoice(u, inv, now)
+	return finalizeInvoice(u, inv, now)
 }
 
 // finalInvoice bills a subscription canceled now with invoice_now: its usage so
@@ -250,5 +250,5 @@ func finalInvoice(u *Unit, before *Subscription, at int64, prorate bool) (*Invoi
 	if err != nil {
 		return nil, err
 	}
-	return FinalizeInvoice(u, inv, at)
+	return finalizeInvoice(u, inv, at)
 }

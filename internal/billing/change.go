@@ -429,7 +429,7 @@ func invoiceNow(u *Unit, sub *Subscription, lines []Line, now int64) (*Subscript
 	if err != nil {
 		return nil, nil, err
 	}
-	if inv, err = FinalizeInvoice(u, inv, now); err != nil {
+	if inv, err = finalizeInvoice(u, inv, now); err != nil {
 		return nil, nil, err
 	}
 	latest, err := GetSubscription(u.tx, sub.ID, "subscription")

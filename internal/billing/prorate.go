@@ -73,9 +73,9 @@ func unusedTime(u *Unit, sub *Subscription, items []*Item, at int64) ([]proratio
 	return prorateChange(u, &subChange{sub: sub, before: items}, at)
 }
 
-// CreditUnusedTime pends the credit for the unused time of a subscription's
+// creditUnusedTime pends the credit for the unused time of a subscription's
 // licensed items, from at to the end of its period: it ends early (cancel_at).
-func CreditUnusedTime(u *Unit, sub *Subscription, items []*Item, at int64) error { // transitional: unexported in d7
+func creditUnusedTime(u *Unit, sub *Subscription, items []*Item, at int64) error {
 	credits, err := unusedTime(u, sub, items, at)
 	if err != nil {
 		return err
