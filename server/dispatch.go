@@ -548,7 +548,11 @@ func (c *call) commit() error {
 				break
 			}
 		}
-		c.pinBillingTimes() // only what is committed: not previews, not failed requests
+		for _, m := range c.log.muts { // only what is committed: not previews, not failed requests
+			if m.after != nil {
+				billing.PinBillingTimes(&c.u, m.after)
+			}
+		}
 		c.tx.Commit()
 		c.scheduleChanges()
 	} else {

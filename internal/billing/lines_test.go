@@ -190,7 +190,7 @@ func TestLegacyUsage(t *testing.T) {
 				w.put(TableUsageRecords, &UsageRecord{Meta: w.meta("mbur", r.at), Item: "si_1", Timestamp: r.at, Quantity: r.qty})
 			}
 			w.put(TableUsageRecords, &UsageRecord{Meta: w.meta("mbur", july), Item: "si_other", Timestamp: july + 15, Quantity: 1000})
-			got, err := LegacyUsage(w.db.Read(), "si_1", tc.aggregate, july, august)
+			got, err := legacyUsage(w.db.Read(), "si_1", tc.aggregate, july, august)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -202,7 +202,7 @@ func TestLegacyUsage(t *testing.T) {
 	t.Run("last_ever, nothing in the period", func(t *testing.T) {
 		w := newWorld(t)
 		w.put(TableUsageRecords, &UsageRecord{Meta: w.meta("mbur", july), Item: "si_1", Timestamp: july - 100, Quantity: 9})
-		if got, err := LegacyUsage(w.db.Read(), "si_1", "last_ever", july, august); err != nil || got != 9 {
+		if got, err := legacyUsage(w.db.Read(), "si_1", "last_ever", july, august); err != nil || got != 9 {
 			t.Errorf("last_ever: %d, %v; want 9 (the last before the period's end)", got, err)
 		}
 	})

@@ -31,6 +31,9 @@ type procState struct {
 // (*metering.Store has it).
 type UsageStore interface {
 	Sum(meter, customer string, start, end int64) metering.Total
+	// Pin keeps a customer's usage exact around times bills are cut at
+	// (PinBillingTimes).
+	Pin(customer string, times ...int64)
 }
 
 // IDs gives new records their meta (server's account: an ID sortable by the
