@@ -87,8 +87,16 @@ func changeOf(i int, it *Item) ItemChange {
 // each price, and commits it.
 func (s *shop) subscribe(now int64, prices ...*Price) (*Customer, *Subscription, []*Item) {
 	s.t.Helper()
-	cu := s.customer("", now)
-	in := SubscriptionCreate{Customer: Some(cu.ID), ItemsGiven: true}
+	return s.subscribeWith("", now, SubscriptionCreate{}, prices...)
+}
+
+// subscribeWith creates a subscription of a new customer on a clock ("": the
+// emulator's) at now, by the request in with its customer and an item of
+// each price filled in, and commits it.
+func (s *shop) subscribeWith(clock string, now int64, in SubscriptionCreate, prices ...*Price) (*Customer, *Subscription, []*Item) {
+	s.t.Helper()
+	cu := s.customer(clock, now)
+	in.Customer, in.ItemsGiven = Some(cu.ID), true
 	for i, pr := range prices {
 		in.Items = append(in.Items, item(i, pr.ID))
 	}
