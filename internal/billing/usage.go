@@ -29,25 +29,33 @@ func PinBillingTimes(u *Unit, r store.Record) {
 	}
 	switch x := r.(type) {
 	case *Subscription:
-		times := []int64{x.StartDate, x.PeriodStart, x.PeriodEnd, x.TrialStart, x.TrialEnd, x.CancelAt, x.BillingCycleAnchor}
+		times := append(u.pins[:0], x.StartDate, x.PeriodStart, x.PeriodEnd, x.TrialStart, x.TrialEnd, x.CancelAt, x.BillingCycleAnchor)
 		for _, rt := range x.Retired {
 			times = append(times, rt.Since, rt.Until)
 		}
-		u.usage.Pin(x.Customer, times...)
+		u.pin(x.Customer, times)
 	case *Item:
 		if rec, _ := u.tx.Get(TableSubscriptions, x.Subscription); rec != nil {
-			u.usage.Pin(rec.(*Subscription).Customer, x.Created, x.PriceSince)
+			u.pin(rec.(*Subscription).Customer, append(u.pins[:0], x.Created, x.PriceSince))
 		}
 	case *Invoice:
 		if x.Status != InvoiceDraft {
 			return
 		}
-		times := []int64{x.PeriodStart, x.PeriodEnd}
+		times := append(u.pins[:0], x.PeriodStart, x.PeriodEnd)
 		for _, l := range x.Lines {
 			times = append(times, l.PeriodStart, l.PeriodEnd)
 		}
-		u.usage.Pin(x.Customer, times...)
+		u.pin(x.Customer, times)
 	}
+}
+
+// pin pins a customer's times, and keeps their buffer for the next record's
+// (a slice given to an interface's method is on the heap: one per unit of
+// work, not one per record).
+func (u *Unit) pin(customer string, times []int64) {
+	u.usage.Pin(customer, times...)
+	u.pins = times
 }
 
 const (
