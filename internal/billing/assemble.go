@@ -185,10 +185,28 @@ func keepLine(nl *Line, was Line) {
 func firstInvoice(u *Unit, sub *Subscription, items []*Item, prorate bool) (*Invoice, error) {
 	now, trial := sub.Created, sub.Status == SubscriptionTrialing
 	stub := sub.BillingCycleAnchor > now // the first period ends at the anchor
-	backdated := sub.PeriodStart < now
 	if stub && !trial && !prorate {
 		return nil, nil
 	}
+	lines, err := firstLines(u, sub, items, prorate)
+	if err != nil {
+		return nil, err
+	}
+	inv, err := newInvoice(u, sub, "subscription_create", now, now, now, lines, 0)
+	if err != nil {
+		return nil, err
+	}
+	return FinalizeInvoice(u, inv, now)
+}
+
+// firstLines are the lines of a new subscription's first invoice (its first
+// period set, firstPeriod): its backdated time, its first period in advance
+// (a stub to an anchor prorated), its metered items' empty usage, and with a
+// trial the trial's free lines.
+func firstLines(u *Unit, sub *Subscription, items []*Item, prorate bool) ([]Line, error) {
+	now, trial := sub.Created, sub.Status == SubscriptionTrialing
+	stub := sub.BillingCycleAnchor > now // the first period ends at the anchor
+	backdated := sub.PeriodStart < now
 	lines, err := backdatedPeriodLines(u, sub, items, prorate)
 	if err != nil {
 		return nil, err
@@ -228,11 +246,7 @@ func firstInvoice(u *Unit, sub *Subscription, items []*Item, prorate bool) (*Inv
 		}
 		lines = append(lines, ls...)
 	}
-	inv, err := newInvoice(u, sub, "subscription_create", now, now, now, lines, 0)
-	if err != nil {
-		return nil, err
-	}
-	return FinalizeInvoice(u, inv, now)
+	return lines, nil
 }
 
 // backdatedPeriods is how many whole periods of a new subscription came
