@@ -7,6 +7,8 @@ require (
 	github.com/hashicorp/go-memdb v1.3.5
 	github.com/shopspring/decimal v1.6.0
 	github.com/stripe/stripe-go/v79 v79.12.0
+	github.com/stripe/stripe-go/v82 v82.5.1
+	github.com/stripe/stripe-go/v85 v85.0.0
 )
 
 require (

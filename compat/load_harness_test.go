@@ -47,4 +47,26 @@ func TestLoadHarnessSmoke(t *testing.T) {
 			t.Errorf("failed requests: %s", m[0])
 		}
 	}
+	// -versions: each workload at each API version, the version targets, and
+	// the upcoming invoice left out where basil removed it.
+	cmd = exec.Command("go", "run", "./load", "-emulator", bin, "-workloads", "create_preview,upcoming_invoice",
+		"-versions", "2024-06-20,2026-10-28.endive", "-conc", "2", "-duration", "100ms", "-warmup", "20ms", "-rounds", "1", "-no-bare")
+	stderr.Reset()
+	cmd.Stderr = &stderr
+	if out, err = cmd.Output(); err != nil {
+		t.Fatalf("harness -versions: %v\n%s\n%s", err, out, stderr.String())
+	}
+	for _, re := range []string{
+		`\| create_preview@2024-06-20 \| 2 \| \d+ \|`,
+		`\| create_preview@2026-10-28.endive \| 2 \| \d+ \|`,
+		`\| upcoming_invoice@2024-06-20 \| 2 \| \d+ \|`,
+		`\| create_preview@2026-10-28.endive c=2 ≥ 0.9× at 2024-06-20 \| [\d.]+×: (met|MISSED) \|`,
+	} {
+		if !regexp.MustCompile(re).Match(out) {
+			t.Errorf("no line matching %s in:\n%s", re, out)
+		}
+	}
+	if strings.Contains(string(out), "upcoming_invoice@2026-10-28.endive") || !strings.Contains(stderr.String(), "upcoming_invoice: skipped at 2026-10-28.endive") {
+		t.Errorf("the upcoming invoice at endive:\n%s\n%s", out, stderr.String())
+	}
 }

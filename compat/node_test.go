@@ -21,9 +21,11 @@ import (
 const nodeDir = "node"
 
 // TestNode runs the stripe-node suite (compat/node, Node's built-in test runner,
-// npm stripe@16.12.0) against the built binary. It skips, saying why, where Node
+// npm stripe@16.12.0, and stripe18 and stripe23, aliases of stripe@18.5.0 and
+// stripe@23.1.0) against the built binary. It skips, saying why, where Node
 // or the suite's npm dependencies are not to be had, so that go test ./...
-// passes on a machine with Go only; .ci/run installs them.
+// passes on a machine with Go only; .ci/run installs them. stripe-node 23
+// needs Node 20: on an older one its suite is left out, saying so.
 func TestNode(t *testing.T) {
 	// Read the suite's own files so go test's cache reruns this test when they change.
 	if err := readNodeSuite(); err != nil {
@@ -49,6 +51,19 @@ func TestNode(t *testing.T) {
 	args := []string{"--test"}
 	if major >= 20 {
 		args = append(args, "--test-reporter=spec")
+	} else {
+		files, err := filepath.Glob(filepath.Join(nodeDir, "test", "*.test.mjs"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range files {
+			if filepath.Base(f) != node23Suite {
+				args = append(args, filepath.Join("test", filepath.Base(f)))
+			}
+		}
+		t.Run("stripe-node 23", func(t *testing.T) {
+			testnote.Skip(t, fmt.Sprintf("node %d is older than stripe-node 23.1.0 supports (Node >= 20): compat/node/test/%s does not run", major, node23Suite))
+		})
 	}
 	cmd := exec.CommandContext(ctx, node, args...)
 	cmd.Dir = nodeDir
@@ -66,6 +81,13 @@ func TestNode(t *testing.T) {
 	t.Logf("node --test in compat/node:\n%s", summaryLines(out))
 }
 
+// node23Suite is the suite of stripe-node 23, which needs Node 20.
+const node23Suite = "sdk23.test.mjs"
+
+// nodePackages are the suite's stripe-node packages: npm stripe@16.12.0 and
+// the aliases of the newer majors.
+var nodePackages = []string{"stripe", "stripe18", "stripe23"}
+
 // nodeMajor is the major version of the node binary.
 func nodeMajor(node string) (int, error) {
 	out, err := exec.Command(node, "--version").Output()
@@ -78,20 +100,29 @@ func nodeMajor(node string) (int, error) {
 }
 
 // ensureNodeModules installs the locked dependencies with npm ci unless
-// node_modules already holds the locked stripe-node; it skips the test when
-// they cannot be installed (no npm, no network).
+// node_modules already holds the locked stripe-node packages; it skips the
+// test when they cannot be installed (no npm, no network).
 func ensureNodeModules(t *testing.T) {
 	t.Helper()
-	want, err := lockedVersion("stripe")
-	if err != nil {
-		t.Fatal(err)
+	installed := func() (missing, want string) {
+		for _, pkg := range nodePackages {
+			v, err := lockedVersion(pkg)
+			if err != nil || v == "" {
+				t.Fatalf("compat/node/package-lock.json has no %s (%v)", pkg, err)
+			}
+			if installedVersion(pkg) != v {
+				return pkg, v
+			}
+		}
+		return "", ""
 	}
-	if installedVersion("stripe") == want {
+	missing, want := installed()
+	if missing == "" {
 		return
 	}
 	npm, err := exec.LookPath("npm")
 	if err != nil {
-		testnote.Skip(t, fmt.Sprintf("compat/node/node_modules lacks stripe@%s and npm is not installed: the stripe-node suite does not run (run `npm ci` in compat/node; .ci/run does)", want))
+		testnote.Skip(t, fmt.Sprintf("compat/node/node_modules lacks %s@%s and npm is not installed: the stripe-node suite does not run (run `npm ci` in compat/node; .ci/run does)", missing, want))
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
@@ -101,8 +132,8 @@ func ensureNodeModules(t *testing.T) {
 		t.Logf("npm ci: %v\n%s", err, lastLines(out, 15))
 		testnote.Skip(t, "npm ci failed in compat/node (no network to the npm registry?): the stripe-node suite does not run")
 	}
-	if got := installedVersion("stripe"); got != want {
-		t.Fatalf("after npm ci, compat/node/node_modules has stripe %q, the lockfile says %q", got, want)
+	if missing, want := installed(); missing != "" {
+		t.Fatalf("after npm ci, compat/node/node_modules has %s %q, the lockfile says %q", missing, installedVersion(missing), want)
 	}
 }
 

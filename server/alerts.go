@@ -4,6 +4,7 @@ import (
 	"sync"
 
 	"github.com/stripe-emulator/stripe-emulator/internal/apierr"
+	"github.com/stripe-emulator/stripe-emulator/internal/apiversion"
 	"github.com/stripe-emulator/stripe-emulator/internal/billing"
 	"github.com/stripe-emulator/stripe-emulator/internal/form"
 	"github.com/stripe-emulator/stripe-emulator/internal/jsonobj"
@@ -58,6 +59,7 @@ var alertResource = &resource[*alert]{
 		cached: true,
 		expand: map[string]string{"meter": "billing.meter"},
 		routes: alertEndpoints,
+		shape:  alertShape,
 	},
 	render: infallible((*renderCtx).renderAlert),
 }
@@ -96,7 +98,7 @@ var expandOnly = form.Object(map[string]*form.Schema{"expand": form.Array(form.S
 
 func alertEndpoints() []endpoint {
 	return []endpoint{
-		{route: "POST /v1/billing/alerts", schema: alertSchema, mode: txWrite, h: createAlert},
+		{route: "POST /v1/billing/alerts", schema: alertSchema, mode: txWrite, h: createAlert, newer: []string{"usage_threshold"}},
 		{route: "GET /v1/billing/alerts", mode: txRead, h: listAlerts, schema: form.Object(map[string]*form.Schema{
 			"alert_type": form.String("usage_threshold"), "meter": form.String(), "limit": form.Integer(),
 			"starting_after": form.String(), "ending_before": form.String(), "expand": form.Array(form.String()),
@@ -108,36 +110,51 @@ func alertEndpoints() []endpoint {
 	}
 }
 
+// createAlert reads the threshold as acacia shapes it, usage_threshold with
+// filters[] (a 2024-06-20 request's usage_threshold_config and filter are
+// upgraded to it, keeping their names for errors).
 func createAlert(c *call) (jsonobj.Obj, error) {
 	p := c.params
-	cfg := p.Object("usage_threshold_config")
-	if cfg == nil {
-		return nil, apierr.ParameterMissing("usage_threshold_config")
+	ut := p.Object("usage_threshold")
+	if ut == nil {
+		if c.v < apiversion.V2024_09_30_Acacia {
+			return nil, apierr.ParameterMissing("usage_threshold_config")
+		}
+		return nil, apierr.ParameterMissing("usage_threshold")
 	}
 	a := &alert{Meta: c.newMeta("alrt"), Status: alertActive}
 	a.Title, _ = p.String("title")
 	if err := checkLength("title", a.Title, 256); err != nil {
 		return nil, err
 	}
-	a.GTE, _ = cfg.Int("gte")
+	a.GTE, _ = ut.Int("gte")
 	if a.GTE < 1 {
-		return nil, apierr.Invalid("usage_threshold_config[gte]", "This value must be greater than or equal to 1.")
+		return nil, apierr.Invalid(ut.Path("gte"), "This value must be greater than or equal to 1.")
 	}
-	meterID, _ := cfg.String("meter")
-	m, err := c.getMeter(meterID, "usage_threshold_config[meter]")
+	meterID, ok := ut.String("meter")
+	if !ok {
+		return nil, apierr.ParameterMissing(ut.Path("meter"))
+	}
+	m, err := c.getMeter(meterID, ut.Path("meter"))
 	if err != nil {
 		return nil, err
 	}
 	a.Meter = m.ID
-	if f := p.Object("filter"); f != nil {
-		if id, ok := f.String("customer"); ok {
-			if _, err := c.getCustomer(id, "filter[customer]", false); err != nil {
-				return nil, err
-			}
-			a.Customer = id
-		}
+	filters := ut.Objects("filters")
+	if len(filters) > 1 {
+		return nil, apierr.Invalid(ut.Path("filters"), "You can only specify up to one filter at this time.")
 	}
-	if err := c.checkAlertLimit(a); err != nil {
+	for _, f := range filters {
+		id, ok := f.String("customer")
+		if !ok {
+			return nil, apierr.ParameterMissing(f.Path("customer"))
+		}
+		if _, err := c.getCustomer(id, f.Get("customer").Param, false); err != nil {
+			return nil, err
+		}
+		a.Customer = id
+	}
+	if err := c.checkAlertLimit(a, ut.Path("meter")); err != nil {
 		return nil, err
 	}
 	a.Baseline = c.usageBaseline(m, a.Customer)
@@ -152,7 +169,7 @@ func createAlert(c *call) (jsonobj.Obj, error) {
 // customers of a meter count as one combination). Archived alerts do not count.
 const maxAlertsPerFilter = 25
 
-func (c *call) checkAlertLimit(a *alert) error {
+func (c *call) checkAlertLimit(a *alert, param string) error {
 	recs, err := c.tx.Find(tAlerts, "meter", a.Meter)
 	if err != nil {
 		return err
@@ -164,7 +181,7 @@ func (c *call) checkAlertLimit(a *alert) error {
 		}
 	}
 	if n >= maxAlertsPerFilter {
-		return apierr.InvalidRequest("", "usage_threshold_config[meter]", "You can create at most %d alerts for each combination of meter and customer: the meter %s already has %d that are not archived. Archive one first.", maxAlertsPerFilter, a.Meter, n)
+		return apierr.InvalidRequest("", param, "You can create at most %d alerts for each combination of meter and customer: the meter %s already has %d that are not archived. Archive one first.", maxAlertsPerFilter, a.Meter, n)
 	}
 	return nil
 }
@@ -229,22 +246,38 @@ func listAlerts(c *call) (jsonobj.Obj, error) {
 	}, func(r store.Record) (jsonobj.Obj, error) { return c.renderAlert(r.(*alert)), nil })
 }
 
-func (rc *renderCtx) renderAlert(a *alert) jsonobj.Obj {
-	var filter any
-	if a.Customer != "" {
-		filter = jsonobj.Obj{{K: "customer", V: a.Customer}}
-	}
-	return jsonobj.Obj{
-		{K: "id", V: a.ID},
-		{K: "object", V: "billing.alert"},
-		{K: "alert_type", V: "usage_threshold"},
-		{K: "filter", V: filter},
-		{K: "livemode", V: false},
-		{K: "status", V: string(a.Status)},
-		{K: "title", V: a.Title},
-		{K: "usage_threshold_config", V: jsonobj.Obj{{K: "gte", V: a.GTE}, {K: "meter", V: a.Meter}, {K: "recurrence", V: "one_time"}}},
-	}
-}
+func (rc *renderCtx) renderAlert(a *alert) jsonobj.Obj { return alertShape.render(rc, a) }
+
+// alertField is a field of the billing alert object.
+type alertField = field[*alert]
+
+// alertShape is the billing alert at every API version: 2024-06-20's filter
+// and usage_threshold_config become usage_threshold with filters in
+// 2024-09-30.acacia.
+var alertShape = newShape("billing.alert", []alertField{
+	{name: "id", get: func(_ *renderCtx, a *alert) any { return a.ID }},
+	{name: "object", get: func(*renderCtx, *alert) any { return "billing.alert" }},
+	{name: "alert_type", get: func(*renderCtx, *alert) any { return "usage_threshold" }},
+	{name: "filter", get: func(_ *renderCtx, a *alert) any {
+		if a.Customer == "" {
+			return nil
+		}
+		return jsonobj.Obj{{K: "customer", V: a.Customer}}
+	}},
+	{name: "livemode", get: func(*renderCtx, *alert) any { return false }},
+	{name: "status", get: func(_ *renderCtx, a *alert) any { return string(a.Status) }},
+	{name: "title", get: func(_ *renderCtx, a *alert) any { return a.Title }},
+	{name: "usage_threshold", get: func(_ *renderCtx, a *alert) any {
+		var filters any
+		if a.Customer != "" {
+			filters = []jsonobj.Obj{{{K: "customer", V: a.Customer}, {K: "type", V: "customer"}}}
+		}
+		return jsonobj.Obj{{K: "filters", V: filters}, {K: "gte", V: a.GTE}, {K: "meter", V: a.Meter}, {K: "recurrence", V: "one_time"}}
+	}},
+	{name: "usage_threshold_config", get: func(_ *renderCtx, a *alert) any {
+		return jsonobj.Obj{{K: "gte", V: a.GTE}, {K: "meter", V: a.Meter}, {K: "recurrence", V: "one_time"}}
+	}},
+})
 
 // checkAlerts fires the meter's active alerts that a customer's usage since
 // their creation has just reached (called after an event counts).
@@ -268,14 +301,18 @@ func (c *call) checkAlerts(m *meter, customerID string) error {
 			continue
 		}
 		now := c.u.CustomerNow(customerID)
-		c.emit("billing.alert.triggered", now, jsonobj.Obj{
-			{K: "object", V: "billing.alert_triggered"},
-			{K: "alert", V: c.renderAlert(a)},
-			{K: "created", V: now},
-			{K: "customer", V: customerID},
-			{K: "livemode", V: false},
-			{K: "value", V: usage},
-		})
+		if err := c.emit("billing.alert.triggered", now, func(rc *renderCtx) (jsonobj.Obj, error) {
+			return jsonobj.Obj{
+				{K: "object", V: "billing.alert_triggered"},
+				{K: "alert", V: rc.renderAlert(a)},
+				{K: "created", V: now},
+				{K: "customer", V: customerID},
+				{K: "livemode", V: false},
+				{K: "value", V: usage},
+			}, nil
+		}); err != nil {
+			return err
+		}
 	}
 	return nil
 }

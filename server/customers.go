@@ -27,6 +27,7 @@ var customerResource = &resource[*billing.Customer]{
 			return c
 		}),
 		expand: map[string]string{"default_source": "source", "invoice_settings.default_payment_method": "payment_method", "test_clock": "test_helpers.test_clock"},
+		shape:  customerShape,
 		search: &searchable{
 			url:    "/v1/customers/search",
 			fields: map[string]search.FieldType{"created": search.Number, "email": search.Text, "name": search.Text, "phone": search.Text},
@@ -71,18 +72,21 @@ func customerEvents(m *mutation) (string, store.Record, store.Record) {
 }
 
 // customerParams are the parameters both create and update take.
-var customerParams = []string{"address", "balance", "description", "email", "invoice_prefix", "invoice_settings",
+var customerParams = []string{"address", "balance", "business_name", "description", "email", "individual_name", "invoice_prefix", "invoice_settings",
 	"metadata", "name", "next_invoice_sequence", "phone", "preferred_locales", "shipping", "tax", "tax_exempt", "validate"}
+
+// customerNames are the names 2025-09-30.clover adds.
+var customerNames = []string{"business_name", "individual_name"}
 
 func customerEndpoints() []endpoint {
 	return []endpoint{
 		{route: "GET /v1/customers/search", op: "GetCustomersSearch", mode: txRead, h: searchCustomers},
 		{route: "POST /v1/customers", op: "PostCustomers", mode: txWrite, h: createCustomer, accepts: append([]string{"test_clock"}, customerParams...),
-			rejects: []string{"invoice_settings.default_payment_method"}},
+			rejects: []string{"invoice_settings.default_payment_method"}, newer: customerNames},
 		{route: "GET /v1/customers", op: "GetCustomers", mode: txRead, h: listCustomers},
 		{route: "GET /v1/customers/{customer}", op: "GetCustomersCustomer", mode: txRead, h: retrieveCustomer},
 		{route: "POST /v1/customers/{customer}", op: "PostCustomersCustomer", mode: txWrite, h: updateCustomer, accepts: customerParams,
-			rejects: []string{"invoice_settings.default_payment_method"}},
+			rejects: []string{"invoice_settings.default_payment_method"}, newer: customerNames},
 		{route: "DELETE /v1/customers/{customer}", op: "DeleteCustomersCustomer", mode: txWrite, h: deleteCustomer},
 	}
 }
@@ -129,8 +133,11 @@ func applyCustomerParams(cu *billing.Customer, p *form.Params) error {
 	for _, f := range []struct {
 		key string
 		dst *string
-	}{{"description", &cu.Description}, {"email", &cu.Email}, {"name", &cu.Name}, {"phone", &cu.Phone}} {
-		if v, ok := p.String(f.key); ok {
+	}{{"description", &cu.Description}, {"email", &cu.Email}, {"name", &cu.Name}, {"phone", &cu.Phone},
+		{"business_name", &cu.BusinessName}, {"individual_name", &cu.IndividualName}} {
+		if p.IsEmpty(f.key) {
+			*f.dst = ""
+		} else if v, ok := p.String(f.key); ok {
 			if err := maxLen(p, f.key, v, maxLenFor[f.key]); err != nil {
 				return err
 			}
@@ -203,7 +210,7 @@ func defaultInvoiceSettings() jsonobj.Obj {
 }
 
 // maxLenFor holds Stripe's length limits of free-text fields.
-var maxLenFor = map[string]int{"description": 350, "email": 512, "name": 256, "phone": 20}
+var maxLenFor = map[string]int{"description": 350, "email": 512, "name": 256, "phone": 20, "business_name": 150, "individual_name": 150}
 
 // getCustomer loads a customer; deleted ones count as missing unless allowDeleted.
 func (c *call) getCustomer(id, param string, allowDeleted bool) (*billing.Customer, error) {
@@ -260,36 +267,47 @@ func (rc *renderCtx) renderCustomer(cu *billing.Customer) jsonobj.Obj {
 	if cu.Deleted {
 		return jsonobj.Obj{{K: "id", V: cu.ID}, {K: "object", V: "customer"}, {K: "deleted", V: true}}
 	}
-	invoiceSettings := objOf(cu.InvoiceSettings)
-	if invoiceSettings == nil {
-		invoiceSettings = defaultInvoiceSettings()
-	}
-	locales := cu.PreferredLocales
-	if locales == nil {
-		locales = []string{}
-	}
-	return jsonobj.Obj{
-		{K: "id", V: cu.ID},
-		{K: "object", V: "customer"},
-		{K: "address", V: nilObj(objOf(cu.Address))},
-		{K: "balance", V: cu.Balance},
-		{K: "created", V: cu.Created},
-		{K: "currency", V: orNull(cu.Currency)},
-		{K: "default_source", V: nil},
-		{K: "delinquent", V: false},
-		{K: "description", V: orNull(cu.Description)},
-		{K: "discount", V: nil},
-		{K: "email", V: orNull(cu.Email)},
-		{K: "invoice_prefix", V: cu.InvoicePrefix},
-		{K: "invoice_settings", V: invoiceSettings},
-		{K: "livemode", V: false},
-		{K: "metadata", V: metadataOf(cu.Metadata)},
-		{K: "name", V: orNull(cu.Name)},
-		{K: "next_invoice_sequence", V: cu.NextInvoiceSequence},
-		{K: "phone", V: orNull(cu.Phone)},
-		{K: "preferred_locales", V: locales},
-		{K: "shipping", V: nilObj(objOf(cu.Shipping))},
-		{K: "tax_exempt", V: cu.TaxExempt},
-		{K: "test_clock", V: orNull(cu.TestClock)},
-	}
+	return customerShape.render(rc, cu)
 }
+
+// customerField is a field of the customer object.
+type customerField = field[*billing.Customer]
+
+// customerShape is the customer at every API version.
+var customerShape = newShape("customer", []customerField{
+	{name: "id", get: func(_ *renderCtx, cu *billing.Customer) any { return cu.ID }},
+	{name: "object", get: func(*renderCtx, *billing.Customer) any { return "customer" }},
+	{name: "address", get: func(_ *renderCtx, cu *billing.Customer) any { return nilObj(objOf(cu.Address)) }},
+	{name: "balance", get: func(_ *renderCtx, cu *billing.Customer) any { return cu.Balance }},
+	{name: "business_name", get: func(_ *renderCtx, cu *billing.Customer) any { return orAbsent(cu.BusinessName) }},
+	{name: "created", get: func(_ *renderCtx, cu *billing.Customer) any { return cu.Created }},
+	{name: "currency", get: func(_ *renderCtx, cu *billing.Customer) any { return orNull(cu.Currency) }},
+	{name: "customer_account", get: omitted[*billing.Customer]},
+	{name: "default_source", get: null[*billing.Customer]},
+	{name: "delinquent", get: func(*renderCtx, *billing.Customer) any { return false }},
+	{name: "description", get: func(_ *renderCtx, cu *billing.Customer) any { return orNull(cu.Description) }},
+	{name: "discount", get: null[*billing.Customer]},
+	{name: "email", get: func(_ *renderCtx, cu *billing.Customer) any { return orNull(cu.Email) }},
+	{name: "individual_name", get: func(_ *renderCtx, cu *billing.Customer) any { return orAbsent(cu.IndividualName) }},
+	{name: "invoice_prefix", get: func(_ *renderCtx, cu *billing.Customer) any { return cu.InvoicePrefix }},
+	{name: "invoice_settings", get: func(_ *renderCtx, cu *billing.Customer) any {
+		if is := objOf(cu.InvoiceSettings); is != nil {
+			return is
+		}
+		return defaultInvoiceSettings()
+	}},
+	{name: "livemode", get: func(*renderCtx, *billing.Customer) any { return false }},
+	{name: "metadata", get: func(_ *renderCtx, cu *billing.Customer) any { return metadataOf(cu.Metadata) }},
+	{name: "name", get: func(_ *renderCtx, cu *billing.Customer) any { return orNull(cu.Name) }},
+	{name: "next_invoice_sequence", get: func(_ *renderCtx, cu *billing.Customer) any { return cu.NextInvoiceSequence }},
+	{name: "phone", get: func(_ *renderCtx, cu *billing.Customer) any { return orNull(cu.Phone) }},
+	{name: "preferred_locales", get: func(_ *renderCtx, cu *billing.Customer) any {
+		if cu.PreferredLocales == nil {
+			return []string{}
+		}
+		return cu.PreferredLocales
+	}},
+	{name: "shipping", get: func(_ *renderCtx, cu *billing.Customer) any { return nilObj(objOf(cu.Shipping)) }},
+	{name: "tax_exempt", get: func(_ *renderCtx, cu *billing.Customer) any { return cu.TaxExempt }},
+	{name: "test_clock", get: func(_ *renderCtx, cu *billing.Customer) any { return orNull(cu.TestClock) }},
+})

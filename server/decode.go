@@ -1,6 +1,7 @@
 package server
 
 import (
+	"github.com/stripe-emulator/stripe-emulator/internal/apiversion"
 	"github.com/stripe-emulator/stripe-emulator/internal/billing"
 	"github.com/stripe-emulator/stripe-emulator/internal/form"
 	"github.com/stripe-emulator/stripe-emulator/internal/jsonobj"
@@ -129,12 +130,22 @@ func decodeAmount(p *form.Params, key string) billing.AmountInput {
 	return a
 }
 
-// decodeInvoiceItemFields is what an invoice item's create and update, and
-// the update of an invoice's line, set.
+// decodeInvoiceItemFields is what an invoice item's create and update, the
+// update of an invoice's line, and a preview's invoice_items set. The price
+// of the first three is basil's pricing[price] (a request before basil gives
+// price, which its upgrade turns into it); a preview's invoice_items keep
+// price at every version.
 func decodeInvoiceItemFields(p *form.Params) billing.InvoiceItemFields {
+	priced := p
+	if pricing := p.Object("pricing"); pricing != nil {
+		priced = pricing
+	}
 	f := billing.InvoiceItemFields{Quantity: optInt(p, "quantity"), UnitAmount: decodeAmount(p, "unit_amount"), Amount: optInt(p, "amount"),
-		Price: optString(p, "price"), Description: optString(p, "description"), Discountable: optBool(p, "discountable"),
+		Price: optString(priced, "price"), Description: optString(p, "description"), Discountable: optBool(p, "discountable"),
 		Metadata: decodeMetadata(p, "metadata")}
+	if v := priced.Get("price"); v != nil {
+		f.PriceParam = v.Param
+	}
 	if per := p.Object("period"); per != nil {
 		start, _ := per.Int("start")
 		end, _ := per.Int("end")
@@ -162,8 +173,12 @@ func decodeItems(c *call, p *form.Params, key string) []billing.ItemChange {
 // decodeItemChange is one item as ip gives it: an element of items, or an
 // item endpoint's parameters.
 func decodeItemChange(c *call, ip *form.Params) billing.ItemChange {
-	return billing.ItemChange{Param: ip.Param(), ID: optString(ip, "id"), Deleted: optBool(ip, "deleted").V, ClearUsage: optBool(ip, "clear_usage").V,
+	ic := billing.ItemChange{Param: ip.Param(), ID: optString(ip, "id"), Deleted: optBool(ip, "deleted").V, ClearUsage: optBool(ip, "clear_usage").V,
 		Price: decodePriceRef(c, ip), Quantity: optInt(ip, "quantity"), Metadata: decodeMetadata(ip, "metadata")}
+	if c.v.Has(apiversion.GateNoLegacyMetered) {
+		ic.RefuseLegacyMetered = c.v.String()
+	}
+	return ic
 }
 
 // decodePriceRef is the price p names: price, plan, or price_data (a price

@@ -37,16 +37,15 @@ type call struct {
 	// fast, set instead of params, is what the endpoint's fastForm decoded.
 	fast fastParams
 	vars map[string]string
-	// renderCtx holds the transaction the handler runs in (tx), and renders
-	// the handler's objects.
+	// renderCtx holds the transaction the handler runs in (tx) and the API
+	// version the request is served at (v), and renders the handler's objects.
 	renderCtx
 	ep *endpoint
 	// idemKey is the request's Idempotency-Key, if any.
 	idemKey string
-	// version is the API version the request is served at; named: its
-	// Stripe-Version header named it.
-	version apiversion.Version
-	named   bool
+	// named: the request's Stripe-Version header named the version it is
+	// served at (renderCtx.v).
+	named bool
 	// body is the raw body, for raw endpoints.
 	body []byte
 	// status overrides 200 for the response (raw endpoints).
@@ -70,6 +69,9 @@ type call struct {
 		obj  jsonobj.Obj
 		json []byte
 	}
+	// hooks are the account's webhook endpoints, read once for the
+	// request's events (eventEndpoints; nil until then).
+	hooks []*webhookEndpoint
 }
 
 // shownJSON is the JSON of the answered object, made once for the request's
@@ -138,14 +140,20 @@ func (s *Server) prepare(ep *endpoint) error {
 	}
 	ep.versions = new(epVersions)
 	ep.apiRoute = strings.HasPrefix(ep.path, "/v1/") || strings.HasPrefix(ep.path, "/v2/")
+	canon, err := canonicalSchema(ep)
+	if err != nil {
+		return err
+	}
+	ep.canon = canon
+	ep.upgrades = apiversion.UpgradesFor(ep.route, apiversion.V2024_06_20)
 	for _, a := range ep.accepts {
-		if ep.schema.Prop(a) == nil {
+		if ep.canon.Prop(a) == nil {
 			return fmt.Errorf("%s: accepts %q, which is not a parameter of the endpoint", ep.route, a)
 		}
 	}
 	ep.rejectPaths = nil
 	for _, rj := range ep.rejects {
-		if lookupDotted(ep.schema, rj) == nil {
+		if lookupDotted(ep.canon, rj) == nil {
 			return fmt.Errorf("%s: rejects %q, which is not a parameter of the endpoint", ep.route, rj)
 		}
 		ep.rejectPaths = append(ep.rejectPaths, strings.Split(rj, "."))
@@ -274,7 +282,8 @@ func (s *Server) serveNotFound(w http.ResponseWriter, r *http.Request) {
 // run is the pipeline of one endpoint: authenticate, decode and check the
 // parameters, apply idempotency, run the handler in its transaction, render.
 func (s *Server) run(w http.ResponseWriter, r *http.Request, reqID string, ep *endpoint, vars map[string]string, version apiversion.Version, named bool) {
-	c := &call{s: s, r: r, reqID: reqID, ep: ep, now: s.clock.Now(), version: version, named: named}
+	c := &call{s: s, r: r, reqID: reqID, ep: ep, now: s.clock.Now(), named: named}
+	c.v = version
 	for k, v := range vars {
 		u, err := url.PathUnescape(v)
 		if err != nil {
@@ -302,7 +311,7 @@ func (s *Server) run(w http.ResponseWriter, r *http.Request, reqID string, ep *e
 	}
 	if c.acct != nil && ep.apiRoute {
 		if v := c.acct.servedAt(version, named, s.defaultVersion); v != version {
-			c.version = v
+			c.v = v
 			w.Header()["Stripe-Version"] = s.versionHeader[v]
 		}
 	}
@@ -400,8 +409,17 @@ func (s *Server) decode(c *call) *apierr.Error {
 	if aerr != nil {
 		return aerr
 	}
-	if ev != nil && !ev.same {
-		if aerr := ev.toCanonical(c.ep, tree, params); aerr != nil {
+	upgrades := c.ep.upgrades
+	if ev != nil {
+		upgrades = ev.upgrades
+		if !ev.same {
+			if aerr := ev.toCanonical(c.ep, tree, params); aerr != nil {
+				return aerr
+			}
+		}
+	}
+	for _, up := range upgrades {
+		if aerr := up.Apply(params); aerr != nil {
 			return aerr
 		}
 	}
@@ -559,7 +577,9 @@ func (c *call) commit() error {
 		evs = c.log.extra
 		for _, ev := range evs {
 			ev.reqID, ev.idemKey = c.automaticReqID(), c.idemKey
-			c.renderEvent(ev) // events no change describes always render
+			if _, err := c.renderEvent(ev); err != nil { // events no change describes always render
+				return err
+			}
 		}
 	}
 	c.s.publish(c.acct, evs)

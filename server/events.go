@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 
 	"github.com/stripe-emulator/stripe-emulator/internal/apierr"
+	"github.com/stripe-emulator/stripe-emulator/internal/apiversion"
 	"github.com/stripe-emulator/stripe-emulator/internal/billing"
 	"github.com/stripe-emulator/stripe-emulator/internal/jsonobj"
 	"github.com/stripe-emulator/stripe-emulator/internal/store"
@@ -46,24 +47,60 @@ type eventRecord struct {
 	prevItems []*billing.Item
 	hasPrev   bool
 	// raw is the data.object of events that have no record (invoice.upcoming,
-	// billing.alert.triggered).
-	raw     jsonobj.Obj
+	// billing.alert.triggered), rendered when they happen at each version
+	// the event is rendered at.
+	raw     []rawObject
 	pending atomic.Int64
 
-	// data is the JSON of the event's data ({"object":…,"previous_attributes":…}),
-	// made when the event is derived. Bytes, not a tree: an account keeps up to
-	// 100,000 events, and bytes cost the garbage collector nothing to scan.
-	data []byte
+	// The event as created: version is the version its data was rendered
+	// at, the account's default then (what /v1/events serves and an
+	// endpoint without an api_version receives). data is the JSON of the
+	// event's data ({"object":…,"previous_attributes":…}), made when the
+	// event is derived. Bytes, not a tree: an account keeps up to 100,000
+	// events, and bytes cost the garbage collector nothing to scan.
+	version apiversion.Version
+	data    []byte
 	// tree is the data as a tree, kept only when it has includable fields
 	// (jsonobj.Hidden, such as a price's tiers), which expand[] can reveal but
 	// the bytes leave out.
 	tree jsonobj.Obj
+	// others are its renderings at the other versions of the webhook
+	// endpoints that were to receive it (their api_version): each gets its own.
+	others []rendering
 	// size is what the event holds (eventBytes), set as it joins the log.
 	size int64
 }
 
-// envelope is the event object around its data (jsonobj.Raw, or a tree to expand).
-func (ev *eventRecord) envelope(data any, pending int64) jsonobj.Obj {
+// rendering is an event's data rendered at one API version.
+type rendering struct {
+	v    apiversion.Version
+	data []byte
+	tree jsonobj.Obj
+}
+
+// rawObject is a raw event's data.object at one version.
+type rawObject struct {
+	v   apiversion.Version
+	obj jsonobj.Obj
+}
+
+// at is the event's data rendered at v; false when it was not (an endpoint
+// made after the event).
+func (ev *eventRecord) at(v apiversion.Version) (rendering, bool) {
+	if v == ev.version {
+		return rendering{v: v, data: ev.data, tree: ev.tree}, true
+	}
+	for _, r := range ev.others {
+		if r.v == v {
+			return r, true
+		}
+	}
+	return rendering{}, false
+}
+
+// envelope is the event object around its data (jsonobj.Raw, or a tree to
+// expand) rendered at v.
+func (ev *eventRecord) envelope(v apiversion.Version, data any, pending int64) jsonobj.Obj {
 	var request any = jsonobj.Obj{{K: "id", V: nil}, {K: "idempotency_key", V: nil}}
 	if ev.reqID != "" {
 		request = jsonobj.Obj{{K: "id", V: ev.reqID}, {K: "idempotency_key", V: orNull(ev.idemKey)}}
@@ -71,7 +108,7 @@ func (ev *eventRecord) envelope(data any, pending int64) jsonobj.Obj {
 	return jsonobj.Obj{
 		{K: "id", V: ev.id},
 		{K: "object", V: "event"},
-		{K: "api_version", V: APIVersion},
+		{K: "api_version", V: v.String()},
 		{K: "created", V: ev.created},
 		{K: "data", V: data},
 		{K: "livemode", V: false},
@@ -133,8 +170,20 @@ func eventBytes(ev *eventRecord) int64 {
 	if ev.tree != nil {
 		n += treeBytes(ev.tree)
 	}
+	if len(ev.others) > 0 {
+		n += allocBytes(cap(ev.others) * renderingBytes)
+		for _, r := range ev.others {
+			n += allocBytes(cap(r.data))
+			if r.tree != nil {
+				n += treeBytes(r.tree)
+			}
+		}
+	}
 	return n
 }
+
+// renderingBytes is the size of a rendering in a slice.
+const renderingBytes = 56
 
 // append adds events, giving each its ID (a closed log gives them IDs and
 // keeps nothing).
@@ -284,9 +333,29 @@ func (l *changeLog) event(ev *eventRecord, step int) {
 	l.muts = append(l.muts, mutation{ev: ev, at: ev.created, step: step})
 }
 
-// emit adds an event that no stored change describes.
-func (c *call) emit(typ string, at int64, obj jsonobj.Obj) {
-	c.addEvent(&eventRecord{typ: typ, created: at, raw: obj})
+// emit adds an event that no stored change describes. Its data.object is
+// rendered now, at each version the event is rendered at (eventVersions).
+func (c *call) emit(typ string, at int64, render func(rc *renderCtx) (jsonobj.Obj, error)) error {
+	vs, err := c.eventVersions(typ)
+	if err != nil {
+		return err
+	}
+	ev := &eventRecord{typ: typ, created: at, raw: make([]rawObject, vs.len())}
+	for i := range ev.raw {
+		obj, err := render(c.renderCtx.at(vs.at(i)))
+		if err != nil {
+			return err
+		}
+		ev.raw[i] = rawObject{v: vs.at(i), obj: obj}
+	}
+	c.addEvent(ev)
+	return nil
+}
+
+// sameAtEveryVersion is the renderer of an event object whose shape no
+// version changes (a test clock).
+func sameAtEveryVersion(obj jsonobj.Obj) func(*renderCtx) (jsonobj.Obj, error) {
+	return func(*renderCtx) (jsonobj.Obj, error) { return obj, nil }
 }
 
 func (c *call) addEvent(ev *eventRecord) {
@@ -325,7 +394,11 @@ func (c *call) deriveEvents() ([]*eventRecord, error) {
 	kept := out[:0]
 	for _, ev := range out {
 		ev.reqID, ev.idemKey = c.automaticReqID(), c.idemKey
-		if c.renderEvent(ev) {
+		ok, err := c.renderEvent(ev)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
 			kept = append(kept, ev)
 		}
 	}
@@ -556,31 +629,65 @@ func previousItems(current []*billing.Item, changes []*mutation) []*billing.Item
 // then, not as it is when someone reads the event). Changes of several steps in
 // one request (a clock advance over several periods) each show their own
 // record, with related objects (a subscription's items) as the request left them.
-// It reports false for an update that changed nothing the API shows (the
-// emulator's own bookkeeping): no event is sent for it.
-func (c *call) renderEvent(ev *eventRecord) bool {
+// It renders the event at each version it is rendered at (eventVersions): the
+// account's default first, then those of the webhook endpoints that will
+// receive it. It reports false for an update that changed nothing the API
+// shows at any of them (the emulator's own bookkeeping): no event is sent
+// for it; a rendering that shows no change where another does has
+// previous_attributes {}.
+func (c *call) renderEvent(ev *eventRecord) (bool, error) {
+	vs, err := c.eventVersions(ev.typ)
+	if err != nil {
+		return false, err
+	}
+	kept := false
+	for i := range vs.len() {
+		r, changed := c.renderEventAt(ev, vs.at(i))
+		kept = kept || changed
+		if i == 0 {
+			ev.version, ev.data, ev.tree = r.v, r.data, r.tree
+		} else {
+			ev.others = append(ev.others, r)
+		}
+	}
+	// The records are no longer needed.
+	ev.object, ev.previous, ev.prevItems, ev.raw = nil, nil, nil, nil
+	return kept, nil
+}
+
+// renderEventAt renders an event's data at v; changed is false for an update
+// that shows no change there.
+func (c *call) renderEventAt(ev *eventRecord, v apiversion.Version) (r rendering, changed bool) {
+	rc := c.renderCtx.at(v)
 	data := jsonobj.Obj{}
-	obj := ev.raw
+	var obj jsonobj.Obj
+	if ev.raw != nil { // rendered when it happened, at every version of eventVersions
+		obj = ev.raw[0].obj
+		for _, raw := range ev.raw {
+			if raw.v == v {
+				obj = raw.obj
+			}
+		}
+	}
 	var objJSON []byte
-	if obj == nil && ev.object == c.shown.rec && c.shown.obj != nil && !c.expands() {
+	if obj == nil && ev.raw == nil && v == c.v && ev.object == c.shown.rec && c.shown.obj != nil && !c.expands() {
 		obj = c.shown.obj // the response, not expanded: the same JSON
 		objJSON = c.shownJSON()
 	}
 	if obj == nil {
 		var err error
-		if obj, err = c.renderRecord(ev.object, nil); err != nil {
-			c.s.log.Error("rendering an event", "type", ev.typ, "object", ev.object.RecordID(), "error", err.Error())
+		if obj, err = renderRecordAt(c.s, rc, ev.object, nil); err != nil {
+			c.s.log.Error("rendering an event", "type", ev.typ, "object", ev.object.RecordID(), "api_version", v.String(), "error", err.Error())
 			obj = jsonobj.Obj{{K: "id", V: ev.object.RecordID()}}
 		}
 	}
 	data = append(data, jsonobj.Field{K: "object", V: obj})
+	changed = true
 	if ev.hasPrev {
-		before, err := c.renderRecord(ev.previous, ev.prevItems)
+		before, err := renderRecordAt(c.s, rc, ev.previous, ev.prevItems)
 		if err == nil {
 			diff := diffAttributes(before, obj)
-			if len(diff) == 0 {
-				return false
-			}
+			changed = len(diff) > 0
 			data = append(data, jsonobj.Field{K: "previous_attributes", V: diff})
 		}
 	}
@@ -594,42 +701,120 @@ func (c *call) renderEvent(ev *eventRecord) bool {
 	} else {
 		b = jsonobj.Append(b, data)
 	}
-	ev.data = bytes.Clone(b)
+	r = rendering{v: v, data: bytes.Clone(b)}
 	releaseBody(b)
 	if jsonobj.HasHidden(data) {
-		ev.tree = data
+		r.tree = data
 	}
-	// The records are no longer needed.
-	ev.object, ev.previous, ev.prevItems, ev.raw = nil, nil, nil, nil
-	return true
+	return r, changed
 }
 
-// eventObject is an event's JSON with its current pending_webhooks. deep gives
-// a data tree that the caller may change (expand[]); otherwise data is the
-// stored bytes.
+// eventVersions are the versions an event of a type is rendered at: the
+// account's default (else the emulator's), then each other api_version of
+// the account's webhook endpoints that want it.
+func (c *call) eventVersions(typ string) (versionSet, error) {
+	vs := versionSet{def: c.s.defaultVersion}
+	if v, by := c.acct.defaultAPIVersion(); by != setByNone {
+		vs.def = v
+	}
+	eps, err := c.eventEndpoints()
+	if err != nil {
+		return vs, err
+	}
+	for _, ep := range eps {
+		if v, pinned := ep.version(); pinned && v != vs.def && !slices.Contains(vs.others, v) && ep.wants(typ) {
+			vs.others = append(vs.others, v)
+		}
+	}
+	return vs, nil
+}
+
+// versionSet is an event's versions: the account's default, and others
+// (none, unless webhook endpoints pinned to other versions want it).
+type versionSet struct {
+	def    apiversion.Version
+	others []apiversion.Version
+}
+
+func (s versionSet) len() int { return 1 + len(s.others) }
+
+func (s versionSet) at(i int) apiversion.Version {
+	if i == 0 {
+		return s.def
+	}
+	return s.others[i-1]
+}
+
+// eventEndpoints are the account's webhook endpoints, read once for the
+// request's events (c.hooks; nil: not yet): from the catalog, else its
+// transaction.
+func (c *call) eventEndpoints() ([]*webhookEndpoint, error) {
+	if c.hooks != nil {
+		return c.hooks, nil
+	}
+	var eps []*webhookEndpoint
+	gen, usable := c.acct.catalog.readGen()
+	cached := false
+	if usable && !c.wroteEndpoints() {
+		eps, cached = c.acct.catalog.endpoints(gen)
+	}
+	if !cached && c.tx != nil {
+		if err := c.tx.All(tWebhookEndpoints, func(r store.Record) bool {
+			eps = append(eps, r.(*webhookEndpoint))
+			return true
+		}); err != nil {
+			return nil, err
+		}
+	}
+	if eps == nil {
+		eps = make([]*webhookEndpoint, 0) // read, and none: not nil (and nothing allocated)
+	}
+	c.hooks = eps
+	return eps, nil
+}
+
+// wroteEndpoints reports whether the request changed a webhook endpoint.
+func (c *call) wroteEndpoints() bool {
+	for _, m := range c.log.muts {
+		if m.table == tWebhookEndpoints {
+			return true
+		}
+	}
+	return false
+}
+
+// eventObject is an event's JSON as created, with its current
+// pending_webhooks. deep gives a data tree that the caller may change
+// (expand[]); otherwise data is the stored bytes.
 func (s *Server) eventObject(ev *eventRecord, deep bool) jsonobj.Obj {
-	var data any = jsonobj.Raw(ev.data)
-	if deep && ev.tree != nil {
-		data = jsonobj.Clone(ev.tree)
+	r, _ := ev.at(ev.version)
+	return s.eventObjectAs(ev, r, deep)
+}
+
+// eventObjectAs is an event's JSON with one of its renderings.
+func (s *Server) eventObjectAs(ev *eventRecord, r rendering, deep bool) jsonobj.Obj {
+	var data any = jsonobj.Raw(r.data)
+	if deep && r.tree != nil {
+		data = jsonobj.Clone(r.tree)
 	} else if deep {
-		tree, err := jsonobj.Parse(ev.data)
+		tree, err := jsonobj.Parse(r.data)
 		if err != nil {
 			s.log.Error("reading an event's data", "event", ev.id, "error", err.Error())
 		} else {
 			data = tree
 		}
 	}
-	return ev.envelope(data, ev.pending.Load())
+	return ev.envelope(r.v, data, ev.pending.Load())
 }
 
-// renderRecord renders a stored record as its API object, through its
+// renderRecordAt renders a stored record as its API object, through its
 // resource; items, when given, stand in for a subscription's current items.
-func (c *call) renderRecord(r store.Record, items []*billing.Item) (jsonobj.Obj, error) {
+func renderRecordAt(s *Server, rc *renderCtx, r store.Record, items []*billing.Item) (jsonobj.Obj, error) {
 	if sub, ok := r.(*billing.Subscription); ok && items != nil {
-		return c.renderSubscriptionWith(sub, items)
+		return rc.renderSubscriptionWith(sub, items)
 	}
-	if res := c.s.reg.byRecord[reflect.TypeOf(r)]; res != nil {
-		return res.renderRecord(&c.renderCtx, r)
+	if res := s.reg.byRecord[reflect.TypeOf(r)]; res != nil {
+		return res.renderRecord(rc, r)
 	}
 	return jsonobj.Obj{{K: "id", V: r.RecordID()}}, nil
 }

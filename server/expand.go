@@ -4,6 +4,7 @@ import (
 	"strings"
 
 	"github.com/stripe-emulator/stripe-emulator/internal/apierr"
+	"github.com/stripe-emulator/stripe-emulator/internal/apiversion"
 	"github.com/stripe-emulator/stripe-emulator/internal/jsonobj"
 )
 
@@ -17,6 +18,9 @@ func (c *call) expand(obj jsonobj.Obj, paths []string) error {
 		segs := strings.Split(p, ".")
 		if err := checkExpandPath(p, segs); err != nil {
 			return err
+		}
+		if segs[0] == "total_count" && isList && c.v.Has(apiversion.GateNoTotalCount) {
+			return apierr.InvalidRequest("property_forbidden", "expand", "You cannot expand total_count: from API version 2025-03-31.basil, lists and search results no longer compute it (this request used %s).", c.v)
 		}
 		if _, includable := obj.Get(segs[0]); isList && segs[0] != "data" && !includable {
 			return apierr.InvalidRequest("", "expand", "This property cannot be expanded (%s). You may want to try expanding 'data.%s' instead.", p, p)
@@ -109,7 +113,7 @@ func (c *call) expandIn(obj jsonobj.Obj, typ, prefix string, segs []string, full
 		expanded = true
 	case string:
 		kind := expandable[typ][field]
-		if kind == "" {
+		if at, ok := c.s.reg.expandableSince[typ][field]; kind == "" || ok && c.v < at {
 			return cannotExpand(full)
 		}
 		loaded, err := c.load(kind, x)
@@ -119,7 +123,9 @@ func (c *call) expandIn(obj jsonobj.Obj, typ, prefix string, segs []string, full
 		obj.Set(seg, loaded)
 		v, expanded = loaded, true
 	case nil:
-		if expandable[typ][field] == "" {
+		// A null on the way (a line with no price, under
+		// lines.data.price.product) leaves nothing to expand below it.
+		if expandable[typ][field] == "" && len(segs) == 1 {
 			return cannotExpand(full)
 		}
 		return nil

@@ -297,7 +297,7 @@ func parseErrorBody(status int, body []byte) *apierr.Error {
 func loadFixtures(c *call) (jsonobj.Obj, error) {
 	opts := FixtureOptions{Key: c.acct.key, Host: c.r.Host}
 	if c.named {
-		opts.APIVersion = c.version.String()
+		opts.APIVersion = c.v.String()
 	}
 	res, err := c.s.LoadFixtures(c.r.Context(), c.body, opts)
 	if err != nil {

@@ -29,6 +29,9 @@ type testEnv struct {
 	clock *clock.Manual
 	key   string
 	sc    *client.API
+	// shapes checks every response against its version's shapes
+	// (shapes_versions_test.go); nil without ../shared.
+	shapes *shapeRecorder
 }
 
 // frontEnd is how a test's emulator is served: serve listens on loopback,
@@ -109,7 +112,7 @@ func newEnvOn(t *testing.T, fe frontEnd, configure func(*Options)) *testEnv {
 		stop()
 		srv.Close()
 	})
-	e := &testEnv{t: t, srv: srv, url: url, clock: clk, key: "sk_test_" + strings.ReplaceAll(t.Name(), "/", "_")}
+	e := &testEnv{t: t, srv: srv, url: url, clock: clk, key: "sk_test_" + strings.ReplaceAll(t.Name(), "/", "_"), shapes: newShapeRecorder(t)}
 	e.sc = e.client(e.key)
 	return e
 }
@@ -124,7 +127,7 @@ func (e *testEnv) clientWithRetries(key string, retries int64) *client.API {
 		URL:               stripe.String(e.url),
 		MaxNetworkRetries: stripe.Int64(retries),
 		LeveledLogger:     &stripe.LeveledLogger{Level: stripe.LevelNull},
-		HTTPClient:        &http.Client{Timeout: 20 * time.Second},
+		HTTPClient:        &http.Client{Timeout: 20 * time.Second, Transport: recordingTransport{next: http.DefaultTransport, rec: e.shapes}},
 	}
 	return client.New(key, stripe.NewBackendsWithConfig(cfg))
 }
@@ -178,6 +181,7 @@ func (e *testEnv) send(req *http.Request) response {
 	if err != nil {
 		e.t.Fatal(err)
 	}
+	e.shapes.note(resp.Header, b)
 	r := response{status: resp.StatusCode, header: resp.Header, body: b}
 	if err := json.Unmarshal(b, &r.json); err != nil {
 		e.t.Fatalf("%s %s: response is not a JSON object: %v: %q", method, path, err, b)

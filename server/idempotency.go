@@ -329,7 +329,7 @@ func (s *Server) runIdempotent(w http.ResponseWriter, c *call, key string) {
 		s.writeResponse(w, int(replay.status), replay.body, hdr)
 		return
 	}
-	claimed.version = c.version // not yet shared: begin hands out done entries only
+	claimed.version = c.v // not yet shared: begin hands out done entries only
 	completed := false
 	defer func() {
 		if !completed { // a panic: let the key be retried

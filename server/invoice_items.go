@@ -1,18 +1,22 @@
 package server
 
 import (
+	"strconv"
+
+	"github.com/stripe-emulator/stripe-emulator/internal/apiversion"
 	"github.com/stripe-emulator/stripe-emulator/internal/billing"
 	"github.com/stripe-emulator/stripe-emulator/internal/jsonobj"
 	"github.com/stripe-emulator/stripe-emulator/internal/store"
 )
 
 func invoiceItemEndpoints() []endpoint {
-	params := []string{"amount", "description", "discountable", "metadata", "period", "price", "quantity", "unit_amount", "unit_amount_decimal"}
+	params := []string{"amount", "description", "discountable", "metadata", "period", "pricing", "quantity", "unit_amount", "unit_amount_decimal"}
 	return []endpoint{
-		{route: "POST /v1/invoiceitems", op: "PostInvoiceitems", mode: txWrite, h: createInvoiceItem, accepts: append([]string{"currency", "customer", "invoice", "subscription"}, params...)},
+		{route: "POST /v1/invoiceitems", op: "PostInvoiceitems", mode: txWrite, h: createInvoiceItem, accepts: append([]string{"currency", "customer", "invoice", "subscription"}, params...),
+			newer: []string{"pricing"}},
 		{route: "GET /v1/invoiceitems", op: "GetInvoiceitems", mode: txRead, h: listInvoiceItems},
 		{route: "GET /v1/invoiceitems/{invoiceitem}", op: "GetInvoiceitemsInvoiceitem", mode: txRead, h: retrieveInvoiceItem},
-		{route: "POST /v1/invoiceitems/{invoiceitem}", op: "PostInvoiceitemsInvoiceitem", mode: txWrite, h: updateInvoiceItem, accepts: params},
+		{route: "POST /v1/invoiceitems/{invoiceitem}", op: "PostInvoiceitemsInvoiceitem", mode: txWrite, h: updateInvoiceItem, accepts: params, newer: []string{"pricing"}},
 		{route: "DELETE /v1/invoiceitems/{invoiceitem}", op: "DeleteInvoiceitemsInvoiceitem", mode: txWrite, h: deleteInvoiceItem},
 	}
 }
@@ -21,11 +25,13 @@ const tInvoiceItems = billing.TableInvoiceItems
 
 var invoiceItemResource = &resource[*billing.InvoiceItem]{
 	resourceDesc: resourceDesc{
-		name:   "invoiceitem",
-		noun:   "invoice item",
-		table:  billing.Table(tInvoiceItems),
-		codec:  plainCodec[billing.InvoiceItem](),
-		expand: map[string]string{"customer": "customer", "invoice": "invoice", "subscription": "subscription", "test_clock": "test_helpers.test_clock"},
+		name:  "invoiceitem",
+		noun:  "invoice item",
+		table: billing.Table(tInvoiceItems),
+		codec: plainCodec[billing.InvoiceItem](),
+		expand: map[string]string{"customer": "customer", "invoice": "invoice", "subscription": "subscription", "test_clock": "test_helpers.test_clock",
+			"pricing.price_details.price": "price"},
+		shape:  invoiceItemShape,
 		events: crudEvents("invoiceitem"),
 		routes: invoiceItemEndpoints,
 	},
@@ -81,41 +87,88 @@ func listInvoiceItems(c *call) (jsonobj.Obj, error) {
 }
 
 func (rc *renderCtx) renderInvoiceItem(ii *billing.InvoiceItem) (jsonobj.Obj, error) {
-	var priceObj, plan any
+	iv := &invoiceItemView{ii: ii}
 	if ii.Price != "" {
 		pr, err := rc.getPrice(ii.Price, "price")
 		if err != nil {
 			return nil, err
 		}
-		priceObj, plan = rc.renderPrice(pr), rc.renderPlan(pr)
+		iv.pr = pr
 	}
-	o := jsonobj.Obj{
-		{K: "id", V: ii.ID},
-		{K: "object", V: "invoiceitem"},
-		{K: "amount", V: ii.Amount},
-		{K: "currency", V: ii.Currency},
-		{K: "customer", V: ii.Customer},
-		{K: "date", V: ii.Created},
-		{K: "description", V: orNull(ii.Description)},
-		{K: "discountable", V: ii.Discountable},
-		{K: "discounts", V: []any{}},
-		{K: "invoice", V: orNull(ii.Invoice)},
-		{K: "livemode", V: false},
-		{K: "metadata", V: metadataOf(ii.Metadata)},
-		{K: "period", V: jsonobj.Obj{{K: "end", V: ii.PeriodEnd}, {K: "start", V: ii.PeriodStart}}},
-		{K: "plan", V: plan},
-		{K: "price", V: priceObj},
-		{K: "proration", V: ii.Proration},
-		{K: "quantity", V: ii.Quantity},
-		{K: "subscription", V: orNull(ii.Subscription)},
-	}
-	if ii.SubscriptionItem != "" {
-		o = append(o, jsonobj.Field{K: "subscription_item", V: ii.SubscriptionItem})
-	}
-	return append(o,
-		jsonobj.Field{K: "tax_rates", V: []any{}},
-		jsonobj.Field{K: "test_clock", V: orNull(ii.TestClock)},
-		jsonobj.Field{K: "unit_amount", V: integerOrNull(ii.UnitAmount)},
-		jsonobj.Field{K: "unit_amount_decimal", V: decimalOrNull(ii.UnitAmount)},
-	), nil
+	return invoiceItemShape.render(rc, iv), nil
 }
+
+// invoiceItemView is what an invoice item renders from: it and its price
+// (nil for one without).
+type invoiceItemView struct {
+	ii *billing.InvoiceItem
+	pr *billing.Price
+}
+
+// invoiceItemField is a field of the invoice item object.
+type invoiceItemField = field[*invoiceItemView]
+
+// itemGet is a getter of the invoice item itself.
+func itemGet(f func(ii *billing.InvoiceItem) any) func(*renderCtx, *invoiceItemView) any {
+	return func(_ *renderCtx, v *invoiceItemView) any { return f(v.ii) }
+}
+
+// invoiceItemShape is the invoice item at every API version: from
+// 2025-03-31.basil parent names its subscription and pricing its price.
+var invoiceItemShape = newShape("invoiceitem", []invoiceItemField{
+	{name: "id", get: itemGet(func(ii *billing.InvoiceItem) any { return ii.ID })},
+	{name: "object", get: itemGet(func(*billing.InvoiceItem) any { return "invoiceitem" })},
+	{name: "amount", get: itemGet(func(ii *billing.InvoiceItem) any { return ii.Amount })},
+	{name: "currency", get: itemGet(func(ii *billing.InvoiceItem) any { return ii.Currency })},
+	{name: "customer", get: itemGet(func(ii *billing.InvoiceItem) any { return ii.Customer })},
+	{name: "customer_account", get: null[*invoiceItemView]},
+	{name: "date", get: itemGet(func(ii *billing.InvoiceItem) any { return ii.Created })},
+	{name: "description", get: itemGet(func(ii *billing.InvoiceItem) any { return orNull(ii.Description) })},
+	{name: "discountable", get: itemGet(func(ii *billing.InvoiceItem) any { return ii.Discountable })},
+	{name: "discounts", get: emptyList[*invoiceItemView]},
+	// frozen_fields and invoicing_rules: optional; the emulator sets neither.
+	{name: "frozen_fields", get: omitted[*invoiceItemView]},
+	{name: "invoice", get: itemGet(func(ii *billing.InvoiceItem) any { return orNull(ii.Invoice) })},
+	{name: "invoicing_rules", get: omitted[*invoiceItemView]},
+	{name: "livemode", get: falseValue[*invoiceItemView]},
+	{name: "metadata", get: itemGet(func(ii *billing.InvoiceItem) any { return metadataOf(ii.Metadata) })},
+	// net_amount: the amount less discounts, which the emulator has none of.
+	{name: "net_amount", get: itemGet(func(ii *billing.InvoiceItem) any { return ii.Amount })},
+	{name: "parent", get: itemGet(func(ii *billing.InvoiceItem) any {
+		if ii.Subscription == "" {
+			return nil
+		}
+		details := jsonobj.Obj{{K: "subscription", V: ii.Subscription}}
+		if ii.SubscriptionItem != "" {
+			details = append(details, jsonobj.Field{K: "subscription_item", V: ii.SubscriptionItem})
+		}
+		return jsonobj.Obj{{K: "subscription_details", V: details}, {K: "type", V: "subscription_details"}}
+	})},
+	{name: "period", get: itemGet(func(ii *billing.InvoiceItem) any {
+		return jsonobj.Obj{{K: "end", V: ii.PeriodEnd}, {K: "start", V: ii.PeriodStart}}
+	})},
+	{name: "plan", get: func(rc *renderCtx, v *invoiceItemView) any { return rc.renderPlan(v.pr) }},
+	{name: "price", get: func(rc *renderCtx, v *invoiceItemView) any { return rc.priceOrNull(v.pr) }},
+	{name: "pricing", get: func(_ *renderCtx, v *invoiceItemView) any { return renderPricing(v.pr, v.ii.UnitAmount) }},
+	{name: "proration", get: itemGet(func(ii *billing.InvoiceItem) any { return ii.Proration })},
+	// proration_details: a flexible subscription's prorations carry it, and
+	// from 2026-09-30.endive a classic one's too; every subscription bills
+	// by classic's rules yet, so it shows from endive on.
+	{name: "proration_details", get: func(rc *renderCtx, v *invoiceItemView) any {
+		if !v.ii.Proration || !rc.v.Has(apiversion.GateProrationDetailsClassic) {
+			return absent
+		}
+		return v
+	}, sub: []invoiceItemField{
+		{name: "credited_items", get: null[*invoiceItemView]},
+		{name: "discount_amounts", get: emptyList[*invoiceItemView]},
+	}},
+	{name: "quantity", get: itemGet(func(ii *billing.InvoiceItem) any { return ii.Quantity })},
+	{name: "quantity_decimal", get: itemGet(func(ii *billing.InvoiceItem) any { return jsonobj.Decimal(strconv.FormatInt(ii.Quantity, 10)) })},
+	{name: "subscription", get: itemGet(func(ii *billing.InvoiceItem) any { return orNull(ii.Subscription) })},
+	{name: "subscription_item", get: itemGet(func(ii *billing.InvoiceItem) any { return orAbsent(ii.SubscriptionItem) })},
+	{name: "tax_rates", get: emptyList[*invoiceItemView]},
+	{name: "test_clock", get: itemGet(func(ii *billing.InvoiceItem) any { return orNull(ii.TestClock) })},
+	{name: "unit_amount", get: itemGet(func(ii *billing.InvoiceItem) any { return integerOrNull(ii.UnitAmount) })},
+	{name: "unit_amount_decimal", get: itemGet(func(ii *billing.InvoiceItem) any { return decimalOrNull(ii.UnitAmount) })},
+})

@@ -50,7 +50,7 @@ var invoiceLineSchema = form.Object(map[string]*form.Schema{
 
 // invoiceLineParams are what the emulator changes on a line; discounts,
 // price_data, tax_amounts and tax_rates get a 400 saying it does not.
-var invoiceLineParams = []string{"amount", "description", "discountable", "metadata", "period", "price", "quantity"}
+var invoiceLineParams = []string{"amount", "description", "discountable", "metadata", "period", "pricing", "quantity"}
 
 // updateInvoiceLine answers POST /v1/invoices/{invoice}/lines/{line_item_id}
 // (billing.UpdateLine: a draft's line, and the invoice item behind it).

@@ -2,6 +2,7 @@ package server
 
 import (
 	"github.com/stripe-emulator/stripe-emulator/internal/apierr"
+	"github.com/stripe-emulator/stripe-emulator/internal/apiversion"
 	"github.com/stripe-emulator/stripe-emulator/internal/billing"
 	"github.com/stripe-emulator/stripe-emulator/internal/form"
 	"github.com/stripe-emulator/stripe-emulator/internal/jsonobj"
@@ -29,7 +30,8 @@ func invoicePreviewEndpoints() []endpoint {
 		{route: "GET /v1/invoices/upcoming", op: "GetInvoicesUpcoming", mode: txWrite, dryRun: true, h: upcomingInvoice, accepts: upcoming, rejects: legacyPreviewRejects},
 		{route: "GET /v1/invoices/upcoming/lines", op: "GetInvoicesUpcomingLines", mode: txWrite, dryRun: true, h: upcomingInvoiceLines,
 			accepts: append([]string{"limit", "starting_after", "ending_before"}, upcoming...), rejects: legacyPreviewRejects},
-		{route: "POST /v1/invoices/create_preview", op: "PostInvoicesCreatePreview", mode: txWrite, dryRun: true, h: createInvoicePreview, accepts: previewParams, rejects: previewRejects},
+		{route: "POST /v1/invoices/create_preview", op: "PostInvoicesCreatePreview", mode: txWrite, dryRun: true, h: createInvoicePreview, accepts: previewParams, rejects: previewRejects,
+			newer: []string{"subscription_details.billing_cycle_anchor", "subscription_details.billing_mode"}},
 	}
 }
 
@@ -45,9 +47,14 @@ func upcomingInvoice(c *call) (jsonobj.Obj, error) {
 }
 
 // createInvoicePreview answers POST /v1/invoices/create_preview: the same
-// invoice, with the upcoming_in_ id Stripe's create_preview gives it.
+// invoice, with the upcoming_in_ id Stripe's create_preview gives it. From
+// 2025-03-31.basil it previews a subscription, a schedule or invoice items,
+// no longer "the next upcoming invoice from among the customer's
+// subscriptions" (billing.PreviewRequest's NeedsTarget).
 func createInvoicePreview(c *call) (jsonobj.Obj, error) {
-	inv, err := billing.Preview(&c.u, decodePreview(c, c.params))
+	in := decodePreview(c, c.params)
+	in.NeedsTarget = c.v.Has(apiversion.GatePreviewNeedsTarget)
+	inv, err := billing.Preview(&c.u, in)
 	if err != nil {
 		return nil, err
 	}
@@ -103,7 +110,15 @@ func (c *call) pageLines(inv *billing.Invoice) (jsonobj.Obj, error) {
 func decodePreview(c *call, p *form.Params) billing.PreviewRequest {
 	return billing.PreviewRequest{Customer: optString(p, "customer"), Subscription: optString(p, "subscription"),
 		Change: decodePreviewChange(c, p), Recurring: p.StringOr("preview_mode", "next") == "recurring",
-		InvoiceItems: decodePreviewItems(p), Currency: optString(p, "currency")}
+		InvoiceItems: decodePreviewItems(p), Currency: optString(p, "currency"), Target: previewHasTarget(p)}
+}
+
+// previewHasTarget reports whether a preview names what it previews beside
+// the customer: a subscription, a schedule, subscription items or invoice
+// items.
+func previewHasTarget(p *form.Params) bool {
+	return p.Has("subscription") || p.Has("schedule") || p.Object("subscription_details").Has("items") ||
+		p.Object("schedule_details").Has("phases") || p.Has("invoice_items")
 }
 
 // decodePreviewChange is a preview's change to the subscription.
@@ -128,13 +143,22 @@ func decodePreviewChange(c *call, p *form.Params) billing.PreviewChange {
 	ch.CancelNow = optBool(at("cancel_now", "subscription_cancel_now")).V
 	ch.CancelAt = optInt(at("cancel_at", "subscription_cancel_at"))
 	ch.TrialEnd = decodeMoment(at("trial_end", "subscription_trial_end"))
+	// subscription_details[billing_cycle_anchor] is endive's object (an older
+	// version's value is upgraded to it); upcoming's flat
+	// subscription_billing_cycle_anchor keeps its own shape.
 	if q, k := at("billing_cycle_anchor", "subscription_billing_cycle_anchor"); q.Has(k) {
-		if v := q.Get(k); v.Kind == form.KInt {
+		v := q.Get(k)
+		typ := v.Str
+		if v.Kind == form.KObject {
+			typ = v.Obj.StringOr("type", "")
+		}
+		if v.Kind == form.KInt || typ == "timestamp" {
 			ch.AnchorTimestamp = v.Param
 		} else {
-			ch.AnchorNow = v.Str == "now"
+			ch.AnchorNow = typ == "now"
 		}
 	}
+	ch.Mode = decodeBillingMode(c, d)
 	return ch
 }
 

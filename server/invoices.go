@@ -1,6 +1,11 @@
 package server
 
 import (
+	"strconv"
+	"strings"
+
+	"github.com/shopspring/decimal"
+
 	"github.com/stripe-emulator/stripe-emulator/internal/billing"
 	"github.com/stripe-emulator/stripe-emulator/internal/form"
 	"github.com/stripe-emulator/stripe-emulator/internal/jsonobj"
@@ -26,7 +31,7 @@ func invoiceEndpoints() []endpoint {
 		// Not in the 2024-06-20 catalogue (stripe-go v79 has both).
 		{route: "POST /v1/invoices/{invoice}/send", schema: expandOnly, mode: txWrite, h: sendInvoice},
 		{route: "POST /v1/invoices/{invoice}/lines/{line_item_id}", schema: invoiceLineSchema, mode: txWrite, h: updateInvoiceLine,
-			accepts: invoiceLineParams},
+			accepts: invoiceLineParams, newer: []string{"pricing"}},
 	}
 }
 
@@ -53,7 +58,9 @@ var invoiceResource = &resource[*billing.Invoice]{
 			"default_payment_method": "payment_method", "default_source": "source", "latest_revision": "invoice",
 			"on_behalf_of": "account", "payment_intent": "payment_intent", "quote": "quote", "subscription": "subscription",
 			"test_clock": "test_helpers.test_clock", "from_invoice.invoice": "invoice", "issuer.account": "account",
-			"automatic_tax.liability.account": "account", "transfer_data.destination": "account"},
+			"automatic_tax.liability.account": "account", "transfer_data.destination": "account",
+			"parent.subscription_details.subscription": "subscription"},
+		shape: invoiceShape,
 		search: &searchable{
 			url: "/v1/invoices/search",
 			fields: map[string]search.FieldType{"created": search.Number, "currency": search.Token, "customer": search.Token,
@@ -214,8 +221,10 @@ func searchInvoices(c *call) (jsonobj.Obj, error) {
 
 // lineItemResource is an invoice's line, rendered by its invoice (renderLine).
 var lineItemResource = &resource[*billing.Line]{resourceDesc: resourceDesc{
-	name:   "line_item",
-	expand: map[string]string{"invoice_item": "invoiceitem", "subscription": "subscription", "subscription_item": "subscription_item"},
+	name: "line_item",
+	expand: map[string]string{"invoice_item": "invoiceitem", "subscription": "subscription", "subscription_item": "subscription_item",
+		"pricing.price_details.price": "price"},
+	shape: lineItemShape,
 }}
 
 // maxEmbeddedLines is how many lines an invoice object embeds; the rest are
@@ -223,188 +232,299 @@ var lineItemResource = &resource[*billing.Line]{resourceDesc: resourceDesc{
 const maxEmbeddedLines = 10
 
 func (rc *renderCtx) renderInvoice(inv *billing.Invoice) (jsonobj.Obj, error) {
-	lines := make([]jsonobj.Obj, 0, min(len(inv.Lines), maxEmbeddedLines))
+	iv := &invoiceView{inv: inv, lines: make([]lineView, 0, min(len(inv.Lines), maxEmbeddedLines))}
 	for i := range inv.Lines {
 		if i == maxEmbeddedLines {
 			break
 		}
-		l, err := rc.renderLine(inv, &inv.Lines[i])
+		lv, err := rc.lineView(inv, &inv.Lines[i])
 		if err != nil {
 			return nil, err
 		}
-		lines = append(lines, l)
+		iv.lines = append(iv.lines, lv)
 	}
-	linesURL := "/v1/invoices/" + inv.ID + "/lines"
-	if inv.Preview {
-		linesURL = inv.LinesURL
+	return invoiceShape.render(rc, iv), nil
+}
+
+// invoiceView is what an invoice renders from: it and its embedded lines.
+type invoiceView struct {
+	inv   *billing.Invoice
+	lines []lineView
+}
+
+// lineView is what an invoice line renders from: it, its invoice and its
+// price (nil for a line without one).
+type lineView struct {
+	inv *billing.Invoice
+	l   *billing.Line
+	pr  *billing.Price
+}
+
+func (rc *renderCtx) lineView(inv *billing.Invoice, l *billing.Line) (lineView, error) {
+	lv := lineView{inv: inv, l: l}
+	if l.Price != "" {
+		pr, err := rc.getPrice(l.Price, "price")
+		if err != nil {
+			return lv, err
+		}
+		lv.pr = pr
 	}
-	subtotal := inv.Subtotal()
-	var ending any
-	if inv.EndingBalance != nil {
-		ending = *inv.EndingBalance
+	return lv, nil
+}
+
+func (rc *renderCtx) renderLine(inv *billing.Invoice, l *billing.Line) (jsonobj.Obj, error) {
+	lv, err := rc.lineView(inv, l)
+	if err != nil {
+		return nil, err
 	}
-	var dueDate any
-	if inv.DueDate != 0 {
-		dueDate = inv.DueDate
-	}
-	var subDetails any
-	if inv.Subscription != "" {
-		subDetails = jsonobj.Obj{{K: "metadata", V: metadataOf(inv.SubscriptionMetadata)}}
-	} else {
-		subDetails = jsonobj.Obj{{K: "metadata", V: nil}}
-	}
-	taxExempt := inv.CustomerTaxExempt
-	if taxExempt == "" {
-		taxExempt = "none"
-	}
-	o := make(jsonobj.Obj, 0, 90)
-	if inv.ID != "" { // an upcoming invoice has no id (optional, not nullable, in Stripe's spec)
-		o = append(o, jsonobj.Field{K: "id", V: inv.ID})
-	}
-	return append(o, jsonobj.Obj{
-		{K: "object", V: "invoice"},
-		{K: "account_country", V: "US"},
-		{K: "account_name", V: "stripe-emulator"},
-		{K: "account_tax_ids", V: nil},
-		{K: "amount_due", V: inv.AmountDue()},
-		{K: "amount_paid", V: inv.AmountPaid},
-		{K: "amount_remaining", V: inv.AmountRemaining()},
-		{K: "amount_shipping", V: 0},
-		{K: "application", V: nil},
-		{K: "application_fee_amount", V: nil},
-		{K: "attempt_count", V: inv.AttemptCount},
-		{K: "attempted", V: inv.Attempted},
-		{K: "auto_advance", V: inv.AutoAdvance},
-		{K: "automatic_tax", V: jsonobj.Obj{{K: "enabled", V: false}, {K: "liability", V: nil}, {K: "status", V: nil}}},
-		{K: "automatically_finalizes_at", V: nullIfZero(inv.FinalizesAt)},
-		{K: "billing_reason", V: inv.BillingReason},
-		{K: "charge", V: nil},
-		{K: "collection_method", V: inv.CollectionMethod},
-		{K: "created", V: inv.Created},
-		{K: "currency", V: inv.Currency},
-		{K: "custom_fields", V: nil},
-		{K: "customer", V: inv.Customer},
-		{K: "customer_address", V: nilObj(objOf(inv.CustomerAddress))},
-		{K: "customer_email", V: orNull(inv.CustomerEmail)},
-		{K: "customer_name", V: orNull(inv.CustomerName)},
-		{K: "customer_phone", V: orNull(inv.CustomerPhone)},
-		{K: "customer_shipping", V: nilObj(objOf(inv.CustomerShipping))},
-		{K: "customer_tax_exempt", V: taxExempt},
-		{K: "customer_tax_ids", V: []any{}},
-		{K: "default_payment_method", V: nil},
-		{K: "default_source", V: nil},
-		{K: "default_tax_rates", V: []any{}},
-		{K: "description", V: orNull(inv.Description)},
-		{K: "discount", V: nil},
-		{K: "discounts", V: []any{}},
-		{K: "due_date", V: dueDate},
-		{K: "effective_at", V: nullIfZero(inv.EffectiveAt)},
-		{K: "ending_balance", V: ending},
-		{K: "footer", V: nil},
-		{K: "from_invoice", V: nil},
-		{K: "hosted_invoice_url", V: nil},
-		{K: "invoice_pdf", V: nil},
-		{K: "issuer", V: jsonobj.Obj{{K: "type", V: "self"}}},
-		{K: "last_finalization_error", V: nil},
-		{K: "latest_revision", V: nil},
-		{K: "lines", V: jsonobj.Obj{
+	return lineItemShape.render(rc, &lv), nil
+}
+
+// invoiceField is a field of the invoice object.
+type invoiceField = field[*invoiceView]
+
+// invoiceGet is a getter of the invoice itself.
+func invoiceGet(f func(inv *billing.Invoice) any) func(*renderCtx, *invoiceView) any {
+	return func(_ *renderCtx, v *invoiceView) any { return f(v.inv) }
+}
+
+func zero[T any](*renderCtx, T) any       { return 0 }
+func emptyList[T any](*renderCtx, T) any  { return []any{} }
+func falseValue[T any](*renderCtx, T) any { return false }
+
+// invoiceShape is the invoice at every API version. From 2025-03-31.basil
+// parent says what made it (subscription_details, for a subscription's).
+var invoiceShape = newShape("invoice", []invoiceField{
+	{name: "id", get: invoiceGet(func(inv *billing.Invoice) any {
+		if inv.ID == "" {
+			return absent // an upcoming invoice has no id (optional, not nullable, in Stripe's spec)
+		}
+		return inv.ID
+	})},
+	{name: "object", get: invoiceGet(func(*billing.Invoice) any { return "invoice" })},
+	{name: "account_country", get: invoiceGet(func(*billing.Invoice) any { return "US" })},
+	{name: "account_name", get: invoiceGet(func(*billing.Invoice) any { return "stripe-emulator" })},
+	{name: "account_tax_ids", get: null[*invoiceView]},
+	{name: "amount_due", get: invoiceGet(func(inv *billing.Invoice) any { return inv.AmountDue() })},
+	{name: "amount_overpaid", get: zero[*invoiceView]},
+	{name: "amount_paid", get: invoiceGet(func(inv *billing.Invoice) any { return inv.AmountPaid })},
+	{name: "amount_paid_off_stripe", get: zero[*invoiceView]},
+	{name: "amount_remaining", get: invoiceGet(func(inv *billing.Invoice) any { return inv.AmountRemaining() })},
+	{name: "amount_shipping", get: zero[*invoiceView]},
+	{name: "application", get: null[*invoiceView]},
+	{name: "application_fee_amount", get: null[*invoiceView]},
+	{name: "attempt_count", get: invoiceGet(func(inv *billing.Invoice) any { return inv.AttemptCount })},
+	{name: "attempted", get: invoiceGet(func(inv *billing.Invoice) any { return inv.Attempted })},
+	{name: "auto_advance", get: invoiceGet(func(inv *billing.Invoice) any { return inv.AutoAdvance })},
+	{name: "automatic_tax", sub: []invoiceField{
+		{name: "disabled_reason", get: null[*invoiceView]},
+		{name: "enabled", get: falseValue[*invoiceView]},
+		{name: "liability", get: null[*invoiceView]},
+		{name: "provider", get: null[*invoiceView]},
+		{name: "status", get: null[*invoiceView]},
+	}},
+	{name: "automatically_finalizes_at", get: invoiceGet(func(inv *billing.Invoice) any { return nullIfZero(inv.FinalizesAt) })},
+	{name: "billing_reason", get: invoiceGet(func(inv *billing.Invoice) any { return inv.BillingReason })},
+	{name: "charge", get: null[*invoiceView]},
+	{name: "collection_method", get: invoiceGet(func(inv *billing.Invoice) any { return inv.CollectionMethod })},
+	{name: "created", get: invoiceGet(func(inv *billing.Invoice) any { return inv.Created })},
+	{name: "currency", get: invoiceGet(func(inv *billing.Invoice) any { return inv.Currency })},
+	{name: "custom_fields", get: null[*invoiceView]},
+	{name: "customer", get: invoiceGet(func(inv *billing.Invoice) any { return inv.Customer })},
+	{name: "customer_account", get: null[*invoiceView]},
+	{name: "customer_address", get: invoiceGet(func(inv *billing.Invoice) any { return nilObj(objOf(inv.CustomerAddress)) })},
+	{name: "customer_email", get: invoiceGet(func(inv *billing.Invoice) any { return orNull(inv.CustomerEmail) })},
+	{name: "customer_name", get: invoiceGet(func(inv *billing.Invoice) any { return orNull(inv.CustomerName) })},
+	{name: "customer_phone", get: invoiceGet(func(inv *billing.Invoice) any { return orNull(inv.CustomerPhone) })},
+	{name: "customer_shipping", get: invoiceGet(func(inv *billing.Invoice) any { return nilObj(objOf(inv.CustomerShipping)) })},
+	{name: "customer_tax_exempt", get: invoiceGet(func(inv *billing.Invoice) any {
+		if inv.CustomerTaxExempt == "" {
+			return "none"
+		}
+		return inv.CustomerTaxExempt
+	})},
+	{name: "customer_tax_ids", get: emptyList[*invoiceView]},
+	{name: "default_payment_method", get: null[*invoiceView]},
+	{name: "default_source", get: null[*invoiceView]},
+	{name: "default_tax_rates", get: emptyList[*invoiceView]},
+	{name: "description", get: invoiceGet(func(inv *billing.Invoice) any { return orNull(inv.Description) })},
+	{name: "discount", get: null[*invoiceView]},
+	{name: "discounts", get: emptyList[*invoiceView]},
+	{name: "due_date", get: invoiceGet(func(inv *billing.Invoice) any { return nullIfZero(inv.DueDate) })},
+	{name: "effective_at", get: invoiceGet(func(inv *billing.Invoice) any { return nullIfZero(inv.EffectiveAt) })},
+	{name: "ending_balance", get: invoiceGet(func(inv *billing.Invoice) any { return orNullInt(inv.EndingBalance) })},
+	{name: "footer", get: null[*invoiceView]},
+	{name: "from_invoice", get: null[*invoiceView]},
+	{name: "hosted_invoice_url", get: null[*invoiceView]},
+	{name: "invoice_pdf", get: null[*invoiceView]},
+	{name: "issuer", get: invoiceGet(func(*billing.Invoice) any { return jsonobj.Obj{{K: "type", V: "self"}} })},
+	{name: "last_finalization_error", get: null[*invoiceView]},
+	{name: "latest_revision", get: null[*invoiceView]},
+	{name: "lines", get: func(rc *renderCtx, v *invoiceView) any {
+		inv := v.inv
+		data := make([]jsonobj.Obj, len(v.lines))
+		for i := range v.lines {
+			data[i] = lineItemShape.render(rc, &v.lines[i])
+		}
+		url := "/v1/invoices/" + inv.ID + "/lines"
+		if inv.Preview {
+			url = inv.LinesURL
+		}
+		return jsonobj.Obj{
 			{K: "object", V: "list"},
-			{K: "data", V: lines},
-			{K: "has_more", V: len(inv.Lines) > len(lines)},
+			{K: "data", V: data},
+			{K: "has_more", V: len(inv.Lines) > len(data)},
 			{K: "total_count", V: len(inv.Lines)},
-			{K: "url", V: linesURL},
-		}},
-		{K: "livemode", V: false},
-		{K: "metadata", V: metadataOf(inv.Metadata)},
-		{K: "next_payment_attempt", V: nullIfZero(inv.NextPaymentAttempt)},
-		{K: "number", V: orNull(inv.Number)},
-		{K: "on_behalf_of", V: nil},
-		{K: "paid", V: inv.Paid},
-		{K: "paid_out_of_band", V: inv.PaidOutOfBand},
-		{K: "payment_intent", V: nil},
-		{K: "payment_settings", V: jsonobj.Obj{{K: "default_mandate", V: nil}, {K: "payment_method_options", V: nil}, {K: "payment_method_types", V: nil}}},
-		{K: "period_end", V: inv.PeriodEnd},
-		{K: "period_start", V: inv.PeriodStart},
-		{K: "post_payment_credit_notes_amount", V: 0},
-		{K: "pre_payment_credit_notes_amount", V: 0},
-		{K: "quote", V: nil},
-		{K: "receipt_number", V: nil},
-		{K: "rendering", V: nil},
-		{K: "shipping_cost", V: nil},
-		{K: "shipping_details", V: nil},
-		{K: "starting_balance", V: inv.StartingBalance},
-		{K: "statement_descriptor", V: nil},
-		{K: "status", V: string(inv.Status)},
-		{K: "status_transitions", V: jsonobj.Obj{
+			{K: "url", V: url},
+		}
+	}},
+	{name: "livemode", get: falseValue[*invoiceView]},
+	{name: "metadata", get: invoiceGet(func(inv *billing.Invoice) any { return metadataOf(inv.Metadata) })},
+	{name: "next_payment_attempt", get: invoiceGet(func(inv *billing.Invoice) any { return nullIfZero(inv.NextPaymentAttempt) })},
+	{name: "number", get: invoiceGet(func(inv *billing.Invoice) any { return orNull(inv.Number) })},
+	{name: "on_behalf_of", get: null[*invoiceView]},
+	{name: "paid", get: invoiceGet(func(inv *billing.Invoice) any { return inv.Paid })},
+	{name: "paid_out_of_band", get: invoiceGet(func(inv *billing.Invoice) any { return inv.PaidOutOfBand })},
+	{name: "parent", get: invoiceGet(func(inv *billing.Invoice) any {
+		if inv.Subscription == "" {
+			return nil // a one-off invoice
+		}
+		return jsonobj.Obj{
+			{K: "quote_details", V: nil},
+			{K: "subscription_details", V: jsonobj.Obj{{K: "metadata", V: metadataOf(inv.SubscriptionMetadata)}, {K: "subscription", V: inv.Subscription}}},
+			{K: "type", V: "subscription_details"},
+		}
+	})},
+	{name: "payment_intent", get: null[*invoiceView]},
+	{name: "payment_settings", get: invoiceGet(func(*billing.Invoice) any {
+		return jsonobj.Obj{{K: "default_mandate", V: nil}, {K: "payment_method_options", V: nil}, {K: "payment_method_types", V: nil}}
+	})},
+	{name: "period_end", get: invoiceGet(func(inv *billing.Invoice) any { return inv.PeriodEnd })},
+	{name: "period_start", get: invoiceGet(func(inv *billing.Invoice) any { return inv.PeriodStart })},
+	{name: "post_payment_credit_notes_amount", get: zero[*invoiceView]},
+	{name: "pre_payment_credit_notes_amount", get: zero[*invoiceView]},
+	{name: "quote", get: null[*invoiceView]},
+	{name: "receipt_number", get: null[*invoiceView]},
+	{name: "rendering", get: null[*invoiceView]},
+	{name: "shipping_cost", get: null[*invoiceView]},
+	{name: "shipping_details", get: null[*invoiceView]},
+	{name: "starting_balance", get: invoiceGet(func(inv *billing.Invoice) any { return inv.StartingBalance })},
+	{name: "statement_descriptor", get: null[*invoiceView]},
+	{name: "status", get: invoiceGet(func(inv *billing.Invoice) any { return string(inv.Status) })},
+	{name: "status_details", get: omitted[*invoiceView]},
+	{name: "status_transitions", get: invoiceGet(func(inv *billing.Invoice) any {
+		return jsonobj.Obj{
 			{K: "finalized_at", V: nullIfZero(inv.FinalizedAt)},
 			{K: "marked_uncollectible_at", V: nullIfZero(inv.UncollectibleAt)},
 			{K: "paid_at", V: nullIfZero(inv.PaidAt)},
 			{K: "voided_at", V: nullIfZero(inv.VoidedAt)},
-		}},
-		{K: "subscription", V: orNull(inv.Subscription)},
-		{K: "subscription_details", V: subDetails},
-		{K: "subtotal", V: subtotal},
-		{K: "subtotal_excluding_tax", V: subtotal},
-		{K: "tax", V: nil},
-		{K: "test_clock", V: orNull(inv.TestClock)},
-		{K: "total", V: subtotal},
-		{K: "total_discount_amounts", V: []any{}},
-		{K: "total_excluding_tax", V: subtotal},
-		{K: "total_tax_amounts", V: []any{}},
-		{K: "transfer_data", V: nil},
-		{K: "webhooks_delivered_at", V: nullIfZero(inv.FinalizedAt)},
-	}...), nil
+		}
+	})},
+	{name: "subscription", get: invoiceGet(func(inv *billing.Invoice) any { return orNull(inv.Subscription) })},
+	{name: "subscription_details", get: invoiceGet(func(inv *billing.Invoice) any {
+		if inv.Subscription == "" {
+			return jsonobj.Obj{{K: "metadata", V: nil}}
+		}
+		return jsonobj.Obj{{K: "metadata", V: metadataOf(inv.SubscriptionMetadata)}}
+	})},
+	// subscription_proration_date: the emulator records none (optional).
+	{name: "subscription_proration_date", get: omitted[*invoiceView]},
+	{name: "subtotal", get: invoiceGet(func(inv *billing.Invoice) any { return inv.Subtotal() })},
+	{name: "subtotal_excluding_tax", get: invoiceGet(func(inv *billing.Invoice) any { return inv.Subtotal() })},
+	{name: "tax", get: null[*invoiceView]},
+	{name: "test_clock", get: invoiceGet(func(inv *billing.Invoice) any { return orNull(inv.TestClock) })},
+	{name: "total", get: invoiceGet(func(inv *billing.Invoice) any { return inv.Subtotal() })},
+	{name: "total_discount_amounts", get: emptyList[*invoiceView]},
+	{name: "total_excluding_tax", get: invoiceGet(func(inv *billing.Invoice) any { return inv.Subtotal() })},
+	{name: "total_pretax_credit_amounts", get: emptyList[*invoiceView]},
+	{name: "total_tax_amounts", get: emptyList[*invoiceView]},
+	{name: "total_taxes", get: emptyList[*invoiceView]},
+	{name: "transfer_data", get: null[*invoiceView]},
+	{name: "webhooks_delivered_at", get: invoiceGet(func(inv *billing.Invoice) any { return nullIfZero(inv.FinalizedAt) })},
+})
+
+// lineField is a field of the invoice line object.
+type lineField = field[*lineView]
+
+// lineGet is a getter of the line itself.
+func lineGet(f func(l *billing.Line) any) func(*renderCtx, *lineView) any {
+	return func(_ *renderCtx, v *lineView) any { return f(v.l) }
 }
 
-func (rc *renderCtx) renderLine(inv *billing.Invoice, l *billing.Line) (jsonobj.Obj, error) {
-	var priceObj, plan any
-	if l.Price != "" {
-		pr, err := rc.getPrice(l.Price, "price")
-		if err != nil {
-			return nil, err
+// lineItemShape is the invoice line at every API version. From
+// 2025-03-31.basil parent says what made the line, and pricing its price: a
+// line of a subscription item (a proration too, which an invoice item
+// carries) is subscription_item_details, any other invoice item's
+// invoice_item_details.
+var lineItemShape = newShape("line_item", []lineField{
+	{name: "id", get: lineGet(func(l *billing.Line) any { return l.ID })},
+	{name: "object", get: lineGet(func(*billing.Line) any { return "line_item" })},
+	{name: "amount", get: lineGet(func(l *billing.Line) any { return l.Amount })},
+	{name: "amount_excluding_tax", get: lineGet(func(l *billing.Line) any { return l.Amount })},
+	{name: "currency", get: lineGet(func(l *billing.Line) any { return l.Currency })},
+	{name: "description", get: lineGet(func(l *billing.Line) any { return orNull(l.Description) })},
+	{name: "discount_amounts", get: emptyList[*lineView]},
+	{name: "discountable", get: lineGet(func(l *billing.Line) any { return l.Discountable })},
+	{name: "discounts", get: emptyList[*lineView]},
+	{name: "invoice", get: func(_ *renderCtx, v *lineView) any {
+		if v.inv.Preview {
+			return nil
 		}
-		priceObj, plan = rc.renderPrice(pr), rc.renderPlan(pr)
-	}
-	var invoiceID any
-	if !inv.Preview {
-		invoiceID = inv.ID
-	}
+		return v.inv.ID
+	}},
 	// invoice_item and subscription_item are optional and not nullable in
 	// Stripe's spec: a line without one leaves the key out, as Stripe does.
-	o := make(jsonobj.Obj, 0, 25)
-	o = append(o,
-		jsonobj.Field{K: "id", V: l.ID},
-		jsonobj.Field{K: "object", V: "line_item"},
-		jsonobj.Field{K: "amount", V: l.Amount},
-		jsonobj.Field{K: "amount_excluding_tax", V: l.Amount},
-		jsonobj.Field{K: "currency", V: l.Currency},
-		jsonobj.Field{K: "description", V: orNull(l.Description)},
-		jsonobj.Field{K: "discount_amounts", V: []any{}},
-		jsonobj.Field{K: "discountable", V: l.Discountable},
-		jsonobj.Field{K: "discounts", V: []any{}},
-		jsonobj.Field{K: "invoice", V: invoiceID},
-	)
-	if l.InvoiceItem != "" {
-		o = append(o, jsonobj.Field{K: "invoice_item", V: l.InvoiceItem})
+	{name: "invoice_item", get: lineGet(func(l *billing.Line) any { return orAbsent(l.InvoiceItem) })},
+	{name: "livemode", get: falseValue[*lineView]},
+	{name: "metadata", get: lineGet(func(l *billing.Line) any { return metadataOf(l.Metadata) })},
+	{name: "parent", get: lineGet(func(l *billing.Line) any {
+		details := jsonobj.Obj{
+			{K: "invoice_item", V: orNull(l.InvoiceItem)},
+			{K: "proration", V: l.Proration},
+			{K: "proration_details", V: jsonobj.Obj{{K: "credited_items", V: nil}}},
+			{K: "subscription", V: orNull(l.Subscription)},
+		}
+		if l.SubscriptionItem != "" {
+			details = append(details, jsonobj.Field{K: "subscription_item", V: l.SubscriptionItem})
+			return jsonobj.Obj{{K: "invoice_item_details", V: nil}, {K: "subscription_item_details", V: details}, {K: "type", V: "subscription_item_details"}}
+		}
+		if l.InvoiceItem == "" {
+			// A preview's invoice_items[] line has no stored invoice item;
+			// invoice_item_details needs one: a temporary ID, as its line's.
+			details[0].V = "ii_tmp_" + strings.TrimPrefix(l.ID, "il_tmp_")
+		}
+		return jsonobj.Obj{{K: "invoice_item_details", V: details}, {K: "subscription_item_details", V: nil}, {K: "type", V: "invoice_item_details"}}
+	})},
+	{name: "period", get: lineGet(func(l *billing.Line) any {
+		return jsonobj.Obj{{K: "end", V: l.PeriodEnd}, {K: "start", V: l.PeriodStart}}
+	})},
+	{name: "plan", get: func(rc *renderCtx, v *lineView) any { return rc.renderPlan(v.pr) }},
+	{name: "pretax_credit_amounts", get: emptyList[*lineView]},
+	{name: "price", get: func(rc *renderCtx, v *lineView) any { return rc.priceOrNull(v.pr) }},
+	{name: "pricing", get: func(_ *renderCtx, v *lineView) any { return renderPricing(v.pr, v.l.UnitAmount) }},
+	{name: "proration", get: lineGet(func(l *billing.Line) any { return l.Proration })},
+	{name: "proration_details", get: lineGet(func(*billing.Line) any { return jsonobj.Obj{{K: "credited_items", V: nil}} })},
+	{name: "quantity", get: lineGet(func(l *billing.Line) any { return l.Quantity })},
+	{name: "quantity_decimal", get: lineGet(func(l *billing.Line) any { return jsonobj.Decimal(strconv.FormatInt(l.Quantity, 10)) })},
+	{name: "subscription", get: lineGet(func(l *billing.Line) any { return orNull(l.Subscription) })},
+	{name: "subscription_item", get: lineGet(func(l *billing.Line) any { return orAbsent(l.SubscriptionItem) })},
+	{name: "subtotal", get: lineGet(func(l *billing.Line) any { return l.Amount })},
+	{name: "tax_amounts", get: emptyList[*lineView]},
+	{name: "tax_rates", get: emptyList[*lineView]},
+	{name: "taxes", get: emptyList[*lineView]},
+	{name: "type", get: lineGet(func(l *billing.Line) any { return l.Type })},
+	{name: "unit_amount_excluding_tax", get: lineGet(func(l *billing.Line) any { return decimalOrNull(l.UnitAmount) })},
+})
+
+// renderPricing is pricing (2025-03-31.basil) of a line or an invoice item:
+// its price and product, and its unit amount; null without a price.
+func renderPricing(pr *billing.Price, unit *decimal.Decimal) any {
+	if pr == nil {
+		return nil
 	}
-	o = append(o,
-		jsonobj.Field{K: "livemode", V: false},
-		jsonobj.Field{K: "metadata", V: metadataOf(l.Metadata)},
-		jsonobj.Field{K: "period", V: jsonobj.Obj{{K: "end", V: l.PeriodEnd}, {K: "start", V: l.PeriodStart}}},
-		jsonobj.Field{K: "plan", V: plan},
-		jsonobj.Field{K: "price", V: priceObj},
-		jsonobj.Field{K: "proration", V: l.Proration},
-		jsonobj.Field{K: "proration_details", V: jsonobj.Obj{{K: "credited_items", V: nil}}},
-		jsonobj.Field{K: "quantity", V: l.Quantity},
-		jsonobj.Field{K: "subscription", V: orNull(l.Subscription)},
-	)
-	if l.SubscriptionItem != "" {
-		o = append(o, jsonobj.Field{K: "subscription_item", V: l.SubscriptionItem})
+	return jsonobj.Obj{
+		{K: "price_details", V: jsonobj.Obj{{K: "price", V: pr.ID}, {K: "product", V: pr.Product}}},
+		{K: "type", V: "price_details"},
+		{K: "unit_amount_decimal", V: decimalOrNull(unit)},
 	}
-	return append(o,
-		jsonobj.Field{K: "tax_amounts", V: []any{}},
-		jsonobj.Field{K: "tax_rates", V: []any{}},
-		jsonobj.Field{K: "type", V: l.Type},
-		jsonobj.Field{K: "unit_amount_excluding_tax", V: decimalOrNull(l.UnitAmount)},
-	), nil
 }

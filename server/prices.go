@@ -7,6 +7,7 @@ import (
 	"github.com/shopspring/decimal"
 
 	"github.com/stripe-emulator/stripe-emulator/internal/apierr"
+	"github.com/stripe-emulator/stripe-emulator/internal/apiversion"
 	"github.com/stripe-emulator/stripe-emulator/internal/billing"
 	"github.com/stripe-emulator/stripe-emulator/internal/billing/calc"
 	"github.com/stripe-emulator/stripe-emulator/internal/form"
@@ -25,6 +26,7 @@ var priceResource = &resource[*billing.Price]{
 		table:  billing.Table(tPrices),
 		codec:  plainCodec[billing.Price](),
 		expand: map[string]string{"product": "product"},
+		shape:  priceShape,
 		search: &searchable{
 			url: "/v1/prices/search",
 			fields: map[string]search.FieldType{"active": search.Token, "created": search.Number, "currency": search.Token,
@@ -54,6 +56,7 @@ var priceResource = &resource[*billing.Price]{
 var planResource = &resource[*billing.Price]{resourceDesc: resourceDesc{
 	name:   "plan",
 	expand: map[string]string{"product": "product"},
+	shape:  planShape,
 }}
 
 func priceEndpoints() []endpoint {
@@ -267,6 +270,9 @@ func (c *call) applyRecurring(pr *billing.Price, p *form.Params) error {
 		}
 		r.Meter = m.ID
 	}
+	if r.UsageType == "metered" && r.Meter == "" && c.v.Has(apiversion.GateNoLegacyMetered) {
+		return apierr.InvalidRequest("parameter_missing", rp.Path("meter"), "Missing required param: %s. From API version 2025-03-31.basil a metered price needs a billing meter: prices with usage_type=metered and no meter (legacy usage-based billing) can no longer be created; this request used %s.", rp.Path("meter"), c.v)
+	}
 	pr.Recurring = r
 	return nil
 }
@@ -394,112 +400,129 @@ func listPrices(c *call) (jsonobj.Obj, error) {
 	})
 }
 
-func (rc *renderCtx) renderPrice(pr *billing.Price) jsonobj.Obj {
-	scheme := "per_unit"
+func (rc *renderCtx) renderPrice(pr *billing.Price) jsonobj.Obj { return priceShape.render(rc, pr) }
+
+func scheme(pr *billing.Price) string {
 	if pr.Tiered {
-		scheme = "tiered"
+		return "tiered"
 	}
-	typ := "one_time"
-	var rec any
-	if r := pr.Recurring; r != nil {
-		typ = "recurring"
-		rec = jsonobj.Obj{
-			{K: "aggregate_usage", V: orNull(r.AggregateUsage)},
-			{K: "interval", V: r.Interval},
-			{K: "interval_count", V: r.IntervalCount},
-			{K: "meter", V: orNull(r.Meter)},
-			{K: "trial_period_days", V: orNullInt(r.TrialPeriodDays)},
-			{K: "usage_type", V: r.UsageType},
+	return "per_unit"
+}
+
+// transform is a price's transform_quantity (a plan's transform_usage).
+func transform(pr *billing.Price) any {
+	if pr.DivideBy <= 0 {
+		return nil
+	}
+	round := "down"
+	if pr.RoundUp {
+		round = "up"
+	}
+	return jsonobj.Obj{{K: "divide_by", V: pr.DivideBy}, {K: "round", V: round}}
+}
+
+// priceField is a field of the price object.
+type priceField = field[*billing.Price]
+
+// priceShape is the price at every API version.
+var priceShape = newShape("price", []priceField{
+	{name: "id", get: func(_ *renderCtx, pr *billing.Price) any { return pr.ID }},
+	{name: "object", get: func(*renderCtx, *billing.Price) any { return "price" }},
+	{name: "active", get: func(_ *renderCtx, pr *billing.Price) any { return pr.Active }},
+	{name: "billing_scheme", get: func(_ *renderCtx, pr *billing.Price) any { return scheme(pr) }},
+	{name: "created", get: func(_ *renderCtx, pr *billing.Price) any { return pr.Created }},
+	{name: "currency", get: func(_ *renderCtx, pr *billing.Price) any { return pr.Currency }},
+	{name: "custom_unit_amount", get: null[*billing.Price]},
+	{name: "livemode", get: func(*renderCtx, *billing.Price) any { return false }},
+	{name: "lookup_key", get: func(_ *renderCtx, pr *billing.Price) any { return orNull(pr.LookupKey) }},
+	{name: "metadata", get: func(_ *renderCtx, pr *billing.Price) any { return metadataOf(pr.Metadata) }},
+	{name: "nickname", get: func(_ *renderCtx, pr *billing.Price) any { return orNull(pr.Nickname) }},
+	{name: "product", get: func(_ *renderCtx, pr *billing.Price) any { return pr.Product }},
+	{name: "recurring", get: func(_ *renderCtx, pr *billing.Price) any {
+		if pr.Recurring == nil {
+			return nil
+		}
+		return pr.Recurring
+	}, sub: []priceField{
+		{name: "aggregate_usage", get: func(_ *renderCtx, pr *billing.Price) any { return orNull(pr.Recurring.AggregateUsage) }},
+		{name: "interval", get: func(_ *renderCtx, pr *billing.Price) any { return pr.Recurring.Interval }},
+		{name: "interval_count", get: func(_ *renderCtx, pr *billing.Price) any { return pr.Recurring.IntervalCount }},
+		{name: "meter", get: func(_ *renderCtx, pr *billing.Price) any { return orNull(pr.Recurring.Meter) }},
+		{name: "trial_period_days", get: func(_ *renderCtx, pr *billing.Price) any { return orNullInt(pr.Recurring.TrialPeriodDays) }},
+		{name: "usage_type", get: func(_ *renderCtx, pr *billing.Price) any { return pr.Recurring.UsageType }},
+	}},
+	{name: "tax_behavior", get: func(_ *renderCtx, pr *billing.Price) any { return pr.TaxBehavior }},
+	{name: "tiers", get: func(_ *renderCtx, pr *billing.Price) any { return jsonobj.Hidden{V: renderTiers(pr)} }},
+	{name: "tiers_mode", get: func(_ *renderCtx, pr *billing.Price) any { return orNull(pr.TiersMode) }},
+	{name: "transform_quantity", get: func(_ *renderCtx, pr *billing.Price) any { return transform(pr) }},
+	{name: "type", get: func(_ *renderCtx, pr *billing.Price) any {
+		if pr.Recurring != nil {
+			return "recurring"
+		}
+		return "one_time"
+	}},
+	{name: "unit_amount", get: func(_ *renderCtx, pr *billing.Price) any { return integerOrNull(pr.UnitAmount) }},
+	{name: "unit_amount_decimal", get: func(_ *renderCtx, pr *billing.Price) any { return decimalOrNull(pr.UnitAmount) }},
+})
+
+// renderTiers is a tiered price's tiers (nil for a per-unit price).
+func renderTiers(pr *billing.Price) any {
+	if !pr.Tiered {
+		return nil
+	}
+	ts := make([]jsonobj.Obj, len(pr.Tiers))
+	for i, t := range pr.Tiers {
+		ts[i] = jsonobj.Obj{
+			{K: "flat_amount", V: integerOrNull(t.FlatAmount)},
+			{K: "flat_amount_decimal", V: decimalOrNull(t.FlatAmount)},
+			{K: "unit_amount", V: integerOrNull(t.UnitAmount)},
+			{K: "unit_amount_decimal", V: decimalOrNull(t.UnitAmount)},
+			{K: "up_to", V: orNullInt(t.UpTo)},
 		}
 	}
-	var transform any
-	if pr.DivideBy > 0 {
-		round := "down"
-		if pr.RoundUp {
-			round = "up"
-		}
-		transform = jsonobj.Obj{{K: "divide_by", V: pr.DivideBy}, {K: "round", V: round}}
+	return ts
+}
+
+// priceOrNull renders a price, or null for none (a line without one).
+func (rc *renderCtx) priceOrNull(pr *billing.Price) any {
+	if pr == nil {
+		return nil
 	}
-	var tiers any
-	if pr.Tiered {
-		ts := make([]jsonobj.Obj, len(pr.Tiers))
-		for i, t := range pr.Tiers {
-			ts[i] = jsonobj.Obj{
-				{K: "flat_amount", V: integerOrNull(t.FlatAmount)},
-				{K: "flat_amount_decimal", V: decimalOrNull(t.FlatAmount)},
-				{K: "unit_amount", V: integerOrNull(t.UnitAmount)},
-				{K: "unit_amount_decimal", V: decimalOrNull(t.UnitAmount)},
-				{K: "up_to", V: orNullInt(t.UpTo)},
-			}
-		}
-		tiers = ts
-	}
-	return jsonobj.Obj{
-		{K: "id", V: pr.ID},
-		{K: "object", V: "price"},
-		{K: "active", V: pr.Active},
-		{K: "billing_scheme", V: scheme},
-		{K: "created", V: pr.Created},
-		{K: "currency", V: pr.Currency},
-		{K: "custom_unit_amount", V: nil},
-		{K: "livemode", V: false},
-		{K: "lookup_key", V: orNull(pr.LookupKey)},
-		{K: "metadata", V: metadataOf(pr.Metadata)},
-		{K: "nickname", V: orNull(pr.Nickname)},
-		{K: "product", V: pr.Product},
-		{K: "recurring", V: rec},
-		{K: "tax_behavior", V: pr.TaxBehavior},
-		{K: "tiers", V: jsonobj.Hidden{V: tiers}},
-		{K: "tiers_mode", V: orNull(pr.TiersMode)},
-		{K: "transform_quantity", V: transform},
-		{K: "type", V: typ},
-		{K: "unit_amount", V: integerOrNull(pr.UnitAmount)},
-		{K: "unit_amount_decimal", V: decimalOrNull(pr.UnitAmount)},
-	}
+	return rc.renderPrice(pr)
 }
 
 // renderPlan is the legacy plan mirror of a recurring price that subscription
-// items and invoice lines carry.
+// items and invoice lines carry (null for none, or a one-time price).
 func (rc *renderCtx) renderPlan(pr *billing.Price) any {
-	r := pr.Recurring
-	if r == nil {
+	if pr == nil || pr.Recurring == nil {
 		return nil
 	}
-	scheme := "per_unit"
-	if pr.Tiered {
-		scheme = "tiered"
-	}
-	var transform any
-	if pr.DivideBy > 0 {
-		round := "down"
-		if pr.RoundUp {
-			round = "up"
-		}
-		transform = jsonobj.Obj{{K: "divide_by", V: pr.DivideBy}, {K: "round", V: round}}
-	}
-	return jsonobj.Obj{
-		{K: "id", V: pr.ID},
-		{K: "object", V: "plan"},
-		{K: "active", V: pr.Active},
-		{K: "aggregate_usage", V: orNull(r.AggregateUsage)},
-		{K: "amount", V: integerOrNull(pr.UnitAmount)},
-		{K: "amount_decimal", V: decimalOrNull(pr.UnitAmount)},
-		{K: "billing_scheme", V: scheme},
-		{K: "created", V: pr.Created},
-		{K: "currency", V: pr.Currency},
-		{K: "interval", V: r.Interval},
-		{K: "interval_count", V: r.IntervalCount},
-		{K: "livemode", V: false},
-		{K: "metadata", V: metadataOf(pr.Metadata)},
-		{K: "meter", V: orNull(r.Meter)},
-		{K: "nickname", V: orNull(pr.Nickname)},
-		{K: "product", V: pr.Product},
-		{K: "tiers_mode", V: orNull(pr.TiersMode)},
-		{K: "transform_usage", V: transform},
-		{K: "trial_period_days", V: orNullInt(r.TrialPeriodDays)},
-		{K: "usage_type", V: r.UsageType},
-	}
+	return planShape.render(rc, pr)
 }
+
+// planShape is the plan at every API version (of a recurring price).
+var planShape = newShape("plan", []priceField{
+	{name: "id", get: func(_ *renderCtx, pr *billing.Price) any { return pr.ID }},
+	{name: "object", get: func(*renderCtx, *billing.Price) any { return "plan" }},
+	{name: "active", get: func(_ *renderCtx, pr *billing.Price) any { return pr.Active }},
+	{name: "aggregate_usage", get: func(_ *renderCtx, pr *billing.Price) any { return orNull(pr.Recurring.AggregateUsage) }},
+	{name: "amount", get: func(_ *renderCtx, pr *billing.Price) any { return integerOrNull(pr.UnitAmount) }},
+	{name: "amount_decimal", get: func(_ *renderCtx, pr *billing.Price) any { return decimalOrNull(pr.UnitAmount) }},
+	{name: "billing_scheme", get: func(_ *renderCtx, pr *billing.Price) any { return scheme(pr) }},
+	{name: "created", get: func(_ *renderCtx, pr *billing.Price) any { return pr.Created }},
+	{name: "currency", get: func(_ *renderCtx, pr *billing.Price) any { return pr.Currency }},
+	{name: "interval", get: func(_ *renderCtx, pr *billing.Price) any { return pr.Recurring.Interval }},
+	{name: "interval_count", get: func(_ *renderCtx, pr *billing.Price) any { return pr.Recurring.IntervalCount }},
+	{name: "livemode", get: func(*renderCtx, *billing.Price) any { return false }},
+	{name: "metadata", get: func(_ *renderCtx, pr *billing.Price) any { return metadataOf(pr.Metadata) }},
+	{name: "meter", get: func(_ *renderCtx, pr *billing.Price) any { return orNull(pr.Recurring.Meter) }},
+	{name: "nickname", get: func(_ *renderCtx, pr *billing.Price) any { return orNull(pr.Nickname) }},
+	{name: "product", get: func(_ *renderCtx, pr *billing.Price) any { return pr.Product }},
+	{name: "tiers_mode", get: func(_ *renderCtx, pr *billing.Price) any { return orNull(pr.TiersMode) }},
+	{name: "transform_usage", get: func(_ *renderCtx, pr *billing.Price) any { return transform(pr) }},
+	{name: "trial_period_days", get: func(_ *renderCtx, pr *billing.Price) any { return orNullInt(pr.Recurring.TrialPeriodDays) }},
+	{name: "usage_type", get: func(_ *renderCtx, pr *billing.Price) any { return pr.Recurring.UsageType }},
+})
 
 func searchPrices(c *call) (jsonobj.Obj, error) {
 	return c.search("price")

@@ -64,6 +64,7 @@ var productResource = &resource[*product]{
 			return p
 		}),
 		expand: map[string]string{"default_price": "price", "tax_code": "tax_code"},
+		shape:  productShape,
 		search: &searchable{
 			url: "/v1/products/search",
 			fields: map[string]search.FieldType{"active": search.Token, "created": search.Number, "description": search.Text,
@@ -303,38 +304,49 @@ func listProducts(c *call) (jsonobj.Obj, error) {
 	})
 }
 
-func (rc *renderCtx) renderProduct(pr *product) jsonobj.Obj {
-	images := pr.Images
-	if images == nil {
-		images = []string{}
-	}
-	features := make([]jsonobj.Obj, len(pr.MarketingFeatures))
-	for i, f := range pr.MarketingFeatures {
-		features[i] = jsonobj.Obj{{K: "name", V: f}}
-	}
-	var shippable any
-	if pr.Shippable != nil {
-		shippable = *pr.Shippable
-	}
-	return jsonobj.Obj{
-		{K: "id", V: pr.ID},
-		{K: "object", V: "product"},
-		{K: "active", V: pr.Active},
-		{K: "created", V: pr.Created},
-		{K: "default_price", V: orNull(pr.DefaultPrice)},
-		{K: "description", V: orNull(pr.Description)},
-		{K: "images", V: images},
-		{K: "livemode", V: false},
-		{K: "marketing_features", V: features},
-		{K: "metadata", V: metadataOf(pr.Metadata)},
-		{K: "name", V: pr.Name},
-		{K: "package_dimensions", V: nilObj(pr.PackageDimensions)},
-		{K: "shippable", V: shippable},
-		{K: "statement_descriptor", V: orNull(pr.StatementDescriptor)},
-		{K: "tax_code", V: orNull(pr.TaxCode)},
-		{K: "type", V: pr.Type},
-		{K: "unit_label", V: orNull(pr.UnitLabel)},
-		{K: "updated", V: pr.Updated},
-		{K: "url", V: orNull(pr.URL)},
-	}
-}
+func (rc *renderCtx) renderProduct(pr *product) jsonobj.Obj { return productShape.render(rc, pr) }
+
+// productField is a field of the product object.
+type productField = field[*product]
+
+// productShape is the product at every API version.
+var productShape = newShape("product", []productField{
+	{name: "id", get: func(_ *renderCtx, pr *product) any { return pr.ID }},
+	{name: "object", get: func(*renderCtx, *product) any { return "product" }},
+	{name: "active", get: func(_ *renderCtx, pr *product) any { return pr.Active }},
+	{name: "created", get: func(_ *renderCtx, pr *product) any { return pr.Created }},
+	{name: "default_price", get: func(_ *renderCtx, pr *product) any { return orNull(pr.DefaultPrice) }},
+	{name: "description", get: func(_ *renderCtx, pr *product) any { return orNull(pr.Description) }},
+	{name: "images", get: func(_ *renderCtx, pr *product) any {
+		if pr.Images == nil {
+			return []string{}
+		}
+		return pr.Images
+	}},
+	{name: "livemode", get: func(*renderCtx, *product) any { return false }},
+	{name: "marketing_features", get: func(_ *renderCtx, pr *product) any {
+		features := make([]jsonobj.Obj, len(pr.MarketingFeatures))
+		for i, f := range pr.MarketingFeatures {
+			features[i] = jsonobj.Obj{{K: "name", V: f}}
+		}
+		return features
+	}},
+	{name: "metadata", get: func(_ *renderCtx, pr *product) any { return metadataOf(pr.Metadata) }},
+	{name: "name", get: func(_ *renderCtx, pr *product) any { return pr.Name }},
+	{name: "package_dimensions", get: func(_ *renderCtx, pr *product) any { return nilObj(pr.PackageDimensions) }},
+	{name: "shippable", get: func(_ *renderCtx, pr *product) any {
+		if pr.Shippable == nil {
+			return nil
+		}
+		return *pr.Shippable
+	}},
+	{name: "statement_descriptor", get: func(_ *renderCtx, pr *product) any { return orNull(pr.StatementDescriptor) }},
+	{name: "tax_code", get: func(_ *renderCtx, pr *product) any { return orNull(pr.TaxCode) }},
+	// tax_details (2026-09-30.endive): its parameter is one the emulator does
+	// not support yet, so a product never has any.
+	{name: "tax_details", get: omitted[*product]},
+	{name: "type", get: func(_ *renderCtx, pr *product) any { return pr.Type }},
+	{name: "unit_label", get: func(_ *renderCtx, pr *product) any { return orNull(pr.UnitLabel) }},
+	{name: "updated", get: func(_ *renderCtx, pr *product) any { return pr.Updated }},
+	{name: "url", get: func(_ *renderCtx, pr *product) any { return orNull(pr.URL) }},
+})

@@ -26,6 +26,14 @@ func orNullInt(p *int64) any {
 	return *p
 }
 
+// orAbsent renders "" as an absent field (optional, not nullable).
+func orAbsent(s string) any {
+	if s == "" {
+		return absent
+	}
+	return s
+}
+
 // nullIfZero renders 0 (a time never set) as null.
 func nullIfZero(v int64) any {
 	if v == 0 {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"reflect"
 
+	"github.com/stripe-emulator/stripe-emulator/internal/apiversion"
 	"github.com/stripe-emulator/stripe-emulator/internal/jsonobj"
 	"github.com/stripe-emulator/stripe-emulator/internal/store"
 )
@@ -19,9 +20,8 @@ import (
 // handlers (routes), so a handler that named it would make an initialization
 // cycle.
 //
-// Issue 15 adds the fields of the newest shape and the plan of each API
-// version compiled from them; render is then the walk of the plan of the
-// render context's version, for the resources whose shape changes.
+// A resource whose fields change between API versions renders through a
+// shape (fieldplan.go): render walks the plan of the render context's version.
 type resource[T any] struct {
 	resourceDesc
 	// render is the object as the API shows it; nil for an object that only
@@ -54,6 +54,9 @@ type resourceDesc struct {
 	// resources among the other groups; a resource it does not name has its
 	// routes registered after all of them.
 	routes func() []endpoint
+	// shape is how it renders across API versions, for a resource whose
+	// fields change between them (nil: the same at every version).
+	shape shapeInfo
 }
 
 // anyResource is a resource[T] whatever T is.
@@ -67,11 +70,14 @@ type anyResource interface {
 	renderRecord(rc *renderCtx, r store.Record) (jsonobj.Obj, error)
 	// loadID renders the record with an ID, for expand[].
 	loadID(rc *renderCtx, id string) (jsonobj.Obj, error)
+	// shape is its shape across API versions (nil: the same at every one).
+	shape() shapeInfo
 }
 
 func (r *resource[T]) desc() *resourceDesc      { return &r.resourceDesc }
 func (r *resource[T]) recordType() reflect.Type { return reflect.TypeFor[T]() }
 func (r *resource[T]) rendered() bool           { return r.render != nil }
+func (r *resource[T]) shape() shapeInfo         { return r.resourceDesc.shape }
 
 func (r *resource[T]) renderRecord(rc *renderCtx, rec store.Record) (jsonobj.Obj, error) {
 	x, ok := rec.(T)
@@ -91,10 +97,19 @@ func (r *resource[T]) loadID(rc *renderCtx, id string) (jsonobj.Obj, error) {
 
 // renderCtx is what rendering an object needs besides the object: the
 // transaction its related records are read from (a subscription's items, a
-// line's price). Every renderer is a method of it, and a call embeds the
-// request's. Issue 15 adds the API version the object is rendered at.
+// line's price) and the API version it is rendered at (its shape's plan, see
+// shape). Every renderer is a method of it, and a call embeds the request's.
 type renderCtx struct {
 	tx *store.Txn
+	v  apiversion.Version
+}
+
+// at is the render context for another version (an event's rendering).
+func (rc *renderCtx) at(v apiversion.Version) *renderCtx {
+	if v == rc.v {
+		return rc
+	}
+	return &renderCtx{tx: rc.tx, v: v}
 }
 
 // infallible is a renderer that cannot fail, as a resource's render.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"reflect"
 
+	"github.com/stripe-emulator/stripe-emulator/internal/apiversion"
 	"github.com/stripe-emulator/stripe-emulator/internal/store"
 )
 
@@ -81,8 +82,10 @@ type registry struct {
 	// render the record they name).
 	byRecord map[reflect.Type]anyResource
 	// expandable is, per object, the fields expand[] can replace and the
-	// object each one names.
-	expandable map[string]map[string]string
+	// object each one names; expandableSince, those a version made
+	// expandable, with it (earlier versions cannot expand them).
+	expandable      map[string]map[string]string
+	expandableSince map[string]map[string]apiversion.Version
 	// cached are the tables in the catalog.
 	cached map[string]bool
 	// events are the resources' event rules, by table.
@@ -97,12 +100,13 @@ type registry struct {
 // is not in the list.
 func newRegistry(list []anyResource, order []routeGroup) (*registry, error) {
 	reg := &registry{
-		codecs:     map[string]recordCodec{},
-		byName:     map[string]anyResource{},
-		byRecord:   map[reflect.Type]anyResource{},
-		expandable: map[string]map[string]string{},
-		cached:     map[string]bool{},
-		events:     map[string]eventRule{},
+		codecs:          map[string]recordCodec{},
+		byName:          map[string]anyResource{},
+		byRecord:        map[reflect.Type]anyResource{},
+		expandable:      map[string]map[string]string{},
+		expandableSince: map[string]map[string]apiversion.Version{},
+		cached:          map[string]bool{},
+		events:          map[string]eventRule{},
 	}
 	var errs []error
 	for _, res := range list {
@@ -114,6 +118,9 @@ func newRegistry(list []anyResource, order []routeGroup) (*registry, error) {
 		reg.byName[d.name] = res
 		if d.expand != nil {
 			reg.expandable[d.name] = d.expand
+		}
+		if d.shape != nil && d.shape.expandableSince() != nil {
+			reg.expandableSince[d.name] = d.shape.expandableSince()
 		}
 		if d.table.Name == "" {
 			if d.codec.encode != nil || d.cached || d.events != nil || d.search != nil {
@@ -159,6 +166,9 @@ func newRegistry(list []anyResource, order []routeGroup) (*registry, error) {
 		if d := res.desc(); d.routes != nil && !placed[d.name] {
 			reg.routes = append(reg.routes, d.routes)
 		}
+	}
+	if err := checkShapes(list); err != nil {
+		errs = append(errs, err)
 	}
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)

@@ -263,6 +263,16 @@ type endpoint struct {
 	// version has them (enabled_events: any event type of the request's
 	// version), which are checked against that version's schema only.
 	anyVersion []string
+	// newer lists the parameters (dotted) beyond 2024-06-20's that the
+	// handler reads, in the shape the newest version gives them; canon is
+	// the handler's schema: the endpoint's own with those (a parameter a
+	// version retyped takes both shapes, the old one only until the
+	// request's upgrades turn it into the new). upgrades are the request
+	// upgrades a request at 2024-06-20 runs (those of later versions, in
+	// epVersion).
+	newer    []string
+	canon    *form.Schema
+	upgrades []apiversion.RequestUpgrade
 	// versions are the endpoint at each API version, made on first use;
 	// apiRoute: a Stripe endpoint (/v1/, /v2/), whose requests fix their
 	// account's default version (not /_emulator/ nor /healthz).

@@ -18,13 +18,17 @@ import (
 // and TestShapesCustomersAndProducts skips, saying so.
 var catalogueFile = filepath.Join("..", "..", "shared", "stripe-openapi", "operations-2024-06-20.json")
 
+// shape is a response shape of a catalogue (its objects{}).
 type shape struct {
-	Type       string            `json:"type"`
-	Properties map[string]*shape `json:"properties"`
-	Required   []string          `json:"required"`
-	Nullable   bool              `json:"nullable"`
-	Items      *shape            `json:"items"`
-	Resource   string            `json:"$resource"`
+	Type         string            `json:"type"`
+	Properties   map[string]*shape `json:"properties"`
+	Required     []string          `json:"required"`
+	Nullable     bool              `json:"nullable"`
+	Items        *shape            `json:"items"`
+	Resource     string            `json:"$resource"`
+	Enum         []any             `json:"enum"`
+	AnyOf        []*shape          `json:"anyOf"`
+	ExpandableTo []string          `json:"expandable_to"`
 }
 
 var loadShapes = sync.OnceValues(func() (map[string]*shape, error) {

@@ -1,6 +1,9 @@
 package server
 
-import "github.com/stripe-emulator/stripe-emulator/internal/store"
+import (
+	"github.com/stripe-emulator/stripe-emulator/internal/jsonobj"
+	"github.com/stripe-emulator/stripe-emulator/internal/store"
+)
 
 // A request's unit of work tells its call what it did (billing.Sink): the
 // changes and the events no change describes go to the call's change log.
@@ -18,10 +21,5 @@ func (c *call) About(typ string, at int64, rec store.Record, step int) {
 // Snapshot records an event that no stored change describes, whose
 // data.object is rec rendered now.
 func (c *call) Snapshot(typ string, at int64, rec store.Record, step int) error {
-	obj, err := c.renderRecord(rec, nil)
-	if err != nil {
-		return err
-	}
-	c.log.event(&eventRecord{typ: typ, created: at, raw: obj}, step)
-	return nil
+	return c.emit(typ, at, func(rc *renderCtx) (jsonobj.Obj, error) { return renderRecordAt(c.s, rc, rec, nil) })
 }

@@ -494,6 +494,13 @@ func restoreEvent(b []byte) (*eventRecord, error) {
 	if ev.id == "" || ev.typ == "" || !isInt || o.Str("object") != "event" {
 		return nil, errors.New("not an event (id, type, created)")
 	}
+	if name := o.Str("api_version"); name != "" { // files from before events had versions are 2024-06-20's
+		v, ok := apiversion.Parse(name)
+		if !ok {
+			return nil, fmt.Errorf("an event rendered at an unknown API version %q", name)
+		}
+		ev.version = v
+	}
 	switch data, _ := o.Get("data"); d := data.(type) {
 	case jsonobj.Raw: // valid JSON: the tag reader checks every Raw
 		if !strings.HasPrefix(string(d), "{") {

@@ -214,7 +214,7 @@ func saveAccount(sw *stateWriter, reg *registry, acct *account, info *StateInfo)
 		if ev.tree != nil {
 			data = ev.tree // keeps its includable fields
 		}
-		if buf, err = appendStateValue(buf[:0], ev.envelope(data, 0), 0); err != nil {
+		if buf, err = appendStateValue(buf[:0], ev.envelope(ev.version, data, 0), 0); err != nil {
 			return fmt.Errorf("saving state: event %s: %w", ev.id, err)
 		}
 		if err := sw.raw(buf); err != nil {

@@ -34,6 +34,7 @@ var subscriptionItemResource = &resource[*billing.Item]{
 		table:  billing.Table(tSubscriptionItems),
 		codec:  plainCodec[billing.Item](),
 		routes: subscriptionItemEndpoints,
+		shape:  subscriptionItemShape,
 	},
 	render: (*renderCtx).renderItem,
 }

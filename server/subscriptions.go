@@ -4,6 +4,7 @@ import (
 	"slices"
 
 	"github.com/stripe-emulator/stripe-emulator/internal/apierr"
+	"github.com/stripe-emulator/stripe-emulator/internal/apiversion"
 	"github.com/stripe-emulator/stripe-emulator/internal/billing"
 	"github.com/stripe-emulator/stripe-emulator/internal/billing/calc"
 	"github.com/stripe-emulator/stripe-emulator/internal/form"
@@ -33,6 +34,7 @@ var subscriptionResource = &resource[*billing.Subscription]{
 			},
 		},
 		routes: subscriptionEndpoints,
+		shape:  subscriptionShape,
 	},
 	render: (*renderCtx).renderSubscription,
 }
@@ -65,16 +67,16 @@ func subscriptionEndpoints() []endpoint {
 	return []endpoint{
 		{route: "GET /v1/subscriptions/search", op: "GetSubscriptionsSearch", mode: txRead, h: searchSubscriptions},
 		{route: "POST /v1/subscriptions", op: "PostSubscriptions", mode: txWrite, h: paymentBehaviorChecked(createSubscription),
-			accepts: append([]string{"customer", "backdate_start_date", "billing_cycle_anchor", "currency", "trial_period_days"}, subscriptionParams...),
-			rejects: append([]string{"automatic_tax.liability"}, unsupportedItemParams...)},
+			accepts: append([]string{"customer", "backdate_start_date", "billing_cycle_anchor", "billing_mode", "currency", "trial_period_days"}, subscriptionParams...),
+			rejects: append([]string{"automatic_tax.liability"}, unsupportedItemParams...), newer: []string{"billing_mode"}},
 		{route: "GET /v1/subscriptions", op: "GetSubscriptions", mode: txRead, h: listSubscriptions,
 			accepts: []string{"collection_method", "created", "current_period_end", "current_period_start", "customer", "ending_before", "limit", "plan", "price", "starting_after", "status", "test_clock"}},
 		{route: "GET /v1/subscriptions/{subscription_exposed_id}", op: "GetSubscriptionsSubscriptionExposedId", mode: txRead, h: retrieveSubscription},
 		{route: "POST /v1/subscriptions/{subscription_exposed_id}", op: "PostSubscriptionsSubscriptionExposedId", mode: txWrite, h: paymentBehaviorChecked(updateSubscription),
 			accepts: append([]string{"billing_cycle_anchor", "cancellation_details", "proration_date"}, subscriptionParams...),
-			rejects: append([]string{"automatic_tax.liability"}, unsupportedItemParams...)},
+			rejects: append([]string{"automatic_tax.liability"}, unsupportedItemParams...), newer: []string{"billing_cycle_anchor"}},
 		{route: "DELETE /v1/subscriptions/{subscription_exposed_id}", op: "DeleteSubscriptionsSubscriptionExposedId", mode: txWrite, h: cancelSubscription},
-		{route: "POST /v1/subscriptions/{subscription}/resume", op: "PostSubscriptionsSubscriptionResume", mode: txWrite, h: resumeSubscription},
+		{route: "POST /v1/subscriptions/{subscription}/resume", op: "PostSubscriptionsSubscriptionResume", mode: txWrite, h: resumeSubscription, newer: []string{"billing_cycle_anchor"}},
 	}
 }
 
@@ -117,7 +119,7 @@ func cancelSubscription(c *call) (jsonobj.Obj, error) {
 // resumeSubscription resumes a paused subscription.
 func resumeSubscription(c *call) (jsonobj.Obj, error) {
 	p := c.params
-	sub, err := billing.Resume(&c.u, billing.ResumeRequest{Subscription: c.pathID(), AnchorNow: p.StringOr("billing_cycle_anchor", "now") == "now",
+	sub, err := billing.Resume(&c.u, billing.ResumeRequest{Subscription: c.pathID(), AnchorNow: anchorType(p, "now") == "now",
 		ProrationBehavior: decodeProrationBehavior(p), ProrationDate: optInt(p, "proration_date")})
 	if err != nil {
 		return nil, err
@@ -130,13 +132,40 @@ func decodeSubscriptionCreate(c *call, p *form.Params) billing.SubscriptionCreat
 	return billing.SubscriptionCreate{Customer: optString(p, "customer"), BackdateStartDate: optInt(p, "backdate_start_date"),
 		ItemsGiven: p.Has("items"), Items: decodeItems(c, p, "items"), Currency: optString(p, "currency"), Settings: decodeSubscriptionSettings(p),
 		TrialEnd: decodeMoment(p, "trial_end"), TrialPeriodDays: optInt(p, "trial_period_days"), TrialFromPlan: optBool(p, "trial_from_plan").V,
-		Anchor: optInt(p, "billing_cycle_anchor"), ProrationBehavior: decodeProrationBehavior(p), AddInvoiceItems: decodeAddInvoiceItems(c, p)}
+		Anchor: optInt(p, "billing_cycle_anchor"), ProrationBehavior: decodeProrationBehavior(p), AddInvoiceItems: decodeAddInvoiceItems(c, p),
+		Mode: decodeBillingMode(c, p)}
+}
+
+// decodeBillingMode is a new subscription's billing_mode (2025-06-30.basil),
+// with the default of the request's version: flexible from
+// 2025-09-30.clover, classic before. A request at a version that has billing
+// modes chooses one (Stamped: billing_mode[updated_at] is when).
+func decodeBillingMode(c *call, p *form.Params) billing.ModeRequest {
+	in := billing.ModeRequest{Default: billing.ModeClassic, Stamped: c.v.Has(apiversion.GateBillingMode)}
+	if c.v.Has(apiversion.GateFlexibleDefault) {
+		in.Default = billing.ModeFlexible
+	}
+	bm := p.Object("billing_mode")
+	if bm == nil {
+		return in
+	}
+	in.Param, in.Type = bm.Param(), optString(bm, "type")
+	if f := bm.Object("flexible"); f != nil {
+		in.FlexibleGiven, in.ProrationDiscounts = true, optString(f, "proration_discounts")
+	}
+	return in
+}
+
+// anchorType is billing_cycle_anchor[type] (endive's shape; the string an
+// older version sends is upgraded to it), or def when absent.
+func anchorType(p *form.Params, def string) string {
+	return p.Object("billing_cycle_anchor").StringOr("type", def)
 }
 
 // decodeSubscriptionChange is POST /v1/subscriptions/{subscription_exposed_id}'s request.
 func decodeSubscriptionChange(c *call, p *form.Params) billing.SubscriptionChange {
 	return billing.SubscriptionChange{Subscription: c.pathID(), Items: decodeItems(c, p, "items"), ProrationBehavior: decodeProrationBehavior(p),
-		ProrationDate: optInt(p, "proration_date"), TrialEnd: decodeMoment(p, "trial_end"), AnchorNow: p.StringOr("billing_cycle_anchor", "") == "now",
+		ProrationDate: optInt(p, "proration_date"), TrialEnd: decodeMoment(p, "trial_end"), AnchorNow: anchorType(p, "unchanged") == "now",
 		AddInvoiceItems: decodeAddInvoiceItems(c, p), Settings: decodeSubscriptionSettings(p), Cancellation: decodeCancellation(p)}
 }
 
@@ -305,76 +334,138 @@ func (rc *renderCtx) renderSubscription(sub *billing.Subscription) (jsonobj.Obj,
 	return rc.renderSubscriptionWith(sub, items)
 }
 
+// subView is what a subscription renders from: it and its items.
+type subView struct {
+	sub   *billing.Subscription
+	items []itemView
+}
+
+// itemView is what a subscription item renders from: it, its price and (for
+// the versions that show periods on items) its subscription.
+type itemView struct {
+	it  *billing.Item
+	pr  *billing.Price
+	sub *billing.Subscription
+}
+
 // renderSubscriptionWith renders a subscription with the given items.
 func (rc *renderCtx) renderSubscriptionWith(sub *billing.Subscription, items []*billing.Item) (jsonobj.Obj, error) {
-	data := make([]jsonobj.Obj, 0, len(items))
-	for _, it := range items {
-		o, err := rc.renderItem(it)
+	sv := &subView{sub: sub, items: make([]itemView, len(items))}
+	for i, it := range items {
+		pr, err := rc.getPrice(it.Price, "price")
 		if err != nil {
 			return nil, err
 		}
-		data = append(data, o)
+		sv.items[i] = itemView{it: it, pr: pr, sub: sub}
 	}
-	zeroNull := func(v int64) any {
-		if v == 0 {
-			return nil
+	return subscriptionShape.render(rc, sv), nil
+}
+
+// subField is a field of the subscription object.
+type subField = field[*subView]
+
+// subscriptionShape is the subscription at every API version.
+var subscriptionShape = newShape("subscription", []subField{
+	{name: "id", get: func(_ *renderCtx, v *subView) any { return v.sub.ID }},
+	{name: "object", get: func(*renderCtx, *subView) any { return "subscription" }},
+	{name: "application", get: null[*subView]},
+	{name: "application_fee_percent", get: null[*subView]},
+	{name: "automatic_tax", sub: []subField{
+		{name: "disabled_reason", get: null[*subView]},
+		{name: "enabled", get: func(*renderCtx, *subView) any { return false }},
+		{name: "liability", get: null[*subView]},
+	}},
+	{name: "billing_cycle_anchor", get: func(_ *renderCtx, v *subView) any { return v.sub.BillingCycleAnchor }},
+	{name: "billing_cycle_anchor_config", get: null[*subView]},
+	{name: "billing_mode", get: func(_ *renderCtx, v *subView) any { return renderBillingMode(v.sub) }},
+	{name: "billing_schedules", get: func(*renderCtx, *subView) any { return []any{} }},
+	{name: "billing_thresholds", get: null[*subView]},
+	{name: "cancel_at", get: func(_ *renderCtx, v *subView) any { return nullIfZero(v.sub.EffectiveCancelAt()) }},
+	{name: "cancel_at_period_end", get: func(_ *renderCtx, v *subView) any { return v.sub.CancelAtPeriodEnd }},
+	{name: "canceled_at", get: func(_ *renderCtx, v *subView) any { return nullIfZero(v.sub.CanceledAt) }},
+	{name: "cancellation_details", sub: []subField{
+		{name: "comment", get: func(_ *renderCtx, v *subView) any { return orNull(v.sub.CancelComment) }},
+		{name: "feedback", get: func(_ *renderCtx, v *subView) any { return orNull(v.sub.CancelFeedback) }},
+		{name: "feedback_option", get: null[*subView]},
+		{name: "reason", get: func(_ *renderCtx, v *subView) any { return orNull(v.sub.CancelReason) }},
+	}},
+	{name: "collection_method", get: func(_ *renderCtx, v *subView) any { return v.sub.CollectionMethod }},
+	{name: "created", get: func(_ *renderCtx, v *subView) any { return v.sub.Created }},
+	{name: "currency", get: func(_ *renderCtx, v *subView) any { return v.sub.Currency }},
+	{name: "current_period_end", get: func(_ *renderCtx, v *subView) any { return v.sub.PeriodEnd }},
+	{name: "current_period_start", get: func(_ *renderCtx, v *subView) any { return v.sub.PeriodStart }},
+	{name: "customer", get: func(_ *renderCtx, v *subView) any { return v.sub.Customer }},
+	{name: "customer_account", get: null[*subView]},
+	{name: "days_until_due", get: func(_ *renderCtx, v *subView) any { return orNullInt(v.sub.DaysUntilDue) }},
+	{name: "default_payment_method", get: null[*subView]},
+	{name: "default_source", get: null[*subView]},
+	{name: "default_tax_rates", get: func(*renderCtx, *subView) any { return []any{} }},
+	{name: "description", get: func(_ *renderCtx, v *subView) any { return orNull(v.sub.Description) }},
+	{name: "discount", get: null[*subView]},
+	{name: "discounts", get: func(*renderCtx, *subView) any { return []any{} }},
+	{name: "ended_at", get: func(_ *renderCtx, v *subView) any { return nullIfZero(v.sub.EndedAt) }},
+	{name: "invoice_settings", sub: []subField{
+		{name: "account_tax_ids", get: null[*subView]},
+		{name: "custom_fields", get: null[*subView]},
+		{name: "description", get: null[*subView]},
+		{name: "footer", get: null[*subView]},
+		{name: "issuer", get: func(*renderCtx, *subView) any { return jsonobj.Obj{{K: "type", V: "self"}} }},
+	}},
+	{name: "items", get: func(rc *renderCtx, v *subView) any {
+		data := make([]jsonobj.Obj, len(v.items))
+		for i := range v.items {
+			data[i] = subscriptionItemShape.render(rc, &v.items[i])
 		}
-		return v
-	}
-	return jsonobj.Obj{
-		{K: "id", V: sub.ID},
-		{K: "object", V: "subscription"},
-		{K: "application", V: nil},
-		{K: "application_fee_percent", V: nil},
-		{K: "automatic_tax", V: jsonobj.Obj{{K: "enabled", V: false}, {K: "liability", V: nil}}},
-		{K: "billing_cycle_anchor", V: sub.BillingCycleAnchor},
-		{K: "billing_cycle_anchor_config", V: nil},
-		{K: "billing_thresholds", V: nil},
-		{K: "cancel_at", V: zeroNull(sub.EffectiveCancelAt())},
-		{K: "cancel_at_period_end", V: sub.CancelAtPeriodEnd},
-		{K: "canceled_at", V: zeroNull(sub.CanceledAt)},
-		{K: "cancellation_details", V: jsonobj.Obj{{K: "comment", V: orNull(sub.CancelComment)}, {K: "feedback", V: orNull(sub.CancelFeedback)}, {K: "reason", V: orNull(sub.CancelReason)}}},
-		{K: "collection_method", V: sub.CollectionMethod},
-		{K: "created", V: sub.Created},
-		{K: "currency", V: sub.Currency},
-		{K: "current_period_end", V: sub.PeriodEnd},
-		{K: "current_period_start", V: sub.PeriodStart},
-		{K: "customer", V: sub.Customer},
-		{K: "days_until_due", V: orNullInt(sub.DaysUntilDue)},
-		{K: "default_payment_method", V: nil},
-		{K: "default_source", V: nil},
-		{K: "default_tax_rates", V: []any{}},
-		{K: "description", V: orNull(sub.Description)},
-		{K: "discount", V: nil},
-		{K: "discounts", V: []any{}},
-		{K: "ended_at", V: zeroNull(sub.EndedAt)},
-		{K: "invoice_settings", V: jsonobj.Obj{{K: "account_tax_ids", V: nil}, {K: "issuer", V: jsonobj.Obj{{K: "type", V: "self"}}}}},
-		{K: "items", V: jsonobj.Obj{
+		return jsonobj.Obj{
 			{K: "object", V: "list"},
 			{K: "data", V: data},
 			{K: "has_more", V: false},
 			{K: "total_count", V: len(data)},
-			{K: "url", V: "/v1/subscription_items?subscription=" + sub.ID},
+			{K: "url", V: "/v1/subscription_items?subscription=" + v.sub.ID},
+		}
+	}},
+	{name: "latest_invoice", get: func(_ *renderCtx, v *subView) any { return orNull(v.sub.LatestInvoice) }},
+	{name: "livemode", get: func(*renderCtx, *subView) any { return false }},
+	{name: "managed_payments", get: null[*subView]},
+	{name: "metadata", get: func(_ *renderCtx, v *subView) any { return metadataOf(v.sub.Metadata) }},
+	{name: "next_pending_invoice_item_invoice", get: null[*subView]},
+	{name: "on_behalf_of", get: null[*subView]},
+	{name: "pause_collection", get: null[*subView]},
+	{name: "payment_settings", get: func(*renderCtx, *subView) any {
+		return jsonobj.Obj{{K: "payment_method_options", V: nil}, {K: "payment_method_types", V: nil}, {K: "save_default_payment_method", V: "off"}}
+	}},
+	{name: "pending_invoice_item_interval", get: null[*subView]},
+	{name: "pending_setup_intent", get: null[*subView]},
+	{name: "pending_update", get: null[*subView], nulled: true},
+	{name: "schedule", get: null[*subView]},
+	{name: "start_date", get: func(_ *renderCtx, v *subView) any { return v.sub.StartDate }},
+	{name: "status", get: func(_ *renderCtx, v *subView) any { return string(v.sub.Status) }},
+	{name: "status_details", get: omitted[*subView]},
+	{name: "test_clock", get: func(_ *renderCtx, v *subView) any { return orNull(v.sub.TestClock) }},
+	{name: "transfer_data", get: null[*subView]},
+	{name: "trial_end", get: func(_ *renderCtx, v *subView) any { return nullIfZero(v.sub.TrialEnd) }},
+	{name: "trial_settings", sub: []subField{
+		{name: "end_behavior", sub: []subField{
+			{name: "billing_cycle_anchor", get: null[*subView]},
+			{name: "missing_payment_method", get: func(_ *renderCtx, v *subView) any { return v.sub.TrialEndBehavior }},
 		}},
-		{K: "latest_invoice", V: orNull(sub.LatestInvoice)},
-		{K: "livemode", V: false},
-		{K: "metadata", V: metadataOf(sub.Metadata)},
-		{K: "next_pending_invoice_item_invoice", V: nil},
-		{K: "on_behalf_of", V: nil},
-		{K: "pause_collection", V: nil},
-		{K: "payment_settings", V: jsonobj.Obj{{K: "payment_method_options", V: nil}, {K: "payment_method_types", V: nil}, {K: "save_default_payment_method", V: "off"}}},
-		{K: "pending_invoice_item_interval", V: nil},
-		{K: "pending_setup_intent", V: nil},
-		{K: "pending_update", V: nil},
-		{K: "schedule", V: nil},
-		{K: "start_date", V: sub.StartDate},
-		{K: "status", V: string(sub.Status)},
-		{K: "test_clock", V: orNull(sub.TestClock)},
-		{K: "transfer_data", V: nil},
-		{K: "trial_end", V: zeroNull(sub.TrialEnd)},
-		{K: "trial_settings", V: jsonobj.Obj{{K: "end_behavior", V: jsonobj.Obj{{K: "missing_payment_method", V: sub.TrialEndBehavior}}}}},
-		{K: "trial_start", V: zeroNull(sub.TrialStart)},
-	}, nil
+	}},
+	{name: "trial_start", get: func(_ *renderCtx, v *subView) any { return nullIfZero(v.sub.TrialStart) }},
+})
+
+// renderBillingMode is a subscription's billing_mode: its type, the flexible
+// mode's settings, and when it was adopted (for a mode a request chose: made
+// at 2025-06-30.basil or later, or migrated).
+func renderBillingMode(sub *billing.Subscription) jsonobj.Obj {
+	var flexible any
+	if sub.Mode() == billing.ModeFlexible {
+		flexible = jsonobj.Obj{{K: "proration_discounts", V: "included"}}
+	}
+	o := jsonobj.Obj{{K: "flexible", V: flexible}, {K: "type", V: string(sub.Mode())}}
+	if sub.BillingModeSince != 0 {
+		o = append(o, jsonobj.Field{K: "updated_at", V: sub.BillingModeSince})
+	}
+	return o
 }
 
 func (rc *renderCtx) renderItem(it *billing.Item) (jsonobj.Obj, error) {
@@ -382,18 +473,40 @@ func (rc *renderCtx) renderItem(it *billing.Item) (jsonobj.Obj, error) {
 	if err != nil {
 		return nil, err
 	}
-	o := jsonobj.Obj{
-		{K: "id", V: it.ID},
-		{K: "object", V: "subscription_item"},
-		{K: "billing_thresholds", V: nil},
-		{K: "created", V: it.Created},
-		{K: "discounts", V: []any{}},
-		{K: "metadata", V: metadataOf(it.Metadata)},
-		{K: "plan", V: rc.renderPlan(pr)},
-		{K: "price", V: rc.renderPrice(pr)},
+	iv := &itemView{it: it, pr: pr}
+	if subscriptionItemShape.has(rc.v, "current_period_end") {
+		if iv.sub, err = getRecord[*billing.Subscription](rc.tx, tSubscriptions, "subscription", it.Subscription, "subscription"); err != nil {
+			return nil, err
+		}
 	}
-	if !pr.Metered() {
-		o = append(o, jsonobj.Field{K: "quantity", V: it.Quantity})
-	}
-	return append(o, jsonobj.Field{K: "subscription", V: it.Subscription}, jsonobj.Field{K: "tax_rates", V: []any{}}), nil
+	return subscriptionItemShape.render(rc, iv), nil
 }
+
+// itemField is a field of the subscription item object.
+type itemField = field[*itemView]
+
+// subscriptionItemShape is the subscription item at every API version. Its
+// period is its subscription's: every item of a classic subscription bills
+// the same period.
+var subscriptionItemShape = newShape("subscription_item", []itemField{
+	{name: "id", get: func(_ *renderCtx, v *itemView) any { return v.it.ID }},
+	{name: "object", get: func(*renderCtx, *itemView) any { return "subscription_item" }},
+	{name: "billed_until", get: omitted[*itemView]},
+	{name: "billing_thresholds", get: null[*itemView]},
+	{name: "created", get: func(_ *renderCtx, v *itemView) any { return v.it.Created }},
+	{name: "current_period_end", get: func(_ *renderCtx, v *itemView) any { return v.sub.PeriodEnd }},
+	{name: "current_period_start", get: func(_ *renderCtx, v *itemView) any { return v.sub.PeriodStart }},
+	{name: "current_trial", get: null[*itemView]},
+	{name: "discounts", get: func(*renderCtx, *itemView) any { return []any{} }},
+	{name: "metadata", get: func(_ *renderCtx, v *itemView) any { return metadataOf(v.it.Metadata) }},
+	{name: "plan", get: func(rc *renderCtx, v *itemView) any { return rc.renderPlan(v.pr) }},
+	{name: "price", get: func(rc *renderCtx, v *itemView) any { return rc.renderPrice(v.pr) }},
+	{name: "quantity", get: func(_ *renderCtx, v *itemView) any {
+		if v.pr.Metered() {
+			return absent // Stripe leaves it out of metered items
+		}
+		return v.it.Quantity
+	}},
+	{name: "subscription", get: func(_ *renderCtx, v *itemView) any { return v.it.Subscription }},
+	{name: "tax_rates", get: func(*renderCtx, *itemView) any { return []any{} }},
+})

@@ -131,7 +131,9 @@ func advanceTestClock(c *call) (jsonobj.Obj, error) {
 	before := c.renderTestClock(tc)
 	before.Set("status", string(testClockAdvancing))
 	before.Set("status_details", jsonobj.Obj{{K: "advancing", V: jsonobj.Obj{{K: "target_frozen_time", V: target}}}})
-	c.emit("test_helpers.test_clock.advancing", c.unix(), before)
+	if err := c.emit("test_helpers.test_clock.advancing", c.unix(), sameAtEveryVersion(before)); err != nil {
+		return nil, err
+	}
 	if err := billing.AdvanceClock(&c.u, tc.ID, target); err != nil {
 		return nil, err
 	}
@@ -141,7 +143,9 @@ func advanceTestClock(c *call) (jsonobj.Obj, error) {
 	if err := c.tx.Put(tTestClocks, &n); err != nil {
 		return nil, err
 	}
-	c.emit("test_helpers.test_clock.ready", c.unix(), c.renderTestClock(&n))
+	if err := c.emit("test_helpers.test_clock.ready", c.unix(), sameAtEveryVersion(c.renderTestClock(&n))); err != nil {
+		return nil, err
+	}
 	before.Set("status_details", jsonobj.Obj{{K: "advancing", V: jsonobj.Obj{{K: "target_frozen_time", V: target}}}})
 	return before, nil
 }

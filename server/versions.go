@@ -16,10 +16,13 @@ import (
 // (Options.APIVersion). Its parameters are checked against the schema the
 // endpoint has at that version (its catalogue snapshot and the declared
 // ParamEdits since, see package spec), so that a parameter the version does
-// not have gets the 400 an unknown parameter gets; the handlers read the
-// parameters of 2024-06-20 (the canonical ones, the endpoint's own schema),
-// so a parameter only a later version has is one the emulator does not
-// support yet, with today's 400 saying so.
+// not have gets the 400 an unknown parameter gets. The handlers read the
+// parameters of 2024-06-20 and, for the ones an endpoint names as newer, the
+// shape the newest version gives them (the endpoint's canonical schema); a
+// request at an older version is brought to that shape by the request
+// upgrades of the versions after it (apiversion.RequestUpgrade). Any other
+// parameter only a later version has is one the emulator does not support
+// yet, with a 400 saying so.
 
 // epVersion is what an endpoint is at one API version, made on first use.
 type epVersion struct {
@@ -44,6 +47,8 @@ type epVersion struct {
 	// required are the canonical schema's required parameters the version
 	// does not require: the handlers need them still.
 	required []string
+	// upgrades turn the version's parameters into the handler's shape.
+	upgrades []apiversion.RequestUpgrade
 }
 
 // epVersions holds an endpoint's versions, each made once on first use.
@@ -80,9 +85,44 @@ func makeEpVersion(ep *endpoint, v apiversion.Version) (*epVersion, error) {
 		if ep.op != "" {
 			return nil, fmt.Errorf("%s: the catalogue of %v lacks it, and no change removes it", ep.route, v)
 		}
-		return &epVersion{schema: ep.schema, same: true}, nil // outside Stripe's catalogues: one schema for every version
+		return &epVersion{schema: ep.schema, same: true, upgrades: ep.upgrades}, nil // outside Stripe's catalogues: one schema for every version
 	}
-	return compareSchemas(op.Params, ep.schema, ep.anyVersion), nil
+	ev := compareSchemas(op.Params, ep.canon, ep.anyVersion)
+	ev.upgrades = apiversion.UpgradesFor(ep.route, v)
+	return ev, nil
+}
+
+// canonicalSchema is the schema an endpoint's handler reads: its own, with
+// the parameters it names as newer in the shape the newest change gives
+// them. A retyped parameter takes its old shape too: a request at a version
+// before the change gives that one, which the change's upgrade turns into
+// the new.
+func canonicalSchema(ep *endpoint) (*form.Schema, error) {
+	if len(ep.newer) == 0 {
+		return ep.schema, nil
+	}
+	canon := ep.schema.Clone()
+	for _, path := range ep.newer {
+		var edit *apiversion.ParamEdit
+		for _, e := range apiversion.ParamEditsOf(ep.route, path) {
+			if e.Kind == apiversion.ParamAdded || e.Kind == apiversion.ParamRetyped {
+				edit = &e
+			}
+		}
+		if edit == nil {
+			return nil, fmt.Errorf("%s: newer %q: no change adds or retypes it", ep.route, path)
+		}
+		e := *edit
+		if old := lookupDotted(canon, path); old != nil {
+			e.Kind, e.Schema = apiversion.ParamRetyped, form.OneOf(old.Clone(), e.Schema.Clone())
+		} else {
+			e.Kind = apiversion.ParamAdded
+		}
+		if err := e.Apply(canon); err != nil {
+			return nil, fmt.Errorf("%s: newer %q: %w", ep.route, path, err)
+		}
+	}
+	return canon, nil
 }
 
 // compareSchemas is the endpoint at a version whose schema is vs, the
@@ -176,16 +216,16 @@ func versionHeaders() (out [apiversion.Count][]string) {
 // endpoint's own at 2024-06-20 (ev nil), else the endpoint's at the
 // request's version; a version without the endpoint answers its 404.
 func (s *Server) schemaAt(c *call) (schema *form.Schema, ev *epVersion, aerr *apierr.Error) {
-	if c.version == apiversion.V2024_06_20 {
+	if c.v == apiversion.V2024_06_20 {
 		return c.ep.schema, nil, nil
 	}
-	ev, err := s.epAt(c.ep, c.version)
+	ev, err := s.epAt(c.ep, c.v)
 	if err != nil {
-		s.log.Error("the schema of an API version", "route", c.ep.route, "api_version", c.version.String(), "error", err.Error())
+		s.log.Error("the schema of an API version", "route", c.ep.route, "api_version", c.v.String(), "error", err.Error())
 		return nil, nil, apierr.Internal()
 	}
 	if ev.gone {
-		return nil, nil, ev.goneError(c.r.Method, c.r.URL.Path, c.version)
+		return nil, nil, ev.goneError(c.r.Method, c.r.URL.Path, c.v)
 	}
 	return ev.schema, ev, nil
 }

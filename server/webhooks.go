@@ -64,6 +64,15 @@ var webhookEndpointResource = &resource[*webhookEndpoint]{
 	render: infallible((*renderCtx).renderWebhookEndpoint),
 }
 
+// version is the version the endpoint's events are rendered at: its
+// api_version (pinned), else the account's default.
+func (w *webhookEndpoint) version() (v apiversion.Version, pinned bool) {
+	if w.APIVersion == "" {
+		return 0, false
+	}
+	return apiversion.Parse(w.APIVersion)
+}
+
 func (w *webhookEndpoint) wants(typ string) bool {
 	if w.Disabled {
 		return false
@@ -295,7 +304,8 @@ type webhooks struct {
 type delivery struct {
 	acct *account
 	ev   *eventRecord
-	size int64 // what it holds: the event and its slot
+	v    apiversion.Version // the rendering it delivers
+	size int64              // what it holds: the event and its slot
 }
 
 // reset reports whether the delivery's account was reset: what is still
@@ -396,13 +406,21 @@ func (h *webhooks) dispatch(acct *account, evs []*eventRecord) {
 	for _, ev := range evs {
 		size := eventBytes(ev) + 24 // the event, and the delivery's slot
 		for _, ep := range eps {
-			if ep.wants(ev.typ) {
-				ev.pending.Add(1)
-				h.enqueue(acct.key+"/"+ep.ID, ep.URL, ep.Secret, delivery{acct, ev, size})
+			if !ep.wants(ev.typ) {
+				continue
 			}
+			v, pinned := ep.version()
+			if !pinned {
+				v = ev.version
+			}
+			if _, ok := ev.at(v); !ok {
+				continue // an endpoint made after the event: it was not to receive it
+			}
+			ev.pending.Add(1)
+			h.enqueue(acct.key+"/"+ep.ID, ep.URL, ep.Secret, delivery{acct, ev, v, size})
 		}
 		if h.opts.ForwardURL != "" {
-			h.enqueue("forward", h.opts.ForwardURL, h.opts.ForwardSecret, delivery{acct, ev, size})
+			h.enqueue("forward", h.opts.ForwardURL, h.opts.ForwardSecret, delivery{acct, ev, ev.version, size})
 		}
 	}
 }
@@ -513,7 +531,8 @@ func (h *webhooks) run(q *deliveryQueue) {
 
 // deliver POSTs one event, signed as Stripe signs them; true on a 2xx.
 func (h *webhooks) deliver(q *deliveryQueue, d delivery) bool {
-	body := jsonobj.Marshal(h.s.eventObject(d.ev, false))
+	r, _ := d.ev.at(d.v)
+	body := jsonobj.Marshal(h.s.eventObjectAs(d.ev, r, false))
 	req, err := http.NewRequestWithContext(h.ctx, "POST", q.url, bytes.NewReader(body))
 	if err != nil {
 		return false

@@ -8,6 +8,7 @@
 //	go run ./compat/load                                  # emulator and ceiling
 //	go run ./compat/load -stripe-mock auto                # also stripe-mock v0.190.0 (go install)
 //	go run ./compat/load -duration 10s -conc 8,64,256
+//	go run ./compat/load -versions 2024-06-20,2026-10-28.endive  # each workload at each API version
 package main
 
 import (
@@ -27,6 +28,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/stripe-emulator/stripe-emulator/internal/apiversion"
 )
 
 func main() {
@@ -65,13 +68,16 @@ type config struct {
 	warmup     time.Duration
 	conc       []int
 	workloads  []string
-	noBare     bool
-	attach     string
+	// versions are the Stripe-Version headers each workload is sent with
+	// ("": none, the account's default); one or more.
+	versions []string
+	noBare   bool
+	attach   string
 }
 
 func run() error {
 	var cfg config
-	var conc, workloads string
+	var conc, workloads, versions string
 	flag.StringVar(&cfg.emulator, "emulator", "", "the stripe-emulator binary (default: built from this repository)")
 	flag.StringVar(&cfg.stripeMock, "stripe-mock", "", `the stripe-mock binary to compare with; "auto" installs v0.190.0 with go install; empty skips it`)
 	flag.DurationVar(&cfg.duration, "duration", 3*time.Second, "how long each measurement (one round of one target) runs")
@@ -79,6 +85,7 @@ func run() error {
 	flag.DurationVar(&cfg.warmup, "warmup", time.Second, "warm-up before each measurement")
 	flag.StringVar(&conc, "conc", "8,64", "concurrencies (keep-alive connections), comma-separated")
 	flag.StringVar(&workloads, "workloads", strings.Join(workloadNames, ","), "workloads, comma-separated: "+strings.Join(workloadNames, ", "))
+	flag.StringVar(&versions, "versions", "", "API versions to run each workload at, comma-separated (sent as Stripe-Version; a workload whose endpoint a version removed is skipped there); empty: no header, the account's default")
 	flag.BoolVar(&cfg.noBare, "no-bare", false, "skip the bare net/http ceiling")
 	flag.StringVar(&cfg.attach, "emulator-addr", "", "drive an emulator already running at this address (for profiling it) instead of starting one")
 	flag.Parse()
@@ -96,6 +103,15 @@ func run() error {
 	for _, w := range cfg.workloads {
 		if !slices.Contains(workloadNames, w) {
 			return fmt.Errorf("unknown workload %q", w)
+		}
+	}
+	cfg.versions = []string{""}
+	if versions != "" {
+		cfg.versions = strings.Split(versions, ",")
+		for _, v := range cfg.versions {
+			if _, ok := apiversion.Parse(v); !ok {
+				return fmt.Errorf("-versions: %q is not an API version the emulator serves", v)
+			}
 		}
 	}
 	dir, err := os.MkdirTemp("", "stripe-emulator-load")
@@ -160,46 +176,58 @@ func run() error {
 	fmt.Println()
 
 	results := map[string]map[int]map[string]result{}
+	var rows []string // workload, or workload@version
 	for _, w := range cfg.workloads {
-		results[w] = map[int]map[string]result{}
-		for _, n := range cfg.conc {
-			results[w][n] = map[string]result{}
+		for _, version := range cfg.versions {
 			wl := workloads_[w]
-			var ts []*target
-			reqs := map[string]request{}
-			units := map[string]int{}
-			for _, t := range targets {
-				if wl.emulatorOnly && t.name != "emulator" {
-					continue
-				}
-				req, unit, err := wl.setup(t)
-				if err != nil {
-					return fmt.Errorf("%s on %s: %v", w, t.name, err)
-				}
-				ts, reqs[t.name], units[t.name] = append(ts, t), req, unit
+			if v, _ := apiversion.Parse(version); version != "" && wl.removedIn != 0 && v >= wl.removedIn {
+				fmt.Fprintf(os.Stderr, "%s: skipped at %s (its endpoint was removed in %s)\n", w, version, wl.removedIn)
+				continue
 			}
-			// Rounds interleave the targets (each round starting with the next
-			// one), so that a slow spell of the machine does not land on one
-			// target only; each target's median round is reported.
-			rounds := map[string][]result{}
-			for round := 0; round < cfg.rounds; round++ {
-				for i := range ts {
-					t := ts[(round+i)%len(ts)]
-					measure(t.addr, reqs[t.name], n, cfg.warmup) // warm up
-					r := measure(t.addr, reqs[t.name], n, cfg.duration)
-					r.unit = units[t.name]
-					rounds[t.name] = append(rounds[t.name], r)
-					fmt.Fprintf(os.Stderr, "%-18s c=%-4d %-14s round %d  %10.0f %s/s  p50 %7.3f ms  p99 %7.3f ms  errors %d\n", w, n, t.name, round+1, r.rate()*float64(r.unit), unitName(r.unit), ms(r.p50), ms(r.p99), r.errors)
-				}
+			row := w
+			if version != "" {
+				row = w + "@" + version
 			}
-			for name, rs := range rounds {
-				results[w][n][name] = median(rs)
+			rows = append(rows, row)
+			results[row] = map[int]map[string]result{}
+			for _, n := range cfg.conc {
+				results[row][n] = map[string]result{}
+				var ts []*target
+				reqs := map[string]request{}
+				units := map[string]int{}
+				for _, t := range targets {
+					if wl.emulatorOnly && t.name != "emulator" {
+						continue
+					}
+					req, unit, err := wl.setup(t)
+					if err != nil {
+						return fmt.Errorf("%s on %s: %v", row, t.name, err)
+					}
+					ts, reqs[t.name], units[t.name] = append(ts, t), atVersion(req, version), unit
+				}
+				// Rounds interleave the targets (each round starting with the next
+				// one), so that a slow spell of the machine does not land on one
+				// target only; each target's median round is reported.
+				rounds := map[string][]result{}
+				for round := 0; round < cfg.rounds; round++ {
+					for i := range ts {
+						t := ts[(round+i)%len(ts)]
+						measure(t.addr, reqs[t.name], n, cfg.warmup) // warm up
+						r := measure(t.addr, reqs[t.name], n, cfg.duration)
+						r.unit = units[t.name]
+						rounds[t.name] = append(rounds[t.name], r)
+						fmt.Fprintf(os.Stderr, "%-18s c=%-4d %-14s round %d  %10.0f %s/s  p50 %7.3f ms  p99 %7.3f ms  errors %d\n", row, n, t.name, round+1, r.rate()*float64(r.unit), unitName(r.unit), ms(r.p50), ms(r.p99), r.errors)
+					}
+				}
+				for name, rs := range rounds {
+					results[row][n][name] = median(rs)
+				}
 			}
 		}
 	}
 	fmt.Println("| workload | conc | emulator req/s | p50 / p99 ms | stripe-mock req/s | p50 / p99 ms | ceiling req/s | × stripe-mock | × ceiling |")
 	fmt.Println("|---|---|---|---|---|---|---|---|---|")
-	for _, w := range cfg.workloads {
+	for _, w := range rows {
 		for _, n := range cfg.conc {
 			r := results[w][n]
 			e, m, b := r["emulator"], r["stripe-mock"], r["bare net/http"]
@@ -253,6 +281,28 @@ func checkTargets(results map[string]map[int]map[string]result, targets []*targe
 		if t.name == "emulator" {
 			fmt.Printf("| startup ≤ 50 ms | %.1f ms: %s |\n", ms(t.startup), verdict(t.startup <= 50*time.Millisecond))
 			fmt.Printf("| idle RSS ≤ 20 MB | %.1f MB: %s |\n", float64(t.idleRSS)/(1<<20), verdict(t.idleRSS <= 20<<20))
+		}
+	}
+	// The version layer's target: a workload at a later version at ≥ 0.9× of
+	// itself at 2024-06-20, in the same run.
+	if slices.Contains(cfg.versions, "2024-06-20") {
+		for _, w := range []string{"create_customer", "meter_event", "create_preview"} {
+			base, ok := results[w+"@2024-06-20"]
+			if !ok {
+				continue
+			}
+			for _, v := range cfg.versions {
+				at, ok := results[w+"@"+v]
+				if !ok || v == "2024-06-20" {
+					continue
+				}
+				for _, n := range cfg.conc {
+					e, b := at[n]["emulator"], base[n]["emulator"]
+					if e.ok > 0 && b.ok > 0 {
+						fmt.Printf("| %s@%s c=%d ≥ 0.9× at 2024-06-20 | %.2f×: %s |\n", w, v, n, e.rate()/b.rate(), verdict(e.rate() >= 0.9*b.rate()))
+					}
+				}
+			}
 		}
 	}
 	for _, w := range []struct {

@@ -1,21 +1,27 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/stripe-emulator/stripe-emulator/internal/apiversion"
 )
 
 // workload prepares, on one target, the request it then sends over and over;
 // unit is how many events one request carries (1 but for the stream).
+// removedIn is the API version that removed its endpoint: -versions skips it
+// there and after.
 type workload struct {
 	emulatorOnly bool
+	removedIn    apiversion.Version
 	setup        func(t *target) (req request, unit int, err error)
 }
 
-var workloadNames = []string{"create_customer", "retrieve_customer", "meter_event", "list_customers", "upcoming_invoice", "stream"}
+var workloadNames = []string{"create_customer", "retrieve_customer", "meter_event", "list_customers", "upcoming_invoice", "create_preview", "stream"}
 
 var workloads_ = map[string]workload{
 	"create_customer": {setup: func(t *target) (request, int, error) {
@@ -31,7 +37,7 @@ var workloads_ = map[string]workload{
 	}},
 	"meter_event": {setup: func(t *target) (request, int, error) {
 		k := key("events")
-		cus, err := alpacaSetup(t, k, false)
+		_, cus, err := alpacaSetup(t, k)
 		if err != nil {
 			return nil, 0, err
 		}
@@ -47,18 +53,28 @@ var workloads_ = map[string]workload{
 		}
 		return buildRequest("GET", "/v1/customers?limit=100", k, nil, ""), 1, nil
 	}},
-	"upcoming_invoice": {setup: func(t *target) (request, int, error) {
+	"upcoming_invoice": {removedIn: apiversion.V2025_03_31_Basil, setup: func(t *target) (request, int, error) {
 		k := key("upcoming")
-		cus, err := alpacaSetup(t, k, true)
+		cus, _, err := alpacaSubscribed(t, k)
 		if err != nil {
 			return nil, 0, err
 		}
 		return buildRequest("GET", "/v1/invoices/upcoming?customer="+cus, k, nil, ""), 1, nil
 	}},
+	// create_preview is the upcoming invoice as every version has it (basil
+	// removed GET /v1/invoices/upcoming): the subscription's next invoice.
+	"create_preview": {setup: func(t *target) (request, int, error) {
+		k := key("preview")
+		_, sub, err := alpacaSubscribed(t, k)
+		if err != nil {
+			return nil, 0, err
+		}
+		return buildRequest("POST", "/v1/invoices/create_preview", k, []byte("subscription="+sub), ""), 1, nil
+	}},
 	// stream sends 100 events per request through the v2 meter event stream.
 	"stream": {emulatorOnly: true, setup: func(t *target) (request, int, error) {
 		k := key("stream")
-		cus, err := alpacaSetup(t, k, false)
+		_, cus, err := alpacaSetup(t, k)
 		if err != nil {
 			return nil, 0, err
 		}
@@ -121,31 +137,50 @@ func create(t *target, key, path, form string) (string, error) {
 	return obj.ID, nil
 }
 
-// alpacaSetup makes the guide's meter, and a customer; with subscribe, the price,
-// the subscription and some usage too. It returns the customer.
-func alpacaSetup(t *target, key string, subscribe bool) (string, error) {
-	meter, err := create(t, key, "/v1/billing/meters", "display_name=Alpaca+AI+tokens&event_name=alpaca_ai_tokens&default_aggregation[formula]=sum")
-	if err != nil {
-		return "", err
+// alpacaSetup makes the guide's meter and a customer; it returns both.
+func alpacaSetup(t *target, key string) (meter, cus string, err error) {
+	if meter, err = create(t, key, "/v1/billing/meters", "display_name=Alpaca+AI+tokens&event_name=alpaca_ai_tokens&default_aggregation[formula]=sum"); err != nil {
+		return "", "", err
 	}
-	cus, err := create(t, key, "/v1/customers", "name=John+Doe")
-	if err != nil {
-		return "", err
+	if cus, err = create(t, key, "/v1/customers", "name=John+Doe"); err != nil {
+		return "", "", err
 	}
 	if t.name != "emulator" {
 		cus = "cus_123" // stripe-mock and the ceiling keep nothing
 	}
-	if !subscribe {
-		return cus, nil
+	return meter, cus, nil
+}
+
+// alpacaSubscribed is alpacaSetup, with the guide's price, the customer's
+// subscription to it and some usage: it returns the customer and the
+// subscription.
+func alpacaSubscribed(t *target, key string) (cus, sub string, err error) {
+	meter, cus, err := alpacaSetup(t, key)
+	if err != nil {
+		return "", "", err
 	}
 	price, err := create(t, key, "/v1/prices", "currency=usd&unit_amount=4&transform_quantity[divide_by]=1000&transform_quantity[round]=up"+
 		"&recurring[interval]=month&recurring[usage_type]=metered&recurring[meter]="+meter+"&product_data[name]=Alpaca+AI+tokens")
 	if err != nil {
-		return "", err
+		return "", "", err
 	}
-	if _, err := create(t, key, "/v1/subscriptions", "customer="+cus+"&items[0][price]="+price); err != nil {
-		return "", err
+	if sub, err = create(t, key, "/v1/subscriptions", "customer="+cus+"&items[0][price]="+price); err != nil {
+		return "", "", err
+	}
+	if t.name != "emulator" {
+		sub = "sub_123"
 	}
 	_, err = call(t, "POST", "/v1/billing/meter_events", key, []byte("event_name=alpaca_ai_tokens&payload[value]=3000&payload[stripe_customer_id]="+cus), "")
-	return cus, err
+	return cus, sub, err
+}
+
+// atVersion is a request with a Stripe-Version header (none for "").
+func atVersion(req request, version string) request {
+	if version == "" {
+		return req
+	}
+	line := bytes.IndexByte(req, '\n') + 1
+	out := make(request, 0, len(req)+len(version)+18)
+	out = append(append(out, req[:line]...), "Stripe-Version: "+version+"\r\n"...)
+	return append(out, req[line:]...)
 }

@@ -1,6 +1,9 @@
 package apiversion
 
-import "github.com/stripe-emulator/stripe-emulator/internal/form"
+import (
+	"github.com/stripe-emulator/stripe-emulator/internal/apierr"
+	"github.com/stripe-emulator/stripe-emulator/internal/form"
+)
 
 // The acacia family: 2024-09-30.acacia (major) … 2025-02-24.acacia
 // (api-versions.md §3.1, §3.2; design-15 §2.1–2.6).
@@ -22,8 +25,30 @@ var acaciaAlertFilters = &Change{
 		{Route: rAlertCreate, Path: "usage_threshold_config", Kind: ParamRemoved},
 		{Route: rAlertCreate, Path: "filter", Kind: ParamRemoved},
 	},
+	Upgrade: []RequestUpgrade{{Routes: []string{rAlertCreate}, Params: []string{"usage_threshold_config", "filter"}, Apply: alertThresholdUpgrade}},
 	Fields: append(fieldsOn("billing.alert", FieldAdded, "usage_threshold"),
 		fieldsOn("billing.alert", FieldRemoved, "usage_threshold_config", "filter")...),
+}
+
+// alertThresholdUpgrade turns 2024-06-20's usage_threshold_config{gte, meter,
+// recurrence} and filter{customer} into acacia's usage_threshold{gte, meter,
+// recurrence, filters: [{type: customer, customer}]}. Without
+// usage_threshold_config the request has no threshold, in either shape.
+func alertThresholdUpgrade(p *form.Params) *apierr.Error {
+	cfg, filter := p.Get("usage_threshold_config"), p.Get("filter")
+	p.Del("usage_threshold_config")
+	p.Del("filter")
+	if cfg == nil || cfg.Kind != form.KObject {
+		return nil
+	}
+	fields := map[string]*form.Value{}
+	cfg.Obj.Range(func(k string, v *form.Value) { fields[k] = v })
+	if filter != nil && filter.Kind == form.KObject && filter.Obj.Has("customer") {
+		f := objectValue(filter.Param, map[string]*form.Value{"customer": filter.Obj.Get("customer"), "type": stringValue(filter.Param, "customer")})
+		fields["filters"] = &form.Value{Kind: form.KArray, Arr: []*form.Value{f}, Param: filter.Param}
+	}
+	p.Set("usage_threshold", objectValue(cfg.Param, fields))
+	return nil
 }
 
 var acaciaPretaxCredits = &Change{

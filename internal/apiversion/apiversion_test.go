@@ -323,3 +323,93 @@ func TestParamEditsBetween(t *testing.T) {
 		t.Error("an empty range has edits")
 	}
 }
+
+func TestUpgradesFor(t *testing.T) {
+	for _, tt := range []struct {
+		route string
+		v     Version
+		want  int
+	}{
+		{rAlertCreate, V2024_06_20, 1},
+		{rAlertCreate, V2024_09_30_Acacia, 0},
+		{rSubUpdate, V2024_06_20, 1},
+		{rSubUpdate, V2026_08_26_Dahlia, 1},
+		{rSubUpdate, V2026_09_30_Endive, 0},
+		{rPreview, V2025_03_31_Basil, 1},
+		{rCustomerCreate, V2024_06_20, 0},
+	} {
+		if got := UpgradesFor(tt.route, tt.v); len(got) != tt.want {
+			t.Errorf("%s at %v: %d upgrades, want %d", tt.route, tt.v, len(got), tt.want)
+		}
+	}
+}
+
+// value builds a validated parameter, named as a request would name it.
+func value(param string, v any) *form.Value {
+	switch x := v.(type) {
+	case string:
+		return &form.Value{Kind: form.KString, Str: x, Param: param}
+	case int64:
+		return &form.Value{Kind: form.KInt, Int: x, Str: fmt.Sprint(x), Param: param}
+	case map[string]*form.Value:
+		return &form.Value{Kind: form.KObject, Obj: form.NewParams(param, x), Param: param}
+	}
+	panic(v)
+}
+
+func TestRequestUpgrades(t *testing.T) {
+	t.Run("alert threshold", func(t *testing.T) {
+		p := form.NewParams("", map[string]*form.Value{
+			"usage_threshold_config": value("usage_threshold_config", map[string]*form.Value{
+				"gte": value("usage_threshold_config[gte]", int64(10)), "meter": value("usage_threshold_config[meter]", "mtr_1"),
+				"recurrence": value("usage_threshold_config[recurrence]", "one_time")}),
+			"filter": value("filter", map[string]*form.Value{"customer": value("filter[customer]", "cus_1")}),
+		})
+		if err := alertThresholdUpgrade(p); err != nil {
+			t.Fatal(err)
+		}
+		if p.Has("usage_threshold_config") || p.Has("filter") {
+			t.Errorf("the old parameters stay: %v", p.Keys())
+		}
+		ut := p.Object("usage_threshold")
+		if n, _ := ut.Int("gte"); n != 10 || ut.Path("meter") != "usage_threshold_config[meter]" {
+			t.Errorf("usage_threshold: gte %d, meter named %s", n, ut.Path("meter"))
+		}
+		f := ut.Objects("filters")
+		if len(f) != 1 || f[0].StringOr("type", "") != "customer" || f[0].StringOr("customer", "") != "cus_1" || f[0].Get("customer").Param != "filter[customer]" {
+			t.Errorf("filters: %v", f)
+		}
+	})
+	t.Run("alert without a threshold", func(t *testing.T) {
+		p := form.NewParams("", map[string]*form.Value{"filter": value("filter", map[string]*form.Value{"customer": value("filter[customer]", "cus_1")})})
+		if err := alertThresholdUpgrade(p); err != nil || p.Len() != 0 {
+			t.Errorf("%v, left %v", err, p.Keys())
+		}
+	})
+	t.Run("anchor", func(t *testing.T) {
+		p := form.NewParams("", map[string]*form.Value{"billing_cycle_anchor": value("billing_cycle_anchor", "now")})
+		_ = anchorObjectUpgrade(p)
+		if got := p.Object("billing_cycle_anchor").StringOr("type", ""); got != "now" {
+			t.Errorf("billing_cycle_anchor[type] = %q", got)
+		}
+	})
+	t.Run("preview anchor", func(t *testing.T) {
+		for _, tt := range []struct {
+			in       any
+			typ      string
+			hasStamp bool
+		}{{"unchanged", "unchanged", false}, {int64(1900000000), "timestamp", true}} {
+			p := form.NewParams("", map[string]*form.Value{"subscription_details": value("subscription_details", map[string]*form.Value{
+				"billing_cycle_anchor": value("subscription_details[billing_cycle_anchor]", tt.in)})})
+			_ = previewAnchorObjectUpgrade(p)
+			a := p.Object("subscription_details").Object("billing_cycle_anchor")
+			if a.StringOr("type", "") != tt.typ || a.Has("timestamp") != tt.hasStamp {
+				t.Errorf("%v: %v", tt.in, a.Keys())
+			}
+		}
+		empty := form.NewParams("", nil)
+		if err := previewAnchorObjectUpgrade(empty); err != nil || empty.Len() != 0 {
+			t.Errorf("a preview without details: %v %v", err, empty.Keys())
+		}
+	})
+}

@@ -1,6 +1,9 @@
 package apiversion
 
-import "github.com/stripe-emulator/stripe-emulator/internal/form"
+import (
+	"github.com/stripe-emulator/stripe-emulator/internal/apierr"
+	"github.com/stripe-emulator/stripe-emulator/internal/form"
+)
 
 // The basil family: 2025-03-31.basil (major) … 2025-08-27.basil
 // (api-versions.md §3.3, §3.4; design-15 §2.7–2.12).
@@ -111,11 +114,22 @@ var basilPricing = &Change{
 		append(onRoutes(append(invoiceItemWrites, rInvoiceLineUpdate), "pricing", ParamAdded,
 			form.Object(map[string]*form.Schema{"price": form.String()})),
 			ParamEdit{Route: rInvoiceLineUpdate, Path: "price", Kind: ParamRemoved})...),
+	Upgrade: []RequestUpgrade{{Routes: append(append([]string{}, invoiceItemWrites...), rInvoiceLineUpdate), Params: []string{"price"}, Apply: priceToPricingUpgrade}},
 	Fields: append(append(
 		fieldsOn("line_item", FieldAdded, "pricing"),
 		fieldsOn("line_item", FieldRemoved, "price")...),
 		append(fieldsOn("invoiceitem", FieldAdded, "pricing"),
 			fieldsOn("invoiceitem", FieldRemoved, "price", "plan", "unit_amount", "unit_amount_decimal")...)...),
+}
+
+// priceToPricingUpgrade turns an invoice item's (or line's) price=<id> into
+// pricing[price]=<id>.
+func priceToPricingUpgrade(p *form.Params) *apierr.Error {
+	if v := p.Get("price"); v != nil {
+		p.Del("price")
+		p.Set("pricing", objectValue(v.Param, map[string]*form.Value{"price": v}))
+	}
+	return nil
 }
 
 var basilInvoiceItemParent = &Change{
@@ -216,6 +230,7 @@ var basil0630BillingMode = &Change{
 		{Route: rPreview, Path: "subscription_details.billing_mode", Kind: ParamAdded, Schema: billingModeParam()},
 	},
 	Fields: []FieldEdit{{Object: "subscription", Path: "billing_mode", Kind: FieldAdded}},
+	Gates:  []Gate{GateBillingMode},
 }
 
 var basil0630Migrate = &Change{

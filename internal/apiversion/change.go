@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/stripe-emulator/stripe-emulator/internal/apierr"
 	"github.com/stripe-emulator/stripe-emulator/internal/form"
 )
 
@@ -28,6 +29,9 @@ type Change struct {
 	// Stripe's changelog pages).
 	Ref string
 
+	// Upgrade turns the parameters of a request at a version before At into
+	// the shape At gives them, the one the handlers read (see RequestUpgrade).
+	Upgrade []RequestUpgrade
 	// Params edit the parameter schemas of endpoints. They build the schema of
 	// the versions between two catalogue snapshots (see Info.Catalogue); where
 	// a snapshot exists, it is the schema, and the units between two
@@ -66,6 +70,52 @@ type ParamEdit struct {
 	Kind   ParamKind
 	Schema *form.Schema // ParamAdded, ParamRetyped
 	Values []string     // ParamEnumAdded
+}
+
+// RequestUpgrade is a request compatibility rule, as Stripe's: the handlers
+// read a parameter in its newest shape, and a request at a version before the
+// change gives it in the old one, which Apply turns into the new (it acts only
+// when the old parameter is present). A request at version V runs the
+// upgrades of every change after V, oldest first.
+type RequestUpgrade struct {
+	// Routes are the endpoints it applies to.
+	Routes []string
+	// Params are the top-level parameters it reads and replaces.
+	Params []string
+	// Apply changes the request's validated parameters in place; the values
+	// it makes keep the names the request gave (errors name what was sent).
+	Apply func(p *form.Params) *apierr.Error
+}
+
+// UpgradesFor are the request upgrades of an endpoint at version v: those of
+// every change after v, oldest first.
+func UpgradesFor(route string, v Version) []RequestUpgrade {
+	var out []RequestUpgrade
+	for _, c := range changes {
+		if c.At <= v {
+			continue
+		}
+		for _, u := range c.Upgrade {
+			if slices.Contains(u.Routes, route) {
+				out = append(out, u)
+			}
+		}
+	}
+	return out
+}
+
+// ParamEditsOf are every change's parameter edits of an endpoint's parameter
+// at a dotted path, oldest first.
+func ParamEditsOf(route, path string) []ParamEdit {
+	var out []ParamEdit
+	for _, c := range changes {
+		for _, e := range c.Params {
+			if e.Route == route && e.Path == path {
+				out = append(out, e)
+			}
+		}
+	}
+	return out
 }
 
 // RouteKind is what a RouteEdit does.
@@ -131,11 +181,15 @@ const (
 	// GateProrationDetailsClassic: invoice items carry proration_details for
 	// classic subscriptions too.
 	GateProrationDetailsClassic
+	// GateBillingMode: a new subscription's billing mode is chosen by its
+	// request (billing_mode, or the version's default), which the
+	// subscription shows with when (billing_mode[updated_at]).
+	GateBillingMode
 
 	gateCount
 )
 
-var gateNames = [gateCount]string{"preview-needs-target", "no-legacy-metered", "no-total-count", "flexible-default", "mixed-intervals", "proration-details-classic"}
+var gateNames = [gateCount]string{"preview-needs-target", "no-legacy-metered", "no-total-count", "flexible-default", "mixed-intervals", "proration-details-classic", "billing-mode"}
 
 func (g Gate) String() string {
 	if g >= gateCount {
@@ -307,4 +361,14 @@ func fieldsOn(object string, kind FieldKind, paths ...string) []FieldEdit {
 		out[i] = FieldEdit{Object: object, Path: p, Kind: kind}
 	}
 	return out
+}
+
+// objectValue is an object parameter made by an upgrade, named param.
+func objectValue(param string, fields map[string]*form.Value) *form.Value {
+	return &form.Value{Kind: form.KObject, Obj: form.NewParams(param, fields), Param: param}
+}
+
+// stringValue is a string parameter made by an upgrade, named param.
+func stringValue(param, s string) *form.Value {
+	return &form.Value{Kind: form.KString, Str: s, Param: param}
 }

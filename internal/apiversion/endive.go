@@ -1,6 +1,9 @@
 package apiversion
 
-import "github.com/stripe-emulator/stripe-emulator/internal/form"
+import (
+	"github.com/stripe-emulator/stripe-emulator/internal/apierr"
+	"github.com/stripe-emulator/stripe-emulator/internal/form"
+)
 
 // The endive family: 2026-09-30.endive (major) and 2026-10-28.endive. No
 // catalogue exists for it: the schemas come from stripe-node 23.1.0's types
@@ -17,6 +20,35 @@ var endiveAnchorObject = &Change{
 				"timestamp": form.Integer(),
 				"type":      form.String("now", "timestamp", "unchanged"),
 			}, "type")}),
+	Upgrade: []RequestUpgrade{
+		{Routes: []string{rSubUpdate, rSubResume}, Params: []string{"billing_cycle_anchor"}, Apply: anchorObjectUpgrade},
+		{Routes: []string{rPreview, rUpcoming, rUpcomingLines}, Params: []string{"subscription_details"}, Apply: previewAnchorObjectUpgrade},
+	},
+}
+
+// anchorObjectUpgrade turns billing_cycle_anchor=now|unchanged into
+// billing_cycle_anchor[type]=now|unchanged.
+func anchorObjectUpgrade(p *form.Params) *apierr.Error {
+	if v := p.Get("billing_cycle_anchor"); v != nil && v.Kind == form.KString {
+		p.Set("billing_cycle_anchor", objectValue(v.Param, map[string]*form.Value{"type": v}))
+	}
+	return nil
+}
+
+// previewAnchorObjectUpgrade turns a preview's
+// subscription_details[billing_cycle_anchor]=now|unchanged|<timestamp> into
+// {type: now|unchanged} or {type: timestamp, timestamp}.
+func previewAnchorObjectUpgrade(p *form.Params) *apierr.Error {
+	d := p.Object("subscription_details")
+	v := d.Get("billing_cycle_anchor")
+	switch {
+	case v == nil:
+	case v.Kind == form.KString:
+		d.Set("billing_cycle_anchor", objectValue(v.Param, map[string]*form.Value{"type": v}))
+	case v.Kind == form.KInt:
+		d.Set("billing_cycle_anchor", objectValue(v.Param, map[string]*form.Value{"type": stringValue(v.Param, "timestamp"), "timestamp": v}))
+	}
+	return nil
 }
 
 var endivePause = &Change{

@@ -1,6 +1,9 @@
 package billing
 
-import "github.com/stripe-emulator/stripe-emulator/internal/store"
+import (
+	"github.com/stripe-emulator/stripe-emulator/internal/billing/calc"
+	"github.com/stripe-emulator/stripe-emulator/internal/store"
+)
 
 // Invoice assembly: what goes on an invoice when it is made (the lines of a
 // subscription's period, the customer's pending invoice items, a copy of the
@@ -173,18 +176,47 @@ func keepLine(nl *Line, was Line) {
 // (billing_reason subscription_create), finalized at once: licensed items for
 // the first period in advance (free during a trial; prorated up to a
 // billing_cycle_anchor ahead; after a backdated start, the time up to now, or
-// up to the anchor ahead, prorated in one line, then a whole period), and
-// metered items with no usage yet. prorate false (proration_behavior=none)
+// up to the anchor ahead, prorated in one line, then a whole period; or, where
+// the billing mode splits backdating, each backdated period and the one
+// around now whole, with the backdated periods' usage), and metered items
+// with no usage yet. prorate false (proration_behavior=none)
 // leaves the prorated part out: with a billing_cycle_anchor ahead, the time up
 // to it is free and there is no invoice (nil) until the anchor.
 func firstInvoice(u *Unit, sub *Subscription, items []*Item, prorate bool) (*Invoice, error) {
 	now, trial := sub.Created, sub.Status == SubscriptionTrialing
 	stub := sub.BillingCycleAnchor > now // the first period ends at the anchor
-	backdated := sub.PeriodStart < now
 	if stub && !trial && !prorate {
 		return nil, nil
 	}
-	var lines []Line
+	lines, err := firstLines(u, sub, items, prorate)
+	if err != nil {
+		return nil, err
+	}
+	inv, err := newInvoice(u, sub, "subscription_create", now, now, now, lines, 0)
+	if err != nil {
+		return nil, err
+	}
+	return finalizeInvoice(u, inv, now)
+}
+
+// firstLines are the lines of a new subscription's first invoice (its first
+// period set, firstPeriod): its backdated time, its first period in advance
+// (a stub to an anchor prorated), its metered items' empty usage, and with a
+// trial the trial's free lines.
+func firstLines(u *Unit, sub *Subscription, items []*Item, prorate bool) ([]Line, error) {
+	now, trial := sub.Created, sub.Status == SubscriptionTrialing
+	stub := sub.BillingCycleAnchor > now // the first period ends at the anchor
+	backdated := sub.PeriodStart < now
+	lines, err := backdatedPeriodLines(u, sub, items, prorate)
+	if err != nil {
+		return nil, err
+	}
+	from := now // the first period is charged from
+	if split := sub.Rules().SplitsBackdating() && backdated && sub.BillingCycleAnchor == sub.StartDate; split {
+		// On a cycle anchored at the backdated start, the period around now is
+		// charged whole.
+		from, backdated = sub.PeriodStart, false
+	}
 	for _, it := range items {
 		pr, err := GetPrice(u.tx, it.Price, "price")
 		if err != nil {
@@ -204,7 +236,7 @@ func firstInvoice(u *Unit, sub *Subscription, items []*Item, prorate bool) (*Inv
 			if prorate && backdated {
 				ls = backdatedLines(u.tx, sub, it, pr, sub.PeriodStart, now)
 			}
-			ls = append(ls, advanceLines(u.tx, sub, it, pr, now, sub.PeriodEnd)...)
+			ls = append(ls, advanceLines(u.tx, sub, it, pr, from, sub.PeriodEnd)...)
 		}
 		if trial {
 			for i := range ls {
@@ -214,11 +246,46 @@ func firstInvoice(u *Unit, sub *Subscription, items []*Item, prorate bool) (*Inv
 		}
 		lines = append(lines, ls...)
 	}
-	inv, err := newInvoice(u, sub, "subscription_create", now, now, now, lines, 0)
-	if err != nil {
-		return nil, err
+	return lines, nil
+}
+
+// backdatedPeriods is how many whole periods of a new subscription came
+// before its first: the backdated time a billing mode that splits backdating
+// bills period by period (0 for any other subscription).
+func backdatedPeriods(sub *Subscription) int64 {
+	n := int64(0)
+	for sub.StartDate < sub.PeriodStart && calc.AddPeriods(sub.StartDate, sub.Interval, n) < sub.PeriodStart {
+		n++
 	}
-	return finalizeInvoice(u, inv, now)
+	return n
+}
+
+// backdatedPeriodLines are the lines of a new subscription's backdated
+// periods (backdatedPeriods), on its first invoice, one a period and item:
+// the metered usage of each period, and, with charge (not
+// proration_behavior=none [I]), the licensed items' whole periods.
+func backdatedPeriodLines(u *Unit, sub *Subscription, items []*Item, charge bool) ([]Line, error) {
+	var lines []Line
+	for i := range backdatedPeriods(sub) {
+		start, end := calc.AddPeriods(sub.StartDate, sub.Interval, i), calc.AddPeriods(sub.StartDate, sub.Interval, i+1)
+		for _, it := range items {
+			pr, err := GetPrice(u.tx, it.Price, "price")
+			if err != nil {
+				return nil, err
+			}
+			switch {
+			case pr.Metered():
+				ls, err := usageLines(u, sub, it, pr, start, end)
+				if err != nil {
+					return nil, err
+				}
+				lines = append(lines, ls...)
+			case charge:
+				lines = append(lines, rateLines(u.tx, sub, it, pr, it.Quantity, start, end)...)
+			}
+		}
+	}
+	return lines, nil
 }
 
 // finalInvoice bills a subscription canceled now with invoice_now: its usage so

@@ -22,7 +22,9 @@ import (
 //     licensed items of the new period in advance;
 //   - metered prices by the subscription's billing mode (classic: a price that
 //     stops mid-period bills nothing of its usage, one that starts counts from
-//     then, and one that joins with always_invoice gets a line of 0);
+//     then, and one that joins with always_invoice gets a line of 0;
+//     flexible: the usage of a price that stops is billed at once, as an
+//     invoice item, and a new interval keeps the billing cycle anchor);
 //   - add_invoice_items: one-off items on the next invoice the change makes.
 
 // subUpdate is one change to a subscription.
@@ -46,6 +48,19 @@ type subChange struct {
 	before  []*Item
 	after   []*Item
 	removed []*Item
+	// cur is the subscription before the change (nil: sub, unchanged).
+	cur *Subscription
+	// stopped are the items (as they were) whose metered price stopped
+	// billing, whose usage so far the billing mode invoices at once.
+	stopped []*Item
+}
+
+// old is the subscription before the change.
+func (ch *subChange) old() *Subscription {
+	if ch.cur != nil {
+		return ch.cur
+	}
+	return ch.sub
 }
 
 // UpdateSubscription changes a live subscription: its items, settings, trial
@@ -177,13 +192,17 @@ func changeSubscription(u *Unit, cur *Subscription, upd subUpdate, now int64) (*
 	var inv *Invoice
 	// A new interval during a trial keeps the trial; the first paid period
 	// follows it.
-	if trialEndsNow || upd.anchorNow || ch.intervalChanged(cur) && paid {
+	resets := sub.Rules().ResetsAnchorOnIntervalChange()
+	if trialEndsNow || upd.anchorNow || ch.intervalChanged(cur) && paid && resets {
 		if paid && behavior != ProrationNone {
 			if prorations, err = unusedTime(u, cur, ch.before, from); err != nil {
 				return nil, nil, nil, err
 			}
 		}
 		return restartCycle(u, cur, sub, ch, prorations, upd.invoiceItems, now)
+	}
+	if ch.intervalChanged(cur) && paid && !resets {
+		keepAnchor(sub, now)
 	}
 	inCycle := paid && sub.Status != SubscriptionTrialing // the period goes on, paid for
 	if len(upd.items) > 0 && inCycle && behavior != ProrationNone {
@@ -200,6 +219,13 @@ func changeSubscription(u *Unit, cur *Subscription, upd subUpdate, now int64) (*
 	added, err := addInvoiceItems(u, sub, upd.invoiceItems, now)
 	if err != nil {
 		return nil, nil, nil, err
+	}
+	if behavior != ProrationNone {
+		n, err := invoiceStoppedUsage(u, cur, ch.stopped, now)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		added += n
 	}
 	if behavior != ProrationAlwaysInvoice {
 		return sub, ch, nil, nil
@@ -225,7 +251,7 @@ func changeItems(u *Unit, sub *Subscription, changes []ItemChange, now int64) (*
 	if err != nil {
 		return nil, err
 	}
-	ch := &subChange{sub: sub.Clone(), before: before}
+	ch := &subChange{sub: sub.Clone(), before: before, cur: sub}
 	if len(changes) == 0 {
 		ch.after = before
 		return ch, nil
@@ -256,8 +282,8 @@ func changeItems(u *Unit, sub *Subscription, changes []ItemChange, now int64) (*
 		}
 		if ic.Deleted {
 			ch.removed = append(ch.removed, after[i])
-			if old.Metered() && sub.Rules().BillsStoppedUsage(old, ic.ClearUsage) {
-				ch.retire(after[i], now)
+			if old.Metered() {
+				ch.stop(after[i], old, ic.ClearUsage, now)
 			}
 			after[i] = nil
 			continue
@@ -269,8 +295,11 @@ func changeItems(u *Unit, sub *Subscription, changes []ItemChange, now int64) (*
 				return nil, err
 			}
 			if pr.ID != old.ID {
-				if old.Metered() && sub.Rules().BillsStoppedUsage(old, false) {
-					ch.retire(after[i], now)
+				if err := checkAttachable(pr, ic); err != nil {
+					return nil, err
+				}
+				if old.Metered() {
+					ch.stop(after[i], old, false, now)
 				}
 				n.PriceSince = now // the new price counts usage from the switch
 			}
@@ -323,9 +352,57 @@ func changeItems(u *Unit, sub *Subscription, changes []ItemChange, now int64) (*
 	return ch, nil
 }
 
-// retire keeps billing an item's metered price for the period so far.
-func (ch *subChange) retire(it *Item, now int64) {
-	ch.sub.Retired = append(ch.sub.Retired, RetiredItem{Item: it.ID, Price: it.Price, Since: it.PriceSince, Until: now})
+// stop is an item's metered price pr stopping at now (the item deleted, or
+// moved to another price): by the billing mode, its usage so far is billed
+// with the period (retired) or at once (stopped), or not at all.
+func (ch *subChange) stop(it *Item, pr *Price, clearUsage bool, now int64) {
+	rules := ch.sub.Rules()
+	if rules.BillsStoppedUsage(pr, clearUsage) {
+		ch.sub.Retired = append(ch.sub.Retired, RetiredItem{Item: it.ID, Price: it.Price, Since: it.PriceSince, Until: now})
+	}
+	if rules.InvoicesStoppedUsage(clearUsage) {
+		ch.stopped = append(ch.stopped, it)
+	}
+}
+
+// invoiceStoppedUsage bills the usage so far of metered prices that stopped
+// at now on sub (as it was before the change) as pending invoice items, one
+// a rated line; usage of 0 makes none [I]. It returns how many it made.
+func invoiceStoppedUsage(u *Unit, sub *Subscription, stopped []*Item, now int64) (int, error) {
+	n := 0
+	for _, it := range stopped {
+		pr, err := GetPrice(u.tx, it.Price, "price")
+		if err != nil {
+			return 0, err
+		}
+		qty, err := meteredQuantity(u, sub, it, pr, sub.PeriodStart, now)
+		if err != nil {
+			return 0, err
+		}
+		if qty == 0 {
+			continue
+		}
+		for _, l := range rateLines(u.tx, sub, it, pr, qty, max(sub.PeriodStart, it.PriceSince), now) {
+			ii := &InvoiceItem{Meta: u.ids.NewMeta("ii", now), Customer: sub.Customer, Amount: l.Amount, Currency: l.Currency,
+				Description: l.Description, PeriodStart: l.PeriodStart, PeriodEnd: l.PeriodEnd, Price: pr.ID, Quantity: l.Quantity,
+				UnitAmount: l.UnitAmount, Subscription: sub.ID, SubscriptionItem: it.ID, Discountable: true,
+				Metadata: map[string]string{}, TestClock: sub.TestClock}
+			if err := u.tx.Put(TableInvoiceItems, ii); err != nil {
+				return 0, err
+			}
+			n++
+		}
+	}
+	return n, nil
+}
+
+// keepAnchor moves a subscription whose items changed interval to the
+// period of the new interval around now on the same billing cycle anchor,
+// from the current period's start (its usage so far is still to be billed):
+// a billing mode that never resets the anchor.
+func keepAnchor(sub *Subscription, now int64) {
+	_, sub.PeriodEnd = calc.PeriodContaining(sub.BillingCycleAnchor, sub.Interval, now)
+	sub.UpcomingNoticeFor = 0
 }
 
 // intervalChanged reports whether the change moves the subscription to another

@@ -31,6 +31,10 @@ type Customer struct {
 	Shipping            Attrs
 	TaxExempt           string
 	TestClock           string
+	// BusinessName and IndividualName are business_name and individual_name
+	// (2025-09-30.clover).
+	BusinessName   string `json:",omitempty"`
+	IndividualName string `json:",omitempty"`
 }
 
 // Clone is a copy of the customer to change and store again.

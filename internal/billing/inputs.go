@@ -132,10 +132,13 @@ type Period struct{ Start, End int64 }
 // update of an invoice's line, set: an amount (amount, price × quantity, or
 // unit_amount × quantity), its description, period and metadata.
 type InvoiceItemFields struct {
-	Quantity     Opt[int64]
-	UnitAmount   AmountInput // unit_amount, unit_amount_decimal
-	Amount       Opt[int64]
-	Price        Opt[string]
+	Quantity   Opt[int64]
+	UnitAmount AmountInput // unit_amount, unit_amount_decimal
+	Amount     Opt[int64]
+	Price      Opt[string]
+	// PriceParam is the parameter the price came in, which errors name
+	// (price, or pricing[price] from 2025-03-31.basil); "" is price.
+	PriceParam   string
 	Description  Opt[string]
 	Discountable Opt[bool]
 	Period       Opt[Period]

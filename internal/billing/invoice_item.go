@@ -29,6 +29,25 @@ type InvoiceItem struct {
 	Discountable     bool
 	Metadata         map[string]string
 	TestClock        string
+	// Credited is, for a credit proration of a flexible subscription, the
+	// debit it credits (proration_details[credited_items]); nil otherwise.
+	Credited *CreditedLine `json:",omitempty"`
+}
+
+// CreditedLine is a debit a credit proration credits: an invoice's line, or
+// a proration invoice item (on its invoice once one takes it).
+type CreditedLine struct {
+	Invoice string `json:",omitempty"`
+	Line    string `json:",omitempty"` // a line of Invoice
+	Item    string `json:",omitempty"` // an invoice item (its line on Invoice is il_ for ii_)
+}
+
+// same reports whether two name the same debit.
+func (c CreditedLine) same(o CreditedLine) bool {
+	if c.Item != "" || o.Item != "" {
+		return c.Item == o.Item
+	}
+	return c.Invoice == o.Invoice && c.Line == o.Line
 }
 
 // Clone is a copy of the item to change and store again.

@@ -124,18 +124,22 @@ func applyAmount(u *Unit, ii *InvoiceItem, in InvoiceItemFields, creating bool) 
 	if n > 1 {
 		return apierr.InvalidRequest("parameters_exclusive", "amount", "You may only specify one of these parameters: amount, price, unit_amount.")
 	}
+	priceParam := in.PriceParam
+	if priceParam == "" {
+		priceParam = "price"
+	}
 	switch {
 	case in.Price.Set:
-		pr, err := GetPrice(u.tx, in.Price.V, "price")
+		pr, err := GetPrice(u.tx, in.Price.V, priceParam)
 		if err != nil {
 			return err
 		}
 		if !pr.Active {
-			return apierr.Invalid("price", "The price specified is inactive. This field only accepts active prices.")
+			return apierr.Invalid(priceParam, "The price specified is inactive. This field only accepts active prices.")
 		}
 		if !creating && pr.Currency != ii.Currency {
 			// An item's currency is its invoice's, or (pending) its customer's.
-			return apierr.Invalid("price", "The price's currency (%s) must match the invoice item's currency (%s).", pr.Currency, ii.Currency)
+			return apierr.Invalid(priceParam, "The price's currency (%s) must match the invoice item's currency (%s).", pr.Currency, ii.Currency)
 		}
 		ii.Price, ii.Currency, ii.UnitAmount = pr.ID, pr.Currency, nil
 		ii.Amount = pr.AmountFor(ii.Quantity)

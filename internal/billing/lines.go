@@ -212,6 +212,8 @@ type proration struct {
 	Amount      int64
 	Start, End  int64
 	Description string
+	// Credited is the debit a flexible credit proration credits (nil: none).
+	Credited *CreditedLine
 }
 
 // prorationLines turns prorations of a previewed change into lines.

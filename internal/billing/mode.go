@@ -1,5 +1,7 @@
 package billing
 
+import "github.com/stripe-emulator/stripe-emulator/internal/apierr"
+
 // A billing mode is the set of rules by which Stripe bills a subscription's
 // changes. API 2024-06-20 has one, classic: billing_mode arrives in
 // 2025-06-30.basil, where flexible becomes possible, and flexible is the
@@ -24,6 +26,56 @@ package billing
 // The rules that hold in both modes (an item added mid-period counts usage
 // from when it was added, a new price from the switch) are not asked of it.
 
+// Mode is a subscription's billing mode.
+type Mode string
+
+// The billing modes.
+const (
+	ModeClassic  Mode = "classic"
+	ModeFlexible Mode = "flexible"
+)
+
+// Mode is the subscription's billing mode, whose rules (Rules) it bills by.
+func (s *Subscription) Mode() Mode {
+	if s.BillingMode == "" {
+		return ModeClassic
+	}
+	return s.BillingMode
+}
+
+// resolve is the billing mode a request chose, checked: billing_mode[type]
+// or the version's default; billing_mode[flexible] only with flexible, and
+// its proration_discounts only included (there are no discounts to itemize).
+func (in ModeRequest) resolve() (Mode, error) {
+	mode := in.Default
+	if in.Type.Set {
+		mode = Mode(in.Type.V)
+	}
+	if !in.FlexibleGiven {
+		return mode, nil
+	}
+	flexible, typ := paramPath(in.Param, "flexible"), paramPath(in.Param, "type")
+	if mode != ModeFlexible {
+		return "", apierr.Invalid(flexible, "%s can only be set when %s is flexible.", flexible, typ)
+	}
+	if pd := in.ProrationDiscounts; pd.Set && pd.V != "included" {
+		param := paramPath(flexible, "proration_discounts")
+		return "", apierr.InvalidRequest("", param, "stripe-emulator does not support %s=%s yet: it has no discounts to itemize. Leave it out, or use included.", param, pd.V)
+	}
+	return mode, nil
+}
+
+// setMode gives a new subscription its billing mode; stamped, the request
+// chose it at now (billing_mode[updated_at]).
+func (s *Subscription) setMode(mode Mode, stamped bool, now int64) {
+	if mode == ModeFlexible {
+		s.BillingMode = mode
+	}
+	if stamped {
+		s.BillingModeSince = now
+	}
+}
+
 // ModeRules are the rules of a billing mode.
 type ModeRules interface { // transitional: unexported in d7
 	// BillsStoppedUsage reports whether the usage a metered price counted in
@@ -31,15 +83,34 @@ type ModeRules interface { // transitional: unexported in d7
 	// stops billing mid-period: its item deleted (clearUsage: with
 	// clear_usage=true) or moved to another price.
 	BillsStoppedUsage(pr *Price, clearUsage bool) bool
+	// InvoicesStoppedUsage reports whether that usage is billed at once
+	// instead, as an invoice item made by the change (unless the change's
+	// proration_behavior is none).
+	InvoicesStoppedUsage(clearUsage bool) bool
 	// ZeroLineForAddedUsage reports whether a usage-based price that joins a
 	// subscription within its cycle gets a line of 0 on the invoice the change
 	// makes at once (proration_behavior=always_invoice).
 	ZeroLineForAddedUsage() bool
+	// ResetsAnchorOnIntervalChange reports whether a change to prices of
+	// another interval restarts the billing cycle now.
+	ResetsAnchorOnIntervalChange() bool
+	// CreditsOriginalDebits reports whether a credit proration credits the
+	// amounts debited for the credited time (one credit per debit), rather
+	// than the item's current price and quantity.
+	CreditsOriginalDebits() bool
+	// SplitsBackdating reports whether a backdated start is billed on the
+	// first invoice period by period, on a cycle anchored at the backdated
+	// start, rather than in one prorated line.
+	SplitsBackdating() bool
 }
 
-// Rules are the subscription's billing mode's: classic, the only one of
-// 2024-06-20. (Not Mode: issue 15 gives subscriptions a stored billing mode.)
-func (s *Subscription) Rules() ModeRules { return classicMode{} } // transitional: unexported in d7
+// Rules are the rules of the subscription's billing mode.
+func (s *Subscription) Rules() ModeRules { // transitional: unexported in d7
+	if s.Mode() == ModeFlexible {
+		return flexibleMode{}
+	}
+	return classicMode{}
+}
 
 // classicMode is Stripe's classic billing mode.
 type classicMode struct{}
@@ -53,4 +124,51 @@ func (classicMode) BillsStoppedUsage(pr *Price, clearUsage bool) bool {
 	return pr.Recurring.Meter == "" && !clearUsage
 }
 
+// InvoicesStoppedUsage: "No invoice item or invoice is generated for unbilled
+// usage when removing a usage-based subscription item."
+func (classicMode) InvoicesStoppedUsage(bool) bool { return false }
+
 func (classicMode) ZeroLineForAddedUsage() bool { return true }
+
+// ResetsAnchorOnIntervalChange: the anchor is "automatically reset to the
+// current date when switching ... to a different price with a different
+// recurring interval".
+func (classicMode) ResetsAnchorOnIntervalChange() bool { return true }
+
+// CreditsOriginalDebits: "the credit proration amounts are calculated based
+// on the value of the subscription item's current price, tax, quantity".
+func (classicMode) CreditsOriginalDebits() bool { return false }
+
+// SplitsBackdating: "Charges for the entire backdated period are calculated
+// collectively as a single line item."
+func (classicMode) SplitsBackdating() bool { return false }
+
+// flexibleMode is Stripe's flexible billing mode (2025-06-30.basil), from the
+// same page:
+//   - usage before a price change: "Stripe bills for all usage in the current
+//     period at the price effective at the time it's reported": the usage of
+//     the price moved from is billed at once, as an invoice item ("we create
+//     an invoice item that bills for previously reported metered usage when
+//     you remove a metered price");
+//   - removing a usage-based item: "An invoice item is generated for unbilled
+//     usage"; "If you want to remove a metered price without billing for it,
+//     set proration_behavior to none";
+//   - adding one with always_invoice: "A 0 GBP line item isn't added";
+//   - the billing cycle anchor is "never automatically reset";
+//   - credit prorations "use the original debited amount instead of current
+//     subscription values ... one for each corresponding original debit";
+//   - backdating: "Backdated time ranges are split into multiple invoice line
+//     items according to billing period boundaries", on the first invoice.
+type flexibleMode struct{}
+
+// BillsStoppedUsage: never with the period; InvoicesStoppedUsage bills it.
+func (flexibleMode) BillsStoppedUsage(*Price, bool) bool { return false }
+
+// InvoicesStoppedUsage: always, but for usage cleared (clear_usage=true,
+// which asks for the usage not to be billed [I]).
+func (flexibleMode) InvoicesStoppedUsage(clearUsage bool) bool { return !clearUsage }
+
+func (flexibleMode) ZeroLineForAddedUsage() bool        { return false }
+func (flexibleMode) ResetsAnchorOnIntervalChange() bool { return false }
+func (flexibleMode) CreditsOriginalDebits() bool        { return true }
+func (flexibleMode) SplitsBackdating() bool             { return true }

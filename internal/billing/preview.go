@@ -29,6 +29,13 @@ type PreviewRequest struct {
 	Recurring              bool // preview_mode=recurring: the recurring charges only
 	InvoiceItems           []InvoiceItemSpec
 	Currency               Opt[string]
+	// Target: the request names what it previews beside the customer (a
+	// subscription, a schedule, subscription_details[items],
+	// schedule_details[phases] or invoice_items).
+	Target bool
+	// NeedsTarget: a preview without a Target is refused (create_preview
+	// from 2025-03-31.basil).
+	NeedsTarget bool
 }
 
 // PreviewChange is a previewed change to a subscription: subscription_details,
@@ -46,6 +53,8 @@ type PreviewChange struct {
 	// AnchorTimestamp is the path of a billing_cycle_anchor given as a
 	// timestamp, which previews refuse ("": none).
 	AnchorTimestamp string
+	// Mode is a new subscription's billing_mode (subscription_details).
+	Mode ModeRequest
 }
 
 // InvoiceItemSpec is an element of a preview's invoice_items: an invoice
@@ -69,6 +78,9 @@ func (ch PreviewChange) empty() bool {
 // the change it previews would; the caller aborts it. The invoice has an
 // upcoming_in_ id and its lines' URL.
 func Preview(u *Unit, in PreviewRequest) (*Invoice, error) {
+	if in.NeedsTarget && !in.Target {
+		return nil, apierr.InvalidRequest("", "", "You must provide at least one of: `subscription`, `schedule`, `subscription_details.items`, `schedule_details.phases`, `invoice_items`.")
+	}
 	customerID := in.Customer.V
 	if !in.Customer.Set && !in.Subscription.Set {
 		return nil, apierr.ParameterMissing("customer")
@@ -92,6 +104,10 @@ func Preview(u *Unit, in PreviewRequest) (*Invoice, error) {
 	if param := change.AnchorTimestamp; param != "" {
 		return nil, apierr.InvalidRequest("", param, "stripe-emulator does not support a timestamp for %s in previews yet; use now or unchanged, or create the subscription with its billing_cycle_anchor and preview its upcoming invoice.", param)
 	}
+	mode, err := change.Mode.resolve()
+	if err != nil {
+		return nil, err
+	}
 	if sub == nil {
 		if sub, err = nextSubscription(u, cu.ID); err != nil {
 			return nil, err
@@ -111,7 +127,7 @@ func Preview(u *Unit, in PreviewRequest) (*Invoice, error) {
 		}
 		q.Set("subscription", sub.ID)
 	case change.ItemsGiven:
-		if err := previewNewSubscription(u, inv, cu, change, now); err != nil {
+		if err := previewNewSubscription(u, inv, cu, change, mode, now); err != nil {
 			return nil, err
 		}
 	}
@@ -262,24 +278,26 @@ func (ch PreviewChange) settings(n *Subscription) error {
 
 // previewNewSubscription previews the first invoice of a subscription that does
 // not exist yet (customer + subscription items, no subscription).
-func previewNewSubscription(u *Unit, inv *Invoice, cu *Customer, change PreviewChange, now int64) error {
-	sub := &Subscription{Meta: store.Meta{ID: "", Created: now}, Customer: cu.ID, Status: SubscriptionActive, CollectionMethod: "charge_automatically"}
+func previewNewSubscription(u *Unit, inv *Invoice, cu *Customer, change PreviewChange, mode Mode, now int64) error {
+	sub := &Subscription{Meta: store.Meta{ID: "", Created: now}, Customer: cu.ID, Status: SubscriptionActive, CollectionMethod: "charge_automatically", StartDate: now}
+	sub.setMode(mode, false, now)
 	items, err := newItems(u, sub, change.Items, nil, now)
 	if err != nil {
 		return err
 	}
-	end := calc.AddPeriods(now, sub.Interval, 1)
-	var lines []Line
-	for _, it := range items {
-		pr, err := GetPrice(u.tx, it.Price, "price")
-		if err != nil {
+	// The first invoice of the subscription the change would create: with a
+	// trial_end ahead, the trial's free lines to it ("now": no trial).
+	trialEnd := int64(0)
+	if change.TrialEnd.Set && !change.TrialEnd.V.Now {
+		trialEnd = change.TrialEnd.V.At
+		if err := checkTrialEnd("subscription_details[trial_end]", trialEnd, now); err != nil {
 			return err
 		}
-		qty := it.Quantity
-		if pr.Metered() {
-			qty = 0 // no usage yet
-		}
-		lines = append(lines, rateLines(u.tx, sub, it, pr, qty, now, end)...)
+	}
+	firstPeriod(sub, now, now, trialEnd, 0, true)
+	lines, err := firstLines(u, sub, items, true)
+	if err != nil {
+		return err
 	}
 	inv.BillingReason, inv.Currency, inv.Lines = "subscription_create", sub.Currency, lines
 	return nil

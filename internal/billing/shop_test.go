@@ -87,7 +87,19 @@ func changeOf(i int, it *Item) ItemChange {
 // each price, and commits it.
 func (s *shop) subscribe(now int64, prices ...*Price) (*Customer, *Subscription, []*Item) {
 	s.t.Helper()
-	return s.subscribeWith("", now, SubscriptionCreate{}, prices...)
+	return s.subscribeIn("", now, nil, prices...)
+}
+
+// subscribeIn is subscribe in a billing mode ("": a request that names
+// none, at a version before billing modes), with the creation's other
+// parameters set by with (nil: none; its items are the prices').
+func (s *shop) subscribeIn(mode Mode, now int64, with func(*SubscriptionCreate), prices ...*Price) (*Customer, *Subscription, []*Item) {
+	s.t.Helper()
+	in := SubscriptionCreate{Mode: ModeRequest{Default: mode, Stamped: mode != ""}}
+	if with != nil {
+		with(&in)
+	}
+	return s.subscribeWith("", now, in, prices...)
 }
 
 // subscribeWith creates a subscription of a new customer on a clock ("": the
@@ -111,6 +123,45 @@ func (s *shop) subscribeWith(clock string, now int64, in SubscriptionCreate, pri
 	}
 	s.commit()
 	return cu, sub, items
+}
+
+// updateAt runs an update of sub at a time, in a unit it leaves open: the
+// subscription changed, and the amounts of the lines of the invoice the
+// change made at once (nil: none).
+func (s *shop) updateAt(at int64, sub *Subscription, in SubscriptionChange) (*Unit, *Subscription, []int64) {
+	s.t.Helper()
+	u := s.unit(at)
+	changed, err := UpdateSubscription(u, in)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	var billed []int64
+	if changed.LatestInvoice != sub.LatestInvoice {
+		billed = amounts(latestLines(s.t, u, changed))
+	}
+	return u, changed, billed
+}
+
+// meteredLines are the amounts of the metered lines of the invoice that
+// would close [start, end) of sub, in a unit at end it leaves open.
+func (s *shop) meteredLines(sub *Subscription, start, end int64) []int64 {
+	s.t.Helper()
+	u := s.unit(end)
+	items, err := ItemsOf(u.Tx(), sub.ID)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	lines, err := periodLines(u, sub, items, start, end, false)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	metered := []int64{}
+	for _, l := range lines {
+		if pr, _ := GetPrice(u.Tx(), l.Price, "price"); pr.Metered() {
+			metered = append(metered, l.Amount)
+		}
+	}
+	return metered
 }
 
 // amounts are the amounts of lines, in order.

@@ -37,6 +37,11 @@ func CreateSubscription(u *Unit, in SubscriptionCreate) (*Subscription, error) {
 	}
 	sub := &Subscription{Meta: u.ids.NewMeta("sub", now), Customer: cu.ID, Status: SubscriptionActive, CollectionMethod: "charge_automatically",
 		StartDate: start, TrialEndBehavior: "create_invoice", Metadata: map[string]string{}, TestClock: cu.TestClock}
+	mode, err := in.Mode.resolve()
+	if err != nil {
+		return nil, err
+	}
+	sub.setMode(mode, in.Mode.Stamped, now)
 	if !in.ItemsGiven || len(in.Items) == 0 {
 		return nil, apierr.ParameterMissing("items")
 	}
@@ -68,6 +73,9 @@ func CreateSubscription(u *Unit, in SubscriptionCreate) (*Subscription, error) {
 	}
 	prorate := in.ProrationBehavior != ProrationNone
 	firstPeriod(sub, start, now, trialEnd, anchor, prorate)
+	if n := backdatedPeriods(sub) * int64(len(items)); n > maxBackdatedLines {
+		return nil, apierr.Invalid("backdate_start_date", "A subscription in flexible billing mode bills its backdated time period by period, in at most %d invoice lines; backdate_start_date %d would need %d. Backdate it less far.", maxBackdatedLines, start, n)
+	}
 	if err := u.tx.Put(TableSubscriptions, sub); err != nil {
 		return nil, err
 	}
@@ -127,11 +135,18 @@ func newTrialEnd(u *Unit, in SubscriptionCreate, items []*Item, now int64) (int6
 	return trialEnd, nil
 }
 
+// maxBackdatedLines is how many lines the backdated periods of a flexible
+// subscription may make: "not supported above 250 lines".
+const maxBackdatedLines = 250
+
 // firstPeriod sets a new subscription's first period: from its start
 // (backdated or now) to its first billing date, the trial's end, a
 // billing_cycle_anchor ahead, or a whole period from now (the anchor), after
 // a backdated start too. With a trial, a stub up to an anchor ahead is free
-// unless it is prorated.
+// unless it is prorated. A billing mode that splits backdating anchors the
+// cycle at a backdated start instead (with no trial or anchor given): the
+// first period is the one around now, the whole periods before it are
+// billed with it (backdatedPeriods).
 func firstPeriod(sub *Subscription, start, now, trialEnd, anchor int64, prorate bool) {
 	sub.PeriodStart = start
 	switch {
@@ -149,6 +164,9 @@ func firstPeriod(sub *Subscription, start, now, trialEnd, anchor int64, prorate 
 	case anchor != 0 && anchor > now:
 		sub.BillingCycleAnchor = anchor
 		sub.PeriodEnd = anchor
+	case anchor == 0 && start < now && sub.Rules().SplitsBackdating():
+		sub.BillingCycleAnchor = start
+		sub.PeriodStart, sub.PeriodEnd = calc.PeriodContaining(start, sub.Interval, now)
 	default:
 		sub.BillingCycleAnchor = now
 		sub.PeriodEnd = calc.AddPeriods(now, sub.Interval, 1)
@@ -261,6 +279,9 @@ func newItems(u *Unit, sub *Subscription, changes []ItemChange, existing []*Item
 		if err != nil {
 			return nil, err
 		}
+		if err := checkAttachable(pr, ic); err != nil {
+			return nil, err
+		}
 		if used[pr.ID] {
 			return nil, apierr.Invalid(paramPath(ic.Param, "price"), "Cannot add multiple subscription items with the same plan: %s", pr.ID)
 		}
@@ -335,6 +356,22 @@ func itemPrice(u *Unit, ic ItemChange) (*Price, error) {
 		return nil, apierr.Invalid(param, "The price specified is inactive. This field only accepts active prices.")
 	}
 	return pr, nil
+}
+
+// checkAttachable refuses, from 2025-03-31.basil (ic.RefuseLegacyMetered),
+// to attach a legacy metered price (metered, without a meter) to a
+// subscription or a preview: "You can no longer ... attach existing legacy
+// usage-based prices to quotes, upcoming invoices, or subscriptions." Items
+// that have one keep billing it.
+func checkAttachable(pr *Price, ic ItemChange) error {
+	if ic.RefuseLegacyMetered == "" || !pr.Metered() || pr.Recurring.Meter != "" {
+		return nil
+	}
+	param := paramPath(ic.Param, "price")
+	if ic.Price.Plan.Set {
+		param = paramPath(ic.Param, "plan")
+	}
+	return apierr.Invalid(param, "The price %s is a metered price without a meter (recurring[meter]): from API version 2025-03-31.basil such prices can no longer be attached to subscriptions or previews. Use a price with a billing meter; this request used %s.", pr.ID, ic.RefuseLegacyMetered)
 }
 
 // ItemsOf lists a subscription's items in the order they were added.

@@ -52,6 +52,14 @@ type Subscription struct {
 	// usage up to then is still billed with the period: only legacy usage
 	// records, in classic billing mode (see ModeRules).
 	Retired []RetiredItem
+	// BillingMode is the subscription's billing mode (billing_mode[type]):
+	// "" is classic, the mode of every subscription made before billing
+	// modes existed (2025-06-30.basil); see Mode.
+	BillingMode Mode `json:",omitempty"`
+	// BillingModeSince is when a request chose the billing mode (a
+	// subscription created at 2025-06-30.basil or later), 0 for none:
+	// billing_mode[updated_at].
+	BillingModeSince int64 `json:",omitempty"`
 }
 
 // RetiredItem is a metered price an item billed from Since until Until.

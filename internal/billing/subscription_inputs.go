@@ -41,6 +41,23 @@ type SubscriptionCreate struct {
 	Anchor            Opt[int64] // billing_cycle_anchor
 	ProrationBehavior ProrationBehavior
 	AddInvoiceItems   []AddInvoiceItem
+	Mode              ModeRequest
+}
+
+// ModeRequest is a new subscription's billing_mode (2025-06-30.basil), with
+// the default the request's version gives (server resolves the version: the
+// engine never sees one).
+type ModeRequest struct {
+	Default Mode // the mode without billing_mode[type]
+	// Stamped: the request's version has billing modes, so the mode is the
+	// request's choice and billing_mode[updated_at] is when it was made.
+	Stamped bool
+	// Param is billing_mode's path ("billing_mode",
+	// "subscription_details[billing_mode]"); "" when it was not given.
+	Param              string
+	Type               Opt[string] // billing_mode[type]
+	FlexibleGiven      bool        // billing_mode[flexible] was given
+	ProrationDiscounts Opt[string] // billing_mode[flexible][proration_discounts]
 }
 
 // SubscriptionSettings are what creating a subscription and updating one
@@ -70,6 +87,10 @@ type ItemChange struct {
 	Price      PriceRef
 	Quantity   Opt[int64]
 	Metadata   metadata.Patch
+	// RefuseLegacyMetered is, from 2025-03-31.basil, the request's API
+	// version, which the refusal names: a metered price without a meter can
+	// no longer be attached. "": any price is attached.
+	RefuseLegacyMetered string
 }
 
 // PriceRef is the price an item or an add_invoice_items entry names: an

@@ -78,6 +78,9 @@ func (p *Params) Get(key string) *Value {
 // ValidateParam).
 func (p *Params) Set(key string, v *Value) { p.fields[key] = v }
 
+// Del removes a parameter (a request upgrade that replaces it by another).
+func (p *Params) Del(key string) { delete(p.fields, key) }
+
 // IsEmpty reports whether the parameter was sent as "" (unset, clear).
 func (p *Params) IsEmpty(key string) bool {
 	v := p.Get(key)

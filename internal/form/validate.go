@@ -1,7 +1,7 @@
 package form
 
 import (
-	"fmt"
+	"errors"
 	"sort"
 	"strconv"
 	"strings"
@@ -250,16 +250,26 @@ func hasNil(ns []*Node) bool {
 func validateAnyOf(n *Node, s *Schema, param string) (*Value, *apierr.Error) {
 	// Prefer the alternative that matches the node's shape; for scalars, a literal
 	// (enum) alternative such as "now" or "inf" before a numeric one.
-	var firstErr *apierr.Error
+	// firstFailed is the first alternative that did not fit; its error is
+	// made only when no alternative fits (firstErr), so that a value that
+	// fits a later alternative allocates no error for an earlier one.
+	var firstFailed *Schema
 	try := func(alt *Schema) (*Value, bool) {
 		v, err := validate(n, alt, param)
 		if err != nil {
-			if firstErr == nil {
-				firstErr = err
+			if firstFailed == nil {
+				firstFailed = alt
 			}
 			return nil, false
 		}
 		return v, true
+	}
+	firstErr := func() *apierr.Error {
+		if firstFailed == nil {
+			return nil
+		}
+		_, err := validate(n, firstFailed, param)
+		return err
 	}
 	if n.IsScalar {
 		for _, alt := range s.AnyOf {
@@ -269,6 +279,12 @@ func validateAnyOf(n *Node, s *Schema, param string) (*Value, *apierr.Error) {
 		}
 		for _, alt := range s.AnyOf {
 			if alt.Type == TInteger || alt.Type == TNumber || alt.Type == TBoolean {
+				if !scalarFits(alt.Type, n.Scalar) {
+					if firstFailed == nil {
+						firstFailed = alt
+					}
+					continue
+				}
 				if v, ok := try(alt); ok {
 					return v, nil
 				}
@@ -284,13 +300,14 @@ func validateAnyOf(n *Node, s *Schema, param string) (*Value, *apierr.Error) {
 		if n.Scalar == "" && s.Emptyable {
 			return &Value{Kind: KEmpty, Param: param}, nil
 		}
-		if firstErr != nil && firstErr.Code == "parameter_invalid_integer" {
+		first := firstErr()
+		if first != nil && first.Code == "parameter_invalid_integer" {
 			if words := enumWords(s); len(words) > 0 {
 				return nil, apierr.InvalidRequest("parameter_invalid_integer", param, "Invalid %s: must be an integer or one of %s", param, strings.Join(words, ", "))
 			}
 		}
-		if firstErr != nil {
-			return nil, firstErr
+		if first != nil {
+			return nil, first
 		}
 		return nil, apierr.InvalidRequest("", param, "Invalid value for %s.", param)
 	}
@@ -301,10 +318,26 @@ func validateAnyOf(n *Node, s *Schema, param string) (*Value, *apierr.Error) {
 			}
 		}
 	}
-	if firstErr != nil {
-		return nil, firstErr
+	if first := firstErr(); first != nil {
+		return nil, first
 	}
 	return nil, notScalarOrShape(param)
+}
+
+// scalarFits reports whether a scalar can be a value of a numeric or boolean
+// type, without making the error validate would make when it cannot.
+func scalarFits(t Type, v string) bool {
+	switch t {
+	case TInteger:
+		_, err := ParseInt(v)
+		return err == nil
+	case TNumber:
+		_, err := ParseDecimal(v)
+		return err == nil
+	case TBoolean:
+		return v == "true" || v == "false"
+	}
+	return true
 }
 
 func enumWords(s *Schema) []string {
@@ -410,21 +443,28 @@ func contains(list []string, s string) bool {
 	return false
 }
 
+// The errors of ParseInt and ParseDecimal for a value that is not a number
+// (values, never changed: returning them allocates nothing).
+var (
+	errInvalidInteger = errors.New("invalid integer")
+	errInvalidDecimal = errors.New("invalid decimal")
+)
+
 // ParseInt parses a Stripe integer: optional sign and decimal digits, within int64.
 func ParseInt(s string) (int64, error) {
 	if s == "" || len(s) > 20 {
-		return 0, fmt.Errorf("invalid integer")
+		return 0, errInvalidInteger
 	}
 	start := 0
 	if s[0] == '-' || s[0] == '+' {
 		start = 1
 	}
 	if start == len(s) {
-		return 0, fmt.Errorf("invalid integer")
+		return 0, errInvalidInteger
 	}
 	for i := start; i < len(s); i++ {
 		if s[i] < '0' || s[i] > '9' {
-			return 0, fmt.Errorf("invalid integer")
+			return 0, errInvalidInteger
 		}
 	}
 	return strconv.ParseInt(s, 10, 64)
@@ -433,7 +473,7 @@ func ParseInt(s string) (int64, error) {
 // ParseDecimal parses a plain decimal number (no exponent, no hex, at most 40 characters).
 func ParseDecimal(s string) (decimal.Decimal, error) {
 	if s == "" || len(s) > 40 {
-		return decimal.Zero, fmt.Errorf("invalid decimal")
+		return decimal.Zero, errInvalidDecimal
 	}
 	digits, dot := 0, false
 	for i := 0; i < len(s); i++ {
@@ -445,11 +485,11 @@ func ParseDecimal(s string) (decimal.Decimal, error) {
 			dot = true
 		case (c == '-' || c == '+') && i == 0:
 		default:
-			return decimal.Zero, fmt.Errorf("invalid decimal")
+			return decimal.Zero, errInvalidDecimal
 		}
 	}
 	if digits == 0 {
-		return decimal.Zero, fmt.Errorf("invalid decimal")
+		return decimal.Zero, errInvalidDecimal
 	}
 	return decimal.NewFromString(s)
 }

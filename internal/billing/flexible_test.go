@@ -1,0 +1,331 @@
+package billing
+
+import (
+	"slices"
+	"testing"
+
+	"github.com/stripe-emulator/stripe-emulator/internal/billing/calc"
+)
+
+// The rules of flexible billing mode beside classic's (Stripe's "Compare
+// classic and flexible billing mode" and "Manage usage-based billing"; the
+// rows of api-versions.md §5), each case in both modes.
+
+// byMode is what a case wants in a billing mode.
+func byMode[T any](mode Mode, classic, flexible T) T {
+	if mode == ModeFlexible {
+		return flexible
+	}
+	return classic
+}
+
+// TestFlexibleUsage: metered prices changed mid-period. Flexible bills the
+// usage of a price switched from, or of an item removed, at once as an
+// invoice item, at the price in effect when it was reported (AV§5's example:
+// 1,000 calls at A, 0.1 GBP a 100, then 500 at B, 0.15 GBP a 100: 1.75 GBP,
+// classic 0.75); proration_behavior=none (or clear_usage [I]) bills none of
+// it; always_invoice invoices it at once; a metered price added with
+// always_invoice makes no line of 0 and no invoice.
+func TestFlexibleUsage(t *testing.T) {
+	jan5, jan15, jan20 := july+4*day, july+14*day, july+19*day
+	type want struct {
+		pending []int64 // the customer's pending invoice items after the change
+		billed  []int64 // the lines of an invoice made at once (nil: none)
+		metered []int64 // the metered lines that close the period
+	}
+	for _, tc := range []struct {
+		name              string
+		usage             [][2]int64 // meter events: at, value
+		change            func(s *shop, items []*Item, in *SubscriptionChange)
+		classic, flexible want
+	}{
+		{name: "a price switched: each usage at its price", usage: [][2]int64{{jan5, 1000}, {jan20, 500}},
+			change: func(s *shop, items []*Item, in *SubscriptionChange) {
+				in.Items = []ItemChange{changeOf(0, items[1])}
+				in.Items[0].Price = PriceRef{Price: Some(s.priceB().ID)}
+			},
+			classic:  want{pending: []int64{}, metered: []int64{75}},
+			flexible: want{pending: []int64{100}, metered: []int64{75}}},
+		{name: "an item removed: an invoice item for its usage", usage: [][2]int64{{jan5, 1000}, {jan20, 500}},
+			change: func(_ *shop, items []*Item, in *SubscriptionChange) {
+				in.Items = []ItemChange{changeOf(0, items[1])}
+				in.Items[0].Deleted = true
+			},
+			classic:  want{pending: []int64{}, metered: []int64{}},
+			flexible: want{pending: []int64{100}, metered: []int64{}}},
+		{name: "an item removed with proration_behavior=none: nothing", usage: [][2]int64{{jan5, 1000}},
+			change: func(_ *shop, items []*Item, in *SubscriptionChange) {
+				in.Items, in.ProrationBehavior = []ItemChange{changeOf(0, items[1])}, ProrationNone
+				in.Items[0].Deleted = true
+			},
+			classic:  want{pending: []int64{}, metered: []int64{}},
+			flexible: want{pending: []int64{}, metered: []int64{}}},
+		{name: "an item removed with clear_usage: nothing", usage: [][2]int64{{jan5, 1000}},
+			change: func(_ *shop, items []*Item, in *SubscriptionChange) {
+				in.Items = []ItemChange{changeOf(0, items[1])}
+				in.Items[0].Deleted, in.Items[0].ClearUsage = true, true
+			},
+			classic:  want{pending: []int64{}, metered: []int64{}},
+			flexible: want{pending: []int64{}, metered: []int64{}}},
+		{name: "an item removed with always_invoice: invoiced at once", usage: [][2]int64{{jan5, 1000}},
+			change: func(_ *shop, items []*Item, in *SubscriptionChange) {
+				in.Items, in.ProrationBehavior = []ItemChange{changeOf(0, items[1])}, ProrationAlwaysInvoice
+				in.Items[0].Deleted = true
+			},
+			classic:  want{pending: []int64{}, metered: []int64{}},
+			flexible: want{pending: []int64{}, billed: []int64{100}, metered: []int64{}}},
+		{name: "an item removed with no usage: nothing [I]",
+			change: func(_ *shop, items []*Item, in *SubscriptionChange) {
+				in.Items = []ItemChange{changeOf(0, items[1])}
+				in.Items[0].Deleted = true
+			},
+			classic:  want{pending: []int64{}, metered: []int64{}},
+			flexible: want{pending: []int64{}, metered: []int64{}}},
+		{name: "a metered price added with always_invoice", usage: [][2]int64{{jan5, 1000}, {jan20, 500}},
+			change: func(s *shop, _ []*Item, in *SubscriptionChange) {
+				in.Items, in.ProrationBehavior = []ItemChange{item(0, s.priceB().ID)}, ProrationAlwaysInvoice
+			},
+			// A counts all of July's calls; B those since it was added.
+			classic:  want{pending: []int64{}, billed: []int64{0}, metered: []int64{150, 75}},
+			flexible: want{pending: []int64{}, metered: []int64{150, 75}}},
+	} {
+		for _, mode := range []Mode{ModeClassic, ModeFlexible} {
+			t.Run(tc.name+"/"+string(mode), func(t *testing.T) {
+				w := byMode(mode, tc.classic, tc.flexible)
+				s := newShop(t)
+				cu, sub, items := s.subscribeIn(mode, july, nil, s.seat, s.priceA())
+				for _, us := range tc.usage {
+					s.report(s.meter, cu.ID, us[0], us[1])
+				}
+				in := SubscriptionChange{Subscription: sub.ID}
+				tc.change(s, items, &in)
+				u, changed, billed := s.updateAt(jan15, sub, in)
+				if !slices.Equal(billed, w.billed) {
+					t.Errorf("billed at once %v, want %v", billed, w.billed)
+				}
+				if got := pendingAmounts(t, u, cu.ID); !slices.Equal(got, w.pending) {
+					t.Errorf("pending %v, want %v", got, w.pending)
+				}
+				s.commit()
+				metered := s.meteredLines(changed, july, august)
+				if !slices.Equal(metered, w.metered) {
+					t.Errorf("the period's metered lines %v, want %v", metered, w.metered)
+				}
+			})
+		}
+	}
+}
+
+// priceA and priceB are AV§5's prices, on the shop's meter: 0.1 and 0.15
+// (in cents here) a call.
+func (s *shop) priceA() *Price { return s.meteredPrice("0.1") }
+func (s *shop) priceB() *Price { return s.meteredPrice("0.15") }
+
+// meteredPrice is a price on the shop's meter at unit a call, made once.
+func (s *shop) meteredPrice(unit string) *Price {
+	tx := s.db.Read()
+	defer tx.Abort()
+	recs, _ := tx.Find(TablePrices, "product", s.tokens.Product)
+	for _, r := range recs {
+		if pr := r.(*Price); pr.Recurring.Meter == s.meter.ID && pr.UnitAmount != nil && pr.UnitAmount.String() == unit {
+			return pr
+		}
+	}
+	return s.price(s.tokens.Product, "usd", func(pr *Price) {
+		metered(unit)(pr)
+		pr.Recurring.Meter = s.meter.ID
+	})
+}
+
+// TestFlexibleCredits: a credit proration credits what was debited for the
+// time, one credit per debit, where classic credits the item's current
+// price and quantity. Seats at 3,100 a month from 1 July.
+func TestFlexibleCredits(t *testing.T) {
+	jul10, jul16, jul24 := july+9*day, july+15*day, july+23*day
+	quantity := func(it *Item, q int64, behavior ProrationBehavior, at int64) func(*SubscriptionChange) {
+		return func(in *SubscriptionChange) {
+			in.Items = []ItemChange{changeOf(0, it)}
+			in.Items[0].Quantity, in.ProrationBehavior = Some(q), behavior
+			if at != 0 {
+				in.ProrationDate = Some(at)
+			}
+		}
+	}
+	type step struct {
+		at     int64
+		change func(it *Item) func(*SubscriptionChange)
+	}
+	for _, tc := range []struct {
+		name              string
+		steps             []step
+		classic, flexible []int64 // the pending items after the last step, in any order
+	}{
+		{name: "one change: the same in both", steps: []step{
+			{jul16, func(it *Item) func(*SubscriptionChange) { return quantity(it, 2, "", 0) }}},
+			classic: []int64{-1600, 3200}, flexible: []int64{-1600, 3200}},
+		{name: "after a change that prorated nothing, what was paid", steps: []step{
+			{jul16, func(it *Item) func(*SubscriptionChange) { return quantity(it, 2, ProrationNone, 0) }},
+			{jul24, func(it *Item) func(*SubscriptionChange) { return quantity(it, 1, "", 0) }}},
+			// classic credits 2 seats for 8 days (-1,600) and charges one (800);
+			// flexible credits the 1 seat paid for July (-800).
+			classic: []int64{-1600, 800}, flexible: []int64{-800, 800}},
+		{name: "a time debited twice: two credits", steps: []step{
+			{jul16, func(it *Item) func(*SubscriptionChange) { return quantity(it, 2, "", 0) }},
+			{jul24, func(it *Item) func(*SubscriptionChange) { return quantity(it, 3, "", jul10) }}},
+			// From 10 July: classic credits 2 seats for 22 days (-4,400);
+			// flexible July's seat for 10 to 16 July (-600) and the 2 seats
+			// debited from 16 July (-3,200).
+			classic: []int64{-1600, 3200, -4400, 6600}, flexible: []int64{-1600, 3200, -600, -3200, 6600}},
+	} {
+		for _, mode := range []Mode{ModeClassic, ModeFlexible} {
+			t.Run(tc.name+"/"+string(mode), func(t *testing.T) {
+				want := byMode(mode, tc.classic, tc.flexible)
+				s := newShop(t)
+				cu, sub, items := s.subscribeIn(mode, july, nil, s.seat)
+				for _, st := range tc.steps {
+					in := SubscriptionChange{Subscription: sub.ID}
+					st.change(items[0])(&in)
+					u := s.unit(st.at)
+					if _, err := UpdateSubscription(u, in); err != nil {
+						t.Fatal(err)
+					}
+					s.commit()
+				}
+				u := s.unit(jul24)
+				if got := pendingAmounts(t, u, cu.ID); !slices.Equal(slices.Sorted(slices.Values(got)), slices.Sorted(slices.Values(want))) {
+					t.Errorf("pending %v, want %v", got, want)
+				}
+				if mode == ModeFlexible {
+					pending, _ := PendingItems(u.Tx(), cu.ID)
+					for _, ii := range pending {
+						if (ii.Amount < 0) != (ii.Credited != nil) {
+							t.Errorf("%d: credited %+v", ii.Amount, ii.Credited)
+						}
+					}
+				}
+			})
+		}
+	}
+}
+
+// TestFlexibleAnchor: a price of another interval restarts classic's cycle
+// now (an invoice at once); flexible keeps the anchor, prorating up to the
+// new interval's next billing date on it.
+func TestFlexibleAnchor(t *testing.T) {
+	jul16 := july + 15*day
+	nextJuly := calc.AddPeriods(july, calc.Interval{Unit: "year", Count: 1}, 1)
+	for _, mode := range []Mode{ModeClassic, ModeFlexible} {
+		t.Run(string(mode), func(t *testing.T) {
+			s := newShop(t)
+			cu, sub, items := s.subscribeIn(mode, july, nil, s.seat)
+			in := SubscriptionChange{Subscription: sub.ID, Items: []ItemChange{changeOf(0, items[0])}}
+			in.Items[0].Price = PriceRef{Price: Some(s.year.ID)}
+			u := s.unit(jul16)
+			changed, err := UpdateSubscription(u, in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			pending := pendingAmounts(t, u, cu.ID)
+			switch mode {
+			case ModeClassic:
+				if changed.BillingCycleAnchor != jul16 || changed.LatestInvoice == sub.LatestInvoice || len(pending) != 0 {
+					t.Errorf("anchor %d (want %d), invoice %s, pending %v", changed.BillingCycleAnchor, jul16, changed.LatestInvoice, pending)
+				}
+			case ModeFlexible:
+				// 16 July to 1 July next year: 350 of 365 days of 10,000.
+				if changed.BillingCycleAnchor != july || changed.PeriodStart != july || changed.PeriodEnd != nextJuly ||
+					changed.LatestInvoice != sub.LatestInvoice || !slices.Equal(pending, []int64{-1600, 9589}) {
+					t.Errorf("anchor %d period %d-%d (want %d, %d-%d), invoice %s, pending %v", changed.BillingCycleAnchor,
+						changed.PeriodStart, changed.PeriodEnd, july, july, nextJuly, changed.LatestInvoice, pending)
+				}
+			}
+		})
+	}
+}
+
+// TestFlexibleBackdating: a start backdated to 1 May, made on 16 July, with
+// usage on 5 May and 10 June. Classic bills the backdated time in one
+// prorated line and its usage when the subscription cycles; flexible anchors
+// the cycle on 1 May and bills May and June whole, each with its usage, and
+// July whole, on the first invoice.
+func TestFlexibleBackdating(t *testing.T) {
+	month := calc.Interval{Unit: "month", Count: 1}
+	may, june := calc.AddPeriods(july, month, -2), calc.AddPeriods(july, month, -1)
+	jul16 := july + 15*day
+	backdate := func(in *SubscriptionCreate) { in.BackdateStartDate = Some(may) }
+	for _, tc := range []struct {
+		mode          Mode
+		anchor, start int64
+		lines         [][3]int64 // amount, period start, period end
+	}{
+		{ModeClassic, jul16, may, [][3]int64{{7700, may, jul16}, {3100, jul16, calc.AddPeriods(jul16, month, 1)}, {0, may, calc.AddPeriods(jul16, month, 1)}}},
+		{ModeFlexible, may, july, [][3]int64{{3100, may, june}, {4, may, june}, {3100, june, july}, {8, june, july}, {3100, july, august}, {0, july, august}}},
+	} {
+		t.Run(string(tc.mode), func(t *testing.T) {
+			s := newShop(t)
+			cu := s.customer("", may)
+			s.report(s.meter, cu.ID, may+4*day, 1000)
+			s.report(s.meter, cu.ID, june+9*day, 1500)
+			in := SubscriptionCreate{Customer: Some(cu.ID), ItemsGiven: true, Items: []ItemChange{item(0, s.seat.ID), item(1, s.tokens.ID)},
+				Mode: ModeRequest{Default: tc.mode}}
+			backdate(&in)
+			u := s.unit(jul16)
+			sub, err := CreateSubscription(u, in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if sub.BillingCycleAnchor != tc.anchor || sub.PeriodStart != tc.start || sub.StartDate != may {
+				t.Errorf("anchor %d, period start %d, start %d; want %d, %d, %d", sub.BillingCycleAnchor, sub.PeriodStart, sub.StartDate, tc.anchor, tc.start, may)
+			}
+			var got [][3]int64
+			for _, l := range latestLines(t, u, sub) {
+				got = append(got, [3]int64{l.Amount, l.PeriodStart, l.PeriodEnd})
+			}
+			if !slices.Equal(got, tc.lines) {
+				t.Errorf("first invoice %v\nwant %v", got, tc.lines)
+			}
+		})
+	}
+	t.Run("more than 250 lines", func(t *testing.T) {
+		s := newShop(t)
+		cu := s.customer("", may)
+		long := calc.AddPeriods(july, month, -126) // 126 months × 2 items
+		in := SubscriptionCreate{Customer: Some(cu.ID), ItemsGiven: true, Items: []ItemChange{item(0, s.seat.ID), item(1, s.tokens.ID)},
+			Mode: ModeRequest{Default: ModeFlexible}, BackdateStartDate: Some(long)}
+		_, err := CreateSubscription(s.unit(jul16), in)
+		wantErr(t, err, "backdate_start_date", "")
+		s.abort()
+		in.BackdateStartDate = Some(calc.AddPeriods(long, month, 1)) // 125 × 2
+		if _, err := CreateSubscription(s.unit(jul16), in); err != nil {
+			t.Errorf("250 lines: %v", err)
+		}
+	})
+}
+
+// TestModeRequest: a new subscription's billing mode, checked.
+func TestModeRequest(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		in    ModeRequest
+		want  Mode
+		param string // the error's ("": none)
+	}{
+		{"the default", ModeRequest{Default: ModeFlexible}, ModeFlexible, ""},
+		{"type given", ModeRequest{Default: ModeFlexible, Param: "billing_mode", Type: Some("classic")}, ModeClassic, ""},
+		{"flexible settings", ModeRequest{Default: ModeClassic, Param: "billing_mode", Type: Some("flexible"), FlexibleGiven: true, ProrationDiscounts: Some("included")}, ModeFlexible, ""},
+		{"flexible settings on classic", ModeRequest{Default: ModeFlexible, Param: "billing_mode", Type: Some("classic"), FlexibleGiven: true}, "", "billing_mode[flexible]"},
+		{"itemized", ModeRequest{Param: "subscription_details[billing_mode]", Type: Some("flexible"), FlexibleGiven: true, ProrationDiscounts: Some("itemized")}, "",
+			"subscription_details[billing_mode][flexible][proration_discounts]"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := tc.in.resolve()
+			if tc.param != "" {
+				wantErr(t, err, tc.param, "")
+				return
+			}
+			if err != nil || got != tc.want {
+				t.Errorf("%s %v, want %s", got, err, tc.want)
+			}
+		})
+	}
+}

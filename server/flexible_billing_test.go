@@ -1,0 +1,188 @@
+package server
+
+import (
+	"net/http"
+	"slices"
+	"testing"
+	"time"
+
+	stripe "github.com/stripe/stripe-go/v79"
+	"github.com/stripe/stripe-go/v79/client"
+)
+
+// Flexible billing mode (2025-06-30.basil; the default from
+// 2025-09-30.clover) through stripe-go, at the versions that have it: the
+// rows of Stripe's "Compare classic and flexible billing mode" that the
+// emulator implements (api-versions.md §5).
+
+// versionTransport sends every request at one API version.
+type versionTransport struct {
+	version string
+	next    http.RoundTripper
+}
+
+func (vt versionTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	req = req.Clone(req.Context())
+	req.Header.Set("Stripe-Version", vt.version)
+	return vt.next.RoundTrip(req)
+}
+
+// clientAt is a stripe-go client for the env's key whose requests name
+// version (stripe-go v79 pins 2024-06-20; the objects it decodes keep the
+// fields both versions share).
+func (e *testEnv) clientAt(version string) *client.API {
+	cfg := &stripe.BackendConfig{
+		URL:               stripe.String(e.url),
+		MaxNetworkRetries: stripe.Int64(0),
+		LeveledLogger:     &stripe.LeveledLogger{Level: stripe.LevelNull},
+		HTTPClient: &http.Client{Timeout: 20 * time.Second,
+			Transport: versionTransport{version: version, next: recordingTransport{next: http.DefaultTransport, rec: e.shapes}}},
+	}
+	return client.New(e.key, stripe.NewBackendsWithConfig(cfg))
+}
+
+// subscribeIn creates a subscription in a billing mode ("": the version's
+// default).
+func subscribeIn(t *testing.T, sc *client.API, mode, customer string, items ...*stripe.SubscriptionItemsParams) *stripe.Subscription {
+	t.Helper()
+	params := &stripe.SubscriptionParams{Customer: stripe.String(customer), Items: items}
+	if mode != "" {
+		params.AddExtra("billing_mode[type]", mode)
+	}
+	s, err := sc.Subscriptions.New(params)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// Stripe's example in both modes, at 2025-06-30.basil: Price A 0.10 per 100
+// calls, 1,000 calls on the 5th, a switch to Price B 0.15 per 100 on the
+// 15th, 500 calls on the 20th. Classic: "Total invoice amount = 0.75".
+// Flexible: "1000 API calls at Price A ... 500 API calls at Price B ...
+// Total invoice amount = 1.75", the usage at A as an invoice item made by the
+// switch.
+func TestFlexiblePriceSwitchBillsEachUsageAtItsPrice(t *testing.T) {
+	for _, tt := range []struct {
+		mode    string
+		pending []int64
+		total   int64
+	}{
+		{"classic", nil, 75},
+		{"flexible", []int64{100}, 175},
+	} {
+		t.Run(tt.mode, func(t *testing.T) {
+			e := newEnv(t)
+			sc := e.clientAt("2025-06-30.basil")
+			clockID, cus := clockCustomer(t, sc, t0.Unix())
+			m := alpacaMeter(t, sc)
+			a, b := callsPrice(t, sc, m.ID, 10, "Calls A"), callsPrice(t, sc, m.ID, 15, "Calls B")
+			sub := subscribeIn(t, sc, tt.mode, cus, &stripe.SubscriptionItemsParams{Price: stripe.String(a.ID)})
+			advance(t, sc, clockID, t0.Unix()+4*day)
+			calls(t, sc, cus, 1000)
+			advance(t, sc, clockID, t0.Unix()+14*day)
+			if _, err := sc.SubscriptionItems.Update(sub.Items.Data[0].ID, &stripe.SubscriptionItemParams{Price: stripe.String(b.ID)}); err != nil {
+				t.Fatal(err)
+			}
+			if got := pendingAmounts(t, sc, cus); !slices.Equal(got, tt.pending) {
+				t.Errorf("pending after the switch %v, want %v", got, tt.pending)
+			}
+			advance(t, sc, clockID, t0.Unix()+19*day)
+			calls(t, sc, cus, 500)
+			pv := preview(t, sc, sub.ID, nil)
+			advance(t, sc, clockID, aug1+2*3600)
+			inv := latestInvoice(t, sc, sub.ID)
+			if inv.Total != tt.total || pv.Total != tt.total || lineSummary(pv) != lineSummary(inv) {
+				t.Errorf("July: %d %s (previewed %d %s), want %d", inv.Total, lineSummary(inv), pv.Total, lineSummary(pv), tt.total)
+			}
+		})
+	}
+}
+
+// A metered item removed mid-period from a subscription made at
+// 2025-09-30.clover (flexible by default): an invoice item for its unbilled
+// usage; none with proration_behavior=none; invoiced at once with
+// always_invoice. The same at 2025-08-27.basil is classic: nothing.
+func TestFlexibleRemovedMeteredItemInvoicesItsUsage(t *testing.T) {
+	for _, tt := range []struct {
+		name, version, behavior string
+		pending                 []int64
+		invoiced                int64 // the invoice the removal makes at once (0: none)
+	}{
+		{"clover", "2025-09-30.clover", "", []int64{150}, 0},
+		{"clover none", "2025-09-30.clover", "none", nil, 0},
+		{"clover always_invoice", "2025-09-30.clover", "always_invoice", nil, 150},
+		{"basil0827", "2025-08-27.basil", "", nil, 0},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t)
+			sc := e.clientAt(tt.version)
+			clockID, cus := clockCustomer(t, sc, t0.Unix())
+			usage := callsPrice(t, sc, alpacaMeter(t, sc).ID, 10, "Calls")
+			seat := licensedPrice(t, sc, 1000, "month")
+			sub := subscribeIn(t, sc, "", cus, &stripe.SubscriptionItemsParams{Price: stripe.String(seat.ID)}, &stripe.SubscriptionItemsParams{Price: stripe.String(usage.ID)})
+			first := sub.LatestInvoice.ID
+			advance(t, sc, clockID, t0.Unix()+4*day)
+			calls(t, sc, cus, 1500)
+			advance(t, sc, clockID, t0.Unix()+14*day)
+			params := &stripe.SubscriptionItemParams{}
+			if tt.behavior != "" {
+				params.ProrationBehavior = stripe.String(tt.behavior)
+			}
+			if _, err := sc.SubscriptionItems.Del(sub.Items.Data[1].ID, params); err != nil {
+				t.Fatal(err)
+			}
+			if got := pendingAmounts(t, sc, cus); !slices.Equal(got, tt.pending) {
+				t.Errorf("pending %v, want %v", got, tt.pending)
+			}
+			invoiced := int64(0)
+			if inv := latestInvoice(t, sc, sub.ID); inv.ID != first {
+				invoiced = inv.Total
+			}
+			if invoiced != tt.invoiced {
+				t.Errorf("invoiced at once %d, want %d", invoiced, tt.invoiced)
+			}
+		})
+	}
+}
+
+// A change to a price of another interval: classic resets the billing cycle
+// anchor to now (an invoice at once), flexible never resets it.
+func TestFlexibleKeepsTheAnchor(t *testing.T) {
+	for _, mode := range []string{"classic", "flexible"} {
+		t.Run(mode, func(t *testing.T) {
+			e := newEnv(t)
+			sc := e.clientAt("2025-06-30.basil")
+			clockID, cus := clockCustomer(t, sc, t0.Unix())
+			monthly, yearly := licensedPrice(t, sc, 3100, "month"), licensedPrice(t, sc, 36500, "year")
+			sub := subscribeIn(t, sc, mode, cus, &stripe.SubscriptionItemsParams{Price: stripe.String(monthly.ID)})
+			advance(t, sc, clockID, t0.Unix()+15*day)
+			changed, err := sc.Subscriptions.Update(sub.ID, &stripe.SubscriptionParams{Items: []*stripe.SubscriptionItemsParams{
+				{ID: stripe.String(sub.Items.Data[0].ID), Price: stripe.String(yearly.ID)}}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			wantAnchor := t0.Unix() + 15*day
+			if mode == "flexible" {
+				wantAnchor = t0.Unix()
+			}
+			if changed.BillingCycleAnchor != wantAnchor {
+				t.Errorf("billing_cycle_anchor %d, want %d", changed.BillingCycleAnchor, wantAnchor)
+			}
+			got := e.getAt("/v1/subscriptions/"+sub.ID, "2025-06-30.basil")
+			end := got["items"].(map[string]any)["data"].([]any)[0].(map[string]any)["current_period_end"]
+			if mode == "flexible" && end != float64(t0.AddDate(1, 0, 0).Unix()) {
+				t.Errorf("flexible: the item's period ends %v, want a year after the anchor", end)
+			}
+			// Flexible prorates: July's seat credited from the 16th (-1,600), the
+			// year charged from then up to 1 July 2025 (350 of 365 days).
+			want := []int64{35000, -1600} // newest first
+			if mode == "classic" {
+				want = nil // the invoice made at once took the credit
+			}
+			if pending := pendingAmounts(t, sc, cus); !slices.Equal(pending, want) {
+				t.Errorf("pending %v, want %v", pending, want)
+			}
+		})
+	}
+}
