@@ -181,10 +181,10 @@ func (s *Server) nextWake(acct *account, now int64) (int64, bool, error) {
 
 // scheduleChanges asks for a visit at the earliest transition a commit's
 // changes set (after the commit, so that the visit sees them).
-func (c *call) scheduleChanges() {
-	for _, m := range c.log.muts {
+func (s *Server) scheduleChanges(acct *account, muts []mutation) {
+	for _, m := range muts {
 		if at, ok := billing.DueTime(m.after); ok {
-			c.s.sched.wakeAt(c.acct, at)
+			s.sched.wakeAt(acct, at)
 		}
 	}
 }
@@ -200,24 +200,23 @@ func (c *call) scheduleUsage() {
 	c.s.sched.wakeAt(c.acct, at)
 }
 
-// runDue runs an account's due work, in one write transaction, if any is due.
+// runDue runs an account's due work, in one write transaction, if any is
+// due: a unit of work of its own, with no request.
 func (s *Server) runDue(acct *account) error {
-	now := s.clock.Now()
+	now := s.clock.Now().Unix()
 	rd := acct.db.Read()
 	at, ok, err := billing.FirstDue(rd)
 	rd.Abort()
-	if err != nil {
+	if err != nil || !ok || at > now {
 		return err
 	}
-	if !ok || at > now.Unix() {
-		return nil
-	}
-	c := &call{s: s, acct: acct, now: now}
-	c.tx = acct.db.Write()
-	c.u.Init(c.tx, acct.usage, acct, now.Unix(), c)
-	defer c.tx.Abort()
-	if err := billing.RunDue(&c.u, "", now.Unix()); err != nil {
+	tx := acct.db.Write()
+	defer tx.Abort()
+	log := &changeLog{s: s, acct: acct, rc: &renderCtx{tx: tx}}
+	u := &billing.Unit{}
+	u.Init(tx, acct.usage, acct, now, log)
+	if err := billing.RunDue(u, "", now); err != nil {
 		return err
 	}
-	return c.commit()
+	return s.commitChanges(acct, u, log)
 }
