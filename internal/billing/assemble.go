@@ -212,7 +212,7 @@ func firstLines(u *Unit, sub *Subscription, items []*Item, prorate bool) ([]Line
 		return nil, err
 	}
 	from := now // the first period is charged from
-	if split := sub.Rules().SplitsBackdating() && backdated && sub.BillingCycleAnchor == sub.StartDate; split {
+	if split := sub.rules().SplitsBackdating() && backdated && sub.BillingCycleAnchor == sub.StartDate; split {
 		// On a cycle anchored at the backdated start, the period around now is
 		// charged whole.
 		from, backdated = sub.PeriodStart, false

@@ -22,7 +22,7 @@ func prorateChange(u *Unit, ch *subChange, from int64) ([]proration, error) {
 	if ch.sub.Status == SubscriptionTrialing || from >= end {
 		return nil, nil
 	}
-	fromDebits := ch.sub.Rules().CreditsOriginalDebits()
+	fromDebits := ch.sub.rules().CreditsOriginalDebits()
 	type state struct {
 		price string
 		qty   int64
