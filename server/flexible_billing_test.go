@@ -1,8 +1,10 @@
 package server
 
 import (
+	"fmt"
 	"net/http"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -184,5 +186,83 @@ func TestFlexibleKeepsTheAnchor(t *testing.T) {
 				t.Errorf("pending %v, want %v", pending, want)
 			}
 		})
+	}
+}
+
+// POST /v1/subscriptions/{subscription}/migrate (2025-06-30.basil): classic
+// to flexible only, billing_mode[updated_at] the customer's time of the
+// migration, a customer.subscription.updated event; a 404 before its
+// version; Stripe's errors otherwise. The subscription then bills by
+// flexible's rules: a metered item removed invoices its usage.
+func TestMigrateToFlexible(t *testing.T) {
+	e := newEnv(t)
+	sc := e.clientAt("2025-06-30.basil")
+	clockID, cus := clockCustomer(t, sc, t0.Unix())
+	usage := callsPrice(t, sc, alpacaMeter(t, sc).ID, 10, "Calls")
+	seat := licensedPrice(t, sc, 1000, "month")
+	sub := subscribeIn(t, sc, "classic", cus, &stripe.SubscriptionItemsParams{Price: stripe.String(seat.ID)}, &stripe.SubscriptionItemsParams{Price: stripe.String(usage.ID)})
+	path := "/v1/subscriptions/" + sub.ID + "/migrate"
+
+	r := e.do("POST", path, "billing_mode[type]=flexible", at("2025-05-28.basil")...)
+	if r.status != 404 || !strings.HasPrefix(r.errField("message"), "Unrecognized request URL (POST: "+path+")") {
+		t.Errorf("before 2025-06-30.basil: %d %s", r.status, r.body)
+	}
+	for _, tt := range []struct{ name, body, param, code string }{
+		{"no billing_mode", "", "billing_mode", "parameter_missing"},
+		{"to classic", "billing_mode[type]=classic", "billing_mode[type]", ""},
+		{"itemized discounts", "billing_mode[type]=flexible&billing_mode[flexible][proration_discounts]=itemized", "billing_mode[flexible][proration_discounts]", ""},
+	} {
+		if r := e.postAt(path, tt.body, "2025-06-30.basil", 400); r.errField("param") != tt.param || tt.code != "" && r.errField("code") != tt.code {
+			t.Errorf("%s: %s", tt.name, r.body)
+		}
+	}
+
+	advance(t, sc, clockID, t0.Unix()+4*day)
+	calls(t, sc, cus, 1500)
+	advance(t, sc, clockID, t0.Unix()+14*day)
+	var migrated stripe.Subscription
+	params := &stripe.Params{}
+	params.AddExtra("billing_mode[type]", "flexible")
+	if err := sc.Subscriptions.B.Call("POST", path, e.key, params, &migrated); err != nil {
+		t.Fatal(err)
+	}
+	want := fmt.Sprintf(`{"flexible":{"proration_discounts":"included"},"type":"flexible","updated_at":%d}`, t0.Unix()+14*day)
+	if got := string(mustJSON(t, e.getAt("/v1/subscriptions/"+sub.ID, "2025-06-30.basil")["billing_mode"])); got != want {
+		t.Errorf("billing_mode %s, want %s", got, want)
+	}
+	if old := e.getAt("/v1/subscriptions/"+sub.ID, "2025-05-28.basil"); old["billing_mode"] != nil {
+		t.Errorf("billing_mode at 2025-05-28.basil: %v", old["billing_mode"])
+	}
+	events := e.getAt("/v1/events?type=customer.subscription.updated&limit=1", "2025-06-30.basil")["data"].([]any)
+	wantBefore := fmt.Sprintf(`{"billing_mode":{"flexible":null,"type":"classic","updated_at":%d}}`, t0.Unix())
+	if len(events) != 1 || string(mustJSON(t, events[0].(map[string]any)["data"].(map[string]any)["previous_attributes"])) != wantBefore ||
+		string(mustJSON(t, events[0].(map[string]any)["data"].(map[string]any)["object"].(map[string]any)["billing_mode"])) != want {
+		t.Errorf("the migration's event: %v, want previous_attributes %s", events, wantBefore)
+	}
+	if r := e.postAt(path, "billing_mode[type]=flexible", "2026-03-25.dahlia", 400); r.errField("type") != "invalid_request_error" ||
+		!strings.Contains(r.errField("message"), "already uses flexible billing mode") {
+		t.Errorf("migrated twice: %s", r.body)
+	}
+
+	// Flexible from now on: the metered item removed invoices its usage.
+	if _, err := sc.SubscriptionItems.Del(sub.Items.Data[1].ID, nil); err != nil {
+		t.Fatal(err)
+	}
+	if got := pendingAmounts(t, sc, cus); !slices.Equal(got, []int64{150}) {
+		t.Errorf("pending after the removal %v, want [150]", got)
+	}
+
+	if _, err := sc.Subscriptions.Cancel(sub.ID, nil); err != nil {
+		t.Fatal(err)
+	}
+	classic := subscribeIn(t, sc, "classic", cus, &stripe.SubscriptionItemsParams{Price: stripe.String(seat.ID)})
+	if _, err := sc.Subscriptions.Cancel(classic.ID, nil); err != nil {
+		t.Fatal(err)
+	}
+	if r := e.postAt("/v1/subscriptions/"+classic.ID+"/migrate", "billing_mode[type]=flexible", "2025-06-30.basil", 400); !strings.Contains(r.errField("message"), "canceled") {
+		t.Errorf("a canceled subscription: %s", r.body)
+	}
+	if r := e.postAt("/v1/subscriptions/sub_nope/migrate", "billing_mode[type]=flexible", "2025-06-30.basil", 404); r.errField("code") != "resource_missing" {
+		t.Errorf("no such subscription: %s", r.body)
 	}
 }

@@ -77,8 +77,20 @@ func subscriptionEndpoints() []endpoint {
 			rejects: append([]string{"automatic_tax.liability"}, unsupportedItemParams...), newer: []string{"billing_cycle_anchor"}},
 		{route: "DELETE /v1/subscriptions/{subscription_exposed_id}", op: "DeleteSubscriptionsSubscriptionExposedId", mode: txWrite, h: cancelSubscription},
 		{route: "POST /v1/subscriptions/{subscription}/resume", op: "PostSubscriptionsSubscriptionResume", mode: txWrite, h: resumeSubscription, newer: []string{"billing_cycle_anchor"}},
+		// From 2025-06-30.basil (apiversion's basil0630.migrate), outside the
+		// 2024-06-20 catalogue: its schema is the later catalogues'.
+		{route: "POST /v1/subscriptions/{subscription}/migrate", mode: txWrite, h: migrateSubscription, schema: migrateSchema},
 	}
 }
+
+// migrateSchema is POST /v1/subscriptions/{subscription}/migrate's request.
+var migrateSchema = form.Object(map[string]*form.Schema{
+	"billing_mode": form.Object(map[string]*form.Schema{
+		"flexible": form.Object(map[string]*form.Schema{"proration_discounts": form.String("included", "itemized")}),
+		"type":     form.String("flexible"),
+	}, "type"),
+	"expand": form.Array(form.String()),
+}, "billing_mode")
 
 func (c *call) getSubscription(id, param string) (*billing.Subscription, error) {
 	return billing.GetSubscription(c.tx, id, param)
@@ -121,6 +133,16 @@ func resumeSubscription(c *call) (jsonobj.Obj, error) {
 	p := c.params
 	sub, err := billing.Resume(&c.u, billing.ResumeRequest{Subscription: c.pathID(), AnchorNow: anchorType(p, "now") == "now",
 		ProrationBehavior: decodeProrationBehavior(p), ProrationDate: optInt(p, "proration_date")})
+	if err != nil {
+		return nil, err
+	}
+	return c.renderSubscription(sub)
+}
+
+// migrateSubscription moves a subscription from classic to flexible billing
+// mode.
+func migrateSubscription(c *call) (jsonobj.Obj, error) {
+	sub, err := billing.Migrate(&c.u, billing.MigrateRequest{Subscription: c.pathID(), Mode: decodeBillingMode(c, c.params)})
 	if err != nil {
 		return nil, err
 	}
