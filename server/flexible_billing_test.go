@@ -391,3 +391,59 @@ func TestPauseRefusals(t *testing.T) {
 		t.Errorf("a trial ended without a payment method: %v %s, want %s", got["status"], mustJSON(t, got["status_details"]), want)
 	}
 }
+
+// A flexible subscription's credit proration names the debit it credits:
+// the invoice item's proration_details[credited_items] (2026-05-27.dahlia)
+// is the first invoice's line, and so is the credit's line on the renewal
+// invoice; a classic subscription's prorations show no proration_details
+// before 2026-09-30.endive.
+func TestFlexibleCreditNamesItsDebit(t *testing.T) {
+	const dahlia = "2026-05-27.dahlia"
+	for _, mode := range []string{"classic", "flexible"} {
+		t.Run(mode, func(t *testing.T) {
+			e := newEnv(t)
+			sc := e.clientAt(dahlia)
+			clockID, cus := clockCustomer(t, sc, t0.Unix())
+			seat := licensedPrice(t, sc, 3100, "month")
+			sub := subscribeIn(t, sc, mode, cus, &stripe.SubscriptionItemsParams{Price: stripe.String(seat.ID)})
+			first := e.getAt("/v1/invoices/"+sub.LatestInvoice.ID, dahlia)
+			debit := first["lines"].(map[string]any)["data"].([]any)[0].(map[string]any)["id"].(string)
+			advance(t, sc, clockID, t0.Unix()+15*day)
+			if _, err := sc.SubscriptionItems.Update(sub.Items.Data[0].ID, &stripe.SubscriptionItemParams{Quantity: stripe.Int64(2)}); err != nil {
+				t.Fatal(err)
+			}
+			want := map[int64]string{ // by amount: the credit names July's line; the charge nothing
+				-1600: fmt.Sprintf(`{"credited_items":{"invoice_line_item_details":{"invoice":%q,"invoice_line_items":[%q]},"type":"invoice_line_items"},"discount_amounts":[]}`, first["id"], debit),
+				3200:  `{"credited_items":null,"discount_amounts":[]}`,
+			}
+			items := e.getAt("/v1/invoiceitems?pending=true&customer="+cus, dahlia)["data"].([]any)
+			if len(items) != 2 {
+				t.Fatalf("pending: %v", items)
+			}
+			for _, it := range items {
+				ii := it.(map[string]any)
+				got, present := ii["proration_details"]
+				switch {
+				case mode == "classic" && present:
+					t.Errorf("a classic proration at dahlia: proration_details %v", got)
+				case mode == "flexible" && string(mustJSON(t, got)) != want[int64(ii["amount"].(float64))]:
+					t.Errorf("%v: proration_details %s, want %s", ii["amount"], mustJSON(t, got), want[int64(ii["amount"].(float64))])
+				}
+			}
+			advance(t, sc, clockID, aug1+2*3600)
+			inv := e.getAt("/v1/invoices/"+latestInvoice(t, sc, sub.ID).ID, dahlia)
+			for _, l := range inv["lines"].(map[string]any)["data"].([]any) {
+				line := l.(map[string]any)
+				details := line["parent"].(map[string]any)["subscription_item_details"].(map[string]any)
+				got := string(mustJSON(t, details["proration_details"]))
+				wantLine := `{"credited_items":null}`
+				if mode == "flexible" && line["amount"] == -1600.0 {
+					wantLine = fmt.Sprintf(`{"credited_items":{"invoice":%q,"invoice_line_items":[%q]}}`, first["id"], debit)
+				}
+				if got != wantLine {
+					t.Errorf("line %v: proration_details %s, want %s", line["amount"], got, wantLine)
+				}
+			}
+		})
+	}
+}
