@@ -504,7 +504,9 @@ var lineItemShape = newShape("line_item", []lineField{
 	{name: "price", get: func(rc *renderCtx, v *lineView) any { return rc.priceOrNull(v.pr) }},
 	{name: "pricing", get: func(_ *renderCtx, v *lineView) any { return renderPricing(v.pr, v.l.UnitAmount) }},
 	{name: "proration", get: lineGet(func(l *billing.Line) any { return l.Proration })},
-	{name: "proration_details", get: func(rc *renderCtx, v *lineView) any { return jsonobj.Obj{{K: "credited_items", V: rc.lineCredited(v.l)}} }},
+	{name: "proration_details", get: func(rc *renderCtx, v *lineView) any {
+		return jsonobj.Obj{{K: "credited_items", V: rc.lineCredited(v.l)}}
+	}},
 	{name: "quantity", get: lineGet(func(l *billing.Line) any { return l.Quantity })},
 	{name: "quantity_decimal", get: lineGet(func(l *billing.Line) any { return jsonobj.Decimal(strconv.FormatInt(l.Quantity, 10)) })},
 	{name: "subscription", get: lineGet(func(l *billing.Line) any { return orNull(l.Subscription) })},
