@@ -616,7 +616,7 @@ func TestBadInputUsageRecordOverflow(t *testing.T) {
 	e := newInproc(t)
 	e.seed() // the legacy item has a record of 7 at t0
 	path := "/v1/subscription_items/" + e.ids.legacyItem + "/usage_records"
-	const bug = "usage_records.go: rec.Quantity += qty (createUsageRecord) and internal/billing/usage.go: total += u.Quantity (LegacyUsage) wrap past int64"
+	const bug = "internal/billing/usage.go: rec.Quantity += qty (RecordUsage) and total += u.Quantity (legacyUsage) wrap past int64"
 	var problems []string
 
 	before := e.fingerprint()

@@ -10,12 +10,12 @@ import (
 // number, the customer's balance applied, and is collected. The emulator
 // holds no payment methods: collection is "as if by a working card".
 
-// FinalizeInvoice finalizes a draft at a time: its usage re-rated (a renewal
+// finalizeInvoice finalizes a draft at a time: its usage re-rated (a renewal
 // invoice's, for the usage reported during the grace hour), a number given,
 // the customer's balance applied, and the invoice collected (collect). A
 // past_due subscription whose latest invoice this is and which is paid
 // becomes active again.
-func FinalizeInvoice(u *Unit, inv *Invoice, at int64) (*Invoice, error) { // transitional: unexported in d7
+func finalizeInvoice(u *Unit, inv *Invoice, at int64) (*Invoice, error) {
 	n := inv.Clone()
 	if n.BillingReason == "subscription_cycle" {
 		if err := refreshUsage(u, n); err != nil {

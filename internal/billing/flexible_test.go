@@ -349,8 +349,8 @@ func TestMigrate(t *testing.T) {
 	if got.Mode() != ModeFlexible || got.BillingModeSince != jul16 || stored.Mode() != ModeFlexible || sub.Mode() != ModeClassic {
 		t.Errorf("migrated %s at %d (stored %s; before %s)", got.Mode(), got.BillingModeSince, stored.Mode(), sub.Mode())
 	}
-	if _, ok := got.Rules().(flexibleMode); !ok {
-		t.Errorf("rules %T", got.Rules())
+	if _, ok := got.rules().(flexibleMode); !ok {
+		t.Errorf("rules %T", got.rules())
 	}
 	s.commit()
 	_, canceled, _ := s.subscribe(july, s.seat)

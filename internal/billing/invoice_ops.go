@@ -184,7 +184,7 @@ func FinalizeDraft(u *Unit, id string, in FinalizeRequest) (*Invoice, error) {
 		inv = cur.Clone()
 		inv.AutoAdvance = in.AutoAdvance.V
 	}
-	return FinalizeInvoice(u, inv, u.CustomerNow(inv.Customer))
+	return finalizeInvoice(u, inv, u.CustomerNow(inv.Customer))
 }
 
 // Pay pays an open invoice: as if by the customer's card (the emulator holds
@@ -237,7 +237,7 @@ func Send(u *Unit, id string) (*Invoice, error) {
 	now := u.CustomerNow(cur.Customer)
 	inv := cur
 	if cur.Status == InvoiceDraft {
-		if inv, err = FinalizeInvoice(u, cur, now); err != nil {
+		if inv, err = finalizeInvoice(u, cur, now); err != nil {
 			return nil, err
 		}
 	}

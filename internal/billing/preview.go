@@ -159,11 +159,11 @@ func Preview(u *Unit, in PreviewRequest) (*Invoice, error) {
 	return inv, nil
 }
 
-// UpcomingRenewal is the preview of a subscription's renewal that
+// upcomingRenewal is the preview of a subscription's renewal that
 // invoice.upcoming announces at: its next invoice, unchanged, with the
 // customer's pending items (no id: an upcoming invoice has none). It writes
 // nothing.
-func UpcomingRenewal(u *Unit, sub *Subscription, at int64) (*Invoice, error) { // transitional: unexported in d7
+func upcomingRenewal(u *Unit, sub *Subscription, at int64) (*Invoice, error) {
 	cu, err := GetCustomer(u.tx, sub.Customer, "customer", true)
 	if err != nil {
 		return nil, err

@@ -236,7 +236,7 @@ func TestUpcomingRenewal(t *testing.T) {
 	s.report(s.meter, cu.ID, july+4*day, 3000)
 	u := s.unit(august - 3*day)
 	heard := len(s.sink.changes)
-	inv, err := UpcomingRenewal(u, sub, august-3*day)
+	inv, err := upcomingRenewal(u, sub, august-3*day)
 	if err != nil {
 		t.Fatal(err)
 	}

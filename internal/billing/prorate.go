@@ -22,7 +22,7 @@ func prorateChange(u *Unit, ch *subChange, from int64) ([]proration, error) {
 	if ch.sub.Status == SubscriptionTrialing || from >= end {
 		return nil, nil
 	}
-	fromDebits := ch.sub.Rules().CreditsOriginalDebits()
+	fromDebits := ch.sub.rules().CreditsOriginalDebits()
 	type state struct {
 		price string
 		qty   int64
@@ -86,9 +86,9 @@ func unusedTime(u *Unit, sub *Subscription, items []*Item, at int64) ([]proratio
 	return prorateChange(u, &subChange{sub: sub, before: items}, at)
 }
 
-// CreditUnusedTime pends the credit for the unused time of a subscription's
+// creditUnusedTime pends the credit for the unused time of a subscription's
 // licensed items, from at to the end of its period: it ends early (cancel_at).
-func CreditUnusedTime(u *Unit, sub *Subscription, items []*Item, at int64) error { // transitional: unexported in d7
+func creditUnusedTime(u *Unit, sub *Subscription, items []*Item, at int64) error {
 	credits, err := unusedTime(u, sub, items, at)
 	if err != nil {
 		return err

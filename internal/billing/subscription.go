@@ -50,7 +50,7 @@ type Subscription struct {
 	// Retired are metered prices the subscription's items stopped billing during
 	// the current period (an item deleted, or moved to another price) whose
 	// usage up to then is still billed with the period: only legacy usage
-	// records, in classic billing mode (see ModeRules).
+	// records, in classic billing mode (see modeRules).
 	Retired []RetiredItem
 	// BillingMode is the subscription's billing mode (billing_mode[type]):
 	// "" is classic, the mode of every subscription made before billing
