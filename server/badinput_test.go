@@ -410,6 +410,12 @@ func TestBadInputMatrix(t *testing.T) {
 			// the routes of this matrix, and is not a transaction; FuzzEndpoints
 			// covers it.
 			continue
+		case rt.ep.later:
+			// Added by a version after 2024-06-20, this account's: a 404 here
+			// for every input. Their refusals are checked at their versions
+			// (TestMigrateToFlexible, TestPauseRefusals), and FuzzEndpoints
+			// sends them at every version.
+			continue
 		case rt.ep.op != "":
 			op := ops[rt.ep.op]
 			if op == nil {

@@ -147,6 +147,9 @@ func (s *Server) prepare(ep *endpoint) error {
 	}
 	ep.canon = canon
 	ep.upgrades = apiversion.UpgradesFor(ep.route, apiversion.V2024_06_20)
+	if ok, _, _ := apiversion.RouteAt(ep.route, apiversion.V2024_06_20); !ok {
+		ep.later = true
+	}
 	for _, a := range ep.accepts {
 		if ep.canon.Prop(a) == nil {
 			return fmt.Errorf("%s: accepts %q, which is not a parameter of the endpoint", ep.route, a)

@@ -155,8 +155,8 @@ func originalCredits(u *Unit, sub *Subscription, it *Item, from int64) ([]prorat
 	return out, nil
 }
 
-// itemDebits are the amounts debited for a licensed item of sub, oldest
-// first: the licensed lines (charges in advance, prorated or not) of its
+// itemDebits are the amounts debited for a licensed item of sub (in the
+// store's order, the same for every run): the licensed lines (charges in advance, prorated or not) of its
 // invoices that are not void, and its proration invoice items of positive
 // amounts. Each covers its period up to the credit already given for it: a
 // credit naming it, or one that names none (a classic credit, before the

@@ -60,6 +60,11 @@ type Subscription struct {
 	// subscription created at 2025-06-30.basil or later), 0 for none:
 	// billing_mode[updated_at].
 	BillingModeSince int64 `json:",omitempty"`
+	// PausedAt and PauseReason are when and why Pause paused the
+	// subscription (status_details[paused]); 0 and "" otherwise (a trial
+	// that ended without a payment method pauses it too, at its end).
+	PausedAt    int64  `json:",omitempty"`
+	PauseReason string `json:",omitempty"`
 }
 
 // RetiredItem is a metered price an item billed from Since until Until.
