@@ -526,7 +526,7 @@ func invoke(c *call) (jsonobj.Obj, error) {
 	if c.acct != nil {
 		db = c.acct.db
 	}
-	c.log = changeLog{s: c.s, acct: c.acct, rc: &c.renderCtx, reqID: c.reqID, idemKey: c.idemKey}
+	c.log = changeLog{s: c.s, acct: c.acct, rc: &c.renderCtx}
 	switch {
 	case db == nil || c.ep.mode == txNone:
 		c.u.Init(nil, nil, nil, c.now.Unix(), &c.log)
@@ -558,16 +558,17 @@ func invoke(c *call) (jsonobj.Obj, error) {
 // commit derives the request's events, commits its transaction and publishes
 // the events (to the account's log and to webhook endpoints).
 func (c *call) commit() error {
+	o := origin{reqID: c.reqID, idemKey: c.idemKey}
 	if c.shown.obj != nil && !c.expands() {
-		c.log.shown = &c.shown
+		o.shown = &c.shown
 	}
 	if c.tx != nil && c.tx.Writable() {
-		return c.s.commitChanges(c.acct, &c.u, &c.log)
+		return c.s.commitChanges(c.acct, &c.u, &c.log, o)
 	}
 	evs := c.log.extra
 	for _, ev := range evs {
-		ev.reqID, ev.idemKey = c.log.reqID, c.log.idemKey
-		if _, err := c.log.renderEvent(ev); err != nil { // events no change describes always render
+		ev.reqID, ev.idemKey = o.reqID, o.idemKey
+		if _, err := c.log.renderEvent(ev, o.shown); err != nil { // events no change describes always render
 			return err
 		}
 	}
@@ -576,11 +577,12 @@ func (c *call) commit() error {
 }
 
 // commitChanges commits a unit of work's write transaction, a request's or
-// the tick's: it derives the events of what the unit did (log), pins the
-// usage times the records it commits bill at, commits, asks for the due work
-// its changes set, and publishes the events.
-func (s *Server) commitChanges(acct *account, u *billing.Unit, log *changeLog) error {
-	evs, err := log.deriveEvents()
+// the tick's (o: the request behind it, if any): it derives the events of
+// what the unit did (log), pins the usage times the records it commits bill
+// at, commits, asks for the due work its changes set, and publishes the
+// events.
+func (s *Server) commitChanges(acct *account, u *billing.Unit, log *changeLog, o origin) error {
+	evs, err := log.deriveEvents(o)
 	if err != nil {
 		return err
 	}
@@ -591,11 +593,8 @@ func (s *Server) commitChanges(acct *account, u *billing.Unit, log *changeLog) e
 			break
 		}
 	}
-	for _, m := range log.muts { // only what is committed: not previews, not failed requests
-		if m.after != nil {
-			billing.PinBillingTimes(u, m.after)
-		}
-	}
+	// only what is committed: not previews, not failed requests
+	billing.PinBillingTimes(u, len(log.muts), func(i int) store.Record { return log.muts[i].after })
 	u.Tx().Commit()
 	s.scheduleChanges(acct, log.muts)
 	s.publish(acct, evs)

@@ -319,13 +319,6 @@ type changeLog struct {
 	// rc renders the events: the unit's transaction, at the version the
 	// request is served at.
 	rc *renderCtx
-	// reqID and idemKey are the request behind the events: none for the
-	// emulator's own work (the tick; a clock's advance is a request and
-	// keeps its own).
-	reqID, idemKey string
-	// shown, when set, is the request's answer, not expanded: an event about
-	// its record shares its JSON.
-	shown *answer
 	// hooks are the account's webhook endpoints, read once for the events
 	// (eventEndpoints; nil until then).
 	hooks []*webhookEndpoint
@@ -399,6 +392,15 @@ func (l *changeLog) add(ev *eventRecord, step int) {
 	l.extra = append(l.extra, ev)
 }
 
+// origin is the request behind a unit of work's events: its ID and
+// idempotency key, and (shown, when set) its answer, not expanded, whose JSON
+// an event about its record shares. The zero origin is the emulator's own
+// work (the tick; a clock's advance is a request and keeps its own).
+type origin struct {
+	reqID, idemKey string
+	shown          *answer
+}
+
 // changeKey is what the changes to one object within a step collapse by: its
 // table and ID, or an event no stored change describes.
 type changeKey struct {
@@ -408,7 +410,7 @@ type changeKey struct {
 
 // deriveEvents turns the recorded mutations into events, step by step: within
 // a step, the changes to one object collapse into one (first before, last after).
-func (l *changeLog) deriveEvents() ([]*eventRecord, error) {
+func (l *changeLog) deriveEvents(o origin) ([]*eventRecord, error) {
 	var out []*eventRecord
 	muts := l.muts
 	for start := 0; start < len(muts); {
@@ -426,8 +428,8 @@ func (l *changeLog) deriveEvents() ([]*eventRecord, error) {
 	out = append(out, l.extra...)
 	kept := out[:0]
 	for _, ev := range out {
-		ev.reqID, ev.idemKey = l.reqID, l.idemKey
-		ok, err := l.renderEvent(ev)
+		ev.reqID, ev.idemKey = o.reqID, o.idemKey
+		ok, err := l.renderEvent(ev, o.shown)
 		if err != nil {
 			return nil, err
 		}
@@ -659,14 +661,14 @@ func previousItems(current []*billing.Item, changes []*mutation) []*billing.Item
 // shows at any of them (the emulator's own bookkeeping): no event is sent
 // for it; a rendering that shows no change where another does has
 // previous_attributes {}.
-func (l *changeLog) renderEvent(ev *eventRecord) (bool, error) {
+func (l *changeLog) renderEvent(ev *eventRecord, shown *answer) (bool, error) {
 	vs, err := l.eventVersions(ev.typ)
 	if err != nil {
 		return false, err
 	}
 	kept := false
 	for i := range vs.len() {
-		r, changed := l.renderEventAt(ev, vs.at(i))
+		r, changed := l.renderEventAt(ev, vs.at(i), shown)
 		kept = kept || changed
 		if i == 0 {
 			ev.version, ev.data, ev.tree = r.v, r.data, r.tree
@@ -679,9 +681,10 @@ func (l *changeLog) renderEvent(ev *eventRecord) (bool, error) {
 	return kept, nil
 }
 
-// renderEventAt renders an event's data at v; changed is false for an update
-// that shows no change there.
-func (l *changeLog) renderEventAt(ev *eventRecord, v apiversion.Version) (r rendering, changed bool) {
+// renderEventAt renders an event's data at v (sharing the JSON of shown, the
+// request's answer, if it is the event's object); changed is false for an
+// update that shows no change there.
+func (l *changeLog) renderEventAt(ev *eventRecord, v apiversion.Version, shown *answer) (r rendering, changed bool) {
 	rc := l.rc.at(v)
 	data := jsonobj.Obj{}
 	var obj jsonobj.Obj
@@ -694,9 +697,9 @@ func (l *changeLog) renderEventAt(ev *eventRecord, v apiversion.Version) (r rend
 		}
 	}
 	var objJSON []byte
-	if obj == nil && ev.raw == nil && l.shown != nil && v == l.rc.v && ev.object == l.shown.rec && l.shown.obj != nil {
-		obj = l.shown.obj // the response, not expanded: the same JSON
-		objJSON = l.shown.marshal()
+	if obj == nil && ev.raw == nil && shown != nil && v == l.rc.v && ev.object == shown.rec && shown.obj != nil {
+		obj = shown.obj // the response, not expanded: the same JSON
+		objJSON = shown.marshal()
 	}
 	if obj == nil {
 		var err error

@@ -218,5 +218,5 @@ func (s *Server) runDue(acct *account) error {
 	if err := billing.RunDue(u, "", now); err != nil {
 		return err
 	}
-	return s.commitChanges(acct, u, log)
+	return s.commitChanges(acct, u, log, origin{})
 }

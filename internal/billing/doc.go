@@ -33,8 +33,9 @@
 //   - invoice and invoice item operations: invoice_ops.go, invoice_items_ops.go
 //   - subscriptions: creation subscribe.go, changes and the item endpoints
 //     change.go, prorations prorate.go, add_invoice_items add_items.go,
-//     cancel, resume and a customer's deletion cancel.go; the rules in which
-//     billing modes differ: mode.go
+//     cancel, resume and a customer's deletion cancel.go, pausing pause.go;
+//     the rules in which billing modes (classic, flexible) differ: mode.go,
+//     and migrating between them: migrate.go
 //   - previews (dry runs of the code they preview): preview.go
 //   - time: the due transitions (notices, renewals, cancellations,
 //     finalization, overdue invoices) and RunDue, which runs them in order:

@@ -18,8 +18,6 @@ type Unit struct {
 	now  int64     // the time of the work on the emulator's clock (unix seconds)
 	step int       // the stage of due work that changes belong to (events per step)
 	proc procState // while due work runs: the clock group, and the time of its step
-	// pins is PinBillingTimes' buffer, reused for every record the unit pins.
-	pins []int64
 }
 
 // procState is set while due work runs: the clock group and the time of the step.
@@ -34,7 +32,7 @@ type procState struct {
 type UsageStore interface {
 	Sum(meter, customer string, start, end int64) metering.Total
 	// Pin keeps a customer's usage exact around times bills are cut at
-	// (PinBillingTimes). It does not keep times, which the unit reuses.
+	// (PinBillingTimes). It does not keep times, whose buffer is reused.
 	Pin(customer string, times ...int64)
 }
 

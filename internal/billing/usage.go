@@ -14,48 +14,60 @@ import (
 // price without a meter (POST /v1/subscription_items/{id}/usage_records), the
 // billing system that meters replace.
 
-// PinBillingTimes tells the account's usage which times a record that a
-// unit of work is about to commit bills at: a subscription's period, trial
-// and cancellation times and the ranges of its retired items, the times an
-// item was added and changed price, a draft invoice's periods (an invoice
-// that is no longer a draft bills nothing more). The usage keeps
+// PinBillingTimes tells the account's usage which times the records a unit
+// of work is about to commit (n of them: stored(i) is the i-th, nil for
+// none) bill at: a subscription's
+// period, trial and cancellation times and the ranges of its retired items,
+// the times an item was added and changed price, a draft invoice's periods
+// (an invoice that is no longer a draft bills nothing more). The usage keeps
 // second-level detail around those times when it compacts usage older than
 // 24 hours, so that every total an invoice needs stays exact. Pins are kept
 // for good: call it for what is committed only (a preview, which never
 // commits, or a request that fails, must leave none).
-func PinBillingTimes(u *Unit, r store.Record) {
+func PinBillingTimes(u *Unit, n int, stored func(i int) store.Record) {
 	if u.usage == nil {
 		return
 	}
-	switch x := r.(type) {
-	case *Subscription:
-		times := append(u.pins[:0], x.StartDate, x.PeriodStart, x.PeriodEnd, x.TrialStart, x.TrialEnd, x.CancelAt, x.BillingCycleAnchor)
-		for _, rt := range x.Retired {
-			times = append(times, rt.Since, rt.Until)
+	// One buffer for every record: a slice given to an interface's method
+	// is on the heap. (An iterator would cost its closures too.)
+	var buf []int64
+	for i := range n {
+		r := stored(i)
+		if r == nil {
+			continue
 		}
-		u.pin(x.Customer, times)
-	case *Item:
-		if rec, _ := u.tx.Get(TableSubscriptions, x.Subscription); rec != nil {
-			u.pin(rec.(*Subscription).Customer, append(u.pins[:0], x.Created, x.PriceSince))
+		var customer string
+		if customer, buf = billingTimes(u, r, buf[:0]); customer != "" {
+			u.usage.Pin(customer, buf...)
 		}
-	case *Invoice:
-		if x.Status != InvoiceDraft {
-			return
-		}
-		times := append(u.pins[:0], x.PeriodStart, x.PeriodEnd)
-		for _, l := range x.Lines {
-			times = append(times, l.PeriodStart, l.PeriodEnd)
-		}
-		u.pin(x.Customer, times)
 	}
 }
 
-// pin pins a customer's times, and keeps their buffer for the next record's
-// (a slice given to an interface's method is on the heap: one per unit of
-// work, not one per record).
-func (u *Unit) pin(customer string, times []int64) {
-	u.usage.Pin(customer, times...)
-	u.pins = times
+// billingTimes are the times a record bills at (appended to buf), and the
+// customer whose usage they are ("": none).
+func billingTimes(u *Unit, r store.Record, buf []int64) (string, []int64) {
+	switch x := r.(type) {
+	case *Subscription:
+		buf = append(buf, x.StartDate, x.PeriodStart, x.PeriodEnd, x.TrialStart, x.TrialEnd, x.CancelAt, x.BillingCycleAnchor)
+		for _, rt := range x.Retired {
+			buf = append(buf, rt.Since, rt.Until)
+		}
+		return x.Customer, buf
+	case *Item:
+		if rec, _ := u.tx.Get(TableSubscriptions, x.Subscription); rec != nil {
+			return rec.(*Subscription).Customer, append(buf, x.Created, x.PriceSince)
+		}
+	case *Invoice:
+		if x.Status != InvoiceDraft {
+			return "", buf
+		}
+		buf = append(buf, x.PeriodStart, x.PeriodEnd)
+		for _, l := range x.Lines {
+			buf = append(buf, l.PeriodStart, l.PeriodEnd)
+		}
+		return x.Customer, buf
+	}
+	return "", buf
 }
 
 const (

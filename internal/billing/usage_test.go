@@ -39,17 +39,20 @@ func TestUsagePins(t *testing.T) {
 		Lines: []Line{{PeriodStart: 22, PeriodEnd: 23}, {PeriodStart: 24, PeriodEnd: 25}}}
 	open := draft.Clone()
 	open.Status = InvoiceOpen
+	item := &Item{Meta: store.Meta{ID: "si_1", Created: 30}, Subscription: "sub_1", PriceSince: 31}
 	for _, tc := range []struct {
 		name string
-		rec  store.Record
+		recs []store.Record
 		want []pinned
 	}{
-		{"a subscription", sub, []pinned{{"cus_1", []int64{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11}}}},
-		{"an item", &Item{Meta: store.Meta{ID: "si_1", Created: 30}, Subscription: "sub_1", PriceSince: 31}, []pinned{{"cus_1", []int64{30, 31}}}},
-		{"an item of no stored subscription", &Item{Meta: store.Meta{ID: "si_2", Created: 30}, Subscription: "sub_gone"}, nil},
-		{"a draft invoice", draft, []pinned{{"cus_2", []int64{20, 21, 22, 23, 24, 25}}}},
-		{"an open invoice", open, nil},
-		{"a customer", &Customer{Meta: store.Meta{ID: "cus_1"}}, nil},
+		{"a subscription", []store.Record{sub}, []pinned{{"cus_1", []int64{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11}}}},
+		{"an item", []store.Record{item}, []pinned{{"cus_1", []int64{30, 31}}}},
+		{"an item of no stored subscription", []store.Record{&Item{Meta: store.Meta{ID: "si_2", Created: 30}, Subscription: "sub_gone"}}, nil},
+		{"a draft invoice", []store.Record{draft}, []pinned{{"cus_2", []int64{20, 21, 22, 23, 24, 25}}}},
+		{"an open invoice", []store.Record{open}, nil},
+		{"a customer", []store.Record{&Customer{Meta: store.Meta{ID: "cus_1"}}}, nil},
+		{"several, in order, each its own times (nil: none)", []store.Record{draft, nil, open, item},
+			[]pinned{{"cus_2", []int64{20, 21, 22, 23, 24, 25}}, {"cus_1", []int64{30, 31}}}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			w := newWorld(t)
@@ -59,13 +62,13 @@ func TestUsagePins(t *testing.T) {
 			defer tx.Abort()
 			var u Unit
 			u.Init(tx, usage, w.ids, july, w.sink)
-			PinBillingTimes(&u, tc.rec)
+			PinBillingTimes(&u, len(tc.recs), func(i int) store.Record { return tc.recs[i] })
 			if !slices.EqualFunc(usage.pins, tc.want, func(a, b pinned) bool { return a.customer == b.customer && slices.Equal(a.times, b.times) }) {
 				t.Errorf("pinned %v, want %v", usage.pins, tc.want)
 			}
 			var none Unit
 			none.Init(tx, nil, w.ids, july, w.sink)
-			PinBillingTimes(&none, tc.rec) // no usage: nothing to pin, and no panic
+			PinBillingTimes(&none, len(tc.recs), func(i int) store.Record { return tc.recs[i] }) // no usage: nothing to pin, and no panic
 		})
 	}
 }
