@@ -129,10 +129,10 @@ func TestAlpacaWalkthroughV82(t *testing.T) {
 	}
 }
 
-func TestAlpacaWalkthroughV85(t *testing.T) {
-	e := start(t)
-	ctx := context.Background()
-	sc := client85(e, "sk_test_alpaca_v85")
+// alpacaTokens85 is the walkthrough's meter and its price (4 cents per
+// 1,000 tokens, rounded up), made with stripe-go v85.
+func alpacaTokens85(ctx context.Context, t *testing.T, sc *s85.Client) (*s85.BillingMeter, *s85.Price) {
+	t.Helper()
 	meter, err := sc.V1BillingMeters.Create(ctx, &s85.BillingMeterCreateParams{
 		DisplayName:        s85.String("Alpaca AI tokens"),
 		EventName:          s85.String("alpaca_ai_tokens"),
@@ -152,6 +152,14 @@ func TestAlpacaWalkthroughV85(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return meter, price
+}
+
+func TestAlpacaWalkthroughV85(t *testing.T) {
+	e := start(t)
+	ctx := context.Background()
+	sc := client85(e, "sk_test_alpaca_v85")
+	meter, price := alpacaTokens85(ctx, t, sc)
 	cus, err := sc.V1Customers.Create(ctx, &s85.CustomerCreateParams{Name: s85.String("John Doe"), Email: s85.String("john.doe@example.com"), BusinessName: s85.String("Alpaca AI")})
 	if err != nil {
 		t.Fatal(err)

@@ -441,6 +441,12 @@ func TestBadInputMatrix(t *testing.T) {
 			// the routes of this matrix, and is not a transaction; FuzzEndpoints
 			// covers it.
 			continue
+		case rt.ep.later:
+			// Added by a version after 2024-06-20, this account's: a 404 here
+			// for every input. Their refusals are checked at their versions
+			// (TestMigrateToFlexible, TestPauseRefusals), and FuzzEndpoints
+			// sends them at every version.
+			continue
 		case rt.ep.op != "":
 			op := ops[rt.ep.op]
 			if op == nil {
@@ -641,7 +647,7 @@ func TestBadInputUsageRecordOverflow(t *testing.T) {
 	e := newInproc(t)
 	e.seed() // the legacy item has a record of 7 at t0
 	path := "/v1/subscription_items/" + e.ids.legacyItem + "/usage_records"
-	const bug = "usage_records.go: rec.Quantity += qty (createUsageRecord) and internal/billing/usage.go: total += u.Quantity (LegacyUsage) wrap past int64"
+	const bug = "internal/billing/usage.go: rec.Quantity += qty (RecordUsage) and total += u.Quantity (legacyUsage) wrap past int64"
 	var problems []string
 
 	before := e.fingerprint()

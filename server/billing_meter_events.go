@@ -17,7 +17,7 @@ import (
 // ahead (clock drift), on the clock of the customer the event is for.
 const (
 	maxEventAge    = 35 * 24 * 60 * 60
-	maxEventFuture = 5 * 60
+	maxEventFuture = billing.MaxUsageFuture
 	maxIdentifier  = 100
 )
 

@@ -51,7 +51,8 @@ type call struct {
 	// status overrides 200 for the response (raw endpoints).
 	status int
 	// u is the request's unit of billing work, over its transaction; log is
-	// what it did (its changes, and the events no change describes).
+	// what it did (its changes, and the events no change describes), the
+	// unit's Sink.
 	u   billing.Unit
 	log changeLog
 	// lookups, when set, caches the lookups of many meter events in one request.
@@ -60,27 +61,27 @@ type call struct {
 	// snapshot was taken (catRead: there is such a snapshot).
 	catGen  uint64
 	catRead bool
-	// shown is the object a handler answered with, and the record it renders:
-	// an event about that record shares it instead of rendering it again.
-	// json is obj's JSON (a pooled buffer) once an event has needed it: the
-	// response is then those bytes.
-	shown struct {
-		rec  store.Record
-		obj  jsonobj.Obj
-		json []byte
-	}
-	// hooks are the account's webhook endpoints, read once for the
-	// request's events (eventEndpoints; nil until then).
-	hooks []*webhookEndpoint
+	// shown is the object a handler answered with (answer).
+	shown answer
 }
 
-// shownJSON is the JSON of the answered object, made once for the request's
+// answer is the object a handler answered with, and the record it renders:
+// an event about that record shares it instead of rendering it again. json
+// is obj's JSON (a pooled buffer) once an event has needed it: the response
+// is then those bytes.
+type answer struct {
+	rec  store.Record
+	obj  jsonobj.Obj
+	json []byte
+}
+
+// marshal is the JSON of the answered object, made once for the request's
 // events and its response.
-func (c *call) shownJSON() []byte {
-	if c.shown.json == nil {
-		c.shown.json = jsonobj.Append(bodyPool.Get().([]byte)[:0], c.shown.obj)
+func (a *answer) marshal() []byte {
+	if a.json == nil {
+		a.json = jsonobj.Append(bodyPool.Get().([]byte)[:0], a.obj)
 	}
-	return c.shown.json
+	return a.json
 }
 
 // answer returns the rendered record as the response, and remembers it for the
@@ -146,6 +147,9 @@ func (s *Server) prepare(ep *endpoint) error {
 	}
 	ep.canon = canon
 	ep.upgrades = apiversion.UpgradesFor(ep.route, apiversion.V2024_06_20)
+	if ok, _, _ := apiversion.RouteAt(ep.route, apiversion.V2024_06_20); !ok {
+		ep.later = true
+	}
 	for _, a := range ep.accepts {
 		if ep.canon.Prop(a) == nil {
 			return fmt.Errorf("%s: accepts %q, which is not a parameter of the endpoint", ep.route, a)
@@ -522,6 +526,7 @@ func invoke(c *call) (jsonobj.Obj, error) {
 	if c.acct != nil {
 		db = c.acct.db
 	}
+	c.log = changeLog{s: c.s, acct: c.acct, rc: &c.renderCtx}
 	switch {
 	case db == nil || c.ep.mode == txNone:
 		c.u.Init(nil, nil, nil, c.now.Unix(), &c.log)
@@ -553,31 +558,45 @@ func invoke(c *call) (jsonobj.Obj, error) {
 // commit derives the request's events, commits its transaction and publishes
 // the events (to the account's log and to webhook endpoints).
 func (c *call) commit() error {
-	var evs []*eventRecord
+	o := origin{reqID: c.reqID, idemKey: c.idemKey}
+	if c.shown.obj != nil && !c.expands() {
+		o.shown = &c.shown
+	}
 	if c.tx != nil && c.tx.Writable() {
-		var err error
-		if evs, err = c.deriveEvents(); err != nil {
+		return c.s.commitChanges(c.acct, &c.u, &c.log, o)
+	}
+	evs := c.log.extra
+	for _, ev := range evs {
+		ev.reqID, ev.idemKey = o.reqID, o.idemKey
+		if _, err := c.log.renderEvent(ev, o.shown); err != nil { // events no change describes always render
 			return err
-		}
-		for _, m := range c.log.muts {
-			if c.s.reg.cached[m.table] {
-				c.acct.catalog.beginWrite() // around the commit: see catalog
-				defer c.acct.catalog.endWrite()
-				break
-			}
-		}
-		c.pinBillingTimes() // only what is committed: not previews, not failed requests
-		c.tx.Commit()
-		c.scheduleChanges()
-	} else {
-		evs = c.log.extra
-		for _, ev := range evs {
-			ev.reqID, ev.idemKey = c.automaticReqID(), c.idemKey
-			if _, err := c.renderEvent(ev); err != nil { // events no change describes always render
-				return err
-			}
 		}
 	}
 	c.s.publish(c.acct, evs)
+	return nil
+}
+
+// commitChanges commits a unit of work's write transaction, a request's or
+// the tick's (o: the request behind it, if any): it derives the events of
+// what the unit did (log), pins the usage times the records it commits bill
+// at, commits, asks for the due work its changes set, and publishes the
+// events.
+func (s *Server) commitChanges(acct *account, u *billing.Unit, log *changeLog, o origin) error {
+	evs, err := log.deriveEvents(o)
+	if err != nil {
+		return err
+	}
+	for _, m := range log.muts {
+		if s.reg.cached[m.table] {
+			acct.catalog.beginWrite() // around the commit: see catalog
+			defer acct.catalog.endWrite()
+			break
+		}
+	}
+	// only what is committed: not previews, not failed requests
+	billing.PinBillingTimes(u, len(log.muts), func(i int) store.Record { return log.muts[i].after })
+	u.Tx().Commit()
+	s.scheduleChanges(acct, log.muts)
+	s.publish(acct, evs)
 	return nil
 }

@@ -309,9 +309,20 @@ func (l *eventLog) snapshot() []*eventRecord {
 	return l.events
 }
 
-// changeLog is what a request's unit of work did (its billing.Sink): every
-// change, and the events no change describes, in the order they happened.
+// changeLog is what a unit of work did (its billing.Sink), a request's or
+// the tick's: every change, and the events no change describes, in the order
+// they happened; and what turning them into events needs, with or without a
+// request.
 type changeLog struct {
+	s    *Server
+	acct *account
+	// rc renders the events: the unit's transaction, at the version the
+	// request is served at.
+	rc *renderCtx
+	// hooks are the account's webhook endpoints, read once for the events
+	// (eventEndpoints; nil until then).
+	hooks []*webhookEndpoint
+
 	muts []mutation
 	// extra are the events of a request that writes nothing.
 	extra []*eventRecord
@@ -328,27 +339,40 @@ func (l *changeLog) About(typ string, at int64, rec store.Record, step int) {
 	l.event(&eventRecord{typ: typ, created: at, object: rec}, step)
 }
 
+// Snapshot records an event that no stored change describes, whose
+// data.object is rec rendered now (customer.subscription.trial_will_end,
+// invoice.upcoming's preview).
+func (l *changeLog) Snapshot(typ string, at int64, rec store.Record, step int) error {
+	return l.emit(typ, at, step, func(rc *renderCtx) (jsonobj.Obj, error) { return renderRecordAt(l.s, rc, rec, nil) })
+}
+
 // event records an event no stored change describes, among the changes.
 func (l *changeLog) event(ev *eventRecord, step int) {
 	l.muts = append(l.muts, mutation{ev: ev, at: ev.created, step: step})
 }
 
-// emit adds an event that no stored change describes. Its data.object is
-// rendered now, at each version the event is rendered at (eventVersions).
+// emit adds an event that no stored change describes, in the request's step.
 func (c *call) emit(typ string, at int64, render func(rc *renderCtx) (jsonobj.Obj, error)) error {
-	vs, err := c.eventVersions(typ)
+	return c.log.emit(typ, at, c.u.Step(), render)
+}
+
+// emit adds an event that no stored change describes, in a step. Its
+// data.object is rendered now, at each version the event is rendered at
+// (eventVersions).
+func (l *changeLog) emit(typ string, at int64, step int, render func(rc *renderCtx) (jsonobj.Obj, error)) error {
+	vs, err := l.eventVersions(typ)
 	if err != nil {
 		return err
 	}
 	ev := &eventRecord{typ: typ, created: at, raw: make([]rawObject, vs.len())}
 	for i := range ev.raw {
-		obj, err := render(c.renderCtx.at(vs.at(i)))
+		obj, err := render(l.rc.at(vs.at(i)))
 		if err != nil {
 			return err
 		}
 		ev.raw[i] = rawObject{v: vs.at(i), obj: obj}
 	}
-	c.addEvent(ev)
+	l.add(ev, step)
 	return nil
 }
 
@@ -358,12 +382,23 @@ func sameAtEveryVersion(obj jsonobj.Obj) func(*renderCtx) (jsonobj.Obj, error) {
 	return func(*renderCtx) (jsonobj.Obj, error) { return obj, nil }
 }
 
-func (c *call) addEvent(ev *eventRecord) {
-	if c.tx != nil && c.tx.Writable() {
-		c.log.event(ev, c.u.Step())
+// add adds an event no stored change describes: among the changes of a
+// writable transaction, else to the events of a request that writes nothing.
+func (l *changeLog) add(ev *eventRecord, step int) {
+	if l.rc.tx != nil && l.rc.tx.Writable() {
+		l.event(ev, step)
 		return
 	}
-	c.log.extra = append(c.log.extra, ev)
+	l.extra = append(l.extra, ev)
+}
+
+// origin is the request behind a unit of work's events: its ID and
+// idempotency key, and (shown, when set) its answer, not expanded, whose JSON
+// an event about its record shares. The zero origin is the emulator's own
+// work (the tick; a clock's advance is a request and keeps its own).
+type origin struct {
+	reqID, idemKey string
+	shown          *answer
 }
 
 // changeKey is what the changes to one object within a step collapse by: its
@@ -397,26 +432,26 @@ func paymentTransitions(muts []mutation) func(table, id string) bool {
 
 // deriveEvents turns the recorded mutations into events, step by step: within
 // a step, the changes to one object collapse into one (first before, last after).
-func (c *call) deriveEvents() ([]*eventRecord, error) {
+func (l *changeLog) deriveEvents(o origin) ([]*eventRecord, error) {
 	var out []*eventRecord
-	muts := c.log.muts
+	muts := l.muts
 	for start := 0; start < len(muts); {
 		end := start
 		for end < len(muts) && muts[end].step == muts[start].step {
 			end++
 		}
-		evs, err := c.eventsOfStep(muts[start:end])
+		evs, err := l.eventsOfStep(muts[start:end])
 		if err != nil {
 			return nil, err
 		}
 		out = append(out, evs...)
 		start = end
 	}
-	out = append(out, c.log.extra...)
+	out = append(out, l.extra...)
 	kept := out[:0]
 	for _, ev := range out {
-		ev.reqID, ev.idemKey = c.automaticReqID(), c.idemKey
-		ok, err := c.renderEvent(ev)
+		ev.reqID, ev.idemKey = o.reqID, o.idemKey
+		ok, err := l.renderEvent(ev, o.shown)
 		if err != nil {
 			return nil, err
 		}
@@ -427,16 +462,7 @@ func (c *call) deriveEvents() ([]*eventRecord, error) {
 	return kept, nil
 }
 
-// automaticReqID is the request behind the events: none for the emulator's own
-// work (period rollover, clock advances are requests too and keep theirs).
-func (c *call) automaticReqID() string {
-	if c.r == nil {
-		return ""
-	}
-	return c.reqID
-}
-
-func (c *call) eventsOfStep(muts []mutation) ([]*eventRecord, error) {
+func (l *changeLog) eventsOfStep(muts []mutation) ([]*eventRecord, error) {
 	order := []changeKey{}
 	merged := map[changeKey]*mutation{}
 	last := map[changeKey]store.Record{} // a payment's record as the step leaves it
@@ -537,9 +563,9 @@ func (c *call) eventsOfStep(muts []mutation) ([]*eventRecord, error) {
 			}
 			itemChanges[sub] = append(itemChanges[sub], m)
 		case tInvoices:
-			c.invoiceEvents(m, add)
+			invoiceEvents(m, add)
 		default:
-			if rule := c.s.reg.events[k.table]; rule != nil {
+			if rule := l.s.reg.events[k.table]; rule != nil {
 				if typ, obj, prev := rule(m); typ != "" {
 					add(typ, m, obj, prev)
 				}
@@ -551,14 +577,14 @@ func (c *call) eventsOfStep(muts []mutation) ([]*eventRecord, error) {
 		if createdSubs[subID] {
 			continue
 		}
-		items, err := c.itemsOf(subID)
+		items, err := l.rc.itemsOf(subID)
 		if err != nil {
 			return nil, err
 		}
 		prev := previousItems(items, itemChanges[subID])
 		ev := subEvents[subID]
 		if ev == nil {
-			rec, err := c.tx.Get(tSubscriptions, subID)
+			rec, err := l.rc.tx.Get(tSubscriptions, subID)
 			if err != nil || rec == nil {
 				continue
 			}
@@ -590,7 +616,7 @@ func crudEvents(prefix string) eventRule {
 }
 
 // invoiceEvents follows an invoice's status: created, finalized, paid...
-func (c *call) invoiceEvents(m *mutation, add func(string, *mutation, store.Record, store.Record) *eventRecord) {
+func invoiceEvents(m *mutation, add func(string, *mutation, store.Record, store.Record) *eventRecord) {
 	if m.after == nil {
 		add("invoice.deleted", m, m.before, nil)
 		return
@@ -685,14 +711,14 @@ func previousItems(current []*billing.Item, changes []*mutation) []*billing.Item
 // shows at any of them (the emulator's own bookkeeping): no event is sent
 // for it; a rendering that shows no change where another does has
 // previous_attributes {}.
-func (c *call) renderEvent(ev *eventRecord) (bool, error) {
-	vs, err := c.eventVersions(ev.typ)
+func (l *changeLog) renderEvent(ev *eventRecord, shown *answer) (bool, error) {
+	vs, err := l.eventVersions(ev.typ)
 	if err != nil {
 		return false, err
 	}
 	kept := false
 	for i := range vs.len() {
-		r, changed := c.renderEventAt(ev, vs.at(i))
+		r, changed := l.renderEventAt(ev, vs.at(i), shown)
 		kept = kept || changed
 		if i == 0 {
 			ev.version, ev.data, ev.tree = r.v, r.data, r.tree
@@ -705,10 +731,11 @@ func (c *call) renderEvent(ev *eventRecord) (bool, error) {
 	return kept, nil
 }
 
-// renderEventAt renders an event's data at v; changed is false for an update
-// that shows no change there.
-func (c *call) renderEventAt(ev *eventRecord, v apiversion.Version) (r rendering, changed bool) {
-	rc := c.renderCtx.at(v)
+// renderEventAt renders an event's data at v (sharing the JSON of shown, the
+// request's answer, if it is the event's object); changed is false for an
+// update that shows no change there.
+func (l *changeLog) renderEventAt(ev *eventRecord, v apiversion.Version, shown *answer) (r rendering, changed bool) {
+	rc := l.rc.at(v)
 	data := jsonobj.Obj{}
 	var obj jsonobj.Obj
 	if ev.raw != nil { // rendered when it happened, at every version of eventVersions
@@ -720,21 +747,21 @@ func (c *call) renderEventAt(ev *eventRecord, v apiversion.Version) (r rendering
 		}
 	}
 	var objJSON []byte
-	if obj == nil && ev.raw == nil && v == c.v && ev.object == c.shown.rec && c.shown.obj != nil && !c.expands() {
-		obj = c.shown.obj // the response, not expanded: the same JSON
-		objJSON = c.shownJSON()
+	if obj == nil && ev.raw == nil && shown != nil && v == l.rc.v && ev.object == shown.rec && shown.obj != nil {
+		obj = shown.obj // the response, not expanded: the same JSON
+		objJSON = shown.marshal()
 	}
 	if obj == nil {
 		var err error
-		if obj, err = renderRecordAt(c.s, rc, ev.object, nil); err != nil {
-			c.s.log.Error("rendering an event", "type", ev.typ, "object", ev.object.RecordID(), "api_version", v.String(), "error", err.Error())
+		if obj, err = renderRecordAt(l.s, rc, ev.object, nil); err != nil {
+			l.s.log.Error("rendering an event", "type", ev.typ, "object", ev.object.RecordID(), "api_version", v.String(), "error", err.Error())
 			obj = jsonobj.Obj{{K: "id", V: ev.object.RecordID()}}
 		}
 	}
 	data = append(data, jsonobj.Field{K: "object", V: obj})
 	changed = true
 	if ev.hasPrev {
-		before, err := renderRecordAt(c.s, rc, ev.previous, ev.prevItems)
+		before, err := renderRecordAt(l.s, rc, ev.previous, ev.prevItems)
 		if err == nil {
 			diff := diffAttributes(before, obj)
 			changed = len(diff) > 0
@@ -762,12 +789,12 @@ func (c *call) renderEventAt(ev *eventRecord, v apiversion.Version) (r rendering
 // eventVersions are the versions an event of a type is rendered at: the
 // account's default (else the emulator's), then each other api_version of
 // the account's webhook endpoints that want it.
-func (c *call) eventVersions(typ string) (versionSet, error) {
-	vs := versionSet{def: c.s.defaultVersion}
-	if v, by := c.acct.defaultAPIVersion(); by != setByNone {
+func (l *changeLog) eventVersions(typ string) (versionSet, error) {
+	vs := versionSet{def: l.s.defaultVersion}
+	if v, by := l.acct.defaultAPIVersion(); by != setByNone {
 		vs.def = v
 	}
-	eps, err := c.eventEndpoints()
+	eps, err := l.eventEndpoints()
 	if err != nil {
 		return vs, err
 	}
@@ -796,20 +823,20 @@ func (s versionSet) at(i int) apiversion.Version {
 }
 
 // eventEndpoints are the account's webhook endpoints, read once for the
-// request's events (c.hooks; nil: not yet): from the catalog, else its
+// unit's events (l.hooks; nil: not yet): from the catalog, else its
 // transaction.
-func (c *call) eventEndpoints() ([]*webhookEndpoint, error) {
-	if c.hooks != nil {
-		return c.hooks, nil
+func (l *changeLog) eventEndpoints() ([]*webhookEndpoint, error) {
+	if l.hooks != nil {
+		return l.hooks, nil
 	}
 	var eps []*webhookEndpoint
-	gen, usable := c.acct.catalog.readGen()
+	gen, usable := l.acct.catalog.readGen()
 	cached := false
-	if usable && !c.wroteEndpoints() {
-		eps, cached = c.acct.catalog.endpoints(gen)
+	if usable && !l.wroteEndpoints() {
+		eps, cached = l.acct.catalog.endpoints(gen)
 	}
-	if !cached && c.tx != nil {
-		if err := c.tx.All(tWebhookEndpoints, func(r store.Record) bool {
+	if !cached && l.rc.tx != nil {
+		if err := l.rc.tx.All(tWebhookEndpoints, func(r store.Record) bool {
 			eps = append(eps, r.(*webhookEndpoint))
 			return true
 		}); err != nil {
@@ -819,13 +846,13 @@ func (c *call) eventEndpoints() ([]*webhookEndpoint, error) {
 	if eps == nil {
 		eps = make([]*webhookEndpoint, 0) // read, and none: not nil (and nothing allocated)
 	}
-	c.hooks = eps
+	l.hooks = eps
 	return eps, nil
 }
 
-// wroteEndpoints reports whether the request changed a webhook endpoint.
-func (c *call) wroteEndpoints() bool {
-	for _, m := range c.log.muts {
+// wroteEndpoints reports whether the unit of work changed a webhook endpoint.
+func (l *changeLog) wroteEndpoints() bool {
+	for _, m := range l.muts {
 		if m.table == tWebhookEndpoints {
 			return true
 		}

@@ -37,7 +37,7 @@ type absentField struct{}
 func null[T any](*renderCtx, T) any { return nil }
 
 // omitted is the getter of an optional field the emulator never has a value
-// for (a subscription's status_details: it does not pause subscriptions), so
+// for (an invoice's status_details: it marks no invoice uncollectible), so
 // Stripe would leave it out.
 func omitted[T any](*renderCtx, T) any { return absent }
 

@@ -1,8 +1,10 @@
 package server
 
 import (
+	"fmt"
 	"net/http"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -182,6 +184,265 @@ func TestFlexibleKeepsTheAnchor(t *testing.T) {
 			}
 			if pending := pendingAmounts(t, sc, cus); !slices.Equal(pending, want) {
 				t.Errorf("pending %v, want %v", pending, want)
+			}
+		})
+	}
+}
+
+// POST /v1/subscriptions/{subscription}/migrate (2025-06-30.basil): classic
+// to flexible only, billing_mode[updated_at] the customer's time of the
+// migration, a customer.subscription.updated event; a 404 before its
+// version; Stripe's errors otherwise. The subscription then bills by
+// flexible's rules: a metered item removed invoices its usage.
+func TestMigrateToFlexible(t *testing.T) {
+	e := newEnvWithCard(t)
+	sc := e.clientAt("2025-06-30.basil")
+	clockID, cus := clockCustomer(t, sc, t0.Unix())
+	usage := callsPrice(t, sc, alpacaMeter(t, sc).ID, 10, "Calls")
+	seat := licensedPrice(t, sc, 1000, "month")
+	sub := subscribeIn(t, sc, "classic", cus, &stripe.SubscriptionItemsParams{Price: stripe.String(seat.ID)}, &stripe.SubscriptionItemsParams{Price: stripe.String(usage.ID)})
+	path := "/v1/subscriptions/" + sub.ID + "/migrate"
+
+	for _, v := range []string{"2024-06-20", "2025-05-28.basil"} {
+		r := e.do("POST", path, "billing_mode[type]=flexible", at(v)...)
+		if r.status != 404 || !strings.HasPrefix(r.errField("message"), "Unrecognized request URL (POST: "+path+")") {
+			t.Errorf("at %s, before 2025-06-30.basil: %d %s", v, r.status, r.body)
+		}
+	}
+	for _, tt := range []struct{ name, body, param, code string }{
+		{"no billing_mode", "", "billing_mode", "parameter_missing"},
+		{"to classic", "billing_mode[type]=classic", "billing_mode[type]", ""},
+		{"itemized discounts", "billing_mode[type]=flexible&billing_mode[flexible][proration_discounts]=itemized", "billing_mode[flexible][proration_discounts]", ""},
+	} {
+		if r := e.postAt(path, tt.body, "2025-06-30.basil", 400); r.errField("param") != tt.param || tt.code != "" && r.errField("code") != tt.code {
+			t.Errorf("%s: %s", tt.name, r.body)
+		}
+	}
+
+	advance(t, sc, clockID, t0.Unix()+4*day)
+	calls(t, sc, cus, 1500)
+	advance(t, sc, clockID, t0.Unix()+14*day)
+	var migrated stripe.Subscription
+	params := &stripe.Params{}
+	params.AddExtra("billing_mode[type]", "flexible")
+	if err := sc.Subscriptions.B.Call("POST", path, e.key, params, &migrated); err != nil {
+		t.Fatal(err)
+	}
+	want := fmt.Sprintf(`{"flexible":{"proration_discounts":"included"},"type":"flexible","updated_at":%d}`, t0.Unix()+14*day)
+	if got := string(mustJSON(t, e.getAt("/v1/subscriptions/"+sub.ID, "2025-06-30.basil")["billing_mode"])); got != want {
+		t.Errorf("billing_mode %s, want %s", got, want)
+	}
+	if old := e.getAt("/v1/subscriptions/"+sub.ID, "2025-05-28.basil"); old["billing_mode"] != nil {
+		t.Errorf("billing_mode at 2025-05-28.basil: %v", old["billing_mode"])
+	}
+	events := e.getAt("/v1/events?type=customer.subscription.updated&limit=1", "2025-06-30.basil")["data"].([]any)
+	wantBefore := fmt.Sprintf(`{"billing_mode":{"flexible":null,"type":"classic","updated_at":%d}}`, t0.Unix())
+	if len(events) != 1 || string(mustJSON(t, events[0].(map[string]any)["data"].(map[string]any)["previous_attributes"])) != wantBefore ||
+		string(mustJSON(t, events[0].(map[string]any)["data"].(map[string]any)["object"].(map[string]any)["billing_mode"])) != want {
+		t.Errorf("the migration's event: %v, want previous_attributes %s", events, wantBefore)
+	}
+	if r := e.postAt(path, "billing_mode[type]=flexible", "2026-03-25.dahlia", 400); r.errField("type") != "invalid_request_error" ||
+		!strings.Contains(r.errField("message"), "already uses flexible billing mode") {
+		t.Errorf("migrated twice: %s", r.body)
+	}
+
+	// Flexible from now on: the metered item removed invoices its usage.
+	if _, err := sc.SubscriptionItems.Del(sub.Items.Data[1].ID, nil); err != nil {
+		t.Fatal(err)
+	}
+	if got := pendingAmounts(t, sc, cus); !slices.Equal(got, []int64{150}) {
+		t.Errorf("pending after the removal %v, want [150]", got)
+	}
+
+	if _, err := sc.Subscriptions.Cancel(sub.ID, nil); err != nil {
+		t.Fatal(err)
+	}
+	classic := subscribeIn(t, sc, "classic", cus, &stripe.SubscriptionItemsParams{Price: stripe.String(seat.ID)})
+	if _, err := sc.Subscriptions.Cancel(classic.ID, nil); err != nil {
+		t.Fatal(err)
+	}
+	if r := e.postAt("/v1/subscriptions/"+classic.ID+"/migrate", "billing_mode[type]=flexible", "2025-06-30.basil", 400); !strings.Contains(r.errField("message"), "canceled") {
+		t.Errorf("a canceled subscription: %s", r.body)
+	}
+	if r := e.postAt("/v1/subscriptions/sub_nope/migrate", "billing_mode[type]=flexible", "2025-06-30.basil", 404); r.errField("code") != "resource_missing" {
+		t.Errorf("no such subscription: %s", r.body)
+	}
+}
+
+// POST /v1/subscriptions/{subscription}/pause (2026-09-30.endive): a
+// flexible subscription pauses now, billing by default its metered usage so
+// far and a credit for its unused licensed time as pending invoice items;
+// while paused it makes no invoice and its period does not advance; resume
+// bills a new period from then. status_details says when and why.
+func TestPauseAtEndive(t *testing.T) {
+	const endive = "2026-09-30.endive"
+	pausedAt := t0.Unix() + 14*day
+	for _, tt := range []struct {
+		name, body string
+		pending    []int64 // after the pause, newest first
+		invoiced   int64   // the invoice the pause makes at once (0: none)
+	}{
+		// 1,500 calls (150), and 17 of July's 31 days of the seat (-1,700).
+		{"the defaults", "", []int64{-1700, 150}, 0},
+		{"invoiced at once", "invoicing_behavior=invoice", nil, -1550},
+		{"nothing billed", "bill_for[outstanding_usage_through][type]=none&bill_for[unused_time_from][type]=none", nil, 0},
+		{"credited from the period start", "bill_for[outstanding_usage_through][type]=none&bill_for[unused_time_from][type]=item_current_period_start", []int64{-3100}, 0},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnvWithCard(t)
+			sc := e.clientAt(endive)
+			clockID, cus := clockCustomer(t, sc, t0.Unix())
+			usage := callsPrice(t, sc, alpacaMeter(t, sc).ID, 10, "Calls")
+			seat := licensedPrice(t, sc, 3100, "month")
+			sub := subscribeIn(t, sc, "", cus, &stripe.SubscriptionItemsParams{Price: stripe.String(seat.ID)}, &stripe.SubscriptionItemsParams{Price: stripe.String(usage.ID)})
+			advance(t, sc, clockID, t0.Unix()+4*day)
+			calls(t, sc, cus, 1500)
+			advance(t, sc, clockID, pausedAt)
+			paused := e.postAt("/v1/subscriptions/"+sub.ID+"/pause", tt.body, endive, 200).json
+			details := fmt.Sprintf(`{"paused":{"subscription":{"type":"pause_requested"},"transitioned_at":%d,"type":"subscription"}}`, pausedAt)
+			if paused["status"] != "paused" || string(mustJSON(t, paused["status_details"])) != details {
+				t.Errorf("paused: %v %s, want %s", paused["status"], mustJSON(t, paused["status_details"]), details)
+			}
+			if got := pendingAmounts(t, sc, cus); !slices.Equal(got, tt.pending) {
+				t.Errorf("pending %v, want %v", got, tt.pending)
+			}
+			invoiced := int64(0)
+			if inv := latestInvoice(t, sc, sub.ID); inv.ID != sub.LatestInvoice.ID {
+				invoiced = inv.Total
+			}
+			if invoiced != tt.invoiced {
+				t.Errorf("invoiced at once %d, want %d", invoiced, tt.invoiced)
+			}
+			latest := latestInvoice(t, sc, sub.ID).ID
+			advance(t, sc, clockID, aug1+3*day)
+			if inv := latestInvoice(t, sc, sub.ID); inv.ID != latest {
+				t.Errorf("a paused subscription made invoice %s (%s)", inv.ID, inv.BillingReason)
+			}
+			if got := e.getAt("/v1/subscriptions/"+sub.ID, "2026-08-26.dahlia"); got["status"] != "paused" || got["status_details"] != nil {
+				t.Errorf("at 2026-08-26.dahlia: %v %v", got["status"], got["status_details"])
+			}
+			resumed := e.postAt("/v1/subscriptions/"+sub.ID+"/resume", "payment_behavior=resume_on_payment_success", endive, 200).json
+			if resumed["status"] != "active" || resumed["status_details"] != nil || resumed["billing_cycle_anchor"] != float64(aug1+3*day) {
+				t.Errorf("resumed: %v %v anchor %v", resumed["status"], resumed["status_details"], resumed["billing_cycle_anchor"])
+			}
+			if inv := latestInvoice(t, sc, sub.ID); inv.BillingReason != "subscription_update" || inv.Total != 3100+sum(tt.pending) {
+				t.Errorf("the resumption invoice: %s %d %s, want the seat and what was pending", inv.BillingReason, inv.Total, lineSummary(inv))
+			}
+		})
+	}
+}
+
+// sum is the sum of amounts.
+func sum(amounts []int64) int64 {
+	n := int64(0)
+	for _, a := range amounts {
+		n += a
+	}
+	return n
+}
+
+// Pause's refusals, its 404 before endive, and resume's payment_behavior
+// only from endive; a trial that ended without a payment method shows why
+// it paused.
+func TestPauseRefusals(t *testing.T) {
+	const endive = "2026-09-30.endive"
+	e := newEnvWithCard(t)
+	sc := e.clientAt(endive)
+	clockID, cus := clockCustomer(t, sc, t0.Unix())
+	seat := licensedPrice(t, sc, 3100, "month")
+	classic := subscribeIn(t, sc, "classic", cus, &stripe.SubscriptionItemsParams{Price: stripe.String(seat.ID)})
+	flexible := subscribeIn(t, sc, "", cus, &stripe.SubscriptionItemsParams{Price: stripe.String(seat.ID)})
+	pause := func(id string) string { return "/v1/subscriptions/" + id + "/pause" }
+	for _, v := range []string{"2024-06-20", "2026-08-26.dahlia"} {
+		if r := e.do("POST", pause(flexible.ID), "", at(v)...); r.status != 404 || !strings.HasPrefix(r.errField("message"), "Unrecognized request URL") {
+			t.Errorf("at %s, before endive: %d %s", v, r.status, r.body)
+		}
+	}
+	if r := e.postAt(pause(classic.ID), "", endive, 400); !strings.Contains(r.errField("message"), "enable flexible billing mode") {
+		t.Errorf("a classic subscription: %s", r.body)
+	}
+	if r := e.postAt(pause(flexible.ID), "bill_for[unused_time_from][type]=later", endive, 400); r.errField("param") != "bill_for[unused_time_from][type]" {
+		t.Errorf("a bad bill_for: %s", r.body)
+	}
+	e.postAt(pause(flexible.ID), "", endive, 200)
+	if r := e.postAt(pause(flexible.ID), "", endive, 400); !strings.Contains(r.errField("message"), "is paused") {
+		t.Errorf("paused twice: %s", r.body)
+	}
+	if r := e.do("POST", "/v1/subscriptions/"+flexible.ID+"/resume", "payment_behavior=resume_on_payment_attempt", at("2026-08-26.dahlia")...); r.status != 400 || r.errField("param") != "payment_behavior" {
+		t.Errorf("payment_behavior before endive: %d %s", r.status, r.body)
+	}
+	if r := e.postAt(pause("sub_nope"), "", endive, 404); r.errField("code") != "resource_missing" {
+		t.Errorf("no such subscription: %s", r.body)
+	}
+	// endive's billing_cycle_anchor object on resume.
+	if r := e.do("POST", "/v1/subscriptions/"+flexible.ID+"/resume", "billing_cycle_anchor=unchanged", at(endive)...); r.status != 400 {
+		t.Errorf("a string anchor at endive: %d %s", r.status, r.body)
+	}
+	resumed := e.postAt("/v1/subscriptions/"+flexible.ID+"/resume", "billing_cycle_anchor[type]=unchanged&proration_behavior=none", endive, 200).json
+	if resumed["status"] != "active" || resumed["billing_cycle_anchor"] != float64(t0.Unix()) {
+		t.Errorf("resumed unchanged: %v, anchor %v", resumed["status"], resumed["billing_cycle_anchor"])
+	}
+
+	trial := e.postAt("/v1/subscriptions", "customer="+cus+"&items[0][price]="+seat.ID+"&trial_period_days=1&trial_settings[end_behavior][missing_payment_method]=pause", endive, 200).json
+	advance(t, sc, clockID, t0.Unix()+2*day)
+	got := e.getAt("/v1/subscriptions/"+trial["id"].(string), endive)
+	want := fmt.Sprintf(`{"paused":{"subscription":{"type":"trial_end_without_payment_method"},"transitioned_at":%d,"type":"subscription"}}`, t0.Unix()+day)
+	if got["status"] != "paused" || string(mustJSON(t, got["status_details"])) != want {
+		t.Errorf("a trial ended without a payment method: %v %s, want %s", got["status"], mustJSON(t, got["status_details"]), want)
+	}
+}
+
+// A flexible subscription's credit proration names the debit it credits:
+// the invoice item's proration_details[credited_items] (2026-05-27.dahlia)
+// is the first invoice's line, and so is the credit's line on the renewal
+// invoice; a classic subscription's prorations show no proration_details
+// before 2026-09-30.endive.
+func TestFlexibleCreditNamesItsDebit(t *testing.T) {
+	const dahlia = "2026-05-27.dahlia"
+	for _, mode := range []string{"classic", "flexible"} {
+		t.Run(mode, func(t *testing.T) {
+			e := newEnvWithCard(t)
+			sc := e.clientAt(dahlia)
+			clockID, cus := clockCustomer(t, sc, t0.Unix())
+			seat := licensedPrice(t, sc, 3100, "month")
+			sub := subscribeIn(t, sc, mode, cus, &stripe.SubscriptionItemsParams{Price: stripe.String(seat.ID)})
+			first := e.getAt("/v1/invoices/"+sub.LatestInvoice.ID, dahlia)
+			debit := first["lines"].(map[string]any)["data"].([]any)[0].(map[string]any)["id"].(string)
+			advance(t, sc, clockID, t0.Unix()+15*day)
+			if _, err := sc.SubscriptionItems.Update(sub.Items.Data[0].ID, &stripe.SubscriptionItemParams{Quantity: stripe.Int64(2)}); err != nil {
+				t.Fatal(err)
+			}
+			want := map[int64]string{ // by amount: the credit names July's line; the charge nothing
+				-1600: fmt.Sprintf(`{"credited_items":{"invoice_line_item_details":{"invoice":%q,"invoice_line_items":[%q]},"type":"invoice_line_items"},"discount_amounts":[]}`, first["id"], debit),
+				3200:  `{"credited_items":null,"discount_amounts":[]}`,
+			}
+			items := e.getAt("/v1/invoiceitems?pending=true&customer="+cus, dahlia)["data"].([]any)
+			if len(items) != 2 {
+				t.Fatalf("pending: %v", items)
+			}
+			for _, it := range items {
+				ii := it.(map[string]any)
+				got, present := ii["proration_details"]
+				switch {
+				case mode == "classic" && present:
+					t.Errorf("a classic proration at dahlia: proration_details %v", got)
+				case mode == "flexible" && string(mustJSON(t, got)) != want[int64(ii["amount"].(float64))]:
+					t.Errorf("%v: proration_details %s, want %s", ii["amount"], mustJSON(t, got), want[int64(ii["amount"].(float64))])
+				}
+			}
+			advance(t, sc, clockID, aug1+2*3600)
+			inv := e.getAt("/v1/invoices/"+latestInvoice(t, sc, sub.ID).ID, dahlia)
+			for _, l := range inv["lines"].(map[string]any)["data"].([]any) {
+				line := l.(map[string]any)
+				details := line["parent"].(map[string]any)["subscription_item_details"].(map[string]any)
+				got := string(mustJSON(t, details["proration_details"]))
+				wantLine := `{"credited_items":null}`
+				if mode == "flexible" && line["amount"] == -1600.0 {
+					wantLine = fmt.Sprintf(`{"credited_items":{"invoice":%q,"invoice_line_items":[%q]}}`, first["id"], debit)
+				}
+				if got != wantLine {
+					t.Errorf("line %v: proration_details %s, want %s", line["amount"], got, wantLine)
+				}
 			}
 		})
 	}

@@ -628,6 +628,8 @@ var fuzzSamples = map[string][]string{
 		"cancel_at_period_end=true&description=d", "items[0][id]=@si&items[0][deleted]=true&items[1][price]=@other&proration_date=1719800000", "trial_end=now&billing_cycle_anchor=unchanged"},
 	"DELETE /v1/subscriptions/{subscription_exposed_id}":     {"invoice_now=true&prorate=true&cancellation_details[comment]=bye&cancellation_details[feedback]=too_expensive"},
 	"POST /v1/subscriptions/{subscription}/resume":           {"billing_cycle_anchor=now&proration_behavior=none", "billing_cycle_anchor=unchanged"},
+	"POST /v1/subscriptions/{subscription}/migrate":          {"billing_mode[type]=flexible", "billing_mode[type]=flexible&billing_mode[flexible][proration_discounts]=included"},
+	"POST /v1/subscriptions/{subscription}/pause":            {"", "invoicing_behavior=invoice&bill_for[outstanding_usage_through][type]=none"},
 	"POST /v1/test_helpers/test_clocks":                      {"frozen_time=1719792000&name=c"},
 	"GET /v1/test_helpers/test_clocks":                       {"limit=2"},
 	"GET /v1/test_helpers/test_clocks/{test_clock}":          {""},

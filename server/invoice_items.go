@@ -2,6 +2,7 @@ package server
 
 import (
 	"strconv"
+	"strings"
 
 	"github.com/stripe-emulator/stripe-emulator/internal/apiversion"
 	"github.com/stripe-emulator/stripe-emulator/internal/billing"
@@ -98,6 +99,62 @@ func (rc *renderCtx) renderInvoiceItem(ii *billing.InvoiceItem) (jsonobj.Obj, er
 	return invoiceItemShape.render(rc, iv), nil
 }
 
+// flexible reports whether a subscription bills in flexible billing mode.
+func (rc *renderCtx) flexible(subID string) bool {
+	if subID == "" || rc.tx == nil {
+		return false
+	}
+	rec, _ := rc.tx.Get(tSubscriptions, subID)
+	sub, ok := rec.(*billing.Subscription)
+	return ok && sub.Mode() == billing.ModeFlexible
+}
+
+// credited is the debit a flexible subscription's credit proration credits,
+// as the invoice and line it is on, or the pending invoice item it is (ok
+// false: the credit names none, or is not a credit's).
+func (rc *renderCtx) credited(ii *billing.InvoiceItem) (c billing.CreditedLine, ok bool) {
+	if ii == nil || ii.Credited == nil || rc.tx == nil {
+		return c, false
+	}
+	c = *ii.Credited
+	if c.Item != "" {
+		rec, _ := rc.tx.Get(tInvoiceItems, c.Item)
+		if debit, ok := rec.(*billing.InvoiceItem); ok && debit.Invoice != "" {
+			c.Invoice, c.Line, c.Item = debit.Invoice, "il_"+strings.TrimPrefix(debit.ID, "ii_"), ""
+		}
+	}
+	return c, true
+}
+
+// itemCredited is an invoice item's proration_details[credited_items]: the
+// pending invoice item, or the invoice's lines, its credit credits.
+func (rc *renderCtx) itemCredited(ii *billing.InvoiceItem) any {
+	c, ok := rc.credited(ii)
+	switch {
+	case !ok:
+		return nil
+	case c.Item != "":
+		return jsonobj.Obj{{K: "invoice_item", V: c.Item}, {K: "type", V: "invoice_item"}}
+	}
+	return jsonobj.Obj{{K: "invoice_line_item_details", V: jsonobj.Obj{{K: "invoice", V: c.Invoice}, {K: "invoice_line_items", V: []any{c.Line}}}},
+		{K: "type", V: "invoice_line_items"}}
+}
+
+// lineCredited is a line's proration_details[credited_items]: for a credit
+// proration's line, the invoice and line its credit credits (null while that
+// debit is a pending invoice item).
+func (rc *renderCtx) lineCredited(l *billing.Line) any {
+	if l.InvoiceItem == "" || !l.Proration || l.Amount >= 0 || rc.tx == nil {
+		return nil
+	}
+	rec, _ := rc.tx.Get(tInvoiceItems, l.InvoiceItem)
+	ii, _ := rec.(*billing.InvoiceItem)
+	if c, ok := rc.credited(ii); ok && c.Item == "" {
+		return jsonobj.Obj{{K: "invoice", V: c.Invoice}, {K: "invoice_line_items", V: []any{c.Line}}}
+	}
+	return nil
+}
+
 // invoiceItemView is what an invoice item renders from: it and its price
 // (nil for one without).
 type invoiceItemView struct {
@@ -152,15 +209,14 @@ var invoiceItemShape = newShape("invoiceitem", []invoiceItemField{
 	{name: "pricing", get: func(_ *renderCtx, v *invoiceItemView) any { return renderPricing(v.pr, v.ii.UnitAmount) }},
 	{name: "proration", get: itemGet(func(ii *billing.InvoiceItem) any { return ii.Proration })},
 	// proration_details: a flexible subscription's prorations carry it, and
-	// from 2026-09-30.endive a classic one's too; every subscription bills
-	// by classic's rules yet, so it shows from endive on.
+	// from 2026-09-30.endive a classic one's too.
 	{name: "proration_details", get: func(rc *renderCtx, v *invoiceItemView) any {
-		if !v.ii.Proration || !rc.v.Has(apiversion.GateProrationDetailsClassic) {
+		if !v.ii.Proration || !rc.v.Has(apiversion.GateProrationDetailsClassic) && !rc.flexible(v.ii.Subscription) {
 			return absent
 		}
 		return v
 	}, sub: []invoiceItemField{
-		{name: "credited_items", get: null[*invoiceItemView]},
+		{name: "credited_items", get: func(rc *renderCtx, v *invoiceItemView) any { return rc.itemCredited(v.ii) }},
 		{name: "discount_amounts", get: emptyList[*invoiceItemView]},
 	}},
 	{name: "quantity", get: itemGet(func(ii *billing.InvoiceItem) any { return ii.Quantity })},

@@ -248,6 +248,16 @@ func TestUpcomingPreviewChanges(t *testing.T) {
 	if err != nil || first.AmountDue != 6200 || first.BillingReason != "subscription_create" {
 		t.Errorf("new subscription preview: %v %+v", err, first)
 	}
+	// A new subscription with a trial: its first invoice is the trial's, free.
+	trial, err := e.sc.Invoices.CreatePreview(&stripe.InvoiceCreatePreviewParams{Customer: stripe.String(fresh),
+		SubscriptionDetails: &stripe.InvoiceCreatePreviewSubscriptionDetailsParams{
+			Items:    []*stripe.InvoiceCreatePreviewSubscriptionDetailsItemParams{{Price: stripe.String(pro.ID), Quantity: stripe.Int64(2)}},
+			TrialEnd: stripe.Int64(first.Created + 14*86400),
+		}})
+	if err != nil || trial.AmountDue != 0 || len(trial.Lines.Data) != 1 || !strings.HasPrefix(trial.Lines.Data[0].Description, "Trial period for ") ||
+		trial.Lines.Data[0].Period.End != first.Created+14*86400 {
+		t.Errorf("new subscription preview with a trial: %v %+v", err, trial)
+	}
 	// One-off invoice_items in a preview.
 	withItem, err := e.sc.Invoices.Upcoming(&stripe.InvoiceUpcomingParams{Customer: stripe.String(cus),
 		InvoiceItems: []*stripe.InvoiceUpcomingInvoiceItemParams{{Amount: stripe.Int64(250), Description: stripe.String("setup"), Currency: stripe.String("usd")}}})

@@ -492,11 +492,12 @@ var lineItemShape = newShape("line_item", []lineField{
 	{name: "invoice_item", get: lineGet(func(l *billing.Line) any { return orAbsent(l.InvoiceItem) })},
 	{name: "livemode", get: falseValue[*lineView]},
 	{name: "metadata", get: lineGet(func(l *billing.Line) any { return metadataOf(l.Metadata) })},
-	{name: "parent", get: lineGet(func(l *billing.Line) any {
+	{name: "parent", get: func(rc *renderCtx, v *lineView) any {
+		l := v.l
 		details := jsonobj.Obj{
 			{K: "invoice_item", V: orNull(l.InvoiceItem)},
 			{K: "proration", V: l.Proration},
-			{K: "proration_details", V: jsonobj.Obj{{K: "credited_items", V: nil}}},
+			{K: "proration_details", V: jsonobj.Obj{{K: "credited_items", V: rc.lineCredited(l)}}},
 			{K: "subscription", V: orNull(l.Subscription)},
 		}
 		if l.SubscriptionItem != "" {
@@ -509,7 +510,7 @@ var lineItemShape = newShape("line_item", []lineField{
 			details[0].V = "ii_tmp_" + strings.TrimPrefix(l.ID, "il_tmp_")
 		}
 		return jsonobj.Obj{{K: "invoice_item_details", V: details}, {K: "subscription_item_details", V: nil}, {K: "type", V: "invoice_item_details"}}
-	})},
+	}},
 	{name: "period", get: lineGet(func(l *billing.Line) any {
 		return jsonobj.Obj{{K: "end", V: l.PeriodEnd}, {K: "start", V: l.PeriodStart}}
 	})},
@@ -518,7 +519,9 @@ var lineItemShape = newShape("line_item", []lineField{
 	{name: "price", get: func(rc *renderCtx, v *lineView) any { return rc.priceOrNull(v.pr) }},
 	{name: "pricing", get: func(_ *renderCtx, v *lineView) any { return renderPricing(v.pr, v.l.UnitAmount) }},
 	{name: "proration", get: lineGet(func(l *billing.Line) any { return l.Proration })},
-	{name: "proration_details", get: lineGet(func(*billing.Line) any { return jsonobj.Obj{{K: "credited_items", V: nil}} })},
+	{name: "proration_details", get: func(rc *renderCtx, v *lineView) any {
+		return jsonobj.Obj{{K: "credited_items", V: rc.lineCredited(v.l)}}
+	}},
 	{name: "quantity", get: lineGet(func(l *billing.Line) any { return l.Quantity })},
 	{name: "quantity_decimal", get: lineGet(func(l *billing.Line) any { return jsonobj.Decimal(strconv.FormatInt(l.Quantity, 10)) })},
 	{name: "subscription", get: lineGet(func(l *billing.Line) any { return orNull(l.Subscription) })},

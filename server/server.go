@@ -291,6 +291,9 @@ type endpoint struct {
 	// account's default version (not /_emulator/ nor /healthz).
 	versions *epVersions
 	apiRoute bool
+	// later: a version after 2024-06-20 adds the endpoint, so a request at
+	// 2024-06-20 gets the 404 of a route it does not have.
+	later bool
 }
 
 type txMode uint8

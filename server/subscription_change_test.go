@@ -344,7 +344,7 @@ func TestDeletingACustomerCancelsSubscriptions(t *testing.T) {
 
 // The emulator's bookkeeping (notices sent) makes no customer.subscription.updated.
 func TestNoEmptySubscriptionUpdates(t *testing.T) {
-	e := newEnv(t)
+	e := newEnvWithCard(t)
 	clockID, cus := clockCustomer(t, e.sc, t0.Unix())
 	if _, err := e.sc.Subscriptions.New(&stripe.SubscriptionParams{Customer: stripe.String(cus), TrialPeriodDays: stripe.Int64(7),
 		Items: []*stripe.SubscriptionItemsParams{{Price: stripe.String(licensedPrice(t, e.sc, 1000, "month").ID)}}}); err != nil {

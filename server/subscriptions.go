@@ -76,9 +76,35 @@ func subscriptionEndpoints() []endpoint {
 			accepts: append([]string{"billing_cycle_anchor", "cancellation_details", "proration_date"}, subscriptionParams...),
 			rejects: append([]string{"automatic_tax.liability"}, unsupportedItemParams...), newer: []string{"billing_cycle_anchor"}},
 		{route: "DELETE /v1/subscriptions/{subscription_exposed_id}", op: "DeleteSubscriptionsSubscriptionExposedId", mode: txWrite, h: cancelSubscription},
-		{route: "POST /v1/subscriptions/{subscription}/resume", op: "PostSubscriptionsSubscriptionResume", mode: txWrite, h: resumeSubscription, newer: []string{"billing_cycle_anchor"}},
+		{route: "POST /v1/subscriptions/{subscription}/resume", op: "PostSubscriptionsSubscriptionResume", mode: txWrite, h: resumeSubscription, newer: []string{"billing_cycle_anchor", "payment_behavior"}},
+		// From 2026-09-30.endive (apiversion's endive.pause), outside every
+		// catalogue: its schema is stripe-node 23's.
+		{route: "POST /v1/subscriptions/{subscription}/pause", mode: txWrite, h: pauseSubscription, schema: pauseSchema},
+		// From 2025-06-30.basil (apiversion's basil0630.migrate), outside the
+		// 2024-06-20 catalogue: its schema is the later catalogues'.
+		{route: "POST /v1/subscriptions/{subscription}/migrate", mode: txWrite, h: migrateSubscription, schema: migrateSchema},
 	}
 }
+
+// pauseSchema is POST /v1/subscriptions/{subscription}/pause's request.
+var pauseSchema = form.Object(map[string]*form.Schema{
+	"bill_for": form.Object(map[string]*form.Schema{
+		"outstanding_usage_through": form.Object(map[string]*form.Schema{"type": form.String("none", "now")}, "type"),
+		"unused_time_from":          form.Object(map[string]*form.Schema{"type": form.String("item_current_period_start", "none", "now")}, "type"),
+	}),
+	"expand":             form.Array(form.String()),
+	"invoicing_behavior": form.String("invoice", "pending_invoice_item"),
+	"type":               form.String("subscription"),
+})
+
+// migrateSchema is POST /v1/subscriptions/{subscription}/migrate's request.
+var migrateSchema = form.Object(map[string]*form.Schema{
+	"billing_mode": form.Object(map[string]*form.Schema{
+		"flexible": form.Object(map[string]*form.Schema{"proration_discounts": form.String("included", "itemized")}),
+		"type":     form.String("flexible"),
+	}, "type"),
+	"expand": form.Array(form.String()),
+}, "billing_mode")
 
 func (c *call) getSubscription(id, param string) (*billing.Subscription, error) {
 	return billing.GetSubscription(c.tx, id, param)
@@ -116,11 +142,37 @@ func cancelSubscription(c *call) (jsonobj.Obj, error) {
 	return c.renderSubscription(sub)
 }
 
-// resumeSubscription resumes a paused subscription.
+// resumeSubscription resumes a paused subscription. Its payment_behavior
+// (2026-09-30.endive) changes nothing: the emulator takes no payment, so the
+// resumption invoice is paid at once either way and the subscription
+// resumes in the request [I].
 func resumeSubscription(c *call) (jsonobj.Obj, error) {
 	p := c.params
 	sub, err := billing.Resume(&c.u, billing.ResumeRequest{Subscription: c.pathID(), AnchorNow: anchorType(p, "now") == "now",
 		ProrationBehavior: decodeProrationBehavior(p), ProrationDate: optInt(p, "proration_date")})
+	if err != nil {
+		return nil, err
+	}
+	return c.renderSubscription(sub)
+}
+
+// pauseSubscription pauses a flexible subscription.
+func pauseSubscription(c *call) (jsonobj.Obj, error) {
+	p := c.params
+	bill := p.Object("bill_for")
+	sub, err := billing.Pause(&c.u, billing.PauseRequest{Subscription: c.pathID(), InvoicingBehavior: p.StringOr("invoicing_behavior", ""),
+		UsageThrough:   bill.Object("outstanding_usage_through").StringOr("type", ""),
+		UnusedTimeFrom: bill.Object("unused_time_from").StringOr("type", "")})
+	if err != nil {
+		return nil, err
+	}
+	return c.renderSubscription(sub)
+}
+
+// migrateSubscription moves a subscription from classic to flexible billing
+// mode.
+func migrateSubscription(c *call) (jsonobj.Obj, error) {
+	sub, err := billing.Migrate(&c.u, billing.MigrateRequest{Subscription: c.pathID(), Mode: decodeBillingMode(c, c.params)})
 	if err != nil {
 		return nil, err
 	}
@@ -440,7 +492,7 @@ var subscriptionShape = newShape("subscription", []subField{
 	{name: "schedule", get: null[*subView]},
 	{name: "start_date", get: func(_ *renderCtx, v *subView) any { return v.sub.StartDate }},
 	{name: "status", get: func(_ *renderCtx, v *subView) any { return string(v.sub.Status) }},
-	{name: "status_details", get: omitted[*subView]},
+	{name: "status_details", get: func(_ *renderCtx, v *subView) any { return renderStatusDetails(v.sub) }},
 	{name: "test_clock", get: func(_ *renderCtx, v *subView) any { return orNull(v.sub.TestClock) }},
 	{name: "transfer_data", get: null[*subView]},
 	{name: "trial_end", get: func(_ *renderCtx, v *subView) any { return nullIfZero(v.sub.TrialEnd) }},
@@ -452,6 +504,24 @@ var subscriptionShape = newShape("subscription", []subField{
 	}},
 	{name: "trial_start", get: func(_ *renderCtx, v *subView) any { return nullIfZero(v.sub.TrialStart) }},
 })
+
+// renderStatusDetails is a paused subscription's status_details (absent
+// otherwise): when and why it paused, asked for (Pause) or at the end of a
+// trial without a payment method.
+func renderStatusDetails(sub *billing.Subscription) any {
+	if sub.Status != billing.SubscriptionPaused {
+		return absent
+	}
+	reason, at := sub.PauseReason, sub.PausedAt
+	if reason == "" {
+		reason, at = "trial_end_without_payment_method", sub.TrialEnd
+	}
+	return jsonobj.Obj{{K: "paused", V: jsonobj.Obj{
+		{K: "subscription", V: jsonobj.Obj{{K: "type", V: reason}}},
+		{K: "transitioned_at", V: at},
+		{K: "type", V: "subscription"},
+	}}}
+}
 
 // renderBillingMode is a subscription's billing_mode: its type, the flexible
 // mode's settings, and when it was adopted (for a mode a request chose: made

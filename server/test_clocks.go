@@ -3,7 +3,6 @@ package server
 import (
 	"github.com/stripe-emulator/stripe-emulator/internal/apierr"
 	"github.com/stripe-emulator/stripe-emulator/internal/billing"
-	"github.com/stripe-emulator/stripe-emulator/internal/billing/calc"
 	"github.com/stripe-emulator/stripe-emulator/internal/jsonobj"
 	"github.com/stripe-emulator/stripe-emulator/internal/store"
 )
@@ -122,7 +121,7 @@ func advanceTestClock(c *call) (jsonobj.Obj, error) {
 	if target <= tc.FrozenTime {
 		return nil, apierr.Invalid("frozen_time", "The frozen_time (%d) must be after the test clock's current frozen_time (%d): a test clock only moves forward.", target, tc.FrozenTime)
 	}
-	limit, why, err := c.advanceLimit(tc)
+	limit, why, err := billing.AdvanceLimit(&c.u, tc.ID, tc.FrozenTime)
 	if err != nil {
 		return nil, err
 	}
@@ -135,7 +134,7 @@ func advanceTestClock(c *call) (jsonobj.Obj, error) {
 	if err := c.emit("test_helpers.test_clock.advancing", c.unix(), sameAtEveryVersion(before)); err != nil {
 		return nil, err
 	}
-	if err := c.processDue(tc.ID, target); err != nil {
+	if err := billing.AdvanceClock(&c.u, tc.ID, target); err != nil {
 		return nil, err
 	}
 	n := *tc
@@ -151,27 +150,6 @@ func advanceTestClock(c *call) (jsonobj.Obj, error) {
 	return before, nil
 }
 
-// advanceLimit is how far a clock may move in one advance: two intervals of
-// the shortest subscription on it, or two years.
-func (c *call) advanceLimit(tc *testClock) (int64, string, error) {
-	limit := calc.AddPeriods(tc.FrozenTime, calc.Interval{Unit: "year", Count: 1}, 2)
-	why := "two years (there is no subscription on it)"
-	recs, err := c.tx.Find(tSubscriptions, "test_clock", tc.ID)
-	if err != nil {
-		return 0, "", err
-	}
-	for _, r := range recs {
-		sub := r.(*billing.Subscription)
-		if !sub.Live() {
-			continue
-		}
-		if l := calc.AddPeriods(tc.FrozenTime, sub.Interval, 2); l < limit {
-			limit, why = l, "two intervals of the shortest subscription on it ("+sub.ID+", "+calc.IntervalText(sub.Interval)+")"
-		}
-	}
-	return limit, why, nil
-}
-
 // deleteTestClock deletes a clock with the customers on it and their
 // subscriptions, invoices and invoice items.
 func deleteTestClock(c *call) (jsonobj.Obj, error) {
@@ -179,33 +157,8 @@ func deleteTestClock(c *call) (jsonobj.Obj, error) {
 	if err != nil {
 		return nil, err
 	}
-	for _, table := range []string{tSubscriptions, tInvoices, tInvoiceItems, tCustomers} {
-		recs, err := c.tx.Find(table, "test_clock", tc.ID)
-		if err != nil {
-			return nil, err
-		}
-		for _, r := range recs {
-			if cu, ok := r.(*billing.Customer); ok {
-				if err := c.tx.Put(tCustomers, &billing.Customer{Meta: cu.Meta, Deleted: true}); err != nil {
-					return nil, err
-				}
-				continue
-			}
-			if sub, ok := r.(*billing.Subscription); ok {
-				items, err := c.itemsOf(sub.ID)
-				if err != nil {
-					return nil, err
-				}
-				for _, it := range items {
-					if err := c.tx.Remove(tSubscriptionItems, it); err != nil {
-						return nil, err
-					}
-				}
-			}
-			if err := c.tx.Remove(table, r); err != nil {
-				return nil, err
-			}
-		}
+	if err := billing.DeleteClockObjects(&c.u, tc.ID); err != nil {
+		return nil, err
 	}
 	if err := c.tx.Remove(tTestClocks, tc); err != nil {
 		return nil, err

@@ -2,13 +2,11 @@ package server
 
 import (
 	"container/heap"
-	"math"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/stripe-emulator/stripe-emulator/internal/billing"
-	"github.com/stripe-emulator/stripe-emulator/internal/store"
 )
 
 // The tick runs, every interval, what the emulator's clock has made due for
@@ -166,7 +164,7 @@ func (s *Server) visit(acct *account, now int64) {
 // an idempotency key's expiry (ok false: none).
 func (s *Server) nextWake(acct *account, now int64) (int64, bool, error) {
 	rd := acct.db.Read()
-	next, ok, err := firstDueAt(rd)
+	next, ok, err := billing.FirstDue(rd)
 	rd.Abort()
 	if err != nil {
 		return 0, false, err
@@ -181,48 +179,12 @@ func (s *Server) nextWake(acct *account, now int64) (int64, bool, error) {
 	return next, ok, nil
 }
 
-// firstDueAt is the time of the earliest transition of the subscriptions and
-// invoices on the emulator's clock (ok false: none).
-func firstDueAt(rd *store.Txn) (int64, bool, error) {
-	next, ok := int64(0), false
-	for _, table := range [...]string{tSubscriptions, tInvoices} {
-		r, err := rd.FirstDue(table, "due", "", math.MaxInt64)
-		if err != nil {
-			return 0, false, err
-		}
-		if at, has := dueTime(r); has && (!ok || at < next) {
-			next, ok = at, true
-		}
-	}
-	return next, ok, nil
-}
-
-// dueTime is a record's next transition on the emulator's clock, if it is a
-// subscription or an invoice that has one and is not on a test clock.
-func dueTime(r store.Record) (int64, bool) {
-	var kind billing.Transition
-	var at int64
-	switch x := r.(type) {
-	case *billing.Subscription:
-		if x.TestClock != "" {
-			return 0, false
-		}
-		kind, at = x.Next()
-	case *billing.Invoice:
-		if x.TestClock != "" {
-			return 0, false
-		}
-		kind, at = x.Next()
-	}
-	return at, kind != billing.NoTransition
-}
-
 // scheduleChanges asks for a visit at the earliest transition a commit's
 // changes set (after the commit, so that the visit sees them).
-func (c *call) scheduleChanges() {
-	for _, m := range c.log.muts {
-		if at, ok := dueTime(m.after); ok {
-			c.s.sched.wakeAt(c.acct, at)
+func (s *Server) scheduleChanges(acct *account, muts []mutation) {
+	for _, m := range muts {
+		if at, ok := billing.DueTime(m.after); ok {
+			s.sched.wakeAt(acct, at)
 		}
 	}
 }
@@ -238,24 +200,23 @@ func (c *call) scheduleUsage() {
 	c.s.sched.wakeAt(c.acct, at)
 }
 
-// runDue runs an account's due work, in one write transaction, if any is due.
+// runDue runs an account's due work, in one write transaction, if any is
+// due: a unit of work of its own, with no request.
 func (s *Server) runDue(acct *account) error {
-	now := s.clock.Now()
+	now := s.clock.Now().Unix()
 	rd := acct.db.Read()
-	at, ok, err := firstDueAt(rd)
+	at, ok, err := billing.FirstDue(rd)
 	rd.Abort()
-	if err != nil {
+	if err != nil || !ok || at > now {
 		return err
 	}
-	if !ok || at > now.Unix() {
-		return nil
-	}
-	c := &call{s: s, acct: acct, now: now}
-	c.tx = acct.db.Write()
-	c.u.Init(c.tx, acct.usage, acct, now.Unix(), &c.log)
-	defer c.tx.Abort()
-	if err := c.processDue("", now.Unix()); err != nil {
+	tx := acct.db.Write()
+	defer tx.Abort()
+	log := &changeLog{s: s, acct: acct, rc: &renderCtx{tx: tx}}
+	u := &billing.Unit{}
+	u.Init(tx, acct.usage, acct, now, log)
+	if err := billing.RunDue(u, "", now); err != nil {
 		return err
 	}
-	return c.commit()
+	return s.commitChanges(acct, u, log, origin{})
 }

@@ -213,10 +213,11 @@ func versionHeaders() (out [apiversion.Count][]string) {
 }
 
 // schemaAt is the schema a request's parameters are checked against: the
-// endpoint's own at 2024-06-20 (ev nil), else the endpoint's at the
-// request's version; a version without the endpoint answers its 404.
+// endpoint's own at 2024-06-20 (ev nil; unless a later version adds the
+// endpoint), else the endpoint's at the request's version; a version
+// without the endpoint answers its 404.
 func (s *Server) schemaAt(c *call) (schema *form.Schema, ev *epVersion, aerr *apierr.Error) {
-	if c.v == apiversion.V2024_06_20 {
+	if c.v == apiversion.V2024_06_20 && !c.ep.later {
 		return c.ep.schema, nil, nil
 	}
 	ev, err := s.epAt(c.ep, c.v)

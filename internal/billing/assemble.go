@@ -9,11 +9,11 @@ import (
 // subscription's period, the customer's pending invoice items, a copy of the
 // customer), and the re-rating of a draft's usage before it is finalized.
 
-// SubscriptionInvoice creates the draft invoice closing [start, end) of a
+// subscriptionInvoice creates the draft invoice closing [start, end) of a
 // subscription, with the customer's pending invoice items; it finalizes on
 // its own an hour later. advance: the licensed items of the next period are
 // charged on it (the subscription goes on).
-func SubscriptionInvoice(u *Unit, sub *Subscription, items []*Item, start, end int64, reason string, advance bool) (*Invoice, error) { // transitional: unexported in d7
+func subscriptionInvoice(u *Unit, sub *Subscription, items []*Item, start, end int64, reason string, advance bool) (*Invoice, error) {
 	lines, err := periodLines(u, sub, items, start, end, advance)
 	if err != nil {
 		return nil, err
@@ -185,16 +185,34 @@ func keepLine(nl *Line, was Line) {
 func firstInvoice(u *Unit, sub *Subscription, items []*Item, prorate bool, how collection) (*Invoice, error) {
 	now, trial := sub.Created, sub.Status == SubscriptionTrialing
 	stub := sub.BillingCycleAnchor > now // the first period ends at the anchor
-	backdated := sub.PeriodStart < now
 	if stub && !trial && !prorate {
 		return nil, nil
 	}
+	lines, err := firstLines(u, sub, items, prorate)
+	if err != nil {
+		return nil, err
+	}
+	inv, err := newInvoice(u, sub, "subscription_create", now, now, now, lines, 0)
+	if err != nil {
+		return nil, err
+	}
+	return finalize(u, inv, now, how)
+}
+
+// firstLines are the lines of a new subscription's first invoice (its first
+// period set, firstPeriod): its backdated time, its first period in advance
+// (a stub to an anchor prorated), its metered items' empty usage, and with a
+// trial the trial's free lines.
+func firstLines(u *Unit, sub *Subscription, items []*Item, prorate bool) ([]Line, error) {
+	now, trial := sub.Created, sub.Status == SubscriptionTrialing
+	stub := sub.BillingCycleAnchor > now // the first period ends at the anchor
+	backdated := sub.PeriodStart < now
 	lines, err := backdatedPeriodLines(u, sub, items, prorate)
 	if err != nil {
 		return nil, err
 	}
 	from := now // the first period is charged from
-	if split := sub.Rules().SplitsBackdating() && backdated && sub.BillingCycleAnchor == sub.StartDate; split {
+	if split := sub.rules().SplitsBackdating() && backdated && sub.BillingCycleAnchor == sub.StartDate; split {
 		// On a cycle anchored at the backdated start, the period around now is
 		// charged whole.
 		from, backdated = sub.PeriodStart, false
@@ -228,11 +246,7 @@ func firstInvoice(u *Unit, sub *Subscription, items []*Item, prorate bool, how c
 		}
 		lines = append(lines, ls...)
 	}
-	inv, err := newInvoice(u, sub, "subscription_create", now, now, now, lines, 0)
-	if err != nil {
-		return nil, err
-	}
-	return finalize(u, inv, now, how)
+	return lines, nil
 }
 
 // backdatedPeriods is how many whole periods of a new subscription came
@@ -303,5 +317,5 @@ func finalInvoice(u *Unit, before *Subscription, at int64, prorate bool) (*Invoi
 	if err != nil {
 		return nil, err
 	}
-	return FinalizeInvoice(u, inv, at)
+	return finalizeInvoice(u, inv, at)
 }

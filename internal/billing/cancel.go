@@ -70,6 +70,7 @@ func Resume(u *Unit, in ResumeRequest) (*Subscription, error) {
 	}
 	sub := cur.Clone()
 	sub.Status, sub.Retired, sub.UpcomingNoticeFor = SubscriptionActive, nil, 0
+	sub.PausedAt, sub.PauseReason = 0, ""
 	if sub.TrialEnd > now {
 		sub.TrialEnd = now
 	}

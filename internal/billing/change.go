@@ -195,7 +195,7 @@ func changeSubscription(u *Unit, cur *Subscription, upd subUpdate, now int64) (*
 	var inv *Invoice
 	// A new interval during a trial keeps the trial; the first paid period
 	// follows it.
-	resets := sub.Rules().ResetsAnchorOnIntervalChange()
+	resets := sub.rules().ResetsAnchorOnIntervalChange()
 	if trialEndsNow || upd.anchorNow || ch.intervalChanged(cur) && paid && resets {
 		if paid && behavior != ProrationNone {
 			if prorations, err = unusedTime(u, cur, ch.before, from); err != nil {
@@ -234,7 +234,7 @@ func changeSubscription(u *Unit, cur *Subscription, upd subUpdate, now int64) (*
 		return sub, ch, nil, nil
 	}
 	var joined []Line
-	if inCycle && sub.Rules().ZeroLineForAddedUsage() {
+	if inCycle && sub.rules().ZeroLineForAddedUsage() {
 		if joined, err = joinedUsageLines(u, ch, now); err != nil {
 			return nil, nil, nil, err
 		}
@@ -359,7 +359,7 @@ func changeItems(u *Unit, sub *Subscription, changes []ItemChange, now int64) (*
 // moved to another price): by the billing mode, its usage so far is billed
 // with the period (retired) or at once (stopped), or not at all.
 func (ch *subChange) stop(it *Item, pr *Price, clearUsage bool, now int64) {
-	rules := ch.sub.Rules()
+	rules := ch.sub.rules()
 	if rules.BillsStoppedUsage(pr, clearUsage) {
 		ch.sub.Retired = append(ch.sub.Retired, RetiredItem{Item: it.ID, Price: it.Price, Since: it.PriceSince, Until: now})
 	}

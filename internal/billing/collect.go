@@ -15,13 +15,13 @@ import (
 // by a PaymentIntent on the payment method that PaymentMethodFor resolves
 // (design-16 D2), never "as if by a card".
 
-// FinalizeInvoice finalizes a draft at a time: its usage re-rated (a renewal
+// finalizeInvoice finalizes a draft at a time: its usage re-rated (a renewal
 // invoice's, for the usage reported during the grace hour), a number given,
 // the customer's balance applied, and the invoice collected (collect). A
 // past_due subscription whose latest invoice this is and which is paid
 // becomes active again. A charge that fails leaves the invoice open (the
 // attempt counted, invoice.payment_failed); it is no error.
-func FinalizeInvoice(u *Unit, inv *Invoice, at int64) (*Invoice, error) { // transitional: unexported in d7
+func finalizeInvoice(u *Unit, inv *Invoice, at int64) (*Invoice, error) {
 	return finalize(u, inv, at, collection{})
 }
 

@@ -77,7 +77,7 @@ func TestMinimumCharge(t *testing.T) {
 				Lines: []Line{{ID: "il_1", Type: "invoiceitem", Amount: tc.subtotal, Currency: tc.currency, Metadata: map[string]string{}}}}
 			w.put(TableInvoices, draft)
 			u := w.unit(at)
-			inv, err := FinalizeInvoice(u, draft, at)
+			inv, err := finalizeInvoice(u, draft, at)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -147,7 +147,7 @@ func TestFinalizeDeletedCustomer(t *testing.T) {
 		Currency: "usd", Lines: []Line{{ID: "il_1", Type: "invoiceitem", Amount: 12}}}
 	w.put(TableInvoices, draft)
 	u := w.unit(august)
-	inv, err := FinalizeInvoice(u, draft, august)
+	inv, err := finalizeInvoice(u, draft, august)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,6 +1,7 @@
 package billing
 
 import (
+	"reflect"
 	"slices"
 	"testing"
 
@@ -327,5 +328,55 @@ func TestModeRequest(t *testing.T) {
 				t.Errorf("%s %v, want %s", got, err, tc.want)
 			}
 		})
+	}
+}
+
+// TestMigrate: a live classic subscription moves to flexible, stamped with
+// the customer's time, and bills by flexible's rules; a flexible one, a
+// canceled one, an unknown one and a move to classic are refused, leaving
+// what is stored as it was.
+func TestMigrate(t *testing.T) {
+	jul16 := july + 15*day
+	flexible := ModeRequest{Param: "billing_mode", Type: Some("flexible")}
+	s := newShop(t)
+	_, sub, _ := s.subscribe(july, s.seat)
+	u := s.unit(jul16)
+	got, err := Migrate(u, MigrateRequest{Subscription: sub.ID, Mode: flexible})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stored, _ := GetSubscription(u.Tx(), sub.ID, "id")
+	if got.Mode() != ModeFlexible || got.BillingModeSince != jul16 || stored.Mode() != ModeFlexible || sub.Mode() != ModeClassic {
+		t.Errorf("migrated %s at %d (stored %s; before %s)", got.Mode(), got.BillingModeSince, stored.Mode(), sub.Mode())
+	}
+	if _, ok := got.rules().(flexibleMode); !ok {
+		t.Errorf("rules %T", got.rules())
+	}
+	s.commit()
+	_, canceled, _ := s.subscribe(july, s.seat)
+	u = s.unit(jul16)
+	if _, err := Cancel(u, CancelRequest{Subscription: canceled.ID}); err != nil {
+		t.Fatal(err)
+	}
+	s.commit()
+	before := s.stored()
+	for _, tc := range []struct {
+		name  string
+		in    MigrateRequest
+		param string
+	}{
+		{"already flexible", MigrateRequest{Subscription: sub.ID, Mode: flexible}, "billing_mode[type]"},
+		{"to classic", MigrateRequest{Subscription: sub.ID, Mode: ModeRequest{Param: "billing_mode", Type: Some("classic")}}, "billing_mode[type]"},
+		{"canceled", MigrateRequest{Subscription: canceled.ID, Mode: flexible}, ""},
+		{"unknown", MigrateRequest{Subscription: "sub_nope", Mode: flexible}, "id"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Migrate(s.unit(jul16), tc.in)
+			s.abort()
+			wantErr(t, err, tc.param, "")
+		})
+	}
+	if after := s.stored(); !reflect.DeepEqual(after, before) {
+		t.Error("a refused migration changed what is stored")
 	}
 }

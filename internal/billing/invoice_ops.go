@@ -185,7 +185,7 @@ func FinalizeDraft(u *Unit, id string, in FinalizeRequest) (*Invoice, error) {
 		inv = cur.Clone()
 		inv.AutoAdvance = in.AutoAdvance.V
 	}
-	return FinalizeInvoice(u, inv, u.CustomerNow(inv.Customer))
+	return finalizeInvoice(u, inv, u.CustomerNow(inv.Customer))
 }
 
 // Pay pays an invoice (POST /v1/invoices/{id}/pay, ref §3e): a draft is
@@ -323,7 +323,7 @@ func Send(u *Unit, id string) (*Invoice, error) {
 	now := u.CustomerNow(cur.Customer)
 	inv := cur
 	if cur.Status == InvoiceDraft {
-		if inv, err = FinalizeInvoice(u, cur, now); err != nil {
+		if inv, err = finalizeInvoice(u, cur, now); err != nil {
 			return nil, err
 		}
 	}

@@ -70,7 +70,7 @@ func meteredQuantity(u *Unit, sub *Subscription, it *Item, pr *Price, start, end
 		return 0, nil
 	}
 	if pr.Recurring.Meter == "" {
-		return LegacyUsage(u.tx, it.ID, pr.Recurring.AggregateUsage, start, end)
+		return legacyUsage(u.tx, it.ID, pr.Recurring.AggregateUsage, start, end)
 	}
 	m, err := meter(u.tx, pr.Recurring.Meter, "meter")
 	if err != nil {

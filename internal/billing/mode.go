@@ -35,7 +35,7 @@ const (
 	ModeFlexible Mode = "flexible"
 )
 
-// Mode is the subscription's billing mode, whose rules (Rules) it bills by.
+// Mode is the subscription's billing mode, whose rules (rules) it bills by.
 func (s *Subscription) Mode() Mode {
 	if s.BillingMode == "" {
 		return ModeClassic
@@ -76,8 +76,8 @@ func (s *Subscription) setMode(mode Mode, stamped bool, now int64) {
 	}
 }
 
-// ModeRules are the rules of a billing mode.
-type ModeRules interface { // transitional: unexported in d7
+// modeRules are the rules of a billing mode.
+type modeRules interface {
 	// BillsStoppedUsage reports whether the usage a metered price counted in
 	// the current period is still billed, with the period, after the price
 	// stops billing mid-period: its item deleted (clearUsage: with
@@ -104,8 +104,8 @@ type ModeRules interface { // transitional: unexported in d7
 	SplitsBackdating() bool
 }
 
-// Rules are the rules of the subscription's billing mode.
-func (s *Subscription) Rules() ModeRules { // transitional: unexported in d7
+// rules are the rules of the subscription's billing mode.
+func (s *Subscription) rules() modeRules {
 	if s.Mode() == ModeFlexible {
 		return flexibleMode{}
 	}

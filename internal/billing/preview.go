@@ -159,11 +159,11 @@ func Preview(u *Unit, in PreviewRequest) (*Invoice, error) {
 	return inv, nil
 }
 
-// UpcomingRenewal is the preview of a subscription's renewal that
+// upcomingRenewal is the preview of a subscription's renewal that
 // invoice.upcoming announces at: its next invoice, unchanged, with the
 // customer's pending items (no id: an upcoming invoice has none). It writes
 // nothing.
-func UpcomingRenewal(u *Unit, sub *Subscription, at int64) (*Invoice, error) { // transitional: unexported in d7
+func upcomingRenewal(u *Unit, sub *Subscription, at int64) (*Invoice, error) {
 	cu, err := GetCustomer(u.tx, sub.Customer, "customer", true)
 	if err != nil {
 		return nil, err
@@ -279,24 +279,25 @@ func (ch PreviewChange) settings(n *Subscription) error {
 // previewNewSubscription previews the first invoice of a subscription that does
 // not exist yet (customer + subscription items, no subscription).
 func previewNewSubscription(u *Unit, inv *Invoice, cu *Customer, change PreviewChange, mode Mode, now int64) error {
-	sub := &Subscription{Meta: store.Meta{ID: "", Created: now}, Customer: cu.ID, Status: SubscriptionActive, CollectionMethod: "charge_automatically"}
+	sub := &Subscription{Meta: store.Meta{ID: "", Created: now}, Customer: cu.ID, Status: SubscriptionActive, CollectionMethod: "charge_automatically", StartDate: now}
 	sub.setMode(mode, false, now)
 	items, err := newItems(u, sub, change.Items, nil, now)
 	if err != nil {
 		return err
 	}
-	end := calc.AddPeriods(now, sub.Interval, 1)
-	var lines []Line
-	for _, it := range items {
-		pr, err := GetPrice(u.tx, it.Price, "price")
-		if err != nil {
+	// The first invoice of the subscription the change would create: with a
+	// trial_end ahead, the trial's free lines to it ("now": no trial).
+	trialEnd := int64(0)
+	if change.TrialEnd.Set && !change.TrialEnd.V.Now {
+		trialEnd = change.TrialEnd.V.At
+		if err := checkTrialEnd("subscription_details[trial_end]", trialEnd, now); err != nil {
 			return err
 		}
-		qty := it.Quantity
-		if pr.Metered() {
-			qty = 0 // no usage yet
-		}
-		lines = append(lines, rateLines(u.tx, sub, it, pr, qty, now, end)...)
+	}
+	firstPeriod(sub, now, now, trialEnd, 0, true)
+	lines, err := firstLines(u, sub, items, true)
+	if err != nil {
+		return err
 	}
 	inv.BillingReason, inv.Currency, inv.Lines = "subscription_create", sub.Currency, lines
 	return nil

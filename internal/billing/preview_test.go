@@ -84,6 +84,24 @@ func TestPreviews(t *testing.T) {
 				in.Change.Items, in.Change.ItemsGiven = []ItemChange{item(0, s.seat.ID), item(1, s.tokens.ID)}, true
 			},
 			lines: []int64{3100, 0}, reason: "subscription_create", start: jul16, end: jul16, created: jul16, noSub: true},
+		{name: "a new subscription with a trial: the trial's free lines",
+			in: func(s *shop, _ *Subscription, _ []*Item, in *PreviewRequest) {
+				in.Change.Items, in.Change.ItemsGiven = []ItemChange{item(0, s.seat.ID), item(1, s.tokens.ID)}, true
+				in.Change.TrialEnd = Some(Moment{At: jul16 + 14*day})
+			},
+			lines: []int64{0, 0}, reason: "subscription_create", start: jul16, end: jul16, created: jul16, noSub: true},
+		{name: "a new subscription with trial_end now: no trial",
+			in: func(s *shop, _ *Subscription, _ []*Item, in *PreviewRequest) {
+				in.Change.Items, in.Change.ItemsGiven = []ItemChange{item(0, s.seat.ID), item(1, s.tokens.ID)}, true
+				in.Change.TrialEnd = Some(Moment{Now: true})
+			},
+			lines: []int64{3100, 0}, reason: "subscription_create", start: jul16, end: jul16, created: jul16, noSub: true},
+		{name: "a new subscription with a trial_end in the past",
+			in: func(s *shop, _ *Subscription, _ []*Item, in *PreviewRequest) {
+				in.Change.Items, in.Change.ItemsGiven = []ItemChange{item(0, s.seat.ID)}, true
+				in.Change.TrialEnd = Some(Moment{At: jul16 - day})
+			},
+			errParam: "subscription_details[trial_end]", errCode: "parameter_invalid"},
 		{name: "no customer, no subscription", in: func(_ *shop, _ *Subscription, _ []*Item, in *PreviewRequest) { in.Customer = Opt[string]{} },
 			errParam: "customer", errCode: "parameter_missing"},
 		{name: "an unknown subscription, and an anchor timestamp", prices: func(s *shop) []*Price { return []*Price{s.seat} },
@@ -218,7 +236,7 @@ func TestUpcomingRenewal(t *testing.T) {
 	s.report(s.meter, cu.ID, july+4*day, 3000)
 	u := s.unit(august - 3*day)
 	heard := len(s.sink.changes)
-	inv, err := UpcomingRenewal(u, sub, august-3*day)
+	inv, err := upcomingRenewal(u, sub, august-3*day)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -22,7 +22,7 @@ func prorateChange(u *Unit, ch *subChange, from int64) ([]proration, error) {
 	if ch.sub.Status == SubscriptionTrialing || from >= end {
 		return nil, nil
 	}
-	fromDebits := ch.sub.Rules().CreditsOriginalDebits()
+	fromDebits := ch.sub.rules().CreditsOriginalDebits()
 	type state struct {
 		price string
 		qty   int64
@@ -86,9 +86,9 @@ func unusedTime(u *Unit, sub *Subscription, items []*Item, at int64) ([]proratio
 	return prorateChange(u, &subChange{sub: sub, before: items}, at)
 }
 
-// CreditUnusedTime pends the credit for the unused time of a subscription's
+// creditUnusedTime pends the credit for the unused time of a subscription's
 // licensed items, from at to the end of its period: it ends early (cancel_at).
-func CreditUnusedTime(u *Unit, sub *Subscription, items []*Item, at int64) error { // transitional: unexported in d7
+func creditUnusedTime(u *Unit, sub *Subscription, items []*Item, at int64) error {
 	credits, err := unusedTime(u, sub, items, at)
 	if err != nil {
 		return err
@@ -155,8 +155,8 @@ func originalCredits(u *Unit, sub *Subscription, it *Item, from int64) ([]prorat
 	return out, nil
 }
 
-// itemDebits are the amounts debited for a licensed item of sub, oldest
-// first: the licensed lines (charges in advance, prorated or not) of its
+// itemDebits are the amounts debited for a licensed item of sub (in the
+// store's order, the same for every run): the licensed lines (charges in advance, prorated or not) of its
 // invoices that are not void, and its proration invoice items of positive
 // amounts. Each covers its period up to the credit already given for it: a
 // credit naming it, or one that names none (a classic credit, before the

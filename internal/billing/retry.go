@@ -135,14 +135,14 @@ func scheduleRetry(u *Unit, inv *Invoice, at int64) (final bool) {
 	return false
 }
 
-// RetryInvoice makes the retry due for an open invoice at a time (its
+// retryInvoice makes the retry due for an open invoice at a time (its
 // RetryDue transition): the payment method its defaults name now is
 // charged, off-session (ref §3d: a customer who fixes their default before
 // the retry is charged on it). A retry without a payment method, or with the
 // one that declined for good (a hard decline), is counted but not made
 // (sg79: "retries will only be executed if a new payment method is
 // obtained").
-func RetryInvoice(u *Unit, inv *Invoice, at int64) (*Invoice, error) { // transitional: unexported when the due work moves (d6)
+func retryInvoice(u *Unit, inv *Invoice, at int64) (*Invoice, error) {
 	pi, err := Get[*PaymentIntent](u.tx, TablePaymentIntents, "payment_intent", inv.PaymentIntent, "payment_intent")
 	if err != nil {
 		return nil, err

@@ -160,7 +160,7 @@ func TestRetriesAndDunning(t *testing.T) {
 			}
 			u := w.unit(august)
 			u.SetDunning(d)
-			inv, err := FinalizeInvoice(u, draft, august)
+			inv, err := finalizeInvoice(u, draft, august)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -185,10 +185,10 @@ func TestRetriesAndDunning(t *testing.T) {
 						t.Fatal(err)
 					}
 				}
-				u.StartDue("") // the retry is due work of the emulator's clock, at its time
-				u.DueStep(last)
-				u.EndDue()
-				if inv, err = RetryInvoice(u, inv, last); err != nil {
+				u.startDue("") // the retry is due work of the emulator's clock, at its time
+				u.dueStep(last)
+				u.endDue()
+				if inv, err = retryInvoice(u, inv, last); err != nil {
 					t.Fatal(err)
 				}
 			}

@@ -92,16 +92,25 @@ func (s *shop) subscribe(now int64, prices ...*Price) (*Customer, *Subscription,
 
 // subscribeIn is subscribe in a billing mode ("": a request that names
 // none, at a version before billing modes), with the creation's other
-// parameters set by with (nil: none).
+// parameters set by with (nil: none; its items are the prices').
 func (s *shop) subscribeIn(mode Mode, now int64, with func(*SubscriptionCreate), prices ...*Price) (*Customer, *Subscription, []*Item) {
 	s.t.Helper()
-	cu := s.customer("", now)
-	in := SubscriptionCreate{Customer: Some(cu.ID), ItemsGiven: true, Mode: ModeRequest{Default: mode, Stamped: mode != ""}}
-	for i, pr := range prices {
-		in.Items = append(in.Items, item(i, pr.ID))
-	}
+	in := SubscriptionCreate{Mode: ModeRequest{Default: mode, Stamped: mode != ""}}
 	if with != nil {
 		with(&in)
+	}
+	return s.subscribeWith("", now, in, prices...)
+}
+
+// subscribeWith creates a subscription of a new customer on a clock ("": the
+// emulator's) at now, by the request in with its customer and an item of
+// each price filled in, and commits it.
+func (s *shop) subscribeWith(clock string, now int64, in SubscriptionCreate, prices ...*Price) (*Customer, *Subscription, []*Item) {
+	s.t.Helper()
+	cu := s.customer(clock, now)
+	in.Customer, in.ItemsGiven = Some(cu.ID), true
+	for i, pr := range prices {
+		in.Items = append(in.Items, item(i, pr.ID))
 	}
 	u := s.unit(now)
 	sub, err := CreateSubscription(u, in)

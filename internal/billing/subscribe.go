@@ -228,7 +228,7 @@ func firstPeriod(sub *Subscription, start, now, trialEnd, anchor int64, prorate 
 	case anchor != 0 && anchor > now:
 		sub.BillingCycleAnchor = anchor
 		sub.PeriodEnd = anchor
-	case anchor == 0 && start < now && sub.Rules().SplitsBackdating():
+	case anchor == 0 && start < now && sub.rules().SplitsBackdating():
 		sub.BillingCycleAnchor = start
 		sub.PeriodStart, sub.PeriodEnd = calc.PeriodContaining(start, sub.Interval, now)
 	default:

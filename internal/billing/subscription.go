@@ -50,7 +50,7 @@ type Subscription struct {
 	// Retired are metered prices the subscription's items stopped billing during
 	// the current period (an item deleted, or moved to another price) whose
 	// usage up to then is still billed with the period: only legacy usage
-	// records, in classic billing mode (see ModeRules).
+	// records, in classic billing mode (see modeRules).
 	Retired []RetiredItem
 	// DefaultPaymentMethod is a payment method attached to the customer, or
 	// "" (PaymentMethodFor); left out of state files when "".
@@ -67,6 +67,11 @@ type Subscription struct {
 	// subscription created at 2025-06-30.basil or later), 0 for none:
 	// billing_mode[updated_at].
 	BillingModeSince int64 `json:",omitempty"`
+	// PausedAt and PauseReason are when and why Pause paused the
+	// subscription (status_details[paused]); 0 and "" otherwise (a trial
+	// that ended without a payment method pauses it too, at its end).
+	PausedAt    int64  `json:",omitempty"`
+	PauseReason string `json:",omitempty"`
 }
 
 // RetiredItem is a metered price an item billed from Since until Until.

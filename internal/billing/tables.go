@@ -76,7 +76,7 @@ func Tables() []store.Table {
 			{Name: "item", Keys: func(r store.Record) []string { return []string{r.(*UsageRecord).Item} }},
 			{Name: "item_timestamp", Keys: func(r store.Record) []string {
 				u := r.(*UsageRecord)
-				return []string{UsageKey(u.Item, u.Timestamp)}
+				return []string{usageKey(u.Item, u.Timestamp)}
 			}},
 		}},
 		{Name: TablePaymentMethods, Indexes: []store.Index{
@@ -115,9 +115,9 @@ func Table(name string) store.Table {
 	return store.Table{}
 }
 
-// UsageKey is the key of an item's legacy usage at a timestamp (the
+// usageKey is the key of an item's legacy usage at a timestamp (the
 // item_timestamp index of usage records).
-func UsageKey(item string, ts int64) string { // transitional: unexported in d7
+func usageKey(item string, ts int64) string {
 	return item + "@" + strconv.FormatInt(ts, 10)
 }
 

@@ -36,6 +36,9 @@ type procState struct {
 // (*metering.Store has it).
 type UsageStore interface {
 	Sum(meter, customer string, start, end int64) metering.Total
+	// Pin keeps a customer's usage exact around times bills are cut at
+	// (PinBillingTimes). It does not keep times, whose buffer is reused.
+	Pin(customer string, times ...int64)
 }
 
 // IDs gives new records their meta (server's account: an ID sortable by the
@@ -55,6 +58,13 @@ type Sink interface {
 	// describes (invoice.sent), at a time and in a step; its data.object is
 	// the record as the unit of work leaves it.
 	About(typ string, at int64, rec store.Record, step int)
+	// Snapshot is an event that no stored change describes, at a time and
+	// in a step; its data.object is rec as it is now, with what it refers to
+	// as the transaction holds it now: the subscription whose trial ends
+	// (customer.subscription.trial_will_end), or an invoice that is never
+	// stored (invoice.upcoming's preview). An error is the record's failing
+	// to render: the unit of work fails with it.
+	Snapshot(typ string, at int64, rec store.Record, step int) error
 }
 
 // Init readies u over tx at now (unix seconds on the emulator's clock). On a
@@ -93,15 +103,15 @@ func (u *Unit) Step() int { return u.step }
 // the clock's due work).
 func (u *Unit) NextStep() { u.step++ }
 
-// StartDue begins due work for a clock group ("": the objects on the
+// startDue begins due work for a clock group ("": the objects on the
 // emulator's own clock).
-func (u *Unit) StartDue(group string) { // transitional: unexported in d7
+func (u *Unit) startDue(group string) {
 	u.proc = procState{active: true, group: group}
 }
 
-// DueStep begins the step of due work at a time: the clock group's time is
+// dueStep begins the step of due work at a time: the clock group's time is
 // then at (the emulator's clock's too, for its own group).
-func (u *Unit) DueStep(at int64) { // transitional: unexported in d7
+func (u *Unit) dueStep(at int64) {
 	u.proc.now = at
 	if u.proc.group == "" {
 		u.now = at
@@ -109,8 +119,8 @@ func (u *Unit) DueStep(at int64) { // transitional: unexported in d7
 	u.step++
 }
 
-// EndDue ends due work.
-func (u *Unit) EndDue() { u.proc.active = false } // transitional: unexported in d7
+// endDue ends due work.
+func (u *Unit) endDue() { u.proc.active = false }
 
 // ClockTime is a test clock's time: while the clock's due work runs, the time
 // of the step being run.

@@ -37,8 +37,8 @@ func TestEventTime(t *testing.T) {
 				if group == "clock" {
 					group = clock.ID
 				}
-				u.StartDue(group)
-				u.DueStep(step)
+				u.startDue(group)
+				u.dueStep(step)
 			}
 			inv := &Invoice{Meta: w.meta("in", now), Customer: cu.ID, Status: InvoiceDraft, TestClock: cu.TestClock}
 			if got := u.CustomerNow(cu.ID); got != tc.wantAt {
@@ -50,7 +50,7 @@ func TestEventTime(t *testing.T) {
 			if err := u.Tx().Put(TableInvoices, inv); err != nil {
 				t.Fatal(err)
 			}
-			u.EndDue()
+			u.endDue()
 			if err := u.Tx().Remove(TableInvoices, inv); err != nil {
 				t.Fatal(err)
 			}

@@ -225,12 +225,14 @@ type change struct {
 	step          int
 }
 
-// event is an event a sink heard that no change describes.
+// event is an event a sink heard that no change describes: About, or
+// (snapshot) Snapshot.
 type event struct {
-	typ  string
-	at   int64
-	rec  store.Record
-	step int
+	typ      string
+	at       int64
+	rec      store.Record
+	step     int
+	snapshot bool
 }
 
 // recordingSink keeps every change and event it hears, in order.
@@ -241,6 +243,11 @@ type recordingSink struct {
 
 func (s *recordingSink) About(typ string, at int64, rec store.Record, step int) {
 	s.events = append(s.events, event{typ: typ, at: at, rec: rec, step: step})
+}
+
+func (s *recordingSink) Snapshot(typ string, at int64, rec store.Record, step int) error {
+	s.events = append(s.events, event{typ: typ, at: at, rec: rec, step: step, snapshot: true})
+	return nil
 }
 
 func (s *recordingSink) Changed(table string, before, after store.Record, at int64, step int) {

@@ -26,6 +26,7 @@ var ServedBeyond = []string{
 	"POST /v1/billing/alerts/{id}/archive",
 	"POST /v1/invoices/{invoice}/send",
 	"POST /v1/invoices/{invoice}/lines/{line_item_id}",
+	"POST /v1/subscriptions/{subscription}/migrate",
 }
 
 // Deprecated are the parameters the spec-derived catalogues (2024-09-30.acacia
