@@ -403,39 +403,93 @@ func TestPayInvoice(t *testing.T) {
 }
 
 // TestRenewalDeclines: a renewal whose card declines leaves the invoice open
-// after one attempt (invoice.payment_failed) and the subscription past_due
-// (ref §3d; retries are not modelled yet).
+// after one attempt (invoice.payment_failed) and the subscription past_due,
+// with next_payment_attempt the first Smart Retry (ref §3d; the emulator's
+// schedule, design-16 D7: 2, 4, 6, 7, 9, 11, 13, 14 days); the retries run
+// as the test clock moves, and after the last the default settings cancel
+// the subscription (payment_failed) and stop collecting the invoice. Paid
+// by hand between retries, the invoice has no more attempts.
 func TestRenewalDeclines(t *testing.T) {
-	e := newEnv(t)
-	clock, err := e.sc.TestHelpersTestClocks.New(&stripe.TestHelpersTestClockParams{FrozenTime: stripe.Int64(t0.Unix())})
-	if err != nil {
-		t.Fatal(err)
-	}
-	cu, err := e.sc.Customers.New(&stripe.CustomerParams{TestClock: stripe.String(clock.ID), PaymentMethod: stripe.String("pm_card_chargeCustomerFail"),
-		InvoiceSettings: &stripe.CustomerInvoiceSettingsParams{DefaultPaymentMethod: stripe.String("pm_card_chargeCustomerFail")}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	price := licensedPrice(t, e.sc, 1000, "month")
-	sub, err := e.sc.Subscriptions.New(&stripe.SubscriptionParams{Customer: stripe.String(cu.ID), TrialPeriodDays: stripe.Int64(7),
-		Items: []*stripe.SubscriptionItemsParams{{Price: stripe.String(price.ID)}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := e.sc.TestHelpersTestClocks.Advance(clock.ID, &stripe.TestHelpersTestClockAdvanceParams{FrozenTime: stripe.Int64(t0.Unix() + 7*86400 + 2*3600)}); err != nil {
-		t.Fatal(err)
-	}
-	sub, err = e.sc.Subscriptions.Get(sub.ID, &stripe.SubscriptionParams{Expand: []*string{stripe.String("latest_invoice.payment_intent")}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	inv := sub.LatestInvoice
-	if sub.Status != "past_due" || inv.Status != "open" || inv.AttemptCount != 1 || inv.PaymentIntent.Status != "requires_payment_method" ||
-		inv.PaymentIntent.Description != "Subscription update" {
-		t.Fatalf("after the renewal: %s, invoice %s attempts %d, intent %+v", sub.Status, inv.Status, inv.AttemptCount, inv.PaymentIntent)
-	}
-	if ev := lastEvent(t, e, "invoice.payment_failed"); ev.Data.Object["id"] != inv.ID {
-		t.Errorf("invoice.payment_failed is about %v", ev.Data.Object["id"])
+	const day = int64(86400)
+	for _, tc := range []struct {
+		name  string
+		payAt int64 // days after the first failure to pay with a working card (0: never)
+	}{{name: "retried until canceled"}, {name: "paid between retries", payAt: 5}} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t)
+			clock, err := e.sc.TestHelpersTestClocks.New(&stripe.TestHelpersTestClockParams{FrozenTime: stripe.Int64(t0.Unix())})
+			if err != nil {
+				t.Fatal(err)
+			}
+			cu, err := e.sc.Customers.New(&stripe.CustomerParams{TestClock: stripe.String(clock.ID), PaymentMethod: stripe.String("pm_card_chargeCustomerFail"),
+				InvoiceSettings: &stripe.CustomerInvoiceSettingsParams{DefaultPaymentMethod: stripe.String("pm_card_chargeCustomerFail")}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			price := licensedPrice(t, e.sc, 1000, "month")
+			sub, err := e.sc.Subscriptions.New(&stripe.SubscriptionParams{Customer: stripe.String(cu.ID), TrialPeriodDays: stripe.Int64(7),
+				Items: []*stripe.SubscriptionItemsParams{{Price: stripe.String(price.ID)}}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			advance := func(to int64) {
+				t.Helper()
+				if _, err := e.sc.TestHelpersTestClocks.Advance(clock.ID, &stripe.TestHelpersTestClockAdvanceParams{FrozenTime: stripe.Int64(to)}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			failed := t0.Unix() + 7*day + 3600 // the trial's end, and the grace hour
+			advance(failed + 60)
+			sub, err = e.sc.Subscriptions.Get(sub.ID, &stripe.SubscriptionParams{Expand: []*string{stripe.String("latest_invoice.payment_intent")}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			inv := sub.LatestInvoice
+			if sub.Status != "past_due" || inv.Status != "open" || inv.AttemptCount != 1 || inv.PaymentIntent.Status != "requires_payment_method" ||
+				inv.PaymentIntent.Description != "Subscription update" || inv.NextPaymentAttempt != failed+2*day {
+				t.Fatalf("after the renewal: %s, invoice %s attempts %d next +%ds, intent %+v", sub.Status, inv.Status, inv.AttemptCount,
+					inv.NextPaymentAttempt-failed, inv.PaymentIntent)
+			}
+			if ev := lastEvent(t, e, "invoice.payment_failed"); ev.Data.Object["id"] != inv.ID {
+				t.Errorf("invoice.payment_failed is about %v", ev.Data.Object["id"])
+			}
+			if tc.payAt != 0 {
+				advance(failed + tc.payAt*day)
+				if inv, err = e.sc.Invoices.Get(inv.ID, nil); err != nil || inv.AttemptCount != 3 || inv.NextPaymentAttempt != failed+6*day {
+					t.Fatalf("two retries later: %v %v", inv, err)
+				}
+				if inv, err = e.sc.Invoices.Pay(inv.ID, &stripe.InvoicePayParams{PaymentMethod: stripe.String("pm_card_visa")}); err != nil ||
+					inv.Status != "paid" || inv.AttemptCount != 3 || inv.NextPaymentAttempt != 0 {
+					t.Fatalf("paid by hand: %v %v", inv, err)
+				}
+			}
+			advance(failed + 14*day + 60)
+			inv, err = e.sc.Invoices.Get(inv.ID, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if sub, err = e.sc.Subscriptions.Get(sub.ID, nil); err != nil {
+				t.Fatal(err)
+			}
+			if tc.payAt != 0 {
+				if sub.Status != "active" || inv.AttemptCount != 3 {
+					t.Errorf("paid: subscription %s, attempts %d", sub.Status, inv.AttemptCount)
+				}
+				return
+			}
+			if inv.Status != "open" || inv.AttemptCount != 9 || inv.AutoAdvance || inv.NextPaymentAttempt != 0 {
+				t.Errorf("after the last retry: invoice %s, attempts %d, auto_advance %v, next %d", inv.Status, inv.AttemptCount, inv.AutoAdvance, inv.NextPaymentAttempt)
+			}
+			if sub.Status != "canceled" || sub.CancellationDetails.Reason != "payment_failed" || sub.EndedAt != failed+14*day {
+				t.Errorf("after the last retry: subscription %s (%s), ended %d", sub.Status, sub.CancellationDetails.Reason, sub.EndedAt)
+			}
+			if ev := lastEvent(t, e, "customer.subscription.deleted"); ev.Data.Object["id"] != sub.ID {
+				t.Errorf("customer.subscription.deleted is about %v", ev.Data.Object["id"])
+			}
+			if n := listAll(t, e, "/v1/charges?customer="+cu.ID); n != 9 {
+				t.Errorf("%d charges, want 9", n)
+			}
+		})
 	}
 }
 

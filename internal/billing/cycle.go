@@ -37,6 +37,7 @@ const (
 	periodEndDue
 	finalizeDue
 	overdueDue
+	retryDue
 )
 
 // next is a subscription's next transition and its time.
@@ -59,18 +60,17 @@ func (s *Subscription) next() (transition, int64) {
 }
 
 // next is an invoice's next transition: finalization of an auto-advancing
-// draft, or the due date of an open invoice sent to the customer.
-//
-// The seam for payment retries (issue 16's dunning): an open
-// charge_automatically invoice whose payment failed has its next attempt
-// due (NextPaymentAttempt); that is one more transition here, and one more
-// case of stepInvoice.
+// draft, the due date of an open invoice sent to the customer, or the next
+// retry of an open charge_automatically invoice whose payment failed
+// (next_payment_attempt, retry.go).
 func (inv *Invoice) next() (transition, int64) {
 	switch {
 	case inv.Status == InvoiceDraft && inv.AutoAdvance && inv.FinalizesAt != 0:
 		return finalizeDue, inv.FinalizesAt
 	case inv.Status == InvoiceOpen && inv.CollectionMethod == "send_invoice" && inv.DueDate != 0 && !inv.OverdueNotified:
 		return overdueDue, inv.DueDate
+	case inv.Status == InvoiceOpen && inv.CollectionMethod == "charge_automatically" && inv.AutoAdvance && inv.NextPaymentAttempt != 0:
+		return retryDue, inv.NextPaymentAttempt
 	}
 	return noTransition, 0
 }
@@ -206,13 +206,15 @@ func stepSubscription(u *Unit, sub *Subscription, at int64) error {
 	return fmt.Errorf("subscription %s has nothing due", sub.ID)
 }
 
-// stepInvoice runs an invoice's due transition (issue 16's payment retries
-// join here: see (*Invoice).next).
+// stepInvoice runs an invoice's due transition.
 func stepInvoice(u *Unit, inv *Invoice, at int64) error {
 	kind, _ := inv.next()
 	switch kind {
 	case finalizeDue:
 		_, err := finalizeInvoice(u, inv, at)
+		return err
+	case retryDue:
+		_, err := retryInvoice(u, inv, at)
 		return err
 	case overdueDue:
 		n := inv.Clone()
