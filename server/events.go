@@ -537,7 +537,8 @@ func (l *changeLog) eventsOfStep(muts []mutation) ([]*eventRecord, error) {
 			before := m.before.(*billing.Subscription)
 			typ := "customer.subscription.updated"
 			switch {
-			case before.Live() && !after.Live():
+			case before.Live() && !after.Live() && after.Status != billing.SubscriptionIncompleteExpired:
+				// (an incomplete one that expires is updated [I], design-16 §6.1)
 				typ = "customer.subscription.deleted"
 			case before.Status != billing.SubscriptionPaused && after.Status == billing.SubscriptionPaused:
 				typ = "customer.subscription.paused"

@@ -552,3 +552,91 @@ func TestPendingSetupIntent(t *testing.T) {
 		})
 	}
 }
+
+// TestIncompleteExpiresAfter23Hours: a subscription left incomplete (created
+// default_incomplete, or whose first payment failed) expires 23 hours after
+// its creation unless its first invoice is paid (ref §3b): incomplete_expired,
+// the invoice void, its PaymentIntent canceled (void_invoice [I]), and
+// customer.subscription.updated, not .deleted [I]. Paid in time, it is
+// active and does not expire.
+func TestIncompleteExpiresAfter23Hours(t *testing.T) {
+	const hour = int64(3600)
+	for _, tc := range []struct {
+		name, card, behavior string
+		pay                  bool
+	}{
+		{name: "default_incomplete", behavior: "default_incomplete"},
+		{name: "a first payment that failed", card: "pm_card_chargeCustomerFail"},
+		{name: "paid in time", behavior: "default_incomplete", pay: true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t)
+			clock, err := e.sc.TestHelpersTestClocks.New(&stripe.TestHelpersTestClockParams{FrozenTime: stripe.Int64(t0.Unix())})
+			if err != nil {
+				t.Fatal(err)
+			}
+			cp := &stripe.CustomerParams{TestClock: stripe.String(clock.ID)}
+			if tc.card != "" {
+				cp.PaymentMethod, cp.InvoiceSettings = stripe.String(tc.card), &stripe.CustomerInvoiceSettingsParams{DefaultPaymentMethod: stripe.String(tc.card)}
+			}
+			cu, err := e.sc.Customers.New(cp)
+			if err != nil {
+				t.Fatal(err)
+			}
+			price := licensedPrice(t, e.sc, 1000, "month")
+			p := &stripe.SubscriptionParams{Customer: stripe.String(cu.ID), Items: []*stripe.SubscriptionItemsParams{{Price: stripe.String(price.ID)}},
+				Expand: []*string{stripe.String("latest_invoice.payment_intent")}}
+			if tc.behavior != "" {
+				p.PaymentBehavior = stripe.String(tc.behavior)
+			}
+			sub, err := e.sc.Subscriptions.New(p)
+			if err != nil || sub.Status != "incomplete" {
+				t.Fatalf("created: %v %v", sub, err)
+			}
+			inv, pi := sub.LatestInvoice, sub.LatestInvoice.PaymentIntent
+			if tc.pay {
+				if _, err := e.sc.PaymentIntents.Confirm(pi.ID, &stripe.PaymentIntentConfirmParams{PaymentMethod: stripe.String("pm_card_visa")}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			advance := func(to int64) {
+				t.Helper()
+				if _, err := e.sc.TestHelpersTestClocks.Advance(clock.ID, &stripe.TestHelpersTestClockAdvanceParams{FrozenTime: stripe.Int64(to)}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want := stripe.SubscriptionStatus("incomplete")
+			if tc.pay {
+				want = "active"
+			}
+			advance(t0.Unix() + 23*hour - 60)
+			if sub, err = e.sc.Subscriptions.Get(sub.ID, nil); err != nil || sub.Status != want {
+				t.Fatalf("a minute before 23 hours: %v %v", sub, err)
+			}
+			advance(t0.Unix() + 23*hour + 60)
+			if sub, err = e.sc.Subscriptions.Get(sub.ID, nil); err != nil {
+				t.Fatal(err)
+			}
+			if tc.pay {
+				if sub.Status != "active" {
+					t.Errorf("paid in time, the subscription is %s after 23 hours", sub.Status)
+				}
+				return
+			}
+			inv, _ = e.sc.Invoices.Get(inv.ID, nil)
+			pi, _ = e.sc.PaymentIntents.Get(pi.ID, nil)
+			if sub.Status != "incomplete_expired" || inv.Status != "void" || pi.Status != "canceled" || pi.CancellationReason != "void_invoice" {
+				t.Fatalf("after 23 hours: subscription %s, invoice %s, intent %s (%s)", sub.Status, inv.Status, pi.Status, pi.CancellationReason)
+			}
+			types := eventTypes(t, e.sc)
+			for _, typ := range []string{"invoice.voided", "payment_intent.canceled", "customer.subscription.updated"} {
+				if !slices.Contains(types, typ) {
+					t.Errorf("no %s: %v", typ, types)
+				}
+			}
+			if slices.Contains(types, "customer.subscription.deleted") {
+				t.Errorf("customer.subscription.deleted for an incomplete subscription that expired: %v", types)
+			}
+		})
+	}
+}

@@ -224,6 +224,9 @@ func afterFailed(u *Unit, inv *Invoice) error {
 	}
 	n := sub.Clone()
 	n.Status = status
+	if status == SubscriptionIncomplete {
+		n.IncompleteUntil = sub.Created + incompleteFor
+	}
 	return u.tx.Put(TableSubscriptions, n)
 }
 
@@ -313,6 +316,6 @@ func afterPaid(u *Unit, inv *Invoice) error {
 		return nil
 	}
 	n := sub.Clone()
-	n.Status = SubscriptionActive
+	n.Status, n.IncompleteUntil = SubscriptionActive, 0
 	return u.tx.Put(TableSubscriptions, n)
 }

@@ -38,12 +38,19 @@ const (
 	finalizeDue
 	overdueDue
 	retryDue
+	incompleteExpiryDue
 )
 
 // next is a subscription's next transition and its time.
 func (s *Subscription) next() (transition, int64) {
 	if !s.Live() || s.Status == SubscriptionPaused {
 		return noTransition, 0
+	}
+	if s.Status == SubscriptionIncomplete {
+		if s.IncompleteUntil == 0 {
+			return noTransition, 0
+		}
+		return incompleteExpiryDue, s.IncompleteUntil
 	}
 	kind, at := periodEndDue, s.PeriodEnd
 	if s.CancelAt != 0 && s.CancelAt < at {
@@ -202,6 +209,8 @@ func stepSubscription(u *Unit, sub *Subscription, at int64) error {
 		return endSubscription(u, sub, at, true)
 	case periodEndDue:
 		return renew(u, sub, at)
+	case incompleteExpiryDue:
+		return expireIncomplete(u, sub, at)
 	}
 	return fmt.Errorf("subscription %s has nothing due", sub.ID)
 }

@@ -222,3 +222,27 @@ func stopCollecting(u *Unit, sub, latest string) error {
 	}
 	return nil
 }
+
+// incompleteFor is how long a subscription stays incomplete before it
+// expires: "If the first invoice is not paid within 23 hours, the
+// subscription transitions to incomplete_expired" (ref §3b) [C].
+const incompleteFor = 23 * 60 * 60
+
+// expireIncomplete ends an incomplete subscription whose first invoice was
+// not paid in time (ref §3b): incomplete_expired, for good; the invoice
+// voided and its PaymentIntent canceled (void_invoice [I]). The
+// subscription's event is customer.subscription.updated, not .deleted [I]
+// (ref §7.5).
+func expireIncomplete(u *Unit, sub *Subscription, at int64) error {
+	n := sub.Clone()
+	n.Status, n.IncompleteUntil, n.EndedAt = SubscriptionIncompleteExpired, 0, at
+	if err := u.tx.Put(TableSubscriptions, n); err != nil {
+		return err
+	}
+	inv, err := GetInvoice(u.tx, sub.LatestInvoice, "latest_invoice")
+	if err != nil || inv.Status != InvoiceOpen {
+		return nil // paid, voided or gone meanwhile: nothing left to void
+	}
+	_, err = Void(u, inv.ID)
+	return err
+}

@@ -113,7 +113,7 @@ func CreateSubscription(u *Unit, in SubscriptionCreate) (*Subscription, error) {
 	n.LatestInvoice = inv.ID
 	switch {
 	case inv.Status == InvoiceOpen && inv.PaymentIntent != "" && behavior == PaymentDefaultIncomplete:
-		n.Status = SubscriptionIncomplete
+		n.Status, n.IncompleteUntil = SubscriptionIncomplete, now+incompleteFor
 	case inv.Status == InvoiceOpen && inv.PaymentIntent != "" && behavior == PaymentErrorIfIncomplete:
 		return nil, firstPaymentError(u, inv)
 	case inv.Paid && behavior == PaymentDefaultIncomplete:

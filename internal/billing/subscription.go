@@ -59,6 +59,9 @@ type Subscription struct {
 	// subscription created default_incomplete whose first invoice charged
 	// nothing (ref §3b), until it succeeds.
 	PendingSetupIntent string `json:",omitempty"`
+	// IncompleteUntil is when an incomplete subscription expires unless its
+	// first invoice is paid (incompleteFor after its creation).
+	IncompleteUntil int64 `json:",omitempty"`
 	// BillingMode is the subscription's billing mode (billing_mode[type]):
 	// "" is classic, the mode of every subscription made before billing
 	// modes existed (2025-06-30.basil); see Mode.
