@@ -533,6 +533,7 @@ func invoke(c *call) (jsonobj.Obj, error) {
 	case c.ep.mode == txWrite:
 		c.tx = db.Write()
 		c.u.Init(c.tx, c.acct.usage, c.acct, c.now.Unix(), &c.log)
+		c.acct.billingSettings(&c.u)
 		defer c.tx.Abort()
 	default:
 		c.catGen, c.catRead = c.acct.catalog.readGen() // before the snapshot

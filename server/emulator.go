@@ -1,8 +1,11 @@
 package server
 
 import (
+	"slices"
+
 	"github.com/stripe-emulator/stripe-emulator/internal/apierr"
 	"github.com/stripe-emulator/stripe-emulator/internal/apiversion"
+	"github.com/stripe-emulator/stripe-emulator/internal/billing"
 	"github.com/stripe-emulator/stripe-emulator/internal/form"
 	"github.com/stripe-emulator/stripe-emulator/internal/jsonobj"
 )
@@ -19,7 +22,7 @@ func emulatorEndpoints() []endpoint {
 		{route: "GET /_emulator/account", mode: txNone, h: emulatorAccount,
 			schema: form.Object(map[string]*form.Schema{})},
 		{route: "POST /_emulator/account", mode: txNone, h: updateEmulatorAccount,
-			schema: form.Object(map[string]*form.Schema{"default_api_version": form.String()})},
+			schema: form.Object(map[string]*form.Schema{"default_api_version": form.String(), "billing": billingSettingsSchema})},
 	}
 }
 
@@ -37,6 +40,7 @@ func emulatorAccount(c *call) (jsonobj.Obj, error) {
 	}
 	return jsonobj.Obj{
 		{K: "object", V: "emulator.account"},
+		{K: "billing", V: renderBillingSettings(c.acct.dunningSettings())},
 		{K: "default_api_version", V: v.String()},
 		{K: "default_api_version_set_by", V: setBy},
 	}, nil
@@ -52,7 +56,91 @@ func updateEmulatorAccount(c *call) (jsonobj.Obj, error) {
 		}
 		c.acct.setDefaultAPIVersion(v, setByEmulator, false)
 	}
+	if b := c.params.Object("billing"); b != nil {
+		d, err := decodeBillingSettings(c.acct.dunningSettings(), b)
+		if err != nil {
+			return nil, err
+		}
+		c.acct.dunning.Store(&d)
+	}
 	return emulatorAccount(c)
+}
+
+// The account's emulator-only billing settings (design-16 §4.3): what
+// Stripe keeps in its Dashboard, retries of failed payments and what
+// follows the last, given as
+//
+//	billing[retries][type]=smart|custom
+//	billing[retries][smart][max_retries]=1…8  billing[retries][smart][window_days]=7|14|21|30|60
+//	billing[retries][custom][days][]=1|3|5|7 (one to three)
+//	billing[after_final_failure][subscription]=cancel|mark_unpaid|leave_past_due
+//	billing[after_final_failure][invoice]=leave_open|mark_uncollectible
+//
+// A request changes only the members it names; a reset restores Stripe's
+// defaults (billing.DefaultDunning).
+var billingSettingsSchema = form.Object(map[string]*form.Schema{
+	"retries": form.Object(map[string]*form.Schema{
+		"type":   form.String("smart", "custom"),
+		"smart":  form.Object(map[string]*form.Schema{"max_retries": form.Integer(), "window_days": form.Integer()}),
+		"custom": form.Object(map[string]*form.Schema{"days": form.Array(form.Integer())}),
+	}),
+	"after_final_failure": form.Object(map[string]*form.Schema{
+		"subscription": form.String(billing.DunningCancel, billing.DunningMarkUnpaid, billing.DunningLeavePastDue),
+		"invoice":      form.String(billing.DunningLeaveOpen, billing.DunningMarkUncollectible),
+	}),
+})
+
+// decodeBillingSettings applies billing[...] to the account's settings d.
+func decodeBillingSettings(d billing.Dunning, b *form.Params) (billing.Dunning, error) {
+	d.CustomDays = slices.Clone(d.CustomDays)
+	if r := b.Object("retries"); r != nil {
+		if t, ok := r.String("type"); ok {
+			d.Smart = t == "smart"
+		}
+		if sm := r.Object("smart"); sm != nil {
+			if n, ok := sm.Int("max_retries"); ok {
+				d.MaxRetries = int(min(max(n, -1), 1000))
+			}
+			if n, ok := sm.Int("window_days"); ok {
+				d.WindowDays = int(min(max(n, -1), 1000))
+			}
+		}
+		if cu := r.Object("custom"); cu != nil && cu.Has("days") {
+			days := cu.Array("days")
+			if len(days) > 10 {
+				return d, apierr.Invalid("billing[retries][custom][days]", "A custom retry schedule has 1 to 3 retries, not %d.", len(days))
+			}
+			d.CustomDays = d.CustomDays[:0]
+			for _, v := range days {
+				d.CustomDays = append(d.CustomDays, int(min(max(v.Int, -1), 1000)))
+			}
+		}
+	}
+	if f := b.Object("after_final_failure"); f != nil {
+		d.SubscriptionAction = f.StringOr("subscription", d.SubscriptionAction)
+		d.InvoiceAction = f.StringOr("invoice", d.InvoiceAction)
+	}
+	return d, d.Check("billing")
+}
+
+// renderBillingSettings renders the account's billing settings.
+func renderBillingSettings(d billing.Dunning) jsonobj.Obj {
+	typ := "custom"
+	if d.Smart {
+		typ = "smart"
+	}
+	days := d.CustomDays
+	if days == nil {
+		days = []int{}
+	}
+	return jsonobj.Obj{
+		{K: "after_final_failure", V: jsonobj.Obj{{K: "invoice", V: d.InvoiceAction}, {K: "subscription", V: d.SubscriptionAction}}},
+		{K: "retries", V: jsonobj.Obj{
+			{K: "custom", V: jsonobj.Obj{{K: "days", V: days}}},
+			{K: "smart", V: jsonobj.Obj{{K: "max_retries", V: d.MaxRetries}, {K: "window_days", V: d.WindowDays}}},
+			{K: "type", V: typ},
+		}},
+	}
 }
 
 func health(c *call) (jsonobj.Obj, error) {

@@ -551,7 +551,8 @@ var fuzzSamples = map[string][]string{
 	"GET /healthz":                       {""},
 	"POST /_emulator/reset":              {""},
 	"GET /_emulator/account":             {""},
-	"POST /_emulator/account":            {"default_api_version=2025-03-31.basil", "default_api_version=2024-06-20"},
+	"POST /_emulator/account": {"default_api_version=2025-03-31.basil", "default_api_version=2024-06-20",
+		"billing[retries][type]=custom&billing[retries][custom][days][]=7&billing[after_final_failure][subscription]=mark_unpaid&billing[after_final_failure][invoice]=mark_uncollectible"},
 	"POST /_emulator/fixtures": {`{"_meta":{"template_version":0},"fixtures":[{"name":"c","path":"/v1/customers","method":"post","params":{"name":"F","metadata":{"k":"v"}}},` +
 		`{"name":"p","path":"/v1/products","method":"post","params":{"name":"P"}},` +
 		`{"name":"pr","path":"/v1/prices","method":"post","params":{"product":"${p:id}","currency":"usd","unit_amount":4,"recurring":{"interval":"month"}}},` +

@@ -1,7 +1,9 @@
 package server
 
 import (
+	"fmt"
 	"slices"
+	"strings"
 	"testing"
 
 	stripe "github.com/stripe/stripe-go/v79"
@@ -638,5 +640,70 @@ func TestIncompleteExpiresAfter23Hours(t *testing.T) {
 				t.Errorf("customer.subscription.deleted for an incomplete subscription that expired: %v", types)
 			}
 		})
+	}
+}
+
+// TestAccountBillingSettings: the account's emulator-only dunning settings
+// (design-16 §4.3) through /_emulator/account: Stripe's defaults, a custom
+// schedule and final actions that a failing renewal then follows, the
+// Dashboard's limits as 400s naming the parameter, and a reset restoring the
+// defaults.
+func TestAccountBillingSettings(t *testing.T) {
+	const day = int64(86400)
+	e := newEnv(t)
+	r := e.do("GET", "/_emulator/account", "")
+	if got := fmt.Sprint(r.json["billing"]); got != "map[after_final_failure:map[invoice:leave_open subscription:cancel] retries:map[custom:map[days:[1 3 5]] smart:map[max_retries:8 window_days:14] type:smart]]" {
+		t.Fatalf("the defaults: %s", got)
+	}
+	for _, bad := range []struct{ body, param string }{
+		{"billing[retries][smart][max_retries]=9", "billing[retries][smart][max_retries]"},
+		{"billing[retries][smart][window_days]=10", "billing[retries][smart][window_days]"},
+		{"billing[retries][type]=custom&billing[retries][custom][days][]=2", "billing[retries][custom][days]"},
+		{"billing[after_final_failure][subscription]=pause", "billing[after_final_failure][subscription]"},
+	} {
+		if r := e.do("POST", "/_emulator/account", bad.body); r.status != 400 || r.errField("param") != bad.param {
+			t.Errorf("%s: %d %s", bad.body, r.status, r.body)
+		}
+	}
+	r = e.do("POST", "/_emulator/account", "billing[retries][type]=custom&billing[retries][custom][days][]=1&billing[retries][custom][days][]=3"+
+		"&billing[after_final_failure][subscription]=leave_past_due")
+	if r.status != 200 || fmt.Sprint(r.json["billing"]) != "map[after_final_failure:map[invoice:leave_open subscription:leave_past_due] retries:map[custom:map[days:[1 3]] smart:map[max_retries:8 window_days:14] type:custom]]" {
+		t.Fatalf("set: %d %s", r.status, r.body)
+	}
+
+	clock, err := e.sc.TestHelpersTestClocks.New(&stripe.TestHelpersTestClockParams{FrozenTime: stripe.Int64(t0.Unix())})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cu, err := e.sc.Customers.New(&stripe.CustomerParams{TestClock: stripe.String(clock.ID), PaymentMethod: stripe.String("pm_card_chargeCustomerFail"),
+		InvoiceSettings: &stripe.CustomerInvoiceSettingsParams{DefaultPaymentMethod: stripe.String("pm_card_chargeCustomerFail")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	price := licensedPrice(t, e.sc, 1000, "month")
+	sub, err := e.sc.Subscriptions.New(&stripe.SubscriptionParams{Customer: stripe.String(cu.ID), TrialPeriodDays: stripe.Int64(7),
+		Items: []*stripe.SubscriptionItemsParams{{Price: stripe.String(price.ID)}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	failed := t0.Unix() + 7*day + 3600
+	if _, err := e.sc.TestHelpersTestClocks.Advance(clock.ID, &stripe.TestHelpersTestClockAdvanceParams{FrozenTime: stripe.Int64(failed + 60)}); err != nil {
+		t.Fatal(err)
+	}
+	sub, err = e.sc.Subscriptions.Get(sub.ID, &stripe.SubscriptionParams{Expand: []*string{stripe.String("latest_invoice")}})
+	if err != nil || sub.LatestInvoice.NextPaymentAttempt != failed+day {
+		t.Fatalf("the first retry: %v %v", sub, err)
+	}
+	if _, err := e.sc.TestHelpersTestClocks.Advance(clock.ID, &stripe.TestHelpersTestClockAdvanceParams{FrozenTime: stripe.Int64(failed + 5*day)}); err != nil {
+		t.Fatal(err)
+	}
+	sub, err = e.sc.Subscriptions.Get(sub.ID, &stripe.SubscriptionParams{Expand: []*string{stripe.String("latest_invoice")}})
+	if err != nil || sub.Status != "past_due" || sub.LatestInvoice.AttemptCount != 3 || sub.LatestInvoice.Status != "open" || sub.LatestInvoice.NextPaymentAttempt != 0 {
+		t.Fatalf("after the custom schedule: %v %v", sub, err)
+	}
+
+	e.do("POST", "/_emulator/reset", "")
+	if r := e.do("GET", "/_emulator/account", ""); !strings.Contains(string(r.body), `"type":"smart"`) || !strings.Contains(string(r.body), `"subscription":"cancel"`) {
+		t.Errorf("after a reset: %s", r.body)
 	}
 }
