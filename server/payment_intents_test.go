@@ -707,3 +707,51 @@ func TestAccountBillingSettings(t *testing.T) {
 		t.Errorf("after a reset: %s", r.body)
 	}
 }
+
+// TestRenewalNeedsAuthentication: a renewal charged to a card that asks for
+// 3D Secure every time (ref §3f, btest's card): the PaymentIntent waits in
+// requires_action, the invoice stays open with no retry scheduled [I]
+// (invoice.payment_action_required, invoice.payment_failed), the
+// subscription past_due; the customer completing the challenge pays it.
+func TestRenewalNeedsAuthentication(t *testing.T) {
+	const day = int64(86400)
+	e := newEnv(t)
+	clock, err := e.sc.TestHelpersTestClocks.New(&stripe.TestHelpersTestClockParams{FrozenTime: stripe.Int64(t0.Unix())})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cu, err := e.sc.Customers.New(&stripe.CustomerParams{TestClock: stripe.String(clock.ID), PaymentMethod: stripe.String("pm_card_authenticationRequired"),
+		InvoiceSettings: &stripe.CustomerInvoiceSettingsParams{DefaultPaymentMethod: stripe.String("pm_card_authenticationRequired")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	price := licensedPrice(t, e.sc, 1000, "month")
+	sub, err := e.sc.Subscriptions.New(&stripe.SubscriptionParams{Customer: stripe.String(cu.ID), TrialPeriodDays: stripe.Int64(7),
+		Items: []*stripe.SubscriptionItemsParams{{Price: stripe.String(price.ID)}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.sc.TestHelpersTestClocks.Advance(clock.ID, &stripe.TestHelpersTestClockAdvanceParams{FrozenTime: stripe.Int64(t0.Unix() + 7*day + 3660)}); err != nil {
+		t.Fatal(err)
+	}
+	sub, err = e.sc.Subscriptions.Get(sub.ID, &stripe.SubscriptionParams{Expand: []*string{stripe.String("latest_invoice.payment_intent")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	inv := sub.LatestInvoice
+	if sub.Status != "past_due" || inv.Status != "open" || inv.NextPaymentAttempt != 0 || inv.PaymentIntent.Status != "requires_action" || inv.PaymentIntent.NextAction == nil {
+		t.Fatalf("after the renewal: %s, invoice %s next %d, intent %+v", sub.Status, inv.Status, inv.NextPaymentAttempt, inv.PaymentIntent)
+	}
+	for _, typ := range []string{"invoice.payment_action_required", "invoice.payment_failed", "payment_intent.requires_action"} {
+		if ev := lastEvent(t, e, typ); ev.Data.Object["id"] != inv.ID && ev.Data.Object["id"] != inv.PaymentIntent.ID {
+			t.Errorf("%s is about %v", typ, ev.Data.Object["id"])
+		}
+	}
+	if r := e.do("POST", "/_emulator/intents/"+inv.PaymentIntent.ID+"/authenticate", "result=complete"); r.status != 200 || r.json["status"] != "succeeded" {
+		t.Fatalf("authenticated: %d %s", r.status, r.body)
+	}
+	sub, err = e.sc.Subscriptions.Get(sub.ID, &stripe.SubscriptionParams{Expand: []*string{stripe.String("latest_invoice")}})
+	if err != nil || sub.Status != "active" || sub.LatestInvoice.Status != "paid" || sub.LatestInvoice.AmountPaid != 1000 {
+		t.Fatalf("after the challenge: %v %v", sub, err)
+	}
+}
