@@ -6,6 +6,7 @@ import (
 	"github.com/stripe-emulator/stripe-emulator/internal/apierr"
 	"github.com/stripe-emulator/stripe-emulator/internal/apiversion"
 	"github.com/stripe-emulator/stripe-emulator/internal/billing"
+	"github.com/stripe-emulator/stripe-emulator/internal/fixtures"
 	"github.com/stripe-emulator/stripe-emulator/internal/form"
 	"github.com/stripe-emulator/stripe-emulator/internal/jsonobj"
 )
@@ -90,19 +91,54 @@ var billingSettingsSchema = form.Object(map[string]*form.Schema{
 	}),
 })
 
-// decodeBillingSettings applies billing[...] to the account's settings d.
-func decodeBillingSettings(d billing.Dunning, b *form.Params) (billing.Dunning, error) {
+// billingPatch is a change to an account's billing settings, from
+// billing[...] of POST /_emulator/account or a fixtures file's
+// _meta.account.billing: nil members keep the account's.
+type billingPatch struct {
+	retryType              *string
+	maxRetries, windowDays *int
+	customDays             []int // nil: not given
+	subAction, invAction   *string
+}
+
+// apply changes the account's settings d, and checks what they become.
+func (bp billingPatch) apply(d billing.Dunning) (billing.Dunning, error) {
 	d.CustomDays = slices.Clone(d.CustomDays)
+	if bp.retryType != nil {
+		d.Smart = *bp.retryType == "smart"
+	}
+	if bp.maxRetries != nil {
+		d.MaxRetries = *bp.maxRetries
+	}
+	if bp.windowDays != nil {
+		d.WindowDays = *bp.windowDays
+	}
+	if bp.customDays != nil {
+		d.CustomDays = slices.Clone(bp.customDays)
+	}
+	if bp.subAction != nil {
+		d.SubscriptionAction = *bp.subAction
+	}
+	if bp.invAction != nil {
+		d.InvoiceAction = *bp.invAction
+	}
+	return d, d.Check("billing")
+}
+
+// decodeBillingSettings is billing[...] applied to the account's settings d.
+func decodeBillingSettings(d billing.Dunning, b *form.Params) (billing.Dunning, error) {
+	var bp billingPatch
+	small := func(n int64) *int { v := int(min(max(n, -1), 1000)); return &v }
 	if r := b.Object("retries"); r != nil {
 		if t, ok := r.String("type"); ok {
-			d.Smart = t == "smart"
+			bp.retryType = &t
 		}
 		if sm := r.Object("smart"); sm != nil {
 			if n, ok := sm.Int("max_retries"); ok {
-				d.MaxRetries = int(min(max(n, -1), 1000))
+				bp.maxRetries = small(n)
 			}
 			if n, ok := sm.Int("window_days"); ok {
-				d.WindowDays = int(min(max(n, -1), 1000))
+				bp.windowDays = small(n)
 			}
 		}
 		if cu := r.Object("custom"); cu != nil && cu.Has("days") {
@@ -110,17 +146,43 @@ func decodeBillingSettings(d billing.Dunning, b *form.Params) (billing.Dunning, 
 			if len(days) > 10 {
 				return d, apierr.Invalid("billing[retries][custom][days]", "A custom retry schedule has 1 to 3 retries, not %d.", len(days))
 			}
-			d.CustomDays = d.CustomDays[:0]
+			bp.customDays = []int{}
 			for _, v := range days {
-				d.CustomDays = append(d.CustomDays, int(min(max(v.Int, -1), 1000)))
+				bp.customDays = append(bp.customDays, *small(v.Int))
 			}
 		}
 	}
 	if f := b.Object("after_final_failure"); f != nil {
-		d.SubscriptionAction = f.StringOr("subscription", d.SubscriptionAction)
-		d.InvoiceAction = f.StringOr("invoice", d.InvoiceAction)
+		if v, ok := f.String("subscription"); ok {
+			bp.subAction = &v
+		}
+		if v, ok := f.String("invoice"); ok {
+			bp.invAction = &v
+		}
 	}
-	return d, d.Check("billing")
+	return bp.apply(d)
+}
+
+// fixtureBillingSettings is a fixtures file's _meta.account.billing applied
+// to the account's settings d.
+func fixtureBillingSettings(d billing.Dunning, m *fixtures.BillingMeta) (billing.Dunning, error) {
+	var bp billingPatch
+	if r := m.Retries; r != nil {
+		if r.Type != nil && *r.Type != "smart" && *r.Type != "custom" {
+			return d, apierr.Invalid("billing[retries][type]", "Invalid value %q: must be smart or custom.", *r.Type)
+		}
+		bp.retryType = r.Type
+		if r.Smart != nil {
+			bp.maxRetries, bp.windowDays = r.Smart.MaxRetries, r.Smart.WindowDays
+		}
+		if r.Custom != nil && r.Custom.Days != nil {
+			bp.customDays = r.Custom.Days
+		}
+	}
+	if f := m.AfterFinalFailure; f != nil {
+		bp.subAction, bp.invAction = f.Subscription, f.Invoice
+	}
+	return bp.apply(d)
 }
 
 // renderBillingSettings renders the account's billing settings.

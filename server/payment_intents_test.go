@@ -755,3 +755,24 @@ func TestRenewalNeedsAuthentication(t *testing.T) {
 		t.Fatalf("after the challenge: %v %v", sub, err)
 	}
 }
+
+// TestFixturesAccountSettings: a fixtures file's _meta.account.billing sets
+// the account's dunning settings before its entries run (the Stripe CLI
+// ignores _meta keys it does not know, so the file still runs there); a
+// value the Dashboard does not offer refuses the file, naming it.
+func TestFixturesAccountSettings(t *testing.T) {
+	e := newEnv(t)
+	r := e.postFixtures(`{"_meta":{"template_version":0,"account":{"billing":{"retries":{"type":"custom","custom":{"days":[7]}},` +
+		`"after_final_failure":{"subscription":"mark_unpaid","invoice":"mark_uncollectible"}}}},"fixtures":[{"name":"c","path":"/v1/customers","method":"post","params":{"name":"F"}}]}`)
+	if r.status != 200 {
+		t.Fatalf("%d %s", r.status, r.body)
+	}
+	got := e.do("GET", "/_emulator/account", "")
+	if b := fmt.Sprint(got.json["billing"]); b != "map[after_final_failure:map[invoice:mark_uncollectible subscription:mark_unpaid] retries:map[custom:map[days:[7]] smart:map[max_retries:8 window_days:14] type:custom]]" {
+		t.Errorf("after the file: %s", b)
+	}
+	bad := e.postFixtures(`{"_meta":{"account":{"billing":{"retries":{"type":"smart","smart":{"max_retries":12}}}}},"fixtures":[]}`)
+	if bad.status != 400 || !strings.Contains(bad.errField("message"), "max_retries") {
+		t.Errorf("a bad setting: %d %s", bad.status, bad.body)
+	}
+}
