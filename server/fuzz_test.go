@@ -677,6 +677,8 @@ var fuzzSamples = map[string][]string{
 	"POST /v1/refunds/{refund}":                                        {"metadata[k]=v"},
 	"GET /v1/refunds":                                                  {"charge=@ch", "payment_intent=@pi&limit=1"},
 	"POST /v1/refunds/{refund}/cancel":                                 {""},
+	"GET /v1/invoice_payments/{invoice_payment}":                       {"expand[]=invoice"},
+	"GET /v1/invoice_payments":                                         {"invoice=@openin&status=open", "limit=1"},
 	"POST /v1/customers/{customer}/balance_transactions":               {"amount=-500&currency=usd&description=credit&metadata[k]=v", "amount=200&currency=usd"},
 	"GET /v1/customers/{customer}/balance_transactions/{transaction}":  {"expand[]=customer"},
 	"POST /v1/customers/{customer}/balance_transactions/{transaction}": {"description=d&metadata[k]=v", "metadata="},

@@ -776,3 +776,49 @@ func TestFixturesAccountSettings(t *testing.T) {
 		t.Errorf("a bad setting: %d %s", bad.status, bad.body)
 	}
 }
+
+// TestInvoicePaymentsAtBasil: from 2025-03-31.basil the invoice_payment
+// resource links an invoice to the PaymentIntent paying it (ref §0,
+// design-16 §4.6): one per PaymentIntent, open until paid (amount_paid,
+// paid_at) or canceled by a void; before basil its routes are the 404 of
+// any unknown route.
+func TestInvoicePaymentsAtBasil(t *testing.T) {
+	const basil = "2025-03-31.basil"
+	e := newEnv(t)
+	cu := cardCustomer(t, e.sc, "pm_card_visa")
+	price := licensedPrice(t, e.sc, 1000, "month")
+	sub := subscribe(t, e.sc, cu.ID, &stripe.SubscriptionItemsParams{Price: stripe.String(price.ID)})
+	inv, err := e.sc.Invoices.Get(sub.LatestInvoice.ID, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := e.do("GET", "/v1/invoice_payments", ""); r.status != 404 {
+		t.Errorf("at 2024-06-20: %d %s", r.status, r.body)
+	}
+	r := e.do("GET", "/v1/invoice_payments?invoice="+sub.LatestInvoice.ID, "", at(basil)...)
+	data, _ := r.json["data"].([]any)
+	if r.status != 200 || len(data) != 1 {
+		t.Fatalf("at basil: %d %s", r.status, r.body)
+	}
+	ip := data[0].(map[string]any)
+	payment, _ := ip["payment"].(map[string]any)
+	transitions, _ := ip["status_transitions"].(map[string]any)
+	if ip["status"] != "paid" || ip["amount_paid"] != float64(1000) || ip["amount_requested"] != float64(1000) || ip["is_default"] != true ||
+		payment["type"] != "payment_intent" || payment["payment_intent"] != inv.PaymentIntent.ID || transitions["paid_at"] == nil {
+		t.Fatalf("the invoice payment: %v", ip)
+	}
+	if got := e.do("GET", "/v1/invoice_payments/"+ip["id"].(string), "", at(basil)...); got.status != 200 || got.json["id"] != ip["id"] {
+		t.Errorf("retrieve: %d %s", got.status, got.body)
+	}
+
+	declining := cardCustomer(t, e.sc, "pm_card_chargeCustomerFail")
+	failed := subscribe(t, e.sc, declining.ID, &stripe.SubscriptionItemsParams{Price: stripe.String(price.ID)})
+	if _, err := e.sc.Invoices.VoidInvoice(failed.LatestInvoice.ID, nil); err != nil {
+		t.Fatal(err)
+	}
+	r = e.do("GET", "/v1/invoice_payments?invoice="+failed.LatestInvoice.ID, "", at(basil)...)
+	data, _ = r.json["data"].([]any)
+	if len(data) != 1 || data[0].(map[string]any)["status"] != "canceled" || data[0].(map[string]any)["amount_paid"] != nil {
+		t.Errorf("a voided invoice's payment: %s", r.body)
+	}
+}

@@ -32,6 +32,7 @@ var resources = []anyResource{
 	paymentIntentResource,
 	chargeResource,
 	refundResource,
+	invoicePaymentResource,
 
 	lineItemResource,
 	planResource,
@@ -79,6 +80,7 @@ var routeOrder = []routeGroup{
 	{res: paymentIntentResource},
 	{res: chargeResource},
 	{res: refundResource},
+	{res: invoicePaymentResource},
 	{routes: emulatorIntentEndpoints},
 }
 

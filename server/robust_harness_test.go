@@ -162,6 +162,7 @@ type seedIDs struct {
 	webhookEndpoint, alert, event, requestLog, stream    string
 	paymentMethod, setupIntent, balanceTransaction       string // the customer's
 	paymentIntent, charge, refund, capturable            string // a PaymentIntent waiting for 3D Secure; a charge; a pending refund; an uncaptured PaymentIntent
+	invoicePayment                                       string // the open invoice's
 	// Names that must be unique in an account (suffixed when seeding again).
 	eventName, oldEventName, lookupKey, identifier string
 }
@@ -253,6 +254,16 @@ func (e *inproc) seed() {
 	pending := e.must("POST", "/v1/payment_intents", "amount=2000&currency=usd&customer="+ids.customer+"&payment_method=pm_card_pendingRefund&confirm=true")
 	ids.refund = id(e.must("POST", "/v1/refunds", "charge="+pending.str("latest_charge")+"&amount=100")) // pending: cancel acts on it
 	ids.capturable = id(e.must("POST", "/v1/payment_intents", "amount=2000&currency=usd&capture_method=manual&payment_method=pm_card_visa&confirm=true"))
+	// An invoice payment (served from basil): the first one stored, of an
+	// invoice the seeded subscriptions' cards paid.
+	tx := e.srv.accounts.get(e.key).db.Read()
+	_ = tx.Ascending(tInvoicePayments, func(r store.Record) error {
+		if ids.invoicePayment == "" {
+			ids.invoicePayment = r.RecordID()
+		}
+		return nil
+	})
+	tx.Abort()
 	// A PaymentIntent waiting for 3D Secure: confirm, cancel and authenticate act on it.
 	ids.paymentIntent = id(e.must("POST", "/v1/payment_intents", "amount=1500&currency=usd&customer="+ids.customer+"&payment_method=pm_card_authenticationRequired&confirm=true"))
 	for name, v := range map[string]string{"event": ids.event, "request log": ids.requestLog, "session": ids.stream,
@@ -309,6 +320,8 @@ func (ids seedIDs) pathID(template string) string {
 		return ids.charge
 	case strings.HasPrefix(template, "/v1/refunds/"):
 		return ids.refund
+	case strings.HasPrefix(template, "/v1/invoice_payments/"):
+		return ids.invoicePayment
 	case strings.HasPrefix(template, "/v1/customers/"):
 		return ids.customer
 	case strings.HasPrefix(template, "/v1/billing/meters/"):

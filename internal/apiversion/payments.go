@@ -154,11 +154,13 @@ var acacia0127AdviceCode = &Change{
 
 var basilPaymentFields = &Change{
 	At: V2025_03_31_Basil, ID: "basil.payment-fields",
-	Summary: "PaymentIntents and charges: invoice is removed (invoice payments link them); payment methods and charges: card regulated_status; charges: network_transaction_id; balance transactions: checkout_session",
+	Summary: "PaymentIntents and charges: invoice is removed (the invoice_payment resource, added, links them); payment methods and charges: card regulated_status; charges: network_transaction_id; balance transactions: checkout_session",
 	// regulated_status, network_transaction_id and checkout_session are in
 	// the 2025-05-28 catalogue, the base of 2025-03-31 [I] (no changelog
 	// entry found).
 	Ref: "api-versions.md §3.3 #12, #20–21; CL:basil/2025-03-31/add-support-for-multiple-partial-payments-on-invoices",
+	// The invoice_payment resource that links them to their invoices.
+	Routes: []RouteEdit{{Route: "GET /v1/invoice_payments", Kind: RouteAdded}, {Route: "GET /v1/invoice_payments/{invoice_payment}", Kind: RouteAdded}},
 	Fields: append(append(append(fieldsOn("payment_intent", FieldRemoved, "invoice"),
 		fieldsOn("charge", FieldRemoved, "invoice")...),
 		fieldsOn("charge", FieldAdded, "payment_method_details.card.network_transaction_id", "payment_method_details.card.regulated_status")...),

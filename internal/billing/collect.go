@@ -89,6 +89,9 @@ func finalize(u *Unit, inv *Invoice, at int64, how collection) (*Invoice, error)
 	if err := u.tx.Put(TablePaymentIntents, pi); err != nil {
 		return nil, err
 	}
+	if err := newInvoicePayment(u, n, pi, at); err != nil {
+		return nil, err
+	}
 	if how.noAttempt {
 		return n, nil
 	}
@@ -181,6 +184,9 @@ func settleInvoice(u *Unit, inv *Invoice, pi *PaymentIntent, r cards.Result, aut
 		return nil, err
 	}
 	if n.Paid {
+		if err := settleInvoicePayment(u, n.ID, InvoicePaymentPaid, pi.AmountReceived, at); err != nil {
+			return nil, err
+		}
 		return n, afterPaid(u, n)
 	}
 	if err := afterFailed(u, n); err != nil {

@@ -291,7 +291,10 @@ func payingMethod(u *Unit, inv *Invoice, in PayRequest) (*PaymentMethod, error) 
 func payableIntent(u *Unit, inv *Invoice, at int64) (*PaymentIntent, error) {
 	if inv.PaymentIntent == "" {
 		pi := invoiceIntent(u, inv, at)
-		return pi, u.tx.Put(TablePaymentIntents, pi)
+		if err := u.tx.Put(TablePaymentIntents, pi); err != nil {
+			return nil, err
+		}
+		return pi, newInvoicePayment(u, inv, pi, at)
 	}
 	pi, err := Get[*PaymentIntent](u.tx, TablePaymentIntents, "payment_intent", inv.PaymentIntent, "payment_intent")
 	if err != nil {
@@ -373,8 +376,10 @@ func cancelInvoiceIntent(u *Unit, inv *Invoice) error {
 	if err != nil || !pi.Confirmable() {
 		return err
 	}
-	_, err = cancelIntent(u, pi, "void_invoice")
-	return err
+	if _, err = cancelIntent(u, pi, "void_invoice"); err != nil {
+		return err
+	}
+	return settleInvoicePayment(u, inv.ID, InvoicePaymentCanceled, 0, u.EventTime(inv))
 }
 
 // MarkUncollectible marks an open invoice uncollectible.

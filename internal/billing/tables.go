@@ -24,6 +24,7 @@ const (
 	TablePaymentIntents      = "payment_intents"
 	TableCharges             = "charges"
 	TableRefunds             = "refunds"
+	TableInvoicePayments     = "invoice_payments"
 
 	TableProducts   = "products"
 	TableMeters     = "meters"
@@ -100,6 +101,9 @@ func Tables() []store.Table {
 		}},
 		{Name: TableRefunds, Indexes: []store.Index{
 			{Name: "charge", Keys: func(r store.Record) []string { return []string{r.(*Refund).Charge} }},
+		}},
+		{Name: TableInvoicePayments, BTree: true, Indexes: []store.Index{
+			{Name: "invoice", Keys: func(r store.Record) []string { return []string{r.(*InvoicePayment).Invoice} }},
 		}},
 	}
 }

@@ -27,6 +27,8 @@ var ServedBeyond = []string{
 	"POST /v1/invoices/{invoice}/send",
 	"POST /v1/invoices/{invoice}/lines/{line_item_id}",
 	"POST /v1/subscriptions/{subscription}/migrate",
+	"GET /v1/invoice_payments",
+	"GET /v1/invoice_payments/{invoice_payment}",
 }
 
 // Deprecated are the parameters the spec-derived catalogues (2024-09-30.acacia
