@@ -822,3 +822,54 @@ func TestInvoicePaymentsAtBasil(t *testing.T) {
 		t.Errorf("a voided invoice's payment: %s", r.body)
 	}
 }
+
+// TestPaymentBehaviorOnUpdate: an update that invoices at once
+// (always_invoice) for a customer whose card declines: allow_incomplete
+// applies it, the invoice open and the subscription past_due;
+// error_if_incomplete is the decline's 402 and nothing changes [I];
+// default_incomplete applies it with the invoice's PaymentIntent waiting for
+// the customer (requires_confirmation: a card is on file [I]) and the
+// subscription past_due (sg79 PaymentBehavior).
+func TestPaymentBehaviorOnUpdate(t *testing.T) {
+	for _, tc := range []struct {
+		behavior string
+		code     string // the 402's ("": the update applies)
+		intent   stripe.PaymentIntentStatus
+		attempts int64
+	}{
+		{behavior: "allow_incomplete", intent: "requires_payment_method", attempts: 1},
+		{behavior: "error_if_incomplete", code: "card_declined"},
+		{behavior: "default_incomplete", intent: "requires_confirmation"},
+	} {
+		t.Run(tc.behavior, func(t *testing.T) {
+			e := newEnv(t)
+			price := licensedPrice(t, e.sc, 1000, "month")
+			cu := cardCustomer(t, e.sc, "pm_card_visa")
+			sub := subscribe(t, e.sc, cu.ID, &stripe.SubscriptionItemsParams{Price: stripe.String(price.ID)})
+			failing := attachCard(t, e.sc, "pm_card_chargeCustomerFail", cu.ID)
+			if _, err := e.sc.Customers.Update(cu.ID, &stripe.CustomerParams{InvoiceSettings: &stripe.CustomerInvoiceSettingsParams{DefaultPaymentMethod: stripe.String(failing.ID)}}); err != nil {
+				t.Fatal(err)
+			}
+			upd, err := e.sc.Subscriptions.Update(sub.ID, &stripe.SubscriptionParams{PaymentBehavior: stripe.String(tc.behavior), ProrationBehavior: stripe.String("always_invoice"),
+				Items:  []*stripe.SubscriptionItemsParams{{ID: stripe.String(sub.Items.Data[0].ID), Quantity: stripe.Int64(3)}},
+				Expand: []*string{stripe.String("latest_invoice.payment_intent")}})
+			if tc.code != "" {
+				wantErr(t, err, 402, tc.code, "")
+				got, err := e.sc.Subscriptions.Get(sub.ID, nil)
+				if err != nil || got.Status != "active" || got.Items.Data[0].Quantity != 1 || got.LatestInvoice.ID != sub.LatestInvoice.ID {
+					t.Fatalf("after the 402: %v %v", got, err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			inv := upd.LatestInvoice
+			if upd.Status != "past_due" || upd.Items.Data[0].Quantity != 3 || inv.BillingReason != "subscription_update" || inv.Status != "open" ||
+				inv.AttemptCount != tc.attempts || inv.PaymentIntent.Status != tc.intent {
+				t.Fatalf("updated: %s, quantity %d, invoice %s %s attempts %d, intent %s", upd.Status, upd.Items.Data[0].Quantity, inv.BillingReason, inv.Status,
+					inv.AttemptCount, inv.PaymentIntent.Status)
+			}
+		})
+	}
+}

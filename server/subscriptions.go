@@ -43,16 +43,15 @@ var subscriptionResource = &resource[*billing.Subscription]{
 var subscriptionParams = []string{"add_invoice_items", "cancel_at", "cancel_at_period_end", "collection_method", "days_until_due", "default_payment_method", "description",
 	"items", "metadata", "off_session", "payment_behavior", "proration_behavior", "trial_end", "trial_from_plan", "trial_settings", "automatic_tax"}
 
-// paymentBehaviorChecked wraps the update, which takes payment_behavior
-// allow_incomplete (the default) only so far: an update's invoice is
-// charged, and the values that wait for its payment or fail without it
-// (default_incomplete, error_if_incomplete, pending_if_incomplete) are
-// refused rather than answered as allow_incomplete. (The creation takes
-// them all: billing.CreateSubscription.)
+// paymentBehaviorChecked wraps the update and the item endpoints, which
+// take payment_behavior allow_incomplete (the default), default_incomplete
+// and error_if_incomplete (billing.UpdateSubscription); pending_if_incomplete,
+// which keeps the update pending until its invoice is paid, is refused
+// rather than answered as another behaviour (not modelled yet).
 func paymentBehaviorChecked(h handler) handler {
 	return func(c *call) (jsonobj.Obj, error) {
-		if v, ok := c.params.String("payment_behavior"); ok && v != "allow_incomplete" {
-			return nil, apierr.InvalidRequest("", "payment_behavior", "stripe-emulator does not support payment_behavior=%s on a subscription's update yet. Leave payment_behavior out, or use allow_incomplete (the default).", v)
+		if v, ok := c.params.String("payment_behavior"); ok && v == string(billing.PaymentPendingIfIncomplete) {
+			return nil, apierr.InvalidRequest("", "payment_behavior", "stripe-emulator does not support payment_behavior=pending_if_incomplete yet (an update left pending until its invoice is paid). Use allow_incomplete (the default), default_incomplete or error_if_incomplete.")
 		}
 		return h(c)
 	}
@@ -218,7 +217,8 @@ func anchorType(p *form.Params, def string) string {
 func decodeSubscriptionChange(c *call, p *form.Params) billing.SubscriptionChange {
 	return billing.SubscriptionChange{Subscription: c.pathID(), Items: decodeItems(c, p, "items"), ProrationBehavior: decodeProrationBehavior(p),
 		ProrationDate: optInt(p, "proration_date"), TrialEnd: decodeMoment(p, "trial_end"), AnchorNow: anchorType(p, "unchanged") == "now",
-		AddInvoiceItems: decodeAddInvoiceItems(c, p), Settings: decodeSubscriptionSettings(p), Cancellation: decodeCancellation(p)}
+		AddInvoiceItems: decodeAddInvoiceItems(c, p), Settings: decodeSubscriptionSettings(p), Cancellation: decodeCancellation(p),
+		PaymentBehavior: billing.PaymentBehavior(p.StringOr("payment_behavior", ""))}
 }
 
 // decodeSubscriptionSettings is what create and update share, apart from

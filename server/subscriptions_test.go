@@ -432,11 +432,11 @@ func TestListSubscriptionsAndTestClocks(t *testing.T) {
 	}
 }
 
-// payment_behavior values other than allow_incomplete get a 400 that says so
-// on subscription update and on subscription item create and update (the
-// emulator does not model them there yet); nothing is changed.
-// allow_incomplete, the default, is accepted. (The creation takes every
-// value: TestPaymentBehaviorOnCreate.)
+// payment_behavior=pending_if_incomplete gets a 400 that says so on
+// subscription update and on subscription item create and update (the
+// emulator does not model pending updates yet); nothing is changed.
+// allow_incomplete, the default, is accepted. (The other values:
+// TestPaymentBehaviorOnCreate, TestPaymentBehaviorOnUpdate.)
 func TestPaymentBehaviorTheEmulatorCannotHonour(t *testing.T) {
 	e := newEnvWithCard(t)
 	price := licensedPrice(t, e.sc, 500, "month")
@@ -463,7 +463,7 @@ func TestPaymentBehaviorTheEmulatorCannotHonour(t *testing.T) {
 		}},
 	}
 	for _, c := range calls {
-		for _, b := range []string{"default_incomplete", "error_if_incomplete", "pending_if_incomplete"} {
+		for _, b := range []string{"pending_if_incomplete"} {
 			t.Run(c.name+" "+b, func(t *testing.T) {
 				se := wantErr(t, c.call(b), 400, "", "payment_behavior")
 				if !strings.Contains(se.Msg, "payment_behavior="+b) || !strings.Contains(se.Msg, "allow_incomplete") {

@@ -135,6 +135,7 @@ type SubscriptionChange struct {
 	AddInvoiceItems   []AddInvoiceItem
 	Settings          SubscriptionSettings
 	Cancellation      CancellationDetails
+	PaymentBehavior   PaymentBehavior // "": allow_incomplete
 }
 
 // ItemRequest is a change through an item endpoint: one ItemChange through
@@ -146,6 +147,7 @@ type ItemRequest struct {
 	Item              ItemChange
 	ProrationBehavior ProrationBehavior
 	ProrationDate     Opt[int64]
+	PaymentBehavior   PaymentBehavior // "": allow_incomplete
 }
 
 // CancelRequest is DELETE /v1/subscriptions/{subscription_exposed_id}.
