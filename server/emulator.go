@@ -185,6 +185,21 @@ func fixtureBillingSettings(d billing.Dunning, m *fixtures.BillingMeta) (billing
 	return bp.apply(d)
 }
 
+// billingMeta is the account's billing settings in the shape of
+// /_emulator/account (and the fixtures file's _meta.account.billing), as a
+// state file keeps them.
+func billingMeta(d billing.Dunning) *fixtures.BillingMeta {
+	typ := "custom"
+	if d.Smart {
+		typ = "smart"
+	}
+	m := &fixtures.BillingMeta{}
+	m.Retries = &fixtures.RetriesMeta{Type: &typ, Smart: &fixtures.SmartMeta{MaxRetries: &d.MaxRetries, WindowDays: &d.WindowDays},
+		Custom: &fixtures.CustomMeta{Days: slices.Clone(d.CustomDays)}}
+	m.AfterFinalFailure = &fixtures.FinalMeta{Subscription: &d.SubscriptionAction, Invoice: &d.InvoiceAction}
+	return m
+}
+
 // renderBillingSettings renders the account's billing settings.
 func renderBillingSettings(d billing.Dunning) jsonobj.Obj {
 	typ := "custom"

@@ -873,3 +873,37 @@ func TestPaymentBehaviorOnUpdate(t *testing.T) {
 		})
 	}
 }
+
+// TestPaymentsSurviveAState: PaymentIntents, charges, refunds, invoice
+// payments and the account's dunning settings are saved and loaded as they
+// were.
+func TestPaymentsSurviveAState(t *testing.T) {
+	e := newEnv(t)
+	if r := e.do("POST", "/_emulator/account", "billing[retries][type]=custom&billing[retries][custom][days][]=3&billing[after_final_failure][invoice]=mark_uncollectible"); r.status != 200 {
+		t.Fatal(string(r.body))
+	}
+	cu := cardCustomer(t, e.sc, "pm_card_visa")
+	price := licensedPrice(t, e.sc, 1000, "month")
+	sub := subscribe(t, e.sc, cu.ID, &stripe.SubscriptionItemsParams{Price: stripe.String(price.ID)})
+	inv, err := e.sc.Invoices.Get(sub.LatestInvoice.ID, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	re, err := e.sc.Refunds.New(&stripe.RefundParams{Charge: stripe.String(inv.Charge.ID), Amount: stripe.Int64(100)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e2 := loadedEnv(t, e, saveBytes(t, e.srv))
+	for _, p := range []string{"/v1/payment_intents/" + inv.PaymentIntent.ID, "/v1/charges/" + inv.Charge.ID, "/v1/refunds/" + re.ID,
+		"/v1/invoices/" + inv.ID, "/_emulator/account"} {
+		a, b := e.do("GET", p, ""), e2.do("GET", p, "")
+		if a.status != 200 || string(a.body) != string(b.body) {
+			t.Errorf("%s:\nsaved  %d %s\nloaded %d %s", p, a.status, a.body, b.status, b.body)
+		}
+	}
+	a := e.do("GET", "/v1/invoice_payments?invoice="+inv.ID, "", at("2025-03-31.basil")...)
+	b := e2.do("GET", "/v1/invoice_payments?invoice="+inv.ID, "", at("2025-03-31.basil")...)
+	if a.status != 200 || string(a.body) != string(b.body) {
+		t.Errorf("invoice payments:\nsaved  %s\nloaded %s", a.body, b.body)
+	}
+}
