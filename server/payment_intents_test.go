@@ -907,3 +907,38 @@ func TestPaymentsSurviveAState(t *testing.T) {
 		t.Errorf("invoice payments:\nsaved  %s\nloaded %s", a.body, b.body)
 	}
 }
+
+// TestSaveDefaultPaymentMethod: payment_settings[save_default_payment_method]
+// =on_subscription (sg79) makes the card that pays the subscription's
+// invoice its default_payment_method: here the card that confirms a
+// default_incomplete subscription's PaymentIntent. Without it the
+// subscription keeps none. payment_method_types is not supported (a 400
+// that says so).
+func TestSaveDefaultPaymentMethod(t *testing.T) {
+	e := newEnv(t)
+	price := licensedPrice(t, e.sc, 1000, "month")
+	for _, save := range []string{"on_subscription", "off"} {
+		t.Run(save, func(t *testing.T) {
+			cus := newCustomer(t, e.sc)
+			sub, err := e.sc.Subscriptions.New(&stripe.SubscriptionParams{Customer: stripe.String(cus), Items: []*stripe.SubscriptionItemsParams{{Price: stripe.String(price.ID)}},
+				PaymentBehavior: stripe.String("default_incomplete"), PaymentSettings: &stripe.SubscriptionPaymentSettingsParams{SaveDefaultPaymentMethod: stripe.String(save)},
+				Expand: []*string{stripe.String("latest_invoice.payment_intent")}})
+			if err != nil || sub.PaymentSettings.SaveDefaultPaymentMethod != stripe.SubscriptionPaymentSettingsSaveDefaultPaymentMethod(save) {
+				t.Fatalf("created: %v %v", sub, err)
+			}
+			pi, err := e.sc.PaymentIntents.Confirm(sub.LatestInvoice.PaymentIntent.ID, &stripe.PaymentIntentConfirmParams{PaymentMethod: stripe.String("pm_card_visa")})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if sub, err = e.sc.Subscriptions.Get(sub.ID, nil); err != nil {
+				t.Fatal(err)
+			}
+			if got := sub.DefaultPaymentMethod != nil && sub.DefaultPaymentMethod.ID == pi.PaymentMethod.ID; got != (save == "on_subscription") || sub.Status != "active" {
+				t.Errorf("%s: default payment method %+v (the paying card %s), status %s", save, sub.DefaultPaymentMethod, pi.PaymentMethod.ID, sub.Status)
+			}
+		})
+	}
+	_, err := e.sc.Subscriptions.New(&stripe.SubscriptionParams{Customer: stripe.String(newCustomer(t, e.sc)), Items: []*stripe.SubscriptionItemsParams{{Price: stripe.String(price.ID)}},
+		PaymentSettings: &stripe.SubscriptionPaymentSettingsParams{PaymentMethodTypes: stripe.StringSlice([]string{"sepa_debit"})}})
+	wantErr(t, err, 400, "", "payment_settings[payment_method_types]")
+}

@@ -41,7 +41,7 @@ var subscriptionResource = &resource[*billing.Subscription]{
 
 // subscriptionParams are the parameters create and update share.
 var subscriptionParams = []string{"add_invoice_items", "cancel_at", "cancel_at_period_end", "collection_method", "days_until_due", "default_payment_method", "description",
-	"items", "metadata", "off_session", "payment_behavior", "proration_behavior", "trial_end", "trial_from_plan", "trial_settings", "automatic_tax"}
+	"items", "payment_settings", "metadata", "off_session", "payment_behavior", "proration_behavior", "trial_end", "trial_from_plan", "trial_settings", "automatic_tax"}
 
 // paymentBehaviorChecked wraps the update and the item endpoints, which
 // take payment_behavior allow_incomplete (the default), default_incomplete
@@ -57,9 +57,9 @@ func paymentBehaviorChecked(h handler) handler {
 	}
 }
 
-// unsupportedItemParams are parameters of items and add_invoice_items the
+// unsupportedItemParams are parameters of items, add_invoice_items and payment_settings the
 // emulator does not model.
-var unsupportedItemParams = []string{"items.billing_thresholds", "items.discounts", "items.tax_rates",
+var unsupportedItemParams = []string{"payment_settings.payment_method_options", "payment_settings.payment_method_types", "items.billing_thresholds", "items.discounts", "items.tax_rates",
 	"add_invoice_items.discounts", "add_invoice_items.tax_rates"}
 
 func subscriptionEndpoints() []endpoint {
@@ -227,6 +227,9 @@ func decodeSubscriptionSettings(p *form.Params) billing.SubscriptionSettings {
 	s := billing.SubscriptionSettings{CollectionMethod: optString(p, "collection_method"), DaysUntilDue: optInt(p, "days_until_due"),
 		CancelAtPeriodEnd: optBool(p, "cancel_at_period_end"), CancelAt: optInt(p, "cancel_at"), Description: optString(p, "description"),
 		Metadata: decodeMetadata(p, "metadata"), DefaultPaymentMethod: optString(p, "default_payment_method")}
+	if ps := p.Object("payment_settings"); ps != nil {
+		s.SaveDefaultPaymentMethod = optString(ps, "save_default_payment_method")
+	}
 	if ts := p.Object("trial_settings"); ts != nil {
 		s.TrialEndBehavior = optString(ts.Object("end_behavior"), "missing_payment_method")
 	}
@@ -483,8 +486,12 @@ var subscriptionShape = newShape("subscription", []subField{
 	{name: "next_pending_invoice_item_invoice", get: null[*subView]},
 	{name: "on_behalf_of", get: null[*subView]},
 	{name: "pause_collection", get: null[*subView]},
-	{name: "payment_settings", get: func(*renderCtx, *subView) any {
-		return jsonobj.Obj{{K: "payment_method_options", V: nil}, {K: "payment_method_types", V: nil}, {K: "save_default_payment_method", V: "off"}}
+	{name: "payment_settings", get: func(_ *renderCtx, v *subView) any {
+		save := "off"
+		if v.sub.SaveDefaultPaymentMethod {
+			save = "on_subscription"
+		}
+		return jsonobj.Obj{{K: "payment_method_options", V: nil}, {K: "payment_method_types", V: nil}, {K: "save_default_payment_method", V: save}}
 	}},
 	{name: "pending_invoice_item_interval", get: null[*subView]},
 	{name: "pending_setup_intent", get: func(_ *renderCtx, v *subView) any { return orNull(v.sub.PendingSetupIntent) }},

@@ -187,6 +187,9 @@ func settleInvoice(u *Unit, inv *Invoice, pi *PaymentIntent, r cards.Result, aut
 		if err := settleInvoicePayment(u, n.ID, InvoicePaymentPaid, pi.AmountReceived, at); err != nil {
 			return nil, err
 		}
+		if err := saveDefaultPaymentMethod(u, n, pi); err != nil {
+			return nil, err
+		}
 		return n, afterPaid(u, n)
 	}
 	if err := afterFailed(u, n); err != nil {
@@ -196,6 +199,27 @@ func settleInvoice(u *Unit, inv *Invoice, pi *PaymentIntent, r cards.Result, aut
 		return n, finalFailure(u, n, at)
 	}
 	return n, nil
+}
+
+// saveDefaultPaymentMethod makes the payment method that paid a
+// subscription's invoice its default_payment_method when its
+// payment_settings say save_default_payment_method=on_subscription [C]
+// sg79 (the payment method is attached by then: the invoice's
+// PaymentIntent is for future off-session use).
+func saveDefaultPaymentMethod(u *Unit, inv *Invoice, pi *PaymentIntent) error {
+	if inv.Subscription == "" || pi.PaymentMethod == "" {
+		return nil
+	}
+	sub, err := GetSubscription(u.tx, inv.Subscription, "subscription")
+	if err != nil || !sub.SaveDefaultPaymentMethod || sub.DefaultPaymentMethod == pi.PaymentMethod {
+		return err
+	}
+	if pm, err := Get[*PaymentMethod](u.tx, TablePaymentMethods, "PaymentMethod", pi.PaymentMethod, "payment_method"); err != nil || pm.Customer != sub.Customer {
+		return err
+	}
+	n := sub.Clone()
+	n.DefaultPaymentMethod = pi.PaymentMethod
+	return u.tx.Put(TableSubscriptions, n)
 }
 
 // paidByIntent pays an invoice whose PaymentIntent was confirmed by hand

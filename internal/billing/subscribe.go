@@ -337,6 +337,9 @@ func applySettings(sub *Subscription, in SubscriptionSettings, now int64) error 
 	if in.AutomaticTax {
 		return apierr.InvalidRequest("", "automatic_tax[enabled]", "stripe-emulator does not calculate tax: automatic_tax[enabled] can only be false.")
 	}
+	if in.SaveDefaultPaymentMethod.Set {
+		sub.SaveDefaultPaymentMethod = in.SaveDefaultPaymentMethod.V == "on_subscription"
+	}
 	md, err := metadata.Apply(sub.Metadata, in.Metadata)
 	if err != nil {
 		return err

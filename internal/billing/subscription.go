@@ -59,6 +59,10 @@ type Subscription struct {
 	// subscription created default_incomplete whose first invoice charged
 	// nothing (ref §3b), until it succeeds.
 	PendingSetupIntent string `json:",omitempty"`
+	// SaveDefaultPaymentMethod: payment_settings[save_default_payment_method]
+	// is on_subscription: the payment method that pays one of its invoices
+	// becomes its default_payment_method.
+	SaveDefaultPaymentMethod bool `json:",omitempty"`
 	// IncompleteUntil is when an incomplete subscription expires unless its
 	// first invoice is paid (incompleteFor after its creation).
 	IncompleteUntil int64 `json:",omitempty"`

@@ -75,6 +75,9 @@ type SubscriptionSettings struct {
 	// DefaultPaymentMethod is default_payment_method: a payment method
 	// attached to the subscription's customer (Clear: given empty, refused).
 	DefaultPaymentMethod Opt[string]
+	// SaveDefaultPaymentMethod is payment_settings[save_default_payment_method]
+	// (off, on_subscription).
+	SaveDefaultPaymentMethod Opt[string]
 }
 
 // ItemChange is one subscription item as a request gives it: an element of
