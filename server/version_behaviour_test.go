@@ -151,6 +151,9 @@ func TestTotalCountAtBasil(t *testing.T) {
 			t.Errorf("%s at basil: %d %s", tt.path, r.status, r.body)
 		}
 	}
+	if got := e.getAt("/v1/events?limit=1&type=customer.created&expand[]=total_count", "2024-06-20"); got["total_count"] != 3.0 {
+		t.Errorf("events: total_count %v", got["total_count"])
+	}
 	if got := e.getAt("/v1/customers?limit=1", "2024-06-20"); got["total_count"] != nil {
 		t.Errorf("total_count without expand: %v", got["total_count"])
 	}
