@@ -28,6 +28,7 @@ var changes = []*Change{
 	basilSingularDiscountFields,
 	basilTotalCount,
 	basilMeterFormulaLast,
+	basilBillingEventTypes,
 	basil0430TaxProvider,
 	basil0528ThresholdsBack,
 	basil0528AlertMeterRequired,
