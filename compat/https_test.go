@@ -77,10 +77,23 @@ func httpsClient(url, key string, tlsConf *tls.Config) (*client.API, *protocols)
 // -https-addr serves HTTPS with HTTP/2 beside HTTP, as stripe-mock does on
 // 12112: stripe-go v79 runs the Alpaca AI walkthrough, an error and a list
 // over it, each response over HTTP/2.
+// httpsLine is the emulator's "serving HTTPS" log line, matched by httpsRE
+// (nil if none within 10 s): start returns at the "listening" line, which the
+// HTTPS line may follow.
+func httpsLine(t *testing.T, e *emulator) []string {
+	var m []string
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if m = httpsRE.FindStringSubmatch(e.logs.String()); m != nil {
+			break
+		}
+	}
+	return m
+}
+
 func TestHTTPSWithHTTP2(t *testing.T) {
 	t.Run("a self-signed certificate made at start", func(t *testing.T) {
 		e := start(t, "-https-addr", "127.0.0.1:0", "-log-requests=false")
-		m := httpsRE.FindStringSubmatch(e.logs.String())
+		m := httpsLine(t, e)
 		if m == nil || m[2] == "" {
 			t.Fatalf("no HTTPS line with a fingerprint:\n%s", e.logs.String())
 		}
@@ -115,7 +128,7 @@ func TestHTTPSWithHTTP2(t *testing.T) {
 	t.Run("a certificate and key given", func(t *testing.T) {
 		certFile, keyFile, pool := writeCertificate(t)
 		e := start(t, "-https-addr", "127.0.0.1:0", "-tls-cert", certFile, "-tls-key", keyFile, "-log-requests=false")
-		m := httpsRE.FindStringSubmatch(e.logs.String())
+		m := httpsLine(t, e)
 		if m == nil || m[3] != certFile {
 			t.Fatalf("no HTTPS line naming %s:\n%s", certFile, e.logs.String())
 		}

@@ -990,7 +990,7 @@ func listEvents(c *call) (jsonobj.Obj, error) {
 		}
 		data = append(data, c.s.eventObject(all[pos], c.expands()))
 	}
-	return eventList(data, more), nil
+	return eventList(data, more, all, match), nil
 }
 
 func (s *Server) eventsBefore(c *call, all []*eventRecord, cursor int, limit int64, match func(*eventRecord) bool) (jsonobj.Obj, error) {
@@ -1010,14 +1010,26 @@ func (s *Server) eventsBefore(c *call, all []*eventRecord, cursor int, limit int
 	for i, o := range asc {
 		data[len(asc)-1-i] = o
 	}
-	return eventList(data, more), nil
+	return eventList(data, more, all, match), nil
 }
 
-func eventList(data []jsonobj.Obj, more bool) jsonobj.Obj {
+// eventList is the list of events; its total_count (the events match
+// selects, shown when expanded before 2025-03-31.basil) counts all.
+func eventList(data []jsonobj.Obj, more bool, all []*eventRecord, match func(*eventRecord) bool) jsonobj.Obj {
 	if data == nil {
 		data = []jsonobj.Obj{}
 	}
-	return jsonobj.Obj{{K: "object", V: "list"}, {K: "data", V: data}, {K: "has_more", V: more}, {K: "url", V: "/v1/events"}}
+	total := func() any {
+		n := 0
+		for _, ev := range all {
+			if match(ev) {
+				n++
+			}
+		}
+		return n
+	}
+	return jsonobj.Obj{{K: "object", V: "list"}, {K: "data", V: data}, {K: "has_more", V: more},
+		{K: "total_count", V: jsonobj.Hidden{Fn: total}}, {K: "url", V: "/v1/events"}}
 }
 
 func indexOfEvent(all []*eventRecord, id string) int {

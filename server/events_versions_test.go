@@ -22,6 +22,8 @@ type rawReceiver struct {
 	mu     sync.Mutex
 	secret string
 	events []map[string]any
+	// shapes checks each delivery against its version's shapes (set by endpoint).
+	shapes *shapeRecorder
 }
 
 func newRawReceiver(t *testing.T) *rawReceiver {
@@ -40,6 +42,7 @@ func newRawReceiver(t *testing.T) *rawReceiver {
 			t.Errorf("a delivery: %v", err)
 		}
 		r.events = append(r.events, ev)
+		r.shapes.noteDelivery(body)
 	}))
 	t.Cleanup(r.ts.Close)
 	return r
@@ -59,7 +62,9 @@ func (r *rawReceiver) endpoint(e *testEnv, version string, events ...string) {
 	if resp.status != 200 {
 		r.t.Fatalf("%d %s", resp.status, resp.body)
 	}
-	r.secret = resp.json["secret"].(string)
+	r.mu.Lock()
+	r.secret, r.shapes = resp.json["secret"].(string), e.shapes
+	r.mu.Unlock()
 }
 
 // wait returns the first delivery of a type, waiting for it.

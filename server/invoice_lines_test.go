@@ -166,10 +166,11 @@ func TestUpdateInvoiceItemLine(t *testing.T) {
 	if l.Period.Start != t0.Unix()-86400 || l.Period.End != t0.Unix() || l.Discountable || l.Quantity != 2 || l.Price.ID != oneTime {
 		t.Errorf("invoice item: %+v", l)
 	}
-	for _, typ := range []string{"invoice.updated", "invoiceitem.updated"} {
-		if it := e.sc.Events.List(&stripe.EventListParams{Type: stripe.String(typ)}); !it.Next() {
-			t.Errorf("no %s event", typ)
-		}
+	if it := e.sc.Events.List(&stripe.EventListParams{Type: stripe.String("invoice.updated")}); !it.Next() {
+		t.Error("no invoice.updated event")
+	}
+	if got := eventTypesOf(t, e, line.InvoiceItem.ID); !slices.Equal(got, []string{"invoiceitem.created"}) {
+		t.Errorf("the invoice item's events: %v (Stripe sends no invoiceitem.updated)", got)
 	}
 	raw := e.do("GET", "/v1/invoices/"+inv.ID+"/lines", "")
 	checkShape(t, "line_item", mustJSON(t, raw.json["data"].([]any)[0]))
@@ -329,5 +330,36 @@ func TestDraftLineIDsStayWhenItsItemsChange(t *testing.T) {
 	credit := draft.Lines.Data[0]
 	if _, err := e.sc.InvoiceLineItems.Update(credit.ID, &stripe.InvoiceLineItemParams{Invoice: stripe.String(draft.ID), Description: stripe.String("Seat credit")}); err != nil {
 		t.Errorf("editing the proration line by the ID read before: %v", err)
+	}
+}
+
+// An invoice item raises invoiceitem.created and invoiceitem.deleted, never
+// invoiceitem.updated (an event type Stripe removed from every version), at
+// every version: updating one through its own endpoint or through its
+// invoice's line shows only in the invoice's events.
+func TestInvoiceItemEvents(t *testing.T) {
+	for _, v := range []string{"2024-06-20", "2025-03-31.basil", "2026-10-28.endive"} {
+		t.Run(strings.ReplaceAll(v, ".", "_"), func(t *testing.T) {
+			e := newEnv(t)
+			draft, _ := manualInvoice(t, e, "send_invoice", 2500)
+			ii := draft.Lines.Data[0].InvoiceItem.ID
+			for _, tt := range []struct{ path, body string }{
+				{"/v1/invoiceitems/" + ii, "description=Changed&metadata[y]=2"},
+				{"/v1/invoices/" + draft.ID + "/lines/" + draft.Lines.Data[0].ID, "description=Again"},
+			} {
+				if r := e.do("POST", tt.path, tt.body, at(v)...); r.status != 200 {
+					t.Fatalf("POST %s: %d %s", tt.path, r.status, r.body)
+				}
+			}
+			if r := e.do("DELETE", "/v1/invoiceitems/"+ii, "", at(v)...); r.status != 200 {
+				t.Fatalf("delete: %d %s", r.status, r.body)
+			}
+			if got, want := eventTypesOf(t, e, ii), []string{"invoiceitem.created", "invoiceitem.deleted"}; !slices.Equal(got, want) {
+				t.Errorf("events of the invoice item: %v, want %v", got, want)
+			}
+			if got := eventTypesOf(t, e, draft.ID); !slices.Contains(got, "invoice.updated") {
+				t.Errorf("events of the invoice: %v, want an invoice.updated", got)
+			}
+		})
 	}
 }

@@ -392,6 +392,19 @@ func (r *shapeRecorder) note(header http.Header, body []byte) {
 	r.at[v].response(doc, r.at, r.all)
 }
 
+// noteDelivery checks a webhook delivery's body: an event, whose data.object
+// is checked at its api_version (an endpoint's own, which GET /v1/events does
+// not show when it is not the account's default).
+func (r *shapeRecorder) noteDelivery(body []byte) {
+	var probe struct {
+		APIVersion string `json:"api_version"`
+	}
+	if r == nil || json.Unmarshal(body, &probe) != nil {
+		return
+	}
+	r.note(http.Header{"Stripe-Version": {probe.APIVersion}}, body)
+}
+
 // recordingTransport hands the responses a client reads to a recorder.
 type recordingTransport struct {
 	next http.RoundTripper

@@ -130,6 +130,33 @@ func TestTotalCountAtBasil(t *testing.T) {
 	if r.status != 400 || r.errField("code") != "property_forbidden" || r.errField("param") != "expand" {
 		t.Errorf("total_count at basil: %d %s", r.status, r.body)
 	}
+	// A list counts every object its filters match, not only the page's.
+	for _, name := range []string{"Two", "Three"} {
+		e.do("POST", "/v1/customers", "name="+name+"&email="+name+"@example.com")
+	}
+	for _, tt := range []struct {
+		path string
+		want float64
+	}{
+		{"/v1/customers?limit=1&expand[]=total_count", 3},
+		{"/v1/customers?limit=1&email=Two@example.com&expand[]=total_count", 1},
+	} {
+		for _, v := range []string{"2024-06-20", "2025-02-24.acacia"} {
+			got := e.getAt(tt.path, v)
+			if got["total_count"] != tt.want || len(got["data"].([]any)) != 1 {
+				t.Errorf("%s at %s: total_count %v, %d objects", tt.path, v, got["total_count"], len(got["data"].([]any)))
+			}
+		}
+		if r := e.do("GET", tt.path, "", at("2025-03-31.basil")...); r.status != 400 || r.errField("code") != "property_forbidden" {
+			t.Errorf("%s at basil: %d %s", tt.path, r.status, r.body)
+		}
+	}
+	if got := e.getAt("/v1/events?limit=1&type=customer.created&expand[]=total_count", "2024-06-20"); got["total_count"] != 3.0 {
+		t.Errorf("events: total_count %v", got["total_count"])
+	}
+	if got := e.getAt("/v1/customers?limit=1", "2024-06-20"); got["total_count"] != nil {
+		t.Errorf("total_count without expand: %v", got["total_count"])
+	}
 	// The lists embedded in objects keep theirs.
 	tok := versionFixtures(t, e)
 	sub := e.getAt("/v1/subscriptions/"+tok.Replace("@sub"), "2025-03-31.basil")

@@ -445,6 +445,43 @@ func TestWebhookEndpointAPIVersion(t *testing.T) {
 	}
 }
 
+// The event types a webhook endpoint can name are its request's version's:
+// billing.meter.* and the billing credit types from 2025-03-31.basil (Stripe's
+// changelog; stripe-node 18 types them), although Stripe's catalogues list
+// them only from 2026-08-26.dahlia; before basil they are unknown values.
+func TestWebhookEventTypesPerVersion(t *testing.T) {
+	e := newEnv(t)
+	types := []string{"billing.meter.created", "billing.meter.updated", "billing.meter.deactivated", "billing.meter.reactivated",
+		"billing.credit_grant.created", "billing.credit_grant.updated", "billing.credit_balance_transaction.created"}
+	body := "url=https://example.com/h&enabled_events[]=" + strings.Join(types, "&enabled_events[]=")
+	for _, tt := range []struct {
+		version string
+		ok      bool
+	}{
+		{"2024-06-20", false}, {"2025-02-24.acacia", false},
+		{"2025-03-31.basil", true}, {"2025-08-27.basil", true}, {"2025-09-30.clover", true}, {"2025-11-17.clover", true},
+		{"2026-05-27.dahlia", true}, {"2026-08-26.dahlia", true}, {"2026-10-28.endive", true},
+	} {
+		t.Run(tt.version, func(t *testing.T) {
+			r := e.do("POST", "/v1/webhook_endpoints", body, at(tt.version)...)
+			if !tt.ok {
+				if r.status != 400 || r.errField("param") != "enabled_events[0]" || !strings.HasPrefix(r.errField("message"), "Invalid enabled_events: must be one of") {
+					t.Errorf("create: %d %.200s", r.status, r.body)
+				}
+				return
+			}
+			if r.status != 200 || len(r.json["enabled_events"].([]any)) != len(types) {
+				t.Fatalf("create: %d %s", r.status, r.body)
+			}
+			id := r.json["id"].(string)
+			if u := e.do("POST", "/v1/webhook_endpoints/"+id, "enabled_events[]=billing.meter.created", at(tt.version)...); u.status != 200 {
+				t.Errorf("update: %d %s", u.status, u.body)
+			}
+			e.do("DELETE", "/v1/webhook_endpoints/"+id, "")
+		})
+	}
+}
+
 // endpoints are the server's routes.
 func endpoints(t *testing.T, srv *Server) []*endpoint {
 	t.Helper()

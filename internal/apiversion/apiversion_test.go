@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -251,6 +252,7 @@ func TestParamEditApply(t *testing.T) {
 			})),
 			"cancel_at": form.OneOf(form.Integer(), form.String("max_period_end")),
 			"formula":   form.String("count", "sum"),
+			"events":    form.Array(form.String("*", "customer.created")),
 			"anchor":    form.OneOf(form.String("now"), form.Object(map[string]*form.Schema{"type": form.String()})),
 		}, "customer")
 	}
@@ -282,6 +284,10 @@ func TestParamEditApply(t *testing.T) {
 		{"enum value in an anyOf", ParamEdit{Path: "cancel_at", Kind: ParamEnumAdded, Values: []string{"max_billed_until"}},
 			func(s *form.Schema) bool {
 				return strings.Join(s.Prop("cancel_at").AnyOf[1].Enum, ",") == "max_billed_until,max_period_end"
+			}, false},
+		{"enum value of an array's items", ParamEdit{Path: "events", Kind: ParamEnumAdded, Values: []string{"billing.meter.created", "customer.created"}},
+			func(s *form.Schema) bool {
+				return strings.Join(s.Prop("events").Items.Enum, ",") == "*,billing.meter.created,customer.created"
 			}, false},
 		{"enum value of a plain string", ParamEdit{Path: "customer", Kind: ParamEnumAdded, Values: []string{"x"}}, nil, true},
 	} {
@@ -321,6 +327,23 @@ func TestParamEditsBetween(t *testing.T) {
 	}
 	if len(ParamEditsBetween(Latest, Latest)) != 0 || len(ParamEditsBetween(V2024_06_20, V2024_06_20)) != 0 {
 		t.Error("an empty range has edits")
+	}
+}
+
+// The edits the catalogue snapshots lack are applied to those from their
+// version on, and to none before it.
+func TestCatalogueFixes(t *testing.T) {
+	if got := CatalogueFixes(V2025_02_24_Acacia); len(got) != 0 {
+		t.Errorf("before basil: %v", got)
+	}
+	for _, v := range []Version{V2025_03_31_Basil, V2025_09_30_Clover, V2026_05_27_Dahlia, Latest} {
+		found := false
+		for _, e := range CatalogueFixes(v) {
+			found = found || e.Route == rWebhookCreate && e.Path == "enabled_events" && slices.Contains(e.Values, "billing.meter.created")
+		}
+		if !found {
+			t.Errorf("%v: no billing.meter.created for enabled_events", v)
+		}
 	}
 }
 

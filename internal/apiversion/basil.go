@@ -53,6 +53,30 @@ var basilLegacyMetered = &Change{
 	Gates:   []Gate{GateNoLegacyMetered},
 }
 
+// basilBillingEventTypes: the billing meter and billing credit event types,
+// which webhook endpoints can name from 2025-03-31.basil. Stripe's catalogue
+// snapshots list them only from 2026-08-26.dahlia, but its changelog has them
+// in 2025-03-31.basil and stripe-node 18.5.0 (2025-08-27.basil) types every
+// one in WebhookEndpointCreateParams.EnabledEvent, so the snapshots before
+// 2026-08-26 get them too (BeyondCatalogues).
+var basilBillingEventTypes = &Change{
+	At: V2025_03_31_Basil, ID: "basil.billing-event-types",
+	Summary: "webhook endpoints: enabled_events takes billing.meter.* and billing.credit_grant.* / billing.credit_balance_transaction.created",
+	Ref: "api-versions.md §3.3 #17; CL:basil/2025-03-31/billing-meter-webhooks, …/billing-credit-webhooks; " +
+		"stripe-node 18.5.0 types/WebhookEndpointsResource.d.ts",
+	BeyondCatalogues: true,
+	Params:           webhookEventTypesAdded("billing.credit_balance_transaction.created", "billing.credit_grant.created", "billing.credit_grant.updated", "billing.meter.created", "billing.meter.deactivated", "billing.meter.reactivated", "billing.meter.updated"),
+}
+
+// webhookEventTypesAdded are the edits of a version that adds event types
+// webhook endpoints can name.
+func webhookEventTypesAdded(types ...string) []ParamEdit {
+	return []ParamEdit{
+		{Route: rWebhookCreate, Path: "enabled_events", Kind: ParamEnumAdded, Values: types},
+		{Route: rWebhookUpdate, Path: "enabled_events", Kind: ParamEnumAdded, Values: types},
+	}
+}
+
 // The billing_thresholds parameters, removed in 2025-03-31.basil and back in
 // 2025-05-28.basil.
 func thresholdParams(kind ParamKind) []ParamEdit {

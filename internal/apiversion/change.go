@@ -37,6 +37,11 @@ type Change struct {
 	// a snapshot exists, it is the schema, and the units between two
 	// snapshots turn the older into the newer (a test checks it).
 	Params []ParamEdit
+	// BeyondCatalogues: Stripe's catalogue snapshots of At and after (up to
+	// one that has them) lack these Params although the version has them (its
+	// changelog and the SDKs that pin it say so; the public spec lagged), so
+	// they are applied on top of those snapshots too (CatalogueFixes).
+	BeyondCatalogues bool
 	// Routes are endpoints the version adds or removes.
 	Routes []RouteEdit
 	// Gates are behaviours the version switches on.
@@ -232,6 +237,19 @@ func ParamEditsBetween(from, to Version) []ParamEdit {
 	return out
 }
 
+// CatalogueFixes are the ParamEdits a catalogue snapshot of base lacks: those
+// of the BeyondCatalogues changes at or before it (each idempotent, so that a
+// snapshot that has them is left as it is).
+func CatalogueFixes(base Version) []ParamEdit {
+	var out []ParamEdit
+	for _, c := range changes {
+		if c.BeyondCatalogues && c.At <= base {
+			out = append(out, c.Params...)
+		}
+	}
+	return out
+}
+
 // RouteAt tells whether an endpoint exists at version v. When it does not,
 // change is the unit that removed it (or adds it later), with its edit.
 func RouteAt(route string, v Version) (ok bool, change *Change, edit RouteEdit) {
@@ -302,9 +320,13 @@ func (e ParamEdit) Apply(root *form.Schema) error {
 		parent.Props[name] = e.Schema.Clone()
 	case ParamEnumAdded:
 		enum := cur
-		if cur.Type == form.TAnyOf {
+		for enum.Type == form.TArray && enum.Items != nil { // an array of the enumeration (enabled_events)
+			enum = enum.Items
+		}
+		if enum.Type == form.TAnyOf {
+			alts := enum.AnyOf
 			enum = nil
-			for _, alt := range cur.AnyOf {
+			for _, alt := range alts {
 				if alt.Type == form.TString && len(alt.Enum) > 0 {
 					enum = alt
 				}

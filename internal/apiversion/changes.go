@@ -33,6 +33,7 @@ var changes = []*Change{
 	basilPaymentMethodTypes,
 	basilBillingDetailsTaxID,
 	basilPaymentFields,
+	basilBillingEventTypes,
 	basil0430TaxProvider,
 	basil0528ThresholdsBack,
 	basil0528AlertMeterRequired,

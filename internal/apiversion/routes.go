@@ -33,6 +33,8 @@ const (
 	rInvoiceItemUpdate = "POST /v1/invoiceitems/{invoiceitem}"
 	rInvoiceItemList   = "GET /v1/invoiceitems"
 	rTestClockCreate   = "POST /v1/test_helpers/test_clocks"
+	rWebhookCreate     = "POST /v1/webhook_endpoints"
+	rWebhookUpdate     = "POST /v1/webhook_endpoints/{webhook_endpoint}"
 )
 
 var (

@@ -119,7 +119,7 @@ func compile(v apiversion.Version) (Routes, error) {
 	for _, op := range ops {
 		routes[op.Method+" "+op.Path] = op
 	}
-	return routes, nil
+	return applyEdits(routes, apiversion.CatalogueFixes(v))
 }
 
 // WithEdits is what the declared units say the operations of version to are
