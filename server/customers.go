@@ -291,7 +291,7 @@ var customerShape = newShape("customer", []customerField{
 	{name: "currency", get: func(_ *renderCtx, cu *billing.Customer) any { return orNull(cu.Currency) }},
 	{name: "customer_account", get: omitted[*billing.Customer]},
 	{name: "default_source", get: null[*billing.Customer]},
-	{name: "delinquent", get: func(*renderCtx, *billing.Customer) any { return false }},
+	{name: "delinquent", get: func(_ *renderCtx, cu *billing.Customer) any { return cu.Delinquent }},
 	{name: "description", get: func(_ *renderCtx, cu *billing.Customer) any { return orNull(cu.Description) }},
 	{name: "discount", get: null[*billing.Customer]},
 	{name: "email", get: func(_ *renderCtx, cu *billing.Customer) any { return orNull(cu.Email) }},

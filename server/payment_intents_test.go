@@ -455,6 +455,9 @@ func TestRenewalDeclines(t *testing.T) {
 			if ev := lastEvent(t, e, "invoice.payment_failed"); ev.Data.Object["id"] != inv.ID {
 				t.Errorf("invoice.payment_failed is about %v", ev.Data.Object["id"])
 			}
+			if c, err := e.sc.Customers.Get(cu.ID, nil); err != nil || !c.Delinquent {
+				t.Errorf("after the failed renewal the customer is not delinquent: %v %v", c, err)
+			}
 			if tc.payAt != 0 {
 				advance(failed + tc.payAt*day)
 				if inv, err = e.sc.Invoices.Get(inv.ID, nil); err != nil || inv.AttemptCount != 3 || inv.NextPaymentAttempt != failed+6*day {
@@ -476,6 +479,9 @@ func TestRenewalDeclines(t *testing.T) {
 			if tc.payAt != 0 {
 				if sub.Status != "active" || inv.AttemptCount != 3 {
 					t.Errorf("paid: subscription %s, attempts %d", sub.Status, inv.AttemptCount)
+				}
+				if c, err := e.sc.Customers.Get(cu.ID, nil); err != nil || c.Delinquent {
+					t.Errorf("paid: the customer is still delinquent: %v %v", c, err)
 				}
 				return
 			}

@@ -187,6 +187,9 @@ func settleInvoice(u *Unit, inv *Invoice, pi *PaymentIntent, r cards.Result, aut
 		if err := settleInvoicePayment(u, n.ID, InvoicePaymentPaid, pi.AmountReceived, at); err != nil {
 			return nil, err
 		}
+		if err := setDelinquent(u, n.Customer, false); err != nil {
+			return nil, err
+		}
 		if err := saveDefaultPaymentMethod(u, n, pi); err != nil {
 			return nil, err
 		}
@@ -194,6 +197,11 @@ func settleInvoice(u *Unit, inv *Invoice, pi *PaymentIntent, r cards.Result, aut
 	}
 	if err := afterFailed(u, n); err != nil {
 		return nil, err
+	}
+	if automatic && r.Status != cards.RequiresAction {
+		if err := setDelinquent(u, n.Customer, true); err != nil {
+			return nil, err
+		}
 	}
 	if final {
 		return n, finalFailure(u, n, at)

@@ -231,6 +231,9 @@ func stepInvoice(u *Unit, inv *Invoice, at int64) error {
 		if err := u.tx.Put(TableInvoices, n); err != nil {
 			return err
 		}
+		if err := setDelinquent(u, n.Customer, true); err != nil {
+			return err
+		}
 		return setPastDue(u, n)
 	}
 	return fmt.Errorf("invoice %s has nothing due", inv.ID)

@@ -222,6 +222,9 @@ func Pay(u *Unit, id string, in PayRequest) (*Invoice, error) {
 		if err := u.tx.Put(TableInvoices, inv); err != nil {
 			return nil, err
 		}
+		if err := setDelinquent(u, inv.Customer, false); err != nil {
+			return nil, err
+		}
 		return inv, afterPaid(u, inv)
 	}
 	pm, err := payingMethod(u, cur, in)
@@ -393,7 +396,10 @@ func MarkUncollectible(u *Unit, id string) (*Invoice, error) {
 	}
 	inv := cur.Clone()
 	inv.Status, inv.UncollectibleAt = InvoiceUncollectible, u.CustomerNow(cur.Customer)
-	return inv, u.tx.Put(TableInvoices, inv)
+	if err := u.tx.Put(TableInvoices, inv); err != nil {
+		return nil, err
+	}
+	return inv, setDelinquent(u, inv.Customer, false)
 }
 
 // UpdateLine changes one line of a draft invoice: "Updating an invoice's line
