@@ -409,8 +409,10 @@ func TestPayInvoice(t *testing.T) {
 // with next_payment_attempt the first Smart Retry (ref §3d; the emulator's
 // schedule, design-16 D7: 2, 4, 6, 7, 9, 11, 13, 14 days); the retries run
 // as the test clock moves, and after the last the default settings cancel
-// the subscription (payment_failed) and stop collecting the invoice. Paid
-// by hand between retries, the invoice has no more attempts.
+// the subscription (payment_failed) and stop collecting the invoice. The
+// customer is delinquent from the failure (sg79). Paid by hand between
+// retries, the invoice has no more attempts and the customer is no longer
+// delinquent.
 func TestRenewalDeclines(t *testing.T) {
 	const day = int64(86400)
 	for _, tc := range []struct {
