@@ -950,3 +950,64 @@ func TestSaveDefaultPaymentMethod(t *testing.T) {
 		PaymentSettings: &stripe.SubscriptionPaymentSettingsParams{PaymentMethodTypes: stripe.StringSlice([]string{"sepa_debit"})}})
 	wantErr(t, err, 400, "", "payment_settings[payment_method_types]")
 }
+
+// TestAsynchronousRefunds: the refund cards of docs.stripe.com/testing
+// ("Simulate an asynchronous refund"; the hour is the emulator's [I]):
+// pm_card_pendingRefund's refund is pending, then succeeds an hour later on
+// the customer's clock (or can be canceled while pending); pm_card_refundFail's
+// succeeds, then fails an hour later with its failure_reason, and the charge
+// gets the amount back as unrefunded (refund.updated each time).
+func TestAsynchronousRefunds(t *testing.T) {
+	for _, tc := range []struct {
+		card          string
+		cancel        bool
+		first, later  stripe.RefundStatus
+		refundedAfter int64
+	}{
+		{card: "pm_card_pendingRefund", first: "pending", later: "succeeded", refundedAfter: 400},
+		{card: "pm_card_pendingRefund", cancel: true, first: "pending", later: "canceled", refundedAfter: 0},
+		{card: "pm_card_refundFail", first: "succeeded", later: "failed", refundedAfter: 0},
+	} {
+		t.Run(tc.card+map[bool]string{true: " canceled"}[tc.cancel], func(t *testing.T) {
+			e := newEnv(t)
+			clock, err := e.sc.TestHelpersTestClocks.New(&stripe.TestHelpersTestClockParams{FrozenTime: stripe.Int64(t0.Unix())})
+			if err != nil {
+				t.Fatal(err)
+			}
+			cu, err := e.sc.Customers.New(&stripe.CustomerParams{TestClock: stripe.String(clock.ID)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			pi, err := e.sc.PaymentIntents.New(&stripe.PaymentIntentParams{Amount: stripe.Int64(1000), Currency: stripe.String("usd"), Customer: stripe.String(cu.ID),
+				PaymentMethod: stripe.String(tc.card), Confirm: stripe.Bool(true)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			re, err := e.sc.Refunds.New(&stripe.RefundParams{PaymentIntent: stripe.String(pi.ID), Amount: stripe.Int64(400)})
+			if err != nil || re.Status != tc.first {
+				t.Fatalf("refund: %v %v", re, err)
+			}
+			if tc.cancel {
+				if re, err = e.sc.Refunds.Cancel(re.ID, nil); err != nil || re.Status != "canceled" {
+					t.Fatalf("cancel: %v %v", re, err)
+				}
+			}
+			if _, err := e.sc.TestHelpersTestClocks.Advance(clock.ID, &stripe.TestHelpersTestClockAdvanceParams{FrozenTime: stripe.Int64(t0.Unix() + 2*3600)}); err != nil {
+				t.Fatal(err)
+			}
+			if re, err = e.sc.Refunds.Get(re.ID, nil); err != nil || re.Status != tc.later {
+				t.Fatalf("an hour later: %v %v", re, err)
+			}
+			if tc.later == "failed" && re.FailureReason != "expired_or_canceled_card" {
+				t.Errorf("failure_reason %q", re.FailureReason)
+			}
+			ch, err := e.sc.Charges.Get(pi.LatestCharge.ID, nil)
+			if err != nil || ch.AmountRefunded != tc.refundedAfter {
+				t.Errorf("the charge's amount_refunded %d (%v), want %d", ch.AmountRefunded, err, tc.refundedAfter)
+			}
+			if !tc.cancel && lastEvent(t, e, "refund.updated").Data.Object["status"] != string(tc.later) {
+				t.Errorf("no refund.updated for %s", tc.later)
+			}
+		})
+	}
+}

@@ -101,7 +101,7 @@ func invoiceDue(r store.Record) (string, int64, bool) {
 // invoices on the emulator's clock (ok false: none): when the account's due
 // work next has something to do.
 func FirstDue(tx *store.Txn) (at int64, ok bool, err error) {
-	for _, table := range [...]string{TableSubscriptions, TableInvoices} {
+	for _, table := range [...]string{TableSubscriptions, TableInvoices, TableRefunds} {
 		r, err := tx.FirstDue(table, "due", "", math.MaxInt64)
 		if err != nil {
 			return 0, false, err
@@ -130,6 +130,11 @@ func DueTime(r store.Record) (int64, bool) {
 			return 0, false
 		}
 		kind, at = x.next()
+	case *Refund:
+		if x.TestClock != "" || x.LaterAt == 0 {
+			return 0, false
+		}
+		return x.LaterAt, true
 	}
 	return at, kind != noTransition
 }
@@ -155,33 +160,36 @@ func RunDue(u *Unit, group string, until int64) error {
 		if err != nil {
 			return err
 		}
-		var sub *Subscription
-		var inv *Invoice
+		rr, err := u.tx.FirstDue(TableRefunds, "due", group, until)
+		if err != nil {
+			return err
+		}
+		// The earliest, invoices first on a tie, then subscriptions, then
+		// refunds.
+		var step func(at int64) error
 		var at int64
-		switch {
-		case sr == nil && ir == nil:
-			return nil
-		case sr == nil:
-			inv = ir.(*Invoice)
+		if ir != nil {
+			inv := ir.(*Invoice)
 			_, at = inv.next()
-		case ir == nil:
-			sub = sr.(*Subscription)
-			_, at = sub.next()
-		default:
-			_, sAt := sr.(*Subscription).next()
-			_, iAt := ir.(*Invoice).next()
-			if iAt <= sAt {
-				inv, at = ir.(*Invoice), iAt
-			} else {
-				sub, at = sr.(*Subscription), sAt
+			step = func(at int64) error { return stepInvoice(u, inv, at) }
+		}
+		if sr != nil {
+			sub := sr.(*Subscription)
+			if _, sAt := sub.next(); step == nil || sAt < at {
+				at, step = sAt, func(at int64) error { return stepSubscription(u, sub, at) }
 			}
 		}
-		u.dueStep(at)
-		if sub != nil {
-			err = stepSubscription(u, sub, at)
-		} else {
-			err = stepInvoice(u, inv, at)
+		if rr != nil {
+			re := rr.(*Refund)
+			if step == nil || re.LaterAt < at {
+				at, step = re.LaterAt, func(at int64) error { return laterRefund(u, re, at) }
+			}
 		}
+		if step == nil {
+			return nil
+		}
+		u.dueStep(at)
+		err = step(at)
 		if err != nil {
 			return err
 		}

@@ -2,6 +2,7 @@ package billing
 
 import (
 	"maps"
+	"time"
 
 	"github.com/shopspring/decimal"
 
@@ -23,6 +24,43 @@ type Refund struct {
 	FailureReason string
 	Metadata      map[string]string
 	TestClock     string
+	// LaterAt is when the refund's card changes its status (the
+	// asynchronous refund cards, cards.Refund.Later), 0 for none.
+	LaterAt int64 `json:",omitempty"`
+}
+
+// refundDue is the refunds' due index: the clock group and time of a
+// refund's later status.
+func refundDue(r store.Record) (string, int64, bool) {
+	re := r.(*Refund)
+	return re.TestClock, re.LaterAt, re.LaterAt != 0
+}
+
+// laterRefund gives a refund its card's later status at its time (ref
+// §2.6, docs.stripe.com/testing "Simulate an asynchronous refund"): the
+// pending refund succeeds; the refund of the card that fails later fails,
+// with its failure_reason, and the charge gets the amount back as
+// unrefunded.
+func laterRefund(u *Unit, re *Refund, at int64) error {
+	ch, err := Get[*Charge](u.tx, TableCharges, "charge", re.Charge, "charge")
+	if err != nil {
+		return err
+	}
+	later := ch.TestCard().Refund()
+	n := re.Clone()
+	n.Status, n.LaterAt = RefundStatus(later.Later), 0
+	if n.Status == RefundFailed {
+		n.FailureReason = later.FailureReason
+	}
+	if err := u.tx.Put(TableRefunds, n); err != nil {
+		return err
+	}
+	if n.Status != RefundFailed {
+		return nil
+	}
+	c := ch.Clone()
+	c.AmountRefunded -= re.Amount
+	return u.tx.Put(TableCharges, c)
 }
 
 // Clone is a copy of the refund to change and store again.
@@ -75,9 +113,13 @@ func CreateRefund(u *Unit, in RefundCreate) (*Refund, error) {
 	if err != nil {
 		return nil, err
 	}
-	status := RefundStatus(ch.TestCard().Refund().Initial)
-	re := &Refund{Meta: u.ids.NewMeta("re", u.EventTime(ch)), Charge: ch.ID, PaymentIntent: ch.PaymentIntent, Amount: amount, Currency: ch.Currency,
-		Status: status, Reason: in.Reason, Metadata: md, TestClock: ch.TestClock}
+	behaviour := ch.TestCard().Refund()
+	created := u.EventTime(ch)
+	re := &Refund{Meta: u.ids.NewMeta("re", created), Charge: ch.ID, PaymentIntent: ch.PaymentIntent, Amount: amount, Currency: ch.Currency,
+		Status: RefundStatus(behaviour.Initial), Reason: in.Reason, Metadata: md, TestClock: ch.TestClock}
+	if behaviour.Later != "" {
+		re.LaterAt = created + int64(behaviour.After/time.Second)
+	}
 	if err := u.tx.Put(TableRefunds, re); err != nil {
 		return nil, err
 	}
@@ -118,7 +160,7 @@ func CancelRefund(u *Unit, re *Refund) (*Refund, error) {
 		return nil, err
 	}
 	n := re.Clone()
-	n.Status = RefundCanceled
+	n.Status, n.LaterAt = RefundCanceled, 0
 	if err := u.tx.Put(TableRefunds, n); err != nil {
 		return nil, err
 	}

@@ -101,6 +101,7 @@ func Tables() []store.Table {
 		}},
 		{Name: TableRefunds, Indexes: []store.Index{
 			{Name: "charge", Keys: func(r store.Record) []string { return []string{r.(*Refund).Charge} }},
+			{Name: "due", Due: refundDue},
 		}},
 		{Name: TableInvoicePayments, BTree: true, Indexes: []store.Index{
 			{Name: "invoice", Keys: func(r store.Record) []string { return []string{r.(*InvoicePayment).Invoice} }},
