@@ -36,7 +36,8 @@ func TestFlexibleBillingV85(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			cus, err := sc.V1Customers.Create(ctx, &s85.CustomerCreateParams{Name: s85.String("Flexible " + mode), TestClock: s85.String(clock.ID)})
+			cus, err := sc.V1Customers.Create(ctx, &s85.CustomerCreateParams{Name: s85.String("Flexible " + mode), TestClock: s85.String(clock.ID),
+				PaymentMethod: s85.String("pm_card_visa"), InvoiceSettings: &s85.CustomerCreateInvoiceSettingsParams{DefaultPaymentMethod: s85.String("pm_card_visa")}})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -235,7 +235,8 @@ func TestSubscriptionReadInTwoVersions(t *testing.T) {
 	const key = "sk_test_two_versions"
 	old := e.client(key) // stripe-go v79: 2024-06-20, the account's default
 	sc := client85(e, key)
-	cus, err := old.Customers.New(&s79.CustomerParams{Name: s79.String("Two Versions")})
+	cus, err := old.Customers.New(&s79.CustomerParams{Name: s79.String("Two Versions"), PaymentMethod: s79.String("pm_card_visa"),
+		InvoiceSettings: &s79.CustomerInvoiceSettingsParams{DefaultPaymentMethod: s79.String("pm_card_visa")}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -398,7 +399,8 @@ func TestPinnedWebhookEndpointGo(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		cus, err := sc.V1Customers.Create(ctx, &s82.CustomerCreateParams{Name: s82.String("Pinned")})
+		cus, err := sc.V1Customers.Create(ctx, &s82.CustomerCreateParams{Name: s82.String("Pinned"), PaymentMethod: s82.String("pm_card_visa"),
+			InvoiceSettings: &s82.CustomerCreateInvoiceSettingsParams{DefaultPaymentMethod: s82.String("pm_card_visa")}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -447,7 +449,8 @@ func pinnedGo85(t *testing.T, sc *s85.Client, rcv *sdkReceiver, pin string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cus, err := sc.V1Customers.Create(ctx, &s85.CustomerCreateParams{Name: s85.String("Pinned"), TestClock: s85.String(clock.ID)})
+	cus, err := sc.V1Customers.Create(ctx, &s85.CustomerCreateParams{Name: s85.String("Pinned"), TestClock: s85.String(clock.ID),
+		PaymentMethod: s85.String("pm_card_visa"), InvoiceSettings: &s85.CustomerCreateInvoiceSettingsParams{DefaultPaymentMethod: s85.String("pm_card_visa")}})
 	if err != nil {
 		t.Fatal(err)
 	}

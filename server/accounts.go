@@ -2,6 +2,7 @@ package server
 
 import (
 	"encoding/base64"
+	"github.com/stripe-emulator/stripe-emulator/internal/billing"
 	"net/http"
 	"strings"
 	"sync"
@@ -42,6 +43,27 @@ type account struct {
 	// defaultVersion is the account's default API version and what set it
 	// (see defaultAPIVersion), 0 while it has none.
 	defaultVersion atomic.Uint32
+	// dunning are the account's retry and dunning settings
+	// (/_emulator/account's billing), nil for Stripe's defaults. A new value
+	// replaces the pointer; the settings it points at never change.
+	dunning atomic.Pointer[billing.Dunning]
+}
+
+// billingSettings gives a unit of work the account's emulator-only billing
+// settings (its dunning), as they are when the work starts.
+func (a *account) billingSettings(u *billing.Unit) {
+	if d := a.dunning.Load(); d != nil {
+		u.SetDunning(*d)
+	}
+}
+
+// dunningSettings are the account's dunning settings (Stripe's defaults
+// unless set).
+func (a *account) dunningSettings() billing.Dunning {
+	if d := a.dunning.Load(); d != nil {
+		return *d
+	}
+	return billing.DefaultDunning()
 }
 
 // accounts maps secret keys to their accounts, creating them on first use,

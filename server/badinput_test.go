@@ -44,13 +44,16 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"sort"
 	"strings"
 	"testing"
 
+	"github.com/stripe-emulator/stripe-emulator/internal/apiversion"
 	"github.com/stripe-emulator/stripe-emulator/internal/form"
+	"github.com/stripe-emulator/stripe-emulator/internal/spec"
 	"github.com/stripe-emulator/stripe-emulator/internal/testnote"
 )
 
@@ -122,13 +125,21 @@ func badInputBases(ids seedIDs) map[string][]kv {
 		"POST /v1/invoiceitems":                                         {{"customer", ids.customer}, {"amount", "100"}, {"currency", "usd"}},
 		"POST /v1/invoices":                                             {{"customer", ids.customer}},
 		"POST /v1/test_helpers/test_clocks":                             {{"frozen_time", fmt.Sprint(t0.Unix())}},
+		"POST /v1/payment_methods":                                      {{"type", "card"}, {"card[number]", "4242424242424242"}, {"card[exp_month]", "12"}, {"card[exp_year]", "2030"}},
+		"POST /v1/payment_methods/{payment_method}/attach":              {{"customer", ids.customer}},
+		"POST /v1/customers/{customer}/balance_transactions":            {{"amount", "-100"}, {"currency", "usd"}},
+		"POST /v1/payment_intents":                                      {{"amount", "1000"}, {"currency", "usd"}},
+		"POST /v1/refunds":                                              {{"charge", ids.charge}, {"amount", "1"}},
+		"POST /_emulator/intents/{intent}/authenticate":                 {{"result", "complete"}},
 		"POST /v1/webhook_endpoints":                                    {{"url", "https://hooks.example.com/matrix"}, {"enabled_events[0]", "*"}},
 		"POST /v1/test_helpers/test_clocks/{test_clock}/advance":        {{"frozen_time", fmt.Sprint(t0.Unix() + 3600)}},
 		"POST /v1/subscription_items/{subscription_item}/usage_records": {{"quantity", "1"}},
 	}
 }
 
-// loadMatrixCatalogue reads the shared catalogue's operations, or skips.
+// loadMatrixCatalogue reads the shared catalogue's operations, with the
+// served ones it lacks from the acacia catalogue (spec.FromAcacia, as the
+// emulator's own extract takes them), or skips.
 func loadMatrixCatalogue(t *testing.T) map[string]*form.Operation {
 	data, err := os.ReadFile(catalogueFile)
 	if err != nil {
@@ -137,6 +148,26 @@ func loadMatrixCatalogue(t *testing.T) map[string]*form.Operation {
 	ops, err := form.LoadCatalogue(data)
 	if err != nil {
 		t.Fatalf("catalogue: %v", err)
+	}
+	acaciaData, err := os.ReadFile(filepath.Join(filepath.Dir(catalogueFile), "operations-"+apiversion.V2024_09_30_Acacia.Info().Catalogue+".json"))
+	if err != nil {
+		testnote.Skip(t, fmt.Sprintf("the acacia catalogue is absent (%v): the bad-input matrix is generated from it too", err))
+	}
+	acacia, err := form.LoadCatalogue(acaciaData)
+	if err != nil {
+		t.Fatalf("acacia catalogue: %v", err)
+	}
+	for id, op := range acacia {
+		if slices.Contains(spec.FromAcacia, op.Method+" "+op.Path) {
+			ops[id] = op
+		}
+	}
+	for _, c := range spec.Corrections {
+		for _, op := range ops {
+			if op.Method+" "+op.Path == c.Route {
+				delete(op.Params.Props, c.Path) // top-level parameters, as the corrections are
+			}
+		}
 	}
 	return ops
 }

@@ -10,7 +10,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stripe-emulator/stripe-emulator/internal/billing"
 	"github.com/stripe-emulator/stripe-emulator/internal/metering"
+	"github.com/stripe-emulator/stripe-emulator/internal/store"
 )
 
 // Handler-level benchmarks (no network): what one request costs the emulator.
@@ -224,6 +226,52 @@ func BenchmarkUpcomingInvoice(b *testing.B) {
 // with 1,000 Alpaca AI subscriptions, each with usage: 1,000 invoices created,
 // re-rated, finalized and settled, with their events.
 func BenchmarkAdvanceClock1000(b *testing.B) {
+	benchAdvanceClock(b, "", 3000, func(srv *Server) {
+		var list struct{ Data []struct{ Total int64 } }
+		_ = json.Unmarshal(serveOnce(b, srv, "GET", "/v1/invoices?status=paid&limit=100", "").Body.Bytes(), &list)
+		if len(list.Data) != 100 {
+			b.Fatalf("invoices after the advance: %d", len(list.Data))
+		}
+	})
+}
+
+// BenchmarkAdvanceClock1000Cards is BenchmarkAdvanceClock1000 with every
+// customer paying by card (pm_card_visa as their default) and 30,000 tokens
+// (120 cents, above the minimum charge): each of the 1,000 renewals is
+// also charged, a PaymentIntent and a charge with their events (design-16
+// §5.5: the target is 1.5 times BenchmarkAdvanceClock1000 in the same run).
+func BenchmarkAdvanceClock1000Cards(b *testing.B) {
+	benchAdvanceClock(b, "&payment_method=pm_card_visa&invoice_settings[default_payment_method]=pm_card_visa", 30000, func(srv *Server) {
+		tx := srv.accounts.get("sk_test_bench").db.Read()
+		defer tx.Abort()
+		charged := 0
+		if err := tx.Ascending(tCharges, func(r store.Record) error {
+			if ch := r.(*billing.Charge); ch.Status == billing.ChargeSucceeded && ch.Amount == 120 {
+				charged++
+			}
+			return nil
+		}); err != nil {
+			b.Fatal(err)
+		}
+		paid := 0
+		if err := tx.Ascending(tInvoices, func(r store.Record) error {
+			if inv := r.(*billing.Invoice); inv.Status == billing.InvoicePaid && inv.AmountPaid == 120 {
+				paid++
+			}
+			return nil
+		}); err != nil {
+			b.Fatal(err)
+		}
+		if charged != 1000 || paid != 1000 {
+			b.Fatalf("after the advance: %d charges of 120, %d invoices paid 120; want 1,000 each", charged, paid)
+		}
+	})
+}
+
+// benchAdvanceClock times a month's advance of a test clock with 1,000
+// Alpaca AI subscriptions, their customers created with customerParams, each
+// reporting tokens; check runs on the server after each advance.
+func benchAdvanceClock(b *testing.B, customerParams string, tokens int, check func(*Server)) {
 	for i := 0; i < b.N; i++ {
 		b.StopTimer()
 		srv := benchServer(b)
@@ -241,18 +289,14 @@ func BenchmarkAdvanceClock1000(b *testing.B) {
 		_ = json.Unmarshal(w.Body.Bytes(), &pr)
 		for j := 0; j < 1000; j++ {
 			var c struct{ ID string }
-			_ = json.Unmarshal(serveOnce(b, srv, "POST", "/v1/customers", "test_clock="+clock.ID).Body.Bytes(), &c)
+			_ = json.Unmarshal(serveOnce(b, srv, "POST", "/v1/customers", "test_clock="+clock.ID+customerParams).Body.Bytes(), &c)
 			serveOnce(b, srv, "POST", "/v1/subscriptions", "customer="+c.ID+"&items[0][price]="+pr.ID)
-			serveOnce(b, srv, "POST", "/v1/billing/meter_events", "event_name=alpaca_ai_tokens&payload[value]=3000&payload[stripe_customer_id]="+c.ID)
+			serveOnce(b, srv, "POST", "/v1/billing/meter_events", "event_name=alpaca_ai_tokens&payload[value]="+strconv.Itoa(tokens)+"&payload[stripe_customer_id]="+c.ID)
 		}
 		b.StartTimer()
 		serveOnce(b, srv, "POST", "/v1/test_helpers/test_clocks/"+clock.ID+"/advance", "frozen_time="+strconv.Itoa(1722470400+3600))
 		b.StopTimer()
-		var list struct{ Data []struct{ Total int64 } }
-		_ = json.Unmarshal(serveOnce(b, srv, "GET", "/v1/invoices?status=paid&limit=100", "").Body.Bytes(), &list)
-		if len(list.Data) != 100 {
-			b.Fatalf("invoices after the advance: %d", len(list.Data))
-		}
+		check(srv)
 		srv.Close()
 		b.StartTimer()
 	}

@@ -80,7 +80,7 @@ type switchExample struct {
 
 func newSwitchExample(t *testing.T, licensed bool) switchExample {
 	t.Helper()
-	x := switchExample{e: newEnv(t), at: t0.Unix() + 14*day}
+	x := switchExample{e: newEnvWithCard(t), at: t0.Unix() + 14*day}
 	sc := x.e.sc
 	x.clockID, x.cus = clockCustomer(t, sc, t0.Unix())
 	m := alpacaMeter(t, sc)
@@ -132,7 +132,7 @@ func TestClassicPriceSwitchBillsOnlyUsageSinceTheSwitch(t *testing.T) {
 func TestClassicItemAddedMidPeriodCountsFromThen(t *testing.T) {
 	for _, via := range []string{"subscription_items", "subscription"} {
 		t.Run(via, func(t *testing.T) {
-			e := newEnv(t)
+			e := newEnvWithCard(t)
 			clockID, cus := clockCustomer(t, e.sc, t0.Unix())
 			m := alpacaMeter(t, e.sc)
 			tokens := alpacaPrice(t, e.sc, m.ID)
@@ -187,7 +187,7 @@ func TestClassicRemovedMeteredItemBillsNothing(t *testing.T) {
 		{name: "legacy subscription updated without it", legacy: true, viaUpdate: true, want: 1000 + 2*150},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			e := newEnv(t)
+			e := newEnvWithCard(t)
 			clockID, cus := clockCustomer(t, e.sc, t0.Unix())
 			var usagePrice string
 			if tt.legacy {
@@ -243,7 +243,7 @@ func TestClassicRemovedMeteredItemBillsNothing(t *testing.T) {
 // the period's end makes, and on that draft once the grace hour has re-rated
 // and finalized it, line for line (same line IDs).
 func TestLegacySwitchedItemBillsBothPrices(t *testing.T) {
-	e := newEnv(t)
+	e := newEnvWithCard(t)
 	clockID, cus := clockCustomer(t, e.sc, t0.Unix())
 	legacy := func(unit int) string {
 		return e.do("POST", "/v1/prices", fmt.Sprintf("currency=usd&unit_amount=%d&product_data[name]=Calls&recurring[interval]=month&recurring[usage_type]=metered", unit)).json["id"].(string)
@@ -293,7 +293,7 @@ func TestLegacySwitchedItemBillsBothPrices(t *testing.T) {
 func TestClassicAlwaysInvoiceAddsZeroLine(t *testing.T) {
 	for _, via := range []string{"subscription_items", "subscription"} {
 		t.Run(via, func(t *testing.T) {
-			e := newEnv(t)
+			e := newEnvWithCard(t)
 			clockID, cus := clockCustomer(t, e.sc, t0.Unix())
 			tokens := alpacaPrice(t, e.sc, alpacaMeter(t, e.sc).ID)
 			seat := licensedPrice(t, e.sc, 1000, "month")
@@ -326,7 +326,7 @@ func TestClassicAlwaysInvoiceAddsZeroLine(t *testing.T) {
 		})
 	}
 	// create_prorations: no invoice for the addition.
-	e := newEnv(t)
+	e := newEnvWithCard(t)
 	clockID, cus := clockCustomer(t, e.sc, t0.Unix())
 	tokens := alpacaPrice(t, e.sc, alpacaMeter(t, e.sc).ID)
 	sub := subscribe(t, e.sc, cus, &stripe.SubscriptionItemsParams{Price: stripe.String(licensedPrice(t, e.sc, 1000, "month").ID)})

@@ -81,12 +81,11 @@ var customerNames = []string{"business_name", "individual_name"}
 func customerEndpoints() []endpoint {
 	return []endpoint{
 		{route: "GET /v1/customers/search", op: "GetCustomersSearch", mode: txRead, h: searchCustomers},
-		{route: "POST /v1/customers", op: "PostCustomers", mode: txWrite, h: createCustomer, accepts: append([]string{"test_clock"}, customerParams...),
-			rejects: []string{"invoice_settings.default_payment_method"}, newer: customerNames},
+		{route: "POST /v1/customers", op: "PostCustomers", mode: txWrite, h: createCustomer, accepts: append([]string{"payment_method", "test_clock"}, customerParams...),
+			newer: customerNames},
 		{route: "GET /v1/customers", op: "GetCustomers", mode: txRead, h: listCustomers},
 		{route: "GET /v1/customers/{customer}", op: "GetCustomersCustomer", mode: txRead, h: retrieveCustomer},
-		{route: "POST /v1/customers/{customer}", op: "PostCustomersCustomer", mode: txWrite, h: updateCustomer, accepts: customerParams,
-			rejects: []string{"invoice_settings.default_payment_method"}, newer: customerNames},
+		{route: "POST /v1/customers/{customer}", op: "PostCustomersCustomer", mode: txWrite, h: updateCustomer, accepts: customerParams, newer: customerNames},
 		{route: "DELETE /v1/customers/{customer}", op: "DeleteCustomersCustomer", mode: txWrite, h: deleteCustomer},
 	}
 }
@@ -113,6 +112,10 @@ func createCustomer(c *call) (jsonobj.Obj, error) {
 		return nil, err
 	}
 	if err := c.tx.Put(tCustomers, cu); err != nil {
+		return nil, err
+	}
+	cu, err := c.customerPayments(cu, 0, true)
+	if err != nil {
 		return nil, err
 	}
 	return c.answer(cu, c.renderCustomer(cu)), nil
@@ -179,7 +182,8 @@ func applyCustomerParams(cu *billing.Customer, p *form.Params) error {
 		if cur == nil {
 			cur = defaultInvoiceSettings()
 		}
-		cu.InvoiceSettings = attrsOf(mergeObject(cur, is, []string{"custom_fields", "default_payment_method", "footer", "rendering_options"},
+		// default_payment_method is the customer's DefaultPaymentMethod (customerPayments).
+		cu.InvoiceSettings = attrsOf(mergeObject(cur, is, []string{"custom_fields", "footer", "rendering_options"},
 			map[string]func(*form.Params) jsonobj.Obj{
 				"rendering_options": func(r *form.Params) jsonobj.Obj {
 					return subObject(r, []string{"amount_tax_display", "template"}, nil)
@@ -237,6 +241,9 @@ func updateCustomer(c *call) (jsonobj.Obj, error) {
 	if err := c.tx.Put(tCustomers, cu); err != nil {
 		return nil, err
 	}
+	if cu, err = c.customerPayments(cu, cur.Balance, false); err != nil {
+		return nil, err
+	}
 	return c.answer(cu, c.renderCustomer(cu)), nil
 }
 
@@ -284,17 +291,18 @@ var customerShape = newShape("customer", []customerField{
 	{name: "currency", get: func(_ *renderCtx, cu *billing.Customer) any { return orNull(cu.Currency) }},
 	{name: "customer_account", get: omitted[*billing.Customer]},
 	{name: "default_source", get: null[*billing.Customer]},
-	{name: "delinquent", get: func(*renderCtx, *billing.Customer) any { return false }},
+	{name: "delinquent", get: func(_ *renderCtx, cu *billing.Customer) any { return cu.Delinquent }},
 	{name: "description", get: func(_ *renderCtx, cu *billing.Customer) any { return orNull(cu.Description) }},
 	{name: "discount", get: null[*billing.Customer]},
 	{name: "email", get: func(_ *renderCtx, cu *billing.Customer) any { return orNull(cu.Email) }},
 	{name: "individual_name", get: func(_ *renderCtx, cu *billing.Customer) any { return orAbsent(cu.IndividualName) }},
 	{name: "invoice_prefix", get: func(_ *renderCtx, cu *billing.Customer) any { return cu.InvoicePrefix }},
 	{name: "invoice_settings", get: func(_ *renderCtx, cu *billing.Customer) any {
-		if is := objOf(cu.InvoiceSettings); is != nil {
-			return is
+		is := objOf(cu.InvoiceSettings)
+		if is == nil {
+			is = defaultInvoiceSettings()
 		}
-		return defaultInvoiceSettings()
+		return withDefaultPaymentMethod(is, cu.DefaultPaymentMethod)
 	}},
 	{name: "livemode", get: func(*renderCtx, *billing.Customer) any { return false }},
 	{name: "metadata", get: func(_ *renderCtx, cu *billing.Customer) any { return metadataOf(cu.Metadata) }},

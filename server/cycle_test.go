@@ -253,7 +253,7 @@ func TestLateUsageWithinGracePeriod(t *testing.T) {
 }
 
 func TestChargeAboveMinimumAndBalanceUse(t *testing.T) {
-	e := newEnv(t)
+	e := newEnvWithCard(t)
 	clock, _ := e.sc.TestHelpersTestClocks.New(&stripe.TestHelpersTestClockParams{FrozenTime: stripe.Int64(t0.Unix())})
 	cus, _ := e.sc.Customers.New(&stripe.CustomerParams{TestClock: stripe.String(clock.ID), Balance: stripe.Int64(30)})
 	seats := licensedPrice(t, e.sc, 1000, "month")
@@ -309,7 +309,7 @@ func TestSendInvoiceCollection(t *testing.T) {
 }
 
 func TestCancelAtPeriodEndAndInvoiceNow(t *testing.T) {
-	e := newEnv(t)
+	e := newEnvWithCard(t)
 	clock, _ := e.sc.TestHelpersTestClocks.New(&stripe.TestHelpersTestClockParams{FrozenTime: stripe.Int64(t0.Unix())})
 	m := alpacaMeter(t, e.sc)
 	price := alpacaPrice(t, e.sc, m.ID)
@@ -350,7 +350,7 @@ func TestCancelAtPeriodEndAndInvoiceNow(t *testing.T) {
 }
 
 func TestTestClockRulesAndDelete(t *testing.T) {
-	e := newEnv(t)
+	e := newEnvWithCard(t)
 	clock, err := e.sc.TestHelpersTestClocks.New(&stripe.TestHelpersTestClockParams{FrozenTime: stripe.Int64(t0.Unix()), Name: stripe.String("c")})
 	if err != nil {
 		t.Fatal(err)
@@ -395,7 +395,7 @@ func TestTestClockRulesAndDelete(t *testing.T) {
 }
 
 func TestRenewalOnTheEmulatorsClock(t *testing.T) {
-	e := newEnv(t)
+	e := newEnvWithCard(t)
 	cus := newCustomer(t, e.sc)
 	seats := licensedPrice(t, e.sc, 1000, "month")
 	s := subscribe(t, e.sc, cus, &stripe.SubscriptionItemsParams{Price: stripe.String(seats.ID)})

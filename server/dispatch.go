@@ -533,6 +533,7 @@ func invoke(c *call) (jsonobj.Obj, error) {
 	case c.ep.mode == txWrite:
 		c.tx = db.Write()
 		c.u.Init(c.tx, c.acct.usage, c.acct, c.now.Unix(), &c.log)
+		c.acct.billingSettings(&c.u)
 		defer c.tx.Abort()
 	default:
 		c.catGen, c.catRead = c.acct.catalog.readGen() // before the snapshot
@@ -542,7 +543,7 @@ func invoke(c *call) (jsonobj.Obj, error) {
 	}
 	obj, err := c.ep.h(c)
 	if err != nil {
-		return nil, err
+		return nil, c.failed(err)
 	}
 	if obj != nil && c.params != nil {
 		if err := c.expand(obj, c.params.Strings("expand")); err != nil {

@@ -402,10 +402,32 @@ type origin struct {
 }
 
 // changeKey is what the changes to one object within a step collapse by: its
-// table and ID, or an event no stored change describes.
+// table and ID, or an event no stored change describes. The changes of a
+// payment (paymentTransitions) do not collapse: each is its own key (seq,
+// its position in the step).
 type changeKey struct {
 	table, id string
 	ev        *eventRecord
+	seq       int
+}
+
+// paymentTransitions reports whether the changes to a record raise their
+// events at the change that caused each (design-16 D5), not all at the
+// object's first change: PaymentIntents, charges, and invoices collected by
+// a PaymentIntent, whose events interleave as a payment goes (invoice.created,
+// invoice.finalized, payment_intent.created, charge.succeeded,
+// payment_intent.succeeded, invoice.paid: ref §3). Each event type is raised
+// once per object in a step, showing the object as the step leaves it.
+func paymentTransitions(muts []mutation) func(table, id string) bool {
+	collected := map[string]bool{}
+	for i := range muts {
+		if inv, ok := muts[i].after.(*billing.Invoice); ok && inv.PaymentIntent != "" {
+			collected[inv.ID] = true
+		}
+	}
+	return func(table, id string) bool {
+		return table == tPaymentIntents || table == tCharges || (table == tInvoices && collected[id])
+	}
 }
 
 // deriveEvents turns the recorded mutations into events, step by step: within
@@ -443,6 +465,8 @@ func (l *changeLog) deriveEvents(o origin) ([]*eventRecord, error) {
 func (l *changeLog) eventsOfStep(muts []mutation) ([]*eventRecord, error) {
 	order := []changeKey{}
 	merged := map[changeKey]*mutation{}
+	last := map[changeKey]store.Record{} // a payment's record as the step leaves it
+	perChange := paymentTransitions(muts)
 	for i := range muts {
 		m := muts[i]
 		if m.ev != nil {
@@ -456,7 +480,10 @@ func (l *changeLog) eventsOfStep(muts []mutation) ([]*eventRecord, error) {
 			r = m.before
 		}
 		k := changeKey{table: m.table, id: r.RecordID()}
-		if cur, ok := merged[k]; ok {
+		if perChange(m.table, k.id) {
+			last[k] = m.after
+			k.seq = i + 1
+		} else if cur, ok := merged[k]; ok {
 			cur.after, cur.at = m.after, m.at
 			continue
 		}
@@ -464,7 +491,21 @@ func (l *changeLog) eventsOfStep(muts []mutation) ([]*eventRecord, error) {
 		order = append(order, k)
 	}
 	var out []*eventRecord
+	raised := map[changeKey]bool{} // a payment's events so far: {table, id, event type}
 	add := func(typ string, m *mutation, obj, prev store.Record) *eventRecord {
+		r := m.after
+		if r == nil {
+			r = m.before
+		}
+		if k := (changeKey{table: m.table, id: r.RecordID()}); perChange(k.table, k.id) {
+			if raised[changeKey{table: k.table, id: k.id + " " + typ}] {
+				return &eventRecord{} // raised already in this step: dropped
+			}
+			raised[changeKey{table: k.table, id: k.id + " " + typ}] = true
+			if obj != nil && last[k] != nil {
+				obj = last[k]
+			}
+		}
 		ev := &eventRecord{typ: typ, created: m.at, object: obj, previous: prev, hasPrev: prev != nil}
 		out = append(out, ev)
 		return ev
@@ -496,7 +537,8 @@ func (l *changeLog) eventsOfStep(muts []mutation) ([]*eventRecord, error) {
 			before := m.before.(*billing.Subscription)
 			typ := "customer.subscription.updated"
 			switch {
-			case before.Live() && !after.Live():
+			case before.Live() && !after.Live() && after.Status != billing.SubscriptionIncompleteExpired:
+				// (an incomplete one that expires is updated [I], design-16 §6.1)
 				typ = "customer.subscription.deleted"
 			case before.Status != billing.SubscriptionPaused && after.Status == billing.SubscriptionPaused:
 				typ = "customer.subscription.paused"
@@ -594,7 +636,16 @@ func invoiceEvents(m *mutation, add func(string, *mutation, store.Record, store.
 		add("invoice.finalized", m, after, nil)
 		changed = true
 	}
+	if m.before != nil && after.FailedAttempts > m.before.(*billing.Invoice).FailedAttempts {
+		add("invoice.payment_failed", m, after, nil)
+	}
+	if after.ActionRequired && (m.before == nil || !m.before.(*billing.Invoice).ActionRequired) {
+		add("invoice.payment_action_required", m, after, nil)
+	}
 	if from != billing.InvoicePaid && after.Status == billing.InvoicePaid {
+		if after.PaymentIntent != "" && m.before != nil {
+			add("invoice.updated", m, after, m.before) // a payment's outcome updates it too (ref btest)
+		}
 		add("invoice.paid", m, after, nil)
 		if after.AmountPaid > 0 {
 			add("invoice.payment_succeeded", m, after, nil)

@@ -92,7 +92,7 @@ func TestEventsAPI(t *testing.T) {
 }
 
 func TestSubscriptionEvents(t *testing.T) {
-	e := newEnv(t)
+	e := newEnvWithCard(t)
 	cus := newCustomer(t, e.sc)
 	a := licensedPrice(t, e.sc, 1000, "month")
 	b := licensedPrice(t, e.sc, 2000, "month")
@@ -125,7 +125,7 @@ func TestSubscriptionEvents(t *testing.T) {
 // TestEventsShowTheirMoment checks that an event's data.object is the object as
 // it was when the event happened, however it changed later.
 func TestEventsShowTheirMoment(t *testing.T) {
-	e := newEnv(t)
+	e := newEnvWithCard(t)
 	cus := newCustomer(t, e.sc)
 	var prices []*stripe.Price
 	for _, amount := range []int64{100, 200, 300} {
@@ -162,7 +162,7 @@ func TestEventsShowTheirMoment(t *testing.T) {
 // TestEventExpansion checks expand[] on events, and that an expansion does not
 // stay in the event for later readers.
 func TestEventExpansion(t *testing.T) {
-	e := newEnv(t)
+	e := newEnvWithCard(t)
 	cus := newCustomer(t, e.sc)
 	s := subscribe(t, e.sc, cus, &stripe.SubscriptionItemsParams{Price: stripe.String(licensedPrice(t, e.sc, 100, "month").ID)})
 	r := e.do("GET", "/v1/events?type=customer.subscription.created&expand[]=data.data.object.customer", "")

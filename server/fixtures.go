@@ -163,6 +163,15 @@ func (s *Server) LoadFixtures(ctx context.Context, data []byte, opts FixtureOpti
 			}
 		}
 	}
+	if m := f.Meta.Account; m != nil && m.Billing != nil && checkKey(opts.Key) == nil {
+		if acct := s.accounts.get(opts.Key); acct != nil {
+			d, err := fixtureBillingSettings(acct.dunningSettings(), m.Billing)
+			if err != nil {
+				return nil, &FixtureError{File: opts.File, Index: -1, Err: fmt.Errorf("_meta.account: %w", err)}
+			}
+			acct.dunning.Store(&d)
+		}
+	}
 	rv := fixtures.NewResolver(opts.Env, "POST /_emulator/fixtures has no environment (stripe-emulator -fixtures FILE reads the environment and ./.env)")
 	res := &FixtureResult{File: opts.File}
 	loaded := func() []string {

@@ -117,7 +117,7 @@ func TestFlexibleRemovedMeteredItemInvoicesItsUsage(t *testing.T) {
 		{"basil0827", "2025-08-27.basil", "", nil, 0},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			e := newEnv(t)
+			e := newEnvWithCard(t)
 			sc := e.clientAt(tt.version)
 			clockID, cus := clockCustomer(t, sc, t0.Unix())
 			usage := callsPrice(t, sc, alpacaMeter(t, sc).ID, 10, "Calls")
@@ -153,7 +153,7 @@ func TestFlexibleRemovedMeteredItemInvoicesItsUsage(t *testing.T) {
 func TestFlexibleKeepsTheAnchor(t *testing.T) {
 	for _, mode := range []string{"classic", "flexible"} {
 		t.Run(mode, func(t *testing.T) {
-			e := newEnv(t)
+			e := newEnvWithCard(t)
 			sc := e.clientAt("2025-06-30.basil")
 			clockID, cus := clockCustomer(t, sc, t0.Unix())
 			monthly, yearly := licensedPrice(t, sc, 3100, "month"), licensedPrice(t, sc, 36500, "year")
@@ -195,7 +195,7 @@ func TestFlexibleKeepsTheAnchor(t *testing.T) {
 // version; Stripe's errors otherwise. The subscription then bills by
 // flexible's rules: a metered item removed invoices its usage.
 func TestMigrateToFlexible(t *testing.T) {
-	e := newEnv(t)
+	e := newEnvWithCard(t)
 	sc := e.clientAt("2025-06-30.basil")
 	clockID, cus := clockCustomer(t, sc, t0.Unix())
 	usage := callsPrice(t, sc, alpacaMeter(t, sc).ID, 10, "Calls")
@@ -289,7 +289,7 @@ func TestPauseAtEndive(t *testing.T) {
 		{"credited from the period start", "bill_for[outstanding_usage_through][type]=none&bill_for[unused_time_from][type]=item_current_period_start", []int64{-3100}, 0},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			e := newEnv(t)
+			e := newEnvWithCard(t)
 			sc := e.clientAt(endive)
 			clockID, cus := clockCustomer(t, sc, t0.Unix())
 			usage := callsPrice(t, sc, alpacaMeter(t, sc).ID, 10, "Calls")
@@ -346,7 +346,7 @@ func sum(amounts []int64) int64 {
 // it paused.
 func TestPauseRefusals(t *testing.T) {
 	const endive = "2026-09-30.endive"
-	e := newEnv(t)
+	e := newEnvWithCard(t)
 	sc := e.clientAt(endive)
 	clockID, cus := clockCustomer(t, sc, t0.Unix())
 	seat := licensedPrice(t, sc, 3100, "month")
@@ -401,7 +401,7 @@ func TestFlexibleCreditNamesItsDebit(t *testing.T) {
 	const dahlia = "2026-05-27.dahlia"
 	for _, mode := range []string{"classic", "flexible"} {
 		t.Run(mode, func(t *testing.T) {
-			e := newEnv(t)
+			e := newEnvWithCard(t)
 			sc := e.clientAt(dahlia)
 			clockID, cus := clockCustomer(t, sc, t0.Unix())
 			seat := licensedPrice(t, sc, 3100, "month")

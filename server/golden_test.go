@@ -72,6 +72,7 @@ func transcript(t *testing.T, script []gstep) string {
 		TickInterval:  -1, // the script ticks itself
 		Logger:        slog.New(slog.NewTextHandler(&logged, &slog.HandlerOptions{Level: slog.LevelWarn, ReplaceAttr: dropTime})),
 		RequestLogger: slog.New(slog.DiscardHandler),
+		DefaultCard:   "pm_card_visa", // the script's subscriptions are paid by card
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -310,7 +310,10 @@ func TestEventsTotalBudget(t *testing.T) {
 // previews with ever new times leave nothing behind. A committed change
 // pins them.
 func TestPreviewsPinNoBillingTimes(t *testing.T) {
-	e := newEnvWith(t, func(o *Options) { o.TickInterval = -1 })
+	e := newEnvWith(t, func(o *Options) {
+		withVisa(o)
+		o.TickInterval = -1
+	})
 	price, _ := e.do("POST", "/v1/prices", "currency=usd&unit_amount=1000&recurring[interval]=month&product_data[name]=Seat").json["id"].(string)
 	cus, _ := e.do("POST", "/v1/customers", "name=C").json["id"].(string)
 	sub, _ := e.do("POST", "/v1/subscriptions", "customer="+cus+"&items[0][price]="+price).json["id"].(string)

@@ -295,7 +295,7 @@ func TestUpdateSubscriptionLine(t *testing.T) {
 // invoice item added to the draft leaves both IDs as they were, so the
 // proration's line can still be edited by the ID read before.
 func TestDraftLineIDsStayWhenItsItemsChange(t *testing.T) {
-	e := newEnv(t)
+	e := newEnvWithCard(t)
 	clockID, cus := clockCustomer(t, e.sc, t0.Unix())
 	sub := subscribe(t, e.sc, cus, &stripe.SubscriptionItemsParams{Price: stripe.String(licensedPrice(t, e.sc, 3100, "month").ID)})
 	advance(t, e.sc, clockID, t0.Unix()+10*day)

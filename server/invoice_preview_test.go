@@ -114,7 +114,7 @@ func TestUpcomingInvoiceShapeAndFields(t *testing.T) {
 }
 
 func TestUpcomingTieredAndMixed(t *testing.T) {
-	e := newEnv(t)
+	e := newEnvWithCard(t)
 	m := alpacaMeter(t, e.sc)
 	cus := newCustomer(t, e.sc)
 	graduated := e.do("POST", "/v1/prices", "currency=usd&product_data[name]=Gitpod+Usage&billing_scheme=tiered&tiers_mode=graduated"+
@@ -200,7 +200,7 @@ func TestUpcomingVolumeDecimalAndJPY(t *testing.T) {
 }
 
 func TestUpcomingPreviewChanges(t *testing.T) {
-	e := newEnv(t)
+	e := newEnvWithCard(t)
 	cus := newCustomer(t, e.sc)
 	basic := licensedPrice(t, e.sc, 1000, "month")
 	pro := licensedPrice(t, e.sc, 3100, "month")
@@ -272,7 +272,7 @@ func TestUpcomingPreviewChanges(t *testing.T) {
 }
 
 func TestUpcomingAfterCancel(t *testing.T) {
-	e := newEnv(t)
+	e := newEnvWithCard(t)
 	cus := newCustomer(t, e.sc)
 	sub := subscribe(t, e.sc, cus, &stripe.SubscriptionItemsParams{Price: stripe.String(licensedPrice(t, e.sc, 1000, "month").ID)})
 	if _, err := e.sc.Subscriptions.Cancel(sub.ID, nil); err != nil {

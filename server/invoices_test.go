@@ -8,7 +8,7 @@ import (
 )
 
 func TestInvoiceItemsAndManualInvoices(t *testing.T) {
-	e := newEnv(t)
+	e := newEnvWithCard(t)
 	cus := newCustomer(t, e.sc)
 	oneTime := e.do("POST", "/v1/prices", "currency=usd&unit_amount=700&product_data[name]=Setup").json["id"].(string)
 	ii1, err := e.sc.InvoiceItems.New(&stripe.InvoiceItemParams{Customer: stripe.String(cus), Amount: stripe.Int64(2500), Currency: stripe.String("usd"), Description: stripe.String("Consulting")})
@@ -169,7 +169,7 @@ func TestInvoiceLifecycle(t *testing.T) {
 }
 
 func TestProrationsGoOnTheNextInvoice(t *testing.T) {
-	e := newEnv(t)
+	e := newEnvWithCard(t)
 	clock, _ := e.sc.TestHelpersTestClocks.New(&stripe.TestHelpersTestClockParams{FrozenTime: stripe.Int64(t0.Unix())})
 	cus, _ := e.sc.Customers.New(&stripe.CustomerParams{TestClock: stripe.String(clock.ID)})
 	seats := licensedPrice(t, e.sc, 3100, "month")

@@ -12,7 +12,7 @@ import (
 // TestHugeAmountsNeverWrap checks that amounts a request sets are bounded and
 // that computed amounts saturate instead of wrapping to negative totals.
 func TestHugeAmountsNeverWrap(t *testing.T) {
-	e := newEnv(t)
+	e := newEnvWithCard(t)
 	cus := newCustomer(t, e.sc)
 	maxInt := "9223372036854775807"
 	for _, tt := range []struct{ path, body, param string }{

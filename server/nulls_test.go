@@ -60,7 +60,7 @@ func TestCheckNullsFindsNulls(t *testing.T) {
 // expanded; and the rest (customers with shipping, products, subscriptions,
 // items, invoice items, test clocks, webhook endpoints).
 func TestNoNullWhereStripeLeavesFieldsOut(t *testing.T) {
-	e := newEnv(t)
+	e := newEnvWithCard(t)
 	clock, err := e.sc.TestHelpersTestClocks.New(&stripe.TestHelpersTestClockParams{FrozenTime: stripe.Int64(t0.Unix())})
 	if err != nil {
 		t.Fatal(err)

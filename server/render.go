@@ -58,18 +58,7 @@ func (s *Server) errorResponse(r *http.Request, reqID, logURL string, err error)
 		s.log.Error("internal error", "request_id", reqID, "method", r.Method, "path", r.URL.Path, "error", err.Error())
 		e = apierr.Internal()
 	}
-	inner := jsonobj.Obj{}
-	if e.Code != "" {
-		inner = append(inner, jsonobj.Field{K: "code", V: e.Code}, jsonobj.Field{K: "doc_url", V: e.DocURL()})
-	}
-	inner = append(inner, jsonobj.Field{K: "message", V: e.Message})
-	if e.Param != "" {
-		inner = append(inner, jsonobj.Field{K: "param", V: e.Param})
-	}
-	if logURL != "" {
-		inner = append(inner, jsonobj.Field{K: "request_log_url", V: logURL})
-	}
-	inner = append(inner, jsonobj.Field{K: "type", V: e.Type})
+	inner := errorMembers(e, logURL)
 	var hdr http.Header
 	if e.ShouldRetry != nil {
 		hdr = http.Header{"Stripe-Should-Retry": {strconv.FormatBool(*e.ShouldRetry)}}

@@ -229,7 +229,7 @@ func TestInvoiceAtVersions(t *testing.T) {
 }
 
 func TestInvoiceItemAtVersions(t *testing.T) {
-	e := newEnv(t)
+	e := newEnvWithCard(t)
 	tok := versionFixtures(t, e)
 	sub := tok.Replace("@sub")
 	oneOff := e.postAt("/v1/invoiceitems", tok.Replace("customer=@cus&amount=500&currency=usd"), "2025-03-31.basil", 200).json

@@ -26,6 +26,13 @@ var resources = []anyResource{
 	invoiceItemResource,
 	usageRecordResource,
 	meterResource,
+	paymentMethodResource,
+	setupIntentResource,
+	balanceTransactionResource,
+	paymentIntentResource,
+	chargeResource,
+	refundResource,
+	invoicePaymentResource,
 
 	lineItemResource,
 	planResource,
@@ -67,6 +74,14 @@ var routeOrder = []routeGroup{
 	{routes: v2Endpoints},
 	{res: meterResource},
 	{routes: meterEventEndpoints},
+	{res: paymentMethodResource},
+	{res: setupIntentResource},
+	{res: balanceTransactionResource},
+	{res: paymentIntentResource},
+	{res: chargeResource},
+	{res: refundResource},
+	{res: invoicePaymentResource},
+	{routes: emulatorIntentEndpoints},
 }
 
 // registry is what a server derives from the resources when it starts.

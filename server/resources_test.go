@@ -124,7 +124,8 @@ func TestStateSectionOrder(t *testing.T) {
 		got = append(got, tb.Name)
 	}
 	want := []string{"customers", "products", "prices", "subscriptions", "invoices", "test_clocks", "webhook_endpoints",
-		"alerts", "subscription_items", "invoice_items", "usage_records", "meters"}
+		"alerts", "subscription_items", "invoice_items", "usage_records", "meters", "payment_methods", "setup_intents", "customer_balance_transactions",
+		"payment_intents", "charges", "refunds", "invoice_payments"}
 	if !slices.Equal(got, want) {
 		t.Errorf("sections %v, want %v", got, want)
 	}

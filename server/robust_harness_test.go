@@ -79,6 +79,7 @@ func newInproc(tb testing.TB) *inproc {
 		Clock:        clk,
 		TickInterval: -1, // nothing runs behind the requests' back: state changes only by requests
 		Logger:       slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelError})),
+		DefaultCard:  "pm_card_visa", // its seeds subscribe customers to licensed prices
 	})
 	if err != nil {
 		tb.Fatal(err)
@@ -159,6 +160,9 @@ type seedIDs struct {
 	openInvoice, inactiveMeter, pausedSubscription       string
 	invoiceLine                                          string // the invoice item line of invoice
 	webhookEndpoint, alert, event, requestLog, stream    string
+	paymentMethod, setupIntent, balanceTransaction       string // the customer's
+	paymentIntent, charge, refund, capturable            string // a PaymentIntent waiting for 3D Secure; a charge; a pending refund; an uncaptured PaymentIntent
+	invoicePayment                                       string // the open invoice's
 	// Names that must be unique in an account (suffixed when seeding again).
 	eventName, oldEventName, lookupKey, identifier string
 }
@@ -241,6 +245,27 @@ func (e *inproc) seed() {
 	}
 	ids.requestLog = e.send("GET", "/v1/customers/cus_missing", "").header.Get("Request-Id")
 	ids.stream = e.must("POST", "/v2/billing/meter_event_session", "{}").str("authentication_token")
+	ids.paymentMethod = id(e.must("POST", "/v1/payment_methods/pm_card_visa/attach", "customer="+ids.customer))
+	// A SetupIntent waiting for 3D Secure: confirm, cancel and authenticate act on it.
+	ids.setupIntent = id(e.must("POST", "/v1/setup_intents", "customer="+ids.customer+"&payment_method=pm_card_authenticationRequired&confirm=true"))
+	ids.balanceTransaction = id(e.must("POST", "/v1/customers/"+ids.customer+"/balance_transactions", "amount=-100&currency=usd"))
+	paid := e.must("POST", "/v1/payment_intents", "amount=2000&currency=usd&customer="+ids.customer+"&payment_method=pm_card_visa&confirm=true")
+	ids.charge = paid.str("latest_charge")
+	pending := e.must("POST", "/v1/payment_intents", "amount=2000&currency=usd&customer="+ids.customer+"&payment_method=pm_card_pendingRefund&confirm=true")
+	ids.refund = id(e.must("POST", "/v1/refunds", "charge="+pending.str("latest_charge")+"&amount=100")) // pending: cancel acts on it
+	ids.capturable = id(e.must("POST", "/v1/payment_intents", "amount=2000&currency=usd&capture_method=manual&payment_method=pm_card_visa&confirm=true"))
+	// An invoice payment (served from basil): the first one stored, of an
+	// invoice the seeded subscriptions' cards paid.
+	tx := e.srv.accounts.get(e.key).db.Read()
+	_ = tx.Ascending(tInvoicePayments, func(r store.Record) error {
+		if ids.invoicePayment == "" {
+			ids.invoicePayment = r.RecordID()
+		}
+		return nil
+	})
+	tx.Abort()
+	// A PaymentIntent waiting for 3D Secure: confirm, cancel and authenticate act on it.
+	ids.paymentIntent = id(e.must("POST", "/v1/payment_intents", "amount=1500&currency=usd&customer="+ids.customer+"&payment_method=pm_card_authenticationRequired&confirm=true"))
 	for name, v := range map[string]string{"event": ids.event, "request log": ids.requestLog, "session": ids.stream,
 		"item": ids.item, "metered item": ids.meteredItem, "legacy item": ids.legacyItem, "paid invoice": ids.paidInvoice} {
 		if v == "" {
@@ -275,10 +300,28 @@ func (ids seedIDs) pathID(template string) string {
 	case strings.HasSuffix(template, "/pay"), strings.HasSuffix(template, "/void"), strings.HasSuffix(template, "/mark_uncollectible"),
 		strings.HasSuffix(template, "/send"):
 		return ids.openInvoice
+	case strings.HasSuffix(template, "/capture"):
+		return ids.capturable
+	case strings.HasSuffix(template, "/attach"):
+		return "pm_card_visa" // a new clone at each attach: the seeded one is attached already
 	case strings.HasSuffix(template, "/reactivate"):
 		return ids.inactiveMeter
 	case strings.HasSuffix(template, "/resume"):
 		return ids.pausedSubscription
+	case strings.HasPrefix(template, "/v1/customers/{customer}/payment_methods/"), strings.HasPrefix(template, "/v1/payment_methods/"):
+		return ids.paymentMethod
+	case strings.HasPrefix(template, "/v1/customers/{customer}/balance_transactions/"):
+		return ids.balanceTransaction
+	case strings.HasPrefix(template, "/v1/setup_intents/"), strings.HasPrefix(template, "/_emulator/intents/"), strings.HasPrefix(template, "/_emulator/3ds/"):
+		return ids.setupIntent
+	case strings.HasPrefix(template, "/v1/payment_intents/"):
+		return ids.paymentIntent
+	case strings.HasPrefix(template, "/v1/charges/"):
+		return ids.charge
+	case strings.HasPrefix(template, "/v1/refunds/"):
+		return ids.refund
+	case strings.HasPrefix(template, "/v1/invoice_payments/"):
+		return ids.invoicePayment
 	case strings.HasPrefix(template, "/v1/customers/"):
 		return ids.customer
 	case strings.HasPrefix(template, "/v1/billing/meters/"):
@@ -341,10 +384,14 @@ func fillPath(template, id string) string {
 }
 
 // fill is a route's path with id in its variables; a line of the seeded
-// draft invoice is the seeded invoice line.
+// draft invoice is the seeded invoice line, and the customer of a
+// customer's object the seeded customer.
 func (ids seedIDs) fill(template, id string) string {
 	if id == ids.invoice {
 		template = strings.ReplaceAll(template, "{line_item_id}", escapePathSegment(ids.invoiceLine))
+	}
+	if strings.HasPrefix(template, "/v1/customers/{customer}/") && strings.Count(template, "{") > 1 {
+		template = strings.Replace(template, "{customer}", escapePathSegment(ids.customer), 1)
 	}
 	return fillPath(template, id)
 }

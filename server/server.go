@@ -71,6 +71,13 @@ type Options struct {
 	// on an account whose default is not set yet. New fails on a name that is
 	// no version of the emulator's list.
 	APIVersion string
+	// DefaultCard is an emulator-only convenience, off ("") by default: a
+	// pm_card_* id (one whose attach succeeds) that every customer created
+	// without payment_method gets, cloned, attached and set as their
+	// invoice_settings.default_payment_method in the same request
+	// (design-16 §4.3). Stripe has no such setting: code that relies on it
+	// does not run unchanged against Stripe.
+	DefaultCard string
 }
 
 // Server is the emulator. It is an http.Handler; Close stops its background work.
@@ -115,6 +122,8 @@ type Server struct {
 	// header value of each version.
 	defaultVersion apiversion.Version
 	versionHeader  [apiversion.Count][]string
+	// defaultCard is Options.DefaultCard.
+	defaultCard string
 }
 
 // New builds a Server.
@@ -128,6 +137,10 @@ func newServer(opts Options, list []anyResource, order []routeGroup) (*Server, e
 		maxBody:      opts.MaxBodyBytes,
 		idemTTL:      opts.IdempotencyTTL,
 		idemMaxBytes: opts.IdempotencyMaxBytes,
+		defaultCard:  opts.DefaultCard,
+	}
+	if err := checkDefaultCard(opts.DefaultCard); err != nil {
+		return nil, err
 	}
 	if s.clock == nil {
 		s.clock = clock.Real{}

@@ -32,12 +32,27 @@ type shape struct {
 }
 
 var loadShapes = sync.OnceValues(func() (map[string]*shape, error) {
-	var doc struct {
+	var doc, acacia struct {
 		Objects map[string]*shape `json:"objects"`
 	}
-	err := readJSONFile(catalogueFile, &doc)
-	return doc.Objects, err
+	if err := readJSONFile(catalogueFile, &doc); err != nil {
+		return nil, err
+	}
+	// The objects the 2024-06-20 catalogue lacks (the payment side) from the
+	// acacia one, as the emulator's extract takes their operations
+	// (spec.FromAcacia).
+	if err := readJSONFile(acaciaCatalogueFile, &acacia); err != nil {
+		return nil, err
+	}
+	for name, s := range acacia.Objects {
+		if doc.Objects[name] == nil {
+			doc.Objects[name] = s
+		}
+	}
+	return doc.Objects, nil
 })
+
+var acaciaCatalogueFile = filepath.Join(filepath.Dir(catalogueFile), "operations-2024-09-30.acacia.json")
 
 // readJSONFile decodes a JSON file into v.
 func readJSONFile(path string, v any) error {

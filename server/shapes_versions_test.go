@@ -433,7 +433,7 @@ func TestShapesAtEveryVersion(t *testing.T) {
 	if err != nil {
 		testnote.Skip(t, fmt.Sprintf("the catalogues and trimmed specs are absent (%v): no test checks responses against each version's shapes", err))
 	}
-	e := newEnv(t)
+	e := newEnvWithCard(t)
 	fx := alpaca(t, e)
 	tok := versionFixtures(t, e)
 	e.postAt("/v1/billing/meter_events", "event_name=alpaca_ai_tokens&payload[stripe_customer_id]="+fx.customer+"&payload[value]=3000", "2024-06-20", 200)

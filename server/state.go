@@ -3,6 +3,7 @@ package server
 import (
 	"errors"
 	"fmt"
+	"github.com/stripe-emulator/stripe-emulator/internal/billing"
 	"io"
 	"io/fs"
 	"os"
@@ -16,7 +17,7 @@ import (
 // A state file is JSON lines:
 //
 //	{"stripe_emulator_state":2,"api_version":"2024-06-20","saved_at":"…","accounts":N}   the header
-//	{"account":"sk_test_…","seq":S,"api_version":"…","api_version_set_by":"…"}            per account…
+//	{"account":"sk_test_…","seq":S,"api_version":"…","api_version_set_by":"…","billing":{…}}  per account…
 //	{"section":"customers","count":C}                                                      …per section,
 //	…C lines, one per record…                                                              then its lines
 //	{"end":"stripe_emulator_state","lines":L,"sha256":"…"}                                 the end marker
@@ -160,12 +161,14 @@ type accountVersion struct {
 	errorReports, errorReportsDropped uint64
 	firings                           uint64
 	// defaultVersion is the account's default API version, which a request
-	// sets without a commit.
+	// sets without a commit; dunning its billing settings (a new value is a
+	// new pointer).
 	defaultVersion uint32
+	dunning        *billing.Dunning
 }
 
 func (a *account) version() accountVersion {
-	v := accountVersion{commits: a.db.Commits(), usage: a.usage.Version(), defaultVersion: a.defaultVersion.Load()}
+	v := accountVersion{commits: a.db.Commits(), usage: a.usage.Version(), defaultVersion: a.defaultVersion.Load(), dunning: a.dunning.Load()}
 	a.events.mu.RLock()
 	v.events, v.eventsDropped = a.events.next, a.events.dropped
 	a.events.mu.RUnlock()

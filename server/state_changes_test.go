@@ -130,7 +130,7 @@ func stateChangeSetup(t *testing.T, e *testEnv) map[string]string {
 		}
 	}
 	post("mtr", "/v1/billing/meters", "display_name=T&event_name=tokens&default_aggregation[formula]=sum")
-	post("cus", "/v1/customers", "name=C")
+	post("cus", "/v1/customers", "name=C&payment_method=pm_card_visa&invoice_settings[default_payment_method]=pm_card_visa")
 	post("price", "/v1/prices", "currency=usd&unit_amount=100&recurring[interval]=month&product_data[name]=Seat")
 	post("sub", "/v1/subscriptions", "customer="+ids["cus"]+"&items[0][price]="+ids["price"])
 	post("alert", "/v1/billing/alerts", "alert_type=usage_threshold&title=T&usage_threshold_config[gte]=50&usage_threshold_config[meter]="+ids["mtr"]+

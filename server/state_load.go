@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/stripe-emulator/stripe-emulator/internal/billing"
 	"hash"
 	"io"
 	"strconv"
@@ -282,6 +283,13 @@ func (ld *loading) startAccount(m accountMark) error {
 			return fmt.Errorf("account %s: an unknown default API version %q (set by %q)", maskKey(m.Account), m.APIVersion, m.APIVersionSetBy)
 		}
 		acct.setDefaultAPIVersion(v, by, false)
+	}
+	if m.Billing != nil {
+		d, err := fixtureBillingSettings(billing.DefaultDunning(), m.Billing)
+		if err != nil {
+			return fmt.Errorf("account %s: its billing settings: %w", maskKey(m.Account), err)
+		}
+		acct.dunning.Store(&d)
 	}
 	la := &loadingAccount{acct: acct, tx: acct.db.Write(), seq: m.Seq, sections: map[string]bool{}, eventIDs: map[string]bool{}}
 	ld.cur = la

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"github.com/stripe-emulator/stripe-emulator/internal/fixtures"
 	"hash"
 	"io"
 	"slices"
@@ -35,6 +36,9 @@ type accountMark struct {
 	// has none (and in format 1).
 	APIVersion      string `json:"api_version,omitempty"`
 	APIVersionSetBy string `json:"api_version_set_by,omitempty"`
+	// Billing are the account's dunning settings (/_emulator/account's
+	// billing, in its shape), absent while they are Stripe's defaults.
+	Billing *fixtures.BillingMeta `json:"billing,omitempty"`
 }
 
 type sectionMark struct {
@@ -147,6 +151,9 @@ func saveAccount(sw *stateWriter, reg *registry, acct *account, info *StateInfo)
 	mark := accountMark{Account: acct.key, Seq: seq}
 	if v, by := acct.defaultAPIVersion(); by != setByNone {
 		mark.APIVersion, mark.APIVersionSetBy = v.String(), by.String()
+	}
+	if d := acct.dunning.Load(); d != nil {
+		mark.Billing = billingMeta(*d)
 	}
 	if err := sw.json(mark); err != nil {
 		return err

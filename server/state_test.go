@@ -271,7 +271,7 @@ func loadedEnv(t *testing.T, e *testEnv, state []byte) *testEnv {
 }
 
 func TestStateRoundTrip(t *testing.T) {
-	e := newEnv(t)
+	e := newEnvWithCard(t)
 	e.clock.Add(3 * time.Hour)
 	st := buildRichState(t, e)
 	paths := st.readPaths(t, e)

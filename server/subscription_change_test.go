@@ -70,7 +70,7 @@ func preview(t *testing.T, sc *client.API, subID string, details *stripe.Invoice
 // the credit for July's unused days and the full year in advance. The preview
 // of the change shows the same invoice.
 func TestIntervalChangeBillsAtOnce(t *testing.T) {
-	e := newEnv(t)
+	e := newEnvWithCard(t)
 	clockID, cus := clockCustomer(t, e.sc, t0.Unix())
 	monthly := licensedPrice(t, e.sc, 1000, "month")
 	yearly := licensedPrice(t, e.sc, 10000, "year")
@@ -113,7 +113,7 @@ func TestIntervalChangeBillsAtOnce(t *testing.T) {
 
 // Metered usage of the old period is billed when the interval changes.
 func TestIntervalChangeBillsUsageSoFar(t *testing.T) {
-	e := newEnv(t)
+	e := newEnvWithCard(t)
 	clockID, cus := clockCustomer(t, e.sc, t0.Unix())
 	m := alpacaMeter(t, e.sc)
 	monthly := alpacaPrice(t, e.sc, m.ID)
@@ -146,7 +146,7 @@ func TestIntervalChangeBillsUsageSoFar(t *testing.T) {
 
 // always_invoice bills the prorations of a change at once.
 func TestAlwaysInvoice(t *testing.T) {
-	e := newEnv(t)
+	e := newEnvWithCard(t)
 	clockID, cus := clockCustomer(t, e.sc, t0.Unix())
 	small := licensedPrice(t, e.sc, 1000, "month")
 	big := licensedPrice(t, e.sc, 3100, "month")
@@ -180,7 +180,7 @@ func TestAlwaysInvoice(t *testing.T) {
 
 // Ending a trial now starts the first paid period and bills it at once.
 func TestTrialEndNowBillsAtOnce(t *testing.T) {
-	e := newEnv(t)
+	e := newEnvWithCard(t)
 	clockID, cus := clockCustomer(t, e.sc, t0.Unix())
 	price := licensedPrice(t, e.sc, 1000, "month")
 	sub, err := e.sc.Subscriptions.New(&stripe.SubscriptionParams{Customer: stripe.String(cus), TrialPeriodDays: stripe.Int64(14),
@@ -209,7 +209,7 @@ func TestTrialEndNowBillsAtOnce(t *testing.T) {
 
 // Resuming with billing_cycle_anchor=now (the default) bills the new period at once.
 func TestResumeBillsAtOnce(t *testing.T) {
-	e := newEnv(t)
+	e := newEnvWithCard(t)
 	clockID, cus := clockCustomer(t, e.sc, t0.Unix())
 	price := licensedPrice(t, e.sc, 1000, "month")
 	sub, err := e.sc.Subscriptions.New(&stripe.SubscriptionParams{Customer: stripe.String(cus), TrialPeriodDays: stripe.Int64(7),
@@ -238,7 +238,7 @@ func TestResumeBillsAtOnce(t *testing.T) {
 
 // Resuming with billing_cycle_anchor=unchanged charges the rest of the period.
 func TestResumeUnchangedAnchorProrates(t *testing.T) {
-	e := newEnv(t)
+	e := newEnvWithCard(t)
 	clockID, cus := clockCustomer(t, e.sc, t0.Unix())
 	price := licensedPrice(t, e.sc, 3100, "month")
 	sub, err := e.sc.Subscriptions.New(&stripe.SubscriptionParams{Customer: stripe.String(cus), TrialPeriodDays: stripe.Int64(31),
@@ -265,7 +265,7 @@ func TestResumeUnchangedAnchorProrates(t *testing.T) {
 // A trial that ends before the billing cycle anchor leads to a short period up
 // to the anchor, prorated, then whole periods from it.
 func TestTrialBeforeAnchorProrates(t *testing.T) {
-	e := newEnv(t)
+	e := newEnvWithCard(t)
 	clockID, cus := clockCustomer(t, e.sc, t0.Unix())
 	price := licensedPrice(t, e.sc, 1000, "month")
 	anchor := t0.Unix() + 14*day // July 15
@@ -295,7 +295,7 @@ func TestTrialBeforeAnchorProrates(t *testing.T) {
 // Renewal lines follow the anchor through short months: a Jan 31 anchor bills
 // Feb 29 → Mar 31, not Feb 29 → Mar 29.
 func TestRenewalLinesFollowTheAnchor(t *testing.T) {
-	e := newEnv(t)
+	e := newEnvWithCard(t)
 	jan31 := int64(1706702400) // 2024-01-31 12:00 UTC
 	clockID, cus := clockCustomer(t, e.sc, jan31)
 	price := licensedPrice(t, e.sc, 1000, "month")
@@ -312,7 +312,7 @@ func TestRenewalLinesFollowTheAnchor(t *testing.T) {
 
 // Deleting a customer cancels their subscriptions: nothing bills afterwards.
 func TestDeletingACustomerCancelsSubscriptions(t *testing.T) {
-	e := newEnv(t)
+	e := newEnvWithCard(t)
 	clockID, cus := clockCustomer(t, e.sc, t0.Unix())
 	sub := subscribe(t, e.sc, cus, &stripe.SubscriptionItemsParams{Price: stripe.String(licensedPrice(t, e.sc, 1000, "month").ID)})
 	advance(t, e.sc, clockID, t0.Unix()+day)
@@ -344,7 +344,7 @@ func TestDeletingACustomerCancelsSubscriptions(t *testing.T) {
 
 // The emulator's bookkeeping (notices sent) makes no customer.subscription.updated.
 func TestNoEmptySubscriptionUpdates(t *testing.T) {
-	e := newEnv(t)
+	e := newEnvWithCard(t)
 	clockID, cus := clockCustomer(t, e.sc, t0.Unix())
 	if _, err := e.sc.Subscriptions.New(&stripe.SubscriptionParams{Customer: stripe.String(cus), TrialPeriodDays: stripe.Int64(7),
 		Items: []*stripe.SubscriptionItemsParams{{Price: stripe.String(licensedPrice(t, e.sc, 1000, "month").ID)}}}); err != nil {
@@ -367,7 +367,7 @@ func TestNoEmptySubscriptionUpdates(t *testing.T) {
 
 // cancel_at in the middle of a period credits the unused time of licensed items.
 func TestCancelAtCreditsUnusedTime(t *testing.T) {
-	e := newEnv(t)
+	e := newEnvWithCard(t)
 	clockID, cus := clockCustomer(t, e.sc, t0.Unix())
 	sub := subscribe(t, e.sc, cus, &stripe.SubscriptionItemsParams{Price: stripe.String(licensedPrice(t, e.sc, 3100, "month").ID)})
 	if _, err := e.sc.Subscriptions.Update(sub.ID, &stripe.SubscriptionParams{CancelAt: stripe.Int64(t0.Unix() + 10*day)}); err != nil {

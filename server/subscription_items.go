@@ -50,7 +50,7 @@ func decodeItemRequest(c *call, id string, deleted bool) billing.ItemRequest {
 		ic.ID = billing.Some(id)
 	}
 	return billing.ItemRequest{Subscription: optString(p, "subscription"), Item: ic, ProrationBehavior: decodeProrationBehavior(p),
-		ProrationDate: optInt(p, "proration_date")}
+		ProrationDate: optInt(p, "proration_date"), PaymentBehavior: billing.PaymentBehavior(p.StringOr("payment_behavior", ""))}
 }
 
 func createSubscriptionItem(c *call) (jsonobj.Obj, error) {

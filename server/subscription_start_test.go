@@ -29,7 +29,7 @@ func TestFutureAnchorStart(t *testing.T) {
 		{"none", ""},
 	} {
 		t.Run(tt.behavior, func(t *testing.T) {
-			e := newEnv(t)
+			e := newEnvWithCard(t)
 			clockID, cus := clockCustomer(t, e.sc, t0.Unix())
 			seat := licensedPrice(t, e.sc, 3100, "month")
 			tokens := alpacaPrice(t, e.sc, alpacaMeter(t, e.sc).ID)
@@ -96,7 +96,7 @@ func TestBackdatedStart(t *testing.T) {
 			fmt.Sprint([]string{fmt.Sprintf("4800/1@%d", jun1+14*day), fmt.Sprintf("0/0@%d", jun1+14*day)})},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			e := newEnv(t)
+			e := newEnvWithCard(t)
 			clockID, cus := clockCustomer(t, e.sc, now)
 			seat := licensedPrice(t, e.sc, 3100, "month")
 			tokens := alpacaPrice(t, e.sc, alpacaMeter(t, e.sc).ID)
@@ -150,7 +150,7 @@ func TestBackdatedStart(t *testing.T) {
 // backdate_start_date must be in the past on the customer's clock: a test
 // clock's time, not the emulator's.
 func TestBackdatedStartValidation(t *testing.T) {
-	e := newEnv(t)
+	e := newEnvWithCard(t)
 	now := t0.Unix() + 10*day
 	_, cus := clockCustomer(t, e.sc, now) // the emulator's own clock is at t0
 	seat := licensedPrice(t, e.sc, 1000, "month").ID
@@ -197,7 +197,7 @@ func oneTimePrice(t *testing.T, e *testEnv, amount int64, currency string) *stri
 // add_invoice_items on create: one-off lines on the first invoice (a price
 // with a quantity, price_data), as invoice items of the subscription.
 func TestAddInvoiceItemsOnCreate(t *testing.T) {
-	e := newEnv(t)
+	e := newEnvWithCard(t)
 	clockID, cus := clockCustomer(t, e.sc, t0.Unix())
 	setup := oneTimePrice(t, e, 500, "usd")
 	seat := licensedPrice(t, e.sc, 1000, "month")
@@ -261,7 +261,7 @@ func TestAddInvoiceItemsOnUpdate(t *testing.T) {
 		{"billing_cycle_anchor now", func(p *stripe.SubscriptionParams) { p.BillingCycleAnchorNow = stripe.Bool(true) }, "[-548 500 1000]", ""},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			e := newEnv(t)
+			e := newEnvWithCard(t)
 			clockID, cus := clockCustomer(t, e.sc, t0.Unix())
 			setup := oneTimePrice(t, e, 500, "usd")
 			sub := subscribe(t, e.sc, cus, &stripe.SubscriptionItemsParams{Price: stripe.String(licensedPrice(t, e.sc, 1000, "month").ID)})
@@ -287,7 +287,7 @@ func TestAddInvoiceItemsOnUpdate(t *testing.T) {
 		})
 	}
 	t.Run("with a free stub", func(t *testing.T) {
-		e := newEnv(t)
+		e := newEnvWithCard(t)
 		clockID, cus := clockCustomer(t, e.sc, t0.Unix())
 		anchor := t0.Unix() + 14*day
 		sub, err := e.sc.Subscriptions.New(&stripe.SubscriptionParams{Customer: stripe.String(cus), BillingCycleAnchor: stripe.Int64(anchor),
@@ -374,7 +374,7 @@ func TestProrationWithinTheFirstPeriod(t *testing.T) {
 			t0.Unix() + 25*day, "[3200 -1600]"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			e := newEnv(t)
+			e := newEnvWithCard(t)
 			clockID, cus := clockCustomer(t, e.sc, tt.clock)
 			p := &stripe.SubscriptionParams{Customer: stripe.String(cus), Items: []*stripe.SubscriptionItemsParams{{Price: stripe.String(licensedPrice(t, e.sc, 3100, "month").ID)}}}
 			tt.params(p)
@@ -395,7 +395,7 @@ func TestProrationWithinTheFirstPeriod(t *testing.T) {
 
 // A timestamp billing_cycle_anchor in a preview is refused, not ignored.
 func TestPreviewAnchorTimestampRefused(t *testing.T) {
-	e := newEnv(t)
+	e := newEnvWithCard(t)
 	cus := newCustomer(t, e.sc)
 	seat := licensedPrice(t, e.sc, 1000, "month").ID
 	sub := subscribe(t, e.sc, cus, &stripe.SubscriptionItemsParams{Price: stripe.String(seat)})
@@ -441,7 +441,7 @@ func TestTrialBeforeFutureAnchor(t *testing.T) {
 			{"none", fmt.Sprint([]string{fmt.Sprintf("0/0@%d", t0.Unix())}), 0, 0},
 		} {
 			t.Run(trial.name+"/"+tt.behavior, func(t *testing.T) {
-				e := newEnv(t)
+				e := newEnvWithCard(t)
 				clockID, cus := clockCustomer(t, e.sc, t0.Unix())
 				seat, err := e.sc.Prices.New(&stripe.PriceParams{Currency: stripe.String("usd"), UnitAmount: stripe.Int64(3100),
 					Recurring:   &stripe.PriceRecurringParams{Interval: stripe.String("month"), TrialPeriodDays: stripe.Int64(7)},
@@ -527,7 +527,7 @@ func TestTrialFreeStubFollowsTheAnchor(t *testing.T) {
 			fmt.Sprint([]string{fmt.Sprintf("3100/1@%d", t0.Unix()+45*day)}), true},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			e := newEnv(t)
+			e := newEnvWithCard(t)
 			clockID, cus := clockCustomer(t, e.sc, tt.clock)
 			sub, err := e.sc.Subscriptions.New(&stripe.SubscriptionParams{Customer: stripe.String(cus), TrialEnd: stripe.Int64(tt.trialEnd),
 				BillingCycleAnchor: stripe.Int64(tt.anchor), ProrationBehavior: stripe.String("none"),

@@ -40,33 +40,32 @@ var subscriptionResource = &resource[*billing.Subscription]{
 }
 
 // subscriptionParams are the parameters create and update share.
-var subscriptionParams = []string{"add_invoice_items", "cancel_at", "cancel_at_period_end", "collection_method", "days_until_due", "description",
-	"items", "metadata", "off_session", "payment_behavior", "proration_behavior", "trial_end", "trial_from_plan", "trial_settings", "automatic_tax"}
+var subscriptionParams = []string{"add_invoice_items", "cancel_at", "cancel_at_period_end", "collection_method", "days_until_due", "default_payment_method", "description",
+	"items", "payment_settings", "metadata", "off_session", "payment_behavior", "proration_behavior", "trial_end", "trial_from_plan", "trial_settings", "automatic_tax"}
 
-// paymentBehaviorChecked wraps a handler that takes payment_behavior. The
-// emulator holds no payment methods and takes no payment: every subscription
-// starts or changes as if the payment succeeded, which is allow_incomplete
-// (the default). The values that wait for a payment or fail without one
-// (default_incomplete, error_if_incomplete, pending_if_incomplete) are refused
-// rather than answered with a silent active subscription.
+// paymentBehaviorChecked wraps the update and the item endpoints, which
+// take payment_behavior allow_incomplete (the default), default_incomplete
+// and error_if_incomplete (billing.UpdateSubscription); pending_if_incomplete,
+// which keeps the update pending until its invoice is paid, is refused
+// rather than answered as another behaviour (not modelled yet).
 func paymentBehaviorChecked(h handler) handler {
 	return func(c *call) (jsonobj.Obj, error) {
-		if v, ok := c.params.String("payment_behavior"); ok && v != "allow_incomplete" {
-			return nil, apierr.InvalidRequest("", "payment_behavior", "stripe-emulator does not support payment_behavior=%s yet: it holds no payment methods and takes no payments, so it cannot leave a subscription incomplete or its update pending until a payment succeeds. Leave payment_behavior out, or use allow_incomplete (the default).", v)
+		if v, ok := c.params.String("payment_behavior"); ok && v == string(billing.PaymentPendingIfIncomplete) {
+			return nil, apierr.InvalidRequest("", "payment_behavior", "stripe-emulator does not support payment_behavior=pending_if_incomplete yet (an update left pending until its invoice is paid). Use allow_incomplete (the default), default_incomplete or error_if_incomplete.")
 		}
 		return h(c)
 	}
 }
 
-// unsupportedItemParams are parameters of items and add_invoice_items the
+// unsupportedItemParams are parameters of items, add_invoice_items and payment_settings the
 // emulator does not model.
-var unsupportedItemParams = []string{"items.billing_thresholds", "items.discounts", "items.tax_rates",
+var unsupportedItemParams = []string{"payment_settings.payment_method_options", "payment_settings.payment_method_types", "items.billing_thresholds", "items.discounts", "items.tax_rates",
 	"add_invoice_items.discounts", "add_invoice_items.tax_rates"}
 
 func subscriptionEndpoints() []endpoint {
 	return []endpoint{
 		{route: "GET /v1/subscriptions/search", op: "GetSubscriptionsSearch", mode: txRead, h: searchSubscriptions},
-		{route: "POST /v1/subscriptions", op: "PostSubscriptions", mode: txWrite, h: paymentBehaviorChecked(createSubscription),
+		{route: "POST /v1/subscriptions", op: "PostSubscriptions", mode: txWrite, h: createSubscription,
 			accepts: append([]string{"customer", "backdate_start_date", "billing_cycle_anchor", "billing_mode", "currency", "trial_period_days"}, subscriptionParams...),
 			rejects: append([]string{"automatic_tax.liability"}, unsupportedItemParams...), newer: []string{"billing_mode"}},
 		{route: "GET /v1/subscriptions", op: "GetSubscriptions", mode: txRead, h: listSubscriptions,
@@ -185,7 +184,7 @@ func decodeSubscriptionCreate(c *call, p *form.Params) billing.SubscriptionCreat
 		ItemsGiven: p.Has("items"), Items: decodeItems(c, p, "items"), Currency: optString(p, "currency"), Settings: decodeSubscriptionSettings(p),
 		TrialEnd: decodeMoment(p, "trial_end"), TrialPeriodDays: optInt(p, "trial_period_days"), TrialFromPlan: optBool(p, "trial_from_plan").V,
 		Anchor: optInt(p, "billing_cycle_anchor"), ProrationBehavior: decodeProrationBehavior(p), AddInvoiceItems: decodeAddInvoiceItems(c, p),
-		Mode: decodeBillingMode(c, p)}
+		Mode: decodeBillingMode(c, p), PaymentBehavior: billing.PaymentBehavior(p.StringOr("payment_behavior", ""))}
 }
 
 // decodeBillingMode is a new subscription's billing_mode (2025-06-30.basil),
@@ -218,7 +217,8 @@ func anchorType(p *form.Params, def string) string {
 func decodeSubscriptionChange(c *call, p *form.Params) billing.SubscriptionChange {
 	return billing.SubscriptionChange{Subscription: c.pathID(), Items: decodeItems(c, p, "items"), ProrationBehavior: decodeProrationBehavior(p),
 		ProrationDate: optInt(p, "proration_date"), TrialEnd: decodeMoment(p, "trial_end"), AnchorNow: anchorType(p, "unchanged") == "now",
-		AddInvoiceItems: decodeAddInvoiceItems(c, p), Settings: decodeSubscriptionSettings(p), Cancellation: decodeCancellation(p)}
+		AddInvoiceItems: decodeAddInvoiceItems(c, p), Settings: decodeSubscriptionSettings(p), Cancellation: decodeCancellation(p),
+		PaymentBehavior: billing.PaymentBehavior(p.StringOr("payment_behavior", ""))}
 }
 
 // decodeSubscriptionSettings is what create and update share, apart from
@@ -226,7 +226,10 @@ func decodeSubscriptionChange(c *call, p *form.Params) billing.SubscriptionChang
 func decodeSubscriptionSettings(p *form.Params) billing.SubscriptionSettings {
 	s := billing.SubscriptionSettings{CollectionMethod: optString(p, "collection_method"), DaysUntilDue: optInt(p, "days_until_due"),
 		CancelAtPeriodEnd: optBool(p, "cancel_at_period_end"), CancelAt: optInt(p, "cancel_at"), Description: optString(p, "description"),
-		Metadata: decodeMetadata(p, "metadata")}
+		Metadata: decodeMetadata(p, "metadata"), DefaultPaymentMethod: optString(p, "default_payment_method")}
+	if ps := p.Object("payment_settings"); ps != nil {
+		s.SaveDefaultPaymentMethod = optString(ps, "save_default_payment_method")
+	}
 	if ts := p.Object("trial_settings"); ts != nil {
 		s.TrialEndBehavior = optString(ts.Object("end_behavior"), "missing_payment_method")
 	}
@@ -449,7 +452,7 @@ var subscriptionShape = newShape("subscription", []subField{
 	{name: "customer", get: func(_ *renderCtx, v *subView) any { return v.sub.Customer }},
 	{name: "customer_account", get: null[*subView]},
 	{name: "days_until_due", get: func(_ *renderCtx, v *subView) any { return orNullInt(v.sub.DaysUntilDue) }},
-	{name: "default_payment_method", get: null[*subView]},
+	{name: "default_payment_method", get: func(_ *renderCtx, v *subView) any { return orNull(v.sub.DefaultPaymentMethod) }},
 	{name: "default_source", get: null[*subView]},
 	{name: "default_tax_rates", get: func(*renderCtx, *subView) any { return []any{} }},
 	{name: "description", get: func(_ *renderCtx, v *subView) any { return orNull(v.sub.Description) }},
@@ -483,11 +486,15 @@ var subscriptionShape = newShape("subscription", []subField{
 	{name: "next_pending_invoice_item_invoice", get: null[*subView]},
 	{name: "on_behalf_of", get: null[*subView]},
 	{name: "pause_collection", get: null[*subView]},
-	{name: "payment_settings", get: func(*renderCtx, *subView) any {
-		return jsonobj.Obj{{K: "payment_method_options", V: nil}, {K: "payment_method_types", V: nil}, {K: "save_default_payment_method", V: "off"}}
+	{name: "payment_settings", get: func(_ *renderCtx, v *subView) any {
+		save := "off"
+		if v.sub.SaveDefaultPaymentMethod {
+			save = "on_subscription"
+		}
+		return jsonobj.Obj{{K: "payment_method_options", V: nil}, {K: "payment_method_types", V: nil}, {K: "save_default_payment_method", V: save}}
 	}},
 	{name: "pending_invoice_item_interval", get: null[*subView]},
-	{name: "pending_setup_intent", get: null[*subView]},
+	{name: "pending_setup_intent", get: func(_ *renderCtx, v *subView) any { return orNull(v.sub.PendingSetupIntent) }},
 	{name: "pending_update", get: null[*subView], nulled: true},
 	{name: "schedule", get: null[*subView]},
 	{name: "start_date", get: func(_ *renderCtx, v *subView) any { return v.sub.StartDate }},

@@ -215,6 +215,7 @@ func (s *Server) runDue(acct *account) error {
 	log := &changeLog{s: s, acct: acct, rc: &renderCtx{tx: tx}}
 	u := &billing.Unit{}
 	u.Init(tx, acct.usage, acct, now, log)
+	acct.billingSettings(u)
 	if err := billing.RunDue(u, "", now); err != nil {
 		return err
 	}

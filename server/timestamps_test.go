@@ -32,7 +32,7 @@ func TestTimestampBounds(t *testing.T) {
 }
 
 func TestTrialEndAtMostTwoYears(t *testing.T) {
-	e := newEnv(t)
+	e := newEnvWithCard(t)
 	cus := newCustomer(t, e.sc)
 	price := licensedPrice(t, e.sc, 100, "month")
 	far := itoa(t0.Unix() + 731*86400)

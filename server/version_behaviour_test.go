@@ -17,7 +17,7 @@ func (e *testEnv) postAt(path, body, version string, want int) response {
 }
 
 func TestBillingModeByVersion(t *testing.T) {
-	e := newEnv(t)
+	e := newEnvWithCard(t)
 	tok := versionFixtures(t, e)
 	create := func(version, extra string) string {
 		return e.postAt("/v1/subscriptions", tok.Replace("customer=@cus&items[0][price]=@price"+extra), version, 200).json["id"].(string)
@@ -59,7 +59,7 @@ func TestBillingModeByVersion(t *testing.T) {
 }
 
 func TestPreviewNeedsTarget(t *testing.T) {
-	e := newEnv(t)
+	e := newEnvWithCard(t)
 	tok := versionFixtures(t, e)
 	cus, sub := tok.Replace("@cus"), tok.Replace("@sub")
 	fresh := e.postAt("/v1/customers", "name=New", "2024-06-20", 200).json["id"].(string)
@@ -90,7 +90,7 @@ func TestPreviewNeedsTarget(t *testing.T) {
 }
 
 func TestLegacyMeteredAtBasil(t *testing.T) {
-	e := newEnv(t)
+	e := newEnvWithCard(t)
 	tok := versionFixtures(t, e)
 	legacy := "currency=usd&unit_amount=1&recurring[interval]=month&recurring[usage_type]=metered&product=" + tok.Replace("@prod")
 	e.postAt("/v1/prices", legacy, "2025-02-24.acacia", 200)
@@ -120,7 +120,7 @@ func TestLegacyMeteredAtBasil(t *testing.T) {
 }
 
 func TestTotalCountAtBasil(t *testing.T) {
-	e := newEnv(t)
+	e := newEnvWithCard(t)
 	e.do("POST", "/v1/customers", "name=Counted")
 	path := "/v1/customers/search?query=name:'Counted'&expand[]=total_count"
 	if got := e.getAt(path, "2025-02-24.acacia")["total_count"]; got != 1.0 {
@@ -171,7 +171,7 @@ func TestAnchorObjectAtEndive(t *testing.T) {
 		{"an object at endive", "2026-09-30.endive", "billing_cycle_anchor[type]=now", "billing_cycle_anchor[type]=unchanged"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			e := newEnv(t)
+			e := newEnvWithCard(t)
 			tok := versionFixtures(t, e)
 			sub := tok.Replace("@sub")
 			e.clock.Add(10 * 24 * time.Hour)

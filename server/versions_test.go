@@ -229,7 +229,7 @@ func TestOptionsAPIVersion(t *testing.T) {
 // handlers do not read yet gets the emulator's "does not support"; the
 // deprecated parameters the SDKs send are kept.
 func TestParamsPerVersion(t *testing.T) {
-	e := newEnv(t)
+	e := newEnvWithCard(t)
 	tok := versionFixtures(t, e)
 	const unsupported = "stripe-emulator does not support the parameter "
 	for _, tt := range []struct {
@@ -326,7 +326,7 @@ func versionFixtures(t *testing.T, e *testEnv) *strings.Replacer {
 // Endpoints a version removed answer its 404, naming the version and what
 // replaces them; the versions before still have them.
 func TestRemovedEndpoints(t *testing.T) {
-	e := newEnv(t)
+	e := newEnvWithCard(t)
 	tok := versionFixtures(t, e)
 	item := tok.Replace("@legacysi")
 	for _, tt := range []struct {

@@ -47,6 +47,9 @@ type Error struct {
 	PaymentIntent Embedded `json:"-"`
 	PaymentMethod Embedded `json:"-"`
 	SetupIntent   Embedded `json:"-"`
+	// Commit: the request's changes stand although it fails (a decline
+	// records the failed attempt, design-16 D4); WithCommit sets it.
+	Commit bool `json:"-"`
 }
 
 func (e *Error) Error() string {

@@ -91,6 +91,15 @@ func (e *Error) WithSetupIntent(id string) *Error {
 	return e
 }
 
+// WithCommit marks the error as one whose request commits what it did before
+// failing: the server commits the transaction (and its events), then answers
+// the error (design-16 D4: a declined confirm keeps its failed attempt, and
+// an idempotent retry replays the error without charging again).
+func (e *Error) WithCommit() *Error {
+	e.Commit = true
+	return e
+}
+
 // Member is one key of the "error" object: a string, or (Raw set) an object
 // already rendered as JSON.
 type Member struct {

@@ -19,9 +19,9 @@ var dahliaQuantityDecimal = &Change{
 
 var dahlia0422ManagedPayments = &Change{
 	At: V2026_04_22_Dahlia, ID: "dahlia0422.managed-payments",
-	Summary: "subscriptions: managed_payments",
-	Ref:     "sn §22.1.0",
-	Fields:  fieldsOn("subscription", FieldAdded, "managed_payments"),
+	Summary: "subscriptions and PaymentIntents: managed_payments",
+	Ref:     "sn §22.1.0; the 2026-05-27 catalogue has it on PaymentIntents (design-16 §4.6)",
+	Fields:  append(fieldsOn("subscription", FieldAdded, "managed_payments"), FieldEdit{Object: "payment_intent", Path: "managed_payments", Kind: FieldAdded}),
 }
 
 // billingSchedules is the billing_schedules parameter: on create each

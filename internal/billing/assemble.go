@@ -182,7 +182,7 @@ func keepLine(nl *Line, was Line) {
 // with no usage yet. prorate false (proration_behavior=none)
 // leaves the prorated part out: with a billing_cycle_anchor ahead, the time up
 // to it is free and there is no invoice (nil) until the anchor.
-func firstInvoice(u *Unit, sub *Subscription, items []*Item, prorate bool) (*Invoice, error) {
+func firstInvoice(u *Unit, sub *Subscription, items []*Item, prorate bool, how collection) (*Invoice, error) {
 	now, trial := sub.Created, sub.Status == SubscriptionTrialing
 	stub := sub.BillingCycleAnchor > now // the first period ends at the anchor
 	if stub && !trial && !prorate {
@@ -196,7 +196,7 @@ func firstInvoice(u *Unit, sub *Subscription, items []*Item, prorate bool) (*Inv
 	if err != nil {
 		return nil, err
 	}
-	return finalizeInvoice(u, inv, now)
+	return finalize(u, inv, now, how)
 }
 
 // firstLines are the lines of a new subscription's first invoice (its first

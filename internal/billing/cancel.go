@@ -79,7 +79,7 @@ func Resume(u *Unit, in ResumeRequest) (*Subscription, error) {
 		// Nothing of the paused time is billed: the new period starts now.
 		paused := cur.Clone()
 		paused.PeriodStart = now
-		sub, _, _, err = restartCycle(u, paused, sub, ch, nil, nil, now)
+		sub, _, _, err = restartCycle(u, paused, sub, ch, nil, nil, now, updateCollection(""))
 		return sub, err
 	}
 	sub.PeriodStart, sub.PeriodEnd = calc.PeriodContaining(sub.BillingCycleAnchor, sub.Interval, now)
@@ -104,7 +104,7 @@ func Resume(u *Unit, in ResumeRequest) (*Subscription, error) {
 		return nil, err
 	}
 	if in.ProrationBehavior == ProrationAlwaysInvoice && len(charges) > 0 {
-		if sub, _, err = invoiceNow(u, sub, nil, now); err != nil {
+		if sub, _, err = invoiceNow(u, sub, nil, now, updateCollection("")); err != nil {
 			return nil, err
 		}
 	}

@@ -35,6 +35,9 @@ type subUpdate struct {
 	trialEnd      Opt[Moment]
 	anchorNow     bool             // billing_cycle_anchor=now
 	invoiceItems  []AddInvoiceItem // add_invoice_items
+	// payment is payment_behavior: how an invoice the change makes at once
+	// is collected ("": allow_incomplete).
+	payment PaymentBehavior
 	// settings applies the rest of the change to the changed copy.
 	settings func(sub *Subscription) error
 }
@@ -76,9 +79,12 @@ func UpdateSubscription(u *Unit, in SubscriptionChange) (*Subscription, error) {
 	}
 	now := u.CustomerNow(cur.Customer)
 	upd := subUpdate{items: in.Items, behavior: in.ProrationBehavior, prorationDate: in.ProrationDate, trialEnd: in.TrialEnd,
-		anchorNow: in.AnchorNow, invoiceItems: in.AddInvoiceItems}
+		anchorNow: in.AnchorNow, invoiceItems: in.AddInvoiceItems, payment: in.PaymentBehavior}
 	upd.settings = func(sub *Subscription) error {
 		if err := applySettings(sub, in.Settings, now); err != nil {
+			return err
+		}
+		if err := applyDefaultPaymentMethod(u, sub, in.Settings.DefaultPaymentMethod); err != nil {
 			return err
 		}
 		if cd := in.Cancellation; cd.Given {
@@ -91,8 +97,43 @@ func UpdateSubscription(u *Unit, in SubscriptionChange) (*Subscription, error) {
 		}
 		return nil
 	}
-	sub, _, _, err := changeSubscription(u, cur, upd, now)
-	return sub, err
+	sub, _, inv, err := changeSubscription(u, cur, upd, now)
+	if err != nil {
+		return nil, err
+	}
+	return updateCollected(u, sub, inv, in.PaymentBehavior)
+}
+
+// updateCollection is how an update's invoice made at once is collected
+// (ref §3b–c): with default_incomplete its PaymentIntent waits for the
+// customer; otherwise it is charged, and no card at all is Stripe's 400.
+func updateCollection(b PaymentBehavior) collection {
+	return collection{requirePaymentMethod: b != PaymentDefaultIncomplete, noAttempt: b == PaymentDefaultIncomplete}
+}
+
+// updateCollected finishes an update whose invoice made at once (inv; nil:
+// none) was not paid: error_if_incomplete makes it the request's 402 (the
+// whole update rolls back [I]); default_incomplete leaves the subscription
+// past_due "and await explicit confirmation" of the PaymentIntent (sg79
+// PaymentBehavior) [C]; allow_incomplete left it past_due already when the
+// charge failed.
+func updateCollected(u *Unit, sub *Subscription, inv *Invoice, b PaymentBehavior) (*Subscription, error) {
+	if inv == nil || inv.Status != InvoiceOpen || inv.PaymentIntent == "" {
+		return sub, nil
+	}
+	switch b {
+	case PaymentErrorIfIncomplete:
+		return nil, firstPaymentError(u, inv)
+	case PaymentDefaultIncomplete:
+		latest, err := GetSubscription(u.tx, sub.ID, "subscription")
+		if err != nil || latest.Status != SubscriptionActive {
+			return latest, err
+		}
+		n := latest.Clone()
+		n.Status = SubscriptionPastDue
+		return n, u.tx.Put(TableSubscriptions, n)
+	}
+	return sub, nil
 }
 
 // ChangeItem runs one item change through the update's path, so that an
@@ -119,9 +160,12 @@ func ChangeItem(u *Unit, in ItemRequest) (*Item, error) {
 		return nil, apierr.InvalidRequest("", "subscription", "The subscription %s is %s: its items can no longer change.", sub.ID, sub.Status)
 	}
 	now := u.CustomerNow(sub.Customer)
-	upd := subUpdate{items: []ItemChange{in.Item}, behavior: in.ProrationBehavior, prorationDate: in.ProrationDate}
-	_, ch, _, err := changeSubscription(u, sub, upd, now)
+	upd := subUpdate{items: []ItemChange{in.Item}, behavior: in.ProrationBehavior, prorationDate: in.ProrationDate, payment: in.PaymentBehavior}
+	changed, ch, inv, err := changeSubscription(u, sub, upd, now)
 	if err != nil {
+		return nil, err
+	}
+	if _, err := updateCollected(u, changed, inv, in.PaymentBehavior); err != nil {
 		return nil, err
 	}
 	switch {
@@ -199,7 +243,7 @@ func changeSubscription(u *Unit, cur *Subscription, upd subUpdate, now int64) (*
 				return nil, nil, nil, err
 			}
 		}
-		return restartCycle(u, cur, sub, ch, prorations, upd.invoiceItems, now)
+		return restartCycle(u, cur, sub, ch, prorations, upd.invoiceItems, now, updateCollection(upd.payment))
 	}
 	if ch.intervalChanged(cur) && paid && !resets {
 		keepAnchor(sub, now)
@@ -237,7 +281,7 @@ func changeSubscription(u *Unit, cur *Subscription, upd subUpdate, now int64) (*
 		}
 	}
 	if len(prorations) > 0 || len(joined) > 0 || added > 0 {
-		if sub, inv, err = invoiceNow(u, sub, joined, now); err != nil {
+		if sub, inv, err = invoiceNow(u, sub, joined, now, updateCollection(upd.payment)); err != nil {
 			return nil, nil, nil, err
 		}
 	}
@@ -457,7 +501,7 @@ func storeChange(u *Unit, sub *Subscription, ch *subChange) error {
 // restartCycle starts a new billing period at now and bills it at once: the
 // credits given, the one-off items of add_invoice_items, the usage of the old
 // period so far, and the new period's licensed items in advance.
-func restartCycle(u *Unit, cur, sub *Subscription, ch *subChange, credits []proration, invoiceItems []AddInvoiceItem, now int64) (*Subscription, *subChange, *Invoice, error) {
+func restartCycle(u *Unit, cur, sub *Subscription, ch *subChange, credits []proration, invoiceItems []AddInvoiceItem, now int64, how collection) (*Subscription, *subChange, *Invoice, error) {
 	usage, err := periodLines(u, cur, ch.before, cur.PeriodStart, now, false)
 	if err != nil {
 		return nil, nil, nil, err
@@ -494,19 +538,19 @@ func restartCycle(u *Unit, cur, sub *Subscription, ch *subChange, credits []pror
 			lines = append(lines, advanceLines(u.tx, sub, it, pr, sub.PeriodStart, sub.PeriodEnd)...)
 		}
 	}
-	sub, inv, err := invoiceNow(u, sub, append(lines, usage...), now)
+	sub, inv, err := invoiceNow(u, sub, append(lines, usage...), now, how)
 	return sub, ch, inv, err
 }
 
 // invoiceNow bills a subscription at once (billing_reason subscription_update):
 // its pending invoice items and the lines given, finalized and collected now.
 // The subscription's latest_invoice becomes that invoice: it is returned, as stored.
-func invoiceNow(u *Unit, sub *Subscription, lines []Line, now int64) (*Subscription, *Invoice, error) {
+func invoiceNow(u *Unit, sub *Subscription, lines []Line, now int64, how collection) (*Subscription, *Invoice, error) {
 	inv, err := newInvoice(u, sub, "subscription_update", now, now, now, lines, 0)
 	if err != nil {
 		return nil, nil, err
 	}
-	if inv, err = finalizeInvoice(u, inv, now); err != nil {
+	if inv, err = finalize(u, inv, now, how); err != nil {
 		return nil, nil, err
 	}
 	latest, err := GetSubscription(u.tx, sub.ID, "subscription")

@@ -1,15 +1,23 @@
 package billing
 
-import "testing"
+import (
+	"fmt"
+	"slices"
+	"testing"
+
+	"github.com/stripe-emulator/stripe-emulator/internal/store"
+)
 
 // TestMinimumCharge: finalizing a draft applies the customer's balance and
-// collects what is due. charge_automatically pays it at once, as if by a
-// working card, unless it is below Stripe's minimum charge for the currency:
+// collects what is due. charge_automatically charges it at once to the
+// customer's card (the world's customers have a working one), unless it is
+// below Stripe's minimum charge for the currency:
 // then nothing is charged, the invoice is paid and the amount is carried to
 // the customer's balance for the next invoice. A credit larger than the total
 // stays a credit; send_invoice leaves the invoice open until its due date.
 // (Amounts as in the HTTP tests: 12 cents carried; 30 owed and 1,000 billed
-// charge 1,030.)
+// charge 1,030.) Each move of the balance is a balance transaction of the
+// invoice (ref §3g).
 func TestMinimumCharge(t *testing.T) {
 	const at = august + 3600
 	for _, tc := range []struct {
@@ -26,20 +34,27 @@ func TestMinimumCharge(t *testing.T) {
 		ending        int64 // ending balance, and the customer's balance after
 		wantDueDate   int64
 		wantAmountDue int64
+		// ledger are the balance transactions finalization writes, as
+		// type:amount (design-16 §3.8)
+		ledger []string
 	}{
-		{name: "below the minimum: carried", currency: "usd", subtotal: 12, status: InvoicePaid, ending: 12, wantAmountDue: 12},
+		{name: "below the minimum: carried", currency: "usd", subtotal: 12, status: InvoicePaid, ending: 12, wantAmountDue: 12,
+			ledger: []string{"invoice_too_small:12"}},
 		{name: "at the minimum: charged", currency: "usd", subtotal: 50, status: InvoicePaid, amountPaid: 50, attempts: 1, wantAmountDue: 50},
 		{name: "a balance owed is charged with the invoice", currency: "usd", balance: 30, subtotal: 1000,
-			status: InvoicePaid, amountPaid: 1030, attempts: 1, wantAmountDue: 1030},
+			status: InvoicePaid, amountPaid: 1030, attempts: 1, wantAmountDue: 1030, ledger: []string{"applied_to_invoice:-30"}},
 		{name: "a balance owed and the total below the minimum: both carried", currency: "usd", balance: 30, subtotal: 12,
-			status: InvoicePaid, ending: 42, wantAmountDue: 42},
-		{name: "a credit pays part", currency: "usd", balance: -300, subtotal: 1000, status: InvoicePaid, amountPaid: 700, attempts: 1, wantAmountDue: 700},
+			status: InvoicePaid, ending: 42, wantAmountDue: 42, ledger: []string{"applied_to_invoice:-30", "invoice_too_small:42"}},
+		{name: "a credit pays part", currency: "usd", balance: -300, subtotal: 1000, status: InvoicePaid, amountPaid: 700, attempts: 1, wantAmountDue: 700,
+			ledger: []string{"applied_to_invoice:300"}},
 		{name: "a credit larger than the total stays a credit", currency: "usd", balance: -2000, subtotal: 1000,
-			status: InvoicePaid, ending: -1000},
+			status: InvoicePaid, ending: -1000, ledger: []string{"applied_to_invoice:1000"}},
 		{name: "nothing to pay", currency: "usd", subtotal: 0, status: InvoicePaid},
-		{name: "zero-decimal currency below its minimum", currency: "jpy", subtotal: 49, status: InvoicePaid, ending: 49, wantAmountDue: 49},
+		{name: "zero-decimal currency below its minimum", currency: "jpy", subtotal: 49, status: InvoicePaid, ending: 49, wantAmountDue: 49,
+			ledger: []string{"invoice_too_small:49"}},
 		{name: "zero-decimal currency at its minimum", currency: "jpy", subtotal: 50, status: InvoicePaid, amountPaid: 50, attempts: 1, wantAmountDue: 50},
-		{name: "three-decimal currency below the default minimum", currency: "kwd", subtotal: 49, status: InvoicePaid, ending: 49, wantAmountDue: 49},
+		{name: "three-decimal currency below the default minimum", currency: "kwd", subtotal: 49, status: InvoicePaid, ending: 49, wantAmountDue: 49,
+			ledger: []string{"invoice_too_small:49"}},
 		{name: "three-decimal currency at the default minimum", currency: "kwd", subtotal: 50, status: InvoicePaid, amountPaid: 50, attempts: 1, wantAmountDue: 50},
 		{name: "a currency's own minimum (gbp 30)", currency: "gbp", subtotal: 30, status: InvoicePaid, amountPaid: 30, attempts: 1, wantAmountDue: 30},
 		{name: "send_invoice: open, due in 30 days", currency: "usd", method: "send_invoice", subtotal: 12,
@@ -91,6 +106,24 @@ func TestMinimumCharge(t *testing.T) {
 			}
 			if after.Balance != tc.ending || after.NextInvoiceSequence != 2 {
 				t.Errorf("the customer's balance %d, next sequence %d; want %d, 2", after.Balance, after.NextInvoiceSequence, tc.ending)
+			}
+			txns, err := u.Tx().Find(TableBalanceTransactions, "customer", cu.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			store.SortByCreation(txns)
+			var ledger []string
+			end := tc.balance
+			for _, r := range txns {
+				bt := r.(*BalanceTransaction)
+				end += bt.Amount
+				ledger = append(ledger, fmt.Sprintf("%s:%d", bt.Type, bt.Amount))
+				if bt.Invoice != inv.ID || bt.EndingBalance != end || bt.Metadata != nil {
+					t.Errorf("%s: invoice %q, ending %d (want %d), metadata %v", bt.Type, bt.Invoice, bt.EndingBalance, end, bt.Metadata)
+				}
+			}
+			if !slices.Equal(ledger, tc.ledger) {
+				t.Errorf("ledger %v, want %v", ledger, tc.ledger)
 			}
 			stored, err := GetInvoice(u.Tx(), draft.ID, "id")
 			if err != nil || stored != inv {

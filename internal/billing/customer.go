@@ -31,6 +31,17 @@ type Customer struct {
 	Shipping            Attrs
 	TaxExempt           string
 	TestClock           string
+
+	// DefaultPaymentMethod is invoice_settings.default_payment_method: a
+	// payment method attached to the customer, or "". It is kept apart from
+	// the rest of the invoice settings for collection to read
+	// (PaymentMethodFor). Left out of state files when "", so that those
+	// written before it existed save again as they were.
+	DefaultPaymentMethod string `json:",omitempty"`
+	// Delinquent is delinquent: an invoice's automatic payment failed or its
+	// due date passed unpaid, and no invoice has been paid (or marked
+	// uncollectible through the API) since (sg79).
+	Delinquent bool `json:",omitempty"`
 	// BusinessName and IndividualName are business_name and individual_name
 	// (2025-09-30.clover).
 	BusinessName   string `json:",omitempty"`
@@ -58,5 +69,17 @@ func setCustomerCurrency(u *Unit, cu *Customer, currency string) error {
 	}
 	n := cu.Clone()
 	n.Currency = currency
+	return u.tx.Put(TableCustomers, n)
+}
+
+// setDelinquent sets a customer's delinquent flag (a deleted customer, or
+// one already so, is left as it is).
+func setDelinquent(u *Unit, customer string, delinquent bool) error {
+	cu, err := GetCustomer(u.tx, customer, "customer", true)
+	if err != nil || cu.Deleted || cu.Delinquent == delinquent {
+		return err
+	}
+	n := cu.Clone()
+	n.Delinquent = delinquent
 	return u.tx.Put(TableCustomers, n)
 }

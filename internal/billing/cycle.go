@@ -37,12 +37,20 @@ const (
 	periodEndDue
 	finalizeDue
 	overdueDue
+	retryDue
+	incompleteExpiryDue
 )
 
 // next is a subscription's next transition and its time.
 func (s *Subscription) next() (transition, int64) {
 	if !s.Live() || s.Status == SubscriptionPaused {
 		return noTransition, 0
+	}
+	if s.Status == SubscriptionIncomplete {
+		if s.IncompleteUntil == 0 {
+			return noTransition, 0
+		}
+		return incompleteExpiryDue, s.IncompleteUntil
 	}
 	kind, at := periodEndDue, s.PeriodEnd
 	if s.CancelAt != 0 && s.CancelAt < at {
@@ -59,18 +67,17 @@ func (s *Subscription) next() (transition, int64) {
 }
 
 // next is an invoice's next transition: finalization of an auto-advancing
-// draft, or the due date of an open invoice sent to the customer.
-//
-// The seam for payment retries (issue 16's dunning): an open
-// charge_automatically invoice whose payment failed has its next attempt
-// due (NextPaymentAttempt); that is one more transition here, and one more
-// case of stepInvoice.
+// draft, the due date of an open invoice sent to the customer, or the next
+// retry of an open charge_automatically invoice whose payment failed
+// (next_payment_attempt, retry.go).
 func (inv *Invoice) next() (transition, int64) {
 	switch {
 	case inv.Status == InvoiceDraft && inv.AutoAdvance && inv.FinalizesAt != 0:
 		return finalizeDue, inv.FinalizesAt
 	case inv.Status == InvoiceOpen && inv.CollectionMethod == "send_invoice" && inv.DueDate != 0 && !inv.OverdueNotified:
 		return overdueDue, inv.DueDate
+	case inv.Status == InvoiceOpen && inv.CollectionMethod == "charge_automatically" && inv.AutoAdvance && inv.NextPaymentAttempt != 0:
+		return retryDue, inv.NextPaymentAttempt
 	}
 	return noTransition, 0
 }
@@ -94,7 +101,7 @@ func invoiceDue(r store.Record) (string, int64, bool) {
 // invoices on the emulator's clock (ok false: none): when the account's due
 // work next has something to do.
 func FirstDue(tx *store.Txn) (at int64, ok bool, err error) {
-	for _, table := range [...]string{TableSubscriptions, TableInvoices} {
+	for _, table := range [...]string{TableSubscriptions, TableInvoices, TableRefunds} {
 		r, err := tx.FirstDue(table, "due", "", math.MaxInt64)
 		if err != nil {
 			return 0, false, err
@@ -123,6 +130,11 @@ func DueTime(r store.Record) (int64, bool) {
 			return 0, false
 		}
 		kind, at = x.next()
+	case *Refund:
+		if x.TestClock != "" || x.LaterAt == 0 {
+			return 0, false
+		}
+		return x.LaterAt, true
 	}
 	return at, kind != noTransition
 }
@@ -148,33 +160,36 @@ func RunDue(u *Unit, group string, until int64) error {
 		if err != nil {
 			return err
 		}
-		var sub *Subscription
-		var inv *Invoice
+		rr, err := u.tx.FirstDue(TableRefunds, "due", group, until)
+		if err != nil {
+			return err
+		}
+		// The earliest, invoices first on a tie, then subscriptions, then
+		// refunds.
+		var step func(at int64) error
 		var at int64
-		switch {
-		case sr == nil && ir == nil:
-			return nil
-		case sr == nil:
-			inv = ir.(*Invoice)
+		if ir != nil {
+			inv := ir.(*Invoice)
 			_, at = inv.next()
-		case ir == nil:
-			sub = sr.(*Subscription)
-			_, at = sub.next()
-		default:
-			_, sAt := sr.(*Subscription).next()
-			_, iAt := ir.(*Invoice).next()
-			if iAt <= sAt {
-				inv, at = ir.(*Invoice), iAt
-			} else {
-				sub, at = sr.(*Subscription), sAt
+			step = func(at int64) error { return stepInvoice(u, inv, at) }
+		}
+		if sr != nil {
+			sub := sr.(*Subscription)
+			if _, sAt := sub.next(); step == nil || sAt < at {
+				at, step = sAt, func(at int64) error { return stepSubscription(u, sub, at) }
 			}
 		}
-		u.dueStep(at)
-		if sub != nil {
-			err = stepSubscription(u, sub, at)
-		} else {
-			err = stepInvoice(u, inv, at)
+		if rr != nil {
+			re := rr.(*Refund)
+			if step == nil || re.LaterAt < at {
+				at, step = re.LaterAt, func(at int64) error { return laterRefund(u, re, at) }
+			}
 		}
+		if step == nil {
+			return nil
+		}
+		u.dueStep(at)
+		err = step(at)
 		if err != nil {
 			return err
 		}
@@ -202,22 +217,29 @@ func stepSubscription(u *Unit, sub *Subscription, at int64) error {
 		return endSubscription(u, sub, at, true)
 	case periodEndDue:
 		return renew(u, sub, at)
+	case incompleteExpiryDue:
+		return expireIncomplete(u, sub, at)
 	}
 	return fmt.Errorf("subscription %s has nothing due", sub.ID)
 }
 
-// stepInvoice runs an invoice's due transition (issue 16's payment retries
-// join here: see (*Invoice).next).
+// stepInvoice runs an invoice's due transition.
 func stepInvoice(u *Unit, inv *Invoice, at int64) error {
 	kind, _ := inv.next()
 	switch kind {
 	case finalizeDue:
 		_, err := finalizeInvoice(u, inv, at)
 		return err
+	case retryDue:
+		_, err := retryInvoice(u, inv, at)
+		return err
 	case overdueDue:
 		n := inv.Clone()
 		n.OverdueNotified = true
 		if err := u.tx.Put(TableInvoices, n); err != nil {
+			return err
+		}
+		if err := setDelinquent(u, n.Customer, true); err != nil {
 			return err
 		}
 		return setPastDue(u, n)

@@ -123,6 +123,15 @@ type FinalizeRequest struct {
 // PayRequest is POST /v1/invoices/{invoice}/pay.
 type PayRequest struct {
 	PaidOutOfBand bool
+	// PaymentMethod is payment_method: the payment method to charge (nil:
+	// the one the invoice's defaults name). Stored already (a pm_card_* id
+	// cloned by the caller, who sets Attach: the clone is attached to the
+	// invoice's customer first [I]); otherwise it must be the customer's.
+	PaymentMethod *PaymentMethod
+	Attach        bool
+	// OnSession is off_session=false (the default is off-session); a card
+	// that asks for 3D Secure gets the same 402 either way [I].
+	OnSession bool
 }
 
 // Period is a period parameter: period[start] and period[end].

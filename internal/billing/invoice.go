@@ -51,6 +51,23 @@ type Invoice struct {
 	CustomerTaxExempt    string
 	LinesURL             string // previews: the lines endpoint with the preview's parameters
 	OverdueNotified      bool   // the due date of a send_invoice invoice passed unpaid
+	// PaymentIntent is the intent collection made for the amount due (at
+	// finalization, for charge_automatically invoices at or above the
+	// minimum charge); Charge its latest charge.
+	PaymentIntent string `json:",omitempty"`
+	Charge        string `json:",omitempty"`
+	// FailedAttempts counts the attempts that failed (each raises
+	// invoice.payment_failed); ActionRequired is set while the intent
+	// waits for 3D Secure (invoice.payment_action_required).
+	FailedAttempts int  `json:",omitempty"`
+	ActionRequired bool `json:",omitempty"`
+	// RetryFrom is when the first automatic attempt failed, Retries how
+	// many retries have been due since (retry.go); HardDeclined is the
+	// payment method a hard decline came from, not retried until the
+	// invoice's defaults name another.
+	RetryFrom    int64  `json:",omitempty"`
+	Retries      int    `json:",omitempty"`
+	HardDeclined string `json:",omitempty"`
 }
 
 // Line is one line of an invoice (stored with it, or built for a preview).

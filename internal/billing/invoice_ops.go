@@ -2,6 +2,7 @@ package billing
 
 import (
 	"github.com/stripe-emulator/stripe-emulator/internal/apierr"
+	"github.com/stripe-emulator/stripe-emulator/internal/billing/cards"
 	"github.com/stripe-emulator/stripe-emulator/internal/metadata"
 )
 
@@ -187,8 +188,15 @@ func FinalizeDraft(u *Unit, id string, in FinalizeRequest) (*Invoice, error) {
 	return finalizeInvoice(u, inv, u.CustomerNow(inv.Customer))
 }
 
-// Pay pays an open invoice: as if by the customer's card (the emulator holds
-// none), or out of band.
+// Pay pays an invoice (POST /v1/invoices/{id}/pay, ref §3e): a draft is
+// finalized first (and answered as it is when that paid it: nothing due, or
+// below the minimum charge); paid_out_of_band marks it paid without a
+// charge (amount_paid 0 [I], its PaymentIntent left as it was); otherwise
+// its PaymentIntent is confirmed off-session with the payment method given
+// or its defaults' (none: Stripe's 400). A decline is the 402 card_error,
+// and a card that asks for 3D Secure the 402
+// invoice_payment_intent_requires_action, both committed (the attempt
+// stands, design-16 D4). An uncollectible invoice can be paid too.
 func Pay(u *Unit, id string, in PayRequest) (*Invoice, error) {
 	cur, err := GetInvoice(u.tx, id, "id")
 	if err != nil {
@@ -199,22 +207,106 @@ func Pay(u *Unit, id string, in PayRequest) (*Invoice, error) {
 		return nil, apierr.State("invoice_already_paid", "Invoice is already paid")
 	case InvoiceVoid:
 		return nil, apierr.State("invoice_not_open", "Voided invoices cannot be paid.")
-	case InvoiceDraft:
-		return nil, apierr.State("invoice_not_open", "This invoice is a draft: finalize it before paying it.")
 	}
 	now := u.CustomerNow(cur.Customer)
-	inv := cur.Clone()
 	if in.PaidOutOfBand {
-		inv.PaidOutOfBand = true
+		inv := cur.Clone()
+		if inv.Status == InvoiceDraft {
+			if inv, err = finalize(u, cur, now, collection{noAttempt: true}); err != nil || inv.Paid {
+				return inv, err
+			}
+			inv = inv.Clone()
+		}
+		inv.PaidOutOfBand, inv.ActionRequired, inv.NextPaymentAttempt = true, false, 0
 		inv.markPaid(now, 0)
-	} else {
-		inv.Attempted, inv.AttemptCount = true, inv.AttemptCount+1
-		inv.markPaid(now, inv.AmountDue())
+		if err := u.tx.Put(TableInvoices, inv); err != nil {
+			return nil, err
+		}
+		if err := setDelinquent(u, inv.Customer, false); err != nil {
+			return nil, err
+		}
+		return inv, afterPaid(u, inv)
 	}
-	if err := u.tx.Put(TableInvoices, inv); err != nil {
+	pm, err := payingMethod(u, cur, in)
+	if err != nil {
 		return nil, err
 	}
-	return inv, afterPaid(u, inv)
+	inv := cur
+	if inv.Status == InvoiceDraft {
+		if inv, err = finalize(u, cur, now, collection{noAttempt: true}); err != nil || inv.Paid {
+			return inv, err
+		}
+	}
+	pi, err := payableIntent(u, inv, now)
+	if err != nil {
+		return nil, err
+	}
+	if inv.PaymentIntent != pi.ID {
+		inv = inv.Clone()
+		inv.PaymentIntent = pi.ID
+	}
+	if pm == nil {
+		return nil, ErrNoPaymentMethod()
+	}
+	moment := cards.OffSession
+	if in.OnSession {
+		moment = cards.OnSession
+	}
+	r := pm.TestCard().Evaluate(moment, pm.SetUp)
+	n, ch, err := attempt(u, pi.Clone(), pm, r, "", "")
+	if err != nil {
+		return nil, err
+	}
+	if inv, err = settleInvoice(u, inv, n, r, false); err != nil {
+		return nil, err
+	}
+	switch r.Status {
+	case cards.RequiresAction:
+		return nil, apierr.InvoiceRequiresAction().WithPaymentIntent(n.ID).WithCommit()
+	case cards.Declined:
+		e := r.Decline.APIError().WithPaymentIntent(n.ID).WithPaymentMethod(pm.ID).WithCommit()
+		if ch != nil {
+			e.WithCharge(ch.ID)
+		}
+		return nil, e
+	}
+	return inv, nil
+}
+
+// payingMethod is the payment method a payment of inv charges: the one
+// given (attached to the customer first when the caller cloned it; else it
+// must be theirs), or the one its defaults name (nil: none).
+func payingMethod(u *Unit, inv *Invoice, in PayRequest) (*PaymentMethod, error) {
+	pm := in.PaymentMethod
+	switch {
+	case pm == nil:
+		return PaymentMethodFor(u, inv.Customer, inv.Subscription, "")
+	case in.Attach && pm.Customer == "":
+		return Attach(u, pm, inv.Customer)
+	case pm.Customer != inv.Customer:
+		return nil, NotAttachedTo(pm.ID, "payment_method")
+	}
+	return pm, nil
+}
+
+// payableIntent is the invoice's PaymentIntent, ready to confirm: made now
+// if it has none (a send_invoice invoice's).
+func payableIntent(u *Unit, inv *Invoice, at int64) (*PaymentIntent, error) {
+	if inv.PaymentIntent == "" {
+		pi := invoiceIntent(u, inv, at)
+		if err := u.tx.Put(TablePaymentIntents, pi); err != nil {
+			return nil, err
+		}
+		return pi, newInvoicePayment(u, inv, pi, at)
+	}
+	pi, err := Get[*PaymentIntent](u.tx, TablePaymentIntents, "payment_intent", inv.PaymentIntent, "payment_intent")
+	if err != nil {
+		return nil, err
+	}
+	if !pi.Confirmable() {
+		return nil, apierr.State("invoice_payment_intent_unexpected_state", "The PaymentIntent %s of this invoice cannot be confirmed: it has a status of %s.", pi.ID, pi.Status)
+	}
+	return pi, nil
 }
 
 // Send sends an invoice whose collection method is send_invoice to its
@@ -246,7 +338,7 @@ func Send(u *Unit, id string) (*Invoice, error) {
 }
 
 // Void voids an open or uncollectible invoice; the customer balance it used
-// is given back.
+// is given back, and its PaymentIntent canceled.
 func Void(u *Unit, id string) (*Invoice, error) {
 	cur, err := GetInvoice(u.tx, id, "id")
 	if err != nil {
@@ -258,18 +350,39 @@ func Void(u *Unit, id string) (*Invoice, error) {
 	inv := cur.Clone()
 	inv.Status, inv.VoidedAt = InvoiceVoid, u.CustomerNow(cur.Customer)
 	if inv.EndingBalance != nil {
+		// The balance it took goes back: unapplied_from_invoice, the
+		// negation of what finalization wrote [I] sign (design-16 §3.8).
 		if used := inv.StartingBalance - *inv.EndingBalance; used != 0 {
 			cu, err := GetCustomer(u.tx, inv.Customer, "customer", true)
 			if err == nil && !cu.Deleted {
-				n := cu.Clone()
-				n.Balance += used
-				if err := u.tx.Put(TableCustomers, n); err != nil {
+				ch := BalanceChange{Amount: used, Currency: inv.Currency, SetCurrency: true, Type: BalanceUnappliedFromInvoice, Invoice: inv.ID}
+				if _, _, err := ChangeBalance(u, cu, ch, "amount", "currency"); err != nil {
 					return nil, err
 				}
 			}
 		}
 	}
-	return inv, u.tx.Put(TableInvoices, inv)
+	if err := u.tx.Put(TableInvoices, inv); err != nil {
+		return nil, err
+	}
+	return inv, cancelInvoiceIntent(u, inv)
+}
+
+// cancelInvoiceIntent cancels the PaymentIntent of a voided invoice
+// (cancellation_reason void_invoice [I], design-16 §6.1), unless it
+// already succeeded or was canceled.
+func cancelInvoiceIntent(u *Unit, inv *Invoice) error {
+	if inv.PaymentIntent == "" {
+		return nil
+	}
+	pi, err := Get[*PaymentIntent](u.tx, TablePaymentIntents, "payment_intent", inv.PaymentIntent, "payment_intent")
+	if err != nil || !pi.Confirmable() {
+		return err
+	}
+	if _, err = cancelIntent(u, pi, "void_invoice"); err != nil {
+		return err
+	}
+	return settleInvoicePayment(u, inv.ID, InvoicePaymentCanceled, 0, u.EventTime(inv))
 }
 
 // MarkUncollectible marks an open invoice uncollectible.
@@ -283,7 +396,10 @@ func MarkUncollectible(u *Unit, id string) (*Invoice, error) {
 	}
 	inv := cur.Clone()
 	inv.Status, inv.UncollectibleAt = InvoiceUncollectible, u.CustomerNow(cur.Customer)
-	return inv, u.tx.Put(TableInvoices, inv)
+	if err := u.tx.Put(TableInvoices, inv); err != nil {
+		return nil, err
+	}
+	return inv, setDelinquent(u, inv.Customer, false)
 }
 
 // UpdateLine changes one line of a draft invoice: "Updating an invoice's line

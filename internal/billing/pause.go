@@ -86,7 +86,7 @@ func Pause(u *Unit, in PauseRequest) (*Subscription, error) {
 		return nil, err
 	}
 	if in.InvoicingBehavior == "invoice" && billed > 0 {
-		if sub, _, err = invoiceNow(u, sub, nil, now); err != nil {
+		if sub, _, err = invoiceNow(u, sub, nil, now, updateCollection("")); err != nil {
 			return nil, err
 		}
 	}

@@ -37,6 +37,9 @@ func CreateSubscription(u *Unit, in SubscriptionCreate) (*Subscription, error) {
 	}
 	sub := &Subscription{Meta: u.ids.NewMeta("sub", now), Customer: cu.ID, Status: SubscriptionActive, CollectionMethod: "charge_automatically",
 		StartDate: start, TrialEndBehavior: "create_invoice", Metadata: map[string]string{}, TestClock: cu.TestClock}
+	if in.PaymentBehavior == PaymentPendingIfIncomplete {
+		return nil, apierr.Invalid("payment_behavior", "You can not pass payment_behavior=pending_if_incomplete when creating a subscription.")
+	}
 	mode, err := in.Mode.resolve()
 	if err != nil {
 		return nil, err
@@ -56,6 +59,9 @@ func CreateSubscription(u *Unit, in SubscriptionCreate) (*Subscription, error) {
 		return nil, err
 	}
 	if err := applySettings(sub, in.Settings, now); err != nil {
+		return nil, err
+	}
+	if err := applyDefaultPaymentMethod(u, sub, in.Settings.DefaultPaymentMethod); err != nil {
 		return nil, err
 	}
 	trialEnd, err := newTrialEnd(u, in, items, now)
@@ -87,16 +93,74 @@ func CreateSubscription(u *Unit, in SubscriptionCreate) (*Subscription, error) {
 	if _, err := addInvoiceItems(u, sub, in.AddInvoiceItems, now); err != nil {
 		return nil, err
 	}
-	inv, err := firstInvoice(u, sub, items, prorate)
+	behavior := in.PaymentBehavior
+	if behavior == "" {
+		behavior = PaymentAllowIncomplete
+	}
+	inv, err := firstInvoice(u, sub, items, prorate, collection{requirePaymentMethod: behavior != PaymentDefaultIncomplete,
+		noAttempt: behavior == PaymentDefaultIncomplete})
 	if err != nil {
 		return nil, err
 	}
 	if inv == nil { // free until the anchor: no invoice yet
 		return sub, nil
 	}
-	n := sub.Clone()
+	latest, err := GetSubscription(u.tx, sub.ID, "subscription") // collection may have changed its status
+	if err != nil {
+		return nil, err
+	}
+	n := latest.Clone()
 	n.LatestInvoice = inv.ID
+	switch {
+	case inv.Status == InvoiceOpen && inv.PaymentIntent != "" && behavior == PaymentDefaultIncomplete:
+		n.Status, n.IncompleteUntil = SubscriptionIncomplete, now+incompleteFor
+	case inv.Status == InvoiceOpen && inv.PaymentIntent != "" && behavior == PaymentErrorIfIncomplete:
+		return nil, firstPaymentError(u, inv)
+	case inv.Paid && behavior == PaymentDefaultIncomplete:
+		si, err := pendingSetupIntent(u, n, now)
+		if err != nil {
+			return nil, err
+		}
+		n.PendingSetupIntent = si.ID
+	}
 	return n, u.tx.Put(TableSubscriptions, n)
+}
+
+// PaymentBehavior is payment_behavior: what a subscription's creation (or
+// update) does when its invoice is not paid at once (ref §3b–c).
+type PaymentBehavior string
+
+const (
+	// PaymentAllowIncomplete (the default): the subscription is created
+	// incomplete (updated past_due) when the payment fails or needs 3D
+	// Secure; no payment method at all is Stripe's 400.
+	PaymentAllowIncomplete PaymentBehavior = "allow_incomplete"
+	// PaymentDefaultIncomplete: the invoice's PaymentIntent is not
+	// confirmed; the subscription waits incomplete for the customer.
+	PaymentDefaultIncomplete PaymentBehavior = "default_incomplete"
+	// PaymentErrorIfIncomplete: a payment that fails or needs 3D Secure is
+	// the request's 402, and nothing is created.
+	PaymentErrorIfIncomplete PaymentBehavior = "error_if_incomplete"
+	// PaymentPendingIfIncomplete: updates only.
+	PaymentPendingIfIncomplete PaymentBehavior = "pending_if_incomplete"
+)
+
+// firstPaymentError is the 402 of error_if_incomplete for a first invoice
+// left open: its PaymentIntent's decline, or
+// subscription_payment_intent_requires_action (ref §3c, observed). The
+// request rolls back, so it embeds nothing [I] (ref §7.3).
+func firstPaymentError(u *Unit, inv *Invoice) error {
+	pi, err := Get[*PaymentIntent](u.tx, TablePaymentIntents, "payment_intent", inv.PaymentIntent, "payment_intent")
+	if err != nil {
+		return err
+	}
+	if pi.Status == PaymentIntentRequiresAction {
+		return apierr.SubscriptionRequiresAction()
+	}
+	if pi.LastError != nil {
+		return pi.LastError.APIError()
+	}
+	return ErrNoPaymentMethod()
 }
 
 // newTrialEnd is when a new subscription's trial ends (0: no trial):
@@ -197,6 +261,25 @@ func checkTrialEnd(param string, end, now int64) error {
 	return nil
 }
 
+// applyDefaultPaymentMethod sets a subscription's default_payment_method: a
+// payment method attached to its customer. The catalogue does not let it be
+// unset (an empty value is Stripe's parameter_invalid_empty; detaching the
+// payment method clears it). A magic pm_card_* id is refused: it is attached
+// to nobody (design-16 §2.5).
+func applyDefaultPaymentMethod(u *Unit, sub *Subscription, pm Opt[string]) error {
+	if pm.Clear || (pm.Set && pm.V == "") {
+		return apierr.InvalidEmpty("default_payment_method")
+	}
+	if !pm.Set {
+		return nil
+	}
+	if _, err := AttachedPaymentMethod(u, pm.V, sub.Customer, "default_payment_method"); err != nil {
+		return err
+	}
+	sub.DefaultPaymentMethod = pm.V
+	return nil
+}
+
 // applySettings sets what create and update share, apart from items and the
 // trial.
 func applySettings(sub *Subscription, in SubscriptionSettings, now int64) error {
@@ -253,6 +336,9 @@ func applySettings(sub *Subscription, in SubscriptionSettings, now int64) error 
 	}
 	if in.AutomaticTax {
 		return apierr.InvalidRequest("", "automatic_tax[enabled]", "stripe-emulator does not calculate tax: automatic_tax[enabled] can only be false.")
+	}
+	if in.SaveDefaultPaymentMethod.Set {
+		sub.SaveDefaultPaymentMethod = in.SaveDefaultPaymentMethod.V == "on_subscription"
 	}
 	md, err := metadata.Apply(sub.Metadata, in.Metadata)
 	if err != nil {

@@ -52,6 +52,20 @@ type Subscription struct {
 	// usage up to then is still billed with the period: only legacy usage
 	// records, in classic billing mode (see modeRules).
 	Retired []RetiredItem
+	// DefaultPaymentMethod is a payment method attached to the customer, or
+	// "" (PaymentMethodFor); left out of state files when "".
+	DefaultPaymentMethod string `json:",omitempty"`
+	// PendingSetupIntent is the SetupIntent that collects a card for a
+	// subscription created default_incomplete whose first invoice charged
+	// nothing (ref §3b), until it succeeds.
+	PendingSetupIntent string `json:",omitempty"`
+	// SaveDefaultPaymentMethod: payment_settings[save_default_payment_method]
+	// is on_subscription: the payment method that pays one of its invoices
+	// becomes its default_payment_method.
+	SaveDefaultPaymentMethod bool `json:",omitempty"`
+	// IncompleteUntil is when an incomplete subscription expires unless its
+	// first invoice is paid (incompleteFor after its creation).
+	IncompleteUntil int64 `json:",omitempty"`
 	// BillingMode is the subscription's billing mode (billing_mode[type]):
 	// "" is classic, the mode of every subscription made before billing
 	// modes existed (2025-06-30.basil); see Mode.

@@ -41,6 +41,7 @@ type SubscriptionCreate struct {
 	Anchor            Opt[int64] // billing_cycle_anchor
 	ProrationBehavior ProrationBehavior
 	AddInvoiceItems   []AddInvoiceItem
+	PaymentBehavior   PaymentBehavior // "": allow_incomplete
 	Mode              ModeRequest
 }
 
@@ -71,6 +72,12 @@ type SubscriptionSettings struct {
 	TrialEndBehavior  Opt[string] // trial_settings[end_behavior][missing_payment_method]
 	AutomaticTax      bool        // automatic_tax[enabled]=true
 	Metadata          metadata.Patch
+	// DefaultPaymentMethod is default_payment_method: a payment method
+	// attached to the subscription's customer (Clear: given empty, refused).
+	DefaultPaymentMethod Opt[string]
+	// SaveDefaultPaymentMethod is payment_settings[save_default_payment_method]
+	// (off, on_subscription).
+	SaveDefaultPaymentMethod Opt[string]
 }
 
 // ItemChange is one subscription item as a request gives it: an element of
@@ -131,6 +138,7 @@ type SubscriptionChange struct {
 	AddInvoiceItems   []AddInvoiceItem
 	Settings          SubscriptionSettings
 	Cancellation      CancellationDetails
+	PaymentBehavior   PaymentBehavior // "": allow_incomplete
 }
 
 // ItemRequest is a change through an item endpoint: one ItemChange through
@@ -142,6 +150,7 @@ type ItemRequest struct {
 	Item              ItemChange
 	ProrationBehavior ProrationBehavior
 	ProrationDate     Opt[int64]
+	PaymentBehavior   PaymentBehavior // "": allow_incomplete
 }
 
 // CancelRequest is DELETE /v1/subscriptions/{subscription_exposed_id}.

@@ -18,6 +18,14 @@ const (
 	TableInvoiceItems      = "invoice_items"
 	TableUsageRecords      = "usage_records"
 
+	TablePaymentMethods      = "payment_methods"
+	TableSetupIntents        = "setup_intents"
+	TableBalanceTransactions = "customer_balance_transactions"
+	TablePaymentIntents      = "payment_intents"
+	TableCharges             = "charges"
+	TableRefunds             = "refunds"
+	TableInvoicePayments     = "invoice_payments"
+
 	TableProducts   = "products"
 	TableMeters     = "meters"
 	TableTestClocks = "test_clocks"
@@ -71,6 +79,32 @@ func Tables() []store.Table {
 				u := r.(*UsageRecord)
 				return []string{usageKey(u.Item, u.Timestamp)}
 			}},
+		}},
+		{Name: TablePaymentMethods, Indexes: []store.Index{
+			{Name: "customer", Keys: func(r store.Record) []string { return nonEmpty(r.(*PaymentMethod).Customer) }},
+		}},
+		{Name: TableSetupIntents, Indexes: []store.Index{
+			{Name: "customer", Keys: func(r store.Record) []string { return nonEmpty(r.(*SetupIntent).Customer) }},
+		}},
+		{Name: TableBalanceTransactions, Indexes: []store.Index{
+			{Name: "customer", Keys: func(r store.Record) []string { return []string{r.(*BalanceTransaction).Customer} }},
+		}},
+		// Every card renewal writes a PaymentIntent and a charge: B-trees,
+		// as customers (design-16 §1.9).
+		{Name: TablePaymentIntents, BTree: true, Indexes: []store.Index{
+			{Name: "customer", Keys: func(r store.Record) []string { return nonEmpty(r.(*PaymentIntent).Customer) }},
+			{Name: "invoice", Keys: func(r store.Record) []string { return nonEmpty(r.(*PaymentIntent).Invoice) }},
+		}},
+		{Name: TableCharges, BTree: true, Indexes: []store.Index{
+			{Name: "customer", Keys: func(r store.Record) []string { return nonEmpty(r.(*Charge).Customer) }},
+			{Name: "payment_intent", Keys: func(r store.Record) []string { return nonEmpty(r.(*Charge).PaymentIntent) }},
+		}},
+		{Name: TableRefunds, Indexes: []store.Index{
+			{Name: "charge", Keys: func(r store.Record) []string { return []string{r.(*Refund).Charge} }},
+			{Name: "due", Due: refundDue},
+		}},
+		{Name: TableInvoicePayments, BTree: true, Indexes: []store.Index{
+			{Name: "invoice", Keys: func(r store.Record) []string { return []string{r.(*InvoicePayment).Invoice} }},
 		}},
 	}
 }

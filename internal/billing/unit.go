@@ -15,6 +15,11 @@ type Unit struct {
 	ids   IDs        // new record metas (the account's insertion sequence)
 	sink  Sink       // every stored change, and the events no change describes
 
+	// dunningSettings are the account's retry settings (SetDunning;
+	// DefaultDunning until set).
+	dunningSettings Dunning
+	dunningSet      bool
+
 	now  int64     // the time of the work on the emulator's clock (unix seconds)
 	step int       // the stage of due work that changes belong to (events per step)
 	proc procState // while due work runs: the clock group, and the time of its step

@@ -119,12 +119,33 @@ func (w *world) clock(frozen int64) *fakeClock {
 }
 
 // customer stores a customer (on a test clock, or on the emulator's clock
-// for "").
+// for "") with a working card as their default payment method, as test
+// suites attach pm_card_visa first (collection charges it).
 func (w *world) customer(clock string, created int64) *Customer {
+	cu := w.customerWithoutCard(clock, created)
+	w.card(cu, "visa", true)
+	return w.get(TableCustomers, cu.ID).(*Customer)
+}
+
+// customerWithoutCard stores a customer with no payment method.
+func (w *world) customerWithoutCard(clock string, created int64) *Customer {
 	cu := &Customer{Meta: w.meta("cus", created), InvoicePrefix: "TEST", NextInvoiceSequence: 1, TaxExempt: "none",
 		Metadata: map[string]string{}, TestClock: clock}
 	w.put(TableCustomers, cu)
 	return cu
+}
+
+// card stores a payment method of the test card with that catalogue key,
+// attached to the customer, and (asDefault) their
+// invoice_settings.default_payment_method.
+func (w *world) card(cu *Customer, key string, asDefault bool) *PaymentMethod {
+	pm := w.paymentMethod(key, cu.ID)
+	if asDefault {
+		n := w.get(TableCustomers, cu.ID).(*Customer).Clone()
+		n.DefaultPaymentMethod = pm.ID
+		w.put(TableCustomers, n)
+	}
+	return pm
 }
 
 // product stores a product.

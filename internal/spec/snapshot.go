@@ -3,6 +3,7 @@ package spec
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -11,9 +12,11 @@ import (
 // served ones, and puts back the deprecated parameters the spec hides but the
 // SDKs still type and send.
 
-// ServedBeyond are the served operations ("METHOD /path") that the 2024-06-20
-// catalogue lacks; with every operation of that catalogue, they are what a
-// snapshot extract keeps. A server test checks this against its routes.
+// ServedBeyond are the served operations ("METHOD /path") that 2024-06-20
+// does not have (the emulator serves them there with schemas of its own);
+// with every operation of the 2024-06-20 catalogue and FromAcacia, they are
+// what a snapshot extract keeps. A server test checks this against its
+// routes.
 var ServedBeyond = []string{
 	"POST /v1/billing/alerts",
 	"GET /v1/billing/alerts",
@@ -24,6 +27,8 @@ var ServedBeyond = []string{
 	"POST /v1/invoices/{invoice}/send",
 	"POST /v1/invoices/{invoice}/lines/{line_item_id}",
 	"POST /v1/subscriptions/{subscription}/migrate",
+	"GET /v1/invoice_payments",
+	"GET /v1/invoice_payments/{invoice_payment}",
 }
 
 // Deprecated are the parameters the spec-derived catalogues (2024-09-30.acacia
@@ -83,7 +88,7 @@ func ExtractSnapshot(catalogue, base []byte) ([]byte, error) {
 		route := op.Method + " " + op.Path
 		served[route], baseOps[route] = true, op
 	}
-	for _, r := range ServedBeyond {
+	for _, r := range slices.Concat(FromAcacia, ServedBeyond) {
 		served[r] = true
 	}
 	var kept []snapshotOp
@@ -110,19 +115,11 @@ func ExtractSnapshot(catalogue, base []byte) ([]byte, error) {
 			}
 		}
 	}
-	buf := []byte("[\n")
+	lines := make([]any, len(kept))
 	for i, op := range kept {
-		line, err := json.Marshal(op)
-		if err != nil {
-			return nil, err
-		}
-		buf = append(buf, line...)
-		if i < len(kept)-1 {
-			buf = append(buf, ',')
-		}
-		buf = append(buf, '\n')
+		lines[i] = op
 	}
-	return append(buf, "]\n"...), nil
+	return oneALine(lines)
 }
 
 // lookupRaw finds a dotted parameter in decoded catalogue params.
@@ -156,6 +153,24 @@ func putRaw(params map[string]any, dotted string, schema any) {
 	if _, exists := props[parts[len(parts)-1]]; !exists {
 		props[parts[len(parts)-1]] = schema
 	}
+}
+
+// removeRaw deletes a dotted parameter from decoded catalogue params,
+// reporting whether it was there.
+func removeRaw(params map[string]any, dotted string) bool {
+	parts := strings.Split(dotted, ".")
+	props := params
+	for _, part := range parts[:len(parts)-1] {
+		if props = rawProps(props[part]); props == nil {
+			return false
+		}
+	}
+	last := parts[len(parts)-1]
+	if _, ok := props[last]; !ok {
+		return false
+	}
+	delete(props, last)
+	return true
 }
 
 // rawProps is the properties of a decoded object schema, looking through

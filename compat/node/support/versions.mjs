@@ -108,7 +108,7 @@ export async function pinned(Stripe, { pin }) {
     });
     assert.equal(endpoint.api_version, pin);
     const price = await stripe.prices.create({ currency: 'usd', unit_amount: 1000, recurring: { interval: 'month' }, product_data: { name: 'Seat' } });
-    const customer = await stripe.customers.create({ name: 'Pinned' });
+    const customer = await stripe.customers.create({ name: 'Pinned', payment_method: 'pm_card_visa', invoice_settings: { default_payment_method: 'pm_card_visa' } });
     const subscription = await stripe.subscriptions.create({ customer: customer.id, items: [{ price: price.id }] });
     await until('customer.subscription.created', () => deliveries.length > 0);
     const event = stripe.webhooks.constructEvent(deliveries[0].body, deliveries[0].signature, endpoint.secret);

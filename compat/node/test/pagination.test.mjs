@@ -89,7 +89,7 @@ test('invoice lines page too, upcoming and finalized', async () => {
   const s = newClient('pagination_lines');
   const a = await s.prices.create({ product_data: { name: 'A' }, currency: 'usd', unit_amount: 1000, recurring: { interval: 'month' } });
   const b = await s.prices.create({ product_data: { name: 'B' }, currency: 'usd', unit_amount: 300, recurring: { interval: 'month' } });
-  const c = await s.customers.create({ name: 'Lines' });
+  const c = await s.customers.create({ name: 'Lines', payment_method: 'pm_card_visa', invoice_settings: { default_payment_method: 'pm_card_visa' } });
   await s.subscriptions.create({ customer: c.id, items: [{ price: a.id }, { price: b.id, quantity: 2 }] });
   await s.invoiceItems.create({ customer: c.id, amount: 55, currency: 'usd', description: 'one-off' });
 

@@ -46,22 +46,34 @@ func Validate(in Input, now time.Time) (Card, Expiry, *apierr.Error) {
 		return Card{}, Expiry{}, apierr.Card("card_declined", "live_mode_test_card",
 			"Your card was declined. Your request was in test mode, but used a non test (live) card. For a list of valid test cards, visit: https://stripe.com/docs/testing.")
 	}
-	if in.ExpMonth < 1 || in.ExpMonth > 12 {
-		return Card{}, Expiry{}, apierr.Card("invalid_expiry_month", "", "Your card's expiration month is invalid.")
-	}
-	exp := Expiry{Month: in.ExpMonth, Year: in.ExpYear}
-	if exp.Year >= 0 && exp.Year < 100 {
-		exp.Year += 2000
-	}
-	now = now.UTC()
-	year, month := int64(now.Year()), int64(now.Month())
-	if exp.Year < year || exp.Year == year && exp.Month < month || exp.Year > year+maxYearsAhead {
-		return Card{}, Expiry{}, apierr.Card("invalid_expiry_year", "", "Your card's expiration year is invalid.")
+	exp, err := ValidateExpiry(in.ExpMonth, in.ExpYear, now)
+	if err != nil {
+		return Card{}, Expiry{}, err
 	}
 	if in.CVC != "" && (len(in.CVC) != c.CVCLength() || !digits(in.CVC)) {
 		return Card{}, Expiry{}, apierr.Card("invalid_cvc", "", "Your card's security code is invalid.")
 	}
 	return c, exp, nil
+}
+
+// ValidateExpiry checks an expiry as Validate does (a PaymentMethod update
+// checks the one it sets the same way): exp_month outside 1–12 is
+// invalid_expiry_month [I]; an expiry before now or more than 50 years ahead
+// is invalid_expiry_year. A two-digit year is in this century.
+func ValidateExpiry(month, year int64, now time.Time) (Expiry, *apierr.Error) {
+	if month < 1 || month > 12 {
+		return Expiry{}, apierr.Card("invalid_expiry_month", "", "Your card's expiration month is invalid.")
+	}
+	exp := Expiry{Month: month, Year: year}
+	if exp.Year >= 0 && exp.Year < 100 {
+		exp.Year += 2000
+	}
+	now = now.UTC()
+	y, m := int64(now.Year()), int64(now.Month())
+	if exp.Year < y || exp.Year == y && exp.Month < m || exp.Year > y+maxYearsAhead {
+		return Expiry{}, apierr.Card("invalid_expiry_year", "", "Your card's expiration year is invalid.")
+	}
+	return exp, nil
 }
 
 // DefaultExpiry is the expiry of a card made from a pm_card_* id or a token

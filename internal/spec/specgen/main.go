@@ -1,7 +1,8 @@
 // Command specgen extracts the request-parameter schemas of Stripe's operations
 // catalogues (../shared/stripe-openapi/operations-<version>.json) into the
-// files internal/spec embeds: operations.json from the 2024-06-20 catalogue,
-// and snapshots/<version>.json from each later catalogue a version's schemas
+// files internal/spec embeds: operations.json from the 2024-06-20 catalogue
+// (and the FromAcacia operations of the 2024-09-30.acacia one), and
+// snapshots/<version>.json from each later catalogue a version's schemas
 // start from (apiversion's Info.Catalogue). Run it through
 // `go generate ./internal/spec` when a catalogue changes.
 package main
@@ -12,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/stripe-emulator/stripe-emulator/internal/apiversion"
 	"github.com/stripe-emulator/stripe-emulator/internal/spec"
 )
 
@@ -30,7 +32,11 @@ func generate(in, out string) error {
 	if err != nil {
 		return err
 	}
-	extract, err := spec.Extract(base)
+	acacia, err := os.ReadFile(filepath.Join(in, "operations-"+apiversion.V2024_09_30_Acacia.Info().Catalogue+".json"))
+	if err != nil {
+		return err
+	}
+	extract, err := spec.Extract(base, acacia)
 	if err != nil {
 		return err
 	}
