@@ -435,6 +435,9 @@ func idAt(s string) (prefix, id string) {
 		marked = marked || !isLower(s[end])
 		end++
 	}
+	// A request ID's 14 random characters may all be lowercase letters (one
+	// in 190,000): it is an ID all the same.
+	marked = marked || prefix == "req" && end-len(prefix)-1 == 14
 	if end-len(prefix)-1 < 8 || !marked {
 		return "", "" // a custom ID (prod_seats) or words (tax_behavior)
 	}
@@ -515,4 +518,19 @@ func firstDiff(a, b string) string {
 func window(s string, at int) string {
 	lo, hi := max(0, at-80), min(len(s), at+160)
 	return s[lo:hi]
+}
+
+// The transcript's normaliser takes IDs for IDs and words for words, a
+// request ID of lowercase letters only included.
+func TestRenumberIDs(t *testing.T) {
+	for _, tt := range []struct{ in, want string }{
+		{`"id":"cus_Qa1bC2dE3fG4hI5jK6lM7nO8"`, `"id":"<cus_1>"`},
+		{`"request_log_url":".../req_abcdefghijklmn"`, `"request_log_url":".../<req_1>"`},
+		{`req_abcdefghijklmn req_Abcdefghijklmn req_abcdefghijklmn`, `<req_1> <req_2> <req_1>`},
+		{`"tax_behavior":"unspecified","id":"prod_seats"`, `"tax_behavior":"unspecified","id":"prod_seats"`},
+	} {
+		if got := renumberIDs(tt.in); got != tt.want {
+			t.Errorf("renumberIDs(%s) = %s, want %s", tt.in, got, tt.want)
+		}
+	}
 }
