@@ -142,6 +142,8 @@ func compareSchemas(vs, canon *form.Schema, anyVersion []string) *epVersion {
 			ev.beyond[name] = true
 		case contains(anyVersion, name):
 			continue
+		case widerStringMap(c, p):
+			continue
 		case !p.Equal(c):
 			ev.recheck[name] = c
 		default:
@@ -156,6 +158,33 @@ func compareSchemas(vs, canon *form.Schema, anyVersion []string) *epVersion {
 		}
 	}
 	return ev
+}
+
+// widerStringMap reports whether canon and vs are maps of strings (metadata)
+// that differ only in that canon's values may also be other scalars
+// (2024-06-20's metadata values are string or integer, later versions' strings):
+// every value vs accepts canon accepts, and handlers read such a map as strings
+// (Params.StringMap, the raw text), so the values need no second validation.
+func widerStringMap(canon, vs *form.Schema) bool {
+	isStringMap := func(s *form.Schema) bool {
+		return s.Type == form.TObject && len(s.Props) == 0 && s.Additional != nil
+	}
+	plainString := func(s *form.Schema) bool { return s.Type == form.TString && len(s.Enum) == 0 }
+	if !isStringMap(canon) || !isStringMap(vs) || canon.Emptyable != vs.Emptyable || !plainString(vs.Additional) {
+		return false
+	}
+	if plainString(canon.Additional) {
+		return true
+	}
+	if canon.Additional.Type != form.TAnyOf {
+		return false
+	}
+	for _, alt := range canon.Additional.AnyOf {
+		if plainString(alt) {
+			return true
+		}
+	}
+	return false
 }
 
 // toCanonical turns the parameters of a request valid at the version into
