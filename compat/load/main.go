@@ -178,8 +178,12 @@ func run() error {
 	results := map[string]map[int]map[string]result{}
 	var rows []string // workload, or workload@version
 	for _, w := range cfg.workloads {
+		wl := workloads_[w]
+		// The workload's rows: one per version (a version that removed its
+		// endpoint skipped), measured together below.
+		type wrow struct{ row, version string }
+		var wrows []wrow
 		for _, version := range cfg.versions {
-			wl := workloads_[w]
 			if v, _ := apiversion.Parse(version); version != "" && wl.removedIn != 0 && v >= wl.removedIn {
 				fmt.Fprintf(os.Stderr, "%s: skipped at %s (its endpoint was removed in %s)\n", w, version, wl.removedIn)
 				continue
@@ -188,40 +192,50 @@ func run() error {
 			if version != "" {
 				row = w + "@" + version
 			}
+			wrows = append(wrows, wrow{row, version})
 			rows = append(rows, row)
 			results[row] = map[int]map[string]result{}
-			for _, n := range cfg.conc {
-				results[row][n] = map[string]result{}
-				var ts []*target
-				reqs := map[string]request{}
-				units := map[string]int{}
+		}
+		for _, n := range cfg.conc {
+			// A slot is one target at one version. Rounds interleave the slots
+			// (each round starting with the next one), so that a slow spell of
+			// the machine, or the heap an earlier workload left, does not land
+			// on one target or one version only; each slot's median round is
+			// reported.
+			type slot struct {
+				row  string
+				t    *target
+				req  request
+				unit int
+			}
+			var slots []slot
+			for _, wr := range wrows {
+				results[wr.row][n] = map[string]result{}
 				for _, t := range targets {
 					if wl.emulatorOnly && t.name != "emulator" {
 						continue
 					}
 					req, unit, err := wl.setup(t)
 					if err != nil {
-						return fmt.Errorf("%s on %s: %v", row, t.name, err)
+						return fmt.Errorf("%s on %s: %v", wr.row, t.name, err)
 					}
-					ts, reqs[t.name], units[t.name] = append(ts, t), atVersion(req, version), unit
+					slots = append(slots, slot{row: wr.row, t: t, req: atVersion(req, wr.version), unit: unit})
 				}
-				// Rounds interleave the targets (each round starting with the next
-				// one), so that a slow spell of the machine does not land on one
-				// target only; each target's median round is reported.
-				rounds := map[string][]result{}
-				for round := 0; round < cfg.rounds; round++ {
-					for i := range ts {
-						t := ts[(round+i)%len(ts)]
-						measure(t.addr, reqs[t.name], n, cfg.warmup) // warm up
-						r := measure(t.addr, reqs[t.name], n, cfg.duration)
-						r.unit = units[t.name]
-						rounds[t.name] = append(rounds[t.name], r)
-						fmt.Fprintf(os.Stderr, "%-18s c=%-4d %-14s round %d  %10.0f %s/s  p50 %7.3f ms  p99 %7.3f ms  errors %d\n", row, n, t.name, round+1, r.rate()*float64(r.unit), unitName(r.unit), ms(r.p50), ms(r.p99), r.errors)
-					}
+			}
+			rounds := make([][]result, len(slots))
+			for round := 0; round < cfg.rounds; round++ {
+				for i := range slots {
+					k := (round + i) % len(slots)
+					sl := slots[k]
+					measure(sl.t.addr, sl.req, n, cfg.warmup) // warm up
+					r := measure(sl.t.addr, sl.req, n, cfg.duration)
+					r.unit = sl.unit
+					rounds[k] = append(rounds[k], r)
+					fmt.Fprintf(os.Stderr, "%-18s c=%-4d %-14s round %d  %10.0f %s/s  p50 %7.3f ms  p99 %7.3f ms  errors %d\n", sl.row, n, sl.t.name, round+1, r.rate()*float64(r.unit), unitName(r.unit), ms(r.p50), ms(r.p99), r.errors)
 				}
-				for name, rs := range rounds {
-					results[row][n][name] = median(rs)
-				}
+			}
+			for k, rs := range rounds {
+				results[slots[k].row][n][slots[k].t.name] = median(rs)
 			}
 		}
 	}
