@@ -290,3 +290,23 @@ func TestPendingUpdateWhileWaiting(t *testing.T) {
 		Items: []*stripe.SubscriptionItemsParams{{ID: stripe.String(byInvoice.sub.Items.Data[0].ID), Quantity: stripe.Int64(2)}}})
 	wantErr(t, err, 400, "parameter_invalid", "payment_behavior")
 }
+
+// TestPendingUpdateSurvivesAState: a pending update is saved and loaded as
+// it was, and still applies once its invoice is paid.
+func TestPendingUpdateSurvivesAState(t *testing.T) {
+	e := newEnv(t)
+	f := newPendingFixture(t, e.sc, "", false)
+	sub := f.update(t, e.sc)
+	e2 := loadedEnv(t, e, saveBytes(t, e.srv))
+	path := "/v1/subscriptions/" + sub.ID
+	if a, b := e.do("GET", path, ""), e2.do("GET", path, ""); a.status != 200 || string(a.body) != string(b.body) {
+		t.Fatalf("saved  %d %s\nloaded %d %s", a.status, a.body, b.status, b.body)
+	}
+	if _, err := e2.sc.Invoices.Pay(sub.LatestInvoice.ID, &stripe.InvoicePayParams{PaymentMethod: stripe.String("pm_card_visa")}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := e2.sc.Subscriptions.Get(sub.ID, nil)
+	if err != nil || got.PendingUpdate != nil || got.Items.Data[0].Price.ID != f.next.ID {
+		t.Fatalf("after paying in the loaded state: %v %+v", err, got)
+	}
+}
