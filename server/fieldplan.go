@@ -50,7 +50,7 @@ type field[T any] struct {
 	// versions: the object is rendered from them unless get returns nil
 	// (null) or absent.
 	sub []field[T]
-	// nulled: the emulator always renders the field null (pending_update),
+	// nulled: the emulator always renders the field null,
 	// so what a unit changes inside it shows nowhere.
 	nulled bool
 }

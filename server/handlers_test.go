@@ -109,7 +109,7 @@ func TestHandlersAreFunctions(t *testing.T) {
 			}
 		}
 	}
-	// 85 handlers, invoke, setAlertStatus, paymentBehaviorChecked, 16 tables.
+	// 85 handlers, invoke, setAlertStatus, pendingParamsChecked, 16 tables.
 	if funcs < 100 {
 		t.Errorf("only %d handler-shaped functions found: the scan misses some", funcs)
 	}

@@ -1,6 +1,8 @@
 package server
 
 import (
+	"slices"
+
 	"github.com/stripe-emulator/stripe-emulator/internal/billing"
 	"github.com/stripe-emulator/stripe-emulator/internal/form"
 	"github.com/stripe-emulator/stripe-emulator/internal/jsonobj"
@@ -11,8 +13,9 @@ import (
 // basil.payment-fields): the PaymentIntent paying an invoice, as basil
 // shows it in place of the invoice's payment_intent and charge. The
 // engine keeps them at every version; earlier versions do not serve the
-// routes (their 404). invoice_payment.paid (2025-05-28.basil) is not
-// raised, nor is invoice.payments rendered [not modelled].
+// routes (their 404). The invoice's includable payments field lists them
+// (expand[]=payments). invoice_payment.paid (2025-05-28.basil) is not
+// raised [not modelled].
 
 const tInvoicePayments = billing.TableInvoicePayments
 
@@ -77,5 +80,45 @@ func (rc *renderCtx) renderInvoicePayment(ip *billing.InvoicePayment) jsonobj.Ob
 		{K: "payment", V: jsonobj.Obj{{K: "payment_intent", V: ip.PaymentIntent}, {K: "type", V: "payment_intent"}}},
 		{K: "status", V: string(ip.Status)},
 		{K: "status_transitions", V: jsonobj.Obj{{K: "canceled_at", V: nullIfZero(ip.CanceledAt)}, {K: "paid_at", V: nullIfZero(ip.PaidAt)}}},
+	}
+}
+
+// maxEmbeddedPayments is how many invoice payments an invoice's payments
+// list embeds [I] (as its lines: "the first handful"); the rest are paged
+// through GET /v1/invoice_payments?invoice=….
+const maxEmbeddedPayments = 10
+
+// invoicePaymentsOf are an invoice's invoice payments, newest first (the
+// order of their list).
+func invoicePaymentsOf(tx *store.Txn, invoice string) ([]*billing.InvoicePayment, error) {
+	recs, err := tx.Find(tInvoicePayments, "invoice", invoice)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*billing.InvoicePayment, len(recs))
+	for i, r := range recs {
+		out[i] = r.(*billing.InvoicePayment)
+	}
+	store.SortByCreation(out)
+	slices.Reverse(out)
+	return out, nil
+}
+
+// renderPaymentsList is an invoice's payments (2025-03-31.basil), the list
+// expand[]=payments includes: its invoice payments, and the URL of their
+// list, GET /v1/invoice_payments?invoice=… [I] (Stripe's reference names
+// the list endpoint, not this URL). Lists from basil on have no
+// total_count.
+func (rc *renderCtx) renderPaymentsList(v *invoiceView) jsonobj.Obj {
+	shown := v.payments[:min(len(v.payments), maxEmbeddedPayments)]
+	data := make([]jsonobj.Obj, len(shown))
+	for i, ip := range shown {
+		data[i] = rc.renderInvoicePayment(ip)
+	}
+	return jsonobj.Obj{
+		{K: "object", V: "list"},
+		{K: "data", V: data},
+		{K: "has_more", V: len(v.payments) > len(shown)},
+		{K: "url", V: "/v1/invoice_payments?invoice=" + v.inv.ID},
 	}
 }

@@ -258,13 +258,23 @@ func (rc *renderCtx) renderInvoice(inv *billing.Invoice) (jsonobj.Obj, error) {
 		}
 		iv.lines = append(iv.lines, lv)
 	}
+	if !inv.Preview && invoiceShape.has(rc.v, "payments") {
+		ps, err := invoicePaymentsOf(rc.tx, inv.ID)
+		if err != nil {
+			return nil, err
+		}
+		iv.payments = ps
+	}
 	return invoiceShape.render(rc, iv), nil
 }
 
-// invoiceView is what an invoice renders from: it and its embedded lines.
+// invoiceView is what an invoice renders from: it, its embedded lines and
+// (at the versions that have invoice.payments) its invoice payments, newest
+// first.
 type invoiceView struct {
-	inv   *billing.Invoice
-	lines []lineView
+	inv      *billing.Invoice
+	lines    []lineView
+	payments []*billing.InvoicePayment
 }
 
 // lineView is what an invoice line renders from: it, its invoice and its
@@ -414,6 +424,14 @@ var invoiceShape = newShape("invoice", []invoiceField{
 	{name: "payment_settings", get: invoiceGet(func(*billing.Invoice) any {
 		return jsonobj.Obj{{K: "default_mandate", V: nil}, {K: "payment_method_options", V: nil}, {K: "payment_method_types", V: nil}}
 	})},
+	// payments (2025-03-31.basil): includable, shown only with
+	// expand[]=payments.
+	{name: "payments", get: func(rc *renderCtx, v *invoiceView) any {
+		if v.inv.Preview {
+			return jsonobj.Hidden{} // nothing to include
+		}
+		return jsonobj.Hidden{V: rc.renderPaymentsList(v)}
+	}},
 	{name: "period_end", get: invoiceGet(func(inv *billing.Invoice) any { return inv.PeriodEnd })},
 	{name: "period_start", get: invoiceGet(func(inv *billing.Invoice) any { return inv.PeriodStart })},
 	{name: "post_payment_credit_notes_amount", get: zero[*invoiceView]},

@@ -785,6 +785,20 @@ func TestFixturesAccountSettings(t *testing.T) {
 	}
 }
 
+// paidByCard is a $10/month subscription whose first invoice a good card
+// paid: its price, the subscription and that invoice.
+func paidByCard(t *testing.T, sc *client.API) (*stripe.Price, *stripe.Subscription, *stripe.Invoice) {
+	t.Helper()
+	cu := cardCustomer(t, sc, "pm_card_visa")
+	price := licensedPrice(t, sc, 1000, "month")
+	sub := subscribe(t, sc, cu.ID, &stripe.SubscriptionItemsParams{Price: stripe.String(price.ID)})
+	inv, err := sc.Invoices.Get(sub.LatestInvoice.ID, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return price, sub, inv
+}
+
 // TestInvoicePaymentsAtBasil: from 2025-03-31.basil the invoice_payment
 // resource links an invoice to the PaymentIntent paying it (ref §0,
 // design-16 §4.6): one per PaymentIntent, open until paid (amount_paid,
@@ -793,13 +807,7 @@ func TestFixturesAccountSettings(t *testing.T) {
 func TestInvoicePaymentsAtBasil(t *testing.T) {
 	const basil = "2025-03-31.basil"
 	e := newEnv(t)
-	cu := cardCustomer(t, e.sc, "pm_card_visa")
-	price := licensedPrice(t, e.sc, 1000, "month")
-	sub := subscribe(t, e.sc, cu.ID, &stripe.SubscriptionItemsParams{Price: stripe.String(price.ID)})
-	inv, err := e.sc.Invoices.Get(sub.LatestInvoice.ID, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	price, sub, inv := paidByCard(t, e.sc)
 	if r := e.do("GET", "/v1/invoice_payments", ""); r.status != 404 {
 		t.Errorf("at 2024-06-20: %d %s", r.status, r.body)
 	}
@@ -828,6 +836,74 @@ func TestInvoicePaymentsAtBasil(t *testing.T) {
 	data, _ = r.json["data"].([]any)
 	if len(data) != 1 || data[0].(map[string]any)["status"] != "canceled" || data[0].(map[string]any)["amount_paid"] != nil {
 		t.Errorf("a voided invoice's payment: %s", r.body)
+	}
+}
+
+// TestInvoicePaymentsIncludable: from 2025-03-31.basil an invoice's
+// payments field lists its invoice payments (ref §3 #12: includable, so
+// only with expand[]=payments; the list of the basil spec: object, data,
+// has_more, url), and expanding deeper reaches the PaymentIntent; before
+// basil the field does not exist, so expanding it is a 400.
+func TestInvoicePaymentsIncludable(t *testing.T) {
+	const basil = "2025-03-31.basil"
+	e := newEnv(t)
+	_, _, inv := paidByCard(t, e.sc)
+	path := "/v1/invoices/" + inv.ID
+	for _, tc := range []struct {
+		name, query, version string
+		status               int
+		check                func(t *testing.T, r response)
+	}{
+		{"not asked for", "", basil, 200, func(t *testing.T, r response) {
+			if _, ok := r.json["payments"]; ok {
+				t.Errorf("payments without expand: %s", r.body)
+			}
+		}},
+		{"expanded", "?expand[]=payments", basil, 200, func(t *testing.T, r response) {
+			ps, _ := r.json["payments"].(map[string]any)
+			data, _ := ps["data"].([]any)
+			if ps["object"] != "list" || ps["has_more"] != false || ps["url"] != "/v1/invoice_payments?invoice="+inv.ID || len(data) != 1 {
+				t.Fatalf("payments: %v", ps)
+			}
+			if _, ok := ps["total_count"]; ok {
+				t.Errorf("a basil list with total_count: %v", ps)
+			}
+			ip, _ := data[0].(map[string]any)
+			payment, _ := ip["payment"].(map[string]any)
+			if ip["object"] != "invoice_payment" || ip["invoice"] != inv.ID || ip["status"] != "paid" || ip["amount_paid"] != float64(1000) ||
+				payment["payment_intent"] != inv.PaymentIntent.ID {
+				t.Errorf("the invoice payment: %v", ip)
+			}
+			list := e.do("GET", "/v1/invoice_payments?invoice="+inv.ID, "", at(basil)...)
+			if listed, _ := list.json["data"].([]any); len(listed) != 1 || listed[0].(map[string]any)["id"] != ip["id"] {
+				t.Errorf("the invoice payments list shows another: %s", list.body)
+			}
+		}},
+		{"expanded to the PaymentIntent", "?expand[]=payments.data.payment.payment_intent", basil, 200, func(t *testing.T, r response) {
+			ps, _ := r.json["payments"].(map[string]any)
+			data, _ := ps["data"].([]any)
+			if len(data) != 1 {
+				t.Fatalf("payments: %v", ps)
+			}
+			payment, _ := data[0].(map[string]any)["payment"].(map[string]any)
+			pi, _ := payment["payment_intent"].(map[string]any)
+			if pi["id"] != inv.PaymentIntent.ID || pi["object"] != "payment_intent" || pi["status"] != "succeeded" {
+				t.Errorf("payment.payment_intent: %v", payment)
+			}
+		}},
+		{"before basil", "?expand[]=payments", "2025-02-24.acacia", 400, func(t *testing.T, r response) {
+			if r.errField("param") != "expand" {
+				t.Errorf("the error: %s", r.body)
+			}
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := e.do("GET", path+tc.query, "", at(tc.version)...)
+			if r.status != tc.status {
+				t.Fatalf("%d %s", r.status, r.body)
+			}
+			tc.check(t, r)
+		})
 	}
 }
 

@@ -9,10 +9,10 @@ import (
 func subscriptionItemEndpoints() []endpoint {
 	itemParams := []string{"metadata", "payment_behavior", "plan", "price", "price_data", "proration_behavior", "proration_date", "quantity"}
 	return []endpoint{
-		{route: "POST /v1/subscription_items", op: "PostSubscriptionItems", mode: txWrite, h: paymentBehaviorChecked(createSubscriptionItem), accepts: append([]string{"subscription"}, itemParams...)},
+		{route: "POST /v1/subscription_items", op: "PostSubscriptionItems", mode: txWrite, h: pendingParamsChecked(pendingItemParams, createSubscriptionItem), accepts: append([]string{"subscription"}, itemParams...)},
 		{route: "GET /v1/subscription_items", op: "GetSubscriptionItems", mode: txRead, h: listSubscriptionItems},
 		{route: "GET /v1/subscription_items/{item}", op: "GetSubscriptionItemsItem", mode: txRead, h: retrieveSubscriptionItem},
-		{route: "POST /v1/subscription_items/{item}", op: "PostSubscriptionItemsItem", mode: txWrite, h: paymentBehaviorChecked(updateSubscriptionItem), accepts: append([]string{"off_session"}, itemParams...)},
+		{route: "POST /v1/subscription_items/{item}", op: "PostSubscriptionItemsItem", mode: txWrite, h: pendingParamsChecked(pendingItemParams, updateSubscriptionItem), accepts: append([]string{"off_session"}, itemParams...)},
 		{route: "DELETE /v1/subscription_items/{item}", op: "DeleteSubscriptionItemsItem", mode: txWrite, h: deleteSubscriptionItem},
 		{route: "POST /v1/subscription_items/{subscription_item}/usage_records", op: "PostSubscriptionItemsSubscriptionItemUsageRecords", mode: txWrite, h: createUsageRecord},
 		{route: "GET /v1/subscription_items/{subscription_item}/usage_record_summaries", op: "GetSubscriptionItemsSubscriptionItemUsageRecordSummaries", mode: txRead, h: listUsageRecordSummaries},

@@ -2,6 +2,7 @@ package server
 
 import (
 	"slices"
+	"strings"
 
 	"github.com/stripe-emulator/stripe-emulator/internal/apierr"
 	"github.com/stripe-emulator/stripe-emulator/internal/apiversion"
@@ -43,18 +44,48 @@ var subscriptionResource = &resource[*billing.Subscription]{
 var subscriptionParams = []string{"add_invoice_items", "cancel_at", "cancel_at_period_end", "collection_method", "days_until_due", "default_payment_method", "description",
 	"items", "payment_settings", "metadata", "off_session", "payment_behavior", "proration_behavior", "trial_end", "trial_from_plan", "trial_settings", "automatic_tax"}
 
-// paymentBehaviorChecked wraps the update and the item endpoints, which
-// take payment_behavior allow_incomplete (the default), default_incomplete
-// and error_if_incomplete (billing.UpdateSubscription); pending_if_incomplete,
-// which keeps the update pending until its invoice is paid, is refused
-// rather than answered as another behaviour (not modelled yet).
-func paymentBehaviorChecked(h handler) handler {
+// The parameters a change with payment_behavior=pending_if_incomplete takes:
+// "Only certain attributes can be used to create a pending update" [C]
+// (docs.stripe.com/billing/subscriptions/pending-updates-reference): those
+// of the update endpoint, of each of its items (id naming the item to
+// change), and of the item endpoints (subscription naming the one to add an
+// item to).
+var (
+	pendingUpdateParams     = []string{"add_invoice_items", "billing_cycle_anchor", "expand", "items", "payment_behavior", "proration_behavior", "proration_date", "trial_end", "trial_from_plan"}
+	pendingUpdateItemParams = []string{"id", "price", "quantity"}
+	pendingItemParams       = []string{"expand", "payment_behavior", "price", "proration_behavior", "proration_date", "quantity", "subscription"}
+)
+
+// pendingParamsChecked wraps the update and the item endpoints: with
+// payment_behavior=pending_if_incomplete (billing's pending updates) a
+// parameter outside allowed (and, on the update, outside
+// pendingUpdateItemParams in an item) is a 400 naming it [I] text.
+func pendingParamsChecked(allowed []string, h handler) handler {
 	return func(c *call) (jsonobj.Obj, error) {
-		if v, ok := c.params.String("payment_behavior"); ok && v == string(billing.PaymentPendingIfIncomplete) {
-			return nil, apierr.InvalidRequest("", "payment_behavior", "stripe-emulator does not support payment_behavior=pending_if_incomplete yet (an update left pending until its invoice is paid). Use allow_incomplete (the default), default_incomplete or error_if_incomplete.")
+		if v, _ := c.params.String("payment_behavior"); v != string(billing.PaymentPendingIfIncomplete) {
+			return h(c)
+		}
+		if err := refuseOutside(c.params, allowed); err != nil {
+			return nil, err
+		}
+		for _, ip := range c.params.Objects("items") {
+			if err := refuseOutside(ip, pendingUpdateItemParams); err != nil {
+				return nil, err
+			}
 		}
 		return h(c)
 	}
+}
+
+// refuseOutside refuses the first parameter of p (sorted) not in allowed.
+func refuseOutside(p *form.Params, allowed []string) error {
+	for _, k := range p.Keys() {
+		if !slices.Contains(allowed, k) {
+			return apierr.InvalidRequest("", p.Path(k), "payment_behavior=pending_if_incomplete only supports these parameters: %s; %s cannot be passed with it.",
+				strings.Join(allowed, ", "), p.Path(k))
+		}
+	}
+	return nil
 }
 
 // unsupportedItemParams are parameters of items, add_invoice_items and payment_settings the
@@ -71,7 +102,7 @@ func subscriptionEndpoints() []endpoint {
 		{route: "GET /v1/subscriptions", op: "GetSubscriptions", mode: txRead, h: listSubscriptions,
 			accepts: []string{"collection_method", "created", "current_period_end", "current_period_start", "customer", "ending_before", "limit", "plan", "price", "starting_after", "status", "test_clock"}},
 		{route: "GET /v1/subscriptions/{subscription_exposed_id}", op: "GetSubscriptionsSubscriptionExposedId", mode: txRead, h: retrieveSubscription},
-		{route: "POST /v1/subscriptions/{subscription_exposed_id}", op: "PostSubscriptionsSubscriptionExposedId", mode: txWrite, h: paymentBehaviorChecked(updateSubscription),
+		{route: "POST /v1/subscriptions/{subscription_exposed_id}", op: "PostSubscriptionsSubscriptionExposedId", mode: txWrite, h: pendingParamsChecked(pendingUpdateParams, updateSubscription),
 			accepts: append([]string{"billing_cycle_anchor", "cancellation_details", "proration_date"}, subscriptionParams...),
 			rejects: append([]string{"automatic_tax.liability"}, unsupportedItemParams...), newer: []string{"billing_cycle_anchor"}},
 		{route: "DELETE /v1/subscriptions/{subscription_exposed_id}", op: "DeleteSubscriptionsSubscriptionExposedId", mode: txWrite, h: cancelSubscription},
@@ -389,10 +420,12 @@ func (rc *renderCtx) renderSubscription(sub *billing.Subscription) (jsonobj.Obj,
 	return rc.renderSubscriptionWith(sub, items)
 }
 
-// subView is what a subscription renders from: it and its items.
+// subView is what a subscription renders from: it, its items and those of
+// its pending update (when it changes items).
 type subView struct {
-	sub   *billing.Subscription
-	items []itemView
+	sub     *billing.Subscription
+	items   []itemView
+	pending []itemView
 }
 
 // itemView is what a subscription item renders from: it, its price and (for
@@ -405,15 +438,39 @@ type itemView struct {
 
 // renderSubscriptionWith renders a subscription with the given items.
 func (rc *renderCtx) renderSubscriptionWith(sub *billing.Subscription, items []*billing.Item) (jsonobj.Obj, error) {
-	sv := &subView{sub: sub, items: make([]itemView, len(items))}
+	sv := &subView{sub: sub}
+	var err error
+	if sv.items, err = rc.itemViews(sub, items); err != nil {
+		return nil, err
+	}
+	if pu := sub.PendingUpdate; pu != nil && pu.ItemsGiven {
+		// The items as the update leaves them, in its period.
+		after := sub.Clone()
+		after.PeriodStart, after.PeriodEnd = pu.After.PeriodStart, pu.After.PeriodEnd
+		if sv.pending, err = rc.itemViews(after, pu.Items); err != nil {
+			return nil, err
+		}
+	}
+	return subscriptionShape.render(rc, sv), nil
+}
+
+// itemViews are a subscription's items to render, with their prices.
+func (rc *renderCtx) itemViews(sub *billing.Subscription, items []*billing.Item) ([]itemView, error) {
+	out := make([]itemView, len(items))
 	for i, it := range items {
 		pr, err := rc.getPrice(it.Price, "price")
 		if err != nil {
 			return nil, err
 		}
-		sv.items[i] = itemView{it: it, pr: pr, sub: sub}
+		out[i] = itemView{it: it, pr: pr, sub: sub}
 	}
-	return subscriptionShape.render(rc, sv), nil
+	return out, nil
+}
+
+// pendingGet is a getter of a pending update's field (a subscription's
+// pending_update is rendered only when it has one).
+func pendingGet(f func(pu *billing.PendingUpdate) any) func(*renderCtx, *subView) any {
+	return func(_ *renderCtx, v *subView) any { return f(v.sub.PendingUpdate) }
 }
 
 // subField is a field of the subscription object.
@@ -495,7 +552,46 @@ var subscriptionShape = newShape("subscription", []subField{
 	}},
 	{name: "pending_invoice_item_interval", get: null[*subView]},
 	{name: "pending_setup_intent", get: func(_ *renderCtx, v *subView) any { return orNull(v.sub.PendingSetupIntent) }},
-	{name: "pending_update", get: null[*subView], nulled: true},
+	// pending_update: null, or what an update made with
+	// payment_behavior=pending_if_incomplete changes once its invoice is
+	// paid; a field the update leaves is null. trial_from_plan and the later
+	// versions' discount(s), metadata and cancel_at_period_end are never set
+	// by an update the emulator keeps pending.
+	{name: "pending_update", get: func(_ *renderCtx, v *subView) any {
+		if v.sub.PendingUpdate == nil {
+			return nil
+		}
+		return v.sub.PendingUpdate // rendered from its fields
+	}, sub: []subField{
+		{name: "billing_cycle_anchor", get: pendingGet(func(pu *billing.PendingUpdate) any {
+			if !pu.AnchorChanged {
+				return nil
+			}
+			return pu.After.BillingCycleAnchor
+		})},
+		{name: "cancel_at_period_end", get: null[*subView]},
+		{name: "discount", get: null[*subView]},
+		{name: "discounts", get: null[*subView]},
+		{name: "expires_at", get: pendingGet(func(pu *billing.PendingUpdate) any { return pu.ExpiresAt })},
+		{name: "metadata", get: null[*subView]},
+		{name: "subscription_items", get: func(rc *renderCtx, v *subView) any {
+			if !v.sub.PendingUpdate.ItemsGiven {
+				return nil
+			}
+			data := make([]jsonobj.Obj, len(v.pending))
+			for i := range v.pending {
+				data[i] = subscriptionItemShape.render(rc, &v.pending[i])
+			}
+			return data
+		}},
+		{name: "trial_end", get: pendingGet(func(pu *billing.PendingUpdate) any {
+			if !pu.TrialEndChanged {
+				return nil
+			}
+			return nullIfZero(pu.After.TrialEnd)
+		})},
+		{name: "trial_from_plan", get: null[*subView]},
+	}},
 	{name: "schedule", get: null[*subView]},
 	{name: "start_date", get: func(_ *renderCtx, v *subView) any { return v.sub.StartDate }},
 	{name: "status", get: func(_ *renderCtx, v *subView) any { return string(v.sub.Status) }},

@@ -177,9 +177,9 @@ var basilTaxes = &Change{
 
 var basilInvoicePaymentFields = &Change{
 	At: V2025_03_31_Basil, ID: "basil.invoice-payment-fields",
-	Summary: "invoices: paid, paid_out_of_band, payment_intent, charge, application_fee_amount and transfer_data are removed; amount_overpaid is added",
+	Summary: "invoices: paid, paid_out_of_band, payment_intent, charge, application_fee_amount and transfer_data are removed; amount_overpaid and payments (includable: the invoice's invoice payments, with expand[]=payments) are added",
 	Ref:     "api-versions.md §3.3 #12; CL:basil/2025-03-31/add-support-for-multiple-partial-payments-on-invoices",
-	Fields: append(fieldsOn("invoice", FieldAdded, "amount_overpaid"),
+	Fields: append(fieldsOn("invoice", FieldAdded, "amount_overpaid", "payments"),
 		fieldsOn("invoice", FieldRemoved, "paid", "paid_out_of_band", "payment_intent", "charge", "application_fee_amount", "transfer_data")...),
 }
 

@@ -77,6 +77,10 @@ func UpdateSubscription(u *Unit, in SubscriptionChange) (*Subscription, error) {
 	if !cur.Live() {
 		return nil, apierr.InvalidRequest("", "", "A canceled subscription can no longer be updated (%s is %s).", cur.ID, cur.Status)
 	}
+	pending := in.PaymentBehavior == PaymentPendingIfIncomplete
+	if err := checkPendingAllowed(cur, pending, len(in.Items) > 0 || in.TrialEnd.Given() || in.AnchorNow || len(in.AddInvoiceItems) > 0); err != nil {
+		return nil, err
+	}
 	now := u.CustomerNow(cur.Customer)
 	upd := subUpdate{items: in.Items, behavior: in.ProrationBehavior, prorationDate: in.ProrationDate, trialEnd: in.TrialEnd,
 		anchorNow: in.AnchorNow, invoiceItems: in.AddInvoiceItems, payment: in.PaymentBehavior}
@@ -97,9 +101,12 @@ func UpdateSubscription(u *Unit, in SubscriptionChange) (*Subscription, error) {
 		}
 		return nil
 	}
-	sub, _, inv, err := changeSubscription(u, cur, upd, now)
+	sub, ch, inv, err := changeSubscription(u, cur, upd, now)
 	if err != nil {
 		return nil, err
+	}
+	if pending {
+		return pendIfUnpaid(u, cur, sub, ch, inv, len(in.Items) > 0, now)
 	}
 	return updateCollected(u, sub, inv, in.PaymentBehavior)
 }
@@ -159,13 +166,22 @@ func ChangeItem(u *Unit, in ItemRequest) (*Item, error) {
 	if !sub.Live() {
 		return nil, apierr.InvalidRequest("", "subscription", "The subscription %s is %s: its items can no longer change.", sub.ID, sub.Status)
 	}
+	pending := in.PaymentBehavior == PaymentPendingIfIncomplete
+	if err := checkPendingAllowed(sub, pending, true); err != nil {
+		return nil, err
+	}
 	now := u.CustomerNow(sub.Customer)
 	upd := subUpdate{items: []ItemChange{in.Item}, behavior: in.ProrationBehavior, prorationDate: in.ProrationDate, payment: in.PaymentBehavior}
 	changed, ch, inv, err := changeSubscription(u, sub, upd, now)
 	if err != nil {
 		return nil, err
 	}
-	if _, err := updateCollected(u, changed, inv, in.PaymentBehavior); err != nil {
+	if pending {
+		_, err = pendIfUnpaid(u, sub, changed, ch, inv, true, now)
+	} else {
+		_, err = updateCollected(u, changed, inv, in.PaymentBehavior)
+	}
+	if err != nil {
 		return nil, err
 	}
 	switch {

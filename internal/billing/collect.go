@@ -338,11 +338,15 @@ func (inv *Invoice) markPaid(at, amount int64) {
 	inv.Status, inv.Paid, inv.PaidAt, inv.AmountPaid = InvoicePaid, true, at, amount
 }
 
-// afterPaid brings a past_due subscription back once its latest invoice is
-// paid, and an incomplete one once its first invoice is.
+// afterPaid applies the pending update an invoice's payment was waiting for
+// (pending.go), and brings a past_due subscription back once its latest
+// invoice is paid, and an incomplete one once its first invoice is.
 func afterPaid(u *Unit, inv *Invoice) error {
 	if !inv.Paid || inv.Subscription == "" {
 		return nil
+	}
+	if err := applyPendingUpdate(u, inv); err != nil {
+		return err
 	}
 	sub, err := GetSubscription(u.tx, inv.Subscription, "subscription")
 	if err != nil {

@@ -39,6 +39,7 @@ const (
 	overdueDue
 	retryDue
 	incompleteExpiryDue
+	pendingUpdateExpiryDue
 )
 
 // next is a subscription's next transition and its time.
@@ -62,6 +63,11 @@ func (s *Subscription) next() (transition, int64) {
 		}
 	} else if n := s.PeriodEnd - upcomingNotice; s.UpcomingNoticeFor != s.PeriodEnd && !s.EndsAtPeriodEnd() && n > s.PeriodStart && n < at {
 		kind, at = upcomingNoticeDue, n
+	}
+	// A pending update expires no later than the period or the trial ends:
+	// before them on a tie.
+	if pu := s.PendingUpdate; pu != nil && pu.ExpiresAt <= at {
+		kind, at = pendingUpdateExpiryDue, pu.ExpiresAt
 	}
 	return kind, at
 }
@@ -219,6 +225,8 @@ func stepSubscription(u *Unit, sub *Subscription, at int64) error {
 		return renew(u, sub, at)
 	case incompleteExpiryDue:
 		return expireIncomplete(u, sub, at)
+	case pendingUpdateExpiryDue:
+		return expirePendingUpdate(u, sub, at)
 	}
 	return fmt.Errorf("subscription %s has nothing due", sub.ID)
 }

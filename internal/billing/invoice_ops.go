@@ -338,7 +338,8 @@ func Send(u *Unit, id string) (*Invoice, error) {
 }
 
 // Void voids an open or uncollectible invoice; the customer balance it used
-// is given back, and its PaymentIntent canceled.
+// is given back, its PaymentIntent canceled, and the pending update that
+// waited for it discarded.
 func Void(u *Unit, id string) (*Invoice, error) {
 	cur, err := GetInvoice(u.tx, id, "id")
 	if err != nil {
@@ -363,6 +364,9 @@ func Void(u *Unit, id string) (*Invoice, error) {
 		}
 	}
 	if err := u.tx.Put(TableInvoices, inv); err != nil {
+		return nil, err
+	}
+	if _, err := dropPendingUpdate(u, inv); err != nil {
 		return nil, err
 	}
 	return inv, cancelInvoiceIntent(u, inv)

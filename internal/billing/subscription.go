@@ -79,6 +79,10 @@ type Subscription struct {
 	// that ended without a payment method pauses it too, at its end).
 	PausedAt    int64  `json:",omitempty"`
 	PauseReason string `json:",omitempty"`
+	// PendingUpdate is an update made with
+	// payment_behavior=pending_if_incomplete whose invoice is not paid yet
+	// (pending.go); nil for none.
+	PendingUpdate *PendingUpdate `json:",omitempty"`
 }
 
 // RetiredItem is a metered price an item billed from Since until Until.
