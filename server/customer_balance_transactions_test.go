@@ -1,6 +1,8 @@
 package server
 
 import (
+	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -154,5 +156,46 @@ func TestBalanceSetOnCustomer(t *testing.T) {
 	}
 	if txn.Created != clk.FrozenTime {
 		t.Errorf("created %d, the clock is at %d", txn.Created, clk.FrozenTime)
+	}
+}
+
+// TestVoidGivesTheBalanceBack: an invoice that took part of a credit at its
+// finalization (applied_to_invoice) and is then voided gives it back
+// (unapplied_from_invoice, ref §3g; the sign is the emulator's [I]): the
+// customer's credit is as before, and the ledger shows both moves.
+func TestVoidGivesTheBalanceBack(t *testing.T) {
+	e := newEnv(t)
+	cu := cardCustomer(t, e.sc, "pm_card_chargeCustomerFail")
+	if _, err := e.sc.CustomerBalanceTransactions.New(&stripe.CustomerBalanceTransactionParams{Customer: stripe.String(cu.ID),
+		Amount: stripe.Int64(-300), Currency: stripe.String("usd")}); err != nil {
+		t.Fatal(err)
+	}
+	price := licensedPrice(t, e.sc, 1000, "month")
+	sub := subscribe(t, e.sc, cu.ID, &stripe.SubscriptionItemsParams{Price: stripe.String(price.ID)})
+	inv, err := e.sc.Invoices.Get(sub.LatestInvoice.ID, nil)
+	if err != nil || inv.Status != "open" || inv.StartingBalance != -300 || inv.AmountDue != 700 {
+		t.Fatalf("the declined first invoice: %v %v", inv, err)
+	}
+	if c, err := e.sc.Customers.Get(cu.ID, nil); err != nil || c.Balance != 0 {
+		t.Fatalf("after the finalization: %v %v", c, err)
+	}
+	if _, err := e.sc.Invoices.VoidInvoice(inv.ID, nil); err != nil {
+		t.Fatal(err)
+	}
+	if c, err := e.sc.Customers.Get(cu.ID, nil); err != nil || c.Balance != -300 {
+		t.Fatalf("after the void: %v %v", c, err)
+	}
+	var ledger []string
+	for it := e.sc.CustomerBalanceTransactions.List(&stripe.CustomerBalanceTransactionListParams{Customer: stripe.String(cu.ID)}); it.Next(); {
+		bt := it.CustomerBalanceTransaction()
+		inv := ""
+		if bt.Invoice != nil {
+			inv = bt.Invoice.ID
+		}
+		ledger = append(ledger, fmt.Sprintf("%s %d %d %s", bt.Type, bt.Amount, bt.EndingBalance, inv))
+	}
+	want := []string{"unapplied_from_invoice -300 -300 " + inv.ID, "applied_to_invoice 300 0 " + inv.ID, "adjustment -300 -300 "}
+	if !slices.Equal(ledger, want) {
+		t.Errorf("ledger\n%v, want\n%v", ledger, want)
 	}
 }

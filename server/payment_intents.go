@@ -150,9 +150,20 @@ func setIntentAmount(pi *billing.PaymentIntent, p *form.Params) error {
 		return apierr.InvalidRequest("amount_too_small", "amount", "Amount must be at least %s %s",
 			calc.FormatMinor(decimal.NewFromInt(min), pi.Currency), pi.Currency)
 	}
+	if amount > maxIntentAmount {
+		return apierr.InvalidRequest("amount_too_large", "amount", "Amount must be no more than %s",
+			calc.FormatMinor(decimal.NewFromInt(maxIntentAmount), pi.Currency))
+	}
 	pi.Amount = amount
 	return nil
 }
+
+// maxIntentAmount is the largest amount of a PaymentIntent: "The amount
+// value supports up to eight digits (e.g., a value of 99999999 for a USD
+// charge of $999,999.99)" [C] sg79 PaymentIntentParams.Amount, in every
+// currency; the code is Stripe's amount_too_large (sg79 ErrorCode), the
+// message [I].
+const maxIntentAmount = 99_999_999
 
 // setPaymentIntentParams sets what create and update share on pi: the
 // payment method (a magic id: a new clone), payment_method_types (card

@@ -344,6 +344,22 @@ func TestPayInvoice(t *testing.T) {
 	invID := sub.LatestInvoice.ID
 	_, err := e.sc.Invoices.Pay(invID, &stripe.InvoicePayParams{PaymentMethod: stripe.String("pm_card_visa_chargeDeclined")})
 	wantErr(t, err, 402, "card_declined", "")
+	// The default card declines the charge: the 402 embeds the intent and
+	// the card and names the failed charge (ref §6.1); the attempt by hand
+	// after the first is not counted (sg79 attempt_count).
+	failedBefore := len(eventTypesOf(t, e, invID))
+	_, err = e.sc.Invoices.Pay(invID, nil)
+	if se := wantErr(t, err, 402, "card_declined", ""); se.DeclineCode != "generic_decline" || se.PaymentIntent == nil ||
+		se.PaymentIntent.Status != "requires_payment_method" || se.PaymentMethod == nil || se.PaymentMethod.ID != cu.InvoiceSettings.DefaultPaymentMethod.ID ||
+		!strings.HasPrefix(se.ChargeID, "ch_") {
+		t.Fatalf("a declined pay: %q, intent %+v, payment method %+v, charge %q", se.DeclineCode, se.PaymentIntent, se.PaymentMethod, se.ChargeID)
+	}
+	if got := eventTypesOf(t, e, invID)[failedBefore:]; !slices.Contains(got, "invoice.payment_failed") {
+		t.Errorf("a declined pay raised %v, no invoice.payment_failed", got)
+	}
+	if inv, err := e.sc.Invoices.Get(invID, nil); err != nil || inv.Status != "open" || inv.AttemptCount != 1 {
+		t.Fatalf("after a declined pay: %v %v", inv, err)
+	}
 	_, err = e.sc.Invoices.Pay(invID, &stripe.InvoicePayParams{PaymentMethod: stripe.String("pm_card_authenticationRequired")})
 	if se := wantErr(t, err, 402, "invoice_payment_intent_requires_action", ""); se.PaymentIntent == nil || se.PaymentIntent.Status != "requires_action" {
 		t.Fatalf("3DS pay: intent %+v", se.PaymentIntent)
@@ -358,8 +374,8 @@ func TestPayInvoice(t *testing.T) {
 	if sub, err = e.sc.Subscriptions.Get(sub.ID, nil); err != nil || sub.Status != "active" {
 		t.Fatalf("subscription after the payment: %v %v", sub, err)
 	}
-	if n := listAll(t, e, "/v1/charges?customer="+cu.ID); n != 2 {
-		t.Errorf("%d charges, want 2 (the failed attempt, the paid one: a declining card fails to attach, before any charge)", n)
+	if n := listAll(t, e, "/v1/charges?customer="+cu.ID); n != 3 {
+		t.Errorf("%d charges, want 3 (the two failed attempts of the default card, the paid one: a declining card fails to attach, before any charge)", n)
 	}
 
 	// A draft is finalized first, then charged (the Stripe CLI's invoice.paid
@@ -511,19 +527,27 @@ func TestRenewalDeclines(t *testing.T) {
 func TestPendingSetupIntent(t *testing.T) {
 	e := newEnv(t)
 	seat := licensedPrice(t, e.sc, 1000, "month")
+	tokens := alpacaPrice(t, e.sc, alpacaMeter(t, e.sc).ID)
 	for _, tc := range []struct {
 		name     string
 		behavior string
 		trial    bool
+		metered  bool
 		want     stripe.SubscriptionStatus
 		pending  bool
 	}{
 		{name: "a trial, default_incomplete", behavior: "default_incomplete", trial: true, want: "trialing", pending: true},
 		{name: "a trial, the default behaviour", trial: true, want: "trialing"},
+		{name: "metered, default_incomplete", behavior: "default_incomplete", metered: true, want: "active", pending: true},
+		{name: "metered, the default behaviour", metered: true, want: "active"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cus := newCustomer(t, e.sc)
-			p := &stripe.SubscriptionParams{Customer: stripe.String(cus), Items: []*stripe.SubscriptionItemsParams{{Price: stripe.String(seat.ID)}},
+			price := seat.ID
+			if tc.metered {
+				price = tokens.ID
+			}
+			p := &stripe.SubscriptionParams{Customer: stripe.String(cus), Items: []*stripe.SubscriptionItemsParams{{Price: stripe.String(price)}},
 				Expand: []*string{stripe.String("pending_setup_intent")}}
 			if tc.trial {
 				p.TrialPeriodDays = stripe.Int64(7)
@@ -1083,6 +1107,110 @@ func TestAsynchronousRefunds(t *testing.T) {
 			}
 			if !tc.cancel && lastEvent(t, e, "refund.updated").Data.Object["status"] != string(tc.later) {
 				t.Errorf("no refund.updated for %s", tc.later)
+			}
+		})
+	}
+}
+
+// TestUnpaidRenewalsAreNotCharged: once the account's settings have marked
+// a subscription unpaid after its last retry, its later invoices "continue
+// to be generated, but payments aren't attempted" (ref §3d [C]): the next
+// renewal is finalized, open, with no attempt, no charge and no retry
+// scheduled, and its PaymentIntent waits; paying it with a working card
+// makes the subscription active again.
+func TestUnpaidRenewalsAreNotCharged(t *testing.T) {
+	const day = int64(86400)
+	e := newEnv(t)
+	if r := e.do("POST", "/_emulator/account", "billing[after_final_failure][subscription]=mark_unpaid"); r.status != 200 {
+		t.Fatal(string(r.body))
+	}
+	clock, err := e.sc.TestHelpersTestClocks.New(&stripe.TestHelpersTestClockParams{FrozenTime: stripe.Int64(t0.Unix())})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cu, err := e.sc.Customers.New(&stripe.CustomerParams{TestClock: stripe.String(clock.ID), PaymentMethod: stripe.String("pm_card_chargeCustomerFail"),
+		InvoiceSettings: &stripe.CustomerInvoiceSettingsParams{DefaultPaymentMethod: stripe.String("pm_card_chargeCustomerFail")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	price := licensedPrice(t, e.sc, 1000, "month")
+	sub, err := e.sc.Subscriptions.New(&stripe.SubscriptionParams{Customer: stripe.String(cu.ID), TrialPeriodDays: stripe.Int64(7),
+		Items: []*stripe.SubscriptionItemsParams{{Price: stripe.String(price.ID)}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	advance := func(to int64) {
+		t.Helper()
+		if _, err := e.sc.TestHelpersTestClocks.Advance(clock.ID, &stripe.TestHelpersTestClockAdvanceParams{FrozenTime: stripe.Int64(to)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	failed := t0.Unix() + 7*day + 3600
+	advance(failed + 14*day + 60)
+	if sub, err = e.sc.Subscriptions.Get(sub.ID, nil); err != nil || sub.Status != "unpaid" {
+		t.Fatalf("after the last retry: %v %v", sub, err)
+	}
+	charged := listAll(t, e, "/v1/charges?customer="+cu.ID)
+	advance(sub.CurrentPeriodEnd + 3660) // the next renewal, finalized after its grace hour
+	sub, err = e.sc.Subscriptions.Get(sub.ID, &stripe.SubscriptionParams{Expand: []*string{stripe.String("latest_invoice.payment_intent")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	inv := sub.LatestInvoice
+	if sub.Status != "unpaid" || inv.BillingReason != "subscription_cycle" || inv.Status != "open" || inv.AttemptCount != 0 || inv.Attempted ||
+		inv.NextPaymentAttempt != 0 || inv.PaymentIntent == nil || inv.PaymentIntent.LatestCharge != nil {
+		t.Fatalf("the renewal of an unpaid subscription: %s, invoice %s %s attempts %d attempted %v next %d, intent %+v", sub.Status, inv.BillingReason,
+			inv.Status, inv.AttemptCount, inv.Attempted, inv.NextPaymentAttempt, inv.PaymentIntent)
+	}
+	if n := listAll(t, e, "/v1/charges?customer="+cu.ID); n != charged {
+		t.Errorf("%d charges after the renewal, %d before: an unpaid subscription's invoice was charged", n, charged)
+	}
+	if inv, err = e.sc.Invoices.Pay(inv.ID, &stripe.InvoicePayParams{PaymentMethod: stripe.String("pm_card_visa")}); err != nil || inv.Status != "paid" {
+		t.Fatalf("paid: %v %v", inv, err)
+	}
+	if sub, err = e.sc.Subscriptions.Get(sub.ID, nil); err != nil || sub.Status != "active" {
+		t.Fatalf("after paying the latest invoice: %v %v", sub, err)
+	}
+}
+
+// TestPaymentIntentAmountBounds: a PaymentIntent's amount is at least the
+// currency's minimum charge (amount_too_small) and has at most eight digits
+// ("The amount value supports up to eight digits", sg79: amount_too_large),
+// on create and on update; a refused amount stores nothing.
+func TestPaymentIntentAmountBounds(t *testing.T) {
+	e := newEnv(t)
+	for _, tc := range []struct {
+		amount   int64
+		currency string
+		code     string // "": accepted
+	}{
+		{amount: 49, currency: "usd", code: "amount_too_small"},
+		{amount: 50, currency: "usd"},
+		{amount: 99_999_999, currency: "usd"},
+		{amount: 100_000_000, currency: "usd", code: "amount_too_large"},
+		{amount: 100_000_000, currency: "jpy", code: "amount_too_large"},
+	} {
+		t.Run(fmt.Sprintf("%d %s", tc.amount, tc.currency), func(t *testing.T) {
+			before := listAll(t, e, "/v1/payment_intents")
+			pi, err := e.sc.PaymentIntents.New(&stripe.PaymentIntentParams{Amount: stripe.Int64(tc.amount), Currency: stripe.String(tc.currency)})
+			if tc.code == "" {
+				if err != nil || pi.Amount != tc.amount {
+					t.Fatalf("%v %v", pi, err)
+				}
+				return
+			}
+			wantErr(t, err, 400, tc.code, "amount")
+			if n := listAll(t, e, "/v1/payment_intents"); n != before {
+				t.Errorf("%d payment intents after a refused create, %d before", n, before)
+			}
+			ok, err := e.sc.PaymentIntents.New(&stripe.PaymentIntentParams{Amount: stripe.Int64(1000), Currency: stripe.String(tc.currency)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = e.sc.PaymentIntents.Update(ok.ID, &stripe.PaymentIntentParams{Amount: stripe.Int64(tc.amount)})
+			wantErr(t, err, 400, tc.code, "amount")
+			if got, err := e.sc.PaymentIntents.Get(ok.ID, nil); err != nil || got.Amount != 1000 {
+				t.Errorf("after a refused update: %v %v", got, err)
 			}
 		})
 	}

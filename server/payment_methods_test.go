@@ -1,6 +1,9 @@
 package server
 
 import (
+	"bytes"
+	"encoding/json"
+	"slices"
 	"strings"
 	"testing"
 
@@ -651,4 +654,99 @@ func TestPaymentEndpointsAtLaterVersions(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestCardErrorEnvelopes: the 402 of each way a card is declined, as ref
+// §6.1 shows Stripe's: the error's keys in alphabetical order, the objects
+// Stripe embeds there in full (the PaymentIntent and PaymentMethod of a
+// payment, with the failed charge's id; the SetupIntent and PaymentMethod
+// of a setup; the PaymentMethod alone for an attach), param only for the
+// errors about one field, decline_code only for card_declined, and
+// Stripe-Should-Retry: false.
+func TestCardErrorEnvelopes(t *testing.T) {
+	e := newEnv(t)
+	cus := newCustomer(t, e.sc)
+	failing := cardCustomer(t, e.sc, "pm_card_chargeCustomerFail")
+	sub := subscribe(t, e.sc, failing.ID, &stripe.SubscriptionItemsParams{Price: stripe.String(licensedPrice(t, e.sc, 1000, "month").ID)})
+	for _, tc := range []struct {
+		name, path, body string
+		keys             []string // the error's keys, in order
+		code, decline    string
+		param            string
+	}{
+		{name: "PaymentIntent confirm, generic decline", path: "/v1/payment_intents",
+			body: "amount=1000&currency=usd&confirm=true&customer=" + cus + "&payment_method=pm_card_visa_chargeDeclined",
+			keys: []string{"charge", "code", "decline_code", "doc_url", "message", "payment_intent", "payment_method", "request_log_url", "type"},
+			code: "card_declined", decline: "generic_decline"},
+		{name: "PaymentIntent confirm, incorrect CVC", path: "/v1/payment_intents",
+			body: "amount=1000&currency=usd&confirm=true&payment_method=pm_card_chargeDeclinedIncorrectCvc",
+			keys: []string{"charge", "code", "doc_url", "message", "param", "payment_intent", "payment_method", "request_log_url", "type"},
+			code: "incorrect_cvc", param: "cvc"},
+		{name: "PaymentIntent confirm, processing error", path: "/v1/payment_intents",
+			body: "amount=1000&currency=usd&confirm=true&payment_method=pm_card_chargeDeclinedProcessingError",
+			keys: []string{"charge", "code", "doc_url", "message", "payment_intent", "payment_method", "request_log_url", "type"},
+			code: "processing_error"},
+		{name: "SetupIntent confirm, expired card", path: "/v1/setup_intents",
+			body: "confirm=true&customer=" + cus + "&payment_method=pm_card_chargeDeclinedExpiredCard",
+			keys: []string{"code", "doc_url", "message", "param", "payment_method", "request_log_url", "setup_intent", "type"},
+			code: "expired_card", param: "exp_month"},
+		{name: "attach, insufficient funds", path: "/v1/payment_methods/pm_card_visa_chargeDeclinedInsufficientFunds/attach", body: "customer=" + cus,
+			keys: []string{"code", "decline_code", "doc_url", "message", "payment_method", "request_log_url", "type"},
+			code: "card_declined", decline: "insufficient_funds"},
+		{name: "invoice pay, the default card declines", path: "/v1/invoices/" + sub.LatestInvoice.ID + "/pay",
+			keys: []string{"charge", "code", "decline_code", "doc_url", "message", "payment_intent", "payment_method", "request_log_url", "type"},
+			code: "card_declined", decline: "generic_decline"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := e.do("POST", tc.path, tc.body)
+			if r.status != 402 || r.header.Get("Stripe-Should-Retry") != "false" {
+				t.Fatalf("%d, Stripe-Should-Retry %q: %s", r.status, r.header.Get("Stripe-Should-Retry"), r.body)
+			}
+			var env struct {
+				Error json.RawMessage `json:"error"`
+			}
+			if err := json.Unmarshal(r.body, &env); err != nil {
+				t.Fatal(err)
+			}
+			if got := topKeys(t, env.Error); !slices.Equal(got, tc.keys) {
+				t.Errorf("keys %v, want %v", got, tc.keys)
+			}
+			if r.errField("type") != "card_error" || r.errField("code") != tc.code || r.errField("decline_code") != tc.decline || r.errField("param") != tc.param {
+				t.Errorf("type %q code %q decline_code %q param %q", r.errField("type"), r.errField("code"), r.errField("decline_code"), r.errField("param"))
+			}
+			errObj := r.json["error"].(map[string]any)
+			for k, object := range map[string]string{"payment_intent": "payment_intent", "payment_method": "payment_method", "setup_intent": "setup_intent"} {
+				if emb, ok := errObj[k]; ok {
+					if m, _ := emb.(map[string]any); m["object"] != object {
+						t.Errorf("%s embeds %v", k, emb)
+					}
+				}
+			}
+			if ch, ok := errObj["charge"].(string); ok && !strings.HasPrefix(ch, "ch_") {
+				t.Errorf("charge %q", ch)
+			}
+		})
+	}
+}
+
+// topKeys are the keys of a JSON object, in their order.
+func topKeys(t *testing.T, raw json.RawMessage) []string {
+	t.Helper()
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+		t.Fatalf("not an object: %s", raw)
+	}
+	var keys []string
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			t.Fatal(err)
+		}
+		keys = append(keys, tok.(string))
+		var skip json.RawMessage
+		if err := dec.Decode(&skip); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return keys
 }

@@ -95,7 +95,29 @@ func finalize(u *Unit, inv *Invoice, at int64, how collection) (*Invoice, error)
 	if how.noAttempt {
 		return n, nil
 	}
+	if unpaid, err := renewalOfUnpaid(u, n); err != nil || unpaid {
+		return n, err
+	}
 	return chargeInvoice(u, n, pi, pm, true)
+}
+
+// renewalOfUnpaid reports whether an invoice is a renewal of an unpaid
+// subscription (its last retries failed, and the account's settings mark it
+// unpaid): its invoices "continue to be generated, but payments aren't
+// attempted" [C] (ref §3d), so collection leaves their PaymentIntent
+// waiting and schedules no retry; paying the latest one makes the
+// subscription active again. (An update that invoices at once is charged as
+// the request asks [I].)
+func renewalOfUnpaid(u *Unit, inv *Invoice) (bool, error) {
+	id := inv.Subscription
+	if id == "" || inv.BillingReason != "subscription_cycle" {
+		return false, nil
+	}
+	sub, err := GetSubscription(u.tx, id, "subscription")
+	if err != nil {
+		return false, err
+	}
+	return sub.Status == SubscriptionUnpaid, nil
 }
 
 // ErrNoPaymentMethod is Stripe's 400 for an invoice to charge with no

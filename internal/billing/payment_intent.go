@@ -242,6 +242,9 @@ func usedBy(u *Unit, pm *PaymentMethod, pi *PaymentIntent, succeeded bool) error
 		switch {
 		case pi.SetupFutureUsage != "" && pi.Customer != "":
 			if n.Customer == "" {
+				if err := roomToAttach(u, pi.Customer); err != nil {
+					return err
+				}
 				n.Customer = pi.Customer
 			}
 			n.SetUp = n.SetUp || pi.SetupFutureUsage == SetupUsageOffSession

@@ -111,12 +111,38 @@ func Attach(u *Unit, pm *PaymentMethod, customer string) (*PaymentMethod, error)
 	case pm.Consumed:
 		return nil, errConsumed("")
 	}
+	if err := roomToAttach(u, customer); err != nil {
+		return nil, err
+	}
 	if r := pm.TestCard().Evaluate(cards.Attach, pm.SetUp); r.Status == cards.Declined {
 		return nil, r.Decline.APIError().WithPaymentMethod(pm.ID)
 	}
 	n := pm.Clone()
 	n.Customer, n.Verified = customer, true
 	return n, u.tx.Put(TablePaymentMethods, n)
+}
+
+// MaxAttachedPaymentMethods is how many payment methods one customer can
+// have attached at a time. Stripe refuses one more, "Customer cus_… already
+// has the maximum number of payment methods attached." [O]
+// (solidusio/solidus_stripe#325, 2024), and does not document the number:
+// a Stripe engineer's test met it at 400 (stripe/stripe-ios#3234, 2024),
+// so 400 [I]. Detached payment methods do not count.
+const MaxAttachedPaymentMethods = 400
+
+// roomToAttach refuses a payment method attached to a customer who has
+// MaxAttachedPaymentMethods attached already ([I] the 400 has no code or
+// param), whatever attaches it: the attach endpoint, a customer create, a
+// SetupIntent that succeeds, a PaymentIntent saving its card.
+func roomToAttach(u *Unit, customer string) error {
+	attached, err := u.tx.Find(TablePaymentMethods, "customer", customer)
+	if err != nil {
+		return err
+	}
+	if len(attached) >= MaxAttachedPaymentMethods {
+		return apierr.InvalidRequest("", "", "Customer %s already has the maximum number of payment methods attached.", customer)
+	}
+	return nil
 }
 
 // Detach detaches a payment method from its customer for good (ref §2.2),

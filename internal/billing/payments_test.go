@@ -350,3 +350,68 @@ func TestSetupIntentStates(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// TestAttachedPaymentMethodsBound: a customer has at most
+// MaxAttachedPaymentMethods attached; one more is a 400 whichever way it
+// would be attached (the attach itself, a SetupIntent that succeeds, a
+// PaymentIntent saving its card for future use), and nothing is charged or
+// stored; a detach makes room again.
+func TestAttachedPaymentMethodsBound(t *testing.T) {
+	w := newWorld(t)
+	cu := w.customerWithoutCard("", payNow)
+	var first *PaymentMethod
+	for i := range MaxAttachedPaymentMethods {
+		pm := w.paymentMethod("visa", cu.ID)
+		if i == 0 {
+			first = pm
+		}
+	}
+	for _, tc := range []struct {
+		name   string
+		attach func(u *Unit, pm *PaymentMethod) error
+	}{
+		{name: "attach", attach: func(u *Unit, pm *PaymentMethod) error {
+			_, err := Attach(u, pm, cu.ID)
+			return err
+		}},
+		{name: "a SetupIntent that succeeds", attach: func(u *Unit, pm *PaymentMethod) error {
+			si := &SetupIntent{Meta: w.meta("seti", payNow), Customer: cu.ID, Status: SetupIntentRequiresConfirmation, Usage: SetupUsageOffSession,
+				Metadata: map[string]string{}}
+			_, err := ConfirmSetupIntent(u, si, SetupConfirm{PaymentMethod: pm})
+			return err
+		}},
+		{name: "a PaymentIntent saving its card", attach: func(u *Unit, pm *PaymentMethod) error {
+			pi := &PaymentIntent{Meta: w.meta("pi", payNow), Amount: 2000, Currency: "usd", Customer: cu.ID, Status: PaymentIntentRequiresPaymentMethod,
+				CaptureMethod: CaptureAutomatic, SetupFutureUsage: SetupUsageOffSession, Metadata: map[string]string{}}
+			_, err := ConfirmPaymentIntent(u, pi, PaymentConfirm{PaymentMethod: pm})
+			return err
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			pm := w.paymentMethod("visa", "")
+			before := w.stored()
+			u := w.unit(payNow)
+			err := tc.attach(u, pm)
+			w.abort()
+			var e *apierr.Error
+			if !errors.As(err, &e) || e.Status != 400 || e.Commit ||
+				e.Message != "Customer "+cu.ID+" already has the maximum number of payment methods attached." {
+				t.Errorf("err = %v, want the 400 of a full customer", err)
+			}
+			if after := w.stored(); len(after[TableCharges]) != len(before[TableCharges]) || after[TablePaymentMethods][pm.ID].(*PaymentMethod).Customer != "" {
+				t.Errorf("refused, yet %d charges stored (%d before), payment method %+v", len(after[TableCharges]), len(before[TableCharges]),
+					after[TablePaymentMethods][pm.ID])
+			}
+		})
+	}
+	t.Run("a detach makes room", func(t *testing.T) {
+		u := w.unit(payNow)
+		if _, err := Detach(u, first); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := Attach(u, w.paymentMethodIn(u, "visa", ""), cu.ID); err != nil {
+			t.Fatalf("after a detach: %v", err)
+		}
+		w.commit()
+	})
+}

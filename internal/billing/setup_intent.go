@@ -156,7 +156,10 @@ func setupSucceeded(u *Unit, si *SetupIntent, pm *PaymentMethod) (*SetupIntent, 
 	p := pm.Clone()
 	p.Verified = true
 	p.SetUp = p.SetUp || si.Usage != SetupUsageOnSession
-	if p.Customer == "" {
+	if p.Customer == "" && si.Customer != "" {
+		if err := roomToAttach(u, si.Customer); err != nil {
+			return nil, err
+		}
 		p.Customer = si.Customer
 	}
 	if err := u.tx.Put(TablePaymentMethods, p); err != nil {
