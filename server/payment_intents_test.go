@@ -437,29 +437,10 @@ func TestRenewalDeclines(t *testing.T) {
 	}{{name: "retried until canceled"}, {name: "paid between retries", payAt: 5}} {
 		t.Run(tc.name, func(t *testing.T) {
 			e := newEnv(t)
-			clock, err := e.sc.TestHelpersTestClocks.New(&stripe.TestHelpersTestClockParams{FrozenTime: stripe.Int64(t0.Unix())})
-			if err != nil {
-				t.Fatal(err)
-			}
-			cu, err := e.sc.Customers.New(&stripe.CustomerParams{TestClock: stripe.String(clock.ID), PaymentMethod: stripe.String("pm_card_chargeCustomerFail"),
-				InvoiceSettings: &stripe.CustomerInvoiceSettingsParams{DefaultPaymentMethod: stripe.String("pm_card_chargeCustomerFail")}})
-			if err != nil {
-				t.Fatal(err)
-			}
-			price := licensedPrice(t, e.sc, 1000, "month")
-			sub, err := e.sc.Subscriptions.New(&stripe.SubscriptionParams{Customer: stripe.String(cu.ID), TrialPeriodDays: stripe.Int64(7),
-				Items: []*stripe.SubscriptionItemsParams{{Price: stripe.String(price.ID)}}})
-			if err != nil {
-				t.Fatal(err)
-			}
-			advance := func(to int64) {
-				t.Helper()
-				if _, err := e.sc.TestHelpersTestClocks.Advance(clock.ID, &stripe.TestHelpersTestClockAdvanceParams{FrozenTime: stripe.Int64(to)}); err != nil {
-					t.Fatal(err)
-				}
-			}
+			clock, cu, sub := failingRenewal(t, e)
+			var err error
 			failed := t0.Unix() + 7*day + 3600 // the trial's end, and the grace hour
-			advance(failed + 60)
+			advance(t, e.sc, clock.ID, failed+60)
 			sub, err = e.sc.Subscriptions.Get(sub.ID, &stripe.SubscriptionParams{Expand: []*string{stripe.String("latest_invoice.payment_intent")}})
 			if err != nil {
 				t.Fatal(err)
@@ -477,7 +458,7 @@ func TestRenewalDeclines(t *testing.T) {
 				t.Errorf("after the failed renewal the customer is not delinquent: %v %v", c, err)
 			}
 			if tc.payAt != 0 {
-				advance(failed + tc.payAt*day)
+				advance(t, e.sc, clock.ID, failed+tc.payAt*day)
 				if inv, err = e.sc.Invoices.Get(inv.ID, nil); err != nil || inv.AttemptCount != 3 || inv.NextPaymentAttempt != failed+6*day {
 					t.Fatalf("two retries later: %v %v", inv, err)
 				}
@@ -486,7 +467,7 @@ func TestRenewalDeclines(t *testing.T) {
 					t.Fatalf("paid by hand: %v %v", inv, err)
 				}
 			}
-			advance(failed + 14*day + 60)
+			advance(t, e.sc, clock.ID, failed+14*day+60)
 			inv, err = e.sc.Invoices.Get(inv.ID, nil)
 			if err != nil {
 				t.Fatal(err)
@@ -633,21 +614,15 @@ func TestIncompleteExpiresAfter23Hours(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			advance := func(to int64) {
-				t.Helper()
-				if _, err := e.sc.TestHelpersTestClocks.Advance(clock.ID, &stripe.TestHelpersTestClockAdvanceParams{FrozenTime: stripe.Int64(to)}); err != nil {
-					t.Fatal(err)
-				}
-			}
 			want := stripe.SubscriptionStatus("incomplete")
 			if tc.pay {
 				want = "active"
 			}
-			advance(t0.Unix() + 23*hour - 60)
+			advance(t, e.sc, clock.ID, t0.Unix()+23*hour-60)
 			if sub, err = e.sc.Subscriptions.Get(sub.ID, nil); err != nil || sub.Status != want {
 				t.Fatalf("a minute before 23 hours: %v %v", sub, err)
 			}
-			advance(t0.Unix() + 23*hour + 60)
+			advance(t, e.sc, clock.ID, t0.Unix()+23*hour+60)
 			if sub, err = e.sc.Subscriptions.Get(sub.ID, nil); err != nil {
 				t.Fatal(err)
 			}
@@ -703,32 +678,15 @@ func TestAccountBillingSettings(t *testing.T) {
 		t.Fatalf("set: %d %s", r.status, r.body)
 	}
 
-	clock, err := e.sc.TestHelpersTestClocks.New(&stripe.TestHelpersTestClockParams{FrozenTime: stripe.Int64(t0.Unix())})
-	if err != nil {
-		t.Fatal(err)
-	}
-	cu, err := e.sc.Customers.New(&stripe.CustomerParams{TestClock: stripe.String(clock.ID), PaymentMethod: stripe.String("pm_card_chargeCustomerFail"),
-		InvoiceSettings: &stripe.CustomerInvoiceSettingsParams{DefaultPaymentMethod: stripe.String("pm_card_chargeCustomerFail")}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	price := licensedPrice(t, e.sc, 1000, "month")
-	sub, err := e.sc.Subscriptions.New(&stripe.SubscriptionParams{Customer: stripe.String(cu.ID), TrialPeriodDays: stripe.Int64(7),
-		Items: []*stripe.SubscriptionItemsParams{{Price: stripe.String(price.ID)}}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	clock, _, sub := failingRenewal(t, e)
+	var err error
 	failed := t0.Unix() + 7*day + 3600
-	if _, err := e.sc.TestHelpersTestClocks.Advance(clock.ID, &stripe.TestHelpersTestClockAdvanceParams{FrozenTime: stripe.Int64(failed + 60)}); err != nil {
-		t.Fatal(err)
-	}
+	advance(t, e.sc, clock.ID, failed+60)
 	sub, err = e.sc.Subscriptions.Get(sub.ID, &stripe.SubscriptionParams{Expand: []*string{stripe.String("latest_invoice")}})
 	if err != nil || sub.LatestInvoice.NextPaymentAttempt != failed+day {
 		t.Fatalf("the first retry: %v %v", sub, err)
 	}
-	if _, err := e.sc.TestHelpersTestClocks.Advance(clock.ID, &stripe.TestHelpersTestClockAdvanceParams{FrozenTime: stripe.Int64(failed + 5*day)}); err != nil {
-		t.Fatal(err)
-	}
+	advance(t, e.sc, clock.ID, failed+5*day)
 	sub, err = e.sc.Subscriptions.Get(sub.ID, &stripe.SubscriptionParams{Expand: []*string{stripe.String("latest_invoice")}})
 	if err != nil || sub.Status != "past_due" || sub.LatestInvoice.AttemptCount != 3 || sub.LatestInvoice.Status != "open" || sub.LatestInvoice.NextPaymentAttempt != 0 {
 		t.Fatalf("after the custom schedule: %v %v", sub, err)
@@ -763,9 +721,7 @@ func TestRenewalNeedsAuthentication(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.sc.TestHelpersTestClocks.Advance(clock.ID, &stripe.TestHelpersTestClockAdvanceParams{FrozenTime: stripe.Int64(t0.Unix() + 7*day + 3660)}); err != nil {
-		t.Fatal(err)
-	}
+	advance(t, e.sc, clock.ID, t0.Unix()+7*day+3660)
 	sub, err = e.sc.Subscriptions.Get(sub.ID, &stripe.SubscriptionParams{Expand: []*string{stripe.String("latest_invoice.payment_intent")}})
 	if err != nil {
 		t.Fatal(err)
@@ -1092,9 +1048,7 @@ func TestAsynchronousRefunds(t *testing.T) {
 					t.Fatalf("cancel: %v %v", re, err)
 				}
 			}
-			if _, err := e.sc.TestHelpersTestClocks.Advance(clock.ID, &stripe.TestHelpersTestClockAdvanceParams{FrozenTime: stripe.Int64(t0.Unix() + 2*3600)}); err != nil {
-				t.Fatal(err)
-			}
+			advance(t, e.sc, clock.ID, t0.Unix()+2*3600)
 			if re, err = e.sc.Refunds.Get(re.ID, nil); err != nil || re.Status != tc.later {
 				t.Fatalf("an hour later: %v %v", re, err)
 			}
@@ -1124,34 +1078,15 @@ func TestUnpaidRenewalsAreNotCharged(t *testing.T) {
 	if r := e.do("POST", "/_emulator/account", "billing[after_final_failure][subscription]=mark_unpaid"); r.status != 200 {
 		t.Fatal(string(r.body))
 	}
-	clock, err := e.sc.TestHelpersTestClocks.New(&stripe.TestHelpersTestClockParams{FrozenTime: stripe.Int64(t0.Unix())})
-	if err != nil {
-		t.Fatal(err)
-	}
-	cu, err := e.sc.Customers.New(&stripe.CustomerParams{TestClock: stripe.String(clock.ID), PaymentMethod: stripe.String("pm_card_chargeCustomerFail"),
-		InvoiceSettings: &stripe.CustomerInvoiceSettingsParams{DefaultPaymentMethod: stripe.String("pm_card_chargeCustomerFail")}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	price := licensedPrice(t, e.sc, 1000, "month")
-	sub, err := e.sc.Subscriptions.New(&stripe.SubscriptionParams{Customer: stripe.String(cu.ID), TrialPeriodDays: stripe.Int64(7),
-		Items: []*stripe.SubscriptionItemsParams{{Price: stripe.String(price.ID)}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	advance := func(to int64) {
-		t.Helper()
-		if _, err := e.sc.TestHelpersTestClocks.Advance(clock.ID, &stripe.TestHelpersTestClockAdvanceParams{FrozenTime: stripe.Int64(to)}); err != nil {
-			t.Fatal(err)
-		}
-	}
+	clock, cu, sub := failingRenewal(t, e)
+	var err error
 	failed := t0.Unix() + 7*day + 3600
-	advance(failed + 14*day + 60)
+	advance(t, e.sc, clock.ID, failed+14*day+60)
 	if sub, err = e.sc.Subscriptions.Get(sub.ID, nil); err != nil || sub.Status != "unpaid" {
 		t.Fatalf("after the last retry: %v %v", sub, err)
 	}
 	charged := listAll(t, e, "/v1/charges?customer="+cu.ID)
-	advance(sub.CurrentPeriodEnd + 3660) // the next renewal, finalized after its grace hour
+	advance(t, e.sc, clock.ID, sub.CurrentPeriodEnd+3660) // the next renewal, finalized after its grace hour
 	sub, err = e.sc.Subscriptions.Get(sub.ID, &stripe.SubscriptionParams{Expand: []*string{stripe.String("latest_invoice.payment_intent")}})
 	if err != nil {
 		t.Fatal(err)
@@ -1214,4 +1149,27 @@ func TestPaymentIntentAmountBounds(t *testing.T) {
 			}
 		})
 	}
+}
+
+// failingRenewal is a customer on a test clock at t0 whose card declines every
+// charge (pm_card_chargeCustomerFail, its default), subscribed with a 7-day
+// trial to a 10.00 monthly price: the first renewal, at the trial's end, fails.
+func failingRenewal(t *testing.T, e *testEnv) (*stripe.TestHelpersTestClock, *stripe.Customer, *stripe.Subscription) {
+	t.Helper()
+	clock, err := e.sc.TestHelpersTestClocks.New(&stripe.TestHelpersTestClockParams{FrozenTime: stripe.Int64(t0.Unix())})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cu, err := e.sc.Customers.New(&stripe.CustomerParams{TestClock: stripe.String(clock.ID), PaymentMethod: stripe.String("pm_card_chargeCustomerFail"),
+		InvoiceSettings: &stripe.CustomerInvoiceSettingsParams{DefaultPaymentMethod: stripe.String("pm_card_chargeCustomerFail")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	price := licensedPrice(t, e.sc, 1000, "month")
+	sub, err := e.sc.Subscriptions.New(&stripe.SubscriptionParams{Customer: stripe.String(cu.ID), TrialPeriodDays: stripe.Int64(7),
+		Items: []*stripe.SubscriptionItemsParams{{Price: stripe.String(price.ID)}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return clock, cu, sub
 }
