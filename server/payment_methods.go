@@ -115,7 +115,7 @@ func (c *call) cardPaymentMethod(p *form.Params) (*billing.PaymentMethod, error)
 		if !known {
 			return nil, apierr.ResourceMissing("token", card.Path("token"), tok)
 		}
-		pm = c.newPaymentMethod(tc, cards.DefaultExpiry(c.clockNow()), true)
+		pm = c.cloneTestCard(tc)
 	} else {
 		in := cards.Input{}
 		in.Number, _ = card.String("number")
@@ -137,6 +137,12 @@ func (c *call) cardPaymentMethod(p *form.Params) (*billing.PaymentMethod, error)
 
 // clockNow is the request's time on the emulator's clock.
 func (c *call) clockNow() time.Time { return time.Unix(c.unix(), 0) }
+
+// cloneTestCard is a new, unattached payment method of a test id or token
+// (pm_card_visa, tok_visa): its default expiry, a CVC counted as given.
+func (c *call) cloneTestCard(card cards.Card) *billing.PaymentMethod {
+	return c.newPaymentMethod(card, cards.DefaultExpiry(c.clockNow()), true)
+}
 
 // newPaymentMethod is a new, unattached payment method of a test card.
 func (c *call) newPaymentMethod(card cards.Card, exp cards.Expiry, cvcGiven bool) *billing.PaymentMethod {
@@ -187,7 +193,7 @@ func applyPaymentMethodParams(pm *billing.PaymentMethod, p *form.Params) error {
 // payment method; later calls use the clone's id).
 func (c *call) paymentMethod(id, param string) (*billing.PaymentMethod, error) {
 	if card, ok := cards.ByPaymentMethod(id); ok {
-		pm := c.newPaymentMethod(card, cards.DefaultExpiry(c.clockNow()), true)
+		pm := c.cloneTestCard(card)
 		return pm, c.tx.Put(tPaymentMethods, pm)
 	}
 	rec, err := c.tx.Get(tPaymentMethods, id)
@@ -207,7 +213,7 @@ func (c *call) paymentMethod(id, param string) (*billing.PaymentMethod, error) {
 // or use the test id itself, which clones it then).
 func retrievePaymentMethod(c *call) (jsonobj.Obj, error) {
 	if card, ok := cards.ByPaymentMethod(c.vars["payment_method"]); ok {
-		return c.renderPaymentMethod(c.newPaymentMethod(card, cards.DefaultExpiry(c.clockNow()), true)), nil
+		return c.renderPaymentMethod(c.cloneTestCard(card)), nil
 	}
 	pm, err := c.paymentMethod(c.vars["payment_method"], "id")
 	if err != nil {
