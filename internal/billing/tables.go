@@ -48,12 +48,12 @@ func Tables() []store.Table {
 			{Name: "product", Keys: func(r store.Record) []string { return []string{r.(*Price).Product} }},
 			{Name: "lookup_key", Keys: func(r store.Record) []string { return nonEmpty(r.(*Price).LookupKey) }},
 		}},
-		{Name: TableSubscriptions, Indexes: []store.Index{
+		{Name: TableSubscriptions, BTree: true, Indexes: []store.Index{
 			{Name: "customer", Keys: func(r store.Record) []string { return []string{r.(*Subscription).Customer} }},
 			testClockOf(func(r store.Record) string { return r.(*Subscription).TestClock }),
 			{Name: "due", Due: subscriptionDue},
 		}},
-		{Name: TableInvoices, Indexes: []store.Index{
+		{Name: TableInvoices, BTree: true, Indexes: []store.Index{
 			{Name: "customer", Keys: func(r store.Record) []string { return []string{r.(*Invoice).Customer} }},
 			{Name: "subscription", Keys: func(r store.Record) []string { return nonEmpty(r.(*Invoice).Subscription) }},
 			testClockOf(func(r store.Record) string { return r.(*Invoice).TestClock }),
@@ -80,7 +80,7 @@ func Tables() []store.Table {
 				return []string{usageKey(u.Item, u.Timestamp)}
 			}},
 		}},
-		{Name: TablePaymentMethods, Indexes: []store.Index{
+		{Name: TablePaymentMethods, BTree: true, Indexes: []store.Index{
 			{Name: "customer", Keys: func(r store.Record) []string { return nonEmpty(r.(*PaymentMethod).Customer) }},
 		}},
 		{Name: TableSetupIntents, Indexes: []store.Index{

@@ -184,6 +184,7 @@ func tableDefs(tree bool) []Table {
 				}
 				return []string{j.Group, j.Group + "\x00x"} // a key holding a NUL, and two per record
 			}},
+			{Name: "due", Due: func(r Record) (string, int64, bool) { j := r.(*job); return j.Group, j.At, !j.Done }},
 		}},
 		{Name: "side"}, // a go-memdb table beside it
 	}
@@ -191,8 +192,8 @@ func tableDefs(tree bool) []Table {
 
 // TestBTreeTableMatchesMemdb runs the same random transactions against a
 // table kept in go-memdb and the same table kept in B-trees, and checks that
-// every read answers alike: Get, Find, FindOne, List with both cursors, a
-// filter and limits, All, Ascending and Count.
+// every read answers alike: Get, Find, FindOne, FirstDue, List with both
+// cursors, a filter and limits, All, Ascending and Count.
 func TestBTreeTableMatchesMemdb(t *testing.T) {
 	mem, err := New(tableDefs(false)...)
 	if err != nil {
@@ -222,7 +223,8 @@ func TestBTreeTableMatchesMemdb(t *testing.T) {
 			case op < 5 || len(ids) == 0:
 				seq++
 				created := int64(1700000000 + rng.IntN(5))
-				j := &job{Meta: Meta{ID: SortableID("job", created, seq), Created: created, Seq: seq}, Group: groups[rng.IntN(len(groups))]}
+				j := &job{Meta: Meta{ID: SortableID("job", created, seq), Created: created, Seq: seq}, Group: groups[rng.IntN(len(groups))],
+					At: int64(rng.IntN(20) - 5), Done: rng.IntN(4) == 0}
 				ids = append(ids, j.ID)
 				for _, tx := range txs {
 					if err := tx.Put("jobs", j); err != nil {
@@ -232,13 +234,14 @@ func TestBTreeTableMatchesMemdb(t *testing.T) {
 			case op < 8:
 				id := ids[rng.IntN(len(ids))]
 				group := groups[rng.IntN(len(groups))]
+				at, done := int64(rng.IntN(20)-5), rng.IntN(4) == 0
 				for _, tx := range txs {
 					old, err := tx.Get("jobs", id)
 					if err != nil || old == nil {
 						t.Fatalf("get %s: %v %v", id, old, err)
 					}
 					j := *old.(*job)
-					j.Group = group
+					j.Group, j.At, j.Done = group, at, done
 					if err := tx.Put("jobs", &j); err != nil {
 						t.Fatal(err)
 					}
@@ -316,6 +319,15 @@ func compareReads(t *testing.T, a, b *Txn, ids []string, groups []string, rng *r
 		return out, err
 	})
 	for _, g := range append(groups, "c", "a\x00") {
+		for _, until := range []int64{-6, 0, 7, 100} {
+			both(fmt.Sprintf("first due %q until %d", g, until), func(tx *Txn) ([]Record, error) {
+				r, err := tx.FirstDue("jobs", "due", g, until)
+				if r == nil {
+					return nil, err
+				}
+				return []Record{r}, err
+			})
+		}
 		both("find "+g, func(tx *Txn) ([]Record, error) { return tx.Find("jobs", "group", g) })
 		both("find one "+g, func(tx *Txn) ([]Record, error) {
 			r, err := tx.FindOne("jobs", "group", g)
@@ -444,7 +456,8 @@ func TestBTreeSnapshotsAndAtomicCommits(t *testing.T) {
 func TestBTreeTableDefinitions(t *testing.T) {
 	for _, tb := range []Table{
 		{Name: "x", BTree: true, CustomIDs: true},
-		{Name: "x", BTree: true, Indexes: []Index{{Name: "due", Due: func(Record) (string, int64, bool) { return "", 0, false }}}},
+		{Name: "x", BTree: true, Indexes: []Index{{Name: "both", Keys: func(Record) []string { return nil }, Due: func(Record) (string, int64, bool) { return "", 0, false }}}},
+		{Name: "x", BTree: true, Indexes: []Index{{Name: "neither"}}},
 	} {
 		if _, err := New(tb, Table{Name: "y"}); err == nil {
 			t.Errorf("New accepted %+v", tb)
@@ -456,6 +469,9 @@ func TestBTreeTableDefinitions(t *testing.T) {
 	}
 	if _, err := db.Read().Find("x", "nope", "k"); err == nil {
 		t.Error("Find on a missing index of a B-tree table did not fail")
+	}
+	if _, err := db.Read().FirstDue("x", "nope", "", 0); err == nil {
+		t.Error("FirstDue on a missing index of a B-tree table did not fail")
 	}
 	tx := db.Write()
 	defer tx.Abort()

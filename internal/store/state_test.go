@@ -5,11 +5,18 @@ import (
 	"testing"
 )
 
-// Restoring records rebuilds every index (the due index included), in a stable
-// order, and refuses what would silently replace another record.
+// Restoring records rebuilds every index (the due index included, in go-memdb
+// and B-tree tables alike), in a stable order, and refuses what would silently
+// replace another record.
 func TestRestoreRebuildsIndexes(t *testing.T) {
+	for _, btree := range []bool{false, true} {
+		t.Run(map[bool]string{false: "memdb", true: "btree"}[btree], func(t *testing.T) { testRestoreRebuildsIndexes(t, btree) })
+	}
+}
+
+func testRestoreRebuildsIndexes(t *testing.T, btree bool) {
 	tables := []Table{
-		{Name: "jobs", Indexes: []Index{
+		{Name: "jobs", BTree: btree, Indexes: []Index{
 			{Name: "group", Keys: func(r Record) []string { return []string{r.(*job).Group} }},
 			{Name: "due", Due: func(r Record) (string, int64, bool) { j := r.(*job); return j.Group, j.At, !j.Done }},
 		}},

@@ -74,8 +74,8 @@ func nibbles(b []byte) []byte {
 // CustomIDs marks a table whose IDs need not come from SortableID; it gets an
 // "order" index to list by.
 // BTree keeps the table in B-trees rather than go-memdb (see tree.go): for
-// tables written at API rates; such a table has neither custom IDs nor due
-// indexes.
+// tables written at API rates or by every renewal; such a table has no
+// custom IDs.
 type Table struct {
 	Name      string
 	Indexes   []Index
@@ -208,6 +208,9 @@ func (dueIndexer) FromArgs(args ...any) ([]byte, error) {
 // FirstDue returns the record of a group that is due first, if it is due at or
 // before until; nil otherwise.
 func (t *Txn) FirstDue(table, index, group string, until int64) (Record, error) {
+	if tt := t.tree(table); tt != nil {
+		return t.treeFirstDue(tt, table, index, group, until)
+	}
 	due := t.db.lay.dues[table+"/"+index]
 	if due == nil {
 		return nil, fmt.Errorf("%s.%s is not a due index", table, index)
@@ -330,8 +333,8 @@ func (db *DB) addTree(t Table) error {
 	}
 	def := &treeDef{slot: len(db.trees), indexes: t.Indexes, pos: map[string]int{}}
 	for i, ix := range t.Indexes {
-		if ix.Due != nil || ix.Keys == nil {
-			return fmt.Errorf("table %s: index %s of a B-tree table needs Keys and no Due", t.Name, ix.Name)
+		if (ix.Due == nil) == (ix.Keys == nil) {
+			return fmt.Errorf("table %s: index %s needs Keys or Due, not both", t.Name, ix.Name)
 		}
 		def.pos[ix.Name] = i
 	}

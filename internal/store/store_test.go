@@ -13,41 +13,82 @@ type job struct {
 	Done  bool
 }
 
+// TestFirstDue checks the due index in both kinds of table (go-memdb and
+// B-tree): the earliest due record of a group, groups that are prefixes of
+// others, records out of the index, and a record whose due time moves or
+// that is removed.
 func TestFirstDue(t *testing.T) {
-	db, err := New(Table{Name: "jobs", Indexes: []Index{{Name: "due", Due: func(r Record) (string, int64, bool) {
-		j := r.(*job)
-		return j.Group, j.At, !j.Done
-	}}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	tx := db.Write()
-	for i, j := range []*job{{Group: "a", At: 50}, {Group: "a", At: -10}, {Group: "b", At: 5}, {Group: "", At: 7}, {Group: "a", At: 30, Done: true}, {Group: "ab", At: 1}} {
-		j.Meta = Meta{ID: NewID("job"), Seq: uint64(i + 1)}
-		if err := tx.Put("jobs", j); err != nil {
-			t.Fatal(err)
-		}
-	}
-	tx.Commit()
-	rd := db.Read()
-	for _, tt := range []struct {
-		group string
-		until int64
-		want  int64 // -1: none
-	}{
-		{"a", 100, -10}, {"a", -11, -1}, {"a", -10, -10}, {"b", 4, -1}, {"b", 5, 5}, {"", 100, 7}, {"c", 100, -1}, {"ab", 1, 1},
-	} {
-		r, err := rd.FirstDue("jobs", "due", tt.group, tt.until)
-		if err != nil {
-			t.Fatal(err)
-		}
-		got := int64(-1)
-		if r != nil {
-			got = r.(*job).At
-		}
-		if got != tt.want {
-			t.Errorf("FirstDue(%q, %d) = %d, want %d", tt.group, tt.until, got, tt.want)
-		}
+	for _, btree := range []bool{false, true} {
+		t.Run(map[bool]string{false: "memdb", true: "btree"}[btree], func(t *testing.T) {
+			db, err := New(Table{Name: "side"}, Table{Name: "jobs", BTree: btree, Indexes: []Index{{Name: "due", Due: func(r Record) (string, int64, bool) {
+				j := r.(*job)
+				return j.Group, j.At, !j.Done
+			}}}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			tx := db.Write()
+			jobs := []*job{{Group: "a", At: 50}, {Group: "a", At: -10}, {Group: "b", At: 5}, {Group: "", At: 7}, {Group: "a", At: 30, Done: true}, {Group: "ab", At: 1}, {Group: "c", At: 3}}
+			for i, j := range jobs {
+				j.Meta = Meta{ID: NewID("job"), Seq: uint64(i + 1)}
+				if err := tx.Put("jobs", j); err != nil {
+					t.Fatal(err)
+				}
+			}
+			tx.Commit()
+			check := func(cases []struct {
+				group string
+				until int64
+				want  int64 // -1: none
+			}) {
+				t.Helper()
+				rd := db.Read()
+				defer rd.Abort()
+				for _, tt := range cases {
+					r, err := rd.FirstDue("jobs", "due", tt.group, tt.until)
+					if err != nil {
+						t.Fatal(err)
+					}
+					got := int64(-1)
+					if r != nil {
+						got = r.(*job).At
+					}
+					if got != tt.want {
+						t.Errorf("FirstDue(%q, %d) = %d, want %d", tt.group, tt.until, got, tt.want)
+					}
+				}
+			}
+			check([]struct {
+				group string
+				until int64
+				want  int64
+			}{
+				{"a", 100, -10}, {"a", -11, -1}, {"a", -10, -10}, {"b", 4, -1}, {"b", 5, 5}, {"", 100, 7}, {"c", 100, 3}, {"d", 100, -1}, {"ab", 1, 1},
+			})
+			// The job due at -10 moves to 60, the one at 5 leaves the index,
+			// the one in c is removed.
+			tx = db.Write()
+			moved := *jobs[1]
+			moved.At = 60
+			done := *jobs[2]
+			done.Done = true
+			for _, j := range []*job{&moved, &done} {
+				if err := tx.Put("jobs", j); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := tx.Remove("jobs", jobs[6]); err != nil {
+				t.Fatal(err)
+			}
+			tx.Commit()
+			check([]struct {
+				group string
+				until int64
+				want  int64
+			}{
+				{"a", 100, 50}, {"a", 49, -1}, {"b", 100, -1}, {"c", 100, -1}, {"ab", 1, 1},
+			})
+		})
 	}
 }
 

@@ -78,6 +78,46 @@ func (t *Txn) writableTree(table string) (*treeTable, error) {
 // indexEntry is a record's key in a secondary index tree.
 func indexEntry(key, id string) string { return key + "\x00" + id }
 
+// entries are a record's keys in the tree of an index: one per key of a
+// Keys index; for a due index, at most one, ordered as go-memdb's due
+// index orders them (group, due time, creation), then the ID.
+func entries(ix Index, r Record) []string {
+	if ix.Due == nil {
+		keys := ix.Keys(r)
+		out := make([]string, len(keys))
+		for i, k := range keys {
+			out[i] = indexEntry(k, r.RecordID())
+		}
+		return out
+	}
+	group, at, ok := ix.Due(r)
+	if !ok {
+		return nil
+	}
+	return []string{string(append(append(dueKey(group, at), r.RecordMeta().OrderKey()...), stringKey(r.RecordID())...))}
+}
+
+// treeFirstDue is FirstDue over a B-tree table.
+func (t *Txn) treeFirstDue(tt *treeTable, table, index, group string, until int64) (Record, error) {
+	def := t.db.lay.treeDefs[table]
+	i, ok := def.pos[index]
+	if !ok || def.indexes[i].Due == nil {
+		return nil, fmt.Errorf("%s.%s is not a due index", table, index)
+	}
+	var first Record
+	tt.indexes[i].ascend(string(stringKey(group)), true, func(_ string, r Record) bool {
+		first = r
+		return false
+	})
+	if first == nil {
+		return nil, nil
+	}
+	if g, at, ok := def.indexes[i].Due(first); !ok || g != group || at > until {
+		return nil, nil
+	}
+	return first, nil
+}
+
 // treePut inserts or replaces a record, updating the table's indexes; it
 // returns the record it replaced.
 func (t *Txn) treePut(table string, r Record) (Record, error) {
@@ -91,12 +131,12 @@ func (t *Txn) treePut(table string, r Record) (Record, error) {
 	def := t.db.lay.treeDefs[table]
 	for i, ix := range def.indexes {
 		if before != nil {
-			for _, k := range ix.Keys(before) {
-				tt.indexes[i], _ = tt.indexes[i].delete(t.gen, indexEntry(k, id))
+			for _, k := range entries(ix, before) {
+				tt.indexes[i], _ = tt.indexes[i].delete(t.gen, k)
 			}
 		}
-		for _, k := range ix.Keys(r) {
-			tt.indexes[i], _ = tt.indexes[i].set(t.gen, indexEntry(k, id), r)
+		for _, k := range entries(ix, r) {
+			tt.indexes[i], _ = tt.indexes[i].set(t.gen, k, r)
 		}
 	}
 	return before, nil
@@ -115,8 +155,8 @@ func (t *Txn) treeRemove(table string, r Record) error {
 	}
 	def := t.db.lay.treeDefs[table]
 	for i, ix := range def.indexes {
-		for _, k := range ix.Keys(old) {
-			tt.indexes[i], _ = tt.indexes[i].delete(t.gen, indexEntry(k, id))
+		for _, k := range entries(ix, old) {
+			tt.indexes[i], _ = tt.indexes[i].delete(t.gen, k)
 		}
 	}
 	return nil
@@ -126,8 +166,8 @@ func (t *Txn) treeRemove(table string, r Record) error {
 func (t *Txn) treeFind(tt *treeTable, table, index, key string, limit int) ([]Record, error) {
 	def := t.db.lay.treeDefs[table]
 	i, ok := def.pos[index]
-	if !ok {
-		return nil, fmt.Errorf("table %s has no index %s", table, index)
+	if !ok || def.indexes[i].Due != nil {
+		return nil, fmt.Errorf("table %s has no index %s to find by key", table, index)
 	}
 	prefix := indexEntry(key, "")
 	var out []Record
