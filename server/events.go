@@ -326,6 +326,8 @@ type changeLog struct {
 	muts []mutation
 	// extra are the events of a request that writes nothing.
 	extra []*eventRecord
+	// memo keeps recent renderings for the events (renderEventAt).
+	memo renderMemo
 }
 
 // Changed records a change of the transaction.
@@ -736,8 +738,6 @@ func (l *changeLog) renderEvent(ev *eventRecord, shown *answer) (bool, error) {
 // request's answer, if it is the event's object); changed is false for an
 // update that shows no change there.
 func (l *changeLog) renderEventAt(ev *eventRecord, v apiversion.Version, shown *answer) (r rendering, changed bool) {
-	rc := l.rc.at(v)
-	data := jsonobj.Obj{}
 	var obj jsonobj.Obj
 	if ev.raw != nil { // rendered when it happened, at every version of eventVersions
 		obj = ev.raw[0].obj
@@ -748,43 +748,106 @@ func (l *changeLog) renderEventAt(ev *eventRecord, v apiversion.Version, shown *
 		}
 	}
 	var objJSON []byte
-	if obj == nil && ev.raw == nil && shown != nil && v == l.rc.v && ev.object == shown.rec && shown.obj != nil {
+	var fresh *renderedRecord // rendered now: its JSON is to be kept
+	switch {
+	case obj != nil:
+	case ev.raw == nil && shown != nil && v == l.rc.v && ev.object == shown.rec && shown.obj != nil:
 		obj = shown.obj // the response, not expanded: the same JSON
 		objJSON = shown.marshal()
-	}
-	if obj == nil {
-		var err error
-		if obj, err = renderRecordAt(l.s, rc, ev.object, nil); err != nil {
-			l.s.log.Error("rendering an event", "type", ev.typ, "object", ev.object.RecordID(), "api_version", v.String(), "error", err.Error())
+	default:
+		rr := l.rendered(ev.object, nil, v)
+		if rr.err != nil {
+			l.s.log.Error("rendering an event", "type", ev.typ, "object", ev.object.RecordID(), "api_version", v.String(), "error", rr.err.Error())
 			obj = jsonobj.Obj{{K: "id", V: ev.object.RecordID()}}
+		} else if obj, objJSON = rr.obj, rr.json; objJSON == nil {
+			fresh = rr
 		}
 	}
-	data = append(data, jsonobj.Field{K: "object", V: obj})
+	data := jsonobj.Obj{{K: "object", V: obj}}
 	changed = true
 	if ev.hasPrev {
-		before, err := renderRecordAt(l.s, rc, ev.previous, ev.prevItems)
-		if err == nil {
-			diff := diffAttributes(before, obj)
+		if before := l.rendered(ev.previous, ev.prevItems, v); before.err == nil {
+			diff := diffAttributes(before.obj, obj)
 			changed = len(diff) > 0
 			data = append(data, jsonobj.Field{K: "previous_attributes", V: diff})
 		}
 	}
-	b := bodyPool.Get().([]byte)[:0]
-	if objJSON != nil { // data is {"object":…,"previous_attributes":…}
-		b = append(append(b, `{"object":`...), objJSON...)
-		if len(data) > 1 {
-			b = jsonobj.Append(append(b, `,"previous_attributes":`...), data[1].V)
-		}
-		b = append(b, '}')
+	// data is {"object":…,"previous_attributes":…}
+	b := append(bodyPool.Get().([]byte)[:0], `{"object":`...)
+	if objJSON != nil {
+		b = append(b, objJSON...)
 	} else {
-		b = jsonobj.Append(b, data)
+		b = jsonobj.Append(b, obj)
 	}
-	r = rendering{v: v, data: bytes.Clone(b)}
+	end := len(b)
+	if len(data) > 1 {
+		b = jsonobj.Append(append(b, `,"previous_attributes":`...), data[1].V)
+	}
+	b = append(b, '}')
+	r = rendering{v: v, data: l.shared(b)}
 	releaseBody(b)
+	if fresh != nil && fresh.rec == ev.object { // still in the memo: the next event showing it reuses its JSON
+		fresh.json = r.data[len(`{"object":`):end:end]
+	}
 	if jsonobj.HasHidden(data) {
 		r.tree = data
 	}
 	return r, changed
+}
+
+// renderedRecord is a record rendered at a version for the unit's events, as
+// a tree and (once an event shows it) as JSON, kept while events that show the same record (an
+// invoice's invoice.paid and invoice.payment_succeeded, the object of one
+// event and the previous_attributes of the next) are rendered: records are
+// never changed once stored, so the same record at the same version renders
+// the same.
+type renderedRecord struct {
+	rec  store.Record
+	v    apiversion.Version
+	obj  jsonobj.Obj
+	json []byte
+	err  error
+}
+
+// renderMemo keeps the unit's most recent renderings (a ring: events of one
+// object come close together, and a bound keeps a long advance's trees
+// collectable) and the data of its last event, which the next one often
+// repeats byte for byte.
+type renderMemo struct {
+	ring [8]renderedRecord
+	next int
+	data []byte
+}
+
+// rendered renders rec at v, or returns its rendering from the memo (its
+// json set once an event has shown it). A subscription with the items it had
+// before a change (items) is rendered afresh.
+func (l *changeLog) rendered(rec store.Record, items []*billing.Item, v apiversion.Version) *renderedRecord {
+	if items == nil {
+		for i := range l.memo.ring {
+			if rr := &l.memo.ring[i]; rr.rec == rec && rr.v == v && rr.rec != nil {
+				return rr
+			}
+		}
+	}
+	obj, err := renderRecordAt(l.s, l.rc.at(v), rec, items)
+	rr := &renderedRecord{rec: rec, v: v, obj: obj, err: err}
+	if items == nil {
+		l.memo.ring[l.memo.next] = *rr
+		rr = &l.memo.ring[l.memo.next]
+		l.memo.next = (l.memo.next + 1) % len(l.memo.ring)
+	}
+	return rr
+}
+
+// shared is a copy of an event's data, or the previous event's data when it
+// is the same (event data is never changed once made).
+func (l *changeLog) shared(b []byte) []byte {
+	if l.memo.data != nil && bytes.Equal(l.memo.data, b) {
+		return l.memo.data
+	}
+	l.memo.data = bytes.Clone(b)
+	return l.memo.data
 }
 
 // eventVersions are the versions an event of a type is rendered at: the
@@ -900,15 +963,24 @@ func renderRecordAt(s *Server, rc *renderCtx, r store.Record, items []*billing.I
 // diffAttributes is previous_attributes: the fields of before whose value differs in after.
 func diffAttributes(before, after jsonobj.Obj) jsonobj.Obj {
 	out := jsonobj.Obj{}
-	for _, f := range before {
-		av, _ := after.Get(f.K)
+	bb, ab := bodyPool.Get().([]byte)[:0], bodyPool.Get().([]byte)[:0]
+	for i, f := range before {
 		if _, hidden := f.V.(jsonobj.Hidden); hidden {
 			continue
 		}
-		if !bytes.Equal(jsonobj.Marshal(f.V), jsonobj.Marshal(av)) {
+		var av any
+		if i < len(after) && after[i].K == f.K { // the usual case: the same fields in the same order
+			av = after[i].V
+		} else {
+			av, _ = after.Get(f.K)
+		}
+		bb, ab = jsonobj.Append(bb[:0], f.V), jsonobj.Append(ab[:0], av)
+		if !bytes.Equal(bb, ab) {
 			out = append(out, f)
 		}
 	}
+	releaseBody(bb)
+	releaseBody(ab)
 	return out
 }
 
