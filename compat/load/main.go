@@ -12,7 +12,6 @@
 package main
 
 import (
-	"cmp"
 	"flag"
 	"fmt"
 	"io"
@@ -198,10 +197,10 @@ func run() error {
 		}
 		for _, n := range cfg.conc {
 			// A slot is one target at one version. Rounds interleave the slots
-			// (each round starting with the next one), so that a slow spell of
-			// the machine, or the heap an earlier workload left, does not land
-			// on one target or one version only; each slot's median round is
-			// reported.
+			// (roundOrder: each pair once in each order every two rounds), so
+			// that a slow spell of the machine, or the heap an earlier workload
+			// left, does not land on one target or one version only; each
+			// slot's median round is reported.
 			type slot struct {
 				row  string
 				t    *target
@@ -224,8 +223,7 @@ func run() error {
 			}
 			rounds := make([][]result, len(slots))
 			for round := 0; round < cfg.rounds; round++ {
-				for i := range slots {
-					k := (round + i) % len(slots)
+				for _, k := range roundOrder(len(slots), round) {
 					sl := slots[k]
 					measure(sl.t.addr, sl.req, n, cfg.warmup) // warm up
 					r := measure(sl.t.addr, sl.req, n, cfg.duration)
@@ -427,34 +425,6 @@ func stopAll(ts []*target) {
 			_ = t.cmd.Process.Kill()
 		}
 	}
-}
-
-// result is one measurement.
-type result struct {
-	ok, errors int64
-	elapsed    time.Duration
-	p50, p99   time.Duration
-	unit       int // events per request
-}
-
-// median is the round with the median rate (the lower middle one of an even
-// number); its errors are those of every round.
-func median(rs []result) result {
-	sorted := slices.Clone(rs)
-	slices.SortFunc(sorted, func(a, b result) int { return cmp.Compare(a.rate(), b.rate()) })
-	m := sorted[(len(sorted)-1)/2]
-	m.errors = 0
-	for _, r := range rs {
-		m.errors += r.errors
-	}
-	return m
-}
-
-func (r result) rate() float64 {
-	if r.elapsed == 0 {
-		return 0
-	}
-	return float64(r.ok) / r.elapsed.Seconds()
 }
 
 // measure sends req from n keep-alive connections for d.
