@@ -12,6 +12,9 @@ type result struct {
 	elapsed    time.Duration
 	p50, p99   time.Duration
 	unit       int // events per request
+	// idleCPU is the CPU time the other emulators (-baseline) spent while
+	// this one was measured: what "idle" cost them.
+	idleCPU time.Duration
 }
 
 // median is the round with the median rate (the lower middle one of an even
@@ -51,4 +54,40 @@ func roundOrder(n, round int) []int {
 		slices.Reverse(order)
 	}
 	return order
+}
+
+// pairStats sums up the per-round ratios of a candidate to its baseline.
+type pairStats struct {
+	median, min, max float64
+	n                int // rounds in which both answered
+}
+
+// pairRatios compares a candidate's rounds with its baseline's, round by
+// round (cand[i] and base[i] ran in the same round, one beside the other): the
+// median of the per-round rate ratios cand/base (the mean of the middle two
+// of an even number) and their spread. A round in which either had no
+// successful request is left out; ok is false when none is left.
+func pairRatios(cand, base []result) (pairStats, bool) {
+	var ratios []float64
+	for i := range min(len(cand), len(base)) {
+		if cand[i].ok > 0 && base[i].ok > 0 {
+			ratios = append(ratios, cand[i].rate()/base[i].rate())
+		}
+	}
+	if len(ratios) == 0 {
+		return pairStats{}, false
+	}
+	slices.Sort(ratios)
+	n := len(ratios)
+	return pairStats{median: (ratios[(n-1)/2] + ratios[n/2]) / 2, min: ratios[0], max: ratios[n-1], n: n}, true
+}
+
+// mostIdleCPU is the most CPU time another emulator spent, idle, in any of
+// these rounds.
+func mostIdleCPU(rs []result) time.Duration {
+	var most time.Duration
+	for _, r := range rs {
+		most = max(most, r.idleCPU)
+	}
+	return most
 }
