@@ -69,4 +69,31 @@ func TestLoadHarnessSmoke(t *testing.T) {
 	if strings.Contains(string(out), "upcoming_invoice@2026-10-28.endive") || !strings.Contains(stderr.String(), "upcoming_invoice: skipped at 2026-10-28.endive") {
 		t.Errorf("the upcoming invoice at endive:\n%s\n%s", out, stderr.String())
 	}
+	// -baseline: a second emulator (here the same binary) measured in the
+	// same rounds, in alternating order, and compared round by round.
+	cmd = exec.Command("go", "run", "./load", "-emulator", bin, "-baseline", bin, "-workloads", "create_customer,stream",
+		"-conc", "2", "-duration", "100ms", "-warmup", "20ms", "-rounds", "2", "-no-bare")
+	stderr.Reset()
+	cmd.Stderr = &stderr
+	if out, err = cmd.Output(); err != nil {
+		t.Fatalf("harness -baseline: %v\n%s\n%s", err, out, stderr.String())
+	}
+	for _, re := range []string{
+		`\| baseline \| [\d.]+ ms \| [\d.]+ MB \|`,
+		`\| create_customer \| 2 \| \d+ \| [\d.]+ / [\d.]+ \| \d+ \| [\d.]+ / [\d.]+ \| [\d.]+ \| [\d.]+–[\d.]+ \| \d+ ms \|`,
+		`\| stream \| 2 \| \d+ \|.* \| [\d.]+–[\d.]+ \|`,
+		`\| create_customer c=2 ≥ 0.95× the baseline \| [\d.]+× \(rounds [\d.]+–[\d.]+, 2 of them\): (met|MISSED) \|`,
+	} {
+		if !regexp.MustCompile(re).Match(out) {
+			t.Errorf("no line matching %s in:\n%s", re, out)
+		}
+	}
+	// Rounds alternate the order: emulator first, then baseline first.
+	var order []string
+	for _, m := range regexp.MustCompile(`(?m)^create_customer +c=2 +(emulator|baseline) +round (\d) .* errors 0  the other emulator's CPU \d+ ms$`).FindAllStringSubmatch(stderr.String(), -1) {
+		order = append(order, m[1]+" "+m[2])
+	}
+	if got := strings.Join(order, ", "); got != "emulator 1, baseline 1, baseline 2, emulator 2" {
+		t.Errorf("create_customer's measurements in the order %q, want emulator 1, baseline 1, baseline 2, emulator 2:\n%s", got, stderr.String())
+	}
 }

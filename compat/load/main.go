@@ -9,10 +9,10 @@
 //	go run ./compat/load -stripe-mock auto                # also stripe-mock v0.190.0 (go install)
 //	go run ./compat/load -duration 10s -conc 8,64,256
 //	go run ./compat/load -versions 2024-06-20,2026-10-28.endive  # each workload at each API version
+//	go run ./compat/load -baseline /tmp/emu-before -no-bare -rounds 10  # this binary against an older one
 package main
 
 import (
-	"cmp"
 	"flag"
 	"fmt"
 	"io"
@@ -62,6 +62,7 @@ func bare(args []string) {
 
 type config struct {
 	emulator   string
+	baseline   string
 	stripeMock string
 	duration   time.Duration
 	rounds     int
@@ -79,9 +80,10 @@ func run() error {
 	var cfg config
 	var conc, workloads, versions string
 	flag.StringVar(&cfg.emulator, "emulator", "", "the stripe-emulator binary (default: built from this repository)")
+	flag.StringVar(&cfg.baseline, "baseline", "", "a stripe-emulator binary built from an older commit to compare the emulator with: started beside it with the same flags (-addr only), measured in the same rounds in alternating order (A B, B A, ...) with the same warm-up, and reported as the median of the per-round ratios emulator/baseline with their spread")
 	flag.StringVar(&cfg.stripeMock, "stripe-mock", "", `the stripe-mock binary to compare with; "auto" installs v0.190.0 with go install; empty skips it`)
 	flag.DurationVar(&cfg.duration, "duration", 3*time.Second, "how long each measurement (one round of one target) runs")
-	flag.IntVar(&cfg.rounds, "rounds", 3, "rounds of measurements per workload and concurrency; the median is reported")
+	flag.IntVar(&cfg.rounds, "rounds", 3, "rounds of measurements per workload and concurrency; the median is reported (to tell a 5% difference from -baseline on a shared machine, 9 or more: 10 runs each order equally often)")
 	flag.DurationVar(&cfg.warmup, "warmup", time.Second, "warm-up before each measurement")
 	flag.StringVar(&conc, "conc", "8,64", "concurrencies (keep-alive connections), comma-separated")
 	flag.StringVar(&workloads, "workloads", strings.Join(workloadNames, ","), "workloads, comma-separated: "+strings.Join(workloadNames, ", "))
@@ -140,13 +142,21 @@ func run() error {
 
 	var targets []*target
 	if cfg.attach != "" {
-		targets = append(targets, &target{name: "emulator", addr: cfg.attach})
+		targets = append(targets, &target{name: "emulator", addr: cfg.attach, emulator: true})
 	} else {
-		emu, err := startTarget("emulator", func(addr string) *exec.Cmd { return exec.Command(cfg.emulator, "-addr", addr) }, "/healthz")
+		emu, err := startEmulator("emulator", cfg.emulator)
 		if err != nil {
 			return err
 		}
 		targets = append(targets, emu)
+	}
+	if cfg.baseline != "" {
+		base, err := startEmulator("baseline", cfg.baseline)
+		if err != nil {
+			stopAll(targets)
+			return err
+		}
+		targets = append(targets, base)
 	}
 	if cfg.stripeMock != "" {
 		mock, err := startTarget("stripe-mock", func(addr string) *exec.Cmd { return exec.Command(cfg.stripeMock, "-http-addr", addr) }, "/v1/customers")
@@ -176,6 +186,8 @@ func run() error {
 	fmt.Println()
 
 	results := map[string]map[int]map[string]result{}
+	// Every round, for -baseline's per-round ratios.
+	byRound := map[string]map[int]map[string][]result{}
 	var rows []string // workload, or workload@version
 	for _, w := range cfg.workloads {
 		wl := workloads_[w]
@@ -195,13 +207,15 @@ func run() error {
 			wrows = append(wrows, wrow{row, version})
 			rows = append(rows, row)
 			results[row] = map[int]map[string]result{}
+			byRound[row] = map[int]map[string][]result{}
 		}
 		for _, n := range cfg.conc {
 			// A slot is one target at one version. Rounds interleave the slots
-			// (each round starting with the next one), so that a slow spell of
-			// the machine, or the heap an earlier workload left, does not land
-			// on one target or one version only; each slot's median round is
-			// reported.
+			// (roundOrder: each pair once in each order every two rounds), so
+			// that a slow spell of the machine, or the heap an earlier workload
+			// left, does not land on one target or one version only; each
+			// slot's median round is reported. Every slot's setup is done
+			// before the first round is timed.
 			type slot struct {
 				row  string
 				t    *target
@@ -211,8 +225,9 @@ func run() error {
 			var slots []slot
 			for _, wr := range wrows {
 				results[wr.row][n] = map[string]result{}
+				byRound[wr.row][n] = map[string][]result{}
 				for _, t := range targets {
-					if wl.emulatorOnly && t.name != "emulator" {
+					if wl.emulatorOnly && !t.emulator {
 						continue
 					}
 					req, unit, err := wl.setup(t)
@@ -224,18 +239,23 @@ func run() error {
 			}
 			rounds := make([][]result, len(slots))
 			for round := 0; round < cfg.rounds; round++ {
-				for i := range slots {
-					k := (round + i) % len(slots)
+				for _, k := range roundOrder(len(slots), round) {
 					sl := slots[k]
 					measure(sl.t.addr, sl.req, n, cfg.warmup) // warm up
+					idle := othersCPU(targets, sl.t)
 					r := measure(sl.t.addr, sl.req, n, cfg.duration)
-					r.unit = sl.unit
+					r.unit, r.idleCPU = sl.unit, idle()
 					rounds[k] = append(rounds[k], r)
-					fmt.Fprintf(os.Stderr, "%-18s c=%-4d %-14s round %d  %10.0f %s/s  p50 %7.3f ms  p99 %7.3f ms  errors %d\n", sl.row, n, sl.t.name, round+1, r.rate()*float64(r.unit), unitName(r.unit), ms(r.p50), ms(r.p99), r.errors)
+					var note string
+					if cfg.baseline != "" {
+						note = idleNote(r.idleCPU)
+					}
+					fmt.Fprintf(os.Stderr, "%-18s c=%-4d %-14s round %d  %10.0f %s/s  p50 %7.3f ms  p99 %7.3f ms  errors %d%s\n", sl.row, n, sl.t.name, round+1, r.rate()*float64(r.unit), unitName(r.unit), ms(r.p50), ms(r.p99), r.errors, note)
 				}
 			}
 			for k, rs := range rounds {
 				results[slots[k].row][n][slots[k].t.name] = median(rs)
+				byRound[slots[k].row][n][slots[k].t.name] = rs
 			}
 		}
 	}
@@ -268,7 +288,10 @@ func run() error {
 		}
 	}
 	fmt.Println()
-	checkTargets(results, targets, cfg)
+	if cfg.baseline != "" {
+		printBaseline(rows, cfg.conc, byRound)
+	}
+	checkTargets(results, byRound, rows, targets, cfg)
 	return nil
 }
 
@@ -282,20 +305,17 @@ func unitName(unit int) string {
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 
 // checkTargets prints whether the emulator meets its targets.
-func checkTargets(results map[string]map[int]map[string]result, targets []*target, cfg config) {
+func checkTargets(results map[string]map[int]map[string]result, byRound map[string]map[int]map[string][]result, rows []string, targets []*target, cfg config) {
 	fmt.Println("| target | result |")
 	fmt.Println("|---|---|")
-	verdict := func(ok bool) string {
-		if ok {
-			return "met"
-		}
-		return "MISSED"
-	}
 	for _, t := range targets {
 		if t.name == "emulator" {
 			fmt.Printf("| startup ≤ 50 ms | %.1f ms: %s |\n", ms(t.startup), verdict(t.startup <= 50*time.Millisecond))
 			fmt.Printf("| idle RSS ≤ 20 MB | %.1f MB: %s |\n", float64(t.idleRSS)/(1<<20), verdict(t.idleRSS <= 20<<20))
 		}
+	}
+	if cfg.baseline != "" {
+		checkBaseline(rows, cfg.conc, byRound)
 	}
 	// The version layer's target: a workload at a later version at ≥ 0.9× of
 	// itself at 2024-06-20, in the same run.
@@ -346,13 +366,35 @@ func checkTargets(results map[string]map[int]map[string]result, targets []*targe
 	}
 }
 
+func verdict(ok bool) string {
+	if ok {
+		return "met"
+	}
+	return "MISSED"
+}
+
 // target is a server under test.
 type target struct {
-	name    string
-	addr    string
-	cmd     *exec.Cmd
-	startup time.Duration
-	idleRSS int64
+	name string
+	addr string
+	// emulator is true for a stripe-emulator (the emulator or -baseline):
+	// it keeps what the setup creates and serves every workload.
+	emulator bool
+	cmd      *exec.Cmd
+	startup  time.Duration
+	idleRSS  int64
+}
+
+// startEmulator starts a stripe-emulator binary with the flags every version
+// of it has (-addr alone: a binary from an older commit may not know newer
+// flags, and the emulator and its baseline run with the same ones).
+func startEmulator(name, binary string) (*target, error) {
+	t, err := startTarget(name, func(addr string) *exec.Cmd { return exec.Command(binary, "-addr", addr) }, "/healthz")
+	if err != nil {
+		return nil, err
+	}
+	t.emulator = true
+	return t, nil
 }
 
 func freeAddr() (string, error) {
@@ -427,34 +469,6 @@ func stopAll(ts []*target) {
 			_ = t.cmd.Process.Kill()
 		}
 	}
-}
-
-// result is one measurement.
-type result struct {
-	ok, errors int64
-	elapsed    time.Duration
-	p50, p99   time.Duration
-	unit       int // events per request
-}
-
-// median is the round with the median rate (the lower middle one of an even
-// number); its errors are those of every round.
-func median(rs []result) result {
-	sorted := slices.Clone(rs)
-	slices.SortFunc(sorted, func(a, b result) int { return cmp.Compare(a.rate(), b.rate()) })
-	m := sorted[(len(sorted)-1)/2]
-	m.errors = 0
-	for _, r := range rs {
-		m.errors += r.errors
-	}
-	return m
-}
-
-func (r result) rate() float64 {
-	if r.elapsed == 0 {
-		return 0
-	}
-	return float64(r.ok) / r.elapsed.Seconds()
 }
 
 // measure sends req from n keep-alive connections for d.

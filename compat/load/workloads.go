@@ -145,7 +145,7 @@ func alpacaSetup(t *target, key string) (meter, cus string, err error) {
 	if cus, err = create(t, key, "/v1/customers", "name=John+Doe"); err != nil {
 		return "", "", err
 	}
-	if t.name != "emulator" {
+	if !t.emulator {
 		cus = "cus_123" // stripe-mock and the ceiling keep nothing
 	}
 	return meter, cus, nil
@@ -167,7 +167,7 @@ func alpacaSubscribed(t *target, key string) (cus, sub string, err error) {
 	if sub, err = create(t, key, "/v1/subscriptions", "customer="+cus+"&items[0][price]="+price); err != nil {
 		return "", "", err
 	}
-	if t.name != "emulator" {
+	if !t.emulator {
 		sub = "sub_123"
 	}
 	_, err = call(t, "POST", "/v1/billing/meter_events", key, []byte("event_name=alpaca_ai_tokens&payload[value]=3000&payload[stripe_customer_id]="+cus), "")
