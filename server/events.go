@@ -326,8 +326,12 @@ type changeLog struct {
 	muts []mutation
 	// extra are the events of a request that writes nothing.
 	extra []*eventRecord
-	// memo keeps recent renderings for the events (renderEventAt).
-	memo renderMemo
+	// memo keeps recent renderings for the events (renderEventAt); nil
+	// until a unit renders a record for one (most requests raise no event,
+	// or one that shows their answer). lastData is the data of the last
+	// event rendered, which the next one often repeats byte for byte.
+	memo     *renderMemo
+	lastData []byte
 }
 
 // Changed records a change of the transaction.
@@ -811,18 +815,19 @@ type renderedRecord struct {
 
 // renderMemo keeps the unit's most recent renderings (a ring: events of one
 // object come close together, and a bound keeps a long advance's trees
-// collectable) and the data of its last event, which the next one often
-// repeats byte for byte.
+// collectable).
 type renderMemo struct {
 	ring [8]renderedRecord
 	next int
-	data []byte
 }
 
 // rendered renders rec at v, or returns its rendering from the memo (its
 // json set once an event has shown it). A subscription with the items it had
 // before a change (items) is rendered afresh.
 func (l *changeLog) rendered(rec store.Record, items []*billing.Item, v apiversion.Version) *renderedRecord {
+	if l.memo == nil {
+		l.memo = &renderMemo{}
+	}
 	if items == nil {
 		for i := range l.memo.ring {
 			if rr := &l.memo.ring[i]; rr.rec == rec && rr.v == v && rr.rec != nil {
@@ -843,11 +848,11 @@ func (l *changeLog) rendered(rec store.Record, items []*billing.Item, v apiversi
 // shared is a copy of an event's data, or the previous event's data when it
 // is the same (event data is never changed once made).
 func (l *changeLog) shared(b []byte) []byte {
-	if l.memo.data != nil && bytes.Equal(l.memo.data, b) {
-		return l.memo.data
+	if l.lastData != nil && bytes.Equal(l.lastData, b) {
+		return l.lastData
 	}
-	l.memo.data = bytes.Clone(b)
-	return l.memo.data
+	l.lastData = bytes.Clone(b)
+	return l.lastData
 }
 
 // eventVersions are the versions an event of a type is rendered at: the
