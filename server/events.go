@@ -723,6 +723,10 @@ func (l *changeLog) renderEvent(ev *eventRecord, shown *answer) (bool, error) {
 	if err != nil {
 		return false, err
 	}
+	vs, ok := vs.having(ev.typ)
+	if !ok {
+		return false, nil // no version it would be rendered at has the type: not sent
+	}
 	kept := false
 	for i := range vs.len() {
 		r, changed := l.renderEventAt(ev, vs.at(i), shown)
@@ -859,10 +863,7 @@ func (l *changeLog) shared(b []byte) []byte {
 // account's default (else the emulator's), then each other api_version of
 // the account's webhook endpoints that want it.
 func (l *changeLog) eventVersions(typ string) (versionSet, error) {
-	vs := versionSet{def: l.s.defaultVersion}
-	if v, by := l.acct.defaultAPIVersion(); by != setByNone {
-		vs.def = v
-	}
+	vs := versionSet{def: l.s.accountVersion(l.acct)}
 	eps, err := l.eventEndpoints()
 	if err != nil {
 		return vs, err
@@ -883,6 +884,35 @@ type versionSet struct {
 }
 
 func (s versionSet) len() int { return 1 + len(s.others) }
+
+// having is the set without the versions that do not have events of typ
+// (apiversion.EventAt: a type a later version adds). When the account's
+// default lacks it, the first endpoint version that has it takes its place
+// (the event as created, what /v1/events serves) [I]; false when none has it.
+func (s versionSet) having(typ string) (versionSet, bool) {
+	if apiversion.EventAt(typ, s.def) && !slices.ContainsFunc(s.others, func(v apiversion.Version) bool { return !apiversion.EventAt(typ, v) }) {
+		return s, true
+	}
+	var kept []apiversion.Version
+	for i := range s.len() {
+		if v := s.at(i); apiversion.EventAt(typ, v) {
+			kept = append(kept, v)
+		}
+	}
+	if len(kept) == 0 {
+		return versionSet{}, false
+	}
+	return versionSet{def: kept[0], others: kept[1:]}, true
+}
+
+// accountVersion is the version an account's events are rendered at: its
+// default, else the emulator's.
+func (s *Server) accountVersion(a *account) apiversion.Version {
+	if v, by := a.defaultAPIVersion(); by != setByNone {
+		return v
+	}
+	return s.defaultVersion
+}
 
 func (s versionSet) at(i int) apiversion.Version {
 	if i == 0 {

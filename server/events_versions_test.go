@@ -51,6 +51,13 @@ func newRawReceiver(t *testing.T) *rawReceiver {
 // endpoint registers the receiver at an API version ("" for none) for events.
 func (r *rawReceiver) endpoint(e *testEnv, version string, events ...string) {
 	r.t.Helper()
+	r.endpointAs(e, "", version, events...)
+}
+
+// endpointAs is endpoint with a request at another version (the one whose
+// event types enabled_events takes; "": the account's default).
+func (r *rawReceiver) endpointAs(e *testEnv, request, version string, events ...string) {
+	r.t.Helper()
 	body := "url=" + r.ts.URL
 	for _, ev := range events {
 		body += "&enabled_events[]=" + ev
@@ -58,7 +65,11 @@ func (r *rawReceiver) endpoint(e *testEnv, version string, events ...string) {
 	if version != "" {
 		body += "&api_version=" + version
 	}
-	resp := e.do("POST", "/v1/webhook_endpoints", body)
+	var headers []string
+	if request != "" {
+		headers = at(request)
+	}
+	resp := e.do("POST", "/v1/webhook_endpoints", body, headers...)
 	if resp.status != 200 {
 		r.t.Fatalf("%d %s", resp.status, resp.body)
 	}
@@ -193,4 +204,84 @@ func TestStateKeepsEventVersions(t *testing.T) {
 	if err := newEnv(t).srv.LoadState(bytes.NewReader(bad)); !errors.Is(err, ErrStateCorrupt) || !strings.Contains(err.Error(), `an event rendered at an unknown API version "2025-09-30.acacia"`) {
 		t.Errorf("an unknown event version: %v", err)
 	}
+}
+
+// TestInvoicePaymentPaidEvent: invoice_payment.paid is an event of
+// 2025-05-28.basil and later (api-versions.md §3.4): enabled_events takes it
+// from then, a paid invoice payment raises it, and only the endpoints at a
+// version that has it receive it ("*" at an earlier one does not); the
+// event log keeps it when the account's default or an endpoint has it, else
+// there is none.
+func TestInvoicePaymentPaidEvent(t *testing.T) {
+	const basil0528, basil0430 = "2025-05-28.basil", "2025-04-30.basil"
+	t.Run("enabled_events", func(t *testing.T) {
+		e := newEnv(t)
+		for _, tc := range []struct {
+			version string
+			status  int
+		}{{"2024-06-20", 400}, {basil0430, 400}, {basil0528, 200}, {"2025-09-30.clover", 200}, {"2026-10-28.endive", 200}} {
+			r := e.do("POST", "/v1/webhook_endpoints", "url=https://example.com/h&enabled_events[]=invoice_payment.paid", at(tc.version)...)
+			if r.status != tc.status || (tc.status == 400 && r.errField("param") != "enabled_events[0]") {
+				t.Errorf("at %s: %d %s, want %d", tc.version, r.status, r.body, tc.status)
+			}
+			if r.status == 200 {
+				e.do("DELETE", "/v1/webhook_endpoints/"+r.json["id"].(string), "")
+			}
+		}
+	})
+	t.Run("endpoint_at_basil", func(t *testing.T) {
+		e := newEnv(t)
+		newCustomer(t, e.sc) // the account's default: stripe-go's 2024-06-20, its first request's
+		basil, older, plain := newRawReceiver(t), newRawReceiver(t), newRawReceiver(t)
+		basil.endpointAs(e, basil0528, basil0528, "invoice_payment.paid", "customer.created")
+		older.endpoint(e, basil0430, "*")
+		plain.endpoint(e, "", "*")
+		_, _, inv := paidByCard(t, e.sc)
+		ev := basil.wait("invoice_payment.paid")
+		ip := dataObject(ev)
+		if ev["api_version"] != basil0528 || ip["object"] != "invoice_payment" || ip["invoice"] != inv.ID || ip["status"] != "paid" ||
+			ip["amount_paid"] != float64(1000) {
+			t.Fatalf("invoice_payment.paid: %v", ev)
+		}
+		newCustomer(t, e.sc) // delivered after everything before it, to each endpoint in order
+		for name, r := range map[string]*rawReceiver{"basil": basil, "2025-04-30.basil, *": older, "unpinned, *": plain} {
+			r.wait("customer.created")
+			r.mu.Lock()
+			n := 0
+			for _, got := range r.events {
+				if got["type"] == "invoice_payment.paid" {
+					n++
+				}
+			}
+			r.mu.Unlock()
+			if want := map[bool]int{true: 1, false: 0}[name == "basil"]; n != want {
+				t.Errorf("%s: %d invoice_payment.paid delivered, want %d", name, n, want)
+			}
+		}
+		list := e.getAt("/v1/events?type=invoice_payment.paid", "2024-06-20")
+		data := list["data"].([]any)
+		if len(data) != 1 || data[0].(map[string]any)["id"] != ev["id"] || data[0].(map[string]any)["api_version"] != basil0528 {
+			t.Errorf("listed: %v", data)
+		}
+		if got := dataObject(plain.wait("invoice.paid")); got["id"] != inv.ID {
+			t.Errorf("invoice.paid to the unpinned endpoint is about %v", got["id"])
+		}
+	})
+	t.Run("account_default", func(t *testing.T) {
+		e := newEnv(t)
+		plain := newRawReceiver(t)
+		plain.endpoint(e, "", "*")
+		paidByCard(t, e.sc)
+		if list := e.getAt("/v1/events?type=invoice_payment.paid", "2024-06-20"); len(list["data"].([]any)) != 0 {
+			t.Errorf("an invoice_payment.paid at 2024-06-20: %v", list["data"])
+		}
+		if r := e.do("POST", "/_emulator/account", "default_api_version="+basil0528); r.status != 200 {
+			t.Fatal(string(r.body))
+		}
+		_, _, inv := paidByCard(t, e.sc)
+		ev := plain.wait("invoice_payment.paid")
+		if ev["api_version"] != basil0528 || dataObject(ev)["invoice"] != inv.ID {
+			t.Errorf("invoice_payment.paid at the account's default: %v", ev)
+		}
+	})
 }

@@ -14,8 +14,11 @@ import (
 // shows it in place of the invoice's payment_intent and charge. The
 // engine keeps them at every version; earlier versions do not serve the
 // routes (their 404). The invoice's includable payments field lists them
-// (expand[]=payments). invoice_payment.paid (2025-05-28.basil) is not
-// raised [not modelled].
+// (expand[]=payments). An invoice payment that is paid raises
+// invoice_payment.paid, an event of 2025-05-28.basil and later only
+// (apiversion's basil0528.invoice-payment-paid): sent to the endpoints at
+// those versions, and kept in /v1/events when the account's default, or one
+// of them, is.
 
 const tInvoicePayments = billing.TableInvoicePayments
 
@@ -26,9 +29,22 @@ var invoicePaymentResource = &resource[*billing.InvoicePayment]{
 		table:  billing.Table(tInvoicePayments),
 		codec:  plainCodec[billing.InvoicePayment](),
 		expand: map[string]string{"invoice": "invoice", "payment.payment_intent": "payment_intent", "payment.charge": "charge"},
+		events: invoicePaymentEvents,
 		routes: invoicePaymentEndpoints,
 	},
 	render: infallible((*renderCtx).renderInvoicePayment),
+}
+
+// invoicePaymentEvents: invoice_payment.paid when an invoice payment
+// becomes paid (made and paid in one step too: Stripe has no event of its
+// creation); nothing else.
+func invoicePaymentEvents(m *mutation) (string, store.Record, store.Record) {
+	after, _ := m.after.(*billing.InvoicePayment)
+	before, _ := m.before.(*billing.InvoicePayment)
+	if after == nil || after.Status != billing.InvoicePaymentPaid || (before != nil && before.Status == billing.InvoicePaymentPaid) {
+		return "", nil, nil
+	}
+	return "invoice_payment.paid", after, nil
 }
 
 func invoicePaymentEndpoints() []endpoint {

@@ -1156,12 +1156,19 @@ func TestPaymentIntentAmountBounds(t *testing.T) {
 // trial to a 10.00 monthly price: the first renewal, at the trial's end, fails.
 func failingRenewal(t *testing.T, e *testEnv) (*stripe.TestHelpersTestClock, *stripe.Customer, *stripe.Subscription) {
 	t.Helper()
+	return failingRenewalWith(t, e, "pm_card_chargeCustomerFail")
+}
+
+// failingRenewalWith is failingRenewal with another default card (a
+// payment method id) that attaches but declines every charge.
+func failingRenewalWith(t *testing.T, e *testEnv, card string) (*stripe.TestHelpersTestClock, *stripe.Customer, *stripe.Subscription) {
+	t.Helper()
 	clock, err := e.sc.TestHelpersTestClocks.New(&stripe.TestHelpersTestClockParams{FrozenTime: stripe.Int64(t0.Unix())})
 	if err != nil {
 		t.Fatal(err)
 	}
-	cu, err := e.sc.Customers.New(&stripe.CustomerParams{TestClock: stripe.String(clock.ID), PaymentMethod: stripe.String("pm_card_chargeCustomerFail"),
-		InvoiceSettings: &stripe.CustomerInvoiceSettingsParams{DefaultPaymentMethod: stripe.String("pm_card_chargeCustomerFail")}})
+	cu, err := e.sc.Customers.New(&stripe.CustomerParams{TestClock: stripe.String(clock.ID), PaymentMethod: stripe.String(card),
+		InvoiceSettings: &stripe.CustomerInvoiceSettingsParams{DefaultPaymentMethod: stripe.String(card)}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -1172,4 +1179,64 @@ func failingRenewal(t *testing.T, e *testEnv) (*stripe.TestHelpersTestClock, *st
 		t.Fatal(err)
 	}
 	return clock, cu, sub
+}
+
+// TestRetryAfterAHardDecline: after a hard decline (lost_card) "retries will
+// continue to be scheduled, and attempt_count will continue to increment,
+// but retries will only be executed if a new payment method is obtained"
+// (sg79, ref §2.9): the first retry is counted without a charge; once the
+// customer's default is a working card (or the subscription's, where Stripe
+// "continues to retry", ref §2.8), the next retry charges it, pays the
+// invoice and brings the subscription back to active.
+func TestRetryAfterAHardDecline(t *testing.T) {
+	const day = int64(86400)
+	for _, where := range []string{"customer", "subscription"} {
+		t.Run("a new default on the "+where, func(t *testing.T) {
+			e := newEnv(t)
+			lost, err := e.sc.PaymentMethods.New(&stripe.PaymentMethodParams{Type: stripe.String("card"),
+				Card: &stripe.PaymentMethodCardParams{Token: stripe.String("tok_visa_chargeCustomerFailLostCard")}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			clock, cu, sub := failingRenewalWith(t, e, lost.ID)
+			failed := t0.Unix() + 7*day + 3600
+			advance(t, e.sc, clock.ID, failed+60)
+			sub, err = e.sc.Subscriptions.Get(sub.ID, &stripe.SubscriptionParams{Expand: []*string{stripe.String("latest_invoice.payment_intent")}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			inv := sub.LatestInvoice
+			if sub.Status != "past_due" || inv.AttemptCount != 1 || inv.PaymentIntent.LastPaymentError == nil ||
+				inv.PaymentIntent.LastPaymentError.DeclineCode != "lost_card" || inv.NextPaymentAttempt != failed+2*day {
+				t.Fatalf("after the renewal: %s, attempts %d, next +%ds, intent %+v", sub.Status, inv.AttemptCount, inv.NextPaymentAttempt-failed, inv.PaymentIntent)
+			}
+			advance(t, e.sc, clock.ID, failed+2*day+60) // the first retry: the card that declined for good is not charged again
+			if inv, err = e.sc.Invoices.Get(inv.ID, nil); err != nil || inv.Status != "open" || inv.AttemptCount != 2 || inv.NextPaymentAttempt != failed+4*day {
+				t.Fatalf("after the first retry: %v %v", inv, err)
+			}
+			if n := listAll(t, e, "/v1/charges?customer="+cu.ID); n != 1 {
+				t.Fatalf("%d charges after the first retry, want the renewal's only", n)
+			}
+			visa := attachCard(t, e.sc, "pm_card_visa", cu.ID)
+			if where == "customer" {
+				_, err = e.sc.Customers.Update(cu.ID, &stripe.CustomerParams{InvoiceSettings: &stripe.CustomerInvoiceSettingsParams{DefaultPaymentMethod: stripe.String(visa.ID)}})
+			} else {
+				_, err = e.sc.Subscriptions.Update(sub.ID, &stripe.SubscriptionParams{DefaultPaymentMethod: stripe.String(visa.ID)})
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			advance(t, e.sc, clock.ID, failed+4*day+60) // the second retry charges the new card
+			inv, err = e.sc.Invoices.Get(inv.ID, &stripe.InvoiceParams{Expand: []*string{stripe.String("charge")}})
+			if err != nil || inv.Status != "paid" || inv.AttemptCount != 3 || inv.NextPaymentAttempt != 0 || inv.Charge.PaymentMethod != visa.ID {
+				t.Fatalf("after the second retry: %v %v", inv, err)
+			}
+			if sub, err = e.sc.Subscriptions.Get(sub.ID, nil); err != nil || sub.Status != "active" {
+				t.Fatalf("after the invoice was paid: %v %v", sub, err)
+			}
+			if n := listAll(t, e, "/v1/charges?customer="+cu.ID); n != 2 {
+				t.Errorf("%d charges, want 2 (the renewal's and the retry's)", n)
+			}
+		})
+	}
 }

@@ -310,3 +310,52 @@ func TestPendingUpdateSurvivesAState(t *testing.T) {
 		t.Fatalf("after paying in the loaded state: %v %+v", err, got)
 	}
 }
+
+// TestPendingUpdateOfACanceledSubscription: a subscription canceled (or
+// whose customer is deleted) while a pending update waits discards it as
+// at its expiry [I] (Stripe does not say): the pending_update cleared, its
+// invoice voided and its PaymentIntent canceled, so that the change nobody
+// will get cannot be paid for; no pending_update_expired, the subscription
+// is deleted.
+func TestPendingUpdateOfACanceledSubscription(t *testing.T) {
+	for _, how := range []string{"canceled", "customer deleted"} {
+		t.Run(how, func(t *testing.T) {
+			e := newEnv(t)
+			f := newPendingFixture(t, e.sc, "", false)
+			sub := f.update(t, e.sc)
+			if sub.PendingUpdate == nil {
+				t.Fatalf("no pending update: %+v", sub)
+			}
+			inv := sub.LatestInvoice
+			var err error
+			if how == "canceled" {
+				var got *stripe.Subscription
+				if got, err = e.sc.Subscriptions.Cancel(sub.ID, nil); err == nil && (got.Status != "canceled" || got.PendingUpdate != nil) {
+					t.Errorf("the canceled subscription: %s, pending %+v", got.Status, got.PendingUpdate)
+				}
+			} else {
+				_, err = e.sc.Customers.Del(f.cu.ID, nil)
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := e.sc.Subscriptions.Get(sub.ID, nil)
+			if err != nil || got.Status != "canceled" || got.PendingUpdate != nil || got.Items.Data[0].Price.ID != f.price.ID {
+				t.Fatalf("after the cancel: %v %+v", err, got)
+			}
+			voided, err := e.sc.Invoices.Get(inv.ID, &stripe.InvoiceParams{Expand: []*string{stripe.String("payment_intent")}})
+			if err != nil || voided.Status != "void" || voided.PaymentIntent.Status != "canceled" {
+				t.Fatalf("the pending update's invoice: %v %+v", err, voided)
+			}
+			if evs := eventsOf(t, e.sc, "invoice.voided", inv.ID); len(evs) != 1 {
+				t.Errorf("invoice.voided: %d", len(evs))
+			}
+			if evs := eventsOf(t, e.sc, "customer.subscription.deleted", sub.ID); len(evs) != 1 || evs[0].Data.Object["pending_update"] != nil {
+				t.Errorf("customer.subscription.deleted: %+v", evs)
+			}
+			if evs := eventsOf(t, e.sc, "customer.subscription.pending_update_expired", sub.ID); len(evs) != 0 {
+				t.Errorf("pending_update_expired on a cancel: %d", len(evs))
+			}
+		})
+	}
+}

@@ -411,7 +411,9 @@ func (h *webhooks) dispatch(acct *account, evs []*eventRecord) {
 			}
 			v, pinned := ep.version()
 			if !pinned {
-				v = ev.version
+				if v = ev.version; !apiversion.EventAt(ev.typ, h.s.accountVersion(acct)) {
+					continue // rendered for the endpoints whose version has it only
+				}
 			}
 			if _, ok := ev.at(v); !ok {
 				continue // an endpoint made after the event: it was not to receive it

@@ -238,6 +238,20 @@ var basil0528AlertMeterRequired = &Change{
 	Params: []ParamEdit{{Route: rAlertCreate, Path: "usage_threshold.meter", Kind: ParamRequired}},
 }
 
+// basil0528InvoicePaymentPaid: the invoice_payment.paid event, sent when an
+// invoice payment is paid, from 2025-05-28.basil (its partial payments), and
+// enabled_events names it from then. The 2025-05-28.basil catalogue (an
+// early cut, the base of the basil versions) names it invoice.payment.paid;
+// stripe-node 18.2.0 and the clover catalogue, invoice_payment.paid
+// (api-versions.md §3.7).
+var basil0528InvoicePaymentPaid = &Change{
+	At: V2025_05_28_Basil, ID: "basil0528.invoice-payment-paid",
+	Summary: "events: invoice_payment.paid, which webhook endpoints' enabled_events can name",
+	Ref:     "api-versions.md §3.4, §3.5, §3.7; CL:basil/2025-05-28/partial-payments",
+	Params:  webhookEventTypesAdded("invoice_payment.paid"),
+	Events:  []string{"invoice_payment.paid"},
+}
+
 func billingModeParam() *form.Schema {
 	return form.Object(map[string]*form.Schema{
 		"flexible": form.Object(map[string]*form.Schema{"proration_discounts": form.String("included", "itemized")}),

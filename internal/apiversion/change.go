@@ -49,6 +49,9 @@ type Change struct {
 	// Fields are the changes to response objects, as data: the response side
 	// binds each to the renderer of its object.
 	Fields []FieldEdit
+	// Events are the event types the version adds: none is sent, nor
+	// rendered, at an earlier version (EventAt).
+	Events []string
 }
 
 // ParamKind is what a ParamEdit does.
@@ -220,6 +223,25 @@ var gateAt = func() [gateCount]Version {
 
 // Has tells whether the behaviour g is on at version v.
 func (v Version) Has(g Gate) bool { return g < gateCount && v >= gateAt[g] }
+
+// eventsFrom is the version that adds each event type a change adds;
+// computed once from the list, never changed.
+var eventsFrom = func() map[string]Version {
+	m := map[string]Version{}
+	for _, c := range changes {
+		for _, typ := range c.Events {
+			m[typ] = c.At
+		}
+	}
+	return m
+}()
+
+// EventAt tells whether version v has events of a type: every type but those
+// a later version adds.
+func EventAt(typ string, v Version) bool {
+	from, added := eventsFrom[typ]
+	return !added || v >= from
+}
 
 // Changes is the master list of units, ordered by At (a test checks it). The
 // list and its units are shared: do not change them.

@@ -37,6 +37,7 @@ var changes = []*Change{
 	basil0430TaxProvider,
 	basil0528ThresholdsBack,
 	basil0528AlertMeterRequired,
+	basil0528InvoicePaymentPaid,
 	basil0630BillingMode,
 	basil0630Migrate,
 	basil0630Flexible,

@@ -101,7 +101,7 @@ func UpdateSubscription(u *Unit, in SubscriptionChange) (*Subscription, error) {
 		}
 		return nil
 	}
-	sub, ch, inv, err := changeSubscription(u, cur, upd, now)
+	sub, ch, inv, err := changeIncomplete(u, cur, upd, now)
 	if err != nil {
 		return nil, err
 	}
@@ -172,7 +172,7 @@ func ChangeItem(u *Unit, in ItemRequest) (*Item, error) {
 	}
 	now := u.CustomerNow(sub.Customer)
 	upd := subUpdate{items: []ItemChange{in.Item}, behavior: in.ProrationBehavior, prorationDate: in.ProrationDate, payment: in.PaymentBehavior}
-	changed, ch, inv, err := changeSubscription(u, sub, upd, now)
+	changed, ch, inv, err := changeIncomplete(u, sub, upd, now)
 	if err != nil {
 		return nil, err
 	}
@@ -205,6 +205,40 @@ func ChangeItem(u *Unit, in ItemRequest) (*Item, error) {
 		}
 	}
 	return nil, apierr.Internal()
+}
+
+// changeIncomplete is changeSubscription for the update and the item
+// endpoints, which refuse a change of an incomplete subscription that bills:
+// such a subscription "can only have metadata and default_source updated"
+// (sg79's status doc) [C], and Stripe's refusal names the rule, an update
+// "that results in a new invoice or invoice items" [O] (its message, quoted
+// by an integration's notes). So a change that makes an invoice at once or
+// adds pending invoice items (prorations, add_invoice_items) is a 400, and
+// nothing of it is stored (the request's transaction is discarded); one
+// that bills nothing (metadata, default_payment_method, description,
+// cancel_at_period_end, payment_settings…) applies [I].
+func changeIncomplete(u *Unit, cur *Subscription, upd subUpdate, now int64) (*Subscription, *subChange, *Invoice, error) {
+	if cur.Status != SubscriptionIncomplete {
+		return changeSubscription(u, cur, upd, now)
+	}
+	before, err := u.tx.Find(TableInvoiceItems, "pending", cur.Customer)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	upd.payment = PaymentDefaultIncomplete // an invoice is refused anyway: not charged, nor refused for want of a card first
+	sub, ch, inv, err := changeSubscription(u, cur, upd, now)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	after, err := u.tx.Find(TableInvoiceItems, "pending", cur.Customer)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if inv != nil || len(after) > len(before) {
+		return nil, nil, nil, apierr.InvalidRequest("", "", "You cannot update a subscription in `incomplete` status in a way that results in a new invoice or invoice items. "+
+			"Only minor attributes, like `metadata` or `default_payment_method`, can be updated on such subscriptions.")
+	}
+	return sub, ch, inv, nil
 }
 
 // changeSubscription applies a change to a live subscription and stores the

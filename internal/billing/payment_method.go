@@ -135,14 +135,17 @@ const MaxAttachedPaymentMethods = 400
 // param), whatever attaches it: the attach endpoint, a customer create, a
 // SetupIntent that succeeds, a PaymentIntent saving its card.
 func roomToAttach(u *Unit, customer string) error {
-	attached, err := u.tx.Find(TablePaymentMethods, "customer", customer)
-	if err != nil {
+	if full, err := atLeast(u, TablePaymentMethods, "customer", customer, MaxAttachedPaymentMethods); err != nil || !full {
 		return err
 	}
-	if len(attached) >= MaxAttachedPaymentMethods {
-		return apierr.InvalidRequest("", "", "Customer %s already has the maximum number of payment methods attached.", customer)
-	}
-	return nil
+	return apierr.InvalidRequest("", "", "Customer %s already has the maximum number of payment methods attached.", customer)
+}
+
+// atLeast reports whether a table holds at least n records under an index
+// key (a bound on how many of something one object has).
+func atLeast(u *Unit, table, index, key string, n int) (bool, error) {
+	recs, err := u.tx.Find(table, index, key)
+	return err == nil && len(recs) >= n, err
 }
 
 // Detach detaches a payment method from its customer for good (ref §2.2),

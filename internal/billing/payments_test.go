@@ -415,3 +415,35 @@ func TestAttachedPaymentMethodsBound(t *testing.T) {
 		w.commit()
 	})
 }
+
+// TestRefundsPerChargeBound: a charge takes MaxRefundsPerCharge refunds (a
+// one-cent refund loop on a large charge stops there); one more is a 400
+// that says so and stores nothing, however much is left to refund.
+func TestRefundsPerChargeBound(t *testing.T) {
+	w := newWorld(t)
+	cu := w.customerWithoutCard("", payNow)
+	ch := &Charge{Meta: w.meta("ch", payNow), Amount: 1_000_000, AmountCaptured: 1_000_000, Currency: "usd", Customer: cu.ID, Card: "visa",
+		Status: ChargeSucceeded, Captured: true, Metadata: map[string]string{}}
+	w.put(TableCharges, ch)
+	u := w.unit(payNow)
+	for range MaxRefundsPerCharge {
+		if _, err := CreateRefund(u, RefundCreate{Charge: Some(ch.ID), Amount: Some[int64](1)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	w.commit()
+	before := w.stored()
+	u = w.unit(payNow)
+	_, err := CreateRefund(u, RefundCreate{Charge: Some(ch.ID), Amount: Some[int64](1)})
+	w.abort()
+	var e *apierr.Error
+	if !errors.As(err, &e) || e.Status != 400 || e.Type != apierr.TypeInvalidRequest ||
+		e.Message != "Charge "+ch.ID+" already has the maximum of 1000 refunds; refund the rest in one refund (omit amount for all that is left)." {
+		t.Fatalf("err = %v, want the 400 of a charge with every refund it can have", err)
+	}
+	after := w.stored()
+	if len(after[TableRefunds]) != MaxRefundsPerCharge || after[TableCharges][ch.ID].(*Charge).AmountRefunded != MaxRefundsPerCharge ||
+		len(before[TableRefunds]) != MaxRefundsPerCharge {
+		t.Errorf("%d refunds stored, %d refunded", len(after[TableRefunds]), after[TableCharges][ch.ID].(*Charge).AmountRefunded)
+	}
+}

@@ -199,26 +199,38 @@ func dropPendingUpdate(u *Unit, inv *Invoice) (*Subscription, error) {
 // (invoice.voided, payment_intent.canceled, customer.subscription.updated
 // and customer.subscription.pending_update_expired).
 func expirePendingUpdate(u *Unit, sub *Subscription, at int64) error {
-	inv, err := GetInvoice(u.tx, sub.PendingUpdate.Invoice, "invoice")
+	n, err := discardPendingUpdate(u, sub)
 	if err != nil {
 		return err
 	}
+	u.sink.About("customer.subscription.pending_update_expired", at, n, u.step)
+	return nil
+}
+
+// discardPendingUpdate discards a subscription's pending update, at its
+// expiry or when the subscription is canceled: the update's invoice voided
+// (when still open or uncollectible) and the pending update cleared. It
+// returns the subscription as stored without it.
+func discardPendingUpdate(u *Unit, sub *Subscription) (*Subscription, error) {
+	inv, err := GetInvoice(u.tx, sub.PendingUpdate.Invoice, "invoice")
+	if err != nil {
+		return nil, err
+	}
 	n, err := dropPendingUpdate(u, inv)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if n == nil { // the invoice is another subscription's: only clear it
 		n = sub.Clone()
 		n.PendingUpdate = nil
 		if err := u.tx.Put(TableSubscriptions, n); err != nil {
-			return err
+			return nil, err
 		}
 	}
 	if inv.Status == InvoiceOpen || inv.Status == InvoiceUncollectible {
 		if _, err := Void(u, inv.ID); err != nil {
-			return err
+			return nil, err
 		}
 	}
-	u.sink.About("customer.subscription.pending_update_expired", at, n, u.step)
-	return nil
+	return GetSubscription(u.tx, sub.ID, "subscription")
 }

@@ -109,6 +109,9 @@ func CreateRefund(u *Unit, in RefundCreate) (*Refund, error) {
 				calc.FormatMinor(decimal.NewFromInt(amount), ch.Currency), calc.FormatMinor(decimal.NewFromInt(left), ch.Currency))
 		}
 	}
+	if err := roomToRefund(u, ch.ID); err != nil {
+		return nil, err
+	}
 	md, err := metadata.Apply(map[string]string{}, in.Metadata)
 	if err != nil {
 		return nil, err
@@ -126,6 +129,23 @@ func CreateRefund(u *Unit, in RefundCreate) (*Refund, error) {
 	c := ch.Clone()
 	c.AmountRefunded += amount
 	return re, u.tx.Put(TableCharges, c)
+}
+
+// MaxRefundsPerCharge is how many refunds one charge can have. Stripe
+// documents no number, only that the refunds add up to at most the charge's
+// amount; that leaves up to 99,999,999 one-cent refunds of a large charge, so
+// the emulator stops at a generous bound [I]. Every refund counts, failed and
+// canceled ones too (each is kept).
+const MaxRefundsPerCharge = 1000
+
+// roomToRefund refuses a refund of a charge that has MaxRefundsPerCharge
+// refunds already: a 400 naming the limit ([I] its text; no code).
+func roomToRefund(u *Unit, charge string) error {
+	if full, err := atLeast(u, TableRefunds, "charge", charge, MaxRefundsPerCharge); err != nil || !full {
+		return err
+	}
+	return apierr.InvalidRequest("", "", "Charge %s already has the maximum of %d refunds; refund the rest in one refund (omit amount for all that is left).",
+		charge, MaxRefundsPerCharge)
 }
 
 // refundedCharge is the charge a refund names.
