@@ -100,6 +100,7 @@ func (c *call) pageLines(inv *billing.Invoice) (jsonobj.Obj, error) {
 		{K: "object", V: "list"},
 		{K: "data", V: data},
 		{K: "has_more", V: more},
+		{K: "total_count", V: jsonobj.Hidden{V: len(inv.Lines)}},
 		{K: "url", V: inv.LinesURL},
 	}, nil
 }
