@@ -87,4 +87,5 @@ var changes = []*Change{
 	endiveTaxDetails,
 	endivePaymentMethodTypesParam,
 	endivePaymentMethodTypes,
+	endive1028PauseSchedules,
 }
