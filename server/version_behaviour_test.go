@@ -183,6 +183,7 @@ func TestTotalCountOnEveryList(t *testing.T) {
 		{"meter event summaries", "/v1/billing/meters/@meter/event_summaries?customer=@cus&start_time=1719792000&end_time=1719802800&value_grouping_window=hour", 3, false},
 		{"an invoice's lines", "/v1/invoices/" + inv + "/lines", 2, false},
 		{"upcoming lines", "/v1/invoices/upcoming/lines?customer=@cus", 2, true},
+		{"usage record summaries", "/v1/subscription_items/@legacysi/usage_record_summaries", 1, true},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			path := tok.Replace(tt.path) + "&limit=1&expand[]=total_count"
