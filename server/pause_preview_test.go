@@ -8,7 +8,7 @@ import (
 
 // create_preview's subscription_details[pause] (2026-09-30.endive) is a dry
 // run of the pause: the invoice it previews is the one the pause then makes,
-// and the preview changes nothing. The subscription is TestPauseAtEndive's
+// and the preview changes nothing (no event either). The subscription is TestPauseAtEndive's
 // (toPause), paused on 15 July.
 func TestPausePreviewAtEndive(t *testing.T) {
 	const endive = "2026-10-28.endive"
@@ -26,12 +26,14 @@ func TestPausePreviewAtEndive(t *testing.T) {
 			sc := e.clientAt(endive)
 			_, cus, sub := toPause(t, sc, pausedAt)
 
+			events := func() any { return e.getAt("/v1/events?expand[]=total_count", "2024-06-20")["total_count"] }
+			before := events()
 			preview := e.postAt("/v1/invoices/create_preview", "subscription="+sub.ID+"&"+nestParams("subscription_details[pause]", tt.pause), endive, 200).json
 			if preview["total"] != float64(tt.total) {
 				t.Errorf("previewed total %v, want %d", preview["total"], tt.total)
 			}
-			if got := e.getAt("/v1/subscriptions/"+sub.ID, endive); got["status"] != "active" || len(pendingAmounts(t, sc, cus)) != 0 {
-				t.Errorf("after the preview: %v, pending %v", got["status"], pendingAmounts(t, sc, cus))
+			if got := e.getAt("/v1/subscriptions/"+sub.ID, endive); got["status"] != "active" || len(pendingAmounts(t, sc, cus)) != 0 || before == nil || events() != before {
+				t.Errorf("after the preview: %v, pending %v, events %v then %v", got["status"], pendingAmounts(t, sc, cus), before, events())
 			}
 
 			e.postAt("/v1/subscriptions/"+sub.ID+"/pause", tt.pause, endive, 200)
