@@ -83,6 +83,7 @@ func listMeterEventSummaries(c *call) (jsonobj.Obj, error) {
 		{K: "object", V: "list"},
 		{K: "data", V: data},
 		{K: "has_more", V: more},
+		{K: "total_count", V: jsonobj.Hidden{V: n}}, // every window of the range, as a list counts every match
 		{K: "url", V: "/v1/billing/meters/" + m.ID + "/event_summaries"},
 	}, nil
 }

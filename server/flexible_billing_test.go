@@ -291,13 +291,7 @@ func TestPauseAtEndive(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			e := newEnvWithCard(t)
 			sc := e.clientAt(endive)
-			clockID, cus := clockCustomer(t, sc, t0.Unix())
-			usage := callsPrice(t, sc, alpacaMeter(t, sc).ID, 10, "Calls")
-			seat := licensedPrice(t, sc, 3100, "month")
-			sub := subscribeIn(t, sc, "", cus, &stripe.SubscriptionItemsParams{Price: stripe.String(seat.ID)}, &stripe.SubscriptionItemsParams{Price: stripe.String(usage.ID)})
-			advance(t, sc, clockID, t0.Unix()+4*day)
-			calls(t, sc, cus, 1500)
-			advance(t, sc, clockID, pausedAt)
+			clockID, cus, sub := toPause(t, sc, pausedAt)
 			paused := e.postAt("/v1/subscriptions/"+sub.ID+"/pause", tt.body, endive, 200).json
 			details := fmt.Sprintf(`{"paused":{"subscription":{"type":"pause_requested"},"transitioned_at":%d,"type":"subscription"}}`, pausedAt)
 			if paused["status"] != "paused" || string(mustJSON(t, paused["status_details"])) != details {
@@ -332,6 +326,21 @@ func TestPauseAtEndive(t *testing.T) {
 	}
 }
 
+// toPause is the subscription TestPauseAtEndive pauses, at pausedAt: a seat
+// (3,100 a month) and 1,500 calls (150) on a flexible subscription, begun at
+// t0 on a test clock. It returns the clock, the customer and the subscription.
+func toPause(t *testing.T, sc *client.API, pausedAt int64) (string, string, *stripe.Subscription) {
+	t.Helper()
+	clockID, cus := clockCustomer(t, sc, t0.Unix())
+	usage := callsPrice(t, sc, alpacaMeter(t, sc).ID, 10, "Calls")
+	seat := licensedPrice(t, sc, 3100, "month")
+	sub := subscribeIn(t, sc, "", cus, &stripe.SubscriptionItemsParams{Price: stripe.String(seat.ID)}, &stripe.SubscriptionItemsParams{Price: stripe.String(usage.ID)})
+	advance(t, sc, clockID, t0.Unix()+4*day)
+	calls(t, sc, cus, 1500)
+	advance(t, sc, clockID, pausedAt)
+	return clockID, cus, sub
+}
+
 // sum is the sum of amounts.
 func sum(amounts []int64) int64 {
 	n := int64(0)
@@ -341,9 +350,9 @@ func sum(amounts []int64) int64 {
 	return n
 }
 
-// Pause's refusals, its 404 before endive, and resume's payment_behavior
-// only from endive; a trial that ended without a payment method shows why
-// it paused.
+// Pause's refusals, its 404 before endive, its previews' refusals, and
+// resume's payment_behavior only from endive; a trial that ended without a
+// payment method shows why it paused.
 func TestPauseRefusals(t *testing.T) {
 	const endive = "2026-09-30.endive"
 	e := newEnvWithCard(t)
@@ -363,6 +372,32 @@ func TestPauseRefusals(t *testing.T) {
 	}
 	if r := e.postAt(pause(flexible.ID), "bill_for[unused_time_from][type]=later", endive, 400); r.errField("param") != "bill_for[unused_time_from][type]" {
 		t.Errorf("a bad bill_for: %s", r.body)
+	}
+	// A preview of a pause (subscription_details[pause]): unknown before
+	// endive; a pause that makes no invoice has no preview (404); the pause's
+	// own refusals; a pause without its subscription or with another change.
+	const latest = "2026-10-28.endive"
+	for _, tt := range []struct {
+		name, version, body string
+		status              int
+		code, param, msg    string
+	}{
+		{"before endive", "2026-08-26.dahlia", "subscription=" + flexible.ID + "&subscription_details[pause][invoicing_behavior]=invoice", 400, "parameter_unknown", "subscription_details[pause]", ""},
+		{"at 2024-06-20", "2024-06-20", "subscription=" + flexible.ID + "&subscription_details[pause][invoicing_behavior]=invoice", 400, "parameter_unknown", "subscription_details[pause]", ""},
+		{"pending invoice items, the default", latest, "subscription=" + flexible.ID + "&subscription_details[pause][type]=subscription", 404, "invoice_upcoming_none", "", "pending_invoice_item"},
+		{"pending invoice items", latest, "subscription=" + flexible.ID + "&subscription_details[pause][invoicing_behavior]=pending_invoice_item", 404, "invoice_upcoming_none", "", "pending_invoice_item"},
+		{"nothing billed", latest, "subscription=" + flexible.ID + "&subscription_details[pause][invoicing_behavior]=invoice&subscription_details[pause][bill_for][outstanding_usage_through][type]=none&subscription_details[pause][bill_for][unused_time_from][type]=none", 404, "invoice_upcoming_none", "", "bills nothing"},
+		{"a classic subscription", latest, "subscription=" + classic.ID + "&subscription_details[pause][invoicing_behavior]=invoice", 400, "", "", "enable flexible billing mode"},
+		{"a bad bill_for", latest, "subscription=" + flexible.ID + "&subscription_details[pause][bill_for][unused_time_from][type]=later", 400, "", "subscription_details[pause][bill_for][unused_time_from][type]", ""},
+		{"no subscription", latest, "customer=" + cus + "&invoice_items[0][amount]=100&invoice_items[0][currency]=usd&subscription_details[pause][invoicing_behavior]=invoice", 400, "parameter_missing", "subscription", ""},
+		{"with another change", latest, "subscription=" + flexible.ID + "&subscription_details[cancel_at_period_end]=true&subscription_details[pause][invoicing_behavior]=invoice", 400, "", "subscription_details[pause]", "cannot be combined"},
+	} {
+		t.Run("preview: "+tt.name, func(t *testing.T) {
+			r := e.do("POST", "/v1/invoices/create_preview", tt.body, at(tt.version)...)
+			if r.status != tt.status || r.errField("code") != tt.code || r.errField("param") != tt.param || !strings.Contains(r.errField("message"), tt.msg) {
+				t.Errorf("%d %s", r.status, r.body)
+			}
+		})
 	}
 	e.postAt(pause(flexible.ID), "", endive, 200)
 	if r := e.postAt(pause(flexible.ID), "", endive, 400); !strings.Contains(r.errField("message"), "is paused") {

@@ -31,7 +31,7 @@ func invoicePreviewEndpoints() []endpoint {
 		{route: "GET /v1/invoices/upcoming/lines", op: "GetInvoicesUpcomingLines", mode: txWrite, dryRun: true, h: upcomingInvoiceLines,
 			accepts: append([]string{"limit", "starting_after", "ending_before"}, upcoming...), rejects: legacyPreviewRejects},
 		{route: "POST /v1/invoices/create_preview", op: "PostInvoicesCreatePreview", mode: txWrite, dryRun: true, h: createInvoicePreview, accepts: previewParams, rejects: previewRejects,
-			newer: []string{"subscription_details.billing_cycle_anchor", "subscription_details.billing_mode"}},
+			newer: []string{"subscription_details.billing_cycle_anchor", "subscription_details.billing_mode", "subscription_details.pause"}},
 	}
 }
 
@@ -100,6 +100,7 @@ func (c *call) pageLines(inv *billing.Invoice) (jsonobj.Obj, error) {
 		{K: "object", V: "list"},
 		{K: "data", V: data},
 		{K: "has_more", V: more},
+		{K: "total_count", V: jsonobj.Hidden{V: len(inv.Lines)}},
 		{K: "url", V: inv.LinesURL},
 	}, nil
 }
@@ -159,6 +160,10 @@ func decodePreviewChange(c *call, p *form.Params) billing.PreviewChange {
 		}
 	}
 	ch.Mode = decodeBillingMode(c, d)
+	if d.Has("pause") { // create_preview from 2026-09-30.endive
+		settings := decodePauseSettings(d.Object("pause"))
+		ch.Pause = &settings
+	}
 	return ch
 }
 

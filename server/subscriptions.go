@@ -188,15 +188,20 @@ func resumeSubscription(c *call) (jsonobj.Obj, error) {
 
 // pauseSubscription pauses a flexible subscription.
 func pauseSubscription(c *call) (jsonobj.Obj, error) {
-	p := c.params
-	bill := p.Object("bill_for")
-	sub, err := billing.Pause(&c.u, billing.PauseRequest{Subscription: c.pathID(), InvoicingBehavior: p.StringOr("invoicing_behavior", ""),
-		UsageThrough:   bill.Object("outstanding_usage_through").StringOr("type", ""),
-		UnusedTimeFrom: bill.Object("unused_time_from").StringOr("type", "")})
+	sub, err := billing.Pause(&c.u, billing.PauseRequest{Subscription: c.pathID(), PauseSettings: decodePauseSettings(c.params)})
 	if err != nil {
 		return nil, err
 	}
 	return c.renderSubscription(sub)
+}
+
+// decodePauseSettings is what a pause bills and how: the pause endpoint's
+// parameters, or a preview's subscription_details[pause].
+func decodePauseSettings(p *form.Params) billing.PauseSettings {
+	bill := p.Object("bill_for")
+	return billing.PauseSettings{InvoicingBehavior: p.StringOr("invoicing_behavior", ""),
+		UsageThrough:   bill.Object("outstanding_usage_through").StringOr("type", ""),
+		UnusedTimeFrom: bill.Object("unused_time_from").StringOr("type", "")}
 }
 
 // migrateSubscription moves a subscription from classic to flexible billing

@@ -58,12 +58,12 @@ func listUsageRecordSummaries(c *call) (jsonobj.Obj, error) {
 	if after, ok := c.params.String("starting_after"); ok {
 		in.StartingAfter = billing.Some(after)
 	}
-	page, more, err := billing.UsageSummaries(&c.u, in)
+	pg, err := billing.UsageSummaries(&c.u, in)
 	if err != nil {
 		return nil, err
 	}
 	var data []jsonobj.Obj
-	for _, s := range page {
+	for _, s := range pg.Data {
 		data = append(data, jsonobj.Obj{
 			{K: "id", V: s.ID},
 			{K: "object", V: "usage_record_summary"},
@@ -77,7 +77,8 @@ func listUsageRecordSummaries(c *call) (jsonobj.Obj, error) {
 	return jsonobj.Obj{
 		{K: "object", V: "list"},
 		{K: "data", V: data},
-		{K: "has_more", V: more},
+		{K: "has_more", V: pg.More},
+		{K: "total_count", V: jsonobj.Hidden{V: pg.Total}},
 		{K: "url", V: "/v1/subscription_items/" + c.pathID() + "/usage_record_summaries"},
 	}, nil
 }

@@ -165,6 +165,56 @@ func TestTotalCountAtBasil(t *testing.T) {
 	}
 }
 
+// Every list counts what it pages through when total_count is expanded before
+// basil, and refuses the expansion from basil on as the others do.
+func TestTotalCountOnEveryList(t *testing.T) {
+	e := newEnvWithCard(t)
+	tok := versionFixtures(t, e)
+	inv := e.postAt("/v1/invoices", tok.Replace("customer=@cus"), "2024-06-20", 200).json["id"].(string)
+	for _, amount := range []string{"5", "7"} {
+		e.postAt("/v1/invoiceitems", tok.Replace("customer=@cus&currency=usd&invoice="+inv+"&amount=")+amount, "2024-06-20", 200)
+	}
+	for _, tt := range []struct {
+		name, path string
+		want       float64
+		removed    bool // the list is gone from basil on
+	}{
+		{"subscription items", "/v1/subscription_items?subscription=@sub", 2, false},
+		{"meter event summaries", "/v1/billing/meters/@meter/event_summaries?customer=@cus&start_time=1719792000&end_time=1719802800&value_grouping_window=hour", 3, false},
+		{"an invoice's lines", "/v1/invoices/" + inv + "/lines", 2, false},
+		{"upcoming lines", "/v1/invoices/upcoming/lines?customer=@cus", 2, true},
+		{"usage record summaries", "/v1/subscription_items/@legacysi/usage_record_summaries", 1, true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			path := tok.Replace(tt.path) + "&limit=1&expand[]=total_count"
+			if !strings.Contains(tt.path, "?") {
+				path = strings.Replace(path, "&", "?", 1)
+			}
+			for _, v := range []string{"2024-06-20", "2025-02-24.acacia"} {
+				r := e.do("GET", path, "", at(v)...)
+				if data, _ := r.json["data"].([]any); r.status != 200 || r.json["total_count"] != tt.want || len(data) != 1 {
+					t.Errorf("at %s: %d %s", v, r.status, r.body)
+				}
+				if r := e.do("GET", strings.Replace(path, "&expand[]=total_count", "", 1), "", at(v)...); r.status != 200 || r.json["total_count"] != nil {
+					t.Errorf("at %s without expand: %d %s", v, r.status, r.body)
+				}
+			}
+			for _, v := range []string{"2025-03-31.basil", "2026-10-28.endive"} {
+				r := e.do("GET", path, "", at(v)...)
+				if tt.removed {
+					if r.status != 404 {
+						t.Errorf("at %s: %d %s", v, r.status, r.body)
+					}
+					continue
+				}
+				if r.status != 400 || r.errField("code") != "property_forbidden" || r.errField("param") != "expand" {
+					t.Errorf("at %s: %d %s", v, r.status, r.body)
+				}
+			}
+		})
+	}
+}
+
 func TestAnchorObjectAtEndive(t *testing.T) {
 	for _, tt := range []struct{ name, version, now, unchanged string }{
 		{"a string before endive", "2024-06-20", "billing_cycle_anchor=now", "billing_cycle_anchor=unchanged"},

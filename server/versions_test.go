@@ -301,6 +301,51 @@ func TestParamsPerVersion(t *testing.T) {
 	}
 }
 
+// The later parameters the README lists as not modelled: unknown before the
+// version that adds them, and from it a 400 saying the emulator does not
+// support them, each naming the parameter, on every route that has it (those
+// TestParamsPerVersion checks aside).
+func TestLaterParamsNotModelled(t *testing.T) {
+	e := newEnvWithCard(t)
+	tok := versionFixtures(t, e)
+	inv := e.postAt("/v1/invoices", tok.Replace("customer=@cus"), "2024-06-20", 200).json["id"].(string)
+	ii := e.postAt("/v1/invoiceitems", tok.Replace("customer=@cus&amount=5&currency=usd&invoice=")+inv, "2024-06-20", 200).json["id"].(string)
+	line := e.getAt("/v1/invoices/"+inv+"/lines", "2024-06-20")["data"].([]any)[0].(map[string]any)["id"].(string)
+	const unsupported = "stripe-emulator does not support the parameter "
+	for _, tt := range []struct {
+		before, from, method, path, body, param string
+	}{
+		{"2026-02-25.clover", "2026-03-25.dahlia", "POST", "/v1/invoiceitems/" + ii, "quantity_decimal=1.5", "quantity_decimal"},
+		{"2026-02-25.clover", "2026-03-25.dahlia", "POST", "/v1/invoices/" + inv + "/lines/" + line, "quantity_decimal=1.5", "quantity_decimal"},
+		{"2026-02-25.clover", "2026-03-25.dahlia", "POST", "/v1/invoices/create_preview", "subscription=@sub&invoice_items[0][amount]=1&invoice_items[0][currency]=usd&invoice_items[0][quantity_decimal]=1.5", "invoice_items[0][quantity_decimal]"},
+		{"2026-04-22.dahlia", "2026-05-27.dahlia", "POST", "/v1/subscriptions", "customer=@cus&items[0][price]=@price&billing_schedules[0][bill_until][type]=timestamp&billing_schedules[0][bill_until][timestamp]=1800000000", "billing_schedules"},
+		{"2026-04-22.dahlia", "2026-05-27.dahlia", "POST", "/v1/subscriptions/@sub", "billing_schedules[0][bill_until][type]=timestamp&billing_schedules[0][bill_until][timestamp]=1800000000", "billing_schedules"},
+		{"2026-04-22.dahlia", "2026-05-27.dahlia", "POST", "/v1/invoices/create_preview", "subscription=@sub&subscription_details[billing_schedules][0][bill_until][type]=timestamp&subscription_details[billing_schedules][0][bill_until][timestamp]=1800000000", "subscription_details[billing_schedules]"},
+		{"2026-04-22.dahlia", "2026-05-27.dahlia", "POST", "/v1/test_helpers/test_clocks", "frozen_time=1719792000&customer=@cus", "customer"},
+		{"2026-07-29.dahlia", "2026-08-26.dahlia", "POST", "/v1/subscriptions/@sub", "cancellation_details[feedback_option]=fo_1", "cancellation_details[feedback_option]"},
+		{"2026-07-29.dahlia", "2026-08-26.dahlia", "DELETE", "/v1/subscriptions/@sub", "cancellation_details[feedback_option]=fo_1", "cancellation_details[feedback_option]"},
+		{"2026-08-26.dahlia", "2026-09-30.endive", "POST", "/v1/subscriptions", "customer=@cus&items[0][price]=@price&items[0][current_trial][trial_offer]=x", "items[0][current_trial]"},
+		{"2026-08-26.dahlia", "2026-09-30.endive", "POST", "/v1/subscription_items", "subscription=@sub&price=@price&current_trial[trial_offer]=x", "current_trial"},
+		{"2026-08-26.dahlia", "2026-09-30.endive", "POST", "/v1/invoices/create_preview", "subscription=@sub&subscription_details[items][0][price]=@price&subscription_details[items][0][current_trial][trial_offer]=x", "subscription_details[items][0][current_trial]"},
+		{"2026-08-26.dahlia", "2026-09-30.endive", "POST", "/v1/subscriptions", "customer=@cus&items[0][price]=@price&trial_settings[end_behavior][billing_cycle_anchor]=now&trial_settings[end_behavior][missing_payment_method]=cancel", "trial_settings[end_behavior][billing_cycle_anchor]"},
+		{"2026-08-26.dahlia", "2026-09-30.endive", "POST", "/v1/subscriptions/@sub", "trial_settings[end_behavior][billing_cycle_anchor]=now&trial_settings[end_behavior][missing_payment_method]=cancel", "trial_settings[end_behavior][billing_cycle_anchor]"},
+		{"2026-08-26.dahlia", "2026-09-30.endive", "POST", "/v1/invoiceitems/" + ii, "invoicing_rules=", "invoicing_rules"},
+		{"2026-09-30.endive", "2026-10-28.endive", "POST", "/v1/invoices/create_preview", "customer=@cus&schedule_details[pause_schedules][0][pause][pause_at][type]=now", "schedule_details[pause_schedules]"},
+	} {
+		t.Run(tt.from+" "+tt.method+" "+tt.path+" "+tt.param, func(t *testing.T) {
+			path, body := tok.Replace(tt.path), tok.Replace(tt.body)
+			r := e.do(tt.method, path, body, at(tt.before)...)
+			if r.status != 400 || r.errField("code") != "parameter_unknown" || r.errField("param") != tt.param || r.errField("message") != "Received unknown parameter: "+tt.param {
+				t.Errorf("at %s: %d %s", tt.before, r.status, r.body)
+			}
+			r = e.do(tt.method, path, body, at(tt.from)...)
+			if r.status != 400 || r.errField("param") != tt.param || !strings.HasPrefix(r.errField("message"), unsupported+tt.param+" on ") {
+				t.Errorf("at %s: %d %s", tt.from, r.status, r.body)
+			}
+		})
+	}
+}
+
 // versionFixtures makes the objects TestParamsPerVersion refers to, at 2024-06-20.
 func versionFixtures(t *testing.T, e *testEnv) *strings.Replacer {
 	t.Helper()

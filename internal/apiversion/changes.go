@@ -88,4 +88,5 @@ var changes = []*Change{
 	endiveTaxDetails,
 	endivePaymentMethodTypesParam,
 	endivePaymentMethodTypes,
+	endive1028PauseSchedules,
 }

@@ -37,10 +37,7 @@ func billingSchedules(create bool) *form.Schema {
 			"type":  form.String("price"),
 		}, "type")),
 		"bill_until": form.Object(map[string]*form.Schema{
-			"duration": form.Object(map[string]*form.Schema{
-				"interval":       form.String("day", "month", "week", "year"),
-				"interval_count": form.Integer(),
-			}, "interval"),
+			"duration":  duration(),
 			"timestamp": form.Integer(),
 			"type":      form.String("duration", "timestamp"),
 		}, "type"),
@@ -50,6 +47,15 @@ func billingSchedules(create bool) *form.Schema {
 		s.Empty()
 	}
 	return s
+}
+
+// duration is a span of time given as an interval and a count of them
+// (billing schedules' bill_until, pause schedules' resume_at).
+func duration() *form.Schema {
+	return form.Object(map[string]*form.Schema{
+		"interval":       form.String("day", "month", "week", "year"),
+		"interval_count": form.Integer(),
+	}, "interval")
 }
 
 var dahlia0527BillingSchedules = &Change{

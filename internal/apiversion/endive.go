@@ -73,6 +73,51 @@ var endivePause = &Change{
 	},
 }
 
+// endive1028PauseSchedules is stripe-node 23.1.0's "Add support for
+// pause_schedules on InvoiceCreatePreviewParams.schedule_details": a
+// schedule's pause and optional resume (the emulator serves no subscription
+// schedules, so it supports none of schedule_details).
+var endive1028PauseSchedules = &Change{
+	At: V2026_10_28_Endive, ID: "endive1028.preview-pause-schedules",
+	Summary: "previews: schedule_details[pause_schedules]",
+	Ref:     "api-versions.md §3.10 (sn §23.1.0)",
+	Params:  []ParamEdit{{Route: rPreview, Path: "schedule_details.pause_schedules", Kind: ParamAdded, Schema: pauseSchedules()}},
+}
+
+// pauseSchedules is schedule_details[pause_schedules] (stripe-node 23.1.0's
+// InvoiceCreatePreviewParams.ScheduleDetails.PauseSchedule; "" clears them).
+func pauseSchedules() *form.Schema {
+	typed := func(values ...string) *form.Schema {
+		return form.Object(map[string]*form.Schema{"type": form.String(values...)})
+	}
+	return form.Array(form.Object(map[string]*form.Schema{
+		"key": form.String(),
+		"pause": form.Object(map[string]*form.Schema{
+			"pause_at": form.Object(map[string]*form.Schema{"timestamp": form.Integer(), "type": form.String("now", "timestamp")}, "type"),
+			"settings": form.Object(map[string]*form.Schema{
+				"bill_for": form.Object(map[string]*form.Schema{
+					"outstanding_usage_through": typed("none", "pause_at"),
+					"unused_time_from":          typed("item_current_period_start", "none", "pause_at"),
+				}),
+				"invoicing_behavior": form.String("invoice", "pending_invoice_item"),
+				"type":               form.String("subscription"),
+			}),
+		}),
+		"resume": form.Object(map[string]*form.Schema{
+			"resume_at": form.Object(map[string]*form.Schema{
+				"duration":  duration(),
+				"timestamp": form.Integer(),
+				"type":      form.String("duration", "now", "timestamp"),
+			}, "type"),
+			"settings": form.Object(map[string]*form.Schema{
+				"billing_cycle_anchor": form.String("resume_at", "unchanged"),
+				"payment_behavior":     form.String("resume_on_payment_attempt", "resume_on_payment_success"),
+				"proration_behavior":   form.String("always_invoice", "create_prorations", "none"),
+			}),
+		}).Empty(),
+	})).Empty()
+}
+
 var endiveTrialEndAnchor = &Change{
 	At: V2026_09_30_Endive, ID: "endive.trial-end-anchor",
 	Summary: "subscriptions: trial_settings[end_behavior][billing_cycle_anchor]; missing_payment_method becomes optional",

@@ -17,24 +17,23 @@ func TestPause(t *testing.T) {
 	jul5, jul16 := july+4*day, july+15*day
 	for _, tc := range []struct {
 		name    string
-		in      PauseRequest
+		in      PauseSettings
 		pending []int64
 		billed  []int64 // the invoice made at once (nil: none)
 	}{
-		{"the defaults", PauseRequest{}, []int64{12, -1600}, nil},
-		{"invoiced at once", PauseRequest{InvoicingBehavior: "invoice"}, []int64{}, []int64{12, -1600}},
-		{"no usage", PauseRequest{UsageThrough: "none"}, []int64{-1600}, nil},
-		{"no credit", PauseRequest{UnusedTimeFrom: "none"}, []int64{12}, nil},
-		{"nothing, invoice", PauseRequest{UsageThrough: "none", UnusedTimeFrom: "none", InvoicingBehavior: "invoice"}, []int64{}, nil},
-		{"credited from the period start", PauseRequest{UnusedTimeFrom: "item_current_period_start"}, []int64{-3100, 12}, nil},
+		{"the defaults", PauseSettings{}, []int64{12, -1600}, nil},
+		{"invoiced at once", PauseSettings{InvoicingBehavior: "invoice"}, []int64{}, []int64{12, -1600}},
+		{"no usage", PauseSettings{UsageThrough: "none"}, []int64{-1600}, nil},
+		{"no credit", PauseSettings{UnusedTimeFrom: "none"}, []int64{12}, nil},
+		{"nothing, invoice", PauseSettings{UsageThrough: "none", UnusedTimeFrom: "none", InvoicingBehavior: "invoice"}, []int64{}, nil},
+		{"credited from the period start", PauseSettings{UnusedTimeFrom: "item_current_period_start"}, []int64{-3100, 12}, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s := newShop(t)
 			cu, sub, items := s.subscribeIn(ModeFlexible, july, nil, s.seat, s.tokens)
 			s.report(s.meter, cu.ID, jul5, 3000)
 			u := s.unit(jul16)
-			in := tc.in
-			in.Subscription = sub.ID
+			in := PauseRequest{Subscription: sub.ID, PauseSettings: tc.in}
 			paused, err := Pause(u, in)
 			if err != nil {
 				t.Fatal(err)

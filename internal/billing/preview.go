@@ -55,6 +55,9 @@ type PreviewChange struct {
 	AnchorTimestamp string
 	// Mode is a new subscription's billing_mode (subscription_details).
 	Mode ModeRequest
+	// Pause previews pausing the subscription (subscription_details[pause],
+	// 2026-09-30.endive): nil, none.
+	Pause *PauseSettings
 }
 
 // InvoiceItemSpec is an element of a preview's invoice_items: an invoice
@@ -121,6 +124,14 @@ func Preview(u *Unit, in PreviewRequest) (*Invoice, error) {
 	snapshotCustomer(inv, cu)
 	q := url.Values{"customer": {cu.ID}}
 	switch {
+	case change.Pause != nil:
+		if err := checkPausePreview(in); err != nil {
+			return nil, err
+		}
+		if err := previewPause(u, inv, sub, *change.Pause); err != nil {
+			return nil, err
+		}
+		q.Set("subscription", sub.ID)
 	case sub != nil && sub.Live():
 		if err := previewSubscription(u, inv, sub, change, now, in.Recurring); err != nil {
 			return nil, err
@@ -157,6 +168,19 @@ func Preview(u *Unit, in PreviewRequest) (*Invoice, error) {
 	}
 	inv.LinesURL = "/v1/invoices/upcoming/lines?" + q.Encode()
 	return inv, nil
+}
+
+// checkPausePreview refuses a preview of a pause without the subscription it
+// pauses, or with another change to it beside [I]: a pause previews the
+// invoice the pause endpoint would make, which takes nothing else.
+func checkPausePreview(in PreviewRequest) error {
+	if !in.Subscription.Set {
+		return apierr.InvalidRequest("parameter_missing", "subscription", "Missing required param: subscription. subscription_details[pause] previews pausing a subscription: name it.")
+	}
+	if !in.Change.empty() || in.Change.CancelNow {
+		return apierr.InvalidRequest("", "subscription_details[pause]", "subscription_details[pause] cannot be combined with other changes to the subscription (items, cancel_at, cancel_at_period_end, cancel_now, trial_end, billing_cycle_anchor): preview the pause on its own.")
+	}
+	return nil
 }
 
 // upcomingRenewal is the preview of a subscription's renewal that
@@ -234,8 +258,7 @@ func previewSubscription(u *Unit, inv *Invoice, sub *Subscription, change Previe
 			return err
 		}
 		if billed != nil {
-			inv.BillingReason, inv.PeriodStart, inv.PeriodEnd, inv.Created = billed.BillingReason, billed.PeriodStart, billed.PeriodEnd, billed.Created
-			inv.Lines, inv.DueDate = billed.Lines, billed.DueDate
+			inv.previewBilled(billed)
 			return nil
 		}
 		next = changed
@@ -259,6 +282,12 @@ func previewSubscription(u *Unit, inv *Invoice, sub *Subscription, change Previe
 		inv.DueDate = inv.Created + *next.DaysUntilDue*86400
 	}
 	return nil
+}
+
+// previewBilled makes a preview the invoice a previewed change billed at once.
+func (inv *Invoice) previewBilled(billed *Invoice) {
+	inv.BillingReason, inv.PeriodStart, inv.PeriodEnd, inv.Created = billed.BillingReason, billed.PeriodStart, billed.PeriodEnd, billed.Created
+	inv.Lines, inv.DueDate = billed.Lines, billed.DueDate
 }
 
 // settings applies the previewed change's cancellation to the changed copy:

@@ -169,24 +169,33 @@ type UsageSummary struct {
 	Total      int64
 }
 
+// UsageSummaryPage is a page of an item's usage summaries: More reports a
+// next page, Total counts the summaries of every page (the list's
+// total_count).
+type UsageSummaryPage struct {
+	Data  []UsageSummary
+	More  bool
+	Total int
+}
+
 // UsageSummaries lists an item's legacy usage per billing period, newest
-// (the current one) first, back to the item's creation, a page at a time;
-// more reports a next page.
-func UsageSummaries(u *Unit, in UsageSummaryRequest) (page []UsageSummary, more bool, err error) {
+// (the current one) first, back to the item's creation, a page at a time.
+func UsageSummaries(u *Unit, in UsageSummaryRequest) (UsageSummaryPage, error) {
+	var pg UsageSummaryPage
 	it, err := GetItem(u.tx, in.Item, "id")
 	if err != nil {
-		return nil, false, err
+		return pg, err
 	}
 	pr, err := GetPrice(u.tx, it.Price, "price")
 	if err != nil {
-		return nil, false, err
+		return pg, err
 	}
 	sub, err := GetSubscription(u.tx, it.Subscription, "subscription")
 	if err != nil {
-		return nil, false, err
+		return pg, err
 	}
 	if in.LimitErr != nil {
-		return nil, false, in.LimitErr
+		return pg, in.LimitErr
 	}
 	prefix := "sis_" + it.ID + "_"
 	end := sub.PeriodEnd
@@ -195,7 +204,7 @@ func UsageSummaries(u *Unit, in UsageSummaryRequest) (page []UsageSummary, more 
 		n, err := strconv.ParseInt(start, 36, 64)
 		// A summary's ID names its period's start: within the item's life.
 		if !ok || err != nil || n < it.Created || n >= sub.PeriodEnd {
-			return nil, false, apierr.ResourceMissing("usage record summary", "starting_after", after.V)
+			return pg, apierr.ResourceMissing("usage record summary", "starting_after", after.V)
 		}
 		end = n
 	}
@@ -203,19 +212,36 @@ func UsageSummaries(u *Unit, in UsageSummaryRequest) (page []UsageSummary, more 
 	if pr.Recurring != nil {
 		aggregate = pr.Recurring.AggregateUsage
 	}
+	periodsBack(sub, it, sub.PeriodEnd, func(int64, int64) bool { pg.Total++; return true })
+	periodsBack(sub, it, end, func(start, end int64) bool {
+		if int64(len(pg.Data)) == in.Limit {
+			pg.More = true
+			return false
+		}
+		var total int64
+		if total, err = legacyUsage(u.tx, it.ID, aggregate, start, end); err != nil {
+			return false
+		}
+		pg.Data = append(pg.Data, UsageSummary{ID: prefix + strconv.FormatInt(start, 36), Item: it.ID, Start: start, End: end, Total: total})
+		return true
+	})
+	if err != nil {
+		return UsageSummaryPage{}, err
+	}
+	return pg, nil
+}
+
+// periodsBack calls f with each of it's billing periods on sub, newest
+// first, from the one that ends at end back to the item's creation, until f
+// returns false.
+func periodsBack(sub *Subscription, it *Item, end int64, f func(start, end int64) bool) {
 	for end > it.Created {
 		start := max(previousPeriodStart(sub, end), it.Created)
-		if int64(len(page)) == in.Limit {
-			return page, true, nil
+		if !f(start, end) {
+			return
 		}
-		total, err := legacyUsage(u.tx, it.ID, aggregate, start, end)
-		if err != nil {
-			return nil, false, err
-		}
-		page = append(page, UsageSummary{ID: prefix + strconv.FormatInt(start, 36), Item: it.ID, Start: start, End: end, Total: total})
 		end = start
 	}
-	return page, false, nil
 }
 
 // previousPeriodStart is the start of the billing period that ends at end.

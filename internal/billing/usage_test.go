@@ -203,7 +203,7 @@ func TestUsageSummaries(t *testing.T) {
 			if tc.in.Item == "" {
 				tc.in.Item = legacy
 			}
-			page, more, err := UsageSummaries(s.unit(october), tc.in)
+			pg, err := UsageSummaries(s.unit(october), tc.in)
 			s.abort()
 			if tc.errParam != "" {
 				wantErr(t, err, tc.errParam, tc.errCode)
@@ -212,8 +212,8 @@ func TestUsageSummaries(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if !slices.Equal(page, tc.want) || more != tc.more {
-				t.Errorf("page %+v (more %v), want %+v (%v)", page, more, tc.want, tc.more)
+			if !slices.Equal(pg.Data, tc.want) || pg.More != tc.more || pg.Total != len(all) {
+				t.Errorf("page %+v (more %v, total %d), want %+v (%v, %d)", pg.Data, pg.More, pg.Total, tc.want, tc.more, len(all))
 			}
 		})
 	}

@@ -126,3 +126,37 @@ export async function pinned(Stripe, { pin }) {
     await new Promise((resolve) => receiver.close(resolve));
   }
 }
+
+// pausePreview previews pausing a flexible subscription with
+// invoicing_behavior=invoice (createPreview's subscription_details.pause,
+// 2026-09-30.endive), then pauses it: the preview is the invoice the pause
+// makes, and the preview changed nothing. On a test clock, so that both
+// happen at one moment: the seat's credit for its unused period (-1,000).
+export async function pausePreview(Stripe) {
+  const stripe = new Stripe(key('pause'), options);
+  const clock = await stripe.testHelpers.testClocks.create({ frozen_time: 1719792000 });
+  const customer = await stripe.customers.create({
+    name: 'Pausing', test_clock: clock.id,
+    payment_method: 'pm_card_visa', invoice_settings: { default_payment_method: 'pm_card_visa' },
+  });
+  const price = await stripe.prices.create({ currency: 'usd', unit_amount: 1000, recurring: { interval: 'month' }, product_data: { name: 'Seat' } });
+  const subscription = await stripe.subscriptions.create({ customer: customer.id, items: [{ price: price.id }] });
+  assert.equal(subscription.billing_mode.type, 'flexible');
+  const pause = { invoicing_behavior: 'invoice', bill_for: { unused_time_from: { type: 'now' } } };
+
+  const preview = await stripe.invoices.createPreview({ subscription: subscription.id, subscription_details: { pause } });
+  assert.equal(preview.total, -1000);
+  assert.equal((await stripe.subscriptions.retrieve(subscription.id)).status, 'active', 'a preview pauses nothing');
+  await assert.rejects(
+    stripe.invoices.createPreview({ subscription: subscription.id, subscription_details: { pause: { invoicing_behavior: 'pending_invoice_item' } } }),
+    (err) => err.statusCode === 404 && err.code === 'invoice_upcoming_none',
+  );
+
+  const paused = await stripe.subscriptions.pause(subscription.id, pause);
+  assert.equal(paused.status, 'paused');
+  const made = await stripe.invoices.retrieve(paused.latest_invoice);
+  for (const k of ['total', 'subtotal', 'amount_due', 'starting_balance', 'billing_reason', 'period_start', 'period_end']) {
+    assert.equal(preview[k], made[k], k);
+  }
+  assert.deepEqual(preview.lines.data.map((l) => [l.amount, l.description]), made.lines.data.map((l) => [l.amount, l.description]));
+}

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import Stripe from 'stripe23';
-import { alpaca, pinned } from '../support/versions.mjs';
+import { alpaca, pausePreview, pinned } from '../support/versions.mjs';
 
 const pin = '2026-10-28.endive';
 
@@ -17,4 +17,8 @@ test('stripe-node 23: the Alpaca AI walkthrough bills 12 cents on createPreview'
 
 test('stripe-node 23: an endpoint pinned to 2026-10-28.endive receives events of that version', async () => {
   await pinned(Stripe, { pin });
+});
+
+test('stripe-node 23: createPreview of a pause is the invoice the pause makes', async () => {
+  await pausePreview(Stripe);
 });
