@@ -119,5 +119,12 @@ func TestIncompleteSubscriptionUpdates(t *testing.T) {
 		if got, err := e.sc.Subscriptions.Cancel(sub.ID, nil); err != nil || got.Status != "canceled" {
 			t.Fatalf("cancel: %v %v", got, err)
 		}
+		// Canceled, it takes no update at all, with Stripe's message [O].
+		p := &stripe.SubscriptionParams{}
+		p.AddMetadata("plan", "pro")
+		_, err := e.sc.Subscriptions.Update(sub.ID, p)
+		if se := wantErr(t, err, 400, "", ""); se.Msg != "You cannot update a subscription that is `canceled` or `incomplete_expired`." {
+			t.Errorf("updating a canceled subscription: %q", se.Msg)
+		}
 	})
 }

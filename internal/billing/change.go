@@ -75,7 +75,8 @@ func UpdateSubscription(u *Unit, in SubscriptionChange) (*Subscription, error) {
 		return nil, err
 	}
 	if !cur.Live() {
-		return nil, apierr.InvalidRequest("", "", "A canceled subscription can no longer be updated (%s is %s).", cur.ID, cur.Status)
+		// Stripe's message, as integrations' error logs quote it [O].
+		return nil, apierr.InvalidRequest("", "", "You cannot update a subscription that is `canceled` or `incomplete_expired`.")
 	}
 	pending := in.PaymentBehavior == PaymentPendingIfIncomplete
 	if err := checkPendingAllowed(cur, pending, len(in.Items) > 0 || in.TrialEnd.Given() || in.AnchorNow || len(in.AddInvoiceItems) > 0); err != nil {
