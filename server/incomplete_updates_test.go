@@ -38,6 +38,17 @@ func TestIncompleteSubscriptionUpdates(t *testing.T) {
 			_, err := e.sc.Subscriptions.Update(sub.ID, p)
 			return err
 		}},
+		{name: "metadata with proration_behavior=none", update: func(sub *stripe.Subscription, _ string) error {
+			p := &stripe.SubscriptionParams{ProrationBehavior: stripe.String("none")}
+			p.AddMetadata("plan", "pro")
+			_, err := e.sc.Subscriptions.Update(sub.ID, p)
+			return err
+		}},
+		{name: "payment_settings", update: func(sub *stripe.Subscription, _ string) error {
+			_, err := e.sc.Subscriptions.Update(sub.ID, &stripe.SubscriptionParams{
+				PaymentSettings: &stripe.SubscriptionPaymentSettingsParams{SaveDefaultPaymentMethod: stripe.String("on_subscription")}})
+			return err
+		}},
 		{name: "default_payment_method", update: func(sub *stripe.Subscription, cus string) error {
 			pm := attachCard(t, e.sc, "pm_card_visa", cus)
 			_, err := e.sc.Subscriptions.Update(sub.ID, &stripe.SubscriptionParams{DefaultPaymentMethod: stripe.String(pm.ID)})
@@ -64,6 +75,10 @@ func TestIncompleteSubscriptionUpdates(t *testing.T) {
 		}},
 		{name: "billing_cycle_anchor=now", refused: true, update: func(sub *stripe.Subscription, _ string) error {
 			_, err := e.sc.Subscriptions.Update(sub.ID, &stripe.SubscriptionParams{BillingCycleAnchorNow: stripe.Bool(true)})
+			return err
+		}},
+		{name: "a trial, without prorations", refused: true, update: func(sub *stripe.Subscription, _ string) error {
+			_, err := e.sc.Subscriptions.Update(sub.ID, &stripe.SubscriptionParams{TrialEnd: stripe.Int64(t0.Unix() + 7*86400), ProrationBehavior: stripe.String("none")})
 			return err
 		}},
 		{name: "an item added through the item endpoint", refused: true, update: func(sub *stripe.Subscription, _ string) error {
@@ -103,6 +118,13 @@ func TestIncompleteSubscriptionUpdates(t *testing.T) {
 		sub, _ := incomplete(t)
 		if got, err := e.sc.Subscriptions.Cancel(sub.ID, nil); err != nil || got.Status != "canceled" {
 			t.Fatalf("cancel: %v %v", got, err)
+		}
+		// Canceled, it takes no update at all, with Stripe's message [O].
+		p := &stripe.SubscriptionParams{}
+		p.AddMetadata("plan", "pro")
+		_, err := e.sc.Subscriptions.Update(sub.ID, p)
+		if se := wantErr(t, err, 400, "", ""); se.Msg != "You cannot update a subscription that is `canceled` or `incomplete_expired`." {
+			t.Errorf("updating a canceled subscription: %q", se.Msg)
 		}
 	})
 }

@@ -311,30 +311,50 @@ func TestPendingUpdateSurvivesAState(t *testing.T) {
 	}
 }
 
-// TestPendingUpdateOfACanceledSubscription: a subscription canceled (or
-// whose customer is deleted) while a pending update waits discards it as
-// at its expiry [I] (Stripe does not say): the pending_update cleared, its
-// invoice voided and its PaymentIntent canceled, so that the change nobody
-// will get cannot be paid for; no pending_update_expired, the subscription
-// is deleted.
+// TestPendingUpdateOfACanceledSubscription: a subscription that ends while
+// a pending update waits (canceled, its customer deleted, its cancel_at
+// come before the update expires, or canceled by dunning after a renewal's
+// last retry) discards it as at its expiry [I] (Stripe does not say): the
+// pending_update cleared, its invoice voided and its PaymentIntent
+// canceled, so that the change nobody will get cannot be paid for; no
+// pending_update_expired, the subscription is deleted.
 func TestPendingUpdateOfACanceledSubscription(t *testing.T) {
-	for _, how := range []string{"canceled", "customer deleted"} {
+	const hour, day = int64(3600), int64(86400)
+	for _, how := range []string{"canceled", "customer deleted", "cancel_at", "the last retry failed"} {
 		t.Run(how, func(t *testing.T) {
 			e := newEnv(t)
-			f := newPendingFixture(t, e.sc, "", false)
+			clock, err := e.sc.TestHelpersTestClocks.New(&stripe.TestHelpersTestClockParams{FrozenTime: stripe.Int64(t0.Unix())})
+			if err != nil {
+				t.Fatal(err)
+			}
+			f := newPendingFixture(t, e.sc, clock.ID, false)
+			if how == "the last retry failed" {
+				// One retry a day after the renewal fails, then the subscription is canceled.
+				if r := e.do("POST", "/_emulator/account", "billing[retries][type]=custom&billing[retries][custom][days][]=1"); r.status != 200 {
+					t.Fatalf("dunning settings: %d %s", r.status, r.body)
+				}
+				renewal := f.sub.CurrentPeriodEnd + hour // finalized an hour after the period ends, and declined
+				advance(t, e.sc, clock.ID, renewal+day-hour)
+			}
 			sub := f.update(t, e.sc)
 			if sub.PendingUpdate == nil {
 				t.Fatalf("no pending update: %+v", sub)
 			}
 			inv := sub.LatestInvoice
-			var err error
-			if how == "canceled" {
+			switch how {
+			case "canceled":
 				var got *stripe.Subscription
 				if got, err = e.sc.Subscriptions.Cancel(sub.ID, nil); err == nil && (got.Status != "canceled" || got.PendingUpdate != nil) {
 					t.Errorf("the canceled subscription: %s, pending %+v", got.Status, got.PendingUpdate)
 				}
-			} else {
+			case "customer deleted":
 				_, err = e.sc.Customers.Del(f.cu.ID, nil)
+			case "cancel_at":
+				if _, err = e.sc.Subscriptions.Update(sub.ID, &stripe.SubscriptionParams{CancelAt: stripe.Int64(t0.Unix() + hour)}); err == nil {
+					advance(t, e.sc, clock.ID, t0.Unix()+2*hour)
+				}
+			case "the last retry failed":
+				advance(t, e.sc, clock.ID, f.sub.CurrentPeriodEnd+day+2*hour)
 			}
 			if err != nil {
 				t.Fatal(err)

@@ -19,13 +19,8 @@ func Cancel(u *Unit, in CancelRequest) (*Subscription, error) {
 	if !cur.Live() {
 		return nil, apierr.InvalidRequest("", "", "No such subscription: '%s'. It is already canceled.", cur.ID)
 	}
-	if cur.PendingUpdate != nil {
-		// Canceled, the subscription's pending update can no longer apply:
-		// it is discarded as at its expiry, its invoice voided, so that
-		// nobody pays for a change that will not be made [I].
-		if cur, err = discardPendingUpdate(u, cur); err != nil {
-			return nil, err
-		}
+	if cur, err = endPendingUpdate(u, cur); err != nil {
+		return nil, err
 	}
 	now := u.CustomerNow(cur.Customer)
 	sub := cur.Clone()
@@ -137,10 +132,8 @@ func DeleteCustomer(u *Unit, id string) (*Customer, error) {
 		if !sub.Live() {
 			continue
 		}
-		if sub.PendingUpdate != nil { // as Cancel does
-			if sub, err = discardPendingUpdate(u, sub); err != nil {
-				return nil, err
-			}
+		if sub, err = endPendingUpdate(u, sub); err != nil {
+			return nil, err
 		}
 		n := sub.Clone()
 		n.Status, n.CanceledAt, n.EndedAt, n.CancelReason = SubscriptionCanceled, now, now, "cancellation_requested"

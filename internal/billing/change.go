@@ -75,7 +75,8 @@ func UpdateSubscription(u *Unit, in SubscriptionChange) (*Subscription, error) {
 		return nil, err
 	}
 	if !cur.Live() {
-		return nil, apierr.InvalidRequest("", "", "A canceled subscription can no longer be updated (%s is %s).", cur.ID, cur.Status)
+		// Stripe's message, as integrations' error logs quote it [O].
+		return nil, apierr.InvalidRequest("", "", "You cannot update a subscription that is `canceled` or `incomplete_expired`.")
 	}
 	pending := in.PaymentBehavior == PaymentPendingIfIncomplete
 	if err := checkPendingAllowed(cur, pending, len(in.Items) > 0 || in.TrialEnd.Given() || in.AnchorNow || len(in.AddInvoiceItems) > 0); err != nil {
@@ -216,7 +217,10 @@ func ChangeItem(u *Unit, in ItemRequest) (*Item, error) {
 // adds pending invoice items (prorations, add_invoice_items) is a 400, and
 // nothing of it is stored (the request's transaction is discarded); one
 // that bills nothing (metadata, default_payment_method, description,
-// cancel_at_period_end, payment_settings…) applies [I].
+// cancel_at_period_end, payment_settings…) applies [I]. So is a trial
+// (trial_end), even without prorations: it would make the subscription
+// trialing with its first invoice unpaid, past the 23 hours in which that
+// invoice must be paid or the subscription expire [I].
 func changeIncomplete(u *Unit, cur *Subscription, upd subUpdate, now int64) (*Subscription, *subChange, *Invoice, error) {
 	if cur.Status != SubscriptionIncomplete {
 		return changeSubscription(u, cur, upd, now)
@@ -234,7 +238,7 @@ func changeIncomplete(u *Unit, cur *Subscription, upd subUpdate, now int64) (*Su
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	if inv != nil || len(after) > len(before) {
+	if inv != nil || len(after) > len(before) || sub.Status != SubscriptionIncomplete {
 		return nil, nil, nil, apierr.InvalidRequest("", "", "You cannot update a subscription in `incomplete` status in a way that results in a new invoice or invoice items. "+
 			"Only minor attributes, like `metadata` or `default_payment_method`, can be updated on such subscriptions.")
 	}

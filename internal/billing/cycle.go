@@ -318,6 +318,10 @@ func renew(u *Unit, sub *Subscription, at int64) error {
 // endSubscription cancels a subscription at a time; bill makes the invoice of
 // its usage up to then.
 func endSubscription(u *Unit, sub *Subscription, at int64, bill bool) error {
+	sub, err := endPendingUpdate(u, sub)
+	if err != nil {
+		return err
+	}
 	n := sub.Clone()
 	if bill {
 		items, err := ItemsOf(u.tx, sub.ID)

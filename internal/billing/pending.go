@@ -207,8 +207,20 @@ func expirePendingUpdate(u *Unit, sub *Subscription, at int64) error {
 	return nil
 }
 
+// endPendingUpdate discards the pending update, if any, of a subscription
+// that is about to end (canceled now, at its cancel_at, by dunning after a
+// renewal's last retry, or with its customer): the change can no longer
+// apply, so its invoice is voided as at its expiry, and nobody pays for a
+// change that will not be made [I]. It returns the subscription as stored.
+func endPendingUpdate(u *Unit, sub *Subscription) (*Subscription, error) {
+	if sub.PendingUpdate == nil {
+		return sub, nil
+	}
+	return discardPendingUpdate(u, sub)
+}
+
 // discardPendingUpdate discards a subscription's pending update, at its
-// expiry or when the subscription is canceled: the update's invoice voided
+// expiry or when the subscription ends: the update's invoice voided
 // (when still open or uncollectible) and the pending update cleared. It
 // returns the subscription as stored without it.
 func discardPendingUpdate(u *Unit, sub *Subscription) (*Subscription, error) {

@@ -188,11 +188,15 @@ func finalFailure(u *Unit, inv *Invoice, at int64) error {
 	if err != nil || !sub.Live() {
 		return err
 	}
-	s := sub.Clone()
 	if d.SubscriptionAction == DunningMarkUnpaid {
+		s := sub.Clone()
 		s.Status = SubscriptionUnpaid
 		return u.tx.Put(TableSubscriptions, s)
 	}
+	if sub, err = endPendingUpdate(u, sub); err != nil {
+		return err
+	}
+	s := sub.Clone()
 	s.Status, s.CanceledAt, s.EndedAt, s.CancelReason = SubscriptionCanceled, at, at, "payment_failed"
 	if err := u.tx.Put(TableSubscriptions, s); err != nil {
 		return err
