@@ -13,8 +13,8 @@ import (
 // their per-round ratios with its spread, and the most CPU time the idle one
 // used in a round while the other was measured.
 func printBaseline(rows []string, conc []int, byRound map[string]map[int]map[string][]result) {
-	fmt.Println("| workload | conc | baseline req/s | p50 / p99 ms | emulator req/s | p50 / p99 ms | × baseline (median of rounds) | per-round min–max | idle one's CPU, most in a round |")
-	fmt.Println("|---|---|---|---|---|---|---|---|---|")
+	fmt.Println("| workload | conc | baseline req/s | p50 / p99 ms | emulator req/s | p50 / p99 ms | × baseline (median of rounds) | per-round min–max | CPU µs/request, baseline → emulator | CPU × baseline (median of rounds, min–max) | idle one's CPU, most in a round |")
+	fmt.Println("|---|---|---|---|---|---|---|---|---|---|---|")
 	for _, w := range rows {
 		for _, n := range conc {
 			cand, base := byRound[w][n]["emulator"], byRound[w][n]["baseline"]
@@ -26,9 +26,14 @@ func printBaseline(rows []string, conc []int, byRound map[string]map[int]map[str
 			if p, ok := pairRatios(cand, base); ok {
 				ratio, spread = fmt.Sprintf("%.3f", p.median), fmt.Sprintf("%.3f–%.3f", p.min, p.max)
 			}
+			cpu := "—"
+			if p, ok := cpuRatios(cand, base); ok {
+				cpu = fmt.Sprintf("%.3f (%.3f–%.3f)", p.median, p.min, p.max)
+			}
 			idle := max(mostIdleCPU(cand), mostIdleCPU(base))
-			fmt.Printf("| %s | %d | %.0f | %.2f / %.2f | %.0f | %.2f / %.2f | %s | %s | %.0f ms |\n", w, n,
-				b.rate(), ms(b.p50), ms(b.p99), c.rate(), ms(c.p50), ms(c.p99), ratio, spread, ms(idle))
+			fmt.Printf("| %s | %d | %.0f | %.2f / %.2f | %.0f | %.2f / %.2f | %s | %s | %.1f → %.1f | %s | %.0f ms |\n", w, n,
+				b.rate(), ms(b.p50), ms(b.p99), c.rate(), ms(c.p50), ms(c.p99), ratio, spread,
+				us(medianCPU(base)), us(medianCPU(cand)), cpu, ms(idle))
 		}
 	}
 	fmt.Println()
@@ -44,6 +49,9 @@ func checkBaseline(rows []string, conc []int, byRound map[string]map[int]map[str
 				continue
 			}
 			fmt.Printf("| %s c=%d ≥ 0.95× the baseline | %.3f× (rounds %.3f–%.3f, %d of them): %s |\n", w, n, p.median, p.min, p.max, p.n, verdict(p.median >= 0.95))
+			if c, ok := cpuRatios(byRound[w][n]["emulator"], byRound[w][n]["baseline"]); ok {
+				fmt.Printf("| %s c=%d CPU per request ≤ 1.05× the baseline | %.3f× (rounds %.3f–%.3f, %d of them): %s |\n", w, n, c.median, c.min, c.max, c.n, verdict(c.median <= 1.05))
+			}
 		}
 	}
 }
@@ -84,6 +92,26 @@ func parseStatCPU(stat string) (time.Duration, bool) {
 	}
 	return time.Duration(utime+stime) * 10 * time.Millisecond, true
 }
+
+// ownCPU starts counting the CPU time t itself spends; the function it
+// returns is its total since (0 for a server this harness did not start, or
+// one that is not an emulator).
+func ownCPU(t *target) func() time.Duration {
+	if !t.emulator || t.cmd == nil {
+		return func() time.Duration { return 0 }
+	}
+	pid := t.cmd.Process.Pid
+	since, ok := cpuTime(pid)
+	return func() time.Duration {
+		if c, ok2 := cpuTime(pid); ok && ok2 {
+			return c - since
+		}
+		return 0
+	}
+}
+
+// us is a duration in microseconds.
+func us(d time.Duration) float64 { return float64(d) / float64(time.Microsecond) }
 
 // othersCPU starts counting the CPU time the emulators other than busy (the
 // one about to be measured) spend; the function it returns is their total

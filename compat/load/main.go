@@ -242,9 +242,9 @@ func run() error {
 				for _, k := range roundOrder(len(slots), round) {
 					sl := slots[k]
 					measure(sl.t.addr, sl.req, n, cfg.warmup) // warm up
-					idle := othersCPU(targets, sl.t)
+					idle, own := othersCPU(targets, sl.t), ownCPU(sl.t)
 					r := measure(sl.t.addr, sl.req, n, cfg.duration)
-					r.unit, r.idleCPU = sl.unit, idle()
+					r.unit, r.idleCPU, r.cpu = sl.unit, idle(), own()
 					rounds[k] = append(rounds[k], r)
 					var note string
 					if cfg.baseline != "" {

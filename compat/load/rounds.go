@@ -15,6 +15,18 @@ type result struct {
 	// idleCPU is the CPU time the other emulators (-baseline) spent while
 	// this one was measured: what "idle" cost them.
 	idleCPU time.Duration
+	// cpu is the CPU time the measured emulator itself spent in the
+	// measurement (0 where the harness did not start it).
+	cpu time.Duration
+}
+
+// cpuPerRequest is the measured emulator's CPU time per successful request,
+// or 0 when unknown.
+func (r result) cpuPerRequest() time.Duration {
+	if r.cpu == 0 || r.ok == 0 {
+		return 0
+	}
+	return r.cpu / time.Duration(r.ok)
 }
 
 // median is the round with the median rate (the lower middle one of an even
@@ -68,10 +80,23 @@ type pairStats struct {
 // of an even number) and their spread. A round in which either had no
 // successful request is left out; ok is false when none is left.
 func pairRatios(cand, base []result) (pairStats, bool) {
+	return pairOf(cand, base, func(r result) float64 { return r.rate() })
+}
+
+// cpuRatios is pairRatios of the CPU time per request (cand/base: above 1,
+// the candidate costs more); a round without a CPU figure on either side is
+// left out.
+func cpuRatios(cand, base []result) (pairStats, bool) {
+	return pairOf(cand, base, func(r result) float64 { return float64(r.cpuPerRequest()) })
+}
+
+// pairOf is the median, min and max of the per-round ratios of a measure,
+// leaving out rounds where either side's is 0.
+func pairOf(cand, base []result, measure func(result) float64) (pairStats, bool) {
 	var ratios []float64
 	for i := range min(len(cand), len(base)) {
-		if cand[i].ok > 0 && base[i].ok > 0 {
-			ratios = append(ratios, cand[i].rate()/base[i].rate())
+		if c, b := measure(cand[i]), measure(base[i]); c > 0 && b > 0 {
+			ratios = append(ratios, c/b)
 		}
 	}
 	if len(ratios) == 0 {
@@ -80,6 +105,21 @@ func pairRatios(cand, base []result) (pairStats, bool) {
 	slices.Sort(ratios)
 	n := len(ratios)
 	return pairStats{median: (ratios[(n-1)/2] + ratios[n/2]) / 2, min: ratios[0], max: ratios[n-1], n: n}, true
+}
+
+// medianCPU is the median CPU time per request over rounds (0 if none has one).
+func medianCPU(rs []result) time.Duration {
+	var per []time.Duration
+	for _, r := range rs {
+		if c := r.cpuPerRequest(); c > 0 {
+			per = append(per, c)
+		}
+	}
+	if len(per) == 0 {
+		return 0
+	}
+	slices.Sort(per)
+	return (per[(len(per)-1)/2] + per[len(per)/2]) / 2
 }
 
 // mostIdleCPU is the most CPU time another emulator spent, idle, in any of

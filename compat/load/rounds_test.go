@@ -129,3 +129,27 @@ func TestMostIdleCPU(t *testing.T) {
 		t.Errorf("mostIdleCPU(nil) = %v, want 0", got)
 	}
 }
+
+// TestCPURatios: the CPU time per request, compared round by round
+// (candidate ÷ baseline), rounds without a CPU figure left out, and its
+// median over rounds.
+func TestCPURatios(t *testing.T) {
+	r := func(ok int64, cpu time.Duration) result { return result{ok: ok, elapsed: time.Second, cpu: cpu} }
+	ms := time.Millisecond
+	cand := []result{r(1000, 110*ms), r(2000, 200*ms), r(1000, 0), r(500, 60*ms)}
+	base := []result{r(1000, 100*ms), r(1000, 100*ms), r(1000, 100*ms), r(1000, 100*ms)}
+	got, ok := cpuRatios(cand, base)
+	// per request: 110 vs 100 µs (1.1), 100 vs 100 (1.0), none, 120 vs 100 (1.2)
+	if !ok || got.n != 3 || !near(got.median, 1.1) || !near(got.min, 1.0) || !near(got.max, 1.2) {
+		t.Errorf("cpuRatios = %+v, %v; want median 1.1, 1.0–1.2 over 3", got, ok)
+	}
+	if m := medianCPU(cand); m != 110*time.Microsecond {
+		t.Errorf("medianCPU = %v, want 110µs", m)
+	}
+	if m := medianCPU([]result{r(10, 0)}); m != 0 {
+		t.Errorf("medianCPU without figures = %v, want 0", m)
+	}
+	if _, ok := cpuRatios([]result{r(10, 0)}, []result{r(10, ms)}); ok {
+		t.Error("cpuRatios without a candidate figure reported one")
+	}
+}
