@@ -482,3 +482,54 @@ func TestFlexibleCreditNamesItsDebit(t *testing.T) {
 		})
 	}
 }
+
+// A subscription created on 1 July at 2025-06-30.basil with a cancel_at on
+// the 16th: its first period ends then. Classic prorates it whatever
+// proration_behavior says (15 of 31 days of 10.00: 4.84); flexible too, but
+// proration_behavior=none disables the proration: the period is charged
+// whole [I]. At the cancel_at it ends, with no credit.
+func TestFlexibleTruncatedFirstPeriod(t *testing.T) {
+	for _, tt := range []struct {
+		mode, behavior string
+		total          int64
+	}{
+		{"classic", "", 484},
+		{"classic", "none", 484},
+		{"flexible", "", 484},
+		{"flexible", "none", 1000},
+	} {
+		t.Run(tt.mode+" "+tt.behavior, func(t *testing.T) {
+			e := newEnvWithCard(t)
+			sc := e.clientAt("2025-06-30.basil")
+			clockID, cus := clockCustomer(t, sc, t0.Unix())
+			seat := licensedPrice(t, sc, 1000, "month")
+			cancelAt := t0.Unix() + 15*day
+			params := &stripe.SubscriptionParams{Customer: stripe.String(cus), CancelAt: stripe.Int64(cancelAt),
+				Items: []*stripe.SubscriptionItemsParams{{Price: stripe.String(seat.ID)}}}
+			params.AddExtra("billing_mode[type]", tt.mode)
+			if tt.behavior != "" {
+				params.ProrationBehavior = stripe.String(tt.behavior)
+			}
+			sub, err := sc.Subscriptions.New(params)
+			if err != nil {
+				t.Fatal(err)
+			}
+			first := latestInvoice(t, sc, sub.ID)
+			if first.Total != tt.total || len(first.Lines.Data) != 1 || first.Lines.Data[0].Period.End != cancelAt {
+				t.Errorf("first invoice %d %s, want %d for the period up to %d", first.Total, lineSummary(first), tt.total, cancelAt)
+			}
+			if raw := string(sub.LastResponse.RawJSON); !strings.Contains(raw, fmt.Sprintf(`"current_period_end":%d`, cancelAt)) {
+				t.Errorf("the item's current_period_end is not the cancel_at %d: %s", cancelAt, raw)
+			}
+			advance(t, sc, clockID, cancelAt+2*3600)
+			ended, err := sc.Subscriptions.Get(sub.ID, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			final := latestInvoice(t, sc, sub.ID)
+			if ended.Status != stripe.SubscriptionStatusCanceled || final.ID == first.ID || final.Total != 0 {
+				t.Errorf("at the cancel_at: %s, final invoice %s %d %s; want canceled, a final invoice of 0", ended.Status, final.ID, final.Total, lineSummary(final))
+			}
+		})
+	}
+}

@@ -207,6 +207,9 @@ func firstLines(u *Unit, sub *Subscription, items []*Item, prorate bool) ([]Line
 	now, trial := sub.Created, sub.Status == SubscriptionTrialing
 	stub := sub.BillingCycleAnchor > now // the first period ends at the anchor
 	backdated := sub.PeriodStart < now
+	// a cancel_at cut the first period short of the cycle's first boundary
+	_, natural := calc.PeriodContaining(sub.BillingCycleAnchor, sub.Interval, now)
+	truncated := !trial && !backdated && sub.PeriodEnd < natural
 	lines, err := backdatedPeriodLines(u, sub, items, prorate)
 	if err != nil {
 		return nil, err
@@ -228,6 +231,8 @@ func firstLines(u *Unit, sub *Subscription, items []*Item, prorate bool) ([]Line
 			ls = rateLines(u.tx, sub, it, pr, 0, sub.PeriodStart, sub.PeriodEnd)
 		case trial:
 			ls = rateLines(u.tx, sub, it, pr, it.Quantity, sub.PeriodStart, sub.PeriodEnd)
+		case truncated:
+			ls = truncatedLines(u.tx, sub, it, pr, now, sub.PeriodEnd, natural, prorate)
 		case stub && backdated:
 			ls = backdatedLines(u.tx, sub, it, pr, sub.PeriodStart, sub.PeriodEnd)
 		case stub:

@@ -303,6 +303,62 @@ func TestFlexibleBackdating(t *testing.T) {
 	})
 }
 
+// TestFlexibleTruncatedPeriod: a subscription created on 1 July with a
+// cancel_at on 16 July: its first period ends then. Classic applies
+// prorations to it whatever proration_behavior says (15 of 31 days of 3,100:
+// 1,500); flexible too, but for proration_behavior=none, which disables
+// them: the truncated period is charged whole [I].
+func TestFlexibleTruncatedPeriod(t *testing.T) {
+	jul16 := july + 15*day
+	for _, tc := range []struct {
+		name              string
+		behavior          ProrationBehavior
+		classic, flexible []int64
+	}{
+		{"create_prorations (the default)", "", []int64{1500, 0}, []int64{1500, 0}},
+		{"proration_behavior=none", ProrationNone, []int64{1500, 0}, []int64{3100, 0}},
+	} {
+		for _, mode := range []Mode{ModeClassic, ModeFlexible} {
+			t.Run(tc.name+"/"+string(mode), func(t *testing.T) {
+				s := newShop(t)
+				_, sub, _ := s.subscribeIn(mode, july, func(in *SubscriptionCreate) {
+					in.Settings.CancelAt, in.ProrationBehavior = Some(jul16), tc.behavior
+				}, s.seat, s.tokens)
+				if sub.PeriodStart != july || sub.PeriodEnd != jul16 || sub.BillingCycleAnchor != july {
+					t.Errorf("period [%d, %d), anchor %d; want [%d, %d), %d", sub.PeriodStart, sub.PeriodEnd, sub.BillingCycleAnchor, july, jul16, july)
+				}
+				u := s.unit(july)
+				lines := latestLines(t, u, sub)
+				if got, want := amounts(lines), byMode(mode, tc.classic, tc.flexible); !slices.Equal(got, want) {
+					t.Errorf("first invoice %v, want %v", got, want)
+				}
+				for _, l := range lines {
+					if l.PeriodStart != july || l.PeriodEnd != jul16 {
+						t.Errorf("line %q: period [%d, %d), want [%d, %d)", l.Description, l.PeriodStart, l.PeriodEnd, july, jul16)
+					}
+				}
+				s.abort()
+				if err := RunDue(s.unit(july), "", jul16+hour); err != nil {
+					t.Fatal(err)
+				}
+				s.commit()
+				u = s.unit(jul16 + hour)
+				ended, err := GetSubscription(u.Tx(), sub.ID, "id")
+				if err != nil {
+					t.Fatal(err)
+				}
+				if ended.Status != SubscriptionCanceled || ended.EndedAt != jul16 {
+					t.Errorf("at the cancel_at: %s, ended at %d; want canceled at %d", ended.Status, ended.EndedAt, jul16)
+				}
+				if final := latestLines(t, u, ended); len(final) != 1 || final[0].Amount != 0 {
+					t.Errorf("final invoice %v, want the usage's line of 0 and no credit", amounts(final))
+				}
+				s.abort()
+			})
+		}
+	}
+}
+
 // TestModeRequest: a new subscription's billing mode, checked.
 func TestModeRequest(t *testing.T) {
 	for _, tc := range []struct {

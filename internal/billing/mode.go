@@ -102,6 +102,10 @@ type modeRules interface {
 	// first invoice period by period, on a cycle anchored at the backdated
 	// start, rather than in one prorated line.
 	SplitsBackdating() bool
+	// ProratesTruncatedPeriod reports whether a new subscription's first
+	// period, cut short by a cancel_at before its end, is charged pro rata
+	// (prorate: its proration_behavior is not none) rather than whole.
+	ProratesTruncatedPeriod(prorate bool) bool
 }
 
 // rules are the rules of the subscription's billing mode.
@@ -143,6 +147,10 @@ func (classicMode) CreditsOriginalDebits() bool { return false }
 // collectively as a single line item."
 func (classicMode) SplitsBackdating() bool { return false }
 
+// ProratesTruncatedPeriod: a first period truncated by cancel_at has
+// "prorations applied", whatever proration_behavior says.
+func (classicMode) ProratesTruncatedPeriod(bool) bool { return true }
+
 // flexibleMode is Stripe's flexible billing mode (2025-06-30.basil), from the
 // same page:
 //   - usage before a price change: "Stripe bills for all usage in the current
@@ -158,7 +166,9 @@ func (classicMode) SplitsBackdating() bool { return false }
 //   - credit prorations "use the original debited amount instead of current
 //     subscription values ... one for each corresponding original debit";
 //   - backdating: "Backdated time ranges are split into multiple invoice line
-//     items according to billing period boundaries", on the first invoice.
+//     items according to billing period boundaries", on the first invoice;
+//   - a first period truncated by cancel_at: "proration_behavior=none
+//     disables" its prorations (the truncated period is charged whole [I]).
 type flexibleMode struct{}
 
 // BillsStoppedUsage: never with the period; InvoicesStoppedUsage bills it.
@@ -172,3 +182,5 @@ func (flexibleMode) ZeroLineForAddedUsage() bool        { return false }
 func (flexibleMode) ResetsAnchorOnIntervalChange() bool { return false }
 func (flexibleMode) CreditsOriginalDebits() bool        { return true }
 func (flexibleMode) SplitsBackdating() bool             { return true }
+
+func (flexibleMode) ProratesTruncatedPeriod(prorate bool) bool { return prorate }
