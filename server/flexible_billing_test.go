@@ -533,3 +533,42 @@ func TestFlexibleTruncatedFirstPeriod(t *testing.T) {
 		})
 	}
 }
+
+// An invoice item of 250 pending for a subscription's customer when, on the
+// 16th, billing_cycle_anchor=now restarts its cycle at 2025-06-30.basil:
+// classic's invoice leaves it pending with proration_behavior=always_invoice
+// ("only when proration behavior isn't always_invoice"), and takes it
+// otherwise; flexible's always takes it.
+func TestFlexiblePendingItemsOnAnchorReset(t *testing.T) {
+	for _, tt := range []struct {
+		mode, behavior string
+		pending        []int64 // after the reset
+	}{
+		{"classic", "always_invoice", []int64{250}},
+		{"classic", "create_prorations", nil},
+		{"flexible", "always_invoice", nil},
+		{"flexible", "create_prorations", nil},
+	} {
+		t.Run(tt.mode+" "+tt.behavior, func(t *testing.T) {
+			e := newEnvWithCard(t)
+			sc := e.clientAt("2025-06-30.basil")
+			clockID, cus := clockCustomer(t, sc, t0.Unix())
+			seat := licensedPrice(t, sc, 1000, "month")
+			sub := subscribeIn(t, sc, tt.mode, cus, &stripe.SubscriptionItemsParams{Price: stripe.String(seat.ID)})
+			if _, err := sc.InvoiceItems.New(&stripe.InvoiceItemParams{Customer: stripe.String(cus), Amount: stripe.Int64(250), Currency: stripe.String("usd")}); err != nil {
+				t.Fatal(err)
+			}
+			advance(t, sc, clockID, t0.Unix()+15*day)
+			params := &stripe.SubscriptionParams{ProrationBehavior: stripe.String(tt.behavior)}
+			params.AddExtra("billing_cycle_anchor", "now")
+			if _, err := sc.Subscriptions.Update(sub.ID, params); err != nil {
+				t.Fatal(err)
+			}
+			inv := latestInvoice(t, sc, sub.ID)
+			has := slices.ContainsFunc(inv.Lines.Data, func(l *stripe.InvoiceLineItem) bool { return l.Amount == 250 })
+			if got := pendingAmounts(t, sc, cus); !slices.Equal(got, tt.pending) || has != (tt.pending == nil) || inv.BillingReason != "subscription_update" {
+				t.Errorf("reset invoice (%s) %s; pending %v, want %v", inv.BillingReason, lineSummary(inv), got, tt.pending)
+			}
+		})
+	}
+}

@@ -1,6 +1,8 @@
 package billing
 
 import (
+	"slices"
+
 	"github.com/stripe-emulator/stripe-emulator/internal/billing/calc"
 	"github.com/stripe-emulator/stripe-emulator/internal/store"
 )
@@ -25,6 +27,12 @@ func subscriptionInvoice(u *Unit, sub *Subscription, items []*Item, start, end i
 // their pending invoice items. It auto-advances; finalizesAt (0: finalized by
 // the caller at once) is when it finalizes on its own.
 func newInvoice(u *Unit, sub *Subscription, reason string, start, end, created int64, lines []Line, finalizesAt int64) (*Invoice, error) {
+	return newInvoiceHolding(u, sub, reason, start, end, created, lines, finalizesAt, nil)
+}
+
+// newInvoiceHolding is newInvoice, leaving pending the invoice items held
+// (by ID).
+func newInvoiceHolding(u *Unit, sub *Subscription, reason string, start, end, created int64, lines []Line, finalizesAt int64, held map[string]bool) (*Invoice, error) {
 	cu, err := GetCustomer(u.tx, sub.Customer, "customer", true)
 	if err != nil {
 		return nil, err
@@ -41,7 +49,7 @@ func newInvoice(u *Unit, sub *Subscription, reason string, start, end, created i
 	if err != nil {
 		return nil, err
 	}
-	pending = keepItemsFor(pending, sub.ID)
+	pending = slices.DeleteFunc(keepItemsFor(pending, sub.ID), func(ii *InvoiceItem) bool { return held[ii.ID] })
 	if err := takeItems(u, inv, pending); err != nil {
 		return nil, err
 	}

@@ -359,6 +359,56 @@ func TestFlexibleTruncatedPeriod(t *testing.T) {
 	}
 }
 
+// TestFlexiblePendingOnReset: a quantity change on 5 July leaves its
+// prorations pending; on 16 July billing_cycle_anchor=now restarts the cycle
+// with an invoice at once. Classic's invoice takes those pending items "only
+// when proration behavior isn't always_invoice" (with it, they stay pending
+// for the next invoice); flexible's always does.
+func TestFlexiblePendingOnReset(t *testing.T) {
+	jul5, jul16 := july+4*day, july+15*day
+	for _, tc := range []struct {
+		behavior ProrationBehavior
+		classic  bool // whether classic's reset invoice takes the earlier pending items
+	}{
+		{"", true},
+		{ProrationNone, true},
+		{ProrationAlwaysInvoice, false},
+	} {
+		for _, mode := range []Mode{ModeClassic, ModeFlexible} {
+			t.Run(string(tc.behavior)+"/"+string(mode), func(t *testing.T) {
+				s := newShop(t)
+				cu, sub, items := s.subscribeIn(mode, july, nil, s.seat)
+				more := SubscriptionChange{Subscription: sub.ID, Items: []ItemChange{changeOf(0, items[0])}}
+				more.Items[0].Quantity = Some(int64(2))
+				_, sub, _ = s.updateAt(jul5, sub, more)
+				s.commit()
+				u := s.unit(jul5)
+				earlier, err := PendingItems(u.Tx(), cu.ID)
+				if err != nil || len(earlier) != 2 {
+					t.Fatalf("pending after the quantity change: %d items, %v", len(earlier), err)
+				}
+				s.abort()
+				u, changed, _ := s.updateAt(jul16, sub, SubscriptionChange{Subscription: sub.ID, AnchorNow: true, ProrationBehavior: tc.behavior})
+				if changed.LatestInvoice == sub.LatestInvoice {
+					t.Fatal("billing_cycle_anchor=now made no invoice")
+				}
+				took := 0
+				for _, l := range latestLines(t, u, changed) {
+					for _, ii := range earlier {
+						if l.InvoiceItem == ii.ID {
+							took++
+						}
+					}
+				}
+				pending := pendingAmounts(t, u, cu.ID)
+				if want := byMode(mode, tc.classic, true); (took == len(earlier)) != want || (len(pending) == 0) != want {
+					t.Errorf("the reset invoice took %d of the %d earlier pending items, %v left pending; want taken: %v", took, len(earlier), pending, want)
+				}
+			})
+		}
+	}
+}
+
 // TestModeRequest: a new subscription's billing mode, checked.
 func TestModeRequest(t *testing.T) {
 	for _, tc := range []struct {

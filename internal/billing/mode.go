@@ -106,6 +106,10 @@ type modeRules interface {
 	// period, cut short by a cancel_at before its end, is charged pro rata
 	// (prorate: its proration_behavior is not none) rather than whole.
 	ProratesTruncatedPeriod(prorate bool) bool
+	// InvoicesPendingOnReset reports whether the invoice of a change that
+	// restarts the billing cycle, made with proration_behavior behavior, takes
+	// the invoice items pending before the change.
+	InvoicesPendingOnReset(behavior ProrationBehavior) bool
 }
 
 // rules are the rules of the subscription's billing mode.
@@ -151,6 +155,14 @@ func (classicMode) SplitsBackdating() bool { return false }
 // "prorations applied", whatever proration_behavior says.
 func (classicMode) ProratesTruncatedPeriod(bool) bool { return true }
 
+// InvoicesPendingOnReset: pending invoice items are included on anchor-reset
+// invoices "only when proration behavior isn't always_invoice" (the
+// change's own prorations and add_invoice_items are not pending before it:
+// they are invoiced [I]).
+func (classicMode) InvoicesPendingOnReset(behavior ProrationBehavior) bool {
+	return behavior != ProrationAlwaysInvoice
+}
+
 // flexibleMode is Stripe's flexible billing mode (2025-06-30.basil), from the
 // same page:
 //   - usage before a price change: "Stripe bills for all usage in the current
@@ -168,7 +180,9 @@ func (classicMode) ProratesTruncatedPeriod(bool) bool { return true }
 //   - backdating: "Backdated time ranges are split into multiple invoice line
 //     items according to billing period boundaries", on the first invoice;
 //   - a first period truncated by cancel_at: "proration_behavior=none
-//     disables" its prorations (the truncated period is charged whole [I]).
+//     disables" its prorations (the truncated period is charged whole [I]);
+//   - pending invoice items are "always included on all invoices a
+//     subscription generates".
 type flexibleMode struct{}
 
 // BillsStoppedUsage: never with the period; InvoicesStoppedUsage bills it.
@@ -184,3 +198,5 @@ func (flexibleMode) CreditsOriginalDebits() bool        { return true }
 func (flexibleMode) SplitsBackdating() bool             { return true }
 
 func (flexibleMode) ProratesTruncatedPeriod(prorate bool) bool { return prorate }
+
+func (flexibleMode) InvoicesPendingOnReset(ProrationBehavior) bool { return true }
