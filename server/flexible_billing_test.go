@@ -572,3 +572,53 @@ func TestFlexiblePendingItemsOnAnchorReset(t *testing.T) {
 		})
 	}
 }
+
+// Trials at 2025-06-30.basil: a trial to the 15th with a cancel_at on the
+// 10th. Classic rewrites trial_end to the cancel_at and writes "Trial period
+// for {product}"; flexible keeps trial_end and writes "Free trial for 1 ×
+// {product}". After its trial, a second trial from the 16th: classic's
+// trial_start stays the first trial's, flexible's is the second's.
+func TestFlexibleTrialRules(t *testing.T) {
+	for _, tt := range []struct {
+		mode, line           string
+		trialEnd, trialStart int64 // after create; after the second trial
+	}{
+		{"classic", "Trial period for Seat month", t0.Unix() + 9*day, t0.Unix()},
+		{"flexible", "Free trial for 1 × Seat month", t0.Unix() + 14*day, t0.Unix() + 15*day},
+	} {
+		t.Run(tt.mode, func(t *testing.T) {
+			e := newEnvWithCard(t)
+			sc := e.clientAt("2025-06-30.basil")
+			clockID, cus := clockCustomer(t, sc, t0.Unix())
+			seat := licensedPrice(t, sc, 1000, "month")
+			params := &stripe.SubscriptionParams{Customer: stripe.String(cus), TrialEnd: stripe.Int64(t0.Unix() + 14*day),
+				CancelAt: stripe.Int64(t0.Unix() + 9*day), Items: []*stripe.SubscriptionItemsParams{{Price: stripe.String(seat.ID)}}}
+			params.AddExtra("billing_mode[type]", tt.mode)
+			sub, err := sc.Subscriptions.New(params)
+			if err != nil {
+				t.Fatal(err)
+			}
+			first := latestInvoice(t, sc, sub.ID)
+			if sub.TrialEnd != tt.trialEnd || sub.CancelAt != t0.Unix()+9*day || len(first.Lines.Data) != 1 || first.Lines.Data[0].Description != tt.line {
+				t.Errorf("trial_end %d, cancel_at %d, first invoice %s; want %d, %q", sub.TrialEnd, sub.CancelAt, lineSummary(first), tt.trialEnd, tt.line)
+			}
+			// A second subscription: its trial ends on the 8th, a new one
+			// starts on the 16th.
+			params = &stripe.SubscriptionParams{Customer: stripe.String(cus), TrialEnd: stripe.Int64(t0.Unix() + 7*day),
+				Items: []*stripe.SubscriptionItemsParams{{Price: stripe.String(seat.ID)}}}
+			params.AddExtra("billing_mode[type]", tt.mode)
+			again, err := sc.Subscriptions.New(params)
+			if err != nil {
+				t.Fatal(err)
+			}
+			advance(t, sc, clockID, t0.Unix()+15*day)
+			again, err = sc.Subscriptions.Update(again.ID, &stripe.SubscriptionParams{TrialEnd: stripe.Int64(t0.Unix() + 19*day)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if again.Status != stripe.SubscriptionStatusTrialing || again.TrialStart != tt.trialStart {
+				t.Errorf("the second trial: %s, trial_start %d; want trialing, %d", again.Status, again.TrialStart, tt.trialStart)
+			}
+		})
+	}
+}

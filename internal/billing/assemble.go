@@ -254,7 +254,7 @@ func firstLines(u *Unit, sub *Subscription, items []*Item, prorate bool) ([]Line
 		if trial {
 			for i := range ls {
 				ls[i].Amount, ls[i].UnitAmount = 0, nil
-				ls[i].Description = "Trial period for " + productName(u.tx, pr)
+				ls[i].Description = sub.rules().TrialLineText(ls[i].Quantity, productName(u.tx, pr))
 			}
 		}
 		lines = append(lines, ls...)

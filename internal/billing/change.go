@@ -274,13 +274,10 @@ func changeSubscription(u *Unit, cur *Subscription, upd subUpdate, now int64) (*
 			if err := checkTrialEnd("trial_end", v.V.At, now); err != nil {
 				return nil, nil, nil, err
 			}
-			if sub.Status != SubscriptionTrialing {
-				sub.TrialStart, sub.PeriodStart = now, now
-			}
-			sub.Status, sub.TrialEnd = SubscriptionTrialing, v.V.At
-			sub.BillingCycleAnchor, sub.PeriodEnd, sub.StubFreeUntil = v.V.At, v.V.At, 0
+			sub.startTrial(now, v.V.At)
 		}
 	}
+	sub.capTrialAtCancel()
 	paid := cur.Status != SubscriptionTrialing // the current period's licensed items were charged
 	var prorations []proration
 	var inv *Invoice

@@ -338,15 +338,7 @@ func TestFlexibleTruncatedPeriod(t *testing.T) {
 					}
 				}
 				s.abort()
-				if err := RunDue(s.unit(july), "", jul16+hour); err != nil {
-					t.Fatal(err)
-				}
-				s.commit()
-				u = s.unit(jul16 + hour)
-				ended, err := GetSubscription(u.Tx(), sub.ID, "id")
-				if err != nil {
-					t.Fatal(err)
-				}
+				u, ended := s.runUntil(jul16+hour, sub)
 				if ended.Status != SubscriptionCanceled || ended.EndedAt != jul16 {
 					t.Errorf("at the cancel_at: %s, ended at %d; want canceled at %d", ended.Status, ended.EndedAt, jul16)
 				}
@@ -407,6 +399,104 @@ func TestFlexiblePendingOnReset(t *testing.T) {
 			})
 		}
 	}
+}
+
+// TestFlexibleTrials: the trial rules of each mode. Classic's trial_start is
+// the first trial ever, flexible's the most recent; a cancel_at before the
+// trial's end rewrites classic's trial_end to it (the trial and the period
+// end then), while flexible keeps trial_end (the subscription still ends at
+// the cancel_at); a trial's line reads "Trial period for Seats" in classic,
+// "Free trial for 1 × Seats" in flexible.
+func TestFlexibleTrials(t *testing.T) {
+	jul8, jul10, jul15, jul16, jul20 := july+7*day, july+9*day, july+14*day, july+15*day, july+19*day
+	type want struct {
+		trialStart, trialEnd, periodEnd int64
+		line                            string // the first invoice's
+	}
+	for _, tc := range []struct {
+		name              string
+		create            func(in *SubscriptionCreate)
+		then              func(s *shop, sub *Subscription) *Subscription // nil: nothing
+		classic, flexible want
+	}{
+		{name: "a trial's line",
+			create:   func(in *SubscriptionCreate) { in.TrialEnd = Some(Moment{At: jul15}) },
+			classic:  want{july, jul15, jul15, "Trial period for Seats"},
+			flexible: want{july, jul15, jul15, "Free trial for 1 × Seats"}},
+		{name: "cancel_at before trial_end on create",
+			create: func(in *SubscriptionCreate) {
+				in.TrialEnd, in.Settings.CancelAt = Some(Moment{At: jul15}), Some(jul10)
+			},
+			classic:  want{july, jul10, jul10, "Trial period for Seats"},
+			flexible: want{july, jul15, jul15, "Free trial for 1 × Seats"}},
+		{name: "cancel_at before trial_end by an update",
+			create: func(in *SubscriptionCreate) { in.TrialEnd = Some(Moment{At: jul15}) },
+			then: func(s *shop, sub *Subscription) *Subscription {
+				_, changed, _ := s.updateAt(july+day, sub, SubscriptionChange{Subscription: sub.ID, Settings: SubscriptionSettings{CancelAt: Some(jul10)}})
+				s.commit()
+				return changed
+			},
+			classic:  want{july, jul10, jul10, "Trial period for Seats"},
+			flexible: want{july, jul15, jul15, "Free trial for 1 × Seats"}},
+		{name: "a second trial",
+			create: func(in *SubscriptionCreate) { in.TrialEnd = Some(Moment{At: jul8}) },
+			then: func(s *shop, sub *Subscription) *Subscription {
+				s.runUntil(jul8+hour, sub)
+				s.abort()
+				_, changed, _ := s.updateAt(jul16, sub, SubscriptionChange{Subscription: sub.ID, TrialEnd: Some(Moment{At: jul20})})
+				s.commit()
+				return changed
+			},
+			classic:  want{july, jul20, jul20, "Trial period for Seats"},
+			flexible: want{jul16, jul20, jul20, "Free trial for 1 × Seats"}},
+	} {
+		for _, mode := range []Mode{ModeClassic, ModeFlexible} {
+			t.Run(tc.name+"/"+string(mode), func(t *testing.T) {
+				s := newShop(t)
+				_, sub, _ := s.subscribeIn(mode, july, tc.create, s.seat)
+				u := s.unit(july)
+				first := latestLines(t, u, sub)
+				s.abort()
+				if tc.then != nil {
+					sub = tc.then(s, sub)
+				}
+				w := byMode(mode, tc.classic, tc.flexible)
+				got := want{sub.ShownTrialStart(), sub.TrialEnd, sub.PeriodEnd, ""}
+				if len(first) == 1 {
+					got.line = first[0].Description
+				}
+				if got != w {
+					t.Errorf("trial_start %d, trial_end %d, period end %d, line %q; want %d, %d, %d, %q",
+						got.trialStart, got.trialEnd, got.periodEnd, got.line, w.trialStart, w.trialEnd, w.periodEnd, w.line)
+				}
+				if sub.CancelAt == 0 {
+					return
+				}
+				_, ended := s.runUntil(jul15+hour, sub)
+				if ended.Status != SubscriptionCanceled || ended.EndedAt != jul10 {
+					t.Errorf("after the cancel_at: %s, ended at %d; want canceled at %d", ended.Status, ended.EndedAt, jul10)
+				}
+				s.abort()
+			})
+		}
+	}
+}
+
+// runUntil runs the due work of the emulator's clock up to until and
+// commits it; it returns sub as it is then, read in a unit at until it
+// leaves open.
+func (s *shop) runUntil(until int64, sub *Subscription) (*Unit, *Subscription) {
+	s.t.Helper()
+	if err := RunDue(s.unit(july), "", until); err != nil {
+		s.t.Fatal(err)
+	}
+	s.commit()
+	u := s.unit(until)
+	got, err := GetSubscription(u.Tx(), sub.ID, "id")
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	return u, got
 }
 
 // TestModeRequest: a new subscription's billing mode, checked.

@@ -1,6 +1,9 @@
 package billing
 
-import "github.com/stripe-emulator/stripe-emulator/internal/apierr"
+import (
+	"github.com/stripe-emulator/stripe-emulator/internal/apierr"
+	"github.com/stripe-emulator/stripe-emulator/internal/billing/calc"
+)
 
 // A billing mode is the set of rules by which Stripe bills a subscription's
 // changes. API 2024-06-20 has one, classic: billing_mode arrives in
@@ -110,6 +113,14 @@ type modeRules interface {
 	// restarts the billing cycle, made with proration_behavior behavior, takes
 	// the invoice items pending before the change.
 	InvoicesPendingOnReset(behavior ProrationBehavior) bool
+	// ShowsFirstTrialStart reports whether trial_start is the first trial
+	// ever, rather than the most recent.
+	ShowsFirstTrialStart() bool
+	// TrialEndsAtCancel reports whether a cancel_at before a trial's end
+	// rewrites trial_end to it.
+	TrialEndsAtCancel() bool
+	// TrialLineText is the description of a trial's free line.
+	TrialLineText(quantity int64, product string) string
 }
 
 // rules are the rules of the subscription's billing mode.
@@ -163,6 +174,14 @@ func (classicMode) InvoicesPendingOnReset(behavior ProrationBehavior) bool {
 	return behavior != ProrationAlwaysInvoice
 }
 
+// Trials: "trial_start = first trial ever"; "cancel_at before trial_end
+// rewrites trial_end"; the trial's line is "Trial period for {product}".
+func (classicMode) ShowsFirstTrialStart() bool { return true }
+func (classicMode) TrialEndsAtCancel() bool    { return true }
+func (classicMode) TrialLineText(quantity int64, product string) string {
+	return calc.TrialText(false, quantity, product)
+}
+
 // flexibleMode is Stripe's flexible billing mode (2025-06-30.basil), from the
 // same page:
 //   - usage before a price change: "Stripe bills for all usage in the current
@@ -182,7 +201,10 @@ func (classicMode) InvoicesPendingOnReset(behavior ProrationBehavior) bool {
 //   - a first period truncated by cancel_at: "proration_behavior=none
 //     disables" its prorations (the truncated period is charged whole [I]);
 //   - pending invoice items are "always included on all invoices a
-//     subscription generates".
+//     subscription generates";
+//   - trials: trial_start is "the most recent trial", trial_end is
+//     preserved before a cancel_at, a trial's line is "Free trial for
+//     {quantity} × {product name}" (Stripe writes ×, as in its other lines).
 type flexibleMode struct{}
 
 // BillsStoppedUsage: never with the period; InvoicesStoppedUsage bills it.
@@ -200,3 +222,8 @@ func (flexibleMode) SplitsBackdating() bool             { return true }
 func (flexibleMode) ProratesTruncatedPeriod(prorate bool) bool { return prorate }
 
 func (flexibleMode) InvoicesPendingOnReset(ProrationBehavior) bool { return true }
+func (flexibleMode) ShowsFirstTrialStart() bool                    { return false }
+func (flexibleMode) TrialEndsAtCancel() bool                       { return false }
+func (flexibleMode) TrialLineText(quantity int64, product string) string {
+	return calc.TrialText(true, quantity, product)
+}

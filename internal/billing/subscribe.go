@@ -79,6 +79,7 @@ func CreateSubscription(u *Unit, in SubscriptionCreate) (*Subscription, error) {
 	}
 	prorate := in.ProrationBehavior != ProrationNone
 	firstPeriod(sub, start, now, trialEnd, anchor, prorate)
+	sub.capTrialAtCancel()
 	if truncateAtCancel(sub, now) {
 		prorate = sub.rules().ProratesTruncatedPeriod(prorate)
 	}
