@@ -482,3 +482,143 @@ func TestFlexibleCreditNamesItsDebit(t *testing.T) {
 		})
 	}
 }
+
+// A subscription created on 1 July at 2025-06-30.basil with a cancel_at on
+// the 16th: its first period ends then. Classic prorates it whatever
+// proration_behavior says (15 of 31 days of 10.00: 4.84); flexible too, but
+// proration_behavior=none disables the proration: the period is charged
+// whole [I]. At the cancel_at it ends, with no credit.
+func TestFlexibleTruncatedFirstPeriod(t *testing.T) {
+	for _, tt := range []struct {
+		mode, behavior string
+		total          int64
+	}{
+		{"classic", "", 484},
+		{"classic", "none", 484},
+		{"flexible", "", 484},
+		{"flexible", "none", 1000},
+	} {
+		t.Run(tt.mode+" "+tt.behavior, func(t *testing.T) {
+			e := newEnvWithCard(t)
+			sc := e.clientAt("2025-06-30.basil")
+			clockID, cus := clockCustomer(t, sc, t0.Unix())
+			seat := licensedPrice(t, sc, 1000, "month")
+			cancelAt := t0.Unix() + 15*day
+			params := &stripe.SubscriptionParams{Customer: stripe.String(cus), CancelAt: stripe.Int64(cancelAt),
+				Items: []*stripe.SubscriptionItemsParams{{Price: stripe.String(seat.ID)}}}
+			params.AddExtra("billing_mode[type]", tt.mode)
+			if tt.behavior != "" {
+				params.ProrationBehavior = stripe.String(tt.behavior)
+			}
+			sub, err := sc.Subscriptions.New(params)
+			if err != nil {
+				t.Fatal(err)
+			}
+			first := latestInvoice(t, sc, sub.ID)
+			if first.Total != tt.total || len(first.Lines.Data) != 1 || first.Lines.Data[0].Period.End != cancelAt {
+				t.Errorf("first invoice %d %s, want %d for the period up to %d", first.Total, lineSummary(first), tt.total, cancelAt)
+			}
+			if raw := string(sub.LastResponse.RawJSON); !strings.Contains(raw, fmt.Sprintf(`"current_period_end":%d`, cancelAt)) {
+				t.Errorf("the item's current_period_end is not the cancel_at %d: %s", cancelAt, raw)
+			}
+			advance(t, sc, clockID, cancelAt+2*3600)
+			ended, err := sc.Subscriptions.Get(sub.ID, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			final := latestInvoice(t, sc, sub.ID)
+			if ended.Status != stripe.SubscriptionStatusCanceled || final.ID == first.ID || final.Total != 0 {
+				t.Errorf("at the cancel_at: %s, final invoice %s %d %s; want canceled, a final invoice of 0", ended.Status, final.ID, final.Total, lineSummary(final))
+			}
+		})
+	}
+}
+
+// An invoice item of 250 pending for a subscription's customer when, on the
+// 16th, billing_cycle_anchor=now restarts its cycle at 2025-06-30.basil:
+// classic's invoice leaves it pending with proration_behavior=always_invoice
+// ("only when proration behavior isn't always_invoice"), and takes it
+// otherwise; flexible's always takes it.
+func TestFlexiblePendingItemsOnAnchorReset(t *testing.T) {
+	for _, tt := range []struct {
+		mode, behavior string
+		pending        []int64 // after the reset
+	}{
+		{"classic", "always_invoice", []int64{250}},
+		{"classic", "create_prorations", nil},
+		{"flexible", "always_invoice", nil},
+		{"flexible", "create_prorations", nil},
+	} {
+		t.Run(tt.mode+" "+tt.behavior, func(t *testing.T) {
+			e := newEnvWithCard(t)
+			sc := e.clientAt("2025-06-30.basil")
+			clockID, cus := clockCustomer(t, sc, t0.Unix())
+			seat := licensedPrice(t, sc, 1000, "month")
+			sub := subscribeIn(t, sc, tt.mode, cus, &stripe.SubscriptionItemsParams{Price: stripe.String(seat.ID)})
+			if _, err := sc.InvoiceItems.New(&stripe.InvoiceItemParams{Customer: stripe.String(cus), Amount: stripe.Int64(250), Currency: stripe.String("usd")}); err != nil {
+				t.Fatal(err)
+			}
+			advance(t, sc, clockID, t0.Unix()+15*day)
+			params := &stripe.SubscriptionParams{ProrationBehavior: stripe.String(tt.behavior)}
+			params.AddExtra("billing_cycle_anchor", "now")
+			if _, err := sc.Subscriptions.Update(sub.ID, params); err != nil {
+				t.Fatal(err)
+			}
+			inv := latestInvoice(t, sc, sub.ID)
+			has := slices.ContainsFunc(inv.Lines.Data, func(l *stripe.InvoiceLineItem) bool { return l.Amount == 250 })
+			if got := pendingAmounts(t, sc, cus); !slices.Equal(got, tt.pending) || has != (tt.pending == nil) || inv.BillingReason != "subscription_update" {
+				t.Errorf("reset invoice (%s) %s; pending %v, want %v", inv.BillingReason, lineSummary(inv), got, tt.pending)
+			}
+		})
+	}
+}
+
+// Trials at 2025-06-30.basil: a trial to the 15th with a cancel_at on the
+// 10th. Classic rewrites trial_end to the cancel_at and writes "Trial period
+// for {product}"; flexible keeps trial_end and writes "Free trial for 1 ×
+// {product}". After its trial, a second trial from the 16th: classic's
+// trial_start stays the first trial's, flexible's is the second's.
+func TestFlexibleTrialRules(t *testing.T) {
+	for _, tt := range []struct {
+		mode, line           string
+		trialEnd, trialStart int64 // after create; after the second trial
+	}{
+		{"classic", "Trial period for Seat month", t0.Unix() + 9*day, t0.Unix()},
+		{"flexible", "Free trial for 1 × Seat month", t0.Unix() + 14*day, t0.Unix() + 15*day},
+	} {
+		t.Run(tt.mode, func(t *testing.T) {
+			e := newEnvWithCard(t)
+			sc := e.clientAt("2025-06-30.basil")
+			clockID, cus := clockCustomer(t, sc, t0.Unix())
+			seat := licensedPrice(t, sc, 1000, "month")
+			params := &stripe.SubscriptionParams{Customer: stripe.String(cus), TrialEnd: stripe.Int64(t0.Unix() + 14*day),
+				CancelAt: stripe.Int64(t0.Unix() + 9*day), Items: []*stripe.SubscriptionItemsParams{{Price: stripe.String(seat.ID)}}}
+			params.AddExtra("billing_mode[type]", tt.mode)
+			sub, err := sc.Subscriptions.New(params)
+			if err != nil {
+				t.Fatal(err)
+			}
+			first := latestInvoice(t, sc, sub.ID)
+			if sub.TrialEnd != tt.trialEnd || sub.CancelAt != t0.Unix()+9*day || len(first.Lines.Data) != 1 || first.Lines.Data[0].Description != tt.line {
+				t.Errorf("trial_end %d, cancel_at %d, first invoice %s; want %d, %q", sub.TrialEnd, sub.CancelAt, lineSummary(first), tt.trialEnd, tt.line)
+			}
+			// A second subscription: its trial ends on the 8th, a new one
+			// starts on the 16th.
+			params = &stripe.SubscriptionParams{Customer: stripe.String(cus), TrialEnd: stripe.Int64(t0.Unix() + 7*day),
+				Items: []*stripe.SubscriptionItemsParams{{Price: stripe.String(seat.ID)}}}
+			params.AddExtra("billing_mode[type]", tt.mode)
+			again, err := sc.Subscriptions.New(params)
+			if err != nil {
+				t.Fatal(err)
+			}
+			advance(t, sc, clockID, t0.Unix()+15*day)
+			again, err = sc.Subscriptions.Update(again.ID, &stripe.SubscriptionParams{TrialEnd: stripe.Int64(t0.Unix() + 19*day)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if again.Status != stripe.SubscriptionStatusTrialing || again.TrialStart != tt.trialStart {
+				t.Errorf("the second trial: %s, trial_start %d; want trialing, %d", again.Status, again.TrialStart, tt.trialStart)
+			}
+		})
+	}
+}

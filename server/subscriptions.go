@@ -610,7 +610,7 @@ var subscriptionShape = newShape("subscription", []subField{
 			{name: "missing_payment_method", get: func(_ *renderCtx, v *subView) any { return v.sub.TrialEndBehavior }},
 		}},
 	}},
-	{name: "trial_start", get: func(_ *renderCtx, v *subView) any { return nullIfZero(v.sub.TrialStart) }},
+	{name: "trial_start", get: func(_ *renderCtx, v *subView) any { return nullIfZero(v.sub.ShownTrialStart()) }},
 })
 
 // renderStatusDetails is a paused subscription's status_details (absent

@@ -1,6 +1,8 @@
 package billing
 
 import (
+	"slices"
+
 	"github.com/stripe-emulator/stripe-emulator/internal/billing/calc"
 	"github.com/stripe-emulator/stripe-emulator/internal/store"
 )
@@ -25,6 +27,12 @@ func subscriptionInvoice(u *Unit, sub *Subscription, items []*Item, start, end i
 // their pending invoice items. It auto-advances; finalizesAt (0: finalized by
 // the caller at once) is when it finalizes on its own.
 func newInvoice(u *Unit, sub *Subscription, reason string, start, end, created int64, lines []Line, finalizesAt int64) (*Invoice, error) {
+	return newInvoiceHolding(u, sub, reason, start, end, created, lines, finalizesAt, nil)
+}
+
+// newInvoiceHolding is newInvoice, leaving pending the invoice items held
+// (by ID).
+func newInvoiceHolding(u *Unit, sub *Subscription, reason string, start, end, created int64, lines []Line, finalizesAt int64, held map[string]bool) (*Invoice, error) {
 	cu, err := GetCustomer(u.tx, sub.Customer, "customer", true)
 	if err != nil {
 		return nil, err
@@ -41,7 +49,7 @@ func newInvoice(u *Unit, sub *Subscription, reason string, start, end, created i
 	if err != nil {
 		return nil, err
 	}
-	pending = keepItemsFor(pending, sub.ID)
+	pending = slices.DeleteFunc(keepItemsFor(pending, sub.ID), func(ii *InvoiceItem) bool { return held[ii.ID] })
 	if err := takeItems(u, inv, pending); err != nil {
 		return nil, err
 	}
@@ -207,6 +215,9 @@ func firstLines(u *Unit, sub *Subscription, items []*Item, prorate bool) ([]Line
 	now, trial := sub.Created, sub.Status == SubscriptionTrialing
 	stub := sub.BillingCycleAnchor > now // the first period ends at the anchor
 	backdated := sub.PeriodStart < now
+	// a cancel_at cut the first period short of the cycle's first boundary
+	_, natural := calc.PeriodContaining(sub.BillingCycleAnchor, sub.Interval, now)
+	truncated := !trial && !backdated && sub.PeriodEnd < natural
 	lines, err := backdatedPeriodLines(u, sub, items, prorate)
 	if err != nil {
 		return nil, err
@@ -228,6 +239,8 @@ func firstLines(u *Unit, sub *Subscription, items []*Item, prorate bool) ([]Line
 			ls = rateLines(u.tx, sub, it, pr, 0, sub.PeriodStart, sub.PeriodEnd)
 		case trial:
 			ls = rateLines(u.tx, sub, it, pr, it.Quantity, sub.PeriodStart, sub.PeriodEnd)
+		case truncated:
+			ls = truncatedLines(u.tx, sub, it, pr, now, sub.PeriodEnd, natural, prorate)
 		case stub && backdated:
 			ls = backdatedLines(u.tx, sub, it, pr, sub.PeriodStart, sub.PeriodEnd)
 		case stub:
@@ -241,7 +254,7 @@ func firstLines(u *Unit, sub *Subscription, items []*Item, prorate bool) ([]Line
 		if trial {
 			for i := range ls {
 				ls[i].Amount, ls[i].UnitAmount = 0, nil
-				ls[i].Description = "Trial period for " + productName(u.tx, pr)
+				ls[i].Description = sub.rules().TrialLineText(ls[i].Quantity, productName(u.tx, pr))
 			}
 		}
 		lines = append(lines, ls...)

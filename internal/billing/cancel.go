@@ -82,7 +82,7 @@ func Resume(u *Unit, in ResumeRequest) (*Subscription, error) {
 		// Nothing of the paused time is billed: the new period starts now.
 		paused := cur.Clone()
 		paused.PeriodStart = now
-		sub, _, _, err = restartCycle(u, paused, sub, ch, nil, nil, now, updateCollection(""))
+		sub, _, _, err = restartCycle(u, paused, sub, ch, nil, nil, nil, now, updateCollection(""))
 		return sub, err
 	}
 	sub.PeriodStart, sub.PeriodEnd = calc.PeriodContaining(sub.BillingCycleAnchor, sub.Interval, now)

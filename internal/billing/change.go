@@ -278,13 +278,10 @@ func changeSubscription(u *Unit, cur *Subscription, upd subUpdate, now int64) (*
 			if err := checkTrialEnd("trial_end", v.V.At, now); err != nil {
 				return nil, nil, nil, err
 			}
-			if sub.Status != SubscriptionTrialing {
-				sub.TrialStart, sub.PeriodStart = now, now
-			}
-			sub.Status, sub.TrialEnd = SubscriptionTrialing, v.V.At
-			sub.BillingCycleAnchor, sub.PeriodEnd, sub.StubFreeUntil = v.V.At, v.V.At, 0
+			sub.startTrial(now, v.V.At)
 		}
 	}
+	sub.capTrialAtCancel()
 	paid := cur.Status != SubscriptionTrialing // the current period's licensed items were charged
 	var prorations []proration
 	var inv *Invoice
@@ -297,7 +294,11 @@ func changeSubscription(u *Unit, cur *Subscription, upd subUpdate, now int64) (*
 				return nil, nil, nil, err
 			}
 		}
-		return restartCycle(u, cur, sub, ch, prorations, upd.invoiceItems, now, updateCollection(upd.payment))
+		held, err := heldOnReset(u, cur, behavior)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		return restartCycle(u, cur, sub, ch, prorations, upd.invoiceItems, held, now, updateCollection(upd.payment))
 	}
 	if ch.intervalChanged(cur) && paid && !resets {
 		keepAnchor(sub, now)
@@ -555,7 +556,7 @@ func storeChange(u *Unit, sub *Subscription, ch *subChange) error {
 // restartCycle starts a new billing period at now and bills it at once: the
 // credits given, the one-off items of add_invoice_items, the usage of the old
 // period so far, and the new period's licensed items in advance.
-func restartCycle(u *Unit, cur, sub *Subscription, ch *subChange, credits []proration, invoiceItems []AddInvoiceItem, now int64, how collection) (*Subscription, *subChange, *Invoice, error) {
+func restartCycle(u *Unit, cur, sub *Subscription, ch *subChange, credits []proration, invoiceItems []AddInvoiceItem, held map[string]bool, now int64, how collection) (*Subscription, *subChange, *Invoice, error) {
 	usage, err := periodLines(u, cur, ch.before, cur.PeriodStart, now, false)
 	if err != nil {
 		return nil, nil, nil, err
@@ -592,15 +593,38 @@ func restartCycle(u *Unit, cur, sub *Subscription, ch *subChange, credits []pror
 			lines = append(lines, advanceLines(u.tx, sub, it, pr, sub.PeriodStart, sub.PeriodEnd)...)
 		}
 	}
-	sub, inv, err := invoiceNow(u, sub, append(lines, usage...), now, how)
+	sub, inv, err := invoiceNowHolding(u, sub, append(lines, usage...), now, how, held)
 	return sub, ch, inv, err
+}
+
+// heldOnReset are the invoice items pending for a subscription that the
+// invoice of a change restarting its cycle with proration_behavior behavior
+// leaves pending, by ID (nil: none), as its billing mode says.
+func heldOnReset(u *Unit, sub *Subscription, behavior ProrationBehavior) (map[string]bool, error) {
+	if sub.rules().InvoicesPendingOnReset(behavior) {
+		return nil, nil
+	}
+	pending, err := PendingItems(u.tx, sub.Customer)
+	if err != nil {
+		return nil, err
+	}
+	held := map[string]bool{}
+	for _, ii := range keepItemsFor(pending, sub.ID) {
+		held[ii.ID] = true
+	}
+	return held, nil
 }
 
 // invoiceNow bills a subscription at once (billing_reason subscription_update):
 // its pending invoice items and the lines given, finalized and collected now.
 // The subscription's latest_invoice becomes that invoice: it is returned, as stored.
 func invoiceNow(u *Unit, sub *Subscription, lines []Line, now int64, how collection) (*Subscription, *Invoice, error) {
-	inv, err := newInvoice(u, sub, "subscription_update", now, now, now, lines, 0)
+	return invoiceNowHolding(u, sub, lines, now, how, nil)
+}
+
+// invoiceNowHolding is invoiceNow, leaving pending the invoice items held.
+func invoiceNowHolding(u *Unit, sub *Subscription, lines []Line, now int64, how collection, held map[string]bool) (*Subscription, *Invoice, error) {
+	inv, err := newInvoiceHolding(u, sub, "subscription_update", now, now, now, lines, 0, held)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -109,8 +109,8 @@ func (s *dueShop) snapshots() []string {
 // the invoice of the period (usage in arrears, licensed items' next period
 // in advance) is a draft for an hour, then finalized and collected; a trial
 // ends into its first paid period, or, by its end behaviour, pauses or
-// cancels; a cancel_at ends the subscription with its unused licensed time
-// credited, cancel_at_period_end at the period's end; an open send_invoice
+// cancels; a cancel_at ends the subscription (in the first period, the
+// period cut short at it), cancel_at_period_end at the period's end; an open send_invoice
 // invoice past its due date makes its subscription past_due; renewal
 // notices come three days ahead. (Amounts as in the HTTP tests: seats at
 // 3,100 a month; 3,000 Alpaca tokens are 12, below the minimum charge of 50,
@@ -184,12 +184,11 @@ func TestCycles(t *testing.T) {
 			in:     SubscriptionCreate{TrialPeriodDays: Some(int64(7)), Settings: SubscriptionSettings{TrialEndBehavior: Some("cancel")}},
 			status: SubscriptionCanceled, start: july, end: jul8, endedAt: jul8,
 			invoices: []dueInvoice{created(0)}, events: []string{trialEnds}},
-		{name: "cancel_at mid-period: the unused time of July credited (16 of 31 days)",
+		{name: "cancel_at in the first period: it ends then, charged pro rata (15 of 31 days)",
 			prices: func(s *shop) []*Price { return []*Price{s.seat} }, until: jul16 + hour,
 			in:     SubscriptionCreate{Settings: SubscriptionSettings{CancelAt: Some(jul16)}},
-			status: SubscriptionCanceled, start: july, end: august, endedAt: jul16,
-			invoices: []dueInvoice{created(3100), {"subscription_cycle", InvoicePaid, july, jul16, []int64{-1600}, 0}},
-			balance:  -1600},
+			status: SubscriptionCanceled, start: july, end: jul16, endedAt: jul16,
+			invoices: []dueInvoice{created(1500), {"subscription_cycle", InvoicePaid, july, jul16, []int64{}, 0}}},
 		{name: "cancel_at_period_end: the usage of the last period, no next period, no notice",
 			prices: func(s *shop) []*Price { return []*Price{s.seat, s.tokens} }, tokens: 30_000, until: august + hour,
 			in:     SubscriptionCreate{Settings: SubscriptionSettings{CancelAtPeriodEnd: Some(true)}},

@@ -303,6 +303,202 @@ func TestFlexibleBackdating(t *testing.T) {
 	})
 }
 
+// TestFlexibleTruncatedPeriod: a subscription created on 1 July with a
+// cancel_at on 16 July: its first period ends then. Classic applies
+// prorations to it whatever proration_behavior says (15 of 31 days of 3,100:
+// 1,500); flexible too, but for proration_behavior=none, which disables
+// them: the truncated period is charged whole [I].
+func TestFlexibleTruncatedPeriod(t *testing.T) {
+	jul16 := july + 15*day
+	for _, tc := range []struct {
+		name              string
+		behavior          ProrationBehavior
+		classic, flexible []int64
+	}{
+		{"create_prorations (the default)", "", []int64{1500, 0}, []int64{1500, 0}},
+		{"proration_behavior=none", ProrationNone, []int64{1500, 0}, []int64{3100, 0}},
+	} {
+		for _, mode := range []Mode{ModeClassic, ModeFlexible} {
+			t.Run(tc.name+"/"+string(mode), func(t *testing.T) {
+				s := newShop(t)
+				_, sub, _ := s.subscribeIn(mode, july, func(in *SubscriptionCreate) {
+					in.Settings.CancelAt, in.ProrationBehavior = Some(jul16), tc.behavior
+				}, s.seat, s.tokens)
+				if sub.PeriodStart != july || sub.PeriodEnd != jul16 || sub.BillingCycleAnchor != july {
+					t.Errorf("period [%d, %d), anchor %d; want [%d, %d), %d", sub.PeriodStart, sub.PeriodEnd, sub.BillingCycleAnchor, july, jul16, july)
+				}
+				u := s.unit(july)
+				lines := latestLines(t, u, sub)
+				if got, want := amounts(lines), byMode(mode, tc.classic, tc.flexible); !slices.Equal(got, want) {
+					t.Errorf("first invoice %v, want %v", got, want)
+				}
+				for _, l := range lines {
+					if l.PeriodStart != july || l.PeriodEnd != jul16 {
+						t.Errorf("line %q: period [%d, %d), want [%d, %d)", l.Description, l.PeriodStart, l.PeriodEnd, july, jul16)
+					}
+				}
+				s.abort()
+				u, ended := s.runUntil(jul16+hour, sub)
+				if ended.Status != SubscriptionCanceled || ended.EndedAt != jul16 {
+					t.Errorf("at the cancel_at: %s, ended at %d; want canceled at %d", ended.Status, ended.EndedAt, jul16)
+				}
+				if final := latestLines(t, u, ended); len(final) != 1 || final[0].Amount != 0 {
+					t.Errorf("final invoice %v, want the usage's line of 0 and no credit", amounts(final))
+				}
+				s.abort()
+			})
+		}
+	}
+}
+
+// TestFlexiblePendingOnReset: a quantity change on 5 July leaves its
+// prorations pending; on 16 July billing_cycle_anchor=now restarts the cycle
+// with an invoice at once. Classic's invoice takes those pending items "only
+// when proration behavior isn't always_invoice" (with it, they stay pending
+// for the next invoice); flexible's always does.
+func TestFlexiblePendingOnReset(t *testing.T) {
+	jul5, jul16 := july+4*day, july+15*day
+	for _, tc := range []struct {
+		behavior ProrationBehavior
+		classic  bool // whether classic's reset invoice takes the earlier pending items
+	}{
+		{"", true},
+		{ProrationNone, true},
+		{ProrationAlwaysInvoice, false},
+	} {
+		for _, mode := range []Mode{ModeClassic, ModeFlexible} {
+			t.Run(string(tc.behavior)+"/"+string(mode), func(t *testing.T) {
+				s := newShop(t)
+				cu, sub, items := s.subscribeIn(mode, july, nil, s.seat)
+				more := SubscriptionChange{Subscription: sub.ID, Items: []ItemChange{changeOf(0, items[0])}}
+				more.Items[0].Quantity = Some(int64(2))
+				_, sub, _ = s.updateAt(jul5, sub, more)
+				s.commit()
+				u := s.unit(jul5)
+				earlier, err := PendingItems(u.Tx(), cu.ID)
+				if err != nil || len(earlier) != 2 {
+					t.Fatalf("pending after the quantity change: %d items, %v", len(earlier), err)
+				}
+				s.abort()
+				u, changed, _ := s.updateAt(jul16, sub, SubscriptionChange{Subscription: sub.ID, AnchorNow: true, ProrationBehavior: tc.behavior})
+				if changed.LatestInvoice == sub.LatestInvoice {
+					t.Fatal("billing_cycle_anchor=now made no invoice")
+				}
+				took := 0
+				for _, l := range latestLines(t, u, changed) {
+					for _, ii := range earlier {
+						if l.InvoiceItem == ii.ID {
+							took++
+						}
+					}
+				}
+				pending := pendingAmounts(t, u, cu.ID)
+				if want := byMode(mode, tc.classic, true); (took == len(earlier)) != want || (len(pending) == 0) != want {
+					t.Errorf("the reset invoice took %d of the %d earlier pending items, %v left pending; want taken: %v", took, len(earlier), pending, want)
+				}
+			})
+		}
+	}
+}
+
+// TestFlexibleTrials: the trial rules of each mode. Classic's trial_start is
+// the first trial ever, flexible's the most recent; a cancel_at before the
+// trial's end rewrites classic's trial_end to it (the trial and the period
+// end then), while flexible keeps trial_end (the subscription still ends at
+// the cancel_at); a trial's line reads "Trial period for Seats" in classic,
+// "Free trial for 1 × Seats" in flexible.
+func TestFlexibleTrials(t *testing.T) {
+	jul8, jul10, jul15, jul16, jul20 := july+7*day, july+9*day, july+14*day, july+15*day, july+19*day
+	type want struct {
+		trialStart, trialEnd, periodEnd int64
+		line                            string // the first invoice's
+	}
+	for _, tc := range []struct {
+		name              string
+		create            func(in *SubscriptionCreate)
+		then              func(s *shop, sub *Subscription) *Subscription // nil: nothing
+		classic, flexible want
+	}{
+		{name: "a trial's line",
+			create:   func(in *SubscriptionCreate) { in.TrialEnd = Some(Moment{At: jul15}) },
+			classic:  want{july, jul15, jul15, "Trial period for Seats"},
+			flexible: want{july, jul15, jul15, "Free trial for 1 × Seats"}},
+		{name: "cancel_at before trial_end on create",
+			create: func(in *SubscriptionCreate) {
+				in.TrialEnd, in.Settings.CancelAt = Some(Moment{At: jul15}), Some(jul10)
+			},
+			classic:  want{july, jul10, jul10, "Trial period for Seats"},
+			flexible: want{july, jul15, jul15, "Free trial for 1 × Seats"}},
+		{name: "cancel_at before trial_end by an update",
+			create: func(in *SubscriptionCreate) { in.TrialEnd = Some(Moment{At: jul15}) },
+			then: func(s *shop, sub *Subscription) *Subscription {
+				_, changed, _ := s.updateAt(july+day, sub, SubscriptionChange{Subscription: sub.ID, Settings: SubscriptionSettings{CancelAt: Some(jul10)}})
+				s.commit()
+				return changed
+			},
+			classic:  want{july, jul10, jul10, "Trial period for Seats"},
+			flexible: want{july, jul15, jul15, "Free trial for 1 × Seats"}},
+		{name: "a second trial",
+			create: func(in *SubscriptionCreate) { in.TrialEnd = Some(Moment{At: jul8}) },
+			then: func(s *shop, sub *Subscription) *Subscription {
+				s.runUntil(jul8+hour, sub)
+				s.abort()
+				_, changed, _ := s.updateAt(jul16, sub, SubscriptionChange{Subscription: sub.ID, TrialEnd: Some(Moment{At: jul20})})
+				s.commit()
+				return changed
+			},
+			classic:  want{july, jul20, jul20, "Trial period for Seats"},
+			flexible: want{jul16, jul20, jul20, "Free trial for 1 × Seats"}},
+	} {
+		for _, mode := range []Mode{ModeClassic, ModeFlexible} {
+			t.Run(tc.name+"/"+string(mode), func(t *testing.T) {
+				s := newShop(t)
+				_, sub, _ := s.subscribeIn(mode, july, tc.create, s.seat)
+				u := s.unit(july)
+				first := latestLines(t, u, sub)
+				s.abort()
+				if tc.then != nil {
+					sub = tc.then(s, sub)
+				}
+				w := byMode(mode, tc.classic, tc.flexible)
+				got := want{sub.ShownTrialStart(), sub.TrialEnd, sub.PeriodEnd, ""}
+				if len(first) == 1 {
+					got.line = first[0].Description
+				}
+				if got != w {
+					t.Errorf("trial_start %d, trial_end %d, period end %d, line %q; want %d, %d, %d, %q",
+						got.trialStart, got.trialEnd, got.periodEnd, got.line, w.trialStart, w.trialEnd, w.periodEnd, w.line)
+				}
+				if sub.CancelAt == 0 {
+					return
+				}
+				_, ended := s.runUntil(jul15+hour, sub)
+				if ended.Status != SubscriptionCanceled || ended.EndedAt != jul10 {
+					t.Errorf("after the cancel_at: %s, ended at %d; want canceled at %d", ended.Status, ended.EndedAt, jul10)
+				}
+				s.abort()
+			})
+		}
+	}
+}
+
+// runUntil runs the due work of the emulator's clock up to until and
+// commits it; it returns sub as it is then, read in a unit at until it
+// leaves open.
+func (s *shop) runUntil(until int64, sub *Subscription) (*Unit, *Subscription) {
+	s.t.Helper()
+	if err := RunDue(s.unit(july), "", until); err != nil {
+		s.t.Fatal(err)
+	}
+	s.commit()
+	u := s.unit(until)
+	got, err := GetSubscription(u.Tx(), sub.ID, "id")
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	return u, got
+}
+
 // TestModeRequest: a new subscription's billing mode, checked.
 func TestModeRequest(t *testing.T) {
 	for _, tc := range []struct {

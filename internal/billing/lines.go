@@ -147,6 +147,21 @@ func advanceLines(tx *store.Txn, sub *Subscription, it *Item, pr *Price, start, 
 	return prorated(tx, ls, pr, start, func(amount decimal.Decimal) decimal.Decimal { return sub.prorate(amount, start, end) })
 }
 
+// truncatedLines rate a licensed item for a new subscription's first period
+// [start, end), cut short by a cancel_at before the cycle's boundary natural:
+// prorated, the share of [start, natural) that it is; otherwise (a billing
+// mode whose proration_behavior=none disables the proration) the price of a
+// whole period.
+func truncatedLines(tx *store.Txn, sub *Subscription, it *Item, pr *Price, start, end, natural int64, prorate bool) []Line {
+	ls := rateLines(tx, sub, it, pr, it.Quantity, start, end)
+	if !prorate {
+		return ls
+	}
+	return prorated(tx, ls, pr, start, func(amount decimal.Decimal) decimal.Decimal {
+		return sub.prorate(amount, start, natural).Sub(sub.prorate(amount, end, natural))
+	})
+}
+
 // backdatedLines rate a licensed item for the backdated time [start, end) of
 // a new subscription, charged in one line: prorated on periods counted from
 // the backdated start (calc.Span), as Stripe's backdating does.

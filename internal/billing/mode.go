@@ -1,6 +1,9 @@
 package billing
 
-import "github.com/stripe-emulator/stripe-emulator/internal/apierr"
+import (
+	"github.com/stripe-emulator/stripe-emulator/internal/apierr"
+	"github.com/stripe-emulator/stripe-emulator/internal/billing/calc"
+)
 
 // A billing mode is the set of rules by which Stripe bills a subscription's
 // changes. API 2024-06-20 has one, classic: billing_mode arrives in
@@ -102,6 +105,22 @@ type modeRules interface {
 	// first invoice period by period, on a cycle anchored at the backdated
 	// start, rather than in one prorated line.
 	SplitsBackdating() bool
+	// ProratesTruncatedPeriod reports whether a new subscription's first
+	// period, cut short by a cancel_at before its end, is charged pro rata
+	// (prorate: its proration_behavior is not none) rather than whole.
+	ProratesTruncatedPeriod(prorate bool) bool
+	// InvoicesPendingOnReset reports whether the invoice of a change that
+	// restarts the billing cycle, made with proration_behavior behavior, takes
+	// the invoice items pending before the change.
+	InvoicesPendingOnReset(behavior ProrationBehavior) bool
+	// ShowsFirstTrialStart reports whether trial_start is the first trial
+	// ever, rather than the most recent.
+	ShowsFirstTrialStart() bool
+	// TrialEndsAtCancel reports whether a cancel_at before a trial's end
+	// rewrites trial_end to it.
+	TrialEndsAtCancel() bool
+	// TrialLineText is the description of a trial's free line.
+	TrialLineText(quantity int64, product string) string
 }
 
 // rules are the rules of the subscription's billing mode.
@@ -143,6 +162,26 @@ func (classicMode) CreditsOriginalDebits() bool { return false }
 // collectively as a single line item."
 func (classicMode) SplitsBackdating() bool { return false }
 
+// ProratesTruncatedPeriod: a first period truncated by cancel_at has
+// "prorations applied", whatever proration_behavior says.
+func (classicMode) ProratesTruncatedPeriod(bool) bool { return true }
+
+// InvoicesPendingOnReset: pending invoice items are included on anchor-reset
+// invoices "only when proration behavior isn't always_invoice" (the
+// change's own prorations and add_invoice_items are not pending before it:
+// they are invoiced [I]).
+func (classicMode) InvoicesPendingOnReset(behavior ProrationBehavior) bool {
+	return behavior != ProrationAlwaysInvoice
+}
+
+// Trials: "trial_start = first trial ever"; "cancel_at before trial_end
+// rewrites trial_end"; the trial's line is "Trial period for {product}".
+func (classicMode) ShowsFirstTrialStart() bool { return true }
+func (classicMode) TrialEndsAtCancel() bool    { return true }
+func (classicMode) TrialLineText(quantity int64, product string) string {
+	return calc.TrialText(false, quantity, product)
+}
+
 // flexibleMode is Stripe's flexible billing mode (2025-06-30.basil), from the
 // same page:
 //   - usage before a price change: "Stripe bills for all usage in the current
@@ -158,7 +197,14 @@ func (classicMode) SplitsBackdating() bool { return false }
 //   - credit prorations "use the original debited amount instead of current
 //     subscription values ... one for each corresponding original debit";
 //   - backdating: "Backdated time ranges are split into multiple invoice line
-//     items according to billing period boundaries", on the first invoice.
+//     items according to billing period boundaries", on the first invoice;
+//   - a first period truncated by cancel_at: "proration_behavior=none
+//     disables" its prorations (the truncated period is charged whole [I]);
+//   - pending invoice items are "always included on all invoices a
+//     subscription generates";
+//   - trials: trial_start is "the most recent trial", trial_end is
+//     preserved before a cancel_at, a trial's line is "Free trial for
+//     {quantity} × {product name}" (Stripe writes ×, as in its other lines).
 type flexibleMode struct{}
 
 // BillsStoppedUsage: never with the period; InvoicesStoppedUsage bills it.
@@ -172,3 +218,12 @@ func (flexibleMode) ZeroLineForAddedUsage() bool        { return false }
 func (flexibleMode) ResetsAnchorOnIntervalChange() bool { return false }
 func (flexibleMode) CreditsOriginalDebits() bool        { return true }
 func (flexibleMode) SplitsBackdating() bool             { return true }
+
+func (flexibleMode) ProratesTruncatedPeriod(prorate bool) bool { return prorate }
+
+func (flexibleMode) InvoicesPendingOnReset(ProrationBehavior) bool { return true }
+func (flexibleMode) ShowsFirstTrialStart() bool                    { return false }
+func (flexibleMode) TrialEndsAtCancel() bool                       { return false }
+func (flexibleMode) TrialLineText(quantity int64, product string) string {
+	return calc.TrialText(true, quantity, product)
+}

@@ -315,7 +315,8 @@ func previewNewSubscription(u *Unit, inv *Invoice, cu *Customer, change PreviewC
 		return err
 	}
 	// The first invoice of the subscription the change would create: with a
-	// trial_end ahead, the trial's free lines to it ("now": no trial).
+	// trial_end ahead, the trial's free lines to it ("now": no trial); with a
+	// cancel_at, its first period as creation truncates it.
 	trialEnd := int64(0)
 	if change.TrialEnd.Set && !change.TrialEnd.V.Now {
 		trialEnd = change.TrialEnd.V.At
@@ -323,8 +324,19 @@ func previewNewSubscription(u *Unit, inv *Invoice, cu *Customer, change PreviewC
 			return err
 		}
 	}
-	firstPeriod(sub, now, now, trialEnd, 0, true)
-	lines, err := firstLines(u, sub, items, true)
+	if c := change.CancelAt; c.Set {
+		if c.V <= now {
+			return apierr.Invalid("subscription_details[cancel_at]", "Invalid timestamp: cancel_at must be in the future.")
+		}
+		sub.CancelAt = c.V
+	}
+	prorate := change.ProrationBehavior != ProrationNone
+	firstPeriod(sub, now, now, trialEnd, 0, prorate)
+	sub.capTrialAtCancel()
+	if truncateAtCancel(sub, now) {
+		prorate = sub.rules().ProratesTruncatedPeriod(prorate)
+	}
+	lines, err := firstLines(u, sub, items, prorate)
 	if err != nil {
 		return err
 	}

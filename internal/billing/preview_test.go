@@ -96,6 +96,18 @@ func TestPreviews(t *testing.T) {
 				in.Change.TrialEnd = Some(Moment{Now: true})
 			},
 			lines: []int64{3100, 0}, reason: "subscription_create", start: jul16, end: jul16, created: jul16, noSub: true},
+		{name: "a new subscription with a cancel_at on 1 August: its first period truncated, prorated (16 of 31 days)",
+			in: func(s *shop, _ *Subscription, _ []*Item, in *PreviewRequest) {
+				in.Change.Items, in.Change.ItemsGiven = []ItemChange{item(0, s.seat.ID), item(1, s.tokens.ID)}, true
+				in.Change.CancelAt = Some(august)
+			},
+			lines: []int64{1600, 0}, reason: "subscription_create", start: jul16, end: jul16, created: jul16, noSub: true},
+		{name: "a new subscription with a cancel_at in the past",
+			in: func(s *shop, _ *Subscription, _ []*Item, in *PreviewRequest) {
+				in.Change.Items, in.Change.ItemsGiven = []ItemChange{item(0, s.seat.ID)}, true
+				in.Change.CancelAt = Some(jul16)
+			},
+			errParam: "subscription_details[cancel_at]", errCode: "parameter_invalid"},
 		{name: "a new subscription with a trial_end in the past",
 			in: func(s *shop, _ *Subscription, _ []*Item, in *PreviewRequest) {
 				in.Change.Items, in.Change.ItemsGiven = []ItemChange{item(0, s.seat.ID)}, true

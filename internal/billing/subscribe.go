@@ -79,6 +79,10 @@ func CreateSubscription(u *Unit, in SubscriptionCreate) (*Subscription, error) {
 	}
 	prorate := in.ProrationBehavior != ProrationNone
 	firstPeriod(sub, start, now, trialEnd, anchor, prorate)
+	sub.capTrialAtCancel()
+	if truncateAtCancel(sub, now) {
+		prorate = sub.rules().ProratesTruncatedPeriod(prorate)
+	}
 	if n := backdatedPeriods(sub) * int64(len(items)); n > maxBackdatedLines {
 		return nil, apierr.Invalid("backdate_start_date", "A subscription in flexible billing mode bills its backdated time period by period, in at most %d invoice lines; backdate_start_date %d would need %d. Backdate it less far.", maxBackdatedLines, start, n)
 	}
@@ -235,6 +239,19 @@ func firstPeriod(sub *Subscription, start, now, trialEnd, anchor int64, prorate 
 		sub.BillingCycleAnchor = now
 		sub.PeriodEnd = calc.AddPeriods(now, sub.Interval, 1)
 	}
+}
+
+// truncateAtCancel cuts a new subscription's first period short at a
+// cancel_at before its end: the period ends then, and so does the
+// subscription, with no credit of unused time (none was charged). It reports
+// whether it did. A trial, or a backdated start, keeps its first period [I]:
+// their first invoice charges no time up to the cancel_at.
+func truncateAtCancel(sub *Subscription, now int64) bool {
+	if sub.CancelAt == 0 || sub.CancelAt >= sub.PeriodEnd || sub.Status == SubscriptionTrialing || sub.PeriodStart != now {
+		return false
+	}
+	sub.PeriodEnd = sub.CancelAt
+	return true
 }
 
 // backdatedStart is when a new subscription starts: backdate_start_date, which

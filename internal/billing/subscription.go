@@ -74,6 +74,10 @@ type Subscription struct {
 	// subscription created at 2025-06-30.basil or later), 0 for none:
 	// billing_mode[updated_at].
 	BillingModeSince int64 `json:",omitempty"`
+	// FirstTrialStart is when the subscription's first trial started, once a
+	// later trial has moved TrialStart on (0 otherwise): classic billing mode
+	// shows it as trial_start (ShownTrialStart).
+	FirstTrialStart int64 `json:",omitempty"`
 	// PausedAt and PauseReason are when and why Pause paused the
 	// subscription (status_details[paused]); 0 and "" otherwise (a trial
 	// that ended without a payment method pauses it too, at its end).
@@ -98,6 +102,44 @@ func (s *Subscription) Clone() *Subscription {
 	n.Metadata = maps.Clone(s.Metadata)
 	n.Retired = slices.Clone(s.Retired)
 	return &n
+}
+
+// ShownTrialStart is the subscription's trial_start as its billing mode
+// shows it: the first trial ever, or the most recent (TrialStart, the trial
+// whose usage is not billed).
+func (s *Subscription) ShownTrialStart() int64 {
+	if s.FirstTrialStart != 0 && s.rules().ShowsFirstTrialStart() {
+		return s.FirstTrialStart
+	}
+	return s.TrialStart
+}
+
+// startTrial starts a new trial of the subscription now, up to end: its
+// period starts now and ends with the trial.
+func (s *Subscription) startTrial(now, end int64) {
+	if s.Status != SubscriptionTrialing {
+		if s.TrialStart != 0 && s.FirstTrialStart == 0 {
+			s.FirstTrialStart = s.TrialStart
+		}
+		s.TrialStart, s.PeriodStart = now, now
+	}
+	s.Status, s.TrialEnd = SubscriptionTrialing, end
+	s.BillingCycleAnchor, s.PeriodEnd, s.StubFreeUntil = end, end, 0
+}
+
+// capTrialAtCancel ends a trial at a cancel_at before its end, in a billing
+// mode that rewrites trial_end to it.
+func (s *Subscription) capTrialAtCancel() {
+	if s.Status != SubscriptionTrialing || s.CancelAt == 0 || s.CancelAt >= s.TrialEnd || !s.rules().TrialEndsAtCancel() {
+		return
+	}
+	if s.PeriodEnd == s.TrialEnd {
+		s.PeriodEnd = s.CancelAt
+	}
+	if s.BillingCycleAnchor == s.TrialEnd {
+		s.BillingCycleAnchor = s.CancelAt
+	}
+	s.TrialEnd = s.CancelAt
 }
 
 // Live reports whether the subscription still bills (not canceled or ended).

@@ -49,3 +49,12 @@ func ProrationText(credit bool, quantity int64, product string, from int64) stri
 	}
 	return what + strconv.FormatInt(quantity, 10) + " × " + product + " after " + time.Unix(from, 0).UTC().Format("02 Jan 2006")
 }
+
+// TrialText is the description of a free line of a trial: classic billing
+// mode's "Trial period for Basic", flexible's "Free trial for 1 × Basic".
+func TrialText(flexible bool, quantity int64, product string) string {
+	if flexible {
+		return "Free trial for " + strconv.FormatInt(quantity, 10) + " × " + product
+	}
+	return "Trial period for " + product
+}
