@@ -80,7 +80,8 @@ func TestLoadHarnessSmoke(t *testing.T) {
 	}
 	for _, re := range []string{
 		`\| baseline \| [\d.]+ ms \| [\d.]+ MB \|`,
-		`\| create_customer \| 2 \| \d+ \| [\d.]+ / [\d.]+ \| \d+ \| [\d.]+ / [\d.]+ \| [\d.]+ \| [\d.]+–[\d.]+ \| \d+ ms \|`,
+		`\| create_customer \| 2 \| \d+ \| [\d.]+ / [\d.]+ \| \d+ \| [\d.]+ / [\d.]+ \| [\d.]+ \| [\d.]+–[\d.]+ \| [\d.]+ → [\d.]+ \| ([\d.]+ \([\d.]+–[\d.]+\)|—) \| \d+ ms \|`,
+		`\| create_customer c=2 CPU per request ≤ 1.05× the baseline \| [\d.]+× \(rounds [\d.]+–[\d.]+, 2 of them\): (met|MISSED) \|`,
 		`\| stream \| 2 \| \d+ \|.* \| [\d.]+–[\d.]+ \|`,
 		`\| create_customer c=2 ≥ 0.95× the baseline \| [\d.]+× \(rounds [\d.]+–[\d.]+, 2 of them\): (met|MISSED) \|`,
 	} {
