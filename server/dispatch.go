@@ -249,17 +249,27 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		s.run(sw, r, reqID, ep, nil, version, named)
 		return
 	}
+	ep, vars := s.route(r)
+	if ep == nil {
+		s.serveNotFound(sw, r)
+		return
+	}
+	s.run(sw, r, reqID, ep, vars, version, named)
+}
+
+// route finds the endpoint of a request whose path has variables, and their
+// values: among the routes of its group (byPrefix), else among all of them;
+// nil if none.
+func (s *Server) route(r *http.Request) (*endpoint, map[string]string) {
 	var match mux.RouteMatch
-	if !s.router.Match(r, &match) {
-		s.serveNotFound(sw, r)
-		return
+	if sub := s.byPrefix[routeKey(r.URL.EscapedPath())]; sub == nil || !sub.Match(r, &match) {
+		match = mux.RouteMatch{}
+		s.allRoutes().Match(r, &match)
 	}
-	eh, ok := match.Handler.(epHandler)
-	if !ok {
-		s.serveNotFound(sw, r)
-		return
+	if eh, ok := match.Handler.(epHandler); ok {
+		return eh.ep, match.Vars
 	}
-	s.run(sw, r, reqID, eh.ep, match.Vars, version, named)
+	return nil, nil
 }
 
 // cleanPath collapses runs of slashes, so //v1/customers works as Stripe's does.

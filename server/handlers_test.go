@@ -193,7 +193,7 @@ func TestRoutesWrittenBesideHandlers(t *testing.T) {
 	}
 	defer srv.Close()
 	routes := 0
-	err = srv.router.Walk(func(route *mux.Route, _ *mux.Router, _ []*mux.Route) error {
+	err = srv.allRoutes().Walk(func(route *mux.Route, _ *mux.Router, _ []*mux.Route) error {
 		ep := route.GetHandler().(epHandler).ep
 		routes++
 		if !literal[ep.route] {

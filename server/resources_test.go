@@ -270,7 +270,7 @@ func TestAddingAResource(t *testing.T) {
 	}
 
 	var routes []string
-	_ = e.srv.router.Walk(func(route *mux.Route, _ *mux.Router, _ []*mux.Route) error {
+	_ = e.srv.allRoutes().Walk(func(route *mux.Route, _ *mux.Router, _ []*mux.Route) error {
 		routes = append(routes, route.GetHandler().(epHandler).ep.route)
 		return nil
 	})
@@ -280,7 +280,7 @@ func TestAddingAResource(t *testing.T) {
 	}
 	defer today.Close()
 	var todays []string
-	_ = today.router.Walk(func(route *mux.Route, _ *mux.Router, _ []*mux.Route) error {
+	_ = today.allRoutes().Walk(func(route *mux.Route, _ *mux.Router, _ []*mux.Route) error {
 		todays = append(todays, route.GetHandler().(epHandler).ep.route)
 		return nil
 	})

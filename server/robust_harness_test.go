@@ -365,7 +365,7 @@ func (r route) name() string { return r.method + " " + r.template }
 // routes lists the server's endpoints, sorted by method and path.
 func (e *inproc) routes() []route {
 	var out []route
-	_ = e.srv.router.Walk(func(rt *mux.Route, _ *mux.Router, _ []*mux.Route) error {
+	_ = e.srv.allRoutes().Walk(func(rt *mux.Route, _ *mux.Router, _ []*mux.Route) error {
 		h, ok := rt.GetHandler().(epHandler)
 		if !ok {
 			return nil

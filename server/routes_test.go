@@ -2,7 +2,10 @@ package server
 
 import (
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"reflect"
+	"regexp"
 	"runtime"
 	"strings"
 	"testing"
@@ -22,7 +25,7 @@ func TestRouteTable(t *testing.T) {
 	}
 	defer srv.Close()
 	var b strings.Builder
-	err = srv.router.Walk(func(route *mux.Route, _ *mux.Router, _ []*mux.Route) error {
+	err = srv.allRoutes().Walk(func(route *mux.Route, _ *mux.Router, _ []*mux.Route) error {
 		h, ok := route.GetHandler().(epHandler)
 		if !ok {
 			return fmt.Errorf("a route whose handler is a %T", route.GetHandler())
@@ -72,4 +75,63 @@ func handlerName(h handler) string {
 	name = strings.TrimPrefix(name, "server.")
 	name = strings.ReplaceAll(name, "(*Server).", "")
 	return strings.TrimSuffix(name, "-fm")
+}
+
+// TestGroupedRoutesMatchAsAll: a request is matched among the routes of its
+// group (byPrefix: first two segments and segment count) rather than every
+// route; for every route's path, filled in, and variations of it (a
+// trailing slash, a segment more or less, an escaped slash, each method),
+// the route found is the one the router of every route finds; and a route's
+// own path is found in its group, without the router of every route.
+func TestGroupedRoutesMatchAsAll(t *testing.T) {
+	srv, err := New(Options{TickInterval: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	if srv.byPrefix == nil {
+		t.Fatal("the routes were not grouped: a template has a variable in its first two segments or its own pattern")
+	}
+	full := func(r *http.Request) *endpoint {
+		var m mux.RouteMatch
+		if srv.allRoutes().Match(r, &m) {
+			if eh, ok := m.Handler.(epHandler); ok {
+				return eh.ep
+			}
+		}
+		return nil
+	}
+	fill := strings.NewReplacer("{", "x_", "}", "")
+	checked := 0
+	for _, ep := range srv.endpoints {
+		if !strings.Contains(ep.path, "{") {
+			continue
+		}
+		p := regexp.MustCompile(`\{[^}]*\}`).ReplaceAllStringFunc(ep.path, func(v string) string { return fill.Replace(v) })
+		// Its own group finds it, without the router of every route.
+		var m mux.RouteMatch
+		if sub := srv.byPrefix[routeKey(p)]; sub == nil || !sub.Match(httptest.NewRequest(ep.method, p, nil), &m) || m.Handler.(epHandler).ep != ep {
+			t.Errorf("%s %s: not found in its group %q", ep.method, p, routeKey(p))
+		}
+		for _, path := range []string{p, p + "/", p + "/more", p[:strings.LastIndexByte(p, '/')], p + "%2Fx", strings.Replace(p, "x_", "a%2Fb", 1)} {
+			for _, method := range []string{"GET", "POST", "DELETE"} {
+				r := httptest.NewRequest(method, path, nil)
+				got, _ := srv.route(r)
+				if want := full(r); got != want {
+					t.Errorf("%s %s: grouped %v, all %v", method, path, routeName(got), routeName(want))
+				}
+				checked++
+			}
+		}
+	}
+	if checked < 300 {
+		t.Fatalf("only %d requests checked", checked)
+	}
+}
+
+func routeName(ep *endpoint) string {
+	if ep == nil {
+		return "none"
+	}
+	return ep.route
 }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -103,10 +104,19 @@ type Server struct {
 	saveMu        sync.Mutex
 	savedAccounts uint64
 	savedAny      bool
-	router        *mux.Router
+	// router is every route (allRoutes; nil until first needed, made
+	// once by routerOnce); endpoints are the routes in registration order.
+	router     *mux.Router
+	routerOnce sync.Once
+	endpoints  []*endpoint
 	// static holds the routes without path variables by "METHOD /path": most
 	// requests are found here by one map lookup instead of mux's regexps.
-	static   map[string]*endpoint
+	static map[string]*endpoint
+	// byPrefix holds the routes with path variables again, split by
+	// routeKey (their first two segments and how many there are), each
+	// group in router's order: a request tries only the patterns of its
+	// group, not every route's (nil: no split; router alone).
+	byPrefix map[string]*mux.Router
 	accounts *accounts
 	// dbTemplate makes each account's empty database.
 	dbTemplate *store.Template
@@ -304,18 +314,19 @@ const (
 	txNone                // no transaction (the handler manages its own state)
 )
 
-func (s *Server) buildRouter() error {
+// newRouter is a router matching paths as the server does: escaped, and
+// not cleaned (cleanPath does that, as Stripe does).
+func newRouter() *mux.Router {
 	r := mux.NewRouter()
 	r.SkipClean(true)
 	r.UseEncodedPath()
-	notFound := http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-		s.serveNotFound(w, req)
-	})
-	r.NotFoundHandler = notFound
-	r.MethodNotAllowedHandler = notFound
+	return r
+}
 
+func (s *Server) buildRouter() error {
 	var errs []error
 	s.static = map[string]*endpoint{}
+	byPrefix, splittable := map[string]*mux.Router{}, true
 	for _, routes := range s.reg.routes {
 		group := routes()
 		for i := range group {
@@ -324,15 +335,67 @@ func (s *Server) buildRouter() error {
 				errs = append(errs, err)
 				continue
 			}
-			r.Handle(ep.path, epHandler{&ep}).Methods(ep.method)
+			s.endpoints = append(s.endpoints, &ep)
 			if !strings.Contains(ep.path, "{") {
 				s.static[ep.method+" "+ep.path] = &ep
+				continue
 			}
+			key, ok := templateKey(ep.path)
+			splittable = splittable && ok
+			if byPrefix[key] == nil {
+				byPrefix[key] = newRouter()
+			}
+			byPrefix[key].Handle(ep.path, epHandler{&ep}).Methods(ep.method)
 		}
 	}
 	if len(errs) > 0 {
 		return errors.Join(errs...)
 	}
-	s.router = r
+	if splittable {
+		s.byPrefix = byPrefix
+	} else {
+		s.allRoutes() // every request goes through it: made now
+	}
 	return nil
+}
+
+// allRoutes is the router of every route, in the order they are registered:
+// what a request whose path is in no group (byPrefix) or matches none of its
+// group's routes is matched against (an escaped path, a 404), and what
+// tests walk. It is made on first use: most servers never need it, and its
+// compiled patterns would double those of byPrefix.
+func (s *Server) allRoutes() *mux.Router {
+	s.routerOnce.Do(func() {
+		r := newRouter()
+		notFound := http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+			s.serveNotFound(w, req)
+		})
+		r.NotFoundHandler = notFound
+		r.MethodNotAllowedHandler = notFound
+		for _, ep := range s.endpoints {
+			r.Handle(ep.path, epHandler{ep}).Methods(ep.method)
+		}
+		s.router = r
+	})
+	return s.router
+}
+
+// routeKey is the group of routes a request's path (as mux matches it,
+// escaped) can match: its first two segments and its number of segments. A
+// path variable matches one whole segment, so a route matches only paths
+// of its own key.
+func routeKey(path string) string {
+	n := strings.Count(path, "/")
+	first, rest, _ := strings.Cut(strings.TrimPrefix(path, "/"), "/")
+	second, _, _ := strings.Cut(rest, "/")
+	return first + "/" + second + "#" + strconv.Itoa(n)
+}
+
+// templateKey is the routeKey of a route's path template; ok is false when
+// a variable could span other paths' keys (one among the first two
+// segments, or one with its own pattern, which may match a slash).
+func templateKey(tmpl string) (string, bool) {
+	key := routeKey(tmpl)
+	prefix, _, _ := strings.Cut(key, "#")
+	return key, !strings.Contains(prefix, "{") && !strings.Contains(tmpl, ":")
 }

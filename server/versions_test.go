@@ -531,7 +531,7 @@ func TestWebhookEventTypesPerVersion(t *testing.T) {
 func endpoints(t *testing.T, srv *Server) []*endpoint {
 	t.Helper()
 	var out []*endpoint
-	err := srv.router.Walk(func(route *mux.Route, _ *mux.Router, _ []*mux.Route) error {
+	err := srv.allRoutes().Walk(func(route *mux.Route, _ *mux.Router, _ []*mux.Route) error {
 		if h, ok := route.GetHandler().(epHandler); ok {
 			out = append(out, h.ep)
 		}
