@@ -191,7 +191,14 @@ func (d dueIndexer) FromObject(raw any) (bool, []byte, error) {
 	if !ok {
 		return false, nil, nil
 	}
-	return true, append(dueKey(group, at), r.RecordMeta().OrderKey()...), nil
+	return true, dueEntry(group, at, r), nil
+}
+
+// dueEntry is a record's key in a due index: its group and due time, then
+// its creation order (go-memdb adds the ID after it; a B-tree entry
+// appends it, see entries).
+func dueEntry(group string, at int64, r Record) []byte {
+	return append(dueKey(group, at), r.RecordMeta().OrderKey()...)
 }
 
 func (dueIndexer) FromArgs(args ...any) ([]byte, error) {
@@ -208,22 +215,25 @@ func (dueIndexer) FromArgs(args ...any) ([]byte, error) {
 // FirstDue returns the record of a group that is due first, if it is due at or
 // before until; nil otherwise.
 func (t *Txn) FirstDue(table, index, group string, until int64) (Record, error) {
-	if tt := t.tree(table); tt != nil {
-		return t.treeFirstDue(tt, table, index, group, until)
-	}
 	due := t.db.lay.dues[table+"/"+index]
 	if due == nil {
 		return nil, fmt.Errorf("%s.%s is not a due index", table, index)
 	}
-	it, err := t.mem.LowerBound(table, index, stringKey(group))
-	if err != nil {
-		return nil, err
+	var r Record
+	if tt := t.tree(table); tt != nil {
+		r = t.treeFirstAt(tt, table, index, string(stringKey(group)))
+	} else {
+		it, err := t.mem.LowerBound(table, index, stringKey(group))
+		if err != nil {
+			return nil, err
+		}
+		if raw := it.Next(); raw != nil {
+			r = raw.(Record)
+		}
 	}
-	raw := it.Next()
-	if raw == nil {
+	if r == nil {
 		return nil, nil
 	}
-	r := raw.(Record)
 	if g, at, ok := due(r); !ok || g != group || at > until {
 		return nil, nil
 	}
@@ -337,6 +347,9 @@ func (db *DB) addTree(t Table) error {
 			return fmt.Errorf("table %s: index %s needs Keys or Due, not both", t.Name, ix.Name)
 		}
 		def.pos[ix.Name] = i
+		if ix.Due != nil {
+			db.lay.dues[t.Name+"/"+ix.Name] = ix.Due
+		}
 	}
 	db.lay.treeDefs[t.Name] = def
 	db.trees = append(db.trees, &treeTable{indexes: make([]btree, len(t.Indexes))})

@@ -94,28 +94,18 @@ func entries(ix Index, r Record) []string {
 	if !ok {
 		return nil
 	}
-	return []string{string(append(append(dueKey(group, at), r.RecordMeta().OrderKey()...), stringKey(r.RecordID())...))}
+	return []string{string(append(dueEntry(group, at, r), stringKey(r.RecordID())...))}
 }
 
-// treeFirstDue is FirstDue over a B-tree table.
-func (t *Txn) treeFirstDue(tt *treeTable, table, index, group string, until int64) (Record, error) {
-	def := t.db.lay.treeDefs[table]
-	i, ok := def.pos[index]
-	if !ok || def.indexes[i].Due == nil {
-		return nil, fmt.Errorf("%s.%s is not a due index", table, index)
-	}
+// treeFirstAt is the record of an index's first entry at or after key (nil
+// if none): FirstDue's lookup in a B-tree table, whose index it has checked.
+func (t *Txn) treeFirstAt(tt *treeTable, table, index, key string) Record {
 	var first Record
-	tt.indexes[i].ascend(string(stringKey(group)), true, func(_ string, r Record) bool {
+	tt.indexes[t.db.lay.treeDefs[table].pos[index]].ascend(key, true, func(_ string, r Record) bool {
 		first = r
 		return false
 	})
-	if first == nil {
-		return nil, nil
-	}
-	if g, at, ok := def.indexes[i].Due(first); !ok || g != group || at > until {
-		return nil, nil
-	}
-	return first, nil
+	return first
 }
 
 // treePut inserts or replaces a record, updating the table's indexes; it
