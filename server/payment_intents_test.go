@@ -706,23 +706,9 @@ func TestAccountBillingSettings(t *testing.T) {
 func TestRenewalNeedsAuthentication(t *testing.T) {
 	const day = int64(86400)
 	e := newEnv(t)
-	clock, err := e.sc.TestHelpersTestClocks.New(&stripe.TestHelpersTestClockParams{FrozenTime: stripe.Int64(t0.Unix())})
-	if err != nil {
-		t.Fatal(err)
-	}
-	cu, err := e.sc.Customers.New(&stripe.CustomerParams{TestClock: stripe.String(clock.ID), PaymentMethod: stripe.String("pm_card_authenticationRequired"),
-		InvoiceSettings: &stripe.CustomerInvoiceSettingsParams{DefaultPaymentMethod: stripe.String("pm_card_authenticationRequired")}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	price := licensedPrice(t, e.sc, 1000, "month")
-	sub, err := e.sc.Subscriptions.New(&stripe.SubscriptionParams{Customer: stripe.String(cu.ID), TrialPeriodDays: stripe.Int64(7),
-		Items: []*stripe.SubscriptionItemsParams{{Price: stripe.String(price.ID)}}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	clock, _, sub := failingRenewalWith(t, e, "pm_card_authenticationRequired")
 	advance(t, e.sc, clock.ID, t0.Unix()+7*day+3660)
-	sub, err = e.sc.Subscriptions.Get(sub.ID, &stripe.SubscriptionParams{Expand: []*string{stripe.String("latest_invoice.payment_intent")}})
+	sub, err := e.sc.Subscriptions.Get(sub.ID, &stripe.SubscriptionParams{Expand: []*string{stripe.String("latest_invoice.payment_intent")}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -1160,7 +1146,8 @@ func failingRenewal(t *testing.T, e *testEnv) (*stripe.TestHelpersTestClock, *st
 }
 
 // failingRenewalWith is failingRenewal with another default card (a
-// payment method id) that attaches but declines every charge.
+// payment method id) that attaches but does not pay a charge: one that
+// declines, or one that asks for authentication every time.
 func failingRenewalWith(t *testing.T, e *testEnv, card string) (*stripe.TestHelpersTestClock, *stripe.Customer, *stripe.Subscription) {
 	t.Helper()
 	clock, err := e.sc.TestHelpersTestClocks.New(&stripe.TestHelpersTestClockParams{FrozenTime: stripe.Int64(t0.Unix())})
