@@ -111,7 +111,7 @@ func TestGroupedRoutesMatchAsAll(t *testing.T) {
 		// Its own group finds it, without the router of every route.
 		var m mux.RouteMatch
 		if sub := srv.byPrefix[routeKey(p)]; sub == nil || !sub.Match(httptest.NewRequest(ep.method, p, nil), &m) || m.Handler.(epHandler).ep != ep {
-			t.Errorf("%s %s: not found in its group %q", ep.method, p, routeKey(p))
+			t.Errorf("%s %s: not found in its group %+v", ep.method, p, routeKey(p))
 		}
 		for _, path := range []string{p, p + "/", p + "/more", p[:strings.LastIndexByte(p, '/')], p + "%2Fx", strings.Replace(p, "x_", "a%2Fb", 1)} {
 			for _, method := range []string{"GET", "POST", "DELETE"} {

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -116,7 +115,7 @@ type Server struct {
 	// routeKey (their first two segments and how many there are), each
 	// group in router's order: a request tries only the patterns of its
 	// group, not every route's (nil: no split; router alone).
-	byPrefix map[string]*mux.Router
+	byPrefix map[pathGroup]*mux.Router
 	accounts *accounts
 	// dbTemplate makes each account's empty database.
 	dbTemplate *store.Template
@@ -326,7 +325,7 @@ func newRouter() *mux.Router {
 func (s *Server) buildRouter() error {
 	var errs []error
 	s.static = map[string]*endpoint{}
-	byPrefix, splittable := map[string]*mux.Router{}, true
+	byPrefix, splittable := map[pathGroup]*mux.Router{}, true
 	for _, routes := range s.reg.routes {
 		group := routes()
 		for i := range group {
@@ -366,12 +365,7 @@ func (s *Server) buildRouter() error {
 // compiled patterns would double those of byPrefix.
 func (s *Server) allRoutes() *mux.Router {
 	s.routerOnce.Do(func() {
-		r := newRouter()
-		notFound := http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-			s.serveNotFound(w, req)
-		})
-		r.NotFoundHandler = notFound
-		r.MethodNotAllowedHandler = notFound
+		r := newRouter() // only matched (Server.route), never served: no 404 handlers
 		for _, ep := range s.endpoints {
 			r.Handle(ep.path, epHandler{ep}).Methods(ep.method)
 		}
@@ -380,22 +374,27 @@ func (s *Server) allRoutes() *mux.Router {
 	return s.router
 }
 
-// routeKey is the group of routes a request's path (as mux matches it,
+// pathGroup is the group of routes a request's path (as mux matches it,
 // escaped) can match: its first two segments and its number of segments. A
 // path variable matches one whole segment, so a route matches only paths
-// of its own key.
-func routeKey(path string) string {
-	n := strings.Count(path, "/")
+// of its own group. Its strings are slices of the path: finding a
+// request's group allocates nothing.
+type pathGroup struct {
+	first, second string
+	segments      int
+}
+
+// routeKey is a path's group.
+func routeKey(path string) pathGroup {
 	first, rest, _ := strings.Cut(strings.TrimPrefix(path, "/"), "/")
 	second, _, _ := strings.Cut(rest, "/")
-	return first + "/" + second + "#" + strconv.Itoa(n)
+	return pathGroup{first: first, second: second, segments: strings.Count(path, "/")}
 }
 
 // templateKey is the routeKey of a route's path template; ok is false when
-// a variable could span other paths' keys (one among the first two
+// a variable could span other paths' groups (one among the first two
 // segments, or one with its own pattern, which may match a slash).
-func templateKey(tmpl string) (string, bool) {
+func templateKey(tmpl string) (pathGroup, bool) {
 	key := routeKey(tmpl)
-	prefix, _, _ := strings.Cut(key, "#")
-	return key, !strings.Contains(prefix, "{") && !strings.Contains(tmpl, ":")
+	return key, !strings.Contains(key.first+key.second, "{") && !strings.Contains(tmpl, ":")
 }
