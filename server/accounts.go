@@ -188,6 +188,15 @@ func (a *account) defaultAPIVersion() (apiversion.Version, versionSetBy) {
 	return apiversion.Version(d&0xff - 1), versionSetBy(d >> 8)
 }
 
+// accountVersion is the version an account's events are rendered at: its
+// default, else the emulator's.
+func (s *Server) accountVersion(a *account) apiversion.Version {
+	if v, by := a.defaultAPIVersion(); by != setByNone {
+		return v
+	}
+	return s.defaultVersion
+}
+
 // setDefaultAPIVersion sets the account's default; unlessSet keeps a default
 // already set.
 func (a *account) setDefaultAPIVersion(v apiversion.Version, by versionSetBy, unlessSet bool) {

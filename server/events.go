@@ -804,11 +804,11 @@ func (l *changeLog) renderEventAt(ev *eventRecord, v apiversion.Version, shown *
 }
 
 // renderedRecord is a record rendered at a version for the unit's events, as
-// a tree and (once an event shows it) as JSON, kept while events that show the same record (an
-// invoice's invoice.paid and invoice.payment_succeeded, the object of one
-// event and the previous_attributes of the next) are rendered: records are
-// never changed once stored, so the same record at the same version renders
-// the same.
+// a tree and (once an event shows it) as JSON, kept while events that show
+// the same record (an invoice's invoice.paid and invoice.payment_succeeded,
+// the object of one event and the previous_attributes of the next) are
+// rendered: records are never changed once stored, so the same record at the
+// same version renders the same.
 type renderedRecord struct {
 	rec  store.Record
 	v    apiversion.Version
@@ -840,13 +840,14 @@ func (l *changeLog) rendered(rec store.Record, items []*billing.Item, v apiversi
 		}
 	}
 	obj, err := renderRecordAt(l.s, l.rc.at(v), rec, items)
-	rr := &renderedRecord{rec: rec, v: v, obj: obj, err: err}
-	if items == nil {
-		l.memo.ring[l.memo.next] = *rr
-		rr = &l.memo.ring[l.memo.next]
-		l.memo.next = (l.memo.next + 1) % len(l.memo.ring)
+	rr := renderedRecord{rec: rec, v: v, obj: obj, err: err}
+	if items != nil {
+		return &rr
 	}
-	return rr
+	slot := &l.memo.ring[l.memo.next]
+	*slot = rr
+	l.memo.next = (l.memo.next + 1) % len(l.memo.ring)
+	return slot
 }
 
 // shared is a copy of an event's data, or the previous event's data when it
@@ -903,15 +904,6 @@ func (s versionSet) having(typ string) (versionSet, bool) {
 		return versionSet{}, false
 	}
 	return versionSet{def: kept[0], others: kept[1:]}, true
-}
-
-// accountVersion is the version an account's events are rendered at: its
-// default, else the emulator's.
-func (s *Server) accountVersion(a *account) apiversion.Version {
-	if v, by := a.defaultAPIVersion(); by != setByNone {
-		return v
-	}
-	return s.defaultVersion
 }
 
 func (s versionSet) at(i int) apiversion.Version {
