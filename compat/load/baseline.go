@@ -96,19 +96,7 @@ func parseStatCPU(stat string) (time.Duration, bool) {
 // ownCPU starts counting the CPU time t itself spends; the function it
 // returns is its total since (0 for a server this harness did not start, or
 // one that is not an emulator).
-func ownCPU(t *target) func() time.Duration {
-	if !t.emulator || t.cmd == nil {
-		return func() time.Duration { return 0 }
-	}
-	pid := t.cmd.Process.Pid
-	since, ok := cpuTime(pid)
-	return func() time.Duration {
-		if c, ok2 := cpuTime(pid); ok && ok2 {
-			return c - since
-		}
-		return 0
-	}
-}
+func ownCPU(t *target) func() time.Duration { return cpuSince([]*target{t}) }
 
 // us is a duration in microseconds.
 func us(d time.Duration) float64 { return float64(d) / float64(time.Microsecond) }
@@ -117,13 +105,25 @@ func us(d time.Duration) float64 { return float64(d) / float64(time.Microsecond)
 // one about to be measured) spend; the function it returns is their total
 // since. An emulator this harness did not start is not counted.
 func othersCPU(targets []*target, busy *target) func() time.Duration {
+	var others []*target
+	for _, t := range targets {
+		if t != busy {
+			others = append(others, t)
+		}
+	}
+	return cpuSince(others)
+}
+
+// cpuSince starts counting the CPU time the emulators among targets that
+// this harness started spend; the function it returns is their total since.
+func cpuSince(targets []*target) func() time.Duration {
 	type mark struct {
 		pid   int
 		since time.Duration
 	}
 	var marks []mark
 	for _, t := range targets {
-		if t == busy || !t.emulator || t.cmd == nil {
+		if !t.emulator || t.cmd == nil {
 			continue
 		}
 		if c, ok := cpuTime(t.cmd.Process.Pid); ok {
