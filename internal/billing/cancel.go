@@ -19,13 +19,11 @@ func Cancel(u *Unit, in CancelRequest) (*Subscription, error) {
 	if !cur.Live() {
 		return nil, apierr.InvalidRequest("", "", "No such subscription: '%s'. It is already canceled.", cur.ID)
 	}
-	if cur, err = endPendingUpdate(u, cur); err != nil {
+	now := u.CustomerNow(cur.Customer)
+	sub, cur, err := endNow(u, cur, now, "cancellation_requested")
+	if err != nil {
 		return nil, err
 	}
-	now := u.CustomerNow(cur.Customer)
-	sub := cur.Clone()
-	sub.Status, sub.CanceledAt, sub.EndedAt = SubscriptionCanceled, now, now
-	sub.CancelReason = "cancellation_requested"
 	if cd := in.Cancellation; cd.Given {
 		sub.CancelComment, sub.CancelFeedback = cd.Comment.V, cd.Feedback.V
 	}
@@ -132,11 +130,10 @@ func DeleteCustomer(u *Unit, id string) (*Customer, error) {
 		if !sub.Live() {
 			continue
 		}
-		if sub, err = endPendingUpdate(u, sub); err != nil {
+		n, _, err := endNow(u, sub, now, "cancellation_requested")
+		if err != nil {
 			return nil, err
 		}
-		n := sub.Clone()
-		n.Status, n.CanceledAt, n.EndedAt, n.CancelReason = SubscriptionCanceled, now, now, "cancellation_requested"
 		if err := u.tx.Put(TableSubscriptions, n); err != nil {
 			return nil, err
 		}

@@ -219,6 +219,19 @@ func endPendingUpdate(u *Unit, sub *Subscription) (*Subscription, error) {
 	return discardPendingUpdate(u, sub)
 }
 
+// endNow is a subscription ended at at for reason, not yet stored: its
+// pending update discarded first (endPendingUpdate), then status canceled,
+// canceled_at and ended_at at. before is the subscription as stored once
+// the pending update is gone (what a final invoice bills).
+func endNow(u *Unit, sub *Subscription, at int64, reason string) (ended, before *Subscription, err error) {
+	if before, err = endPendingUpdate(u, sub); err != nil {
+		return nil, nil, err
+	}
+	ended = before.Clone()
+	ended.Status, ended.CanceledAt, ended.EndedAt, ended.CancelReason = SubscriptionCanceled, at, at, reason
+	return ended, before, nil
+}
+
 // discardPendingUpdate discards a subscription's pending update, at its
 // expiry or when the subscription ends: the update's invoice voided
 // (when still open or uncollectible) and the pending update cleared. It

@@ -193,11 +193,10 @@ func finalFailure(u *Unit, inv *Invoice, at int64) error {
 		s.Status = SubscriptionUnpaid
 		return u.tx.Put(TableSubscriptions, s)
 	}
-	if sub, err = endPendingUpdate(u, sub); err != nil {
+	s, _, err := endNow(u, sub, at, "payment_failed")
+	if err != nil {
 		return err
 	}
-	s := sub.Clone()
-	s.Status, s.CanceledAt, s.EndedAt, s.CancelReason = SubscriptionCanceled, at, at, "payment_failed"
 	if err := u.tx.Put(TableSubscriptions, s); err != nil {
 		return err
 	}
