@@ -101,8 +101,9 @@ func canonicalSchema(ep *endpoint) (*form.Schema, error) {
 	if len(ep.newer) == 0 {
 		return ep.schema, nil
 	}
-	canon := ep.schema.Clone()
+	canon := ep.schema
 	for _, path := range ep.newer {
+		canon = canon.CloneAlong(path) // the catalogue's schema is shared: copy what the edit changes
 		var edit *apiversion.ParamEdit
 		for _, e := range apiversion.ParamEditsOf(ep.route, path) {
 			if e.Kind == apiversion.ParamAdded || e.Kind == apiversion.ParamRetyped {

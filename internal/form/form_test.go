@@ -1,6 +1,7 @@
 package form
 
 import (
+	"slices"
 	"strings"
 	"testing"
 )
@@ -415,5 +416,65 @@ func TestAnyOfMakesNoErrorForAFittingValue(t *testing.T) {
 		if _, err := Validate(tree, none); err == nil || err.Param != "v" {
 			t.Errorf("anyOf [%v, enum]: error %v, want one for v", alt.Type, err)
 		}
+	}
+}
+
+// TestCloneAlong: the copy shares every schema off the path, and changing
+// the path's parameter in the copy (through an array's items and an anyOf's
+// alternatives) leaves the original as it was.
+func TestCloneAlong(t *testing.T) {
+	orig := testSchema()
+	before := orig.Clone()
+	for _, path := range []string{"name", "items.price", "created.gt", "recurring.interval", "brand_new"} {
+		t.Run(path, func(t *testing.T) {
+			c := orig.CloneAlong(path)
+			parts := strings.Split(path, ".")
+			parent := c
+			if len(parts) > 1 {
+				parent = c.Prop(parts[0])
+				for parent.Type == TArray {
+					parent = parent.Items
+				}
+				if parent.Type == TAnyOf {
+					parent = parent.AnyOf[1]
+				}
+			}
+			parent.Props[parts[len(parts)-1]] = Boolean()
+			parent.Required = append(parent.Required, parts[len(parts)-1])
+			if !orig.Equal(before) {
+				t.Fatalf("the original changed")
+			}
+			if c.Equal(orig) {
+				t.Fatalf("the copy did not change")
+			}
+			if c.Prop("email") != orig.Prop("email") || c.Prop("metadata") != orig.Prop("metadata") {
+				t.Errorf("a parameter off the path was copied, not shared")
+			}
+		})
+	}
+}
+
+// TestCatalogueSharesAlikeSchemas: alike parameters of a catalogue's
+// operations are one schema, each operation's root its own, and every
+// operation still accepts what its catalogue says.
+func TestCatalogueSharesAlikeSchemas(t *testing.T) {
+	data := `[{"method":"POST","path":"/v1/a","operationId":"A","params":{"metadata":{"type":"object","additionalProperties":{"type":"string"}},"name":{"type":"string"},"kind":{"type":"string","enum":["x","y"]}}},
+	{"method":"POST","path":"/v1/b","operationId":"B","params":{"metadata":{"type":"object","additionalProperties":{"type":"string"}},"name":{"type":"string"},"kind":{"type":"string","enum":["x","z"]}}}]`
+	ops, err := LoadCatalogue([]byte(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, b := ops["A"].Params, ops["B"].Params
+	if a == b {
+		t.Fatal("two operations share a root")
+	}
+	if a.Prop("metadata") != b.Prop("metadata") || a.Prop("name") != b.Prop("name") {
+		t.Error("alike parameters are not shared")
+	}
+	if a.Prop("kind") == b.Prop("kind") {
+		t.Error("parameters with different enumerations are shared")
+	}
+	if !slices.Equal(b.Prop("kind").Enum, []string{"x", "z"}) {
+		t.Errorf("B's kind: %v", b.Prop("kind").Enum)
 	}
 }

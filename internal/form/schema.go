@@ -3,7 +3,11 @@ package form
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
+	"strconv"
+	"strings"
 )
 
 // Type is a parameter's type in a Schema.
@@ -71,6 +75,41 @@ func (s *Schema) Clone() *Schema {
 		c.AnyOf = make([]*Schema, len(s.AnyOf))
 		for i, a := range s.AnyOf {
 			c.AnyOf[i] = a.Clone()
+		}
+	}
+	return &c
+}
+
+// CloneAlong returns a copy of s that shares every schema but those on the
+// way to the dotted parameter path (through arrays' items and each
+// alternative of an anyOf): those are copied, property maps included, so
+// that the copy can have the path's parameter added, removed, retyped or
+// required without touching s. What lies under the parameter itself is
+// shared: replace it rather than change it.
+func (s *Schema) CloneAlong(dotted string) *Schema {
+	return s.cloneAlong(strings.Split(dotted, "."))
+}
+
+func (s *Schema) cloneAlong(parts []string) *Schema {
+	if s == nil {
+		return nil
+	}
+	c := *s
+	c.Required = slices.Clone(s.Required)
+	switch s.Type {
+	case TArray:
+		c.Items = s.Items.cloneAlong(parts)
+	case TAnyOf:
+		c.AnyOf = make([]*Schema, len(s.AnyOf))
+		for i, a := range s.AnyOf {
+			c.AnyOf[i] = a.cloneAlong(parts)
+		}
+	case TObject:
+		if s.Props != nil {
+			c.Props = maps.Clone(s.Props)
+			if len(parts) > 1 && c.Props[parts[0]] != nil {
+				c.Props[parts[0]] = c.Props[parts[0]].cloneAlong(parts[1:])
+			}
 		}
 	}
 	return &c
@@ -160,16 +199,111 @@ type rawSchema struct {
 	Emptyable            bool                  `json:"emptyable"`
 }
 
-func (r *rawSchema) compile() (*Schema, error) {
+// interner makes a catalogue's alike schemas one: the same parameter (an
+// address, metadata, expand, a plain string) appears in many operations, and
+// compiled once each it would be most of the catalogue's memory, which stays
+// live for the life of the process (and is scanned by every GC cycle). A
+// catalogue's schemas are shared and never modified (ParamEdit.Apply and the
+// server change clones), so alike subtrees can be one. Each operation's root
+// stays its own. Used while loading; dropped after.
+type interner struct {
+	strs  map[string]string
+	nodes map[string]*Schema
+	ids   map[*Schema]int
+	key   []byte
+}
+
+func newInterner() *interner {
+	return &interner{strs: map[string]string{}, nodes: map[string]*Schema{}, ids: map[*Schema]int{}}
+}
+
+// str is s, or the alike string seen first.
+func (in *interner) str(s string) string {
+	if t, ok := in.strs[s]; ok {
+		return t
+	}
+	in.strs[s] = s
+	return s
+}
+
+func (in *interner) strList(l []string) []string {
+	for i, s := range l {
+		l[i] = in.str(s)
+	}
+	return l
+}
+
+// node is s, or the schema alike to it seen first. s's children are
+// interned already, so alike means the same fields and the same children.
+func (in *interner) node(s *Schema) *Schema {
+	k := in.key[:0]
+	k = append(k, byte(s.Type))
+	if s.Emptyable {
+		k = append(k, 'e')
+	}
+	k = appendStrs(append(k, 'E'), s.Enum)
+	req := slices.Clone(s.Required)
+	slices.Sort(req)
+	k = appendStrs(append(k, 'R'), req)
+	k = append(k, 'P')
+	for _, name := range s.Names() {
+		k = appendStrs(k, []string{name})
+		k = strconv.AppendInt(k, int64(in.ids[s.Props[name]]), 10)
+		k = append(k, ',')
+	}
+	for _, c := range []*Schema{s.Additional, s.Items} {
+		k = strconv.AppendInt(append(k, ';'), int64(in.id(c)), 10)
+	}
+	k = append(k, 'A')
+	for _, a := range s.AnyOf {
+		k = strconv.AppendInt(append(k, ','), int64(in.id(a)), 10)
+	}
+	in.key = k
+	if t, ok := in.nodes[string(k)]; ok {
+		return t
+	}
+	in.nodes[string(k)] = s
+	in.ids[s] = len(in.ids) + 1
+	return s
+}
+
+// id is an interned schema's number; 0 for nil.
+func (in *interner) id(s *Schema) int {
+	if s == nil {
+		return 0
+	}
+	return in.ids[s]
+}
+
+// appendStrs appends each string with its length, so no two lists share an
+// encoding.
+func appendStrs(k []byte, l []string) []byte {
+	for _, s := range l {
+		k = strconv.AppendInt(k, int64(len(s)), 10)
+		k = append(append(k, ':'), s...)
+	}
+	return append(k, '|')
+}
+
+// compile compiles r, interned unless it is an operation's root.
+func (r *rawSchema) compile(in *interner, root bool) (*Schema, error) {
 	if r == nil {
 		return nil, nil
 	}
-	s := &Schema{Enum: r.Enum, Required: r.Required, Emptyable: r.Emptyable}
+	s, err := r.compileNode(in)
+	if err != nil || root {
+		return s, err
+	}
+	return in.node(s), nil
+}
+
+func (r *rawSchema) compileNode(in *interner) (*Schema, error) {
+	s := &Schema{Enum: in.strList(r.Enum), Required: in.strList(r.Required), Emptyable: r.Emptyable}
 	switch {
 	case len(r.AnyOf) > 0:
 		s.Type = TAnyOf
 		for _, a := range r.AnyOf {
-			c, err := a.compile()
+			c, err := a.compile(in, false)
 			if err != nil {
 				return nil, err
 			}
@@ -186,12 +320,12 @@ func (r *rawSchema) compile() (*Schema, error) {
 		s.Type = TBoolean
 	case r.Type == "array":
 		s.Type = TArray
-		items, err := r.Items.compile()
+		items, err := r.Items.compile(in, false)
 		if err != nil {
 			return nil, err
 		}
 		if items == nil {
-			items = &Schema{Type: TAny}
+			items = in.node(&Schema{Type: TAny})
 		}
 		s.Items = items
 	case r.Type == "object":
@@ -199,11 +333,11 @@ func (r *rawSchema) compile() (*Schema, error) {
 		if len(r.Properties) > 0 {
 			s.Props = make(map[string]*Schema, len(r.Properties))
 			for k, v := range r.Properties {
-				c, err := v.compile()
+				c, err := v.compile(in, false)
 				if err != nil {
 					return nil, fmt.Errorf("%s: %w", k, err)
 				}
-				s.Props[k] = c
+				s.Props[in.str(k)] = c
 			}
 		}
 		if len(r.AdditionalProperties) > 0 && string(r.AdditionalProperties) != "false" {
@@ -213,14 +347,14 @@ func (r *rawSchema) compile() (*Schema, error) {
 			} else if err := json.Unmarshal(r.AdditionalProperties, &add); err != nil {
 				return nil, err
 			}
-			c, err := add.compile()
+			c, err := add.compile(in, false)
 			if err != nil {
 				return nil, err
 			}
 			s.Additional = c
 		}
 		if s.Props == nil && s.Additional == nil {
-			s.Additional = &Schema{Type: TAny}
+			s.Additional = in.node(&Schema{Type: TAny})
 		}
 	case r.Type == "..." || r.Type == "":
 		s.Type = TAny
@@ -264,12 +398,13 @@ func LoadCatalogue(data []byte) (map[string]*Operation, error) {
 		raw = wrapped.Operations
 	}
 	ops := make(map[string]*Operation, len(raw))
+	in := newInterner()
 	for _, r := range raw {
 		obj := &rawSchema{Type: "object", Properties: r.Params, Required: r.RequiredParams}
 		if obj.Properties == nil {
 			obj.Properties = map[string]*rawSchema{}
 		}
-		s, err := obj.compile()
+		s, err := obj.compile(in, true)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", r.OperationID, err)
 		}
