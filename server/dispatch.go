@@ -245,10 +245,6 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		version = s.defaultVersion
 	}
 	h["Stripe-Version"] = s.versionHeader[version]
-	if ep := s.static[r.Method+" "+r.URL.Path]; ep != nil && r.URL.RawPath == "" {
-		s.run(sw, r, reqID, ep, nil, version, named)
-		return
-	}
 	ep, vars := s.route(r)
 	if ep == nil {
 		s.serveNotFound(sw, r)
@@ -257,17 +253,38 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	s.run(sw, r, reqID, ep, vars, version, named)
 }
 
-// route finds the endpoint of a request whose path has variables, and their
-// values: among the routes of its group (byPrefix), else among all of them;
-// nil if none.
+// route finds the endpoint of a request, and its path variables' values: a
+// route without variables by one map lookup (static), else the first route
+// of its group (byPrefix) whose template and method it matches, or, when the
+// routes are not grouped, mux's match among all of them; nil if none.
 func (s *Server) route(r *http.Request) (*endpoint, map[string]string) {
-	var match mux.RouteMatch
-	if sub := s.byPrefix[routeKey(r.URL.EscapedPath())]; sub == nil || !sub.Match(r, &match) {
-		match = mux.RouteMatch{}
-		s.allRoutes().Match(r, &match)
+	if ep := s.static[r.Method+" "+r.URL.Path]; ep != nil && r.URL.RawPath == "" {
+		return ep, nil
 	}
-	if eh, ok := match.Handler.(epHandler); ok {
-		return eh.ep, match.Vars
+	if s.byPrefix == nil {
+		var match mux.RouteMatch
+		s.allRoutes().Match(r, &match)
+		if eh, ok := match.Handler.(epHandler); ok {
+			return eh.ep, match.Vars
+		}
+		return nil, nil
+	}
+	path := r.URL.EscapedPath()
+	group := s.byPrefix[routeKey(path)]
+	if len(group) == 0 {
+		return nil, nil
+	}
+	rest := strings.TrimPrefix(path, "/")
+	for range 2 {
+		_, rest, _ = strings.Cut(rest, "/")
+	}
+	for i := range group {
+		if group[i].ep.method != r.Method {
+			continue
+		}
+		if vars, ok := group[i].match(rest); ok {
+			return group[i].ep, vars
+		}
 	}
 	return nil, nil
 }

@@ -106,3 +106,31 @@ func BenchmarkMemory10MEventsADay(b *testing.B) {
 		srv.Close()
 	}
 }
+
+// BenchmarkStartHeap reports the heap a new server holds once it has served
+// one request: what every GC cycle marks for as long as it runs, and so part
+// of every request's cost while the state is small. server-B is what New
+// and the request added (the catalogue's schemas, the routes, the account);
+// heap-B is the whole heap then, with what the packages made at init (the
+// versions' field plans) and the test binary's own. Run it with -benchtime 1x.
+func BenchmarkStartHeap(b *testing.B) {
+	for i := 0; i < b.N; i++ {
+		before := heapInUse()
+		srv, err := New(Options{TickInterval: -1})
+		if err != nil {
+			b.Fatal(err)
+		}
+		req := httptest.NewRequest("GET", "/v1/customers", nil)
+		req.Header.Set("Authorization", "Bearer sk_test_start")
+		w := httptest.NewRecorder()
+		srv.ServeHTTP(w, req)
+		if w.Code != http.StatusOK {
+			b.Fatalf("GET /v1/customers: %d %s", w.Code, w.Body)
+		}
+		after := heapInUse()
+		b.ReportMetric(float64(after-before), "server-B")
+		b.ReportMetric(float64(after), "heap-B")
+		runtime.KeepAlive(srv)
+		srv.Close()
+	}
+}

@@ -542,7 +542,7 @@ func testPanicBecomesJSON500(t *testing.T, newEnv func(*testing.T) *testEnv) {
 	if err := e.srv.prepare(ep); err != nil {
 		t.Fatal(err)
 	}
-	e.srv.allRoutes().Handle(ep.path, epHandler{ep}).Methods("GET")
+	e.srv.static[ep.route] = ep
 	r := e.do("GET", "/_test/panic", "")
 	if r.status != 500 || r.errField("type") != "api_error" {
 		t.Fatalf("panic: %d %s", r.status, r.body)

@@ -109,9 +109,12 @@ func TestGroupedRoutesMatchAsAll(t *testing.T) {
 		}
 		p := regexp.MustCompile(`\{[^}]*\}`).ReplaceAllStringFunc(ep.path, func(v string) string { return fill.Replace(v) })
 		// Its own group finds it, without the router of every route.
-		var m mux.RouteMatch
-		if sub := srv.byPrefix[routeKey(p)]; sub == nil || !sub.Match(httptest.NewRequest(ep.method, p, nil), &m) || m.Handler.(epHandler).ep != ep {
-			t.Errorf("%s %s: not found in its group %+v", ep.method, p, routeKey(p))
+		inGroup := false
+		for _, pr := range srv.byPrefix[routeKey(p)] {
+			inGroup = inGroup || pr.ep == ep
+		}
+		if got, _ := srv.route(httptest.NewRequest(ep.method, p, nil)); !inGroup || got != ep {
+			t.Errorf("%s %s: not found in its group %+v: %v", ep.method, p, routeKey(p), routeName(got))
 		}
 		for _, path := range []string{p, p + "/", p + "/more", p[:strings.LastIndexByte(p, '/')], p + "%2Fx", strings.Replace(p, "x_", "a%2Fb", 1)} {
 			for _, method := range []string{"GET", "POST", "DELETE"} {

@@ -111,11 +111,12 @@ type Server struct {
 	// static holds the routes without path variables by "METHOD /path": most
 	// requests are found here by one map lookup instead of mux's regexps.
 	static map[string]*endpoint
-	// byPrefix holds the routes with path variables again, split by
-	// routeKey (their first two segments and how many there are), each
-	// group in router's order: a request tries only the patterns of its
-	// group, not every route's (nil: no split; router alone).
-	byPrefix map[pathGroup]*mux.Router
+	// byPrefix holds the routes with path variables, split by routeKey
+	// (their first two segments and how many there are), each group in
+	// registration order: a request tries only the templates of its group,
+	// segment by segment (nil: a template is not of that form; router
+	// matches every request).
+	byPrefix map[pathGroup][]pathRoute
 	accounts *accounts
 	// dbTemplate makes each account's empty database.
 	dbTemplate *store.Template
@@ -325,7 +326,7 @@ func newRouter() *mux.Router {
 func (s *Server) buildRouter() error {
 	var errs []error
 	s.static = map[string]*endpoint{}
-	byPrefix, splittable := map[pathGroup]*mux.Router{}, true
+	byPrefix, splittable := map[pathGroup][]pathRoute{}, true
 	for _, routes := range s.reg.routes {
 		group := routes()
 		for i := range group {
@@ -340,11 +341,9 @@ func (s *Server) buildRouter() error {
 				continue
 			}
 			key, ok := templateKey(ep.path)
-			splittable = splittable && ok
-			if byPrefix[key] == nil {
-				byPrefix[key] = newRouter()
-			}
-			byPrefix[key].Handle(ep.path, epHandler{&ep}).Methods(ep.method)
+			pr, segOK := newPathRoute(&ep)
+			splittable = splittable && ok && segOK
+			byPrefix[key] = append(byPrefix[key], pr)
 		}
 	}
 	if len(errs) > 0 {
@@ -359,10 +358,11 @@ func (s *Server) buildRouter() error {
 }
 
 // allRoutes is the router of every route, in the order they are registered:
-// what a request whose path is in no group (byPrefix) or matches none of its
-// group's routes is matched against (an escaped path, a 404), and what
-// tests walk. It is made on first use: most servers never need it, and its
-// compiled patterns would double those of byPrefix.
+// what requests are matched against when the routes are not grouped
+// (byPrefix nil), and what tests walk and compare the groups with
+// (TestGroupedRoutesMatchAsAll). It is made on first use: a server whose
+// routes are grouped never needs it, and its compiled patterns would be a
+// quarter of the server's memory at start.
 func (s *Server) allRoutes() *mux.Router {
 	s.routerOnce.Do(func() {
 		r := newRouter() // only matched (Server.route), never served: no 404 handlers
@@ -389,6 +389,59 @@ func routeKey(path string) pathGroup {
 	first, rest, _ := strings.Cut(strings.TrimPrefix(path, "/"), "/")
 	second, _, _ := strings.Cut(rest, "/")
 	return pathGroup{first: first, second: second, segments: strings.Count(path, "/")}
+}
+
+// pathRoute is a route with path variables as its group matches it: the
+// template's segments after the group's two, each a literal or a variable
+// (name set), which matches one non-empty segment, as mux's default
+// pattern does.
+type pathRoute struct {
+	ep   *endpoint
+	segs []routeSeg
+}
+
+type routeSeg struct{ lit, name string }
+
+// newPathRoute splits an endpoint's template; ok is false when a segment is
+// neither a literal nor a whole {name} (a variable with its own pattern).
+func newPathRoute(ep *endpoint) (pathRoute, bool) {
+	parts := strings.Split(strings.TrimPrefix(ep.path, "/"), "/")
+	pr := pathRoute{ep: ep}
+	ok := true
+	for _, part := range parts[min(2, len(parts)):] {
+		name, isVar := strings.CutPrefix(part, "{")
+		if !isVar {
+			ok = ok && !strings.ContainsAny(part, "{}")
+			pr.segs = append(pr.segs, routeSeg{lit: part})
+			continue
+		}
+		name, closed := strings.CutSuffix(name, "}")
+		ok = ok && closed && name != "" && strings.Trim(name, "abcdefghijklmnopqrstuvwxyz_") == ""
+		pr.segs = append(pr.segs, routeSeg{name: name})
+	}
+	return pr, ok
+}
+
+// match reports whether the rest of an escaped path (after its group's two
+// segments) fits the template, with the variables' (escaped) values.
+func (pr *pathRoute) match(rest string) (map[string]string, bool) {
+	r := rest
+	for _, seg := range pr.segs {
+		part, more, _ := strings.Cut(r, "/")
+		if seg.name == "" && part != seg.lit || seg.name != "" && part == "" {
+			return nil, false
+		}
+		r = more
+	}
+	vars := map[string]string{}
+	for _, seg := range pr.segs {
+		part, more, _ := strings.Cut(rest, "/")
+		if seg.name != "" {
+			vars[seg.name] = part
+		}
+		rest = more
+	}
+	return vars, true
 }
 
 // templateKey is the routeKey of a route's path template; ok is false when
