@@ -256,15 +256,15 @@ type alertField = field[*alert]
 // 2024-09-30.acacia.
 var alertShape = newShape("billing.alert", []alertField{
 	{name: "id", get: func(_ *renderCtx, a *alert) any { return a.ID }},
-	{name: "object", get: func(*renderCtx, *alert) any { return "billing.alert" }},
-	{name: "alert_type", get: func(*renderCtx, *alert) any { return "usage_threshold" }},
+	{name: "object", fixed: fixedString("billing.alert")},
+	{name: "alert_type", fixed: fixedString("usage_threshold")},
 	{name: "filter", get: func(_ *renderCtx, a *alert) any {
 		if a.Customer == "" {
 			return nil
 		}
 		return jsonobj.Obj{{K: "customer", V: a.Customer}}
 	}},
-	{name: "livemode", get: func(*renderCtx, *alert) any { return false }},
+	{name: "livemode", fixed: fixedFalse},
 	{name: "status", get: func(_ *renderCtx, a *alert) any { return string(a.Status) }},
 	{name: "title", get: func(_ *renderCtx, a *alert) any { return a.Title }},
 	{name: "usage_threshold", get: func(_ *renderCtx, a *alert) any {

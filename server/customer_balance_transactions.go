@@ -182,18 +182,18 @@ func cbtxnGet(f func(t *billing.BalanceTransaction) any) func(*renderCtx, *billi
 // version.
 var balanceTransactionShape = newShape("customer_balance_transaction", []cbtxnField{
 	{name: "id", get: cbtxnGet(func(t *billing.BalanceTransaction) any { return t.ID })},
-	{name: "object", get: cbtxnGet(func(*billing.BalanceTransaction) any { return "customer_balance_transaction" })},
+	{name: "object", fixed: fixedString("customer_balance_transaction")},
 	{name: "amount", get: cbtxnGet(func(t *billing.BalanceTransaction) any { return t.Amount })},
-	{name: "checkout_session", get: null[*billing.BalanceTransaction]},
+	{name: "checkout_session", fixed: fixedNull},
 	{name: "created", get: cbtxnGet(func(t *billing.BalanceTransaction) any { return t.Created })},
-	{name: "credit_note", get: null[*billing.BalanceTransaction]},
+	{name: "credit_note", fixed: fixedNull},
 	{name: "currency", get: cbtxnGet(func(t *billing.BalanceTransaction) any { return t.Currency })},
 	{name: "customer", get: cbtxnGet(func(t *billing.BalanceTransaction) any { return t.Customer })},
-	{name: "customer_account", get: null[*billing.BalanceTransaction]},
+	{name: "customer_account", fixed: fixedNull},
 	{name: "description", get: cbtxnGet(func(t *billing.BalanceTransaction) any { return orNull(t.Description) })},
 	{name: "ending_balance", get: cbtxnGet(func(t *billing.BalanceTransaction) any { return t.EndingBalance })},
 	{name: "invoice", get: cbtxnGet(func(t *billing.BalanceTransaction) any { return orNull(t.Invoice) })},
-	{name: "livemode", get: falseValue[*billing.BalanceTransaction]},
+	{name: "livemode", fixed: fixedFalse},
 	{name: "metadata", get: cbtxnGet(func(t *billing.BalanceTransaction) any {
 		if t.Metadata == nil {
 			return nil

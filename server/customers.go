@@ -283,17 +283,17 @@ type customerField = field[*billing.Customer]
 // customerShape is the customer at every API version.
 var customerShape = newShape("customer", []customerField{
 	{name: "id", get: func(_ *renderCtx, cu *billing.Customer) any { return cu.ID }},
-	{name: "object", get: func(*renderCtx, *billing.Customer) any { return "customer" }},
+	{name: "object", fixed: fixedString("customer")},
 	{name: "address", get: func(_ *renderCtx, cu *billing.Customer) any { return nilObj(objOf(cu.Address)) }},
 	{name: "balance", get: func(_ *renderCtx, cu *billing.Customer) any { return cu.Balance }},
 	{name: "business_name", get: func(_ *renderCtx, cu *billing.Customer) any { return orAbsent(cu.BusinessName) }},
 	{name: "created", get: func(_ *renderCtx, cu *billing.Customer) any { return cu.Created }},
 	{name: "currency", get: func(_ *renderCtx, cu *billing.Customer) any { return orNull(cu.Currency) }},
-	{name: "customer_account", get: omitted[*billing.Customer]},
-	{name: "default_source", get: null[*billing.Customer]},
+	{name: "customer_account", fixed: fixedAbsent},
+	{name: "default_source", fixed: fixedNull},
 	{name: "delinquent", get: func(_ *renderCtx, cu *billing.Customer) any { return cu.Delinquent }},
 	{name: "description", get: func(_ *renderCtx, cu *billing.Customer) any { return orNull(cu.Description) }},
-	{name: "discount", get: null[*billing.Customer]},
+	{name: "discount", fixed: fixedNull},
 	{name: "email", get: func(_ *renderCtx, cu *billing.Customer) any { return orNull(cu.Email) }},
 	{name: "individual_name", get: func(_ *renderCtx, cu *billing.Customer) any { return orAbsent(cu.IndividualName) }},
 	{name: "invoice_prefix", get: func(_ *renderCtx, cu *billing.Customer) any { return cu.InvoicePrefix }},
@@ -304,7 +304,7 @@ var customerShape = newShape("customer", []customerField{
 		}
 		return withDefaultPaymentMethod(is, cu.DefaultPaymentMethod)
 	}},
-	{name: "livemode", get: func(*renderCtx, *billing.Customer) any { return false }},
+	{name: "livemode", fixed: fixedFalse},
 	{name: "metadata", get: func(_ *renderCtx, cu *billing.Customer) any { return metadataOf(cu.Metadata) }},
 	{name: "name", get: func(_ *renderCtx, cu *billing.Customer) any { return orNull(cu.Name) }},
 	{name: "next_invoice_sequence", get: func(_ *renderCtx, cu *billing.Customer) any { return cu.NextInvoiceSequence }},

@@ -32,20 +32,36 @@ var absent any = absentField{}
 
 type absentField struct{}
 
-// null is the getter of a field the emulator always renders null (a
-// nullable field of something it does not model: tax, payments, Connect).
-func null[T any](*renderCtx, T) any { return nil }
+// fixedValue is the value of a field that is always the same, rendered
+// without a getter call (most of an invoice's fields are: what the emulator
+// does not model). It is shared by every rendering: never changed.
+type fixedValue struct{ v any }
 
-// omitted is the getter of an optional field the emulator never has a value
-// for (an invoice's status_details: it marks no invoice uncollectible), so
-// Stripe would leave it out.
-func omitted[T any](*renderCtx, T) any { return absent }
+var (
+	// fixedNull: a field the emulator always renders null (a nullable
+	// field of something it does not model: tax, Connect).
+	fixedNull = &fixedValue{nil}
+	// fixedAbsent: an optional field the emulator never has a value for
+	// (an invoice's status_details: it marks no invoice uncollectible), so
+	// Stripe would leave it out.
+	fixedAbsent = &fixedValue{absent}
+	fixedZero   = &fixedValue{0}
+	fixedFalse  = &fixedValue{false}
+	// fixedEmpty: an always-empty list ([]).
+	fixedEmpty = &fixedValue{emptyArray}
+)
+
+// fixedString is a field that is always the string s (an object's type).
+func fixedString(s string) *fixedValue { return &fixedValue{s} }
 
 // field is one field of an object, read from its record (a T).
 type field[T any] struct {
 	name string
-	// get reads the value; nil for a field with sub that is always an object.
+	// get reads the value; nil for a field with sub that is always an
+	// object, or with fixed.
 	get func(rc *renderCtx, r T) any
+	// fixed is the value of a field that is always the same (no get).
+	fixed *fixedValue
 	// sub are the fields of a nested object whose own fields change between
 	// versions: the object is rendered from them unless get returns nil
 	// (null) or absent.
@@ -140,13 +156,16 @@ func renderFields[T any](plan []field[T], rc *renderCtx, r T) jsonobj.Obj {
 	for i := range plan {
 		f := &plan[i]
 		var v any
-		if f.get != nil {
+		switch {
+		case f.fixed != nil:
+			v = f.fixed.v
+		case f.get != nil:
 			v = f.get(rc, r)
 		}
 		switch {
 		case v == absent:
 			continue
-		case f.sub != nil && (f.get == nil || v != nil):
+		case f.sub != nil && (f.get == nil && f.fixed == nil || v != nil):
 			v = renderFields(f.sub, rc, r)
 		}
 		o = append(o, jsonobj.Field{K: f.name, V: v})

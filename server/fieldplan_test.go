@@ -47,7 +47,7 @@ func TestCompileShape(t *testing.T) {
 		{name: "new", get: get("n")},
 		{name: "nested", sub: []field[*plannedRecord]{{name: "inner", get: get("i")}, {name: "old", get: get("o")}}},
 		{name: "optional", get: func(_ *renderCtx, r *plannedRecord) any { return orAbsent(r.a) }},
-		{name: "pending", get: null[*plannedRecord], nulled: true},
+		{name: "pending", fixed: fixedNull, nulled: true},
 	}
 	edits := map[string][]fieldEdit{
 		"new":             {{at: apiversion.V2025_03_31_Basil, kind: apiversion.FieldAdded, unit: "u1"}},
@@ -87,7 +87,7 @@ func TestCompileShape(t *testing.T) {
 }
 
 func TestCompileShapeRefuses(t *testing.T) {
-	fields := []field[*plannedRecord]{{name: "id", get: null[*plannedRecord]}}
+	fields := []field[*plannedRecord]{{name: "id", fixed: fixedNull}}
 	for _, tt := range []struct {
 		name  string
 		edits map[string][]fieldEdit

@@ -186,20 +186,20 @@ func itemGet(f func(ii *billing.InvoiceItem) any) func(*renderCtx, *invoiceItemV
 // 2025-03-31.basil parent names its subscription and pricing its price.
 var invoiceItemShape = newShape("invoiceitem", []invoiceItemField{
 	{name: "id", get: itemGet(func(ii *billing.InvoiceItem) any { return ii.ID })},
-	{name: "object", get: itemGet(func(*billing.InvoiceItem) any { return "invoiceitem" })},
+	{name: "object", fixed: fixedString("invoiceitem")},
 	{name: "amount", get: itemGet(func(ii *billing.InvoiceItem) any { return ii.Amount })},
 	{name: "currency", get: itemGet(func(ii *billing.InvoiceItem) any { return ii.Currency })},
 	{name: "customer", get: itemGet(func(ii *billing.InvoiceItem) any { return ii.Customer })},
-	{name: "customer_account", get: null[*invoiceItemView]},
+	{name: "customer_account", fixed: fixedNull},
 	{name: "date", get: itemGet(func(ii *billing.InvoiceItem) any { return ii.Created })},
 	{name: "description", get: itemGet(func(ii *billing.InvoiceItem) any { return orNull(ii.Description) })},
 	{name: "discountable", get: itemGet(func(ii *billing.InvoiceItem) any { return ii.Discountable })},
-	{name: "discounts", get: emptyList[*invoiceItemView]},
+	{name: "discounts", fixed: fixedEmpty},
 	// frozen_fields and invoicing_rules: optional; the emulator sets neither.
-	{name: "frozen_fields", get: omitted[*invoiceItemView]},
+	{name: "frozen_fields", fixed: fixedAbsent},
 	{name: "invoice", get: itemGet(func(ii *billing.InvoiceItem) any { return orNull(ii.Invoice) })},
-	{name: "invoicing_rules", get: omitted[*invoiceItemView]},
-	{name: "livemode", get: falseValue[*invoiceItemView]},
+	{name: "invoicing_rules", fixed: fixedAbsent},
+	{name: "livemode", fixed: fixedFalse},
 	{name: "metadata", get: itemGet(func(ii *billing.InvoiceItem) any { return metadataOf(ii.Metadata) })},
 	// net_amount: the amount less discounts, which the emulator has none of.
 	{name: "net_amount", get: itemGet(func(ii *billing.InvoiceItem) any { return ii.Amount })},
@@ -229,13 +229,13 @@ var invoiceItemShape = newShape("invoiceitem", []invoiceItemField{
 		return v
 	}, sub: []invoiceItemField{
 		{name: "credited_items", get: func(rc *renderCtx, v *invoiceItemView) any { return rc.itemCredited(v.ii) }},
-		{name: "discount_amounts", get: emptyList[*invoiceItemView]},
+		{name: "discount_amounts", fixed: fixedEmpty},
 	}},
 	{name: "quantity", get: itemGet(func(ii *billing.InvoiceItem) any { return ii.Quantity })},
 	{name: "quantity_decimal", get: itemGet(func(ii *billing.InvoiceItem) any { return jsonobj.Decimal(strconv.FormatInt(ii.Quantity, 10)) })},
 	{name: "subscription", get: itemGet(func(ii *billing.InvoiceItem) any { return orNull(ii.Subscription) })},
 	{name: "subscription_item", get: itemGet(func(ii *billing.InvoiceItem) any { return orAbsent(ii.SubscriptionItem) })},
-	{name: "tax_rates", get: emptyList[*invoiceItemView]},
+	{name: "tax_rates", fixed: fixedEmpty},
 	{name: "test_clock", get: itemGet(func(ii *billing.InvoiceItem) any { return orNull(ii.TestClock) })},
 	{name: "unit_amount", get: itemGet(func(ii *billing.InvoiceItem) any { return integerOrNull(ii.UnitAmount) })},
 	{name: "unit_amount_decimal", get: itemGet(func(ii *billing.InvoiceItem) any { return decimalOrNull(ii.UnitAmount) })},

@@ -313,9 +313,13 @@ func invoiceGet(f func(inv *billing.Invoice) any) func(*renderCtx, *invoiceView)
 	return func(_ *renderCtx, v *invoiceView) any { return f(v.inv) }
 }
 
-func zero[T any](*renderCtx, T) any       { return 0 }
-func emptyList[T any](*renderCtx, T) any  { return []any{} }
-func falseValue[T any](*renderCtx, T) any { return false }
+// Constant parts of an invoice, rendered as one shared value each (a
+// rendered object is only ever changed where expansion replaces an ID or a
+// hidden field, and these hold neither).
+var (
+	selfIssuer        any = jsonobj.Obj{{K: "type", V: "self"}}
+	noPaymentSettings any = jsonobj.Obj{{K: "default_mandate", V: nil}, {K: "payment_method_options", V: nil}, {K: "payment_method_types", V: nil}}
+)
 
 // invoiceShape is the invoice at every API version. From 2025-03-31.basil
 // parent says what made it (subscription_details, for a subscription's).
@@ -326,27 +330,27 @@ var invoiceShape = newShape("invoice", []invoiceField{
 		}
 		return inv.ID
 	})},
-	{name: "object", get: invoiceGet(func(*billing.Invoice) any { return "invoice" })},
-	{name: "account_country", get: invoiceGet(func(*billing.Invoice) any { return "US" })},
-	{name: "account_name", get: invoiceGet(func(*billing.Invoice) any { return "stripe-emulator" })},
-	{name: "account_tax_ids", get: null[*invoiceView]},
+	{name: "object", fixed: fixedString("invoice")},
+	{name: "account_country", fixed: fixedString("US")},
+	{name: "account_name", fixed: fixedString("stripe-emulator")},
+	{name: "account_tax_ids", fixed: fixedNull},
 	{name: "amount_due", get: invoiceGet(func(inv *billing.Invoice) any { return inv.AmountDue() })},
-	{name: "amount_overpaid", get: zero[*invoiceView]},
+	{name: "amount_overpaid", fixed: fixedZero},
 	{name: "amount_paid", get: invoiceGet(func(inv *billing.Invoice) any { return inv.AmountPaid })},
-	{name: "amount_paid_off_stripe", get: zero[*invoiceView]},
+	{name: "amount_paid_off_stripe", fixed: fixedZero},
 	{name: "amount_remaining", get: invoiceGet(func(inv *billing.Invoice) any { return inv.AmountRemaining() })},
-	{name: "amount_shipping", get: zero[*invoiceView]},
-	{name: "application", get: null[*invoiceView]},
-	{name: "application_fee_amount", get: null[*invoiceView]},
+	{name: "amount_shipping", fixed: fixedZero},
+	{name: "application", fixed: fixedNull},
+	{name: "application_fee_amount", fixed: fixedNull},
 	{name: "attempt_count", get: invoiceGet(func(inv *billing.Invoice) any { return inv.AttemptCount })},
 	{name: "attempted", get: invoiceGet(func(inv *billing.Invoice) any { return inv.Attempted })},
 	{name: "auto_advance", get: invoiceGet(func(inv *billing.Invoice) any { return inv.AutoAdvance })},
 	{name: "automatic_tax", sub: []invoiceField{
-		{name: "disabled_reason", get: null[*invoiceView]},
-		{name: "enabled", get: falseValue[*invoiceView]},
-		{name: "liability", get: null[*invoiceView]},
-		{name: "provider", get: null[*invoiceView]},
-		{name: "status", get: null[*invoiceView]},
+		{name: "disabled_reason", fixed: fixedNull},
+		{name: "enabled", fixed: fixedFalse},
+		{name: "liability", fixed: fixedNull},
+		{name: "provider", fixed: fixedNull},
+		{name: "status", fixed: fixedNull},
 	}},
 	{name: "automatically_finalizes_at", get: invoiceGet(func(inv *billing.Invoice) any { return nullIfZero(inv.FinalizesAt) })},
 	{name: "billing_reason", get: invoiceGet(func(inv *billing.Invoice) any { return inv.BillingReason })},
@@ -354,9 +358,9 @@ var invoiceShape = newShape("invoice", []invoiceField{
 	{name: "collection_method", get: invoiceGet(func(inv *billing.Invoice) any { return inv.CollectionMethod })},
 	{name: "created", get: invoiceGet(func(inv *billing.Invoice) any { return inv.Created })},
 	{name: "currency", get: invoiceGet(func(inv *billing.Invoice) any { return inv.Currency })},
-	{name: "custom_fields", get: null[*invoiceView]},
+	{name: "custom_fields", fixed: fixedNull},
 	{name: "customer", get: invoiceGet(func(inv *billing.Invoice) any { return inv.Customer })},
-	{name: "customer_account", get: null[*invoiceView]},
+	{name: "customer_account", fixed: fixedNull},
 	{name: "customer_address", get: invoiceGet(func(inv *billing.Invoice) any { return nilObj(objOf(inv.CustomerAddress)) })},
 	{name: "customer_email", get: invoiceGet(func(inv *billing.Invoice) any { return orNull(inv.CustomerEmail) })},
 	{name: "customer_name", get: invoiceGet(func(inv *billing.Invoice) any { return orNull(inv.CustomerName) })},
@@ -368,23 +372,23 @@ var invoiceShape = newShape("invoice", []invoiceField{
 		}
 		return inv.CustomerTaxExempt
 	})},
-	{name: "customer_tax_ids", get: emptyList[*invoiceView]},
-	{name: "default_payment_method", get: null[*invoiceView]},
-	{name: "default_source", get: null[*invoiceView]},
-	{name: "default_tax_rates", get: emptyList[*invoiceView]},
+	{name: "customer_tax_ids", fixed: fixedEmpty},
+	{name: "default_payment_method", fixed: fixedNull},
+	{name: "default_source", fixed: fixedNull},
+	{name: "default_tax_rates", fixed: fixedEmpty},
 	{name: "description", get: invoiceGet(func(inv *billing.Invoice) any { return orNull(inv.Description) })},
-	{name: "discount", get: null[*invoiceView]},
-	{name: "discounts", get: emptyList[*invoiceView]},
+	{name: "discount", fixed: fixedNull},
+	{name: "discounts", fixed: fixedEmpty},
 	{name: "due_date", get: invoiceGet(func(inv *billing.Invoice) any { return nullIfZero(inv.DueDate) })},
 	{name: "effective_at", get: invoiceGet(func(inv *billing.Invoice) any { return nullIfZero(inv.EffectiveAt) })},
 	{name: "ending_balance", get: invoiceGet(func(inv *billing.Invoice) any { return orNullInt(inv.EndingBalance) })},
-	{name: "footer", get: null[*invoiceView]},
-	{name: "from_invoice", get: null[*invoiceView]},
-	{name: "hosted_invoice_url", get: null[*invoiceView]},
-	{name: "invoice_pdf", get: null[*invoiceView]},
-	{name: "issuer", get: invoiceGet(func(*billing.Invoice) any { return jsonobj.Obj{{K: "type", V: "self"}} })},
-	{name: "last_finalization_error", get: null[*invoiceView]},
-	{name: "latest_revision", get: null[*invoiceView]},
+	{name: "footer", fixed: fixedNull},
+	{name: "from_invoice", fixed: fixedNull},
+	{name: "hosted_invoice_url", fixed: fixedNull},
+	{name: "invoice_pdf", fixed: fixedNull},
+	{name: "issuer", get: invoiceGet(func(*billing.Invoice) any { return selfIssuer })},
+	{name: "last_finalization_error", fixed: fixedNull},
+	{name: "latest_revision", fixed: fixedNull},
 	{name: "lines", get: func(rc *renderCtx, v *invoiceView) any {
 		inv := v.inv
 		data := make([]jsonobj.Obj, len(v.lines))
@@ -403,11 +407,11 @@ var invoiceShape = newShape("invoice", []invoiceField{
 			{K: "url", V: url},
 		}
 	}},
-	{name: "livemode", get: falseValue[*invoiceView]},
+	{name: "livemode", fixed: fixedFalse},
 	{name: "metadata", get: invoiceGet(func(inv *billing.Invoice) any { return metadataOf(inv.Metadata) })},
 	{name: "next_payment_attempt", get: invoiceGet(func(inv *billing.Invoice) any { return nullIfZero(inv.NextPaymentAttempt) })},
 	{name: "number", get: invoiceGet(func(inv *billing.Invoice) any { return orNull(inv.Number) })},
-	{name: "on_behalf_of", get: null[*invoiceView]},
+	{name: "on_behalf_of", fixed: fixedNull},
 	{name: "paid", get: invoiceGet(func(inv *billing.Invoice) any { return inv.Paid })},
 	{name: "paid_out_of_band", get: invoiceGet(func(inv *billing.Invoice) any { return inv.PaidOutOfBand })},
 	{name: "parent", get: invoiceGet(func(inv *billing.Invoice) any {
@@ -421,9 +425,7 @@ var invoiceShape = newShape("invoice", []invoiceField{
 		}
 	})},
 	{name: "payment_intent", get: invoiceGet(func(inv *billing.Invoice) any { return orNull(inv.PaymentIntent) })},
-	{name: "payment_settings", get: invoiceGet(func(*billing.Invoice) any {
-		return jsonobj.Obj{{K: "default_mandate", V: nil}, {K: "payment_method_options", V: nil}, {K: "payment_method_types", V: nil}}
-	})},
+	{name: "payment_settings", get: invoiceGet(func(*billing.Invoice) any { return noPaymentSettings })},
 	// payments (2025-03-31.basil): includable, shown only with
 	// expand[]=payments.
 	{name: "payments", get: func(rc *renderCtx, v *invoiceView) any {
@@ -434,17 +436,17 @@ var invoiceShape = newShape("invoice", []invoiceField{
 	}},
 	{name: "period_end", get: invoiceGet(func(inv *billing.Invoice) any { return inv.PeriodEnd })},
 	{name: "period_start", get: invoiceGet(func(inv *billing.Invoice) any { return inv.PeriodStart })},
-	{name: "post_payment_credit_notes_amount", get: zero[*invoiceView]},
-	{name: "pre_payment_credit_notes_amount", get: zero[*invoiceView]},
-	{name: "quote", get: null[*invoiceView]},
-	{name: "receipt_number", get: null[*invoiceView]},
-	{name: "rendering", get: null[*invoiceView]},
-	{name: "shipping_cost", get: null[*invoiceView]},
-	{name: "shipping_details", get: null[*invoiceView]},
+	{name: "post_payment_credit_notes_amount", fixed: fixedZero},
+	{name: "pre_payment_credit_notes_amount", fixed: fixedZero},
+	{name: "quote", fixed: fixedNull},
+	{name: "receipt_number", fixed: fixedNull},
+	{name: "rendering", fixed: fixedNull},
+	{name: "shipping_cost", fixed: fixedNull},
+	{name: "shipping_details", fixed: fixedNull},
 	{name: "starting_balance", get: invoiceGet(func(inv *billing.Invoice) any { return inv.StartingBalance })},
-	{name: "statement_descriptor", get: null[*invoiceView]},
+	{name: "statement_descriptor", fixed: fixedNull},
 	{name: "status", get: invoiceGet(func(inv *billing.Invoice) any { return string(inv.Status) })},
-	{name: "status_details", get: omitted[*invoiceView]},
+	{name: "status_details", fixed: fixedAbsent},
 	{name: "status_transitions", get: invoiceGet(func(inv *billing.Invoice) any {
 		return jsonobj.Obj{
 			{K: "finalized_at", V: nullIfZero(inv.FinalizedAt)},
@@ -461,18 +463,18 @@ var invoiceShape = newShape("invoice", []invoiceField{
 		return jsonobj.Obj{{K: "metadata", V: metadataOf(inv.SubscriptionMetadata)}}
 	})},
 	// subscription_proration_date: the emulator records none (optional).
-	{name: "subscription_proration_date", get: omitted[*invoiceView]},
+	{name: "subscription_proration_date", fixed: fixedAbsent},
 	{name: "subtotal", get: invoiceGet(func(inv *billing.Invoice) any { return inv.Subtotal() })},
 	{name: "subtotal_excluding_tax", get: invoiceGet(func(inv *billing.Invoice) any { return inv.Subtotal() })},
-	{name: "tax", get: null[*invoiceView]},
+	{name: "tax", fixed: fixedNull},
 	{name: "test_clock", get: invoiceGet(func(inv *billing.Invoice) any { return orNull(inv.TestClock) })},
 	{name: "total", get: invoiceGet(func(inv *billing.Invoice) any { return inv.Subtotal() })},
-	{name: "total_discount_amounts", get: emptyList[*invoiceView]},
+	{name: "total_discount_amounts", fixed: fixedEmpty},
 	{name: "total_excluding_tax", get: invoiceGet(func(inv *billing.Invoice) any { return inv.Subtotal() })},
-	{name: "total_pretax_credit_amounts", get: emptyList[*invoiceView]},
-	{name: "total_tax_amounts", get: emptyList[*invoiceView]},
-	{name: "total_taxes", get: emptyList[*invoiceView]},
-	{name: "transfer_data", get: null[*invoiceView]},
+	{name: "total_pretax_credit_amounts", fixed: fixedEmpty},
+	{name: "total_tax_amounts", fixed: fixedEmpty},
+	{name: "total_taxes", fixed: fixedEmpty},
+	{name: "transfer_data", fixed: fixedNull},
 	{name: "webhooks_delivered_at", get: invoiceGet(func(inv *billing.Invoice) any { return nullIfZero(inv.FinalizedAt) })},
 })
 
@@ -491,14 +493,14 @@ func lineGet(f func(l *billing.Line) any) func(*renderCtx, *lineView) any {
 // invoice_item_details.
 var lineItemShape = newShape("line_item", []lineField{
 	{name: "id", get: lineGet(func(l *billing.Line) any { return l.ID })},
-	{name: "object", get: lineGet(func(*billing.Line) any { return "line_item" })},
+	{name: "object", fixed: fixedString("line_item")},
 	{name: "amount", get: lineGet(func(l *billing.Line) any { return l.Amount })},
 	{name: "amount_excluding_tax", get: lineGet(func(l *billing.Line) any { return l.Amount })},
 	{name: "currency", get: lineGet(func(l *billing.Line) any { return l.Currency })},
 	{name: "description", get: lineGet(func(l *billing.Line) any { return orNull(l.Description) })},
-	{name: "discount_amounts", get: emptyList[*lineView]},
+	{name: "discount_amounts", fixed: fixedEmpty},
 	{name: "discountable", get: lineGet(func(l *billing.Line) any { return l.Discountable })},
-	{name: "discounts", get: emptyList[*lineView]},
+	{name: "discounts", fixed: fixedEmpty},
 	{name: "invoice", get: func(_ *renderCtx, v *lineView) any {
 		if v.inv.Preview {
 			return nil
@@ -508,7 +510,7 @@ var lineItemShape = newShape("line_item", []lineField{
 	// invoice_item and subscription_item are optional and not nullable in
 	// Stripe's spec: a line without one leaves the key out, as Stripe does.
 	{name: "invoice_item", get: lineGet(func(l *billing.Line) any { return orAbsent(l.InvoiceItem) })},
-	{name: "livemode", get: falseValue[*lineView]},
+	{name: "livemode", fixed: fixedFalse},
 	{name: "metadata", get: lineGet(func(l *billing.Line) any { return metadataOf(l.Metadata) })},
 	{name: "parent", get: func(rc *renderCtx, v *lineView) any {
 		l := v.l
@@ -533,7 +535,7 @@ var lineItemShape = newShape("line_item", []lineField{
 		return jsonobj.Obj{{K: "end", V: l.PeriodEnd}, {K: "start", V: l.PeriodStart}}
 	})},
 	{name: "plan", get: func(rc *renderCtx, v *lineView) any { return rc.renderPlan(v.pr) }},
-	{name: "pretax_credit_amounts", get: emptyList[*lineView]},
+	{name: "pretax_credit_amounts", fixed: fixedEmpty},
 	{name: "price", get: func(rc *renderCtx, v *lineView) any { return rc.priceOrNull(v.pr) }},
 	{name: "pricing", get: func(_ *renderCtx, v *lineView) any { return renderPricing(v.pr, v.l.UnitAmount) }},
 	{name: "proration", get: lineGet(func(l *billing.Line) any { return l.Proration })},
@@ -545,9 +547,9 @@ var lineItemShape = newShape("line_item", []lineField{
 	{name: "subscription", get: lineGet(func(l *billing.Line) any { return orNull(l.Subscription) })},
 	{name: "subscription_item", get: lineGet(func(l *billing.Line) any { return orAbsent(l.SubscriptionItem) })},
 	{name: "subtotal", get: lineGet(func(l *billing.Line) any { return l.Amount })},
-	{name: "tax_amounts", get: emptyList[*lineView]},
-	{name: "tax_rates", get: emptyList[*lineView]},
-	{name: "taxes", get: emptyList[*lineView]},
+	{name: "tax_amounts", fixed: fixedEmpty},
+	{name: "tax_rates", fixed: fixedEmpty},
+	{name: "taxes", fixed: fixedEmpty},
 	{name: "type", get: lineGet(func(l *billing.Line) any { return l.Type })},
 	{name: "unit_amount_excluding_tax", get: lineGet(func(l *billing.Line) any { return decimalOrNull(l.UnitAmount) })},
 })

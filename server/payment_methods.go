@@ -475,7 +475,7 @@ func renderCheck(c cards.Check) any { return orNull(string(c)) }
 // paymentMethodShape is the payment method at every API version.
 var paymentMethodShape = newShape("payment_method", []pmField{
 	{name: "id", get: func(_ *renderCtx, pm *billing.PaymentMethod) any { return pm.ID }},
-	{name: "object", get: func(*renderCtx, *billing.PaymentMethod) any { return "payment_method" }},
+	{name: "object", fixed: fixedString("payment_method")},
 	{name: "allow_redisplay", get: func(_ *renderCtx, pm *billing.PaymentMethod) any { return pm.AllowRedisplay }},
 	{name: "billing_details", sub: billingDetailsFields(func(pm *billing.PaymentMethod) billing.BillingDetails { return pm.BillingDetails })},
 	{name: "card", sub: []pmField{
@@ -494,23 +494,23 @@ var paymentMethodShape = newShape("payment_method", []pmField{
 		{name: "exp_year", get: func(_ *renderCtx, pm *billing.PaymentMethod) any { return pm.ExpYear }},
 		{name: "fingerprint", get: func(_ *renderCtx, pm *billing.PaymentMethod) any { return pm.Fingerprint }},
 		{name: "funding", get: pmCard(func(c cards.Card) any { return c.Funding })},
-		{name: "generated_from", get: null[*billing.PaymentMethod]},
+		{name: "generated_from", fixed: fixedNull},
 		{name: "last4", get: pmCard(func(c cards.Card) any { return c.Last4() })},
 		{name: "networks", get: pmCard(func(c cards.Card) any {
 			return jsonobj.Obj{{K: "available", V: []string{c.Brand}}, {K: "preferred", V: nil}}
 		})},
-		{name: "regulated_status", get: null[*billing.PaymentMethod]},
+		{name: "regulated_status", fixed: fixedNull},
 		{name: "three_d_secure_usage", get: pmCard(func(c cards.Card) any {
 			return jsonobj.Obj{{K: "supported", V: c.ThreeDSecureSupported}}
 		})},
-		{name: "wallet", get: null[*billing.PaymentMethod]},
+		{name: "wallet", fixed: fixedNull},
 	}},
 	{name: "created", get: func(_ *renderCtx, pm *billing.PaymentMethod) any { return pm.Created }},
 	{name: "customer", get: func(_ *renderCtx, pm *billing.PaymentMethod) any { return orNull(pm.Customer) }},
-	{name: "customer_account", get: null[*billing.PaymentMethod]},
-	{name: "livemode", get: falseValue[*billing.PaymentMethod]},
+	{name: "customer_account", fixed: fixedNull},
+	{name: "livemode", fixed: fixedFalse},
 	{name: "metadata", get: func(_ *renderCtx, pm *billing.PaymentMethod) any { return metadataOf(pm.Metadata) }},
-	{name: "type", get: func(*renderCtx, *billing.PaymentMethod) any { return "card" }},
+	{name: "type", fixed: fixedString("card")},
 })
 
 // billingDetailsFields are billing_details (a payment method's, a
@@ -532,6 +532,6 @@ func billingDetailsFields[T any](get func(T) billing.BillingDetails) []field[T] 
 		{name: "email", get: func(_ *renderCtx, r T) any { return orNull(get(r).Email) }},
 		{name: "name", get: func(_ *renderCtx, r T) any { return orNull(get(r).Name) }},
 		{name: "phone", get: func(_ *renderCtx, r T) any { return orNull(get(r).Phone) }},
-		{name: "tax_id", get: null[T]},
+		{name: "tax_id", fixed: fixedNull},
 	}
 }

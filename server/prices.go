@@ -427,13 +427,13 @@ type priceField = field[*billing.Price]
 // priceShape is the price at every API version.
 var priceShape = newShape("price", []priceField{
 	{name: "id", get: func(_ *renderCtx, pr *billing.Price) any { return pr.ID }},
-	{name: "object", get: func(*renderCtx, *billing.Price) any { return "price" }},
+	{name: "object", fixed: fixedString("price")},
 	{name: "active", get: func(_ *renderCtx, pr *billing.Price) any { return pr.Active }},
 	{name: "billing_scheme", get: func(_ *renderCtx, pr *billing.Price) any { return scheme(pr) }},
 	{name: "created", get: func(_ *renderCtx, pr *billing.Price) any { return pr.Created }},
 	{name: "currency", get: func(_ *renderCtx, pr *billing.Price) any { return pr.Currency }},
-	{name: "custom_unit_amount", get: null[*billing.Price]},
-	{name: "livemode", get: func(*renderCtx, *billing.Price) any { return false }},
+	{name: "custom_unit_amount", fixed: fixedNull},
+	{name: "livemode", fixed: fixedFalse},
 	{name: "lookup_key", get: func(_ *renderCtx, pr *billing.Price) any { return orNull(pr.LookupKey) }},
 	{name: "metadata", get: func(_ *renderCtx, pr *billing.Price) any { return metadataOf(pr.Metadata) }},
 	{name: "nickname", get: func(_ *renderCtx, pr *billing.Price) any { return orNull(pr.Nickname) }},
@@ -503,7 +503,7 @@ func (rc *renderCtx) renderPlan(pr *billing.Price) any {
 // planShape is the plan at every API version (of a recurring price).
 var planShape = newShape("plan", []priceField{
 	{name: "id", get: func(_ *renderCtx, pr *billing.Price) any { return pr.ID }},
-	{name: "object", get: func(*renderCtx, *billing.Price) any { return "plan" }},
+	{name: "object", fixed: fixedString("plan")},
 	{name: "active", get: func(_ *renderCtx, pr *billing.Price) any { return pr.Active }},
 	{name: "aggregate_usage", get: func(_ *renderCtx, pr *billing.Price) any { return orNull(pr.Recurring.AggregateUsage) }},
 	{name: "amount", get: func(_ *renderCtx, pr *billing.Price) any { return integerOrNull(pr.UnitAmount) }},
@@ -513,7 +513,7 @@ var planShape = newShape("plan", []priceField{
 	{name: "currency", get: func(_ *renderCtx, pr *billing.Price) any { return pr.Currency }},
 	{name: "interval", get: func(_ *renderCtx, pr *billing.Price) any { return pr.Recurring.Interval }},
 	{name: "interval_count", get: func(_ *renderCtx, pr *billing.Price) any { return pr.Recurring.IntervalCount }},
-	{name: "livemode", get: func(*renderCtx, *billing.Price) any { return false }},
+	{name: "livemode", fixed: fixedFalse},
 	{name: "metadata", get: func(_ *renderCtx, pr *billing.Price) any { return metadataOf(pr.Metadata) }},
 	{name: "meter", get: func(_ *renderCtx, pr *billing.Price) any { return orNull(pr.Recurring.Meter) }},
 	{name: "nickname", get: func(_ *renderCtx, pr *billing.Price) any { return orNull(pr.Nickname) }},

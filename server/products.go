@@ -312,7 +312,7 @@ type productField = field[*product]
 // productShape is the product at every API version.
 var productShape = newShape("product", []productField{
 	{name: "id", get: func(_ *renderCtx, pr *product) any { return pr.ID }},
-	{name: "object", get: func(*renderCtx, *product) any { return "product" }},
+	{name: "object", fixed: fixedString("product")},
 	{name: "active", get: func(_ *renderCtx, pr *product) any { return pr.Active }},
 	{name: "created", get: func(_ *renderCtx, pr *product) any { return pr.Created }},
 	{name: "default_price", get: func(_ *renderCtx, pr *product) any { return orNull(pr.DefaultPrice) }},
@@ -323,7 +323,7 @@ var productShape = newShape("product", []productField{
 		}
 		return pr.Images
 	}},
-	{name: "livemode", get: func(*renderCtx, *product) any { return false }},
+	{name: "livemode", fixed: fixedFalse},
 	{name: "marketing_features", get: func(_ *renderCtx, pr *product) any {
 		features := make([]jsonobj.Obj, len(pr.MarketingFeatures))
 		for i, f := range pr.MarketingFeatures {
@@ -344,7 +344,7 @@ var productShape = newShape("product", []productField{
 	{name: "tax_code", get: func(_ *renderCtx, pr *product) any { return orNull(pr.TaxCode) }},
 	// tax_details (2026-09-30.endive): its parameter is one the emulator does
 	// not support yet, so a product never has any.
-	{name: "tax_details", get: omitted[*product]},
+	{name: "tax_details", fixed: fixedAbsent},
 	{name: "type", get: func(_ *renderCtx, pr *product) any { return pr.Type }},
 	{name: "unit_label", get: func(_ *renderCtx, pr *product) any { return orNull(pr.UnitLabel) }},
 	{name: "updated", get: func(_ *renderCtx, pr *product) any { return pr.Updated }},

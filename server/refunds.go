@@ -139,14 +139,14 @@ func reCharge(f func(ch *billing.Charge) any) func(*renderCtx, *billing.Refund) 
 // refundShape is the refund at every API version.
 var refundShape = newShape("refund", []refundField{
 	{name: "id", get: reGet(func(re *billing.Refund) any { return re.ID })},
-	{name: "object", get: reGet(func(*billing.Refund) any { return "refund" })},
+	{name: "object", fixed: fixedString("refund")},
 	{name: "amount", get: reGet(func(re *billing.Refund) any { return re.Amount })},
-	{name: "balance_transaction", get: null[*billing.Refund]},
+	{name: "balance_transaction", fixed: fixedNull},
 	{name: "charge", get: reGet(func(re *billing.Refund) any { return re.Charge })},
 	{name: "created", get: reGet(func(re *billing.Refund) any { return re.Created })},
 	{name: "currency", get: reGet(func(re *billing.Refund) any { return re.Currency })},
 	{name: "customer", get: reCharge(func(ch *billing.Charge) any { return orNull(ch.Customer) })},
-	{name: "customer_account", get: null[*billing.Refund]},
+	{name: "customer_account", fixed: fixedNull},
 	{name: "destination_details", get: reGet(func(*billing.Refund) any {
 		return jsonobj.Obj{{K: "card", V: jsonobj.Obj{{K: "type", V: "refund"}}}, {K: "type", V: "card"}}
 	})},
@@ -155,8 +155,8 @@ var refundShape = newShape("refund", []refundField{
 	{name: "payment_intent", get: reGet(func(re *billing.Refund) any { return orNull(re.PaymentIntent) })},
 	{name: "payment_method", get: reCharge(func(ch *billing.Charge) any { return ch.PaymentMethod })},
 	{name: "reason", get: reGet(func(re *billing.Refund) any { return orNull(re.Reason) })},
-	{name: "receipt_number", get: null[*billing.Refund]},
-	{name: "source_transfer_reversal", get: null[*billing.Refund]},
+	{name: "receipt_number", fixed: fixedNull},
+	{name: "source_transfer_reversal", fixed: fixedNull},
 	{name: "status", get: reGet(func(re *billing.Refund) any { return string(re.Status) })},
-	{name: "transfer_reversal", get: null[*billing.Refund]},
+	{name: "transfer_reversal", fixed: fixedNull},
 })

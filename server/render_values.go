@@ -42,13 +42,22 @@ func nullIfZero(v int64) any {
 	return v
 }
 
-// metadataOf renders a metadata map ({} when empty).
+// metadataOf renders a metadata map ({} when empty: one shared empty map,
+// as a record's own map is shared with what renders it; neither is ever
+// written to).
 func metadataOf(m map[string]string) map[string]string {
 	if m == nil {
-		return map[string]string{}
+		return noMetadata
 	}
 	return m
 }
+
+var noMetadata = map[string]string{}
+
+// emptyArray is every always-empty list field's value ([]: the lists of
+// what the emulator does not model), shared: a rendered array is never
+// appended to in place.
+var emptyArray any = []any{}
 
 // nilObj renders a nested object that was never set as null.
 func nilObj(o jsonobj.Obj) any {

@@ -269,9 +269,9 @@ func siGet(f func(si *billing.SetupIntent) any) func(*renderCtx, *billing.SetupI
 // setupIntentShape is the SetupIntent at every API version.
 var setupIntentShape = newShape("setup_intent", []siField{
 	{name: "id", get: siGet(func(si *billing.SetupIntent) any { return si.ID })},
-	{name: "object", get: siGet(func(*billing.SetupIntent) any { return "setup_intent" })},
+	{name: "object", fixed: fixedString("setup_intent")},
 	{name: "allowed_payment_method_types", get: siGet(func(*billing.SetupIntent) any { return []string{"card"} })},
-	{name: "application", get: null[*billing.SetupIntent]},
+	{name: "application", fixed: fixedNull},
 	{name: "automatic_payment_methods", get: siGet(func(si *billing.SetupIntent) any { return renderAutomaticPaymentMethods(si.AllowRedirects) })},
 	{name: "cancellation_reason", get: siGet(func(si *billing.SetupIntent) any { return orNull(si.CancellationReason) })},
 	{name: "client_secret", get: siGet(func(si *billing.SetupIntent) any { return si.ClientSecret })},
@@ -279,23 +279,23 @@ var setupIntentShape = newShape("setup_intent", []siField{
 	{name: "customer", get: siGet(func(si *billing.SetupIntent) any { return orNull(si.Customer) })},
 	{name: "description", get: siGet(func(si *billing.SetupIntent) any { return orNull(si.Description) })},
 	{name: "excluded_payment_method_types", get: siGet(func(*billing.SetupIntent) any { return []string{} })},
-	{name: "flow_directions", get: null[*billing.SetupIntent]},
+	{name: "flow_directions", fixed: fixedNull},
 	{name: "last_setup_error", get: func(rc *renderCtx, si *billing.SetupIntent) any {
 		return rc.renderIntentError(si.LastError, si.LastErrorPaymentMethod, "")
 	}},
-	{name: "latest_attempt", get: null[*billing.SetupIntent]},
-	{name: "livemode", get: falseValue[*billing.SetupIntent]},
-	{name: "mandate", get: null[*billing.SetupIntent]},
+	{name: "latest_attempt", fixed: fixedNull},
+	{name: "livemode", fixed: fixedFalse},
+	{name: "mandate", fixed: fixedNull},
 	{name: "metadata", get: siGet(func(si *billing.SetupIntent) any { return metadataOf(si.Metadata) })},
 	{name: "next_action", get: siGet(func(si *billing.SetupIntent) any { return renderNextAction(si.NextAction) })},
-	{name: "on_behalf_of", get: null[*billing.SetupIntent]},
+	{name: "on_behalf_of", fixed: fixedNull},
 	{name: "payment_method", get: siGet(func(si *billing.SetupIntent) any { return orNull(si.PaymentMethod) })},
-	{name: "payment_method_configuration_details", get: null[*billing.SetupIntent]},
+	{name: "payment_method_configuration_details", fixed: fixedNull},
 	{name: "payment_method_options", get: siGet(func(*billing.SetupIntent) any {
 		return jsonobj.Obj{{K: "card", V: jsonobj.Obj{{K: "mandate_options", V: nil}, {K: "network", V: nil}, {K: "request_three_d_secure", V: "automatic"}}}}
 	})},
 	{name: "payment_method_types", get: siGet(func(*billing.SetupIntent) any { return []string{"card"} })},
-	{name: "single_use_mandate", get: null[*billing.SetupIntent]},
+	{name: "single_use_mandate", fixed: fixedNull},
 	{name: "status", get: siGet(func(si *billing.SetupIntent) any { return string(si.Status) })},
 	{name: "usage", get: siGet(func(si *billing.SetupIntent) any { return si.Usage })},
 })

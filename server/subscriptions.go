@@ -484,26 +484,26 @@ type subField = field[*subView]
 // subscriptionShape is the subscription at every API version.
 var subscriptionShape = newShape("subscription", []subField{
 	{name: "id", get: func(_ *renderCtx, v *subView) any { return v.sub.ID }},
-	{name: "object", get: func(*renderCtx, *subView) any { return "subscription" }},
-	{name: "application", get: null[*subView]},
-	{name: "application_fee_percent", get: null[*subView]},
+	{name: "object", fixed: fixedString("subscription")},
+	{name: "application", fixed: fixedNull},
+	{name: "application_fee_percent", fixed: fixedNull},
 	{name: "automatic_tax", sub: []subField{
-		{name: "disabled_reason", get: null[*subView]},
-		{name: "enabled", get: func(*renderCtx, *subView) any { return false }},
-		{name: "liability", get: null[*subView]},
+		{name: "disabled_reason", fixed: fixedNull},
+		{name: "enabled", fixed: fixedFalse},
+		{name: "liability", fixed: fixedNull},
 	}},
 	{name: "billing_cycle_anchor", get: func(_ *renderCtx, v *subView) any { return v.sub.BillingCycleAnchor }},
-	{name: "billing_cycle_anchor_config", get: null[*subView]},
+	{name: "billing_cycle_anchor_config", fixed: fixedNull},
 	{name: "billing_mode", get: func(_ *renderCtx, v *subView) any { return renderBillingMode(v.sub) }},
-	{name: "billing_schedules", get: func(*renderCtx, *subView) any { return []any{} }},
-	{name: "billing_thresholds", get: null[*subView]},
+	{name: "billing_schedules", fixed: fixedEmpty},
+	{name: "billing_thresholds", fixed: fixedNull},
 	{name: "cancel_at", get: func(_ *renderCtx, v *subView) any { return nullIfZero(v.sub.EffectiveCancelAt()) }},
 	{name: "cancel_at_period_end", get: func(_ *renderCtx, v *subView) any { return v.sub.CancelAtPeriodEnd }},
 	{name: "canceled_at", get: func(_ *renderCtx, v *subView) any { return nullIfZero(v.sub.CanceledAt) }},
 	{name: "cancellation_details", sub: []subField{
 		{name: "comment", get: func(_ *renderCtx, v *subView) any { return orNull(v.sub.CancelComment) }},
 		{name: "feedback", get: func(_ *renderCtx, v *subView) any { return orNull(v.sub.CancelFeedback) }},
-		{name: "feedback_option", get: null[*subView]},
+		{name: "feedback_option", fixed: fixedNull},
 		{name: "reason", get: func(_ *renderCtx, v *subView) any { return orNull(v.sub.CancelReason) }},
 	}},
 	{name: "collection_method", get: func(_ *renderCtx, v *subView) any { return v.sub.CollectionMethod }},
@@ -512,20 +512,20 @@ var subscriptionShape = newShape("subscription", []subField{
 	{name: "current_period_end", get: func(_ *renderCtx, v *subView) any { return v.sub.PeriodEnd }},
 	{name: "current_period_start", get: func(_ *renderCtx, v *subView) any { return v.sub.PeriodStart }},
 	{name: "customer", get: func(_ *renderCtx, v *subView) any { return v.sub.Customer }},
-	{name: "customer_account", get: null[*subView]},
+	{name: "customer_account", fixed: fixedNull},
 	{name: "days_until_due", get: func(_ *renderCtx, v *subView) any { return orNullInt(v.sub.DaysUntilDue) }},
 	{name: "default_payment_method", get: func(_ *renderCtx, v *subView) any { return orNull(v.sub.DefaultPaymentMethod) }},
-	{name: "default_source", get: null[*subView]},
-	{name: "default_tax_rates", get: func(*renderCtx, *subView) any { return []any{} }},
+	{name: "default_source", fixed: fixedNull},
+	{name: "default_tax_rates", fixed: fixedEmpty},
 	{name: "description", get: func(_ *renderCtx, v *subView) any { return orNull(v.sub.Description) }},
-	{name: "discount", get: null[*subView]},
-	{name: "discounts", get: func(*renderCtx, *subView) any { return []any{} }},
+	{name: "discount", fixed: fixedNull},
+	{name: "discounts", fixed: fixedEmpty},
 	{name: "ended_at", get: func(_ *renderCtx, v *subView) any { return nullIfZero(v.sub.EndedAt) }},
 	{name: "invoice_settings", sub: []subField{
-		{name: "account_tax_ids", get: null[*subView]},
-		{name: "custom_fields", get: null[*subView]},
-		{name: "description", get: null[*subView]},
-		{name: "footer", get: null[*subView]},
+		{name: "account_tax_ids", fixed: fixedNull},
+		{name: "custom_fields", fixed: fixedNull},
+		{name: "description", fixed: fixedNull},
+		{name: "footer", fixed: fixedNull},
 		{name: "issuer", get: func(*renderCtx, *subView) any { return jsonobj.Obj{{K: "type", V: "self"}} }},
 	}},
 	{name: "items", get: func(rc *renderCtx, v *subView) any {
@@ -542,12 +542,12 @@ var subscriptionShape = newShape("subscription", []subField{
 		}
 	}},
 	{name: "latest_invoice", get: func(_ *renderCtx, v *subView) any { return orNull(v.sub.LatestInvoice) }},
-	{name: "livemode", get: func(*renderCtx, *subView) any { return false }},
-	{name: "managed_payments", get: null[*subView]},
+	{name: "livemode", fixed: fixedFalse},
+	{name: "managed_payments", fixed: fixedNull},
 	{name: "metadata", get: func(_ *renderCtx, v *subView) any { return metadataOf(v.sub.Metadata) }},
-	{name: "next_pending_invoice_item_invoice", get: null[*subView]},
-	{name: "on_behalf_of", get: null[*subView]},
-	{name: "pause_collection", get: null[*subView]},
+	{name: "next_pending_invoice_item_invoice", fixed: fixedNull},
+	{name: "on_behalf_of", fixed: fixedNull},
+	{name: "pause_collection", fixed: fixedNull},
 	{name: "payment_settings", get: func(_ *renderCtx, v *subView) any {
 		save := "off"
 		if v.sub.SaveDefaultPaymentMethod {
@@ -555,7 +555,7 @@ var subscriptionShape = newShape("subscription", []subField{
 		}
 		return jsonobj.Obj{{K: "payment_method_options", V: nil}, {K: "payment_method_types", V: nil}, {K: "save_default_payment_method", V: save}}
 	}},
-	{name: "pending_invoice_item_interval", get: null[*subView]},
+	{name: "pending_invoice_item_interval", fixed: fixedNull},
 	{name: "pending_setup_intent", get: func(_ *renderCtx, v *subView) any { return orNull(v.sub.PendingSetupIntent) }},
 	// pending_update: null, or what an update made with
 	// payment_behavior=pending_if_incomplete changes once its invoice is
@@ -574,11 +574,11 @@ var subscriptionShape = newShape("subscription", []subField{
 			}
 			return pu.After.BillingCycleAnchor
 		})},
-		{name: "cancel_at_period_end", get: null[*subView]},
-		{name: "discount", get: null[*subView]},
-		{name: "discounts", get: null[*subView]},
+		{name: "cancel_at_period_end", fixed: fixedNull},
+		{name: "discount", fixed: fixedNull},
+		{name: "discounts", fixed: fixedNull},
 		{name: "expires_at", get: pendingGet(func(pu *billing.PendingUpdate) any { return pu.ExpiresAt })},
-		{name: "metadata", get: null[*subView]},
+		{name: "metadata", fixed: fixedNull},
 		{name: "subscription_items", get: func(rc *renderCtx, v *subView) any {
 			if !v.sub.PendingUpdate.ItemsGiven {
 				return nil
@@ -595,18 +595,18 @@ var subscriptionShape = newShape("subscription", []subField{
 			}
 			return nullIfZero(pu.After.TrialEnd)
 		})},
-		{name: "trial_from_plan", get: null[*subView]},
+		{name: "trial_from_plan", fixed: fixedNull},
 	}},
-	{name: "schedule", get: null[*subView]},
+	{name: "schedule", fixed: fixedNull},
 	{name: "start_date", get: func(_ *renderCtx, v *subView) any { return v.sub.StartDate }},
 	{name: "status", get: func(_ *renderCtx, v *subView) any { return string(v.sub.Status) }},
 	{name: "status_details", get: func(_ *renderCtx, v *subView) any { return renderStatusDetails(v.sub) }},
 	{name: "test_clock", get: func(_ *renderCtx, v *subView) any { return orNull(v.sub.TestClock) }},
-	{name: "transfer_data", get: null[*subView]},
+	{name: "transfer_data", fixed: fixedNull},
 	{name: "trial_end", get: func(_ *renderCtx, v *subView) any { return nullIfZero(v.sub.TrialEnd) }},
 	{name: "trial_settings", sub: []subField{
 		{name: "end_behavior", sub: []subField{
-			{name: "billing_cycle_anchor", get: null[*subView]},
+			{name: "billing_cycle_anchor", fixed: fixedNull},
 			{name: "missing_payment_method", get: func(_ *renderCtx, v *subView) any { return v.sub.TrialEndBehavior }},
 		}},
 	}},
@@ -668,14 +668,14 @@ type itemField = field[*itemView]
 // the same period.
 var subscriptionItemShape = newShape("subscription_item", []itemField{
 	{name: "id", get: func(_ *renderCtx, v *itemView) any { return v.it.ID }},
-	{name: "object", get: func(*renderCtx, *itemView) any { return "subscription_item" }},
-	{name: "billed_until", get: omitted[*itemView]},
-	{name: "billing_thresholds", get: null[*itemView]},
+	{name: "object", fixed: fixedString("subscription_item")},
+	{name: "billed_until", fixed: fixedAbsent},
+	{name: "billing_thresholds", fixed: fixedNull},
 	{name: "created", get: func(_ *renderCtx, v *itemView) any { return v.it.Created }},
 	{name: "current_period_end", get: func(_ *renderCtx, v *itemView) any { return v.sub.PeriodEnd }},
 	{name: "current_period_start", get: func(_ *renderCtx, v *itemView) any { return v.sub.PeriodStart }},
-	{name: "current_trial", get: null[*itemView]},
-	{name: "discounts", get: func(*renderCtx, *itemView) any { return []any{} }},
+	{name: "current_trial", fixed: fixedNull},
+	{name: "discounts", fixed: fixedEmpty},
 	{name: "metadata", get: func(_ *renderCtx, v *itemView) any { return metadataOf(v.it.Metadata) }},
 	{name: "plan", get: func(rc *renderCtx, v *itemView) any { return rc.renderPlan(v.pr) }},
 	{name: "price", get: func(rc *renderCtx, v *itemView) any { return rc.renderPrice(v.pr) }},
@@ -686,5 +686,5 @@ var subscriptionItemShape = newShape("subscription_item", []itemField{
 		return v.it.Quantity
 	}},
 	{name: "subscription", get: func(_ *renderCtx, v *itemView) any { return v.it.Subscription }},
-	{name: "tax_rates", get: func(*renderCtx, *itemView) any { return []any{} }},
+	{name: "tax_rates", fixed: fixedEmpty},
 })
