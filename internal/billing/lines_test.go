@@ -1,6 +1,8 @@
 package billing
 
 import (
+	"hash/fnv"
+	"strconv"
 	"testing"
 
 	"github.com/stripe-emulator/stripe-emulator/internal/metering"
@@ -167,5 +169,24 @@ func packaged(divideBy int64, up bool) func(*Price) {
 	return func(pr *Price) {
 		metered("4")(pr)
 		pr.DivideBy, pr.RoundUp = divideBy, up
+	}
+}
+
+// TestLineIDIsFNV: a line's ID is FNV-1a of its parts, each followed by a 0
+// byte, as hash/fnv computes it: the IDs of previews and stored state do
+// not change with how it is computed.
+func TestLineIDIsFNV(t *testing.T) {
+	for _, parts := range [][]string{
+		{}, {""}, {"sub_1", "si_1", "price_1", "1700000000", "0"},
+		{"proration", "sub_X", "si_Y", "price_Z", "-5", "12"}, {"in_1", "invoice_items", "3"}, {"日本", "\x00", "x"},
+	} {
+		h := fnv.New64a()
+		for _, p := range parts {
+			_, _ = h.Write([]byte(p))
+			_, _ = h.Write([]byte{0})
+		}
+		if got, want := lineID(parts...), "il_tmp_"+strconv.FormatUint(h.Sum64(), 36); got != want {
+			t.Errorf("lineID(%q) = %s, want %s", parts, got, want)
+		}
 	}
 }
