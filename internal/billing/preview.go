@@ -122,7 +122,9 @@ func Preview(u *Unit, in PreviewRequest) (*Invoice, error) {
 		Currency: cu.Currency, StartingBalance: cu.Balance, PeriodStart: now, PeriodEnd: now, TestClock: cu.TestClock,
 		Metadata: map[string]string{}}
 	snapshotCustomer(inv, cu)
-	q := url.Values{"customer": {cu.ID}}
+	// The lines' URL: its query as url.Values.Encode writes it (keys sorted),
+	// without building one per preview.
+	linesQuery := "customer=" + url.QueryEscape(cu.ID)
 	switch {
 	case change.Pause != nil:
 		if err := checkPausePreview(in); err != nil {
@@ -131,12 +133,12 @@ func Preview(u *Unit, in PreviewRequest) (*Invoice, error) {
 		if err := previewPause(u, inv, sub, *change.Pause); err != nil {
 			return nil, err
 		}
-		q.Set("subscription", sub.ID)
+		linesQuery += "&subscription=" + url.QueryEscape(sub.ID)
 	case sub != nil && sub.Live():
 		if err := previewSubscription(u, inv, sub, change, now, in.Recurring); err != nil {
 			return nil, err
 		}
-		q.Set("subscription", sub.ID)
+		linesQuery += "&subscription=" + url.QueryEscape(sub.ID)
 	case change.ItemsGiven:
 		if err := previewNewSubscription(u, inv, cu, change, mode, now); err != nil {
 			return nil, err
@@ -166,7 +168,7 @@ func Preview(u *Unit, in PreviewRequest) (*Invoice, error) {
 	if inv.CollectionMethod == "charge_automatically" {
 		inv.NextPaymentAttempt = inv.Created + 3600
 	}
-	inv.LinesURL = "/v1/invoices/upcoming/lines?" + q.Encode()
+	inv.LinesURL = "/v1/invoices/upcoming/lines?" + linesQuery
 	return inv, nil
 }
 
