@@ -125,6 +125,9 @@ func previewHasTarget(p *form.Params) bool {
 // decodePreviewChange is a preview's change to the subscription.
 func decodePreviewChange(c *call, p *form.Params) billing.PreviewChange {
 	d := p.Object("subscription_details")
+	if onlyTarget(p) { // most previews: the subscription as it is
+		return billing.PreviewChange{ProrationBehavior: billing.ProrationCreate, Mode: decodeBillingMode(c, d)}
+	}
 	// at is where a parameter of the change is: in subscription_details, or flat.
 	at := func(detail, flat string) (*form.Params, string) {
 		if d.Has(detail) {
@@ -165,6 +168,20 @@ func decodePreviewChange(c *call, p *form.Params) billing.PreviewChange {
 		ch.Pause = &settings
 	}
 	return ch
+}
+
+// onlyTarget reports whether a preview's parameters name only what it
+// previews and how it is rendered: no change to decode.
+func onlyTarget(p *form.Params) bool {
+	only := true
+	p.Range(func(key string, _ *form.Value) {
+		switch key {
+		case "customer", "subscription", "expand":
+		default:
+			only = false
+		}
+	})
+	return only
 }
 
 // decodePreviewItems is a preview's invoice_items.
