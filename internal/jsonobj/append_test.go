@@ -8,56 +8,19 @@ import (
 	"unicode/utf8"
 )
 
-// appendStringReference is AppendString as it was before its fast path for
-// plain strings: the one byte-by-byte loop the fast path must agree with.
-func appendStringReference(b []byte, s string) []byte {
-	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' {
-				i++
-				continue
-			}
-			b = append(b, s[start:i]...)
-			switch c {
-			case '"':
-				b = append(b, '\\', '"')
-			case '\\':
-				b = append(b, '\\', '\\')
-			case '\n':
-				b = append(b, '\\', 'n')
-			case '\r':
-				b = append(b, '\\', 'r')
-			case '\t':
-				b = append(b, '\\', 't')
-			default:
-				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
-			}
-			i++
-			start = i
-			continue
+// appendStringReference is AppendString without its fast path for plain
+// strings: its byte-by-byte loop from the first byte, which the fast path
+// must agree with.
+func appendStringReference(b []byte, s string) []byte { return appendEscaped(b, s, 0) }
+
+// TestPlainBytes: the table of bytes written as they are holds the printable
+// ASCII bytes but the quote and the backslash, and nothing else.
+func TestPlainBytes(t *testing.T) {
+	for c := range 256 {
+		if want := c >= 0x20 && c < utf8.RuneSelf && c != '"' && c != '\\'; plain[c] != want {
+			t.Errorf("plain[%#x] = %v, want %v", c, plain[c], want)
 		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			b = append(b, s[start:i]...)
-			b = append(b, `\ufffd`...)
-			i++
-			start = i
-			continue
-		}
-		if r == '\u2028' || r == '\u2029' {
-			b = append(b, s[start:i]...)
-			b = append(b, '\\', 'u', '2', '0', '2', hex[r&0xf])
-			i += size
-			start = i
-			continue
-		}
-		i += size
 	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
 }
 
 // stdString is encoding/json's rendering of s, without its HTML escaping

@@ -220,15 +220,22 @@ var plain = func() (t [256]bool) {
 
 // AppendString renders s as a JSON string; invalid UTF-8 becomes U+FFFD.
 func AppendString(b []byte, s string) []byte {
-	b = append(b, '"')
 	i := 0
 	for i < len(s) && plain[s[i]] {
 		i++
 	}
 	if i == len(s) { // most strings: IDs, names, keys
+		b = append(b, '"')
 		b = append(b, s...)
 		return append(b, '"')
 	}
+	return appendEscaped(b, s, i)
+}
+
+// appendEscaped renders s as a JSON string, escaping what needs it, byte by
+// byte from i (the bytes before it are plain).
+func appendEscaped(b []byte, s string, i int) []byte {
+	b = append(b, '"')
 	start := 0
 	for i < len(s) {
 		c := s[i]
