@@ -269,15 +269,8 @@ func (s *Server) route(r *http.Request) (*endpoint, map[string]string) {
 		}
 		return nil, nil
 	}
-	path := r.URL.EscapedPath()
-	group := s.byPrefix[routeKey(path)]
-	if len(group) == 0 {
-		return nil, nil
-	}
-	rest := strings.TrimPrefix(path, "/")
-	for range 2 {
-		_, rest, _ = strings.Cut(rest, "/")
-	}
+	key, rest := routeKey(r.URL.EscapedPath())
+	group := s.byPrefix[key]
 	for i := range group {
 		if group[i].ep.method != r.Method {
 			continue

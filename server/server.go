@@ -109,7 +109,7 @@ type Server struct {
 	routerOnce sync.Once
 	endpoints  []*endpoint
 	// static holds the routes without path variables by "METHOD /path": most
-	// requests are found here by one map lookup instead of mux's regexps.
+	// requests are found here by one map lookup.
 	static map[string]*endpoint
 	// byPrefix holds the routes with path variables, split by routeKey
 	// (their first two segments and how many there are), each group in
@@ -340,9 +340,8 @@ func (s *Server) buildRouter() error {
 				s.static[ep.method+" "+ep.path] = &ep
 				continue
 			}
-			key, ok := templateKey(ep.path)
-			pr, segOK := newPathRoute(&ep)
-			splittable = splittable && ok && segOK
+			key, pr, ok := newPathRoute(&ep)
+			splittable = splittable && ok
 			byPrefix[key] = append(byPrefix[key], pr)
 		}
 	}
@@ -384,11 +383,12 @@ type pathGroup struct {
 	segments      int
 }
 
-// routeKey is a path's group.
-func routeKey(path string) pathGroup {
-	first, rest, _ := strings.Cut(strings.TrimPrefix(path, "/"), "/")
-	second, _, _ := strings.Cut(rest, "/")
-	return pathGroup{first: first, second: second, segments: strings.Count(path, "/")}
+// routeKey is a path's group, and the rest of the path after the group's
+// two segments.
+func routeKey(path string) (key pathGroup, rest string) {
+	first, after, _ := strings.Cut(strings.TrimPrefix(path, "/"), "/")
+	second, rest, _ := strings.Cut(after, "/")
+	return pathGroup{first: first, second: second, segments: strings.Count(path, "/")}, rest
 }
 
 // pathRoute is a route with path variables as its group matches it: the
@@ -402,13 +402,16 @@ type pathRoute struct {
 
 type routeSeg struct{ lit, name string }
 
-// newPathRoute splits an endpoint's template; ok is false when a segment is
-// neither a literal nor a whole {name} (a variable with its own pattern).
-func newPathRoute(ep *endpoint) (pathRoute, bool) {
-	parts := strings.Split(strings.TrimPrefix(ep.path, "/"), "/")
+// newPathRoute is an endpoint's template as its group matches it, and the
+// group; ok is false when the template has a form the groups do not match:
+// a variable among the first two segments (it could match paths of other
+// groups), or a segment neither a literal nor a whole {name} (a variable
+// with its own pattern, which may match a slash).
+func newPathRoute(ep *endpoint) (pathGroup, pathRoute, bool) {
+	key, rest := routeKey(ep.path)
+	ok := !strings.ContainsAny(key.first+key.second, "{}")
 	pr := pathRoute{ep: ep}
-	ok := true
-	for _, part := range parts[min(2, len(parts)):] {
+	for _, part := range strings.Split(rest, "/") {
 		name, isVar := strings.CutPrefix(part, "{")
 		if !isVar {
 			ok = ok && !strings.ContainsAny(part, "{}")
@@ -419,7 +422,7 @@ func newPathRoute(ep *endpoint) (pathRoute, bool) {
 		ok = ok && closed && name != "" && strings.Trim(name, "abcdefghijklmnopqrstuvwxyz_") == ""
 		pr.segs = append(pr.segs, routeSeg{name: name})
 	}
-	return pr, ok
+	return key, pr, ok
 }
 
 // match reports whether the rest of an escaped path (after its group's two
@@ -442,12 +445,4 @@ func (pr *pathRoute) match(rest string) (map[string]string, bool) {
 		rest = more
 	}
 	return vars, true
-}
-
-// templateKey is the routeKey of a route's path template; ok is false when
-// a variable could span other paths' groups (one among the first two
-// segments, or one with its own pattern, which may match a slash).
-func templateKey(tmpl string) (pathGroup, bool) {
-	key := routeKey(tmpl)
-	return key, !strings.Contains(key.first+key.second, "{") && !strings.Contains(tmpl, ":")
 }
