@@ -256,8 +256,8 @@ type alertField = field[*alert]
 // 2024-09-30.acacia.
 var alertShape = newShape("billing.alert", []alertField{
 	{name: "id", get: func(_ *renderCtx, a *alert) any { return a.ID }},
-	{name: "object", fixed: fixedString("billing.alert")},
-	{name: "alert_type", fixed: fixedString("usage_threshold")},
+	{name: "object", fixed: always("billing.alert")},
+	{name: "alert_type", fixed: always("usage_threshold")},
 	{name: "filter", get: func(_ *renderCtx, a *alert) any {
 		if a.Customer == "" {
 			return nil

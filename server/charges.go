@@ -130,7 +130,7 @@ func chCard(f func(c cards.Card) any) func(*renderCtx, *billing.Charge) any {
 // chargeShape is the charge at every API version.
 var chargeShape = newShape("charge", []chargeField{
 	{name: "id", get: chGet(func(ch *billing.Charge) any { return ch.ID })},
-	{name: "object", fixed: fixedString("charge")},
+	{name: "object", fixed: always("charge")},
 	{name: "amount", get: chGet(func(ch *billing.Charge) any { return ch.Amount })},
 	{name: "amount_captured", get: chGet(func(ch *billing.Charge) any { return ch.AmountCaptured })},
 	{name: "amount_refunded", get: chGet(func(ch *billing.Charge) any { return ch.AmountRefunded })},
@@ -139,7 +139,7 @@ var chargeShape = newShape("charge", []chargeField{
 	{name: "application_fee_amount", fixed: fixedNull},
 	{name: "balance_transaction", fixed: fixedNull},
 	{name: "billing_details", sub: billingDetailsFields(func(ch *billing.Charge) billing.BillingDetails { return ch.BillingDetails })},
-	{name: "calculated_statement_descriptor", fixed: fixedString("STRIPE-EMULATOR")},
+	{name: "calculated_statement_descriptor", fixed: always("STRIPE-EMULATOR")},
 	{name: "captured", get: chGet(func(ch *billing.Charge) any { return ch.Captured })},
 	{name: "created", get: chGet(func(ch *billing.Charge) any { return ch.Created })},
 	{name: "currency", get: chGet(func(ch *billing.Charge) any { return ch.Currency })},
@@ -159,7 +159,7 @@ var chargeShape = newShape("charge", []chargeField{
 		}
 		return ch.Failure.Message
 	})},
-	{name: "fraud_details", get: chGet(func(*billing.Charge) any { return jsonobj.Obj{} })},
+	{name: "fraud_details", fixed: always(jsonobj.Obj{})},
 	{name: "invoice", get: chGet(func(ch *billing.Charge) any { return orNull(ch.Invoice) })},
 	{name: "livemode", fixed: fixedFalse},
 	{name: "metadata", get: chGet(func(ch *billing.Charge) any { return metadataOf(ch.Metadata) })},
@@ -198,16 +198,16 @@ var chargeShape = newShape("charge", []chargeField{
 			{name: "country", get: chCard(func(c cards.Card) any { return c.Country })},
 			{name: "exp_month", get: chGet(func(ch *billing.Charge) any { return ch.ExpMonth })},
 			{name: "exp_year", get: chGet(func(ch *billing.Charge) any { return ch.ExpYear })},
-			{name: "extended_authorization", get: chGet(func(*billing.Charge) any { return jsonobj.Obj{{K: "status", V: "disabled"}} })},
+			{name: "extended_authorization", fixed: always(jsonobj.Obj{{K: "status", V: "disabled"}})},
 			{name: "fingerprint", get: chGet(func(ch *billing.Charge) any { return ch.Fingerprint })},
 			{name: "funding", get: chCard(func(c cards.Card) any { return c.Funding })},
-			{name: "incremental_authorization", get: chGet(func(*billing.Charge) any { return jsonobj.Obj{{K: "status", V: "unavailable"}} })},
+			{name: "incremental_authorization", fixed: always(jsonobj.Obj{{K: "status", V: "unavailable"}})},
 			{name: "installments", fixed: fixedNull},
 			{name: "last4", get: chCard(func(c cards.Card) any { return c.Last4() })},
 			{name: "mandate", fixed: fixedNull},
-			{name: "multicapture", get: chGet(func(*billing.Charge) any { return jsonobj.Obj{{K: "status", V: "unavailable"}} })},
+			{name: "multicapture", fixed: always(jsonobj.Obj{{K: "status", V: "unavailable"}})},
 			{name: "network", get: chCard(func(c cards.Card) any { return c.Brand })},
-			{name: "network_token", get: chGet(func(*billing.Charge) any { return jsonobj.Obj{{K: "used", V: false}} })},
+			{name: "network_token", fixed: always(jsonobj.Obj{{K: "used", V: false}})},
 			{name: "network_transaction_id", fixed: fixedNull},
 			{name: "overcapture", get: chGet(func(ch *billing.Charge) any {
 				return jsonobj.Obj{{K: "maximum_amount_capturable", V: ch.Amount}, {K: "status", V: "unavailable"}}
@@ -217,7 +217,7 @@ var chargeShape = newShape("charge", []chargeField{
 			{name: "transaction_link_id", fixed: fixedNull},
 			{name: "wallet", fixed: fixedNull},
 		}},
-		{name: "type", fixed: fixedString("card")},
+		{name: "type", fixed: always("card")},
 	}},
 	{name: "receipt_email", get: chGet(func(ch *billing.Charge) any { return orNull(ch.ReceiptEmail) })},
 	{name: "receipt_number", fixed: fixedNull},

@@ -182,7 +182,7 @@ func cbtxnGet(f func(t *billing.BalanceTransaction) any) func(*renderCtx, *billi
 // version.
 var balanceTransactionShape = newShape("customer_balance_transaction", []cbtxnField{
 	{name: "id", get: cbtxnGet(func(t *billing.BalanceTransaction) any { return t.ID })},
-	{name: "object", fixed: fixedString("customer_balance_transaction")},
+	{name: "object", fixed: always("customer_balance_transaction")},
 	{name: "amount", get: cbtxnGet(func(t *billing.BalanceTransaction) any { return t.Amount })},
 	{name: "checkout_session", fixed: fixedNull},
 	{name: "created", get: cbtxnGet(func(t *billing.BalanceTransaction) any { return t.Created })},

@@ -283,7 +283,7 @@ type customerField = field[*billing.Customer]
 // customerShape is the customer at every API version.
 var customerShape = newShape("customer", []customerField{
 	{name: "id", get: func(_ *renderCtx, cu *billing.Customer) any { return cu.ID }},
-	{name: "object", fixed: fixedString("customer")},
+	{name: "object", fixed: always("customer")},
 	{name: "address", get: func(_ *renderCtx, cu *billing.Customer) any { return nilObj(objOf(cu.Address)) }},
 	{name: "balance", get: func(_ *renderCtx, cu *billing.Customer) any { return cu.Balance }},
 	{name: "business_name", get: func(_ *renderCtx, cu *billing.Customer) any { return orAbsent(cu.BusinessName) }},

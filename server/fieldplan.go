@@ -47,12 +47,15 @@ var (
 	fixedAbsent = &fixedValue{absent}
 	fixedZero   = &fixedValue{0}
 	fixedFalse  = &fixedValue{false}
-	// fixedEmpty: an always-empty list ([]).
-	fixedEmpty = &fixedValue{emptyArray}
+	// fixedEmpty: an always-empty list ([]: the lists of what the
+	// emulator does not model).
+	fixedEmpty = &fixedValue{[]any{}}
 )
 
-// fixedString is a field that is always the string s (an object's type).
-func fixedString(s string) *fixedValue { return &fixedValue{s} }
+// always is a field that is always v (an object's type, a constant
+// sub-object). v must hold no ID and no hidden field: expansion replaces
+// those in place, and v is shared by every rendering.
+func always(v any) *fixedValue { return &fixedValue{v} }
 
 // field is one field of an object, read from its record (a T).
 type field[T any] struct {

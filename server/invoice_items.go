@@ -186,7 +186,7 @@ func itemGet(f func(ii *billing.InvoiceItem) any) func(*renderCtx, *invoiceItemV
 // 2025-03-31.basil parent names its subscription and pricing its price.
 var invoiceItemShape = newShape("invoiceitem", []invoiceItemField{
 	{name: "id", get: itemGet(func(ii *billing.InvoiceItem) any { return ii.ID })},
-	{name: "object", fixed: fixedString("invoiceitem")},
+	{name: "object", fixed: always("invoiceitem")},
 	{name: "amount", get: itemGet(func(ii *billing.InvoiceItem) any { return ii.Amount })},
 	{name: "currency", get: itemGet(func(ii *billing.InvoiceItem) any { return ii.Currency })},
 	{name: "customer", get: itemGet(func(ii *billing.InvoiceItem) any { return ii.Customer })},

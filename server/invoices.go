@@ -313,13 +313,9 @@ func invoiceGet(f func(inv *billing.Invoice) any) func(*renderCtx, *invoiceView)
 	return func(_ *renderCtx, v *invoiceView) any { return f(v.inv) }
 }
 
-// Constant parts of an invoice, rendered as one shared value each (a
-// rendered object is only ever changed where expansion replaces an ID or a
-// hidden field, and these hold neither).
-var (
-	selfIssuer        any = jsonobj.Obj{{K: "type", V: "self"}}
-	noPaymentSettings any = jsonobj.Obj{{K: "default_mandate", V: nil}, {K: "payment_method_options", V: nil}, {K: "payment_method_types", V: nil}}
-)
+// fixedSelfIssuer is an invoice's and a subscription's issuer: the account
+// itself.
+var fixedSelfIssuer = always(jsonobj.Obj{{K: "type", V: "self"}})
 
 // invoiceShape is the invoice at every API version. From 2025-03-31.basil
 // parent says what made it (subscription_details, for a subscription's).
@@ -330,9 +326,9 @@ var invoiceShape = newShape("invoice", []invoiceField{
 		}
 		return inv.ID
 	})},
-	{name: "object", fixed: fixedString("invoice")},
-	{name: "account_country", fixed: fixedString("US")},
-	{name: "account_name", fixed: fixedString("stripe-emulator")},
+	{name: "object", fixed: always("invoice")},
+	{name: "account_country", fixed: always("US")},
+	{name: "account_name", fixed: always("stripe-emulator")},
 	{name: "account_tax_ids", fixed: fixedNull},
 	{name: "amount_due", get: invoiceGet(func(inv *billing.Invoice) any { return inv.AmountDue() })},
 	{name: "amount_overpaid", fixed: fixedZero},
@@ -386,7 +382,7 @@ var invoiceShape = newShape("invoice", []invoiceField{
 	{name: "from_invoice", fixed: fixedNull},
 	{name: "hosted_invoice_url", fixed: fixedNull},
 	{name: "invoice_pdf", fixed: fixedNull},
-	{name: "issuer", get: invoiceGet(func(*billing.Invoice) any { return selfIssuer })},
+	{name: "issuer", fixed: fixedSelfIssuer},
 	{name: "last_finalization_error", fixed: fixedNull},
 	{name: "latest_revision", fixed: fixedNull},
 	{name: "lines", get: func(rc *renderCtx, v *invoiceView) any {
@@ -425,7 +421,7 @@ var invoiceShape = newShape("invoice", []invoiceField{
 		}
 	})},
 	{name: "payment_intent", get: invoiceGet(func(inv *billing.Invoice) any { return orNull(inv.PaymentIntent) })},
-	{name: "payment_settings", get: invoiceGet(func(*billing.Invoice) any { return noPaymentSettings })},
+	{name: "payment_settings", fixed: always(jsonobj.Obj{{K: "default_mandate", V: nil}, {K: "payment_method_options", V: nil}, {K: "payment_method_types", V: nil}})},
 	// payments (2025-03-31.basil): includable, shown only with
 	// expand[]=payments.
 	{name: "payments", get: func(rc *renderCtx, v *invoiceView) any {
@@ -493,7 +489,7 @@ func lineGet(f func(l *billing.Line) any) func(*renderCtx, *lineView) any {
 // invoice_item_details.
 var lineItemShape = newShape("line_item", []lineField{
 	{name: "id", get: lineGet(func(l *billing.Line) any { return l.ID })},
-	{name: "object", fixed: fixedString("line_item")},
+	{name: "object", fixed: always("line_item")},
 	{name: "amount", get: lineGet(func(l *billing.Line) any { return l.Amount })},
 	{name: "amount_excluding_tax", get: lineGet(func(l *billing.Line) any { return l.Amount })},
 	{name: "currency", get: lineGet(func(l *billing.Line) any { return l.Currency })},

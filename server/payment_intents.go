@@ -377,11 +377,11 @@ func piGet(f func(pi *billing.PaymentIntent) any) func(*renderCtx, *billing.Paym
 // paymentIntentShape is the PaymentIntent at every API version.
 var paymentIntentShape = newShape("payment_intent", []piField{
 	{name: "id", get: piGet(func(pi *billing.PaymentIntent) any { return pi.ID })},
-	{name: "object", fixed: fixedString("payment_intent")},
+	{name: "object", fixed: always("payment_intent")},
 	{name: "allowed_payment_method_types", get: piGet(func(*billing.PaymentIntent) any { return []string{"card"} })},
 	{name: "amount", get: piGet(func(pi *billing.PaymentIntent) any { return pi.Amount })},
 	{name: "amount_capturable", get: piGet(func(pi *billing.PaymentIntent) any { return pi.AmountCapturable })},
-	{name: "amount_details", get: piGet(func(*billing.PaymentIntent) any { return jsonobj.Obj{{K: "tip", V: jsonobj.Obj{}}} })},
+	{name: "amount_details", fixed: always(jsonobj.Obj{{K: "tip", V: jsonobj.Obj{}}})},
 	{name: "amount_received", get: piGet(func(pi *billing.PaymentIntent) any { return pi.AmountReceived })},
 	{name: "application", fixed: fixedNull},
 	{name: "application_fee_amount", fixed: fixedNull},

@@ -475,7 +475,7 @@ func renderCheck(c cards.Check) any { return orNull(string(c)) }
 // paymentMethodShape is the payment method at every API version.
 var paymentMethodShape = newShape("payment_method", []pmField{
 	{name: "id", get: func(_ *renderCtx, pm *billing.PaymentMethod) any { return pm.ID }},
-	{name: "object", fixed: fixedString("payment_method")},
+	{name: "object", fixed: always("payment_method")},
 	{name: "allow_redisplay", get: func(_ *renderCtx, pm *billing.PaymentMethod) any { return pm.AllowRedisplay }},
 	{name: "billing_details", sub: billingDetailsFields(func(pm *billing.PaymentMethod) billing.BillingDetails { return pm.BillingDetails })},
 	{name: "card", sub: []pmField{
@@ -510,7 +510,7 @@ var paymentMethodShape = newShape("payment_method", []pmField{
 	{name: "customer_account", fixed: fixedNull},
 	{name: "livemode", fixed: fixedFalse},
 	{name: "metadata", get: func(_ *renderCtx, pm *billing.PaymentMethod) any { return metadataOf(pm.Metadata) }},
-	{name: "type", fixed: fixedString("card")},
+	{name: "type", fixed: always("card")},
 })
 
 // billingDetailsFields are billing_details (a payment method's, a

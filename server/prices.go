@@ -427,7 +427,7 @@ type priceField = field[*billing.Price]
 // priceShape is the price at every API version.
 var priceShape = newShape("price", []priceField{
 	{name: "id", get: func(_ *renderCtx, pr *billing.Price) any { return pr.ID }},
-	{name: "object", fixed: fixedString("price")},
+	{name: "object", fixed: always("price")},
 	{name: "active", get: func(_ *renderCtx, pr *billing.Price) any { return pr.Active }},
 	{name: "billing_scheme", get: func(_ *renderCtx, pr *billing.Price) any { return scheme(pr) }},
 	{name: "created", get: func(_ *renderCtx, pr *billing.Price) any { return pr.Created }},
@@ -503,7 +503,7 @@ func (rc *renderCtx) renderPlan(pr *billing.Price) any {
 // planShape is the plan at every API version (of a recurring price).
 var planShape = newShape("plan", []priceField{
 	{name: "id", get: func(_ *renderCtx, pr *billing.Price) any { return pr.ID }},
-	{name: "object", fixed: fixedString("plan")},
+	{name: "object", fixed: always("plan")},
 	{name: "active", get: func(_ *renderCtx, pr *billing.Price) any { return pr.Active }},
 	{name: "aggregate_usage", get: func(_ *renderCtx, pr *billing.Price) any { return orNull(pr.Recurring.AggregateUsage) }},
 	{name: "amount", get: func(_ *renderCtx, pr *billing.Price) any { return integerOrNull(pr.UnitAmount) }},

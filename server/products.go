@@ -312,7 +312,7 @@ type productField = field[*product]
 // productShape is the product at every API version.
 var productShape = newShape("product", []productField{
 	{name: "id", get: func(_ *renderCtx, pr *product) any { return pr.ID }},
-	{name: "object", fixed: fixedString("product")},
+	{name: "object", fixed: always("product")},
 	{name: "active", get: func(_ *renderCtx, pr *product) any { return pr.Active }},
 	{name: "created", get: func(_ *renderCtx, pr *product) any { return pr.Created }},
 	{name: "default_price", get: func(_ *renderCtx, pr *product) any { return orNull(pr.DefaultPrice) }},

@@ -139,7 +139,7 @@ func reCharge(f func(ch *billing.Charge) any) func(*renderCtx, *billing.Refund) 
 // refundShape is the refund at every API version.
 var refundShape = newShape("refund", []refundField{
 	{name: "id", get: reGet(func(re *billing.Refund) any { return re.ID })},
-	{name: "object", fixed: fixedString("refund")},
+	{name: "object", fixed: always("refund")},
 	{name: "amount", get: reGet(func(re *billing.Refund) any { return re.Amount })},
 	{name: "balance_transaction", fixed: fixedNull},
 	{name: "charge", get: reGet(func(re *billing.Refund) any { return re.Charge })},

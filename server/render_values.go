@@ -54,11 +54,6 @@ func metadataOf(m map[string]string) map[string]string {
 
 var noMetadata = map[string]string{}
 
-// emptyArray is every always-empty list field's value ([]: the lists of
-// what the emulator does not model), shared: a rendered array is never
-// appended to in place.
-var emptyArray any = []any{}
-
 // nilObj renders a nested object that was never set as null.
 func nilObj(o jsonobj.Obj) any {
 	if o == nil {

@@ -269,7 +269,7 @@ func siGet(f func(si *billing.SetupIntent) any) func(*renderCtx, *billing.SetupI
 // setupIntentShape is the SetupIntent at every API version.
 var setupIntentShape = newShape("setup_intent", []siField{
 	{name: "id", get: siGet(func(si *billing.SetupIntent) any { return si.ID })},
-	{name: "object", fixed: fixedString("setup_intent")},
+	{name: "object", fixed: always("setup_intent")},
 	{name: "allowed_payment_method_types", get: siGet(func(*billing.SetupIntent) any { return []string{"card"} })},
 	{name: "application", fixed: fixedNull},
 	{name: "automatic_payment_methods", get: siGet(func(si *billing.SetupIntent) any { return renderAutomaticPaymentMethods(si.AllowRedirects) })},

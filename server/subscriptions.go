@@ -484,7 +484,7 @@ type subField = field[*subView]
 // subscriptionShape is the subscription at every API version.
 var subscriptionShape = newShape("subscription", []subField{
 	{name: "id", get: func(_ *renderCtx, v *subView) any { return v.sub.ID }},
-	{name: "object", fixed: fixedString("subscription")},
+	{name: "object", fixed: always("subscription")},
 	{name: "application", fixed: fixedNull},
 	{name: "application_fee_percent", fixed: fixedNull},
 	{name: "automatic_tax", sub: []subField{
@@ -526,7 +526,7 @@ var subscriptionShape = newShape("subscription", []subField{
 		{name: "custom_fields", fixed: fixedNull},
 		{name: "description", fixed: fixedNull},
 		{name: "footer", fixed: fixedNull},
-		{name: "issuer", get: func(*renderCtx, *subView) any { return jsonobj.Obj{{K: "type", V: "self"}} }},
+		{name: "issuer", fixed: fixedSelfIssuer},
 	}},
 	{name: "items", get: func(rc *renderCtx, v *subView) any {
 		data := make([]jsonobj.Obj, len(v.items))
@@ -668,7 +668,7 @@ type itemField = field[*itemView]
 // the same period.
 var subscriptionItemShape = newShape("subscription_item", []itemField{
 	{name: "id", get: func(_ *renderCtx, v *itemView) any { return v.it.ID }},
-	{name: "object", fixed: fixedString("subscription_item")},
+	{name: "object", fixed: always("subscription_item")},
 	{name: "billed_until", fixed: fixedAbsent},
 	{name: "billing_thresholds", fixed: fixedNull},
 	{name: "created", get: func(_ *renderCtx, v *itemView) any { return v.it.Created }},
