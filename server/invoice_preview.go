@@ -125,8 +125,9 @@ func previewHasTarget(p *form.Params) bool {
 // decodePreviewChange is a preview's change to the subscription.
 func decodePreviewChange(c *call, p *form.Params) billing.PreviewChange {
 	d := p.Object("subscription_details")
+	ch := billing.PreviewChange{ProrationBehavior: billing.ProrationCreate, Mode: decodeBillingMode(c, d)}
 	if onlyTarget(p) { // most previews: the subscription as it is
-		return billing.PreviewChange{ProrationBehavior: billing.ProrationCreate, Mode: decodeBillingMode(c, d)}
+		return ch
 	}
 	// at is where a parameter of the change is: in subscription_details, or flat.
 	at := func(detail, flat string) (*form.Params, string) {
@@ -135,7 +136,6 @@ func decodePreviewChange(c *call, p *form.Params) billing.PreviewChange {
 		}
 		return p, flat
 	}
-	ch := billing.PreviewChange{ProrationBehavior: billing.ProrationCreate}
 	if q, k := at("items", "subscription_items"); q.Has(k) {
 		ch.Items, ch.ItemsGiven = decodeItems(c, q, k), true
 	}
@@ -162,7 +162,6 @@ func decodePreviewChange(c *call, p *form.Params) billing.PreviewChange {
 			ch.AnchorNow = typ == "now"
 		}
 	}
-	ch.Mode = decodeBillingMode(c, d)
 	if d.Has("pause") { // create_preview from 2026-09-30.endive
 		settings := decodePauseSettings(d.Object("pause"))
 		ch.Pause = &settings
